@@ -1,0 +1,1 @@
+//! Configuration: the raw JSON document, validated and compiled once per VM.

@@ -1,0 +1,122 @@
+//! The kinds of sensitive value the engine can find, and their placeholder labels.
+
+use std::fmt;
+
+/// A built-in entity kind. Custom patterns from the configuration carry their own label instead.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum BuiltinKind {
+    Email,
+    Phone,
+    UsSsn,
+    CreditCard,
+    Iban,
+    IpAddress,
+    AwsAccessKey,
+    AwsSecretKey,
+    GithubToken,
+    GitlabToken,
+    SlackToken,
+    StripeKey,
+    OpenAiKey,
+    AnthropicKey,
+    GoogleApiKey,
+    Jwt,
+    PrivateKey,
+    SecretAssignment,
+}
+
+impl BuiltinKind {
+    /// Every built-in kind, in a fixed order (used to declare metrics and to parse configuration).
+    pub const ALL: [BuiltinKind; 18] = [
+        BuiltinKind::Email,
+        BuiltinKind::Phone,
+        BuiltinKind::UsSsn,
+        BuiltinKind::CreditCard,
+        BuiltinKind::Iban,
+        BuiltinKind::IpAddress,
+        BuiltinKind::AwsAccessKey,
+        BuiltinKind::AwsSecretKey,
+        BuiltinKind::GithubToken,
+        BuiltinKind::GitlabToken,
+        BuiltinKind::SlackToken,
+        BuiltinKind::StripeKey,
+        BuiltinKind::OpenAiKey,
+        BuiltinKind::AnthropicKey,
+        BuiltinKind::GoogleApiKey,
+        BuiltinKind::Jwt,
+        BuiltinKind::PrivateKey,
+        BuiltinKind::SecretAssignment,
+    ];
+
+    /// The label used in placeholders, configuration and metrics.
+    pub const fn label(self) -> &'static str {
+        match self {
+            BuiltinKind::Email => "EMAIL",
+            BuiltinKind::Phone => "PHONE",
+            BuiltinKind::UsSsn => "US_SSN",
+            BuiltinKind::CreditCard => "CREDIT_CARD",
+            BuiltinKind::Iban => "IBAN",
+            BuiltinKind::IpAddress => "IP_ADDRESS",
+            BuiltinKind::AwsAccessKey => "AWS_ACCESS_KEY",
+            BuiltinKind::AwsSecretKey => "AWS_SECRET_KEY",
+            BuiltinKind::GithubToken => "GITHUB_TOKEN",
+            BuiltinKind::GitlabToken => "GITLAB_TOKEN",
+            BuiltinKind::SlackToken => "SLACK_TOKEN",
+            BuiltinKind::StripeKey => "STRIPE_KEY",
+            BuiltinKind::OpenAiKey => "OPENAI_KEY",
+            BuiltinKind::AnthropicKey => "ANTHROPIC_KEY",
+            BuiltinKind::GoogleApiKey => "GOOGLE_API_KEY",
+            BuiltinKind::Jwt => "JWT",
+            BuiltinKind::PrivateKey => "PRIVATE_KEY",
+            BuiltinKind::SecretAssignment => "SECRET",
+        }
+    }
+
+    pub fn from_label(label: &str) -> Option<BuiltinKind> {
+        BuiltinKind::ALL.iter().copied().find(|k| k.label() == label)
+    }
+
+    /// Secrets are credentials rather than personal data; replies that contain one the request
+    /// did not carry are reported as leaks.
+    pub const fn is_secret(self) -> bool {
+        matches!(
+            self,
+            BuiltinKind::AwsAccessKey
+                | BuiltinKind::AwsSecretKey
+                | BuiltinKind::GithubToken
+                | BuiltinKind::GitlabToken
+                | BuiltinKind::SlackToken
+                | BuiltinKind::StripeKey
+                | BuiltinKind::OpenAiKey
+                | BuiltinKind::AnthropicKey
+                | BuiltinKind::GoogleApiKey
+                | BuiltinKind::Jwt
+                | BuiltinKind::PrivateKey
+                | BuiltinKind::SecretAssignment
+        )
+    }
+}
+
+impl fmt::Display for BuiltinKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.label())
+    }
+}
+
+/// What a finding is: a built-in kind or the index of a configured custom pattern.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum EntityKind {
+    Builtin(BuiltinKind),
+    /// Index into the compiled configuration's custom patterns.
+    Custom(u16),
+}
+
+/// One sensitive value found in a text: byte offsets into that text (always on char boundaries).
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Finding {
+    pub start: usize,
+    pub end: usize,
+    pub kind: EntityKind,
+    /// Confidence in [0, 1] after validators and context words.
+    pub score: f32,
+}

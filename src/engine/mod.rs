@@ -1,0 +1,9 @@
+//! The engine: plain Rust with no knowledge of Envoy. Detection, masking, restoring, protocol
+//! rewriting and threat scoring live here and are tested and benchmarked natively.
+
+pub mod detect;
+pub mod entity;
+pub mod placeholder;
+pub mod restore;
+pub mod threat;
+pub mod vault;

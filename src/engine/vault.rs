@@ -1,0 +1,146 @@
+//! The vault: placeholder <-> original for one exchange.
+//!
+//! Placeholders are numbered per label by first occurrence, and the same original always gets
+//! the same placeholder. Placeholder-looking text already present in the input is reserved first,
+//! so a number it uses is never issued and such text is never given a meaning it did not have.
+
+use std::collections::{HashMap, HashSet};
+
+use super::placeholder::PlaceholderGrammar;
+
+/// One masked value.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct VaultEntry {
+    pub label: String,
+    pub original: String,
+    pub placeholder: String,
+}
+
+/// The vault holds at most this many values: a request with more is refused rather than letting
+/// one body grow the filter's memory without bound.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct VaultFull {
+    pub capacity: usize,
+}
+
+#[derive(Debug, Default, Clone)]
+pub struct Vault {
+    entries: Vec<VaultEntry>,
+    by_placeholder: HashMap<String, usize>,
+    by_original: HashMap<(String, String), usize>,
+    next_number: HashMap<String, u32>,
+    reserved: HashSet<(String, u32)>,
+    capacity: usize,
+}
+
+impl Vault {
+    pub fn with_capacity(capacity: usize) -> Self {
+        Vault { capacity, ..Vault::default() }
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.entries.is_empty()
+    }
+    pub fn len(&self) -> usize {
+        self.entries.len()
+    }
+    pub fn entries(&self) -> &[VaultEntry] {
+        &self.entries
+    }
+
+    /// Reserve every placeholder-shaped token in `text` so the numbering skips it.
+    pub fn reserve_existing(&mut self, grammar: &PlaceholderGrammar, text: &str) {
+        let prefix = grammar.prefix();
+        let mut from = 0;
+        while let Some(pos) = text[from..].find(prefix) {
+            let at = from + pos;
+            match grammar.recognise(&text[at..]) {
+                Some(r) => {
+                    self.reserved.insert((r.label.to_owned(), r.number));
+                    from = at + r.len;
+                }
+                None => from = at + prefix.len(),
+            }
+        }
+    }
+
+    /// The placeholder for `original` of kind `label`, issuing a new one on first sight.
+    pub fn placeholder_for(
+        &mut self,
+        grammar: &PlaceholderGrammar,
+        label: &str,
+        original: &str,
+    ) -> Result<&str, VaultFull> {
+        let key = (label.to_owned(), original.to_owned());
+        if let Some(&i) = self.by_original.get(&key) {
+            return Ok(&self.entries[i].placeholder);
+        }
+        if self.entries.len() >= self.capacity {
+            return Err(VaultFull { capacity: self.capacity });
+        }
+        let counter = self.next_number.entry(label.to_owned()).or_insert(0);
+        let mut n = *counter + 1;
+        while self.reserved.contains(&(label.to_owned(), n)) {
+            n += 1;
+        }
+        *counter = n;
+        let placeholder = grammar.render(label, n);
+        let i = self.entries.len();
+        self.by_placeholder.insert(placeholder.clone(), i);
+        self.by_original.insert(key, i);
+        self.entries.push(VaultEntry { label: label.to_owned(), original: original.to_owned(), placeholder });
+        Ok(&self.entries[i].placeholder)
+    }
+
+    /// The entry a placeholder stands for, if this vault issued it.
+    pub fn lookup(&self, placeholder: &str) -> Option<&VaultEntry> {
+        self.by_placeholder.get(placeholder).map(|&i| &self.entries[i])
+    }
+
+    /// The entry for a label and number, if this vault issued it (used when a reply alters the
+    /// placeholder's punctuation or case).
+    pub fn lookup_parts(&self, grammar: &PlaceholderGrammar, label: &str, number: u32) -> Option<&VaultEntry> {
+        self.lookup(&grammar.render(label, number))
+    }
+
+    /// Was this original masked in this exchange (under any label)?
+    pub fn contains_original(&self, original: &str) -> bool {
+        self.entries.iter().any(|e| e.original == original)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn numbering_by_first_occurrence_and_stable() {
+        let g = PlaceholderGrammar::default();
+        let mut v = Vault::with_capacity(10);
+        assert_eq!(v.placeholder_for(&g, "EMAIL", "a@x.io").unwrap(), "[EMAIL_1]");
+        assert_eq!(v.placeholder_for(&g, "EMAIL", "b@x.io").unwrap(), "[EMAIL_2]");
+        assert_eq!(v.placeholder_for(&g, "PHONE", "+4915112345678").unwrap(), "[PHONE_1]");
+        assert_eq!(v.placeholder_for(&g, "EMAIL", "a@x.io").unwrap(), "[EMAIL_1]");
+        assert_eq!(v.lookup("[EMAIL_2]").unwrap().original, "b@x.io");
+        assert!(v.lookup("[EMAIL_3]").is_none());
+    }
+
+    #[test]
+    fn existing_placeholders_are_skipped() {
+        let g = PlaceholderGrammar::default();
+        let mut v = Vault::with_capacity(10);
+        v.reserve_existing(&g, "please keep [EMAIL_1] and [EMAIL_3] as they are");
+        assert_eq!(v.placeholder_for(&g, "EMAIL", "a@x.io").unwrap(), "[EMAIL_2]");
+        assert_eq!(v.placeholder_for(&g, "EMAIL", "b@x.io").unwrap(), "[EMAIL_4]");
+        assert!(v.lookup("[EMAIL_1]").is_none());
+    }
+
+    #[test]
+    fn capacity_is_enforced() {
+        let g = PlaceholderGrammar::default();
+        let mut v = Vault::with_capacity(1);
+        v.placeholder_for(&g, "EMAIL", "a@x.io").unwrap();
+        assert_eq!(v.placeholder_for(&g, "EMAIL", "b@x.io"), Err(VaultFull { capacity: 1 }));
+        assert!(v.placeholder_for(&g, "EMAIL", "a@x.io").is_ok());
+    }
+}
