@@ -1,1 +1,5 @@
 //! Configuration: the raw JSON document, validated and compiled once per VM.
+
+mod error;
+
+pub use error::ConfigError;

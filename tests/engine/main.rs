@@ -1,0 +1,6 @@
+//! The one native integration test binary for the engine: fixtures with provenance, property
+//! tests over every chunking, and outcome tables. Each area has its own module.
+
+mod detect;
+mod stream;
+mod threat;
