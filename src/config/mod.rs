@@ -1,5 +1,264 @@
-//! Configuration: the raw JSON document, validated and compiled once per VM.
+//! Configuration: one JSON document (Envoy `configuration`, Istio `pluginConfig`), parsed into a
+//! raw serde model, validated, then compiled once per VM into [`FilterConfig`] with every regex
+//! built. A problem names the field by its JSON path and the filter refuses to start.
 
 mod error;
 
+use std::collections::BTreeMap;
+
+use serde::Deserialize;
+
 pub use error::ConfigError;
+
+use crate::engine::detect::{CustomPattern, DetectSettings, Detector};
+use crate::engine::entity::BuiltinKind;
+use crate::engine::placeholder::{is_label, PlaceholderGrammar};
+use crate::engine::protocol::Api;
+use crate::engine::restore::RestoreSpec;
+
+/// Smallest and largest accepted `max_body_bytes`.
+pub const MIN_BODY_BYTES: u64 = 1024;
+pub const MAX_BODY_BYTES: u64 = 64 * 1024 * 1024;
+/// Largest accepted `max_entities_per_request`.
+pub const MAX_ENTITIES: u64 = 100_000;
+/// Largest custom regex, compiled size in bytes (keeps hostile configurations from exhausting a VM).
+pub const MAX_CUSTOM_REGEX_BYTES: usize = 1 << 20;
+
+/// What to do with a request whose path is not a known LLM API.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Default)]
+#[serde(rename_all = "snake_case")]
+pub enum UnknownPaths {
+    /// Forward untouched (the default).
+    #[default]
+    PassThrough,
+    /// Mask every string of a JSON body, or the raw text of a text body.
+    Generic,
+}
+
+/// The JSON document as written.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct RawConfig {
+    pub fail_open: bool,
+    pub max_body_bytes: u64,
+    pub placeholder_template: String,
+    pub max_entities_per_request: u64,
+    pub entities: BTreeMap<String, bool>,
+    pub custom_patterns: Vec<RawCustomPattern>,
+    pub allow_list: Vec<String>,
+    pub min_score: f64,
+    pub unknown_paths: UnknownPaths,
+    pub routes: Vec<RawRoute>,
+    pub restore_responses: bool,
+}
+
+impl Default for RawConfig {
+    fn default() -> Self {
+        RawConfig {
+            fail_open: false,
+            max_body_bytes: 1024 * 1024,
+            placeholder_template: PlaceholderGrammar::DEFAULT_TEMPLATE.to_owned(),
+            max_entities_per_request: 1000,
+            entities: BTreeMap::new(),
+            custom_patterns: Vec::new(),
+            allow_list: Vec::new(),
+            min_score: 0.5,
+            unknown_paths: UnknownPaths::PassThrough,
+            routes: Vec::new(),
+            restore_responses: true,
+        }
+    }
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawCustomPattern {
+    pub name: String,
+    pub regex: String,
+    #[serde(default)]
+    pub context: Vec<String>,
+}
+
+/// An explicit route: requests whose path starts with `prefix` are treated as `api`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawRoute {
+    pub prefix: String,
+    pub api: Api,
+}
+
+/// The compiled configuration shared by every HTTP context of a VM.
+#[derive(Debug)]
+pub struct FilterConfig {
+    pub fail_open: bool,
+    pub max_body_bytes: usize,
+    pub max_entities: usize,
+    pub restore: RestoreSpec,
+    pub detector: Detector,
+    pub unknown_paths: UnknownPaths,
+    pub routes: Vec<(String, Api)>,
+    pub restore_responses: bool,
+    /// Labels that can be masked (enabled built-ins, then custom patterns), for metrics.
+    pub labels: Vec<String>,
+}
+
+impl FilterConfig {
+    /// Parse, validate and compile. An empty document means every default.
+    pub fn from_json(bytes: &[u8]) -> Result<FilterConfig, ConfigError> {
+        let raw = parse_raw(bytes)?;
+        compile(raw)
+    }
+}
+
+fn parse_raw(bytes: &[u8]) -> Result<RawConfig, ConfigError> {
+    if bytes.iter().all(u8::is_ascii_whitespace) {
+        return Ok(RawConfig::default());
+    }
+    if bytes.iter().find(|b| !b.is_ascii_whitespace()) != Some(&b'{') {
+        return Err(ConfigError::new("", "the configuration must be a JSON object"));
+    }
+    let de = &mut serde_json::Deserializer::from_slice(bytes);
+    serde_path_to_error::deserialize(de).map_err(|e| {
+        let path = e.path().to_string();
+        let field = if path == "." || path == "?" { String::new() } else { path };
+        let problem = e.into_inner().to_string();
+        ConfigError::new(field, problem)
+    })
+}
+
+fn compile(raw: RawConfig) -> Result<FilterConfig, ConfigError> {
+    if !(MIN_BODY_BYTES..=MAX_BODY_BYTES).contains(&raw.max_body_bytes) {
+        return Err(ConfigError::new(
+            "max_body_bytes",
+            format!("must be between {MIN_BODY_BYTES} and {MAX_BODY_BYTES}"),
+        ));
+    }
+    if !(1..=MAX_ENTITIES).contains(&raw.max_entities_per_request) {
+        return Err(ConfigError::new("max_entities_per_request", format!("must be between 1 and {MAX_ENTITIES}")));
+    }
+    if !(0.0..=1.0).contains(&raw.min_score) {
+        return Err(ConfigError::new("min_score", "must be between 0 and 1"));
+    }
+    let grammar = PlaceholderGrammar::parse(&raw.placeholder_template)
+        .map_err(|e| ConfigError::new("placeholder_template", e.to_string()))?;
+
+    let mut enabled: Vec<BuiltinKind> = BuiltinKind::ALL.to_vec();
+    for (label, on) in &raw.entities {
+        let kind = BuiltinKind::from_label(label).ok_or_else(|| {
+            ConfigError::new(format!("entities.{label}"), "is not a known entity type (see the README for the list)")
+        })?;
+        if !on {
+            enabled.retain(|k| *k != kind);
+        }
+    }
+
+    let mut custom = Vec::with_capacity(raw.custom_patterns.len());
+    for (i, p) in raw.custom_patterns.iter().enumerate() {
+        let label = p.name.to_ascii_uppercase();
+        if !is_label(&label) {
+            return Err(ConfigError::new(
+                format!("custom_patterns[{i}].name"),
+                "must be 1 to 32 letters, digits or '_', starting with a letter",
+            ));
+        }
+        if BuiltinKind::from_label(&label).is_some() || custom.iter().any(|c: &CustomPattern| c.label == label) {
+            return Err(ConfigError::new(format!("custom_patterns[{i}].name"), format!("'{label}' is already used")));
+        }
+        if p.regex.is_empty() {
+            return Err(ConfigError::new(format!("custom_patterns[{i}].regex"), "must not be empty"));
+        }
+        if let Some(j) = p.context.iter().position(|w| w.trim().is_empty()) {
+            return Err(ConfigError::new(format!("custom_patterns[{i}].context[{j}]"), "must not be empty"));
+        }
+        custom.push(CustomPattern { label, regex: p.regex.clone(), context: p.context.clone() });
+    }
+    if let Some(j) = raw.allow_list.iter().position(String::is_empty) {
+        return Err(ConfigError::new(format!("allow_list[{j}]"), "must not be empty"));
+    }
+
+    let mut routes = Vec::with_capacity(raw.routes.len());
+    for (i, r) in raw.routes.iter().enumerate() {
+        if !r.prefix.starts_with('/') {
+            return Err(ConfigError::new(format!("routes[{i}].prefix"), "must start with '/'"));
+        }
+        routes.push((r.prefix.clone(), r.api));
+    }
+
+    let settings = DetectSettings {
+        enabled: enabled.clone(),
+        custom: custom.clone(),
+        allow_list: raw.allow_list.clone(),
+        min_score: raw.min_score as f32,
+    };
+    let detector = Detector::new(&settings).map_err(|e| match e {
+        crate::engine::detect::DetectBuildError::BadCustomRegex { index, message } => {
+            ConfigError::new(format!("custom_patterns[{index}].regex"), message)
+        }
+    })?;
+
+    let mut labels: Vec<String> = enabled.iter().map(|k| k.label().to_owned()).collect();
+    labels.extend(custom.iter().map(|c| c.label.clone()));
+    // Every label the filter could ever issue counts as ours when a reply carries an unknown
+    // placeholder, including disabled built-ins: a miss is a miss whatever is switched on now.
+    let mut known: Vec<String> = BuiltinKind::ALL.iter().map(|k| k.label().to_owned()).collect();
+    known.extend(custom.iter().map(|c| c.label.clone()));
+
+    Ok(FilterConfig {
+        fail_open: raw.fail_open,
+        max_body_bytes: usize::try_from(raw.max_body_bytes).unwrap_or(usize::MAX),
+        max_entities: usize::try_from(raw.max_entities_per_request).unwrap_or(usize::MAX),
+        restore: RestoreSpec { grammar, known_labels: known },
+        detector,
+        unknown_paths: raw.unknown_paths,
+        routes,
+        restore_responses: raw.restore_responses,
+        labels,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used, clippy::expect_used)]
+    use super::*;
+
+    fn err(json: &str) -> ConfigError {
+        FilterConfig::from_json(json.as_bytes()).expect_err(json)
+    }
+
+    #[test]
+    fn empty_document_is_all_defaults() {
+        let c = FilterConfig::from_json(b"").unwrap();
+        assert!(!c.fail_open);
+        assert_eq!(c.max_body_bytes, 1024 * 1024);
+        assert_eq!(c.labels.len(), BuiltinKind::ALL.len());
+        let c = FilterConfig::from_json(b"{}").unwrap();
+        assert_eq!(c.restore.grammar, PlaceholderGrammar::default());
+    }
+
+    #[test]
+    fn errors_name_the_field() {
+        assert_eq!(err(r#"{"fail_opn": true}"#).field, "fail_opn");
+        assert!(err(r#"{"fail_opn": true}"#).problem.contains("unknown field `fail_opn`"));
+        assert_eq!(err(r#"{"max_body_bytes": 10}"#).field, "max_body_bytes");
+        assert_eq!(err(r#"{"max_body_bytes": "big"}"#).field, "max_body_bytes");
+        assert_eq!(err(r#"{"placeholder_template": "{TYPE}"}"#).field, "placeholder_template");
+        assert_eq!(err(r#"{"entities": {"EMALE": false}}"#).field, "entities.EMALE");
+        assert_eq!(err(r#"{"custom_patterns": [{"name": "x y", "regex": "a"}]}"#).field, "custom_patterns[0].name");
+        assert_eq!(
+            err(r#"{"custom_patterns": [{"name": "emp", "regex": "a", "colour": 1}]}"#).field,
+            "custom_patterns[0].colour"
+        );
+        assert_eq!(err(r#"{"routes": [{"prefix": "x", "api": "openai_chat"}]}"#).field, "routes[0].prefix");
+        assert_eq!(err(r#"{"routes": [{"prefix": "/x", "api": "gopher"}]}"#).field, "routes[0].api");
+        assert_eq!(err(r#"{"unknown_paths": "mask"}"#).field, "unknown_paths");
+        assert_eq!(err("[1,2]").field, "");
+        assert_eq!(err("{").field, "");
+    }
+
+    #[test]
+    fn entity_switches() {
+        let c = FilterConfig::from_json(br#"{"entities": {"IP_ADDRESS": false, "EMAIL": true}}"#).unwrap();
+        assert!(!c.labels.iter().any(|l| l == "IP_ADDRESS"));
+        assert!(c.labels.iter().any(|l| l == "EMAIL"));
+    }
+}

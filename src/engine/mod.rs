@@ -3,7 +3,10 @@
 
 pub mod detect;
 pub mod entity;
+pub mod exchange;
+pub mod mask;
 pub mod placeholder;
+pub mod protocol;
 pub mod restore;
 pub mod threat;
 pub mod vault;
