@@ -41,6 +41,7 @@ pub enum UnknownPaths {
 pub struct RawConfig {
     pub fail_open: bool,
     pub max_body_bytes: u64,
+    pub max_response_bytes: u64,
     pub placeholder_template: String,
     pub max_entities_per_request: u64,
     pub entities: BTreeMap<String, bool>,
@@ -57,6 +58,7 @@ impl Default for RawConfig {
         RawConfig {
             fail_open: false,
             max_body_bytes: 1024 * 1024,
+            max_response_bytes: 8 * 1024 * 1024,
             placeholder_template: PlaceholderGrammar::DEFAULT_TEMPLATE.to_owned(),
             max_entities_per_request: 1000,
             entities: BTreeMap::new(),
@@ -92,6 +94,7 @@ pub struct RawRoute {
 pub struct FilterConfig {
     pub fail_open: bool,
     pub max_body_bytes: usize,
+    pub max_response_bytes: usize,
     pub max_entities: usize,
     pub restore: RestoreSpec,
     pub detector: Detector,
@@ -107,6 +110,22 @@ impl FilterConfig {
     pub fn from_json(bytes: &[u8]) -> Result<FilterConfig, ConfigError> {
         let raw = parse_raw(bytes)?;
         compile(raw)
+    }
+
+    /// Which API a request path speaks: explicit routes first, then the path's known suffixes,
+    /// then `unknown_paths`. `path` may carry a query string.
+    pub fn classify(&self, path: &str) -> Api {
+        let path = path.split(['?', '#']).next().unwrap_or("");
+        if let Some((_, api)) = self.routes.iter().find(|(prefix, _)| path.starts_with(prefix.as_str())) {
+            return *api;
+        }
+        match Api::from_path(path) {
+            Some(api) => api,
+            None => match self.unknown_paths {
+                UnknownPaths::PassThrough => Api::PassThrough,
+                UnknownPaths::Generic => Api::Generic,
+            },
+        }
     }
 }
 
@@ -138,6 +157,12 @@ fn compile(raw: RawConfig) -> Result<FilterConfig, ConfigError> {
     }
     if !(0.0..=1.0).contains(&raw.min_score) {
         return Err(ConfigError::new("min_score", "must be between 0 and 1"));
+    }
+    if !(MIN_BODY_BYTES..=MAX_BODY_BYTES).contains(&raw.max_response_bytes) {
+        return Err(ConfigError::new(
+            "max_response_bytes",
+            format!("must be between {MIN_BODY_BYTES} and {MAX_BODY_BYTES}"),
+        ));
     }
     let grammar = PlaceholderGrammar::parse(&raw.placeholder_template)
         .map_err(|e| ConfigError::new("placeholder_template", e.to_string()))?;
@@ -206,6 +231,7 @@ fn compile(raw: RawConfig) -> Result<FilterConfig, ConfigError> {
     Ok(FilterConfig {
         fail_open: raw.fail_open,
         max_body_bytes: usize::try_from(raw.max_body_bytes).unwrap_or(usize::MAX),
+        max_response_bytes: usize::try_from(raw.max_response_bytes).unwrap_or(usize::MAX),
         max_entities: usize::try_from(raw.max_entities_per_request).unwrap_or(usize::MAX),
         restore: RestoreSpec { grammar, known_labels: known },
         detector,

@@ -2,6 +2,7 @@
 //! rewriting and threat scoring live here and are tested and benchmarked natively.
 
 pub mod detect;
+pub mod encoding;
 pub mod entity;
 pub mod exchange;
 pub mod mask;

@@ -1,0 +1,343 @@
+//! The HTTP context: one exchange. It gathers headers and bodies, asks the engine, writes the
+//! result and returns an action.
+
+use std::rc::Rc;
+
+use proxy_wasm::traits::{Context, HttpContext};
+use proxy_wasm::types::Action;
+
+use super::host::{self, Direction, HostError};
+use super::metrics::Metrics;
+use super::quirks::{BufferedBodySize, ContentLengthRemoval, HeadersGoOn, TrailersEndStream};
+use crate::config::FilterConfig;
+use crate::engine::encoding::{ContentEncoding, DecodeError};
+use crate::engine::exchange::{guard_request, is_json_content_type, restore_response, Rejection};
+use crate::engine::protocol::{error_body, Api};
+use crate::engine::vault::Vault;
+
+/// Response header: how many values were masked in the request.
+pub const MASKED_HEADER: &str = "x-prompt-guard-masked";
+/// Response header: the request was forwarded uninspected, and why.
+pub const FAIL_OPEN_HEADER: &str = "x-prompt-guard-fail-open";
+/// Response header on our own error replies: the rejection reason.
+pub const REJECTED_HEADER: &str = "x-prompt-guard-rejected";
+
+/// What the filter does with the reply.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum ReplyMode {
+    /// Nothing to do: forwarded as it comes.
+    PassThrough,
+    /// Buffer to the end, decode, restore, replace.
+    Buffered { encoding: ContentEncoding },
+    /// Server-sent events: forwarded as it flows.
+    Stream,
+}
+
+pub struct GuardedExchange {
+    cfg: Rc<FilterConfig>,
+    metrics: Rc<Metrics>,
+    api: Api,
+    json: bool,
+    request_encoding: ContentEncoding,
+    vault: Vault,
+    masked: u32,
+    fail_open_reason: Option<&'static str>,
+    /// The reply is our own local reply: not to be inspected.
+    answered_locally: bool,
+    request_size: BufferedBodySize,
+    request_end: TrailersEndStream,
+    reply: ReplyMode,
+    reply_size: BufferedBodySize,
+    reply_end: TrailersEndStream,
+}
+
+impl GuardedExchange {
+    pub fn new(cfg: Rc<FilterConfig>, metrics: Rc<Metrics>) -> Self {
+        let capacity = cfg.max_entities;
+        GuardedExchange {
+            cfg,
+            metrics,
+            api: Api::PassThrough,
+            json: true,
+            request_encoding: ContentEncoding::Identity,
+            vault: Vault::with_capacity(capacity),
+            masked: 0,
+            fail_open_reason: None,
+            answered_locally: false,
+            request_size: BufferedBodySize::default(),
+            request_end: TrailersEndStream::default(),
+            reply: ReplyMode::PassThrough,
+            reply_size: BufferedBodySize::default(),
+            reply_end: TrailersEndStream::default(),
+        }
+    }
+
+    /// Refuse the request with an error in the API's shape, or forward it uninspected when the
+    /// configuration says `fail_open`.
+    fn reject(&mut self, rejection: &Rejection) -> Action {
+        self.refuse(rejection.status(), rejection.reason(), &rejection.to_string())
+    }
+
+    fn refuse(&mut self, status: u16, reason: &'static str, message: &str) -> Action {
+        if self.cfg.fail_open {
+            self.metrics.fail_open.add(reason, 1);
+            self.fail_open_reason = Some(reason);
+            // Nothing was masked in what goes upstream, so nothing may be restored.
+            self.vault = Vault::with_capacity(self.cfg.max_entities);
+            self.masked = 0;
+            self.request_end.complete_once();
+            return Action::Continue;
+        }
+        self.metrics.rejections.add(reason, 1);
+        self.answer_locally(status, reason, message)
+    }
+
+    fn answer_locally(&mut self, status: u16, reason: &'static str, message: &str) -> Action {
+        self.answered_locally = true;
+        let body = error_body(self.api.error_shape(), status, &format!("prompt_guard_{reason}"), message);
+        let headers = vec![("content-type", "application/json"), (REJECTED_HEADER, reason)];
+        if let Err(e) = host::send_response(status, headers, &body) {
+            log::error!("prompt-guard: {e}");
+        }
+        Action::Pause
+    }
+
+    fn host_failed(&mut self, e: HostError) -> Action {
+        log::error!("prompt-guard: {e}");
+        self.refuse(500, "internal", "the gateway could not inspect this request")
+    }
+
+    /// The whole request body is here (end of stream or trailers).
+    fn finish_request(&mut self) -> Action {
+        if !self.request_end.complete_once() {
+            return Action::Continue;
+        }
+        let raw = match host::body(Direction::Request, self.request_size.seen) {
+            Ok(raw) => raw,
+            Err(e) => return self.host_failed(e),
+        };
+        let decoded = match self.request_encoding.decode(&raw, self.cfg.max_body_bytes) {
+            Ok(d) => d,
+            Err(e) => return self.reject(&decode_rejection(e)),
+        };
+        let cfg = Rc::clone(&self.cfg);
+        match guard_request(&cfg, self.api, &decoded, self.json, &mut self.vault) {
+            Ok(outcome) => {
+                self.masked = outcome.masked.total();
+                if self.masked > 0 {
+                    self.metrics.requests_with_findings.inc();
+                }
+                for (label, n) in outcome.masked.by_label() {
+                    self.metrics.entities_masked.add(label, u64::from(n));
+                }
+                if let Some(body) = outcome.body {
+                    if let Err(e) = self.write_request_body(&body) {
+                        return self.host_failed(e);
+                    }
+                }
+                Action::Continue
+            }
+            Err(rejection) => self.reject(&rejection),
+        }
+    }
+
+    fn write_request_body(&self, body: &[u8]) -> Result<(), HostError> {
+        host::replace_body(Direction::Request, self.request_size.seen, body)?;
+        if self.request_encoding != ContentEncoding::Identity {
+            // The body now goes on decoded.
+            host::remove_header(Direction::Request, "content-encoding")?;
+        }
+        Ok(())
+    }
+
+    /// The whole buffered reply is here.
+    fn finish_reply(&mut self, encoding: ContentEncoding) -> Action {
+        if !self.reply_end.complete_once() {
+            return Action::Continue;
+        }
+        let raw = match host::body(Direction::Response, self.reply_size.seen) {
+            Ok(raw) => raw,
+            Err(e) => {
+                log::error!("prompt-guard: {e}");
+                return self.answer_locally(502, "internal", "the gateway could not read the upstream reply");
+            }
+        };
+        let decoded = match encoding.decode(&raw, self.cfg.max_response_bytes) {
+            Ok(d) => d,
+            Err(_) => {
+                self.metrics.responses_unrestored.add("unsupported_encoding", 1);
+                return self.answer_locally(502, "corrupt_encoding", "the upstream reply could not be decoded");
+            }
+        };
+        let (restored, counts) = restore_response(&self.cfg, &decoded, &self.vault);
+        self.metrics.placeholders_restored.add(counts.restored);
+        self.metrics.restore_misses.add(counts.misses);
+        let replacement = match restored {
+            Some(body) => Some(body),
+            None if encoding != ContentEncoding::Identity => Some(decoded),
+            None => None,
+        };
+        if let Some(body) = replacement {
+            if let Err(e) = host::replace_body(Direction::Response, self.reply_size.seen, &body) {
+                log::error!("prompt-guard: {e}");
+            }
+        }
+        Action::Continue
+    }
+
+    fn start_reply(&mut self, end_of_stream: bool) -> Result<Action, HostError> {
+        host::set_header(Direction::Response, MASKED_HEADER, &self.masked.to_string())?;
+        if let Some(reason) = self.fail_open_reason {
+            host::set_header(Direction::Response, FAIL_OPEN_HEADER, reason)?;
+        }
+        if self.vault.is_empty() || !self.cfg.restore_responses || end_of_stream {
+            return Ok(Action::Continue);
+        }
+        let content_type = host::header(Direction::Response, "content-type")?;
+        let encoding = host::header(Direction::Response, "content-encoding")?;
+        let is_stream = content_type
+            .as_deref()
+            .is_some_and(|ct| ct.trim_start().to_ascii_lowercase().starts_with("text/event-stream"));
+        let encoding = match ContentEncoding::parse(encoding.as_deref()) {
+            Ok(e) => e,
+            Err(_) => {
+                self.metrics.responses_unrestored.add("unsupported_encoding", 1);
+                return Ok(self.answer_locally(
+                    502,
+                    "unsupported_encoding",
+                    "the upstream reply uses a content encoding the gateway cannot read",
+                ));
+            }
+        };
+        if is_stream {
+            self.reply = ReplyMode::Stream;
+            return Ok(Action::Continue);
+        }
+        ContentLengthRemoval::apply(Direction::Response)?;
+        if encoding != ContentEncoding::Identity {
+            host::remove_header(Direction::Response, "content-encoding")?;
+        }
+        self.reply = ReplyMode::Buffered { encoding };
+        Ok(HeadersGoOn::ACTION)
+    }
+}
+
+fn decode_rejection(e: DecodeError) -> Rejection {
+    match e {
+        DecodeError::Unsupported { encoding } => Rejection::UnsupportedEncoding { encoding },
+        DecodeError::Corrupt { encoding } => Rejection::CorruptEncoding { encoding: encoding.to_owned() },
+        DecodeError::TooLarge { limit } => Rejection::TooLarge { limit },
+    }
+}
+
+impl Context for GuardedExchange {}
+
+impl HttpContext for GuardedExchange {
+    fn on_http_request_headers(&mut self, _num_headers: usize, end_of_stream: bool) -> Action {
+        let path = match host::header(Direction::Request, ":path") {
+            Ok(p) => p.unwrap_or_default(),
+            Err(e) => return self.host_failed(e),
+        };
+        self.api = self.cfg.classify(&path);
+        if self.api == Api::PassThrough || end_of_stream {
+            // No body: nothing to inspect, so nothing to restore either.
+            self.api = Api::PassThrough;
+            return Action::Continue;
+        }
+        self.metrics.requests_inspected.inc();
+        match self.inspect_request_headers() {
+            Ok(action) => action,
+            Err(e) => self.host_failed(e),
+        }
+    }
+
+    fn on_http_request_body(&mut self, body_size: usize, end_of_stream: bool) -> Action {
+        if self.api == Api::PassThrough || self.request_end.is_done() {
+            return Action::Continue;
+        }
+        self.request_size.record(body_size);
+        if body_size > self.cfg.max_body_bytes {
+            return self.reject(&Rejection::TooLarge { limit: self.cfg.max_body_bytes });
+        }
+        if !end_of_stream {
+            return Action::Pause;
+        }
+        self.finish_request()
+    }
+
+    fn on_http_request_trailers(&mut self, _num_trailers: usize) -> Action {
+        if self.api == Api::PassThrough || self.request_end.is_done() {
+            return Action::Continue;
+        }
+        self.finish_request()
+    }
+
+    fn on_http_response_headers(&mut self, _num_headers: usize, end_of_stream: bool) -> Action {
+        if self.api == Api::PassThrough || self.answered_locally {
+            return Action::Continue;
+        }
+        match self.start_reply(end_of_stream) {
+            Ok(action) => action,
+            Err(e) => {
+                log::error!("prompt-guard: {e}");
+                Action::Continue
+            }
+        }
+    }
+
+    fn on_http_response_body(&mut self, body_size: usize, end_of_stream: bool) -> Action {
+        match self.reply {
+            ReplyMode::PassThrough | ReplyMode::Stream => Action::Continue,
+            ReplyMode::Buffered { encoding } => {
+                if self.reply_end.is_done() {
+                    return Action::Continue;
+                }
+                self.reply_size.record(body_size);
+                if body_size > self.cfg.max_response_bytes {
+                    self.reply_end.complete_once();
+                    self.metrics.responses_unrestored.add("too_large", 1);
+                    if encoding != ContentEncoding::Identity {
+                        return self.answer_locally(502, "body_too_large", "the upstream reply is too large to inspect");
+                    }
+                    // Forwarded as it is: placeholders stay visible, nothing leaks.
+                    return Action::Continue;
+                }
+                if !end_of_stream {
+                    return Action::Pause;
+                }
+                self.finish_reply(encoding)
+            }
+        }
+    }
+
+    fn on_http_response_trailers(&mut self, _num_trailers: usize) -> Action {
+        match self.reply {
+            ReplyMode::Buffered { encoding } if !self.reply_end.is_done() => self.finish_reply(encoding),
+            _ => Action::Continue,
+        }
+    }
+}
+
+impl GuardedExchange {
+    fn inspect_request_headers(&mut self) -> Result<Action, HostError> {
+        let encoding = host::header(Direction::Request, "content-encoding")?;
+        self.request_encoding = match ContentEncoding::parse(encoding.as_deref()) {
+            Ok(e) => e,
+            Err(e) => return Ok(self.reject(&decode_rejection(e))),
+        };
+        let content_type = host::header(Direction::Request, "content-type")?;
+        self.json = is_json_content_type(content_type.as_deref());
+        if self.api.requires_json() && !self.json {
+            let content_type = content_type.unwrap_or_default().chars().take(60).collect();
+            return Ok(self.reject(&Rejection::UnsupportedContentType { content_type }));
+        }
+        let declared = host::header(Direction::Request, "content-length")?.and_then(|v| v.trim().parse::<usize>().ok());
+        if declared.is_some_and(|n| n > self.cfg.max_body_bytes) {
+            return Ok(self.reject(&Rejection::TooLarge { limit: self.cfg.max_body_bytes }));
+        }
+        ContentLengthRemoval::apply(Direction::Request)?;
+        // The reply must come back readable: ask the upstream for no compression.
+        host::remove_header(Direction::Request, "accept-encoding")?;
+        Ok(HeadersGoOn::ACTION)
+    }
+}

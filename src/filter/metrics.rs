@@ -1,0 +1,95 @@
+//! Every metric the filter exports, declared once at configure time.
+//!
+//! Envoy prefixes custom Wasm metrics with `wasmcustom.`. Labels are written into the name as
+//! `.<label>.<value>` so that the `stats_tags` in the shipped Envoy config turn them into
+//! Prometheus labels, e.g. `wasmcustom.prompt_guard.entities_masked.type.EMAIL` becomes
+//! `wasmcustom_prompt_guard_entities_masked{type="EMAIL"}`.
+
+use super::host;
+use crate::config::FilterConfig;
+use crate::engine::exchange::Rejection;
+
+const PREFIX: &str = "prompt_guard.";
+
+/// A counter id; 0 when the host refused to define it (counting then does nothing).
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Counter(Option<u32>);
+
+impl Counter {
+    fn define(name: &str) -> Counter {
+        match host::define_counter(&format!("{PREFIX}{name}")) {
+            Ok(id) => Counter(Some(id)),
+            Err(e) => {
+                log::warn!("prompt-guard: metric {name} not defined: {e}");
+                Counter(None)
+            }
+        }
+    }
+    pub fn add(self, n: u64) {
+        if let Some(id) = self.0 {
+            host::increment(id, n);
+        }
+    }
+    pub fn inc(self) {
+        self.add(1);
+    }
+}
+
+/// A family of counters keyed by one label value.
+#[derive(Debug, Default)]
+pub struct Labeled {
+    counters: Vec<(String, Counter)>,
+}
+
+impl Labeled {
+    fn define(name: &str, label: &str, values: impl IntoIterator<Item = String>) -> Labeled {
+        let counters = values
+            .into_iter()
+            .map(|v| {
+                let c = Counter::define(&format!("{name}.{label}.{v}"));
+                (v, c)
+            })
+            .collect();
+        Labeled { counters }
+    }
+    pub fn add(&self, value: &str, n: u64) {
+        if let Some((_, c)) = self.counters.iter().find(|(v, _)| v == value) {
+            c.add(n);
+        }
+    }
+}
+
+#[derive(Debug, Default)]
+pub struct Metrics {
+    pub requests_inspected: Counter,
+    pub requests_with_findings: Counter,
+    pub entities_masked: Labeled,
+    pub placeholders_restored: Counter,
+    pub restore_misses: Counter,
+    pub rejections: Labeled,
+    pub fail_open: Labeled,
+    pub responses_unrestored: Labeled,
+}
+
+/// Why a reply went to the client without its placeholders restored.
+pub const UNRESTORED_REASONS: [&str; 3] = ["too_large", "unsupported_encoding", "not_utf8"];
+
+impl Metrics {
+    pub fn define(cfg: &FilterConfig) -> Metrics {
+        let reasons = || Rejection::REASONS.iter().map(|r| (*r).to_owned());
+        Metrics {
+            requests_inspected: Counter::define("requests_inspected"),
+            requests_with_findings: Counter::define("requests_with_findings"),
+            entities_masked: Labeled::define("entities_masked", "type", cfg.labels.iter().cloned()),
+            placeholders_restored: Counter::define("placeholders_restored"),
+            restore_misses: Counter::define("restore_misses"),
+            rejections: Labeled::define("rejections", "reason", reasons()),
+            fail_open: Labeled::define("fail_open", "reason", reasons()),
+            responses_unrestored: Labeled::define(
+                "responses_unrestored",
+                "reason",
+                UNRESTORED_REASONS.iter().map(|r| (*r).to_owned()),
+            ),
+        }
+    }
+}
