@@ -1,0 +1,72 @@
+# prompt-guard: build, test, run, measure. Every target installs what it needs first.
+
+SHELL := /bin/bash
+.SHELLFLAGS := -eu -o pipefail -c
+
+WASM_TARGET := wasm32-wasip1
+WASM := target/$(WASM_TARGET)/release/prompt_guard.wasm
+VENV := .venv
+PY := $(VENV)/bin/python
+VENV_STAMP := $(VENV)/.installed
+EVAL_DIR ?= ../shared/eval
+# Where `make run` forwards to: the mock LLM by default, a real provider when set
+# (e.g. UPSTREAM=https://api.openai.com make run).
+UPSTREAM ?=
+# Largest .wasm we ship (bytes).
+MAX_WASM_BYTES := 3145728
+
+.PHONY: all build wasm-target venv test test-native test-e2e lint purity wasm-size validate-configs \
+        run eval bench bench-envoy clean
+
+all: build
+
+wasm-target:
+	@rustup target list --installed | grep -qx '$(WASM_TARGET)' || rustup target add $(WASM_TARGET)
+
+build: wasm-target
+	cargo build --release --target $(WASM_TARGET) --lib
+	@ls -l $(WASM)
+
+$(VENV_STAMP): tests/requirements.txt
+	@test -x $(PY) || python3 -m venv $(VENV)
+	$(VENV)/bin/pip install --quiet --disable-pip-version-check -r tests/requirements.txt
+	@touch $@
+
+venv: $(VENV_STAMP)
+
+# The engine must not know it runs in Envoy.
+purity:
+	@if grep -rn 'proxy_wasm' src/engine src/config; then \
+	  echo "error: src/engine and src/config must not name proxy_wasm (the engine does not know it runs in Envoy)"; exit 1; \
+	else echo "purity: src/engine and src/config are free of proxy_wasm"; fi
+
+# No unwrap/expect/panic outside tests (Cargo.toml [lints] + clippy.toml), native and wasm.
+lint:
+	cargo clippy --all-targets -- -D warnings
+	cargo clippy --target $(WASM_TARGET) --lib --release -- -D warnings
+
+test-native:
+	cargo test --all-targets
+
+wasm-size: build
+	@size=$$(stat -c %s $(WASM)); echo "wasm size: $$size bytes (limit $(MAX_WASM_BYTES))"; \
+	  test $$size -le $(MAX_WASM_BYTES)
+
+# Every shipped Envoy config, rendered and checked by Envoy itself with the built module.
+validate-configs: build venv
+	$(PY) scripts/validate_configs.py
+
+test-e2e: build venv
+	$(VENV)/bin/pytest -q tests/e2e
+
+test: purity wasm-target lint test-native wasm-size validate-configs test-e2e
+
+run: build venv
+	UPSTREAM='$(UPSTREAM)' $(PY) scripts/run_demo.py
+
+eval:
+	cargo run --release --quiet --bin eval -- $(EVAL_DIR)
+
+clean:
+	cargo clean
+	rm -rf build

