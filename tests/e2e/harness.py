@@ -21,6 +21,8 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import pytest
+
 REPO = Path(__file__).resolve().parents[2]
 MOCK_SCRIPT = REPO / "tests" / "mock_llm.py"
 RENDER_SCRIPT = REPO / "envoy" / "render.py"
@@ -303,6 +305,14 @@ def start_envoy(work_dir, upstream_port, filter_config=None, with_filter=True, w
         raise
     return Envoy(proc=proc, port=port, admin_port=admin_port, log_path=log_path,
                  config_path=config_path)
+
+
+def start_envoy_or_fail(work_dir, upstream_port, **kwargs):
+    """start_envoy for fixtures: a start-up problem fails the test with Envoy's log tail."""
+    try:
+        return start_envoy(work_dir, upstream_port, **kwargs)
+    except HarnessError as err:
+        pytest.fail(str(err), pytrace=False)
 
 
 def wait_until_ready(proc, admin_file, log_path, timeout_s):
