@@ -78,12 +78,17 @@ def fill_scalars(text, values):
 
 
 def render(*, listen_port, admin_port, upstream, wasm_path=None, filter_config_json="{}",
-           with_filter=True, root_id=DEFAULT_ROOT_ID, ca_bundle=DEFAULT_CA_BUNDLE):
-    """Return a bootstrap YAML document as text."""
+           with_filter=True, root_id=DEFAULT_ROOT_ID, ca_bundle=DEFAULT_CA_BUNDLE,
+           check_json=True):
+    """Return a bootstrap YAML document as text.
+
+    check_json=False embeds the filter configuration even if it is not JSON (tests of the
+    filter's own refusal need that).
+    """
     scheme, host, port = parse_upstream(upstream)
     if with_filter and not wasm_path:
         raise RenderError("a wasm path is required unless the filter is left out")
-    if with_filter:
+    if with_filter and check_json:
         json.loads(filter_config_json)  # fail here, not in Envoy, on a config that is not JSON
 
     tls = scheme == "https"

@@ -204,6 +204,10 @@ class Metrics:
                 continue
         return cls(samples)
 
+    def __repr__(self):
+        # Assertion messages show this; the whole scrape would bury the value that mattered.
+        return f"<Metrics: {len(self.samples)} samples>"
+
     def value(self, name, **labels):
         """The sample with exactly these labels; 0 when absent (counters start at zero)."""
         return self.samples.get((name, frozenset(labels.items())), 0.0)
@@ -272,7 +276,7 @@ def render_config(work_dir, upstream_port, filter_config, with_filter=True, wasm
         config_json = filter_config if filter_config is not None else "{}"
     text = RENDER.render(listen_port=0, admin_port=0, upstream=f"http://127.0.0.1:{upstream_port}",
                          wasm_path=str(wasm) if wasm else None, filter_config_json=config_json,
-                         with_filter=with_filter, root_id=root_id)
+                         with_filter=with_filter, root_id=root_id, check_json=False)
     path = Path(work_dir) / "envoy.yaml"
     path.write_text(text, encoding="utf-8")
     return path
@@ -294,7 +298,8 @@ def start_envoy(work_dir, upstream_port, filter_config=None, with_filter=True, w
     admin_file = work_dir / "admin-address"
     command = [envoy_binary(), "-c", str(config_path), "--concurrency", "1",
                "--use-dynamic-base-id", "--admin-address-path", str(admin_file),
-               "-l", "info", *extra_args]
+               # info for the filter's own log lines; Envoy's start-up banner (main) would bury them.
+               "-l", "info", "--component-log-level", "main:warning", *extra_args]
     with open(log_path, "wb") as log:
         proc = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT,
                                 stdin=subprocess.DEVNULL)
