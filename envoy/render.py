@@ -25,6 +25,8 @@ TEMPLATE = HERE / "bootstrap.yaml.in"
 FRAGMENTS = HERE / "fragments"
 DEFAULT_CA_BUNDLE = "/etc/ssl/certs/ca-certificates.crt"
 DEFAULT_ROOT_ID = "prompt_guard"
+# Envoy's own default is 1 MiB; LLM requests with long contexts or inline images are larger.
+DEFAULT_BUFFER_LIMIT_BYTES = 8 * 1024 * 1024
 BLOCK_LINE = re.compile(r"^(?P<indent>[ \t]*)\$\{(?P<name>\w+)\}[ \t]*$", re.MULTILINE)
 # Only ${name} is a placeholder: a bare "$" (as in the stats_tags regexes) is literal text.
 SCALAR = re.compile(r"\$\{(\w+)\}")
@@ -79,7 +81,7 @@ def fill_scalars(text, values):
 
 def render(*, listen_port, admin_port, upstream, wasm_path=None, filter_config_json="{}",
            with_filter=True, root_id=DEFAULT_ROOT_ID, ca_bundle=DEFAULT_CA_BUNDLE,
-           check_json=True):
+           check_json=True, buffer_limit_bytes=DEFAULT_BUFFER_LIMIT_BYTES):
     """Return a bootstrap YAML document as text.
 
     check_json=False embeds the filter configuration even if it is not JSON (tests of the
@@ -106,6 +108,7 @@ def render(*, listen_port, admin_port, upstream, wasm_path=None, filter_config_j
         "wasm_path": yaml_string(Path(wasm_path).resolve()) if wasm_path else '""',
         "filter_config_json": yaml_string(filter_config_json),
         "ca_bundle": yaml_string(ca_bundle),
+        "buffer_limit_bytes": int(buffer_limit_bytes),
     }
     text = fill_blocks(TEMPLATE.read_text(encoding="utf-8"), blocks)
     return fill_scalars(text, values)
@@ -121,6 +124,8 @@ def main(argv=None):
     parser.add_argument("--no-filter", action="store_true", help="bare Envoy, no wasm filter")
     parser.add_argument("--root-id", default=DEFAULT_ROOT_ID)
     parser.add_argument("--ca-bundle", default=DEFAULT_CA_BUNDLE, help="trust store for https upstreams")
+    parser.add_argument("--buffer-limit-bytes", type=int, default=DEFAULT_BUFFER_LIMIT_BYTES,
+                        help="largest body Envoy holds for the filter (>= its max_body_bytes)")
     parser.add_argument("--out", help="output file (default: stdout)")
     args = parser.parse_args(argv)
 
@@ -130,7 +135,8 @@ def main(argv=None):
     try:
         text = render(listen_port=args.listen_port, admin_port=args.admin_port,
                       upstream=args.upstream, wasm_path=args.wasm, filter_config_json=config_json,
-                      with_filter=not args.no_filter, root_id=args.root_id, ca_bundle=args.ca_bundle)
+                      with_filter=not args.no_filter, root_id=args.root_id, ca_bundle=args.ca_bundle,
+                      buffer_limit_bytes=args.buffer_limit_bytes)
     except (RenderError, ValueError) as err:
         print(f"render.py: {err}", file=sys.stderr)
         return 2
