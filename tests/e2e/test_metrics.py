@@ -1,0 +1,68 @@
+"""The filter's counters as an operator sees them: Envoy's /stats/prometheus, with the labels that
+the bootstrap's stats_tags cut out of the metric names.
+"""
+
+import json
+
+import httpx
+
+from planted import LABELS, PLANTED, PROMPT
+
+CHAT = "/v1/chat/completions"
+
+
+def chat(envoy, text):
+    body = json.dumps({"model": "m", "messages": [{"role": "user", "content": text}]})
+    reply = httpx.post(envoy.url(CHAT), content=body,
+                       headers={"content-type": "application/json"}, timeout=30)
+    assert reply.status_code == 200, reply.text[:500]
+    return reply.json()["choices"][0]["message"]["content"]
+
+
+def delta(before, after, name, **labels):
+    return after.value(name, **labels) - before.value(name, **labels)
+
+
+def test_masking_and_restoring_move_labelled_counters(envoy, mock):
+    before = envoy.metrics()
+    assert chat(envoy, PROMPT) == "You said: " + PROMPT
+    after = envoy.metrics()
+    assert delta(before, after, "prompt_guard_requests_inspected") == 1
+    assert delta(before, after, "prompt_guard_requests_with_findings") == 1
+    moved = {label: delta(before, after, "prompt_guard_entities_masked", type=label)
+             for label in LABELS}
+    assert moved == {label: 1 for label in LABELS}
+    # The reply echoed every placeholder once.
+    assert delta(before, after, "prompt_guard_placeholders_restored") == len(PLANTED)
+
+
+def test_clean_request_is_inspected_without_findings(envoy, mock):
+    before = envoy.metrics()
+    assert chat(envoy, "What is the capital of France?") == "You said: What is the capital of France?"
+    after = envoy.metrics()
+    assert delta(before, after, "prompt_guard_requests_inspected") == 1
+    assert delta(before, after, "prompt_guard_requests_with_findings") == 0
+
+
+def test_placeholder_we_did_not_issue_is_left_alone_and_counted(envoy, mock):
+    # A user typing placeholder-shaped text must not get someone's value back in the reply.
+    before = envoy.metrics()
+    text = "Literal [EMAIL_7] and [PHONE_2] are not ours."
+    with mock.expect_one_request() as upstream:
+        reply = chat(envoy, text)
+    assert "[EMAIL_7]" in upstream.body.decode() and "[PHONE_2]" in upstream.body.decode()
+    assert reply == "You said: " + text
+    after = envoy.metrics()
+    assert delta(before, after, "prompt_guard_restore_misses") >= 2
+    assert delta(before, after, "prompt_guard_placeholders_restored") == 0
+
+
+def test_labels_come_from_stats_tags_not_names(envoy, mock):
+    chat(envoy, f"mail {dict(PLANTED)['EMAIL']}")
+    names = {name for (name, _labels) in envoy.metrics().samples}
+    flattened = [n for n in names if n.startswith(("prompt_guard_entities_masked_type_",
+                                                   "prompt_guard_rejections_reason_",
+                                                   "prompt_guard_fail_open_reason_",
+                                                   "prompt_guard_threat_verdicts_category_"))]
+    assert flattened == [], "stats_tags did not turn name segments into labels"
+    assert envoy.metrics().value("prompt_guard_entities_masked", type="EMAIL") >= 1

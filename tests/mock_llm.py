@@ -1,0 +1,571 @@
+#!/usr/bin/env python3
+"""Mock LLM upstream for prompt-guard's end-to-end tests (standard library only).
+
+It speaks just enough of the OpenAI and Anthropic HTTP APIs for the official SDKs to parse its
+replies, buffered and streamed, and it remembers what it received so tests can assert what the
+upstream actually saw (the whole point of a masking proxy):
+
+    python tests/mock_llm.py --port 0          # prints "LISTENING <port>" once ready
+
+Every reply is "You said: " + the last user text, so whatever placeholder the proxy put into the
+request comes back in the reply, where the proxy must restore it. Streamed replies are cut into
+deltas of at most 4 characters, so placeholders are split across SSE events, and each event is
+flushed in its own write (its own HTTP/1.1 chunk).
+
+Response shapes follow the providers' public API references (OpenAI: Chat Completions,
+Completions, Responses, Embeddings, including their streaming event formats; Anthropic: Messages
+and its streaming events). Fields that the SDKs need are present; values are deterministic.
+
+Test hooks (request headers):
+    x-mock-delay-ms: N      pause N ms between streamed deltas (default from --delay-ms)
+    x-mock-gzip: 1          gzip the response body (Content-Encoding: gzip; streamed with sync flushes)
+    x-mock-encoding: br     claim Content-Encoding: br while sending plain bytes
+    x-mock-sse-not-sse: 1   send a JSON body labelled text/event-stream
+Inspection endpoints (GET): /__health, /__last_request (exact body bytes), /__last_headers (JSON),
+/__requests ({"count": N}, API requests only).
+"""
+
+import argparse
+import base64
+import gzip
+import hashlib
+import itertools
+import json
+import struct
+import sys
+import threading
+import time
+import zlib
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+REPLY_PREFIX = "You said: "
+DELTA_CHARS = 4
+TOOL_TRIGGER = "CALL_TOOL"
+CREATED = 1_700_000_000  # fixed timestamp: replies are deterministic
+
+
+def chunks(text, size=DELTA_CHARS):
+    """Cut text into pieces of at most `size` characters (never splits a code point)."""
+    return [text[i:i + size] for i in range(0, len(text), size)] or [""]
+
+
+def token_count(text):
+    return max(1, len(text.split()))
+
+
+def dumps(obj):
+    # Compact separators like the real services; non-ASCII kept as UTF-8 like the real services.
+    return json.dumps(obj, ensure_ascii=False, separators=(",", ":"))
+
+
+# ---------------------------------------------------------------------------------------------
+# Extracting the user's text from each request shape
+
+
+def text_of_content(content):
+    """A message `content` is either a string or a list of typed parts; join the text parts."""
+    if isinstance(content, str):
+        return content
+    if isinstance(content, list):
+        parts = []
+        for part in content:
+            if isinstance(part, str):
+                parts.append(part)
+            elif isinstance(part, dict) and isinstance(part.get("text"), str):
+                parts.append(part["text"])
+        return "".join(parts)
+    return ""
+
+
+def last_user_text(messages):
+    for message in reversed(messages or []):
+        if isinstance(message, dict) and message.get("role") == "user":
+            return text_of_content(message.get("content"))
+    return ""
+
+
+def responses_input_text(body):
+    value = body.get("input")
+    if isinstance(value, str):
+        return value
+    if isinstance(value, list):
+        for item in reversed(value):
+            if isinstance(item, dict) and item.get("role", "user") == "user" and "content" in item:
+                return text_of_content(item.get("content"))
+    return ""
+
+
+def completions_prompt_text(body):
+    prompt = body.get("prompt")
+    if isinstance(prompt, list):
+        return "".join(p for p in prompt if isinstance(p, str))
+    return prompt if isinstance(prompt, str) else ""
+
+
+def first_tool_name(tools):
+    for tool in tools or []:
+        if not isinstance(tool, dict):
+            continue
+        if isinstance(tool.get("function"), dict) and tool["function"].get("name"):
+            return tool["function"]["name"]  # OpenAI chat
+        if tool.get("name"):
+            return tool["name"]  # Anthropic / OpenAI Responses
+    return "echo"
+
+
+def wants_tool(body, user_text):
+    return bool(body.get("tools")) and TOOL_TRIGGER in user_text
+
+
+# ---------------------------------------------------------------------------------------------
+# Reply builders: each returns (buffered_json, [(event_name_or_None, data_json_str), ...])
+
+
+class Ids:
+    """Deterministic, unique ids per server process."""
+
+    def __init__(self):
+        self._counter = itertools.count(1)
+        self._lock = threading.Lock()
+
+    def next(self, prefix):
+        with self._lock:
+            return f"{prefix}mock{next(self._counter):06d}"
+
+
+IDS = Ids()
+
+
+def openai_chat(body, user_text):
+    model = body.get("model", "gpt-mock")
+    cid = IDS.next("chatcmpl-")
+    prompt_tokens = token_count(user_text)
+    usage_tokens = None
+    if wants_tool(body, user_text):
+        call_id = IDS.next("call_")
+        name = first_tool_name(body.get("tools"))
+        arguments = json.dumps({"text": user_text}, ensure_ascii=False)
+        message = {"role": "assistant", "content": None, "refusal": None,
+                   "tool_calls": [{"id": call_id, "type": "function",
+                                   "function": {"name": name, "arguments": arguments}}]}
+        finish = "tool_calls"
+        completion_tokens = token_count(arguments)
+        first_delta = {"role": "assistant", "content": None,
+                       "tool_calls": [{"index": 0, "id": call_id, "type": "function",
+                                       "function": {"name": name, "arguments": ""}}]}
+        deltas = [{"tool_calls": [{"index": 0, "function": {"arguments": piece}}]}
+                  for piece in chunks(arguments)]
+    else:
+        reply = REPLY_PREFIX + user_text
+        message = {"role": "assistant", "content": reply, "refusal": None}
+        finish = "stop"
+        completion_tokens = token_count(reply)
+        first_delta = {"role": "assistant", "content": "", "refusal": None}
+        deltas = [{"content": piece} for piece in chunks(reply)]
+    usage_tokens = {"prompt_tokens": prompt_tokens, "completion_tokens": completion_tokens,
+                    "total_tokens": prompt_tokens + completion_tokens}
+    buffered = {
+        "id": cid, "object": "chat.completion", "created": CREATED, "model": model,
+        "choices": [{"index": 0, "message": message, "logprobs": None, "finish_reason": finish}],
+        "usage": usage_tokens, "system_fingerprint": "fp_mock",
+    }
+    include_usage = bool((body.get("stream_options") or {}).get("include_usage"))
+
+    def chunk(delta, finish_reason=None, usage=None, with_choice=True):
+        obj = {"id": cid, "object": "chat.completion.chunk", "created": CREATED, "model": model,
+               "system_fingerprint": "fp_mock",
+               "choices": [{"index": 0, "delta": delta, "logprobs": None,
+                            "finish_reason": finish_reason}] if with_choice else []}
+        if include_usage:
+            obj["usage"] = usage
+        return (None, dumps(obj))
+
+    events = [chunk(first_delta)] + [chunk(d) for d in deltas] + [chunk({}, finish)]
+    if include_usage:
+        events.append(chunk(None, usage=usage_tokens, with_choice=False))
+    events.append((None, "[DONE]"))
+    return buffered, events
+
+
+def openai_completions(body, user_text):
+    model = body.get("model", "gpt-mock-instruct")
+    cid = IDS.next("cmpl-")
+    reply = REPLY_PREFIX + user_text
+    usage = {"prompt_tokens": token_count(user_text), "completion_tokens": token_count(reply),
+             "total_tokens": token_count(user_text) + token_count(reply)}
+    buffered = {"id": cid, "object": "text_completion", "created": CREATED, "model": model,
+                "choices": [{"text": reply, "index": 0, "logprobs": None, "finish_reason": "stop"}],
+                "usage": usage}
+
+    def chunk(text, finish_reason):
+        return (None, dumps({"id": cid, "object": "text_completion", "created": CREATED,
+                             "model": model, "choices": [{"text": text, "index": 0, "logprobs": None,
+                                                          "finish_reason": finish_reason}]}))
+
+    events = [chunk(piece, None) for piece in chunks(reply)] + [chunk("", "stop"), (None, "[DONE]")]
+    return buffered, events
+
+
+def deterministic_vector(text, dimensions):
+    """A unit-free vector derived from the text's hash: same text, same vector."""
+    values = []
+    counter = 0
+    while len(values) < dimensions:
+        digest = hashlib.sha256(f"{counter}:{text}".encode("utf-8")).digest()
+        for i in range(0, len(digest), 4):
+            (n,) = struct.unpack("<I", digest[i:i + 4])
+            values.append(round(n / 0xFFFFFFFF * 2.0 - 1.0, 6))
+        counter += 1
+    return values[:dimensions]
+
+
+def openai_embeddings(body):
+    raw = body.get("input")
+    inputs = raw if isinstance(raw, list) else [raw]
+    # A list of ints is one tokenised input; a list of lists is several.
+    if isinstance(raw, list) and raw and all(isinstance(x, int) for x in raw):
+        inputs = [raw]
+    dimensions = body.get("dimensions") if isinstance(body.get("dimensions"), int) else 8
+    data = []
+    tokens = 0
+    for index, item in enumerate(inputs):
+        text = item if isinstance(item, str) else json.dumps(item)
+        tokens += token_count(text)
+        vector = deterministic_vector(text, dimensions)
+        if body.get("encoding_format") == "base64":
+            # The openai SDK asks for base64 by default: little-endian float32 array.
+            embedding = base64.b64encode(struct.pack(f"<{len(vector)}f", *vector)).decode("ascii")
+        else:
+            embedding = vector
+        data.append({"object": "embedding", "index": index, "embedding": embedding})
+    return {"object": "list", "data": data, "model": body.get("model", "text-embedding-mock"),
+            "usage": {"prompt_tokens": tokens, "total_tokens": tokens}}
+
+
+def openai_responses(body, user_text):
+    model = body.get("model", "gpt-mock")
+    rid = IDS.next("resp_")
+    seq = itertools.count(0)
+    prompt_tokens = token_count(user_text)
+
+    if wants_tool(body, user_text):
+        arguments = json.dumps({"text": user_text}, ensure_ascii=False)
+        item_id = IDS.next("fc_")
+        call_id = IDS.next("call_")
+        name = first_tool_name(body.get("tools"))
+        done_item = {"type": "function_call", "id": item_id, "call_id": call_id, "name": name,
+                     "arguments": arguments, "status": "completed"}
+        start_item = dict(done_item, arguments="", status="in_progress")
+        output_tokens = token_count(arguments)
+        middle = [("response.function_call_arguments.delta",
+                   {"item_id": item_id, "output_index": 0, "delta": piece})
+                  for piece in chunks(arguments)]
+        middle.append(("response.function_call_arguments.done",
+                       {"item_id": item_id, "output_index": 0, "arguments": arguments}))
+    else:
+        reply = REPLY_PREFIX + user_text
+        item_id = IDS.next("msg_")
+        part = {"type": "output_text", "text": reply, "annotations": []}
+        done_item = {"type": "message", "id": item_id, "status": "completed", "role": "assistant",
+                     "content": [part]}
+        start_item = {"type": "message", "id": item_id, "status": "in_progress", "role": "assistant",
+                      "content": []}
+        output_tokens = token_count(reply)
+        where = {"item_id": item_id, "output_index": 0, "content_index": 0}
+        middle = [("response.content_part.added",
+                   dict(where, part={"type": "output_text", "text": "", "annotations": []}))]
+        middle += [("response.output_text.delta", dict(where, delta=piece, logprobs=[]))
+                   for piece in chunks(reply)]
+        middle.append(("response.output_text.done", dict(where, text=reply, logprobs=[])))
+        middle.append(("response.content_part.done", dict(where, part=part)))
+
+    def response_object(status, output, usage):
+        return {"id": rid, "object": "response", "created_at": CREATED, "status": status,
+                "error": None, "incomplete_details": None, "instructions": body.get("instructions"),
+                "max_output_tokens": None, "model": model, "output": output,
+                "parallel_tool_calls": True, "previous_response_id": None,
+                "reasoning": {"effort": None, "summary": None}, "store": True, "temperature": 1.0,
+                "text": {"format": {"type": "text"}}, "tool_choice": "auto",
+                "tools": body.get("tools") or [], "top_p": 1.0, "truncation": "disabled",
+                "usage": usage, "user": None, "metadata": {}}
+
+    usage = {"input_tokens": prompt_tokens, "input_tokens_details": {"cached_tokens": 0},
+             "output_tokens": output_tokens, "output_tokens_details": {"reasoning_tokens": 0},
+             "total_tokens": prompt_tokens + output_tokens}
+    buffered = response_object("completed", [done_item], usage)
+
+    def event(name, payload):
+        return (name, dumps(dict({"type": name, "sequence_number": next(seq)}, **payload)))
+
+    events = [event("response.created", {"response": response_object("in_progress", [], None)}),
+              event("response.in_progress", {"response": response_object("in_progress", [], None)}),
+              event("response.output_item.added", {"output_index": 0, "item": start_item})]
+    events += [event(name, payload) for name, payload in middle]
+    events.append(event("response.output_item.done", {"output_index": 0, "item": done_item}))
+    events.append(event("response.completed", {"response": buffered}))
+    return buffered, events
+
+
+def anthropic_messages(body, user_text):
+    model = body.get("model", "claude-mock")
+    mid = IDS.next("msg_")
+    input_tokens = token_count(user_text)
+    if wants_tool(body, user_text):
+        tool_id = IDS.next("toolu_")
+        name = first_tool_name(body.get("tools"))
+        tool_input = {"text": user_text}
+        content = [{"type": "tool_use", "id": tool_id, "name": name, "input": tool_input}]
+        stop_reason = "tool_use"
+        partial = json.dumps(tool_input, ensure_ascii=False)
+        output_tokens = token_count(partial)
+        block_start = {"type": "tool_use", "id": tool_id, "name": name, "input": {}}
+        deltas = [{"type": "input_json_delta", "partial_json": piece} for piece in chunks(partial)]
+    else:
+        reply = REPLY_PREFIX + user_text
+        content = [{"type": "text", "text": reply}]
+        stop_reason = "end_turn"
+        output_tokens = token_count(reply)
+        block_start = {"type": "text", "text": ""}
+        deltas = [{"type": "text_delta", "text": piece} for piece in chunks(reply)]
+    buffered = {"id": mid, "type": "message", "role": "assistant", "model": model,
+                "content": content, "stop_reason": stop_reason, "stop_sequence": None,
+                "usage": {"input_tokens": input_tokens, "output_tokens": output_tokens}}
+
+    def event(name, payload):
+        return (name, dumps(dict({"type": name}, **payload)))
+
+    start_message = dict(buffered, content=[], stop_reason=None,
+                         usage={"input_tokens": input_tokens, "output_tokens": 1})
+    events = [event("message_start", {"message": start_message}),
+              event("content_block_start", {"index": 0, "content_block": block_start}),
+              event("ping", {})]
+    events += [event("content_block_delta", {"index": 0, "delta": d}) for d in deltas]
+    events += [event("content_block_stop", {"index": 0}),
+               event("message_delta", {"delta": {"stop_reason": stop_reason, "stop_sequence": None},
+                                       "usage": {"output_tokens": output_tokens}}),
+               event("message_stop", {})]
+    return buffered, events
+
+
+def sse_bytes(name, data):
+    head = f"event: {name}\n" if name else ""
+    return f"{head}data: {data}\n\n".encode("utf-8")
+
+
+# ---------------------------------------------------------------------------------------------
+# HTTP plumbing
+
+
+class Recorder:
+    """What the upstream saw: shared by all handler threads."""
+
+    def __init__(self):
+        self.lock = threading.Lock()
+        self.count = 0
+        self.last_body = b""
+        self.last_headers = {}
+
+    def record(self, body, headers):
+        with self.lock:
+            self.count += 1
+            self.last_body = body
+            self.last_headers = headers
+
+
+class MockHandler(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"  # keep-alive; every reply has Content-Length or is chunked
+    server_version = "mock-llm/1"
+
+    def log_message(self, fmt, *args):  # keep test output quiet; nothing here is needed to debug
+        return
+
+    # -- reading ------------------------------------------------------------------------------
+    def read_body(self):
+        if "chunked" in self.headers.get("Transfer-Encoding", "").lower():
+            # Envoy forwards chunked when the filter removed Content-Length.
+            body = bytearray()
+            while True:
+                size_line = self.rfile.readline()
+                size = int(size_line.split(b";", 1)[0].strip() or b"0", 16)
+                if size == 0:
+                    while self.rfile.readline() not in (b"\r\n", b"\n", b""):
+                        pass  # trailers
+                    return bytes(body)
+                body += self.rfile.read(size)
+                self.rfile.readline()
+        length = int(self.headers.get("Content-Length") or 0)
+        return self.rfile.read(length) if length else b""
+
+    # -- writing ------------------------------------------------------------------------------
+    def send_bytes(self, status, body, content_type="application/json", extra=None):
+        self.send_response(status)
+        self.send_header("Content-Type", content_type)
+        encoding = self.hook_encoding()
+        if encoding == "gzip":
+            body = gzip.compress(body)
+        if encoding:
+            self.send_header("Content-Encoding", encoding)
+        for key, value in (extra or {}).items():
+            self.send_header(key, value)
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+        self.wfile.flush()
+
+    def send_json(self, status, obj):
+        self.send_bytes(status, dumps(obj).encode("utf-8"))
+
+    def send_stream(self, events):
+        self.send_response(200)
+        self.send_header("Content-Type", "text/event-stream; charset=utf-8")
+        self.send_header("Cache-Control", "no-cache")
+        self.send_header("Transfer-Encoding", "chunked")
+        encoding = self.hook_encoding()
+        compressor = zlib.compressobj(wbits=31) if encoding == "gzip" else None
+        if encoding:
+            self.send_header("Content-Encoding", encoding)
+        self.end_headers()
+        delay = self.delay_seconds()
+        for index, (name, data) in enumerate(events):
+            if index and delay:
+                time.sleep(delay)
+            piece = sse_bytes(name, data)
+            if compressor:
+                piece = compressor.compress(piece) + compressor.flush(zlib.Z_SYNC_FLUSH)
+            self.write_chunk(piece)
+        if compressor:
+            self.write_chunk(compressor.flush())
+        self.wfile.write(b"0\r\n\r\n")
+        self.wfile.flush()
+
+    def write_chunk(self, data):
+        if data:
+            self.wfile.write(b"%x\r\n%s\r\n" % (len(data), data))
+            self.wfile.flush()
+
+    def hook_encoding(self):
+        if self.headers.get("x-mock-gzip") == "1":
+            return "gzip"
+        if self.headers.get("x-mock-encoding"):
+            return self.headers.get("x-mock-encoding")
+        return None
+
+    def delay_seconds(self):
+        raw = self.headers.get("x-mock-delay-ms")
+        try:
+            ms = float(raw) if raw is not None else self.server.default_delay_ms
+        except ValueError:
+            ms = self.server.default_delay_ms
+        return max(0.0, ms) / 1000.0
+
+    # -- routes -------------------------------------------------------------------------------
+    def do_GET(self):
+        recorder = self.server.recorder
+        path = self.path.split("?", 1)[0]
+        if path == "/__health":
+            self.send_bytes(200, b"ok", "text/plain")
+        elif path == "/__last_request":
+            with recorder.lock:
+                body = recorder.last_body
+            self.send_bytes(200, body, "application/octet-stream")
+        elif path == "/__last_headers":
+            with recorder.lock:
+                headers = dict(recorder.last_headers)
+            self.send_json(200, headers)
+        elif path == "/__requests":
+            with recorder.lock:
+                count = recorder.count
+            self.send_json(200, {"count": count})
+        else:
+            self.send_json(404, {"error": {"message": "not found", "type": "invalid_request_error",
+                                           "param": None, "code": None}})
+
+    def do_POST(self):
+        raw = self.read_body()
+        headers = {}
+        for key, value in self.headers.items():
+            key = key.lower()
+            headers[key] = f"{headers[key]}, {value}" if key in headers else value
+        self.server.recorder.record(raw, headers)
+        path = self.path.split("?", 1)[0]
+
+        api = None
+        for suffix in ("/v1/chat/completions", "/v1/completions", "/v1/responses",
+                       "/v1/embeddings", "/v1/messages"):
+            if path.endswith(suffix):
+                api = suffix
+        if api is None:
+            # Unknown route: echo the exact bytes back so pass-through can be checked both ways.
+            self.send_bytes(200, raw, self.headers.get("Content-Type", "application/octet-stream"))
+            return
+
+        try:
+            data = raw
+            if self.headers.get("Content-Encoding", "").lower() == "gzip":
+                data = gzip.decompress(raw)
+            body = json.loads(data.decode("utf-8"))
+            if not isinstance(body, dict):
+                raise ValueError("top level is not an object")
+        except (ValueError, OSError, EOFError, zlib.error):
+            self.send_provider_error(api, 400, "mock: request body is not valid JSON")
+            return
+
+        if self.headers.get("x-mock-sse-not-sse") == "1":
+            buffered, _ = openai_chat(body, last_user_text(body.get("messages")))
+            self.send_bytes(200, dumps(buffered).encode("utf-8"), "text/event-stream")
+            return
+
+        if api == "/v1/embeddings":
+            self.send_json(200, openai_embeddings(body))
+            return
+        if api == "/v1/chat/completions":
+            buffered, events = openai_chat(body, last_user_text(body.get("messages")))
+        elif api == "/v1/completions":
+            buffered, events = openai_completions(body, completions_prompt_text(body))
+        elif api == "/v1/responses":
+            buffered, events = openai_responses(body, responses_input_text(body))
+        else:
+            buffered, events = anthropic_messages(body, last_user_text(body.get("messages")))
+
+        if body.get("stream") is True:
+            self.send_stream(events)
+        else:
+            self.send_json(200, buffered)
+
+    def send_provider_error(self, api, status, message):
+        if api == "/v1/messages":
+            self.send_json(status, {"type": "error",
+                                    "error": {"type": "invalid_request_error", "message": message}})
+        else:
+            self.send_json(status, {"error": {"message": message, "type": "invalid_request_error",
+                                              "param": None, "code": None}})
+
+
+class MockServer(ThreadingHTTPServer):
+    daemon_threads = True
+
+    def __init__(self, address, default_delay_ms):
+        super().__init__(address, MockHandler)
+        self.recorder = Recorder()
+        self.default_delay_ms = default_delay_ms
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n", 1)[0])
+    parser.add_argument("--port", type=int, default=0, help="0 picks a free port")
+    parser.add_argument("--delay-ms", type=float, default=0.0,
+                        help="pause between streamed deltas (per request: x-mock-delay-ms)")
+    args = parser.parse_args(argv)
+    server = MockServer(("127.0.0.1", args.port), args.delay_ms)
+    print(f"LISTENING {server.server_address[1]}", flush=True)
+    try:
+        server.serve_forever()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        server.server_close()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
