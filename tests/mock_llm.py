@@ -386,12 +386,19 @@ class MockHandler(BaseHTTPRequestHandler):
             body = bytearray()
             while True:
                 size_line = self.rfile.readline()
+                if not size_line:
+                    # The connection ended before the last chunk: the proxy reset the stream, so
+                    # no request was received.
+                    raise ConnectionAbortedError("request body ended before its last chunk")
                 size = int(size_line.split(b";", 1)[0].strip() or b"0", 16)
                 if size == 0:
                     while self.rfile.readline() not in (b"\r\n", b"\n", b""):
                         pass  # trailers
                     return bytes(body)
-                body += self.rfile.read(size)
+                chunk = self.rfile.read(size)
+                if len(chunk) < size:
+                    raise ConnectionAbortedError("request body ended inside a chunk")
+                body += chunk
                 self.rfile.readline()
         length = int(self.headers.get("Content-Length") or 0)
         return self.rfile.read(length) if length else b""
@@ -481,7 +488,11 @@ class MockHandler(BaseHTTPRequestHandler):
                                            "param": None, "code": None}})
 
     def do_POST(self):
-        raw = self.read_body()
+        try:
+            raw = self.read_body()
+        except ConnectionAbortedError:
+            self.close_connection = True
+            return
         headers = {}
         for key, value in self.headers.items():
             key = key.lower()
