@@ -61,11 +61,36 @@ impl ContentEncoding {
 
 /// Skip a gzip member header (RFC 1952 section 2.3) and return where the deflate data starts.
 fn gzip_payload_start(b: &[u8]) -> Option<usize> {
+    match gzip_header(b) {
+        GzipHeader::Complete(i) => Some(i),
+        GzipHeader::Incomplete | GzipHeader::Invalid => None,
+    }
+}
+
+enum GzipHeader {
+    /// The deflate data starts at this offset.
+    Complete(usize),
+    /// More bytes are needed to tell.
+    Incomplete,
+    Invalid,
+}
+
+fn gzip_header(b: &[u8]) -> GzipHeader {
+    match gzip_header_len(b) {
+        Some(i) if i <= b.len() => GzipHeader::Complete(i),
+        Some(_) => GzipHeader::Incomplete,
+        None if b.len() >= 3 && (b[0] != 0x1f || b[1] != 0x8b || b[2] != 8) => GzipHeader::Invalid,
+        None => GzipHeader::Incomplete,
+    }
+}
+
+/// The header's length, or `None` when `b` is too short to know it (or not gzip).
+fn gzip_header_len(b: &[u8]) -> Option<usize> {
     const FHCRC: u8 = 2;
     const FEXTRA: u8 = 4;
     const FNAME: u8 = 8;
     const FCOMMENT: u8 = 16;
-    if b.len() < 18 || b[0] != 0x1f || b[1] != 0x8b || b[2] != 8 {
+    if b.len() < 10 || b[0] != 0x1f || b[1] != 0x8b || b[2] != 8 {
         return None;
     }
     let flags = b[3];
@@ -82,7 +107,88 @@ fn gzip_payload_start(b: &[u8]) -> Option<usize> {
     if flags & FHCRC != 0 {
         i += 2;
     }
-    (i < b.len()).then_some(i)
+    Some(i)
+}
+
+/// Decodes a body that arrives in chunks (a compressed event stream), producing output as soon
+/// as the compressed bytes allow. Output is bounded per call by what the input inflates to; the
+/// caller forwards it at once.
+pub struct StreamDecoder {
+    encoding: ContentEncoding,
+    state: Box<miniz_oxide::inflate::stream::InflateState>,
+    /// Bytes of a gzip header not yet complete.
+    header: Vec<u8>,
+    in_payload: bool,
+    ended: bool,
+}
+
+impl StreamDecoder {
+    pub fn new(encoding: ContentEncoding) -> StreamDecoder {
+        use miniz_oxide::DataFormat;
+        let format = match encoding {
+            ContentEncoding::Deflate => DataFormat::Zlib,
+            _ => DataFormat::Raw,
+        };
+        StreamDecoder {
+            encoding,
+            state: miniz_oxide::inflate::stream::InflateState::new_boxed(format),
+            header: Vec::new(),
+            in_payload: encoding != ContentEncoding::Gzip,
+            ended: false,
+        }
+    }
+
+    /// Decode one chunk, appending what it yields to `out`.
+    pub fn push(&mut self, chunk: &[u8], out: &mut Vec<u8>) -> Result<(), DecodeError> {
+        if self.encoding == ContentEncoding::Identity {
+            out.extend_from_slice(chunk);
+            return Ok(());
+        }
+        if self.ended {
+            // The gzip trailer (CRC-32 and size) and anything after the stream's end.
+            return Ok(());
+        }
+        let mut input = chunk;
+        let joined;
+        if !self.in_payload {
+            self.header.extend_from_slice(chunk);
+            match gzip_header(&self.header) {
+                GzipHeader::Complete(start) => {
+                    joined = std::mem::take(&mut self.header);
+                    input = joined.get(start..).unwrap_or(&[]);
+                    self.in_payload = true;
+                }
+                GzipHeader::Incomplete => return Ok(()),
+                GzipHeader::Invalid => return Err(DecodeError::Corrupt { encoding: self.encoding.name() }),
+            }
+        }
+        self.inflate(input, out)
+    }
+
+    fn inflate(&mut self, mut input: &[u8], out: &mut Vec<u8>) -> Result<(), DecodeError> {
+        use miniz_oxide::inflate::stream::inflate;
+        use miniz_oxide::{MZFlush, MZStatus};
+        let mut buf = [0u8; 8192];
+        loop {
+            let r = inflate(&mut self.state, input, &mut buf, MZFlush::None);
+            out.extend_from_slice(buf.get(..r.bytes_written).unwrap_or(&[]));
+            input = input.get(r.bytes_consumed..).unwrap_or(&[]);
+            match r.status {
+                Ok(MZStatus::StreamEnd) => {
+                    self.ended = true;
+                    return Ok(());
+                }
+                Ok(_) => {
+                    if input.is_empty() && r.bytes_written < buf.len() {
+                        return Ok(());
+                    }
+                }
+                // No progress possible without more input.
+                Err(miniz_oxide::MZError::Buf) => return Ok(()),
+                Err(_) => return Err(DecodeError::Corrupt { encoding: self.encoding.name() }),
+            }
+        }
+    }
 }
 
 #[cfg(test)]
@@ -93,6 +199,22 @@ mod tests {
     // Python: gzip.compress(b'hello hello hello', mtime=0)
     #[rustfmt::skip]
     const HELLO_GZ: [u8; 28] = [0x1f, 0x8b, 0x08, 0x00, 0x00, 0x00, 0x00, 0x00, 0x02, 0x03, 0xcb, 0x48, 0xcd, 0xc9, 0xc9, 0x57, 0xc8, 0x40, 0x90, 0x00, 0x80, 0x88, 0xf9, 0xe5, 0x11, 0x00, 0x00, 0x00];
+
+    #[test]
+    fn stream_decoder_gives_the_same_bytes_for_every_cut() {
+        for cut in 0..=HELLO_GZ.len() {
+            for cut2 in cut..=HELLO_GZ.len() {
+                let mut d = StreamDecoder::new(ContentEncoding::Gzip);
+                let mut out = Vec::new();
+                d.push(&HELLO_GZ[..cut], &mut out).unwrap();
+                d.push(&HELLO_GZ[cut..cut2], &mut out).unwrap();
+                d.push(&HELLO_GZ[cut2..], &mut out).unwrap();
+                assert_eq!(out, b"hello hello hello", "cuts at {cut} and {cut2}");
+            }
+        }
+        let mut d = StreamDecoder::new(ContentEncoding::Gzip);
+        assert!(d.push(b"plain text, not gzip", &mut Vec::new()).is_err());
+    }
 
     #[test]
     fn parses_headers() {
