@@ -5,5 +5,6 @@ pub mod detect;
 pub mod entity;
 pub mod placeholder;
 pub mod restore;
+pub mod sse;
 pub mod threat;
 pub mod vault;
