@@ -6,5 +6,6 @@ pub mod entity;
 pub mod placeholder;
 pub mod restore;
 pub mod sse;
+pub mod stream;
 pub mod threat;
 pub mod vault;
