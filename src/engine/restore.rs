@@ -208,6 +208,7 @@ impl StreamingTextRestorer {
 
 #[cfg(test)]
 mod tests {
+    #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
     use super::*;
 
     fn spec() -> RestoreSpec {

@@ -310,6 +310,15 @@ impl<'a> Block<'a> {
     /// comments, unknown fields) is kept as it was; the new data goes where the first `data` line
     /// was, with that line's line end, one `data:` line per line of `data`.
     pub fn write_with_data(&self, data: &str, out: &mut Vec<u8>) {
+        // A CR cannot be carried inside a data line (it would end the line); as a line break it
+        // reaches the client as LF, like every other line break in event data.
+        let normalised;
+        let data = if data.contains('\r') {
+            normalised = data.replace("\r\n", "\n").replace('\r', "\n");
+            normalised.as_str()
+        } else {
+            data
+        };
         let mut written = false;
         for line in self.lines() {
             match line.field() {
