@@ -1,11 +1,12 @@
 //! A byte-level, incremental framer for `text/event-stream` bodies.
 //!
-//! Written against the HTML Living Standard, section "Server-sent events", subsections "Parsing an
-//! event stream" (the ABNF: a stream is an optional BOM and events; an event is comment or field
-//! lines followed by an empty line; a line ends in CRLF, a lone LF or a lone CR) and "Interpreting
-//! an event stream" (9.2.6 at the time of writing: a line starting with `:` is a comment; a field
-//! name runs to the first `:`, one space after it is dropped; `data` lines are joined with LF;
-//! a blank line dispatches; data still pending at the end of the stream is discarded).
+//! Written against the HTML Living Standard, 9.2 "Server-sent events" (numbering as of the
+//! June 2025 edition): 9.2.5 "Parsing an event stream" gives the ABNF (a stream is an optional
+//! BOM and events; an event is comment or field lines followed by an empty line; a line ends in
+//! CRLF, a lone LF or a lone CR), and 9.2.6 "Interpreting an event stream" the meaning (a line
+//! starting with `:` is a comment; a field name runs to the first `:` and one space after it is
+//! dropped; `data` values are joined with LF; a blank line dispatches the event; data still
+//! pending when the stream ends is discarded, so an unfinished last event is no event).
 //!
 //! The framer never decodes text: it finds line ends with a byte scan, so UTF-8 and CRLF may be
 //! split across network chunks anywhere. It hands out each complete event as the exact bytes that

@@ -296,7 +296,8 @@ proptest! {
     #[test]
     fn streaming_text_matches_one_shot(
         pieces in prop::collection::vec(prop::sample::select(vec![
-            "[", "]", "EMAIL", "email", "Email", "_", "1", "2", "9", "\\", " ", "a", "PHONE", "é", "(", ")", "IBAN", "\n",
+            "[EMAIL_1]", "[email_2]", "\\[EMAIL\\_1\\]", "\\\\[EMAIL\\\\_2\\\\]", "EMAIL_1]", "[EMAIL_2", "[PHONE_1]",
+            "[SECRET_1]", "[IBAN_1]", "[", "]", "EMAIL", "email", "_", "1", "2", "\\", " ", "a", "é", "(", ")", "\n",
         ]), 0..40),
         cuts in prop::collection::vec(any::<prop::sample::Index>(), 0..8),
         json_text in any::<bool>(),
@@ -417,3 +418,35 @@ fn generic_mode_restores_json_strings_and_raw_text() {
     assert_eq!(stats.restored, 3);
 }
 
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(512))]
+
+    /// Hostile or malformed streams: whatever the bytes, the restorer never panics and the output
+    /// does not depend on how the bytes were cut.
+    #[test]
+    fn arbitrary_bytes_give_the_same_output_for_any_cut(
+        pieces in prop::collection::vec(prop::sample::select(vec![
+            &b"data: "[..], b"data:", b"event: content_block_delta", b"\n", b"\r", b"\r\n", b": c",
+            b"{\"choices\":[{\"index\":0,\"delta\":{\"content\":\"", b"\"}}]}",
+            b"{\"type\":\"content_block_delta\",\"index\":0,\"delta\":{\"type\":\"text_delta\",\"text\":\"",
+            b"\"}}", b"[EMAIL_1]", b"[EMA", b"IL_2]", b"email_1]", b"\xC3\xA9", b"\xC3", b"\xFF", b"[DONE]", b"{", b" ",
+        ]), 0..48),
+        cuts in prop::collection::vec(any::<prop::sample::Index>(), 0..10),
+        which in 0..5usize,
+    ) {
+        let protocol = [
+            StreamProtocol::OpenAiChat,
+            StreamProtocol::OpenAiResponses,
+            StreamProtocol::OpenAiCompletions,
+            StreamProtocol::AnthropicMessages,
+            StreamProtocol::Generic,
+        ][which];
+        let input: Vec<u8> = pieces.concat();
+        let mut at: Vec<usize> = cuts.iter().map(|i| i.index(input.len() + 1)).collect();
+        at.sort_unstable();
+        let whole = run(protocol, &[&input]);
+        let got = run_cut(protocol, &input, &at);
+        prop_assert!(got == whole, "cuts {:?}", at);
+    }
+}
