@@ -450,3 +450,29 @@ proptest! {
         prop_assert!(got == whole, "cuts {:?}", at);
     }
 }
+
+/// Throughput of the whole streaming path (framing, JSON, restore). Run on demand:
+/// `cargo test --release --test engine stream_throughput -- --ignored --nocapture`.
+#[test]
+#[ignore]
+fn stream_throughput() {
+    let (v, s) = (vault(), spec());
+    let input = load("openai_chat_split_placeholders.sse");
+    let rounds = 2000;
+    let mut total = 0usize;
+    let mut events = 0u64;
+    let start = std::time::Instant::now();
+    for _ in 0..rounds {
+        let mut r = SseRestorer::new(StreamProtocol::OpenAiChat);
+        let mut out = Vec::with_capacity(input.len() + 256);
+        for c in input.chunks(64) {
+            r.push(c, &v, &s, &mut out);
+        }
+        r.finish(&v, &s, &mut out);
+        total += out.len();
+        events += r.stats().events;
+    }
+    let secs = start.elapsed().as_secs_f64();
+    let mb = (input.len() * rounds) as f64 / 1e6;
+    println!("{mb:.1} MB in {secs:.3} s = {:.1} MB/s ({} events/s); out {total} bytes", mb / secs, (events as f64 / secs) as u64);
+}

@@ -147,6 +147,7 @@ fn read_parts(t: &[u8], prev: u8, marker: &[u8], spec: &RestoreSpec, at_end: boo
     let middle = grammar.middle().as_bytes();
     let mut body = [0u8; MAX_BODY];
     let mut body_len = 0;
+    let mut lowered = false;
     // Read body units: letters (upper-cased), digits, and '_' or separator bytes (each maybe escaped).
     loop {
         let Some(&b) = t.get(i) else {
@@ -164,6 +165,7 @@ fn read_parts(t: &[u8], prev: u8, marker: &[u8], spec: &RestoreSpec, at_end: boo
                 // Two drifts at once (no bracket and lower case) is too weak a signal.
                 break;
             }
+            lowered |= b.is_ascii_lowercase();
             (b.to_ascii_uppercase(), i + 1)
         } else if b == b'_' || middle.contains(&b) {
             (b, i + 1)
@@ -197,7 +199,8 @@ fn read_parts(t: &[u8], prev: u8, marker: &[u8], spec: &RestoreSpec, at_end: boo
         Lit::Partial if !at_end => return Match::NeedMore,
         Lit::Partial | Lit::No => (false, i),
     };
-    if !has_prefix && !has_suffix {
+    if !has_prefix && !has_suffix || !has_suffix && lowered {
+        // A bare word, or a lower-cased token missing its closing bracket: too weak to restore.
         return Match::No;
     }
     let Some((label, number)) = split_body(body, middle) else {
@@ -278,7 +281,7 @@ mod tests {
 
     #[test]
     fn look_alikes_are_not_read() {
-        for t in ["[text](url)", "[EMAIL is", "EMAIL_1 x", "TODO_1]", "email_1]", "[EMAIL_01]", "[EMAIL_1a]", "[", "[]"] {
+        for t in ["[text](url)", "[EMAIL is", "EMAIL_1 x", "TODO_1]", "email_1]", "[email_1 x", "[EMAIL_01]", "[EMAIL_1a]", "[", "[]"] {
             assert_eq!(read(t, true), None, "{t}");
         }
     }

@@ -56,7 +56,7 @@ pub struct StreamStats {
     pub truncated: bool,
     /// The body was declared an event stream but was not one; it was passed through.
     pub not_sse: bool,
-    /// Complete events seen.
+    /// Complete event blocks seen (comment-only blocks included).
     pub events: u64,
     /// Events over the buffer cap, forwarded without being read.
     pub oversized: u64,
