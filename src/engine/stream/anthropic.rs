@@ -64,7 +64,11 @@ impl AnthropicStream {
             ctx.out.extend_from_slice(block.raw());
             return;
         };
-        let ty = event.get("type").and_then(Value::as_str).unwrap_or("").to_owned();
+        let ty = event
+            .get("type")
+            .and_then(Value::as_str)
+            .unwrap_or("")
+            .to_owned();
         let index = index_of(&event, "index").unwrap_or(0);
         match ty.as_str() {
             "content_block_delta" => {
@@ -96,7 +100,11 @@ impl AnthropicStream {
         let Some(delta) = event.get_mut("delta") else {
             return false;
         };
-        let Some(kind) = delta.get("type").and_then(Value::as_str).and_then(Kind::from_delta_type) else {
+        let Some(kind) = delta
+            .get("type")
+            .and_then(Value::as_str)
+            .and_then(Kind::from_delta_type)
+        else {
             return false;
         };
         let Some(Value::String(s)) = delta.get_mut(kind.field()) else {

@@ -67,7 +67,12 @@ fn escape_for_key(key: Option<&str>) -> Escape {
 }
 
 /// Restore every string value in `value` one-shot; true if anything changed.
-pub(crate) fn restore_tree(value: &mut Value, vault: &Vault, spec: &RestoreSpec, counts: &mut RestoreCounts) -> bool {
+pub(crate) fn restore_tree(
+    value: &mut Value,
+    vault: &Vault,
+    spec: &RestoreSpec,
+    counts: &mut RestoreCounts,
+) -> bool {
     restore_node(value, None, vault, spec, counts, 0)
 }
 
@@ -115,5 +120,8 @@ fn restore_node(
 
 /// A non-negative integer field (`index`, `output_index`), saturated into `u32`.
 pub(crate) fn index_of(value: &Value, key: &str) -> Option<u32> {
-    value.get(key).and_then(Value::as_u64).map(|n| u32::try_from(n).unwrap_or(u32::MAX))
+    value
+        .get(key)
+        .and_then(Value::as_u64)
+        .map(|n| u32::try_from(n).unwrap_or(u32::MAX))
 }

@@ -21,7 +21,13 @@ impl<K> Default for Positions<K> {
 
 impl<K: PartialEq + Copy> Positions<K> {
     /// Restore the next piece of text at `key`: `Some(new text)` if it differs from `text`.
-    pub fn restore(&mut self, key: K, escape: Escape, text: &str, ctx: &mut EventCtx<'_>) -> Option<String> {
+    pub fn restore(
+        &mut self,
+        key: K,
+        escape: Escape,
+        text: &str,
+        ctx: &mut EventCtx<'_>,
+    ) -> Option<String> {
         let slot = match self.slots.iter().position(|(k, _)| *k == key) {
             Some(i) => self.slots.get_mut(i),
             None if self.slots.len() < MAX_POSITIONS => {
