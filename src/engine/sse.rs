@@ -193,13 +193,23 @@ impl SseFramer {
                     continue;
                 }
             }
-            if b == b'\n' || b == b'\r' {
-                if i == self.line_start {
-                    self.end_block(i + 1, emit);
+            if b != b'\n' && b != b'\r' {
+                // Jump to the next line end in one scan rather than byte by byte.
+                let rest = self.pending.get(i..).unwrap_or(&[]);
+                match rest.iter().position(|&c| c == b'\n' || c == b'\r') {
+                    Some(at) => i += at,
+                    None => {
+                        i = self.pending.len();
+                        break;
+                    }
                 }
-                self.line_start = i + 1;
-                self.after_cr = b == b'\r';
+                continue;
             }
+            if i == self.line_start {
+                self.end_block(i + 1, emit);
+            }
+            self.line_start = i + 1;
+            self.after_cr = b == b'\r';
             i += 1;
         }
         self.scanned = i;
