@@ -9,5 +9,7 @@ pub mod mask;
 pub mod placeholder;
 pub mod protocol;
 pub mod restore;
+pub mod sse;
+pub mod stream;
 pub mod threat;
 pub mod vault;

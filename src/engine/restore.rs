@@ -1,9 +1,22 @@
-//! Restoring placeholders in reply text (one-shot, for buffered replies).
+//! Restoring placeholders in reply text: one-shot for buffered replies ([`restore_text`]) and
+//! incremental for streamed text ([`StreamingTextRestorer`]).
+//!
+//! Both run the same left-to-right scanner, so a text restored piece by piece gives exactly the
+//! one-shot result: the scanner decides each candidate token from the bytes of that token alone
+//! (plus the one byte before it), and when a text ends before a candidate is decided the
+//! streaming restorer holds back only that candidate (at most [`drift::max_token_len`] bytes).
+//! Drifted spellings of a placeholder (case, markdown escapes, one missing bracket) are read by
+//! [`drift`] and restored only when the vault issued that label and number.
+
+mod drift;
 
 use std::borrow::Cow;
 
 use super::placeholder::PlaceholderGrammar;
 use super::vault::Vault;
+use drift::Match;
+
+pub use drift::max_token_len;
 
 /// How an original must be written where its placeholder stood.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -57,7 +70,8 @@ pub fn push_escaped(out: &mut String, original: &str, escape: Escape) {
     }
 }
 
-/// Replace every placeholder of this exchange in `text`. Borrowed when nothing changed.
+/// Replace every placeholder of this exchange in `text`, including drifted spellings the vault can
+/// resolve. Borrowed when nothing changed.
 pub fn restore_text<'a>(
     text: &'a str,
     vault: &Vault,
@@ -65,62 +79,266 @@ pub fn restore_text<'a>(
     escape: Escape,
     counts: &mut RestoreCounts,
 ) -> Cow<'a, str> {
-    let prefix = spec.grammar.prefix();
-    if vault.is_empty() && spec.known_labels.is_empty() || !text.contains(prefix) {
+    if vault.is_empty() && spec.known_labels.is_empty() {
         return Cow::Borrowed(text);
     }
-    let mut out: Option<String> = None;
-    let mut copied = 0;
-    let mut from = 0;
-    while let Some(pos) = text[from..].find(prefix) {
-        let at = from + pos;
-        let Some(r) = spec.grammar.recognise(&text[at..]) else {
-            from = at + prefix.len();
-            continue;
-        };
-        let token = &text[at..at + r.len];
-        match vault.lookup(token) {
-            Some(entry) => {
-                let o = out.get_or_insert_with(|| String::with_capacity(text.len() + 64));
-                o.push_str(&text[copied..at]);
-                push_escaped(o, &entry.original, escape);
-                copied = at + r.len;
-                counts.restored += 1;
+    let mut out = None;
+    let scanner = Scanner {
+        vault,
+        spec,
+        escape,
+    };
+    scanner.scan(text, 0, true, counts, &mut out);
+    match out {
+        Some(o) => Cow::Owned(o),
+        None => Cow::Borrowed(text),
+    }
+}
+
+/// The shared left-to-right scanner.
+struct Scanner<'s> {
+    vault: &'s Vault,
+    spec: &'s RestoreSpec,
+    escape: Escape,
+}
+
+impl Scanner<'_> {
+    /// Restore `text` into `out` (allocated on the first replacement if `None`; if `Some`, every
+    /// consumed byte is appended). `prev` is the byte before `text`. Unless `last`, stops before a
+    /// candidate token the text ends inside and returns how many bytes were consumed.
+    fn scan(
+        &self,
+        text: &str,
+        prev: u8,
+        last: bool,
+        counts: &mut RestoreCounts,
+        out: &mut Option<String>,
+    ) -> usize {
+        let bytes = text.as_bytes();
+        let grammar = &self.spec.grammar;
+        let marker = drift::escape_marker(self.escape == Escape::JsonString);
+        let mut copied = 0;
+        let mut i = 0;
+        let mut consumed = bytes.len();
+        while let Some(&b) = bytes.get(i) {
+            let before = if i == 0 {
+                prev
+            } else {
+                bytes.get(i - 1).copied().unwrap_or(0)
+            };
+            if !drift::may_begin(b, before, grammar) {
+                i += 1;
+                continue;
             }
-            None => {
-                if spec.is_known_label(r.label) {
-                    counts.misses += 1;
+            let rest = bytes.get(i..).unwrap_or(&[]);
+            let (label, number, len) = match drift::match_at(rest, before, marker, last, self.spec)
+            {
+                Match::NeedMore => {
+                    consumed = i;
+                    break;
+                }
+                Match::Token(t) => (t.label, t.number, t.len),
+                Match::No => {
+                    // Templates whose suffix begins with separator bytes are only read exactly.
+                    match text.get(i..).and_then(|r| grammar.recognise(r)) {
+                        Some(r) => (drift::Label::new(r.label.as_bytes()), r.number, r.len),
+                        None => {
+                            i += 1;
+                            continue;
+                        }
+                    }
+                }
+            };
+            match self.vault.lookup_parts(grammar, label.as_str(), number) {
+                Some(entry) => {
+                    let o = out.get_or_insert_with(|| String::with_capacity(text.len() + 64));
+                    o.push_str(text.get(copied..i).unwrap_or(""));
+                    push_escaped(o, &entry.original, self.escape);
+                    copied = i + len;
+                    counts.restored += 1;
+                }
+                None => {
+                    if self.spec.is_known_label(label.as_str()) {
+                        counts.misses += 1;
+                    }
                 }
             }
+            i += len;
         }
-        from = at + r.len;
+        if let Some(o) = out.as_mut() {
+            o.push_str(text.get(copied..consumed).unwrap_or(""));
+        }
+        consumed
     }
-    match out {
-        Some(mut o) => {
-            o.push_str(&text[copied..]);
-            Cow::Owned(o)
+}
+
+/// Restores one streamed text (one choice's content, one content block, one tool call's
+/// arguments) piece by piece. Text that cannot begin a placeholder is returned by the same
+/// [`push`](Self::push); only a trailing candidate is held back until the next piece decides it.
+#[derive(Debug, Clone)]
+pub struct StreamingTextRestorer {
+    held: String,
+    /// The last byte already passed on (tokens without an opening bracket must start a word).
+    prev: u8,
+    escape: Escape,
+}
+
+impl StreamingTextRestorer {
+    pub fn new(escape: Escape) -> Self {
+        StreamingTextRestorer {
+            held: String::new(),
+            prev: 0,
+            escape,
         }
-        None => Cow::Borrowed(text),
+    }
+
+    pub fn escape(&self) -> Escape {
+        self.escape
+    }
+
+    /// The text currently held back (never longer than [`max_token_len`]).
+    pub fn held(&self) -> &str {
+        &self.held
+    }
+
+    /// Restore the next piece, appending what is decided to `out`.
+    pub fn push(
+        &mut self,
+        text: &str,
+        vault: &Vault,
+        spec: &RestoreSpec,
+        counts: &mut RestoreCounts,
+        out: &mut String,
+    ) {
+        self.run(text, false, vault, spec, counts, out);
+    }
+
+    /// The text is complete: append everything still held back, restored as far as possible.
+    pub fn finish(
+        &mut self,
+        vault: &Vault,
+        spec: &RestoreSpec,
+        counts: &mut RestoreCounts,
+        out: &mut String,
+    ) {
+        self.run("", true, vault, spec, counts, out);
+    }
+
+    fn run(
+        &mut self,
+        text: &str,
+        last: bool,
+        vault: &Vault,
+        spec: &RestoreSpec,
+        counts: &mut RestoreCounts,
+        out: &mut String,
+    ) {
+        let scanner = Scanner {
+            vault,
+            spec,
+            escape: self.escape,
+        };
+        let mut pending = std::mem::take(&mut self.held);
+        pending.push_str(text);
+        let mut sink = Some(std::mem::take(out));
+        let consumed = scanner.scan(&pending, self.prev, last, counts, &mut sink);
+        *out = sink.unwrap_or_default();
+        if consumed > 0 {
+            self.prev = pending
+                .as_bytes()
+                .get(consumed - 1)
+                .copied()
+                .unwrap_or(self.prev);
+        }
+        pending.drain(..consumed.min(pending.len()));
+        self.held = pending;
     }
 }
 
 #[cfg(test)]
 mod tests {
+    #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
     use super::*;
 
     fn spec() -> RestoreSpec {
-        RestoreSpec { grammar: PlaceholderGrammar::default(), known_labels: vec!["EMAIL".into(), "SECRET".into()] }
+        RestoreSpec {
+            grammar: PlaceholderGrammar::default(),
+            known_labels: vec!["EMAIL".into(), "SECRET".into()],
+        }
     }
 
     #[test]
     fn restores_only_what_the_vault_issued() {
         let s = spec();
         let mut v = Vault::with_capacity(8);
-        v.placeholder_for(&s.grammar, "EMAIL", "ann@example.com").unwrap();
+        v.placeholder_for(&s.grammar, "EMAIL", "ann@example.com")
+            .unwrap();
         let mut c = RestoreCounts::default();
-        let out = restore_text("to [EMAIL_1], not [EMAIL_2] nor [TODO_1]", &v, &s, Escape::None, &mut c);
+        let out = restore_text(
+            "to [EMAIL_1], not [EMAIL_2] nor [TODO_1]",
+            &v,
+            &s,
+            Escape::None,
+            &mut c,
+        );
         assert_eq!(out, "to ann@example.com, not [EMAIL_2] nor [TODO_1]");
-        assert_eq!(c, RestoreCounts { restored: 1, misses: 1 });
+        assert_eq!(
+            c,
+            RestoreCounts {
+                restored: 1,
+                misses: 1
+            }
+        );
+    }
+
+    #[test]
+    fn drifted_spellings_restore_only_when_issued() {
+        let s = spec();
+        let mut v = Vault::with_capacity(8);
+        v.placeholder_for(&s.grammar, "EMAIL", "ann@example.com")
+            .unwrap();
+        let mut c = RestoreCounts::default();
+        let text = r"a [email_1] b \[EMAIL\_1\] c EMAIL_1] d [EMAIL_1. e [Email_2] f [link](x)";
+        let out = restore_text(text, &v, &s, Escape::None, &mut c);
+        assert_eq!(
+            out,
+            "a ann@example.com b ann@example.com c ann@example.com d ann@example.com. e [Email_2] f [link](x)"
+        );
+        assert_eq!(
+            c,
+            RestoreCounts {
+                restored: 4,
+                misses: 1
+            }
+        );
+    }
+
+    #[test]
+    fn streaming_pieces_give_the_one_shot_result() {
+        let s = spec();
+        let mut v = Vault::with_capacity(8);
+        v.placeholder_for(&s.grammar, "EMAIL", "ann@example.com")
+            .unwrap();
+        let text = "Hi [EMAIL_1][EMAIL_1], see [x](y) or \\[email\\_1\\] EMAIL_1] [EMAIL_1 [";
+        let mut want_c = RestoreCounts::default();
+        let want = restore_text(text, &v, &s, Escape::None, &mut want_c).into_owned();
+        for a in 0..=text.len() {
+            for b in a..=text.len() {
+                let (Some(p1), Some(p2), Some(p3)) = (text.get(..a), text.get(a..b), text.get(b..))
+                else {
+                    continue;
+                };
+                let mut r = StreamingTextRestorer::new(Escape::None);
+                let (mut out, mut c) = (String::new(), RestoreCounts::default());
+                for p in [p1, p2, p3] {
+                    r.push(p, &v, &s, &mut c, &mut out);
+                    assert!(r.held().len() <= max_token_len(&s.grammar));
+                }
+                r.finish(&v, &s, &mut c, &mut out);
+                assert_eq!(out, want, "cut at {a},{b}");
+                assert_eq!(c, want_c, "cut at {a},{b}");
+            }
+        }
     }
 
     #[test]
