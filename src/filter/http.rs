@@ -10,9 +10,10 @@ use super::host::{self, Direction, HostError};
 use super::metrics::Metrics;
 use super::quirks::{BufferedBodySize, ContentLengthRemoval, HeadersGoOn, TrailersEndStream};
 use crate::config::FilterConfig;
-use crate::engine::encoding::{ContentEncoding, DecodeError};
+use crate::engine::encoding::{ContentEncoding, DecodeError, StreamDecoder};
+use crate::engine::stream::{SseRestorer, StreamProtocol};
 use crate::engine::exchange::{guard_request, is_json_content_type, restore_response, Rejection};
-use crate::engine::protocol::{error_body, Api};
+use crate::engine::protocol::{error_body, error_event, Api};
 use crate::engine::vault::Vault;
 
 /// Response header: how many values were masked in the request.
@@ -23,14 +24,32 @@ pub const FAIL_OPEN_HEADER: &str = "x-prompt-guard-fail-open";
 pub const REJECTED_HEADER: &str = "x-prompt-guard-rejected";
 
 /// What the filter does with the reply.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum ReplyMode {
     /// Nothing to do: forwarded as it comes.
     PassThrough,
     /// Buffer to the end, decode, restore, replace.
     Buffered { encoding: ContentEncoding },
-    /// Server-sent events: forwarded as it flows.
-    Stream,
+    /// Server-sent events: restored as they flow, chunk by chunk.
+    Stream(Box<LiveStream>),
+}
+
+/// The state of one streamed reply.
+struct LiveStream {
+    restorer: SseRestorer,
+    /// Present when the upstream compressed the stream anyway.
+    decoder: Option<StreamDecoder>,
+    /// A decoding error ended the stream: what still arrives is dropped.
+    failed: bool,
+}
+
+fn stream_protocol(api: Api) -> StreamProtocol {
+    match api {
+        Api::OpenaiChat => StreamProtocol::OpenAiChat,
+        Api::OpenaiResponses => StreamProtocol::OpenAiResponses,
+        Api::OpenaiCompletions => StreamProtocol::OpenAiCompletions,
+        Api::AnthropicMessages => StreamProtocol::AnthropicMessages,
+        _ => StreamProtocol::Generic,
+    }
 }
 
 pub struct GuardedExchange {
@@ -209,11 +228,18 @@ impl GuardedExchange {
                 ));
             }
         };
+        ContentLengthRemoval::apply(Direction::Response)?;
         if is_stream {
-            self.reply = ReplyMode::Stream;
+            let decoder = if encoding == ContentEncoding::Identity {
+                None
+            } else {
+                host::remove_header(Direction::Response, "content-encoding")?;
+                Some(StreamDecoder::new(encoding))
+            };
+            let restorer = SseRestorer::new(stream_protocol(self.api));
+            self.reply = ReplyMode::Stream(Box::new(LiveStream { restorer, decoder, failed: false }));
             return Ok(Action::Continue);
         }
-        ContentLengthRemoval::apply(Direction::Response)?;
         if encoding != ContentEncoding::Identity {
             host::remove_header(Direction::Response, "content-encoding")?;
         }
@@ -287,7 +313,8 @@ impl HttpContext for GuardedExchange {
 
     fn on_http_response_body(&mut self, body_size: usize, end_of_stream: bool) -> Action {
         match self.reply {
-            ReplyMode::PassThrough | ReplyMode::Stream => Action::Continue,
+            ReplyMode::PassThrough => Action::Continue,
+            ReplyMode::Stream(_) => self.stream_chunk(body_size, end_of_stream),
             ReplyMode::Buffered { encoding } => {
                 if self.reply_end.is_done() {
                     return Action::Continue;
@@ -313,12 +340,84 @@ impl HttpContext for GuardedExchange {
     fn on_http_response_trailers(&mut self, _num_trailers: usize) -> Action {
         match self.reply {
             ReplyMode::Buffered { encoding } if !self.reply_end.is_done() => self.finish_reply(encoding),
+            // The stream ended with trailers: its last body callback did not say so. What is
+            // still held back (at most a partial placeholder) can only be written into the body
+            // buffer if the host still has one; otherwise it is counted as truncated.
+            ReplyMode::Stream(_) => self.stream_chunk(0, true),
             _ => Action::Continue,
         }
     }
 }
 
 impl GuardedExchange {
+    /// One chunk of a streamed reply: decode if needed, restore what can be restored now,
+    /// replace the chunk with the result, let it go.
+    fn stream_chunk(&mut self, body_size: usize, end_of_stream: bool) -> Action {
+        if self.reply_end.is_done() {
+            return Action::Continue;
+        }
+        let chunk = if body_size > 0 {
+            match host::body(Direction::Response, body_size) {
+                Ok(c) => c,
+                Err(e) => {
+                    log::error!("prompt-guard: {e}");
+                    return Action::Continue;
+                }
+            }
+        } else {
+            Vec::new()
+        };
+        let shape = self.api.error_shape();
+        let ReplyMode::Stream(live) = &mut self.reply else {
+            return Action::Continue;
+        };
+        let mut out = Vec::with_capacity(chunk.len() + 32);
+        if live.failed {
+            // Nothing more after the error event.
+        } else if let Some(decoder) = &mut live.decoder {
+            let mut plain = Vec::with_capacity(chunk.len() * 4);
+            match decoder.push(&chunk, &mut plain) {
+                Ok(()) => live.restorer.push(&plain, &self.vault, &self.cfg.restore, &mut out),
+                Err(_) => {
+                    live.restorer.finish(&self.vault, &self.cfg.restore, &mut out);
+                    out.extend_from_slice(&error_event(
+                        shape,
+                        "prompt_guard_corrupt_encoding",
+                        "the upstream stream could not be decoded; it ends here",
+                    ));
+                    live.failed = true;
+                    self.metrics.responses_unrestored.add("unsupported_encoding", 1);
+                }
+            }
+        } else {
+            live.restorer.push(&chunk, &self.vault, &self.cfg.restore, &mut out);
+        }
+        if end_of_stream {
+            if !live.failed {
+                live.restorer.finish(&self.vault, &self.cfg.restore, &mut out);
+            }
+            let stats = live.restorer.stats();
+            self.metrics.placeholders_restored.add(stats.restored);
+            self.metrics.restore_misses.add(stats.misses);
+            if stats.truncated {
+                self.metrics.stream_anomalies.add("truncated", 1);
+            }
+            if stats.not_sse {
+                self.metrics.stream_anomalies.add("not_sse", 1);
+            }
+            if stats.oversized > 0 {
+                self.metrics.stream_anomalies.add("oversized_event", stats.oversized);
+            }
+            self.reply_end.complete_once();
+        }
+        if out != chunk {
+            if let Err(e) = host::replace_body(Direction::Response, body_size, &out) {
+                log::error!("prompt-guard: {e}");
+            }
+        }
+        Action::Continue
+    }
+
     fn inspect_request_headers(&mut self) -> Result<Action, HostError> {
         let encoding = host::header(Direction::Request, "content-encoding")?;
         self.request_encoding = match ContentEncoding::parse(encoding.as_deref()) {

@@ -69,7 +69,12 @@ pub struct Metrics {
     pub rejections: Labeled,
     pub fail_open: Labeled,
     pub responses_unrestored: Labeled,
+    pub stream_anomalies: Labeled,
 }
+
+/// Streams that were not what they declared: ended mid-event or mid-placeholder, not SSE at
+/// all, or with an event larger than the framer holds.
+pub const STREAM_ANOMALIES: [&str; 3] = ["truncated", "not_sse", "oversized_event"];
 
 /// Why a reply went to the client without its placeholders restored.
 pub const UNRESTORED_REASONS: [&str; 3] = ["too_large", "unsupported_encoding", "not_utf8"];
@@ -90,6 +95,7 @@ impl Metrics {
                 "reason",
                 UNRESTORED_REASONS.iter().map(|r| (*r).to_owned()),
             ),
+            stream_anomalies: Labeled::define("stream_anomalies", "kind", STREAM_ANOMALIES.iter().map(|r| (*r).to_owned())),
         }
     }
 }

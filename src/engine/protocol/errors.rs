@@ -30,3 +30,23 @@ pub fn error_body(shape: ErrorShape, status: u16, code: &str, message: &str) -> 
     };
     v.to_string().into_bytes()
 }
+
+/// An SSE event that tells a streaming client the stream failed, in the API's own error event
+/// format (OpenAI sends an `error` object as a data event; Anthropic an `event: error`).
+pub fn error_event(shape: ErrorShape, code: &str, message: &str) -> Vec<u8> {
+    let mut out = Vec::new();
+    match shape {
+        ErrorShape::OpenAi => {
+            let v = json!({"error": {"message": message, "type": "server_error", "param": null, "code": code}});
+            out.extend_from_slice(b"data: ");
+            out.extend_from_slice(v.to_string().as_bytes());
+        }
+        ErrorShape::Anthropic => {
+            let v = json!({"type": "error", "error": {"type": "api_error", "message": message}});
+            out.extend_from_slice(b"event: error\ndata: ");
+            out.extend_from_slice(v.to_string().as_bytes());
+        }
+    }
+    out.extend_from_slice(b"\n\n");
+    out
+}

@@ -12,7 +12,7 @@ mod openai;
 use serde::Deserialize;
 use serde_json::Value;
 
-pub use errors::{error_body, ErrorShape};
+pub use errors::{error_body, error_event, ErrorShape};
 
 use super::threat::Source;
 
