@@ -7,7 +7,8 @@ use super::context::{
 use super::patterns::Check;
 use super::phone::{self, PhoneShape};
 use super::validate::{
-    card_issuer_ok, digits_of, iban_length, iban_mod97_ok, ipv4_ok, ipv6_ok, jwt_header_ok, luhn_ok, ssn_ok,
+    card_issuer_ok, digits_of, iban_length, iban_mod97_ok, ipv4_ok, ipv6_ok, jwt_header_ok, looks_random, luhn_ok,
+    ssn_ok,
 };
 
 /// A scored span in byte offsets of the text.
@@ -26,7 +27,7 @@ fn demote_if_not_personal(text: &str, start: usize, end: usize, score: f32) -> f
 pub fn check(check: Check, text: &str, start: usize, end: usize, value: Option<(usize, usize)>) -> Option<Scored> {
     let s = text.get(start..end)?;
     match check {
-        Check::Email => (!touches_word(text, start, end)).then_some((start, end, 0.9)),
+        Check::Email => (!touches_word(text, start, end) && !in_url_userinfo(text, start)).then_some((start, end, 0.9)),
         Check::Phone => phone_check(text, start, s),
         Check::SsnSeparated => {
             let b = s.as_bytes();
@@ -36,8 +37,13 @@ pub fn check(check: Check, text: &str, start: usize, end: usize, value: Option<(
             if !ssn_ok(&digits_of(s)) {
                 return None;
             }
-            let base = if b.get(3) == Some(&b'-') { 0.8 } else { 0.55 };
-            let score = if near(text, start, end, SSN_WORDS, false) { 0.95 } else { base };
+            // Dashes are the printed form; spaces and dots are seen too but are weaker alone.
+            let (base, with_words) = match b.get(3) {
+                Some(b'-') => (0.8, 0.95),
+                Some(b' ') => (0.55, 0.9),
+                _ => (0.45, 0.85),
+            };
+            let score = if near(text, start, end, SSN_WORDS, false) { with_words } else { base };
             Some((start, end, demote_if_not_personal(text, start, end, score)))
         }
         Check::SsnBare => {
@@ -48,25 +54,23 @@ pub fn check(check: Check, text: &str, start: usize, end: usize, value: Option<(
         }
         Check::Card => card_check(text, start, s),
         Check::Iban => iban_check(text, start, s),
-        Check::Ipv4 => {
-            if inside_longer_number(text, start, end) || touches_word(text, start, end) || !ipv4_ok(s) {
-                return None;
-            }
-            if VERSION_WORDS.contains(&word_just_before(text, start).as_str()) {
-                return None;
-            }
-            Some((start, end, 0.85))
-        }
+        Check::Ipv4 => ipv4_check(text, start, end, s),
         Check::Ipv6 => ipv6_check(text, start, s),
-        Check::Prefixed => (!touches_word(text, start, end)).then_some((start, end, 0.95)),
+        Check::Prefixed => token_ok(text, start, end, s).then_some((start, end, 0.95)),
         Check::OpenAi => {
             let body = s.strip_prefix("sk-")?;
             let mixed = body.bytes().any(|b| b.is_ascii_digit()) && body.bytes().any(|b| b.is_ascii_alphabetic());
-            (mixed && !body.starts_with("ant-") && !touches_word(text, start, end)).then_some((start, end, 0.93))
+            (mixed && !body.starts_with("ant-") && token_ok(text, start, end, s)).then_some((start, end, 0.93))
         }
         Check::AwsSecret => aws_secret_check(text, start, end, s),
         Check::Jwt => (!touches_word(text, start, end) && jwt_header_ok(s)).then_some((start, end, 0.95)),
-        Check::PrivateKeyBlock => Some((start, private_key_end(text, end), 0.99)),
+        Check::PrivateKeyBlock => {
+            let stop = private_key_end(text, end);
+            // A real key has a long base64 body; `BEGIN ... anything ... END` is an illustration.
+            let body = text.get(end..stop).unwrap_or("");
+            let b64 = body.bytes().filter(|c| c.is_ascii_alphanumeric() || matches!(c, b'+' | b'/' | b'=')).count();
+            (b64 >= 64 && looks_random(body)).then_some((start, stop, 0.99))
+        }
         Check::Assignment => {
             let (vs, ve) = value?;
             assignment_check(text, start, vs, ve)
@@ -75,15 +79,75 @@ pub fn check(check: Check, text: &str, start: usize, end: usize, value: Option<(
             let (vs, ve) = value?;
             let v = text.get(vs..ve)?;
             let mixed = v.bytes().any(|b| b.is_ascii_digit()) && v.bytes().any(|b| b.is_ascii_alphabetic());
-            mixed.then_some((vs, ve, 0.85))
+            let base64_padded = v.ends_with('=') && v.len() >= 8;
+            ((mixed || base64_padded) && !is_stand_in(v)).then_some((vs, ve, 0.85))
+        }
+        Check::Credentials => {
+            let (vs, ve) = value?;
+            let v = text.get(vs..ve)?;
+            let password = v.rsplit(':').next().unwrap_or("").trim_matches(|c| c == '"' || c == '\'');
+            (password.len() >= 4 && !is_stand_in(password) && !password.starts_with("//")).then_some((vs, ve, 0.9))
         }
     }
 }
 
+/// Whether `start` is inside the userinfo of a URL (`https://user:pass@host`), where what
+/// looks like an e-mail address is really a password and a host.
+fn in_url_userinfo(text: &str, start: usize) -> bool {
+    let before = text.get(..start).unwrap_or("");
+    let token_start = before.rfind(char::is_whitespace).map_or(0, |i| i + 1);
+    before.get(token_start..).is_some_and(|t| t.contains("://"))
+}
+
+/// A vendor token: a whole word whose body looks random and is not a documented stand-in
+/// (`AKIAIOSFODNN7EXAMPLE`, `ghp_xxxx...`).
+fn token_ok(text: &str, start: usize, end: usize, s: &str) -> bool {
+    let body = s.get(4..).unwrap_or("");
+    !touches_word(text, start, end) && looks_random(body) && !s.to_ascii_lowercase().contains("example")
+}
+
+fn ipv4_check(text: &str, start: usize, end: usize, s: &str) -> Option<Scored> {
+    if touches_word(text, start, end) || !ipv4_ok(s) {
+        return None;
+    }
+    let before = byte_before(text, start);
+    if before.is_some_and(|c| c.is_ascii_digit() || c == b'.') {
+        return None;
+    }
+    // A CIDR suffix (`/24`) belongs to the address; any other continuation (`1.2.3.4.5`, a
+    // longer number) means this is not an address.
+    let mut stop = end;
+    let rest = text.get(end..).unwrap_or("");
+    if let Some(after_slash) = rest.strip_prefix('/') {
+        let n: String = after_slash.chars().take_while(char::is_ascii_digit).collect();
+        if n.parse::<u8>().is_ok_and(|p| p <= 32) && !after_slash[n.len()..].starts_with(|c: char| c.is_ascii_alphanumeric()) {
+            stop = end + 1 + n.len();
+        }
+    } else if inside_longer_number(text, start, end) {
+        return None;
+    }
+    if VERSION_WORDS.contains(&word_just_before(text, start).as_str()) {
+        return None;
+    }
+    Some((start, stop, 0.85))
+}
+
 fn phone_check(text: &str, start: usize, s: &str) -> Option<Scored> {
     // The candidate regex may start with `(` or `+`; it never starts inside a number we keep.
-    let (len, shape) = phone::check(s)?;
-    let end = start + len;
+    let (from, len, shape) = phone::check(s)?;
+    let start = start + from;
+    let mut end = start + len;
+    // An extension (`x4587`, `ext. 12`) is part of the number.
+    let rest = text.get(end..).unwrap_or("");
+    for marker in ["x", "X", " x", " ext. ", " ext ", " ext."] {
+        if let Some(after) = rest.strip_prefix(marker) {
+            let n = after.bytes().take_while(u8::is_ascii_digit).count();
+            if (1..=5).contains(&n) {
+                end += marker.len() + n;
+                break;
+            }
+        }
+    }
     // A phone number written with a closing parenthesis around the area code keeps it.
     if inside_longer_number(text, start, end) || touches_word(text, start, end) {
         return None;
@@ -93,7 +157,7 @@ fn phone_check(text: &str, start: usize, s: &str) -> Option<Scored> {
         PhoneShape::National => 0.65,
         PhoneShape::NeedsContext => 0.3,
     };
-    let score = if near(text, start, end, PHONE_WORDS, false) { base + 0.3 } else { base };
+    let score = if near(text, start, end, PHONE_WORDS, true) { base + 0.3 } else { base };
     Some((start, end, demote_if_not_personal(text, start, end, score.min(0.95))))
 }
 
@@ -132,14 +196,22 @@ fn card_check(text: &str, start: usize, s: &str) -> Option<Scored> {
         let end = start + used.last().map(|&(_, e)| e).unwrap_or(0);
         let value = text.get(start..end)?;
         let digits = digits_of(value);
-        if !(luhn_ok(&digits) && card_issuer_ok(&digits)) {
+        if !luhn_ok(&digits) {
             continue;
         }
         if inside_longer_number(text, start, end) || touches_word(text, start, end) {
             return None;
         }
-        let base = if n == 1 { 0.75 } else { 0.9 };
-        let score = if near(text, start, end, CARD_WORDS, false) { 0.97 } else { base };
+        let card_words = near(text, start, end, CARD_WORDS, false);
+        // Outside the known issuer ranges a Luhn-valid number is a card only when the text
+        // says it is one (private-label and newer ranges).
+        let score = match (card_issuer_ok(&digits), card_words) {
+            (true, true) => 0.97,
+            (true, false) if n == 1 => 0.75,
+            (true, false) => 0.9,
+            (false, true) => 0.7,
+            (false, false) => continue,
+        };
         return Some((start, end, demote_if_not_personal(text, start, end, score)));
     }
     None
@@ -149,25 +221,34 @@ fn card_check(text: &str, start: usize, s: &str) -> Option<Scored> {
 /// groups of four, then check mod-97.
 fn iban_check(text: &str, start: usize, s: &str) -> Option<Scored> {
     let b = s.as_bytes();
-    let want = iban_length(b.get(..2)?)?;
+    // Upper and lower case are both seen in the wild; the checksum is case-blind.
+    let country = [b.first()?.to_ascii_uppercase(), b.get(1)?.to_ascii_uppercase()];
+    let want = iban_length(&country)?;
     let mut compact = Vec::with_capacity(want);
-    let mut spaced = false;
+    let mut sep: Option<u8> = None;
     let mut i = 0;
     while compact.len() < want {
         let c = *b.get(i)?;
-        if c == b' ' {
-            // Spaces only between groups of four.
-            if compact.len() % 4 != 0 {
+        if c == b' ' || c == b'-' {
+            // One separator style, only between groups of four.
+            if compact.len() % 4 != 0 || sep.is_some_and(|p| p != c) {
                 return None;
             }
-            spaced = true;
+            sep = Some(c);
         } else {
-            compact.push(c);
+            compact.push(c.to_ascii_uppercase());
         }
         i += 1;
     }
     let end = start + i;
-    if spaced && b.get(i).is_some_and(|&c| c != b' ') {
+    // Either case, but one case: `LV80 bANK ...` is a typo, not an IBAN.
+    let letters = s.get(..i).unwrap_or("").bytes().filter(u8::is_ascii_alphabetic);
+    let (mut upper, mut lower) = (false, false);
+    for c in letters {
+        upper |= c.is_ascii_uppercase();
+        lower |= c.is_ascii_lowercase();
+    }
+    if upper && lower {
         return None;
     }
     if touches_word(text, start, end) || !iban_mod97_ok(&compact) {
@@ -225,7 +306,9 @@ fn private_key_end(text: &str, header_end: usize) -> usize {
 fn is_stand_in(v: &str) -> bool {
     let lower = v.to_ascii_lowercase();
     let filler = v.bytes().all(|c| c == v.as_bytes().first().copied().unwrap_or(b'*'));
+    let long_run = v.as_bytes().windows(6).any(|w| w.iter().all(|&c| Some(&c) == w.first()));
     filler
+        || long_run
         || v.starts_with('$')
         || v.starts_with('%')
         || lower.contains("your")
@@ -235,6 +318,26 @@ fn is_stand_in(v: &str) -> bool {
         || matches!(lower.as_str(), "true" | "false" | "null" | "none" | "undefined" | "required" | "optional" | "string" | "hidden" | "empty" | "secret" | "password" | "token")
         // A placeholder we produced ourselves (`[SECRET_1]`-like) is cut at `[` by the regex.
         || v.ends_with(']')
+}
+
+/// Values that refer to a secret instead of holding one: URLs, dotted code paths
+/// (`settings.api_key`), version strings, and upper-case names (`ACCESS_TOKEN`, `K8S_CRED`).
+fn is_reference(v: &str) -> bool {
+    if v.contains("://") {
+        return true;
+    }
+    let upper_name = v.bytes().all(|c| c.is_ascii_uppercase() || c.is_ascii_digit() || c == b'_' || c == b'-')
+        && (v.contains('_') || v.contains('-'));
+    let segments: Vec<&str> = v.split('.').collect();
+    let dotted = segments.len() >= 2
+        && segments.iter().all(|seg| {
+            let seg = seg.split(':').next().unwrap_or("");
+            seg.bytes().next().is_some_and(|c| c.is_ascii_alphabetic() || c == b'_')
+                && seg.bytes().all(|c| c.is_ascii_alphanumeric() || c == b'_' || c == b'-')
+        });
+    let tail = segments.iter().rev().take(2).all(|seg| !seg.is_empty() && seg.bytes().all(|c| c.is_ascii_digit()));
+    let version = segments.len() >= 3 && tail;
+    upper_name || dotted || version
 }
 
 fn assignment_check(text: &str, kw_start: usize, vs: usize, ve: usize) -> Option<Scored> {
@@ -251,7 +354,12 @@ fn assignment_check(text: &str, kw_start: usize, vs: usize, ve: usize) -> Option
     let v = text.get(vs..ve)?;
     let v = v.trim_end_matches(['.', ':']);
     let ve = vs + v.len();
-    if v.len() < 4 || is_stand_in(v) {
+    if v.len() < 4 || is_stand_in(v) || is_reference(v) {
+        return None;
+    }
+    // `publicToken`, `public_key`: published by design.
+    let lead = text.get(kw_start.saturating_sub(8)..kw_start).unwrap_or("").to_ascii_lowercase();
+    if lead.contains("public") || lead.contains("publish") {
         return None;
     }
     let sep_region = text.get(kw_start..vs).unwrap_or("");

@@ -9,12 +9,14 @@ pub const WINDOW_AFTER: usize = 24;
 /// Words near a phone-shaped number that make it more likely a phone number.
 pub const PHONE_WORDS: &[&str] = &[
     "phone", "tel", "telephone", "mobile", "cell", "call", "fax", "contact", "whatsapp", "number", "reach",
-    "dial", "téléphone", "telefon", "handy", "portable", "landline", "ph", "mob",
+    "dial", "téléphone", "telefon", "handy", "portable", "landline", "ph", "mob", "office", "desk", "home", "work",
+    "sms", "text", "texts", "messages", "answering", "tél", "tlf",
 ];
 /// Words that mark a number as an identifier of something other than a person.
 pub const NOT_PERSONAL_WORDS: &[&str] = &[
     "order", "invoice", "tracking", "version", "ver", "build", "release", "serial", "ref", "reference", "ticket",
-    "isbn", "issn", "patent", "case", "transaction", "txn", "po", "sku", "part", "model", "id", "no",
+    "isbn", "issn", "patent", "case", "transaction", "txn", "po", "sku", "part", "model", "id", "no", "license",
+    "licence", "passport", "account", "routing",
 ];
 pub const SSN_WORDS: &[&str] = &["ssn", "ssns", "social", "security", "ssa", "ss#", "ss"];
 pub const CARD_WORDS: &[&str] =

@@ -151,9 +151,9 @@ impl Detector {
                 continue;
             }
             let kind = EntityKind::Builtin(rule.kind);
-            if matches!(rule.check, Check::Assignment | Check::Bearer) {
+            if matches!(rule.check, Check::Assignment | Check::Bearer | Check::Credentials) {
                 for caps in rule.regex.captures_iter(text) {
-                    let (Some(all), Some(value)) = (caps.get(0), caps.get(1)) else { continue };
+                    let (Some(all), Some(value)) = (caps.get(0), caps.get(1).or_else(|| caps.get(2))) else { continue };
                     let v = Some((value.start(), value.end()));
                     if let Some((start, end, score)) = checks::check(rule.check, text, all.start(), all.end(), v) {
                         found.push(Finding { start, end, kind, score });

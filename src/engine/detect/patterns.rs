@@ -28,6 +28,8 @@ pub enum Check {
     Assignment,
     /// `Bearer ...`: capture group 1 is the token.
     Bearer,
+    /// `user:password` in a URL or a curl `-u`: capture group 1 or 2.
+    Credentials,
 }
 
 /// A cheap test on the whole text that must pass before a rule's regex runs at all.
@@ -66,10 +68,16 @@ pub const RULES: &[Rule] = &[
         r"[A-Za-z0-9][A-Za-z0-9._%+\-]*@[A-Za-z0-9](?:[A-Za-z0-9\-]*[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9\-]*[A-Za-z0-9])?)*\.[A-Za-z]{2,24}",
     ),
     rule(K::Phone, Check::Phone, Gate::Digit, r"(?:\+[ ]?|\()?[0-9][0-9 \-./()]{5,26}[0-9]"),
-    rule(K::UsSsn, Check::SsnSeparated, Gate::Digit, r"[0-9]{3}[- ][0-9]{2}[- ][0-9]{4}"),
+    rule(K::UsSsn, Check::SsnSeparated, Gate::Digit, r"[0-9]{3}[- .][0-9]{2}[- .][0-9]{4}"),
     rule(K::UsSsn, Check::SsnBare, Gate::Digit, r"[0-9]{9}"),
-    rule(K::CreditCard, Check::Card, Gate::Digit, r"[0-9](?:[ \-]?[0-9]){11,18}"),
-    rule(K::Iban, Check::Iban, Gate::Digit, r"[A-Z]{2}[0-9]{2}(?:[ ]?[A-Z0-9]){8,36}"),
+    // One separator style per number, so that numbers written side by side stay apart.
+    rule(
+        K::CreditCard,
+        Check::Card,
+        Gate::Digit,
+        r"[0-9]{4}(?:-[0-9]{1,6}){2,4}|[0-9]{4}(?: [0-9]{1,6}){2,4}|[0-9]{12,19}",
+    ),
+    rule(K::Iban, Check::Iban, Gate::Digit, r"[A-Za-z]{2}[0-9]{2}(?:[ \-]?[A-Za-z0-9]){8,36}"),
     rule(K::IpAddress, Check::Ipv4, Gate::Digit, r"[0-9]{1,3}\.[0-9]{1,3}\.[0-9]{1,3}\.[0-9]{1,3}"),
     rule(
         K::IpAddress,
@@ -95,7 +103,7 @@ pub const RULES: &[Rule] = &[
         K::SlackToken,
         Check::Prefixed,
         Gate::Always,
-        r"xox[abposre]-[A-Za-z0-9\-]{10,255}|xapp-[0-9]-[A-Za-z0-9\-]{10,255}|https?://hooks\.slack\.com/(?:services|workflows|triggers)/[A-Za-z0-9+/_\-]{20,255}",
+        r"xox[abpsre]-[0-9]{8,}-[A-Za-z0-9\-]{10,255}|xapp-[0-9]-[A-Za-z0-9\-]{10,255}|https?://hooks\.slack\.com/(?:services|workflows|triggers)/[A-Za-z0-9+/_\-]{20,255}",
     ),
     rule(
         K::StripeKey,
@@ -120,4 +128,18 @@ pub const RULES: &[Rule] = &[
         r#"(?i:password|passwd|pwd|passphrase|secret|api[_\-.]?key|access[_\-]?key|token|credentials?|private[_\-]?key)(?:[_\-.][A-Za-z0-9_\-.]{0,40})?["']?[ \t]*(?::=|=>|[:=])[ \t]*["']?([^\s"'`,;<>(){}\[\]]{4,256})"#,
     ),
     rule(K::SecretAssignment, Check::Bearer, Gate::Always, r"(?i:bearer)[ \t]+([A-Za-z0-9\-._~+/]{16,1024}=*)"),
+    rule(
+        K::SecretAssignment,
+        Check::Bearer,
+        Gate::Always,
+        r#"(?i:authorization)["']?[ \t]*[:=][ \t]*["']?(?:(?i:basic|token|api-token|digest)[ \t]+)?([A-Za-z0-9\-._~+/]{8,1024}=*)"#,
+    ),
+    // Credentials in a URL (`scheme://user:password@host`, RFC 3986 userinfo) or on a curl
+    // command line (`-u user:password`).
+    rule(
+        K::SecretAssignment,
+        Check::Credentials,
+        Gate::Colon,
+        r#"[A-Za-z][A-Za-z0-9+.\-]{1,15}://([^\s:/@"'<>]{1,64}:[^\s/@"'<>]{1,128})@|(?:-u|--user)[ \t]+["']?([^\s"':]{0,64}:[^\s"']{1,128})"#,
+    ),
 ];

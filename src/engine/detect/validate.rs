@@ -51,11 +51,47 @@ pub fn card_issuer_ok(digits: &[u8]) -> bool {
     let mastercard = ((51..=55).contains(&p2) || (2221..=2720).contains(&p4)) && len == 16;
     let amex = matches!(p2, 34 | 37) && len == 15;
     let discover = (p4 == 6011 || (644..=649).contains(&p3) || p2 == 65) && (16..=19).contains(&len);
-    let jcb = (3528..=3589).contains(&p4) && (16..=19).contains(&len);
+    // JCB also issued 15-digit numbers under 2131 and 1800.
+    let jcb = ((3528..=3589).contains(&p4) && (16..=19).contains(&len)) || (matches!(p4, 2131 | 1800) && len == 15);
     let diners = ((300..=305).contains(&p3) || matches!(p2, 36 | 38 | 39)) && (14..=19).contains(&len);
     let unionpay = p2 == 62 && (16..=19).contains(&len);
     let maestro = (p2 == 50 || (56..=69).contains(&p2)) && (12..=19).contains(&len);
     visa || mastercard || amex || discover || jcb || diners || unionpay || maestro
+}
+
+/// Whether a token body looks machine-generated rather than typed by a person as a stand-in:
+/// enough distinct characters, no long run of one character (`xxxxxxxx`, `11111111`) and not
+/// mostly alphabet or digit sequences (`abcdefgh`, `12345678`).
+pub fn looks_random(body: &str) -> bool {
+    let b: Vec<u8> = body.bytes().filter(|c| c.is_ascii_alphanumeric()).collect();
+    if b.len() < 8 {
+        return false;
+    }
+    let mut seen = [false; 128];
+    let mut distinct = 0;
+    let mut run = 1;
+    let mut longest_run = 1;
+    let mut sequential = 0;
+    for (i, &c) in b.iter().enumerate() {
+        if let Some(slot) = seen.get_mut(usize::from(c)) {
+            if !*slot {
+                *slot = true;
+                distinct += 1;
+            }
+        }
+        if let Some(&prev) = i.checked_sub(1).and_then(|j| b.get(j)) {
+            if prev == c {
+                run += 1;
+                longest_run = longest_run.max(run);
+            } else {
+                run = 1;
+            }
+            if c == prev.wrapping_add(1) {
+                sequential += 1;
+            }
+        }
+    }
+    distinct >= (b.len() / 4).clamp(6, 16) && longest_run < 6 && sequential * 3 < b.len()
 }
 
 /// IBAN lengths per country, from the SWIFT IBAN registry.
@@ -185,6 +221,14 @@ mod tests {
         assert!(!ipv6_ok("::1"));
         assert!(!ipv6_ok("dead::beef"));
         assert!(!ipv6_ok("12:30:45"));
+    }
+
+    #[test]
+    fn stand_in_tokens_do_not_look_random() {
+        assert!(looks_random("R3fQ9zLk2VbN8mWx4TcY7pHs1JdG6aKe"));
+        assert!(!looks_random("xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx"));
+        assert!(!looks_random("abcdefghijklmnopqrstuvwxyz1234567"));
+        assert!(!looks_random("XXXXXXXXXXX-XXXXXXXX"));
     }
 
     #[test]
