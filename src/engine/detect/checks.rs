@@ -118,7 +118,9 @@ fn ipv4_check(text: &str, start: usize, end: usize, s: &str) -> Option<Scored> {
     // longer number) means this is not an address.
     let mut stop = end;
     let rest = text.get(end..).unwrap_or("");
-    if let Some(after_slash) = rest.strip_prefix('/') {
+    if rest.starts_with(':') && rest.as_bytes().get(1).is_some_and(u8::is_ascii_digit) {
+        // A port (`192.0.2.1:8080`) is not part of the address.
+    } else if let Some(after_slash) = rest.strip_prefix('/') {
         let n: String = after_slash.chars().take_while(char::is_ascii_digit).collect();
         if n.parse::<u8>().is_ok_and(|p| p <= 32) && !after_slash[n.len()..].starts_with(|c: char| c.is_ascii_alphanumeric()) {
             stop = end + 1 + n.len();
@@ -158,7 +160,9 @@ fn phone_check(text: &str, start: usize, s: &str) -> Option<Scored> {
         PhoneShape::NeedsContext => 0.3,
     };
     let score = if near(text, start, end, PHONE_WORDS, true) { base + 0.3 } else { base };
-    Some((start, end, demote_if_not_personal(text, start, end, score.min(0.95))))
+    // Words like "order" or "invoice" outweigh phone words ("order number 212-555-0123").
+    let score = if near(text, start, end, NOT_PERSONAL_WORDS, false) { score.min(0.75) - 0.35 } else { score };
+    Some((start, end, score.min(0.95)))
 }
 
 /// Card numbers: 12-19 digits, either unseparated or grouped the way cards are printed.

@@ -22,7 +22,11 @@ pub const SSN_WORDS: &[&str] = &["ssn", "ssns", "social", "security", "ssa", "ss
 pub const CARD_WORDS: &[&str] =
     &["card", "credit", "debit", "visa", "mastercard", "amex", "discover", "cc", "pan", "payment", "jcb", "diners"];
 pub const AWS_WORDS: &[&str] = &["aws", "secret", "secretaccesskey", "aws_secret_access_key", "secret_access_key"];
-pub const VERSION_WORDS: &[&str] = &["version", "ver", "v", "release", "build", "firmware", "os", "ios", "android"];
+/// Words after which a dotted quad is a version or a document section, not an address.
+pub const VERSION_WORDS: &[&str] = &[
+    "version", "ver", "v", "release", "build", "firmware", "os", "ios", "android", "section", "chapter", "clause",
+    "paragraph", "article", "step", "rule", "sec", "figure", "table", "oid",
+];
 
 /// The largest char boundary at or below `i`.
 fn floor_boundary(text: &str, mut i: usize) -> usize {

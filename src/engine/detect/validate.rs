@@ -18,7 +18,7 @@ pub fn luhn_ok(digits: &[u8]) -> bool {
     let mut sum = 0u32;
     for (i, &d) in digits.iter().rev().enumerate() {
         let mut v = u32::from(d);
-        if i % 2 == 1 {
+        if i & 1 == 1 {
             v *= 2;
             if v > 9 {
                 v -= 9;
@@ -26,7 +26,7 @@ pub fn luhn_ok(digits: &[u8]) -> bool {
         }
         sum += v;
     }
-    sum % 10 == 0
+    sum.is_multiple_of(10)
 }
 
 /// The number formed by the first `n` digits (0 when there are fewer).
