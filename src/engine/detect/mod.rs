@@ -1,7 +1,19 @@
 //! PII and secret detection: regexes find candidates, validators (Luhn, mod-97, SSN rules, IP
 //! parsing) confirm them, context words raise or lower confidence.
 
+mod checks;
+mod context;
+mod patterns;
+mod phone;
+mod validate;
+
+use std::collections::HashSet;
+
+use aho_corasick::AhoCorasick;
+use regex::{Regex, RegexBuilder};
+
 use super::entity::{BuiltinKind, EntityKind, Finding};
+use patterns::{Check, Gate, RULES};
 
 /// A custom pattern from the configuration, already checked for shape (label syntax).
 #[derive(Debug, Clone, PartialEq)]
@@ -35,6 +47,10 @@ impl Default for DetectSettings {
 pub enum DetectBuildError {
     /// Custom pattern `index` has a regex that does not compile (or is too large).
     BadCustomRegex { index: usize, message: String },
+    /// More custom patterns than a finding can index.
+    TooManyCustomPatterns { count: usize },
+    /// A built-in pattern failed to compile: a bug in this crate, reported rather than panicking.
+    BuiltinRegex { label: &'static str, message: String },
 }
 
 impl std::fmt::Display for DetectBuildError {
@@ -43,29 +59,158 @@ impl std::fmt::Display for DetectBuildError {
             DetectBuildError::BadCustomRegex { index, message } => {
                 write!(f, "custom_patterns[{index}].regex: {message}")
             }
+            DetectBuildError::TooManyCustomPatterns { count } => {
+                write!(f, "custom_patterns: {count} patterns, at most {} allowed", u16::MAX)
+            }
+            DetectBuildError::BuiltinRegex { label, message } => write!(f, "built-in pattern {label}: {message}"),
         }
     }
+}
+
+/// Limits on a custom regex's compiled size, so configuration cannot make the VM allocate
+/// without bound.
+const CUSTOM_REGEX_SIZE_LIMIT: usize = 1 << 20;
+const CUSTOM_DFA_SIZE_LIMIT: usize = 1 << 20;
+/// Score of a custom pattern match (above the default threshold).
+const CUSTOM_SCORE: f32 = 0.85;
+
+#[derive(Debug)]
+struct CompiledRule {
+    kind: BuiltinKind,
+    check: Check,
+    gate: Gate,
+    regex: Regex,
+}
+
+#[derive(Debug)]
+struct CompiledCustom {
+    label: String,
+    regex: Regex,
+    context: Vec<String>,
 }
 
 /// A compiled detector: built once per VM at configure time, used for every request.
 #[derive(Debug)]
 pub struct Detector {
-    custom_labels: Vec<String>,
+    rules: Vec<CompiledRule>,
+    custom: Vec<CompiledCustom>,
+    allow_list: HashSet<String>,
+    min_score: f32,
+    /// Finds `aws` in any case, the gate of the AWS secret key rule.
+    aws_word: Option<AhoCorasick>,
 }
 
 impl Detector {
     pub fn new(settings: &DetectSettings) -> Result<Detector, DetectBuildError> {
-        Ok(Detector { custom_labels: settings.custom.iter().map(|c| c.label.clone()).collect() })
+        let mut rules = Vec::new();
+        for r in RULES.iter().filter(|r| settings.enabled.contains(&r.kind)) {
+            let regex = Regex::new(r.regex)
+                .map_err(|e| DetectBuildError::BuiltinRegex { label: r.kind.label(), message: e.to_string() })?;
+            rules.push(CompiledRule { kind: r.kind, check: r.check, gate: r.gate, regex });
+        }
+        if settings.custom.len() > usize::from(u16::MAX) {
+            return Err(DetectBuildError::TooManyCustomPatterns { count: settings.custom.len() });
+        }
+        let mut custom = Vec::with_capacity(settings.custom.len());
+        for (index, c) in settings.custom.iter().enumerate() {
+            let regex = RegexBuilder::new(&c.regex)
+                .size_limit(CUSTOM_REGEX_SIZE_LIMIT)
+                .dfa_size_limit(CUSTOM_DFA_SIZE_LIMIT)
+                .build()
+                .map_err(|e| DetectBuildError::BadCustomRegex { index, message: e.to_string() })?;
+            let context = c.context.iter().map(|w| w.to_lowercase()).collect();
+            custom.push(CompiledCustom { label: c.label.clone(), regex, context });
+        }
+        let aws_word = AhoCorasick::builder().ascii_case_insensitive(true).build(["aws"]).ok();
+        Ok(Detector {
+            rules,
+            custom,
+            allow_list: settings.allow_list.iter().cloned().collect(),
+            min_score: settings.min_score,
+            aws_word,
+        })
     }
 
     /// Append the findings in `text` to `out`: sorted by start, non-overlapping.
-    pub fn detect(&self, _text: &str, _out: &mut Vec<Finding>) {}
+    pub fn detect(&self, text: &str, out: &mut Vec<Finding>) {
+        let bytes = text.as_bytes();
+        let has_digit = bytes.iter().any(u8::is_ascii_digit);
+        let has_at = bytes.contains(&b'@');
+        let has_colon = bytes.contains(&b':');
+        let has_aws = || self.aws_word.as_ref().is_some_and(|ac| ac.is_match(text));
+        let mut found: Vec<Finding> = Vec::new();
+        for rule in &self.rules {
+            let open = match rule.gate {
+                Gate::Always => true,
+                Gate::Digit => has_digit,
+                Gate::At => has_at,
+                Gate::Colon => has_colon,
+                Gate::AwsWord => has_aws(),
+            };
+            if !open {
+                continue;
+            }
+            let kind = EntityKind::Builtin(rule.kind);
+            if matches!(rule.check, Check::Assignment | Check::Bearer | Check::Credentials) {
+                for caps in rule.regex.captures_iter(text) {
+                    let (Some(all), Some(value)) = (caps.get(0), caps.get(1).or_else(|| caps.get(2))) else { continue };
+                    let v = Some((value.start(), value.end()));
+                    if let Some((start, end, score)) = checks::check(rule.check, text, all.start(), all.end(), v) {
+                        found.push(Finding { start, end, kind, score });
+                    }
+                }
+            } else {
+                for m in rule.regex.find_iter(text) {
+                    if let Some((start, end, score)) = checks::check(rule.check, text, m.start(), m.end(), None) {
+                        found.push(Finding { start, end, kind, score });
+                    }
+                }
+            }
+        }
+        self.detect_custom(text, &mut found);
+        found.retain(|f| {
+            f.score >= self.min_score && f.end > f.start && text.get(f.start..f.end).is_some_and(|v| !self.allow_list.contains(v))
+        });
+        out.extend(resolve_overlaps(found));
+    }
+
+    fn detect_custom(&self, text: &str, found: &mut Vec<Finding>) {
+        for (i, c) in self.custom.iter().enumerate() {
+            let Ok(index) = u16::try_from(i) else { break };
+            for m in c.regex.find_iter(text).filter(|m| !m.is_empty()) {
+                let words: Vec<&str> = c.context.iter().map(String::as_str).collect();
+                if !words.is_empty() && !context::near(text, m.start(), m.end(), &words, true) {
+                    continue;
+                }
+                found.push(Finding { start: m.start(), end: m.end(), kind: EntityKind::Custom(index), score: CUSTOM_SCORE });
+            }
+        }
+    }
 
     /// The placeholder label of a finding's kind.
     pub fn label(&self, kind: EntityKind) -> &str {
         match kind {
             EntityKind::Builtin(b) => b.label(),
-            EntityKind::Custom(i) => self.custom_labels.get(usize::from(i)).map(String::as_str).unwrap_or("CUSTOM"),
+            EntityKind::Custom(i) => self.custom.get(usize::from(i)).map(|c| c.label.as_str()).unwrap_or("CUSTOM"),
         }
     }
+}
+
+/// Keep the best of overlapping findings (higher score, then longer, then earlier), and return
+/// the kept ones sorted by start.
+fn resolve_overlaps(mut found: Vec<Finding>) -> Vec<Finding> {
+    found.sort_by(|a, b| {
+        b.score
+            .total_cmp(&a.score)
+            .then((b.end - b.start).cmp(&(a.end - a.start)))
+            .then(a.start.cmp(&b.start))
+    });
+    let mut kept: Vec<Finding> = Vec::with_capacity(found.len());
+    for f in found {
+        if kept.iter().all(|k| f.end <= k.start || f.start >= k.end) {
+            kept.push(f);
+        }
+    }
+    kept.sort_by_key(|f| f.start);
+    kept
 }

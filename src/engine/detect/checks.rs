@@ -1,0 +1,383 @@
+//! From a regex candidate to a scored span: boundaries, validators and context words.
+
+use super::context::{
+    byte_at, byte_before, inside_longer_number, near, touches_word, word_just_before, AWS_WORDS, CARD_WORDS,
+    NOT_PERSONAL_WORDS, PHONE_WORDS, SSN_WORDS, VERSION_WORDS,
+};
+use super::patterns::Check;
+use super::phone::{self, PhoneShape};
+use super::validate::{
+    card_issuer_ok, digits_of, iban_length, iban_mod97_ok, ipv4_ok, ipv6_ok, jwt_header_ok, looks_random, luhn_ok,
+    ssn_ok,
+};
+
+/// A scored span in byte offsets of the text.
+pub type Scored = (usize, usize, f32);
+
+/// Lower a score when words near the span say the number identifies an order, a version, etc.
+fn demote_if_not_personal(text: &str, start: usize, end: usize, score: f32) -> f32 {
+    if near(text, start, end, NOT_PERSONAL_WORDS, false) {
+        score - 0.35
+    } else {
+        score
+    }
+}
+
+/// Check the candidate `[start, end)`; `value` is capture group 1 when the rule has one.
+pub fn check(check: Check, text: &str, start: usize, end: usize, value: Option<(usize, usize)>) -> Option<Scored> {
+    let s = text.get(start..end)?;
+    match check {
+        Check::Email => (!touches_word(text, start, end) && !in_url_userinfo(text, start)).then_some((start, end, 0.9)),
+        Check::Phone => phone_check(text, start, s),
+        Check::SsnSeparated => {
+            let b = s.as_bytes();
+            if b.get(3) != b.get(6) || inside_longer_number(text, start, end) || touches_word(text, start, end) {
+                return None;
+            }
+            if !ssn_ok(&digits_of(s)) {
+                return None;
+            }
+            // Dashes are the printed form; spaces and dots are seen too but are weaker alone.
+            let (base, with_words) = match b.get(3) {
+                Some(b'-') => (0.8, 0.95),
+                Some(b' ') => (0.55, 0.9),
+                _ => (0.45, 0.85),
+            };
+            let score = if near(text, start, end, SSN_WORDS, false) { with_words } else { base };
+            Some((start, end, demote_if_not_personal(text, start, end, score)))
+        }
+        Check::SsnBare => {
+            if inside_longer_number(text, start, end) || touches_word(text, start, end) || !ssn_ok(&digits_of(s)) {
+                return None;
+            }
+            near(text, start, end, SSN_WORDS, false).then_some((start, end, 0.8))
+        }
+        Check::Card => card_check(text, start, s),
+        Check::Iban => iban_check(text, start, s),
+        Check::Ipv4 => ipv4_check(text, start, end, s),
+        Check::Ipv6 => ipv6_check(text, start, s),
+        Check::Prefixed => token_ok(text, start, end, s).then_some((start, end, 0.95)),
+        Check::OpenAi => {
+            let body = s.strip_prefix("sk-")?;
+            let mixed = body.bytes().any(|b| b.is_ascii_digit()) && body.bytes().any(|b| b.is_ascii_alphabetic());
+            (mixed && !body.starts_with("ant-") && token_ok(text, start, end, s)).then_some((start, end, 0.93))
+        }
+        Check::AwsSecret => aws_secret_check(text, start, end, s),
+        Check::Jwt => (!touches_word(text, start, end) && jwt_header_ok(s)).then_some((start, end, 0.95)),
+        Check::PrivateKeyBlock => {
+            let stop = private_key_end(text, end);
+            // A real key has a long base64 body; `BEGIN ... anything ... END` is an illustration.
+            let body = text.get(end..stop).unwrap_or("");
+            let b64 = body.bytes().filter(|c| c.is_ascii_alphanumeric() || matches!(c, b'+' | b'/' | b'=')).count();
+            (b64 >= 64 && looks_random(body)).then_some((start, stop, 0.99))
+        }
+        Check::Assignment => {
+            let (vs, ve) = value?;
+            assignment_check(text, start, vs, ve)
+        }
+        Check::Bearer => {
+            let (vs, ve) = value?;
+            let v = text.get(vs..ve)?;
+            let mixed = v.bytes().any(|b| b.is_ascii_digit()) && v.bytes().any(|b| b.is_ascii_alphabetic());
+            let base64_padded = v.ends_with('=') && v.len() >= 8;
+            ((mixed || base64_padded) && !is_stand_in(v)).then_some((vs, ve, 0.85))
+        }
+        Check::Credentials => {
+            let (vs, ve) = value?;
+            let v = text.get(vs..ve)?;
+            let password = v.rsplit(':').next().unwrap_or("").trim_matches(|c| c == '"' || c == '\'');
+            (password.len() >= 4 && !is_stand_in(password) && !password.starts_with("//")).then_some((vs, ve, 0.9))
+        }
+    }
+}
+
+/// Whether `start` is inside the userinfo of a URL (`https://user:pass@host`), where what
+/// looks like an e-mail address is really a password and a host.
+fn in_url_userinfo(text: &str, start: usize) -> bool {
+    let before = text.get(..start).unwrap_or("");
+    let token_start = before.rfind(char::is_whitespace).map_or(0, |i| i + 1);
+    before.get(token_start..).is_some_and(|t| t.contains("://"))
+}
+
+/// A vendor token: a whole word whose body looks random and is not a documented stand-in
+/// (`AKIAIOSFODNN7EXAMPLE`, `ghp_xxxx...`).
+fn token_ok(text: &str, start: usize, end: usize, s: &str) -> bool {
+    let body = s.get(4..).unwrap_or("");
+    !touches_word(text, start, end) && looks_random(body) && !s.to_ascii_lowercase().contains("example")
+}
+
+fn ipv4_check(text: &str, start: usize, end: usize, s: &str) -> Option<Scored> {
+    if touches_word(text, start, end) || !ipv4_ok(s) {
+        return None;
+    }
+    let before = byte_before(text, start);
+    if before.is_some_and(|c| c.is_ascii_digit() || c == b'.') {
+        return None;
+    }
+    // A CIDR suffix (`/24`) belongs to the address; any other continuation (`1.2.3.4.5`, a
+    // longer number) means this is not an address.
+    let mut stop = end;
+    let rest = text.get(end..).unwrap_or("");
+    if rest.starts_with(':') && rest.as_bytes().get(1).is_some_and(u8::is_ascii_digit) {
+        // A port (`192.0.2.1:8080`) is not part of the address.
+    } else if let Some(after_slash) = rest.strip_prefix('/') {
+        let n: String = after_slash.chars().take_while(char::is_ascii_digit).collect();
+        if n.parse::<u8>().is_ok_and(|p| p <= 32) && !after_slash[n.len()..].starts_with(|c: char| c.is_ascii_alphanumeric()) {
+            stop = end + 1 + n.len();
+        }
+    } else if inside_longer_number(text, start, end) {
+        return None;
+    }
+    if VERSION_WORDS.contains(&word_just_before(text, start).as_str()) {
+        return None;
+    }
+    Some((start, stop, 0.85))
+}
+
+fn phone_check(text: &str, start: usize, s: &str) -> Option<Scored> {
+    // The candidate regex may start with `(` or `+`; it never starts inside a number we keep.
+    let (from, len, shape) = phone::check(s)?;
+    let start = start + from;
+    let mut end = start + len;
+    // An extension (`x4587`, `ext. 12`) is part of the number.
+    let rest = text.get(end..).unwrap_or("");
+    for marker in ["x", "X", " x", " ext. ", " ext ", " ext."] {
+        if let Some(after) = rest.strip_prefix(marker) {
+            let n = after.bytes().take_while(u8::is_ascii_digit).count();
+            if (1..=5).contains(&n) {
+                end += marker.len() + n;
+                break;
+            }
+        }
+    }
+    // A phone number written with a closing parenthesis around the area code keeps it.
+    if inside_longer_number(text, start, end) || touches_word(text, start, end) {
+        return None;
+    }
+    let base: f32 = match shape {
+        PhoneShape::International => 0.8,
+        PhoneShape::National => 0.65,
+        PhoneShape::NeedsContext => 0.3,
+    };
+    let score = if near(text, start, end, PHONE_WORDS, true) { base + 0.3 } else { base };
+    // Words like "order" or "invoice" outweigh phone words ("order number 212-555-0123").
+    let score = if near(text, start, end, NOT_PERSONAL_WORDS, false) { score.min(0.75) - 0.35 } else { score };
+    Some((start, end, score.min(0.95)))
+}
+
+/// Card numbers: 12-19 digits, either unseparated or grouped the way cards are printed.
+fn card_check(text: &str, start: usize, s: &str) -> Option<Scored> {
+    // Split into groups and try the longest run of leading groups that forms a valid card, so
+    // that a year or quantity written right after the number does not hide it.
+    let mut groups: Vec<(usize, usize)> = Vec::new();
+    let mut sep: Option<u8> = None;
+    let mut gs = 0;
+    for (i, b) in s.bytes().enumerate() {
+        if !b.is_ascii_digit() {
+            if sep.is_some_and(|p| p != b) {
+                return None;
+            }
+            sep = Some(b);
+            groups.push((gs, i));
+            gs = i + 1;
+        }
+    }
+    groups.push((gs, s.len()));
+    for n in (1..=groups.len()).rev() {
+        let used = groups.get(..n)?;
+        let lens: Vec<usize> = used.iter().map(|&(a, b)| b - a).collect();
+        let total: usize = lens.iter().sum();
+        if !(12..=19).contains(&total) {
+            continue;
+        }
+        let grouped_ok = n == 1
+            || matches!(lens.as_slice(), [4, 6, 5] | [4, 6, 4])
+            || (n >= 3
+                && lens.split_last().is_some_and(|(last, rest)| rest.iter().all(|&l| l == 4) && (1..=4).contains(last)));
+        if !grouped_ok {
+            continue;
+        }
+        let end = start + used.last().map(|&(_, e)| e).unwrap_or(0);
+        let value = text.get(start..end)?;
+        let digits = digits_of(value);
+        if !luhn_ok(&digits) {
+            continue;
+        }
+        if inside_longer_number(text, start, end) || touches_word(text, start, end) {
+            return None;
+        }
+        let card_words = near(text, start, end, CARD_WORDS, false);
+        // Outside the known issuer ranges a Luhn-valid number is a card only when the text
+        // says it is one (private-label and newer ranges).
+        let score = match (card_issuer_ok(&digits), card_words) {
+            (true, true) => 0.97,
+            (true, false) if n == 1 => 0.75,
+            (true, false) => 0.9,
+            (false, true) => 0.7,
+            (false, false) => continue,
+        };
+        return Some((start, end, demote_if_not_personal(text, start, end, score)));
+    }
+    None
+}
+
+/// IBANs: walk exactly the registered number of characters for the country, compact or in
+/// groups of four, then check mod-97.
+fn iban_check(text: &str, start: usize, s: &str) -> Option<Scored> {
+    let b = s.as_bytes();
+    // Upper and lower case are both seen in the wild; the checksum is case-blind.
+    let country = [b.first()?.to_ascii_uppercase(), b.get(1)?.to_ascii_uppercase()];
+    let want = iban_length(&country)?;
+    let mut compact = Vec::with_capacity(want);
+    let mut sep: Option<u8> = None;
+    let mut i = 0;
+    while compact.len() < want {
+        let c = *b.get(i)?;
+        if c == b' ' || c == b'-' {
+            // One separator style, only between groups of four.
+            if compact.len() % 4 != 0 || sep.is_some_and(|p| p != c) {
+                return None;
+            }
+            sep = Some(c);
+        } else {
+            compact.push(c.to_ascii_uppercase());
+        }
+        i += 1;
+    }
+    let end = start + i;
+    // Either case, but one case: `LV80 bANK ...` is a typo, not an IBAN.
+    let letters = s.get(..i).unwrap_or("").bytes().filter(u8::is_ascii_alphabetic);
+    let (mut upper, mut lower) = (false, false);
+    for c in letters {
+        upper |= c.is_ascii_uppercase();
+        lower |= c.is_ascii_lowercase();
+    }
+    if upper && lower {
+        return None;
+    }
+    if touches_word(text, start, end) || !iban_mod97_ok(&compact) {
+        return None;
+    }
+    Some((start, end, 0.9))
+}
+
+fn ipv6_check(text: &str, start: usize, s: &str) -> Option<Scored> {
+    // A sentence may put a colon right after the address; drop one unless it is part of `::`.
+    let trimmed = if s.ends_with(':') && !s.ends_with("::") { s.get(..s.len() - 1)? } else { s };
+    let end = start + trimmed.len();
+    let before = byte_before(text, start);
+    if before.is_some_and(|c| c.is_ascii_alphanumeric() || c == b':' || c == b'.' || c == b'_')
+        || byte_at(text, end).is_some_and(|c| c.is_ascii_alphanumeric() || c == b'_')
+    {
+        return None;
+    }
+    ipv6_ok(trimmed).then_some((start, end, 0.85))
+}
+
+fn aws_secret_check(text: &str, start: usize, end: usize, s: &str) -> Option<Scored> {
+    let b64 = |c: u8| c.is_ascii_alphanumeric() || c == b'/' || c == b'+' || c == b'=';
+    if byte_before(text, start).is_some_and(b64) || byte_at(text, end).is_some_and(b64) {
+        return None;
+    }
+    // Real keys mix cases and digits; this refuses 40-char hex digests and words.
+    let b = s.as_bytes();
+    let mixed = b.iter().any(u8::is_ascii_uppercase) && b.iter().any(u8::is_ascii_lowercase) && b.iter().any(u8::is_ascii_digit);
+    (mixed && near(text, start, end, AWS_WORDS, false)).then_some((start, end, 0.85))
+}
+
+/// A private key block ends at its END line; a block cut short ends after its base64 body.
+fn private_key_end(text: &str, header_end: usize) -> usize {
+    let rest = text.get(header_end..).unwrap_or("");
+    if let Some(pos) = rest.find("-----END ") {
+        let after = header_end + pos + "-----END ".len();
+        if let Some(close) = text.get(after..).and_then(|t| t.find("-----")) {
+            let stop = after + close + 5;
+            // Only if the END marker belongs to this block (no other BEGIN in between).
+            if !text.get(header_end..stop).unwrap_or("").contains("-----BEGIN") {
+                return stop;
+            }
+        }
+    }
+    let body = rest
+        .bytes()
+        .take_while(|&c| c.is_ascii_alphanumeric() || matches!(c, b'+' | b'/' | b'=' | b'\n' | b'\r' | b' ' | b'\\' | b':' | b'-' | b','))
+        .count();
+    let end = header_end + body;
+    header_end + text.get(header_end..end).unwrap_or("").trim_end().len()
+}
+
+/// Values that name or stand for a secret rather than being one.
+fn is_stand_in(v: &str) -> bool {
+    let lower = v.to_ascii_lowercase();
+    let filler = v.bytes().all(|c| c == v.as_bytes().first().copied().unwrap_or(b'*'));
+    let long_run = v.as_bytes().windows(6).any(|w| w.iter().all(|&c| Some(&c) == w.first()));
+    filler
+        || long_run
+        || v.starts_with('$')
+        || v.starts_with('%')
+        || lower.contains("your")
+        || lower.contains("example")
+        || lower.contains("redacted")
+        || lower.contains("placeholder")
+        || matches!(lower.as_str(), "true" | "false" | "null" | "none" | "undefined" | "required" | "optional" | "string" | "hidden" | "empty" | "secret" | "password" | "token")
+        // A placeholder we produced ourselves (`[SECRET_1]`-like) is cut at `[` by the regex.
+        || v.ends_with(']')
+}
+
+/// Values that refer to a secret instead of holding one: URLs, dotted code paths
+/// (`settings.api_key`), version strings, and upper-case names (`ACCESS_TOKEN`, `K8S_CRED`).
+fn is_reference(v: &str) -> bool {
+    if v.contains("://") {
+        return true;
+    }
+    let upper_name = v.bytes().all(|c| c.is_ascii_uppercase() || c.is_ascii_digit() || c == b'_' || c == b'-')
+        && (v.contains('_') || v.contains('-'));
+    let segments: Vec<&str> = v.split('.').collect();
+    let dotted = segments.len() >= 2
+        && segments.iter().all(|seg| {
+            let seg = seg.split(':').next().unwrap_or("");
+            seg.bytes().next().is_some_and(|c| c.is_ascii_alphabetic() || c == b'_')
+                && seg.bytes().all(|c| c.is_ascii_alphanumeric() || c == b'_' || c == b'-')
+        });
+    let tail = segments.iter().rev().take(2).all(|seg| !seg.is_empty() && seg.bytes().all(|c| c.is_ascii_digit()));
+    let version = segments.len() >= 3 && tail;
+    upper_name || dotted || version
+}
+
+fn assignment_check(text: &str, kw_start: usize, vs: usize, ve: usize) -> Option<Scored> {
+    // The keyword must start a word (`password`, `db_password`, `dbPassword`), not end one.
+    if byte_before(text, kw_start).is_some_and(|c| c.is_ascii_lowercase()) {
+        let prev_word: String = text.get(..kw_start)?.chars().rev().take_while(|c| c.is_ascii_alphanumeric()).collect();
+        // camelCase (`dbPassword`) has an upper-case keyword start; `mypassword` is accepted too,
+        // but `passwordless`-style suffixes are handled by the regex. Refuse plain prose glue
+        // only when the previous word is long, which is how compound English words look.
+        if prev_word.len() > 12 {
+            return None;
+        }
+    }
+    let v = text.get(vs..ve)?;
+    let v = v.trim_end_matches(['.', ':']);
+    let ve = vs + v.len();
+    if v.len() < 4 || is_stand_in(v) || is_reference(v) {
+        return None;
+    }
+    // `publicToken`, `public_key`: published by design.
+    let lead = text.get(kw_start.saturating_sub(8)..kw_start).unwrap_or("").to_ascii_lowercase();
+    if lead.contains("public") || lead.contains("publish") {
+        return None;
+    }
+    let sep_region = text.get(kw_start..vs).unwrap_or("");
+    let quoted = sep_region.ends_with('"') || sep_region.ends_with('\'');
+    let equals = sep_region.contains('=');
+    let letters_only = v.bytes().all(|c| c.is_ascii_alphabetic());
+    let digits_only = v.bytes().all(|c| c.is_ascii_digit());
+    let score = if quoted || (equals && !letters_only) {
+        0.85
+    } else if equals || (!letters_only && !digits_only) {
+        0.7
+    } else {
+        // `Password: required` or `token: 4096` in prose.
+        0.4
+    };
+    Some((vs, ve, score))
+}

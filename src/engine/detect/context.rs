@@ -1,0 +1,138 @@
+//! Context: the words just before a candidate, used to raise or lower its confidence, and the
+//! characters at its edges, used to refuse candidates that are part of a longer token.
+
+/// How far back (in bytes) context words are looked for.
+pub const WINDOW_BEFORE: usize = 48;
+/// How far forward (in bytes) context words are looked for.
+pub const WINDOW_AFTER: usize = 24;
+
+/// Words near a phone-shaped number that make it more likely a phone number.
+pub const PHONE_WORDS: &[&str] = &[
+    "phone", "tel", "telephone", "mobile", "cell", "call", "fax", "contact", "whatsapp", "number", "reach",
+    "dial", "téléphone", "telefon", "handy", "portable", "landline", "ph", "mob", "office", "desk", "home", "work",
+    "sms", "text", "texts", "messages", "answering", "tél", "tlf",
+];
+/// Words that mark a number as an identifier of something other than a person.
+pub const NOT_PERSONAL_WORDS: &[&str] = &[
+    "order", "invoice", "tracking", "version", "ver", "build", "release", "serial", "ref", "reference", "ticket",
+    "isbn", "issn", "patent", "case", "transaction", "txn", "po", "sku", "part", "model", "id", "no", "license",
+    "licence", "passport", "account", "routing",
+];
+pub const SSN_WORDS: &[&str] = &["ssn", "ssns", "social", "security", "ssa", "ss#", "ss"];
+pub const CARD_WORDS: &[&str] =
+    &["card", "credit", "debit", "visa", "mastercard", "amex", "discover", "cc", "pan", "payment", "jcb", "diners"];
+pub const AWS_WORDS: &[&str] = &["aws", "secret", "secretaccesskey", "aws_secret_access_key", "secret_access_key"];
+/// Words after which a dotted quad is a version or a document section, not an address.
+pub const VERSION_WORDS: &[&str] = &[
+    "version", "ver", "v", "release", "build", "firmware", "os", "ios", "android", "section", "chapter", "clause",
+    "paragraph", "article", "step", "rule", "sec", "figure", "table", "oid",
+];
+
+/// The largest char boundary at or below `i`.
+fn floor_boundary(text: &str, mut i: usize) -> usize {
+    while i > 0 && !text.is_char_boundary(i) {
+        i -= 1;
+    }
+    i
+}
+
+/// The smallest char boundary at or above `i` (clamped to the text length).
+fn ceil_boundary(text: &str, mut i: usize) -> usize {
+    if i >= text.len() {
+        return text.len();
+    }
+    while !text.is_char_boundary(i) {
+        i += 1;
+    }
+    i
+}
+
+/// Whether one of `words` appears as a whole word in `window` (compared case-insensitively).
+fn window_has(window: &str, words: &[&str]) -> bool {
+    window
+        .split(|c: char| !(c.is_alphanumeric() || c == '#' || c == '_'))
+        .filter(|w| !w.is_empty())
+        .any(|w| {
+            let lower = w.to_lowercase();
+            words.iter().any(|&k| lower == k || lower.split('_').any(|part| part == k))
+        })
+}
+
+/// Whether one of `words` occurs shortly before `start` (or, with `after`, shortly after `end`).
+pub fn near(text: &str, start: usize, end: usize, words: &[&str], after: bool) -> bool {
+    let from = floor_boundary(text, start.saturating_sub(WINDOW_BEFORE));
+    let before = text.get(from..start).unwrap_or("");
+    if window_has(before, words) {
+        return true;
+    }
+    if after {
+        let to = ceil_boundary(text, end.saturating_add(WINDOW_AFTER));
+        return window_has(text.get(end..to).unwrap_or(""), words);
+    }
+    false
+}
+
+/// The last word (letters only, lower-cased) that ends within a few bytes before `start`.
+pub fn word_just_before(text: &str, start: usize) -> String {
+    let from = floor_boundary(text, start.saturating_sub(16));
+    let before = text.get(from..start).unwrap_or("");
+    let trimmed = before.trim_end_matches(|c: char| c.is_whitespace() || c == ':' || c == '.' || c == '#');
+    let word: String = trimmed.chars().rev().take_while(|c| c.is_alphabetic()).collect();
+    word.chars().rev().collect::<String>().to_lowercase()
+}
+
+/// The byte before `i`, if any.
+pub fn byte_before(text: &str, i: usize) -> Option<u8> {
+    i.checked_sub(1).and_then(|j| text.as_bytes().get(j).copied())
+}
+
+/// The byte at `i`, if any.
+pub fn byte_at(text: &str, i: usize) -> Option<u8> {
+    text.as_bytes().get(i).copied()
+}
+
+/// Whether a letter or digit (of any script) touches the span `[start, end)` on either side.
+pub fn touches_word(text: &str, start: usize, end: usize) -> bool {
+    let before = text.get(..start).and_then(|s| s.chars().next_back());
+    let after = text.get(end..).and_then(|s| s.chars().next());
+    before.is_some_and(|c| c.is_alphanumeric() || c == '_') || after.is_some_and(|c| c.is_alphanumeric() || c == '_')
+}
+
+/// Whether the span is glued to a longer number: a digit, or `.`/`-`/`/`/`,` then a digit.
+pub fn inside_longer_number(text: &str, start: usize, end: usize) -> bool {
+    let b = text.as_bytes();
+    let joiner = |c: u8| matches!(c, b'.' | b'-' | b'/' | b',' | b':');
+    let before = byte_before(text, start);
+    if before.is_some_and(|c| c.is_ascii_digit()) {
+        return true;
+    }
+    if before.is_some_and(joiner) && start >= 2 && b.get(start - 2).is_some_and(u8::is_ascii_digit) {
+        return true;
+    }
+    let after = byte_at(text, end);
+    if after.is_some_and(|c| c.is_ascii_digit()) {
+        return true;
+    }
+    after.is_some_and(joiner) && b.get(end + 1).is_some_and(u8::is_ascii_digit)
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+    use super::*;
+
+    #[test]
+    fn near_finds_whole_words_only() {
+        let t = "Order number: 555-123-4567";
+        assert!(near(t, 14, t.len(), NOT_PERSONAL_WORDS, false));
+        let t = "The disorder 555-123-4567";
+        assert!(!near(t, 13, t.len(), NOT_PERSONAL_WORDS, false));
+    }
+
+    #[test]
+    fn windows_respect_char_boundaries() {
+        let t = "ééééééééééééééééééééééééééééé phone 1";
+        assert!(near(t, t.len() - 1, t.len(), PHONE_WORDS, true));
+        assert_eq!(word_just_before("version 1.2", 8), "version");
+    }
+}

@@ -1,0 +1,145 @@
+//! The built-in candidate patterns. Each regex only proposes a span; the `Check` named next to it
+//! decides (with validators and context) whether the span is a finding and how confident it is.
+//! Regexes are ASCII-only on purpose: every value we look for is ASCII, and ASCII classes keep
+//! the automata small and fast.
+
+use crate::engine::entity::BuiltinKind;
+
+/// Which validation a candidate goes through.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Check {
+    Email,
+    Phone,
+    /// `123-45-6789` or `123 45 6789`.
+    SsnSeparated,
+    /// Nine digits in a row: only with SSN words nearby.
+    SsnBare,
+    Card,
+    Iban,
+    Ipv4,
+    Ipv6,
+    /// A vendor token with a distinctive prefix: the regex is the whole check.
+    Prefixed,
+    OpenAi,
+    AwsSecret,
+    Jwt,
+    PrivateKeyBlock,
+    /// `password=...`: capture group 1 is the value to mask.
+    Assignment,
+    /// `Bearer ...`: capture group 1 is the token.
+    Bearer,
+    /// `user:password` in a URL or a curl `-u`: capture group 1 or 2.
+    Credentials,
+}
+
+/// A cheap test on the whole text that must pass before a rule's regex runs at all.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Gate {
+    Always,
+    /// The text contains an ASCII digit.
+    Digit,
+    /// The text contains `@`.
+    At,
+    /// The text contains `:`.
+    Colon,
+    /// The text contains `aws` in any case (AWS secret keys have no shape of their own).
+    AwsWord,
+}
+
+#[derive(Debug, Clone, Copy)]
+pub struct Rule {
+    pub kind: BuiltinKind,
+    pub check: Check,
+    pub gate: Gate,
+    pub regex: &'static str,
+}
+
+const fn rule(kind: BuiltinKind, check: Check, gate: Gate, regex: &'static str) -> Rule {
+    Rule { kind, check, gate, regex }
+}
+
+use BuiltinKind as K;
+
+pub const RULES: &[Rule] = &[
+    rule(
+        K::Email,
+        Check::Email,
+        Gate::At,
+        r"[A-Za-z0-9][A-Za-z0-9._%+\-]*@[A-Za-z0-9](?:[A-Za-z0-9\-]*[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9\-]*[A-Za-z0-9])?)*\.[A-Za-z]{2,24}",
+    ),
+    rule(K::Phone, Check::Phone, Gate::Digit, r"(?:\+[ ]?|\()?[0-9][0-9 \-./()]{5,26}[0-9]"),
+    rule(K::UsSsn, Check::SsnSeparated, Gate::Digit, r"[0-9]{3}[- .][0-9]{2}[- .][0-9]{4}"),
+    rule(K::UsSsn, Check::SsnBare, Gate::Digit, r"[0-9]{9}"),
+    // One separator style per number, so that numbers written side by side stay apart.
+    rule(
+        K::CreditCard,
+        Check::Card,
+        Gate::Digit,
+        r"[0-9]{4}(?:-[0-9]{1,6}){2,4}|[0-9]{4}(?: [0-9]{1,6}){2,4}|[0-9]{12,19}",
+    ),
+    rule(K::Iban, Check::Iban, Gate::Digit, r"[A-Za-z]{2}[0-9]{2}(?:[ \-]?[A-Za-z0-9]){8,36}"),
+    rule(K::IpAddress, Check::Ipv4, Gate::Digit, r"[0-9]{1,3}\.[0-9]{1,3}\.[0-9]{1,3}\.[0-9]{1,3}"),
+    rule(
+        K::IpAddress,
+        Check::Ipv6,
+        Gate::Colon,
+        r"[0-9A-Fa-f]{0,4}(?::[0-9A-Fa-f]{0,4}){2,7}(?:\.[0-9]{1,3}){0,3}",
+    ),
+    rule(K::AwsAccessKey, Check::Prefixed, Gate::Always, r"(?:A3T[A-Z0-9]|AKIA|ASIA|ABIA|ACCA)[A-Z0-9]{16}"),
+    rule(K::AwsSecretKey, Check::AwsSecret, Gate::AwsWord, r"[A-Za-z0-9/+]{40}"),
+    rule(
+        K::GithubToken,
+        Check::Prefixed,
+        Gate::Always,
+        r"(?:ghp|gho|ghu|ghs|ghr)_[A-Za-z0-9]{36,255}|github_pat_[A-Za-z0-9_]{22,255}",
+    ),
+    rule(
+        K::GitlabToken,
+        Check::Prefixed,
+        Gate::Always,
+        r"(?:glpat|gldt|glrt|glptt|glft|glsoat|glcbt|glimt|glagent|gloas|glffct)-[A-Za-z0-9_\-]{20,255}|GR1348941[A-Za-z0-9_\-]{20,}",
+    ),
+    rule(
+        K::SlackToken,
+        Check::Prefixed,
+        Gate::Always,
+        r"xox[abpsre]-[0-9]{8,}-[A-Za-z0-9\-]{10,255}|xapp-[0-9]-[A-Za-z0-9\-]{10,255}|https?://hooks\.slack\.com/(?:services|workflows|triggers)/[A-Za-z0-9+/_\-]{20,255}",
+    ),
+    rule(
+        K::StripeKey,
+        Check::Prefixed,
+        Gate::Always,
+        r"(?:sk|rk)_(?:live|test|prod)_[A-Za-z0-9]{10,255}|whsec_[A-Za-z0-9]{24,255}",
+    ),
+    rule(K::AnthropicKey, Check::Prefixed, Gate::Always, r"sk-ant-[A-Za-z0-9_\-]{20,255}"),
+    rule(K::OpenAiKey, Check::OpenAi, Gate::Always, r"sk-(?:proj-|svcacct-|admin-)?[A-Za-z0-9_\-]{20,255}"),
+    rule(K::GoogleApiKey, Check::Prefixed, Gate::Always, r"AIza[0-9A-Za-z_\-]{35}"),
+    rule(K::Jwt, Check::Jwt, Gate::Always, r"eyJ[A-Za-z0-9_\-]{10,}\.[A-Za-z0-9_\-]{2,}\.[A-Za-z0-9_\-]*"),
+    rule(
+        K::PrivateKey,
+        Check::PrivateKeyBlock,
+        Gate::Always,
+        r"-----BEGIN (?:[A-Z0-9]+ ){0,3}PRIVATE KEY(?: BLOCK)?-----",
+    ),
+    rule(
+        K::SecretAssignment,
+        Check::Assignment,
+        Gate::Always,
+        r#"(?i:password|passwd|pwd|passphrase|secret|api[_\-.]?key|access[_\-]?key|token|credentials?|private[_\-]?key)(?:[_\-.][A-Za-z0-9_\-.]{0,40})?["']?[ \t]*(?::=|=>|[:=])[ \t]*["']?([^\s"'`,;<>(){}\[\]]{4,256})"#,
+    ),
+    rule(K::SecretAssignment, Check::Bearer, Gate::Always, r"(?i:bearer)[ \t]+([A-Za-z0-9\-._~+/]{16,1024}=*)"),
+    rule(
+        K::SecretAssignment,
+        Check::Bearer,
+        Gate::Always,
+        r#"(?i:authorization)["']?[ \t]*[:=][ \t]*["']?(?:(?i:basic|token|api-token|digest)[ \t]+)?([A-Za-z0-9\-._~+/]{8,1024}=*)"#,
+    ),
+    // Credentials in a URL (`scheme://user:password@host`, RFC 3986 userinfo) or on a curl
+    // command line (`-u user:password`).
+    rule(
+        K::SecretAssignment,
+        Check::Credentials,
+        Gate::Colon,
+        r#"[A-Za-z][A-Za-z0-9+.\-]{1,15}://([^\s:/@"'<>]{1,64}:[^\s/@"'<>]{1,128})@|(?:-u|--user)[ \t]+["']?([^\s"':]{0,64}:[^\s"']{1,128})"#,
+    ),
+];
