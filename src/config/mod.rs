@@ -10,7 +10,7 @@ use serde::Deserialize;
 
 pub use error::ConfigError;
 
-use crate::engine::detect::{CustomPattern, DetectSettings, Detector};
+use crate::engine::detect::{CustomPattern, DetectBuildError, DetectSettings, Detector};
 use crate::engine::entity::BuiltinKind;
 use crate::engine::placeholder::{is_label, PlaceholderGrammar};
 use crate::engine::protocol::Api;
@@ -216,9 +216,13 @@ fn compile(raw: RawConfig) -> Result<FilterConfig, ConfigError> {
         min_score: raw.min_score as f32,
     };
     let detector = Detector::new(&settings).map_err(|e| match e {
-        crate::engine::detect::DetectBuildError::BadCustomRegex { index, message } => {
+        DetectBuildError::BadCustomRegex { index, message } => {
             ConfigError::new(format!("custom_patterns[{index}].regex"), message)
         }
+        DetectBuildError::TooManyCustomPatterns { count } => {
+            ConfigError::new("custom_patterns", format!("{count} patterns, at most {} allowed", u16::MAX))
+        }
+        other @ DetectBuildError::BuiltinRegex { .. } => ConfigError::new("", other.to_string()),
     })?;
 
     let mut labels: Vec<String> = enabled.iter().map(|k| k.label().to_owned()).collect();
