@@ -59,6 +59,41 @@ impl ContentEncoding {
     }
 }
 
+impl ContentEncoding {
+    /// Encode a whole body (the inverse of [`ContentEncoding::decode`]), so a rewritten request
+    /// goes on in the encoding its headers, already sent, declare.
+    pub fn encode(self, body: &[u8]) -> Vec<u8> {
+        use miniz_oxide::deflate::{compress_to_vec, compress_to_vec_zlib};
+        const LEVEL: u8 = 6;
+        match self {
+            ContentEncoding::Identity => body.to_vec(),
+            ContentEncoding::Deflate => compress_to_vec_zlib(body, LEVEL),
+            ContentEncoding::Gzip => {
+                // RFC 1952: fixed header (no name, no time, OS unknown), deflate data, CRC-32
+                // and size of the input modulo 2^32.
+                let mut out = vec![0x1f, 0x8b, 8, 0, 0, 0, 0, 0, 0, 0xff];
+                out.extend_from_slice(&compress_to_vec(body, LEVEL));
+                out.extend_from_slice(&crc32(body).to_le_bytes());
+                out.extend_from_slice(&((body.len() & 0xffff_ffff) as u32).to_le_bytes());
+                out
+            }
+        }
+    }
+}
+
+/// CRC-32 (IEEE 802.3, reflected), as gzip's trailer needs it.
+fn crc32(data: &[u8]) -> u32 {
+    let mut crc = !0u32;
+    for &b in data {
+        crc ^= u32::from(b);
+        for _ in 0..8 {
+            let mask = (crc & 1).wrapping_neg();
+            crc = (crc >> 1) ^ (0xEDB8_8320 & mask);
+        }
+    }
+    !crc
+}
+
 /// Skip a gzip member header (RFC 1952 section 2.3) and return where the deflate data starts.
 fn gzip_payload_start(b: &[u8]) -> Option<usize> {
     match gzip_header(b) {
@@ -214,6 +249,16 @@ mod tests {
         }
         let mut d = StreamDecoder::new(ContentEncoding::Gzip);
         assert!(d.push(b"plain text, not gzip", &mut Vec::new()).is_err());
+    }
+
+    #[test]
+    fn encode_round_trips_and_matches_gzip_crc() {
+        assert_eq!(crc32(b"hello hello hello"), u32::from_le_bytes([HELLO_GZ[HELLO_GZ.len() - 8], HELLO_GZ[HELLO_GZ.len() - 7], HELLO_GZ[HELLO_GZ.len() - 6], HELLO_GZ[HELLO_GZ.len() - 5]]));
+        let body = "masked [EMAIL_1] body ".repeat(50);
+        for enc in [ContentEncoding::Gzip, ContentEncoding::Deflate, ContentEncoding::Identity] {
+            let wire = enc.encode(body.as_bytes());
+            assert_eq!(enc.decode(&wire, 1 << 20).unwrap(), body.as_bytes(), "{enc:?}");
+        }
     }
 
     #[test]

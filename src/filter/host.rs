@@ -1,30 +1,77 @@
-//! The one place where host status codes are interpreted. Every host call the filter makes goes
-//! through here and comes back as a `Result` with a typed error, so the HTTP context never sees a
-//! raw status (and never relies on the SDK's trait defaults, which panic on unexpected ones).
+//! The one place where host status codes are interpreted. Every host call the filter makes on the
+//! data path goes through here and comes back as a `Result` with a typed error.
+//!
+//! These calls are declared against the proxy-wasm ABI directly instead of going through the
+//! SDK's `hostcalls`, because the SDK panics on any status it does not expect (for example when
+//! a header map can no longer be changed), and a panic aborts the VM for every later request on
+//! the worker. Here an unexpected status is an error the HTTP context can act on.
 
 use std::fmt;
+use std::ptr::{null, null_mut};
 
-use proxy_wasm::hostcalls;
-use proxy_wasm::types::{BufferType, MapType, MetricType, Status};
+/// proxy-wasm ABI status codes (as the host returns them, never trusted to be in range).
+const OK: u32 = 0;
+const NOT_FOUND: u32 = 1;
+
+/// ABI buffer and map type numbers.
+const BUFFER_HTTP_REQUEST_BODY: u32 = 0;
+const BUFFER_HTTP_RESPONSE_BODY: u32 = 1;
+const BUFFER_PLUGIN_CONFIGURATION: u32 = 7;
+const MAP_HTTP_REQUEST_HEADERS: u32 = 0;
+const MAP_HTTP_RESPONSE_HEADERS: u32 = 2;
+const METRIC_COUNTER: u32 = 0;
+
+#[link(wasm_import_module = "env")]
+extern "C" {
+    fn proxy_get_buffer_bytes(kind: u32, start: usize, max: usize, data: *mut *mut u8, size: *mut usize) -> u32;
+    fn proxy_set_buffer_bytes(kind: u32, start: usize, size: usize, data: *const u8, data_size: usize) -> u32;
+    fn proxy_get_header_map_value(
+        map: u32,
+        key: *const u8,
+        key_size: usize,
+        value: *mut *mut u8,
+        value_size: *mut usize,
+    ) -> u32;
+    fn proxy_replace_header_map_value(map: u32, key: *const u8, key_size: usize, value: *const u8, value_size: usize)
+        -> u32;
+    fn proxy_remove_header_map_value(map: u32, key: *const u8, key_size: usize) -> u32;
+    #[allow(clippy::too_many_arguments)]
+    fn proxy_send_local_response(
+        status: u32,
+        details: *const u8,
+        details_size: usize,
+        body: *const u8,
+        body_size: usize,
+        headers: *const u8,
+        headers_size: usize,
+        grpc_status: i32,
+    ) -> u32;
+    fn proxy_define_metric(kind: u32, name: *const u8, name_size: usize, id: *mut u32) -> u32;
+    fn proxy_increment_metric(id: u32, offset: i64) -> u32;
+}
 
 /// A host call that did not succeed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct HostError {
     pub call: &'static str,
-    pub status: Status,
+    pub status: u32,
 }
 
 impl fmt::Display for HostError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "host call {} failed with status {:?}", self.call, self.status)
+        write!(f, "host call {} failed with status {}", self.call, self.status)
     }
 }
 
-fn check<T>(call: &'static str, r: Result<T, Status>) -> Result<T, HostError> {
-    r.map_err(|status| HostError { call, status })
+fn check(call: &'static str, status: u32) -> Result<(), HostError> {
+    if status == OK {
+        Ok(())
+    } else {
+        Err(HostError { call, status })
+    }
 }
 
-/// Which body a call is about.
+/// Which body or header map a call is about.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Direction {
     Request,
@@ -32,58 +79,138 @@ pub enum Direction {
 }
 
 impl Direction {
-    fn buffer(self) -> BufferType {
+    fn buffer(self) -> u32 {
         match self {
-            Direction::Request => BufferType::HttpRequestBody,
-            Direction::Response => BufferType::HttpResponseBody,
+            Direction::Request => BUFFER_HTTP_REQUEST_BODY,
+            Direction::Response => BUFFER_HTTP_RESPONSE_BODY,
         }
     }
-    fn headers(self) -> MapType {
+    fn headers(self) -> u32 {
         match self {
-            Direction::Request => MapType::HttpRequestHeaders,
-            Direction::Response => MapType::HttpResponseHeaders,
+            Direction::Request => MAP_HTTP_REQUEST_HEADERS,
+            Direction::Response => MAP_HTTP_RESPONSE_HEADERS,
         }
     }
 }
 
-/// The first `size` bytes of the body buffer; an absent buffer reads as empty.
+/// Take ownership of bytes the host allocated in this module's memory (through the SDK's
+/// exported allocator) and handed back by pointer and size.
+fn owned_bytes(data: *mut u8, size: usize) -> Vec<u8> {
+    if data.is_null() {
+        return Vec::new();
+    }
+    // SAFETY: the host allocated `size` bytes at `data` with this module's allocator
+    // (`proxy_on_memory_allocate`) and gave up ownership; nothing else refers to them.
+    unsafe { Vec::from_raw_parts(data, size, size) }
+}
+
+fn get_buffer(kind: u32, start: usize, max: usize) -> Result<Vec<u8>, HostError> {
+    let mut data = null_mut();
+    let mut size = 0;
+    // SAFETY: out-pointers are valid for the duration of the call.
+    let status = unsafe { proxy_get_buffer_bytes(kind, start, max, &mut data, &mut size) };
+    match status {
+        OK => Ok(owned_bytes(data, size)),
+        // No buffer (for example, no body) reads as empty.
+        NOT_FOUND => Ok(Vec::new()),
+        status => Err(HostError { call: "get_buffer", status }),
+    }
+}
+
+/// The first `size` bytes of the body buffer.
 pub fn body(dir: Direction, size: usize) -> Result<Vec<u8>, HostError> {
-    Ok(check("get_buffer", hostcalls::get_buffer(dir.buffer(), 0, size))?.unwrap_or_default())
+    get_buffer(dir.buffer(), 0, size)
 }
 
 /// Replace the first `size` bytes of the body buffer by `bytes`.
 pub fn replace_body(dir: Direction, size: usize, bytes: &[u8]) -> Result<(), HostError> {
-    check("set_buffer", hostcalls::set_buffer(dir.buffer(), 0, size, bytes))
+    // SAFETY: `bytes` is valid for reads of its length during the call.
+    let status = unsafe { proxy_set_buffer_bytes(dir.buffer(), 0, size, bytes.as_ptr(), bytes.len()) };
+    check("set_buffer", status)
 }
 
 pub fn header(dir: Direction, name: &str) -> Result<Option<String>, HostError> {
-    check("get_map_value", hostcalls::get_map_value(dir.headers(), name))
+    let mut data = null_mut();
+    let mut size = 0;
+    // SAFETY: `name` is valid for reads; out-pointers are valid for the call.
+    let status = unsafe { proxy_get_header_map_value(dir.headers(), name.as_ptr(), name.len(), &mut data, &mut size) };
+    match status {
+        OK => Ok(Some(String::from_utf8_lossy(&owned_bytes(data, size)).into_owned())),
+        NOT_FOUND => Ok(None),
+        status => Err(HostError { call: "get_header", status }),
+    }
 }
 
 pub fn set_header(dir: Direction, name: &str, value: &str) -> Result<(), HostError> {
-    check("set_map_value", hostcalls::set_map_value(dir.headers(), name, Some(value)))
+    // SAFETY: both slices are valid for reads during the call.
+    let status = unsafe {
+        proxy_replace_header_map_value(dir.headers(), name.as_ptr(), name.len(), value.as_ptr(), value.len())
+    };
+    check("set_header", status)
 }
 
 pub fn remove_header(dir: Direction, name: &str) -> Result<(), HostError> {
-    check("remove_map_value", hostcalls::remove_map_value(dir.headers(), name))
+    // SAFETY: `name` is valid for reads during the call.
+    let status = unsafe { proxy_remove_header_map_value(dir.headers(), name.as_ptr(), name.len()) };
+    match status {
+        OK | NOT_FOUND => Ok(()),
+        status => Err(HostError { call: "remove_header", status }),
+    }
 }
 
-/// Answer the client directly; the upstream never sees the request.
-pub fn send_response(status: u16, headers: Vec<(&str, &str)>, body: &[u8]) -> Result<(), HostError> {
-    check("send_http_response", hostcalls::send_http_response(u32::from(status), headers, Some(body)))
+/// The ABI's header list encoding: a count, then each key and value length, then each key and
+/// value followed by a NUL, all little-endian u32.
+fn encode_headers(headers: &[(&str, &str)]) -> Vec<u8> {
+    let mut out = Vec::new();
+    let count = u32::try_from(headers.len()).unwrap_or(0);
+    out.extend_from_slice(&count.to_le_bytes());
+    for (k, v) in headers {
+        out.extend_from_slice(&u32::try_from(k.len()).unwrap_or(0).to_le_bytes());
+        out.extend_from_slice(&u32::try_from(v.len()).unwrap_or(0).to_le_bytes());
+    }
+    for (k, v) in headers {
+        out.extend_from_slice(k.as_bytes());
+        out.push(0);
+        out.extend_from_slice(v.as_bytes());
+        out.push(0);
+    }
+    out
+}
+
+/// Answer the client directly; the request goes no further.
+pub fn send_response(status: u16, headers: &[(&str, &str)], body: &[u8]) -> Result<(), HostError> {
+    let encoded = encode_headers(headers);
+    // SAFETY: all slices are valid for reads during the call.
+    let result = unsafe {
+        proxy_send_local_response(
+            u32::from(status),
+            null(),
+            0,
+            body.as_ptr(),
+            body.len(),
+            encoded.as_ptr(),
+            encoded.len(),
+            -1,
+        )
+    };
+    check("send_local_response", result)
 }
 
 pub fn plugin_configuration() -> Result<Vec<u8>, HostError> {
-    Ok(check("get_buffer", hostcalls::get_buffer(BufferType::PluginConfiguration, 0, usize::MAX))?.unwrap_or_default())
+    get_buffer(BUFFER_PLUGIN_CONFIGURATION, 0, usize::MAX)
 }
 
 pub fn define_counter(name: &str) -> Result<u32, HostError> {
-    check("define_metric", hostcalls::define_metric(MetricType::Counter, name))
+    let mut id = 0;
+    // SAFETY: `name` is valid for reads; `id` is a valid out-pointer.
+    let status = unsafe { proxy_define_metric(METRIC_COUNTER, name.as_ptr(), name.len(), &mut id) };
+    check("define_metric", status).map(|()| id)
 }
 
 /// Counting is best effort: a failed increment is not worth failing a request for.
 pub fn increment(id: u32, by: u64) {
     if by > 0 {
-        let _ = hostcalls::increment_metric(id, i64::try_from(by).unwrap_or(i64::MAX));
+        // SAFETY: plain values.
+        let _ = unsafe { proxy_increment_metric(id, i64::try_from(by).unwrap_or(i64::MAX)) };
     }
 }

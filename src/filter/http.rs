@@ -114,8 +114,8 @@ impl GuardedExchange {
     fn answer_locally(&mut self, status: u16, reason: &'static str, message: &str) -> Action {
         self.answered_locally = true;
         let body = error_body(self.api.error_shape(), status, &format!("prompt_guard_{reason}"), message);
-        let headers = vec![("content-type", "application/json"), (REJECTED_HEADER, reason)];
-        if let Err(e) = host::send_response(status, headers, &body) {
+        let headers = [("content-type", "application/json"), (REJECTED_HEADER, reason)];
+        if let Err(e) = host::send_response(status, &headers, &body) {
             log::error!("prompt-guard: {e}");
         }
         Action::Pause
@@ -149,7 +149,9 @@ impl GuardedExchange {
                 for (label, n) in outcome.masked.by_label() {
                     self.metrics.entities_masked.add(label, u64::from(n));
                 }
-                if let Some(body) = outcome.body {
+                // A compressed request goes on in its declared encoding: the headers that say
+                // so have already left.
+                if let Some(body) = outcome.body.map(|b| self.request_encoding.encode(&b)) {
                     if let Err(e) = self.write_request_body(&body) {
                         return self.host_failed(e);
                     }
@@ -161,12 +163,7 @@ impl GuardedExchange {
     }
 
     fn write_request_body(&self, body: &[u8]) -> Result<(), HostError> {
-        host::replace_body(Direction::Request, self.request_size.seen, body)?;
-        if self.request_encoding != ContentEncoding::Identity {
-            // The body now goes on decoded.
-            host::remove_header(Direction::Request, "content-encoding")?;
-        }
-        Ok(())
+        host::replace_body(Direction::Request, self.request_size.seen, body)
     }
 
     /// The whole buffered reply is here.
@@ -246,6 +243,11 @@ impl GuardedExchange {
         self.reply = ReplyMode::Buffered { encoding };
         Ok(HeadersGoOn::ACTION)
     }
+}
+
+/// Does a reply body start like a JSON document (after white space)?
+fn looks_like_json(chunk: &[u8]) -> bool {
+    matches!(chunk.iter().find(|b| !b.is_ascii_whitespace()), Some(b'{') | Some(b'['))
 }
 
 fn decode_rejection(e: DecodeError) -> Rejection {
@@ -371,6 +373,14 @@ impl GuardedExchange {
         let ReplyMode::Stream(live) = &mut self.reply else {
             return Action::Continue;
         };
+        if live.decoder.is_none() && live.restorer.stats().events == 0 && looks_like_json(&chunk) {
+            // Declared as an event stream but is a JSON document (typically an error body):
+            // restore it whole like any buffered reply instead of passing it through.
+            self.metrics.stream_anomalies.add("not_sse", 1);
+            self.reply = ReplyMode::Buffered { encoding: ContentEncoding::Identity };
+            self.reply_size.record(body_size);
+            return if end_of_stream { self.finish_reply(ContentEncoding::Identity) } else { Action::Pause };
+        }
         let mut out = Vec::with_capacity(chunk.len() + 32);
         if live.failed {
             // Nothing more after the error event.
