@@ -6,6 +6,7 @@ import json
 
 import httpx
 
+import harness
 from planted import LABELS, PLANTED, PROMPT
 
 CHAT = "/v1/chat/completions"
@@ -14,7 +15,7 @@ CHAT = "/v1/chat/completions"
 def chat(envoy, text):
     body = json.dumps({"model": "m", "messages": [{"role": "user", "content": text}]})
     reply = httpx.post(envoy.url(CHAT), content=body,
-                       headers={"content-type": "application/json"}, timeout=30)
+                       headers={"content-type": "application/json"}, timeout=harness.REQUEST_TIMEOUT_S)
     assert reply.status_code == 200, reply.text[:500]
     return reply.json()["choices"][0]["message"]["content"]
 
