@@ -21,6 +21,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import httpx
 import pytest
 
 REPO = Path(__file__).resolve().parents[2]
@@ -83,6 +84,23 @@ def stop_process(proc, grace_s=5.0):
         proc.wait(timeout=grace_s)
     except ProcessLookupError:
         pass
+
+
+def paced_stream_timing(url, body, delay_ms):
+    """POST a streaming chat request with the mock pacing its deltas; return the seconds until
+    the first non-empty content delta and until the end reached the client, and the body text."""
+    start = time.monotonic()
+    first = None
+    received = bytearray()
+    with httpx.Client(timeout=REQUEST_TIMEOUT_S) as client:
+        with client.stream("POST", url, content=body,
+                           headers={"content-type": "application/json",
+                                    "x-mock-delay-ms": str(delay_ms)}) as reply:
+            for piece in reply.iter_raw():
+                received += piece
+                if first is None and re.search(rb'"content":"[^"]', received):
+                    first = time.monotonic() - start
+    return first, time.monotonic() - start, received.decode("utf-8", "replace")
 
 
 def http_get(url, timeout=5.0):

@@ -190,3 +190,14 @@ def test_anthropic_raw_http_streamed(envoy, mock):
     assert text == REPLY
     # Event framing is kept: every event still carries its event: line.
     assert reply.text.count("event: content_block_delta") == reply.text.count('"content_block_delta"')
+
+
+def test_stream_is_forwarded_as_it_arrives(envoy, mock):
+    # 30 deltas 100 ms apart: a filter that buffered the whole stream would deliver everything
+    # at the end; a streaming restorer holds back at most a placeholder prefix.
+    text = f"mail {EMAIL} " + "then some more words to stream " * 3
+    first, last, body = harness.paced_stream_timing(envoy.url(CHAT), chat_body(text, stream=True),
+                                                    delay_ms=100)
+    assert chat_stream_text(body) == "You said: " + text
+    assert last > 2.5
+    assert first is not None and first < last / 2, (first, last)
