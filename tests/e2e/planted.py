@@ -9,7 +9,10 @@ Provenance of each value (none of them is a live credential):
 - IBAN: GB82 WEST 1234 5698 7654 32 is the United Kingdom example of the SWIFT IBAN registry
   (passes ISO 13616 mod-97).
 - IP_ADDRESS: 203.0.113.0/24 is TEST-NET-3, reserved for documentation (RFC 5737).
-- AWS_ACCESS_KEY / AWS_SECRET_KEY: the example key pair from AWS's IAM documentation.
+- AWS_ACCESS_KEY / AWS_SECRET_KEY: written for this project in the formats AWS documents (AKIA +
+  16 base32 characters; 40 base64 characters). AWS's own documentation pair
+  (AKIAIOSFODNN7EXAMPLE / ...EXAMPLEKEY) is deliberately not used: the detector treats documented
+  stand-ins as non-secrets, and this prompt is about the masking path, not that rule.
 - GITHUB_TOKEN: written for this project in GitHub's documented format: ghp_ + 30 base62 characters
   + a 6-character base62 CRC32 of those 30 (computed below, so checksum validators accept it).
 - GITLAB_TOKEN: written for this project, GitLab's documented glpat- + 20 characters format.
@@ -75,8 +78,8 @@ PLANTED = [
     ("CREDIT_CARD", "4242 4242 4242 4242"),
     ("IBAN", "GB82 WEST 1234 5698 7654 32"),
     ("IP_ADDRESS", "203.0.113.42"),
-    ("AWS_ACCESS_KEY", "AKIAIOSFODNN7EXAMPLE"),
-    ("AWS_SECRET_KEY", "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY"),
+    ("AWS_ACCESS_KEY", "AKIA4Q7ZT2LMXK6RBW3N"),
+    ("AWS_SECRET_KEY", "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"),
     ("GITHUB_TOKEN", github_token()),
     ("GITLAB_TOKEN", "glpat-x9Yv3Kq7Lm2Np5Rs8Tw1"),
     ("SLACK_TOKEN", "xoxb-2048163127-4096327145-Zq8Rt3Yw6Uv9Xp2Ks5Lm7Nb4D"),

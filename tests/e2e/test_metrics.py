@@ -46,16 +46,20 @@ def test_clean_request_is_inspected_without_findings(envoy, mock):
 
 
 def test_placeholder_we_did_not_issue_is_left_alone_and_counted(envoy, mock):
-    # A user typing placeholder-shaped text must not get someone's value back in the reply.
+    # A user typing placeholder-shaped text must not get someone's value back in the reply; the
+    # real address in the same message makes sure the reply goes through the restorer.
+    email = dict(PLANTED)["EMAIL"]
     before = envoy.metrics()
-    text = "Literal [EMAIL_7] and [PHONE_2] are not ours."
+    text = f"Literal [EMAIL_7] and [PHONE_2] are not ours, {email} is."
     with mock.expect_one_request() as upstream:
         reply = chat(envoy, text)
-    assert "[EMAIL_7]" in upstream.body.decode() and "[PHONE_2]" in upstream.body.decode()
+    sent = upstream.json()["messages"][0]["content"]
+    assert sent.startswith("Literal [EMAIL_7] and [PHONE_2] are not ours, [EMAIL_")
+    assert email not in sent
     assert reply == "You said: " + text
     after = envoy.metrics()
-    assert delta(before, after, "prompt_guard_restore_misses") >= 2
-    assert delta(before, after, "prompt_guard_placeholders_restored") == 0
+    assert delta(before, after, "prompt_guard_restore_misses") == 2
+    assert delta(before, after, "prompt_guard_placeholders_restored") == 1
 
 
 def test_labels_come_from_stats_tags_not_names(envoy, mock):

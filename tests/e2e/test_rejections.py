@@ -32,7 +32,7 @@ CASES = [
     ("invalid_utf8", b'{"model":"m","messages":[{"role":"user","content":"caf\xe9 ' +
      EMAIL.encode() + b'"}]}', {}, 400),
     ("encoding_br", body_with(f"mail {EMAIL}"), {"content-encoding": "br"}, 415),
-    ("encoding_deflate", body_with(f"mail {EMAIL}"), {"content-encoding": "deflate"}, 415),
+    ("encoding_zstd", body_with(f"mail {EMAIL}"), {"content-encoding": "zstd"}, 415),
 ]
 CASE_IDS = [case[0] for case in CASES]
 
