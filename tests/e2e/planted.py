@@ -68,6 +68,10 @@ def pem_private_key():
     return "-----BEGIN PRIVATE KEY-----\n" + "\n".join(lines) + "\n-----END PRIVATE KEY-----"
 
 
+# 93 characters, the length of the random part of Anthropic API keys.
+ANTHROPIC_BODY = ("Q7m2Xk9Lp4Tz8Rv1Nw6Bs3Hd5Jf0Gc2Ye7Ui4Oa9Pe1Mq6Wt3Zr8Kx5Lv2Nb7Ds0Hf4Jg9Tc1Yu6Ie3Ow8"
+                  "Pa5Qs2Md7Rf0Xe4Vh9A")[:93]
+
 # (placeholder label, value as planted). The prompt below states each in its own line, with the
 # wording a person would use, avoiding "token:"/"password=" except for the SECRET line so that
 # each value has one obvious kind.
@@ -85,7 +89,7 @@ PLANTED = [
     ("SLACK_TOKEN", "xoxb-2048163127-4096327145-Zq8Rt3Yw6Uv9Xp2Ks5Lm7Nb4D"),
     ("STRIPE_KEY", "sk_test_4eC39HqLyjWDarjtT1zdp7dc"),
     ("OPENAI_KEY", "sk-proj-Xq4Lm9Tz2Rw7Kp1Vn6Bs3HdT3BlbkFJa8Gc5Je0Yu2Mi7Po4Qe9WfZ1"),
-    ("ANTHROPIC_KEY", "sk-ant-api03-" + "Q7m2Xk9Lp4Tz8Rv1Nw6Bs3Hd5Jf0Gc2Ye7Ui4Oa9Pe1Mq6Wt3Zr8Kx5Lv2Nb7Ds0Hf4Jg9Tc1Yu6Ie3Ow8Pa5Qs2Md7Rf0Xe4Vh9A"[:93] + "AA"),
+    ("ANTHROPIC_KEY", "sk-ant-api03-" + ANTHROPIC_BODY + "AA"),
     ("GOOGLE_API_KEY", "AIzaSyD3x9Kq7Lm2Np5Rs8Tw1Vz4Bc6Df0Gh2Jk"),
     ("JWT", jwt()),
     ("PRIVATE_KEY", pem_private_key()),
