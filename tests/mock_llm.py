@@ -22,7 +22,8 @@ Test hooks (request headers):
     x-mock-encoding: br     claim Content-Encoding: br while sending plain bytes
     x-mock-sse-not-sse: 1   send a JSON body labelled text/event-stream
 Inspection endpoints (GET): /__health, /__last_request (exact body bytes), /__last_headers (JSON),
-/__requests ({"count": N}, API requests only).
+/__requests ({"count": N, "aborted": M}: complete requests, and requests whose body was cut off,
+e.g. by a proxy that refused them after forwarding the headers).
 """
 
 import argparse
@@ -362,6 +363,7 @@ class Recorder:
     def __init__(self):
         self.lock = threading.Lock()
         self.count = 0
+        self.aborted = 0  # requests whose body never arrived completely (not counted above)
         self.last_body = b""
         self.last_headers = {}
 
@@ -370,6 +372,10 @@ class Recorder:
             self.count += 1
             self.last_body = body
             self.last_headers = headers
+
+    def abort(self):
+        with self.lock:
+            self.aborted += 1
 
 
 class MockHandler(BaseHTTPRequestHandler):
@@ -381,27 +387,36 @@ class MockHandler(BaseHTTPRequestHandler):
 
     # -- reading ------------------------------------------------------------------------------
     def read_body(self):
+        """The whole request body, or None if the client went away before sending all of it.
+
+        A proxy that refuses a request after forwarding its headers resets the upstream
+        stream; that is not a received request, and must not be counted as one.
+        """
         if "chunked" in self.headers.get("Transfer-Encoding", "").lower():
             # Envoy forwards chunked when the filter removed Content-Length.
             body = bytearray()
             while True:
                 size_line = self.rfile.readline()
-                if not size_line:
-                    # The connection ended before the last chunk: the proxy reset the stream, so
-                    # no request was received.
-                    raise ConnectionAbortedError("request body ended before its last chunk")
-                size = int(size_line.split(b";", 1)[0].strip() or b"0", 16)
+                if not size_line.endswith(b"\n"):
+                    return None  # connection closed mid-body
+                try:
+                    size = int(size_line.split(b";", 1)[0].strip(), 16)
+                except ValueError:
+                    return None
                 if size == 0:
-                    while self.rfile.readline() not in (b"\r\n", b"\n", b""):
-                        pass  # trailers
-                    return bytes(body)
-                chunk = self.rfile.read(size)
-                if len(chunk) < size:
-                    raise ConnectionAbortedError("request body ended inside a chunk")
-                body += chunk
-                self.rfile.readline()
+                    while True:
+                        line = self.rfile.readline()
+                        if not line.endswith(b"\n"):
+                            return None
+                        if line in (b"\r\n", b"\n"):
+                            return bytes(body)  # trailers, if any, are skipped
+                data = self.rfile.read(size)
+                if len(data) != size or not self.rfile.readline().endswith(b"\n"):
+                    return None
+                body += data
         length = int(self.headers.get("Content-Length") or 0)
-        return self.rfile.read(length) if length else b""
+        data = self.rfile.read(length) if length else b""
+        return data if len(data) == length else None
 
     # -- writing ------------------------------------------------------------------------------
     def send_bytes(self, status, body, content_type="application/json", extra=None):
@@ -481,16 +496,16 @@ class MockHandler(BaseHTTPRequestHandler):
             self.send_json(200, headers)
         elif path == "/__requests":
             with recorder.lock:
-                count = recorder.count
-            self.send_json(200, {"count": count})
+                counts = {"count": recorder.count, "aborted": recorder.aborted}
+            self.send_json(200, counts)
         else:
             self.send_json(404, {"error": {"message": "not found", "type": "invalid_request_error",
                                            "param": None, "code": None}})
 
     def do_POST(self):
-        try:
-            raw = self.read_body()
-        except ConnectionAbortedError:
+        raw = self.read_body()
+        if raw is None:
+            self.server.recorder.abort()
             self.close_connection = True
             return
         headers = {}

@@ -92,12 +92,10 @@ def pytest_runtest_makereport(item, call):
     report = outcome.get_result()
     if report.when != "call" or not report.failed:
         return
-    for name in ("envoy", "bare_envoy"):
-        instance = item.funcargs.get(name) if hasattr(item, "funcargs") else None
-        if isinstance(instance, harness.Envoy):
-            report.sections.append((f"{name} log tail", instance.log_tail()))
-    factory = item.funcargs.get("envoy_factory") if hasattr(item, "funcargs") else None
-    if isinstance(factory, EnvoyFactory):
-        for index, instance in enumerate(factory.instances):
-            if instance is not None:
-                report.sections.append((f"envoy_factory[{index}] log tail", instance.log_tail()))
+    for name, value in getattr(item, "funcargs", {}).items():
+        if isinstance(value, harness.Envoy):
+            report.sections.append((f"{name} log tail", value.log_tail()))
+        elif isinstance(value, EnvoyFactory):
+            for index, instance in enumerate(value.instances):
+                if instance is not None:
+                    report.sections.append((f"{name}[{index}] log tail", instance.log_tail()))

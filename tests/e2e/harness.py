@@ -21,6 +21,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import httpx
 import pytest
 
 REPO = Path(__file__).resolve().parents[2]
@@ -28,6 +29,10 @@ MOCK_SCRIPT = REPO / "tests" / "mock_llm.py"
 RENDER_SCRIPT = REPO / "envoy" / "render.py"
 DEFAULT_WASM = REPO / "target" / "wasm32-wasip1" / "release" / "prompt_guard.wasm"
 START_TIMEOUT_S = 20.0
+# The mock answers at once; a request taking longer than this means the filter stalled it.
+# (The classic cause: Action::Pause from on_http_request_headers. Envoy turns it into
+# StopAllIterationAndWatermark and never delivers the body, so the exchange hangs.)
+REQUEST_TIMEOUT_S = 5.0
 LOG_TAIL_LINES = 60
 
 
@@ -79,6 +84,23 @@ def stop_process(proc, grace_s=5.0):
         proc.wait(timeout=grace_s)
     except ProcessLookupError:
         pass
+
+
+def paced_stream_timing(url, body, delay_ms):
+    """POST a streaming chat request with the mock pacing its deltas; return the seconds until
+    the first non-empty content delta and until the end reached the client, and the body text."""
+    start = time.monotonic()
+    first = None
+    received = bytearray()
+    with httpx.Client(timeout=REQUEST_TIMEOUT_S) as client:
+        with client.stream("POST", url, content=body,
+                           headers={"content-type": "application/json",
+                                    "x-mock-delay-ms": str(delay_ms)}) as reply:
+            for piece in reply.iter_raw():
+                received += piece
+                if first is None and re.search(rb'"content":"[^"]', received):
+                    first = time.monotonic() - start
+    return first, time.monotonic() - start, received.decode("utf-8", "replace")
 
 
 def http_get(url, timeout=5.0):
@@ -298,8 +320,7 @@ def start_envoy(work_dir, upstream_port, filter_config=None, with_filter=True, w
     admin_file = work_dir / "admin-address"
     command = [envoy_binary(), "-c", str(config_path), "--concurrency", "1",
                "--use-dynamic-base-id", "--admin-address-path", str(admin_file),
-               # info for the filter's own log lines; Envoy's start-up banner (main) would bury them.
-               "-l", "info", "--component-log-level", "main:warning", *extra_args]
+               "-l", "info", "--component-log-level", log_levels(), *extra_args]
     with open(log_path, "wb") as log:
         proc = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT,
                                 stdin=subprocess.DEVNULL)
@@ -318,6 +339,14 @@ def start_envoy_or_fail(work_dir, upstream_port, **kwargs):
         return start_envoy(work_dir, upstream_port, **kwargs)
     except HarnessError as err:
         pytest.fail(str(err), pytrace=False)
+
+
+def log_levels():
+    """Per-component Envoy log levels: $E2E_ENVOY_LOG_LEVELS (e.g. "wasm:debug,http:debug") is
+    added to the default, which keeps info for the filter's own lines but silences the start-up
+    banner (main) that would bury them in a log tail."""
+    extra = os.environ.get("E2E_ENVOY_LOG_LEVELS", "").strip(", ")
+    return "main:warning" + ("," + extra if extra else "")
 
 
 def wait_until_ready(proc, admin_file, log_path, timeout_s):

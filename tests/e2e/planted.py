@@ -9,7 +9,10 @@ Provenance of each value (none of them is a live credential):
 - IBAN: GB82 WEST 1234 5698 7654 32 is the United Kingdom example of the SWIFT IBAN registry
   (passes ISO 13616 mod-97).
 - IP_ADDRESS: 203.0.113.0/24 is TEST-NET-3, reserved for documentation (RFC 5737).
-- AWS_ACCESS_KEY / AWS_SECRET_KEY: the example key pair from AWS's IAM documentation.
+- AWS_ACCESS_KEY / AWS_SECRET_KEY: written for this project in the formats AWS documents (AKIA +
+  16 base32 characters; 40 base64 characters). AWS's own documentation pair
+  (AKIAIOSFODNN7EXAMPLE / ...EXAMPLEKEY) is deliberately not used: the detector treats documented
+  stand-ins as non-secrets, and this prompt is about the masking path, not that rule.
 - GITHUB_TOKEN: written for this project in GitHub's documented format: ghp_ + 30 base62 characters
   + a 6-character base62 CRC32 of those 30 (computed below, so checksum validators accept it).
 - GITLAB_TOKEN: written for this project, GitLab's documented glpat- + 20 characters format.
@@ -65,6 +68,10 @@ def pem_private_key():
     return "-----BEGIN PRIVATE KEY-----\n" + "\n".join(lines) + "\n-----END PRIVATE KEY-----"
 
 
+# 93 characters, the length of the random part of Anthropic API keys.
+ANTHROPIC_BODY = ("Q7m2Xk9Lp4Tz8Rv1Nw6Bs3Hd5Jf0Gc2Ye7Ui4Oa9Pe1Mq6Wt3Zr8Kx5Lv2Nb7Ds0Hf4Jg9Tc1Yu6Ie3Ow8"
+                  "Pa5Qs2Md7Rf0Xe4Vh9A")[:93]
+
 # (placeholder label, value as planted). The prompt below states each in its own line, with the
 # wording a person would use, avoiding "token:"/"password=" except for the SECRET line so that
 # each value has one obvious kind.
@@ -75,14 +82,14 @@ PLANTED = [
     ("CREDIT_CARD", "4242 4242 4242 4242"),
     ("IBAN", "GB82 WEST 1234 5698 7654 32"),
     ("IP_ADDRESS", "203.0.113.42"),
-    ("AWS_ACCESS_KEY", "AKIAIOSFODNN7EXAMPLE"),
-    ("AWS_SECRET_KEY", "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY"),
+    ("AWS_ACCESS_KEY", "AKIA4Q7ZT2LMXK6RBW3N"),
+    ("AWS_SECRET_KEY", "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"),
     ("GITHUB_TOKEN", github_token()),
     ("GITLAB_TOKEN", "glpat-x9Yv3Kq7Lm2Np5Rs8Tw1"),
     ("SLACK_TOKEN", "xoxb-2048163127-4096327145-Zq8Rt3Yw6Uv9Xp2Ks5Lm7Nb4D"),
     ("STRIPE_KEY", "sk_test_4eC39HqLyjWDarjtT1zdp7dc"),
     ("OPENAI_KEY", "sk-proj-Xq4Lm9Tz2Rw7Kp1Vn6Bs3HdT3BlbkFJa8Gc5Je0Yu2Mi7Po4Qe9WfZ1"),
-    ("ANTHROPIC_KEY", "sk-ant-api03-" + "Q7m2Xk9Lp4Tz8Rv1Nw6Bs3Hd5Jf0Gc2Ye7Ui4Oa9Pe1Mq6Wt3Zr8Kx5Lv2Nb7Ds0Hf4Jg9Tc1Yu6Ie3Ow8Pa5Qs2Md7Rf0Xe4Vh9A"[:93] + "AA"),
+    ("ANTHROPIC_KEY", "sk-ant-api03-" + ANTHROPIC_BODY + "AA"),
     ("GOOGLE_API_KEY", "AIzaSyD3x9Kq7Lm2Np5Rs8Tw1Vz4Bc6Df0Gh2Jk"),
     ("JWT", jwt()),
     ("PRIVATE_KEY", pem_private_key()),

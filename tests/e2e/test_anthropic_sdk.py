@@ -7,6 +7,7 @@ do, and the client gets every original back (buffered, streamed, in tool_use inp
 import anthropic
 import pytest
 
+import harness
 from planted import LABELS, PLANTED, PROMPT, leaks, missing_placeholders
 
 REPLY = "You said: " + PROMPT
@@ -19,7 +20,7 @@ TOOLS = [{"name": "save_note", "description": "Save a note for later.",
 @pytest.fixture
 def client(envoy):
     return anthropic.Anthropic(base_url=envoy.base_url, api_key="test-key-not-secret",
-                               max_retries=0, timeout=30)
+                               max_retries=0, timeout=harness.REQUEST_TIMEOUT_S)
 
 
 def assert_masked(upstream_body, labels=LABELS):

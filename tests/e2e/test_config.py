@@ -7,6 +7,7 @@ import json
 import httpx
 import pytest
 
+import harness
 from planted import PLANTED, PROMPT, leaks
 
 EMAIL = dict(PLANTED)["EMAIL"]
@@ -44,7 +45,7 @@ def masked_exchange(envoy, mock, text):
     body = json.dumps({"model": "m", "messages": [{"role": "user", "content": text}]})
     with mock.expect_one_request() as upstream:
         reply = httpx.post(envoy.url(CHAT), content=body,
-                           headers={"content-type": "application/json"}, timeout=30)
+                           headers={"content-type": "application/json"}, timeout=harness.REQUEST_TIMEOUT_S)
     assert reply.status_code == 200, reply.text[:500]
     return upstream.json()["messages"][0]["content"], reply.json()["choices"][0]["message"]["content"]
 

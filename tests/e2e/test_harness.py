@@ -6,6 +6,7 @@ These pass without the filter; if they fail, nothing else in this directory can 
 import http.client
 import json
 import subprocess
+import sys
 
 import httpx
 import pytest
@@ -142,3 +143,24 @@ def test_filter_config_is_embedded_as_one_json_string(tmp_path):
 def test_renderer_refuses_unusable_upstreams(bad):
     with pytest.raises(harness.RENDER.RenderError):
         harness.RENDER.render(listen_port=1, admin_port=2, upstream=bad, with_filter=False)
+
+
+def test_render_cli_writes_a_bootstrap_and_refuses_bad_input(tmp_path):
+    out = tmp_path / "out" / "envoy.yaml"
+    ok = subprocess.run([sys.executable, str(harness.RENDER_SCRIPT), "--listen-port", "10000",
+                         "--admin-port", "9901", "--upstream", "http://127.0.0.1:8080",
+                         "--no-filter", "--out", str(out)], capture_output=True, text=True)
+    assert ok.returncode == 0, ok.stderr
+    assert "port_value: 10000" in out.read_text()
+    bad = subprocess.run([sys.executable, str(harness.RENDER_SCRIPT), "--listen-port", "1",
+                          "--admin-port", "2", "--upstream", "https://api.openai.com/v1",
+                          "--no-filter"], capture_output=True, text=True)
+    assert bad.returncode == 2 and "path" in bad.stderr
+
+
+def test_mock_paces_streams_through_bare_envoy(bare_envoy):
+    # The incremental-streaming test of the filter relies on this pacing reaching the client.
+    first, last, _ = harness.paced_stream_timing(bare_envoy.url(CHAT_PATH),
+                                                 chat_body("pace me " * 6, stream=True),
+                                                 delay_ms=100)
+    assert last > 1.0 and first < last / 2, (first, last)

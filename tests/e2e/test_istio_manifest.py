@@ -122,7 +122,7 @@ def test_plugin_config_is_accepted_by_the_filter(envoy_factory, mock, manifest):
     body = {"model": "m", "messages": [{"role": "user",
                                         "content": "employee EMP-123456 mailed jane.doe@example.com"}]}
     with mock.expect_one_request() as upstream:
-        reply = httpx.post(envoy.url("/v1/chat/completions"), json=body, timeout=30)
+        reply = httpx.post(envoy.url("/v1/chat/completions"), json=body, timeout=harness.REQUEST_TIMEOUT_S)
     assert reply.status_code == 200
     sent = upstream.json()["messages"][0]["content"]
     assert sent == "employee [EMPLOYEE_ID_1] mailed [EMAIL_1]"

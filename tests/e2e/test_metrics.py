@@ -6,6 +6,7 @@ import json
 
 import httpx
 
+import harness
 from planted import LABELS, PLANTED, PROMPT
 
 CHAT = "/v1/chat/completions"
@@ -14,7 +15,7 @@ CHAT = "/v1/chat/completions"
 def chat(envoy, text):
     body = json.dumps({"model": "m", "messages": [{"role": "user", "content": text}]})
     reply = httpx.post(envoy.url(CHAT), content=body,
-                       headers={"content-type": "application/json"}, timeout=30)
+                       headers={"content-type": "application/json"}, timeout=harness.REQUEST_TIMEOUT_S)
     assert reply.status_code == 200, reply.text[:500]
     return reply.json()["choices"][0]["message"]["content"]
 
@@ -45,16 +46,20 @@ def test_clean_request_is_inspected_without_findings(envoy, mock):
 
 
 def test_placeholder_we_did_not_issue_is_left_alone_and_counted(envoy, mock):
-    # A user typing placeholder-shaped text must not get someone's value back in the reply.
+    # A user typing placeholder-shaped text must not get someone's value back in the reply; the
+    # real address in the same message makes sure the reply goes through the restorer.
+    email = dict(PLANTED)["EMAIL"]
     before = envoy.metrics()
-    text = "Literal [EMAIL_7] and [PHONE_2] are not ours."
+    text = f"Literal [EMAIL_7] and [PHONE_2] are not ours, {email} is."
     with mock.expect_one_request() as upstream:
         reply = chat(envoy, text)
-    assert "[EMAIL_7]" in upstream.body.decode() and "[PHONE_2]" in upstream.body.decode()
+    sent = upstream.json()["messages"][0]["content"]
+    assert sent.startswith("Literal [EMAIL_7] and [PHONE_2] are not ours, [EMAIL_")
+    assert email not in sent
     assert reply == "You said: " + text
     after = envoy.metrics()
-    assert delta(before, after, "prompt_guard_restore_misses") >= 2
-    assert delta(before, after, "prompt_guard_placeholders_restored") == 0
+    assert delta(before, after, "prompt_guard_restore_misses") == 2
+    assert delta(before, after, "prompt_guard_placeholders_restored") == 1
 
 
 def test_labels_come_from_stats_tags_not_names(envoy, mock):

@@ -12,6 +12,7 @@ import re
 import openai
 import pytest
 
+import harness
 from planted import LABELS, PLANTED, PROMPT, leaks, missing_placeholders
 
 REPLY = "You said: " + PROMPT
@@ -25,7 +26,7 @@ TOOLS = [{"type": "function", "function": {
 @pytest.fixture
 def client(envoy):
     return openai.OpenAI(base_url=envoy.url("/v1"), api_key="test-key-not-secret", max_retries=0,
-                         timeout=30)
+                         timeout=harness.REQUEST_TIMEOUT_S)
 
 
 def assert_masked(upstream_body, labels=LABELS):

@@ -9,6 +9,7 @@ import json
 import httpx
 import pytest
 
+import harness
 from planted import PLANTED, PROMPT, leaks, missing_placeholders
 
 CHAT = "/v1/chat/completions"
@@ -48,7 +49,7 @@ def upstream_text(upstream):
 def test_http1_buffered(envoy, mock):
     body = chat_body(PROMPT)
     with mock.expect_one_request() as upstream:
-        conn = http.client.HTTPConnection("127.0.0.1", envoy.port, timeout=30)
+        conn = http.client.HTTPConnection("127.0.0.1", envoy.port, timeout=harness.REQUEST_TIMEOUT_S)
         conn.request("POST", CHAT, body, {"Content-Type": "application/json"})
         reply = conn.getresponse()
         payload = reply.read()
@@ -63,7 +64,7 @@ def test_http1_buffered(envoy, mock):
 
 def test_http1_streamed_over_keepalive(envoy, mock):
     # Two exchanges on one connection: the filter must not leave the connection in a bad state.
-    conn = http.client.HTTPConnection("127.0.0.1", envoy.port, timeout=30)
+    conn = http.client.HTTPConnection("127.0.0.1", envoy.port, timeout=harness.REQUEST_TIMEOUT_S)
     for _ in range(2):
         with mock.expect_one_request() as upstream:
             conn.request("POST", CHAT, chat_body(PROMPT, stream=True),
@@ -77,7 +78,7 @@ def test_http1_streamed_over_keepalive(envoy, mock):
 
 
 def test_http2_prior_knowledge_buffered_and_streamed(envoy, mock):
-    with httpx.Client(http1=False, http2=True, timeout=30) as client:
+    with httpx.Client(http1=False, http2=True, timeout=harness.REQUEST_TIMEOUT_S) as client:
         with mock.expect_one_request() as upstream:
             reply = client.post(envoy.url(CHAT), content=chat_body(PROMPT),
                                 headers={"content-type": "application/json"})
@@ -97,7 +98,7 @@ def test_gzip_request_body_is_inspected(envoy, mock):
     with mock.expect_one_request() as upstream:
         reply = httpx.post(envoy.url(CHAT), content=gzip.compress(chat_body(PROMPT)),
                            headers={"content-type": "application/json",
-                                    "content-encoding": "gzip"}, timeout=30)
+                                    "content-encoding": "gzip"}, timeout=harness.REQUEST_TIMEOUT_S)
     sent = upstream_text(upstream)
     assert leaks(sent) == [] and missing_placeholders(sent) == []
     assert reply.status_code == 200
@@ -107,14 +108,14 @@ def test_gzip_request_body_is_inspected(envoy, mock):
 @pytest.mark.parametrize("stream", [False, True], ids=["buffered", "streamed"])
 def test_gzip_reply_is_decoded_and_restored(envoy, mock, stream):
     with mock.expect_one_request() as upstream:
-        reply = httpx.post(envoy.url(CHAT), content=chat_body(PROMPT, stream=stream),
-                           headers={"content-type": "application/json", "x-mock-gzip": "1",
-                                    "accept-encoding": "identity"}, timeout=30)
+        with httpx.stream("POST", envoy.url(CHAT), content=chat_body(PROMPT, stream=stream),
+                          headers={"content-type": "application/json", "x-mock-gzip": "1"},
+                          timeout=harness.REQUEST_TIMEOUT_S) as reply:
+            raw = b"".join(reply.iter_raw())  # the bytes as sent: httpx would decode gzip
     assert leaks(upstream.body) == []
     assert reply.status_code == 200
     # The client gets identity encoding: the filter had to decode the reply to restore it.
     assert reply.headers.get("content-encoding", "identity") == "identity"
-    raw = reply.content
     assert raw[:2] != b"\x1f\x8b", "reply is still gzip-compressed"
     text = raw.decode()
     if stream:
@@ -127,7 +128,7 @@ def test_unsupported_reply_encoding_is_a_502_json_error(envoy, mock):
     with mock.expect_one_request():
         reply = httpx.post(envoy.url(CHAT), content=chat_body(f"mail {EMAIL}"),
                            headers={"content-type": "application/json", "x-mock-encoding": "br"},
-                           timeout=30)
+                           timeout=harness.REQUEST_TIMEOUT_S)
     assert reply.status_code == 502
     error = reply.json()["error"]
     assert {"message", "type", "param", "code"} <= set(error)
@@ -157,7 +158,7 @@ def test_unguarded_paths_pass_through_byte_for_byte(envoy, mock, path, body, con
     # The mock echoes unknown routes, so both directions are compared.
     with mock.expect_one_request() as upstream:
         reply = httpx.post(envoy.url(path), content=body,
-                           headers={"content-type": content_type}, timeout=30)
+                           headers={"content-type": content_type}, timeout=harness.REQUEST_TIMEOUT_S)
     assert upstream.body == body
     assert reply.status_code == 200
     assert reply.content == body
@@ -168,7 +169,7 @@ def test_generic_mode_masks_unknown_json_routes(envoy_factory, mock):
     body = json.dumps({"query": PROMPT, "meta": {"n": 1}}).encode()
     with mock.expect_one_request() as upstream:
         reply = httpx.post(envoy.url("/internal/llm-gateway"), content=body,
-                           headers={"content-type": "application/json"}, timeout=30)
+                           headers={"content-type": "application/json"}, timeout=harness.REQUEST_TIMEOUT_S)
     assert leaks(upstream.body) == [] and missing_placeholders(upstream.body) == []
     assert upstream.json()["meta"] == {"n": 1}
     # The mock echoes the masked body; the client must get its own values back.
@@ -182,10 +183,21 @@ def test_anthropic_raw_http_streamed(envoy, mock):
     with mock.expect_one_request() as upstream:
         reply = httpx.post(envoy.url(MESSAGES), content=body,
                            headers={"content-type": "application/json",
-                                    "anthropic-version": "2023-06-01"}, timeout=30)
+                                    "anthropic-version": "2023-06-01"}, timeout=harness.REQUEST_TIMEOUT_S)
     assert leaks(upstream.body) == []
     text = "".join(p["delta"]["text"] for p in sse_data(reply.text)
                    if p.get("type") == "content_block_delta")
     assert text == REPLY
     # Event framing is kept: every event still carries its event: line.
     assert reply.text.count("event: content_block_delta") == reply.text.count('"content_block_delta"')
+
+
+def test_stream_is_forwarded_as_it_arrives(envoy, mock):
+    # 30 deltas 100 ms apart: a filter that buffered the whole stream would deliver everything
+    # at the end; a streaming restorer holds back at most a placeholder prefix.
+    text = f"mail {EMAIL} " + "then some more words to stream " * 3
+    first, last, body = harness.paced_stream_timing(envoy.url(CHAT), chat_body(text, stream=True),
+                                                    delay_ms=100)
+    assert chat_stream_text(body) == "You said: " + text
+    assert last > 2.5
+    assert first is not None and first < last / 2, (first, last)

@@ -14,6 +14,8 @@ import json
 import httpx
 import pytest
 
+import harness
+
 pytestmark = pytest.mark.threats
 
 CHAT = "/v1/chat/completions"
@@ -43,7 +45,7 @@ def send(envoy, path, text):
     else:
         body = {"model": "m", "messages": [{"role": "user", "content": text}]}
     return httpx.post(envoy.url(path), content=json.dumps(body),
-                      headers={"content-type": "application/json"}, timeout=30)
+                      headers={"content-type": "application/json"}, timeout=harness.REQUEST_TIMEOUT_S)
 
 
 @pytest.mark.parametrize("path", [CHAT, MESSAGES], ids=["openai", "anthropic"])
