@@ -33,6 +33,8 @@ CASES = [
      EMAIL.encode() + b'"}]}', {}, 400),
     ("encoding_br", body_with(f"mail {EMAIL}"), {"content-encoding": "br"}, 415),
     ("encoding_zstd", body_with(f"mail {EMAIL}"), {"content-encoding": "zstd"}, 415),
+    # deflate is read, but these bytes are not deflate data: a clear 400, not a guess.
+    ("encoding_deflate_corrupt", body_with(f"mail {EMAIL}"), {"content-encoding": "deflate"}, 400),
 ]
 CASE_IDS = [case[0] for case in CASES]
 
