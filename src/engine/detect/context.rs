@@ -47,15 +47,13 @@ fn ceil_boundary(text: &str, mut i: usize) -> usize {
     i
 }
 
-/// Whether one of `words` appears as a whole word in `window` (compared case-insensitively).
+/// Whether one of `words` (lower case) appears as a whole word in `window`, compared
+/// ASCII-case-insensitively; `_` separates words so `db_password` contains `password`.
 fn window_has(window: &str, words: &[&str]) -> bool {
     window
-        .split(|c: char| !(c.is_alphanumeric() || c == '#' || c == '_'))
+        .split(|c: char| !(c.is_alphanumeric() || c == '#'))
         .filter(|w| !w.is_empty())
-        .any(|w| {
-            let lower = w.to_lowercase();
-            words.iter().any(|&k| lower == k || lower.split('_').any(|part| part == k))
-        })
+        .any(|w| words.iter().any(|k| k.eq_ignore_ascii_case(w)))
 }
 
 /// Whether one of `words` occurs shortly before `start` (or, with `after`, shortly after `end`).

@@ -7,13 +7,13 @@ mod patterns;
 mod phone;
 mod validate;
 
-use std::collections::HashSet;
+use std::collections::{BTreeMap, HashSet};
 
 use aho_corasick::AhoCorasick;
 use regex::{Regex, RegexBuilder};
 
 use super::entity::{BuiltinKind, EntityKind, Finding};
-use patterns::{Check, Gate, RULES};
+use patterns::{island_byte, Check, Gate, KEYWORDS, KEYWORD_WINDOW, MIN_ISLAND_DIGITS, RULES};
 
 /// A custom pattern from the configuration, already checked for shape (label syntax).
 #[derive(Debug, Clone, PartialEq)]
@@ -98,13 +98,17 @@ pub struct Detector {
     min_score: f32,
     /// Finds `aws` in any case, the gate of the AWS secret key rule.
     aws_word: Option<AhoCorasick>,
+    /// Finds the secret keywords where `Keyword` rules may start.
+    keywords: Option<AhoCorasick>,
 }
 
 impl Detector {
     pub fn new(settings: &DetectSettings) -> Result<Detector, DetectBuildError> {
         let mut rules = Vec::new();
         for r in RULES.iter().filter(|r| settings.enabled.contains(&r.kind)) {
-            let regex = Regex::new(r.regex)
+            // Keyword rules run anchored at each keyword hit.
+            let source = if r.gate == Gate::Keyword { format!("^(?:{})", r.regex) } else { r.regex.to_string() };
+            let regex = Regex::new(&source)
                 .map_err(|e| DetectBuildError::BuiltinRegex { label: r.kind.label(), message: e.to_string() })?;
             rules.push(CompiledRule { kind: r.kind, check: r.check, gate: r.gate, regex });
         }
@@ -122,12 +126,14 @@ impl Detector {
             custom.push(CompiledCustom { label: c.label.clone(), regex, context });
         }
         let aws_word = AhoCorasick::builder().ascii_case_insensitive(true).build(["aws"]).ok();
+        let keywords = AhoCorasick::builder().ascii_case_insensitive(true).build(KEYWORDS).ok();
         Ok(Detector {
             rules,
             custom,
             allow_list: settings.allow_list.iter().cloned().collect(),
             min_score: settings.min_score,
             aws_word,
+            keywords,
         })
     }
 
@@ -138,32 +144,53 @@ impl Detector {
         let has_at = bytes.contains(&b'@');
         let has_colon = bytes.contains(&b':');
         let has_aws = || self.aws_word.as_ref().is_some_and(|ac| ac.is_match(text));
+        let islands = if has_digit { number_islands(bytes) } else { Vec::new() };
+        let mut keyword_hits: Option<Vec<usize>> = None;
         let mut found: Vec<Finding> = Vec::new();
         for rule in &self.rules {
-            let open = match rule.gate {
+            let kind = EntityKind::Builtin(rule.kind);
+            let mut push = |hit: Option<checks::Scored>| {
+                if let Some((start, end, score)) = hit {
+                    found.push(Finding { start, end, kind, score });
+                }
+            };
+            let whole = match rule.gate {
                 Gate::Always => true,
                 Gate::Digit => has_digit,
                 Gate::At => has_at,
                 Gate::Colon => has_colon,
                 Gate::AwsWord => has_aws(),
+                Gate::NumberIsland => {
+                    for &(from, to) in &islands {
+                        let Some(island) = text.get(from..to) else { continue };
+                        for m in rule.regex.find_iter(island) {
+                            push(checks::check(rule.check, text, from + m.start(), from + m.end(), None));
+                        }
+                    }
+                    false
+                }
+                Gate::Keyword => {
+                    let hits = keyword_hits.get_or_insert_with(|| self.keyword_positions(text));
+                    for &at in hits.iter() {
+                        let stop = floor_char_boundary(text, at.saturating_add(KEYWORD_WINDOW));
+                        let Some(window) = text.get(at..stop) else { continue };
+                        if let Some(caps) = rule.regex.captures(window) {
+                            push(self.check_captures(rule.check, text, at, &caps));
+                        }
+                    }
+                    false
+                }
             };
-            if !open {
+            if !whole {
                 continue;
             }
-            let kind = EntityKind::Builtin(rule.kind);
             if matches!(rule.check, Check::Assignment | Check::Bearer | Check::Credentials) {
                 for caps in rule.regex.captures_iter(text) {
-                    let (Some(all), Some(value)) = (caps.get(0), caps.get(1).or_else(|| caps.get(2))) else { continue };
-                    let v = Some((value.start(), value.end()));
-                    if let Some((start, end, score)) = checks::check(rule.check, text, all.start(), all.end(), v) {
-                        found.push(Finding { start, end, kind, score });
-                    }
+                    push(self.check_captures(rule.check, text, 0, &caps));
                 }
             } else {
                 for m in rule.regex.find_iter(text) {
-                    if let Some((start, end, score)) = checks::check(rule.check, text, m.start(), m.end(), None) {
-                        found.push(Finding { start, end, kind, score });
-                    }
+                    push(checks::check(rule.check, text, m.start(), m.end(), None));
                 }
             }
         }
@@ -172,6 +199,19 @@ impl Detector {
             f.score >= self.min_score && f.end > f.start && text.get(f.start..f.end).is_some_and(|v| !self.allow_list.contains(v))
         });
         out.extend(resolve_overlaps(found));
+    }
+
+    /// Check a match whose value is capture group 1 (or 2); `base` is where the haystack the
+    /// captures refer to starts in `text`.
+    fn check_captures(&self, check: Check, text: &str, base: usize, caps: &regex::Captures<'_>) -> Option<checks::Scored> {
+        let all = caps.get(0)?;
+        let value = caps.get(1).or_else(|| caps.get(2))?;
+        let v = Some((base + value.start(), base + value.end()));
+        checks::check(check, text, base + all.start(), base + all.end(), v)
+    }
+
+    fn keyword_positions(&self, text: &str) -> Vec<usize> {
+        self.keywords.as_ref().map(|ac| ac.find_iter(text).map(|m| m.start()).collect()).unwrap_or_default()
     }
 
     fn detect_custom(&self, text: &str, found: &mut Vec<Finding>) {
@@ -196,8 +236,47 @@ impl Detector {
     }
 }
 
+/// The largest char boundary at or below `i`.
+fn floor_char_boundary(text: &str, mut i: usize) -> usize {
+    if i >= text.len() {
+        return text.len();
+    }
+    while i > 0 && !text.is_char_boundary(i) {
+        i -= 1;
+    }
+    i
+}
+
+/// Maximal runs of number bytes (digits and number punctuation) that start with a digit, `+`
+/// or `(` and hold at least `MIN_ISLAND_DIGITS` digits, as byte ranges. All such bytes are
+/// ASCII, so the ranges are on char boundaries.
+fn number_islands(bytes: &[u8]) -> Vec<(usize, usize)> {
+    let mut islands = Vec::new();
+    let mut i = 0;
+    while i < bytes.len() {
+        if !bytes.get(i).is_some_and(|&b| island_byte(b)) {
+            i += 1;
+            continue;
+        }
+        let start = i;
+        let mut digits = 0;
+        while let Some(&b) = bytes.get(i) {
+            if !island_byte(b) {
+                break;
+            }
+            digits += usize::from(b.is_ascii_digit());
+            i += 1;
+        }
+        if digits >= MIN_ISLAND_DIGITS {
+            islands.push((start, i));
+        }
+    }
+    islands
+}
+
 /// Keep the best of overlapping findings (higher score, then longer, then earlier), and return
-/// the kept ones sorted by start.
+/// the kept ones sorted by start. Kept spans live in a map keyed by start, so each candidate is
+/// checked against its two neighbours only.
 fn resolve_overlaps(mut found: Vec<Finding>) -> Vec<Finding> {
     found.sort_by(|a, b| {
         b.score
@@ -205,12 +284,13 @@ fn resolve_overlaps(mut found: Vec<Finding>) -> Vec<Finding> {
             .then((b.end - b.start).cmp(&(a.end - a.start)))
             .then(a.start.cmp(&b.start))
     });
-    let mut kept: Vec<Finding> = Vec::with_capacity(found.len());
+    let mut kept: BTreeMap<usize, Finding> = BTreeMap::new();
     for f in found {
-        if kept.iter().all(|k| f.end <= k.start || f.start >= k.end) {
-            kept.push(f);
+        let clash_before = kept.range(..=f.start).next_back().is_some_and(|(_, k)| k.end > f.start);
+        let clash_after = kept.range(f.start..).next().is_some_and(|(_, k)| k.start < f.end);
+        if !clash_before && !clash_after {
+            kept.insert(f.start, f);
         }
     }
-    kept.sort_by_key(|f| f.start);
-    kept
+    kept.into_values().collect()
 }

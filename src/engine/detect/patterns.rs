@@ -44,7 +44,30 @@ pub enum Gate {
     Colon,
     /// The text contains `aws` in any case (AWS secret keys have no shape of their own).
     AwsWord,
+    /// Run only inside "number islands": stretches of digits and number punctuation holding
+    /// at least `MIN_ISLAND_DIGITS` digits, found in one byte scan. Prose numbers (years,
+    /// counts) never form one, so clean text skips these regexes entirely.
+    NumberIsland,
+    /// Run anchored at each occurrence of a secret keyword (`KEYWORDS`), found with one
+    /// case-insensitive Aho-Corasick pass; the regex must start with the keyword.
+    Keyword,
 }
+
+/// Fewest digits in any candidate of a `NumberIsland` rule (a 7-digit local phone number).
+pub const MIN_ISLAND_DIGITS: usize = 7;
+
+/// Bytes that can appear inside a phone, SSN or card candidate.
+pub fn island_byte(b: u8) -> bool {
+    b.is_ascii_digit() || matches!(b, b' ' | b'-' | b'.' | b'/' | b'(' | b')' | b'+')
+}
+
+/// Where `Keyword` rules may start: every keyword alternation in those regexes begins with one
+/// of these (compared ASCII case-insensitively).
+pub const KEYWORDS: &[&str] =
+    &["pass", "pwd", "secret", "api", "access", "token", "credential", "private", "bearer", "authorization"];
+
+/// How far past a keyword an anchored `Keyword` rule may match.
+pub const KEYWORD_WINDOW: usize = 1400;
 
 #[derive(Debug, Clone, Copy)]
 pub struct Rule {
@@ -67,14 +90,14 @@ pub const RULES: &[Rule] = &[
         Gate::At,
         r"[A-Za-z0-9][A-Za-z0-9._%+\-]*@[A-Za-z0-9](?:[A-Za-z0-9\-]*[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9\-]*[A-Za-z0-9])?)*\.[A-Za-z]{2,24}",
     ),
-    rule(K::Phone, Check::Phone, Gate::Digit, r"(?:\+[ ]?|\()?[0-9][0-9 \-./()]{5,26}[0-9]"),
-    rule(K::UsSsn, Check::SsnSeparated, Gate::Digit, r"[0-9]{3}[- .][0-9]{2}[- .][0-9]{4}"),
-    rule(K::UsSsn, Check::SsnBare, Gate::Digit, r"[0-9]{9}"),
+    rule(K::Phone, Check::Phone, Gate::NumberIsland, r"(?:\+[ ]?|\()?[0-9][0-9 \-./()]{5,26}[0-9]"),
+    rule(K::UsSsn, Check::SsnSeparated, Gate::NumberIsland, r"[0-9]{3}[- .][0-9]{2}[- .][0-9]{4}"),
+    rule(K::UsSsn, Check::SsnBare, Gate::NumberIsland, r"[0-9]{9}"),
     // One separator style per number, so that numbers written side by side stay apart.
     rule(
         K::CreditCard,
         Check::Card,
-        Gate::Digit,
+        Gate::NumberIsland,
         r"[0-9]{4}(?:-[0-9]{1,6}){2,4}|[0-9]{4}(?: [0-9]{1,6}){2,4}|[0-9]{12,19}",
     ),
     rule(K::Iban, Check::Iban, Gate::Digit, r"[A-Za-z]{2}[0-9]{2}(?:[ \-]?[A-Za-z0-9]){8,36}"),
@@ -124,14 +147,14 @@ pub const RULES: &[Rule] = &[
     rule(
         K::SecretAssignment,
         Check::Assignment,
-        Gate::Always,
+        Gate::Keyword,
         r#"(?i:password|passwd|pwd|passphrase|secret|api[_\-.]?key|access[_\-]?key|token|credentials?|private[_\-]?key)(?:[_\-.][A-Za-z0-9_\-.]{0,40})?["']?[ \t]*(?::=|=>|[:=])[ \t]*["']?([^\s"'`,;<>(){}\[\]]{4,256})"#,
     ),
-    rule(K::SecretAssignment, Check::Bearer, Gate::Always, r"(?i:bearer)[ \t]+([A-Za-z0-9\-._~+/]{16,1024}=*)"),
+    rule(K::SecretAssignment, Check::Bearer, Gate::Keyword, r"(?i:bearer)[ \t]+([A-Za-z0-9\-._~+/]{16,1024}=*)"),
     rule(
         K::SecretAssignment,
         Check::Bearer,
-        Gate::Always,
+        Gate::Keyword,
         r#"(?i:authorization)["']?[ \t]*[:=][ \t]*["']?(?:(?i:basic|token|api-token|digest)[ \t]+)?([A-Za-z0-9\-._~+/]{8,1024}=*)"#,
     ),
     // Credentials in a URL (`scheme://user:password@host`, RFC 3986 userinfo) or on a curl

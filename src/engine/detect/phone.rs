@@ -77,7 +77,15 @@ fn date_like(ds: &[&str]) -> bool {
 }
 
 fn classify(ds: &[&str], plus: bool, paren_first: bool, dotted: bool) -> Option<PhoneShape> {
-    let lens: Vec<usize> = ds.iter().map(|d| d.len()).collect();
+    // Phone numbers have at most a handful of groups; longer runs are something else.
+    if ds.len() > 8 {
+        return None;
+    }
+    let mut lens_buf = [0usize; 8];
+    for (slot, d) in lens_buf.iter_mut().zip(ds) {
+        *slot = d.len();
+    }
+    let lens = lens_buf.get(..ds.len()).unwrap_or(&[]);
     let total: usize = lens.iter().sum();
     let first = ds.first().copied().unwrap_or("");
     if plus {
@@ -92,7 +100,7 @@ fn classify(ds: &[&str], plus: bool, paren_first: bool, dotted: bool) -> Option<
     if date_like(ds) {
         return None;
     }
-    match (lens.as_slice(), ds) {
+    match (lens, ds) {
         ([3, 3, 4], [a, _, _]) if !a.starts_with('0') => return Some(PhoneShape::National),
         ([1, 3, 3, 4], ["1", a, _, _]) if !a.starts_with('0') => return Some(PhoneShape::National),
         ([2, 2, 2, 2, 2], _) if first.starts_with('0') && first != "00" => return Some(PhoneShape::National),
@@ -138,6 +146,7 @@ pub fn check(candidate: &str) -> Option<(usize, usize, PhoneShape)> {
         return None;
     }
     let n = g.groups.len();
+    let all: Vec<&str> = g.groups.iter().map(|&(d, _, _)| d).collect();
     let rank = |shape: PhoneShape| match shape {
         PhoneShape::International => 3,
         PhoneShape::National => 2,
@@ -147,7 +156,7 @@ pub fn check(candidate: &str) -> Option<(usize, usize, PhoneShape)> {
     for from in 0..n {
         for to in (from + 1..=n).rev() {
             let groups = g.groups.get(from..to).unwrap_or(&[]);
-            let ds: Vec<&str> = groups.iter().map(|&(d, _, _)| d).collect();
+            let ds = all.get(from..to).unwrap_or(&[]);
             let (_, first_start, _) = *groups.first()?;
             let (_, _, last_end) = *groups.last()?;
             // A slash only after a German-style area code.
@@ -156,7 +165,7 @@ pub fn check(candidate: &str) -> Option<(usize, usize, PhoneShape)> {
             }
             let paren_first = first_start > 0 && candidate.as_bytes().get(first_start - 1) == Some(&b'(');
             let plus = g.plus && from == 0;
-            if let Some(shape) = classify(&ds, plus, paren_first, has(b'.')) {
+            if let Some(shape) = classify(ds, plus, paren_first, has(b'.')) {
                 let begin = if from == 0 { 0 } else if paren_first { first_start - 1 } else { first_start };
                 // Best shape wins; among equals the earliest, then the longest (loop order).
                 if best.is_none_or(|(_, _, b)| rank(shape) > rank(b)) {
