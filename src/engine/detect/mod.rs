@@ -142,9 +142,14 @@ impl Detector {
         let bytes = text.as_bytes();
         let has_digit = bytes.iter().any(u8::is_ascii_digit);
         let has_at = bytes.contains(&b'@');
-        let has_colon = bytes.contains(&b':');
+        let colon_pair = has_colon_pair(bytes);
+        let user_info = text.contains("://") || text.contains("-u ") || text.contains("--user");
         let has_aws = || self.aws_word.as_ref().is_some_and(|ac| ac.is_match(text));
         let islands = if has_digit { number_islands(bytes) } else { Vec::new() };
+        let dotted_islands: Vec<(usize, usize)> =
+            islands.iter().filter(|i| i.dotted).map(|i| (i.start, i.end)).collect();
+        let numeric_islands: Vec<(usize, usize)> =
+            islands.iter().filter(|i| i.digits >= MIN_ISLAND_DIGITS).map(|i| (i.start, i.end)).collect();
         let mut keyword_hits: Option<Vec<usize>> = None;
         let mut found: Vec<Finding> = Vec::new();
         for rule in &self.rules {
@@ -158,10 +163,12 @@ impl Detector {
                 Gate::Always => true,
                 Gate::Digit => has_digit,
                 Gate::At => has_at,
-                Gate::Colon => has_colon,
+                Gate::ColonPair => colon_pair,
+                Gate::UserInfo => user_info,
                 Gate::AwsWord => has_aws(),
-                Gate::NumberIsland => {
-                    for &(from, to) in &islands {
+                Gate::NumberIsland | Gate::DottedIsland => {
+                    let ranges = if rule.gate == Gate::NumberIsland { &numeric_islands } else { &dotted_islands };
+                    for &(from, to) in ranges {
                         let Some(island) = text.get(from..to) else { continue };
                         for m in rule.regex.find_iter(island) {
                             push(checks::check(rule.check, text, from + m.start(), from + m.end(), None));
@@ -247,10 +254,18 @@ fn floor_char_boundary(text: &str, mut i: usize) -> usize {
     i
 }
 
-/// Maximal runs of number bytes (digits and number punctuation) that start with a digit, `+`
-/// or `(` and hold at least `MIN_ISLAND_DIGITS` digits, as byte ranges. All such bytes are
-/// ASCII, so the ranges are on char boundaries.
-fn number_islands(bytes: &[u8]) -> Vec<(usize, usize)> {
+/// A maximal run of number bytes (digits and number punctuation).
+struct Island {
+    start: usize,
+    end: usize,
+    digits: usize,
+    /// At least four digits and a dot: could hold an IPv4 address.
+    dotted: bool,
+}
+
+/// The number islands of a text, found in one byte scan. Island bytes are ASCII, so the ranges
+/// are on char boundaries. Islands too small for any rule are not returned.
+fn number_islands(bytes: &[u8]) -> Vec<Island> {
     let mut islands = Vec::new();
     let mut i = 0;
     while i < bytes.len() {
@@ -259,19 +274,35 @@ fn number_islands(bytes: &[u8]) -> Vec<(usize, usize)> {
             continue;
         }
         let start = i;
-        let mut digits = 0;
+        let (mut digits, mut dots) = (0, 0);
         while let Some(&b) = bytes.get(i) {
             if !island_byte(b) {
                 break;
             }
             digits += usize::from(b.is_ascii_digit());
+            dots += usize::from(b == b'.');
             i += 1;
         }
-        if digits >= MIN_ISLAND_DIGITS {
-            islands.push((start, i));
+        let dotted = digits >= 4 && dots >= 3;
+        if digits >= MIN_ISLAND_DIGITS || dotted {
+            islands.push(Island { start, end: i, digits, dotted });
         }
     }
     islands
+}
+
+/// Whether two colons occur at most five bytes apart (`a:b:c`, `::`), as in every IPv6 address.
+fn has_colon_pair(bytes: &[u8]) -> bool {
+    let mut last: Option<usize> = None;
+    for (i, &b) in bytes.iter().enumerate() {
+        if b == b':' {
+            if last.is_some_and(|l| i - l <= 5) {
+                return true;
+            }
+            last = Some(i);
+        }
+    }
+    false
 }
 
 /// Keep the best of overlapping findings (higher score, then longer, then earlier), and return

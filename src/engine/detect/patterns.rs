@@ -40,14 +40,18 @@ pub enum Gate {
     Digit,
     /// The text contains `@`.
     At,
-    /// The text contains `:`.
-    Colon,
     /// The text contains `aws` in any case (AWS secret keys have no shape of their own).
     AwsWord,
     /// Run only inside "number islands": stretches of digits and number punctuation holding
     /// at least `MIN_ISLAND_DIGITS` digits, found in one byte scan. Prose numbers (years,
     /// counts) never form one, so clean text skips these regexes entirely.
     NumberIsland,
+    /// Like `NumberIsland`, for islands with at least four digits and a dot (IPv4).
+    DottedIsland,
+    /// The text has two colons at most five bytes apart (every IPv6 address does).
+    ColonPair,
+    /// The text contains `://` or a curl user option (`-u`, `--user`).
+    UserInfo,
     /// Run anchored at each occurrence of a secret keyword (`KEYWORDS`), found with one
     /// case-insensitive Aho-Corasick pass; the regex must start with the keyword.
     Keyword,
@@ -101,11 +105,11 @@ pub const RULES: &[Rule] = &[
         r"[0-9]{4}(?:-[0-9]{1,6}){2,4}|[0-9]{4}(?: [0-9]{1,6}){2,4}|[0-9]{12,19}",
     ),
     rule(K::Iban, Check::Iban, Gate::Digit, r"[A-Za-z]{2}[0-9]{2}(?:[ \-]?[A-Za-z0-9]){8,36}"),
-    rule(K::IpAddress, Check::Ipv4, Gate::Digit, r"[0-9]{1,3}\.[0-9]{1,3}\.[0-9]{1,3}\.[0-9]{1,3}"),
+    rule(K::IpAddress, Check::Ipv4, Gate::DottedIsland, r"[0-9]{1,3}\.[0-9]{1,3}\.[0-9]{1,3}\.[0-9]{1,3}"),
     rule(
         K::IpAddress,
         Check::Ipv6,
-        Gate::Colon,
+        Gate::ColonPair,
         r"[0-9A-Fa-f]{0,4}(?::[0-9A-Fa-f]{0,4}){2,7}(?:\.[0-9]{1,3}){0,3}",
     ),
     rule(K::AwsAccessKey, Check::Prefixed, Gate::Always, r"(?:A3T[A-Z0-9]|AKIA|ASIA|ABIA|ACCA)[A-Z0-9]{16}"),
@@ -162,7 +166,7 @@ pub const RULES: &[Rule] = &[
     rule(
         K::SecretAssignment,
         Check::Credentials,
-        Gate::Colon,
+        Gate::UserInfo,
         r#"[A-Za-z][A-Za-z0-9+.\-]{1,15}://([^\s:/@"'<>]{1,64}:[^\s/@"'<>]{1,128})@|(?:-u|--user)[ \t]+["']?([^\s"':]{0,64}:[^\s"']{1,128})"#,
     ),
 ];
