@@ -13,7 +13,7 @@ use aho_corasick::AhoCorasick;
 use regex::{Regex, RegexBuilder};
 
 use super::entity::{BuiltinKind, EntityKind, Finding};
-use patterns::{island_byte, Check, Gate, KEYWORDS, KEYWORD_WINDOW, MIN_ISLAND_DIGITS, RULES};
+use patterns::{island_byte, Check, Gate, KEYWORDS, KEYWORD_WINDOW, MIN_ISLAND_DIGITS, RULES, TOKEN_PREFIXES};
 
 /// A custom pattern from the configuration, already checked for shape (label syntax).
 #[derive(Debug, Clone, PartialEq)]
@@ -96,10 +96,10 @@ pub struct Detector {
     custom: Vec<CompiledCustom>,
     allow_list: HashSet<String>,
     min_score: f32,
-    /// Finds `aws` in any case, the gate of the AWS secret key rule.
-    aws_word: Option<AhoCorasick>,
     /// Finds the secret keywords where `Keyword` rules may start.
     keywords: Option<AhoCorasick>,
+    /// Finds the literal prefixes of `Prefix` rules.
+    token_prefixes: Option<AhoCorasick>,
 }
 
 impl Detector {
@@ -125,32 +125,36 @@ impl Detector {
             let context = c.context.iter().map(|w| w.to_lowercase()).collect();
             custom.push(CompiledCustom { label: c.label.clone(), regex, context });
         }
-        let aws_word = AhoCorasick::builder().ascii_case_insensitive(true).build(["aws"]).ok();
-        let keywords = AhoCorasick::builder().ascii_case_insensitive(true).build(KEYWORDS).ok();
+        // One case-insensitive pass finds both the keyword-rule anchors and the AWS gate word.
+        let keywords =
+            AhoCorasick::builder().ascii_case_insensitive(true).build(KEYWORDS.iter().chain(&["aws"])).ok();
+        let token_prefixes = AhoCorasick::new(TOKEN_PREFIXES).ok();
         Ok(Detector {
             rules,
             custom,
             allow_list: settings.allow_list.iter().cloned().collect(),
             min_score: settings.min_score,
-            aws_word,
             keywords,
+            token_prefixes,
         })
     }
 
     /// Append the findings in `text` to `out`: sorted by start, non-overlapping.
     pub fn detect(&self, text: &str, out: &mut Vec<Finding>) {
         let bytes = text.as_bytes();
-        let has_digit = bytes.iter().any(u8::is_ascii_digit);
+        // Chunked so that the compiler vectorises the scan.
+        let has_digit = bytes.chunks(64).any(|c| c.iter().fold(false, |seen, b| seen | b.is_ascii_digit()));
         let has_at = bytes.contains(&b'@');
-        let colon_pair = has_colon_pair(bytes);
+        let colon_pair = has_colon_pair(text);
         let user_info = text.contains("://") || text.contains("-u ") || text.contains("--user");
-        let has_aws = || self.aws_word.as_ref().is_some_and(|ac| ac.is_match(text));
         let islands = if has_digit { number_islands(bytes) } else { Vec::new() };
         let dotted_islands: Vec<(usize, usize)> =
             islands.iter().filter(|i| i.dotted).map(|i| (i.start, i.end)).collect();
         let numeric_islands: Vec<(usize, usize)> =
             islands.iter().filter(|i| i.digits >= MIN_ISLAND_DIGITS).map(|i| (i.start, i.end)).collect();
-        let mut keyword_hits: Option<Vec<usize>> = None;
+        let mut keyword_hits: Option<Vec<(usize, bool)>> = None;
+        // Without the automaton (it never fails to build for these literals) run every rule.
+        let mut prefix_hit: Option<bool> = None;
         let mut found: Vec<Finding> = Vec::new();
         for rule in &self.rules {
             let kind = EntityKind::Builtin(rule.kind);
@@ -160,12 +164,16 @@ impl Detector {
                 }
             };
             let whole = match rule.gate {
-                Gate::Always => true,
+                Gate::Prefix => *prefix_hit
+                    .get_or_insert_with(|| self.token_prefixes.as_ref().is_none_or(|ac| ac.is_match(text))),
                 Gate::Digit => has_digit,
                 Gate::At => has_at,
                 Gate::ColonPair => colon_pair,
                 Gate::UserInfo => user_info,
-                Gate::AwsWord => has_aws(),
+                Gate::AwsWord => {
+                    let hits = keyword_hits.get_or_insert_with(|| self.keyword_positions(text));
+                    hits.iter().any(|&(_, is_aws)| is_aws)
+                }
                 Gate::NumberIsland | Gate::DottedIsland => {
                     let ranges = if rule.gate == Gate::NumberIsland { &numeric_islands } else { &dotted_islands };
                     for &(from, to) in ranges {
@@ -178,7 +186,7 @@ impl Detector {
                 }
                 Gate::Keyword => {
                     let hits = keyword_hits.get_or_insert_with(|| self.keyword_positions(text));
-                    for &at in hits.iter() {
+                    for &(at, _) in hits.iter() {
                         let stop = floor_char_boundary(text, at.saturating_add(KEYWORD_WINDOW));
                         let Some(window) = text.get(at..stop) else { continue };
                         if let Some(caps) = rule.regex.captures(window) {
@@ -217,8 +225,13 @@ impl Detector {
         checks::check(check, text, base + all.start(), base + all.end(), v)
     }
 
-    fn keyword_positions(&self, text: &str) -> Vec<usize> {
-        self.keywords.as_ref().map(|ac| ac.find_iter(text).map(|m| m.start()).collect()).unwrap_or_default()
+    /// Where secret keywords start, and whether each is the `aws` gate word (the last pattern).
+    fn keyword_positions(&self, text: &str) -> Vec<(usize, bool)> {
+        let aws = KEYWORDS.len();
+        self.keywords
+            .as_ref()
+            .map(|ac| ac.find_iter(text).map(|m| (m.start(), m.pattern().as_usize() == aws)).collect())
+            .unwrap_or_default()
     }
 
     fn detect_custom(&self, text: &str, found: &mut Vec<Finding>) {
@@ -292,15 +305,14 @@ fn number_islands(bytes: &[u8]) -> Vec<Island> {
 }
 
 /// Whether two colons occur at most five bytes apart (`a:b:c`, `::`), as in every IPv6 address.
-fn has_colon_pair(bytes: &[u8]) -> bool {
+fn has_colon_pair(text: &str) -> bool {
     let mut last: Option<usize> = None;
-    for (i, &b) in bytes.iter().enumerate() {
-        if b == b':' {
-            if last.is_some_and(|l| i - l <= 5) {
-                return true;
-            }
-            last = Some(i);
+    // `match_indices` with a char uses a fast byte search.
+    for (i, _) in text.match_indices(':') {
+        if last.is_some_and(|l| i - l <= 5) {
+            return true;
         }
+        last = Some(i);
     }
     false
 }

@@ -35,7 +35,9 @@ pub enum Check {
 /// A cheap test on the whole text that must pass before a rule's regex runs at all.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Gate {
-    Always,
+    /// The text contains one of `TOKEN_PREFIXES`: vendor tokens, JWTs and key blocks all
+    /// start with a fixed literal, so one multi-literal scan rejects texts without any.
+    Prefix,
     /// The text contains an ASCII digit.
     Digit,
     /// The text contains `@`.
@@ -69,6 +71,13 @@ pub fn island_byte(b: u8) -> bool {
 /// of these (compared ASCII case-insensitively).
 pub const KEYWORDS: &[&str] =
     &["pass", "pwd", "secret", "api", "access", "token", "credential", "private", "bearer", "authorization"];
+
+/// The literal every `Prefix` rule's matches start with (case-sensitive).
+pub const TOKEN_PREFIXES: &[&str] = &[
+    "AKIA", "ASIA", "ABIA", "ACCA", "A3T", "ghp_", "gho_", "ghu_", "ghs_", "ghr_", "github_pat_", "glpat-", "gldt-", "glrt-", "glptt-", "glft-", "glsoat-", "glcbt-", "glimt-",
+    "glagent-", "gloas-", "glffct-", "GR1348941",
+    "xox", "xapp-", "hooks.slack.com", "sk_", "rk_", "whsec_", "sk-", "AIza", "eyJ", "-----BEGIN",
+];
 
 /// How far past a keyword an anchored `Keyword` rule may match.
 pub const KEYWORD_WINDOW: usize = 1400;
@@ -112,40 +121,40 @@ pub const RULES: &[Rule] = &[
         Gate::ColonPair,
         r"[0-9A-Fa-f]{0,4}(?::[0-9A-Fa-f]{0,4}){2,7}(?:\.[0-9]{1,3}){0,3}",
     ),
-    rule(K::AwsAccessKey, Check::Prefixed, Gate::Always, r"(?:A3T[A-Z0-9]|AKIA|ASIA|ABIA|ACCA)[A-Z0-9]{16}"),
+    rule(K::AwsAccessKey, Check::Prefixed, Gate::Prefix, r"(?:A3T[A-Z0-9]|AKIA|ASIA|ABIA|ACCA)[A-Z0-9]{16}"),
     rule(K::AwsSecretKey, Check::AwsSecret, Gate::AwsWord, r"[A-Za-z0-9/+]{40}"),
     rule(
         K::GithubToken,
         Check::Prefixed,
-        Gate::Always,
+        Gate::Prefix,
         r"(?:ghp|gho|ghu|ghs|ghr)_[A-Za-z0-9]{36,255}|github_pat_[A-Za-z0-9_]{22,255}",
     ),
     rule(
         K::GitlabToken,
         Check::Prefixed,
-        Gate::Always,
+        Gate::Prefix,
         r"(?:glpat|gldt|glrt|glptt|glft|glsoat|glcbt|glimt|glagent|gloas|glffct)-[A-Za-z0-9_\-]{20,255}|GR1348941[A-Za-z0-9_\-]{20,}",
     ),
     rule(
         K::SlackToken,
         Check::Prefixed,
-        Gate::Always,
+        Gate::Prefix,
         r"xox[abpsre]-[0-9]{8,}-[A-Za-z0-9\-]{10,255}|xapp-[0-9]-[A-Za-z0-9\-]{10,255}|https?://hooks\.slack\.com/(?:services|workflows|triggers)/[A-Za-z0-9+/_\-]{20,255}",
     ),
     rule(
         K::StripeKey,
         Check::Prefixed,
-        Gate::Always,
+        Gate::Prefix,
         r"(?:sk|rk)_(?:live|test|prod)_[A-Za-z0-9]{10,255}|whsec_[A-Za-z0-9]{24,255}",
     ),
-    rule(K::AnthropicKey, Check::Prefixed, Gate::Always, r"sk-ant-[A-Za-z0-9_\-]{20,255}"),
-    rule(K::OpenAiKey, Check::OpenAi, Gate::Always, r"sk-(?:proj-|svcacct-|admin-)?[A-Za-z0-9_\-]{20,255}"),
-    rule(K::GoogleApiKey, Check::Prefixed, Gate::Always, r"AIza[0-9A-Za-z_\-]{35}"),
-    rule(K::Jwt, Check::Jwt, Gate::Always, r"eyJ[A-Za-z0-9_\-]{10,}\.[A-Za-z0-9_\-]{2,}\.[A-Za-z0-9_\-]*"),
+    rule(K::AnthropicKey, Check::Prefixed, Gate::Prefix, r"sk-ant-[A-Za-z0-9_\-]{20,255}"),
+    rule(K::OpenAiKey, Check::OpenAi, Gate::Prefix, r"sk-(?:proj-|svcacct-|admin-)?[A-Za-z0-9_\-]{20,255}"),
+    rule(K::GoogleApiKey, Check::Prefixed, Gate::Prefix, r"AIza[0-9A-Za-z_\-]{35}"),
+    rule(K::Jwt, Check::Jwt, Gate::Prefix, r"eyJ[A-Za-z0-9_\-]{10,}\.[A-Za-z0-9_\-]{2,}\.[A-Za-z0-9_\-]*"),
     rule(
         K::PrivateKey,
         Check::PrivateKeyBlock,
-        Gate::Always,
+        Gate::Prefix,
         r"-----BEGIN (?:[A-Z0-9]+ ){0,3}PRIVATE KEY(?: BLOCK)?-----",
     ),
     rule(
