@@ -159,7 +159,12 @@ fn phone_check(text: &str, start: usize, s: &str) -> Option<Scored> {
         PhoneShape::National => 0.65,
         PhoneShape::NeedsContext => 0.3,
     };
-    let score = if near(text, start, end, PHONE_WORDS, true) { base + 0.3 } else { base };
+    let phone_words = near(text, start, end, PHONE_WORDS, true);
+    if shape == PhoneShape::NeedsContext && !phone_words {
+        // Cannot reach the threshold without phone words: skip the remaining context checks.
+        return None;
+    }
+    let score = if phone_words { base + 0.3 } else { base };
     // Words like "order" or "invoice" outweigh phone words ("order number 212-555-0123").
     let score = if near(text, start, end, NOT_PERSONAL_WORDS, false) { score.min(0.75) - 0.35 } else { score };
     Some((start, end, score.min(0.95)))

@@ -49,11 +49,13 @@ fn ceil_boundary(text: &str, mut i: usize) -> usize {
 
 /// Whether one of `words` (lower case) appears as a whole word in `window`, compared
 /// ASCII-case-insensitively; `_` separates words so `db_password` contains `password`.
+/// Works on bytes: non-ASCII bytes count as word bytes, so `téléphone` stays one word.
 fn window_has(window: &str, words: &[&str]) -> bool {
     window
-        .split(|c: char| !(c.is_alphanumeric() || c == '#'))
-        .filter(|w| !w.is_empty())
-        .any(|w| words.iter().any(|k| k.eq_ignore_ascii_case(w)))
+        .as_bytes()
+        .split(|&b| !(b.is_ascii_alphanumeric() || b >= 0x80 || b == b'#'))
+        .filter(|w| !w.is_empty() && w.len() <= 24)
+        .any(|w| words.iter().any(|k| k.as_bytes().eq_ignore_ascii_case(w)))
 }
 
 /// Whether one of `words` occurs shortly before `start` (or, with `after`, shortly after `end`).

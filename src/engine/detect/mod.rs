@@ -9,7 +9,7 @@ mod validate;
 
 use std::collections::{BTreeMap, HashSet};
 
-use aho_corasick::AhoCorasick;
+use aho_corasick::{AhoCorasick, AhoCorasickKind};
 use regex::{Regex, RegexBuilder};
 
 use super::entity::{BuiltinKind, EntityKind, Finding};
@@ -127,8 +127,8 @@ impl Detector {
         }
         // One case-insensitive pass finds both the keyword-rule anchors and the AWS gate word.
         let keywords =
-            AhoCorasick::builder().ascii_case_insensitive(true).build(KEYWORDS.iter().chain(&["aws"])).ok();
-        let token_prefixes = AhoCorasick::new(TOKEN_PREFIXES).ok();
+            AhoCorasick::builder().ascii_case_insensitive(true).kind(Some(AhoCorasickKind::DFA)).build(KEYWORDS.iter().chain(&["aws"])).ok();
+        let token_prefixes = AhoCorasick::builder().kind(Some(AhoCorasickKind::DFA)).build(TOKEN_PREFIXES).ok();
         Ok(Detector {
             rules,
             custom,
@@ -211,7 +211,9 @@ impl Detector {
         }
         self.detect_custom(text, &mut found);
         found.retain(|f| {
-            f.score >= self.min_score && f.end > f.start && text.get(f.start..f.end).is_some_and(|v| !self.allow_list.contains(v))
+            f.score >= self.min_score
+                && f.end > f.start
+                && (self.allow_list.is_empty() || text.get(f.start..f.end).is_some_and(|v| !self.allow_list.contains(v)))
         });
         out.extend(resolve_overlaps(found));
     }
