@@ -1,5 +1,30 @@
 //! PII and secret detection: regexes find candidates, validators (Luhn, mod-97, SSN rules, IP
 //! parsing) confirm them, context words raise or lower confidence.
+//!
+//! Layout: `patterns` (candidate regexes and the cheap gates that decide whether a regex runs
+//! at all), `checks` (candidate -> scored span), `validate` (checksums and parsers), `phone`
+//! (phone groupings), `context` (nearby words and token edges).
+//!
+//! Speed: texts without candidates are rejected by a few whole-text scans (digits, `@`, two
+//! close colons, one Aho-Corasick pass for token prefixes, one for secret keywords); the digit
+//! rules run only inside "number islands" and keyword rules only anchored at keyword hits.
+//!
+//! Decisions worth knowing (each generalises; none is tuned to a test string):
+//! - IP: parsed with `std::net`. Not masked: `0.0.0.0`, `255.x.x.x` netmasks/broadcast, `::`,
+//!   `::1` and other IPv6 values with fewer than two groups or no digit (they identify nobody,
+//!   and `dead::beef`/`Foo::bar` are code); dotted quads right after "version", "v", "release",
+//!   "section" and similar words; parts of longer dotted numbers (`1.2.3.4.5`). A CIDR suffix up
+//!   to /32 belongs to the address, a `:port` does not.
+//! - Phone: only groupings people write phones in (see `phone`); bare digit runs and short
+//!   groups need phone words nearby; "order", "invoice", "tracking", "version", ... outweigh
+//!   phone words.
+//! - SSN: dashed form alone; spaced and dotted forms are weaker and need "ssn"/"social
+//!   security" nearby (dotted) or score just above the threshold (spaced); bare nine digits only
+//!   with those words.
+//! - Cards: Luhn always; outside the known issuer ranges only with card words nearby.
+//! - Secrets: vendor tokens must look random (no `xxxx`, `1234`, `EXAMPLE` stand-ins);
+//!   `password=`-style assignments mask only the value and skip references (`${VAR}`, URLs,
+//!   `settings.api_key`, `UPPER_NAME`), public keys and prose (`Password: required`).
 
 mod checks;
 mod context;
