@@ -63,7 +63,12 @@ pub struct DetectSettings {
 
 impl Default for DetectSettings {
     fn default() -> Self {
-        DetectSettings { enabled: BuiltinKind::ALL.to_vec(), custom: Vec::new(), allow_list: Vec::new(), min_score: 0.5 }
+        DetectSettings {
+            enabled: BuiltinKind::ALL.to_vec(),
+            custom: Vec::new(),
+            allow_list: Vec::new(),
+            min_score: 0.5,
+        }
     }
 }
 
@@ -151,8 +156,11 @@ impl Detector {
             custom.push(CompiledCustom { label: c.label.clone(), regex, context });
         }
         // One case-insensitive pass finds both the keyword-rule anchors and the AWS gate word.
-        let keywords =
-            AhoCorasick::builder().ascii_case_insensitive(true).kind(Some(AhoCorasickKind::DFA)).build(KEYWORDS.iter().chain(&["aws"])).ok();
+        let keywords = AhoCorasick::builder()
+            .ascii_case_insensitive(true)
+            .kind(Some(AhoCorasickKind::DFA))
+            .build(KEYWORDS.iter().chain(&["aws"]))
+            .ok();
         let token_prefixes = AhoCorasick::builder().kind(Some(AhoCorasickKind::DFA)).build(TOKEN_PREFIXES).ok();
         Ok(Detector {
             rules,
@@ -189,8 +197,9 @@ impl Detector {
                 }
             };
             let whole = match rule.gate {
-                Gate::Prefix => *prefix_hit
-                    .get_or_insert_with(|| self.token_prefixes.as_ref().is_none_or(|ac| ac.is_match(text))),
+                Gate::Prefix => {
+                    *prefix_hit.get_or_insert_with(|| self.token_prefixes.as_ref().is_none_or(|ac| ac.is_match(text)))
+                }
                 Gate::Digit => has_digit,
                 Gate::At => has_at,
                 Gate::ColonPair => colon_pair,
@@ -238,14 +247,21 @@ impl Detector {
         found.retain(|f| {
             f.score >= self.min_score
                 && f.end > f.start
-                && (self.allow_list.is_empty() || text.get(f.start..f.end).is_some_and(|v| !self.allow_list.contains(v)))
+                && (self.allow_list.is_empty()
+                    || text.get(f.start..f.end).is_some_and(|v| !self.allow_list.contains(v)))
         });
         out.extend(resolve_overlaps(found));
     }
 
     /// Check a match whose value is capture group 1 (or 2); `base` is where the haystack the
     /// captures refer to starts in `text`.
-    fn check_captures(&self, check: Check, text: &str, base: usize, caps: &regex::Captures<'_>) -> Option<checks::Scored> {
+    fn check_captures(
+        &self,
+        check: Check,
+        text: &str,
+        base: usize,
+        caps: &regex::Captures<'_>,
+    ) -> Option<checks::Scored> {
         let all = caps.get(0)?;
         let value = caps.get(1).or_else(|| caps.get(2))?;
         let v = Some((base + value.start(), base + value.end()));
@@ -269,7 +285,12 @@ impl Detector {
                 if !words.is_empty() && !context::near(text, m.start(), m.end(), &words, true) {
                     continue;
                 }
-                found.push(Finding { start: m.start(), end: m.end(), kind: EntityKind::Custom(index), score: CUSTOM_SCORE });
+                found.push(Finding {
+                    start: m.start(),
+                    end: m.end(),
+                    kind: EntityKind::Custom(index),
+                    score: CUSTOM_SCORE,
+                });
             }
         }
     }
@@ -349,10 +370,7 @@ fn has_colon_pair(text: &str) -> bool {
 /// checked against its two neighbours only.
 fn resolve_overlaps(mut found: Vec<Finding>) -> Vec<Finding> {
     found.sort_by(|a, b| {
-        b.score
-            .total_cmp(&a.score)
-            .then((b.end - b.start).cmp(&(a.end - a.start)))
-            .then(a.start.cmp(&b.start))
+        b.score.total_cmp(&a.score).then((b.end - b.start).cmp(&(a.end - a.start))).then(a.start.cmp(&b.start))
     });
     let mut kept: BTreeMap<usize, Finding> = BTreeMap::new();
     for f in found {

@@ -70,8 +70,12 @@ pub enum PhoneShape {
 fn date_like(ds: &[&str]) -> bool {
     let v = |d: &str| d.parse::<u32>().unwrap_or(0);
     match ds {
-        [y, m, d] if y.len() == 4 && m.len() <= 2 && d.len() <= 2 => (1..=12).contains(&v(m)) && (1..=31).contains(&v(d)),
-        [a, b, y] if y.len() == 4 && a.len() <= 2 && b.len() <= 2 => (1..=31).contains(&v(a)) && (1..=31).contains(&v(b)),
+        [y, m, d] if y.len() == 4 && m.len() <= 2 && d.len() <= 2 => {
+            (1..=12).contains(&v(m)) && (1..=31).contains(&v(d))
+        }
+        [a, b, y] if y.len() == 4 && a.len() <= 2 && b.len() <= 2 => {
+            (1..=31).contains(&v(a)) && (1..=31).contains(&v(b))
+        }
         _ => false,
     }
 }
@@ -123,7 +127,8 @@ fn classify(ds: &[&str], plus: bool, paren_first: bool, dotted: bool) -> Option<
     }
     // Short groups of 2-4 digits (Nordic 12 34 56 78, AU (08) 8747 6301, local 555 0123):
     // common, but so are other grouped numbers, so only with phone words nearby.
-    let short_groups = (2..=5).contains(&lens.len()) && lens.iter().all(|&l| (2..=4).contains(&l)) || (paren_first && lens.len() >= 2);
+    let short_groups =
+        (2..=5).contains(&lens.len()) && lens.iter().all(|&l| (2..=4).contains(&l)) || (paren_first && lens.len() >= 2);
     // Dotted short groups are IP addresses, versions and section numbers far more often.
     // Three or more groups of four are how account and card numbers are printed.
     let account_like = lens.len() >= 3 && lens.iter().all(|&l| l == 4);
@@ -166,7 +171,13 @@ pub fn check(candidate: &str) -> Option<(usize, usize, PhoneShape)> {
             let paren_first = first_start > 0 && candidate.as_bytes().get(first_start - 1) == Some(&b'(');
             let plus = g.plus && from == 0;
             if let Some(shape) = classify(ds, plus, paren_first, has(b'.')) {
-                let begin = if from == 0 { 0 } else if paren_first { first_start - 1 } else { first_start };
+                let begin = if from == 0 {
+                    0
+                } else if paren_first {
+                    first_start - 1
+                } else {
+                    first_start
+                };
                 // Best shape wins; among equals the earliest, then the longest (loop order).
                 if best.is_none_or(|(_, _, b)| rank(shape) > rank(b)) {
                     best = Some((begin, last_end - begin, shape));
@@ -185,9 +196,20 @@ mod tests {
     #[test]
     fn accepts_common_national_and_international_forms() {
         for p in [
-            "+1 212 555 0123", "(212) 555-0123", "212-555-0123", "212.555.0123", "+44 20 7946 0958", "020 7946 0958",
-            "030 12345678", "089/1234567", "01 23 45 67 89", "+33 1 23 45 67 89", "+91 98765 43210", "98765 43210",
-            "+4915112345678", "0049 30 1234567",
+            "+1 212 555 0123",
+            "(212) 555-0123",
+            "212-555-0123",
+            "212.555.0123",
+            "+44 20 7946 0958",
+            "020 7946 0958",
+            "030 12345678",
+            "089/1234567",
+            "01 23 45 67 89",
+            "+33 1 23 45 67 89",
+            "+91 98765 43210",
+            "98765 43210",
+            "+4915112345678",
+            "0049 30 1234567",
         ] {
             let (from, len, shape) = check(p).unwrap_or_else(|| panic!("{p}"));
             assert_eq!((from, len), (0, p.len()), "{p}");
