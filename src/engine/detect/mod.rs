@@ -34,7 +34,7 @@ mod validate;
 
 use std::collections::{BTreeMap, HashSet};
 
-use aho_corasick::{AhoCorasick, AhoCorasickKind};
+use aho_corasick::AhoCorasick;
 use regex::{Regex, RegexBuilder};
 
 use super::entity::{BuiltinKind, EntityKind, Finding};
@@ -126,10 +126,10 @@ pub struct Detector {
     custom: Vec<CompiledCustom>,
     allow_list: HashSet<String>,
     min_score: f32,
-    /// Finds the secret keywords where `Keyword` rules may start.
-    keywords: Option<AhoCorasick>,
-    /// Finds the literal prefixes of `Prefix` rules.
-    token_prefixes: Option<AhoCorasick>,
+    /// Finds, in one pass, the secret keywords where `Keyword` rules may start (the first
+    /// `keyword_patterns` patterns) and the literal prefixes of `Prefix` rules (the rest).
+    literals: Option<AhoCorasick>,
+    keyword_patterns: usize,
 }
 
 impl Detector {
@@ -155,20 +155,32 @@ impl Detector {
             let context = c.context.iter().map(|w| w.to_lowercase()).collect();
             custom.push(CompiledCustom { label: c.label.clone(), regex, context });
         }
-        // One case-insensitive pass finds both the keyword-rule anchors and the AWS gate word.
-        let keywords = AhoCorasick::builder()
-            .ascii_case_insensitive(true)
-            .kind(Some(AhoCorasickKind::DFA))
-            .build(KEYWORDS.iter().chain(&["aws"]))
-            .ok();
-        let token_prefixes = AhoCorasick::builder().kind(Some(AhoCorasickKind::DFA)).build(TOKEN_PREFIXES).ok();
+        // One pass finds both the keyword-rule anchors and the AWS gate word. The automaton
+        // is case-sensitive over the lower, upper and capitalised spellings (which also cover
+        // camelCase such as `clientSecret`): a case-insensitive automaton loses the fast
+        // literal prefilter and took half of the time spent on clean text.
+        let spellings: Vec<String> = KEYWORDS
+            .iter()
+            .chain(&["aws"])
+            .flat_map(|k| {
+                let mut capitalised = k.to_string();
+                if let Some(first) = capitalised.get_mut(..1) {
+                    first.make_ascii_uppercase();
+                }
+                [k.to_string(), k.to_ascii_uppercase(), capitalised]
+            })
+            .collect();
+        let keyword_patterns = spellings.len();
+        // Keywords first: where a keyword and a prefix start at the same place, the keyword wins.
+        let literals =
+            AhoCorasick::new(spellings.iter().map(String::as_str).chain(TOKEN_PREFIXES.iter().copied())).ok();
         Ok(Detector {
             rules,
             custom,
             allow_list: settings.allow_list.iter().cloned().collect(),
             min_score: settings.min_score,
-            keywords,
-            token_prefixes,
+            literals,
+            keyword_patterns,
         })
     }
 
@@ -185,9 +197,7 @@ impl Detector {
             islands.iter().filter(|i| i.dotted).map(|i| (i.start, i.end)).collect();
         let numeric_islands: Vec<(usize, usize)> =
             islands.iter().filter(|i| i.digits >= MIN_ISLAND_DIGITS).map(|i| (i.start, i.end)).collect();
-        let mut keyword_hits: Option<Vec<(usize, bool)>> = None;
-        // Without the automaton (it never fails to build for these literals) run every rule.
-        let mut prefix_hit: Option<bool> = None;
+        let (keyword_hits, prefix_hit) = self.literal_hits(text);
         let mut found: Vec<Finding> = Vec::new();
         for rule in &self.rules {
             let kind = EntityKind::Builtin(rule.kind);
@@ -197,17 +207,12 @@ impl Detector {
                 }
             };
             let whole = match rule.gate {
-                Gate::Prefix => {
-                    *prefix_hit.get_or_insert_with(|| self.token_prefixes.as_ref().is_none_or(|ac| ac.is_match(text)))
-                }
+                Gate::Prefix => prefix_hit,
                 Gate::Digit => has_digit,
                 Gate::At => has_at,
                 Gate::ColonPair => colon_pair,
                 Gate::UserInfo => user_info,
-                Gate::AwsWord => {
-                    let hits = keyword_hits.get_or_insert_with(|| self.keyword_positions(text));
-                    hits.iter().any(|&(_, is_aws)| is_aws)
-                }
+                Gate::AwsWord => keyword_hits.iter().any(|&(_, is_aws)| is_aws),
                 Gate::NumberIsland | Gate::DottedIsland => {
                     let ranges = if rule.gate == Gate::NumberIsland { &numeric_islands } else { &dotted_islands };
                     for &(from, to) in ranges {
@@ -219,8 +224,7 @@ impl Detector {
                     false
                 }
                 Gate::Keyword => {
-                    let hits = keyword_hits.get_or_insert_with(|| self.keyword_positions(text));
-                    for &(at, _) in hits.iter() {
+                    for &(at, _) in &keyword_hits {
                         let stop = floor_char_boundary(text, at.saturating_add(KEYWORD_WINDOW));
                         let Some(window) = text.get(at..stop) else { continue };
                         if let Some(caps) = rule.regex.captures(window) {
@@ -268,13 +272,23 @@ impl Detector {
         checks::check(check, text, base + all.start(), base + all.end(), v)
     }
 
-    /// Where secret keywords start, and whether each is the `aws` gate word (the last pattern).
-    fn keyword_positions(&self, text: &str) -> Vec<(usize, bool)> {
-        let aws = KEYWORDS.len();
-        self.keywords
-            .as_ref()
-            .map(|ac| ac.find_iter(text).map(|m| (m.start(), m.pattern().as_usize() == aws)).collect())
-            .unwrap_or_default()
+    /// One literal scan: where secret keywords start (and whether each is the `aws` gate word,
+    /// the last three spellings), and whether any token prefix occurs. Without the automaton
+    /// (it never fails to build for these literals) every `Prefix` rule runs.
+    fn literal_hits(&self, text: &str) -> (Vec<(usize, bool)>, bool) {
+        let Some(ac) = self.literals.as_ref() else { return (Vec::new(), true) };
+        let aws_from = self.keyword_patterns.saturating_sub(3);
+        let mut keywords = Vec::new();
+        let mut prefix = false;
+        for m in ac.find_iter(text) {
+            let p = m.pattern().as_usize();
+            if p < self.keyword_patterns {
+                keywords.push((m.start(), p >= aws_from));
+            } else {
+                prefix = true;
+            }
+        }
+        (keywords, prefix)
     }
 
     fn detect_custom(&self, text: &str, found: &mut Vec<Finding>) {
