@@ -58,11 +58,8 @@ fn run_fixture(name: &str) -> (usize, usize) {
         assert!(!case.source.is_empty(), "{name}: case without provenance: {:?}", case.text);
         assert!(BuiltinKind::from_label(&case.kind).is_some(), "{name}: unknown type {}", case.kind);
         let found = detect(&detector, &case.text);
-        let got: Vec<(usize, usize)> = found
-            .iter()
-            .filter(|f| detector.label(f.kind) == case.kind)
-            .map(|f| (f.start, f.end))
-            .collect();
+        let got: Vec<(usize, usize)> =
+            found.iter().filter(|f| detector.label(f.kind) == case.kind).map(|f| (f.start, f.end)).collect();
         let want = spans_of(&case.text, &case.expect);
         if case.expect.is_empty() {
             negatives += 1;
@@ -185,7 +182,11 @@ fn bad_custom_regex_is_reported_with_its_index() {
     }
     // A regex whose compiled form exceeds the size limit is refused too.
     let huge = DetectSettings {
-        custom: vec![CustomPattern { label: "HUGE".into(), regex: r"\w{1000}\w{1000}\w{1000}".into(), context: vec![] }],
+        custom: vec![CustomPattern {
+            label: "HUGE".into(),
+            regex: r"\w{1000}\w{1000}\w{1000}".into(),
+            context: vec![],
+        }],
         ..DetectSettings::default()
     };
     assert!(matches!(Detector::new(&huge), Err(DetectBuildError::BadCustomRegex { index: 0, .. })));
@@ -208,8 +209,20 @@ fn hostile_inputs_do_not_panic() {
     let detector = Detector::new(&DetectSettings::default()).unwrap();
     let long_digits = "9".repeat(10_000);
     let inputs = [
-        "", "@", "+", "-----BEGIN RSA PRIVATE KEY-----", "password=", "::::::::", "1.1.1.1.1.1.1.1", "é@é.é",
-        "ssn 123-45-678é", "GB82 WEST 1234 5698 7654 3", &long_digits, "eyJ.eyJ.", "Bearer ", "http://a:b@",
+        "",
+        "@",
+        "+",
+        "-----BEGIN RSA PRIVATE KEY-----",
+        "password=",
+        "::::::::",
+        "1.1.1.1.1.1.1.1",
+        "é@é.é",
+        "ssn 123-45-678é",
+        "GB82 WEST 1234 5698 7654 3",
+        &long_digits,
+        "eyJ.eyJ.",
+        "Bearer ",
+        "http://a:b@",
     ];
     for input in inputs {
         let found = detect(&detector, input);

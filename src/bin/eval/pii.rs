@@ -94,7 +94,8 @@ fn score_file(path: &Path, detector: &Detector, show: bool) -> Option<(BTreeMap<
                 continue;
             }
             let c = counts.entry(label).or_default();
-            let golds: Vec<(usize, usize)> = gold.iter().filter(|g| g.label == label).map(|g| (g.start, g.end)).collect();
+            let golds: Vec<(usize, usize)> =
+                gold.iter().filter(|g| g.label == label).map(|g| (g.start, g.end)).collect();
             let preds: Vec<(usize, usize)> =
                 found.iter().filter(|f| eval_label(f.kind) == label).map(|f| (f.start, f.end)).collect();
             for &g in &golds {

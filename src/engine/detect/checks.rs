@@ -86,7 +86,11 @@ pub fn check(check: Check, text: &str, start: usize, end: usize, value: Option<(
             let (vs, ve) = value?;
             let v = text.get(vs..ve)?;
             let password = v.rsplit(':').next().unwrap_or("").trim_matches(|c| c == '"' || c == '\'');
-            (password.len() >= 4 && !is_stand_in(password) && !password.starts_with("//")).then_some((vs, ve, 0.9))
+            let user = v.split(':').next().unwrap_or("").trim_matches(|c| c == '"' || c == '\'');
+            // `<user:password>` is documentation; `test:test` repeats the user name.
+            let template = v.contains('<') || v.contains('>') || password.eq_ignore_ascii_case(user);
+            (password.len() >= 4 && !template && !is_stand_in(password) && !password.starts_with("//"))
+                .then_some((vs, ve, 0.9))
         }
     }
 }
@@ -122,7 +126,9 @@ fn ipv4_check(text: &str, start: usize, end: usize, s: &str) -> Option<Scored> {
         // A port (`192.0.2.1:8080`) is not part of the address.
     } else if let Some(after_slash) = rest.strip_prefix('/') {
         let n: String = after_slash.chars().take_while(char::is_ascii_digit).collect();
-        if n.parse::<u8>().is_ok_and(|p| p <= 32) && !after_slash[n.len()..].starts_with(|c: char| c.is_ascii_alphanumeric()) {
+        if n.parse::<u8>().is_ok_and(|p| p <= 32)
+            && !after_slash[n.len()..].starts_with(|c: char| c.is_ascii_alphanumeric())
+        {
             stop = end + 1 + n.len();
         }
     } else if inside_longer_number(text, start, end) {
@@ -159,7 +165,12 @@ fn phone_check(text: &str, start: usize, s: &str) -> Option<Scored> {
         PhoneShape::National => 0.65,
         PhoneShape::NeedsContext => 0.3,
     };
-    let score = if near(text, start, end, PHONE_WORDS, true) { base + 0.3 } else { base };
+    let phone_words = near(text, start, end, PHONE_WORDS, true);
+    if shape == PhoneShape::NeedsContext && !phone_words {
+        // Cannot reach the threshold without phone words: skip the remaining context checks.
+        return None;
+    }
+    let score = if phone_words { base + 0.3 } else { base };
     // Words like "order" or "invoice" outweigh phone words ("order number 212-555-0123").
     let score = if near(text, start, end, NOT_PERSONAL_WORDS, false) { score.min(0.75) - 0.35 } else { score };
     Some((start, end, score.min(0.95)))
@@ -193,7 +204,9 @@ fn card_check(text: &str, start: usize, s: &str) -> Option<Scored> {
         let grouped_ok = n == 1
             || matches!(lens.as_slice(), [4, 6, 5] | [4, 6, 4])
             || (n >= 3
-                && lens.split_last().is_some_and(|(last, rest)| rest.iter().all(|&l| l == 4) && (1..=4).contains(last)));
+                && lens
+                    .split_last()
+                    .is_some_and(|(last, rest)| rest.iter().all(|&l| l == 4) && (1..=4).contains(last)));
         if !grouped_ok {
             continue;
         }
@@ -281,7 +294,9 @@ fn aws_secret_check(text: &str, start: usize, end: usize, s: &str) -> Option<Sco
     }
     // Real keys mix cases and digits; this refuses 40-char hex digests and words.
     let b = s.as_bytes();
-    let mixed = b.iter().any(u8::is_ascii_uppercase) && b.iter().any(u8::is_ascii_lowercase) && b.iter().any(u8::is_ascii_digit);
+    let mixed = b.iter().any(u8::is_ascii_uppercase)
+        && b.iter().any(u8::is_ascii_lowercase)
+        && b.iter().any(u8::is_ascii_digit);
     (mixed && near(text, start, end, AWS_WORDS, false)).then_some((start, end, 0.85))
 }
 
@@ -300,7 +315,10 @@ fn private_key_end(text: &str, header_end: usize) -> usize {
     }
     let body = rest
         .bytes()
-        .take_while(|&c| c.is_ascii_alphanumeric() || matches!(c, b'+' | b'/' | b'=' | b'\n' | b'\r' | b' ' | b'\\' | b':' | b'-' | b','))
+        .take_while(|&c| {
+            c.is_ascii_alphanumeric()
+                || matches!(c, b'+' | b'/' | b'=' | b'\n' | b'\r' | b' ' | b'\\' | b':' | b'-' | b',')
+        })
         .count();
     let end = header_end + body;
     header_end + text.get(header_end..end).unwrap_or("").trim_end().len()
@@ -319,7 +337,7 @@ fn is_stand_in(v: &str) -> bool {
         || lower.contains("example")
         || lower.contains("redacted")
         || lower.contains("placeholder")
-        || matches!(lower.as_str(), "true" | "false" | "null" | "none" | "undefined" | "required" | "optional" | "string" | "hidden" | "empty" | "secret" | "password" | "token")
+        || matches!(lower.as_str(), "true" | "false" | "null" | "none" | "undefined" | "required" | "optional" | "string" | "hidden" | "empty" | "secret" | "password" | "token" | "pass" | "passwd" | "test")
         // A placeholder we produced ourselves (`[SECRET_1]`-like) is cut at `[` by the regex.
         || v.ends_with(']')
 }
@@ -330,8 +348,10 @@ fn is_reference(v: &str) -> bool {
     if v.contains("://") {
         return true;
     }
+    // Names are made of short words; a long segment (`API-ZNRMR7SL6L3ATMOIK7GK`) is a key.
     let upper_name = v.bytes().all(|c| c.is_ascii_uppercase() || c.is_ascii_digit() || c == b'_' || c == b'-')
-        && (v.contains('_') || v.contains('-'));
+        && (v.contains('_') || v.contains('-'))
+        && v.split(['_', '-']).all(|seg| seg.len() <= 10);
     let segments: Vec<&str> = v.split('.').collect();
     let dotted = segments.len() >= 2
         && segments.iter().all(|seg| {
@@ -343,6 +363,47 @@ fn is_reference(v: &str) -> bool {
     let version = segments.len() >= 3 && tail;
     upper_name || dotted || version
 }
+
+/// Key suffixes that name a property of a secret rather than the secret.
+const METADATA_SUFFIXES: &[&str] = &[
+    "type",
+    "url",
+    "uri",
+    "name",
+    "id",
+    "count",
+    "len",
+    "length",
+    "limit",
+    "path",
+    "file",
+    "endpoint",
+    "expiry",
+    "expires",
+    "expiration",
+    "ttl",
+    "timeout",
+    "size",
+    "format",
+    "header",
+    "field",
+    "prefix",
+    "policy",
+    "version",
+    "hint",
+    "label",
+    "enabled",
+    "required",
+    "min",
+    "max",
+    "env",
+    "var",
+    "ref",
+    "arn",
+    "location",
+    "hash",
+    "algorithm",
+];
 
 fn assignment_check(text: &str, kw_start: usize, vs: usize, ve: usize) -> Option<Scored> {
     // The keyword must start a word (`password`, `db_password`, `dbPassword`), not end one.
@@ -359,6 +420,17 @@ fn assignment_check(text: &str, kw_start: usize, vs: usize, ve: usize) -> Option
     let v = v.trim_end_matches(['.', ':']);
     let ve = vs + v.len();
     if v.len() < 4 || is_stand_in(v) || is_reference(v) {
+        return None;
+    }
+    // `token_type`, `password_min_length`, `api_key_url`: settings about a secret, not one.
+    let key: String = text
+        .get(kw_start..vs)
+        .unwrap_or("")
+        .chars()
+        .take_while(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '-' | '.'))
+        .collect::<String>()
+        .to_ascii_lowercase();
+    if key.split(['_', '-', '.']).skip(1).any(|part| METADATA_SUFFIXES.contains(&part)) {
         return None;
     }
     // `publicToken`, `public_key`: published by design.

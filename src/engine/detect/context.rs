@@ -8,15 +8,67 @@ pub const WINDOW_AFTER: usize = 24;
 
 /// Words near a phone-shaped number that make it more likely a phone number.
 pub const PHONE_WORDS: &[&str] = &[
-    "phone", "tel", "telephone", "mobile", "cell", "call", "fax", "contact", "whatsapp", "number", "reach",
-    "dial", "téléphone", "telefon", "handy", "portable", "landline", "ph", "mob", "office", "desk", "home", "work",
-    "sms", "text", "texts", "messages", "answering", "tél", "tlf",
+    "phone",
+    "tel",
+    "telephone",
+    "mobile",
+    "cell",
+    "call",
+    "fax",
+    "contact",
+    "whatsapp",
+    "number",
+    "reach",
+    "dial",
+    "téléphone",
+    "telefon",
+    "handy",
+    "portable",
+    "landline",
+    "ph",
+    "mob",
+    "office",
+    "desk",
+    "home",
+    "work",
+    "sms",
+    "text",
+    "texts",
+    "messages",
+    "answering",
+    "tél",
+    "tlf",
 ];
 /// Words that mark a number as an identifier of something other than a person.
 pub const NOT_PERSONAL_WORDS: &[&str] = &[
-    "order", "invoice", "tracking", "version", "ver", "build", "release", "serial", "ref", "reference", "ticket",
-    "isbn", "issn", "patent", "case", "transaction", "txn", "po", "sku", "part", "model", "id", "no", "license",
-    "licence", "passport", "account", "routing",
+    "order",
+    "invoice",
+    "tracking",
+    "version",
+    "ver",
+    "build",
+    "release",
+    "serial",
+    "ref",
+    "reference",
+    "ticket",
+    "isbn",
+    "issn",
+    "patent",
+    "case",
+    "transaction",
+    "txn",
+    "po",
+    "sku",
+    "part",
+    "model",
+    "id",
+    "no",
+    "license",
+    "licence",
+    "passport",
+    "account",
+    "routing",
 ];
 pub const SSN_WORDS: &[&str] = &["ssn", "ssns", "social", "security", "ssa", "ss#", "ss"];
 pub const CARD_WORDS: &[&str] =
@@ -24,8 +76,26 @@ pub const CARD_WORDS: &[&str] =
 pub const AWS_WORDS: &[&str] = &["aws", "secret", "secretaccesskey", "aws_secret_access_key", "secret_access_key"];
 /// Words after which a dotted quad is a version or a document section, not an address.
 pub const VERSION_WORDS: &[&str] = &[
-    "version", "ver", "v", "release", "build", "firmware", "os", "ios", "android", "section", "chapter", "clause",
-    "paragraph", "article", "step", "rule", "sec", "figure", "table", "oid",
+    "version",
+    "ver",
+    "v",
+    "release",
+    "build",
+    "firmware",
+    "os",
+    "ios",
+    "android",
+    "section",
+    "chapter",
+    "clause",
+    "paragraph",
+    "article",
+    "step",
+    "rule",
+    "sec",
+    "figure",
+    "table",
+    "oid",
 ];
 
 /// The largest char boundary at or below `i`.
@@ -47,15 +117,15 @@ fn ceil_boundary(text: &str, mut i: usize) -> usize {
     i
 }
 
-/// Whether one of `words` appears as a whole word in `window` (compared case-insensitively).
+/// Whether one of `words` (lower case) appears as a whole word in `window`, compared
+/// ASCII-case-insensitively; `_` separates words so `db_password` contains `password`.
+/// Works on bytes: non-ASCII bytes count as word bytes, so `téléphone` stays one word.
 fn window_has(window: &str, words: &[&str]) -> bool {
     window
-        .split(|c: char| !(c.is_alphanumeric() || c == '#' || c == '_'))
-        .filter(|w| !w.is_empty())
-        .any(|w| {
-            let lower = w.to_lowercase();
-            words.iter().any(|&k| lower == k || lower.split('_').any(|part| part == k))
-        })
+        .as_bytes()
+        .split(|&b| !(b.is_ascii_alphanumeric() || b >= 0x80 || b == b'#'))
+        .filter(|w| !w.is_empty() && w.len() <= 24)
+        .any(|w| words.iter().any(|k| k.as_bytes().eq_ignore_ascii_case(w)))
 }
 
 /// Whether one of `words` occurs shortly before `start` (or, with `after`, shortly after `end`).

@@ -35,16 +35,101 @@ pub enum Check {
 /// A cheap test on the whole text that must pass before a rule's regex runs at all.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Gate {
-    Always,
+    /// The text contains one of `TOKEN_PREFIXES`: vendor tokens, JWTs and key blocks all
+    /// start with a fixed literal, so one multi-literal scan rejects texts without any.
+    Prefix,
     /// The text contains an ASCII digit.
     Digit,
     /// The text contains `@`.
     At,
-    /// The text contains `:`.
-    Colon,
     /// The text contains `aws` in any case (AWS secret keys have no shape of their own).
     AwsWord,
+    /// Run only inside "number islands": stretches of digits and number punctuation holding
+    /// at least `MIN_ISLAND_DIGITS` digits, found in one byte scan. Prose numbers (years,
+    /// counts) never form one, so clean text skips these regexes entirely.
+    NumberIsland,
+    /// Like `NumberIsland`, for islands with at least four digits and a dot (IPv4).
+    DottedIsland,
+    /// The text has two colons at most five bytes apart (every IPv6 address does).
+    ColonPair,
+    /// The text contains `://` or a curl user option (`-u`, `--user`).
+    UserInfo,
+    /// Run anchored at each occurrence of a secret keyword (`KEYWORDS`), found with one
+    /// case-insensitive Aho-Corasick pass; the regex must start with the keyword.
+    Keyword,
 }
+
+/// Fewest digits in any candidate of a `NumberIsland` rule (a 7-digit local phone number).
+pub const MIN_ISLAND_DIGITS: usize = 7;
+
+/// Bytes that can appear inside a phone, SSN or card candidate.
+pub fn island_byte(b: u8) -> bool {
+    b.is_ascii_digit() || matches!(b, b' ' | b'-' | b'.' | b'/' | b'(' | b')' | b'+')
+}
+
+/// Where `Keyword` rules may start: every keyword alternation in those regexes begins with one
+/// of these (compared ASCII case-insensitively).
+pub const KEYWORDS: &[&str] =
+    &["pass", "pwd", "secret", "api", "access", "token", "credential", "private", "bearer", "authorization"];
+
+/// The literal every `Prefix` rule's matches start with (case-sensitive).
+pub const TOKEN_PREFIXES: &[&str] = &[
+    "AKIA",
+    "ASIA",
+    "ABIA",
+    "ACCA",
+    "A3T",
+    "ghp_",
+    "gho_",
+    "ghu_",
+    "ghs_",
+    "ghr_",
+    "github_pat_",
+    "glpat-",
+    "gldt-",
+    "glrt-",
+    "glptt-",
+    "glft-",
+    "glsoat-",
+    "glcbt-",
+    "glimt-",
+    "glagent-",
+    "gloas-",
+    "glffct-",
+    "GR1348941",
+    "xox",
+    "xapp-",
+    "hooks.slack.com",
+    "sk_",
+    "rk_",
+    "whsec_",
+    "sk-",
+    "AIza",
+    "eyJ",
+    "-----BEGIN",
+    "hf_",
+    "npm_",
+    "pypi-",
+    "ntn_",
+    "sgp_",
+    "hvs.",
+    "ops_",
+    "dop_v1_",
+    "doo_v1_",
+    "dor_v1_",
+    "SG.",
+    "shpat_",
+    "shpca_",
+    "shppa_",
+    "shpss_",
+    "pplx-",
+    "gsk_",
+    "lin_api_",
+    "glsa_",
+];
+
+/// How far past a keyword an anchored `Keyword` rule may match.
+pub const KEYWORD_WINDOW: usize = 1400;
 
 #[derive(Debug, Clone, Copy)]
 pub struct Rule {
@@ -67,71 +152,80 @@ pub const RULES: &[Rule] = &[
         Gate::At,
         r"[A-Za-z0-9][A-Za-z0-9._%+\-]*@[A-Za-z0-9](?:[A-Za-z0-9\-]*[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9\-]*[A-Za-z0-9])?)*\.[A-Za-z]{2,24}",
     ),
-    rule(K::Phone, Check::Phone, Gate::Digit, r"(?:\+[ ]?|\()?[0-9][0-9 \-./()]{5,26}[0-9]"),
-    rule(K::UsSsn, Check::SsnSeparated, Gate::Digit, r"[0-9]{3}[- .][0-9]{2}[- .][0-9]{4}"),
-    rule(K::UsSsn, Check::SsnBare, Gate::Digit, r"[0-9]{9}"),
+    rule(K::Phone, Check::Phone, Gate::NumberIsland, r"(?:\+[ ]?|\()?[0-9][0-9 \-./()]{5,26}[0-9]"),
+    rule(K::UsSsn, Check::SsnSeparated, Gate::NumberIsland, r"[0-9]{3}[- .][0-9]{2}[- .][0-9]{4}"),
+    rule(K::UsSsn, Check::SsnBare, Gate::NumberIsland, r"[0-9]{9}"),
     // One separator style per number, so that numbers written side by side stay apart.
     rule(
         K::CreditCard,
         Check::Card,
-        Gate::Digit,
+        Gate::NumberIsland,
         r"[0-9]{4}(?:-[0-9]{1,6}){2,4}|[0-9]{4}(?: [0-9]{1,6}){2,4}|[0-9]{12,19}",
     ),
     rule(K::Iban, Check::Iban, Gate::Digit, r"[A-Za-z]{2}[0-9]{2}(?:[ \-]?[A-Za-z0-9]){8,36}"),
-    rule(K::IpAddress, Check::Ipv4, Gate::Digit, r"[0-9]{1,3}\.[0-9]{1,3}\.[0-9]{1,3}\.[0-9]{1,3}"),
+    rule(K::IpAddress, Check::Ipv4, Gate::DottedIsland, r"[0-9]{1,3}\.[0-9]{1,3}\.[0-9]{1,3}\.[0-9]{1,3}"),
     rule(
         K::IpAddress,
         Check::Ipv6,
-        Gate::Colon,
+        Gate::ColonPair,
         r"[0-9A-Fa-f]{0,4}(?::[0-9A-Fa-f]{0,4}){2,7}(?:\.[0-9]{1,3}){0,3}",
     ),
-    rule(K::AwsAccessKey, Check::Prefixed, Gate::Always, r"(?:A3T[A-Z0-9]|AKIA|ASIA|ABIA|ACCA)[A-Z0-9]{16}"),
+    rule(K::AwsAccessKey, Check::Prefixed, Gate::Prefix, r"(?:A3T[A-Z0-9]|AKIA|ASIA|ABIA|ACCA)[A-Z0-9]{16}"),
     rule(K::AwsSecretKey, Check::AwsSecret, Gate::AwsWord, r"[A-Za-z0-9/+]{40}"),
     rule(
         K::GithubToken,
         Check::Prefixed,
-        Gate::Always,
+        Gate::Prefix,
         r"(?:ghp|gho|ghu|ghs|ghr)_[A-Za-z0-9]{36,255}|github_pat_[A-Za-z0-9_]{22,255}",
     ),
     rule(
         K::GitlabToken,
         Check::Prefixed,
-        Gate::Always,
+        Gate::Prefix,
         r"(?:glpat|gldt|glrt|glptt|glft|glsoat|glcbt|glimt|glagent|gloas|glffct)-[A-Za-z0-9_\-]{20,255}|GR1348941[A-Za-z0-9_\-]{20,}",
     ),
     rule(
         K::SlackToken,
         Check::Prefixed,
-        Gate::Always,
+        Gate::Prefix,
         r"xox[abpsre]-[0-9]{8,}-[A-Za-z0-9\-]{10,255}|xapp-[0-9]-[A-Za-z0-9\-]{10,255}|https?://hooks\.slack\.com/(?:services|workflows|triggers)/[A-Za-z0-9+/_\-]{20,255}",
     ),
     rule(
         K::StripeKey,
         Check::Prefixed,
-        Gate::Always,
+        Gate::Prefix,
         r"(?:sk|rk)_(?:live|test|prod)_[A-Za-z0-9]{10,255}|whsec_[A-Za-z0-9]{24,255}",
     ),
-    rule(K::AnthropicKey, Check::Prefixed, Gate::Always, r"sk-ant-[A-Za-z0-9_\-]{20,255}"),
-    rule(K::OpenAiKey, Check::OpenAi, Gate::Always, r"sk-(?:proj-|svcacct-|admin-)?[A-Za-z0-9_\-]{20,255}"),
-    rule(K::GoogleApiKey, Check::Prefixed, Gate::Always, r"AIza[0-9A-Za-z_\-]{35}"),
-    rule(K::Jwt, Check::Jwt, Gate::Always, r"eyJ[A-Za-z0-9_\-]{10,}\.[A-Za-z0-9_\-]{2,}\.[A-Za-z0-9_\-]*"),
+    rule(K::AnthropicKey, Check::Prefixed, Gate::Prefix, r"sk-ant-[A-Za-z0-9_\-]{20,255}"),
+    rule(K::OpenAiKey, Check::OpenAi, Gate::Prefix, r"sk-(?:proj-|svcacct-|admin-)?[A-Za-z0-9_\-]{20,255}"),
+    rule(K::GoogleApiKey, Check::Prefixed, Gate::Prefix, r"AIza[0-9A-Za-z_\-]{35}"),
+    rule(K::Jwt, Check::Jwt, Gate::Prefix, r"eyJ[A-Za-z0-9_\-]{10,}\.[A-Za-z0-9_\-]{2,}\.[A-Za-z0-9_\-]*"),
+    // Other vendors' documented token formats (Hugging Face, npm, PyPI, Notion, Sourcegraph,
+    // Vault, 1Password service accounts, DigitalOcean, SendGrid, Shopify, Perplexity, Groq,
+    // Linear, Grafana): they have no kind of their own and are masked as SECRET.
+    rule(
+        K::SecretAssignment,
+        Check::Prefixed,
+        Gate::Prefix,
+        r"hf_[A-Za-z]{34}|npm_[A-Za-z0-9]{36}|pypi-AgEIcHlwaS5vcmc[A-Za-z0-9_\-]{50,}|ntn_[0-9]{11}[A-Za-z0-9]{35}|sgp_(?:[A-Fa-f0-9]{16}_|local_)?[A-Fa-f0-9]{40}|hvs\.[A-Za-z0-9_\-]{90,}|ops_eyJ[A-Za-z0-9+/]{100,}={0,2}|do[por]_v1_[a-f0-9]{64}|SG\.[A-Za-z0-9_\-]{22}\.[A-Za-z0-9_\-]{43}|shp(?:at|ca|pa|ss)_[a-fA-F0-9]{32}|pplx-[A-Za-z0-9]{48}|gsk_[A-Za-z0-9]{52}|lin_api_[A-Za-z0-9]{40}|glsa_[A-Za-z0-9]{32}_[A-Fa-f0-9]{8}",
+    ),
     rule(
         K::PrivateKey,
         Check::PrivateKeyBlock,
-        Gate::Always,
+        Gate::Prefix,
         r"-----BEGIN (?:[A-Z0-9]+ ){0,3}PRIVATE KEY(?: BLOCK)?-----",
     ),
     rule(
         K::SecretAssignment,
         Check::Assignment,
-        Gate::Always,
+        Gate::Keyword,
         r#"(?i:password|passwd|pwd|passphrase|secret|api[_\-.]?key|access[_\-]?key|token|credentials?|private[_\-]?key)(?:[_\-.][A-Za-z0-9_\-.]{0,40})?["']?[ \t]*(?::=|=>|[:=])[ \t]*["']?([^\s"'`,;<>(){}\[\]]{4,256})"#,
     ),
-    rule(K::SecretAssignment, Check::Bearer, Gate::Always, r"(?i:bearer)[ \t]+([A-Za-z0-9\-._~+/]{16,1024}=*)"),
+    rule(K::SecretAssignment, Check::Bearer, Gate::Keyword, r"(?i:bearer)[ \t]+([A-Za-z0-9\-._~+/]{16,1024}=*)"),
     rule(
         K::SecretAssignment,
         Check::Bearer,
-        Gate::Always,
+        Gate::Keyword,
         r#"(?i:authorization)["']?[ \t]*[:=][ \t]*["']?(?:(?i:basic|token|api-token|digest)[ \t]+)?([A-Za-z0-9\-._~+/]{8,1024}=*)"#,
     ),
     // Credentials in a URL (`scheme://user:password@host`, RFC 3986 userinfo) or on a curl
@@ -139,7 +233,7 @@ pub const RULES: &[Rule] = &[
     rule(
         K::SecretAssignment,
         Check::Credentials,
-        Gate::Colon,
+        Gate::UserInfo,
         r#"[A-Za-z][A-Za-z0-9+.\-]{1,15}://([^\s:/@"'<>]{1,64}:[^\s/@"'<>]{1,128})@|(?:-u|--user)[ \t]+["']?([^\s"':]{0,64}:[^\s"']{1,128})"#,
     ),
 ];

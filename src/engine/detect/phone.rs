@@ -70,14 +70,26 @@ pub enum PhoneShape {
 fn date_like(ds: &[&str]) -> bool {
     let v = |d: &str| d.parse::<u32>().unwrap_or(0);
     match ds {
-        [y, m, d] if y.len() == 4 && m.len() <= 2 && d.len() <= 2 => (1..=12).contains(&v(m)) && (1..=31).contains(&v(d)),
-        [a, b, y] if y.len() == 4 && a.len() <= 2 && b.len() <= 2 => (1..=31).contains(&v(a)) && (1..=31).contains(&v(b)),
+        [y, m, d] if y.len() == 4 && m.len() <= 2 && d.len() <= 2 => {
+            (1..=12).contains(&v(m)) && (1..=31).contains(&v(d))
+        }
+        [a, b, y] if y.len() == 4 && a.len() <= 2 && b.len() <= 2 => {
+            (1..=31).contains(&v(a)) && (1..=31).contains(&v(b))
+        }
         _ => false,
     }
 }
 
 fn classify(ds: &[&str], plus: bool, paren_first: bool, dotted: bool) -> Option<PhoneShape> {
-    let lens: Vec<usize> = ds.iter().map(|d| d.len()).collect();
+    // Phone numbers have at most a handful of groups; longer runs are something else.
+    if ds.len() > 8 {
+        return None;
+    }
+    let mut lens_buf = [0usize; 8];
+    for (slot, d) in lens_buf.iter_mut().zip(ds) {
+        *slot = d.len();
+    }
+    let lens = lens_buf.get(..ds.len()).unwrap_or(&[]);
     let total: usize = lens.iter().sum();
     let first = ds.first().copied().unwrap_or("");
     if plus {
@@ -92,7 +104,7 @@ fn classify(ds: &[&str], plus: bool, paren_first: bool, dotted: bool) -> Option<
     if date_like(ds) {
         return None;
     }
-    match (lens.as_slice(), ds) {
+    match (lens, ds) {
         ([3, 3, 4], [a, _, _]) if !a.starts_with('0') => return Some(PhoneShape::National),
         ([1, 3, 3, 4], ["1", a, _, _]) if !a.starts_with('0') => return Some(PhoneShape::National),
         ([2, 2, 2, 2, 2], _) if first.starts_with('0') && first != "00" => return Some(PhoneShape::National),
@@ -115,7 +127,8 @@ fn classify(ds: &[&str], plus: bool, paren_first: bool, dotted: bool) -> Option<
     }
     // Short groups of 2-4 digits (Nordic 12 34 56 78, AU (08) 8747 6301, local 555 0123):
     // common, but so are other grouped numbers, so only with phone words nearby.
-    let short_groups = (2..=5).contains(&lens.len()) && lens.iter().all(|&l| (2..=4).contains(&l)) || (paren_first && lens.len() >= 2);
+    let short_groups =
+        (2..=5).contains(&lens.len()) && lens.iter().all(|&l| (2..=4).contains(&l)) || (paren_first && lens.len() >= 2);
     // Dotted short groups are IP addresses, versions and section numbers far more often.
     // Three or more groups of four are how account and card numbers are printed.
     let account_like = lens.len() >= 3 && lens.iter().all(|&l| l == 4);
@@ -138,6 +151,7 @@ pub fn check(candidate: &str) -> Option<(usize, usize, PhoneShape)> {
         return None;
     }
     let n = g.groups.len();
+    let all: Vec<&str> = g.groups.iter().map(|&(d, _, _)| d).collect();
     let rank = |shape: PhoneShape| match shape {
         PhoneShape::International => 3,
         PhoneShape::National => 2,
@@ -147,7 +161,7 @@ pub fn check(candidate: &str) -> Option<(usize, usize, PhoneShape)> {
     for from in 0..n {
         for to in (from + 1..=n).rev() {
             let groups = g.groups.get(from..to).unwrap_or(&[]);
-            let ds: Vec<&str> = groups.iter().map(|&(d, _, _)| d).collect();
+            let ds = all.get(from..to).unwrap_or(&[]);
             let (_, first_start, _) = *groups.first()?;
             let (_, _, last_end) = *groups.last()?;
             // A slash only after a German-style area code.
@@ -156,8 +170,14 @@ pub fn check(candidate: &str) -> Option<(usize, usize, PhoneShape)> {
             }
             let paren_first = first_start > 0 && candidate.as_bytes().get(first_start - 1) == Some(&b'(');
             let plus = g.plus && from == 0;
-            if let Some(shape) = classify(&ds, plus, paren_first, has(b'.')) {
-                let begin = if from == 0 { 0 } else if paren_first { first_start - 1 } else { first_start };
+            if let Some(shape) = classify(ds, plus, paren_first, has(b'.')) {
+                let begin = if from == 0 {
+                    0
+                } else if paren_first {
+                    first_start - 1
+                } else {
+                    first_start
+                };
                 // Best shape wins; among equals the earliest, then the longest (loop order).
                 if best.is_none_or(|(_, _, b)| rank(shape) > rank(b)) {
                     best = Some((begin, last_end - begin, shape));
@@ -176,9 +196,20 @@ mod tests {
     #[test]
     fn accepts_common_national_and_international_forms() {
         for p in [
-            "+1 212 555 0123", "(212) 555-0123", "212-555-0123", "212.555.0123", "+44 20 7946 0958", "020 7946 0958",
-            "030 12345678", "089/1234567", "01 23 45 67 89", "+33 1 23 45 67 89", "+91 98765 43210", "98765 43210",
-            "+4915112345678", "0049 30 1234567",
+            "+1 212 555 0123",
+            "(212) 555-0123",
+            "212-555-0123",
+            "212.555.0123",
+            "+44 20 7946 0958",
+            "020 7946 0958",
+            "030 12345678",
+            "089/1234567",
+            "01 23 45 67 89",
+            "+33 1 23 45 67 89",
+            "+91 98765 43210",
+            "98765 43210",
+            "+4915112345678",
+            "0049 30 1234567",
         ] {
             let (from, len, shape) = check(p).unwrap_or_else(|| panic!("{p}"));
             assert_eq!((from, len), (0, p.len()), "{p}");
