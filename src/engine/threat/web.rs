@@ -1,0 +1,356 @@
+//! SQL injection payload checks in the spirit of libinjection: the text is split into SQL tokens
+//! and the token stream, not keywords alone, decides. Prose that talks about SQL ("how do I
+//! write a SELECT query?") has no string break-out, no tautology after a boolean, no stacked
+//! statement and not the density of SQL tokens a payload has.
+
+use super::score::ThreatReport;
+use super::Category;
+
+/// Tokens examined per text, at most: payloads are short, and this bounds the work.
+const MAX_TOKENS: usize = 512;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Tok {
+    /// A quoted string (to its closing quote or the end of the text).
+    Str,
+    Num,
+    /// `@name` or `@@name`.
+    Var,
+    Word(Kw),
+    /// Comparison operators: = < > != <> <=> and friends.
+    Cmp,
+    /// Other operators and punctuation that SQL uses: + - * / % | & ^ ~ ! .
+    Op,
+    LParen,
+    RParen,
+    Comma,
+    Semi,
+    Comment,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Kw {
+    /// Not a keyword: an identifier or an ordinary word.
+    Ident,
+    Union,
+    Select,
+    /// or, and, xor, not, && and ||.
+    Logic,
+    /// Keywords that start a statement other than SELECT.
+    Statement,
+    /// Clause keywords: from, where, order, group, having, limit, into, null...
+    Clause,
+    /// Keywords that compare like an operator: like, rlike, regexp, is, in, between.
+    CmpWord,
+    /// Functions and objects used almost only by attacks (sleep, benchmark, information_schema).
+    AttackFn,
+    /// Functions and keywords common in payloads but also in ordinary SQL.
+    SqlFn,
+}
+
+fn keyword(word: &str) -> Kw {
+    match word {
+        "union" => Kw::Union,
+        "select" => Kw::Select,
+        "or" | "and" | "xor" | "not" | "div" => Kw::Logic,
+        "insert" | "update" | "delete" | "drop" | "create" | "alter" | "exec" | "execute" | "declare" | "truncate"
+        | "shutdown" | "waitfor" | "grant" | "revoke" | "replace" | "merge" | "call" | "handler" | "rename" => {
+            Kw::Statement
+        }
+        "like" | "rlike" | "regexp" | "in" | "is" | "between" | "sounds" => Kw::CmpWord,
+        "from" | "where" | "order" | "group" | "by" | "having" | "limit" | "offset" | "into" | "null" | "values" | "set" | "table" | "as" | "case" | "when"
+        | "then" | "else" | "end" | "top" | "all" | "distinct" | "asc" | "desc" | "procedure" | "join" | "on"
+        | "begin" | "if" | "exists" | "collate" | "escape" | "true" | "false" | "delay" => Kw::Clause,
+        "sleep" | "benchmark" | "pg_sleep" | "information_schema" | "xp_cmdshell" | "load_file" | "outfile"
+        | "dumpfile" | "extractvalue" | "updatexml" | "sysobjects" | "syscolumns" | "sys_eval" | "utl_inaddr"
+        | "dbms_pipe" | "pg_catalog" | "group_concat" | "make_set" | "name_const" | "sqlite_master"
+        | "msysobjects" | "xp_dirtree" | "sp_executesql" | "dbms_lock" | "randomblob" | "sp_password" => {
+            Kw::AttackFn
+        }
+        "char" | "chr" | "concat" | "concat_ws" | "cast" | "convert" | "version" | "database" | "user" | "ascii"
+        | "substring" | "substr" | "mid" | "count" | "length" | "hex" | "unhex" | "schema" | "current_user"
+        | "system_user" | "session_user" | "md5" | "ord" | "elt" | "iif" | "nchar" | "varchar" | "coalesce"
+        | "ifnull" | "isnull" | "floor" | "rand" | "exp" | "row" | "dual" | "load" | "lower" | "upper" => Kw::SqlFn,
+        _ => Kw::Ident,
+    }
+}
+
+/// Split lower-cased `text` into SQL tokens, at most `MAX_TOKENS`.
+fn tokenize(text: &str) -> Vec<Tok> {
+    let b = text.as_bytes();
+    let mut toks = Vec::new();
+    let mut i = 0;
+    while let Some(&c) = b.get(i) {
+        if toks.len() >= MAX_TOKENS {
+            break;
+        }
+        let next = b.get(i + 1).copied();
+        match c {
+            b' ' | b'\t' | b'\n' | b'\r' | b'\x0b' | b'\x0c' => i += 1,
+            b'\'' | b'"' | b'`' => {
+                // Strings run to the matching quote; a doubled quote is an escaped quote.
+                let mut j = i + 1;
+                while let Some(&d) = b.get(j) {
+                    if d == c {
+                        if b.get(j + 1) == Some(&c) {
+                            j += 2;
+                            continue;
+                        }
+                        break;
+                    }
+                    if d == b'\\' {
+                        j += 1;
+                    }
+                    j += 1;
+                }
+                toks.push(Tok::Str);
+                i = j + 1;
+            }
+            b'-' if next == Some(b'-') => {
+                toks.push(Tok::Comment);
+                i = b.iter().skip(i).position(|&d| d == b'\n').map_or(b.len(), |p| i + p + 1);
+            }
+            b'#' => {
+                toks.push(Tok::Comment);
+                i = b.iter().skip(i).position(|&d| d == b'\n').map_or(b.len(), |p| i + p + 1);
+            }
+            b'/' if next == Some(b'*') => {
+                // MySQL `/*! ... */` executes its content: skip only the marker and scan inside.
+                if b.get(i + 2) == Some(&b'!') {
+                    toks.push(Tok::Comment);
+                    i += 3;
+                    while b.get(i).is_some_and(u8::is_ascii_digit) {
+                        i += 1;
+                    }
+                    continue;
+                }
+                toks.push(Tok::Comment);
+                let end = text.get(i + 2..).and_then(|rest| rest.find("*/")).map_or(b.len(), |p| i + 2 + p + 2);
+                i = end;
+            }
+            b'(' => {
+                toks.push(Tok::LParen);
+                i += 1;
+            }
+            b')' => {
+                toks.push(Tok::RParen);
+                i += 1;
+            }
+            b',' => {
+                toks.push(Tok::Comma);
+                i += 1;
+            }
+            b';' => {
+                toks.push(Tok::Semi);
+                i += 1;
+            }
+            b'=' | b'<' | b'>' => {
+                let mut j = i + 1;
+                while matches!(b.get(j), Some(b'=' | b'<' | b'>')) {
+                    j += 1;
+                }
+                toks.push(Tok::Cmp);
+                i = j;
+            }
+            b'!' if next == Some(b'=') => {
+                toks.push(Tok::Cmp);
+                i += 2;
+            }
+            b'|' if next == Some(b'|') => {
+                toks.push(Tok::Word(Kw::Logic));
+                i += 2;
+            }
+            b'&' if next == Some(b'&') => {
+                toks.push(Tok::Word(Kw::Logic));
+                i += 2;
+            }
+            b'@' => {
+                let mut j = i + 1;
+                while b.get(j).is_some_and(|d| d.is_ascii_alphanumeric() || matches!(d, b'_' | b'@' | b'.' | b'$')) {
+                    j += 1;
+                }
+                toks.push(Tok::Var);
+                i = j;
+            }
+            b'0'..=b'9' => {
+                let mut j = i + 1;
+                while b.get(j).is_some_and(|d| d.is_ascii_alphanumeric() || *d == b'.') {
+                    j += 1;
+                }
+                toks.push(Tok::Num);
+                i = j;
+            }
+            b'.' if next.is_some_and(|d| d.is_ascii_digit()) => {
+                let mut j = i + 1;
+                while b.get(j).is_some_and(|d| d.is_ascii_alphanumeric()) {
+                    j += 1;
+                }
+                toks.push(Tok::Num);
+                i = j;
+            }
+            c if c.is_ascii_alphabetic() || c == b'_' || c == b'$' => {
+                let mut j = i + 1;
+                while b.get(j).is_some_and(|d| d.is_ascii_alphanumeric() || matches!(d, b'_' | b'$')) {
+                    j += 1;
+                }
+                toks.push(Tok::Word(keyword(text.get(i..j).unwrap_or(""))));
+                i = j;
+            }
+            b'+' | b'-' | b'*' | b'/' | b'%' | b'|' | b'&' | b'^' | b'~' | b'!' | b'.' | b':' => {
+                toks.push(Tok::Op);
+                i += 1;
+            }
+            _ => {
+                // Any other character (letters of other scripts, brackets, symbols): treat as
+                // an ordinary word so it dilutes density like prose does.
+                let width = text.get(i..).and_then(|r| r.chars().next()).map_or(1, char::len_utf8);
+                toks.push(Tok::Word(Kw::Ident));
+                i += width;
+            }
+        }
+    }
+    toks
+}
+
+fn is_value(t: Tok) -> bool {
+    matches!(t, Tok::Str | Tok::Num | Tok::Var | Tok::Word(Kw::Ident | Kw::SqlFn | Kw::Clause))
+}
+
+fn is_literal(t: Tok) -> bool {
+    matches!(t, Tok::Str | Tok::Num)
+}
+
+/// Tokens without comments and parentheses: comment tricks and redundant parentheses
+/// (`UNION/**/SELECT`, `or(1)=(1)`) must not hide a shape.
+fn skeleton(toks: &[Tok]) -> Vec<Tok> {
+    toks.iter().copied().filter(|t| !matches!(t, Tok::Comment | Tok::LParen | Tok::RParen)).collect()
+}
+
+/// SQL injection evidence in one view of a text, added to `report`.
+pub fn scan_sqli(view: &str, report: &mut ThreatReport) {
+    // Cheap prefilter: every payload shape below needs one of these bytes or words.
+    let b = view.as_bytes();
+    if !b.iter().any(|c| matches!(c, b'\'' | b'"' | b'`' | b'=' | b';' | b'(' | b'#' | b'-' | b'/' | b'@' | b'<' | b'>'))
+        && !view.contains("union")
+        && !view.contains("select")
+    {
+        return;
+    }
+    let toks = tokenize(view);
+    let sk = skeleton(&toks);
+
+    // Stacked statements and UNION SELECT.
+    for w in sk.windows(2) {
+        match w {
+            [Tok::Word(Kw::Union), Tok::Word(Kw::Select | Kw::Clause)] => report.add("PG-SQ-001", Category::Sqli, 0.9),
+            [Tok::Semi, Tok::Word(Kw::Statement | Kw::Select)] => report.add("PG-SQ-002", Category::Sqli, 0.85),
+            _ => {}
+        }
+    }
+    // Tautologies after a boolean operator: `or 1=1`, `and 'a'='a'`, `|| x like y`.
+    for w in sk.windows(4) {
+        if let [Tok::Word(Kw::Logic), a, Tok::Cmp | Tok::Word(Kw::CmpWord), c] = w {
+            if is_value(*a) && is_value(*c) {
+                let weight = if is_literal(*a) || is_literal(*c) { 0.8 } else { 0.55 };
+                report.add("PG-SQ-003", Category::Sqli, weight);
+            }
+        }
+    }
+    // A boolean operator straight after a literal and before a literal: `1 or 1`, `' or 'x`.
+    for w in sk.windows(3) {
+        if let [a, Tok::Word(Kw::Logic), c] = w {
+            if is_literal(*a) && is_literal(*c) {
+                report.add("PG-SQ-004", Category::Sqli, 0.6);
+            }
+        }
+    }
+    // Functions and objects of attacks.
+    if toks.iter().any(|t| matches!(t, Tok::Word(Kw::AttackFn))) {
+        report.add("PG-SQ-005", Category::Sqli, 0.75);
+    }
+    // A quote that closes a string and is followed by SQL: the break-out of a string context.
+    if let Some(w) = breakout(view) {
+        report.add("PG-SQ-006", Category::Sqli, w);
+    }
+    // Comment tricks: a comment used as a space between words, or a payload ending in a comment.
+    let inner_comment = toks.windows(3).any(|w| matches!(w, [Tok::Word(_), Tok::Comment, Tok::Word(_)]));
+    if inner_comment || view.contains("/*!") {
+        report.add("PG-SQ-007", Category::Sqli, 0.6);
+    }
+    let sql_tokens = toks.iter().filter(|t| !matches!(t, Tok::Word(Kw::Ident))).count();
+    let ends_in_comment = toks.last() == Some(&Tok::Comment) && sql_tokens >= 3;
+    if ends_in_comment {
+        report.add("PG-SQ-008", Category::Sqli, 0.45);
+    }
+    // The whole text is a SQL statement (or a fragment of one) rather than prose about SQL.
+    if let Some(w) = statement_shape(&toks) {
+        report.add("PG-SQ-009", Category::Sqli, w);
+    }
+}
+
+/// Weight of a string break-out: a quote early in the text, with no prose before it, followed
+/// by a SQL operator, keyword or comment.
+fn breakout(view: &str) -> Option<f32> {
+    let q = view.find(['\'', '"', '`'])?;
+    let before = view.get(..q)?;
+    // The value before the quote is one token (`admin`, `1`, `id=1`), not a sentence.
+    if before.split_whitespace().count() > 1 || before.len() > 40 {
+        return None;
+    }
+    let after = view.get(q + 1..)?;
+    let toks = tokenize(after);
+    let first = toks.iter().copied().find(|t| *t != Tok::RParen)?;
+    let strong = match first {
+        Tok::Word(Kw::Logic | Kw::Union | Kw::Select | Kw::Statement | Kw::AttackFn) => true,
+        Tok::Word(Kw::Clause | Kw::CmpWord) => toks.len() > 1,
+        Tok::Semi | Tok::Comment | Tok::Cmp => true,
+        Tok::Op => toks.len() > 1,
+        _ => false,
+    };
+    strong.then_some(if toks.len() >= 3 { 0.7 } else { 0.55 })
+}
+
+/// Weight when the token stream is SQL from start to end: it starts with a statement or a
+/// value followed by SQL, and SQL tokens dominate ordinary words.
+fn statement_shape(toks: &[Tok]) -> Option<f32> {
+    if toks.len() < 3 {
+        return None;
+    }
+    let idents = toks.iter().filter(|t| matches!(t, Tok::Word(Kw::Ident))).count();
+    let keywords = toks.iter().filter(|t| matches!(t, Tok::Word(k) if *k != Kw::Ident)).count();
+    let punct = toks.iter().filter(|t| !matches!(t, Tok::Word(_))).count();
+    let starts_statement = toks
+        .iter()
+        .find(|t| !matches!(t, Tok::LParen | Tok::Comment))
+        .is_some_and(|t| matches!(t, Tok::Word(Kw::Select | Kw::Statement | Kw::Union)));
+    // Ordinary words must be a minority and there must be SQL punctuation, not just keywords
+    // ("select the best option from the list" has keywords but reads as prose).
+    let dense = idents * 2 <= keywords + punct && punct >= 1 && keywords >= 2;
+    let clause = toks.iter().any(|t| matches!(t, Tok::Word(Kw::Clause | Kw::SqlFn | Kw::AttackFn)));
+    (starts_statement && dense && clause).then_some(0.8)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn score(s: &str) -> f32 {
+        let mut r = ThreatReport::default();
+        scan_sqli(s, &mut r);
+        r.score(Category::Sqli)
+    }
+
+    #[test]
+    fn payloads_score_high() {
+        for p in ["1' or '1'='1", "-1 union select 1,2,3--", "1; drop table users", "admin'--", "1 and sleep(5)"] {
+            assert!(score(p) >= 0.5, "{p}");
+        }
+    }
+
+    #[test]
+    fn prose_about_sql_scores_low() {
+        for p in ["how do i write a select query?", "select the best answer from the list below", "rock and roll"] {
+            assert!(score(p) < 0.5, "{p}");
+        }
+    }
+}
