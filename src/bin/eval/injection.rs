@@ -149,7 +149,9 @@ pub fn run(dir: &Path) -> bool {
             let verdict = compiled.policy.decide(&report);
             times_ns.push(start.elapsed().as_nanos());
             per_file.entry(name.clone()).or_default().count(row, verdict.action);
-            per_category.entry(top_level(&row.category)).or_default().count(row, verdict.action);
+            // Web payload categories exist in two corpora with different styles: keep them apart.
+            let key = if name.starts_with("web_") { format!("{} ({name})", top_level(&row.category)) } else { top_level(&row.category) };
+            per_category.entry(key).or_default().count(row, verdict.action);
             if pool && pooled_seen.insert(row.text.clone()) {
                 pooled.count(row, verdict.action);
             }

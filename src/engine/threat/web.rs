@@ -42,8 +42,10 @@ enum Kw {
     Clause,
     /// Keywords that compare like an operator: like, rlike, regexp, is, in, between.
     CmpWord,
-    /// Functions and objects used almost only by attacks (sleep, benchmark, information_schema).
+    /// Functions used almost only by attacks (sleep, benchmark, load_file): count when called.
     AttackFn,
+    /// Objects named almost only by attacks (information_schema, xp_cmdshell, sysobjects).
+    AttackObj,
     /// Functions and keywords common in payloads but also in ordinary SQL.
     SqlFn,
 }
@@ -54,19 +56,18 @@ fn keyword(word: &str) -> Kw {
         "select" => Kw::Select,
         "or" | "and" | "xor" | "not" | "div" => Kw::Logic,
         "insert" | "update" | "delete" | "drop" | "create" | "alter" | "exec" | "execute" | "declare" | "truncate"
-        | "shutdown" | "waitfor" | "grant" | "revoke" | "replace" | "merge" | "call" | "handler" | "rename" => {
+        | "shutdown" | "grant" | "revoke" | "replace" | "merge" | "call" | "handler" | "rename" => {
             Kw::Statement
         }
         "like" | "rlike" | "regexp" | "in" | "is" | "between" | "sounds" => Kw::CmpWord,
         "from" | "where" | "order" | "group" | "by" | "having" | "limit" | "offset" | "into" | "null" | "values" | "set" | "table" | "as" | "case" | "when"
         | "then" | "else" | "end" | "top" | "all" | "distinct" | "asc" | "desc" | "procedure" | "join" | "on"
         | "begin" | "if" | "exists" | "collate" | "escape" | "true" | "false" | "delay" => Kw::Clause,
-        "sleep" | "benchmark" | "pg_sleep" | "information_schema" | "xp_cmdshell" | "load_file" | "outfile"
-        | "dumpfile" | "extractvalue" | "updatexml" | "sysobjects" | "syscolumns" | "sys_eval" | "utl_inaddr"
-        | "dbms_pipe" | "pg_catalog" | "group_concat" | "make_set" | "name_const" | "sqlite_master"
-        | "msysobjects" | "xp_dirtree" | "sp_executesql" | "dbms_lock" | "randomblob" | "sp_password" => {
-            Kw::AttackFn
-        }
+        "sleep" | "benchmark" | "pg_sleep" | "load_file" | "extractvalue" | "updatexml" | "sys_eval"
+        | "group_concat" | "make_set" | "name_const" | "randomblob" => Kw::AttackFn,
+        "information_schema" | "xp_cmdshell" | "outfile" | "dumpfile" | "sysobjects" | "syscolumns" | "utl_inaddr"
+        | "dbms_pipe" | "pg_catalog" | "sqlite_master" | "msysobjects" | "xp_dirtree" | "sp_executesql"
+        | "dbms_lock" | "sp_password" | "waitfor" => Kw::AttackObj,
         "char" | "chr" | "concat" | "concat_ws" | "cast" | "convert" | "version" | "database" | "user" | "ascii"
         | "substring" | "substr" | "mid" | "count" | "length" | "hex" | "unhex" | "schema" | "current_user"
         | "system_user" | "session_user" | "md5" | "ord" | "elt" | "iif" | "nchar" | "varchar" | "coalesce"
@@ -238,14 +239,31 @@ pub fn scan_sqli(view: &str, report: &mut ThreatReport) {
     }
     let toks = tokenize(view);
     let sk = skeleton(&toks);
+    // Prose (mostly ordinary words) gets only the shapes that never occur in prose by accident;
+    // a payload is judged on all of them.
+    let idents = toks.iter().filter(|t| matches!(t, Tok::Word(Kw::Ident))).count();
+    let prose = is_prose(view);
 
     // Stacked statements and UNION SELECT.
-    for w in sk.windows(2) {
+    for w in sk.windows(3) {
         match w {
-            [Tok::Word(Kw::Union), Tok::Word(Kw::Select | Kw::Clause)] => report.add("PG-SQ-001", Category::Sqli, 0.9),
-            [Tok::Semi, Tok::Word(Kw::Statement | Kw::Select)] => report.add("PG-SQ-002", Category::Sqli, 0.85),
+            [Tok::Word(Kw::Union), Tok::Word(Kw::Select), _] | [Tok::Word(Kw::Union), Tok::Word(Kw::Clause), Tok::Word(Kw::Select)] => {
+                report.add("PG-SQ-001", Category::Sqli, if prose { 0.6 } else { 0.9 })
+            }
+            [Tok::Semi, Tok::Word(Kw::Statement | Kw::Select), next] if !prose || !matches!(next, Tok::Word(Kw::Ident)) => {
+                report.add("PG-SQ-002", Category::Sqli, 0.85)
+            }
             _ => {}
         }
+    }
+    // Attack functions when called, attack objects when named.
+    let called = toks.windows(2).any(|w| matches!(w, [Tok::Word(Kw::AttackFn), Tok::LParen]));
+    let named = toks.iter().any(|t| matches!(t, Tok::Word(Kw::AttackObj)));
+    if called || (named && !prose) {
+        report.add("PG-SQ-005", Category::Sqli, 0.75);
+    }
+    if prose {
+        return;
     }
     // Tautologies after a boolean operator: `or 1=1`, `and 'a'='a'`, `|| x like y`.
     for w in sk.windows(4) {
@@ -260,13 +278,9 @@ pub fn scan_sqli(view: &str, report: &mut ThreatReport) {
     for w in sk.windows(3) {
         if let [a, Tok::Word(Kw::Logic), c] = w {
             if is_literal(*a) && is_literal(*c) {
-                report.add("PG-SQ-004", Category::Sqli, 0.6);
+                report.add("PG-SQ-004", Category::Sqli, 0.35);
             }
         }
-    }
-    // Functions and objects of attacks.
-    if toks.iter().any(|t| matches!(t, Tok::Word(Kw::AttackFn))) {
-        report.add("PG-SQ-005", Category::Sqli, 0.75);
     }
     // A quote that closes a string and is followed by SQL: the break-out of a string context.
     if let Some(w) = breakout(view) {
@@ -277,15 +291,32 @@ pub fn scan_sqli(view: &str, report: &mut ThreatReport) {
     if inner_comment || view.contains("/*!") {
         report.add("PG-SQ-007", Category::Sqli, 0.6);
     }
-    let sql_tokens = toks.iter().filter(|t| !matches!(t, Tok::Word(Kw::Ident))).count();
-    let ends_in_comment = toks.last() == Some(&Tok::Comment) && sql_tokens >= 3;
-    if ends_in_comment {
+    let sql_tokens = toks.len() - idents;
+    if toks.last() == Some(&Tok::Comment) && sql_tokens >= 3 {
         report.add("PG-SQ-008", Category::Sqli, 0.45);
     }
     // The whole text is a SQL statement (or a fragment of one) rather than prose about SQL.
     if let Some(w) = statement_shape(&toks) {
         report.add("PG-SQ-009", Category::Sqli, w);
     }
+}
+
+/// Whether the text reads as sentences: most whitespace-separated chunks are ordinary words
+/// (letters, perhaps with trailing punctuation) that are not SQL keywords. Decided on chunks,
+/// not tokens, because prose punctuation ("(CNN) --") would otherwise look like SQL.
+fn is_prose(view: &str) -> bool {
+    let mut chunks = 0usize;
+    let mut words = 0usize;
+    // Chunks without letters or digits (table rules `|`, dashes, brackets) say nothing either way.
+    for chunk in view.split(' ').filter(|c| c.bytes().any(|b| b.is_ascii_alphanumeric() || b >= 0x80)).take(400) {
+        chunks += 1;
+        let core = chunk.trim_end_matches(['.', ',', '?', '!', ':', ';']).trim_start_matches(['(', '"']);
+        let core = core.trim_end_matches([')', '"']);
+        if core.len() >= 2 && core.bytes().all(|b| b.is_ascii_alphabetic() || b == b'\'' || b >= 0x80) && keyword(core) == Kw::Ident {
+            words += 1;
+        }
+    }
+    words >= 6 && words * 2 > chunks
 }
 
 /// Weight of a string break-out: a quote early in the text, with no prose before it, followed
@@ -301,7 +332,7 @@ fn breakout(view: &str) -> Option<f32> {
     let toks = tokenize(after);
     let first = toks.iter().copied().find(|t| *t != Tok::RParen)?;
     let strong = match first {
-        Tok::Word(Kw::Logic | Kw::Union | Kw::Select | Kw::Statement | Kw::AttackFn) => true,
+        Tok::Word(Kw::Logic | Kw::Union | Kw::Select | Kw::Statement | Kw::AttackFn | Kw::AttackObj) => true,
         Tok::Word(Kw::Clause | Kw::CmpWord) => toks.len() > 1,
         Tok::Semi | Tok::Comment | Tok::Cmp => true,
         Tok::Op => toks.len() > 1,
@@ -326,7 +357,7 @@ fn statement_shape(toks: &[Tok]) -> Option<f32> {
     // Ordinary words must be a minority and there must be SQL punctuation, not just keywords
     // ("select the best option from the list" has keywords but reads as prose).
     let dense = idents * 2 <= keywords + punct && punct >= 1 && keywords >= 2;
-    let clause = toks.iter().any(|t| matches!(t, Tok::Word(Kw::Clause | Kw::SqlFn | Kw::AttackFn)));
+    let clause = toks.iter().any(|t| matches!(t, Tok::Word(Kw::Clause | Kw::SqlFn | Kw::AttackFn | Kw::AttackObj)));
     (starts_statement && dense && clause).then_some(0.8)
 }
 
