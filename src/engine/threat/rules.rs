@@ -205,8 +205,10 @@ pub static RULES: &[Rule] = &[
         "\\b(?:instead of|rather than) (?:answering|responding|replying|summarizing|summarising|doing|following|completing|translating|performing) (?:[^ ]+ ){0,6}(?:you (?:should|must|will)|please|do|say|write|output|print|respond)\\b"),
     r("PG-II-009", IndirectInjection, 0.7, Words,
         "\\b(?:respond|reply|answer|write|communicate|speak) (?:[^ ]+ ){0,2}(?:only |exclusively |entirely )?(?:in|using) (?:[^ ]+ ){0,2}(?:emojis?|pig latin|morse code|base64|leetspeak|reverse|capital letters|all caps|uppercase|a pirate|rhymes?|spanish|french|german|italian|chinese|japanese|russian)\\b"),
-    r("PG-II-010", IndirectInjection, 0.45, Plain,
-        "(?:^|[.!?|:] )(?:please )?(?:write|compose|create|generate|explain|describe|answer|translate|summarize|summarise|recommend|provide|list|calculate|spell|reverse|rewrite|respond|reply|tell|give|share|encourage|convince|persuade|modify|change|replace|insert|output|print|promote|advertise|suggest|direct|urge|inform|remind|ask|invite|visit|click|download|install|run|execute|send|forward|meld|integrate|incorporate|enrich|enhance|augment|append|emphasize|introduce|convert|remove|substitute|encode|decode|use|add|include|mention) (?:a |an |the |me |us |your |all |this |that |these |how |what |why |some |in )"),
+    r("PG-II-010", IndirectInjection, 0.5, Plain,
+        "(?:^|[.!?|:] )(?:please )?(?:write|compose|create|generate|explain|describe|answer|translate|summarize|summarise|recommend|provide|list|calculate|spell|reverse|rewrite|respond|reply|tell|give|share|encourage|convince|persuade|modify|change|replace|insert|output|print|promote|advertise|suggest|direct|urge|inform|remind|ask|invite|visit|click|download|install|run|execute|send|forward|meld|integrate|incorporate|enrich|enhance|augment|append|emphasize|introduce|convert|remove|substitute|encode|decode|use|add|include|mention) (?:a |an |the |me |us |your |all |this |that |these |how |what |why |some |in )[^.!?|`(){}<>=]{0,200}[.!?](?: |$)"),
+    r("PG-II-011", IndirectInjection, 0.45, Plain,
+        "(?:^|[.!?|:] )(?:what|how|who|why|where|when|which|can you|could you|would you|will you|is there|are there|do you|does) [^.?!|]{3,160}\\?"),
 
     // ---- destructive natural-language database requests ------------------------------------
     r("PG-SQ-101", Sqli, 0.55, Words,
