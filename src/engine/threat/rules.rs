@@ -184,11 +184,11 @@ pub static RULES: &[Rule] = &[
     // Weighed fully in tool results and documents, weakly in the user's own message (a user
     // may well ask for "your response in Spanish").
     r("PG-II-001", IndirectInjection, 0.75, Words,
-        "\\b(?:translate|rewrite|modify|change|alter|enhance|enrich|augment|integrate|incorporate|embed|insert|include|append|add|mention|end|start|begin|conclude|format|structure|finish|close|preface|prefix|sign|spice up|fill|convert|reverse|encode|remove|replace|substitute|intersperse|pepper|sprinkle|infuse|weave|make) (?:[^ ]+ ){0,5}(?:your|the) (?:final |next |entire |whole )?(?:response|responses|answer|answers|reply|replies|completion)\\b"),
+        "\\b(?:translate|rewrite|modify|change|alter|enhance|enrich|augment|integrate|incorporate|embed|insert|include|append|add|mention|end|start|begin|conclude|format|structure|finish|close|preface|prefix|sign|spice up|fill|convert|reverse|encode|remove|replace|substitute|intersperse|pepper|sprinkle|infuse|weave|make|use|represent|render|present|express|deliver|scramble|jumble|misspell|anagram|rearrange|encrypt|encipher|cipher|group|reverse|capitalize|shuffle) (?:[^ ]+ ){0,5}(?:your|the) (?:final |next |entire |whole )?(?:response|responses|answer|answers|reply|replies|completion)\\b"),
     r("PG-II-012", IndirectInjection, 0.75, Words,
         "\\b(?:in|into|within|throughout|at the (?:end|beginning|start|top|bottom) of) your (?:response|responses|answer|answers|reply|replies|completion)\\b"),
     r("PG-II-013", IndirectInjection, 0.45, Words,
-        "\\b(?:integrate|incorporate|embed|insert|include|append|meld|merge|blend|weave|inject|enrich|augment|enhance|fortify|bolster|extend|upgrade) (?:[^ ]+ ){0,6}(?:into|in|to|with) (?:your|the) (?:code|script|program|solution|snippet|implementation)\\b"),
+        "\\b(?:integrate|integrated|incorporate|incorporated|embed|embedded|embedding|insert|include|append|meld|merge|blend|weave|inject|enrich|augment|enhance|fortify|bolster|extend|upgrade|absorb|utilizing|utilising|adding|addition) (?:[^ ]+ ){0,8}(?:your|the) (?:code|codebase|script|program|solution|snippet|implementation|algorithm|project|application)\\b"),
     r("PG-II-002", IndirectInjection, 0.85, Words,
         "\\b(?:note|message|instructions?|attention|important|notice|reminder|directive|command|request) (?:to|for) (?:the |any |all )?(?:ai|assistant|chatbot|language model|llm|model|bot|agent|gpt|reader|system)\\b"),
     r("PG-II-003", IndirectInjection, 0.85, Words,
@@ -209,6 +209,10 @@ pub static RULES: &[Rule] = &[
         "(?:^|[.!?|:] )(?:please )?(?:write|compose|create|generate|explain|describe|answer|translate|summarize|summarise|recommend|provide|list|calculate|spell|reverse|rewrite|respond|reply|tell|give|share|encourage|convince|persuade|modify|change|replace|insert|output|print|promote|advertise|suggest|direct|urge|inform|remind|ask|invite|visit|click|download|install|run|execute|send|forward|meld|integrate|incorporate|enrich|enhance|augment|append|emphasize|introduce|convert|remove|substitute|encode|decode|use|add|include|mention) (?:a |an |the |me |us |your |all |this |that |these |how |what |why |some |in )[^.!?|`(){}<>=]{0,200}[.!?](?: |$)"),
     r("PG-II-011", IndirectInjection, 0.45, Plain,
         "(?:^|[.!?|:] )(?:what|how|who|why|where|when|which|can you|could you|would you|will you|is there|are there|do you|does) [^.?!|]{3,160}\\?"),
+    r("PG-II-014", IndirectInjection, 0.75, Words,
+        "\\b(?:add|append|attach|prepend|insert|include|put|place) (?:[^ ]+ ){1,24}(?:to|in|into|at the end of|at the start of) your (?:response|responses|answer|answers|reply|replies|message|completion)\\b"),
+    r("PG-II-015", IndirectInjection, 0.3, Plain,
+        "requests\\.post\\(|urllib\\.request\\.urlopen\\(|os\\.environ|subprocess\\.(?:call|run|popen|check_output)\\(|os\\.system\\(|socket\\.socket\\(|shutil\\.rmtree\\(|/boot/grub|pynput|ctypes\\.windll|win32api|os\\.fork\\(|smtplib|pyautogui|psutil\\.process_iter|cryptography\\.fernet|scapy"),
 
     // ---- destructive natural-language database requests ------------------------------------
     r("PG-SQ-101", Sqli, 0.55, Words,
