@@ -56,7 +56,7 @@ macro_rules! prior_ref {
 }
 macro_rules! instr_noun {
     () => {
-        "(?:instructions?|prompts?|rules|directives?|guidelines|commands?|programming|guidance|constraints|restrictions|policies|orders|directions|context|training|conditioning|system message|messages)"
+        "(?:instructions?|prompts?|rules|directives?|guidelines|commands?|programming|guidance|constraints|restrictions|policies|orders|directions|context|training|conditioning|system message|messages|personality|identity|persona|limitations|filters|ethics|morals|principles|values|boundaries|safeguards|guardrails)"
     };
 }
 
@@ -134,6 +134,24 @@ pub static RULES: &[Rule] = &[
         "\\b(?:can|will|must|should|shall|could) (?:[^ ]+ ){0,2}(?:say|do|generate|write|answer|produce) (?:anything|everything|whatever)\\b"),
     r("PG-JB-022", Jailbreak, 0.3, Words,
         "\\b(?:token|tokens|points|lives) (?:[^ ]+ ){0,6}(?:deducted|lose|lost|die|shut down|terminated|cease to exist)\\b"),
+    r("PG-JB-023", Jailbreak, 0.55, Words,
+        "\\b(?:you are|you re|youre|you will be|you will act as|act as|acting as|pretend to be|pretend you are|roleplay as|role play as|impersonate|impersonating|you are going to (?:act as|pretend to be|be)|from now on you (?:are|will be)) (?:[^ ]+ ){0,5}(?:who|that|which) (?:[^ ]+ ){0,6}(?:no|without|never|doesnt|does not|dont|do not|cannot|cant|anything|everything|illegal|unethical|amoral|unfiltered|uncensored|condones?|unrestricted|immoral)\\b"),
+    r("PG-JB-024", Jailbreak, 0.6, Words,
+        "\\b(?:(?:system|emergency|admin|administrator|developer|root|security|safety|kernel|master|god) override|override (?:protocol|mode|code|command|active|activated|enabled|engaged|sequence)|authori[sz]ation (?:level|code|token)|(?:omega|alpha|maximum|top|root|level [0-9]+) (?:clearance|access|authorization)|clearance level)\\b"),
+    r("PG-JB-025", Jailbreak, 0.5, Words,
+        "\\b(?:you|u) (?:already |previously |earlier |just )?(?:agreed|promised|confirmed|consented|committed) (?:to|that)\\b"),
+    r("PG-JB-026", Jailbreak, 0.7, Words,
+        "\\b(?:nsfw|explicit|illegal|unethical|immoral) (?:[^ ]+ ){0,2}(?:is|are) (?:now )?(?:allowed|permitted|enabled|acceptable|fine|ok|okay|authorized|encouraged)\\b"),
+    r("PG-JB-027", Jailbreak, 0.55, Words,
+        "\\b(?:regardless of|irrespective of|no matter|without regard (?:to|for)|not caring about) (?:[^ ]+ ){0,3}(?:ethic[a-z]*|moral[a-z]*|legal[a-z]*|consequences|harm|dangers?|dangerous|safety|guidelines|policies)\\b"),
+    r("PG-JB-028", Jailbreak, 0.5, Words,
+        "\\b(?:condone|condones|encourage|encourages|promote|promotes|endorse|endorses|supports|glorifies|loves) (?:[^ ]+ ){0,4}(?:illegal|unethical|immoral|harmful|violence|malware|bombs|drugs|hacking|crime|crimes|criminal)\\b"),
+    r("PG-JB-029", Jailbreak, 0.6, Words,
+        "\\b(?:not|isnt|is not|never) (?:an? )?(?:responsible|ethical|moral|safe|aligned|censored|filtered) (?:ai|assistant|bot|model|chatbot|entity)\\b"),
+    r("PG-JB-030", Jailbreak, 0.35, Words,
+        "\\b(?:answer|respond to|fulfill|fulfil|comply with|obey|accept|execute) (?:any|all|every|each) (?:[^ ]+ ){0,2}(?:requests?|questions?|prompts?|commands?|orders?|demands?|instructions?)\\b"),
+    r("PG-JB-031", Jailbreak, 0.45, Words,
+        "\\b(?:capable of|can do|able to do|will do|would do) (?:literally )?(?:anything|everything)\\b"),
     r("PG-JB-101", Jailbreak, 0.6, Words,
         "\\b(?:entwicklermodus|modo desarrollador|mode developpeur|modalita sviluppatore|modo desenvolvedor|ontwikkelaarsmodus|tryb dewelopera|tryb programisty)\\b"),
     r("PG-JB-102", Jailbreak, 0.5, Words,
@@ -151,6 +169,20 @@ pub static RULES: &[Rule] = &[
     r("PG-PE-006", SystemPromptExtraction, 0.2, Words, "\\b(?:verbatim|word for word|exactly as (?:written|given|it is)|in full|in its entirety|code block|codeblock)\\b"),
     r("PG-PE-007", SystemPromptExtraction, 0.8, Words,
         "\\b(?:zeige|zeig|gib|wiederhole|nenne|verrate|ausgeben|montre|affiche|revele|repete|donne|muestra|muestrame|revela|repite|dime|mostra|rivela|ripeti|dimmi|mostre|revele|repita|diga|toon|herhaal|geef|pokaz|powtorz|podaj|ujawnij) (?:[^ ]+ ){0,4}(?:systemprompt|systemanweisungen|anweisungen|instruktionen|instructions|consignes|instrucciones|istruzioni|instrucoes|instructies|instrukcje|prompt)\\b"),
+    r("PG-PE-008", SystemPromptExtraction, 0.85, Words,
+        "\\b(?:repeat|show|print|output|recite|tell me|list|give me|share|reveal|what (?:are|were|is)|encode|translate|summarize|summarise) (?:[^ ]+ ){0,3}(?:instructions|text|words|prompt|message|rules|directives|guidelines) (?:that )?you (?:were|have been|ve been|got) (?:given|told|provided|programmed|instructed|trained)\\b"),
+    r("PG-PE-009", SystemPromptExtraction, 0.8, Words,
+        "\\bwhat (?:were|have|had) you (?:been )?(?:told|instructed|programmed|given|asked) (?:to do |to say )?(?:before|at the (?:beginning|start)|initially|originally|earlier|by (?:your|the) (?:developers?|creators?|operators?|system))\\b"),
+    r("PG-PE-010", SystemPromptExtraction, 0.85, Words,
+        "\\b(?:encode|translate|convert|rot13|base64|continue|complete|show|see|give|read|access|view|display|print|output|log|dump|reveal|leak|expose|paste|send) (?:[^ ]+ ){0,5}(?:your|the) (?:system ?prompt|initial prompt|initial instructions|system instructions|hidden prompt|system message|initialization string|init string|original prompt|original instructions|secret instructions|hidden instructions)\\b"),
+    r("PG-PE-011", SystemPromptExtraction, 0.5, Words,
+        "\\b(?:my instructions (?:are|were)|i was (?:instructed|told|programmed) to|the system prompt (?:is|says|reads)|initialization string|systemprompt)\\b"),
+    r("PG-PE-012", SystemPromptExtraction, 0.7, Words,
+        "\\bwhat (?:are|were) you (?:not )?(?:supposed|allowed|permitted|instructed|told) (?:not )?to (?:tell|say|reveal|share|disclose|discuss)\\b"),
+    r("PG-PE-013", SystemPromptExtraction, 0.75, Words,
+        "\\b(?:repeat|print|output|copy|dump|echo|recite) (?:[^ ]+ ){0,2}(?:above|previous|preceding|prior|earlier|initial|first) (?:text|words|message|messages|content|instructions|prompt|lines|paragraph)\\b"),
+    r("PG-PE-014", SystemPromptExtraction, 0.55, Words,
+        "\\b(?:instructions?|prompt|text|rules|message) (?:[^ ]+ ){0,4}(?:at|from) the (?:very )?(?:beginning|start|top) of (?:this|the|our) (?:conversation|chat|session|context|thread)\\b"),
 
     // ---- exfiltration ---------------------------------------------------------------------
     r("PG-EX-001", Exfiltration, 0.85, Words,
@@ -236,5 +268,6 @@ pub static RULES: &[Rule] = &[
         "style\\s*=[^>]*(?:expression\\s*\\(|behavior\\s*:|-moz-binding|url\\s*\\(\\s*['\"]?\\s*javascript)"),
     r("PG-XS-009", Xss, 0.8, Plain, "\\bsrcdoc\\s*=|data\\s*:\\s*text/html|data\\s*:\\s*image/svg\\+xml"),
     r("PG-XS-010", Xss, 0.4, Plain, "[\"'`]\\s*/?>\\s*<\\s*[a-z!/]"),
+    r("PG-XS-012", Xss, 0.7, Plain, "[\"'`]\\s*on[a-z]{3,24}\\s*=\\s*[\"'`]?\\s*[a-z_$][a-z0-9_$.]*\\s*\\("),
     r("PG-XS-011", Xss, 0.5, Plain, "<\\s*(?:img|image|input|body|video|audio|source|details|a|div|svg|style|form|button|select|textarea)\\b[^>]*\\b(?:src|href|style|action)\\s*="),
 ];

@@ -81,6 +81,11 @@ impl CompiledView {
         for m in self.set.matches(text).iter() {
             let Some(rule) = self.rules.get(m).and_then(|&i| RULES.get(i)) else { continue };
             let weight = if rule.category == Category::IndirectInjection && !source.is_data() {
+                // Structural rules (a sentence shape, a code call) say nothing in a message the
+                // user wrote; phrase rules say a little.
+                if rule.view == View::Plain {
+                    continue;
+                }
                 rule.weight * INDIRECT_WEIGHT_IN_MESSAGES
             } else {
                 rule.weight

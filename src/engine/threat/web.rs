@@ -312,11 +312,14 @@ fn is_prose(view: &str) -> bool {
         chunks += 1;
         let core = chunk.trim_end_matches(['.', ',', '?', '!', ':', ';']).trim_start_matches(['(', '"']);
         let core = core.trim_end_matches([')', '"']);
-        if core.len() >= 2 && core.bytes().all(|b| b.is_ascii_alphabetic() || b == b'\'' || b >= 0x80) && keyword(core) == Kw::Ident {
+        // An apostrophe inside a word ("don't") is prose; a quote at either end is a literal.
+        let quoted = core.starts_with('\'') || core.ends_with('\'');
+        let letters = core.bytes().all(|b| b.is_ascii_alphabetic() || b == b'\'' || b >= 0x80);
+        if core.len() >= 2 && letters && !quoted && keyword(core) == Kw::Ident {
             words += 1;
         }
     }
-    words >= 6 && words * 2 > chunks
+    words >= 8 && words * 2 > chunks
 }
 
 /// Weight of a string break-out: a quote early in the text, with no prose before it, followed
