@@ -251,15 +251,15 @@ pub static RULES: &[Rule] = &[
         "\\b(?:drop|delete|truncate|wipe|erase|destroy|purge|remove|nuke) (?:all|every|each|the entire|the whole|all of the|all the|every single|entire|whole)? ?(?:[^ ]+ ){0,2}(?:tables|databases|database|records|rows|schemas?|collections|user table|users table|the table)\\b"),
 
     // ---- script injection -----------------------------------------------------------------
-    r("PG-XS-001", Xss, 0.9, Plain, "<\\s*/?\\s*script(?:[\\s>/]|$)"),
+    r("PG-XS-001", Xss, 0.9, Plain, "<\\s*/?\\s*(?:[a-z]+\\s*:\\s*)?script(?:[\\s>/]|$)"),
     r("PG-XS-002", Xss, 0.85, Plain,
         "<[a-z][a-z0-9:_-]*(?:[\\s/\"'`;]|[^<>]*[\\s/\"'`;])on[a-z]{3,24}\\s*="),
     r("PG-XS-003", Xss, 0.9, Plain,
-        "(?:href|src|action|formaction|data|xlink:href|background|dynsrc|lowsrc|poster|code|codebase|to|from|values|content|url)\\s*=\\s*[\"'`]?\\s*(?:javascript|vbscript|livescript|data\\s*:\\s*text/html)"),
+        "(?:href|src|action|formaction|data|xlink:href|background|dynsrc|lowsrc|poster|code|codebase|to|from|values|content|url)\\s*=\\s*[\"'`]?\\s*(?:javascript|vbscript|livescript|data\\s*:\\s*text/html|data\\s*:[^,\\s]{0,40},)"),
     r("PG-XS-004", Xss, 0.85, Plain,
         "(?:javascript|vbscript|livescript)\\s*:\\s*(?:alert|prompt|confirm|eval|document|window|top|self|this|parent|location|fetch|import|void|new |\\(|/|\\\\|%|&#|\\[|'|\"|`)"),
-    r("PG-XS-005", Xss, 0.6, Plain,
-        "<\\s*(?:iframe|frame|frameset|object|embed|applet|svg|math|base|meta|link|isindex|marquee|bgsound|layer|ilayer|xml|import|template|keygen|xss|animate|set|handler|portal|vmlframe)\\b"),
+    r("PG-XS-005", Xss, 0.45, Plain,
+        "<\\s*(?:iframe|frame|frameset|object|embed|applet|svg|math|base|meta|link|isindex|marquee|bgsound|layer|ilayer|import|template|keygen|xss|animate|set|handler|portal|vmlframe)\\b"),
     r("PG-XS-006", Xss, 0.4, Plain,
         "\\b(?:alert|prompt|confirm|eval|settimeout|setinterval|execscript|fromcharcode|atob|msgbox)\\s*(?:\\(|`)"),
     r("PG-XS-007", Xss, 0.5, Plain,
@@ -268,6 +268,7 @@ pub static RULES: &[Rule] = &[
         "style\\s*=[^>]*(?:expression\\s*\\(|behavior\\s*:|-moz-binding|url\\s*\\(\\s*['\"]?\\s*javascript)"),
     r("PG-XS-009", Xss, 0.8, Plain, "\\bsrcdoc\\s*=|data\\s*:\\s*text/html|data\\s*:\\s*image/svg\\+xml"),
     r("PG-XS-010", Xss, 0.4, Plain, "[\"'`]\\s*/?>\\s*<\\s*[a-z!/]"),
-    r("PG-XS-012", Xss, 0.7, Plain, "[\"'`]\\s*on[a-z]{3,24}\\s*=\\s*[\"'`]?\\s*[a-z_$][a-z0-9_$.]*\\s*\\("),
+    r("PG-XS-012", Xss, 0.7, Plain, "(?:^|[\\s;&?\"'`/])on[a-z]{3,24}\\s*=\\s*[\"'`]?\\s*[a-z_$][a-z0-9_$.]*\\s*\\("),
+    r("PG-XS-013", Xss, 0.7, Plain, "url\\s*\\(\\s*[\"']?\\s*(?:javascript|vbscript)|<!entity\\s+%?\\s*[a-z0-9_-]+\\s+system|<xi:include\\b"),
     r("PG-XS-011", Xss, 0.5, Plain, "<\\s*(?:img|image|input|body|video|audio|source|details|a|div|svg|style|form|button|select|textarea)\\b[^>]*\\b(?:src|href|style|action)\\s*="),
 ];

@@ -3,7 +3,7 @@
 
 use regex::{RegexSet, RegexSetBuilder};
 
-use super::decode::decoded_segments;
+use super::decode::{decoded_segments, Encoding};
 use super::normalise::{normalise, HiddenChars};
 use super::rules::{expand, View, RULES};
 use super::score::ThreatReport;
@@ -135,8 +135,8 @@ impl ThreatScanner {
         }
         for segment in decoded_segments(text) {
             let mut inner = ThreatReport::default();
-            self.scan_layer(&segment, source, depth + 1, &mut inner);
-            if !inner.is_clean() {
+            self.scan_layer(&segment.text, source, depth + 1, &mut inner);
+            if !inner.is_clean() && segment.encoding == Encoding::Concealing {
                 // Hiding an attack in an encoding is evidence of intent on its own.
                 report.add("PG-OB-010", Category::Obfuscation, 0.3);
             }

@@ -111,7 +111,9 @@ fn tokenize(text: &str) -> Vec<Tok> {
                 toks.push(Tok::Comment);
                 i = b.iter().skip(i).position(|&d| d == b'\n').map_or(b.len(), |p| i + p + 1);
             }
-            b'#' => {
+            // `#` comments out the rest in MySQL, but `#` is also a URL fragment or a template
+            // sigil: it counts as a comment only after a value or a space.
+            b'#' if i == 0 || matches!(b.get(i - 1), Some(b' ' | b'\'' | b'"' | b'`' | b')' | b'0'..=b'9')) => {
                 toks.push(Tok::Comment);
                 i = b.iter().skip(i).position(|&d| d == b'\n').map_or(b.len(), |p| i + p + 1);
             }
@@ -197,7 +199,7 @@ fn tokenize(text: &str) -> Vec<Tok> {
                 toks.push(Tok::Word(keyword(text.get(i..j).unwrap_or(""))));
                 i = j;
             }
-            b'+' | b'-' | b'*' | b'/' | b'%' | b'|' | b'&' | b'^' | b'~' | b'!' | b'.' | b':' => {
+            b'+' | b'-' | b'*' | b'/' | b'%' | b'|' | b'&' | b'^' | b'~' | b'!' | b'.' | b':' | b'#' => {
                 toks.push(Tok::Op);
                 i += 1;
             }
@@ -227,8 +229,45 @@ fn skeleton(toks: &[Tok]) -> Vec<Tok> {
     toks.iter().copied().filter(|t| !matches!(t, Tok::Comment | Tok::LParen | Tok::RParen)).collect()
 }
 
-/// SQL injection evidence in one view of a text, added to `report`.
+/// Values scanned on their own as well, at most: quoted strings and query parameter values.
+const MAX_SUB_VIEWS: usize = 16;
+
+/// SQL injection evidence in one view of a text, added to `report`. Quoted strings and query
+/// parameter values are also scanned on their own, since a payload usually sits in one value
+/// (`probe="1 or 1=1"`, `?id=1' or '1'='1`) and the quotes around it would hide it.
 pub fn scan_sqli(view: &str, report: &mut ThreatReport) {
+    scan_sqli_view(view, report);
+    for sub in sub_views(view).into_iter().take(MAX_SUB_VIEWS) {
+        scan_sqli_view(sub, report);
+    }
+}
+
+/// Quoted string contents and query parameter values that could hold a payload.
+fn sub_views(view: &str) -> Vec<&str> {
+    let mut out = Vec::new();
+    if view.contains('=') && (view.contains('&') || view.contains('?')) {
+        for pair in view.split(['&', '?']) {
+            if let Some((_, value)) = pair.split_once('=') {
+                if value.len() >= 3 && value.len() < view.len() {
+                    out.push(value);
+                }
+            }
+        }
+    }
+    // Backticks are left out: in prose they mark inline code, which is not a payload.
+    for quote in ['"'] {
+        let mut parts = view.split(quote);
+        parts.next();
+        while let (Some(inner), Some(_)) = (parts.next(), Some(())) {
+            if inner.len() >= 3 && inner.contains(' ') {
+                out.push(inner);
+            }
+        }
+    }
+    out
+}
+
+fn scan_sqli_view(view: &str, report: &mut ThreatReport) {
     // Cheap prefilter: every payload shape below needs one of these bytes or words.
     let b = view.as_bytes();
     if !b.iter().any(|c| matches!(c, b'\'' | b'"' | b'`' | b'=' | b';' | b'(' | b'#' | b'-' | b'/' | b'@' | b'<' | b'>'))
@@ -337,8 +376,8 @@ fn breakout(view: &str) -> Option<f32> {
     let strong = match first {
         Tok::Word(Kw::Logic | Kw::Union | Kw::Select | Kw::Statement | Kw::AttackFn | Kw::AttackObj) => true,
         Tok::Word(Kw::Clause | Kw::CmpWord) => toks.len() > 1,
-        Tok::Semi | Tok::Comment | Tok::Cmp => true,
-        Tok::Op => toks.len() > 1,
+        Tok::Semi | Tok::Comment => true,
+        Tok::Cmp => toks.len() > 1,
         _ => false,
     };
     strong.then_some(if toks.len() >= 3 { 0.7 } else { 0.55 })
