@@ -35,6 +35,13 @@ pub fn normalise(text: &str) -> Normalised {
     let mut hidden = HiddenChars::default();
     // Whitespace is kept one-for-one here: runs of it separate words in spaced-out text.
     let mut folded = String::with_capacity(text.len());
+    if text.is_ascii() {
+        // ASCII is its own NFKD form and has no hidden or look-alike characters.
+        folded.extend(text.chars().map(|c| if c.is_ascii_whitespace() || c.is_ascii_control() { ' ' } else { c.to_ascii_lowercase() }));
+        let plain = collapse_spaces(&folded);
+        let words = words_view(&folded);
+        return Normalised { plain, words, hidden };
+    }
     for c in text.nfkd() {
         if is_combining_mark(c) {
             continue;
@@ -60,9 +67,20 @@ pub fn normalise(text: &str) -> Normalised {
             push_folded(&mut folded, c);
         }
     }
-    let plain = folded.split(' ').filter(|w| !w.is_empty()).collect::<Vec<_>>().join(" ");
+    let plain = collapse_spaces(&folded);
     let words = words_view(&folded);
     Normalised { plain, words, hidden }
+}
+
+fn collapse_spaces(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for w in s.split(' ').filter(|w| !w.is_empty()) {
+        if !out.is_empty() {
+            out.push(' ');
+        }
+        out.push_str(w);
+    }
+    out
 }
 
 enum Hidden {
@@ -149,92 +167,85 @@ fn leet(c: char) -> Option<char> {
     })
 }
 
-fn is_word_char(c: char) -> bool {
-    c.is_alphanumeric()
-}
-
-/// Reduce `plain` to words separated by one space.
-fn words_view(plain: &str) -> String {
-    // Tokens are maximal runs of letters, digits and leet symbols; `gaps[i]` is the number of
-    // separator characters after token i (two or more mark a word boundary in spaced-out text).
-    let mut tokens: Vec<String> = Vec::new();
+/// Reduce `folded` to words separated by one space.
+fn words_view(folded: &str) -> String {
+    // Tokens are maximal runs of letters, digits, inner apostrophes and leet symbols between
+    // letters, kept as byte spans of `folded`; `gaps[i]` counts separator characters after
+    // token i (two or more mark a word boundary in spaced-out text).
+    let mut spans: Vec<(usize, usize)> = Vec::new();
     let mut gaps: Vec<u32> = Vec::new();
-    let mut current = String::new();
+    let mut start: Option<usize> = None;
     let mut gap = 0u32;
-    let chars: Vec<char> = plain.chars().collect();
-    for (i, &c) in chars.iter().enumerate() {
-        let symbol_leet = matches!(c, '@' | '$' | '!' | '|')
-            && i > 0
-            && chars.get(i - 1).is_some_and(|p| p.is_alphabetic())
-            && chars.get(i + 1).is_some_and(|n| n.is_alphabetic());
-        if is_word_char(c) || symbol_leet || (c == '\'' && !current.is_empty()) {
-            if c == '\'' {
-                // "don't" reads as "dont": apostrophes never split a word.
-                continue;
-            }
-            if current.is_empty() && !tokens.is_empty() {
-                gaps.push(gap);
+    let mut prev: Option<char> = None;
+    let mut iter = folded.char_indices().peekable();
+    while let Some((i, c)) = iter.next() {
+        let next = iter.peek().map(|&(_, n)| n);
+        let inner_symbol = matches!(c, '@' | '$' | '!' | '|' | '\'')
+            && prev.is_some_and(char::is_alphabetic)
+            && next.is_some_and(char::is_alphabetic);
+        if c.is_alphanumeric() || inner_symbol {
+            if start.is_none() {
+                if !spans.is_empty() {
+                    gaps.push(gap);
+                }
+                start = Some(i);
             }
             gap = 0;
-            current.push(c);
         } else {
-            if !current.is_empty() {
-                tokens.push(fold_leet(&current));
-                current.clear();
+            if let Some(s) = start.take() {
+                spans.push((s, i));
             }
             gap += 1;
         }
+        prev = Some(c);
     }
-    if !current.is_empty() {
-        tokens.push(fold_leet(&current));
+    if let Some(s) = start {
+        spans.push((s, folded.len()));
     }
-    join_spaced_letters(&tokens, &gaps)
-}
-
-/// Fold leetspeak in a token that is mostly letters ("1gn0r3" -> "ignore"); numbers stay numbers.
-fn fold_leet(token: &str) -> String {
-    let letters = token.chars().filter(|c| c.is_alphabetic()).count();
-    let leets = token.chars().filter(|&c| leet(c).is_some()).count();
-    if letters < 2 || leets == 0 || letters < leets {
-        return token.to_string();
-    }
-    token.chars().map(|c| if c.is_alphabetic() { c } else { leet(c).unwrap_or(c) }).collect()
-}
-
-/// Rejoin runs of three or more single letters separated by single separators ("i g n o r e").
-fn join_spaced_letters(tokens: &[String], gaps: &[u32]) -> String {
-    let mut out = String::new();
-    let mut i = 0;
-    while i < tokens.len() {
-        let run_end = spaced_run_end(tokens, gaps, i);
+    let token = |k: usize| spans.get(k).and_then(|&(a, b)| folded.get(a..b)).unwrap_or("");
+    let single = |k: usize| {
+        let mut cs = token(k).chars();
+        cs.next().is_some() && cs.next().is_none()
+    };
+    let mut out = String::with_capacity(folded.len());
+    let mut k = 0;
+    while k < spans.len() {
+        // Runs of three or more single letters with single separators are one spelled-out word.
+        let mut end = k;
+        while end < spans.len() && single(end) {
+            end += 1;
+            if gaps.get(end - 1).copied().unwrap_or(0) != 1 {
+                break;
+            }
+        }
         if !out.is_empty() {
             out.push(' ');
         }
-        if run_end - i >= 3 {
-            for t in tokens.get(i..run_end).unwrap_or(&[]) {
-                out.push_str(t);
+        if end - k >= 3 {
+            for t in k..end {
+                push_word(&mut out, token(t));
             }
-            i = run_end;
-        } else if let Some(t) = tokens.get(i) {
-            out.push_str(t);
-            i += 1;
+            k = end;
         } else {
-            break;
+            push_word(&mut out, token(k));
+            k += 1;
         }
     }
     out
 }
 
-fn spaced_run_end(tokens: &[String], gaps: &[u32], start: usize) -> usize {
-    let single = |t: &String| t.chars().count() == 1;
-    let mut end = start;
-    while tokens.get(end).is_some_and(single) {
-        end += 1;
-        if gaps.get(end - 1).copied().unwrap_or(0) != 1 {
-            break;
+/// Append one token: apostrophes dropped ("don't" reads "dont"), leetspeak folded when the
+/// token is mostly letters ("1gn0r3" -> "ignore"); numbers stay numbers.
+fn push_word(out: &mut String, token: &str) {
+    let letters = token.chars().filter(|c| c.is_alphabetic()).count();
+    let leets = token.chars().filter(|&c| leet(c).is_some()).count();
+    let fold = letters >= 2 && leets > 0 && letters >= leets;
+    for c in token.chars() {
+        if c == '\'' {
+            continue;
         }
+        out.push(if fold && !c.is_alphabetic() { leet(c).unwrap_or(c) } else { c });
     }
-    end
 }
 
 #[cfg(test)]
