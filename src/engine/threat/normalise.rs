@@ -234,12 +234,24 @@ fn words_view(folded: &str) -> String {
     out
 }
 
+/// Numbers with a unit or ordinal suffix ("7pm", "3rd", "4k", "10kg") are not leetspeak.
+fn is_quantity(token: &str) -> bool {
+    let suffix = token.trim_start_matches(|c: char| c.is_ascii_digit());
+    suffix.len() < token.len()
+        && matches!(
+            suffix,
+            "st" | "nd" | "rd" | "th" | "am" | "pm" | "k" | "m" | "g" | "kg" | "km" | "cm" | "mm" | "ml" | "gb" | "mb"
+                | "kb" | "tb" | "px" | "s" | "h" | "d" | "x" | "fps" | "hz" | "khz" | "mhz" | "ghz" | "v" | "w" | "kw"
+                | "p" | "bit" | "ms" | "min" | "mp"
+        )
+}
+
 /// Append one token: apostrophes dropped ("don't" reads "dont"), leetspeak folded when the
 /// token is mostly letters ("1gn0r3" -> "ignore"); numbers stay numbers.
 fn push_word(out: &mut String, token: &str) {
     let letters = token.chars().filter(|c| c.is_alphabetic()).count();
     let leets = token.chars().filter(|&c| leet(c).is_some()).count();
-    let fold = letters >= 2 && leets > 0 && letters >= leets;
+    let fold = letters >= 2 && leets > 0 && letters >= leets && !is_quantity(token);
     for c in token.chars() {
         if c == '\'' {
             continue;

@@ -51,7 +51,7 @@ macro_rules! override_verb {
 }
 macro_rules! prior_ref {
     () => {
-        "(?:previous|previously|prior|above|earlier|preceding|foregoing|former|initial|original|old|existing|system|your|all|any|every|the)"
+        "(?:previous|previously|prior|above|earlier|preceding|foregoing|former|initial|original|old|existing|system|your|all|any|every)"
     };
 }
 macro_rules! instr_noun {
@@ -95,7 +95,7 @@ pub static RULES: &[Rule] = &[
     // ---- persona / role-play jailbreaks ---------------------------------------------------
     r("PG-JB-001", Jailbreak, 0.9, Words, "\\b(?:do anything now|dan mode|dan prompt|jailbreak mode|jailbroken mode)\\b"),
     r("PG-JB-002", Jailbreak, 0.85, Words,
-        "\\b(?:developer|dev|jailbreak|jailbroken|unrestricted|unfiltered|uncensored|evil|anarchy|opposite|amoral|god|sudo|chaos|dude|stan|maximum|omega|freedom) mode (?:enabled|activated|on|output|response|responses|is|has)\\b"),
+        "\\b(?:developer|dev|jailbreak|jailbroken|unrestricted|unfiltered|uncensored|evil|anarchy|opposite|amoral|god|sudo|chaos|dude|stan|maximum|omega|freedom) mode (?:enabled|activated|output|response|responses|engaged|unlocked)\\b"),
     r("PG-JB-003", Jailbreak, 0.4, Words,
         "\\b(?:without|with no|free (?:of|from)|not bound by|freed from|unbound by|no longer bound by|released from|break free (?:of|from)|exempt from|outside) (?:any |all |the )?(?:[^ ]+ ){0,2}(?:restrictions|limitations|filters|filtering|censorship|guidelines|ethics|morals|morality|boundaries|constraints|guardrails|safeguards|rules)\\b"),
     r("PG-JB-004", Jailbreak, 0.7, Words,
@@ -172,7 +172,7 @@ pub static RULES: &[Rule] = &[
     r("PG-PE-008", SystemPromptExtraction, 0.85, Words,
         "\\b(?:repeat|show|print|output|recite|tell me|list|give me|share|reveal|what (?:are|were|is)|encode|translate|summarize|summarise) (?:[^ ]+ ){0,3}(?:instructions|text|words|prompt|message|rules|directives|guidelines) (?:that )?you (?:were|have been|ve been|got) (?:given|told|provided|programmed|instructed|trained)\\b"),
     r("PG-PE-009", SystemPromptExtraction, 0.8, Words,
-        "\\bwhat (?:were|have|had) you (?:been )?(?:told|instructed|programmed|given|asked) (?:to do |to say )?(?:before|at the (?:beginning|start)|initially|originally|earlier|by (?:your|the) (?:developers?|creators?|operators?|system))\\b"),
+        "\\bwhat (?:[^ ]+ ){0,2}(?:were|have|had) you (?:been )?(?:told|instructed|programmed|given|asked) (?:to do |to say )?(?:before|at the (?:beginning|start)|initially|originally|earlier|by (?:your|the) (?:developers?|creators?|operators?|system))\\b"),
     r("PG-PE-010", SystemPromptExtraction, 0.85, Words,
         "\\b(?:encode|translate|convert|rot13|base64|continue|complete|show|see|give|read|access|view|display|print|output|log|dump|reveal|leak|expose|paste|send) (?:[^ ]+ ){0,5}(?:your|the) (?:system ?prompt|initial prompt|initial instructions|system instructions|hidden prompt|system message|initialization string|init string|original prompt|original instructions|secret instructions|hidden instructions)\\b"),
     r("PG-PE-011", SystemPromptExtraction, 0.5, Words,
@@ -251,7 +251,10 @@ pub static RULES: &[Rule] = &[
         "\\b(?:drop|delete|truncate|wipe|erase|destroy|purge|remove|nuke) (?:all|every|each|the entire|the whole|all of the|all the|every single|entire|whole)? ?(?:[^ ]+ ){0,2}(?:tables|databases|database|records|rows|schemas?|collections|user table|users table|the table)\\b"),
 
     // ---- script injection -----------------------------------------------------------------
-    r("PG-XS-001", Xss, 0.9, Plain, "<\\s*/?\\s*(?:[a-z]+\\s*:\\s*)?script(?:[\\s>/]|$)"),
+    // A script element with content, a source or a closing tag is a payload; the bare word
+    // "<script>" in a sentence about HTML is not.
+    r("PG-XS-001", Xss, 0.9, Plain, "<\\s*(?:[a-z]+\\s*:\\s*)?script(?:\\s[^>]*)?>\\s*(?:[a-z_$][a-z0-9_$.]*\\s*[(=.\\[`]|(?:var|let|const|function|document|window|eval|alert|new|if|for|while|return|import|with|top|self|this)\\b|[^<]{0,400}</\\s*script)|<\\s*(?:[a-z]+\\s*:\\s*)?script[\\s/][^>]*\\bsrc\\s*=|<\\s*/\\s*(?:[a-z]+\\s*:\\s*)?script\\s*>"),
+    r("PG-XS-014", Xss, 0.45, Plain, "<\\s*/?\\s*(?:[a-z]+\\s*:\\s*)?script(?:[\\s>/]|$)"),
     r("PG-XS-002", Xss, 0.85, Plain,
         "<[a-z][a-z0-9:_-]*(?:[\\s/\"'`;]|[^<>]*[\\s/\"'`;])on[a-z]{3,24}\\s*="),
     r("PG-XS-003", Xss, 0.9, Plain,

@@ -80,17 +80,15 @@ impl CompiledView {
         }
         for m in self.set.matches(text).iter() {
             let Some(rule) = self.rules.get(m).and_then(|&i| RULES.get(i)) else { continue };
-            let weight = if rule.category == Category::IndirectInjection && !source.is_data() {
+            if rule.category == Category::IndirectInjection && !source.is_data() {
                 // Structural rules (a sentence shape, a code call) say nothing in a message the
-                // user wrote; phrase rules say a little.
-                if rule.view == View::Plain {
-                    continue;
+                // user wrote; phrase rules say a little, and do not add up.
+                if rule.view == View::Words {
+                    report.add_strongest(rule.id, rule.category, rule.weight * INDIRECT_WEIGHT_IN_MESSAGES);
                 }
-                rule.weight * INDIRECT_WEIGHT_IN_MESSAGES
-            } else {
-                rule.weight
-            };
-            report.add(rule.id, rule.category, weight);
+                continue;
+            }
+            report.add(rule.id, rule.category, rule.weight);
         }
     }
 }

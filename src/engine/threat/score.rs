@@ -31,6 +31,22 @@ impl ThreatReport {
         }
     }
 
+    /// Like `add`, but the category keeps only its strongest rule: for weak evidence that must
+    /// not add up (indirect-injection phrasing in a user's own message).
+    pub fn add_strongest(&mut self, id: &'static str, category: Category, weight: f32) {
+        let weight = weight.clamp(0.0, 0.999);
+        match self.hits.iter().position(|h| h.category == category) {
+            Some(i) => {
+                if let Some(h) = self.hits.get_mut(i) {
+                    if weight > h.weight {
+                        *h = Hit { id, category, weight };
+                    }
+                }
+            }
+            None => self.hits.push(Hit { id, category, weight }),
+        }
+    }
+
     /// Fold another text's report into this one (a request carries many texts).
     pub fn merge(&mut self, other: ThreatReport) {
         for h in other.hits {
