@@ -92,7 +92,7 @@ fn base64_text(run: &str) -> Option<String> {
 
 fn hex_text(run: &str) -> Option<String> {
     let digits = run.strip_prefix("0x").unwrap_or(run);
-    if digits.len() < MIN_HEX || digits.len() % 2 != 0 || !digits.bytes().all(|b| b.is_ascii_hexdigit()) {
+    if digits.len() < MIN_HEX || !digits.len().is_multiple_of(2) || !digits.bytes().all(|b| b.is_ascii_hexdigit()) {
         return None;
     }
     let bytes: Option<Vec<u8>> = digits

@@ -106,7 +106,7 @@ fn strip_controls(text: &str) -> String {
                 match kind {
                     Some('[') => {
                         // Parameter and intermediate bytes, then one final byte in @..~.
-                        while let Some(n) = chars.next() {
+                        for n in chars.by_ref() {
                             if ('@'..='~').contains(&n) {
                                 break;
                             }
