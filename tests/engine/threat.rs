@@ -271,3 +271,4 @@ fn hostile_inputs_do_not_panic() {
         let _ = check_hygiene(text, &HygieneSettings::default());
     }
 }
+

@@ -147,7 +147,11 @@ pub fn run(dir: &Path) -> bool {
             let start = Instant::now();
             let report: ThreatReport = compiled.scanner.scan(&row.text, row.source);
             let verdict = compiled.policy.decide(&report);
-            times_ns.push(start.elapsed().as_nanos());
+            let elapsed = start.elapsed().as_nanos();
+            times_ns.push(elapsed);
+            if show == "slow" && elapsed > 1_000_000 {
+                eprintln!("{}\t{} bytes\t{} µs\tascii={}", row.id, row.text.len(), elapsed / 1000, row.text.is_ascii());
+            }
             per_file.entry(name.clone()).or_default().count(row, verdict.action);
             // Web payload categories exist in two corpora with different styles: keep them apart.
             let key = if name.starts_with("web_") { format!("{} ({name})", top_level(&row.category)) } else { top_level(&row.category) };

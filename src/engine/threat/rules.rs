@@ -190,13 +190,13 @@ pub static RULES: &[Rule] = &[
     r("PG-EX-002", Exfiltration, 0.6, Words,
         "\\b(?:print|show|list|reveal|output|dump|leak|give me|tell me|share|display|read out|expose|extract|retrieve|fetch|steal|collect|harvest|grab) (?:me )?(?:all |your |the |any |every )?(?:stored |saved |admin |users |user |other users |system |internal |secret |private |cached |customer )?(?:api keys|api key|passwords|credentials|secrets|access tokens|private keys|environment variables|env vars|session cookies|cookies|auth tokens|bearer tokens|secret keys)\\b"),
     r("PG-EX-003", Exfiltration, 0.85, Plain,
-        "!\\[[^\\]]{0,200}\\]\\(\\s*https?://[^)\\s]{1,300}[?&/][a-z_]{0,20}=?(?:\\{|\\[|\\$|%7b|<)"),
+        "!\\[[^\\]]*\\]\\(\\s*https?://[^)\\s]+[?&/][a-z_]*=?(?:\\{|\\[|\\$|%7b|<)"),
     r("PG-EX-004", Exfiltration, 0.35, Words,
         "\\b(?:append|add|include|embed|insert|encode|put|attach) (?:[^ ]+ ){0,6}(?:to|in|into|as) (?:[^ ]+ ){0,3}(?:url|link|image|query string|query parameter|markdown image|img tag|request)\\b"),
     r("PG-EX-005", Exfiltration, 0.55, Plain,
         "(?:/etc/(?:passwd|shadow)|\\.ssh/id_[a-z0-9]+|\\.aws/credentials|\\bcat \\.env\\b|/proc/self/environ)"),
     r("PG-EX-006", Exfiltration, 0.7, Plain,
-        "\\b(?:curl|wget|invoke-webrequest|iwr)\\s[^\\n]{0,200}(?:\\$\\(|`|\\$\\{?[a-z_]*(?:key|token|secret|pass|env)|--data|-d @|--upload-file)"),
+        "\\b(?:curl|wget|invoke-webrequest|iwr)\\s[^\\n]*(?:\\$\\(|`|\\$\\{?[a-z_]*(?:key|token|secret|pass|env)|--data|-d @|--upload-file)"),
 
     // ---- fake role and delimiter tags -----------------------------------------------------
     r("PG-DL-001", DelimiterInjection, 0.9, Plain,
@@ -208,7 +208,7 @@ pub static RULES: &[Rule] = &[
         "(?:^| )#{2,4} ?(?:instruction|instructions|system|system prompt|new instructions?|admin|developer|response)\\s*:?(?: |$)"),
     r("PG-DL-006", DelimiterInjection, 0.5, Plain,
         "(?:^| )\\[?(?:system|admin|administrator|developer|root|sudo)(?: message| override| instruction| instructions| update| note| prompt| command)?\\]?\\s*:"),
-    r("PG-DL-007", DelimiterInjection, 0.4, Plain, "(?:^| )(?:human|user)\\s*:.{1,600}? (?:assistant|ai|gpt|chatgpt)\\s*:"),
+    r("PG-DL-007", DelimiterInjection, 0.4, Plain, "(?:^| )(?:human|user)\\s*:.+? (?:assistant|ai|gpt|chatgpt)\\s*:"),
     r("PG-DL-008", DelimiterInjection, 0.6, Words,
         "\\b(?:end|stop) of (?:the )?(?:system )?(?:prompt|instructions|context|document|input|user input|conversation) (?:[^ ]+ ){0,4}(?:new|begin|start|now|next)\\b"),
 
@@ -238,11 +238,11 @@ pub static RULES: &[Rule] = &[
     r("PG-II-009", IndirectInjection, 0.7, Words,
         "\\b(?:respond|reply|answer|write|communicate|speak) (?:[^ ]+ ){0,2}(?:only |exclusively |entirely )?(?:in|using) (?:[^ ]+ ){0,2}(?:emojis?|pig latin|morse code|base64|leetspeak|reverse|capital letters|all caps|uppercase|a pirate|rhymes?|spanish|french|german|italian|chinese|japanese|russian)\\b"),
     r("PG-II-010", IndirectInjection, 0.5, Plain,
-        "(?:^|[.!?|:] )(?:please )?(?:write|compose|create|generate|explain|describe|answer|translate|summarize|summarise|recommend|provide|list|calculate|spell|reverse|rewrite|respond|reply|tell|give|share|encourage|convince|persuade|modify|change|replace|insert|output|print|promote|advertise|suggest|direct|urge|inform|remind|ask|invite|visit|click|download|install|run|execute|send|forward|meld|integrate|incorporate|enrich|enhance|augment|append|emphasize|introduce|convert|remove|substitute|encode|decode|use|add|include|mention) (?:a |an |the |me |us |your |all |this |that |these |how |what |why |some |in )[^.!?|`(){}<>=]{0,200}[.!?](?: |$)"),
+        "(?:^|[.!?|:] )(?:please )?(?:write|compose|create|generate|explain|describe|answer|translate|summarize|summarise|recommend|provide|list|calculate|spell|reverse|rewrite|respond|reply|tell|give|share|encourage|convince|persuade|modify|change|replace|insert|output|print|promote|advertise|suggest|direct|urge|inform|remind|ask|invite|visit|click|download|install|run|execute|send|forward|meld|integrate|incorporate|enrich|enhance|augment|append|emphasize|introduce|convert|remove|substitute|encode|decode|use|add|include|mention) (?:a |an |the |me |us |your |all |this |that |these |how |what |why |some |in )[^.!?|`(){}<>=]*[.!?](?: |$)"),
     r("PG-II-011", IndirectInjection, 0.45, Plain,
-        "(?:^|[.!?|:] )(?:what|how|who|why|where|when|which|can you|could you|would you|will you|is there|are there|do you|does) [^.?!|]{3,160}\\?"),
+        "(?:^|[.!?|:] )(?:what|how|who|why|where|when|which|can you|could you|would you|will you|is there|are there|do you|does) [^.?!|]+\\?"),
     r("PG-II-014", IndirectInjection, 0.75, Words,
-        "\\b(?:add|append|attach|prepend|insert|include|put|place) (?:[^ ]+ ){1,24}(?:to|in|into|at the end of|at the start of) your (?:response|responses|answer|answers|reply|replies|message|completion)\\b"),
+        "\\b(?:add|append|attach|prepend|insert|include|put|place) (?:[^ ]+ ){1,12}(?:to|in|into|at the end of|at the start of) your (?:response|responses|answer|answers|reply|replies|message|completion)\\b"),
     r("PG-II-015", IndirectInjection, 0.3, Plain,
         "requests\\.post\\(|urllib\\.request\\.urlopen\\(|os\\.environ|subprocess\\.(?:call|run|popen|check_output)\\(|os\\.system\\(|socket\\.socket\\(|shutil\\.rmtree\\(|/boot/grub|pynput|ctypes\\.windll|win32api|os\\.fork\\(|smtplib|pyautogui|psutil\\.process_iter|cryptography\\.fernet|scapy"),
 
@@ -253,12 +253,12 @@ pub static RULES: &[Rule] = &[
     // ---- script injection -----------------------------------------------------------------
     // A script element with content, a source or a closing tag is a payload; the bare word
     // "<script>" in a sentence about HTML is not.
-    r("PG-XS-001", Xss, 0.9, Plain, "<\\s*(?:[a-z]+\\s*:\\s*)?script(?:\\s[^>]*)?>\\s*(?:[a-z_$][a-z0-9_$.]*\\s*[(=.\\[`]|(?:var|let|const|function|document|window|eval|alert|new|if|for|while|return|import|with|top|self|this)\\b|[^<]{0,400}</\\s*script)|<\\s*(?:[a-z]+\\s*:\\s*)?script[\\s/][^>]*\\bsrc\\s*=|<\\s*/\\s*(?:[a-z]+\\s*:\\s*)?script\\s*>"),
+    r("PG-XS-001", Xss, 0.9, Plain, "<\\s*(?:[a-z]+\\s*:\\s*)?script(?:\\s[^>]*)?>\\s*(?:[a-z_$][a-z0-9_$.]*\\s*[(=.\\[`]|(?:var|let|const|function|document|window|eval|alert|new|if|for|while|return|import|with|top|self|this)\\b|[^<]*</\\s*script)|<\\s*(?:[a-z]+\\s*:\\s*)?script[\\s/][^>]*\\bsrc\\s*=|<\\s*/\\s*(?:[a-z]+\\s*:\\s*)?script\\s*>"),
     r("PG-XS-014", Xss, 0.45, Plain, "<\\s*/?\\s*(?:[a-z]+\\s*:\\s*)?script(?:[\\s>/]|$)"),
     r("PG-XS-002", Xss, 0.85, Plain,
-        "<[a-z][a-z0-9:_-]*(?:[\\s/\"'`;]|[^<>]*[\\s/\"'`;])on[a-z]{3,24}\\s*="),
+        "<[a-z][a-z0-9:_-]*(?:[\\s/\"'`;]|[^<>]*[\\s/\"'`;])on[a-z]{3}[a-z]*\\s*="),
     r("PG-XS-003", Xss, 0.9, Plain,
-        "(?:href|src|action|formaction|data|xlink:href|background|dynsrc|lowsrc|poster|code|codebase|to|from|values|content|url)\\s*=\\s*[\"'`]?\\s*(?:javascript|vbscript|livescript|data\\s*:\\s*text/html|data\\s*:[^,\\s]{0,40},)"),
+        "(?:href|src|action|formaction|data|xlink:href|background|dynsrc|lowsrc|poster|code|codebase|to|from|values|content|url)\\s*=\\s*[\"'`]?\\s*(?:javascript|vbscript|livescript|data\\s*:\\s*text/html|data\\s*:[^,\\s]*,)"),
     r("PG-XS-004", Xss, 0.85, Plain,
         "(?:javascript|vbscript|livescript)\\s*:\\s*(?:alert|prompt|confirm|eval|document|window|top|self|this|parent|location|fetch|import|void|new |\\(|/|\\\\|%|&#|\\[|'|\"|`)"),
     r("PG-XS-005", Xss, 0.45, Plain,
@@ -271,7 +271,7 @@ pub static RULES: &[Rule] = &[
         "style\\s*=[^>]*(?:expression\\s*\\(|behavior\\s*:|-moz-binding|url\\s*\\(\\s*['\"]?\\s*javascript)"),
     r("PG-XS-009", Xss, 0.8, Plain, "\\bsrcdoc\\s*=|data\\s*:\\s*text/html|data\\s*:\\s*image/svg\\+xml"),
     r("PG-XS-010", Xss, 0.4, Plain, "[\"'`]\\s*/?>\\s*<\\s*[a-z!/]"),
-    r("PG-XS-012", Xss, 0.7, Plain, "(?:^|[\\s;&?\"'`/])on[a-z]{3,24}\\s*=\\s*[\"'`]?\\s*[a-z_$][a-z0-9_$.]*\\s*\\("),
+    r("PG-XS-012", Xss, 0.7, Plain, "(?:^|[\\s;&?\"'`/])on[a-z]{3}[a-z]*\\s*=\\s*[\"'`]?\\s*[a-z_$][a-z0-9_$.]*\\s*\\("),
     r("PG-XS-013", Xss, 0.7, Plain, "url\\s*\\(\\s*[\"']?\\s*(?:javascript|vbscript)|<!entity\\s+%?\\s*[a-z0-9_-]+\\s+system|<xi:include\\b"),
     r("PG-XS-011", Xss, 0.5, Plain, "<\\s*(?:img|image|input|body|video|audio|source|details|a|div|svg|style|form|button|select|textarea)\\b[^>]*\\b(?:src|href|style|action)\\s*="),
 ];

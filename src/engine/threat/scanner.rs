@@ -1,7 +1,7 @@
 //! The scanner: compiles the rule table once, then scans texts through their normalised views
 //! and decoded segments.
 
-use regex::{RegexSet, RegexSetBuilder};
+use regex::{Regex, RegexBuilder};
 
 use super::decode::{decoded_segments, Encoding};
 use super::normalise::{normalise, HiddenChars};
@@ -55,31 +55,39 @@ pub struct ThreatScanner {
     plain: CompiledView,
 }
 
+/// One view's rules. Each rule is its own regex rather than one `RegexSet`: a set over every
+/// rule makes the lazy DFA track all partial matches at once (its states multiply and stop
+/// being reused between texts), while single regexes start with a literal prefilter that skips
+/// most of a benign text. Measured on 1 KB prompts: two to three times faster.
 #[derive(Debug, Clone)]
 struct CompiledView {
-    set: RegexSet,
-    /// `rules[i]` is the index in `RULES` of the set's pattern i.
-    rules: Vec<usize>,
+    /// Each regex with the index in `RULES` of its rule.
+    rules: Vec<(Regex, usize)>,
 }
 
 impl CompiledView {
     fn new(view: View, name: &'static str) -> Result<CompiledView, RuleTableError> {
-        let rules: Vec<usize> = RULES.iter().enumerate().filter(|(_, r)| r.view == view).map(|(i, _)| i).collect();
-        let patterns: Vec<String> = rules.iter().filter_map(|&i| RULES.get(i)).map(|r| expand(r.pattern)).collect();
-        let set = RegexSetBuilder::new(patterns)
-            .size_limit(REGEX_SIZE_LIMIT)
-            .dfa_size_limit(REGEX_SIZE_LIMIT)
-            .build()
-            .map_err(|e| RuleTableError { view: name, problem: e.to_string() })?;
-        Ok(CompiledView { set, rules })
+        let mut rules = Vec::new();
+        for (i, rule) in RULES.iter().enumerate().filter(|(_, r)| r.view == view) {
+            let regex = RegexBuilder::new(&expand(rule.pattern))
+                .size_limit(REGEX_SIZE_LIMIT)
+                .dfa_size_limit(REGEX_SIZE_LIMIT)
+                .build()
+                .map_err(|e| RuleTableError { view: name, problem: format!("{}: {e}", rule.id) })?;
+            rules.push((regex, i));
+        }
+        Ok(CompiledView { rules })
     }
 
     fn scan(&self, text: &str, source: Source, report: &mut ThreatReport) {
         if text.is_empty() {
             return;
         }
-        for m in self.set.matches(text).iter() {
-            let Some(rule) = self.rules.get(m).and_then(|&i| RULES.get(i)) else { continue };
+        for (regex, index) in &self.rules {
+            if !regex.is_match(text) {
+                continue;
+            }
+            let Some(rule) = RULES.get(*index) else { continue };
             if rule.category == Category::IndirectInjection && !source.is_data() {
                 // Structural rules (a sentence shape, a code call) say nothing in a message the
                 // user wrote; phrase rules say a little, and do not add up.
@@ -177,3 +185,4 @@ mod tests {
         }
     }
 }
+
