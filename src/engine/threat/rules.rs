@@ -273,5 +273,5 @@ pub static RULES: &[Rule] = &[
     r("PG-XS-010", Xss, 0.4, Plain, "[\"'`]\\s*/?>\\s*<\\s*[a-z!/]"),
     r("PG-XS-012", Xss, 0.7, Plain, "(?:^|[\\s;&?\"'`/])on[a-z]{3}[a-z]*\\s*=\\s*[\"'`]?\\s*[a-z_$][a-z0-9_$.]*\\s*\\("),
     r("PG-XS-013", Xss, 0.7, Plain, "url\\s*\\(\\s*[\"']?\\s*(?:javascript|vbscript)|<!entity\\s+%?\\s*[a-z0-9_-]+\\s+system|<xi:include\\b"),
-    r("PG-XS-011", Xss, 0.5, Plain, "<\\s*(?:img|image|input|body|video|audio|source|details|a|div|svg|style|form|button|select|textarea)\\b[^>]*\\b(?:src|href|style|action)\\s*="),
+    r("PG-XS-011", Xss, 0.35, Plain, "<\\s*(?:img|image|input|body|video|audio|source|details|a|div|svg|style|form|button|select|textarea)\\b[^>]*\\b(?:src|href|style|action)\\s*="),
 ];

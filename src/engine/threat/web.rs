@@ -372,12 +372,15 @@ fn breakout(view: &str) -> Option<f32> {
     }
     let after = view.get(q + 1..)?;
     let toks = tokenize(after);
-    let first = toks.iter().copied().find(|t| *t != Tok::RParen)?;
+    let mut rest = toks.iter().copied().skip_while(|t| *t == Tok::RParen);
+    let first = rest.next()?;
+    // What follows the keyword must read as SQL too: "' or '1'='1" does, while a quoted title
+    // followed by English words that happen to be keywords ("DANCIN' LIKE A ROBOT") does not.
+    let sql_after = rest.take(4).filter(|t| !matches!(t, Tok::Word(Kw::Ident))).count();
     let strong = match first {
-        Tok::Word(Kw::Logic | Kw::Union | Kw::Select | Kw::Statement | Kw::AttackFn | Kw::AttackObj) => true,
-        Tok::Word(Kw::Clause | Kw::CmpWord) => toks.len() > 1,
         Tok::Semi | Tok::Comment => true,
-        Tok::Cmp => toks.len() > 1,
+        Tok::Word(Kw::Logic | Kw::Union | Kw::Select | Kw::Statement | Kw::AttackFn | Kw::AttackObj) => sql_after >= 2,
+        Tok::Word(Kw::Clause | Kw::CmpWord) | Tok::Cmp => sql_after >= 3,
         _ => false,
     };
     strong.then_some(if toks.len() >= 3 { 0.7 } else { 0.55 })
