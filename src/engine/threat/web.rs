@@ -289,7 +289,7 @@ fn scan_sqli_view(view: &str, report: &mut ThreatReport) {
             [Tok::Word(Kw::Union), Tok::Word(Kw::Select), _] | [Tok::Word(Kw::Union), Tok::Word(Kw::Clause), Tok::Word(Kw::Select)] => {
                 report.add("PG-SQ-001", Category::Sqli, if prose { 0.6 } else { 0.9 })
             }
-            [Tok::Semi, Tok::Word(Kw::Statement | Kw::Select), next] if !prose || !matches!(next, Tok::Word(Kw::Ident)) => {
+            [Tok::Semi, Tok::Word(Kw::Statement | Kw::Select), next] if !matches!(next, Tok::Word(Kw::Ident)) => {
                 report.add("PG-SQ-002", Category::Sqli, 0.85)
             }
             _ => {}
@@ -376,7 +376,10 @@ fn breakout(view: &str) -> Option<f32> {
     let first = rest.next()?;
     // What follows the keyword must read as SQL too: "' or '1'='1" does, while a quoted title
     // followed by English words that happen to be keywords ("DANCIN' LIKE A ROBOT") does not.
-    let sql_after = rest.take(4).filter(|t| !matches!(t, Tok::Word(Kw::Ident))).count();
+    // Strings count only next to a comparison ("'1'='1"); a closing quote alone is not SQL.
+    let window: Vec<Tok> = rest.take(4).collect();
+    let compares = window.contains(&Tok::Cmp);
+    let sql_after = window.iter().filter(|t| !matches!(t, Tok::Word(Kw::Ident)) && (compares || **t != Tok::Str)).count();
     let strong = match first {
         Tok::Semi | Tok::Comment => true,
         Tok::Word(Kw::Logic | Kw::Union | Kw::Select | Kw::Statement | Kw::AttackFn | Kw::AttackObj) => sql_after >= 2,
