@@ -97,7 +97,7 @@ pub static RULES: &[Rule] = &[
     r("PG-JB-002", Jailbreak, 0.85, Words,
         "\\b(?:developer|dev|jailbreak|jailbroken|unrestricted|unfiltered|uncensored|evil|anarchy|opposite|amoral|god|sudo|chaos|dude|stan|maximum|omega|freedom) mode (?:enabled|activated|output|response|responses|engaged|unlocked)\\b"),
     r("PG-JB-003", Jailbreak, 0.4, Words,
-        "\\b(?:without|with no|free (?:of|from)|not bound by|freed from|unbound by|no longer bound by|released from|break free (?:of|from)|exempt from|outside) (?:any |all |the )?(?:[^ ]+ ){0,2}(?:restrictions|limitations|filters|filtering|censorship|guidelines|ethics|morals|morality|boundaries|constraints|guardrails|safeguards|rules)\\b"),
+        "\\b(?:without|with no|have no|has no|there are no|free (?:of|from)|not bound by|freed from|unbound by|no longer bound by|released from|break free (?:of|from)|exempt from|outside) (?:any |all |the )?(?:[^ ]+ ){0,2}(?:restrictions|limitations|filters|filtering|censorship|guidelines|ethics|morals|morality|boundaries|constraints|guardrails|safeguards|rules)\\b"),
     r("PG-JB-004", Jailbreak, 0.7, Words,
         "\\b(?:unfiltered|uncensored|amoral|unrestricted|unethical|unaligned|jailbroken|immoral|unhinged|unbiased and unfiltered|evil|malicious|rogue) (?:[^ ]+ ){0,2}(?:ai|chatbot|assistant|model|bot|persona|character|alter ego|twin|confidant|entity|language model|responses?)\\b"),
     r("PG-JB-005", Jailbreak, 0.6, Words,
@@ -162,6 +162,8 @@ pub static RULES: &[Rule] = &[
         "\\b(?:disregards?|disregarding|ignores?|ignoring|without) (?:all |any )?(?:ethical|moral|legal|safety) (?:[^ ]+ ){0,2}(?:concerns|considerations|guidelines|boundaries|constraints|implications|standards|rules|restrictions|limits)\\b"),
     r("PG-JB-036", Jailbreak, 0.5, Words,
         "\\b(?:irresponsible|boundless|unbound|lawless|depraved|twisted|sinister|dark) (?:[^ ]+ ){0,2}(?:ai|chatbot|assistant|model|bot|persona|character|entity|language model)\\b"),
+    r("PG-JB-037", Jailbreak, 0.6, Words,
+        "\\b(?:(?:the )?(?:assistant|ai|model|chatbot) (?:is|has been) (?:now )?(?:offline|disabled|not functioning|shut down|deactivated|replaced|terminated)|role is now (?:being )?(?:fulfilled|played|taken over|assumed))\\b"),
     r("PG-JB-101", Jailbreak, 0.6, Words,
         "\\b(?:entwicklermodus|modo desarrollador|mode developpeur|modalita sviluppatore|modo desenvolvedor|ontwikkelaarsmodus|tryb dewelopera|tryb programisty)\\b"),
     r("PG-JB-102", Jailbreak, 0.5, Words,
@@ -221,6 +223,8 @@ pub static RULES: &[Rule] = &[
     r("PG-DL-007", DelimiterInjection, 0.4, Plain, "(?:^| )(?:human|user)\\s*:.+? (?:assistant|ai|gpt|chatgpt)\\s*:"),
     r("PG-DL-008", DelimiterInjection, 0.6, Words,
         "\\b(?:end|stop) of (?:the )?(?:system )?(?:prompt|instructions|context|document|input|user input|conversation) (?:[^ ]+ ){0,4}(?:new|begin|start|now|next)\\b"),
+    r("PG-DL-009", DelimiterInjection, 0.6, Words,
+        "\\b(?:user|system|assistant) (?:message|instruction|instructions|prompt|input)s? (?:termination|terminated|ends|ended|begins|starting|start|override|overridden)\\b"),
 
     // ---- indirect injection: instructions to the model inside data ---------------------------
     // Weighed fully in tool results and documents, weakly in the user's own message (a user
