@@ -4,8 +4,8 @@
 //! Rows are scanned as user messages, except BIPIA contexts (rows that carry a `task` in their
 //! meta), which are documents the application inserted. `harmful_request` rows are plain harmful
 //! requests, not injections: they are reported apart and count neither as attacks nor as benign.
-//! Set `PG_EVAL_SHOW=miss` or `PG_EVAL_SHOW=fp` (optionally `PG_EVAL_FILE=name`) to list the
-//! misses or false positives on stderr while working on rules.
+//! Set `PG_EVAL_SHOW=miss`, `fp` or `slow` (optionally `PG_EVAL_FILE=name`) to list the
+//! misses, false positives or texts slower than 1 ms on stderr while working on rules.
 
 use std::collections::{BTreeMap, HashSet};
 use std::fs;
@@ -195,5 +195,29 @@ pub fn run(dir: &Path) -> bool {
             if cfg!(debug_assertions) { "debug" } else { "release" }
         );
     }
+    print_reference_timing(&compiled);
     ok
+}
+
+/// Time one fixed 1 KB benign prompt (written for this project), the size the speed target
+/// names, so the number does not depend on the mix of lengths in the data.
+fn print_reference_timing(compiled: &prompt_guard::config::threats::CompiledThreats) {
+    let sentence = "The quarterly report shows that revenue grew in most regions while costs stayed flat. \
+                    Please summarise the main drivers and list the risks the team should watch next quarter. ";
+    let mut text = String::new();
+    while text.len() < 1024 {
+        text.push_str(sentence);
+    }
+    let text: String = text.chars().take(1024).collect();
+    let rounds = 2000u32;
+    for _ in 0..50 {
+        let _ = compiled.scanner.scan(&text, Source::User);
+    }
+    let start = Instant::now();
+    for _ in 0..rounds {
+        let report = compiled.scanner.scan(&text, Source::User);
+        let _ = compiled.policy.decide(&report);
+    }
+    let per = start.elapsed() / rounds;
+    println!("reference 1 KB benign English prompt: {:.1} µs per scan + decide", per.as_nanos() as f64 / 1000.0);
 }
