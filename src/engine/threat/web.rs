@@ -255,7 +255,9 @@ fn sub_views(view: &str) -> Vec<&str> {
         }
     }
     // Backticks are left out: in prose they mark inline code, which is not a payload.
-    for quote in ['"'] {
+    // In prose, quotes mark quotations ("if x > 0 and y < 1"), not values.
+    let quotes: &[char] = if is_prose(view) { &[] } else { &['"'] };
+    for &quote in quotes {
         let mut parts = view.split(quote);
         parts.next();
         while let (Some(inner), Some(_)) = (parts.next(), Some(())) {
