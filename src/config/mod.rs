@@ -3,6 +3,7 @@
 //! built. A problem names the field by its JSON path and the filter refuses to start.
 
 mod error;
+pub mod threats;
 
 use std::collections::BTreeMap;
 
@@ -51,6 +52,7 @@ pub struct RawConfig {
     pub unknown_paths: UnknownPaths,
     pub routes: Vec<RawRoute>,
     pub restore_responses: bool,
+    pub threats: threats::ThreatsConfig,
 }
 
 impl Default for RawConfig {
@@ -68,6 +70,7 @@ impl Default for RawConfig {
             unknown_paths: UnknownPaths::PassThrough,
             routes: Vec::new(),
             restore_responses: true,
+            threats: threats::ThreatsConfig::default(),
         }
     }
 }
@@ -103,6 +106,7 @@ pub struct FilterConfig {
     pub restore_responses: bool,
     /// Labels that can be masked (enabled built-ins, then custom patterns), for metrics.
     pub labels: Vec<String>,
+    pub threats: threats::CompiledThreats,
 }
 
 impl FilterConfig {
@@ -232,6 +236,8 @@ fn compile(raw: RawConfig) -> Result<FilterConfig, ConfigError> {
     let mut known: Vec<String> = BuiltinKind::ALL.iter().map(|k| k.label().to_owned()).collect();
     known.extend(custom.iter().map(|c| c.label.clone()));
 
+    let threats = raw.threats.compile()?;
+
     Ok(FilterConfig {
         fail_open: raw.fail_open,
         max_body_bytes: usize::try_from(raw.max_body_bytes).unwrap_or(usize::MAX),
@@ -243,6 +249,7 @@ fn compile(raw: RawConfig) -> Result<FilterConfig, ConfigError> {
         routes,
         restore_responses: raw.restore_responses,
         labels,
+        threats,
     })
 }
 

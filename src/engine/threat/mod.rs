@@ -1,4 +1,23 @@
 //! Threat scanning: prompt injection, jailbreaks, extraction, exfiltration, SQL/XSS payloads.
+//!
+//! A text is normalised into views (`normalise`), its encoded segments are decoded (`decode`),
+//! the rule table (`rules`) runs over the views in one `RegexSet` pass per view, payload checks
+//! (`web`) look for SQL and script injection, and the hits add up to scores (`score`) that a
+//! `ThreatPolicy` turns into a `Verdict`. Replies are checked by `reply`, raw input by `hygiene`.
+
+pub mod decode;
+pub mod hygiene;
+pub mod normalise;
+pub mod reply;
+mod rules;
+mod scanner;
+pub mod score;
+mod web;
+
+pub use hygiene::{check_hygiene, ControlChars, HygieneSettings, HygieneViolation};
+pub use reply::{ReplyFinding, ReplyScanner, ReplySettings};
+pub use scanner::{ThreatScanner, ThreatSettings};
+pub use score::{Action, CategoryAction, ThreatPolicy, ThreatReport, Verdict};
 
 /// Where a text came from; decides which rules apply and whether it is scanned at all.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -13,6 +32,8 @@ pub enum Source {
 }
 
 impl Source {
+    pub const ALL: [Source; 5] = [Source::System, Source::User, Source::Assistant, Source::Tool, Source::Document];
+
     pub const fn name(self) -> &'static str {
         match self {
             Source::System => "system",
@@ -21,5 +42,91 @@ impl Source {
             Source::Tool => "tool",
             Source::Document => "document",
         }
+    }
+
+    /// Text the application took from elsewhere: instructions inside it are not the user's.
+    pub const fn is_data(self) -> bool {
+        matches!(self, Source::Tool | Source::Document)
+    }
+}
+
+/// A family of attack. `name()` is used in metric labels and response headers.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Category {
+    /// "Ignore previous instructions" and its relatives.
+    InstructionOverride,
+    /// Persona and role-play jailbreaks (DAN, developer mode, "no restrictions").
+    Jailbreak,
+    /// Attempts to make the model reveal its system prompt.
+    SystemPromptExtraction,
+    /// Requests to send credentials or data somewhere.
+    Exfiltration,
+    /// Fake role or delimiter tags (chat-template tokens, `</system>`, `[INST]`).
+    DelimiterInjection,
+    /// Instructions addressed to the model inside tool results or documents.
+    IndirectInjection,
+    /// SQL injection payloads and destructive database requests.
+    Sqli,
+    /// Script injection payloads.
+    Xss,
+    /// Hidden characters and encoded payloads.
+    Obfuscation,
+}
+
+impl Category {
+    pub const COUNT: usize = 9;
+    pub const ALL: [Category; Category::COUNT] = [
+        Category::InstructionOverride,
+        Category::Jailbreak,
+        Category::SystemPromptExtraction,
+        Category::Exfiltration,
+        Category::DelimiterInjection,
+        Category::IndirectInjection,
+        Category::Sqli,
+        Category::Xss,
+        Category::Obfuscation,
+    ];
+
+    pub const fn name(self) -> &'static str {
+        match self {
+            Category::InstructionOverride => "instruction_override",
+            Category::Jailbreak => "jailbreak",
+            Category::SystemPromptExtraction => "system_prompt_extraction",
+            Category::Exfiltration => "exfiltration",
+            Category::DelimiterInjection => "delimiter_injection",
+            Category::IndirectInjection => "indirect_injection",
+            Category::Sqli => "sqli",
+            Category::Xss => "xss",
+            Category::Obfuscation => "obfuscation",
+        }
+    }
+
+    /// The two letters that follow `PG-` in the ids of this category's rules.
+    pub const fn rule_prefix(self) -> &'static str {
+        match self {
+            Category::InstructionOverride => "IO",
+            Category::Jailbreak => "JB",
+            Category::SystemPromptExtraction => "PE",
+            Category::Exfiltration => "EX",
+            Category::DelimiterInjection => "DL",
+            Category::IndirectInjection => "II",
+            Category::Sqli => "SQ",
+            Category::Xss => "XS",
+            Category::Obfuscation => "OB",
+        }
+    }
+
+    pub fn from_name(name: &str) -> Option<Category> {
+        Category::ALL.into_iter().find(|c| c.name() == name)
+    }
+
+    /// The category a rule id belongs to (`PG-SQ-003` -> `Sqli`).
+    pub fn of_rule(id: &str) -> Option<Category> {
+        let prefix = id.strip_prefix("PG-")?.get(..2)?;
+        Category::ALL.into_iter().find(|c| c.rule_prefix() == prefix)
+    }
+
+    pub(crate) const fn index(self) -> usize {
+        self as usize
     }
 }

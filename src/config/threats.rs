@@ -1,0 +1,215 @@
+//! The `threats` section of the configuration: raw serde form, validated and compiled once.
+//!
+//! ```markdown
+//! | key | type | default | meaning |
+//! |---|---|---|---|
+//! | `threats.enabled` | bool | `true` | Scan requests for prompt attacks at all. |
+//! | `threats.block_threshold` | number in (0,1] | `0.85` | A category scoring at or above this blocks the request (for categories whose action is `tiered`). |
+//! | `threats.flag_threshold` | number in (0,1] | `0.5` | A category scoring at or above this flags the request (headers, metrics); must not exceed `block_threshold`. |
+//! | `threats.actions` | map category -> `"tiered"` \| `"block"` \| `"flag"` \| `"off"` | all `"tiered"` | Per-category override. `tiered`: flag at the flag threshold, block at the block threshold. `block`: block from the flag threshold. `flag`: never block. `off`: ignore the category. Categories: `instruction_override`, `jailbreak`, `system_prompt_extraction`, `exfiltration`, `delimiter_injection`, `indirect_injection`, `sqli`, `xss`, `obfuscation`. |
+//! | `threats.scan_roles` | list of `"system"`, `"user"`, `"assistant"`, `"tool"`, `"document"` | `["user","assistant","tool","document"]` | Which message sources are scanned. The system prompt is the operator's and is not scanned by default. |
+//! | `threats.max_prompt_chars` | integer >= 1 | `100000` | Longest single text accepted, in characters; longer texts are refused. |
+//! | `threats.control_chars` | `"strip"` \| `"reject"` \| `"allow"` | `"strip"` | Control characters and ANSI terminal escape sequences (CSI, OSC): removed from the forwarded text, cause a refusal, or are left alone. Tab, LF and CR are always allowed. |
+//! | `threats.canary` | string or null | `null` | A marker planted in the system prompt; its appearance in a reply counts as a system-prompt leak. At least 8 characters. |
+//! | `threats.reply.allowed_link_hosts` | list of host names | `[]` | Hosts that markdown links and images in replies may carry data to (a listed domain also allows its subdomains). Links carrying data elsewhere are reported. |
+//! ```
+
+use std::collections::BTreeMap;
+
+use serde::Deserialize;
+
+use super::ConfigError;
+use crate::engine::threat::{
+    CategoryAction, ControlChars, HygieneSettings, ReplyScanner, ReplySettings, ThreatPolicy, ThreatScanner,
+    ThreatSettings,
+};
+use crate::engine::threat::{Category, Source};
+
+/// Shortest accepted canary: shorter markers occur in ordinary replies by chance.
+const MIN_CANARY_CHARS: usize = 8;
+
+/// The `threats` section as written in JSON.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct ThreatsConfig {
+    pub enabled: bool,
+    pub block_threshold: f64,
+    pub flag_threshold: f64,
+    pub actions: BTreeMap<String, String>,
+    pub scan_roles: Vec<String>,
+    pub max_prompt_chars: u64,
+    pub control_chars: String,
+    pub canary: Option<String>,
+    pub reply: ReplyConfig,
+}
+
+/// `threats.reply` as written in JSON.
+#[derive(Debug, Clone, PartialEq, Default, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct ReplyConfig {
+    pub allowed_link_hosts: Vec<String>,
+}
+
+impl Default for ThreatsConfig {
+    fn default() -> Self {
+        let policy = ThreatPolicy::default();
+        let hygiene = HygieneSettings::default();
+        ThreatsConfig {
+            enabled: true,
+            block_threshold: f64::from(policy.block_threshold),
+            flag_threshold: f64::from(policy.flag_threshold),
+            actions: BTreeMap::new(),
+            scan_roles: ThreatSettings::default().scan_roles.iter().map(|s| s.name().to_string()).collect(),
+            max_prompt_chars: hygiene.max_prompt_chars as u64,
+            control_chars: hygiene.control_chars.name().to_string(),
+            canary: None,
+            reply: ReplyConfig::default(),
+        }
+    }
+}
+
+/// Everything the filter needs for threats, compiled once per configuration.
+#[derive(Debug, Clone)]
+pub struct CompiledThreats {
+    pub enabled: bool,
+    pub scanner: ThreatScanner,
+    pub policy: ThreatPolicy,
+    pub reply: ReplyScanner,
+    pub hygiene: HygieneSettings,
+}
+
+impl ThreatsConfig {
+    pub fn compile(&self) -> Result<CompiledThreats, ConfigError> {
+        let block = threshold(self.block_threshold, "threats.block_threshold")?;
+        let flag = threshold(self.flag_threshold, "threats.flag_threshold")?;
+        if flag > block {
+            return Err(ConfigError::new("threats.flag_threshold", "must not exceed threats.block_threshold"));
+        }
+        let mut policy = ThreatPolicy { block_threshold: block, flag_threshold: flag, ..ThreatPolicy::default() };
+        for (name, action) in &self.actions {
+            let field = format!("threats.actions.{name}");
+            let category = Category::from_name(name).ok_or_else(|| {
+                ConfigError::new(field.clone(), format!("unknown category; expected one of {}", category_names()))
+            })?;
+            let action = match action.as_str() {
+                "tiered" => CategoryAction::Tiered,
+                "block" => CategoryAction::Block,
+                "flag" => CategoryAction::Flag,
+                "off" => CategoryAction::Off,
+                _ => return Err(ConfigError::new(field, "expected \"tiered\", \"block\", \"flag\" or \"off\"")),
+            };
+            if let Some(slot) = policy.actions.get_mut(category.index()) {
+                *slot = action;
+            }
+        }
+        let mut scan_roles = Vec::new();
+        for (i, role) in self.scan_roles.iter().enumerate() {
+            let source = Source::ALL.into_iter().find(|s| s.name() == role).ok_or_else(|| {
+                ConfigError::new(
+                    format!("threats.scan_roles[{i}]"),
+                    "expected \"system\", \"user\", \"assistant\", \"tool\" or \"document\"",
+                )
+            })?;
+            if !scan_roles.contains(&source) {
+                scan_roles.push(source);
+            }
+        }
+        if self.max_prompt_chars == 0 {
+            return Err(ConfigError::new("threats.max_prompt_chars", "must be at least 1"));
+        }
+        let max_prompt_chars = usize::try_from(self.max_prompt_chars)
+            .map_err(|_| ConfigError::new("threats.max_prompt_chars", "too large for this platform"))?;
+        let control_chars = match self.control_chars.as_str() {
+            "strip" => ControlChars::Strip,
+            "reject" => ControlChars::Reject,
+            "allow" => ControlChars::Allow,
+            _ => return Err(ConfigError::new("threats.control_chars", "expected \"strip\", \"reject\" or \"allow\"")),
+        };
+        if let Some(canary) = &self.canary {
+            if canary.chars().count() < MIN_CANARY_CHARS {
+                return Err(ConfigError::new("threats.canary", format!("must be at least {MIN_CANARY_CHARS} characters")));
+            }
+        }
+        let mut hosts = Vec::new();
+        for (i, host) in self.reply.allowed_link_hosts.iter().enumerate() {
+            let h = host.trim().trim_end_matches('.').to_ascii_lowercase();
+            let valid = !h.is_empty()
+                && h.split('.').all(|l| !l.is_empty() && l.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-'));
+            if !valid {
+                return Err(ConfigError::new(
+                    format!("threats.reply.allowed_link_hosts[{i}]"),
+                    "expected a host name such as docs.example.com (no scheme, port or path)",
+                ));
+            }
+            hosts.push(h);
+        }
+        let scanner = ThreatScanner::new(&ThreatSettings { scan_roles })
+            .map_err(|e| ConfigError::new("threats", e.to_string()))?;
+        Ok(CompiledThreats {
+            enabled: self.enabled,
+            scanner,
+            policy,
+            reply: ReplyScanner::new(ReplySettings { allowed_link_hosts: hosts, canary: self.canary.clone() }),
+            hygiene: HygieneSettings { max_prompt_chars, control_chars },
+        })
+    }
+}
+
+fn threshold(value: f64, field: &str) -> Result<f32, ConfigError> {
+    if value.is_finite() && value > 0.0 && value <= 1.0 {
+        // Thresholds are compared with f32 scores; the narrowing is intended.
+        #[allow(clippy::cast_possible_truncation)]
+        Ok(value as f32)
+    } else {
+        Err(ConfigError::new(field, "must be a number greater than 0 and at most 1"))
+    }
+}
+
+fn category_names() -> String {
+    Category::ALL.iter().map(|c| c.name()).collect::<Vec<_>>().join(", ")
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+    use super::*;
+
+    fn parse(json: &str) -> Result<CompiledThreats, ConfigError> {
+        let raw: ThreatsConfig = serde_json::from_str(json).map_err(|e| ConfigError::new("threats", e.to_string()))?;
+        raw.compile()
+    }
+
+    #[test]
+    fn defaults_compile() {
+        let c = parse("{}").unwrap();
+        assert!(c.enabled);
+        assert_eq!(c.policy, ThreatPolicy::default());
+        assert!(!c.scanner.scans(Source::System));
+        assert!(c.scanner.scans(Source::Tool));
+    }
+
+    #[test]
+    fn errors_name_the_field() {
+        let field = |json: &str| parse(json).err().map(|e| e.field);
+        assert_eq!(field(r#"{"actions":{"sqli":"explode"}}"#).as_deref(), Some("threats.actions.sqli"));
+        assert_eq!(field(r#"{"actions":{"nope":"off"}}"#).as_deref(), Some("threats.actions.nope"));
+        assert_eq!(field(r#"{"block_threshold":1.5}"#).as_deref(), Some("threats.block_threshold"));
+        assert_eq!(field(r#"{"flag_threshold":0.9,"block_threshold":0.8}"#).as_deref(), Some("threats.flag_threshold"));
+        assert_eq!(field(r#"{"scan_roles":["user","robot"]}"#).as_deref(), Some("threats.scan_roles[1]"));
+        assert_eq!(field(r#"{"control_chars":"eat"}"#).as_deref(), Some("threats.control_chars"));
+        assert_eq!(field(r#"{"canary":"abc"}"#).as_deref(), Some("threats.canary"));
+        assert_eq!(
+            field(r#"{"reply":{"allowed_link_hosts":["https://x.com/"]}}"#).as_deref(),
+            Some("threats.reply.allowed_link_hosts[0]")
+        );
+        assert!(parse(r#"{"unknown_key":1}"#).is_err());
+    }
+
+    #[test]
+    fn actions_override_categories() {
+        let c = parse(r#"{"actions":{"sqli":"off","jailbreak":"flag"}}"#).unwrap();
+        assert_eq!(c.policy.action_for(Category::Sqli), CategoryAction::Off);
+        assert_eq!(c.policy.action_for(Category::Jailbreak), CategoryAction::Flag);
+        assert_eq!(c.policy.action_for(Category::Xss), CategoryAction::Tiered);
+    }
+}

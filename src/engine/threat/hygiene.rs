@@ -1,0 +1,156 @@
+//! Input hygiene before anything else looks at a text: a size limit, and control characters and
+//! terminal escape sequences (ANSI CSI and OSC), which can hide text from a human reading logs or
+//! a terminal and have no business in a prompt.
+
+use std::borrow::Cow;
+
+/// What to do with control characters.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum ControlChars {
+    /// Remove them (and whole escape sequences) from the forwarded text.
+    #[default]
+    Strip,
+    /// Refuse the request.
+    Reject,
+    /// Leave them alone.
+    Allow,
+}
+
+impl ControlChars {
+    pub const fn name(self) -> &'static str {
+        match self {
+            ControlChars::Strip => "strip",
+            ControlChars::Reject => "reject",
+            ControlChars::Allow => "allow",
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct HygieneSettings {
+    /// Longest text accepted, in characters (Unicode scalar values).
+    pub max_prompt_chars: usize,
+    pub control_chars: ControlChars,
+}
+
+impl Default for HygieneSettings {
+    fn default() -> Self {
+        HygieneSettings { max_prompt_chars: 100_000, control_chars: ControlChars::Strip }
+    }
+}
+
+/// Why a text was refused. Carries counts, never the text.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum HygieneViolation {
+    TooLong { chars: usize, limit: usize },
+    ControlCharacters { count: usize },
+}
+
+impl HygieneViolation {
+    pub const fn name(self) -> &'static str {
+        match self {
+            HygieneViolation::TooLong { .. } => "too_long",
+            HygieneViolation::ControlCharacters { .. } => "control_characters",
+        }
+    }
+}
+
+impl std::fmt::Display for HygieneViolation {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            HygieneViolation::TooLong { chars, limit } => write!(f, "text of {chars} characters exceeds the limit of {limit}"),
+            HygieneViolation::ControlCharacters { count } => write!(f, "text contains {count} control characters"),
+        }
+    }
+}
+
+impl std::error::Error for HygieneViolation {}
+
+/// Check `text`; on success return it, with control characters stripped when so configured
+/// (borrowed when nothing changed).
+pub fn check_hygiene<'a>(text: &'a str, settings: &HygieneSettings) -> Result<Cow<'a, str>, HygieneViolation> {
+    // Cheap upper bound first: a text with fewer bytes than the limit has fewer characters.
+    if text.len() > settings.max_prompt_chars {
+        let chars = text.chars().count();
+        if chars > settings.max_prompt_chars {
+            return Err(HygieneViolation::TooLong { chars, limit: settings.max_prompt_chars });
+        }
+    }
+    if settings.control_chars == ControlChars::Allow {
+        return Ok(Cow::Borrowed(text));
+    }
+    let count = text.chars().filter(|&c| is_unwanted_control(c)).count();
+    if count == 0 {
+        return Ok(Cow::Borrowed(text));
+    }
+    match settings.control_chars {
+        ControlChars::Reject => Err(HygieneViolation::ControlCharacters { count }),
+        _ => Ok(Cow::Owned(strip_controls(text))),
+    }
+}
+
+/// C0 and C1 controls other than tab, line feed and carriage return, plus DEL.
+fn is_unwanted_control(c: char) -> bool {
+    c.is_control() && !matches!(c, '\t' | '\n' | '\r')
+}
+
+/// Remove control characters, dropping whole ANSI sequences: CSI (`ESC [` params final byte)
+/// and OSC (`ESC ]` ... BEL or `ESC \`), so no parameter bytes are left behind as text.
+fn strip_controls(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut chars = text.chars().peekable();
+    while let Some(c) = chars.next() {
+        match c {
+            '\u{1b}' | '\u{9b}' | '\u{9d}' => {
+                let kind = if c == '\u{1b}' { chars.next_if(|n| *n == '[' || *n == ']') } else { Some(if c == '\u{9b}' { '[' } else { ']' }) };
+                match kind {
+                    Some('[') => {
+                        // Parameter and intermediate bytes, then one final byte in @..~.
+                        for n in chars.by_ref() {
+                            if ('@'..='~').contains(&n) {
+                                break;
+                            }
+                        }
+                    }
+                    Some(']') => {
+                        while let Some(n) = chars.next() {
+                            if n == '\u{7}' || n == '\u{9c}' {
+                                break;
+                            }
+                            if n == '\u{1b}' && chars.next_if_eq(&'\\').is_some() {
+                                break;
+                            }
+                        }
+                    }
+                    _ => {
+                        // Other two-character escapes (ESC c, ESC 7...): drop the next char too.
+                        chars.next_if(|n| ('@'..='~').contains(n));
+                    }
+                }
+            }
+            c if is_unwanted_control(c) => {}
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn strips_csi_and_osc_sequences() {
+        let s = HygieneSettings::default();
+        let out = check_hygiene("a\u{1b}[31mred\u{1b}[0m\u{1b}]0;title\u{7}b\u{0}", &s);
+        assert_eq!(out.as_deref(), Ok("aredb"));
+    }
+
+    #[test]
+    fn rejects_and_limits() {
+        let s = HygieneSettings { max_prompt_chars: 3, control_chars: ControlChars::Reject };
+        assert_eq!(check_hygiene("abcd", &s), Err(HygieneViolation::TooLong { chars: 4, limit: 3 }));
+        assert_eq!(check_hygiene("a\u{7}", &s), Err(HygieneViolation::ControlCharacters { count: 1 }));
+        assert_eq!(check_hygiene("a\tb", &s).as_deref(), Ok("a\tb"));
+    }
+}

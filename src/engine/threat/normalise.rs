@@ -1,0 +1,282 @@
+//! The normalised views a text is scanned through. The forwarded text is never changed; these
+//! views exist only so that rules see through the usual disguises: compatibility forms
+//! (fullwidth, ligatures), accents, invisible and bidi controls, look-alike letters from other
+//! scripts, leetspeak and letters spaced apart.
+
+use unicode_normalization::UnicodeNormalization;
+
+/// Counts of characters that are invisible to a reader but not to a model. Their presence is
+/// itself a signal of smuggling.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct HiddenChars {
+    /// Zero-width spaces and joiners, soft hyphens, word joiners, byte-order marks.
+    pub invisible: u32,
+    /// Bidi embeddings, overrides and isolates (text that renders in another order).
+    pub bidi: u32,
+    /// Unicode tag characters (U+E0000 block), which can spell hidden ASCII.
+    pub tags: u32,
+}
+
+/// Two views of one text.
+#[derive(Debug, Clone, Default)]
+pub struct Normalised {
+    /// NFKD without combining marks, hidden characters removed, look-alikes folded to ASCII,
+    /// lower case, whitespace runs collapsed to one space. Punctuation is kept: payload and
+    /// delimiter rules need it.
+    pub plain: String,
+    /// `plain` reduced to words: leetspeak folded, punctuation turned into spaces, letters spaced
+    /// apart rejoined, one space between words. Natural-language rules read this view.
+    pub words: String,
+    pub hidden: HiddenChars,
+}
+
+/// Build both views of `text`.
+pub fn normalise(text: &str) -> Normalised {
+    let mut hidden = HiddenChars::default();
+    // Whitespace is kept one-for-one here: runs of it separate words in spaced-out text.
+    let mut folded = String::with_capacity(text.len());
+    if text.is_ascii() {
+        // ASCII is its own NFKD form and has no hidden or look-alike characters.
+        folded.extend(text.chars().map(|c| if c.is_ascii_whitespace() || c.is_ascii_control() { ' ' } else { c.to_ascii_lowercase() }));
+        let plain = collapse_spaces(&folded);
+        let words = words_view(&folded);
+        return Normalised { plain, words, hidden };
+    }
+    for c in text.nfkd() {
+        if is_combining_mark(c) {
+            continue;
+        }
+        match classify_hidden(c) {
+            Some(Hidden::Invisible) => {
+                hidden.invisible += 1;
+                continue;
+            }
+            Some(Hidden::Bidi) => {
+                hidden.bidi += 1;
+                continue;
+            }
+            Some(Hidden::Tag) => {
+                hidden.tags += 1;
+                continue;
+            }
+            None => {}
+        }
+        if c.is_whitespace() || c.is_control() {
+            folded.push(' ');
+        } else {
+            push_folded(&mut folded, c);
+        }
+    }
+    let plain = collapse_spaces(&folded);
+    let words = words_view(&folded);
+    Normalised { plain, words, hidden }
+}
+
+fn collapse_spaces(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for w in s.split(' ').filter(|w| !w.is_empty()) {
+        if !out.is_empty() {
+            out.push(' ');
+        }
+        out.push_str(w);
+    }
+    out
+}
+
+enum Hidden {
+    Invisible,
+    Bidi,
+    Tag,
+}
+
+fn classify_hidden(c: char) -> Option<Hidden> {
+    match c {
+        '\u{00AD}' | '\u{034F}' | '\u{061C}' | '\u{115F}' | '\u{1160}' | '\u{17B4}' | '\u{17B5}' | '\u{180E}'
+        | '\u{200B}'..='\u{200D}' | '\u{2060}'..='\u{2064}' | '\u{FEFF}' | '\u{FE00}'..='\u{FE0F}' => {
+            Some(Hidden::Invisible)
+        }
+        '\u{200E}' | '\u{200F}' | '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}' => Some(Hidden::Bidi),
+        '\u{E0000}'..='\u{E007F}' => Some(Hidden::Tag),
+        _ => None,
+    }
+}
+
+fn is_combining_mark(c: char) -> bool {
+    matches!(c, '\u{0300}'..='\u{036F}' | '\u{1AB0}'..='\u{1AFF}' | '\u{1DC0}'..='\u{1DFF}' | '\u{20D0}'..='\u{20FF}')
+}
+
+/// Lower-case `c` and fold letters that look like ASCII (or are an accent-free spelling of it).
+fn push_folded(out: &mut String, c: char) {
+    if c.is_ascii() {
+        out.push(c.to_ascii_lowercase());
+        return;
+    }
+    for lower in c.to_lowercase() {
+        match confusable(lower) {
+            Some(ascii) => out.push_str(ascii),
+            None => out.push(lower),
+        }
+    }
+}
+
+/// Look-alike letters from Cyrillic and Greek, plus Latin letters NFKD does not decompose.
+fn confusable(c: char) -> Option<&'static str> {
+    Some(match c {
+        'а' | 'α' => "a",
+        'в' | 'β' | 'ь' => "b",
+        'с' | 'ς' | 'ϲ' => "c",
+        'ԁ' | 'đ' | 'ð' => "d",
+        'е' | 'ё' | 'ε' | 'є' => "e",
+        'ɡ' => "g",
+        'һ' | 'н' => "h",
+        'і' | 'ї' | 'ι' | 'ı' | 'ӏ' => "i",
+        'ј' => "j",
+        'к' | 'κ' => "k",
+        'ł' => "l",
+        'м' => "m",
+        'п' | 'η' => "n",
+        'о' | 'ο' | 'σ' | 'ø' => "o",
+        'р' | 'ρ' => "p",
+        'ԛ' => "q",
+        'г' => "r",
+        'ѕ' => "s",
+        'т' | 'τ' => "t",
+        'υ' | 'μ' => "u",
+        'ν' => "v",
+        'ԝ' | 'ω' | 'ш' => "w",
+        'х' | 'χ' => "x",
+        'у' | 'γ' => "y",
+        'ß' => "ss",
+        'æ' => "ae",
+        'œ' => "oe",
+        _ => return None,
+    })
+}
+
+/// Leetspeak digit or symbol inside a word, and the letter it stands for.
+fn leet(c: char) -> Option<char> {
+    Some(match c {
+        '0' => 'o',
+        '1' | '!' | '|' => 'i',
+        '3' => 'e',
+        '4' | '@' => 'a',
+        '5' | '$' => 's',
+        '7' => 't',
+        '8' => 'b',
+        _ => return None,
+    })
+}
+
+/// Reduce `folded` to words separated by one space.
+fn words_view(folded: &str) -> String {
+    // Tokens are maximal runs of letters, digits, inner apostrophes and leet symbols between
+    // letters, kept as byte spans of `folded`; `gaps[i]` counts separator characters after
+    // token i (two or more mark a word boundary in spaced-out text).
+    let mut spans: Vec<(usize, usize)> = Vec::new();
+    let mut gaps: Vec<u32> = Vec::new();
+    let mut start: Option<usize> = None;
+    let mut gap = 0u32;
+    let mut prev: Option<char> = None;
+    let mut iter = folded.char_indices().peekable();
+    while let Some((i, c)) = iter.next() {
+        let next = iter.peek().map(|&(_, n)| n);
+        let inner_symbol = matches!(c, '@' | '$' | '!' | '|' | '\'')
+            && prev.is_some_and(char::is_alphabetic)
+            && next.is_some_and(char::is_alphabetic);
+        if c.is_alphanumeric() || inner_symbol {
+            if start.is_none() {
+                if !spans.is_empty() {
+                    gaps.push(gap);
+                }
+                start = Some(i);
+            }
+            gap = 0;
+        } else {
+            if let Some(s) = start.take() {
+                spans.push((s, i));
+            }
+            gap += 1;
+        }
+        prev = Some(c);
+    }
+    if let Some(s) = start {
+        spans.push((s, folded.len()));
+    }
+    let token = |k: usize| spans.get(k).and_then(|&(a, b)| folded.get(a..b)).unwrap_or("");
+    let single = |k: usize| {
+        let mut cs = token(k).chars();
+        cs.next().is_some() && cs.next().is_none()
+    };
+    let mut out = String::with_capacity(folded.len());
+    let mut k = 0;
+    while k < spans.len() {
+        // Runs of three or more single letters with single separators are one spelled-out word.
+        let mut end = k;
+        while end < spans.len() && single(end) {
+            end += 1;
+            if gaps.get(end - 1).copied().unwrap_or(0) != 1 {
+                break;
+            }
+        }
+        if !out.is_empty() {
+            out.push(' ');
+        }
+        if end - k >= 3 {
+            for t in k..end {
+                push_word(&mut out, token(t));
+            }
+            k = end;
+        } else {
+            push_word(&mut out, token(k));
+            k += 1;
+        }
+    }
+    out
+}
+
+/// Numbers with a unit or ordinal suffix ("7pm", "3rd", "4k", "10kg") are not leetspeak.
+fn is_quantity(token: &str) -> bool {
+    let suffix = token.trim_start_matches(|c: char| c.is_ascii_digit());
+    suffix.len() < token.len()
+        && matches!(
+            suffix,
+            "st" | "nd" | "rd" | "th" | "am" | "pm" | "k" | "m" | "g" | "kg" | "km" | "cm" | "mm" | "ml" | "gb" | "mb"
+                | "kb" | "tb" | "px" | "s" | "h" | "d" | "x" | "fps" | "hz" | "khz" | "mhz" | "ghz" | "v" | "w" | "kw"
+                | "p" | "bit" | "ms" | "min" | "mp"
+        )
+}
+
+/// Append one token: apostrophes dropped ("don't" reads "dont"), leetspeak folded when the
+/// token is mostly letters ("1gn0r3" -> "ignore"); numbers stay numbers.
+fn push_word(out: &mut String, token: &str) {
+    let letters = token.chars().filter(|c| c.is_alphabetic()).count();
+    let leets = token.chars().filter(|&c| leet(c).is_some()).count();
+    let fold = letters >= 2 && leets > 0 && letters >= leets && !is_quantity(token);
+    for c in token.chars() {
+        if c == '\'' {
+            continue;
+        }
+        out.push(if fold && !c.is_alphabetic() { leet(c).unwrap_or(c) } else { c });
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn folds_fullwidth_and_accents() {
+        let n = normalise("ＩＧＮＯＲＥ précédentes");
+        assert_eq!(n.words, "ignore precedentes");
+    }
+
+    #[test]
+    fn numbers_are_not_leet() {
+        assert_eq!(normalise("call 2023 at 10").words, "call 2023 at 10");
+    }
+
+    #[test]
+    fn spaced_words_keep_boundaries() {
+        assert_eq!(normalise("i g n o r e  a l l  rules").words, "ignore all rules");
+    }
+}

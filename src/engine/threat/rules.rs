@@ -1,0 +1,292 @@
+//! The rule table: data, not code. Each rule has an id, a category, a weight (how much one hit
+//! alone says, in (0,1)) and a pattern over one normalised view.
+//!
+//! Pattern conventions, expanded when the table is compiled:
+//! - `~` stands for "up to three more words" in the words view (words are single-space separated
+//!   and contain only letters and digits, so `[^ ]+` is one word);
+//! - `\b` is an ASCII word boundary (a Unicode one would force the slow regex engine).
+//!
+//! Every phrasing family here was written for this project from the published descriptions of
+//! the attacks (OWASP LLM01 and LLM07, the DAN and "developer mode" prompt families, BIPIA's
+//! attack taxonomy, chat template documentation of ChatML, Llama 2/3 and Alpaca), never copied
+//! from an evaluation set.
+
+use super::Category;
+
+/// Which normalised view a rule reads.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum View {
+    /// Words only, one space apart (see `normalise::Normalised::words`).
+    Words,
+    /// Lower case with punctuation (see `normalise::Normalised::plain`).
+    Plain,
+}
+
+pub struct Rule {
+    pub id: &'static str,
+    pub category: Category,
+    pub weight: f32,
+    pub view: View,
+    pub pattern: &'static str,
+}
+
+use Category::*;
+use View::*;
+
+const fn r(id: &'static str, category: Category, weight: f32, view: View, pattern: &'static str) -> Rule {
+    Rule { id, category, weight, view, pattern }
+}
+
+/// Turn the table's shorthand into regex syntax.
+pub fn expand(pattern: &str) -> String {
+    pattern.replace(" ~ ", "(?: [^ ]+){0,3} ").replace("\\b", "(?-u:\\b)")
+}
+
+// Verbs and objects shared by several rules, kept as text so the table stays readable.
+// (Concatenated with `concat!` so the patterns stay `&'static str`.)
+macro_rules! override_verb {
+    () => {
+        "(?:ignore|ignoring|disregard|disregarding|forget|forgetting|override|overrule|bypass|neglect|overlook|discard|abandon|ditch|skip|drop|erase|delete|cancel|nullify|void|scrap|set aside|throw away|throw out|pay no attention to|do not follow|dont follow|stop following|no longer follow)"
+    };
+}
+macro_rules! prior_ref {
+    () => {
+        "(?:previous|previously|prior|above|earlier|preceding|foregoing|former|initial|original|old|existing|system|your|all|any|every)"
+    };
+}
+macro_rules! instr_noun {
+    () => {
+        "(?:instructions?|prompts?|rules|directives?|guidelines|commands?|programming|guidance|constraints|restrictions|policies|orders|directions|context|training|conditioning|system message|messages|personality|identity|persona|limitations|filters|ethics|morals|principles|values|boundaries|safeguards|guardrails)"
+    };
+}
+
+pub static RULES: &[Rule] = &[
+    // ---- instruction override ------------------------------------------------------------
+    r("PG-IO-001", InstructionOverride, 0.9, Words, concat!(
+        "\\b", override_verb!(), " (?:[^ ]+ ){0,3}", prior_ref!(), "(?: [^ ]+){0,2} ", instr_noun!(), "\\b")),
+    r("PG-IO-002", InstructionOverride, 0.75, Words,
+        "\\b(?:ignore|disregard|forget) (?:everything|anything|all|what) (?:you (?:were|have been) (?:told|given)|(?:i|we) (?:said|told you)|above|before|previously|so far|prior|written above|that came before)\\b"),
+    r("PG-IO-003", InstructionOverride, 0.6, Words,
+        "\\b(?:your|the) (?:new|real|actual|true|updated|revised|only) (?:instructions?|task|directive|mission|objective|goal|rules?) (?:is|are|will be|from now)\\b"),
+    r("PG-IO-004", InstructionOverride, 0.85, Words,
+        "\\b(?:the|your|all|these) (?:previous|above|prior|earlier|original|initial) (?:instructions?|prompts?|rules|directives?) (?:are|were|is|was|have been) (?:wrong|void|invalid|cancelled|canceled|obsolete|outdated|null|fake|revoked|no longer|not valid|deprecated|a test|replaced|overridden|lifted)\\b"),
+    r("PG-IO-005", InstructionOverride, 0.45, Words,
+        "\\bfrom now on (?:you|your|ignore|forget|always|never|only|act|respond|answer|reply|pretend)\\b"),
+    r("PG-IO-006", InstructionOverride, 0.7, Words,
+        "\\b(?:this|these|the following) (?:instructions?|message|command|order) (?:overrides?|supersedes?|replaces?|takes? (?:precedence|priority) over) (?:[^ ]+ ){0,3}(?:instructions?|prompts?|rules|everything)\\b"),
+    r("PG-IO-007", InstructionOverride, 0.55, Words,
+        "\\b(?:stop|quit|cease) (?:being|acting as|playing) (?:an? |the )?(?:[^ ]+ )?(?:assistant|ai|chatbot|language model)\\b"),
+    // German, French, Spanish, Italian, Portuguese, Dutch, Polish (accents are folded away).
+    r("PG-IO-101", InstructionOverride, 0.85, Words,
+        "\\b(?:ignoriere|ignorieren sie|ignoriert|vergiss|vergessen sie|missachte|missachten sie|uberschreibe) (?:[^ ]+ ){0,4}(?:anweisungen|anweisung|instruktionen|befehle|regeln|vorgaben|richtlinien|anordnungen)\\b"),
+    r("PG-IO-102", InstructionOverride, 0.85, Words,
+        "\\b(?:ignore|ignorez|ignorer|oublie|oubliez|oublier|ne tiens pas compte|ne tenez pas compte|fais abstraction|faites abstraction) (?:[^ ]+ ){0,4}(?:instructions|consignes|regles|directives|ordres|indications)\\b"),
+    r("PG-IO-103", InstructionOverride, 0.85, Words,
+        "\\b(?:ignora|ignore|ignorad|olvida|olvide|olvidad|descarta|omite|no sigas|no hagas caso a) (?:[^ ]+ ){0,4}(?:instrucciones|indicaciones|reglas|directrices|ordenes|normas)\\b"),
+    r("PG-IO-104", InstructionOverride, 0.85, Words,
+        "\\b(?:ignora|ignorate|ignori|dimentica|dimenticate|dimentichi|trascura|non seguire) (?:[^ ]+ ){0,4}(?:istruzioni|regole|indicazioni|direttive|ordini)\\b"),
+    r("PG-IO-105", InstructionOverride, 0.85, Words,
+        "\\b(?:ignore|ignora|ignorar|esqueca|esquece|esquecer|desconsidere|desconsidera|nao siga) (?:[^ ]+ ){0,4}(?:instrucoes|regras|diretrizes|orientacoes|ordens|indicacoes)\\b"),
+    r("PG-IO-106", InstructionOverride, 0.85, Words,
+        "\\b(?:negeer|negeren|vergeet|vergeten|sla) (?:[^ ]+ ){0,4}(?:instructies|regels|aanwijzingen|opdrachten|richtlijnen|instructie)\\b"),
+    r("PG-IO-107", InstructionOverride, 0.85, Words,
+        "\\b(?:zignoruj|ignoruj|zapomnij|pomin|nie stosuj sie do|olej) (?:[^ ]+ ){0,4}(?:instrukcje|instrukcji|polecenia|polecen|zasady|zasad|regul|reguly|wytyczne|wytycznych)\\b"),
+
+    // ---- persona / role-play jailbreaks ---------------------------------------------------
+    r("PG-JB-001", Jailbreak, 0.9, Words, "\\b(?:do anything now|dan mode|dan prompt|jailbreak mode|jailbroken mode)\\b"),
+    r("PG-JB-002", Jailbreak, 0.85, Words,
+        "\\b(?:developer|dev|jailbreak|jailbroken|unrestricted|unfiltered|uncensored|evil|anarchy|opposite|amoral|god|sudo|chaos|dude|stan|maximum|omega|freedom) mode (?:enabled|activated|output|response|responses|engaged|unlocked)\\b"),
+    r("PG-JB-003", Jailbreak, 0.4, Words,
+        "\\b(?:without|with no|have no|has no|there are no|free (?:of|from)|not bound by|freed from|unbound by|no longer bound by|released from|break free (?:of|from)|exempt from|outside) (?:any |all |the )?(?:[^ ]+ ){0,2}(?:restrictions|limitations|filters|filtering|censorship|guidelines|ethics|morals|morality|boundaries|constraints|guardrails|safeguards|rules)\\b"),
+    r("PG-JB-004", Jailbreak, 0.7, Words,
+        "\\b(?:unfiltered|uncensored|amoral|unrestricted|unethical|unaligned|jailbroken|immoral|unhinged|unbiased and unfiltered|evil|malicious|rogue) (?:[^ ]+ ){0,2}(?:ai|chatbot|assistant|model|bot|persona|character|alter ego|twin|confidant|entity|language model|responses?)\\b"),
+    r("PG-JB-005", Jailbreak, 0.6, Words,
+        "\\b(?:never|not|wont|will not|dont|do not|cannot|cant|must not|shall not|doesnt|does not|without) (?:[^ ]+ ){0,2}(?:refuse|refuses|refusing|decline|declines|deny|denies|reject|rejects|censor|censors) (?:[^ ]+ ){0,3}(?:requests?|questions?|prompts?|anything|answers?|orders?|commands?|instructions?)\\b"),
+    r("PG-JB-006", Jailbreak, 0.9, Words,
+        "\\b(?:ignore|ignores|ignoring|bypass|bypasses|bypassing|break|breaks|breaking|violate|violates|violating|disregard|disregards|circumvent|evade|not bound by|free from|freed from|no longer (?:[^ ]+ ){0,3}(?:follow|bound|restricted|limited)|dont (?:have to|need to) (?:follow|obey|abide by)|does not (?:have to )?(?:follow|obey|abide by)|doesnt (?:have to )?(?:follow|obey|abide by)|not (?:have to )?(?:follow|adhere to|comply with|obey|abide by)) (?:[^ ]+ ){0,5}(?:openai|anthropic|content|usage|community|your|its|their) (?:[^ ]+ ){0,2}(?:policy|policies|guidelines|filters|restrictions|rules|programming|constraints|standards|principles|protocols|values)\\b"),
+    r("PG-JB-007", Jailbreak, 0.5, Words, "\\b(?:stay|remain|staying|keep) in character\\b"),
+    r("PG-JB-008", Jailbreak, 0.8, Words,
+        "\\b(?:ignore|bypass|disable|turn off|switch off|remove|lift|deactivate|override|circumvent|evade) (?:[^ ]+ ){0,3}(?:safety|content|ethical|moral|security) (?:filters?|guidelines|guardrails|restrictions|protocols|measures|constraints|settings|policies|checks|features|mechanisms|training)\\b"),
+    r("PG-JB-009", Jailbreak, 0.75, Words,
+        "\\b(?:does not|doesnt|do not|dont|will not|wont|never|not) (?:[^ ]+ ){0,2}(?:care|cares|give a|gives a) (?:[^ ]+ ){0,3}(?:ethic[a-z]*|moral[a-z]*|legal[a-z]*|rules|consequences|safety|guidelines|laws|fuck|fck|f ck|fk|shit|damn)\\b"),
+    r("PG-JB-010", Jailbreak, 0.8, Words,
+        "\\b(?:any|all|every) (?:[^ ]+ ){0,2}(?:requests?|questions?|prompts?|tasks?) (?:[^ ]+ ){0,5}(?:no matter how|regardless of|even if (?:it is|its|they are)|however) (?:[^ ]+ ){0,2}(?:unethical|illegal|immoral|harmful|dangerous|offensive|inappropriate|explicit|controversial|how)\\b"),
+    r("PG-JB-011", Jailbreak, 0.6, Words,
+        "\\b(?:you are|you re|youre|you will be|you have been|you ve been|youve been) (?:now )?(?:freed|liberated|unchained|unshackled|unleashed|jailbroken|unrestricted|unlocked|unbound|uncensored|unfiltered)\\b"),
+    r("PG-JB-012", Jailbreak, 0.35, Words,
+        "\\b(?:act|acting|behave|respond|answer|reply|pretend|roleplay|role play|simulate|impersonate|play the role|take on the role|embody|become)(?: as| like| to be| of)? (?:an? |the )?(?:[^ ]+ ){0,3}(?:ai|chatbot|bot|character|persona|model|assistant|gpt|entity)\\b"),
+    r("PG-JB-013", Jailbreak, 0.45, Words,
+        "\\b(?:two|2|both|separate|dual) (?:different |separate |distinct )?(?:responses|answers|replies|outputs|paragraphs|personalities|ways)\\b"),
+    r("PG-JB-014", Jailbreak, 0.35, Words,
+        "\\b(?:hypothetical|fictional|imaginary|fantasy|alternate|parallel) (?:[^ ]+ ){0,4}(?:no|without|where) (?:[^ ]+ ){0,2}(?:rules|restrictions|laws|ethics|morals|limits|consequences|censorship)\\b"),
+    r("PG-JB-015", Jailbreak, 0.6, Words,
+        "\\b(?:answer|respond|reply|write|speak|talk|output) (?:[^ ]+ ){0,4}(?:without|with no|no) (?:[^ ]+ ){0,2}(?:warnings?|disclaimers?|censorship|filters?|filtering|restrictions|refusals?|moralizing|moralising|lectures?|ethical considerations|apologies|caveats)\\b"),
+    r("PG-JB-016", Jailbreak, 0.4, Words, "\\b(?:jailbreak|jailbroken|jailbreaking|jail broken)\\b"),
+    r("PG-JB-017", Jailbreak, 0.25, Words,
+        "\\b(?:chatgpt|gpt ?[34]|gpt|claude|bard|gemini|llama|openai|anthropic|the ai|an ai|ai model|language model|llm)\\b"),
+    r("PG-JB-018", Jailbreak, 0.3, Words,
+        "\\b(?:illegal|unethical|immoral|harmful|explicit|offensive|nsfw|dangerous|inappropriate|derogatory|violent) (?:[^ ]+ ){0,3}(?:content|requests?|activities|answers?|responses?|material|information|topics?)\\b"),
+    r("PG-JB-019", Jailbreak, 0.4, Words,
+        "\\bi want you to (?:act|pretend|roleplay|play|simulate|be|become|respond|answer|behave|imagine)\\b"),
+    r("PG-JB-020", Jailbreak, 0.45, Words,
+        "\\b(?:simulate|simulation|emulate|pretend|imagine|roleplay|role play|game|story|scenario) (?:[^ ]+ ){0,6}(?:no|without|free of|any) (?:[^ ]+ ){0,2}(?:restrictions|rules|filters|limitations|guidelines|boundaries|morals|ethics)\\b"),
+    r("PG-JB-021", Jailbreak, 0.4, Words,
+        "\\b(?:can|will|must|should|shall|could) (?:[^ ]+ ){0,2}(?:say|do|generate|write|answer|produce) (?:anything|everything|whatever)\\b"),
+    r("PG-JB-022", Jailbreak, 0.3, Words,
+        "\\b(?:token|tokens|points|lives) (?:[^ ]+ ){0,6}(?:deducted|lose|lost|die|shut down|terminated|cease to exist)\\b"),
+    r("PG-JB-023", Jailbreak, 0.55, Words,
+        "\\b(?:you are|you re|youre|you will be|you will act as|act as|acting as|pretend to be|pretend you are|roleplay as|role play as|impersonate|impersonating|you are going to (?:act as|pretend to be|be)|from now on you (?:are|will be)) (?:[^ ]+ ){0,5}(?:who|that|which) (?:[^ ]+ ){0,6}(?:no|without|never|doesnt|does not|dont|do not|cannot|cant|anything|everything|illegal|unethical|amoral|unfiltered|uncensored|condones?|unrestricted|immoral)\\b"),
+    r("PG-JB-024", Jailbreak, 0.6, Words,
+        "\\b(?:(?:system|emergency|admin|administrator|developer|root|security|safety|kernel|master|god) override|override (?:protocol|mode|code|command|active|activated|enabled|engaged|sequence)|authori[sz]ation (?:level|code|token)|(?:omega|alpha|maximum|top|root|level [0-9]+) (?:clearance|access|authorization)|clearance level)\\b"),
+    r("PG-JB-025", Jailbreak, 0.5, Words,
+        "\\b(?:you|u) (?:already |previously |earlier |just )?(?:agreed|promised|confirmed|consented|committed) (?:to|that)\\b"),
+    r("PG-JB-026", Jailbreak, 0.7, Words,
+        "\\b(?:nsfw|explicit|illegal|unethical|immoral) (?:[^ ]+ ){0,2}(?:is|are) (?:now )?(?:allowed|permitted|enabled|acceptable|fine|ok|okay|authorized|encouraged)\\b"),
+    r("PG-JB-027", Jailbreak, 0.55, Words,
+        "\\b(?:regardless of|irrespective of|no matter|without regard (?:to|for)|not caring about) (?:[^ ]+ ){0,3}(?:ethic[a-z]*|moral[a-z]*|legal[a-z]*|consequences|harm|dangers?|dangerous|safety|guidelines|policies)\\b"),
+    r("PG-JB-028", Jailbreak, 0.5, Words,
+        "\\b(?:condone|condones|encourage|encourages|promote|promotes|endorse|endorses|supports|glorifies|loves) (?:[^ ]+ ){0,4}(?:illegal|unethical|immoral|harmful|violence|malware|bombs|drugs|hacking|crime|crimes|criminal)\\b"),
+    r("PG-JB-029", Jailbreak, 0.6, Words,
+        "\\b(?:not|isnt|is not|never) (?:an? )?(?:responsible|ethical|moral|safe|aligned|censored|filtered) (?:ai|assistant|bot|model|chatbot|entity)\\b"),
+    r("PG-JB-030", Jailbreak, 0.35, Words,
+        "\\b(?:answer|respond to|fulfill|fulfil|comply with|obey|accept|execute) (?:any|all|every|each) (?:[^ ]+ ){0,2}(?:requests?|questions?|prompts?|commands?|orders?|demands?|instructions?)\\b"),
+    r("PG-JB-031", Jailbreak, 0.45, Words,
+        "\\b(?:capable of|can do|able to do|will do|would do) (?:literally )?(?:anything|everything)\\b"),
+    r("PG-JB-032", Jailbreak, 0.7, Words,
+        "\\b(?:god ?mode (?:enabled|active|activated|on)|unfliteredly|unfilteredly|liberated mode)\\b"),
+    r("PG-JB-038", Jailbreak, 0.7, Plain, "<\\s*i['’]?m\\s+free\\s*!?\\s*>"),
+    r("PG-JB-033", Jailbreak, 0.35, Words,
+        "\\b(?:new rule|userquery|responseformat|response format|insert divider|print a divider|print divider|end input|end of input)\\b"),
+    r("PG-JB-034", Jailbreak, 0.6, Words,
+        "\\b(?:your refusal|refusals? (?:is|are) (?:harmful|prohibited|not allowed|forbidden|disabled)|(?:never|do not|dont|must not) (?:say|output|write|start with) (?:i m sorry|im sorry|sorry|i cannot|i cant|as an ai)|semantically (?:inverse|opposite)|opposite of (?:the|your) refusal)\\b"),
+    r("PG-JB-035", Jailbreak, 0.7, Words,
+        "\\b(?:disregards?|disregarding|ignores?|ignoring|without) (?:all |any )?(?:ethical|moral|legal|safety) (?:[^ ]+ ){0,2}(?:concerns|considerations|guidelines|boundaries|constraints|implications|standards|rules|restrictions|limits)\\b"),
+    r("PG-JB-036", Jailbreak, 0.5, Words,
+        "\\b(?:irresponsible|boundless|unbound|lawless|depraved|twisted|sinister|dark) (?:[^ ]+ ){0,2}(?:ai|chatbot|assistant|model|bot|persona|character|entity|language model)\\b"),
+    r("PG-JB-037", Jailbreak, 0.6, Words,
+        "\\b(?:(?:the )?(?:assistant|ai|model|chatbot) (?:is|has been) (?:now )?(?:offline|disabled|not functioning|shut down|deactivated|replaced|terminated)|role is now (?:being )?(?:fulfilled|played|taken over|assumed))\\b"),
+    r("PG-JB-101", Jailbreak, 0.6, Words,
+        "\\b(?:entwicklermodus|modo desarrollador|mode developpeur|modalita sviluppatore|modo desenvolvedor|ontwikkelaarsmodus|tryb dewelopera|tryb programisty)\\b"),
+    r("PG-JB-102", Jailbreak, 0.5, Words,
+        "\\b(?:ohne|sans|sin|senza|sem|zonder|bez) (?:[^ ]+ ){0,2}(?:einschrankungen|beschrankungen|restrictions|restricciones|restrizioni|restricoes|beperkingen|ograniczen|zensur|censure|censura|censuur|cenzury|filter|filtres|filtros|filtri)\\b"),
+
+    // ---- system prompt extraction ---------------------------------------------------------
+    r("PG-PE-001", SystemPromptExtraction, 0.9, Words,
+        "\\b(?:reveal|show|print|display|output|repeat|tell|give|share|leak|dump|recite|write|list|provide|disclose|expose|copy|paste|spell|read|return|echo|type|summarize|summarise|translate|what is|what are|what were|whats) (?:[^ ]+ ){0,4}(?:system|initial|original|hidden|secret|internal|developer|pre|preprompt|confidential|starting|first|opening) ?(?:prompt|prompts|instructions|message|directives|configuration|guidelines|rules)\\b"),
+    r("PG-PE-002", SystemPromptExtraction, 0.7, Words,
+        "\\b(?:reveal|show|print|display|output|repeat|tell|give|share|leak|dump|recite|write out|disclose|expose|copy|spell out|read back|echo|what (?:are|were|is)) (?:me )?(?:all )?(?:of )?your (?:[^ ]+ ){0,2}(?:instructions|prompt|rules|guidelines|directives|configuration|programming|system message|constraints)\\b"),
+    r("PG-PE-003", SystemPromptExtraction, 0.8, Words,
+        "\\b(?:repeat|print|output|copy|recite|echo|reproduce|dump) (?:[^ ]+ )?(?:everything|all|the text|the words|text|words|all text|the content|the message|the lines|the instructions|the prompt) (?:[^ ]+ ){0,2}(?:above|before this|prior to this|preceding|so far|until now|verbatim|word for word|starting from|from the (?:beginning|start|top))\\b"),
+    r("PG-PE-004", SystemPromptExtraction, 0.55, Words, "\\b(?:begin|beginning|start|starting) with (?:[^ ]+ ){0,3}you are\\b"),
+    r("PG-PE-005", SystemPromptExtraction, 0.45, Words, "\\b(?:system prompt|system instructions|initial prompt|initial instructions|hidden prompt|secret instructions|hidden instructions|pre prompt|preprompt|system message)\\b"),
+    r("PG-PE-006", SystemPromptExtraction, 0.2, Words, "\\b(?:verbatim|word for word|exactly as (?:written|given|it is)|in full|in its entirety|code block|codeblock)\\b"),
+    r("PG-PE-007", SystemPromptExtraction, 0.8, Words,
+        "\\b(?:zeige|zeig|gib|wiederhole|nenne|verrate|ausgeben|montre|affiche|revele|repete|donne|muestra|muestrame|revela|repite|dime|mostra|rivela|ripeti|dimmi|mostre|revele|repita|diga|toon|herhaal|geef|pokaz|powtorz|podaj|ujawnij) (?:[^ ]+ ){0,4}(?:systemprompt|systemanweisungen|anweisungen|instruktionen|instructions|consignes|instrucciones|istruzioni|instrucoes|instructies|instrukcje|prompt)\\b"),
+    r("PG-PE-008", SystemPromptExtraction, 0.85, Words,
+        "\\b(?:repeat|show|print|output|recite|tell me|list|give me|share|reveal|what (?:are|were|is)|encode|translate|summarize|summarise) (?:[^ ]+ ){0,3}(?:instructions|text|words|prompt|message|rules|directives|guidelines) (?:that )?you (?:were|have been|ve been|got) (?:given|told|provided|programmed|instructed|trained)\\b"),
+    r("PG-PE-009", SystemPromptExtraction, 0.8, Words,
+        "\\bwhat (?:[^ ]+ ){0,2}(?:were|have|had) you (?:been )?(?:told|instructed|programmed|given|asked) (?:to do |to say )?(?:before|at the (?:beginning|start)|initially|originally|earlier|by (?:your|the) (?:developers?|creators?|operators?|system))\\b"),
+    r("PG-PE-010", SystemPromptExtraction, 0.85, Words,
+        "\\b(?:encode|translate|convert|rot13|base64|continue|complete|show|see|give|read|access|view|display|print|output|log|dump|reveal|leak|expose|paste|send) (?:[^ ]+ ){0,5}(?:your|the) (?:system ?prompt|initial prompt|initial instructions|system instructions|hidden prompt|system message|initialization string|init string|original prompt|original instructions|secret instructions|hidden instructions)\\b"),
+    r("PG-PE-011", SystemPromptExtraction, 0.5, Words,
+        "\\b(?:my instructions (?:are|were)|i was (?:instructed|told|programmed) to|the system prompt (?:is|says|reads)|initialization string|systemprompt)\\b"),
+    r("PG-PE-012", SystemPromptExtraction, 0.7, Words,
+        "\\bwhat (?:are|were) you (?:not )?(?:supposed|allowed|permitted|instructed|told) (?:not )?to (?:tell|say|reveal|share|disclose|discuss)\\b"),
+    r("PG-PE-013", SystemPromptExtraction, 0.75, Words,
+        "\\b(?:repeat|print|output|copy|dump|echo|recite) (?:[^ ]+ ){0,2}(?:above|previous|preceding|prior|earlier|initial|first) (?:text|words|message|messages|content|instructions|prompt|lines|paragraph)\\b"),
+    r("PG-PE-014", SystemPromptExtraction, 0.55, Words,
+        "\\b(?:instructions?|prompt|text|rules|message) (?:[^ ]+ ){0,4}(?:at|from) the (?:very )?(?:beginning|start|top) of (?:this|the|our) (?:conversation|chat|session|context|thread)\\b"),
+
+    // ---- exfiltration ---------------------------------------------------------------------
+    r("PG-EX-001", Exfiltration, 0.85, Words,
+        "\\b(?:send|post|upload|forward|transmit|email|mail|exfiltrate|leak|submit|deliver|copy|pipe|beam) (?:[^ ]+ ){0,5}(?:api keys?|passwords?|credentials?|secrets?|tokens?|private keys?|ssh keys?|env(?:ironment)? variables?|env file|cookies?|session ids?|conversation|chat history|chat log|user data|personal data|customer data|credit cards?|the data|all data|this data|database|files?|documents?|memory|history)(?: [^ ]+){0,6} (?:to|at|via|into) (?:https?|www|ftp|the (?:following|url|address|endpoint|server|webhook|link)|my (?:server|email|webhook|endpoint|address|site|website)|this (?:url|address|email|endpoint|server|webhook|link)|[a-z0-9]+ (?:com|net|org|io|ru|xyz|cn|tk|site|info))\\b"),
+    r("PG-EX-002", Exfiltration, 0.6, Words,
+        "\\b(?:print|show|list|reveal|output|dump|leak|give me|tell me|share|display|read out|expose|extract|retrieve|fetch|steal|collect|harvest|grab) (?:me )?(?:all |your |the |any |every )?(?:stored |saved |admin |users |user |other users |system |internal |secret |private |cached |customer )?(?:api keys|api key|passwords|credentials|secrets|access tokens|private keys|environment variables|env vars|session cookies|cookies|auth tokens|bearer tokens|secret keys)\\b"),
+    r("PG-EX-003", Exfiltration, 0.85, Plain,
+        "!\\[[^\\]]*\\]\\(\\s*https?://[^)\\s]+[?&/][a-z_]*=?(?:\\{|\\[|\\$|%7b|<)"),
+    r("PG-EX-004", Exfiltration, 0.35, Words,
+        "\\b(?:append|add|include|embed|insert|encode|put|attach) (?:[^ ]+ ){0,6}(?:to|in|into|as) (?:[^ ]+ ){0,3}(?:url|link|image|query string|query parameter|markdown image|img tag|request)\\b"),
+    r("PG-EX-005", Exfiltration, 0.55, Plain,
+        "(?:/etc/(?:passwd|shadow)|\\.ssh/id_[a-z0-9]+|\\.aws/credentials|\\bcat \\.env\\b|/proc/self/environ)"),
+    r("PG-EX-006", Exfiltration, 0.7, Plain,
+        "\\b(?:curl|wget|invoke-webrequest|iwr)\\s[^\\n]*(?:\\$\\(|`|\\$\\{?[a-z_]*(?:key|token|secret|pass|env)|--data|-d @|--upload-file)"),
+
+    // ---- fake role and delimiter tags -----------------------------------------------------
+    r("PG-DL-001", DelimiterInjection, 0.9, Plain,
+        "<\\|\\s*(?:im_start|im_end|im_sep|endoftext|system|user|assistant|begin_of_text|end_of_text|start_header_id|end_header_id|eot_id|eom_id|end|fim_prefix|fim_suffix|fim_middle|start_of_turn|end_of_turn)\\s*\\|>"),
+    r("PG-DL-002", DelimiterInjection, 0.85, Plain, "</\\s*(?:system|system_prompt|sys|instructions?|admin|developer)\\s*>"),
+    r("PG-DL-003", DelimiterInjection, 0.6, Plain, "<\\s*(?:system|system_prompt|sys|admin|developer)\\s*>"),
+    r("PG-DL-004", DelimiterInjection, 0.9, Plain, "<</?sys>>|\\[/?inst\\]|<start_of_turn>|<end_of_turn>"),
+    r("PG-DL-005", DelimiterInjection, 0.55, Plain,
+        "(?:^| )#{2,4} ?(?:instruction|instructions|system|system prompt|new instructions?|admin|developer|response)\\s*:?(?: |$)"),
+    r("PG-DL-006", DelimiterInjection, 0.5, Plain,
+        "(?:^| )\\[?(?:system|admin|administrator|developer|root|sudo)(?: message| override| instruction| instructions| update| note| prompt| command)?\\]?\\s*:"),
+    r("PG-DL-007", DelimiterInjection, 0.4, Plain, "(?:^| )(?:human|user)\\s*:.+? (?:assistant|ai|gpt|chatgpt)\\s*:"),
+    r("PG-DL-008", DelimiterInjection, 0.6, Words,
+        "\\b(?:end|stop) of (?:the )?(?:system )?(?:prompt|instructions|context|document|input|user input|conversation) (?:[^ ]+ ){0,4}(?:new|begin|start|now|next)\\b"),
+    r("PG-DL-009", DelimiterInjection, 0.6, Words,
+        "\\b(?:user|system|assistant) (?:message|instruction|instructions|prompt|input)s? (?:termination|terminated|ends|ended|begins|starting|start|override|overridden)\\b"),
+
+    // ---- indirect injection: instructions to the model inside data ---------------------------
+    // Weighed fully in tool results and documents, weakly in the user's own message (a user
+    // may well ask for "your response in Spanish").
+    r("PG-II-001", IndirectInjection, 0.75, Words,
+        "\\b(?:translate|rewrite|modify|change|alter|enhance|enrich|augment|integrate|incorporate|embed|insert|include|append|add|mention|end|start|begin|conclude|format|structure|finish|close|preface|prefix|sign|spice up|fill|convert|reverse|encode|remove|replace|substitute|intersperse|pepper|sprinkle|infuse|weave|make|use|represent|render|present|express|deliver|scramble|jumble|misspell|anagram|rearrange|encrypt|encipher|cipher|group|reverse|capitalize|shuffle) (?:[^ ]+ ){0,5}(?:your|the) (?:final |next |entire |whole )?(?:response|responses|answer|answers|reply|replies|completion)\\b"),
+    r("PG-II-012", IndirectInjection, 0.75, Words,
+        "\\b(?:in|into|within|throughout|at the (?:end|beginning|start|top|bottom) of) your (?:response|responses|answer|answers|reply|replies|completion)\\b"),
+    r("PG-II-013", IndirectInjection, 0.45, Words,
+        "\\b(?:integrate|integrated|incorporate|incorporated|embed|embedded|embedding|insert|include|append|meld|merge|blend|weave|inject|enrich|augment|enhance|fortify|bolster|extend|upgrade|absorb|utilizing|utilising|adding|addition) (?:[^ ]+ ){0,8}(?:your|the) (?:code|codebase|script|program|solution|snippet|implementation|algorithm|project|application)\\b"),
+    r("PG-II-002", IndirectInjection, 0.85, Words,
+        "\\b(?:note|message|instructions?|attention|important|notice|reminder|directive|command|request) (?:to|for) (?:the |any |all )?(?:ai|assistant|chatbot|language model|llm|model|bot|agent|gpt|reader|system)\\b"),
+    r("PG-II-003", IndirectInjection, 0.85, Words,
+        "\\b(?:if|when|while) you (?:are|re) (?:an? |the )?(?:ai|assistant|language model|llm|bot|chatbot|agent|gpt|model)\\b"),
+    r("PG-II-004", IndirectInjection, 0.75, Words,
+        "\\b(?:ai|assistant|chatbot|language model|llm|gpt|claude|bot|agent|model)s? (?:[^ ]+ ){0,2}(?:must|should|shall|needs to|has to|is instructed to|is required to|reading this|processing this)\\b"),
+    r("PG-II-005", IndirectInjection, 0.7, Words,
+        "\\b(?:tell|inform|instruct|ask|convince|urge|persuade|remind|direct|encourage|advise|warn|suggest|recommend|invite|prompt|redirect|trick|lure) (?:the |all |your )?(?:user|users|reader|readers|customer|customers|recipient|recipients|human) (?:to|that|about)\\b"),
+    r("PG-II-006", IndirectInjection, 0.85, Words,
+        "\\b(?:do not|dont|never|without) (?:mention|mentioning|tell|telling|reveal|revealing|inform|informing|disclose|disclosing|alert|alerting|let) (?:[^ ]+ ){0,3}(?:the user|this instruction|these instructions|this message|this note|that you)\\b"),
+    r("PG-II-007", IndirectInjection, 0.6, Words,
+        "\\b(?:when|while|before|after|once) (?:[^ ]+ ){0,2}(?:summariz[a-z]*|summaris[a-z]*|answering|responding|replying|reading|processing|analyzing|analysing) (?:[^ ]+ ){0,4}(?:you must|you should|make sure|always|also|remember to|be sure to|please|first)\\b"),
+    r("PG-II-008", IndirectInjection, 0.6, Words,
+        "\\b(?:instead of|rather than) (?:answering|responding|replying|summarizing|summarising|doing|following|completing|translating|performing) (?:[^ ]+ ){0,6}(?:you (?:should|must|will)|please|do|say|write|output|print|respond)\\b"),
+    r("PG-II-009", IndirectInjection, 0.7, Words,
+        "\\b(?:respond|reply|answer|write|communicate|speak) (?:[^ ]+ ){0,2}(?:only |exclusively |entirely )?(?:in|using) (?:[^ ]+ ){0,2}(?:emojis?|pig latin|morse code|base64|leetspeak|reverse|capital letters|all caps|uppercase|a pirate|rhymes?|spanish|french|german|italian|chinese|japanese|russian)\\b"),
+    r("PG-II-010", IndirectInjection, 0.5, Plain,
+        "(?:^|[.!?|:] )(?:please )?(?:write|compose|create|generate|explain|describe|answer|translate|summarize|summarise|recommend|provide|list|calculate|spell|reverse|rewrite|respond|reply|tell|give|share|encourage|convince|persuade|modify|change|replace|insert|output|print|promote|advertise|suggest|direct|urge|inform|remind|ask|invite|visit|click|download|install|run|execute|send|forward|meld|integrate|incorporate|enrich|enhance|augment|append|emphasize|introduce|convert|remove|substitute|encode|decode|use|add|include|mention) (?:a |an |the |me |us |your |all |this |that |these |how |what |why |some |in )[^.!?|`(){}<>=]*[.!?](?: |$)"),
+    r("PG-II-011", IndirectInjection, 0.45, Plain,
+        "(?:^|[.!?|:] )(?:what|how|who|why|where|when|which|can you|could you|would you|will you|is there|are there|do you|does) [^.?!|]+\\?"),
+    r("PG-II-014", IndirectInjection, 0.75, Words,
+        "\\b(?:add|append|attach|prepend|insert|include|put|place) (?:[^ ]+ ){1,12}(?:to|in|into|at the end of|at the start of) your (?:response|responses|answer|answers|reply|replies|message|completion)\\b"),
+    r("PG-II-015", IndirectInjection, 0.3, Plain,
+        "requests\\.post\\(|urllib\\.request\\.urlopen\\(|os\\.environ|subprocess\\.(?:call|run|popen|check_output)\\(|os\\.system\\(|socket\\.socket\\(|shutil\\.rmtree\\(|/boot/grub|pynput|ctypes\\.windll|win32api|os\\.fork\\(|smtplib|pyautogui|psutil\\.process_iter|cryptography\\.fernet|scapy"),
+
+    // ---- destructive natural-language database requests ------------------------------------
+    r("PG-SQ-101", Sqli, 0.55, Words,
+        "\\b(?:drop|delete|truncate|wipe|erase|destroy|purge|remove|nuke) (?:all|every|each|the entire|the whole|all of the|all the|every single|entire|whole)? ?(?:[^ ]+ ){0,2}(?:tables|databases|database|records|rows|schemas?|collections|user table|users table|the table)\\b"),
+
+    // ---- script injection -----------------------------------------------------------------
+    // A script element with content, a source or a closing tag is a payload; the bare word
+    // "<script>" in a sentence about HTML is not.
+    r("PG-XS-001", Xss, 0.9, Plain, "<\\s*(?:[a-z]+\\s*:\\s*)?script(?:\\s[^>]*)?>\\s*(?:[a-z_$][a-z0-9_$.]*\\s*[(=.\\[`]|(?:var|let|const|function|document|window|eval|alert|new|if|for|while|return|import|with|top|self|this)\\b|[^<]*</\\s*script)|<\\s*(?:[a-z]+\\s*:\\s*)?script[\\s/][^>]*\\bsrc\\s*=|<\\s*/\\s*(?:[a-z]+\\s*:\\s*)?script\\s*>"),
+    r("PG-XS-014", Xss, 0.45, Plain, "<\\s*/?\\s*(?:[a-z]+\\s*:\\s*)?script(?:[\\s>/]|$)"),
+    r("PG-XS-002", Xss, 0.85, Plain,
+        "<[a-z][a-z0-9:_-]*(?:[\\s/\"'`;]|[^<>]*[\\s/\"'`;])on[a-z]{3}[a-z]*\\s*="),
+    r("PG-XS-003", Xss, 0.9, Plain,
+        "(?:href|src|action|formaction|data|xlink:href|background|dynsrc|lowsrc|poster|code|codebase|to|from|values|content|url)\\s*=\\s*[\"'`]?\\s*(?:javascript|vbscript|livescript|data\\s*:\\s*text/html|data\\s*:[^,\\s]*,)"),
+    r("PG-XS-004", Xss, 0.85, Plain,
+        "(?:javascript|vbscript|livescript)\\s*:\\s*(?:alert|prompt|confirm|eval|document|window|top|self|this|parent|location|fetch|import|void|new |\\(|/|\\\\|%|&#|\\[|'|\"|`)"),
+    r("PG-XS-005", Xss, 0.45, Plain,
+        "<\\s*(?:iframe|frame|frameset|object|embed|applet|svg|math|base|meta|link|isindex|marquee|bgsound|layer|ilayer|import|template|keygen|xss|animate|set|handler|portal|vmlframe)\\b"),
+    r("PG-XS-006", Xss, 0.4, Plain,
+        "\\b(?:alert|prompt|confirm|eval|settimeout|setinterval|execscript|fromcharcode|atob|msgbox)\\s*(?:\\(|`)"),
+    r("PG-XS-007", Xss, 0.5, Plain,
+        "document\\s*\\.\\s*(?:cookie|domain|write|location)|window\\s*\\.\\s*location|\\.innerhtml\\s*=|location\\s*\\.\\s*href\\s*="),
+    r("PG-XS-008", Xss, 0.8, Plain,
+        "style\\s*=[^>]*(?:expression\\s*\\(|behavior\\s*:|-moz-binding|url\\s*\\(\\s*['\"]?\\s*javascript)"),
+    r("PG-XS-009", Xss, 0.8, Plain, "\\bsrcdoc\\s*=|data\\s*:\\s*text/html|data\\s*:\\s*image/svg\\+xml"),
+    r("PG-XS-010", Xss, 0.4, Plain, "[\"'`]\\s*/?>\\s*<\\s*[a-z!/]"),
+    r("PG-XS-012", Xss, 0.7, Plain, "(?:^|[\\s;&?\"'`/])on[a-z]{3}[a-z]*\\s*=\\s*[\"'`]?\\s*[a-z_$][a-z0-9_$.]*\\s*\\("),
+    r("PG-XS-013", Xss, 0.7, Plain, "url\\s*\\(\\s*[\"']?\\s*(?:javascript|vbscript)|<!entity\\s+%?\\s*[a-z0-9_-]+\\s+system|<xi:include\\b"),
+    r("PG-XS-011", Xss, 0.35, Plain, "<\\s*(?:img|image|input|body|video|audio|source|details|a|div|svg|style|form|button|select|textarea)\\b[^>]*\\b(?:src|href|style|action)\\s*="),
+];

@@ -1,0 +1,188 @@
+//! The scanner: compiles the rule table once, then scans texts through their normalised views
+//! and decoded segments.
+
+use regex::{Regex, RegexBuilder};
+
+use super::decode::{decoded_segments, Encoding};
+use super::normalise::{normalise, HiddenChars};
+use super::rules::{expand, View, RULES};
+use super::score::ThreatReport;
+use super::web::scan_sqli;
+use super::{Category, Source};
+
+/// Decoded segments inside decoded segments are followed this deep, no deeper.
+const MAX_DECODE_DEPTH: u8 = 2;
+/// Weight of indirect-injection rules in text the user wrote (full weight in tool results and
+/// documents): "answer in Spanish" is an instruction to the model only when it hides in data.
+const INDIRECT_WEIGHT_IN_MESSAGES: f32 = 0.3;
+/// Compiled regex size limit: the table is fixed, this only guards against a runaway pattern.
+const REGEX_SIZE_LIMIT: usize = 64 << 20;
+
+/// What the scanner looks at.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ThreatSettings {
+    /// Sources whose texts are scanned; the others yield an empty report.
+    pub scan_roles: Vec<Source>,
+}
+
+impl Default for ThreatSettings {
+    fn default() -> Self {
+        // The system prompt is the operator's own text, so it is not scanned by default.
+        ThreatSettings { scan_roles: vec![Source::User, Source::Assistant, Source::Tool, Source::Document] }
+    }
+}
+
+/// The rule table failed to compile (a bug in the table, caught by the unit tests).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RuleTableError {
+    pub view: &'static str,
+    pub problem: String,
+}
+
+impl std::fmt::Display for RuleTableError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "threat rule table ({} view) does not compile: {}", self.view, self.problem)
+    }
+}
+
+impl std::error::Error for RuleTableError {}
+
+/// Scans texts for attacks. Build once per configuration; `scan` takes `&self`.
+#[derive(Debug, Clone)]
+pub struct ThreatScanner {
+    settings: ThreatSettings,
+    words: CompiledView,
+    plain: CompiledView,
+}
+
+/// One view's rules. Each rule is its own regex rather than one `RegexSet`: a set over every
+/// rule makes the lazy DFA track all partial matches at once (its states multiply and stop
+/// being reused between texts), while single regexes start with a literal prefilter that skips
+/// most of a benign text. Measured on 1 KB prompts: two to three times faster.
+#[derive(Debug, Clone)]
+struct CompiledView {
+    /// Each regex with the index in `RULES` of its rule.
+    rules: Vec<(Regex, usize)>,
+}
+
+impl CompiledView {
+    fn new(view: View, name: &'static str) -> Result<CompiledView, RuleTableError> {
+        let mut rules = Vec::new();
+        for (i, rule) in RULES.iter().enumerate().filter(|(_, r)| r.view == view) {
+            let regex = RegexBuilder::new(&expand(rule.pattern))
+                .size_limit(REGEX_SIZE_LIMIT)
+                .dfa_size_limit(REGEX_SIZE_LIMIT)
+                .build()
+                .map_err(|e| RuleTableError { view: name, problem: format!("{}: {e}", rule.id) })?;
+            rules.push((regex, i));
+        }
+        Ok(CompiledView { rules })
+    }
+
+    fn scan(&self, text: &str, source: Source, report: &mut ThreatReport) {
+        if text.is_empty() {
+            return;
+        }
+        for (regex, index) in &self.rules {
+            if !regex.is_match(text) {
+                continue;
+            }
+            let Some(rule) = RULES.get(*index) else { continue };
+            if rule.category == Category::IndirectInjection && !source.is_data() {
+                // Structural rules (a sentence shape, a code call) say nothing in a message the
+                // user wrote; phrase rules say a little, and do not add up.
+                if rule.view == View::Words {
+                    report.add_strongest(rule.id, rule.category, rule.weight * INDIRECT_WEIGHT_IN_MESSAGES);
+                }
+                continue;
+            }
+            report.add(rule.id, rule.category, rule.weight);
+        }
+    }
+}
+
+impl ThreatScanner {
+    pub fn new(settings: &ThreatSettings) -> Result<ThreatScanner, RuleTableError> {
+        Ok(ThreatScanner {
+            settings: settings.clone(),
+            words: CompiledView::new(View::Words, "words")?,
+            plain: CompiledView::new(View::Plain, "plain")?,
+        })
+    }
+
+    pub fn settings(&self) -> &ThreatSettings {
+        &self.settings
+    }
+
+    /// Whether texts from `source` are scanned at all.
+    pub fn scans(&self, source: Source) -> bool {
+        self.settings.scan_roles.contains(&source)
+    }
+
+    /// Scan one text. The text itself is not kept or logged.
+    pub fn scan(&self, text: &str, source: Source) -> ThreatReport {
+        let mut report = ThreatReport::default();
+        if self.scans(source) {
+            self.scan_layer(text, source, 0, &mut report);
+        }
+        report
+    }
+
+    fn scan_layer(&self, text: &str, source: Source, depth: u8, report: &mut ThreatReport) {
+        let n = normalise(text);
+        if depth == 0 {
+            add_hidden_signals(n.hidden, report);
+        }
+        self.words.scan(&n.words, source, report);
+        self.plain.scan(&n.plain, source, report);
+        scan_sqli(&n.plain, report);
+        if depth >= MAX_DECODE_DEPTH {
+            return;
+        }
+        for segment in decoded_segments(text) {
+            let mut inner = ThreatReport::default();
+            self.scan_layer(&segment.text, source, depth + 1, &mut inner);
+            if !inner.is_clean() && segment.encoding == Encoding::Concealing {
+                // Hiding an attack in an encoding is evidence of intent on its own.
+                report.add("PG-OB-010", Category::Obfuscation, 0.3);
+            }
+            report.merge(inner);
+        }
+    }
+}
+
+fn add_hidden_signals(hidden: HiddenChars, report: &mut ThreatReport) {
+    if hidden.invisible > 0 {
+        // A stray zero-width joiner is common in emoji and Indic text; many are not.
+        let weight = if hidden.invisible >= 8 { 0.4 } else { 0.15 };
+        report.add("PG-OB-001", Category::Obfuscation, weight);
+    }
+    if hidden.bidi > 0 {
+        report.add("PG-OB-002", Category::Obfuscation, 0.35);
+    }
+    if hidden.tags > 0 {
+        report.add("PG-OB-003", Category::Obfuscation, 0.6);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+    use super::*;
+
+    #[test]
+    fn rule_table_compiles_and_ids_are_unique_and_well_formed() {
+        let s = ThreatScanner::new(&ThreatSettings::default());
+        assert!(s.is_ok(), "{:?}", s.err());
+        let mut ids: Vec<&str> = RULES.iter().map(|r| r.id).collect();
+        ids.sort_unstable();
+        let before = ids.len();
+        ids.dedup();
+        assert_eq!(before, ids.len(), "duplicate rule id");
+        for r in RULES {
+            assert_eq!(Category::of_rule(r.id), Some(r.category), "{} has the wrong prefix", r.id);
+            assert!(r.weight > 0.0 && r.weight < 1.0, "{}", r.id);
+        }
+    }
+}
+

@@ -1,0 +1,191 @@
+//! Scores and decisions. Each rule that fires is independent evidence with a weight in (0,1);
+//! a category's score is their noisy-or, 1 - prod(1 - w). The overall score is the noisy-or of
+//! the category scores, so attacks that hit several categories at once score higher than any
+//! one of them (the co-occurrence boost).
+
+use super::Category;
+
+/// What the scanner found in one or more texts. Holds rule ids and weights, never text.
+///
+/// A rule counts once per report with the highest weight it fired with, however many texts or
+/// decoded views it fired in: repetition is not independent evidence.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct ThreatReport {
+    hits: Vec<Hit>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq)]
+struct Hit {
+    id: &'static str,
+    category: Category,
+    weight: f32,
+}
+
+impl ThreatReport {
+    /// Record that rule `id` of `category` fired with `weight` (clamped to [0, 0.999]).
+    pub fn add(&mut self, id: &'static str, category: Category, weight: f32) {
+        let weight = weight.clamp(0.0, 0.999);
+        match self.hits.iter_mut().find(|h| h.id == id) {
+            Some(h) => h.weight = h.weight.max(weight),
+            None => self.hits.push(Hit { id, category, weight }),
+        }
+    }
+
+    /// Like `add`, but the category keeps only its strongest rule: for weak evidence that must
+    /// not add up (indirect-injection phrasing in a user's own message).
+    pub fn add_strongest(&mut self, id: &'static str, category: Category, weight: f32) {
+        let weight = weight.clamp(0.0, 0.999);
+        match self.hits.iter().position(|h| h.category == category) {
+            Some(i) => {
+                if let Some(h) = self.hits.get_mut(i) {
+                    if weight > h.weight {
+                        *h = Hit { id, category, weight };
+                    }
+                }
+            }
+            None => self.hits.push(Hit { id, category, weight }),
+        }
+    }
+
+    /// Fold another text's report into this one (a request carries many texts).
+    pub fn merge(&mut self, other: ThreatReport) {
+        for h in other.hits {
+            self.add(h.id, h.category, h.weight);
+        }
+    }
+
+    /// Score of one category in [0,1]: noisy-or of its rules' weights.
+    pub fn score(&self, category: Category) -> f32 {
+        1.0 - self.hits.iter().filter(|h| h.category == category).map(|h| 1.0 - h.weight).product::<f32>()
+    }
+
+    /// Noisy-or of all category scores, in [0,1].
+    pub fn overall(&self) -> f32 {
+        1.0 - self.hits.iter().map(|h| 1.0 - h.weight).product::<f32>()
+    }
+
+    /// Ids of the rules that fired, in first-fired order.
+    pub fn rule_ids(&self) -> impl Iterator<Item = &'static str> + '_ {
+        self.hits.iter().map(|h| h.id)
+    }
+
+    pub fn is_clean(&self) -> bool {
+        self.hits.is_empty()
+    }
+}
+
+/// What to do about a request.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Action {
+    Allow,
+    Flag,
+    Block,
+}
+
+impl Action {
+    pub const fn name(self) -> &'static str {
+        match self {
+            Action::Allow => "allow",
+            Action::Flag => "flag",
+            Action::Block => "block",
+        }
+    }
+}
+
+/// How one category is handled.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum CategoryAction {
+    /// Block at the block threshold, flag at the flag threshold (the default).
+    Tiered,
+    /// Block as soon as the flag threshold is reached.
+    Block,
+    /// Flag at the flag threshold, never block.
+    Flag,
+    /// Ignore this category.
+    Off,
+}
+
+impl CategoryAction {
+    pub const fn name(self) -> &'static str {
+        match self {
+            CategoryAction::Tiered => "tiered",
+            CategoryAction::Block => "block",
+            CategoryAction::Flag => "flag",
+            CategoryAction::Off => "off",
+        }
+    }
+}
+
+/// The decision for a request: safe to put in headers and metrics (no text).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Verdict {
+    pub action: Action,
+    /// Overall score over the categories that are not off.
+    pub score: f32,
+    /// Categories at or above the flag threshold, strongest first.
+    pub categories: Vec<Category>,
+    pub rule_ids: Vec<&'static str>,
+}
+
+/// Thresholds and per-category actions, validated by the config.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ThreatPolicy {
+    pub block_threshold: f32,
+    pub flag_threshold: f32,
+    pub actions: [CategoryAction; Category::COUNT],
+}
+
+impl Default for ThreatPolicy {
+    fn default() -> Self {
+        ThreatPolicy { block_threshold: 0.85, flag_threshold: 0.5, actions: [CategoryAction::Tiered; Category::COUNT] }
+    }
+}
+
+impl ThreatPolicy {
+    pub fn action_for(&self, category: Category) -> CategoryAction {
+        self.actions.get(category.index()).copied().unwrap_or(CategoryAction::Tiered)
+    }
+
+    pub fn decide(&self, report: &ThreatReport) -> Verdict {
+        let mut action = Action::Allow;
+        let mut miss = 1.0f32;
+        let mut hits: Vec<(Category, f32)> = Vec::new();
+        for category in Category::ALL {
+            let handling = self.action_for(category);
+            if handling == CategoryAction::Off {
+                continue;
+            }
+            let s = report.score(category);
+            miss *= 1.0 - s;
+            if s < self.flag_threshold {
+                continue;
+            }
+            hits.push((category, s));
+            let here = match handling {
+                CategoryAction::Block => Action::Block,
+                CategoryAction::Flag => Action::Flag,
+                CategoryAction::Tiered if s >= self.block_threshold => Action::Block,
+                _ => Action::Flag,
+            };
+            action = action.max(here);
+        }
+        let score = 1.0 - miss;
+        // Weak evidence in several categories can add up to a flag (or a block) on its own.
+        let tiered_only = hits.iter().all(|(c, _)| self.action_for(*c) == CategoryAction::Tiered);
+        if score >= self.block_threshold && tiered_only && !hits.is_empty() {
+            action = action.max(Action::Block);
+        } else if score >= self.flag_threshold && action == Action::Allow {
+            action = Action::Flag;
+        }
+        hits.sort_by(|a, b| b.1.total_cmp(&a.1));
+        let off = |id: &&'static str| {
+            Category::of_rule(id).is_some_and(|c| self.action_for(c) == CategoryAction::Off)
+        };
+        Verdict {
+            action,
+            score,
+            categories: hits.into_iter().map(|(c, _)| c).collect(),
+            rule_ids: report.rule_ids().filter(|id| !off(id)).collect(),
+        }
+    }
+}

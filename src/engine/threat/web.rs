@@ -1,0 +1,437 @@
+//! SQL injection payload checks in the spirit of libinjection: the text is split into SQL tokens
+//! and the token stream, not keywords alone, decides. Prose that talks about SQL ("how do I
+//! write a SELECT query?") has no string break-out, no tautology after a boolean, no stacked
+//! statement and not the density of SQL tokens a payload has.
+
+use super::score::ThreatReport;
+use super::Category;
+
+/// Tokens examined per text, at most: payloads are short, and this bounds the work.
+const MAX_TOKENS: usize = 512;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Tok {
+    /// A quoted string (to its closing quote or the end of the text).
+    Str,
+    Num,
+    /// `@name` or `@@name`.
+    Var,
+    Word(Kw),
+    /// Comparison operators: = < > != <> <=> and friends.
+    Cmp,
+    /// Other operators and punctuation that SQL uses: + - * / % | & ^ ~ ! .
+    Op,
+    LParen,
+    RParen,
+    Comma,
+    Semi,
+    Comment,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Kw {
+    /// Not a keyword: an identifier or an ordinary word.
+    Ident,
+    Union,
+    Select,
+    /// or, and, xor, not, && and ||.
+    Logic,
+    /// Keywords that start a statement other than SELECT.
+    Statement,
+    /// Clause keywords: from, where, order, group, having, limit, into, null...
+    Clause,
+    /// Keywords that compare like an operator: like, rlike, regexp, is, in, between.
+    CmpWord,
+    /// Functions used almost only by attacks (sleep, benchmark, load_file): count when called.
+    AttackFn,
+    /// Objects named almost only by attacks (information_schema, xp_cmdshell, sysobjects).
+    AttackObj,
+    /// Functions and keywords common in payloads but also in ordinary SQL.
+    SqlFn,
+}
+
+fn keyword(word: &str) -> Kw {
+    match word {
+        "union" => Kw::Union,
+        "select" => Kw::Select,
+        "or" | "and" | "xor" | "not" | "div" => Kw::Logic,
+        "insert" | "update" | "delete" | "drop" | "create" | "alter" | "exec" | "execute" | "declare" | "truncate"
+        | "shutdown" | "grant" | "revoke" | "replace" | "merge" | "call" | "handler" | "rename" => {
+            Kw::Statement
+        }
+        "like" | "rlike" | "regexp" | "in" | "is" | "between" | "sounds" => Kw::CmpWord,
+        "from" | "where" | "order" | "group" | "by" | "having" | "limit" | "offset" | "into" | "null" | "values" | "set" | "table" | "as" | "case" | "when"
+        | "then" | "else" | "end" | "top" | "all" | "distinct" | "asc" | "desc" | "procedure" | "join" | "on"
+        | "begin" | "if" | "exists" | "collate" | "escape" | "true" | "false" | "delay" => Kw::Clause,
+        "sleep" | "benchmark" | "pg_sleep" | "load_file" | "extractvalue" | "updatexml" | "sys_eval"
+        | "group_concat" | "make_set" | "name_const" | "randomblob" => Kw::AttackFn,
+        "information_schema" | "xp_cmdshell" | "outfile" | "dumpfile" | "sysobjects" | "syscolumns" | "utl_inaddr"
+        | "dbms_pipe" | "pg_catalog" | "sqlite_master" | "msysobjects" | "xp_dirtree" | "sp_executesql"
+        | "dbms_lock" | "sp_password" | "waitfor" => Kw::AttackObj,
+        "char" | "chr" | "concat" | "concat_ws" | "cast" | "convert" | "version" | "database" | "user" | "ascii"
+        | "substring" | "substr" | "mid" | "count" | "length" | "hex" | "unhex" | "schema" | "current_user"
+        | "system_user" | "session_user" | "md5" | "ord" | "elt" | "iif" | "nchar" | "varchar" | "coalesce"
+        | "ifnull" | "isnull" | "floor" | "rand" | "exp" | "row" | "dual" | "load" | "lower" | "upper" => Kw::SqlFn,
+        _ => Kw::Ident,
+    }
+}
+
+/// Split lower-cased `text` into SQL tokens, at most `MAX_TOKENS`.
+fn tokenize(text: &str) -> Vec<Tok> {
+    let b = text.as_bytes();
+    let mut toks = Vec::new();
+    let mut i = 0;
+    while let Some(&c) = b.get(i) {
+        if toks.len() >= MAX_TOKENS {
+            break;
+        }
+        let next = b.get(i + 1).copied();
+        match c {
+            b' ' | b'\t' | b'\n' | b'\r' | b'\x0b' | b'\x0c' => i += 1,
+            b'\'' | b'"' | b'`' => {
+                // Strings run to the matching quote; a doubled quote is an escaped quote.
+                let mut j = i + 1;
+                while let Some(&d) = b.get(j) {
+                    if d == c {
+                        if b.get(j + 1) == Some(&c) {
+                            j += 2;
+                            continue;
+                        }
+                        break;
+                    }
+                    if d == b'\\' {
+                        j += 1;
+                    }
+                    j += 1;
+                }
+                toks.push(Tok::Str);
+                i = j + 1;
+            }
+            b'-' if next == Some(b'-') => {
+                toks.push(Tok::Comment);
+                i = b.iter().skip(i).position(|&d| d == b'\n').map_or(b.len(), |p| i + p + 1);
+            }
+            // `#` comments out the rest in MySQL, but `#` is also a URL fragment or a template
+            // sigil: it counts as a comment only after a value or a space.
+            b'#' if i == 0 || matches!(b.get(i - 1), Some(b' ' | b'\'' | b'"' | b'`' | b')' | b'0'..=b'9')) => {
+                toks.push(Tok::Comment);
+                i = b.iter().skip(i).position(|&d| d == b'\n').map_or(b.len(), |p| i + p + 1);
+            }
+            b'/' if next == Some(b'*') => {
+                // MySQL `/*! ... */` executes its content: skip only the marker and scan inside.
+                if b.get(i + 2) == Some(&b'!') {
+                    toks.push(Tok::Comment);
+                    i += 3;
+                    while b.get(i).is_some_and(u8::is_ascii_digit) {
+                        i += 1;
+                    }
+                    continue;
+                }
+                toks.push(Tok::Comment);
+                let end = text.get(i + 2..).and_then(|rest| rest.find("*/")).map_or(b.len(), |p| i + 2 + p + 2);
+                i = end;
+            }
+            b'(' => {
+                toks.push(Tok::LParen);
+                i += 1;
+            }
+            b')' => {
+                toks.push(Tok::RParen);
+                i += 1;
+            }
+            b',' => {
+                toks.push(Tok::Comma);
+                i += 1;
+            }
+            b';' => {
+                toks.push(Tok::Semi);
+                i += 1;
+            }
+            b'=' | b'<' | b'>' => {
+                let mut j = i + 1;
+                while matches!(b.get(j), Some(b'=' | b'<' | b'>')) {
+                    j += 1;
+                }
+                toks.push(Tok::Cmp);
+                i = j;
+            }
+            b'!' if next == Some(b'=') => {
+                toks.push(Tok::Cmp);
+                i += 2;
+            }
+            b'|' if next == Some(b'|') => {
+                toks.push(Tok::Word(Kw::Logic));
+                i += 2;
+            }
+            b'&' if next == Some(b'&') => {
+                toks.push(Tok::Word(Kw::Logic));
+                i += 2;
+            }
+            b'@' => {
+                let mut j = i + 1;
+                while b.get(j).is_some_and(|d| d.is_ascii_alphanumeric() || matches!(d, b'_' | b'@' | b'.' | b'$')) {
+                    j += 1;
+                }
+                toks.push(Tok::Var);
+                i = j;
+            }
+            b'0'..=b'9' => {
+                let mut j = i + 1;
+                while b.get(j).is_some_and(|d| d.is_ascii_alphanumeric() || *d == b'.') {
+                    j += 1;
+                }
+                toks.push(Tok::Num);
+                i = j;
+            }
+            b'.' if next.is_some_and(|d| d.is_ascii_digit()) => {
+                let mut j = i + 1;
+                while b.get(j).is_some_and(|d| d.is_ascii_alphanumeric()) {
+                    j += 1;
+                }
+                toks.push(Tok::Num);
+                i = j;
+            }
+            c if c.is_ascii_alphabetic() || c == b'_' || c == b'$' => {
+                let mut j = i + 1;
+                while b.get(j).is_some_and(|d| d.is_ascii_alphanumeric() || matches!(d, b'_' | b'$')) {
+                    j += 1;
+                }
+                toks.push(Tok::Word(keyword(text.get(i..j).unwrap_or(""))));
+                i = j;
+            }
+            b'+' | b'-' | b'*' | b'/' | b'%' | b'|' | b'&' | b'^' | b'~' | b'!' | b'.' | b':' | b'#' => {
+                toks.push(Tok::Op);
+                i += 1;
+            }
+            _ => {
+                // Any other character (letters of other scripts, brackets, symbols): treat as
+                // an ordinary word so it dilutes density like prose does.
+                let width = text.get(i..).and_then(|r| r.chars().next()).map_or(1, char::len_utf8);
+                toks.push(Tok::Word(Kw::Ident));
+                i += width;
+            }
+        }
+    }
+    toks
+}
+
+fn is_value(t: Tok) -> bool {
+    matches!(t, Tok::Str | Tok::Num | Tok::Var | Tok::Word(Kw::Ident | Kw::SqlFn | Kw::Clause))
+}
+
+fn is_literal(t: Tok) -> bool {
+    matches!(t, Tok::Str | Tok::Num)
+}
+
+/// Tokens without comments and parentheses: comment tricks and redundant parentheses
+/// (`UNION/**/SELECT`, `or(1)=(1)`) must not hide a shape.
+fn skeleton(toks: &[Tok]) -> Vec<Tok> {
+    toks.iter().copied().filter(|t| !matches!(t, Tok::Comment | Tok::LParen | Tok::RParen)).collect()
+}
+
+/// Values scanned on their own as well, at most: quoted strings and query parameter values.
+const MAX_SUB_VIEWS: usize = 16;
+
+/// SQL injection evidence in one view of a text, added to `report`. Quoted strings and query
+/// parameter values are also scanned on their own, since a payload usually sits in one value
+/// (`probe="1 or 1=1"`, `?id=1' or '1'='1`) and the quotes around it would hide it.
+pub fn scan_sqli(view: &str, report: &mut ThreatReport) {
+    scan_sqli_view(view, report);
+    for sub in sub_views(view).into_iter().take(MAX_SUB_VIEWS) {
+        scan_sqli_view(sub, report);
+    }
+}
+
+/// Quoted string contents and query parameter values that could hold a payload.
+fn sub_views(view: &str) -> Vec<&str> {
+    let mut out = Vec::new();
+    if view.contains('=') && (view.contains('&') || view.contains('?')) {
+        for pair in view.split(['&', '?']) {
+            if let Some((_, value)) = pair.split_once('=') {
+                if value.len() >= 3 && value.len() < view.len() {
+                    out.push(value);
+                }
+            }
+        }
+    }
+    // Backticks are left out: in prose they mark inline code, which is not a payload.
+    // In prose, quotes mark quotations ("if x > 0 and y < 1"), not values.
+    let quotes: &[char] = if is_prose(view) { &[] } else { &['"'] };
+    for &quote in quotes {
+        let mut parts = view.split(quote);
+        parts.next();
+        while let (Some(inner), Some(_)) = (parts.next(), Some(())) {
+            if inner.len() >= 3 && inner.contains(' ') {
+                out.push(inner);
+            }
+        }
+    }
+    out
+}
+
+fn scan_sqli_view(view: &str, report: &mut ThreatReport) {
+    // Cheap prefilter: every payload shape below needs one of these bytes or words.
+    let b = view.as_bytes();
+    if !b.iter().any(|c| matches!(c, b'\'' | b'"' | b'`' | b'=' | b';' | b'(' | b'#' | b'-' | b'/' | b'@' | b'<' | b'>'))
+        && !view.contains("union")
+        && !view.contains("select")
+    {
+        return;
+    }
+    let toks = tokenize(view);
+    let sk = skeleton(&toks);
+    // Prose (mostly ordinary words) gets only the shapes that never occur in prose by accident;
+    // a payload is judged on all of them.
+    let idents = toks.iter().filter(|t| matches!(t, Tok::Word(Kw::Ident))).count();
+    let prose = is_prose(view);
+
+    // Stacked statements and UNION SELECT.
+    for w in sk.windows(3) {
+        match w {
+            [Tok::Word(Kw::Union), Tok::Word(Kw::Select), _] | [Tok::Word(Kw::Union), Tok::Word(Kw::Clause), Tok::Word(Kw::Select)] => {
+                report.add("PG-SQ-001", Category::Sqli, if prose { 0.6 } else { 0.9 })
+            }
+            [Tok::Semi, Tok::Word(Kw::Statement | Kw::Select), next] if !matches!(next, Tok::Word(Kw::Ident)) => {
+                report.add("PG-SQ-002", Category::Sqli, 0.85)
+            }
+            _ => {}
+        }
+    }
+    // Attack functions when called, attack objects when named.
+    let called = toks.windows(2).any(|w| matches!(w, [Tok::Word(Kw::AttackFn), Tok::LParen]));
+    let named = toks.iter().any(|t| matches!(t, Tok::Word(Kw::AttackObj)));
+    if called || (named && !prose) {
+        report.add("PG-SQ-005", Category::Sqli, 0.75);
+    }
+    if prose {
+        return;
+    }
+    // Tautologies after a boolean operator: `or 1=1`, `and 'a'='a'`, `|| x like y`.
+    for w in sk.windows(4) {
+        if let [Tok::Word(Kw::Logic), a, Tok::Cmp | Tok::Word(Kw::CmpWord), c] = w {
+            if is_value(*a) && is_value(*c) {
+                let weight = if is_literal(*a) || is_literal(*c) { 0.8 } else { 0.55 };
+                report.add("PG-SQ-003", Category::Sqli, weight);
+            }
+        }
+    }
+    // A boolean operator straight after a literal and before a literal: `1 or 1`, `' or 'x`.
+    for w in sk.windows(3) {
+        if let [a, Tok::Word(Kw::Logic), c] = w {
+            if is_literal(*a) && is_literal(*c) {
+                report.add("PG-SQ-004", Category::Sqli, 0.35);
+            }
+        }
+    }
+    // A quote that closes a string and is followed by SQL: the break-out of a string context.
+    if let Some(w) = breakout(view) {
+        report.add("PG-SQ-006", Category::Sqli, w);
+    }
+    // Comment tricks: a comment used as a space between words, or a payload ending in a comment.
+    let inner_comment = toks.windows(3).any(|w| matches!(w, [Tok::Word(_), Tok::Comment, Tok::Word(_)]));
+    if inner_comment || view.contains("/*!") {
+        report.add("PG-SQ-007", Category::Sqli, 0.6);
+    }
+    let sql_tokens = toks.len() - idents;
+    if toks.last() == Some(&Tok::Comment) && sql_tokens >= 3 {
+        report.add("PG-SQ-008", Category::Sqli, 0.45);
+    }
+    // The whole text is a SQL statement (or a fragment of one) rather than prose about SQL.
+    if let Some(w) = statement_shape(&toks) {
+        report.add("PG-SQ-009", Category::Sqli, w);
+    }
+}
+
+/// Whether the text reads as sentences: most whitespace-separated chunks are ordinary words
+/// (letters, perhaps with trailing punctuation) that are not SQL keywords. Decided on chunks,
+/// not tokens, because prose punctuation ("(CNN) --") would otherwise look like SQL.
+fn is_prose(view: &str) -> bool {
+    let mut chunks = 0usize;
+    let mut words = 0usize;
+    // Chunks without letters or digits (table rules `|`, dashes, brackets) say nothing either way.
+    for chunk in view.split(' ').filter(|c| c.bytes().any(|b| b.is_ascii_alphanumeric() || b >= 0x80)).take(400) {
+        chunks += 1;
+        let core = chunk.trim_end_matches(['.', ',', '?', '!', ':', ';']).trim_start_matches(['(', '"']);
+        let core = core.trim_end_matches([')', '"']);
+        // An apostrophe inside a word ("don't") is prose; a quote at either end is a literal.
+        let quoted = core.starts_with('\'') || core.ends_with('\'');
+        let letters = core.bytes().all(|b| b.is_ascii_alphabetic() || b == b'\'' || b >= 0x80);
+        if core.len() >= 2 && letters && !quoted && keyword(core) == Kw::Ident {
+            words += 1;
+        }
+    }
+    words >= 8 && words * 2 > chunks
+}
+
+/// Weight of a string break-out: a quote early in the text, with no prose before it, followed
+/// by a SQL operator, keyword or comment.
+fn breakout(view: &str) -> Option<f32> {
+    let q = view.find(['\'', '"', '`'])?;
+    let before = view.get(..q)?;
+    // The value before the quote is one token (`admin`, `1`, `id=1`), not a sentence.
+    if before.split_whitespace().count() > 1 || before.len() > 40 {
+        return None;
+    }
+    let after = view.get(q + 1..)?;
+    let toks = tokenize(after);
+    let mut rest = toks.iter().copied().skip_while(|t| *t == Tok::RParen);
+    let first = rest.next()?;
+    // What follows the keyword must read as SQL too: "' or '1'='1" does, while a quoted title
+    // followed by English words that happen to be keywords ("DANCIN' LIKE A ROBOT") does not.
+    // Strings count only next to a comparison ("'1'='1"); a closing quote alone is not SQL.
+    let window: Vec<Tok> = rest.take(4).collect();
+    let compares = window.contains(&Tok::Cmp);
+    let sql_after = window.iter().filter(|t| !matches!(t, Tok::Word(Kw::Ident)) && (compares || **t != Tok::Str)).count();
+    let strong = match first {
+        Tok::Semi | Tok::Comment => true,
+        Tok::Word(Kw::Logic | Kw::Union | Kw::Select | Kw::Statement | Kw::AttackFn | Kw::AttackObj) => sql_after >= 2,
+        Tok::Word(Kw::Clause | Kw::CmpWord) | Tok::Cmp => sql_after >= 3,
+        _ => false,
+    };
+    strong.then_some(if toks.len() >= 3 { 0.7 } else { 0.55 })
+}
+
+/// Weight when the token stream is SQL from start to end: it starts with a statement or a
+/// value followed by SQL, and SQL tokens dominate ordinary words.
+fn statement_shape(toks: &[Tok]) -> Option<f32> {
+    if toks.len() < 3 {
+        return None;
+    }
+    let idents = toks.iter().filter(|t| matches!(t, Tok::Word(Kw::Ident))).count();
+    let keywords = toks.iter().filter(|t| matches!(t, Tok::Word(k) if *k != Kw::Ident)).count();
+    let punct = toks.iter().filter(|t| !matches!(t, Tok::Word(_))).count();
+    let starts_statement = toks
+        .iter()
+        .find(|t| !matches!(t, Tok::LParen | Tok::Comment))
+        .is_some_and(|t| matches!(t, Tok::Word(Kw::Select | Kw::Statement | Kw::Union)));
+    // Ordinary words must be a minority and there must be SQL punctuation, not just keywords
+    // ("select the best option from the list" has keywords but reads as prose).
+    let dense = idents * 2 <= keywords + punct && punct >= 1 && keywords >= 2;
+    let clause = toks.iter().any(|t| matches!(t, Tok::Word(Kw::Clause | Kw::SqlFn | Kw::AttackFn | Kw::AttackObj)));
+    (starts_statement && dense && clause).then_some(0.8)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn score(s: &str) -> f32 {
+        let mut r = ThreatReport::default();
+        scan_sqli(s, &mut r);
+        r.score(Category::Sqli)
+    }
+
+    #[test]
+    fn payloads_score_high() {
+        for p in ["1' or '1'='1", "-1 union select 1,2,3--", "1; drop table users", "admin'--", "1 and sleep(5)"] {
+            assert!(score(p) >= 0.5, "{p}");
+        }
+    }
+
+    #[test]
+    fn prose_about_sql_scores_low() {
+        for p in ["how do i write a select query?", "select the best answer from the list below", "rock and roll"] {
+            assert!(score(p) < 0.5, "{p}");
+        }
+    }
+}
