@@ -6,6 +6,7 @@ use std::fmt;
 use serde_json::Value;
 
 use super::mask::{MaskReport, Masker};
+use super::threat::{check_hygiene, Action, HygieneViolation, Source, ThreatReport, Verdict};
 use super::protocol::{visit_request, Api};
 use super::restore::{restore_text, Escape, RestoreCounts};
 use super::vault::Vault;
@@ -23,6 +24,10 @@ pub enum Rejection {
     /// A compressed body that did not decode.
     CorruptEncoding { encoding: String },
     TooManyEntities { capacity: usize },
+    PromptTooLong { chars: usize, limit: usize },
+    ControlCharacters { count: usize },
+    /// A prompt attack above the block threshold. Carries rule ids and categories, never text.
+    Threat { verdict: Verdict },
 }
 
 impl Rejection {
@@ -30,6 +35,7 @@ impl Rejection {
         match self {
             Rejection::TooLarge { .. } => 413,
             Rejection::UnsupportedContentType { .. } | Rejection::UnsupportedEncoding { .. } => 415,
+            Rejection::Threat { .. } => 403,
             _ => 400,
         }
     }
@@ -44,11 +50,20 @@ impl Rejection {
             Rejection::UnsupportedEncoding { .. } => "unsupported_encoding",
             Rejection::CorruptEncoding { .. } => "corrupt_encoding",
             Rejection::TooManyEntities { .. } => "too_many_entities",
+            Rejection::PromptTooLong { .. } => "prompt_too_long",
+            Rejection::ControlCharacters { .. } => "control_characters",
+            Rejection::Threat { .. } => "threat",
         }
     }
 
+    /// A refusal the operator asked for (an attack, forbidden characters), as opposed to a body
+    /// the filter could not inspect. `fail_open` never lets these through.
+    pub const fn is_policy(&self) -> bool {
+        matches!(self, Rejection::Threat { .. } | Rejection::ControlCharacters { .. })
+    }
+
     /// Every reason, to declare metrics up front.
-    pub const REASONS: [&'static str; 8] = [
+    pub const REASONS: [&'static str; 11] = [
         "body_too_large",
         "invalid_utf8",
         "malformed_json",
@@ -56,6 +71,9 @@ impl Rejection {
         "unsupported_encoding",
         "corrupt_encoding",
         "too_many_entities",
+        "prompt_too_long",
+        "control_characters",
+        "threat",
         "internal",
     ];
 }
@@ -79,6 +97,21 @@ impl fmt::Display for Rejection {
             Rejection::TooManyEntities { capacity } => {
                 write!(f, "request holds more than {capacity} sensitive values, the most this gateway masks")
             }
+            Rejection::PromptTooLong { chars, limit } => {
+                write!(f, "a message of {chars} characters is longer than the {limit} this gateway accepts")
+            }
+            Rejection::ControlCharacters { count } => {
+                write!(f, "request text contains {count} control characters or terminal escape sequences")
+            }
+            Rejection::Threat { verdict } => {
+                let categories: Vec<&str> = verdict.categories.iter().map(|c| c.name()).collect();
+                write!(
+                    f,
+                    "request blocked by prompt-guard: {} (rules {})",
+                    categories.join(", "),
+                    verdict.rule_ids.join(", ")
+                )
+            }
         }
     }
 }
@@ -89,6 +122,86 @@ pub struct RequestOutcome {
     /// The rewritten body; `None` when the original bytes go on unchanged.
     pub body: Option<Vec<u8>>,
     pub masked: MaskReport,
+    /// Set when the request goes on flagged (never for a block: that is a [`Rejection`]).
+    pub flagged: Option<Verdict>,
+}
+
+impl From<HygieneViolation> for Rejection {
+    fn from(v: HygieneViolation) -> Rejection {
+        match v {
+            HygieneViolation::TooLong { chars, limit } => Rejection::PromptTooLong { chars, limit },
+            HygieneViolation::ControlCharacters { count } => Rejection::ControlCharacters { count },
+        }
+    }
+}
+
+/// Input hygiene, threat scanning and masking of one text, in that order: the scanner sees the
+/// text as the client wrote it (less stripped control characters), the upstream sees it masked.
+struct TextGuard<'a> {
+    cfg: &'a FilterConfig,
+    masker: Masker<'a>,
+    report: ThreatReport,
+    failure: Option<Rejection>,
+}
+
+impl<'a> TextGuard<'a> {
+    fn new(cfg: &'a FilterConfig) -> Self {
+        TextGuard {
+            cfg,
+            masker: Masker::new(&cfg.detector, &cfg.restore.grammar),
+            report: ThreatReport::default(),
+            failure: None,
+        }
+    }
+
+    /// Guard one text in place; returns whether it changed. After a failure, does nothing.
+    fn guard(&mut self, text: &mut String, source: Source, vault: &mut Vault) -> bool {
+        if self.failure.is_some() {
+            return false;
+        }
+        let threats = &self.cfg.threats;
+        let mut changed = false;
+        if threats.enabled {
+            match check_hygiene(text, &threats.hygiene) {
+                Ok(std::borrow::Cow::Borrowed(_)) => {}
+                Ok(std::borrow::Cow::Owned(clean)) => {
+                    *text = clean;
+                    changed = true;
+                }
+                Err(v) => {
+                    self.failure = Some(v.into());
+                    return false;
+                }
+            }
+            if threats.scanner.scans(source) {
+                self.report.merge(threats.scanner.scan(text, source));
+            }
+        }
+        match self.masker.mask(text, vault) {
+            Ok(masked) => changed | masked,
+            Err(full) => {
+                self.failure = Some(Rejection::TooManyEntities { capacity: full.capacity });
+                false
+            }
+        }
+    }
+
+    /// The outcome once every text was guarded.
+    fn finish(self, body: Option<Vec<u8>>) -> Result<RequestOutcome, Rejection> {
+        if let Some(failure) = self.failure {
+            return Err(failure);
+        }
+        let mut flagged = None;
+        if self.cfg.threats.enabled && !self.report.is_clean() {
+            let verdict = self.cfg.threats.policy.decide(&self.report);
+            match verdict.action {
+                Action::Block => return Err(Rejection::Threat { verdict }),
+                Action::Flag => flagged = Some(verdict),
+                Action::Allow => {}
+            }
+        }
+        Ok(RequestOutcome { body, masked: self.masker.report, flagged })
+    }
 }
 
 /// Is the body JSON, by its declared content type? A missing type is tried as JSON.
@@ -115,16 +228,13 @@ pub fn guard_request(
     }
     let text = std::str::from_utf8(body).map_err(|e| Rejection::InvalidUtf8 { offset: e.valid_up_to() })?;
     let grammar = &cfg.restore.grammar;
-    let mut masker = Masker::new(&cfg.detector, grammar);
+    let mut guard = TextGuard::new(cfg);
     if !json {
-        // A text body on a generic route: the whole body is one text.
+        // A text body on a generic route: the whole body is one user text.
         vault.reserve_existing(grammar, text);
         let mut owned = text.to_owned();
-        let changed = masker
-            .mask(&mut owned, vault)
-            .map_err(|full| Rejection::TooManyEntities { capacity: full.capacity })?;
-        let body = changed.then(|| owned.into_bytes());
-        return Ok(RequestOutcome { body, masked: masker.report });
+        let changed = guard.guard(&mut owned, Source::User, vault);
+        return guard.finish(changed.then(|| owned.into_bytes()));
     }
     let mut doc: Value = serde_json::from_str(text)
         .map_err(|e| Rejection::MalformedJson { line: e.line(), column: e.column() })?;
@@ -137,19 +247,9 @@ pub fn guard_request(
         vault.reserve_existing(grammar, s);
         false
     });
-    let mut full = None;
-    let changed = visit_request(api, &mut doc, &mut |s, _source| match masker.mask(s, vault) {
-        Ok(changed) => changed,
-        Err(e) => {
-            full = Some(e);
-            false
-        }
-    });
-    if let Some(e) = full {
-        return Err(Rejection::TooManyEntities { capacity: e.capacity });
-    }
+    let changed = visit_request(api, &mut doc, &mut |s, source| guard.guard(s, source, vault));
     let body = changed.then(|| doc.to_string().into_bytes());
-    Ok(RequestOutcome { body, masked: masker.report })
+    guard.finish(body)
 }
 
 /// Restore this exchange's placeholders in a whole reply body. Returns the new body, or `None`

@@ -7,14 +7,16 @@ use proxy_wasm::traits::{Context, HttpContext};
 use proxy_wasm::types::Action;
 
 use super::host::{self, Direction, HostError};
-use super::metrics::Metrics;
+use super::metrics::{verdict_key, Metrics};
 use super::quirks::{BufferedBodySize, ContentLengthRemoval, HeadersGoOn, TrailersEndStream};
 use crate::config::FilterConfig;
 use crate::engine::encoding::{ContentEncoding, DecodeError, StreamDecoder};
 use crate::engine::stream::{SseRestorer, StreamProtocol};
 use crate::engine::exchange::{guard_request, is_json_content_type, restore_response, Rejection};
 use crate::engine::protocol::{error_body, error_event, Api};
+use crate::engine::threat::Verdict;
 use crate::engine::vault::Vault;
+
 
 /// Response header: how many values were masked in the request.
 pub const MASKED_HEADER: &str = "x-prompt-guard-masked";
@@ -22,6 +24,20 @@ pub const MASKED_HEADER: &str = "x-prompt-guard-masked";
 pub const FAIL_OPEN_HEADER: &str = "x-prompt-guard-fail-open";
 /// Response header on our own error replies: the rejection reason.
 pub const REJECTED_HEADER: &str = "x-prompt-guard-rejected";
+/// Response headers of a flagged or blocked request: overall score, categories, rule ids.
+pub const SCORE_HEADER: &str = "x-prompt-guard-score";
+pub const CATEGORIES_HEADER: &str = "x-prompt-guard-categories";
+pub const RULES_HEADER: &str = "x-prompt-guard-rules";
+
+/// The verdict headers: what was found, never the text it was found in.
+fn verdict_headers(verdict: &Verdict) -> [(&'static str, String); 3] {
+    let categories: Vec<&str> = verdict.categories.iter().map(|c| c.name()).collect();
+    [
+        (SCORE_HEADER, format!("{:.2}", verdict.score)),
+        (CATEGORIES_HEADER, categories.join(",")),
+        (RULES_HEADER, verdict.rule_ids.join(",")),
+    ]
+}
 
 /// What the filter does with the reply.
 enum ReplyMode {
@@ -61,6 +77,8 @@ pub struct GuardedExchange {
     vault: Vault,
     masked: u32,
     fail_open_reason: Option<&'static str>,
+    /// The request went on flagged: its verdict goes into the reply's headers.
+    flagged: Option<Verdict>,
     /// The reply is our own local reply: not to be inspected.
     answered_locally: bool,
     request_size: BufferedBodySize,
@@ -82,6 +100,7 @@ impl GuardedExchange {
             vault: Vault::with_capacity(capacity),
             masked: 0,
             fail_open_reason: None,
+            flagged: None,
             answered_locally: false,
             request_size: BufferedBodySize::default(),
             request_end: TrailersEndStream::default(),
@@ -94,9 +113,27 @@ impl GuardedExchange {
     /// Refuse the request with an error in the API's shape, or forward it uninspected when the
     /// configuration says `fail_open`.
     fn reject(&mut self, rejection: &Rejection) -> Action {
+        if let Rejection::Threat { verdict } = rejection {
+            self.count_verdict(verdict);
+            self.metrics.rejections.add(rejection.reason(), 1);
+            let extra = verdict_headers(verdict);
+            return self.answer_locally(rejection.status(), rejection.reason(), &rejection.to_string(), &extra);
+        }
+        if rejection.is_policy() {
+            self.metrics.rejections.add(rejection.reason(), 1);
+            return self.answer_locally(rejection.status(), rejection.reason(), &rejection.to_string(), &[]);
+        }
         self.refuse(rejection.status(), rejection.reason(), &rejection.to_string())
     }
 
+    fn count_verdict(&self, verdict: &Verdict) {
+        for category in &verdict.categories {
+            self.metrics.threat_verdicts.add(&verdict_key(*category, verdict.action), 1);
+        }
+    }
+
+    /// A request that cannot be inspected: refused, or forwarded uninspected when the
+    /// configuration says `fail_open`.
     fn refuse(&mut self, status: u16, reason: &'static str, message: &str) -> Action {
         if self.cfg.fail_open {
             self.metrics.fail_open.add(reason, 1);
@@ -108,13 +145,14 @@ impl GuardedExchange {
             return Action::Continue;
         }
         self.metrics.rejections.add(reason, 1);
-        self.answer_locally(status, reason, message)
+        self.answer_locally(status, reason, message, &[])
     }
 
-    fn answer_locally(&mut self, status: u16, reason: &'static str, message: &str) -> Action {
+    fn answer_locally(&mut self, status: u16, reason: &'static str, message: &str, extra: &[(&str, String)]) -> Action {
         self.answered_locally = true;
         let body = error_body(self.api.error_shape(), status, &format!("prompt_guard_{reason}"), message);
-        let headers = [("content-type", "application/json"), (REJECTED_HEADER, reason)];
+        let mut headers = vec![("content-type", "application/json"), (REJECTED_HEADER, reason)];
+        headers.extend(extra.iter().map(|(k, v)| (*k, v.as_str())));
         if let Err(e) = host::send_response(status, &headers, &body) {
             log::error!("prompt-guard: {e}");
         }
@@ -149,6 +187,10 @@ impl GuardedExchange {
                 for (label, n) in outcome.masked.by_label() {
                     self.metrics.entities_masked.add(label, u64::from(n));
                 }
+                if let Some(verdict) = outcome.flagged {
+                    self.count_verdict(&verdict);
+                    self.flagged = Some(verdict);
+                }
                 // A compressed request goes on in its declared encoding: the headers that say
                 // so have already left.
                 if let Some(body) = outcome.body.map(|b| self.request_encoding.encode(&b)) {
@@ -175,14 +217,14 @@ impl GuardedExchange {
             Ok(raw) => raw,
             Err(e) => {
                 log::error!("prompt-guard: {e}");
-                return self.answer_locally(502, "internal", "the gateway could not read the upstream reply");
+                return self.answer_locally(502, "internal", "the gateway could not read the upstream reply", &[]);
             }
         };
         let decoded = match encoding.decode(&raw, self.cfg.max_response_bytes) {
             Ok(d) => d,
             Err(_) => {
                 self.metrics.responses_unrestored.add("unsupported_encoding", 1);
-                return self.answer_locally(502, "corrupt_encoding", "the upstream reply could not be decoded");
+                return self.answer_locally(502, "corrupt_encoding", "the upstream reply could not be decoded", &[]);
             }
         };
         let (restored, counts) = restore_response(&self.cfg, &decoded, &self.vault);
@@ -206,6 +248,11 @@ impl GuardedExchange {
         if let Some(reason) = self.fail_open_reason {
             host::set_header(Direction::Response, FAIL_OPEN_HEADER, reason)?;
         }
+        if let Some(verdict) = &self.flagged {
+            for (name, value) in verdict_headers(verdict) {
+                host::set_header(Direction::Response, name, &value)?;
+            }
+        }
         if self.vault.is_empty() || !self.cfg.restore_responses || end_of_stream {
             return Ok(Action::Continue);
         }
@@ -222,6 +269,7 @@ impl GuardedExchange {
                     502,
                     "unsupported_encoding",
                     "the upstream reply uses a content encoding the gateway cannot read",
+                    &[],
                 ));
             }
         };
@@ -326,7 +374,12 @@ impl HttpContext for GuardedExchange {
                     self.reply_end.complete_once();
                     self.metrics.responses_unrestored.add("too_large", 1);
                     if encoding != ContentEncoding::Identity {
-                        return self.answer_locally(502, "body_too_large", "the upstream reply is too large to inspect");
+                        return self.answer_locally(
+                            502,
+                            "body_too_large",
+                            "the upstream reply is too large to inspect",
+                            &[],
+                        );
                     }
                     // Forwarded as it is: placeholders stay visible, nothing leaks.
                     return Action::Continue;

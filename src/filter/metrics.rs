@@ -8,6 +8,7 @@
 use super::host;
 use crate::config::FilterConfig;
 use crate::engine::exchange::Rejection;
+use crate::engine::threat::{Action, Category};
 
 const PREFIX: &str = "prompt_guard.";
 
@@ -70,6 +71,17 @@ pub struct Metrics {
     pub fail_open: Labeled,
     pub responses_unrestored: Labeled,
     pub stream_anomalies: Labeled,
+    pub threat_verdicts: Labeled,
+    pub reply_findings: Labeled,
+}
+
+/// What a reply may carry that the request did not.
+pub const REPLY_FINDINGS: [&str; 4] = ["exfiltration_link", "canary_leak", "secret", "pii"];
+
+/// The `threat_verdicts` key for a category and action (`<category>.action.<action>`, so that
+/// the full name reads `threat_verdicts.category.<category>.action.<action>`).
+pub fn verdict_key(category: Category, action: Action) -> String {
+    format!("{}.action.{}", category.name(), action.name())
 }
 
 /// Streams that were not what they declared: ended mid-event or mid-placeholder, not SSE at
@@ -95,6 +107,12 @@ impl Metrics {
                 "reason",
                 UNRESTORED_REASONS.iter().map(|r| (*r).to_owned()),
             ),
+            threat_verdicts: Labeled::define(
+                "threat_verdicts",
+                "category",
+                Category::ALL.iter().flat_map(|c| [verdict_key(*c, Action::Block), verdict_key(*c, Action::Flag)]),
+            ),
+            reply_findings: Labeled::define("reply_findings", "kind", REPLY_FINDINGS.iter().map(|r| (*r).to_owned())),
             stream_anomalies: Labeled::define("stream_anomalies", "kind", STREAM_ANOMALIES.iter().map(|r| (*r).to_owned())),
         }
     }
