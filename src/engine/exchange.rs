@@ -5,7 +5,9 @@ use std::fmt;
 
 use serde_json::Value;
 
+use super::entity::Finding;
 use super::mask::{MaskReport, Masker};
+use super::reply::{removal_notice, scan_all, ReplyFindings};
 use super::threat::{check_hygiene, Action, HygieneViolation, Source, ThreatReport, Verdict};
 use super::protocol::{visit_request, Api};
 use super::restore::{restore_text, Escape, RestoreCounts};
@@ -252,25 +254,64 @@ pub fn guard_request(
     guard.finish(body)
 }
 
-/// Restore this exchange's placeholders in a whole reply body. Returns the new body, or `None`
-/// when nothing changed. JSON is restored string by string; anything else as text.
-pub fn restore_response(cfg: &FilterConfig, body: &[u8], vault: &Vault) -> (Option<Vec<u8>>, RestoreCounts) {
-    let mut counts = RestoreCounts::default();
+/// What was done to a whole reply.
+#[derive(Debug, Default)]
+pub struct ReplyOutcome {
+    /// The new body, or `None` when it goes on unchanged.
+    pub body: Option<Vec<u8>>,
+    pub restore: RestoreCounts,
+    pub findings: ReplyFindings,
+}
+
+/// Inspect a whole reply body and restore this exchange's placeholders in it. JSON is handled
+/// string by string (a string that carries a link to an outside host or the canary is replaced
+/// by a notice); anything else as one text.
+pub fn guard_reply(cfg: &FilterConfig, body: &[u8], vault: &Vault) -> ReplyOutcome {
+    let mut outcome = ReplyOutcome::default();
     let Ok(text) = std::str::from_utf8(body) else {
-        return (None, counts);
+        return outcome;
     };
-    if !text.contains(cfg.restore.grammar.prefix()) {
-        return (None, counts);
-    }
+    let mut buf = Vec::new();
     match serde_json::from_str::<Value>(text) {
         Ok(mut doc) => {
-            let changed = restore_value(&mut doc, None, cfg, vault, &mut counts);
-            (changed.then(|| doc.to_string().into_bytes()), counts)
+            let changed = guard_value(&mut doc, None, cfg, vault, &mut outcome, &mut buf);
+            outcome.body = changed.then(|| doc.to_string().into_bytes());
         }
-        Err(_) => match restore_text(text, vault, &cfg.restore, Escape::None, &mut counts) {
-            std::borrow::Cow::Owned(s) => (Some(s.into_bytes()), counts),
-            std::borrow::Cow::Borrowed(_) => (None, counts),
-        },
+        Err(_) => {
+            let mut s = text.to_owned();
+            if guard_string(&mut s, Escape::None, cfg, vault, &mut outcome, &mut buf) {
+                outcome.body = Some(s.into_bytes());
+            }
+        }
+    }
+    outcome
+}
+
+/// One reply string: inspect, then restore (or replace by a notice). Returns whether it changed.
+fn guard_string(
+    s: &mut String,
+    escape: Escape,
+    cfg: &FilterConfig,
+    vault: &Vault,
+    outcome: &mut ReplyOutcome,
+    buf: &mut Vec<Finding>,
+) -> bool {
+    let found = scan_all(cfg, s, buf);
+    if found.must_remove() {
+        *s = removal_notice(&found);
+        outcome.findings.add(found);
+        return true;
+    }
+    outcome.findings.add(found);
+    if vault.is_empty() && !s.contains(cfg.restore.grammar.prefix()) {
+        return false;
+    }
+    match restore_text(s, vault, &cfg.restore, escape, &mut outcome.restore) {
+        std::borrow::Cow::Owned(new) => {
+            *s = new;
+            true
+        }
+        std::borrow::Cow::Borrowed(_) => false,
     }
 }
 
@@ -279,22 +320,23 @@ fn holds_json_text(key: Option<&str>) -> bool {
     matches!(key, Some("arguments") | Some("partial_json"))
 }
 
-fn restore_value(v: &mut Value, key: Option<&str>, cfg: &FilterConfig, vault: &Vault, counts: &mut RestoreCounts) -> bool {
+fn guard_value(
+    v: &mut Value,
+    key: Option<&str>,
+    cfg: &FilterConfig,
+    vault: &Vault,
+    outcome: &mut ReplyOutcome,
+    buf: &mut Vec<Finding>,
+) -> bool {
     match v {
         Value::String(s) => {
             let escape = if holds_json_text(key) { Escape::JsonString } else { Escape::None };
-            match restore_text(s, vault, &cfg.restore, escape, counts) {
-                std::borrow::Cow::Owned(new) => {
-                    *s = new;
-                    true
-                }
-                std::borrow::Cow::Borrowed(_) => false,
-            }
+            guard_string(s, escape, cfg, vault, outcome, buf)
         }
-        Value::Array(items) => items.iter_mut().fold(false, |c, i| restore_value(i, key, cfg, vault, counts) | c),
+        Value::Array(items) => items.iter_mut().fold(false, |c, i| guard_value(i, key, cfg, vault, outcome, buf) | c),
         Value::Object(map) => map
             .iter_mut()
-            .fold(false, |c, (k, i)| restore_value(i, Some(k.as_str()), cfg, vault, counts) | c),
+            .fold(false, |c, (k, i)| guard_value(i, Some(k.as_str()), cfg, vault, outcome, buf) | c),
         _ => false,
     }
 }

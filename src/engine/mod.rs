@@ -8,6 +8,7 @@ pub mod exchange;
 pub mod mask;
 pub mod placeholder;
 pub mod protocol;
+pub mod reply;
 pub mod restore;
 pub mod sse;
 pub mod stream;

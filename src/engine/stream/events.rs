@@ -17,6 +17,8 @@ pub(crate) struct EventCtx<'a> {
     pub out: &'a mut Vec<u8>,
     /// Count of synthetic events written.
     pub synthetic: &'a mut u64,
+    /// The reply text as it arrived (placeholders not yet restored), for reply scanning.
+    pub tap: &'a mut String,
 }
 
 /// The line end the event uses (its first one), so synthetic events look like their neighbours.

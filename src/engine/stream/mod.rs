@@ -85,6 +85,8 @@ pub struct SseRestorer {
     /// Line end used for synthetic events: the one the stream itself uses.
     eol: &'static [u8],
     open_at_end: bool,
+    /// Text of the positions as it arrived since the last `take_text`.
+    tap: String,
 }
 
 impl SseRestorer {
@@ -110,6 +112,7 @@ impl SseRestorer {
             synthetic_events: 0,
             eol: b"\n",
             open_at_end: false,
+            tap: String::new(),
         }
     }
 
@@ -128,6 +131,7 @@ impl SseRestorer {
             counts,
             synthetic_events,
             eol,
+            tap,
             ..
         } = self;
         framer.push(chunk, |frame| match frame {
@@ -153,6 +157,7 @@ impl SseRestorer {
                     eol,
                     out: &mut *out,
                     synthetic: &mut *synthetic_events,
+                    tap: &mut *tap,
                 };
                 match state {
                     ProtocolState::Chat(s) => s.on_event(block, text, &mut ctx),
@@ -174,6 +179,7 @@ impl SseRestorer {
             synthetic_events,
             eol,
             open_at_end,
+            tap,
             ..
         } = self;
         let mut ctx = EventCtx {
@@ -183,6 +189,7 @@ impl SseRestorer {
             eol,
             out,
             synthetic: synthetic_events,
+            tap,
         };
         let flushed = match state {
             ProtocolState::Chat(s) => s.finish(&mut ctx),
@@ -195,6 +202,13 @@ impl SseRestorer {
             Frame::Raw(bytes) => out.extend_from_slice(bytes),
             Frame::Event(block) => out.extend_from_slice(block.raw()),
         });
+    }
+
+    /// The text of the stream's positions (chat choices, tool arguments, content blocks) as it
+    /// arrived since the last call, placeholders not yet restored: what reply scanning reads.
+    /// Generic streams have no positions and yield nothing.
+    pub fn take_text(&mut self) -> String {
+        std::mem::take(&mut self.tap)
     }
 
     pub fn stats(&self) -> StreamStats {

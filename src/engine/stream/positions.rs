@@ -1,5 +1,9 @@
 //! Per-position streaming restorers (one per choice field, content block or output part).
 
+/// Most reply text kept for scanning between two `take_text` calls (the glue drains it after
+/// every chunk, so this only bounds a pathological single chunk).
+const MAX_TAP_BYTES: usize = 256 * 1024;
+
 use crate::engine::restore::{restore_text, Escape, StreamingTextRestorer};
 
 use super::events::EventCtx;
@@ -28,6 +32,9 @@ impl<K: PartialEq + Copy> Positions<K> {
         text: &str,
         ctx: &mut EventCtx<'_>,
     ) -> Option<String> {
+        if ctx.tap.len() < MAX_TAP_BYTES {
+            ctx.tap.push_str(text);
+        }
         let slot = match self.slots.iter().position(|(k, _)| *k == key) {
             Some(i) => self.slots.get_mut(i),
             None if self.slots.len() < MAX_POSITIONS => {

@@ -35,7 +35,9 @@ pub struct HygieneSettings {
 
 impl Default for HygieneSettings {
     fn default() -> Self {
-        HygieneSettings { max_prompt_chars: 100_000, control_chars: ControlChars::Strip }
+        // No limit of its own by default: `max_body_bytes` already bounds every text, and long-context
+        // prompts are normal. Operators who want a per-message cap set one.
+        HygieneSettings { max_prompt_chars: usize::MAX, control_chars: ControlChars::Strip }
     }
 }
 
