@@ -74,7 +74,8 @@ impl ContentEncoding {
                 let mut out = vec![0x1f, 0x8b, 8, 0, 0, 0, 0, 0, 0, 0xff];
                 out.extend_from_slice(&compress_to_vec(body, LEVEL));
                 out.extend_from_slice(&crc32(body).to_le_bytes());
-                out.extend_from_slice(&((body.len() & 0xffff_ffff) as u32).to_le_bytes());
+                // ISIZE is the input size modulo 2^32.
+                out.extend_from_slice(&((body.len() as u64 & 0xffff_ffff) as u32).to_le_bytes());
                 out
             }
         }
