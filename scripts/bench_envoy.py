@@ -117,9 +117,24 @@ def http(method, url, body=None, headers=None, timeout=10.0):
         return err.code, dict(err.headers), err.read()
 
 
+# The mock writes a reply's headers and body in separate sends; with Nagle's algorithm on, the
+# body then waits for Envoy's delayed ACK (40 ms), which caps a connection at ~25 requests/s and
+# leaves Envoy idle, so CPU per request would mostly measure idle wake-ups. The benchmark runs
+# the mock unchanged except for TCP_NODELAY on its connections (a socketserver switch).
+MOCK_NODELAY = (
+    "import importlib.util, sys\n"
+    "spec = importlib.util.spec_from_file_location('mock_llm', sys.argv[1])\n"
+    "mock = importlib.util.module_from_spec(spec)\n"
+    "spec.loader.exec_module(mock)\n"
+    "mock.MockHandler.disable_nagle_algorithm = True\n"
+    "sys.exit(mock.main(sys.argv[2:]))\n"
+)
+
+
 def start_mock(work_dir):
     log = open(work_dir / "mock.log", "wb")
-    proc = subprocess.Popen(["taskset", "-c", LOAD_CORE, sys.executable, str(MOCK_SCRIPT), "--port", "0"],
+    proc = subprocess.Popen(["taskset", "-c", LOAD_CORE, sys.executable, "-c", MOCK_NODELAY, str(MOCK_SCRIPT),
+                             "--port", "0"],
                             stdout=subprocess.PIPE, stderr=log, stdin=subprocess.DEVNULL)
     log.close()
     try:
@@ -281,6 +296,7 @@ def check_exchange(envoy, body, variant):
     vms = envoy.stat("wasm.envoy.wasm.runtime.v8.active") or 0
     if (vms > 0) != (variant != "bare"):
         raise BenchError(f"{variant}/{body.label}: {vms} active V8 VMs")
+    return vms
 
 
 @dataclass
@@ -344,12 +360,17 @@ class Run:
     p99_ms: float
     rss_mib: float
     requests: int
+    #: Active V8 VMs after the load (the filter's, per worker and for the main thread).
+    wasm_vms: int
 
 
 def measure(opts, work_dir, render, mock_port, variant, body, workers, round_no):
     envoy = start_envoy(work_dir, render, mock_port, variant, opts.wasm, opts.noop_wasm, opts.filter_config, workers)
     try:
-        check_exchange(envoy, body, variant)
+        vms = check_exchange(envoy, body, variant)
+        concurrency = envoy.stat("server.concurrency")
+        if concurrency != workers:
+            raise BenchError(f"{variant}: envoy reports concurrency {concurrency}, expected {workers}")
         script = lua_script(work_dir, body)
         warm = run_wrk(envoy, script, opts.warmup, opts.connections)
         if warm.non_2xx or warm.socket_errors:
@@ -358,6 +379,7 @@ def measure(opts, work_dir, render, mock_port, variant, body, workers, round_no)
         result = run_wrk(envoy, script, opts.duration, opts.connections)
         after = envoy.cpu_seconds()
         rss = envoy.rss_mib()
+        vms_after = envoy.stat("wasm.envoy.wasm.runtime.v8.active") or 0
         if envoy.proc.poll() is not None:
             raise BenchError(f"{variant}/{body.label}: envoy exited during the run:\n{tail(envoy.log_path)}")
     finally:
@@ -369,9 +391,11 @@ def measure(opts, work_dir, render, mock_port, variant, body, workers, round_no)
         raise BenchError(f"{variant}/{body.label}: no request completed")
     run = Run(round=round_no, variant=variant, body=body.label, workers=workers,
               cpu_us_per_request=(after - before) * 1e6 / result.requests, rps=result.rps,
-              p50_ms=result.p50_ms, p99_ms=result.p99_ms, rss_mib=rss, requests=result.requests)
+              p50_ms=result.p50_ms, p99_ms=result.p99_ms, rss_mib=rss, requests=result.requests,
+              wasm_vms=int(vms_after))
     print(f"  round {round_no} {variant:>12} {body.label:>14} w={workers}: {run.cpu_us_per_request:7.1f} us/req "
-          f"{run.rps:8.0f} req/s p50 {run.p50_ms:6.2f} ms p99 {run.p99_ms:6.2f} ms rss {run.rss_mib:6.1f} MiB",
+          f"{run.rps:8.0f} req/s p50 {run.p50_ms:6.2f} ms p99 {run.p99_ms:6.2f} ms rss {run.rss_mib:6.1f} MiB "
+          f"vms {run.wasm_vms} ({run.requests} requests)",
           flush=True)
     return run
 
@@ -412,7 +436,7 @@ def machine_description():
 def report(opts, runs, bodies, machine, started):
     lines = ["# Envoy load benchmark", "",
              f"Machine: {machine}. Envoy pinned to core {ENVOY_CORE}; wrk (`-t1 -c{opts.connections}`) and the "
-             f"mock LLM pinned to core {LOAD_CORE}. {opts.rounds} round(s) of {opts.duration} s per run after "
+             f"mock LLM (`tests/mock_llm.py`, TCP_NODELAY) pinned to core {LOAD_CORE}. {opts.rounds} round(s) of {opts.duration} s per run after "
              f"{opts.warmup} s of warm-up; medians over rounds; variants alternate within a round. "
              f"CPU = Envoy's utime+stime over the run / requests completed. Run {started} UTC with "
              f"`.venv/bin/python scripts/bench_envoy.py{' --quick' if opts.quick else ''}`.", "",
