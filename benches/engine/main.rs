@@ -172,6 +172,8 @@ fn alloc_rows(cfg: &FilterConfig, fixtures: &[Fixture]) -> Vec<AllocRow> {
             let vault = f.planted_vault(cfg);
             drop(restore_response(cfg, &f.reply, &vault));
             let (restored, restore_counts) = measure(|| restore_response(cfg, &f.reply, &vault).1.restored);
+            // The vault holds every planted value, so every placeholder the reply quotes must come back.
+            assert_eq!(restored, f.quoted_placeholders() as u64, "{}: placeholders restored", f.name);
             AllocRow {
                 name: f.name.clone(),
                 request_bytes: f.request.len(),
