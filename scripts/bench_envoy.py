@@ -409,6 +409,22 @@ def median_of(runs, variant, body, workers, attr):
     return statistics.median(values) if values else None
 
 
+def ratio_to_bare(runs, variant, body):
+    """Median over rounds of CPU per request / bare Envoy's in the same round.
+
+    Variants of one round run back to back, so a per-round ratio cancels the drift of a shared
+    machine's load between rounds better than a ratio of medians would.
+    """
+    ratios = []
+    for r in runs:
+        if r.variant != variant or r.body != body or r.workers != 1:
+            continue
+        bare = [b for b in runs if b.variant == "bare" and b.body == body and b.workers == 1 and b.round == r.round]
+        if bare and bare[0].cpu_us_per_request > 0:
+            ratios.append(r.cpu_us_per_request / bare[0].cpu_us_per_request)
+    return statistics.median(ratios) if ratios else float("nan")
+
+
 def machine_description():
     model = "unknown CPU"
     try:
@@ -437,19 +453,19 @@ def report(opts, runs, bodies, machine, started):
     lines = ["# Envoy load benchmark", "",
              f"Machine: {machine}. Envoy pinned to core {ENVOY_CORE}; wrk (`-t1 -c{opts.connections}`) and the "
              f"mock LLM (`tests/mock_llm.py`, TCP_NODELAY) pinned to core {LOAD_CORE}. {opts.rounds} round(s) of {opts.duration} s per run after "
-             f"{opts.warmup} s of warm-up; medians over rounds; variants alternate within a round. "
-             f"CPU = Envoy's utime+stime over the run / requests completed. Run {started} UTC with "
+             f"{opts.warmup} s of warm-up; variants alternate within a round; medians over rounds. "
+             f"CPU = Envoy's utime+stime over the run / requests completed; × bare = median over rounds "
+             f"of the ratio to bare Envoy in the same round. Run {started} UTC with "
              f"`.venv/bin/python scripts/bench_envoy.py{' --quick' if opts.quick else ''}`.", "",
              "| body | variant | CPU µs/request | × bare | requests/s | p50 ms | p99 ms | RSS after load MiB |",
              "|---|---|---:|---:|---:|---:|---:|---:|"]
     verdicts = []
     for body in bodies:
-        bare = median_of(runs, "bare", body.label, 1, "cpu_us_per_request")
         for variant in VARIANTS:
             cpu = median_of(runs, variant, body.label, 1, "cpu_us_per_request")
             if cpu is None:
                 continue
-            ratio = cpu / bare if bare else float("nan")
+            ratio = ratio_to_bare(runs, variant, body.label)
             lines.append(f"| {body.label} | {variant} | {cpu:.1f} | {ratio:.2f} | "
                          f"{median_of(runs, variant, body.label, 1, 'rps'):.0f} | "
                          f"{median_of(runs, variant, body.label, 1, 'p50_ms'):.2f} | "
