@@ -157,7 +157,17 @@ class EnvoyInstance:
     log_path: Path
 
     def cpu_seconds(self):
-        """utime + stime of the whole process (every thread), from /proc/<pid>/stat."""
+        """CPU time of the whole process: the sum of every thread's on-CPU time (nanoseconds, in
+        /proc/<pid>/task/*/schedstat), falling back to utime + stime (clock ticks, 10 ms)."""
+        try:
+            total_ns = 0
+            for task in Path(f"/proc/{self.proc.pid}/task").iterdir():
+                total_ns += int((task / "schedstat").read_text().split()[0])
+            return total_ns / 1e9
+        except (OSError, ValueError, IndexError):
+            return self.cpu_seconds_from_stat()
+
+    def cpu_seconds_from_stat(self):
         text = Path(f"/proc/{self.proc.pid}/stat").read_text()
         # The command name may contain spaces; the fields we need follow its closing parenthesis.
         fields = text[text.rindex(")") + 2:].split()
@@ -264,17 +274,19 @@ def prepare_bodies(work_dir):
     return [Body("1 KB", small, False), Body("16 KB", large, False), Body("1 KB streamed", streamed_path, True)]
 
 
-def lua_script(work_dir, body):
-    """A wrk script that posts the body file (read once, at start-up) to the chat API."""
-    path = work_dir / f"post-{body.path.stem}.lua"
+def lua_script(work_dir, body, delay_ms=0.0):
+    """A wrk script that posts the body file (read once, at start-up) to the chat API, each
+    connection waiting `delay_ms` after a reply before its next request (wrk's `delay` hook)."""
+    path = work_dir / f"post-{body.path.stem}-{delay_ms:g}.lua"
     # A JSON string literal is a valid Lua string literal for any path we write.
-    path.write_text(
-        f"local f = assert(io.open({json.dumps(str(body.path))}, \"rb\"))\n"
-        "wrk.method = \"POST\"\n"
-        "wrk.body = f:read(\"*a\")\n"
-        "f:close()\n"
-        "wrk.headers[\"Content-Type\"] = \"application/json\"\n",
-        encoding="utf-8")
+    text = (f"local f = assert(io.open({json.dumps(str(body.path))}, \"rb\"))\n"
+            "wrk.method = \"POST\"\n"
+            "wrk.body = f:read(\"*a\")\n"
+            "f:close()\n"
+            "wrk.headers[\"Content-Type\"] = \"application/json\"\n")
+    if delay_ms > 0:
+        text += f"function delay()\n  return {delay_ms:.3f}\nend\n"
+    path.write_text(text, encoding="utf-8")
     return path
 
 
@@ -371,8 +383,10 @@ def measure(opts, work_dir, render, mock_port, variant, body, workers, round_no)
         concurrency = envoy.stat("server.concurrency")
         if concurrency != workers:
             raise BenchError(f"{variant}: envoy reports concurrency {concurrency}, expected {workers}")
-        script = lua_script(work_dir, body)
-        warm = run_wrk(envoy, script, opts.warmup, opts.connections)
+        # Warm up flat out (V8 tiers the filter up under load), then measure at the paced rate.
+        warm = run_wrk(envoy, lua_script(work_dir, body), opts.warmup, opts.connections)
+        delay_ms = opts.connections * 1000.0 / opts.rate if opts.rate > 0 else 0.0
+        script = lua_script(work_dir, body, delay_ms)
         if warm.non_2xx or warm.socket_errors:
             raise BenchError(f"{variant}/{body.label}: warm-up had {warm.non_2xx} non-2xx, {warm.socket_errors} socket errors")
         before = envoy.cpu_seconds()
@@ -453,10 +467,13 @@ def report(opts, runs, bodies, machine, started):
     lines = ["# Envoy load benchmark", "",
              f"Machine: {machine}. Envoy pinned to core {ENVOY_CORE}; wrk (`-t1 -c{opts.connections}`) and the "
              f"mock LLM (`tests/mock_llm.py`, TCP_NODELAY) pinned to core {LOAD_CORE}. {opts.rounds} round(s) of {opts.duration} s per run after "
-             f"{opts.warmup} s of warm-up; variants alternate within a round; medians over rounds. "
-             f"CPU = Envoy's utime+stime over the run / requests completed; × bare = median over rounds "
+             f"{opts.warmup} s of warm-up; load paced at about {opts.rate:g} requests/s "
+             f"(0 = unpaced) so that every variant does the same work per second; "
+             f"variants alternate within a round; medians over rounds. "
+             f"CPU = Envoy's on-CPU time over the run (all threads, /proc schedstat) / requests completed; × bare = median over rounds "
              f"of the ratio to bare Envoy in the same round. Run {started} UTC with "
-             f"`.venv/bin/python scripts/bench_envoy.py{' --quick' if opts.quick else ''}`.", "",
+             f"`.venv/bin/python scripts/bench_envoy.py{' --quick' if opts.quick else ''}"
+             f"{'' if opts.rate == 500.0 else f' --rate {opts.rate:g}'}`.", "",
              "| body | variant | CPU µs/request | × bare | requests/s | p50 ms | p99 ms | RSS after load MiB |",
              "|---|---|---:|---:|---:|---:|---:|---:|"]
     verdicts = []
@@ -511,6 +528,9 @@ def parse_args(argv):
     parser.add_argument("--duration", type=int, default=5, help="seconds of measured load per run")
     parser.add_argument("--warmup", type=int, default=1, help="seconds of unmeasured load before each run")
     parser.add_argument("--connections", type=int, default=8)
+    parser.add_argument("--rate", type=float, default=500.0,
+                        help="pace the measured load at about this many requests/s (each connection waits "
+                             "connections/rate between requests); 0 = as fast as the upstream answers")
     parser.add_argument("--quick", action="store_true", help="smoke run: 1 round, 2 s per run")
     parser.add_argument("--wasm", type=Path, default=DEFAULT_WASM, help="the prompt-guard module")
     parser.add_argument("--noop-wasm", type=Path, default=DEFAULT_NOOP_WASM, help="the no-op module")
