@@ -2,8 +2,12 @@
 """Envoy load benchmark (`make bench-envoy`): what prompt-guard costs per request in a real Envoy.
 
 Method (issue 5): Envoy with one worker pinned to core 0; the mock LLM and wrk pinned to core 1;
-for each run, the Envoy process's CPU time (utime + stime from /proc/<pid>/stat, all threads) is
-read before and after a timed wrk run and divided by the requests wrk completed. Three variants:
+for each run, the Envoy process's CPU time (every thread's on-CPU time from
+/proc/<pid>/task/*/schedstat, nanoseconds; utime + stime as a fallback) is read before and after a
+timed wrk run and divided by the requests wrk completed. The measured load is paced (--rate,
+default 500 requests/s, through wrk's per-connection `delay` hook): Envoy's CPU per request falls
+as its request rate rises (more work per wake-up), so variants are compared at the same rate
+rather than at whatever rate each reaches; --rate 0 runs flat out. Three variants:
 
     bare          Envoy without any wasm filter (the baseline)
     noop          a Rust proxy-wasm filter that buffers and reads both bodies (bench/noop-filter)
@@ -21,6 +25,7 @@ script starts is stopped by its PID in a `finally`, on success, failure or Ctrl-
 
     .venv/bin/python scripts/bench_envoy.py            # full: 3 rounds of 5 s per run
     .venv/bin/python scripts/bench_envoy.py --quick    # smoke run: 1 round of 2 s
+    .venv/bin/python scripts/bench_envoy.py --rate 0   # unpaced: as fast as the mock answers
 
 Writes bench-results/envoy.md (and envoy.json with every run) and prints the table.
 """
@@ -418,6 +423,11 @@ def measure(opts, work_dir, render, mock_port, variant, body, workers, round_no)
 # Report
 
 
+def spread_of(runs, variant, body, workers, attr):
+    values = [getattr(r, attr) for r in runs if r.variant == variant and r.body == body and r.workers == workers]
+    return (min(values), max(values)) if values else (float("nan"), float("nan"))
+
+
 def median_of(runs, variant, body, workers, attr):
     values = [getattr(r, attr) for r in runs if r.variant == variant and r.body == body and r.workers == workers]
     return statistics.median(values) if values else None
@@ -474,8 +484,9 @@ def report(opts, runs, bodies, machine, started):
              f"of the ratio to bare Envoy in the same round. Run {started} UTC with "
              f"`.venv/bin/python scripts/bench_envoy.py{' --quick' if opts.quick else ''}"
              f"{'' if opts.rate == 500.0 else f' --rate {opts.rate:g}'}`.", "",
-             "| body | variant | CPU µs/request | × bare | requests/s | p50 ms | p99 ms | RSS after load MiB |",
-             "|---|---|---:|---:|---:|---:|---:|---:|"]
+             "| body | variant | CPU µs/request | (min–max over rounds) | × bare | requests/s | p50 ms | p99 ms | "
+             "RSS after load MiB |",
+             "|---|---|---:|---:|---:|---:|---:|---:|---:|"]
     verdicts = []
     for body in bodies:
         for variant in VARIANTS:
@@ -483,7 +494,8 @@ def report(opts, runs, bodies, machine, started):
             if cpu is None:
                 continue
             ratio = ratio_to_bare(runs, variant, body.label)
-            lines.append(f"| {body.label} | {variant} | {cpu:.1f} | {ratio:.2f} | "
+            low, high = spread_of(runs, variant, body.label, 1, "cpu_us_per_request")
+            lines.append(f"| {body.label} | {variant} | {cpu:.1f} | {low:.0f}–{high:.0f} | {ratio:.2f} | "
                          f"{median_of(runs, variant, body.label, 1, 'rps'):.0f} | "
                          f"{median_of(runs, variant, body.label, 1, 'p50_ms'):.2f} | "
                          f"{median_of(runs, variant, body.label, 1, 'p99_ms'):.2f} | "
@@ -537,10 +549,14 @@ def parse_args(argv):
     parser.add_argument("--filter-config", type=Path, help="prompt-guard configuration (default: {})")
     parser.add_argument("--max-seconds", type=int, default=1800, help="give up (and clean up) after this long")
     parser.add_argument("--out", type=Path, default=RESULTS / "envoy.md")
+    parser.add_argument("--report-only", type=Path, metavar="RUNS_JSON",
+                        help="no load: rewrite the table from the envoy.json of an earlier run")
     opts = parser.parse_args(argv)
     if opts.quick:
         opts.rounds, opts.duration = 1, 2
     opts.filter_config = opts.filter_config.read_text(encoding="utf-8") if opts.filter_config else "{}"
+    if opts.report_only:
+        return opts
     for path in (opts.wasm, opts.noop_wasm):
         if not path.is_file():
             parser.error(f"{path} not found: build it first (make bench-envoy builds both modules)")
@@ -554,6 +570,15 @@ def parse_args(argv):
 
 def main(argv=None):
     opts = parse_args(argv)
+    if opts.report_only:
+        runs = [Run(**item) for item in json.loads(opts.report_only.read_text(encoding="utf-8"))]
+        with tempfile.TemporaryDirectory(prefix="bench-envoy-") as tmp:
+            bodies = prepare_bodies(Path(tmp))
+        text = report(opts, runs, bodies, machine_description(), "(re-rendered)")
+        opts.out.parent.mkdir(parents=True, exist_ok=True)
+        opts.out.write_text(text, encoding="utf-8")
+        print(text)
+        return 0
     signal.signal(signal.SIGTERM, lambda *_: (_ for _ in ()).throw(Stop()))
     render = load_renderer()
     started = datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M")
