@@ -473,6 +473,18 @@ def machine_description():
     return (f"{os.cpu_count()} cores ({model}{memory}), Linux {platform.release()}, Envoy {envoy} (V8), {wrk}")
 
 
+def command_flags(opts):
+    """The flags that reproduce this run (defaults left out)."""
+    if opts.quick:
+        return " --quick"
+    flags = ""
+    for name, default in (("rounds", 3), ("duration", 5), ("warmup", 1), ("connections", 8), ("rate", 500.0)):
+        value = getattr(opts, name)
+        if value != default:
+            flags += f" --{name} {value:g}"
+    return flags
+
+
 def report(opts, runs, bodies, machine, started):
     lines = ["# Envoy load benchmark", "",
              f"Machine: {machine}. Envoy pinned to core {ENVOY_CORE}; wrk (`-t1 -c{opts.connections}`) and the "
@@ -482,8 +494,7 @@ def report(opts, runs, bodies, machine, started):
              f"variants alternate within a round; medians over rounds. "
              f"CPU = Envoy's on-CPU time over the run (all threads, /proc schedstat) / requests completed; × bare = median over rounds "
              f"of the ratio to bare Envoy in the same round. Run {started} UTC with "
-             f"`.venv/bin/python scripts/bench_envoy.py{' --quick' if opts.quick else ''}"
-             f"{'' if opts.rate == 500.0 else f' --rate {opts.rate:g}'}`.", "",
+             f"`.venv/bin/python scripts/bench_envoy.py{command_flags(opts)}`.", "",
              "| body | variant | CPU µs/request | (min–max over rounds) | × bare | requests/s | p50 ms | p99 ms | "
              "RSS after load MiB |",
              "|---|---|---:|---:|---:|---:|---:|---:|---:|"]
