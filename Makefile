@@ -67,6 +67,21 @@ run: build venv
 eval:
 	cargo run --release --quiet --bin eval -- $(EVAL_DIR)
 
+# Engine benchmarks, native (criterion; bodies in benches/fixtures): time and MB/s per body,
+# allocations per request, configuration compile time -> bench-results/engine.md.
+bench:
+	cargo bench --bench engine
+	python3 scripts/bench_engine_summary.py
+
+# Envoy load benchmark: bare Envoy vs a no-op buffering wasm filter vs prompt-guard, CPU per
+# request, requests/s, p50/p99, RSS -> bench-results/envoy.md. BENCH_ENVOY_ARGS=--quick for a
+# smoke run. Needs wrk (Debian package) and two cores.
+NOOP_DIR := bench/noop-filter
+bench-envoy: build venv
+	@command -v wrk >/dev/null || { apt-get update -qq && apt-get install -y -qq wrk; }
+	cd $(NOOP_DIR) && cargo build --release --target $(WASM_TARGET)
+	$(PY) scripts/bench_envoy.py $(BENCH_ENVOY_ARGS)
+
 clean:
 	cargo clean
 	rm -rf build
