@@ -1,5 +1,5 @@
 //! Engine benchmarks (`make bench`): what the filter costs per request, natively, through the
-//! same public entry points the Envoy glue calls (`guard_request`, `restore_response`), so work
+//! same public entry points the Envoy glue calls (`guard_request`, `guard_reply`), so work
 //! merged behind them (detectors, threat scanning, the streaming restorer) is measured as it lands.
 //!
 //! Groups (MB/s from `Throughput::Bytes` of the body each one reads):
@@ -8,7 +8,7 @@
 //! - `json_baseline`: parse and re-serialise the request with no inspection, the floor any
 //!   structural rewrite pays;
 //! - `guard_request`: scan and mask one request body with the default configuration;
-//! - `restore_response`: restore one buffered reply, with the vault its request produces;
+//! - `guard_reply`: restore one buffered reply, with the vault its request produces;
 //! - `restore_stream`: restore one streamed (SSE) reply;
 //! - `exchange`: both, the whole engine cost of one request.
 //!
@@ -26,7 +26,8 @@ use std::time::Duration;
 
 use criterion::{BenchmarkId, Criterion, Throughput};
 use prompt_guard::config::FilterConfig;
-use prompt_guard::engine::exchange::{guard_request, restore_response};
+use prompt_guard::engine::exchange::{guard_reply, guard_request};
+use prompt_guard::engine::stream::{SseRestorer, StreamProtocol};
 use prompt_guard::engine::protocol::Api;
 use prompt_guard::engine::vault::Vault;
 
@@ -65,14 +66,20 @@ fn guard(cfg: &FilterConfig, body: &[u8]) -> Vault {
     vault
 }
 
-/// Restore of a streamed reply.
-///
-/// STREAMING RESTORER: until `engine::stream::SseRestorer` is merged this restores the whole
-/// event stream in one call (`restore_response` treats it as text). Once it lands, feed
-/// `body` through the SseRestorer in the chunk sizes Envoy delivers (e.g. 4 KiB) and keep
-/// the same group and ids so results stay comparable.
+/// Restore of a streamed reply as the glue does it: the event stream fed to the streaming
+/// restorer in the chunk size Envoy delivers from a socket read (up to 16 KiB; 4 KiB here, a
+/// little pessimistic), output collected per chunk.
 fn restore_stream(cfg: &FilterConfig, body: &[u8], vault: &Vault) {
-    black_box(restore_response(cfg, body, vault));
+    let mut restorer = SseRestorer::new(StreamProtocol::OpenAiChat);
+    let mut out = Vec::with_capacity(4096 + 256);
+    for chunk in body.chunks(4096) {
+        out.clear();
+        restorer.push(chunk, vault, &cfg.restore, &mut out);
+        black_box(&out);
+    }
+    out.clear();
+    restorer.finish(vault, &cfg.restore, &mut out);
+    black_box(&out);
 }
 
 fn bench_config(c: &mut Criterion) {
@@ -115,7 +122,7 @@ fn bench_restore(c: &mut Criterion, cfg: &FilterConfig, fixtures: &[Fixture]) {
         let vault = f.planted_vault(cfg);
         group.throughput(Throughput::Bytes(f.reply.len() as u64));
         group.bench_with_input(BenchmarkId::from_parameter(&f.name), &f.reply, |b, reply| {
-            b.iter(|| restore_response(cfg, black_box(reply), &vault))
+            b.iter(|| guard_reply(cfg, black_box(reply), &vault))
         });
     }
     group.finish();
@@ -139,7 +146,7 @@ fn bench_exchange(c: &mut Criterion, cfg: &FilterConfig, fixtures: &[Fixture]) {
         group.bench_with_input(BenchmarkId::from_parameter(&f.name), f, |b, f| {
             b.iter(|| {
                 let vault = guard(cfg, black_box(&f.request));
-                restore_response(cfg, black_box(&f.reply), &vault)
+                guard_reply(cfg, black_box(&f.reply), &vault)
             })
         });
     }
@@ -170,8 +177,8 @@ fn alloc_rows(cfg: &FilterConfig, fixtures: &[Fixture]) -> Vec<AllocRow> {
                 outcome.map(|o| o.masked.total()).unwrap_or(0)
             });
             let vault = f.planted_vault(cfg);
-            drop(restore_response(cfg, &f.reply, &vault));
-            let (restored, restore_counts) = measure(|| restore_response(cfg, &f.reply, &vault).1.restored);
+            drop(guard_reply(cfg, &f.reply, &vault));
+            let (restored, restore_counts) = measure(|| guard_reply(cfg, &f.reply, &vault).restore.restored);
             // The vault holds every planted value, so every placeholder the reply quotes must come back.
             assert_eq!(restored, f.quoted_placeholders() as u64, "{}: placeholders restored", f.name);
             AllocRow {
