@@ -122,24 +122,10 @@ def http(method, url, body=None, headers=None, timeout=10.0):
         return err.code, dict(err.headers), err.read()
 
 
-# The mock writes a reply's headers and body in separate sends; with Nagle's algorithm on, the
-# body then waits for Envoy's delayed ACK (40 ms), which caps a connection at ~25 requests/s and
-# leaves Envoy idle, so CPU per request would mostly measure idle wake-ups. The benchmark runs
-# the mock unchanged except for TCP_NODELAY on its connections (a socketserver switch).
-MOCK_NODELAY = (
-    "import importlib.util, sys\n"
-    "spec = importlib.util.spec_from_file_location('mock_llm', sys.argv[1])\n"
-    "mock = importlib.util.module_from_spec(spec)\n"
-    "spec.loader.exec_module(mock)\n"
-    "mock.MockHandler.disable_nagle_algorithm = True\n"
-    "sys.exit(mock.main(sys.argv[2:]))\n"
-)
-
-
 def start_mock(work_dir):
     log = open(work_dir / "mock.log", "wb")
-    proc = subprocess.Popen(["taskset", "-c", LOAD_CORE, sys.executable, "-c", MOCK_NODELAY, str(MOCK_SCRIPT),
-                             "--port", "0"],
+    # The mock sets TCP_NODELAY itself: without it every reply waits for Envoy's delayed ACK.
+    proc = subprocess.Popen(["taskset", "-c", LOAD_CORE, sys.executable, str(MOCK_SCRIPT), "--port", "0"],
                             stdout=subprocess.PIPE, stderr=log, stdin=subprocess.DEVNULL)
     log.close()
     try:

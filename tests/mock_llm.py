@@ -381,6 +381,9 @@ class Recorder:
 class MockHandler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"  # keep-alive; every reply has Content-Length or is chunked
     server_version = "mock-llm/1"
+    # Small writes (one SSE event each) go out at once: with Nagle's algorithm every reply would
+    # wait for the proxy's delayed ACK (about 40 ms), which hides the proxy's own cost.
+    disable_nagle_algorithm = True
 
     def log_message(self, fmt, *args):  # keep test output quiet; nothing here is needed to debug
         return
