@@ -53,6 +53,64 @@ pub struct RawConfig {
     pub routes: Vec<RawRoute>,
     pub restore_responses: bool,
     pub threats: threats::ThreatsConfig,
+    pub session: Option<RawSession>,
+}
+
+/// `session`: placeholder mappings kept across the exchanges of one session.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawSession {
+    /// Request header that names the session. It must be set by something the operator trusts
+    /// (an authentication filter, the gateway), never passed through from the client.
+    pub identity_header: String,
+    #[serde(default = "default_ttl")]
+    pub ttl_seconds: u64,
+    #[serde(default = "default_session_entries")]
+    pub max_entries: u64,
+    #[serde(default = "default_sessions")]
+    pub max_sessions: u64,
+}
+
+fn default_ttl() -> u64 {
+    3600
+}
+fn default_session_entries() -> u64 {
+    1000
+}
+fn default_sessions() -> u64 {
+    10_000
+}
+
+/// Compiled `session` settings.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SessionConfig {
+    pub identity_header: String,
+    pub ttl_seconds: u64,
+    pub max_entries: usize,
+    pub max_sessions: usize,
+}
+
+fn compile_session(raw: &RawSession) -> Result<SessionConfig, ConfigError> {
+    let header = raw.identity_header.trim().to_ascii_lowercase();
+    let token = |b: u8| b.is_ascii_alphanumeric() || b"-_.".contains(&b);
+    if header.is_empty() || !header.bytes().all(token) {
+        return Err(ConfigError::new("session.identity_header", "must be a header name (letters, digits, '-', '_', '.')"));
+    }
+    if !(1..=7 * 24 * 3600).contains(&raw.ttl_seconds) {
+        return Err(ConfigError::new("session.ttl_seconds", "must be between 1 and 604800 (7 days)"));
+    }
+    if !(1..=MAX_ENTITIES).contains(&raw.max_entries) {
+        return Err(ConfigError::new("session.max_entries", format!("must be between 1 and {MAX_ENTITIES}")));
+    }
+    if !(1..=1_000_000).contains(&raw.max_sessions) {
+        return Err(ConfigError::new("session.max_sessions", "must be between 1 and 1000000"));
+    }
+    Ok(SessionConfig {
+        identity_header: header,
+        ttl_seconds: raw.ttl_seconds,
+        max_entries: usize::try_from(raw.max_entries).unwrap_or(usize::MAX),
+        max_sessions: usize::try_from(raw.max_sessions).unwrap_or(usize::MAX),
+    })
 }
 
 impl Default for RawConfig {
@@ -71,6 +129,7 @@ impl Default for RawConfig {
             routes: Vec::new(),
             restore_responses: true,
             threats: threats::ThreatsConfig::default(),
+            session: None,
         }
     }
 }
@@ -107,6 +166,8 @@ pub struct FilterConfig {
     /// Labels that can be masked (enabled built-ins, then custom patterns), for metrics.
     pub labels: Vec<String>,
     pub threats: threats::CompiledThreats,
+    /// Set when mappings are kept across the exchanges of a session.
+    pub session: Option<SessionConfig>,
 }
 
 impl FilterConfig {
@@ -237,6 +298,7 @@ fn compile(raw: RawConfig) -> Result<FilterConfig, ConfigError> {
     known.extend(custom.iter().map(|c| c.label.clone()));
 
     let threats = raw.threats.compile()?;
+    let session = raw.session.as_ref().map(compile_session).transpose()?;
 
     Ok(FilterConfig {
         fail_open: raw.fail_open,
@@ -250,6 +312,7 @@ fn compile(raw: RawConfig) -> Result<FilterConfig, ConfigError> {
         restore_responses: raw.restore_responses,
         labels,
         threats,
+        session,
     })
 }
 
@@ -288,6 +351,9 @@ mod tests {
         assert_eq!(err(r#"{"routes": [{"prefix": "x", "api": "openai_chat"}]}"#).field, "routes[0].prefix");
         assert_eq!(err(r#"{"routes": [{"prefix": "/x", "api": "gopher"}]}"#).field, "routes[0].api");
         assert_eq!(err(r#"{"unknown_paths": "mask"}"#).field, "unknown_paths");
+        assert_eq!(err(r#"{"session": {"identity_header": "x user"}}"#).field, "session.identity_header");
+        assert_eq!(err(r#"{"session": {"identity_header": "x-user", "ttl_seconds": 0}}"#).field, "session.ttl_seconds");
+        assert_eq!(err(r#"{"session": {}}"#).field, "session");
         assert_eq!(err("[1,2]").field, "");
         assert_eq!(err("{").field, "");
     }
