@@ -35,6 +35,10 @@ struct Counts {
     fn_: usize,
     /// Predictions that overlap a gold span of their label (precision's numerator).
     pred_ok: usize,
+    /// Texts scored for this label that hold no value of it, and how many of them got a finding
+    /// of it anyway (the false-positive rate per text).
+    neg_texts: usize,
+    neg_flagged: usize,
 }
 
 /// Byte offset of each code point index (plus one past the end), to convert gold offsets.
@@ -98,6 +102,10 @@ fn score_file(path: &Path, detector: &Detector, show: bool) -> Option<(BTreeMap<
                 gold.iter().filter(|g| g.label == label).map(|g| (g.start, g.end)).collect();
             let preds: Vec<(usize, usize)> =
                 found.iter().filter(|f| eval_label(f.kind) == label).map(|f| (f.start, f.end)).collect();
+            if golds.is_empty() {
+                c.neg_texts += 1;
+                c.neg_flagged += usize::from(!preds.is_empty());
+            }
             for &g in &golds {
                 if preds.iter().any(|&p| overlaps(p, g)) {
                     c.tp += 1;
@@ -160,8 +168,8 @@ pub fn run(dir: &Path) -> bool {
             continue;
         };
         println!("## {name}\n");
-        println!("| label | TP | FP | FN | precision | recall |");
-        println!("|---|---:|---:|---:|---:|---:|");
+        println!("| label | TP | FP | FN | precision | recall | texts without it | of those flagged | FP rate |");
+        println!("|---|---:|---:|---:|---:|---:|---:|---:|---:|");
         let secrets_only = name.starts_with("gitleaks");
         for (label, c) in &counts {
             // Rows that were not scored in this file (gitleaks: everything but API_KEY).
@@ -170,7 +178,11 @@ pub fn run(dir: &Path) -> bool {
             }
             let precision = ratio(c.pred_ok, c.pred_ok + c.fp);
             let recall = ratio(c.tp, c.tp + c.fn_);
-            println!("| {label} | {} | {} | {} | {precision} | {recall} |", c.tp, c.fp, c.fn_);
+            let fp_rate = ratio(c.neg_flagged, c.neg_texts);
+            println!(
+                "| {label} | {} | {} | {} | {precision} | {recall} | {} | {} | {fp_rate} |",
+                c.tp, c.fp, c.fn_, c.neg_texts, c.neg_flagged
+            );
         }
         if !others.is_empty() {
             println!("\nnot detected by design: {}", others.join(", "));
