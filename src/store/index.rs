@@ -53,13 +53,7 @@ impl SessionIndex {
         }
         let mut evicted = Vec::new();
         while !self.sessions.is_empty() && self.sessions.len() >= max_sessions {
-            let oldest = self
-                .sessions
-                .iter()
-                .enumerate()
-                .min_by_key(|(_, (_, e))| *e)
-                .map(|(i, _)| i)
-                .unwrap_or(0);
+            let oldest = self.sessions.iter().enumerate().min_by_key(|(_, (_, e))| *e).map(|(i, _)| i).unwrap_or(0);
             evicted.push(self.sessions.swap_remove(oldest).0);
         }
         if max_sessions > 0 {

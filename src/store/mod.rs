@@ -1,5 +1,5 @@
 //! Where placeholder mappings live beyond one exchange: Envoy shared data, reached only through
-//! the [`SharedData`] trait (this module never names `proxy_wasm`).
+//! the [`SharedData`] trait: this module never names the host SDK.
 //!
 //! Stateful APIs (OpenAI Responses with `previous_response_id`, `conversation`) do not resend
 //! history, so a later reply may mention a placeholder issued in an earlier exchange, and a later

@@ -147,7 +147,10 @@ impl SessionRecord {
     }
 
     fn encoded_len(&self) -> usize {
-        1 + 8 + 8 + 2 + self.counters.iter().map(|(l, _)| 1 + l.len() + 4).sum::<usize>()
+        1 + 8
+            + 8
+            + 2
+            + self.counters.iter().map(|(l, _)| 1 + l.len() + 4).sum::<usize>()
             + 4
             + self.entries.iter().map(StoredEntry::encoded_len).sum::<usize>()
     }
@@ -186,11 +189,8 @@ impl SessionRecord {
                     }
                 }
                 None => {
-                    let new = StoredEntry {
-                        label: entry.label.clone(),
-                        number,
-                        original: Some(entry.original.clone()),
-                    };
+                    let new =
+                        StoredEntry { label: entry.label.clone(), number, original: Some(entry.original.clone()) };
                     if self.entries.len() < max_entries && size + new.encoded_len() <= MAX_RECORD_BYTES {
                         size += new.encoded_len();
                         at.insert((new.label.clone(), number), self.entries.len());
