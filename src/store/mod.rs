@@ -77,7 +77,8 @@ pub struct SessionSettings {
     pub ttl_seconds: u64,
     /// Mappings kept per session; beyond it the oldest are kept (see `SessionRecord::absorb`).
     pub max_entries: usize,
-    /// Sessions kept in the process; beyond it the one expiring soonest is cleared. 0 disables saving.
+    /// Sessions kept in the process; beyond it the one listed as expiring soonest is cleared (a
+    /// listed expiry lags the real one by at most half a TTL). 0 disables saving.
     pub max_sessions: usize,
 }
 
@@ -149,7 +150,10 @@ impl<'a, S: SharedData> SessionStore<'a, S> {
     /// bounded number of times; entries beyond max_entries are not stored — oldest kept), refresh the expiry,
     /// and register the session in an index so sweep() can find it.
     ///
-    /// A corrupt, expired or foreign record under the key is replaced by a fresh one.
+    /// A corrupt, expired or foreign record under the key is replaced by a fresh one. The index
+    /// (one key read and written whole) is only rewritten when the session is new or its listed
+    /// expiry is more than half a TTL behind, so a busy session costs one record read and write
+    /// per exchange; `sweep` corrects listed expiries that fell behind.
     pub fn save(&self, identity: &str, now_secs: u64, vault: &Vault) -> Result<(), StoreError> {
         if self.settings.max_sessions == 0 {
             return Ok(());
@@ -157,7 +161,9 @@ impl<'a, S: SharedData> SessionStore<'a, S> {
         let hash = key::session_hash(identity);
         let key = key::session_key(hash);
         let tag = key::identity_tag(identity);
-        let expiry = now_secs.saturating_add(self.settings.ttl_seconds);
+        let ttl = self.settings.ttl_seconds;
+        let expiry = now_secs.saturating_add(ttl);
+        let mut list = false;
         self.with_cas_retry(&key, "session", |current| {
             let mut record = match current {
                 Some(bytes) => self.live_record(bytes, tag, now_secs).ok().flatten(),
@@ -166,9 +172,16 @@ impl<'a, S: SharedData> SessionStore<'a, S> {
             .unwrap_or_else(|| SessionRecord::empty(tag));
             record.absorb(vault, self.settings.max_entries);
             record.expiry = expiry;
+            list = record.listed_expiry == 0 || record.listed_expiry.saturating_add(ttl / 2) < expiry;
+            if list {
+                record.listed_expiry = expiry;
+            }
             Some(record.encode())
         })?;
-        self.register(hash, expiry)
+        if list {
+            self.register(hash, expiry)?;
+        }
+        Ok(())
     }
 
     /// Add or refresh the session in the index, then clear the records of sessions it evicted.

@@ -1,7 +1,7 @@
 //! One session's record: when it expires, whose it is, the highest number issued per label, and
 //! the (label, number, original) mappings kept so far.
 //!
-//! Encoding (version 1, little-endian): `u8 version, u64 expiry, u64 identity tag,
+//! Encoding (version 1, little-endian): `u8 version, u64 expiry, u64 identity tag, u64 listed expiry,
 //! u16 label count, { u8 len, label, u32 highest }*, u32 entry count,
 //! { u8 kind, u8 len, label, u32 number, [u32 len, original if kind = 0] }*`. Binary rather than
 //! JSON because originals may hold any text and the record is read on every request of a session.
@@ -22,6 +22,8 @@ const MAX_NUMBER: u32 = 10u32.pow(MAX_NUMBER_DIGITS as u32) - 1;
 pub const MAX_RECORD_BYTES: usize = 1 << 20;
 /// Distinct labels a record remembers numbering for (built-in kinds plus configured patterns).
 pub const MAX_LABELS: usize = 1024;
+/// Room kept for the header and the counters when deciding how many entries fit.
+const RESERVED_BYTES: usize = 1 + 3 * 8 + 2 + MAX_LABELS * (1 + 32 + 4) + 4;
 
 /// One stored mapping. `original` is `None` once the mapping was withdrawn: concurrent exchanges
 /// of the session issued the same placeholder for different values, so it is restored for
@@ -43,6 +45,9 @@ impl StoredEntry {
 pub struct SessionRecord {
     pub expiry: u64,
     pub tag: u64,
+    /// The expiry the session index last recorded for this session (0: not listed). The index is
+    /// rewritten only when this falls behind by half a TTL, not on every exchange.
+    pub listed_expiry: u64,
     /// Highest number issued per label, kept even for mappings that were not stored, so a number
     /// a reply may still mention is never given to another value.
     pub counters: Vec<(String, u32)>,
@@ -78,6 +83,7 @@ impl SessionRecord {
         }
         let expiry = r.u64()?;
         let tag = r.u64()?;
+        let listed_expiry = r.u64()?;
         let label_count = usize::from(r.u16()?);
         if label_count > MAX_LABELS {
             return Err(Malformed);
@@ -116,7 +122,7 @@ impl SessionRecord {
             entries.push(StoredEntry { label, number, original });
         }
         r.finish()?;
-        Ok(SessionRecord { expiry, tag, counters, entries })
+        Ok(SessionRecord { expiry, tag, listed_expiry, counters, entries })
     }
 
     pub fn encode(&self) -> Vec<u8> {
@@ -124,8 +130,9 @@ impl SessionRecord {
         w.u8(VERSION);
         w.u64(self.expiry);
         w.u64(self.tag);
-        // Labels are at most 32 bytes and counts are bounded by `absorb`; the conversions
-        // cannot fail for a record built here, and a zero fallback would still decode.
+        w.u64(self.listed_expiry);
+        // Labels are at most 32 bytes, at most MAX_LABELS of them, and entries fit in
+        // MAX_RECORD_BYTES (`decode` and `absorb` both enforce it): the conversions cannot fail.
         w.u16(u16::try_from(self.counters.len()).unwrap_or(0));
         for (label, n) in &self.counters {
             w.u8(u8::try_from(label.len()).unwrap_or(0));
@@ -144,15 +151,6 @@ impl SessionRecord {
             }
         }
         w.bytes
-    }
-
-    fn encoded_len(&self) -> usize {
-        1 + 8
-            + 8
-            + 2
-            + self.counters.iter().map(|(l, _)| 1 + l.len() + 4).sum::<usize>()
-            + 4
-            + self.entries.iter().map(StoredEntry::encoded_len).sum::<usize>()
     }
 
     fn raise_counter(&mut self, label: &str, number: u32) {
@@ -175,7 +173,8 @@ impl SessionRecord {
         for (i, e) in self.entries.iter().enumerate() {
             at.entry((e.label.clone(), e.number)).or_insert(i);
         }
-        let mut size = self.encoded_len();
+        // Entries are budgeted as if every label had a counter, so the record always fits.
+        let mut size = RESERVED_BYTES + self.entries.iter().map(StoredEntry::encoded_len).sum::<usize>();
         for (entry, number) in vault.numbered_entries() {
             if !is_label(&entry.label) || !valid_number(number) || entry.original.is_empty() {
                 continue;

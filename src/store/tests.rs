@@ -227,16 +227,39 @@ fn max_sessions_evicts_the_soonest_expiring_session() {
     let s = SessionSettings { max_sessions: 2, ..settings() };
     exchange(&data, &s, "user-1", 100, &[("EMAIL", "a@example.com")]);
     exchange(&data, &s, "user-2", 200, &[("EMAIL", "b@example.com")]);
-    exchange(&data, &s, "user-1", 300, &[("EMAIL", "a@example.com")]); // refresh: user-2 now expires first
-    exchange(&data, &s, "user-3", 400, &[("EMAIL", "c@example.com")]);
+    // Refreshed more than half a TTL after it was listed, so the index learns: user-2 now expires first.
+    exchange(&data, &s, "user-1", 401, &[("EMAIL", "a@example.com")]);
+    exchange(&data, &s, "user-3", 450, &[("EMAIL", "c@example.com")]);
     let index = SessionIndex::decode(&data.raw(INDEX_KEY).unwrap()).unwrap();
     assert_eq!(index.sessions.len(), 2);
     assert_eq!(data.raw(&session_key_of("user-2")).unwrap(), Vec::<u8>::new());
     let store = SessionStore::new(&data, &s);
     for (who, expect) in [("user-1", 1), ("user-2", 0), ("user-3", 1)] {
         let mut vault = Vault::with_capacity(10);
-        assert_eq!(store.load_into(who, 410, &g(), &mut vault).unwrap(), expect, "{who}");
+        assert_eq!(store.load_into(who, 460, &g(), &mut vault).unwrap(), expect, "{who}");
     }
+}
+
+#[test]
+fn index_is_rewritten_only_when_its_expiry_falls_half_a_ttl_behind() {
+    let data = FakeSharedData::default();
+    let s = settings();
+    let index_writes = || data.values.borrow().get(INDEX_KEY).map_or(0, |(_, cas)| *cas);
+    exchange(&data, &s, "user-1", 100, &[("EMAIL", "a@example.com")]);
+    let first = index_writes();
+    exchange(&data, &s, "user-1", 200, &[("EMAIL", "b@example.com")]);
+    exchange(&data, &s, "user-1", 400, &[("EMAIL", "c@example.com")]);
+    assert_eq!(index_writes(), first);
+    exchange(&data, &s, "user-1", 401, &[("EMAIL", "d@example.com")]);
+    assert_ne!(index_writes(), first);
+    let index = SessionIndex::decode(&data.raw(INDEX_KEY).unwrap()).unwrap();
+    assert_eq!(index.sessions, [(key::session_hash("user-1"), 1001)]);
+    // An unlisted refresh is not swept: the record's own expiry is checked and the index corrected.
+    exchange(&data, &s, "user-1", 1000, &[("EMAIL", "e@example.com")]);
+    let store = SessionStore::new(&data, &s);
+    assert_eq!(store.sweep(1100).unwrap(), 0);
+    let index = SessionIndex::decode(&data.raw(INDEX_KEY).unwrap()).unwrap();
+    assert_eq!(index.sessions, [(key::session_hash("user-1"), 1600)]);
 }
 
 #[test]
@@ -376,13 +399,13 @@ mod hostile_bytes {
     fn huge_counts_and_lengths_are_refused_without_allocating() {
         // version, expiry, tag, no labels, then an entry count of u32::MAX with no entries.
         let mut b = vec![1u8];
-        b.extend_from_slice(&[0; 16]);
+        b.extend_from_slice(&[0; 24]);
         b.extend_from_slice(&0u16.to_le_bytes());
         b.extend_from_slice(&u32::MAX.to_le_bytes());
         assert_eq!(SessionRecord::decode(&b), Err(Malformed));
         // One mapping whose original claims u32::MAX bytes.
         let mut b = vec![1u8];
-        b.extend_from_slice(&[0; 16]);
+        b.extend_from_slice(&[0; 24]);
         b.extend_from_slice(&0u16.to_le_bytes());
         b.extend_from_slice(&1u32.to_le_bytes());
         b.extend_from_slice(&[0, 5]);
