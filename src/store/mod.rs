@@ -150,7 +150,8 @@ impl<'a, S: SharedData> SessionStore<'a, S> {
     /// bounded number of times; entries beyond max_entries are not stored — oldest kept), refresh the expiry,
     /// and register the session in an index so sweep() can find it.
     ///
-    /// A corrupt, expired or foreign record under the key is replaced by a fresh one. The index
+    /// An empty vault creates no session; it only refreshes an existing one. A corrupt, expired
+    /// or foreign record under the key is replaced by a fresh one. The index
     /// (one key read and written whole) is only rewritten when the session is new or its listed
     /// expiry is more than half a TTL behind, so a busy session costs one record read and write
     /// per exchange; `sweep` corrects listed expiries that fell behind.
@@ -165,11 +166,16 @@ impl<'a, S: SharedData> SessionStore<'a, S> {
         let expiry = now_secs.saturating_add(ttl);
         let mut list = false;
         self.with_cas_retry(&key, "session", |current| {
-            let mut record = match current {
+            let live = match current {
                 Some(bytes) => self.live_record(bytes, tag, now_secs).ok().flatten(),
                 None => None,
+            };
+            // Nothing masked and nothing stored: an exchange without sensitive values costs no write.
+            if live.is_none() && vault.is_empty() {
+                list = false;
+                return None;
             }
-            .unwrap_or_else(|| SessionRecord::empty(tag));
+            let mut record = live.unwrap_or_else(|| SessionRecord::empty(tag));
             record.absorb(vault, self.settings.max_entries);
             record.expiry = expiry;
             list = record.listed_expiry == 0 || record.listed_expiry.saturating_add(ttl / 2) < expiry;

@@ -263,6 +263,18 @@ fn index_is_rewritten_only_when_its_expiry_falls_half_a_ttl_behind() {
 }
 
 #[test]
+fn exchange_without_sensitive_values_creates_no_session_but_refreshes_one() {
+    let data = FakeSharedData::default();
+    let s = settings();
+    exchange(&data, &s, "user-1", 100, &[]);
+    assert!(data.values.borrow().is_empty());
+    exchange(&data, &s, "user-1", 100, &[("EMAIL", "a@example.com")]);
+    exchange(&data, &s, "user-1", 650, &[]);
+    let mut vault = Vault::with_capacity(10);
+    assert_eq!(SessionStore::new(&data, &s).load_into("user-1", 1000, &g(), &mut vault).unwrap(), 1);
+}
+
+#[test]
 fn zero_max_sessions_disables_saving() {
     let data = FakeSharedData::default();
     let s = SessionSettings { max_sessions: 0, ..settings() };
@@ -357,7 +369,8 @@ fn host_errors_pass_through() {
         }
     }
     let s = settings();
-    let vault = Vault::with_capacity(1);
+    let mut vault = Vault::with_capacity(1);
+    vault.placeholder_for(&g(), "EMAIL", "a@example.com").unwrap();
     assert_eq!(SessionStore::new(&Refusing, &s).save("user-1", 1, &vault), Err(StoreError::Host { status: 2 }));
     assert_eq!(StoreError::Host { status: 2 }.to_string(), "shared data call failed with host status 2");
 }
