@@ -36,9 +36,9 @@ venv: $(VENV_STAMP)
 
 # The engine must not know it runs in Envoy.
 purity:
-	@if grep -rn 'proxy_wasm' src/engine src/config; then \
-	  echo "error: src/engine and src/config must not name proxy_wasm (the engine does not know it runs in Envoy)"; exit 1; \
-	else echo "purity: src/engine and src/config are free of proxy_wasm"; fi
+	@if grep -rn 'proxy_wasm' src/engine src/config src/store; then \
+	  echo "error: src/engine, src/config and src/store must not name proxy_wasm (the engine does not know it runs in Envoy)"; exit 1; \
+	else echo "purity: src/engine, src/config and src/store are free of proxy_wasm"; fi
 
 # No unwrap/expect/panic outside tests (Cargo.toml [lints] + clippy.toml), native and wasm.
 lint:

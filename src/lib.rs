@@ -6,6 +6,7 @@
 
 pub mod config;
 pub mod engine;
+pub mod store;
 
 #[cfg(target_arch = "wasm32")]
 mod filter;

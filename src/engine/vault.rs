@@ -6,7 +6,10 @@
 
 use std::collections::{HashMap, HashSet};
 
-use super::placeholder::PlaceholderGrammar;
+use super::placeholder::{is_label, PlaceholderGrammar, MAX_NUMBER_DIGITS};
+
+/// Highest number a placeholder can carry (six decimal digits).
+const MAX_NUMBER: u32 = 10u32.pow(MAX_NUMBER_DIGITS as u32) - 1;
 
 /// One masked value.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -26,6 +29,9 @@ pub struct VaultFull {
 #[derive(Debug, Default, Clone)]
 pub struct Vault {
     entries: Vec<VaultEntry>,
+    /// The number in each entry's placeholder, parallel to `entries` (kept so a session store can
+    /// save (label, number, original) without parsing placeholders back).
+    numbers: Vec<u32>,
     by_placeholder: HashMap<String, usize>,
     by_original: HashMap<(String, String), usize>,
     next_number: HashMap<String, u32>,
@@ -89,7 +95,62 @@ impl Vault {
         self.by_placeholder.insert(placeholder.clone(), i);
         self.by_original.insert(key, i);
         self.entries.push(VaultEntry { label: label.to_owned(), original: original.to_owned(), placeholder });
+        self.numbers.push(n);
         Ok(&self.entries[i].placeholder)
+    }
+
+    /// Put a mapping issued in an earlier exchange of the same session into this vault under
+    /// exactly its old placeholder, so the same value keeps its placeholder and replies that
+    /// mention it are restored. New values of the label are numbered after it.
+    ///
+    /// Returns `Ok(false)` (and changes nothing) when the label or number could not come from
+    /// this grammar, or when the placeholder is already taken in this vault: a mapping already
+    /// here is never replaced. A placeholder-looking token the user typed (`reserve_existing`)
+    /// does not block a preload: the session's meaning wins, which only ever gives the same
+    /// identity back its own value. Call this before masking.
+    pub fn preload(
+        &mut self,
+        grammar: &PlaceholderGrammar,
+        label: &str,
+        number: u32,
+        original: &str,
+    ) -> Result<bool, VaultFull> {
+        if !is_label(label) || number == 0 || number > MAX_NUMBER || original.is_empty() {
+            return Ok(false);
+        }
+        let placeholder = grammar.render(label, number);
+        if self.by_placeholder.contains_key(&placeholder) {
+            return Ok(false);
+        }
+        if self.entries.len() >= self.capacity {
+            return Err(VaultFull { capacity: self.capacity });
+        }
+        self.continue_numbering_after(label, number);
+        let i = self.entries.len();
+        self.by_placeholder.insert(placeholder.clone(), i);
+        // Two numbers for one value can exist after concurrent exchanges of a session: both are
+        // restored, and new text reuses the first one loaded.
+        self.by_original.entry((label.to_owned(), original.to_owned())).or_insert(i);
+        self.entries.push(VaultEntry { label: label.to_owned(), original: original.to_owned(), placeholder });
+        self.numbers.push(number);
+        Ok(true)
+    }
+
+    /// Never issue `number` or anything below it for `label` again (numbers the session issued
+    /// earlier whose mapping is not loaded, e.g. withdrawn or not kept).
+    pub fn continue_numbering_after(&mut self, label: &str, number: u32) {
+        let counter = self.next_number.entry(label.to_owned()).or_insert(0);
+        *counter = (*counter).max(number);
+    }
+
+    /// Every entry with the number in its placeholder, in the order they were added.
+    pub fn numbered_entries(&self) -> impl Iterator<Item = (&VaultEntry, u32)> + '_ {
+        self.entries.iter().zip(self.numbers.iter().copied())
+    }
+
+    /// The highest number issued (or preloaded) per label.
+    pub fn highest_numbers(&self) -> impl Iterator<Item = (&str, u32)> + '_ {
+        self.next_number.iter().map(|(label, &n)| (label.as_str(), n))
     }
 
     /// The entry a placeholder stands for, if this vault issued it.
@@ -142,5 +203,48 @@ mod tests {
         v.placeholder_for(&g, "EMAIL", "a@x.io").unwrap();
         assert_eq!(v.placeholder_for(&g, "EMAIL", "b@x.io"), Err(VaultFull { capacity: 1 }));
         assert!(v.placeholder_for(&g, "EMAIL", "a@x.io").is_ok());
+    }
+
+    #[test]
+    fn preload_keeps_placeholder_and_numbering_continues() {
+        let g = PlaceholderGrammar::default();
+        let mut v = Vault::with_capacity(10);
+        assert_eq!(v.preload(&g, "EMAIL", 3, "a@x.io"), Ok(true));
+        assert_eq!(v.placeholder_for(&g, "EMAIL", "a@x.io").unwrap(), "[EMAIL_3]");
+        assert_eq!(v.placeholder_for(&g, "EMAIL", "b@x.io").unwrap(), "[EMAIL_4]");
+        assert_eq!(v.lookup("[EMAIL_3]").unwrap().original, "a@x.io");
+        let numbered: Vec<_> = v.numbered_entries().map(|(e, n)| (e.original.as_str(), n)).collect();
+        assert_eq!(numbered, [("a@x.io", 3), ("b@x.io", 4)]);
+    }
+
+    #[test]
+    fn preload_never_replaces_and_rejects_impossible_parts() {
+        let g = PlaceholderGrammar::default();
+        let mut v = Vault::with_capacity(10);
+        v.placeholder_for(&g, "EMAIL", "a@x.io").unwrap();
+        assert_eq!(v.preload(&g, "EMAIL", 1, "other@x.io"), Ok(false));
+        assert_eq!(v.lookup("[EMAIL_1]").unwrap().original, "a@x.io");
+        assert_eq!(v.preload(&g, "email", 2, "b@x.io"), Ok(false));
+        assert_eq!(v.preload(&g, "EMAIL", 0, "b@x.io"), Ok(false));
+        assert_eq!(v.preload(&g, "EMAIL", 1_000_000, "b@x.io"), Ok(false));
+        assert_eq!(v.len(), 1);
+    }
+
+    #[test]
+    fn preload_wins_over_user_typed_placeholder_and_counts_toward_capacity() {
+        let g = PlaceholderGrammar::default();
+        let mut v = Vault::with_capacity(1);
+        v.reserve_existing(&g, "see [EMAIL_1]");
+        assert_eq!(v.preload(&g, "EMAIL", 1, "a@x.io"), Ok(true));
+        assert_eq!(v.preload(&g, "EMAIL", 2, "b@x.io"), Err(VaultFull { capacity: 1 }));
+    }
+
+    #[test]
+    fn numbering_skips_numbers_issued_earlier_but_not_loaded() {
+        let g = PlaceholderGrammar::default();
+        let mut v = Vault::with_capacity(10);
+        v.continue_numbering_after("PHONE", 7);
+        assert_eq!(v.placeholder_for(&g, "PHONE", "+4915112345678").unwrap(), "[PHONE_8]");
+        assert_eq!(v.highest_numbers().collect::<Vec<_>>(), [("PHONE", 8)]);
     }
 }

@@ -3,4 +3,5 @@
 
 mod detect;
 mod stream;
+mod store;
 mod threat;
