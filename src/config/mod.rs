@@ -16,6 +16,7 @@ use crate::engine::entity::BuiltinKind;
 use crate::engine::placeholder::{is_label, PlaceholderGrammar};
 use crate::engine::protocol::Api;
 use crate::engine::restore::RestoreSpec;
+use crate::store::SessionSettings;
 
 /// Smallest and largest accepted `max_body_bytes`.
 pub const MIN_BODY_BYTES: u64 = 1024;
@@ -85,12 +86,10 @@ fn default_sessions() -> u64 {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SessionConfig {
     pub identity_header: String,
-    pub ttl_seconds: u64,
-    pub max_entries: usize,
-    pub max_sessions: usize,
+    pub store: SessionSettings,
 }
 
-fn compile_session(raw: &RawSession) -> Result<SessionConfig, ConfigError> {
+fn compile_session(raw: &RawSession, vault_capacity: u64) -> Result<SessionConfig, ConfigError> {
     let header = raw.identity_header.trim().to_ascii_lowercase();
     let token = |b: u8| b.is_ascii_alphanumeric() || b"-_.".contains(&b);
     if header.is_empty() || !header.bytes().all(token) {
@@ -99,17 +98,24 @@ fn compile_session(raw: &RawSession) -> Result<SessionConfig, ConfigError> {
     if !(1..=7 * 24 * 3600).contains(&raw.ttl_seconds) {
         return Err(ConfigError::new("session.ttl_seconds", "must be between 1 and 604800 (7 days)"));
     }
-    if !(1..=MAX_ENTITIES).contains(&raw.max_entries) {
-        return Err(ConfigError::new("session.max_entries", format!("must be between 1 and {MAX_ENTITIES}")));
+    if !(1..=vault_capacity).contains(&raw.max_entries) {
+        // A session's mappings are loaded into the exchange's vault, which holds at most
+        // max_entries_per_request values.
+        return Err(ConfigError::new(
+            "session.max_entries",
+            format!("must be between 1 and max_entries_per_request ({vault_capacity})"),
+        ));
     }
     if !(1..=1_000_000).contains(&raw.max_sessions) {
         return Err(ConfigError::new("session.max_sessions", "must be between 1 and 1000000"));
     }
     Ok(SessionConfig {
         identity_header: header,
-        ttl_seconds: raw.ttl_seconds,
-        max_entries: usize::try_from(raw.max_entries).unwrap_or(usize::MAX),
-        max_sessions: usize::try_from(raw.max_sessions).unwrap_or(usize::MAX),
+        store: SessionSettings {
+            ttl_seconds: raw.ttl_seconds,
+            max_entries: usize::try_from(raw.max_entries).unwrap_or(usize::MAX),
+            max_sessions: usize::try_from(raw.max_sessions).unwrap_or(usize::MAX),
+        },
     })
 }
 
@@ -298,7 +304,7 @@ fn compile(raw: RawConfig) -> Result<FilterConfig, ConfigError> {
     known.extend(custom.iter().map(|c| c.label.clone()));
 
     let threats = raw.threats.compile()?;
-    let session = raw.session.as_ref().map(compile_session).transpose()?;
+    let session = raw.session.as_ref().map(|s| compile_session(s, raw.max_entities_per_request)).transpose()?;
 
     Ok(FilterConfig {
         fail_open: raw.fail_open,

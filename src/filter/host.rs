@@ -48,6 +48,8 @@ extern "C" {
     ) -> u32;
     fn proxy_define_metric(kind: u32, name: *const u8, name_size: usize, id: *mut u32) -> u32;
     fn proxy_increment_metric(id: u32, offset: i64) -> u32;
+    fn proxy_get_current_time_nanoseconds(nanos: *mut u64) -> u32;
+    fn proxy_set_tick_period_milliseconds(millis: u32) -> u32;
 }
 
 /// A host call that did not succeed.
@@ -213,4 +215,19 @@ pub fn increment(id: u32, by: u64) {
         // SAFETY: plain values.
         let _ = unsafe { proxy_increment_metric(id, i64::try_from(by).unwrap_or(i64::MAX)) };
     }
+}
+
+/// Wall-clock time in whole seconds since the Unix epoch, as the host sees it.
+pub fn now_secs() -> Result<u64, HostError> {
+    let mut nanos = 0u64;
+    // SAFETY: `nanos` is a valid out-pointer.
+    let status = unsafe { proxy_get_current_time_nanoseconds(&mut nanos) };
+    check("get_current_time", status).map(|()| nanos / 1_000_000_000)
+}
+
+/// Ask the host to call the root context's tick every `millis` milliseconds.
+pub fn set_tick_period(millis: u32) -> Result<(), HostError> {
+    // SAFETY: plain value.
+    let status = unsafe { proxy_set_tick_period_milliseconds(millis) };
+    check("set_tick_period", status)
 }

@@ -17,6 +17,8 @@ use crate::engine::reply::{scan_leaks, scan_links, ReplyFindings};
 use crate::engine::protocol::{error_body, error_event, Api};
 use crate::engine::threat::Verdict;
 use crate::engine::vault::Vault;
+use crate::store::SessionStore;
+use super::shared_data::EnvoySharedData;
 
 
 /// Response header: how many values were masked in the request.
@@ -113,6 +115,8 @@ pub struct GuardedExchange {
     vault: Vault,
     masked: u32,
     fail_open_reason: Option<&'static str>,
+    /// The session this exchange belongs to (from the configured trusted header), if any.
+    session: Option<String>,
     /// The request went on flagged: its verdict goes into the reply's headers.
     flagged: Option<Verdict>,
     /// The reply is our own local reply: not to be inspected.
@@ -136,6 +140,7 @@ impl GuardedExchange {
             vault: Vault::with_capacity(capacity),
             masked: 0,
             fail_open_reason: None,
+            session: None,
             flagged: None,
             answered_locally: false,
             request_size: BufferedBodySize::default(),
@@ -224,8 +229,10 @@ impl GuardedExchange {
             Err(e) => return self.reject(&decode_rejection(e)),
         };
         let cfg = Rc::clone(&self.cfg);
+        self.load_session();
         match guard_request(&cfg, self.api, &decoded, self.json, &mut self.vault) {
             Ok(outcome) => {
+                self.save_session();
                 self.masked = outcome.masked.total();
                 if self.masked > 0 {
                     self.metrics.requests_with_findings.inc();
@@ -247,6 +254,26 @@ impl GuardedExchange {
                 Action::Continue
             }
             Err(rejection) => self.reject(&rejection),
+        }
+    }
+
+    /// Put the session's earlier mappings into the vault before masking. A store problem costs
+    /// only continuity (new values get new numbers), so it is logged and the exchange goes on.
+    fn load_session(&mut self) {
+        let (Some(identity), Some(session)) = (&self.session, &self.cfg.session) else { return };
+        let Ok(now) = host::now_secs() else { return };
+        let store = SessionStore::new(&EnvoySharedData, &session.store);
+        if let Err(e) = store.load_into(identity, now, &self.cfg.restore.grammar, &mut self.vault) {
+            log::warn!("prompt-guard: session mappings not loaded: {e}");
+        }
+    }
+
+    fn save_session(&self) {
+        let (Some(identity), Some(session)) = (&self.session, &self.cfg.session) else { return };
+        let Ok(now) = host::now_secs() else { return };
+        let store = SessionStore::new(&EnvoySharedData, &session.store);
+        if let Err(e) = store.save(identity, now, &self.vault) {
+            log::warn!("prompt-guard: session mappings not saved: {e}");
         }
     }
 
@@ -558,6 +585,9 @@ impl GuardedExchange {
     }
 
     fn inspect_request_headers(&mut self) -> Result<Action, HostError> {
+        if let Some(session) = &self.cfg.session {
+            self.session = host::header(Direction::Request, &session.identity_header)?.filter(|v| !v.trim().is_empty());
+        }
         let encoding = host::header(Direction::Request, "content-encoding")?;
         self.request_encoding = match ContentEncoding::parse(encoding.as_deref()) {
             Ok(e) => e,

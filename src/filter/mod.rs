@@ -7,6 +7,7 @@ mod http;
 mod metrics;
 mod quirks;
 mod root;
+mod shared_data;
 
 use proxy_wasm::types::LogLevel;
 

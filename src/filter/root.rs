@@ -9,6 +9,12 @@ use proxy_wasm::types::ContextType;
 use super::host;
 use super::http::GuardedExchange;
 use super::metrics::Metrics;
+use super::shared_data::EnvoySharedData;
+use crate::store::SessionStore;
+
+/// How often expired sessions are cleared from shared data. Every VM ticks; a sweep is bounded
+/// work and idempotent, so overlapping sweeps only repeat each other.
+const SWEEP_PERIOD_MS: u32 = 60_000;
 use crate::config::FilterConfig;
 
 /// Stamped at build time so a log line tells which build is running.
@@ -40,6 +46,11 @@ impl RootContext for PromptGuardRoot {
                     cfg.fail_open,
                     cfg.max_body_bytes
                 );
+                if cfg.session.is_some() {
+                    if let Err(e) = host::set_tick_period(SWEEP_PERIOD_MS) {
+                        log::warn!("prompt-guard: expired sessions will not be swept: {e}");
+                    }
+                }
                 self.config = Some(Rc::new(cfg));
                 self.metrics = Some(Rc::new(metrics));
                 true
@@ -49,6 +60,18 @@ impl RootContext for PromptGuardRoot {
                 log::error!("prompt-guard: {e}");
                 false
             }
+        }
+    }
+
+    fn on_tick(&mut self) {
+        let Some(session) = self.config.as_ref().and_then(|c| c.session.as_ref()) else {
+            return;
+        };
+        let Ok(now) = host::now_secs() else { return };
+        match SessionStore::new(&EnvoySharedData, &session.store).sweep(now) {
+            Ok(0) => {}
+            Ok(n) => log::debug!("prompt-guard: swept {n} expired sessions"),
+            Err(e) => log::warn!("prompt-guard: session sweep: {e}"),
         }
     }
 
