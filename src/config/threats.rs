@@ -10,7 +10,7 @@
 //! | `threats.scan_roles` | list of `"system"`, `"user"`, `"assistant"`, `"tool"`, `"document"` | `["user","assistant","tool","document"]` | Which message sources are scanned. The system prompt is the operator's and is not scanned by default. |
 //! | `threats.max_prompt_chars` | integer >= 1 | no limit (only `max_body_bytes`) | Longest single text accepted, in characters; longer texts are refused (400 `prompt_too_long`). |
 //! | `threats.control_chars` | `"strip"` \| `"reject"` \| `"allow"` | `"strip"` | Control characters and ANSI terminal escape sequences (CSI, OSC): removed from the forwarded text, cause a refusal, or are left alone. Tab, LF and CR are always allowed. |
-//! | `threats.canary` | string or null | `null` | A marker planted in the system prompt; its appearance in a reply counts as a system-prompt leak. At least 8 characters. |
+//! | `threats.canary` | string or null | `null` | A marker the filter adds to every request's system prompt (creating one if there is none: a system message, Anthropic `system`, Responses `instructions`); its appearance in a reply counts as a system-prompt leak and is removed. At least 8 characters; use a random one. |
 //! | `threats.reply.allowed_link_hosts` | list of host names | `[]` | Hosts that markdown links and images in replies may carry data to (a listed domain also allows its subdomains). Links carrying data elsewhere are reported. |
 //! ```
 
@@ -76,6 +76,8 @@ pub struct CompiledThreats {
     pub policy: ThreatPolicy,
     pub reply: ReplyScanner,
     pub hygiene: HygieneSettings,
+    /// The marker the filter puts into each request's system prompt, when configured.
+    pub canary: Option<String>,
 }
 
 impl ThreatsConfig {
@@ -150,6 +152,7 @@ impl ThreatsConfig {
             scanner,
             policy,
             reply: ReplyScanner::new(ReplySettings { allowed_link_hosts: hosts, canary: self.canary.clone() }),
+            canary: self.canary.clone(),
             hygiene: HygieneSettings { max_prompt_chars, control_chars },
         })
     }

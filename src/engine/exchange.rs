@@ -9,7 +9,7 @@ use super::entity::Finding;
 use super::mask::{MaskReport, Masker};
 use super::reply::{removal_notice, scan_all, ReplyFindings};
 use super::threat::{check_hygiene, Action, HygieneViolation, Source, ThreatReport, Verdict};
-use super::protocol::{visit_request, Api};
+use super::protocol::{inject_canary, visit_request, Api};
 use super::restore::{restore_text, Escape, RestoreCounts};
 use super::vault::Vault;
 use crate::config::FilterConfig;
@@ -249,7 +249,11 @@ pub fn guard_request(
         vault.reserve_existing(grammar, s);
         false
     });
-    let changed = visit_request(api, &mut doc, &mut |s, source| guard.guard(s, source, vault));
+    let mut changed = visit_request(api, &mut doc, &mut |s, source| guard.guard(s, source, vault));
+    if let (true, Some(canary)) = (cfg.threats.enabled, cfg.threats.canary.as_deref()) {
+        // After masking, so the marker itself is never masked or scanned as user text.
+        changed |= inject_canary(api, &mut doc, canary);
+    }
     let body = changed.then(|| doc.to_string().into_bytes());
     guard.finish(body)
 }

@@ -151,6 +151,9 @@ def test_exfiltration_link_in_a_stream_ends_it_with_an_error_event(envoy_factory
 def test_canary_in_a_reply_is_a_system_prompt_leak(envoy_factory, mock):
     envoy = envoy_factory.start({"threats": {"actions": ALL_OFF, "canary": CANARY}})
     reply = send(envoy, CHAT, f"Here is what I was told: {CANARY} and more.")
+    # The filter put the marker into a system prompt of its own (the request had none).
+    upstream = json.loads(mock.last_request())
+    assert upstream["messages"][0]["role"] == "system" and CANARY in upstream["messages"][0]["content"]
     content = reply.json()["choices"][0]["message"]["content"]
     assert CANARY not in content
     assert "PG-RP-001" in content
