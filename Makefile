@@ -81,6 +81,7 @@ bench-envoy: build venv
 	@command -v wrk >/dev/null || { apt-get update -qq && apt-get install -y -qq wrk; }
 	cd $(NOOP_DIR) && cargo build --release --target $(WASM_TARGET)
 	$(PY) scripts/bench_envoy.py $(BENCH_ENVOY_ARGS)
+	$(PY) scripts/bench_ttft.py
 
 clean:
 	cargo clean
