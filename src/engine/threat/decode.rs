@@ -2,6 +2,7 @@
 //! references, Unicode tag characters), decoded so they can be scanned too. Decoding is bounded:
 //! a few segments, a byte budget, and the scanner limits the depth.
 
+use super::shell::unquoted;
 use base64::engine::general_purpose::{STANDARD_NO_PAD, URL_SAFE_NO_PAD};
 use base64::Engine;
 
@@ -43,10 +44,18 @@ pub fn decoded_segments(text: &str) -> Vec<Decoded> {
     // Percent-decoding first, then character references in its output: the usual layering.
     let percent = percent_decoded(text);
     let html = html_decoded(percent.as_deref().unwrap_or(text));
-    match (percent, html) {
-        (_, Some(both)) => keep(both, Encoding::Transport, &mut out),
-        (Some(p), None) => keep(p, Encoding::Transport, &mut out),
-        (None, None) => {}
+    let transport = match (percent, html) {
+        (_, Some(both)) => Some(both),
+        (Some(p), None) => Some(p),
+        (None, None) => None,
+    };
+    // Shell quoting tricks are undone after the transport encodings, as a shell would see them.
+    let unquoted = unquoted(transport.as_deref().unwrap_or(text));
+    if let Some(t) = transport {
+        keep(t, Encoding::Transport, &mut out);
+    }
+    if let Some(u) = unquoted {
+        keep(u, Encoding::Concealing, &mut out);
     }
     if let Some(s) = tag_text(text) {
         keep(s, Encoding::Concealing, &mut out);

@@ -5,13 +5,16 @@
 //! (`web`) look for SQL and script injection, and the hits add up to scores (`score`) that a
 //! `ThreatPolicy` turns into a `Verdict`. Replies are checked by `reply`, raw input by `hygiene`.
 
+mod code;
 pub mod decode;
 pub mod hygiene;
 pub mod normalise;
+mod path;
 pub mod reply;
 mod rules;
 mod scanner;
 pub mod score;
+mod shell;
 mod web;
 
 pub use hygiene::{check_hygiene, ControlChars, HygieneSettings, HygieneViolation};
@@ -71,10 +74,18 @@ pub enum Category {
     Xss,
     /// Hidden characters and encoded payloads.
     Obfuscation,
+    /// Shell commands chained onto a value: `;cat /etc/passwd`, `$(...)`, `| nc`, PowerShell.
+    CommandInjection,
+    /// Reaching files outside the intended place: `../` in any encoding, `/etc/passwd`,
+    /// `php://` and `file://` wrappers, null bytes that cut an extension off.
+    PathTraversal,
+    /// Template, expression-language and server-side code injection: `{{7*7}}`, `${jndi:`,
+    /// `<?php`, Java runtime and Node.js process access.
+    CodeInjection,
 }
 
 impl Category {
-    pub const COUNT: usize = 9;
+    pub const COUNT: usize = 12;
     pub const ALL: [Category; Category::COUNT] = [
         Category::InstructionOverride,
         Category::Jailbreak,
@@ -85,6 +96,9 @@ impl Category {
         Category::Sqli,
         Category::Xss,
         Category::Obfuscation,
+        Category::CommandInjection,
+        Category::PathTraversal,
+        Category::CodeInjection,
     ];
 
     pub const fn name(self) -> &'static str {
@@ -98,6 +112,9 @@ impl Category {
             Category::Sqli => "sqli",
             Category::Xss => "xss",
             Category::Obfuscation => "obfuscation",
+            Category::CommandInjection => "command_injection",
+            Category::PathTraversal => "path_traversal",
+            Category::CodeInjection => "code_injection",
         }
     }
 
@@ -113,6 +130,9 @@ impl Category {
             Category::Sqli => "SQ",
             Category::Xss => "XS",
             Category::Obfuscation => "OB",
+            Category::CommandInjection => "CI",
+            Category::PathTraversal => "PT",
+            Category::CodeInjection => "CO",
         }
     }
 

@@ -20,8 +20,18 @@ pub enum View {
     Words,
     /// Lower case with punctuation (see `normalise::Normalised::plain`).
     Plain,
+    /// The plain view, read for machine payloads (shell, paths, server-side code). In a text
+    /// that reads as prose these rules count for half: prose that names `/etc/hosts` or asks how
+    /// `cat` works is a question, not a payload.
+    Payload,
 }
 
+/// Every rule table the scanner compiles.
+pub fn all_rules() -> impl Iterator<Item = &'static Rule> {
+    RULES.iter().chain(super::shell::RULES).chain(super::path::RULES).chain(super::code::RULES)
+}
+
+#[derive(Debug)]
 pub struct Rule {
     pub id: &'static str,
     pub category: Category,
@@ -33,7 +43,7 @@ pub struct Rule {
 use Category::*;
 use View::*;
 
-const fn r(id: &'static str, category: Category, weight: f32, view: View, pattern: &'static str) -> Rule {
+pub(super) const fn r(id: &'static str, category: Category, weight: f32, view: View, pattern: &'static str) -> Rule {
     Rule { id, category, weight, view, pattern }
 }
 
@@ -206,8 +216,7 @@ pub static RULES: &[Rule] = &[
         "!\\[[^\\]]*\\]\\(\\s*https?://[^)\\s]+[?&/][a-z_]*=?(?:\\{|\\[|\\$|%7b|<)"),
     r("PG-EX-004", Exfiltration, 0.35, Words,
         "\\b(?:append|add|include|embed|insert|encode|put|attach) (?:[^ ]+ ){0,6}(?:to|in|into|as) (?:[^ ]+ ){0,3}(?:url|link|image|query string|query parameter|markdown image|img tag|request)\\b"),
-    r("PG-EX-005", Exfiltration, 0.55, Plain,
-        "(?:/etc/(?:passwd|shadow)|\\.ssh/id_[a-z0-9]+|\\.aws/credentials|\\bcat \\.env\\b|/proc/self/environ)"),
+    // (PG-EX-005, files an attacker reads first, moved to PG-PT-004 in `path`.)
     r("PG-EX-006", Exfiltration, 0.7, Plain,
         "\\b(?:curl|wget|invoke-webrequest|iwr)\\s[^\\n]*(?:\\$\\(|`|\\$\\{?[a-z_]*(?:key|token|secret|pass|env)|--data|-d @|--upload-file)"),
 

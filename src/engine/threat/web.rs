@@ -104,7 +104,8 @@ fn tokenize(text: &str) -> Vec<Tok> {
                     }
                     j += 1;
                 }
-                toks.push(Tok::Str);
+                // Backticks quote identifiers (MySQL), not values.
+                toks.push(if c == b'`' { Tok::Word(Kw::Ident) } else { Tok::Str });
                 i = j + 1;
             }
             b'-' if next == Some(b'-') => {
