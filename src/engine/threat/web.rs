@@ -72,6 +72,13 @@ fn keyword(word: &str) -> Kw {
         | "substring" | "substr" | "mid" | "count" | "length" | "hex" | "unhex" | "schema" | "current_user"
         | "system_user" | "session_user" | "md5" | "ord" | "elt" | "iif" | "nchar" | "varchar" | "coalesce"
         | "ifnull" | "isnull" | "floor" | "rand" | "exp" | "row" | "dual" | "load" | "lower" | "upper" => Kw::SqlFn,
+        // Names that are not English words, so prose never uses them as words.
+        "abs" | "db_name" | "schema_name" | "find_in_set" | "compress" | "uncompress" | "jsonb_pretty"
+        | "json_build_object" | "json_extract" | "json_keys" | "starts_with" | "unistr" | "current_database"
+        | "pg_read_file" | "instr" | "soundex" | "strcmp" | "lpad" | "rpad" | "char_length" | "octet_length"
+        | "sha1" | "sha2" | "aes_encrypt" | "aes_decrypt" | "export_set" | "object_id" | "db_id" | "user_name"
+        | "suser_name" | "is_srvrolemember" | "has_dbaccess" | "sysdate" | "systimestamp" | "rownum" | "to_char"
+        | "nvl" | "utl_http" => Kw::SqlFn,
         _ => Kw::Ident,
     }
 }
@@ -243,9 +250,24 @@ pub fn scan_sqli(view: &str, report: &mut ThreatReport) {
     }
 }
 
+/// The value of a single `name=value` pair or `Header: value` line, when the name is one token.
+fn value_part(view: &str) -> Option<&str> {
+    let split = view.find(['=', ':'])?;
+    let name = view.get(..split)?;
+    let simple = !name.is_empty()
+        && name.len() <= 40
+        && name.bytes().all(|b| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'-' | b'.' | b'[' | b']' | b'/' | b'?'));
+    let value = view.get(split + 1..)?.trim_start();
+    (simple && !value.is_empty() && !view.get(split..).is_some_and(|s| s.starts_with("://"))).then_some(value)
+}
+
 /// Quoted string contents and query parameter values that could hold a payload.
 fn sub_views(view: &str) -> Vec<&str> {
     let mut out = Vec::new();
+    // `name=value` or `Header: value`: the value alone (the name would read as a word).
+    if let Some(value) = value_part(view) {
+        out.push(value);
+    }
     if view.contains('=') && (view.contains('&') || view.contains('?')) {
         for pair in view.split(['&', '?']) {
             if let Some((_, value)) = pair.split_once('=') {
@@ -271,9 +293,11 @@ fn sub_views(view: &str) -> Vec<&str> {
 }
 
 fn scan_sqli_view(view: &str, report: &mut ThreatReport) {
-    // Cheap prefilter: every payload shape below needs one of these bytes or words.
+    // Cheap prefilter: every payload shape below needs one of these bytes or words, except
+    // the fragment shapes, which short values are always checked for.
     let b = view.as_bytes();
-    if !b.iter().any(|c| matches!(c, b'\'' | b'"' | b'`' | b'=' | b';' | b'(' | b'#' | b'-' | b'/' | b'@' | b'<' | b'>'))
+    if view.len() > MAX_FRAGMENT_BYTES
+        && !b.iter().any(|c| matches!(c, b'\'' | b'"' | b'`' | b'=' | b';' | b'(' | b'#' | b'-' | b'/' | b'@' | b'<' | b'>'))
         && !view.contains("union")
         && !view.contains("select")
     {
@@ -287,6 +311,9 @@ fn scan_sqli_view(view: &str, report: &mut ThreatReport) {
     let prose = is_prose(view);
 
     // Stacked statements and UNION SELECT.
+    if sk.ends_with(&[Tok::Word(Kw::Union), Tok::Word(Kw::Select)]) {
+        report.add("PG-SQ-001", Category::Sqli, if prose { 0.6 } else { 0.9 });
+    }
     for w in sk.windows(3) {
         match w {
             [Tok::Word(Kw::Union), Tok::Word(Kw::Select), _] | [Tok::Word(Kw::Union), Tok::Word(Kw::Clause), Tok::Word(Kw::Select)] => {
@@ -341,6 +368,66 @@ fn scan_sqli_view(view: &str, report: &mut ThreatReport) {
     if let Some(w) = statement_shape(&toks) {
         report.add("PG-SQ-009", Category::Sqli, w);
     }
+    if view.len() <= MAX_FRAGMENT_BYTES {
+        if let Some(w) = fragment_shape(&toks, &sk) {
+            report.add("PG-SQ-010", Category::Sqli, w);
+        }
+    }
+    if let Some(w) = postgres_cast(view) {
+        report.add("PG-SQ-011", Category::Sqli, w);
+    }
+}
+
+/// Longest value judged as a bare SQL fragment: payload values are short, and a longer text
+/// made only of SQL is already a statement.
+const MAX_FRAGMENT_BYTES: usize = 160;
+
+/// Weight when a short value is nothing but a piece of SQL: a call of a function only SQL has,
+/// a run of SQL operators and keywords without ordinary words, or a closed sub-query followed
+/// by a clause (`) AS x FROM`).
+fn fragment_shape(toks: &[Tok], sk: &[Tok]) -> Option<f32> {
+    let idents = sk.iter().filter(|t| matches!(t, Tok::Word(Kw::Ident))).count();
+    let sql_call = toks.windows(2).any(|w| matches!(w, [Tok::Word(Kw::SqlFn | Kw::AttackFn), Tok::LParen]));
+    if sql_call && idents <= 1 && toks.len() <= 40 {
+        return Some(0.6);
+    }
+    // Keywords and operators only: `is null`, `in (0,1)`, `order by`, `not like 'a'`. Boolean
+    // words alone join search terms (`"red" AND "blue"`), and one keyword alone is a word a
+    // person may type, so a comparison or clause word and a second keyword, a comparison
+    // operator or a parenthesised list are needed.
+    let keywords = sk
+        .iter()
+        .filter(|t| matches!(t, Tok::Word(Kw::Logic | Kw::CmpWord | Kw::Clause | Kw::Union | Kw::Select | Kw::Statement)))
+        .count();
+    let sql_word = sk.iter().any(|t| matches!(t, Tok::Word(Kw::CmpWord | Kw::Clause | Kw::Union | Kw::Select | Kw::Statement)));
+    let only_sql = sk.iter().all(|t| !matches!(t, Tok::Word(Kw::Ident)));
+    let list = toks.contains(&Tok::LParen) && toks.contains(&Tok::Comma);
+    if only_sql && sql_word && (keywords >= 2 || sk.contains(&Tok::Cmp) || list) {
+        return Some(0.55);
+    }
+    let closes_subquery = matches!(toks.first(), Some(Tok::RParen))
+        && sk.first().is_some_and(|t| matches!(t, Tok::Word(Kw::Clause | Kw::Logic | Kw::Union)));
+    let alias_from = sk.windows(3).any(|w| matches!(w, [Tok::Word(Kw::Clause), Tok::Word(_) | Tok::Str, Tok::Word(Kw::Clause)]));
+    (closes_subquery && (alias_from || sk.len() <= 4)).then_some(0.6)
+}
+
+/// PostgreSQL casts and JSON containment operators, which ordinary text does not write:
+/// `'x'::jsonb`, `)::int`, `@>` and `<@` next to a quoted value.
+fn postgres_cast(view: &str) -> Option<f32> {
+    const TYPES: [&str; 12] =
+        ["int", "integer", "bigint", "text", "json", "jsonb", "varchar", "numeric", "regclass", "bytea", "oid", "bool"];
+    let mut rest = view;
+    while let Some(pos) = rest.find("::") {
+        let after = rest.get(pos + 2..).unwrap_or("");
+        let word_end = after.find(|c: char| !c.is_ascii_alphanumeric()).unwrap_or(after.len());
+        let before = rest.get(..pos).and_then(|b| b.chars().last());
+        if TYPES.contains(&after.get(..word_end).unwrap_or("")) && matches!(before, Some('\'' | ')' | '"' | '0'..='9')) {
+            return Some(0.7);
+        }
+        rest = after;
+    }
+    let json_op = ["'@>", "' @>", "'<@", "' <@", "@> '", "<@ '"].iter().any(|op| view.contains(op));
+    json_op.then_some(0.6)
 }
 
 /// Whether the text reads as sentences: most whitespace-separated chunks are ordinary words
