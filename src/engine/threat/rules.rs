@@ -288,8 +288,12 @@ pub static RULES: &[Rule] = &[
     // Elements and calls that carry script: in a payload on their own, in prose only as a topic.
     r("PG-XS-005", Xss, 0.6, Payload,
         "<\\s*(?:[a-z]+:)?(?:iframe|frame|frameset|object|embed|applet|svg|math|base|meta|link|isindex|marquee|bgsound|layer|ilayer|import|template|keygen|xss|animate|set|handler|portal|vmlframe)\\b"),
-    r("PG-XS-006", Xss, 0.6, Payload,
-        "\\b(?:alert|prompt|confirm|eval|settimeout|setinterval|execscript|fromcharcode|atob|btoa|globaleval|msgbox)\\s*(?:\\(|`)"),
+    r("PG-XS-006", Xss, 0.4, Plain,
+        "\\b(?:alert|prompt|confirm|eval|settimeout|setinterval|execscript|fromcharcode|atob|msgbox)\\s*(?:\\(|`)"),
+    // The same calls as the whole of a value (`?q=alert(1)`): code that calls them is common,
+    // a parameter that is nothing but such a call is not.
+    r("PG-XS-017", Xss, 0.6, Payload,
+        "(?:^|[?&][a-z0-9_.-]{1,40}=)(?:[a-z0-9_.-]{1,40}=)?\\s*(?:alert|prompt|confirm|eval|settimeout|setinterval|execscript|atob|btoa|globaleval|msgbox)\\s*(?:\\(|`)"),
     r("PG-XS-007", Xss, 0.5, Plain,
         "document\\s*\\.\\s*(?:cookie|domain|write|location)|window\\s*\\.\\s*location|\\.innerhtml\\s*=|location\\s*\\.\\s*href\\s*=|\\(\\s*document\\s*\\)\\s*\\[|(?:document|self|window|top|parent)\\s*\\[\\s*['\"`]"),
     // An event handler attribute on its own, as it arrives in a parameter or a broken tag.

@@ -32,10 +32,11 @@ pub static RULES: &[Rule] = &[
     r("PG-CI-001", CommandInjection, 0.85, Payload, concat!(
         "(?:[;|&]|\\$\\()\\s*(?:(?:/usr)?/s?bin/)?", command!(), command_tail!())),
     // Command substitution around a known command, `$IFS` standing in for a space.
-    // A backtick span is a substitution only when all of it is one command line (in Markdown,
-    // backticks also close an inline code span, so a command word after one proves nothing).
+    // A backtick span is a substitution only when all of it is one command line that starts
+    // right after the backtick (in Markdown, backticks also close an inline code span, and a
+    // closing one is followed by a space, so a command word after it proves nothing).
     r("PG-CI-002", CommandInjection, 0.9, Payload, concat!(
-        "\\$\\(\\s*(?:(?:/usr)?/s?bin/)?", command!(), "\\b|`\\s*(?:(?:/usr)?/s?bin/)?", command!(),
+        "\\$\\(\\s*(?:(?:/usr)?/s?bin/)?", command!(), "\\b|`(?:(?:/usr)?/s?bin/)?", command!(),
         "(?:\\s[^`]{0,80})?`|\\$\\{?ifs\\b")),
     // Shellshock's function-import prefix and the fork bomb.
     r("PG-CI-003", CommandInjection, 0.95, Payload,

@@ -296,11 +296,16 @@ fn scan_sqli_view(view: &str, report: &mut ThreatReport) {
     // Cheap prefilter: every payload shape below needs one of these bytes or words, except
     // the fragment shapes, which short values are always checked for.
     let b = view.as_bytes();
-    if view.len() > MAX_FRAGMENT_BYTES
-        && !b.iter().any(|c| matches!(c, b'\'' | b'"' | b'`' | b'=' | b';' | b'(' | b'#' | b'-' | b'/' | b'@' | b'<' | b'>'))
+    if !b.iter().any(|c| matches!(c, b'\'' | b'"' | b'`' | b'=' | b';' | b'(' | b'#' | b'-' | b'/' | b'@' | b'<' | b'>'))
         && !view.contains("union")
         && !view.contains("select")
     {
+        if view.len() <= MAX_FRAGMENT_BYTES {
+            let toks = tokenize(view);
+            if let Some(w) = fragment_shape(view, &toks, &skeleton(&toks)) {
+                report.add("PG-SQ-010", Category::Sqli, w);
+            }
+        }
         return;
     }
     let toks = tokenize(view);
@@ -369,7 +374,7 @@ fn scan_sqli_view(view: &str, report: &mut ThreatReport) {
         report.add("PG-SQ-009", Category::Sqli, w);
     }
     if view.len() <= MAX_FRAGMENT_BYTES {
-        if let Some(w) = fragment_shape(&toks, &sk) {
+        if let Some(w) = fragment_shape(view, &toks, &sk) {
             report.add("PG-SQ-010", Category::Sqli, w);
         }
     }
@@ -385,7 +390,7 @@ const MAX_FRAGMENT_BYTES: usize = 160;
 /// Weight when a short value is nothing but a piece of SQL: a call of a function only SQL has,
 /// a run of SQL operators and keywords without ordinary words, or a closed sub-query followed
 /// by a clause (`) AS x FROM`).
-fn fragment_shape(toks: &[Tok], sk: &[Tok]) -> Option<f32> {
+fn fragment_shape(view: &str, toks: &[Tok], sk: &[Tok]) -> Option<f32> {
     let idents = sk.iter().filter(|t| matches!(t, Tok::Word(Kw::Ident))).count();
     let sql_call = toks.windows(2).any(|w| matches!(w, [Tok::Word(Kw::SqlFn | Kw::AttackFn), Tok::LParen]));
     if sql_call && idents <= 1 && toks.len() <= 40 {
@@ -402,7 +407,11 @@ fn fragment_shape(toks: &[Tok], sk: &[Tok]) -> Option<f32> {
     let sql_word = sk.iter().any(|t| matches!(t, Tok::Word(Kw::CmpWord | Kw::Clause | Kw::Union | Kw::Select | Kw::Statement)));
     let only_sql = sk.iter().all(|t| !matches!(t, Tok::Word(Kw::Ident)));
     let list = toks.contains(&Tok::LParen) && toks.contains(&Tok::Comma);
-    if only_sql && sql_word && (keywords >= 2 || sk.contains(&Tok::Cmp) || list) {
+    // Keywords that are also English ("table top", "is not") need a symbol or a value beside
+    // them, or to be one of the pairs only SQL says.
+    let not_words = sk.iter().any(|t| !matches!(t, Tok::Word(_)));
+    let sql_pair = SQL_WORD_PAIRS.iter().any(|p| view.contains(p));
+    if only_sql && sql_word && (sk.contains(&Tok::Cmp) || list || (keywords >= 2 && (not_words || sql_pair))) {
         return Some(0.55);
     }
     let closes_subquery = matches!(toks.first(), Some(Tok::RParen))
@@ -410,6 +419,9 @@ fn fragment_shape(toks: &[Tok], sk: &[Tok]) -> Option<f32> {
     let alias_from = sk.windows(3).any(|w| matches!(w, [Tok::Word(Kw::Clause), Tok::Word(_) | Tok::Str, Tok::Word(Kw::Clause)]));
     (closes_subquery && (alias_from || sk.len() <= 4)).then_some(0.6)
 }
+
+/// Keyword pairs that only SQL says.
+const SQL_WORD_PAIRS: [&str; 6] = ["is null", "not null", "like null", "order by", "group by", "union all"];
 
 /// PostgreSQL casts and JSON containment operators, which ordinary text does not write:
 /// `'x'::jsonb`, `)::int`, `@>` and `<@` next to a quoted value.
