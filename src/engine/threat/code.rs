@@ -27,7 +27,7 @@ pub static RULES: &[Rule] = &[
         "\\b(?:phpinfo|shell_exec|passthru|proc_open|pcntl_exec|gzinflate|str_rot13|assert)\\s*\\(|\\bsystem\\s*\\(\\s*['\"]|\\$_(?:get|post|request|cookie)\\s*\\[|\\bbase64_decode\\s*\\("),
     // Java runtime access and expression-language gadgets.
     r("PG-CO-006", CodeInjection, 0.8, Payload,
-        "java\\.lang\\.(?:runtime|processbuilder|system|reflect|classloader|thread|class)\\b|java\\.(?:runtime|processbuilder)\\b|runtime\\s*\\.\\s*getruntime\\s*\\(|new processbuilder\\b|\\.getclass\\s*\\(\\s*\\)\\s*\\.\\s*forname|class\\.(?:module\\.)?classloader|@java\\.lang|org\\.apache\\.commons\\.collections\\.functors|javax\\.script\\.scriptenginemanager|#_memberaccess|xwork\\.methodaccessor"),
+        "java\\.lang\\.(?:runtime|processbuilder|system|reflect|classloader|thread|class)\\b|runtime\\s*\\.\\s*getruntime\\s*\\(|new processbuilder\\b|\\.getclass\\s*\\(\\s*\\)\\s*\\.\\s*forname|class\\.(?:module\\.)?classloader|@java\\.lang|org\\.apache\\.commons\\.collections\\.functors|javax\\.script\\.scriptenginemanager|#_memberaccess|xwork\\.methodaccessor"),
     // Node.js process access, constructor climbing and serialised functions.
     r("PG-CO-007", CodeInjection, 0.75, Payload,
         "require\\s*\\(\\s*['\"`]child_process|\\bchild_process\\b|process\\s*\\.\\s*(?:binding|mainmodule|dlopen)\\b|process\\s*\\[\\s*['\"]?(?:env|mainmodule|binding)|constructor\\s*\\.\\s*constructor|_\\$\\$nd_func\\$\\$_|\\b__proto__\\b|\\bconstructor\\s*\\[\\s*['\"]prototype"),
