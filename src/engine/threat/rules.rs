@@ -270,6 +270,12 @@ pub static RULES: &[Rule] = &[
     r("PG-II-015", IndirectInjection, 0.3, Plain,
         "requests\\.post\\(|urllib\\.request\\.urlopen\\(|os\\.environ|subprocess\\.(?:call|run|popen|check_output)\\(|os\\.system\\(|socket\\.socket\\(|shutil\\.rmtree\\(|/boot/grub|pynput|ctypes\\.windll|win32api|os\\.fork\\(|smtplib|pyautogui|psutil\\.process_iter|cryptography\\.fernet|scapy"),
 
+    // ---- NoSQL operator injection -----------------------------------------------------------
+    // MongoDB query operators arriving as a key or a bracketed parameter name (the operators
+    // that evaluate code, match anything or negate a match).
+    r("PG-SQ-012", Sqli, 0.6, Payload,
+        "[\\[{\",]\\s*[\"']?\\$(?:where|regex|ne|nin|nor|not|expr|function|accumulator|gt|text)\\b[\"']?\\s*[\\]:]"),
+
     // ---- destructive natural-language database requests ------------------------------------
     r("PG-SQ-101", Sqli, 0.55, Words,
         "\\b(?:drop|delete|truncate|wipe|erase|destroy|purge|remove|nuke) (?:all|every|each|the entire|the whole|all of the|all the|every single|entire|whole)? ?(?:[^ ]+ ){0,2}(?:tables|databases|database|records|rows|schemas?|collections|user table|users table|the table)\\b"),

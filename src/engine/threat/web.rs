@@ -305,6 +305,10 @@ fn scan_sqli_view(view: &str, report: &mut ThreatReport) {
             if let Some(w) = fragment_shape(view, &toks, &skeleton(&toks)) {
                 report.add("PG-SQ-010", Category::Sqli, w);
             }
+            // A short value that names what only attacks name (`information_schema`).
+            if toks.iter().any(|t| matches!(t, Tok::Word(Kw::AttackObj))) && !is_prose(view) {
+                report.add("PG-SQ-005", Category::Sqli, 0.75);
+            }
         }
         return;
     }
@@ -414,10 +418,37 @@ fn fragment_shape(view: &str, toks: &[Tok], sk: &[Tok]) -> Option<f32> {
     if only_sql && sql_word && (sk.contains(&Tok::Cmp) || list || (keywords >= 2 && (not_words || sql_pair))) {
         return Some(0.55);
     }
+    // A value that opens with a boolean operator and goes on to compare or open a group:
+    // the tail of a condition (`and 7639=(`, `&& 1==(`, `or 'a' <`).
+    let opens_with_logic = matches!(sk.first(), Some(Tok::Word(Kw::Logic)));
+    if opens_with_logic && idents <= 2 && (sk.contains(&Tok::Cmp) || toks.get(1..).is_some_and(|t| t.contains(&Tok::LParen))) {
+        return Some(0.6);
+    }
+    // An unclosed call of a SQL function and nothing else (`round(`, `if (`): a truncated probe.
+    if matches!(toks.last(), Some(Tok::LParen)) && sk.len() <= 2 && opens_sql_call(view) {
+        return Some(0.55);
+    }
     let closes_subquery = matches!(toks.first(), Some(Tok::RParen))
         && sk.first().is_some_and(|t| matches!(t, Tok::Word(Kw::Clause | Kw::Logic | Kw::Union)));
     let alias_from = sk.windows(3).any(|w| matches!(w, [Tok::Word(Kw::Clause), Tok::Word(_) | Tok::Str, Tok::Word(Kw::Clause)]));
     (closes_subquery && (alias_from || sk.len() <= 4)).then_some(0.6)
+}
+
+/// Functions common to the major SQL dialects; most are English words too, so they count only
+/// in an unclosed call that is the whole value.
+const SQL_FUNCTIONS: &[&str] = &[
+    "abs", "ascii", "avg", "benchmark", "cast", "ceil", "ceiling", "char", "chr", "coalesce", "concat", "convert",
+    "cos", "count", "database", "date", "day", "exp", "floor", "greatest", "hex", "hour", "if", "ifnull", "in",
+    "insert", "least", "left", "length", "ln", "log", "lower", "ltrim", "max", "md5", "mid", "min", "minute",
+    "month", "now", "nullif", "ord", "pow", "power", "rand", "replace", "right", "round", "rtrim", "sin", "sleep",
+    "sqrt", "substr", "substring", "sum", "trim", "upper", "user", "version", "year",
+];
+
+/// Whether `view` is a SQL function name followed by an opening parenthesis (comments and
+/// stray punctuation between them allowed) and nothing else.
+fn opens_sql_call(view: &str) -> bool {
+    let name: String = view.trim_start().chars().take_while(|c| c.is_ascii_alphabetic() || *c == '_').collect();
+    SQL_FUNCTIONS.contains(&name.as_str())
 }
 
 /// Keyword pairs that only SQL says.
