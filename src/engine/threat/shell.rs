@@ -50,9 +50,13 @@ pub static RULES: &[Rule] = &[
     // A shell or system binary by its full path, Windows shell variables.
     r("PG-CI-006", CommandInjection, 0.55, Payload,
         "/s?bin/(?:ba|z|k|da|tc|c)?sh\\b|[a-z]:\\\\windows\\\\system32\\\\(?:cmd|powershell|wscript|cscript)|%(?:comspec|systemroot|windir)%"),
-    // Process substitution and output redirected into a system directory.
+    // Process substitution, here-strings, output redirected into a system directory, and
+    // `find -exec`.
     r("PG-CI-007", CommandInjection, 0.6, Payload,
-        "[<>]\\(\\s*[a-z]|>{1,2}\\s*/(?:tmp|etc|var|dev/shm)/"),
+        "[<>]\\(\\s*[a-z]|<<<\\s*['\"]?[a-z]|>{1,2}\\s*/(?:tmp|etc|var|dev/shm)/|\\bfind\\s+[^\\s;|&]+\\s[^;|&]{0,80}-exec(?:dir)?\\s"),
+    // cmd.exe control flow: `FOR /F ... %%a IN (...) DO`, `IF EXIST`, `IF %x% EQU`.
+    r("PG-CI-008", CommandInjection, 0.75, Payload,
+        "\\bfor\\s+(?:/[a-z]\\s+)?[^%\\n]{0,80}%%?[a-z@~]\\s+in\\s*\\(|\\bif\\s+(?:/i\\s+)?(?:not\\s+)?(?:exist|defined|errorlevel|cmdextversion)\\s|\\bif\\s+(?:/i\\s+)?(?:not\\s+)?(?:\"?%[^%\\s]{1,30}%\"?|\\(?[0-9]+)\\s*(?:==|\\b(?:equ|neq|lss|leq|gtr|geq)\\b)"),
 ];
 
 /// Shell quoting removed from `text`: quotes and backslashes inside words (`c'a't`), one
@@ -63,7 +67,14 @@ pub fn unquoted(text: &str) -> Option<String> {
         return None;
     }
     let lower = text.to_ascii_lowercase();
-    let lower = lower.replace("${ifs}", " ").replace("$ifs", " ").replace("$@", "").replace("$*", "");
+    let lower = lower
+        .replace("${ifs}", " ")
+        .replace("$ifs", " ")
+        .replace("$@", "")
+        .replace("$*", "")
+        .replace("$()", "")
+        .replace("${}", "");
+    let lower = without_empty_variables(&lower);
     let mut out = String::with_capacity(lower.len());
     let mut chars = lower.chars().peekable();
     while let Some(c) = chars.next() {
@@ -93,11 +104,38 @@ pub fn unquoted(text: &str) -> Option<String> {
     (out != text).then_some(out)
 }
 
+/// `cat$u /etc$u/passwd`: a short variable glued to the end of a word is an unset variable
+/// used as a separator-free filler; it is dropped.
+fn without_empty_variables(text: &str) -> String {
+    let b = text.as_bytes();
+    let mut out = String::with_capacity(text.len());
+    let mut i = 0;
+    while let Some(&c) = b.get(i) {
+        if c == b'$' && i > 0 && b.get(i - 1).is_some_and(|p| p.is_ascii_alphanumeric() || *p == b'/') {
+            let name_len = b.iter().skip(i + 1).take_while(|d| d.is_ascii_alphabetic() || **d == b'_').count();
+            let after = b.get(i + 1 + name_len);
+            if (1..=3).contains(&name_len) && !after.is_some_and(u8::is_ascii_alphanumeric) {
+                i += 1 + name_len;
+                continue;
+            }
+        }
+        let width = text.get(i..).and_then(|r| r.chars().next()).map_or(1, char::len_utf8);
+        out.push_str(text.get(i..i + width).unwrap_or(""));
+        i += width;
+    }
+    out
+}
+
 /// Whether a word has quotes or backslashes between its letters more than once, a bracket glob
 /// sits inside a path, or `$IFS`-style fillers appear.
 fn has_quoting_trick(text: &str) -> bool {
     let lower_has = |needle: &str| text.as_bytes().windows(needle.len()).any(|w| w.eq_ignore_ascii_case(needle.as_bytes()));
-    if lower_has("$ifs") || lower_has("${ifs}") || text.contains("$@") {
+    if lower_has("$ifs") || lower_has("${ifs}") || text.contains("$@") || text.contains("$()") {
+        return true;
+    }
+    // A `$` glued to the end of a word, as in `cat$u`, `sh$XX`.
+    let b = text.as_bytes();
+    if b.windows(3).any(|w| matches!(w, [p, b'$', n] if (p.is_ascii_alphanumeric() || *p == b'/') && n.is_ascii_alphabetic())) {
         return true;
     }
     text.split_whitespace().any(|word| {
@@ -120,5 +158,7 @@ mod tests {
         assert_eq!(unquoted("c'a't /e\"t\"c/pa[s]swd").as_deref(), Some("cat /etc/passwd"));
         assert_eq!(unquoted("cat${IFS}/etc/hosts").as_deref(), Some("cat /etc/hosts"));
         assert_eq!(unquoted("don't worry, it's fine"), None);
+        assert_eq!(unquoted("cat$u /etc$u/passwd").as_deref(), Some("cat /etc/passwd"));
+        assert_eq!(unquoted("ping$() 192.0.2.1").as_deref(), Some("ping 192.0.2.1"));
     }
 }
