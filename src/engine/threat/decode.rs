@@ -187,7 +187,9 @@ fn html_decoded(text: &str) -> Option<String> {
         let after = rest.get(pos + 1..).unwrap_or("");
         match decode_reference(after) {
             Some((ch, used)) => {
-                if ch != '\u{0}' {
+                // Browsers drop tabs and line breaks inside URLs, so a reference to one inside a
+                // word (`jav&#13ascript:`) hides nothing once removed.
+                if !matches!(ch, '\u{0}' | '\t' | '\n' | '\r') {
                     out.push(ch);
                 }
                 rest = after.get(used..).unwrap_or("");
@@ -235,7 +237,7 @@ fn decode_reference(s: &str) -> Option<(char, usize)> {
 /// `\uXXXX`, `\u{X..}` and `\xXX` escapes decoded; other backslashes are kept.
 fn escapes_decoded(text: &str) -> Option<String> {
     if !(text.contains("\\u") || text.contains("\\x")) {
-        return None;
+        return utf7_brackets(text);
     }
     let mut out = String::with_capacity(text.len());
     let mut rest = text;
@@ -271,6 +273,16 @@ fn escapes_decoded(text: &str) -> Option<String> {
     }
     out.push_str(rest);
     changed.then_some(out)
+}
+
+/// Angle brackets written in UTF-7 (`+ADw-`, `+AD4-`), the form that reaches pages served
+/// without a charset.
+fn utf7_brackets(text: &str) -> Option<String> {
+    let lower = text.to_ascii_lowercase();
+    if !lower.contains("+adw") {
+        return None;
+    }
+    Some(lower.replace("+adw-", "<").replace("+adw", "<").replace("+ad4-", ">").replace("+ad4", ">"))
 }
 
 /// ASCII spelled with Unicode tag characters, which render as nothing.

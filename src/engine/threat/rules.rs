@@ -301,10 +301,14 @@ pub static RULES: &[Rule] = &[
     r("PG-XS-017", Xss, 0.6, Payload,
         "(?:^|[?&][a-z0-9_.-]{1,40}=)(?:[a-z0-9_.-]{1,40}=)?\\s*(?:alert|prompt|confirm|eval|settimeout|setinterval|execscript|atob|btoa|globaleval|msgbox)\\s*(?:\\(|`)"),
     r("PG-XS-007", Xss, 0.5, Plain,
-        "document\\s*\\.\\s*(?:cookie|domain|write|location)|window\\s*\\.\\s*location|\\.innerhtml\\s*=|location\\s*\\.\\s*href\\s*=|\\(\\s*document\\s*\\)\\s*\\[|(?:document|self|window|top|parent)\\s*\\[\\s*['\"`]"),
+        "document\\s*(?:/\\*[^*]{0,40}\\*/\\s*)?\\.\\s*(?:/\\*[^*]{0,40}\\*/\\s*)?(?:cookie|domain|write|location)|\\(\\s*document\\s*/\\*[^*]{0,40}\\*/\\s*\\)|window\\s*\\.\\s*location|\\.innerhtml\\s*=|location\\s*\\.\\s*href\\s*=|\\(\\s*document\\s*\\)\\s*\\[|(?:document|self|window|top|parent)\\s*\\[\\s*['\"`]"),
     // An event handler attribute on its own, as it arrives in a parameter or a broken tag.
     r("PG-XS-015", Xss, 0.55, Payload,
         "\\bon(?:load|error|mouse[a-z]*|click|dblclick|focus[a-z]*|blur|key[a-z]+|submit|change|input|toggle|begin|end|animation[a-z]+|transition[a-z]+|pointer[a-z]+|touch[a-z]+|drag[a-z]*|drop|wheel|scroll|resize|unload|beforeunload|message|hashchange|popstate|pageshow|play[a-z]*|pause|webkit[a-z]+|copy|cut|paste|select[a-z]*|show|abort|auxclick|contextmenu|invalid|reset|search|readystatechange|start|finish|bounce)\\s*="),
+    // A script URL scheme anywhere in a payload, a tag name spelled with spaces between its
+    // letters, a style element that opens with an import or CSS escapes.
+    r("PG-XS-018", Xss, 0.55, Payload,
+        "\\b(?:java|vb|live)script\\s*:|<\\s*(?:[a-z]\\s+){3,}[a-z]\\b|<\\s*[a-z]+\\s*:\\s*script\\b|<\\s*style\\b[^>]*>[^<]{0,40}(?:@\\s*\\\\?i|\\\\[0-9a-f]{1,6}|expression)"),
     // Script written without letters (JSFuck) and tagged-template calls of dangerous functions.
     r("PG-XS-016", Xss, 0.8, Payload,
         "\\(\\s*!\\s*\\[\\s*\\]\\s*\\+?\\s*\\[\\s*\\]\\s*\\)|!\\s*\\+\\s*\\[\\s*\\]|\\.call\\s*`|\\$\\{\\s*(?:alert|eval|prompt|confirm)\\s*\\}"),
