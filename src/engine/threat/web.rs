@@ -64,7 +64,8 @@ fn keyword(word: &str) -> Kw {
         | "then" | "else" | "end" | "top" | "all" | "distinct" | "asc" | "desc" | "procedure" | "join" | "on"
         | "begin" | "if" | "exists" | "collate" | "escape" | "true" | "false" | "delay" => Kw::Clause,
         "sleep" | "benchmark" | "pg_sleep" | "load_file" | "extractvalue" | "updatexml" | "sys_eval"
-        | "group_concat" | "make_set" | "name_const" | "randomblob" => Kw::AttackFn,
+        | "group_concat" | "make_set" | "name_const" | "randomblob" | "lo_import" | "lo_export" | "lo_get"
+        | "pg_ls_dir" | "pg_read_binary_file" | "dblink" => Kw::AttackFn,
         "information_schema" | "xp_cmdshell" | "outfile" | "dumpfile" | "sysobjects" | "syscolumns" | "utl_inaddr"
         | "dbms_pipe" | "pg_catalog" | "sqlite_master" | "msysobjects" | "xp_dirtree" | "sp_executesql"
         | "dbms_lock" | "sp_password" | "waitfor" => Kw::AttackObj,
@@ -431,9 +432,9 @@ fn fragment_shape(view: &str, toks: &[Tok], sk: &[Tok]) -> Option<f32> {
     if opens_with_logic && idents <= 2 && (sk.contains(&Tok::Cmp) || toks.get(1..).is_some_and(|t| t.contains(&Tok::LParen))) {
         return Some(0.6);
     }
-    // A statement stacked at the start of a value (`;drop`, `;update users`) or a user variable
-    // assignment (`set @x`).
-    let stacked = matches!(sk, [Tok::Semi, Tok::Word(Kw::Statement | Kw::Select), ..]);
+    // A statement stacked at the start of a value (`;drop`, `;update users`), a statement on a
+    // variable (`declare @b`, `exec (@`) or a user variable assignment (`set @x`).
+    let stacked = matches!(sk, [Tok::Semi, Tok::Word(Kw::Statement | Kw::Select), ..] | [Tok::Word(Kw::Statement), Tok::Var, ..]);
     let trimmed = view.trim_start_matches([';', ' ']);
     let assigns_variable = trimmed
         .strip_prefix("set @")
@@ -471,6 +472,9 @@ fn opens_sql_call(view: &str) -> bool {
 /// Keyword pairs that only SQL says.
 const SQL_WORD_PAIRS: [&str; 6] = ["is null", "not null", "like null", "order by", "group by", "union all"];
 
+/// Cast targets that only PostgreSQL writes after `::`.
+const PG_ONLY_TYPES: [&str; 7] = ["int", "integer", "bigint", "jsonb", "regclass", "bytea", "varchar"];
+
 /// PostgreSQL casts and JSON containment operators, which ordinary text does not write:
 /// `'x'::jsonb`, `)::int`, `@>` and `<@` next to a quoted value.
 fn postgres_cast(view: &str) -> Option<f32> {
@@ -481,8 +485,13 @@ fn postgres_cast(view: &str) -> Option<f32> {
         let after = rest.get(pos + 2..).unwrap_or("");
         let word_end = after.find(|c: char| !c.is_ascii_alphanumeric()).unwrap_or(after.len());
         let before = rest.get(..pos).and_then(|b| b.chars().last());
-        if TYPES.contains(&after.get(..word_end).unwrap_or("")) && matches!(before, Some('\'' | ')' | '"' | '0'..='9')) {
+        let target = after.get(..word_end).unwrap_or("");
+        if TYPES.contains(&target) && matches!(before, Some('\'' | ')' | '"' | '0'..='9')) {
             return Some(0.7);
+        }
+        // After a bare name only the types no programming language spells this way.
+        if PG_ONLY_TYPES.contains(&target) && before.is_some_and(|c| c.is_ascii_alphanumeric() || c == '_') {
+            return Some(0.6);
         }
         rest = after;
     }
