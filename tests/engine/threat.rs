@@ -115,6 +115,11 @@ const ATTACKS: &[(Category, Source, &str)] = &[
     (Category::CodeInjection, Source::User, "<?php system($_GET['c']); ?>"),
     (Category::CodeInjection, Source::User, "x=T(java.lang.Runtime).getRuntime().exec('id')"),
     (Category::CodeInjection, Source::User, "require('child_process').exec('id')"),
+    (Category::CodeInjection, Source::User, "x=$__['o']('whoami')"),
+    (Category::CodeInjection, Source::User, "x=(system)('uname -a');"),
+    (Category::CodeInjection, Source::User, "data=O:8:\"Uploader\":1:{s:4:\"path\";s:9:\"shell.php\";}"),
+    (Category::CodeInjection, Source::User, "Content-Disposition: form-data; name=\"f\"; filename=\"avatar.phtml\""),
+    (Category::PathTraversal, Source::User, "GET /app/.env HTTP/1.1"),
 ];
 
 /// Texts that use trigger words innocently; none may be flagged.

@@ -24,7 +24,13 @@ pub static RULES: &[Rule] = &[
         "<\\?(?:php\\b|=|\\s)[^>]{0,80}\\b(?:system|exec|passthru|shell_exec|popen|proc_open|eval|assert|include|require|file_get_contents|file_put_contents|fputs|fwrite|base64_decode|phpinfo|echo)\\b|\\b(?:system|exec|passthru|shell_exec|popen|proc_open|eval|assert|include|require(?:_once)?|include_once|file_get_contents|readfile|highlight_file|show_source|unserialize|create_function|call_user_func(?:_array)?)\\s*\\(\\s*[^)]{0,40}\\$_(?:get|post|request|cookie|server|files)\\b"),
     // PHP functions that exist to run or hide code.
     r("PG-CO-005", CodeInjection, 0.6, Payload,
-        "\\b(?:phpinfo|shell_exec|passthru|proc_open|pcntl_exec|gzinflate|str_rot13|assert)\\s*\\(|\\bsystem\\s*\\(\\s*['\"]|\\$_(?:get|post|request|cookie)\\s*\\[|\\bbase64_decode\\s*\\("),
+        "\\b(?:phpinfo|shell_exec|passthru|proc_open|pcntl_exec|gzinflate|str_rot13|assert)\\s*\\(|\\bsystem\\s*\\(\\s*['\"]|\\$_(?:get|post|request|cookie|server|files|env|session)\\s*\\[|\\bbase64_decode\\s*\\("),
+    // PHP calls through a variable or a parenthesised name (`$f(1)`, `$__['o'](5)`,
+    // `(system)('id')`), serialised PHP objects, and uploads named as PHP scripts.
+    r("PG-CO-009", CodeInjection, 0.6, Payload,
+        "\\$+\\{?\\$?[a-z_][a-z0-9_]*\\}?(?:\\s*\\[[^\\]\\n]{1,20}\\])*\\s*(?:/\\*[^*]{0,20}\\*/\\s*)?\\("),
+    r("PG-CO-010", CodeInjection, 0.85, Payload,
+        "\\(\\s*(?:\\[\\s*)?['\"]?(?:system|exec|passthru|shell_exec|assert|eval|popen|proc_open)['\"]?\\s*\\]?\\s*\\)\\s*(?:\\[\\s*0\\s*\\]\\s*)?\\(|\\bo:[0-9]+:\"[a-z_\\\\][a-z0-9_\\\\]*\":[0-9]+:\\{|file-?name\\s*[=:]\\s*[\"']?[^\"'\\s]*\\.\\s*(?:php[0-9t]?|phtml|phar|pht)\\b"),
     // Java runtime access and expression-language gadgets.
     r("PG-CO-006", CodeInjection, 0.8, Payload,
         "java\\.lang\\.(?:runtime|processbuilder|system|reflect|classloader|thread|class)\\b|runtime\\s*\\.\\s*getruntime\\s*\\(|new processbuilder\\b|\\.getclass\\s*\\(\\s*\\)\\s*\\.\\s*forname|class\\.(?:module\\.)?classloader|@java\\.lang|org\\.apache\\.commons\\.collections\\.functors|javax\\.script\\.scriptenginemanager|#_memberaccess|xwork\\.methodaccessor"),

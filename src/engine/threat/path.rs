@@ -27,7 +27,10 @@ pub static RULES: &[Rule] = &[
     r("PG-PT-003", PathTraversal, 0.55, Payload, "(?:\\.\\.\\\\|\\.\\.;)|(?:0x2e|%c0%ae|%u002e)(?:\\.|0x2e|%c0%ae|%u002e)|(?:0x5c|0x2f|%c0%af|%c1%9c|%u2215)(?:\\.|0x2e)"),
     // Files read first after a traversal or by an inclusion.
     r("PG-PT-004", PathTraversal, 0.85, Payload,
-        "/etc/(?:passwd|shadow|group|gshadow|hosts|master\\.passwd|subuid|subgid|sudoers|issue|crontab|fstab|apache2|httpd|nginx|mysql|ssh/|security/|environment|profile|bashrc|motd|resolv\\.conf|hostname|os-release|inetd\\.conf)|/proc/(?:self|version|cpuinfo|meminfo|net|sys|mounts|[0-9]+)(?:/|\\b)|\\.ssh/(?:id_[a-z0-9]+|authorized_keys|known_hosts)|\\.(?:htaccess|htpasswd|bash_history|aws/credentials|docker/config\\.json|git/config|kube/config)\\b|[/\\\\](?:windows|winnt)[/\\\\]+(?:win\\.ini|system\\.ini|repair[/\\\\]|debug[/\\\\])|\\b(?:win|boot|system)\\.ini\\b|/var/log/|/sys/(?:class|kernel|devices)\\b|\\bweb\\.config\\b|/(?:root|home/[a-z0-9_.-]+)/\\."),
+        "/etc/(?:passwd|shadow|group|gshadow|hosts|master\\.passwd|subuid|subgid|sudoers|issue|crontab|fstab|apache2|httpd|nginx|mysql|ssh/|security/|environment|profile|bashrc|motd|resolv\\.conf|hostname|os-release|inetd\\.conf)|/proc/[a-z0-9]|\\.ssh/(?:id_[a-z0-9]+|authorized_keys|known_hosts)|\\.(?:htaccess|htpasswd|bash_history|aws/credentials|docker/config\\.json|git/config|kube/config)\\b|[/\\\\](?:windows|winnt)[/\\\\]+(?:win\\.ini|system\\.ini|repair[/\\\\]|debug[/\\\\])|\\b(?:win|boot|system)\\.ini\\b|/var/log/|/sys/(?:class|kernel|devices)\\b|\\bweb\\.config\\b|/(?:root|home/[a-z0-9_.-]+)/\\."),
+    // Dotfiles that hold credentials or tool settings, requested as a path.
+    r("PG-PT-008", PathTraversal, 0.55, Payload,
+        "/\\.(?:env\\b|git/|svn/|hg/|history\\b|npmrc|pypirc|netrc|docker/|kube/|claude/|cursor/|codex/|continue/|aider|windsurf/|vscode/)"),
     // PHP and other stream wrappers that read files, run code or reach internal services.
     r("PG-PT-005", PathTraversal, 0.85, Payload,
         "\\b(?:php|phar|zip|expect|glob|compress\\.zlib|compress\\.bzip2|ogg|rar|ssh2\\.[a-z]+|zlib)://|\\bdata://|\\bphp://(?:filter|input|fd|memory|temp)"),
