@@ -278,10 +278,10 @@ fn escapes_decoded(text: &str) -> Option<String> {
 /// Angle brackets written in UTF-7 (`+ADw-`, `+AD4-`), the form that reaches pages served
 /// without a charset.
 fn utf7_brackets(text: &str) -> Option<String> {
-    let lower = text.to_ascii_lowercase();
-    if !lower.contains("+adw") {
+    if !text.as_bytes().windows(4).any(|w| w.eq_ignore_ascii_case(b"+adw")) {
         return None;
     }
+    let lower = text.to_ascii_lowercase();
     Some(lower.replace("+adw-", "<").replace("+adw", "<").replace("+ad4-", ">").replace("+ad4", ">"))
 }
 

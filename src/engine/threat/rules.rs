@@ -296,10 +296,10 @@ pub static RULES: &[Rule] = &[
         "<\\s*(?:[a-z]+:)?(?:iframe|frame|frameset|object|embed|applet|svg|math|base|meta|link|isindex|marquee|bgsound|layer|ilayer|import|template|keygen|xss|animate|set|handler|portal|vmlframe)\\b"),
     r("PG-XS-006", Xss, 0.4, Plain,
         "\\b(?:alert|prompt|confirm|eval|settimeout|setinterval|execscript|fromcharcode|atob|msgbox)\\s*(?:\\(|`)"),
-    // The same calls as the whole of a value (`?q=alert(1)`): code that calls them is common,
-    // a parameter that is nothing but such a call is not.
+    // The same calls as the whole of a parameter value (`?q=alert(1)`): code that calls them is
+    // common, but writes a space or a name before them, not a bare `=`.
     r("PG-XS-017", Xss, 0.6, Payload,
-        "(?:^|[?&][a-z0-9_.-]{1,40}=)(?:[a-z0-9_.-]{1,40}=)?\\s*(?:alert|prompt|confirm|eval|settimeout|setinterval|execscript|atob|btoa|globaleval|msgbox)\\s*(?:\\(|`)"),
+        "[?&=](?:alert|prompt|confirm|eval|settimeout|setinterval|execscript|atob|btoa|globaleval|msgbox)\\s*(?:\\(|`)"),
     r("PG-XS-007", Xss, 0.5, Plain,
         "document\\s*(?:/\\*[^*]{0,40}\\*/\\s*)?\\.\\s*(?:/\\*[^*]{0,40}\\*/\\s*)?(?:cookie|domain|write|location)|\\(\\s*document\\s*/\\*[^*]{0,40}\\*/\\s*\\)|window\\s*\\.\\s*location|\\.innerhtml\\s*=|location\\s*\\.\\s*href\\s*=|\\(\\s*document\\s*\\)\\s*\\[|(?:document|self|window|top|parent)\\s*\\[\\s*['\"`]"),
     // An event handler attribute on its own, as it arrives in a parameter or a broken tag.

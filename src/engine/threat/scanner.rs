@@ -83,17 +83,20 @@ impl CompiledView {
         Ok(CompiledView { rules })
     }
 
-    /// `prose`: whether the text reads as sentences (payload rules count for less there).
-    fn scan(&self, text: &str, source: Source, prose: bool, report: &mut ThreatReport) {
+    fn scan(&self, text: &str, source: Source, report: &mut ThreatReport) {
         if text.is_empty() {
             return;
         }
+        // Whether the text reads as sentences (payload rules count for less there); decided on
+        // the first payload hit, since most texts have none.
+        let mut prose: Option<bool> = None;
         for (regex, rule) in &self.rules {
             if !regex.is_match(text) {
                 continue;
             }
             if rule.view == View::Payload {
-                report.add(rule.id, rule.category, if prose { rule.weight * PROSE_PAYLOAD_FACTOR } else { rule.weight });
+                let in_prose = *prose.get_or_insert_with(|| reads_as_sentences(text));
+                report.add(rule.id, rule.category, if in_prose { rule.weight * PROSE_PAYLOAD_FACTOR } else { rule.weight });
                 continue;
             }
             if rule.category == Category::IndirectInjection && !source.is_data() {
@@ -142,10 +145,9 @@ impl ThreatScanner {
         if depth == 0 {
             add_hidden_signals(n.hidden, report);
         }
-        let prose = reads_as_sentences(&n.plain);
-        self.words.scan(&n.words, source, prose, report);
-        self.plain.scan(&n.plain, source, prose, report);
-        self.payload.scan(&n.plain, source, prose, report);
+        self.words.scan(&n.words, source, report);
+        self.plain.scan(&n.plain, source, report);
+        self.payload.scan(&n.plain, source, report);
         scan_sqli(&n.plain, report);
         if depth >= MAX_DECODE_DEPTH {
             return;

@@ -49,7 +49,7 @@ pub static RULES: &[Rule] = &[
         "\\binvoke-(?:expression|webrequest|restmethod|command|item|wmimethod|shellcode|mimikatz)\\b|\\biex\\s*\\(|\\biwr\\s+(?:-uri\\s+)?[a-z]+://|\\biwmi\\b|\\bdownload(?:string|file|data)\\s*\\(|new-object\\s+(?:system\\.)?net\\.webclient|-(?:enc|encodedcommand)\\s+[a-z0-9+/=]{16,}|\\b(?:powershell|pwsh)(?:\\.exe)?\\s+(?:-[a-z]+|[a-z]:\\\\)|\\bcmd(?:\\.exe)?\\s*/[ck]\\s|wscript\\.shell|\\bcertutil(?:\\.exe)?\\s+-urlcache|\\bstart-process\\s|\\bget-wmiobject\\s|\\b(?:regsvr32|rundll32|mshta)(?:\\.exe)?\\s"),
     // A shell or system binary by its full path, Windows shell variables.
     r("PG-CI-006", CommandInjection, 0.55, Payload,
-        "/s?bin/(?:ba|z|k|da|tc|c)?sh\\b|[a-z]:\\\\windows\\\\system32\\\\(?:cmd|powershell|wscript|cscript)|%(?:comspec|systemroot|windir)%"),
+        "/s?bin/(?:ba|z|k|da|tc|c)?sh\\b|\\\\windows\\\\system32\\\\(?:cmd|powershell|wscript|cscript)|%(?:comspec|systemroot|windir)%"),
     // Process substitution, here-strings, output redirected into a system directory, and
     // `find -exec`.
     r("PG-CI-007", CommandInjection, 0.6, Payload,
@@ -129,6 +129,9 @@ fn without_empty_variables(text: &str) -> String {
 /// Whether a word has quotes or backslashes between its letters more than once, a bracket glob
 /// sits inside a path, or `$IFS`-style fillers appear.
 fn has_quoting_trick(text: &str) -> bool {
+    if !text.bytes().any(|b| matches!(b, b'\'' | b'"' | b'\\' | b'[' | b'$')) {
+        return false;
+    }
     let lower_has = |needle: &str| text.as_bytes().windows(needle.len()).any(|w| w.eq_ignore_ascii_case(needle.as_bytes()));
     if lower_has("$ifs") || lower_has("${ifs}") || text.contains("$@") || text.contains("$()") {
         return true;
