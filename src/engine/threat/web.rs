@@ -259,7 +259,11 @@ pub fn scan_sqli(view: &str, report: &mut ThreatReport) {
 }
 
 /// The value of a single `name=value` pair or `Header: value` line, when the name is one token.
+/// Only short texts are such lines; in a long one a colon starts a sentence, not a value.
 fn value_part(view: &str) -> Option<&str> {
+    if view.len() > MAX_VALUE_LINE_BYTES {
+        return None;
+    }
     let split = view.find(['=', ':'])?;
     let name = view.get(..split)?;
     let simple = !name.is_empty()
@@ -268,6 +272,9 @@ fn value_part(view: &str) -> Option<&str> {
     let value = view.get(split + 1..)?.trim_start();
     (simple && !value.is_empty() && !view.get(split..).is_some_and(|s| s.starts_with("://"))).then_some(value)
 }
+
+/// Longest text read as one `name=value` or `Header: value` line.
+const MAX_VALUE_LINE_BYTES: usize = 512;
 
 /// Quoted string contents and query parameter values that could hold a payload.
 fn sub_views(view: &str) -> Vec<&str> {
