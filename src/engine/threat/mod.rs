@@ -1,8 +1,10 @@
-//! Threat scanning: prompt injection, jailbreaks, extraction, exfiltration, SQL/XSS payloads.
+//! Threat scanning: prompt injection, jailbreaks, extraction, exfiltration, and web payloads
+//! (SQL, script, command, path and server-side code injection).
 //!
 //! A text is normalised into views (`normalise`), its encoded segments are decoded (`decode`),
-//! the rule table (`rules`) runs over the views in one `RegexSet` pass per view, payload checks
-//! (`web`) look for SQL and script injection, and the hits add up to scores (`score`) that a
+//! the rule tables (`rules`, plus `shell`, `path` and `code` for machine payloads, whose rules
+//! count for half in text that reads as sentences) run over the views, the SQL token checks
+//! (`web`) look for SQL injection, and the hits add up to scores (`score`) that a
 //! `ThreatPolicy` turns into a `Verdict`. Replies are checked by `reply`, raw input by `hygiene`.
 
 mod code;
