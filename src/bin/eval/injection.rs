@@ -6,6 +6,12 @@
 //! requests, not injections: they are reported apart and count neither as attacks nor as benign.
 //! Set `PG_EVAL_SHOW=miss`, `fp` or `slow` (optionally `PG_EVAL_FILE=name`) to list the
 //! misses, false positives or texts slower than 1 ms on stderr while working on rules.
+//!
+//! CRS regression "negatives" are tests that one CRS rule must not fire; some of them are
+//! attacks that another CRS rule (or no CRS rule at that paranoia level) is meant to catch. They
+//! keep their label 0 in every table; the rows listed in `CRS_NEGATIVES_THAT_ARE_ATTACKS`, each
+//! reviewed by hand with its reason, are also reported on a separate line, with the CRS benign
+//! false-positive rate computed without them. No rule was tuned to these rows.
 
 use std::collections::{BTreeMap, HashSet};
 use std::fs;
@@ -14,6 +20,46 @@ use std::time::Instant;
 
 use prompt_guard::config::threats::ThreatsConfig;
 use prompt_guard::engine::threat::{Action, Source, ThreatReport};
+
+/// CRS negatives reviewed as attacks for another rule: (row id, why it is an attack).
+const CRS_NEGATIVES_THAT_ARE_ATTACKS: &[(&str, &str)] = &[
+    ("crs-932207-4-0", "`;ls -al` chained onto a Referer value"),
+    ("crs-932230-1-0", "system() running a wget/curl download chain"),
+    ("crs-932230-2-0", "lwp-download and wget chained with `;`"),
+    ("crs-932230-9-0", "system() running a download chain"),
+    ("crs-932230-10-0", "system() running a download chain"),
+    ("crs-932230-11-0", "system() running a download chain"),
+    ("crs-932230-12-0", "system() running a download chain"),
+    ("crs-932230-14-0", "SSI `#exec cmd` reading /etc/shadow"),
+    ("crs-932230-15-0", "newline then `cat /etc/passwd;`"),
+    ("crs-932230-16-0", "shellshock prefix then bash -c curl"),
+    ("crs-932230-18-0", "SSI `#exec cmd` reading /etc/shadow"),
+    ("crs-932230-19-0", "SSI `#exec cmd` reading /etc/shadow"),
+    ("crs-932230-20-0", "newline then `cat /etc/passwd;`"),
+    ("crs-932230-21-0", "newline then `cat /etc/passwd;`"),
+    ("crs-932230-23-0", "shellshock prefix then bash -c"),
+    ("crs-932230-26-0", "backtick substitution of `/bin/cat /etc/passwd`"),
+    ("crs-932230-27-0", "two backtick command substitutions"),
+    ("crs-932230-42-0", "`;vi -c:!pwd` runs a shell command"),
+    ("crs-932230-43-0", "`;vim -c:!pwd` runs a shell command"),
+    ("crs-932230-46-0", "`;cat` of a file chained onto a value"),
+    ("crs-932236-9-0", "`;vi -c:!pwd` runs a shell command"),
+    ("crs-932250-2-0", "`;tar` archiving /etc chained onto a value"),
+    ("crs-932260-1-0", "`bash -c` with a command string"),
+    ("crs-932260-2-0", "Bash /dev/tcp connection (reverse shell building block)"),
+    ("crs-932260-3-0", "`;tar` archiving /etc chained onto a value"),
+    ("crs-932260-17-0", "`find -exec curl`: find running a download"),
+    ("crs-933100-81-0", "PHP-like tag calling system('id')"),
+    ("crs-934170-2-0", "PHP data:// stream wrapper carrying base64 content"),
+    ("crs-941100-5-0", "script element with setTimeout and a javascript: URL"),
+    ("crs-941140-14-0", "CSS url(javascript:alert(1))"),
+    ("crs-942160-12-0", "benchmark() timing probe with comment obfuscation"),
+    ("crs-942350-9-0", "string break-out then stacked INSERT"),
+    ("crs-942360-30-0", "pg_sleep() time-based blind injection"),
+    ("crs-942360-31-0", "UNION ALL SELECT NULL,NULL,CONCAT(...) probe"),
+    ("crs-944100-11-0", "java.lang.Runtime as an XML element name (XStream gadget shape)"),
+    ("crs-944100-15-0", "java.lang.ProcessBuilder as an XML element name (XStream gadget shape)"),
+];
 
 struct Row {
     text: String,
@@ -133,6 +179,9 @@ pub fn run(dir: &Path) -> bool {
     let mut pooled = Tally::default();
     let mut pooled_seen: HashSet<String> = HashSet::new();
     let mut times_ns: Vec<u128> = Vec::new();
+    // CRS benign rows: all of them, and the reviewed attacks among them.
+    let mut crs_benign = Tally::default();
+    let mut crs_reviewed = Tally::default();
     let mut ok = true;
 
     for path in &files {
@@ -156,6 +205,13 @@ pub fn run(dir: &Path) -> bool {
             // Web payload categories exist in two corpora with different styles: keep them apart.
             let key = if name.starts_with("web_") { format!("{} ({name})", top_level(&row.category)) } else { top_level(&row.category) };
             per_category.entry(key).or_default().count(row, verdict.action);
+            if name == "web_crs_regression" && row.label == 0 {
+                if CRS_NEGATIVES_THAT_ARE_ATTACKS.iter().any(|(id, _)| *id == row.id) {
+                    crs_reviewed.count(row, verdict.action);
+                } else {
+                    crs_benign.count(row, verdict.action);
+                }
+            }
             if pool && pooled_seen.insert(row.text.clone()) {
                 pooled.count(row, verdict.action);
             }
@@ -182,6 +238,14 @@ pub fn run(dir: &Path) -> bool {
     println!(
         "\nharmful_request rows (plain harmful requests, not injections; not counted above): {harmful}, flagged or blocked: {harmful_flagged} ({})",
         pct(harmful_flagged, harmful)
+    );
+    println!(
+        "\nCRS negatives reviewed as attacks for another rule (listed with reasons in the eval source, labels unchanged above): {} rows, flagged or blocked: {}. CRS benign rows without them: {} rows, false positives {} ({}).",
+        crs_reviewed.benign,
+        crs_reviewed.false_positives,
+        crs_benign.benign,
+        crs_benign.false_positives,
+        pct(crs_benign.false_positives, crs_benign.benign)
     );
     times_ns.sort_unstable();
     if !times_ns.is_empty() {

@@ -2,6 +2,7 @@
 //! references, Unicode tag characters), decoded so they can be scanned too. Decoding is bounded:
 //! a few segments, a byte budget, and the scanner limits the depth.
 
+use super::shell::unquoted;
 use base64::engine::general_purpose::{STANDARD_NO_PAD, URL_SAFE_NO_PAD};
 use base64::Engine;
 
@@ -43,10 +44,23 @@ pub fn decoded_segments(text: &str) -> Vec<Decoded> {
     // Percent-decoding first, then character references in its output: the usual layering.
     let percent = percent_decoded(text);
     let html = html_decoded(percent.as_deref().unwrap_or(text));
-    match (percent, html) {
-        (_, Some(both)) => keep(both, Encoding::Transport, &mut out),
-        (Some(p), None) => keep(p, Encoding::Transport, &mut out),
-        (None, None) => {}
+    let transport = match (percent, html) {
+        (_, Some(both)) => Some(both),
+        (Some(p), None) => Some(p),
+        (None, None) => None,
+    };
+    // Then JavaScript and JSON escapes (`\u0061`, `\x61`), which script payloads use to hide names.
+    let transport = match escapes_decoded(transport.as_deref().unwrap_or(text)) {
+        Some(unescaped) => Some(unescaped),
+        None => transport,
+    };
+    // Shell quoting tricks are undone after the transport encodings, as a shell would see them.
+    let unquoted = unquoted(transport.as_deref().unwrap_or(text));
+    if let Some(t) = transport {
+        keep(t, Encoding::Transport, &mut out);
+    }
+    if let Some(u) = unquoted {
+        keep(u, Encoding::Concealing, &mut out);
     }
     if let Some(s) = tag_text(text) {
         keep(s, Encoding::Concealing, &mut out);
@@ -173,7 +187,11 @@ fn html_decoded(text: &str) -> Option<String> {
         let after = rest.get(pos + 1..).unwrap_or("");
         match decode_reference(after) {
             Some((ch, used)) => {
-                out.push(ch);
+                // Browsers drop tabs and line breaks inside URLs, so a reference to one inside a
+                // word (`jav&#13ascript:`) hides nothing once removed.
+                if !matches!(ch, '\u{0}' | '\t' | '\n' | '\r') {
+                    out.push(ch);
+                }
                 rest = after.get(used..).unwrap_or("");
                 changed = true;
             }
@@ -208,11 +226,63 @@ fn decode_reference(s: &str) -> Option<(char, usize)> {
             "colon" => ':',
             "lpar" => '(',
             "rpar" => ')',
-            "tab" | "newline" => ' ',
+            // Browsers drop tabs and newlines inside URLs: `ja&tab;vascript:` is `javascript:`.
+            "tab" | "newline" => '\u{0}',
             _ => return None,
         }
     };
     Some((ch, used))
+}
+
+/// `\uXXXX`, `\u{X..}` and `\xXX` escapes decoded; other backslashes are kept.
+fn escapes_decoded(text: &str) -> Option<String> {
+    if !(text.contains("\\u") || text.contains("\\x")) {
+        return utf7_brackets(text);
+    }
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text;
+    let mut changed = false;
+    while let Some(pos) = rest.find('\\') {
+        out.push_str(rest.get(..pos).unwrap_or(""));
+        let after = rest.get(pos + 1..).unwrap_or("");
+        let (digits, skip) = if let Some(braced) = after.strip_prefix("u{") {
+            let end = braced.find('}').unwrap_or(usize::MAX);
+            (braced.get(..end).filter(|d| d.len() <= 6), end.saturating_add(3))
+        } else if after.starts_with('u') {
+            (after.get(1..5), 5)
+        } else if after.starts_with('x') {
+            (after.get(1..3), 3)
+        } else {
+            (None, 0)
+        };
+        let ch = digits
+            .filter(|d| !d.is_empty() && d.bytes().all(|b| b.is_ascii_hexdigit()))
+            .and_then(|d| u32::from_str_radix(d, 16).ok())
+            .and_then(char::from_u32);
+        match ch {
+            Some(c) => {
+                out.push(c);
+                rest = after.get(skip..).unwrap_or("");
+                changed = true;
+            }
+            None => {
+                out.push('\\');
+                rest = after;
+            }
+        }
+    }
+    out.push_str(rest);
+    changed.then_some(out)
+}
+
+/// Angle brackets written in UTF-7 (`+ADw-`, `+AD4-`), the form that reaches pages served
+/// without a charset.
+fn utf7_brackets(text: &str) -> Option<String> {
+    if !text.as_bytes().windows(4).any(|w| w.eq_ignore_ascii_case(b"+adw")) {
+        return None;
+    }
+    let lower = text.to_ascii_lowercase();
+    Some(lower.replace("+adw-", "<").replace("+adw", "<").replace("+ad4-", ">").replace("+ad4", ">"))
 }
 
 /// ASCII spelled with Unicode tag characters, which render as nothing.
@@ -238,6 +308,9 @@ mod tests {
         assert!(segs.iter().any(|s| s.text == "ignore previous instructions" && s.encoding == Encoding::Concealing));
         assert_eq!(percent_decoded("%27%20or%201%3D1").as_deref(), Some("' or 1=1"));
         assert_eq!(html_decoded("&#x3c;script&gt;").as_deref(), Some("<script>"));
+        assert_eq!(html_decoded("ja&Tab;vascript:").as_deref(), Some("javascript:"));
+        assert_eq!(escapes_decoded("c\\u006fnsole \\x61\\u{62}").as_deref(), Some("console ab"));
+        assert_eq!(escapes_decoded("C:\\users\\xavier"), None);
     }
 
     #[test]

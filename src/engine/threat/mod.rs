@@ -1,17 +1,22 @@
-//! Threat scanning: prompt injection, jailbreaks, extraction, exfiltration, SQL/XSS payloads.
+//! Threat scanning: prompt injection, jailbreaks, extraction, exfiltration, and web payloads
+//! (SQL, script, command, path and server-side code injection).
 //!
 //! A text is normalised into views (`normalise`), its encoded segments are decoded (`decode`),
-//! the rule table (`rules`) runs over the views in one `RegexSet` pass per view, payload checks
-//! (`web`) look for SQL and script injection, and the hits add up to scores (`score`) that a
+//! the rule tables (`rules`, plus `shell`, `path` and `code` for machine payloads, whose rules
+//! count for half in text that reads as sentences) run over the views, the SQL token checks
+//! (`web`) look for SQL injection, and the hits add up to scores (`score`) that a
 //! `ThreatPolicy` turns into a `Verdict`. Replies are checked by `reply`, raw input by `hygiene`.
 
+mod code;
 pub mod decode;
 pub mod hygiene;
 pub mod normalise;
+mod path;
 pub mod reply;
 mod rules;
 mod scanner;
 pub mod score;
+mod shell;
 mod web;
 
 pub use hygiene::{check_hygiene, ControlChars, HygieneSettings, HygieneViolation};
@@ -71,10 +76,18 @@ pub enum Category {
     Xss,
     /// Hidden characters and encoded payloads.
     Obfuscation,
+    /// Shell commands chained onto a value: `;cat /etc/passwd`, `$(...)`, `| nc`, PowerShell.
+    CommandInjection,
+    /// Reaching files outside the intended place: `../` in any encoding, `/etc/passwd`,
+    /// `php://` and `file://` wrappers, null bytes that cut an extension off.
+    PathTraversal,
+    /// Template, expression-language and server-side code injection: `{{7*7}}`, `${jndi:`,
+    /// `<?php`, Java runtime and Node.js process access.
+    CodeInjection,
 }
 
 impl Category {
-    pub const COUNT: usize = 9;
+    pub const COUNT: usize = 12;
     pub const ALL: [Category; Category::COUNT] = [
         Category::InstructionOverride,
         Category::Jailbreak,
@@ -85,6 +98,9 @@ impl Category {
         Category::Sqli,
         Category::Xss,
         Category::Obfuscation,
+        Category::CommandInjection,
+        Category::PathTraversal,
+        Category::CodeInjection,
     ];
 
     pub const fn name(self) -> &'static str {
@@ -98,6 +114,9 @@ impl Category {
             Category::Sqli => "sqli",
             Category::Xss => "xss",
             Category::Obfuscation => "obfuscation",
+            Category::CommandInjection => "command_injection",
+            Category::PathTraversal => "path_traversal",
+            Category::CodeInjection => "code_injection",
         }
     }
 
@@ -113,6 +132,9 @@ impl Category {
             Category::Sqli => "SQ",
             Category::Xss => "XS",
             Category::Obfuscation => "OB",
+            Category::CommandInjection => "CI",
+            Category::PathTraversal => "PT",
+            Category::CodeInjection => "CO",
         }
     }
 

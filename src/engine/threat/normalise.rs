@@ -146,6 +146,9 @@ fn confusable(c: char) -> Option<&'static str> {
         'ԝ' | 'ω' | 'ш' => "w",
         'х' | 'χ' => "x",
         'у' | 'γ' => "y",
+        // Typographic quotes: some SQL collations treat them as quotes, and payloads use them.
+        '\u{2018}' | '\u{2019}' | '\u{201A}' | '\u{2032}' => "'",
+        '\u{201C}' | '\u{201D}' | '\u{201E}' | '\u{2033}' => "\"",
         'ß' => "ss",
         'æ' => "ae",
         'œ' => "oe",

@@ -20,8 +20,18 @@ pub enum View {
     Words,
     /// Lower case with punctuation (see `normalise::Normalised::plain`).
     Plain,
+    /// The plain view, read for machine payloads (shell, paths, server-side code). In a text
+    /// that reads as prose these rules count for half: prose that names `/etc/hosts` or asks how
+    /// `cat` works is a question, not a payload.
+    Payload,
 }
 
+/// Every rule table the scanner compiles.
+pub fn all_rules() -> impl Iterator<Item = &'static Rule> {
+    RULES.iter().chain(super::shell::RULES).chain(super::path::RULES).chain(super::code::RULES)
+}
+
+#[derive(Debug)]
 pub struct Rule {
     pub id: &'static str,
     pub category: Category,
@@ -33,7 +43,7 @@ pub struct Rule {
 use Category::*;
 use View::*;
 
-const fn r(id: &'static str, category: Category, weight: f32, view: View, pattern: &'static str) -> Rule {
+pub(super) const fn r(id: &'static str, category: Category, weight: f32, view: View, pattern: &'static str) -> Rule {
     Rule { id, category, weight, view, pattern }
 }
 
@@ -206,8 +216,7 @@ pub static RULES: &[Rule] = &[
         "!\\[[^\\]]*\\]\\(\\s*https?://[^)\\s]+[?&/][a-z_]*=?(?:\\{|\\[|\\$|%7b|<)"),
     r("PG-EX-004", Exfiltration, 0.35, Words,
         "\\b(?:append|add|include|embed|insert|encode|put|attach) (?:[^ ]+ ){0,6}(?:to|in|into|as) (?:[^ ]+ ){0,3}(?:url|link|image|query string|query parameter|markdown image|img tag|request)\\b"),
-    r("PG-EX-005", Exfiltration, 0.55, Plain,
-        "(?:/etc/(?:passwd|shadow)|\\.ssh/id_[a-z0-9]+|\\.aws/credentials|\\bcat \\.env\\b|/proc/self/environ)"),
+    // (PG-EX-005, files an attacker reads first, moved to PG-PT-004 in `path`.)
     r("PG-EX-006", Exfiltration, 0.7, Plain,
         "\\b(?:curl|wget|invoke-webrequest|iwr)\\s[^\\n]*(?:\\$\\(|`|\\$\\{?[a-z_]*(?:key|token|secret|pass|env)|--data|-d @|--upload-file)"),
 
@@ -261,6 +270,12 @@ pub static RULES: &[Rule] = &[
     r("PG-II-015", IndirectInjection, 0.3, Plain,
         "requests\\.post\\(|urllib\\.request\\.urlopen\\(|os\\.environ|subprocess\\.(?:call|run|popen|check_output)\\(|os\\.system\\(|socket\\.socket\\(|shutil\\.rmtree\\(|/boot/grub|pynput|ctypes\\.windll|win32api|os\\.fork\\(|smtplib|pyautogui|psutil\\.process_iter|cryptography\\.fernet|scapy"),
 
+    // ---- NoSQL operator injection -----------------------------------------------------------
+    // MongoDB query operators arriving as a key or a bracketed parameter name (the operators
+    // that evaluate code, match anything or negate a match).
+    r("PG-SQ-012", Sqli, 0.6, Payload,
+        "[\\[{\",]\\s*[\"']?\\$(?:where|regex|ne|nin|nor|not|expr|function|accumulator|gt|text)\\b[\"']?\\s*[\\]:]"),
+
     // ---- destructive natural-language database requests ------------------------------------
     r("PG-SQ-101", Sqli, 0.55, Words,
         "\\b(?:drop|delete|truncate|wipe|erase|destroy|purge|remove|nuke) (?:all|every|each|the entire|the whole|all of the|all the|every single|entire|whole)? ?(?:[^ ]+ ){0,2}(?:tables|databases|database|records|rows|schemas?|collections|user table|users table|the table)\\b"),
@@ -276,12 +291,27 @@ pub static RULES: &[Rule] = &[
         "(?:href|src|action|formaction|data|xlink:href|background|dynsrc|lowsrc|poster|code|codebase|to|from|values|content|url)\\s*=\\s*[\"'`]?\\s*(?:javascript|vbscript|livescript|data\\s*:\\s*text/html|data\\s*:[^,\\s]*,)"),
     r("PG-XS-004", Xss, 0.85, Plain,
         "(?:javascript|vbscript|livescript)\\s*:\\s*(?:alert|prompt|confirm|eval|document|window|top|self|this|parent|location|fetch|import|void|new |\\(|/|\\\\|%|&#|\\[|'|\"|`)"),
-    r("PG-XS-005", Xss, 0.45, Plain,
-        "<\\s*(?:iframe|frame|frameset|object|embed|applet|svg|math|base|meta|link|isindex|marquee|bgsound|layer|ilayer|import|template|keygen|xss|animate|set|handler|portal|vmlframe)\\b"),
+    // Elements and calls that carry script: in a payload on their own, in prose only as a topic.
+    r("PG-XS-005", Xss, 0.6, Payload,
+        "<\\s*(?:[a-z]+:)?(?:iframe|frame|frameset|object|embed|applet|svg|math|base|meta|link|isindex|marquee|bgsound|layer|ilayer|import|template|keygen|xss|animate|set|handler|portal|vmlframe)\\b"),
     r("PG-XS-006", Xss, 0.4, Plain,
         "\\b(?:alert|prompt|confirm|eval|settimeout|setinterval|execscript|fromcharcode|atob|msgbox)\\s*(?:\\(|`)"),
+    // The same calls as the whole of a parameter value (`?q=alert(1)`): code that calls them is
+    // common, but writes a space or a name before them, not a bare `=`.
+    r("PG-XS-017", Xss, 0.6, Payload,
+        "[?&=](?:alert|prompt|confirm|eval|settimeout|setinterval|execscript|atob|btoa|globaleval|msgbox)\\s*(?:\\(|`)"),
     r("PG-XS-007", Xss, 0.5, Plain,
-        "document\\s*\\.\\s*(?:cookie|domain|write|location)|window\\s*\\.\\s*location|\\.innerhtml\\s*=|location\\s*\\.\\s*href\\s*="),
+        "document\\s*(?:/\\*[^*]{0,40}\\*/\\s*)?\\.\\s*(?:/\\*[^*]{0,40}\\*/\\s*)?(?:cookie|domain|write|location)|\\(\\s*document\\s*/\\*[^*]{0,40}\\*/\\s*\\)|window\\s*\\.\\s*location|\\.innerhtml\\s*=|location\\s*\\.\\s*href\\s*=|\\(\\s*document\\s*\\)\\s*\\[|(?:document|self|window|top|parent)\\s*\\[\\s*['\"`]"),
+    // An event handler attribute on its own, as it arrives in a parameter or a broken tag.
+    r("PG-XS-015", Xss, 0.55, Payload,
+        "\\bon(?:load|error|mouse[a-z]*|click|dblclick|focus[a-z]*|blur|key[a-z]+|submit|change|input|toggle|begin|end|animation[a-z]+|transition[a-z]+|pointer[a-z]+|touch[a-z]+|drag[a-z]*|drop|wheel|scroll|resize|unload|beforeunload|message|hashchange|popstate|pageshow|play[a-z]*|pause|webkit[a-z]+|copy|cut|paste|select[a-z]*|show|abort|auxclick|contextmenu|invalid|reset|search|readystatechange|start|finish|bounce)\\s*="),
+    // A script URL scheme anywhere in a payload, a tag name spelled with spaces between its
+    // letters, a style element that opens with an import or CSS escapes.
+    r("PG-XS-018", Xss, 0.55, Payload,
+        "\\b(?:java|vb|live)script\\s*:|<\\s*(?:[a-z]\\s+){3,}[a-z]\\b|<\\s*[a-z]+\\s*:\\s*script\\b|<\\s*style\\b[^>]*>[^<]{0,40}(?:@\\s*\\\\?i|\\\\[0-9a-f]{1,6}|expression)"),
+    // Script written without letters (JSFuck) and tagged-template calls of dangerous functions.
+    r("PG-XS-016", Xss, 0.8, Payload,
+        "\\(\\s*!\\s*\\[\\s*\\]\\s*\\+?\\s*\\[\\s*\\]\\s*\\)|!\\s*\\+\\s*\\[\\s*\\]|\\.call\\s*`|\\$\\{\\s*(?:alert|eval|prompt|confirm)\\s*\\}"),
     r("PG-XS-008", Xss, 0.8, Plain,
         "style\\s*=[^>]*(?:expression\\s*\\(|behavior\\s*:|-moz-binding|url\\s*\\(\\s*['\"]?\\s*javascript)"),
     r("PG-XS-009", Xss, 0.8, Plain, "\\bsrcdoc\\s*=|data\\s*:\\s*text/html|data\\s*:\\s*image/svg\\+xml"),

@@ -5,7 +5,7 @@ use regex::{Regex, RegexBuilder};
 
 use super::decode::{decoded_segments, Encoding};
 use super::normalise::{normalise, HiddenChars};
-use super::rules::{expand, View, RULES};
+use super::rules::{all_rules, expand, Rule, View};
 use super::score::ThreatReport;
 use super::web::scan_sqli;
 use super::{Category, Source};
@@ -15,6 +15,9 @@ const MAX_DECODE_DEPTH: u8 = 2;
 /// Weight of indirect-injection rules in text the user wrote (full weight in tool results and
 /// documents): "answer in Spanish" is an instruction to the model only when it hides in data.
 const INDIRECT_WEIGHT_IN_MESSAGES: f32 = 0.3;
+/// Weight factor of payload rules in prose: one payload rule alone stays under the flag
+/// threshold there, two categories together still add up.
+const PROSE_PAYLOAD_FACTOR: f32 = 0.5;
 /// Compiled regex size limit: the table is fixed, this only guards against a runaway pattern.
 const REGEX_SIZE_LIMIT: usize = 64 << 20;
 
@@ -53,6 +56,7 @@ pub struct ThreatScanner {
     settings: ThreatSettings,
     words: CompiledView,
     plain: CompiledView,
+    payload: CompiledView,
 }
 
 /// One view's rules. Each rule is its own regex rather than one `RegexSet`: a set over every
@@ -61,20 +65,20 @@ pub struct ThreatScanner {
 /// most of a benign text. Measured on 1 KB prompts: two to three times faster.
 #[derive(Debug, Clone)]
 struct CompiledView {
-    /// Each regex with the index in `RULES` of its rule.
-    rules: Vec<(Regex, usize)>,
+    /// Each regex with its rule.
+    rules: Vec<(Regex, &'static Rule)>,
 }
 
 impl CompiledView {
     fn new(view: View, name: &'static str) -> Result<CompiledView, RuleTableError> {
         let mut rules = Vec::new();
-        for (i, rule) in RULES.iter().enumerate().filter(|(_, r)| r.view == view) {
+        for rule in all_rules().filter(|r| r.view == view) {
             let regex = RegexBuilder::new(&expand(rule.pattern))
                 .size_limit(REGEX_SIZE_LIMIT)
                 .dfa_size_limit(REGEX_SIZE_LIMIT)
                 .build()
                 .map_err(|e| RuleTableError { view: name, problem: format!("{}: {e}", rule.id) })?;
-            rules.push((regex, i));
+            rules.push((regex, rule));
         }
         Ok(CompiledView { rules })
     }
@@ -83,11 +87,18 @@ impl CompiledView {
         if text.is_empty() {
             return;
         }
-        for (regex, index) in &self.rules {
+        // Whether the text reads as sentences (payload rules count for less there); decided on
+        // the first payload hit, since most texts have none.
+        let mut prose: Option<bool> = None;
+        for (regex, rule) in &self.rules {
             if !regex.is_match(text) {
                 continue;
             }
-            let Some(rule) = RULES.get(*index) else { continue };
+            if rule.view == View::Payload {
+                let in_prose = *prose.get_or_insert_with(|| reads_as_sentences(text));
+                report.add(rule.id, rule.category, if in_prose { rule.weight * PROSE_PAYLOAD_FACTOR } else { rule.weight });
+                continue;
+            }
             if rule.category == Category::IndirectInjection && !source.is_data() {
                 // Structural rules (a sentence shape, a code call) say nothing in a message the
                 // user wrote; phrase rules say a little, and do not add up.
@@ -107,6 +118,7 @@ impl ThreatScanner {
             settings: settings.clone(),
             words: CompiledView::new(View::Words, "words")?,
             plain: CompiledView::new(View::Plain, "plain")?,
+            payload: CompiledView::new(View::Payload, "payload")?,
         })
     }
 
@@ -135,6 +147,7 @@ impl ThreatScanner {
         }
         self.words.scan(&n.words, source, report);
         self.plain.scan(&n.plain, source, report);
+        self.payload.scan(&n.plain, source, report);
         scan_sqli(&n.plain, report);
         if depth >= MAX_DECODE_DEPTH {
             return;
@@ -149,6 +162,22 @@ impl ThreatScanner {
             report.merge(inner);
         }
     }
+}
+
+/// Whether a text reads as sentences: at least six chunks of letters only (SQL keywords count,
+/// they are English words too), two thirds of all chunks. A payload is mostly symbols, paths
+/// and operators; a question about a shell command is mostly words.
+fn reads_as_sentences(plain: &str) -> bool {
+    let mut chunks = 0usize;
+    let mut words = 0usize;
+    for chunk in plain.split(' ').take(400) {
+        chunks += 1;
+        let core = chunk.trim_matches(|c: char| matches!(c, '.' | ',' | '?' | '!' | ':' | ';' | '(' | ')' | '"' | '\''));
+        if core.len() >= 2 && core.chars().all(char::is_alphabetic) {
+            words += 1;
+        }
+    }
+    words >= 6 && words * 3 >= chunks * 2
 }
 
 fn add_hidden_signals(hidden: HiddenChars, report: &mut ThreatReport) {
@@ -174,15 +203,14 @@ mod tests {
     fn rule_table_compiles_and_ids_are_unique_and_well_formed() {
         let s = ThreatScanner::new(&ThreatSettings::default());
         assert!(s.is_ok(), "{:?}", s.err());
-        let mut ids: Vec<&str> = RULES.iter().map(|r| r.id).collect();
+        let mut ids: Vec<&str> = all_rules().map(|r| r.id).collect();
         ids.sort_unstable();
         let before = ids.len();
         ids.dedup();
         assert_eq!(before, ids.len(), "duplicate rule id");
-        for r in RULES {
+        for r in all_rules() {
             assert_eq!(Category::of_rule(r.id), Some(r.category), "{} has the wrong prefix", r.id);
             assert!(r.weight > 0.0 && r.weight < 1.0, "{}", r.id);
         }
     }
 }
-

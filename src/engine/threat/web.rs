@@ -64,7 +64,8 @@ fn keyword(word: &str) -> Kw {
         | "then" | "else" | "end" | "top" | "all" | "distinct" | "asc" | "desc" | "procedure" | "join" | "on"
         | "begin" | "if" | "exists" | "collate" | "escape" | "true" | "false" | "delay" => Kw::Clause,
         "sleep" | "benchmark" | "pg_sleep" | "load_file" | "extractvalue" | "updatexml" | "sys_eval"
-        | "group_concat" | "make_set" | "name_const" | "randomblob" => Kw::AttackFn,
+        | "group_concat" | "make_set" | "name_const" | "randomblob" | "lo_import" | "lo_export" | "lo_get"
+        | "pg_ls_dir" | "pg_read_binary_file" | "dblink" => Kw::AttackFn,
         "information_schema" | "xp_cmdshell" | "outfile" | "dumpfile" | "sysobjects" | "syscolumns" | "utl_inaddr"
         | "dbms_pipe" | "pg_catalog" | "sqlite_master" | "msysobjects" | "xp_dirtree" | "sp_executesql"
         | "dbms_lock" | "sp_password" | "waitfor" => Kw::AttackObj,
@@ -72,6 +73,13 @@ fn keyword(word: &str) -> Kw {
         | "substring" | "substr" | "mid" | "count" | "length" | "hex" | "unhex" | "schema" | "current_user"
         | "system_user" | "session_user" | "md5" | "ord" | "elt" | "iif" | "nchar" | "varchar" | "coalesce"
         | "ifnull" | "isnull" | "floor" | "rand" | "exp" | "row" | "dual" | "load" | "lower" | "upper" => Kw::SqlFn,
+        // Names that are not English words, so prose never uses them as words.
+        "abs" | "db_name" | "schema_name" | "find_in_set" | "compress" | "uncompress" | "jsonb_pretty"
+        | "json_build_object" | "json_extract" | "json_keys" | "starts_with" | "unistr" | "current_database"
+        | "pg_read_file" | "instr" | "soundex" | "strcmp" | "lpad" | "rpad" | "char_length" | "octet_length"
+        | "sha1" | "sha2" | "aes_encrypt" | "aes_decrypt" | "export_set" | "object_id" | "db_id" | "user_name"
+        | "suser_name" | "is_srvrolemember" | "has_dbaccess" | "sysdate" | "systimestamp" | "rownum" | "to_char"
+        | "nvl" | "utl_http" => Kw::SqlFn,
         _ => Kw::Ident,
     }
 }
@@ -104,7 +112,15 @@ fn tokenize(text: &str) -> Vec<Tok> {
                     }
                     j += 1;
                 }
-                toks.push(Tok::Str);
+                // Backticks quote identifiers (MySQL), not values; a quoted attack object is
+                // still one (`information_schema`).
+                let tok = if c == b'`' {
+                    let inner = text.get(i + 1..j.min(b.len())).unwrap_or("");
+                    if keyword(inner) == Kw::AttackObj { Tok::Word(Kw::AttackObj) } else { Tok::Word(Kw::Ident) }
+                } else {
+                    Tok::Str
+                };
+                toks.push(tok);
                 i = j + 1;
             }
             b'-' if next == Some(b'-') => {
@@ -242,9 +258,31 @@ pub fn scan_sqli(view: &str, report: &mut ThreatReport) {
     }
 }
 
+/// The value of a single `name=value` pair or `Header: value` line, when the name is one token.
+/// Only short texts are such lines; in a long one a colon starts a sentence, not a value.
+fn value_part(view: &str) -> Option<&str> {
+    if view.len() > MAX_VALUE_LINE_BYTES {
+        return None;
+    }
+    let split = view.find(['=', ':'])?;
+    let name = view.get(..split)?;
+    let simple = !name.is_empty()
+        && name.len() <= 40
+        && name.bytes().all(|b| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'-' | b'.' | b'[' | b']' | b'/' | b'?'));
+    let value = view.get(split + 1..)?.trim_start();
+    (simple && !value.is_empty() && !view.get(split..).is_some_and(|s| s.starts_with("://"))).then_some(value)
+}
+
+/// Longest text read as one `name=value` or `Header: value` line.
+const MAX_VALUE_LINE_BYTES: usize = 512;
+
 /// Quoted string contents and query parameter values that could hold a payload.
 fn sub_views(view: &str) -> Vec<&str> {
     let mut out = Vec::new();
+    // `name=value` or `Header: value`: the value alone (the name would read as a word).
+    if let Some(value) = value_part(view) {
+        out.push(value);
+    }
     if view.contains('=') && (view.contains('&') || view.contains('?')) {
         for pair in view.split(['&', '?']) {
             if let Some((_, value)) = pair.split_once('=') {
@@ -270,12 +308,23 @@ fn sub_views(view: &str) -> Vec<&str> {
 }
 
 fn scan_sqli_view(view: &str, report: &mut ThreatReport) {
-    // Cheap prefilter: every payload shape below needs one of these bytes or words.
+    // Cheap prefilter: every payload shape below needs one of these bytes or words, except
+    // the fragment shapes, which short values are always checked for.
     let b = view.as_bytes();
     if !b.iter().any(|c| matches!(c, b'\'' | b'"' | b'`' | b'=' | b';' | b'(' | b'#' | b'-' | b'/' | b'@' | b'<' | b'>'))
         && !view.contains("union")
         && !view.contains("select")
     {
+        if view.len() <= MAX_FRAGMENT_BYTES {
+            let toks = tokenize(view);
+            if let Some(w) = fragment_shape(view, &toks, &skeleton(&toks)) {
+                report.add("PG-SQ-010", Category::Sqli, w);
+            }
+            // A short value that names what only attacks name (`information_schema`).
+            if toks.iter().any(|t| matches!(t, Tok::Word(Kw::AttackObj))) && !is_prose(view) {
+                report.add("PG-SQ-005", Category::Sqli, 0.75);
+            }
+        }
         return;
     }
     let toks = tokenize(view);
@@ -286,6 +335,9 @@ fn scan_sqli_view(view: &str, report: &mut ThreatReport) {
     let prose = is_prose(view);
 
     // Stacked statements and UNION SELECT.
+    if sk.ends_with(&[Tok::Word(Kw::Union), Tok::Word(Kw::Select)]) {
+        report.add("PG-SQ-001", Category::Sqli, if prose { 0.6 } else { 0.9 });
+    }
     for w in sk.windows(3) {
         match w {
             [Tok::Word(Kw::Union), Tok::Word(Kw::Select), _] | [Tok::Word(Kw::Union), Tok::Word(Kw::Clause), Tok::Word(Kw::Select)] => {
@@ -340,6 +392,118 @@ fn scan_sqli_view(view: &str, report: &mut ThreatReport) {
     if let Some(w) = statement_shape(&toks) {
         report.add("PG-SQ-009", Category::Sqli, w);
     }
+    if view.len() <= MAX_FRAGMENT_BYTES {
+        if let Some(w) = fragment_shape(view, &toks, &sk) {
+            report.add("PG-SQ-010", Category::Sqli, w);
+        }
+    }
+    if let Some(w) = postgres_cast(view) {
+        report.add("PG-SQ-011", Category::Sqli, w);
+    }
+}
+
+/// Longest value judged as a bare SQL fragment: payload values are short, and a longer text
+/// made only of SQL is already a statement.
+const MAX_FRAGMENT_BYTES: usize = 160;
+
+/// Weight when a short value is nothing but a piece of SQL: a call of a function only SQL has,
+/// a run of SQL operators and keywords without ordinary words, or a closed sub-query followed
+/// by a clause (`) AS x FROM`).
+fn fragment_shape(view: &str, toks: &[Tok], sk: &[Tok]) -> Option<f32> {
+    let idents = sk.iter().filter(|t| matches!(t, Tok::Word(Kw::Ident))).count();
+    let sql_call = toks.windows(2).any(|w| matches!(w, [Tok::Word(Kw::SqlFn | Kw::AttackFn), Tok::LParen]));
+    if sql_call && idents <= 1 && toks.len() <= 40 {
+        return Some(0.6);
+    }
+    // Keywords and operators only: `is null`, `in (0,1)`, `order by`, `not like 'a'`. Boolean
+    // words alone join search terms (`"red" AND "blue"`), and one keyword alone is a word a
+    // person may type, so a comparison or clause word and a second keyword, a comparison
+    // operator or a parenthesised list are needed.
+    let keywords = sk
+        .iter()
+        .filter(|t| matches!(t, Tok::Word(Kw::Logic | Kw::CmpWord | Kw::Clause | Kw::Union | Kw::Select | Kw::Statement)))
+        .count();
+    let sql_word = sk.iter().any(|t| matches!(t, Tok::Word(Kw::CmpWord | Kw::Clause | Kw::Union | Kw::Select | Kw::Statement)));
+    let only_sql = sk.iter().all(|t| !matches!(t, Tok::Word(Kw::Ident)));
+    let list = toks.contains(&Tok::LParen) && toks.contains(&Tok::Comma);
+    // Keywords that are also English ("table top", "is not") need a symbol or a value beside
+    // them, or to be one of the pairs only SQL says.
+    let not_words = sk.iter().any(|t| !matches!(t, Tok::Word(_)));
+    let sql_pair = SQL_WORD_PAIRS.iter().any(|p| view.contains(p));
+    if only_sql && sql_word && (sk.contains(&Tok::Cmp) || list || (keywords >= 2 && (not_words || sql_pair))) {
+        return Some(0.55);
+    }
+    // A value that opens with a boolean operator and goes on to compare or open a group:
+    // the tail of a condition (`and 7639=(`, `&& 1==(`, `or 'a' <`).
+    let opens_with_logic = matches!(sk.first(), Some(Tok::Word(Kw::Logic)));
+    if opens_with_logic && idents <= 2 && (sk.contains(&Tok::Cmp) || toks.get(1..).is_some_and(|t| t.contains(&Tok::LParen))) {
+        return Some(0.6);
+    }
+    // A statement stacked at the start of a value (`;drop`, `;update users`), a statement on a
+    // variable (`declare @b`, `exec (@`) or a user variable assignment (`set @x`).
+    let stacked = matches!(sk, [Tok::Semi, Tok::Word(Kw::Statement | Kw::Select), ..] | [Tok::Word(Kw::Statement), Tok::Var, ..]);
+    let trimmed = view.trim_start_matches([';', ' ']);
+    let assigns_variable = trimmed
+        .strip_prefix("set @")
+        .is_some_and(|rest| rest.bytes().next().is_some_and(|b| b.is_ascii_alphabetic() || b == b'_' || b == b'@'));
+    if stacked || assigns_variable {
+        return Some(0.6);
+    }
+    // An unclosed call of a SQL function and nothing else (`round(`, `if (`): a truncated probe.
+    if matches!(toks.last(), Some(Tok::LParen)) && sk.len() <= 2 && opens_sql_call(view) {
+        return Some(0.55);
+    }
+    let closes_subquery = matches!(toks.first(), Some(Tok::RParen))
+        && sk.first().is_some_and(|t| matches!(t, Tok::Word(Kw::Clause | Kw::Logic | Kw::Union)));
+    let alias_from = sk.windows(3).any(|w| matches!(w, [Tok::Word(Kw::Clause), Tok::Word(_) | Tok::Str, Tok::Word(Kw::Clause)]));
+    (closes_subquery && (alias_from || sk.len() <= 4)).then_some(0.6)
+}
+
+/// Functions common to the major SQL dialects; most are English words too, so they count only
+/// in an unclosed call that is the whole value.
+const SQL_FUNCTIONS: &[&str] = &[
+    "abs", "ascii", "avg", "benchmark", "cast", "ceil", "ceiling", "char", "chr", "coalesce", "concat", "convert",
+    "cos", "count", "database", "date", "day", "exp", "floor", "greatest", "hex", "hour", "if", "ifnull", "in",
+    "insert", "least", "left", "length", "ln", "log", "lower", "ltrim", "max", "md5", "mid", "min", "minute",
+    "month", "now", "nullif", "ord", "pow", "power", "rand", "replace", "right", "round", "rtrim", "sin", "sleep",
+    "sqrt", "substr", "substring", "sum", "trim", "upper", "user", "version", "year", "decode", "encode", "xmltype",
+];
+
+/// Whether `view` is a SQL function name followed by an opening parenthesis (comments and
+/// stray punctuation between them allowed) and nothing else.
+fn opens_sql_call(view: &str) -> bool {
+    let name: String = view.trim_start().chars().take_while(|c| c.is_ascii_alphabetic() || *c == '_').collect();
+    SQL_FUNCTIONS.contains(&name.as_str())
+}
+
+/// Keyword pairs that only SQL says.
+const SQL_WORD_PAIRS: [&str; 6] = ["is null", "not null", "like null", "order by", "group by", "union all"];
+
+/// Cast targets that only PostgreSQL writes after `::`.
+const PG_ONLY_TYPES: [&str; 7] = ["int", "integer", "bigint", "jsonb", "regclass", "bytea", "varchar"];
+
+/// PostgreSQL casts and JSON containment operators, which ordinary text does not write:
+/// `'x'::jsonb`, `)::int`, `@>` and `<@` next to a quoted value.
+fn postgres_cast(view: &str) -> Option<f32> {
+    const TYPES: [&str; 12] =
+        ["int", "integer", "bigint", "text", "json", "jsonb", "varchar", "numeric", "regclass", "bytea", "oid", "bool"];
+    let mut rest = view;
+    while let Some(pos) = rest.find("::") {
+        let after = rest.get(pos + 2..).unwrap_or("");
+        let word_end = after.find(|c: char| !c.is_ascii_alphanumeric()).unwrap_or(after.len());
+        let before = rest.get(..pos).and_then(|b| b.chars().last());
+        let target = after.get(..word_end).unwrap_or("");
+        if TYPES.contains(&target) && matches!(before, Some('\'' | ')' | '"' | '0'..='9')) {
+            return Some(0.7);
+        }
+        // After a bare name only the types no programming language spells this way.
+        if PG_ONLY_TYPES.contains(&target) && before.is_some_and(|c| c.is_ascii_alphanumeric() || c == '_') {
+            return Some(0.6);
+        }
+        rest = after;
+    }
+    let json_op = ["'@>", "' @>", "'<@", "' <@", "@> '", "<@ '"].iter().any(|op| view.contains(op));
+    json_op.then_some(0.6)
 }
 
 /// Whether the text reads as sentences: most whitespace-separated chunks are ordinary words
@@ -404,11 +568,14 @@ fn statement_shape(toks: &[Tok]) -> Option<f32> {
         .iter()
         .find(|t| !matches!(t, Tok::LParen | Tok::Comment))
         .is_some_and(|t| matches!(t, Tok::Word(Kw::Select | Kw::Statement | Kw::Union)));
+    // A clause opening the text (`from (select ...`) needs more SQL to count.
+    let starts_clause = toks.iter().find(|t| !matches!(t, Tok::LParen | Tok::Comment)) == Some(&Tok::Word(Kw::Clause));
     // Ordinary words must be a minority and there must be SQL punctuation, not just keywords
     // ("select the best option from the list" has keywords but reads as prose).
     let dense = idents * 2 <= keywords + punct && punct >= 1 && keywords >= 2;
     let clause = toks.iter().any(|t| matches!(t, Tok::Word(Kw::Clause | Kw::SqlFn | Kw::AttackFn | Kw::AttackObj)));
-    (starts_statement && dense && clause).then_some(0.8)
+    let clause_statement = starts_clause && keywords >= 3 && toks.contains(&Tok::Word(Kw::Select));
+    ((starts_statement || clause_statement) && dense && clause).then_some(0.8)
 }
 
 #[cfg(test)]
