@@ -1,8 +1,7 @@
 //! From a regex candidate to a scored span: boundaries, validators and context words.
 
 use super::context::{
-    byte_at, byte_before, inside_longer_number, near, touches_word, word_just_before, AWS_WORDS, CARD_WORDS,
-    NOT_PERSONAL_WORDS, PHONE_WORDS, SSN_WORDS, VERSION_WORDS,
+    byte_at, byte_before, inside_longer_number, touches_word, word_just_before, Nearby, WordLists, VERSION_WORDS,
 };
 use super::patterns::Check;
 use super::phone::{self, PhoneShape};
@@ -15,8 +14,8 @@ use super::validate::{
 pub type Scored = (usize, usize, f32);
 
 /// Lower a score when words near the span say the number identifies an order, a version, etc.
-fn demote_if_not_personal(text: &str, start: usize, end: usize, score: f32) -> f32 {
-    if near(text, start, end, NOT_PERSONAL_WORDS, false) {
+fn demote_if_not_personal(nearby: &Nearby, score: f32) -> f32 {
+    if nearby.before(WordLists::NOT_PERSONAL) {
         score - 0.35
     } else {
         score
@@ -43,14 +42,15 @@ pub fn check(check: Check, text: &str, start: usize, end: usize, value: Option<(
                 Some(b' ') => (0.55, 0.9),
                 _ => (0.45, 0.85),
             };
-            let score = if near(text, start, end, SSN_WORDS, false) { with_words } else { base };
-            Some((start, end, demote_if_not_personal(text, start, end, score)))
+            let nearby = Nearby::scan(text, start, end, false);
+            let score = if nearby.before(WordLists::SSN) { with_words } else { base };
+            Some((start, end, demote_if_not_personal(&nearby, score)))
         }
         Check::SsnBare => {
             if inside_longer_number(text, start, end) || touches_word(text, start, end) || !ssn_ok(&digits_of(s)) {
                 return None;
             }
-            near(text, start, end, SSN_WORDS, false).then_some((start, end, 0.8))
+            Nearby::scan(text, start, end, false).before(WordLists::SSN).then_some((start, end, 0.8))
         }
         Check::Card => card_check(text, start, s),
         Check::Iban => iban_check(text, start, s),
@@ -165,14 +165,15 @@ fn phone_check(text: &str, start: usize, s: &str) -> Option<Scored> {
         PhoneShape::National => 0.65,
         PhoneShape::NeedsContext => 0.3,
     };
-    let phone_words = near(text, start, end, PHONE_WORDS, true);
+    let nearby = Nearby::scan(text, start, end, true);
+    let phone_words = nearby.around(WordLists::PHONE);
     if shape == PhoneShape::NeedsContext && !phone_words {
         // Cannot reach the threshold without phone words: skip the remaining context checks.
         return None;
     }
     let score = if phone_words { base + 0.3 } else { base };
     // Words like "order" or "invoice" outweigh phone words ("order number 212-555-0123").
-    let score = if near(text, start, end, NOT_PERSONAL_WORDS, false) { score.min(0.75) - 0.35 } else { score };
+    let score = if nearby.before(WordLists::NOT_PERSONAL) { score.min(0.75) - 0.35 } else { score };
     Some((start, end, score.min(0.95)))
 }
 
@@ -219,7 +220,8 @@ fn card_check(text: &str, start: usize, s: &str) -> Option<Scored> {
         if inside_longer_number(text, start, end) || touches_word(text, start, end) {
             return None;
         }
-        let card_words = near(text, start, end, CARD_WORDS, false);
+        let nearby = Nearby::scan(text, start, end, false);
+        let card_words = nearby.before(WordLists::CARD);
         // Outside the known issuer ranges a Luhn-valid number is a card only when the text
         // says it is one (private-label and newer ranges).
         let score = match (card_issuer_ok(&digits), card_words) {
@@ -229,7 +231,7 @@ fn card_check(text: &str, start: usize, s: &str) -> Option<Scored> {
             (false, true) => 0.7,
             (false, false) => continue,
         };
-        return Some((start, end, demote_if_not_personal(text, start, end, score)));
+        return Some((start, end, demote_if_not_personal(&nearby, score)));
     }
     None
 }
@@ -297,7 +299,7 @@ fn aws_secret_check(text: &str, start: usize, end: usize, s: &str) -> Option<Sco
     let mixed = b.iter().any(u8::is_ascii_uppercase)
         && b.iter().any(u8::is_ascii_lowercase)
         && b.iter().any(u8::is_ascii_digit);
-    (mixed && near(text, start, end, AWS_WORDS, false)).then_some((start, end, 0.85))
+    (mixed && Nearby::scan(text, start, end, false).before(WordLists::AWS)).then_some((start, end, 0.85))
 }
 
 /// A private key block ends at its END line; a block cut short ends after its base64 body.

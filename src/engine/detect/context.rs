@@ -128,6 +128,117 @@ fn window_has(window: &str, words: &[&str]) -> bool {
         .any(|w| words.iter().any(|k| k.as_bytes().eq_ignore_ascii_case(w)))
 }
 
+/// A set of the built-in word lists, as bits: which lists the words of a window belong to.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct WordLists(u8);
+
+impl WordLists {
+    pub const PHONE: WordLists = WordLists(1);
+    pub const NOT_PERSONAL: WordLists = WordLists(1 << 1);
+    pub const SSN: WordLists = WordLists(1 << 2);
+    pub const CARD: WordLists = WordLists(1 << 3);
+    pub const AWS: WordLists = WordLists(1 << 4);
+
+    fn has(self, list: WordLists) -> bool {
+        self.0 & list.0 != 0
+    }
+}
+
+/// Longest word compared with the lists (longer words are skipped, as in `window_has`).
+const MAX_WORD: usize = 24;
+
+/// A word of at most `MAX_WORD` bytes, ASCII-lower-cased and packed into integers, so that
+/// comparing two words is three integer comparisons rather than a `memcmp` call.
+type PackedWord = [u64; 3];
+
+fn pack_lower(w: &[u8]) -> PackedWord {
+    let mut packed = [0u64; 3];
+    for (i, &b) in w.iter().take(MAX_WORD).enumerate() {
+        if let Some(slot) = packed.get_mut(i / 8) {
+            *slot |= u64::from(b.to_ascii_lowercase()) << ((i % 8) * 8);
+        }
+    }
+    packed
+}
+
+/// The built-in list words grouped by byte length, each with the lists it is in; built once.
+/// Grouping by length makes most window words (numbers, long words) cost no comparison at all.
+fn list_words() -> &'static [Vec<(PackedWord, WordLists)>] {
+    static TABLE: std::sync::OnceLock<Vec<Vec<(PackedWord, WordLists)>>> = std::sync::OnceLock::new();
+    TABLE.get_or_init(|| {
+        let mut table: Vec<Vec<(PackedWord, WordLists)>> = vec![Vec::new(); MAX_WORD + 1];
+        let lists = [
+            (PHONE_WORDS, WordLists::PHONE),
+            (NOT_PERSONAL_WORDS, WordLists::NOT_PERSONAL),
+            (SSN_WORDS, WordLists::SSN),
+            (CARD_WORDS, WordLists::CARD),
+            (AWS_WORDS, WordLists::AWS),
+        ];
+        for (words, list) in lists {
+            for w in words.iter().map(|w| w.as_bytes()) {
+                let Some(slot) = table.get_mut(w.len()) else { continue };
+                let key = pack_lower(w);
+                match slot.iter_mut().find(|(k, _)| *k == key) {
+                    Some((_, lists)) => lists.0 |= list.0,
+                    None => slot.push((key, list)),
+                }
+            }
+        }
+        table
+    })
+}
+
+/// The lists that the words of `window` belong to, in one scan. Words are split exactly as in
+/// `window_has` and compared after ASCII lower-casing (the list words are lower case).
+fn window_lists(window: &str) -> WordLists {
+    let table = list_words();
+    let mut found = WordLists::default();
+    for w in window.as_bytes().split(|&b| !(b.is_ascii_alphanumeric() || b >= 0x80 || b == b'#')) {
+        let Some(candidates) = table.get(w.len()).filter(|c| !c.is_empty()) else { continue };
+        let key = pack_lower(w);
+        for (k, lists) in candidates {
+            if *k == key {
+                found.0 |= lists.0;
+            }
+        }
+    }
+    found
+}
+
+/// Which built-in word lists occur near a candidate: the window before it always, the window
+/// after it on request. One scan per window answers every list, so a candidate checked against
+/// several lists (phone words, then words that mark an order number) reads its context once.
+#[derive(Debug, Clone, Copy)]
+pub struct Nearby {
+    before: WordLists,
+    after: WordLists,
+}
+
+impl Nearby {
+    pub fn scan(text: &str, start: usize, end: usize, with_after: bool) -> Nearby {
+        let from = floor_boundary(text, start.saturating_sub(WINDOW_BEFORE));
+        let before = window_lists(text.get(from..start).unwrap_or(""));
+        let after = if with_after {
+            let to = ceil_boundary(text, end.saturating_add(WINDOW_AFTER));
+            window_lists(text.get(end..to).unwrap_or(""))
+        } else {
+            WordLists::default()
+        };
+        Nearby { before, after }
+    }
+
+    /// A word of `list` occurs before the candidate (as `near(.., false)`).
+    pub fn before(&self, list: WordLists) -> bool {
+        self.before.has(list)
+    }
+
+    /// A word of `list` occurs before or after the candidate (as `near(.., true)`); the window
+    /// after counts only if it was scanned.
+    pub fn around(&self, list: WordLists) -> bool {
+        self.before.has(list) || self.after.has(list)
+    }
+}
+
 /// Whether one of `words` occurs shortly before `start` (or, with `after`, shortly after `end`).
 pub fn near(text: &str, start: usize, end: usize, words: &[&str], after: bool) -> bool {
     let from = floor_boundary(text, start.saturating_sub(WINDOW_BEFORE));
@@ -197,6 +308,40 @@ mod tests {
         assert!(near(t, 14, t.len(), NOT_PERSONAL_WORDS, false));
         let t = "The disorder 555-123-4567";
         assert!(!near(t, 13, t.len(), NOT_PERSONAL_WORDS, false));
+    }
+
+    /// `Nearby` must answer exactly as `near` does with each list.
+    #[test]
+    fn nearby_agrees_with_near_for_every_list() {
+        let texts = [
+            "Order number: 555-123-4567 phone",
+            "The disorder 555-123-4567 tel",
+            "Téléphone: 01 23 45 67 89, tél 2",
+            "my SSN# is 536-90-4399 and visa CARD 4111",
+            "AWS_SECRET_ACCESS_KEY=abc Mastercard payment ss# x",
+            "ééééééééééééééééééééééééééééé phone 1",
+            "no words of interest here at all 12345",
+        ];
+        let lists = [
+            (PHONE_WORDS, WordLists::PHONE),
+            (NOT_PERSONAL_WORDS, WordLists::NOT_PERSONAL),
+            (SSN_WORDS, WordLists::SSN),
+            (CARD_WORDS, WordLists::CARD),
+            (AWS_WORDS, WordLists::AWS),
+        ];
+        for t in texts {
+            for start in (0..=t.len()).filter(|&i| t.is_char_boundary(i)) {
+                for end in (start..=t.len()).filter(|&i| t.is_char_boundary(i)).step_by(5) {
+                    let nb = Nearby::scan(t, start, end, true);
+                    let only_before = Nearby::scan(t, start, end, false);
+                    for (words, list) in lists {
+                        assert_eq!(nb.around(list), near(t, start, end, words, true), "{t:?} {start} {end}");
+                        assert_eq!(only_before.before(list), near(t, start, end, words, false), "{t:?} {start}");
+                        assert_eq!(nb.before(list), only_before.before(list));
+                    }
+                }
+            }
+        }
     }
 
     #[test]
