@@ -30,6 +30,7 @@ mod checks;
 mod context;
 mod patterns;
 mod phone;
+mod scan;
 mod validate;
 
 use std::collections::{BTreeMap, HashSet};
@@ -38,7 +39,8 @@ use aho_corasick::AhoCorasick;
 use regex::{Regex, RegexBuilder};
 
 use super::entity::{BuiltinKind, EntityKind, Finding};
-use patterns::{island_byte, Check, Gate, KEYWORDS, KEYWORD_WINDOW, MIN_ISLAND_DIGITS, RULES, TOKEN_PREFIXES};
+use patterns::{Check, Gate, KEYWORDS, KEYWORD_WINDOW, MIN_ISLAND_DIGITS, RULES, TOKEN_PREFIXES};
+use scan::{floor_char_boundary, has_colon_pair, iban_starts, number_islands, Island};
 
 /// A custom pattern from the configuration, already checked for shape (label syntax).
 #[derive(Debug, Clone, PartialEq)]
@@ -136,8 +138,9 @@ impl Detector {
     pub fn new(settings: &DetectSettings) -> Result<Detector, DetectBuildError> {
         let mut rules = Vec::new();
         for r in RULES.iter().filter(|r| settings.enabled.contains(&r.kind)) {
-            // Keyword rules run anchored at each keyword hit.
-            let source = if r.gate == Gate::Keyword { format!("^(?:{})", r.regex) } else { r.regex.to_string() };
+            // Keyword and IBAN rules run anchored where their gate says a match may start.
+            let anchored = matches!(r.gate, Gate::Keyword | Gate::IbanStart);
+            let source = if anchored { format!("^(?:{})", r.regex) } else { r.regex.to_string() };
             let regex = Regex::new(&source)
                 .map_err(|e| DetectBuildError::BuiltinRegex { label: r.kind.label(), message: e.to_string() })?;
             rules.push(CompiledRule { kind: r.kind, check: r.check, gate: r.gate, regex });
@@ -193,10 +196,6 @@ impl Detector {
         let colon_pair = has_colon_pair(text);
         let user_info = text.contains("://") || text.contains("-u ") || text.contains("--user");
         let islands = if has_digit { number_islands(bytes) } else { Vec::new() };
-        let dotted_islands: Vec<(usize, usize)> =
-            islands.iter().filter(|i| i.dotted).map(|i| (i.start, i.end)).collect();
-        let numeric_islands: Vec<(usize, usize)> =
-            islands.iter().filter(|i| i.digits >= MIN_ISLAND_DIGITS).map(|i| (i.start, i.end)).collect();
         let (keyword_hits, prefix_hit) = self.literal_hits(text);
         let mut found: Vec<Finding> = Vec::new();
         for rule in &self.rules {
@@ -208,17 +207,33 @@ impl Detector {
             };
             let whole = match rule.gate {
                 Gate::Prefix => prefix_hit,
-                Gate::Digit => has_digit,
                 Gate::At => has_at,
                 Gate::ColonPair => colon_pair,
                 Gate::UserInfo => user_info,
                 Gate::AwsWord => keyword_hits.iter().any(|&(_, is_aws)| is_aws),
                 Gate::NumberIsland | Gate::DottedIsland => {
-                    let ranges = if rule.gate == Gate::NumberIsland { &numeric_islands } else { &dotted_islands };
-                    for &(from, to) in ranges {
-                        let Some(island) = text.get(from..to) else { continue };
-                        for m in rule.regex.find_iter(island) {
-                            push(checks::check(rule.check, text, from + m.start(), from + m.end(), None));
+                    for island in islands.iter().filter(|i| island_may_match(rule.gate, rule.check, i)) {
+                        let Some(haystack) = text.get(island.start..island.end) else { continue };
+                        for m in rule.regex.find_iter(haystack) {
+                            let (s, e) = (island.start + m.start(), island.start + m.end());
+                            push(checks::check(rule.check, text, s, e, None));
+                        }
+                    }
+                    false
+                }
+                Gate::IbanStart => {
+                    // As a whole-text search would: a candidate inside the previous match is
+                    // not tried again.
+                    let mut next_allowed = 0;
+                    if has_digit {
+                        for at in iban_starts(text) {
+                            if at < next_allowed {
+                                continue;
+                            }
+                            let stop = floor_char_boundary(text, at.saturating_add(IBAN_WINDOW));
+                            let Some(m) = text.get(at..stop).and_then(|w| rule.regex.find(w)) else { continue };
+                            next_allowed = at + m.end();
+                            push(checks::check(rule.check, text, at, at + m.end(), None));
                         }
                     }
                     false
@@ -227,6 +242,11 @@ impl Detector {
                     for &(at, _) in &keyword_hits {
                         let stop = floor_char_boundary(text, at.saturating_add(KEYWORD_WINDOW));
                         let Some(window) = text.get(at..stop) else { continue };
+                        // The anchored DFA refuses most keyword hits (`secretary`, `tokens`)
+                        // within a few bytes; only a match pays for capture groups.
+                        if !rule.regex.is_match(window) {
+                            continue;
+                        }
                         if let Some(caps) = rule.regex.captures(window) {
                             push(self.check_captures(rule.check, text, at, &caps));
                         }
@@ -318,65 +338,23 @@ impl Detector {
     }
 }
 
-/// The largest char boundary at or below `i`.
-fn floor_char_boundary(text: &str, mut i: usize) -> usize {
-    if i >= text.len() {
-        return text.len();
-    }
-    while i > 0 && !text.is_char_boundary(i) {
-        i -= 1;
-    }
-    i
-}
+/// Longest IBAN candidate: country, check digits and up to 36 characters with separators.
+const IBAN_WINDOW: usize = 80;
 
-/// A maximal run of number bytes (digits and number punctuation).
-struct Island {
-    start: usize,
-    end: usize,
-    digits: usize,
-    /// At least four digits and a dot: could hold an IPv4 address.
-    dotted: bool,
-}
-
-/// The number islands of a text, found in one byte scan. Island bytes are ASCII, so the ranges
-/// are on char boundaries. Islands too small for any rule are not returned.
-fn number_islands(bytes: &[u8]) -> Vec<Island> {
-    let mut islands = Vec::new();
-    let mut i = 0;
-    while i < bytes.len() {
-        if !bytes.get(i).is_some_and(|&b| island_byte(b)) {
-            i += 1;
-            continue;
-        }
-        let start = i;
-        let (mut digits, mut dots) = (0, 0);
-        while let Some(&b) = bytes.get(i) {
-            if !island_byte(b) {
-                break;
-            }
-            digits += usize::from(b.is_ascii_digit());
-            dots += usize::from(b == b'.');
-            i += 1;
-        }
-        let dotted = digits >= 4 && dots >= 3;
-        if digits >= MIN_ISLAND_DIGITS || dotted {
-            islands.push(Island { start, end: i, digits, dotted });
-        }
+/// Whether a rule's regex could produce a finding inside `island`. Each condition is necessary
+/// for the rule's check to accept anything (a card has at least 12 digits, an SSN 9, a bare SSN
+/// 9 in a row), so skipping the regex changes no result; it spares dense texts most searches.
+fn island_may_match(gate: Gate, check: Check, island: &Island) -> bool {
+    match gate {
+        Gate::DottedIsland => island.dotted,
+        _ if island.digits < MIN_ISLAND_DIGITS => false,
+        _ => match check {
+            Check::Card => island.digits >= 12,
+            Check::SsnSeparated => island.digits >= 9,
+            Check::SsnBare => island.longest_run >= 9,
+            _ => true,
+        },
     }
-    islands
-}
-
-/// Whether two colons occur at most five bytes apart (`a:b:c`, `::`), as in every IPv6 address.
-fn has_colon_pair(text: &str) -> bool {
-    let mut last: Option<usize> = None;
-    // `match_indices` with a char uses a fast byte search.
-    for (i, _) in text.match_indices(':') {
-        if last.is_some_and(|l| i - l <= 5) {
-            return true;
-        }
-        last = Some(i);
-    }
-    false
 }
 
 /// Keep the best of overlapping findings (higher score, then longer, then earlier), and return

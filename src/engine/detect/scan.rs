@@ -1,0 +1,192 @@
+//! Whole-text byte scans that decide where candidate regexes run: number islands, IBAN starts,
+//! colon pairs. They run on every text, so they jump from digit to digit with a vectorised
+//! search instead of classifying every byte.
+
+use super::patterns::{island_byte, MIN_ISLAND_DIGITS};
+
+/// Bytes per block of the digit search: wide enough for the compiler to vectorise the test.
+const BLOCK: usize = 32;
+
+/// The position of the first ASCII digit at or after `from`.
+pub fn next_digit(bytes: &[u8], from: usize) -> Option<usize> {
+    let rest = bytes.get(from..)?;
+    let mut base = from;
+    for block in rest.chunks(BLOCK) {
+        // A branch-free test over the whole block, then a short scalar search in the hit block.
+        if block.iter().fold(false, |seen, b| seen | b.is_ascii_digit()) {
+            return block.iter().position(u8::is_ascii_digit).map(|i| base + i);
+        }
+        base += block.len();
+    }
+    None
+}
+
+/// A maximal run of number bytes (digits and number punctuation).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Island {
+    pub start: usize,
+    pub end: usize,
+    pub digits: usize,
+    /// Longest run of consecutive digits.
+    pub longest_run: usize,
+    /// At least four digits and three dots: could hold an IPv4 address.
+    pub dotted: bool,
+}
+
+/// The number islands of a text. Island bytes are ASCII, so the ranges are on char boundaries.
+/// Islands too small for any rule are not returned. Runs of island bytes without a digit (the
+/// spaces of prose) hold nothing, so the scan starts each island at a digit and extends it
+/// back and forth.
+pub fn number_islands(bytes: &[u8]) -> Vec<Island> {
+    let mut islands = Vec::new();
+    // Invariant: `bytes[done - 1]`, if any, is not an island byte, or ends the last island.
+    let mut done = 0;
+    while let Some(digit) = next_digit(bytes, done) {
+        let mut start = digit;
+        while start > done && bytes.get(start - 1).is_some_and(|&b| island_byte(b)) {
+            start -= 1;
+        }
+        // The bytes before the first digit hold no digit, but may hold dots.
+        let mut dots = bytes.get(start..digit).map_or(0, |lead| lead.iter().filter(|&&b| b == b'.').count());
+        let (mut digits, mut run, mut longest_run) = (0, 0, 0);
+        let mut end = digit;
+        while let Some(&b) = bytes.get(end) {
+            if !island_byte(b) {
+                break;
+            }
+            if b.is_ascii_digit() {
+                digits += 1;
+                run += 1;
+                longest_run = longest_run.max(run);
+            } else {
+                run = 0;
+                dots += usize::from(b == b'.');
+            }
+            end += 1;
+        }
+        let dotted = digits >= 4 && dots >= 3;
+        if digits >= MIN_ISLAND_DIGITS || dotted {
+            islands.push(Island { start, end, digits, longest_run, dotted });
+        }
+        // `bytes[end]` is not an island byte; an island never starts inside this one.
+        done = end + 1;
+    }
+    islands
+}
+
+/// Where an IBAN may start: two ASCII letters and two ASCII digits, not preceded by a letter,
+/// digit or `_` of any script (a candidate glued to a word is refused by the IBAN check).
+pub fn iban_starts(text: &str) -> impl Iterator<Item = usize> + '_ {
+    let bytes = text.as_bytes();
+    let mut from = 0;
+    std::iter::from_fn(move || {
+        while let Some(d) = next_digit(bytes, from) {
+            from = d + 1;
+            let Some(start) = d.checked_sub(2) else { continue };
+            let shape = bytes.get(start).is_some_and(u8::is_ascii_alphabetic)
+                && bytes.get(start + 1).is_some_and(u8::is_ascii_alphabetic)
+                && bytes.get(d + 1).is_some_and(u8::is_ascii_digit);
+            if !shape {
+                continue;
+            }
+            let glued =
+                text.get(..start).and_then(|t| t.chars().next_back()).is_some_and(|c| c.is_alphanumeric() || c == '_');
+            if !glued {
+                return Some(start);
+            }
+        }
+        None
+    })
+}
+
+/// Whether two colons occur at most five bytes apart (`a:b:c`, `::`), as in every IPv6 address.
+pub fn has_colon_pair(text: &str) -> bool {
+    let mut last: Option<usize> = None;
+    // `match_indices` with a char uses a fast byte search.
+    for (i, _) in text.match_indices(':') {
+        if last.is_some_and(|l| i - l <= 5) {
+            return true;
+        }
+        last = Some(i);
+    }
+    false
+}
+
+/// The largest char boundary at or below `i`.
+pub fn floor_char_boundary(text: &str, mut i: usize) -> usize {
+    if i >= text.len() {
+        return text.len();
+    }
+    while i > 0 && !text.is_char_boundary(i) {
+        i -= 1;
+    }
+    i
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+    use super::*;
+
+    /// The straightforward byte-by-byte definition the fast scan must agree with.
+    fn islands_reference(bytes: &[u8]) -> Vec<Island> {
+        let mut out = Vec::new();
+        let mut i = 0;
+        while i < bytes.len() {
+            if !island_byte(bytes[i]) {
+                i += 1;
+                continue;
+            }
+            let start = i;
+            let (mut digits, mut dots, mut run, mut longest_run) = (0, 0, 0, 0);
+            while i < bytes.len() && island_byte(bytes[i]) {
+                if bytes[i].is_ascii_digit() {
+                    digits += 1;
+                    run += 1;
+                    longest_run = longest_run.max(run);
+                } else {
+                    run = 0;
+                }
+                dots += usize::from(bytes[i] == b'.');
+                i += 1;
+            }
+            let dotted = digits >= 4 && dots >= 3;
+            if digits >= MIN_ISLAND_DIGITS || dotted {
+                out.push(Island { start, end: i, digits, longest_run, dotted });
+            }
+        }
+        out
+    }
+
+    #[test]
+    fn islands_match_the_byte_by_byte_definition() {
+        let texts = [
+            "call 212-555-0123 or (020) 7946 0958; ip . . 10.1.2.3, card 4111 1111 1111 1111",
+            "1234567",
+            "x 1.2.3.4.",
+            "... 12.34.56.78 and 1 2 3 4 5 6 7 8 9 0 1 2 3 4 5 6 7 8 9 0 1 2 3 4 5 6 7 8 9 0 1 2 3 4 5",
+            "no digits at all in this text, only words",
+            "",
+            "999999999999999999999999999999999999999999999999999999999999999999999",
+        ];
+        for t in texts {
+            assert_eq!(number_islands(t.as_bytes()), islands_reference(t.as_bytes()), "{t:?}");
+        }
+    }
+
+    #[test]
+    fn iban_starts_are_word_starts_with_country_and_check_digits() {
+        let t = "DE89 3704, xGB82 WEST, éFR76 1, _NL91 2, (BE68 5, 1ab23, ab1";
+        let starts: Vec<&str> = iban_starts(t).map(|i| &t[i..i + 4]).collect();
+        assert_eq!(starts, ["DE89", "BE68"]);
+    }
+
+    #[test]
+    fn next_digit_crosses_blocks() {
+        let mut t = vec![b'a'; 100];
+        t[70] = b'7';
+        assert_eq!(next_digit(&t, 0), Some(70));
+        assert_eq!(next_digit(&t, 71), None);
+        assert_eq!(next_digit(&t, 500), None);
+    }
+}
