@@ -134,7 +134,9 @@ fn ipv4_check(text: &str, start: usize, end: usize, s: &str) -> Option<Scored> {
     } else if inside_longer_number(text, start, end) {
         return None;
     }
-    if VERSION_WORDS.contains(&word_just_before(text, start).as_str()) {
+    // The list is ASCII, so ASCII case folding finds what Unicode lower-casing would.
+    let word = word_just_before(text, start);
+    if VERSION_WORDS.iter().any(|v| v.eq_ignore_ascii_case(word)) {
         return None;
     }
     Some((start, stop, 0.85))

@@ -194,6 +194,10 @@ fn window_lists(window: &str) -> WordLists {
     let table = list_words();
     let mut found = WordLists::default();
     for w in window.as_bytes().split(|&b| !(b.is_ascii_alphanumeric() || b >= 0x80 || b == b'#')) {
+        // No list word starts with a digit; numbers are most of the words near a candidate.
+        if w.first().is_none_or(u8::is_ascii_digit) {
+            continue;
+        }
         let Some(candidates) = table.get(w.len()).filter(|c| !c.is_empty()) else { continue };
         let key = pack_lower(w);
         for (k, lists) in candidates {
@@ -253,13 +257,14 @@ pub fn near(text: &str, start: usize, end: usize, words: &[&str], after: bool) -
     false
 }
 
-/// The last word (letters only, lower-cased) that ends within a few bytes before `start`.
-pub fn word_just_before(text: &str, start: usize) -> String {
+/// The last word (letters only, as written) that ends within a few bytes before `start`.
+/// Borrowed, not allocated: it is asked for every dotted-quad candidate.
+pub fn word_just_before(text: &str, start: usize) -> &str {
     let from = floor_boundary(text, start.saturating_sub(16));
     let before = text.get(from..start).unwrap_or("");
     let trimmed = before.trim_end_matches(|c: char| c.is_whitespace() || c == ':' || c == '.' || c == '#');
-    let word: String = trimmed.chars().rev().take_while(|c| c.is_alphabetic()).collect();
-    word.chars().rev().collect::<String>().to_lowercase()
+    let word_start = trimmed.char_indices().rev().take_while(|(_, c)| c.is_alphabetic()).last().map(|(i, _)| i);
+    word_start.and_then(|i| trimmed.get(i..)).unwrap_or("")
 }
 
 /// The byte before `i`, if any.
@@ -310,6 +315,13 @@ mod tests {
         assert!(!near(t, 13, t.len(), NOT_PERSONAL_WORDS, false));
     }
 
+    #[test]
+    fn no_list_word_starts_with_a_digit() {
+        for w in PHONE_WORDS.iter().chain(NOT_PERSONAL_WORDS).chain(SSN_WORDS).chain(CARD_WORDS).chain(AWS_WORDS) {
+            assert!(!w.starts_with(|c: char| c.is_ascii_digit()), "{w}");
+        }
+    }
+
     /// `Nearby` must answer exactly as `near` does with each list.
     #[test]
     fn nearby_agrees_with_near_for_every_list() {
@@ -348,6 +360,8 @@ mod tests {
     fn windows_respect_char_boundaries() {
         let t = "ééééééééééééééééééééééééééééé phone 1";
         assert!(near(t, t.len() - 1, t.len(), PHONE_WORDS, true));
-        assert_eq!(word_just_before("version 1.2", 8), "version");
+        assert_eq!(word_just_before("Version 1.2", 8), "Version");
+        assert_eq!(word_just_before("é v1.2", 4), "v");
+        assert_eq!(word_just_before("  1.2", 2), "");
     }
 }
