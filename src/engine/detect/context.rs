@@ -152,13 +152,23 @@ const MAX_WORD: usize = 24;
 type PackedWord = [u64; 3];
 
 fn pack_lower(w: &[u8]) -> PackedWord {
-    let mut packed = [0u64; 3];
-    for (i, &b) in w.iter().take(MAX_WORD).enumerate() {
-        if let Some(slot) = packed.get_mut(i / 8) {
-            *slot |= u64::from(b.to_ascii_lowercase()) << ((i % 8) * 8);
-        }
+    // Fixed-size copy and case fold: the compiler turns both into a few vector instructions.
+    let mut buf = [0u8; MAX_WORD];
+    let n = w.len().min(MAX_WORD);
+    if let (Some(dst), Some(src)) = (buf.get_mut(..n), w.get(..n)) {
+        dst.copy_from_slice(src);
     }
-    packed
+    for b in buf.iter_mut() {
+        *b |= u8::from(b.is_ascii_uppercase()) << 5;
+    }
+    let word = |i: usize| {
+        let mut part = [0u8; 8];
+        if let Some(src) = buf.get(i * 8..i * 8 + 8) {
+            part.copy_from_slice(src);
+        }
+        u64::from_le_bytes(part)
+    };
+    [word(0), word(1), word(2)]
 }
 
 /// The built-in list words grouped by byte length, each with the lists it is in; built once.
@@ -188,25 +198,108 @@ fn list_words() -> &'static [Vec<(PackedWord, WordLists)>] {
     })
 }
 
-/// The lists that the words of `window` belong to, in one scan. Words are split exactly as in
-/// `window_has` and compared after ASCII lower-casing (the list words are lower case).
-fn window_lists(window: &str) -> WordLists {
-    let table = list_words();
+/// Whether a byte belongs to a word (as `window_has` splits words).
+fn word_byte(b: u8) -> bool {
+    b.is_ascii_alphanumeric() || b >= 0x80 || b == b'#'
+}
+
+/// The lists one word belongs to, compared after ASCII lower-casing (list words are lower case).
+fn word_lists(w: &[u8]) -> WordLists {
+    // No list word starts with a digit; numbers are most of the words near a candidate.
+    if w.first().is_none_or(u8::is_ascii_digit) {
+        return WordLists::default();
+    }
+    let Some(candidates) = list_words().get(w.len()).filter(|c| !c.is_empty()) else {
+        return WordLists::default();
+    };
+    let key = pack_lower(w);
     let mut found = WordLists::default();
-    for w in window.as_bytes().split(|&b| !(b.is_ascii_alphanumeric() || b >= 0x80 || b == b'#')) {
-        // No list word starts with a digit; numbers are most of the words near a candidate.
-        if w.first().is_none_or(u8::is_ascii_digit) {
-            continue;
-        }
-        let Some(candidates) = table.get(w.len()).filter(|c| !c.is_empty()) else { continue };
-        let key = pack_lower(w);
-        for (k, lists) in candidates {
-            if *k == key {
-                found.0 |= lists.0;
-            }
+    for (k, lists) in candidates {
+        if *k == key {
+            found.0 |= lists.0;
         }
     }
     found
+}
+
+/// The lists that the words of `window` belong to, in one scan. Words are split exactly as in
+/// `window_has`.
+fn window_lists(window: &[u8]) -> WordLists {
+    window.split(|&b| !word_byte(b)).fold(WordLists::default(), |acc, w| WordLists(acc.0 | word_lists(w).0))
+}
+
+/// The context words of one text, for all its candidates. Each candidate's windows are read
+/// directly until that would have read an eighth of the text; then the list words of the
+/// whole text are indexed once, and a window is answered from the index plus its two edge
+/// words (which the window may cut short, so they are read directly). Dense texts (a candidate
+/// every few dozen bytes, with overlapping windows) read each byte about once instead of three
+/// times; short texts never pay for an index.
+pub struct ContextWords<'t> {
+    text: &'t str,
+    /// Window bytes read directly so far; past an eighth of the text, the index is built.
+    read: std::cell::Cell<usize>,
+    /// Whole words of the text that are in some list: (start, end, lists), sorted by start.
+    index: std::cell::OnceCell<Vec<(usize, usize, WordLists)>>,
+}
+
+impl<'t> ContextWords<'t> {
+    pub fn new(text: &'t str) -> ContextWords<'t> {
+        ContextWords { text, read: std::cell::Cell::new(0), index: std::cell::OnceCell::new() }
+    }
+
+    /// The same, answering every window from the index (to test that both ways agree).
+    #[cfg(test)]
+    fn indexed(text: &'t str) -> ContextWords<'t> {
+        let words = ContextWords::new(text);
+        words.read.set(usize::MAX);
+        words
+    }
+
+    /// The lists of the words in `text[from..to]` (both on char boundaries).
+    fn lists_in(&self, from: usize, to: usize) -> WordLists {
+        let window = self.text.as_bytes().get(from..to).unwrap_or(&[]);
+        let read = self.read.get().saturating_add(window.len());
+        if read <= self.text.len() / 8 {
+            self.read.set(read);
+            return window_lists(window);
+        }
+        let index = self.index.get_or_init(|| index_words(self.text.as_bytes()));
+        // The edge words: whole or cut, they are words of the window.
+        let first_end = window.iter().position(|&b| !word_byte(b)).unwrap_or(window.len());
+        let last_start = window.iter().rposition(|&b| !word_byte(b)).map_or(0, |i| i + 1);
+        let mut found = WordLists(
+            word_lists(window.get(..first_end).unwrap_or(&[])).0 | word_lists(window.get(last_start..).unwrap_or(&[])).0,
+        );
+        // Every whole word of the text inside the window is a word of the window, and vice versa.
+        let first = index.partition_point(|&(s, _, _)| s < from);
+        for &(_, e, lists) in index.get(first..).unwrap_or(&[]).iter().take_while(|&&(s, _, _)| s < to) {
+            if e <= to {
+                found.0 |= lists.0;
+            }
+        }
+        found
+    }
+}
+
+/// The words of `bytes` that are in some list, with their lists.
+fn index_words(bytes: &[u8]) -> Vec<(usize, usize, WordLists)> {
+    let mut index = Vec::new();
+    let mut i = 0;
+    while i < bytes.len() {
+        if !bytes.get(i).is_some_and(|&b| word_byte(b)) {
+            i += 1;
+            continue;
+        }
+        let start = i;
+        while bytes.get(i).is_some_and(|&b| word_byte(b)) {
+            i += 1;
+        }
+        let lists = word_lists(bytes.get(start..i).unwrap_or(&[]));
+        if lists != WordLists::default() {
+            index.push((start, i, lists));
+        }
+    }
+    index
 }
 
 /// Which built-in word lists occur near a candidate: the window before it always, the window
@@ -219,12 +312,13 @@ pub struct Nearby {
 }
 
 impl Nearby {
-    pub fn scan(text: &str, start: usize, end: usize, with_after: bool) -> Nearby {
+    pub fn scan(words: &ContextWords<'_>, start: usize, end: usize, with_after: bool) -> Nearby {
+        let text = words.text;
         let from = floor_boundary(text, start.saturating_sub(WINDOW_BEFORE));
-        let before = window_lists(text.get(from..start).unwrap_or(""));
+        let before = words.lists_in(from, start);
         let after = if with_after {
             let to = ceil_boundary(text, end.saturating_add(WINDOW_AFTER));
-            window_lists(text.get(end..to).unwrap_or(""))
+            words.lists_in(end, to)
         } else {
             WordLists::default()
         };
@@ -333,6 +427,8 @@ mod tests {
             "AWS_SECRET_ACCESS_KEY=abc Mastercard payment ss# x",
             "ééééééééééééééééééééééééééééé phone 1",
             "no words of interest here at all 12345",
+            "tel5551234 phonebook#phone  ,, call:x SSN__ssn cardcard card",
+            "x#ss# ss #ss",
         ];
         let lists = [
             (PHONE_WORDS, WordLists::PHONE),
@@ -344,12 +440,14 @@ mod tests {
         for t in texts {
             for start in (0..=t.len()).filter(|&i| t.is_char_boundary(i)) {
                 for end in (start..=t.len()).filter(|&i| t.is_char_boundary(i)).step_by(5) {
-                    let nb = Nearby::scan(t, start, end, true);
-                    let only_before = Nearby::scan(t, start, end, false);
-                    for (words, list) in lists {
-                        assert_eq!(nb.around(list), near(t, start, end, words, true), "{t:?} {start} {end}");
-                        assert_eq!(only_before.before(list), near(t, start, end, words, false), "{t:?} {start}");
-                        assert_eq!(nb.before(list), only_before.before(list));
+                    for ctx in [ContextWords::new(t), ContextWords::indexed(t)] {
+                        let nb = Nearby::scan(&ctx, start, end, true);
+                        let only_before = Nearby::scan(&ctx, start, end, false);
+                        for (words, list) in lists {
+                            assert_eq!(nb.around(list), near(t, start, end, words, true), "{t:?} {start} {end}");
+                            assert_eq!(only_before.before(list), near(t, start, end, words, false), "{t:?} {start}");
+                            assert_eq!(nb.before(list), only_before.before(list));
+                        }
                     }
                 }
             }

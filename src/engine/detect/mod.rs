@@ -195,6 +195,7 @@ impl Detector {
         let user_info = text.contains("://") || text.contains("-u ") || text.contains("--user");
         let islands = if has_digit { number_islands(bytes) } else { Vec::new() };
         let (keyword_hits, prefix_hit) = self.literal_hits(text);
+        let words = context::ContextWords::new(text);
         let mut found: Vec<Finding> = Vec::new();
         for rule in &self.rules {
             let kind = EntityKind::Builtin(rule.kind);
@@ -214,7 +215,7 @@ impl Detector {
                         let Some(haystack) = text.get(island.start..island.end) else { continue };
                         for m in rule.regex.find_iter(haystack) {
                             let (s, e) = (island.start + m.start(), island.start + m.end());
-                            push(checks::check(rule.check, text, s, e, None));
+                            push(checks::check(rule.check, text, &words, s, e, None));
                         }
                     }
                     false
@@ -231,7 +232,7 @@ impl Detector {
                             let stop = floor_char_boundary(text, at.saturating_add(IBAN_WINDOW));
                             let Some(m) = text.get(at..stop).and_then(|w| rule.regex.find(w)) else { continue };
                             next_allowed = at + m.end();
-                            push(checks::check(rule.check, text, at, at + m.end(), None));
+                            push(checks::check(rule.check, text, &words, at, at + m.end(), None));
                         }
                     }
                     false
@@ -246,7 +247,7 @@ impl Detector {
                             continue;
                         }
                         if let Some(caps) = rule.regex.captures(window) {
-                            push(self.check_captures(rule.check, text, at, &caps));
+                            push(self.check_captures(rule.check, text, at, &words, &caps));
                         }
                     }
                     false
@@ -257,11 +258,11 @@ impl Detector {
             }
             if matches!(rule.check, Check::Assignment | Check::Bearer | Check::Credentials) {
                 for caps in rule.regex.captures_iter(text) {
-                    push(self.check_captures(rule.check, text, 0, &caps));
+                    push(self.check_captures(rule.check, text, 0, &words, &caps));
                 }
             } else {
                 for m in rule.regex.find_iter(text) {
-                    push(checks::check(rule.check, text, m.start(), m.end(), None));
+                    push(checks::check(rule.check, text, &words, m.start(), m.end(), None));
                 }
             }
         }
@@ -282,12 +283,13 @@ impl Detector {
         check: Check,
         text: &str,
         base: usize,
+        words: &context::ContextWords<'_>,
         caps: &regex::Captures<'_>,
     ) -> Option<checks::Scored> {
         let all = caps.get(0)?;
         let value = caps.get(1).or_else(|| caps.get(2))?;
         let v = Some((base + value.start(), base + value.end()));
-        checks::check(check, text, base + all.start(), base + all.end(), v)
+        checks::check(check, text, words, base + all.start(), base + all.end(), v)
     }
 
     /// Where secret keywords start (and whether each is the `aws` gate word, the last three
