@@ -268,7 +268,8 @@ impl<'t> ContextWords<'t> {
         let first_end = window.iter().position(|&b| !word_byte(b)).unwrap_or(window.len());
         let last_start = window.iter().rposition(|&b| !word_byte(b)).map_or(0, |i| i + 1);
         let mut found = WordLists(
-            word_lists(window.get(..first_end).unwrap_or(&[])).0 | word_lists(window.get(last_start..).unwrap_or(&[])).0,
+            word_lists(window.get(..first_end).unwrap_or(&[])).0
+                | word_lists(window.get(last_start..).unwrap_or(&[])).0,
         );
         // Every whole word of the text inside the window is a word of the window, and vice versa.
         let first = index.partition_point(|&(s, _, _)| s < from);

@@ -36,7 +36,7 @@ mod validate;
 use std::collections::HashSet;
 
 use aho_corasick::AhoCorasick;
-use regex::{Regex, RegexBuilder};
+use regex::{Regex, RegexBuilder, RegexSet};
 
 use super::entity::{BuiltinKind, EntityKind, Finding};
 use patterns::{Check, Gate, KEYWORDS, KEYWORD_WINDOW, MIN_ISLAND_DIGITS, RULES, TOKEN_PREFIXES};
@@ -112,6 +112,8 @@ struct CompiledRule {
     check: Check,
     gate: Gate,
     regex: Regex,
+    /// For `Keyword` rules: the rule's bit in the keyword set's answers.
+    keyword_bit: u32,
 }
 
 #[derive(Debug)]
@@ -132,19 +134,32 @@ pub struct Detector {
     /// `keyword_patterns` patterns) and the literal prefixes of `Prefix` rules (the rest).
     literals: Option<LiteralScan>,
     keyword_patterns: usize,
+    /// The anchored regexes of all `Keyword` rules: one search per keyword hit says which rules
+    /// match there (most hits, like `secretary` or `tokens`, match none). Without it (it never
+    /// fails to build) each rule searches at each hit.
+    keyword_set: Option<RegexSet>,
 }
 
 impl Detector {
     pub fn new(settings: &DetectSettings) -> Result<Detector, DetectBuildError> {
         let mut rules = Vec::new();
+        let mut keyword_sources: Vec<String> = Vec::new();
         for r in RULES.iter().filter(|r| settings.enabled.contains(&r.kind)) {
             // Keyword and IBAN rules run anchored where their gate says a match may start.
             let anchored = matches!(r.gate, Gate::Keyword | Gate::IbanStart);
             let source = if anchored { format!("^(?:{})", r.regex) } else { r.regex.to_string() };
             let regex = Regex::new(&source)
                 .map_err(|e| DetectBuildError::BuiltinRegex { label: r.kind.label(), message: e.to_string() })?;
-            rules.push(CompiledRule { kind: r.kind, check: r.check, gate: r.gate, regex });
+            let keyword_bit = if r.gate == Gate::Keyword {
+                keyword_sources.push(source);
+                1u32.checked_shl((keyword_sources.len() - 1) as u32).unwrap_or(0)
+            } else {
+                0
+            };
+            rules.push(CompiledRule { kind: r.kind, check: r.check, gate: r.gate, regex, keyword_bit });
         }
+        // A rule past the 32nd keyword rule has no bit: the set is not used then.
+        let keyword_set = if keyword_sources.len() <= 32 { RegexSet::new(&keyword_sources).ok() } else { None };
         if settings.custom.len() > usize::from(u16::MAX) {
             return Err(DetectBuildError::TooManyCustomPatterns { count: settings.custom.len() });
         }
@@ -182,6 +197,7 @@ impl Detector {
             min_score: settings.min_score,
             literals,
             keyword_patterns,
+            keyword_set,
         })
     }
 
@@ -196,6 +212,7 @@ impl Detector {
         let islands = if has_digit { number_islands(bytes) } else { Vec::new() };
         let (keyword_hits, prefix_hit) = self.literal_hits(text);
         let words = context::ContextWords::new(text);
+        let keyword_windows = self.keyword_windows(text, &keyword_hits);
         let mut found: Vec<Finding> = Vec::new();
         for rule in &self.rules {
             let kind = EntityKind::Builtin(rule.kind);
@@ -238,12 +255,8 @@ impl Detector {
                     false
                 }
                 Gate::Keyword => {
-                    for &(at, _) in &keyword_hits {
-                        let stop = floor_char_boundary(text, at.saturating_add(KEYWORD_WINDOW));
-                        let Some(window) = text.get(at..stop) else { continue };
-                        // The anchored DFA refuses most keyword hits (`secretary`, `tokens`)
-                        // within a few bytes; only a match pays for capture groups.
-                        if !rule.regex.is_match(window) {
+                    for &(at, window, rules) in &keyword_windows {
+                        if rules & rule.keyword_bit == 0 {
                             continue;
                         }
                         if let Some(caps) = rule.regex.captures(window) {
@@ -290,6 +303,26 @@ impl Detector {
         let value = caps.get(1).or_else(|| caps.get(2))?;
         let v = Some((base + value.start(), base + value.end()));
         checks::check(check, text, words, base + all.start(), base + all.end(), v)
+    }
+
+    /// The window after each keyword hit where some `Keyword` rule matches, with the bits of
+    /// the rules that match there.
+    fn keyword_windows<'t>(&self, text: &'t str, hits: &[(usize, bool)]) -> Vec<(usize, &'t str, u32)> {
+        let mut windows = Vec::new();
+        for &(at, _) in hits {
+            let stop = floor_char_boundary(text, at.saturating_add(KEYWORD_WINDOW));
+            let Some(window) = text.get(at..stop) else { continue };
+            let rules = match &self.keyword_set {
+                Some(set) => {
+                    set.matches(window).iter().fold(0u32, |bits, i| bits | 1u32.checked_shl(i as u32).unwrap_or(0))
+                }
+                None => u32::MAX,
+            };
+            if rules != 0 {
+                windows.push((at, window, rules));
+            }
+        }
+        windows
     }
 
     /// Where secret keywords start (and whether each is the `aws` gate word, the last three

@@ -81,7 +81,11 @@ pub fn iban_starts(text: &str) -> impl Iterator<Item = usize> + '_ {
     let mut from = 0;
     std::iter::from_fn(move || {
         while let Some(d) = next_digit(bytes, from) {
+            // Only the first digit of a run can follow the two letters: skip the rest of it.
             from = d + 1;
+            while bytes.get(from).is_some_and(u8::is_ascii_digit) {
+                from += 1;
+            }
             let Some(start) = d.checked_sub(2) else { continue };
             let shape = bytes.get(start).is_some_and(u8::is_ascii_alphabetic)
                 && bytes.get(start + 1).is_some_and(u8::is_ascii_alphabetic)
