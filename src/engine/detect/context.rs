@@ -171,12 +171,33 @@ fn pack_lower(w: &[u8]) -> PackedWord {
     [word(0), word(1), word(2)]
 }
 
-/// The built-in list words grouped by byte length, each with the lists it is in; built once.
-/// Grouping by length makes most window words (numbers, long words) cost no comparison at all.
-fn list_words() -> &'static [Vec<(PackedWord, WordLists)>] {
-    static TABLE: std::sync::OnceLock<Vec<Vec<(PackedWord, WordLists)>>> = std::sync::OnceLock::new();
+/// The built-in list words, built once.
+struct ListWords {
+    /// Grouped by byte length, each with the lists it is in. Grouping by length makes most
+    /// window words (long words) cost no comparison at all.
+    by_len: Vec<Vec<(PackedWord, WordLists)>>,
+    /// A bit per `screen_slot` of some list word: a word whose slot bit is clear is in no list,
+    /// which settles nearly every word of a text without packing it.
+    screen: [u64; SCREEN_WORDS],
+}
+
+const SCREEN_WORDS: usize = 64;
+
+/// A hash of a word's length and its first, second and last bytes (case-folded), into the
+/// screen's bits.
+fn screen_slot(w: &[u8]) -> usize {
+    let byte = |b: Option<&u8>| usize::from(b.map_or(0, u8::to_ascii_lowercase));
+    let h = w.len().wrapping_mul(0x9E37)
+        ^ byte(w.first()).wrapping_mul(0x85EB)
+        ^ byte(w.get(1)).wrapping_mul(0xC2B2)
+        ^ byte(w.last()).wrapping_mul(0x27D4);
+    (h ^ (h >> 7)) % (SCREEN_WORDS * 64)
+}
+
+fn list_words() -> &'static ListWords {
+    static TABLE: std::sync::OnceLock<ListWords> = std::sync::OnceLock::new();
     TABLE.get_or_init(|| {
-        let mut table: Vec<Vec<(PackedWord, WordLists)>> = vec![Vec::new(); MAX_WORD + 1];
+        let mut table = ListWords { by_len: vec![Vec::new(); MAX_WORD + 1], screen: [0; SCREEN_WORDS] };
         let lists = [
             (PHONE_WORDS, WordLists::PHONE),
             (NOT_PERSONAL_WORDS, WordLists::NOT_PERSONAL),
@@ -186,11 +207,15 @@ fn list_words() -> &'static [Vec<(PackedWord, WordLists)>] {
         ];
         for (words, list) in lists {
             for w in words.iter().map(|w| w.as_bytes()) {
-                let Some(slot) = table.get_mut(w.len()) else { continue };
+                let Some(slot) = table.by_len.get_mut(w.len()) else { continue };
                 let key = pack_lower(w);
                 match slot.iter_mut().find(|(k, _)| *k == key) {
                     Some((_, lists)) => lists.0 |= list.0,
                     None => slot.push((key, list)),
+                }
+                let bit = screen_slot(w);
+                if let Some(bits) = table.screen.get_mut(bit / 64) {
+                    *bits |= 1 << (bit % 64);
                 }
             }
         }
@@ -209,7 +234,12 @@ fn word_lists(w: &[u8]) -> WordLists {
     if w.first().is_none_or(u8::is_ascii_digit) {
         return WordLists::default();
     }
-    let Some(candidates) = list_words().get(w.len()).filter(|c| !c.is_empty()) else {
+    let table = list_words();
+    let bit = screen_slot(w);
+    if table.screen.get(bit / 64).is_none_or(|bits| bits & (1 << (bit % 64)) == 0) {
+        return WordLists::default();
+    }
+    let Some(candidates) = table.by_len.get(w.len()).filter(|c| !c.is_empty()) else {
         return WordLists::default();
     };
     let key = pack_lower(w);
