@@ -230,6 +230,20 @@ impl Detector {
                 Gate::NumberIsland | Gate::DottedIsland => {
                     for island in islands.iter().filter(|i| island_may_match(rule.gate, rule.check, i)) {
                         let Some(haystack) = text.get(island.start..island.end) else { continue };
+                        // The SSN regexes have one fixed length; a byte matcher finds exactly
+                        // their matches without a regex search per island.
+                        let fixed = match rule.check {
+                            Check::SsnSeparated => Some(scan::FixedShape::SSN_SEPARATED),
+                            Check::SsnBare => Some(scan::FixedShape::SSN_BARE),
+                            _ => None,
+                        };
+                        if let Some(shape) = fixed {
+                            for at in shape.find_iter(haystack.as_bytes()) {
+                                let (s, e) = (island.start + at, island.start + at + shape.len());
+                                push(checks::check(rule.check, text, &words, s, e, None));
+                            }
+                            continue;
+                        }
                         for m in rule.regex.find_iter(haystack) {
                             let (s, e) = (island.start + m.start(), island.start + m.end());
                             push(checks::check(rule.check, text, &words, s, e, None));

@@ -103,6 +103,59 @@ pub fn iban_starts(text: &str) -> impl Iterator<Item = usize> + '_ {
     })
 }
 
+/// A fixed-length pattern of byte classes: what a regex without alternation or repetition
+/// ranges (`[0-9]{3}[- .][0-9]{2}[- .][0-9]{4}`) matches. Its leftmost-first matches are
+/// simply the leftmost positions where every class fits, taken without overlap.
+#[derive(Debug, Clone, Copy)]
+pub struct FixedShape(&'static [ByteClass]);
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ByteClass {
+    Digit,
+    /// `[- .]`
+    SsnSeparator,
+}
+
+impl ByteClass {
+    fn fits(self, b: u8) -> bool {
+        match self {
+            ByteClass::Digit => b.is_ascii_digit(),
+            ByteClass::SsnSeparator => matches!(b, b'-' | b' ' | b'.'),
+        }
+    }
+}
+
+use ByteClass::{Digit as D, SsnSeparator as S};
+
+impl FixedShape {
+    /// The `SsnSeparated` rule's regex, `[0-9]{3}[- .][0-9]{2}[- .][0-9]{4}`.
+    pub const SSN_SEPARATED: FixedShape = FixedShape(&[D, D, D, S, D, D, S, D, D, D, D]);
+    /// The `SsnBare` rule's regex, `[0-9]{9}`.
+    pub const SSN_BARE: FixedShape = FixedShape(&[D, D, D, D, D, D, D, D, D]);
+
+    pub fn len(self) -> usize {
+        self.0.len()
+    }
+
+    /// Start offsets of the non-overlapping leftmost matches in `hay`.
+    pub fn find_iter(self, hay: &[u8]) -> impl Iterator<Item = usize> + '_ {
+        let mut at = 0;
+        std::iter::from_fn(move || {
+            while at + self.0.len() <= hay.len() {
+                let fits =
+                    hay.get(at..at + self.0.len()).is_some_and(|w| w.iter().zip(self.0).all(|(&b, c)| c.fits(b)));
+                if fits {
+                    let start = at;
+                    at += self.0.len();
+                    return Some(start);
+                }
+                at += 1;
+            }
+            None
+        })
+    }
+}
+
 /// Whether two colons occur at most five bytes apart (`a:b:c`, `::`), as in every IPv6 address.
 pub fn has_colon_pair(text: &str) -> bool {
     let mut last: Option<usize> = None;
@@ -183,6 +236,33 @@ mod tests {
         let t = "DE89 3704, xGB82 WEST, éFR76 1, _NL91 2, (BE68 5, 1ab23, ab1";
         let starts: Vec<&str> = iban_starts(t).map(|i| &t[i..i + 4]).collect();
         assert_eq!(starts, ["DE89", "BE68"]);
+    }
+
+    /// The byte matchers must find exactly what the rules' regexes find, on any island text.
+    #[test]
+    fn fixed_shapes_match_their_rule_regexes() {
+        use super::super::patterns::{Check, RULES};
+        use proptest::prelude::*;
+        let regex_of = |check: Check| {
+            let r = RULES.iter().find(|r| r.check == check).unwrap();
+            regex::Regex::new(r.regex).unwrap()
+        };
+        let cases = [
+            (FixedShape::SSN_SEPARATED, regex_of(Check::SsnSeparated)),
+            (FixedShape::SSN_BARE, regex_of(Check::SsnBare)),
+        ];
+        let mut runner = proptest::test_runner::TestRunner::new(proptest::test_runner::Config::with_cases(4000));
+        runner
+            .run(&"[0-9 .\\-/()+]{0,40}", |hay| {
+                for (shape, re) in &cases {
+                    let want: Vec<usize> = re.find_iter(&hay).map(|m| m.start()).collect();
+                    let got: Vec<usize> = shape.find_iter(hay.as_bytes()).collect();
+                    prop_assert_eq!(got, want, "{:?}", hay);
+                }
+                Ok(())
+            })
+            .unwrap();
+        assert_eq!(FixedShape::SSN_SEPARATED.find_iter(b"x 536-90-4399 123 45 67890").collect::<Vec<_>>(), [2, 14]);
     }
 
     #[test]
