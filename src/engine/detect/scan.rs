@@ -4,21 +4,27 @@
 
 use super::patterns::{island_byte, MIN_ISLAND_DIGITS};
 
-/// Bytes per block of the digit search: wide enough for the compiler to vectorise the test.
-const BLOCK: usize = 32;
-
 /// The position of the first ASCII digit at or after `from`.
+///
+/// Eight bytes at a time: after `x = word ^ 0x30..30`, a byte is a digit exactly when it is
+/// below 10, and `(x - 0x0A..0A) & !x & 0x80..80` flags bytes below 10. Borrows can flag bytes
+/// after a real one, never before it, so the lowest flag is exact.
 pub fn next_digit(bytes: &[u8], from: usize) -> Option<usize> {
+    const ONES: u64 = 0x0101_0101_0101_0101;
     let rest = bytes.get(from..)?;
+    let mut chunks = rest.chunks_exact(8);
     let mut base = from;
-    for block in rest.chunks(BLOCK) {
-        // A branch-free test over the whole block, then a short scalar search in the hit block.
-        if block.iter().fold(false, |seen, b| seen | b.is_ascii_digit()) {
-            return block.iter().position(u8::is_ascii_digit).map(|i| base + i);
+    for chunk in chunks.by_ref() {
+        let mut word = [0u8; 8];
+        word.copy_from_slice(chunk);
+        let x = u64::from_le_bytes(word) ^ (ONES * 0x30);
+        let flags = x.wrapping_sub(ONES * 10) & !x & (ONES * 0x80);
+        if flags != 0 {
+            return Some(base + (flags.trailing_zeros() / 8) as usize);
         }
-        base += block.len();
+        base += 8;
     }
-    None
+    chunks.remainder().iter().position(u8::is_ascii_digit).map(|i| base + i)
 }
 
 /// A maximal run of number bytes (digits and number punctuation).
@@ -263,6 +269,23 @@ mod tests {
             })
             .unwrap();
         assert_eq!(FixedShape::SSN_SEPARATED.find_iter(b"x 536-90-4399 123 45 67890").collect::<Vec<_>>(), [2, 14]);
+    }
+
+    #[test]
+    fn next_digit_agrees_with_a_plain_search_on_every_byte() {
+        let bytes: Vec<u8> = (0..=255u8).chain((0..=255u8).rev()).chain(b"abc9".iter().copied()).collect();
+        for from in 0..=bytes.len() + 1 {
+            let want = bytes.get(from..).and_then(|r| r.iter().position(u8::is_ascii_digit)).map(|i| from + i);
+            assert_eq!(next_digit(&bytes, from), want, "{from}");
+        }
+        // Every single-byte value as the only candidate, at every offset within a word.
+        for b in 0..=255u8 {
+            for at in 0..16 {
+                let mut t = vec![b'x'; 24];
+                t[at] = b;
+                assert_eq!(next_digit(&t, 0), b.is_ascii_digit().then_some(at), "{b} {at}");
+            }
+        }
     }
 
     #[test]
