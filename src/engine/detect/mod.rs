@@ -384,24 +384,24 @@ impl Detector {
 /// (any hit sends every `Prefix` rule over the text). Teddy screens on the first three bytes
 /// of each pattern; lower-case trigrams (`lin`, `ops`, `ppl`) are common in prose, so the
 /// prefixes that start with an upper-case letter or punctuation get their own searcher, whose
-/// screen almost never fires. One automaton over everything took one to two thirds of the
+/// screen almost never fires, and the lower-case ones are searched shifted (`ShiftedPrefixes`). One automaton over everything took one to two thirds of the
 /// time spent on clean text. Where SIMD is missing (wasm) the packed searchers do not build
 /// and that automaton is used.
 #[derive(Debug)]
 enum LiteralScan {
-    Packed { keywords: PackedSearcher, prefixes: Vec<PackedSearcher> },
+    Packed { keywords: PackedSearcher, other_prefixes: PackedSearcher, lower_prefixes: ShiftedPrefixes },
     Automaton(AhoCorasick),
 }
 
 impl LiteralScan {
-    fn new(keywords: &[String], prefixes: &[&str]) -> Option<LiteralScan> {
-        let (lower, other): (Vec<&str>, Vec<&str>) =
+    fn new(keywords: &[String], prefixes: &[&'static str]) -> Option<LiteralScan> {
+        let (lower, other): (Vec<&'static str>, Vec<&'static str>) =
             prefixes.iter().partition(|p| p.as_bytes().first().is_some_and(u8::is_ascii_lowercase));
         let packed = packed_searcher(keywords.iter().map(String::as_str))
-            .zip(packed_searcher(lower.into_iter()))
+            .zip(ShiftedPrefixes::new(lower))
             .zip(packed_searcher(other.into_iter()));
-        if let Some(((keywords, lower), other)) = packed {
-            return Some(LiteralScan::Packed { keywords, prefixes: vec![other, lower] });
+        if let Some(((keywords, lower_prefixes), other_prefixes)) = packed {
+            return Some(LiteralScan::Packed { keywords, other_prefixes, lower_prefixes });
         }
         // Keywords first: where a keyword and a prefix start at the same place, the keyword wins.
         AhoCorasick::builder()
@@ -415,9 +415,9 @@ impl LiteralScan {
     /// return whether any token prefix occurs.
     fn scan(&self, text: &str, keyword_count: usize, mut keyword: impl FnMut(usize, usize)) -> bool {
         match self {
-            LiteralScan::Packed { keywords, prefixes } => {
+            LiteralScan::Packed { keywords, other_prefixes, lower_prefixes } => {
                 keywords.find_iter(text).for_each(|m| keyword(m.start(), m.pattern().as_usize()));
-                prefixes.iter().any(|p| p.find(text).is_some())
+                other_prefixes.find(text).is_some() || lower_prefixes.any_in(text.as_bytes())
             }
             LiteralScan::Automaton(ac) => {
                 let mut prefix = false;
@@ -436,6 +436,49 @@ impl LiteralScan {
 }
 
 type PackedSearcher = aho_corasick::packed::Searcher;
+
+/// Lower-case token prefixes, each searched from its first byte that is not a lower-case
+/// letter (`lin_api_` as `in_api_`, `pplx-` as `lx-`): Teddy screens on the first three bytes
+/// searched, and a `_`, `-` or `.` among them is rare in prose where `lin` or `ppl` are not.
+/// Every hit position is checked against every whole prefix, so the answer is exactly
+/// whether some prefix occurs.
+#[derive(Debug)]
+struct ShiftedPrefixes {
+    searcher: PackedSearcher,
+    /// Each prefix with how far before its searched part it starts.
+    prefixes: Vec<(usize, &'static str)>,
+}
+
+impl ShiftedPrefixes {
+    fn new(prefixes: Vec<&'static str>) -> Option<ShiftedPrefixes> {
+        let shifted: Vec<(usize, &'static str)> = prefixes
+            .into_iter()
+            .map(|p| {
+                let first_other = p.bytes().position(|b| !b.is_ascii_lowercase()).unwrap_or(0);
+                (first_other.saturating_sub(2), p)
+            })
+            .collect();
+        let searched = shifted.iter().map(|&(shift, p)| p.get(shift..).unwrap_or(p));
+        let searcher = packed_searcher(searched)?;
+        Some(ShiftedPrefixes { searcher, prefixes: shifted })
+    }
+
+    fn any_in(&self, hay: &[u8]) -> bool {
+        let mut from = 0;
+        while from < hay.len() {
+            let Some(m) = self.searcher.find_in(hay, aho_corasick::Span::from(from..hay.len())) else { return false };
+            let at = m.start();
+            let whole = |&(shift, p): &(usize, &str)| {
+                at.checked_sub(shift).and_then(|s| hay.get(s..)).is_some_and(|h| h.starts_with(p.as_bytes()))
+            };
+            if self.prefixes.iter().any(whole) {
+                return true;
+            }
+            from = at + 1;
+        }
+        false
+    }
+}
 
 /// A leftmost-first packed searcher, or `None` where the target has no SIMD for it. The
 /// pattern-count heuristic is off: measured on prose, these sets are fast despite their size.
@@ -521,6 +564,25 @@ impl Coverage {
 mod tests {
     #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
     use super::*;
+
+    /// The shifted search answers exactly "does some prefix occur", for every prefix, at the
+    /// start, middle and end of a text, and overlapping a near miss.
+    #[test]
+    fn shifted_prefixes_find_every_prefix_and_nothing_else() {
+        let lower: Vec<&'static str> =
+            TOKEN_PREFIXES.iter().copied().filter(|p| p.as_bytes()[0].is_ascii_lowercase()).collect();
+        let Some(shifted) = ShiftedPrefixes::new(lower.clone()) else { return };
+        for p in &lower {
+            for text in [p.to_string(), format!("the {p}"), format!("x{p}y"), format!("gl{p}"), format!("lin_ap {p}")] {
+                assert!(shifted.any_in(text.as_bytes()), "{text:?}");
+            }
+            // Cut short by one byte, it is not a prefix any more (unless another prefix remains).
+            let cut = &p[..p.len() - 1];
+            let expected = lower.iter().any(|q| cut.contains(q));
+            assert_eq!(shifted.any_in(cut.as_bytes()), expected, "{cut:?}");
+        }
+        assert!(!shifted.any_in(b"line apply stops door dormant ghost hooks lin_ap in_api_ at- gl_pat-"));
+    }
 
     #[test]
     fn coverage_refuses_any_shared_byte_across_word_edges() {
