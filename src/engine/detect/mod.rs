@@ -389,7 +389,8 @@ impl Detector {
 /// and that automaton is used.
 #[derive(Debug)]
 enum LiteralScan {
-    Packed { keywords: PackedSearcher, other_prefixes: PackedSearcher, lower_prefixes: ShiftedPrefixes },
+    /// Boxed: three searchers are large, and the scan is built once per VM.
+    Packed(Box<PackedScan>),
     Automaton(AhoCorasick),
 }
 
@@ -401,7 +402,7 @@ impl LiteralScan {
             .zip(ShiftedPrefixes::new(lower))
             .zip(packed_searcher(other.into_iter()));
         if let Some(((keywords, lower_prefixes), other_prefixes)) = packed {
-            return Some(LiteralScan::Packed { keywords, other_prefixes, lower_prefixes });
+            return Some(LiteralScan::Packed(Box::new(PackedScan { keywords, other_prefixes, lower_prefixes })));
         }
         // Keywords first: where a keyword and a prefix start at the same place, the keyword wins.
         AhoCorasick::builder()
@@ -415,9 +416,9 @@ impl LiteralScan {
     /// return whether any token prefix occurs.
     fn scan(&self, text: &str, keyword_count: usize, mut keyword: impl FnMut(usize, usize)) -> bool {
         match self {
-            LiteralScan::Packed { keywords, other_prefixes, lower_prefixes } => {
-                keywords.find_iter(text).for_each(|m| keyword(m.start(), m.pattern().as_usize()));
-                other_prefixes.find(text).is_some() || lower_prefixes.any_in(text.as_bytes())
+            LiteralScan::Packed(p) => {
+                p.keywords.find_iter(text).for_each(|m| keyword(m.start(), m.pattern().as_usize()));
+                p.other_prefixes.find(text).is_some() || p.lower_prefixes.any_in(text.as_bytes())
             }
             LiteralScan::Automaton(ac) => {
                 let mut prefix = false;
@@ -478,6 +479,13 @@ impl ShiftedPrefixes {
         }
         false
     }
+}
+
+#[derive(Debug)]
+struct PackedScan {
+    keywords: PackedSearcher,
+    other_prefixes: PackedSearcher,
+    lower_prefixes: ShiftedPrefixes,
 }
 
 /// A leftmost-first packed searcher, or `None` where the target has no SIMD for it. The
