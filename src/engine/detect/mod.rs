@@ -2,12 +2,18 @@
 //! parsing) confirm them, context words raise or lower confidence.
 //!
 //! Layout: `patterns` (candidate regexes and the cheap gates that decide whether a regex runs
-//! at all), `checks` (candidate -> scored span), `validate` (checksums and parsers), `phone`
-//! (phone groupings), `context` (nearby words and token edges).
+//! at all), `scan` (the whole-text byte scans behind those gates), `checks` (candidate ->
+//! scored span), `validate` (checksums and parsers), `phone` (phone groupings), `context`
+//! (nearby words and token edges).
 //!
-//! Speed: texts without candidates are rejected by a few whole-text scans (digits, `@`, two
-//! close colons, one Aho-Corasick pass for token prefixes, one for secret keywords); the digit
-//! rules run only inside "number islands" and keyword rules only anchored at keyword hits.
+//! Speed: texts without candidates are rejected by a few whole-text scans (digits eight bytes
+//! at a time, `@`, two close colons, packed SIMD literal searches for token prefixes and secret
+//! keywords). Digit rules run only inside "number islands" that hold enough digits for them
+//! (SSN shapes by a byte matcher), IBANs only where two letters and two digits start a word,
+//! keyword rules only anchored at keyword hits (one set search per hit). Each candidate reads
+//! its context once for every word list, and a dense text indexes its context words once.
+//! Overlaps are resolved on a byte-coverage bitset. None of this changes a result: each gate is
+//! a necessary condition of the rule it guards.
 //!
 //! Decisions worth knowing (each generalises; none is tuned to a test string):
 //! - IP: parsed with `std::net`. Not masked: `0.0.0.0`, `255.x.x.x` netmasks/broadcast, `::`,
