@@ -136,9 +136,10 @@ pub struct Detector {
     custom: Vec<CompiledCustom>,
     allow_list: HashSet<String>,
     min_score: f32,
-    /// Finds, in one pass, the secret keywords where `Keyword` rules may start (the first
-    /// `keyword_patterns` patterns) and the literal prefixes of `Prefix` rules (the rest).
+    /// Finds the secret keywords where `Keyword` rules may start, and whether any literal
+    /// prefix of a `Prefix` rule occurs.
     literals: Option<LiteralScan>,
+    /// How many keyword spellings there are (the last three are the `aws` gate word's).
     keyword_patterns: usize,
     /// The anchored regexes of all `Keyword` rules: one search per keyword hit says which rules
     /// match there (most hits, like `secretary` or `tokens`, match none). Without it (it never
@@ -352,7 +353,7 @@ impl Detector {
         let Some(ac) = self.literals.as_ref() else { return (Vec::new(), true) };
         let aws_from = self.keyword_patterns.saturating_sub(3);
         let mut keywords = Vec::new();
-        let prefix = ac.scan(text, self.keyword_patterns, |start, p| keywords.push((start, p >= aws_from)));
+        let prefix = ac.scan(text, |start, p| keywords.push((start, p >= aws_from)));
         (keywords, prefix)
     }
 
@@ -392,12 +393,13 @@ impl Detector {
 /// prefixes that start with an upper-case letter or punctuation get their own searcher, whose
 /// screen almost never fires, and the lower-case ones are searched shifted (`ShiftedPrefixes`). One automaton over everything took one to two thirds of the
 /// time spent on clean text. Where SIMD is missing (wasm) the packed searchers do not build
-/// and that automaton is used.
+/// and two automata give the same answers.
 #[derive(Debug)]
 enum LiteralScan {
     /// Boxed: three searchers are large, and the scan is built once per VM.
     Packed(Box<PackedScan>),
-    Automaton(AhoCorasick),
+    /// Keyword spellings, then token prefixes: the same answers as the packed searchers.
+    Automaton { keywords: AhoCorasick, prefixes: AhoCorasick },
 }
 
 impl LiteralScan {
@@ -410,33 +412,29 @@ impl LiteralScan {
         if let Some(((keywords, lower_prefixes), other_prefixes)) = packed {
             return Some(LiteralScan::Packed(Box::new(PackedScan { keywords, other_prefixes, lower_prefixes })));
         }
-        // Keywords first: where a keyword and a prefix start at the same place, the keyword wins.
-        AhoCorasick::builder()
-            .match_kind(aho_corasick::MatchKind::LeftmostFirst)
-            .build(keywords.iter().map(String::as_str).chain(prefixes.iter().copied()))
-            .ok()
-            .map(LiteralScan::Automaton)
+        LiteralScan::automaton(keywords, prefixes)
+    }
+
+    fn automaton(keywords: &[String], prefixes: &[&'static str]) -> Option<LiteralScan> {
+        let build = |patterns: Vec<&str>| {
+            AhoCorasick::builder().match_kind(aho_corasick::MatchKind::LeftmostFirst).build(patterns).ok()
+        };
+        let keywords = build(keywords.iter().map(String::as_str).collect())?;
+        let prefixes = build(prefixes.to_vec())?;
+        Some(LiteralScan::Automaton { keywords, prefixes })
     }
 
     /// Call `keyword(start, index)` for each keyword hit (index into the keyword spellings), and
     /// return whether any token prefix occurs.
-    fn scan(&self, text: &str, keyword_count: usize, mut keyword: impl FnMut(usize, usize)) -> bool {
+    fn scan(&self, text: &str, mut keyword: impl FnMut(usize, usize)) -> bool {
         match self {
             LiteralScan::Packed(p) => {
                 p.keywords.find_iter(text).for_each(|m| keyword(m.start(), m.pattern().as_usize()));
                 p.other_prefixes.find(text).is_some() || p.lower_prefixes.any_in(text.as_bytes())
             }
-            LiteralScan::Automaton(ac) => {
-                let mut prefix = false;
-                for m in ac.find_iter(text) {
-                    let p = m.pattern().as_usize();
-                    if p < keyword_count {
-                        keyword(m.start(), p);
-                    } else {
-                        prefix = true;
-                    }
-                }
-                prefix
+            LiteralScan::Automaton { keywords, prefixes } => {
+                keywords.find_iter(text).for_each(|m| keyword(m.start(), m.pattern().as_usize()));
+                prefixes.is_match(text)
             }
         }
     }
@@ -596,6 +594,33 @@ mod tests {
             assert_eq!(shifted.any_in(cut.as_bytes()), expected, "{cut:?}");
         }
         assert!(!shifted.any_in(b"line apply stops door dormant ghost hooks lin_ap in_api_ at- gl_pat-"));
+    }
+
+    /// Native (packed) and wasm (automaton) literal scans must give the same answers.
+    #[test]
+    fn packed_and_automaton_literal_scans_agree() {
+        let detector = Detector::new(&DetectSettings::default()).unwrap();
+        let spellings: Vec<String> = KEYWORDS
+            .iter()
+            .chain(&["aws"])
+            .flat_map(|k| [k.to_string(), k.to_ascii_uppercase(), format!("{}{}", k[..1].to_uppercase(), &k[1..])])
+            .collect();
+        let automaton = LiteralScan::automaton(&spellings, TOKEN_PREFIXES).unwrap();
+        let Some(packed) = detector.literals.as_ref() else { return };
+        for text in [
+            "lin_api_key=abc123 and lin_api_0123456789",
+            "my Password: hunter22, the API_KEY=x, Bearer abc, AWS secret",
+            "nothing to see in this sentence at all",
+            "sk-ant-api03-xyz tokens secretary ghp_abc AKIA hooks.slack.com xoxb-1",
+            "PASSWORD_RESET_TOKEN privateKey authorization: Basic dXNlcjpwYXNz",
+        ] {
+            let run = |scan: &LiteralScan| {
+                let mut hits = Vec::new();
+                let prefix = scan.scan(text, |at, p| hits.push((at, p)));
+                (hits, prefix)
+            };
+            assert_eq!(run(packed), run(&automaton), "{text:?}");
+        }
     }
 
     #[test]
