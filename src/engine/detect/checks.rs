@@ -1,8 +1,8 @@
 //! From a regex candidate to a scored span: boundaries, validators and context words.
 
 use super::context::{
-    byte_at, byte_before, inside_longer_number, near, touches_word, word_just_before, AWS_WORDS, CARD_WORDS,
-    NOT_PERSONAL_WORDS, PHONE_WORDS, SSN_WORDS, VERSION_WORDS,
+    byte_at, byte_before, inside_longer_number, touches_word, word_just_before, ContextWords, Nearby, WordLists,
+    VERSION_WORDS,
 };
 use super::patterns::Check;
 use super::phone::{self, PhoneShape};
@@ -15,8 +15,8 @@ use super::validate::{
 pub type Scored = (usize, usize, f32);
 
 /// Lower a score when words near the span say the number identifies an order, a version, etc.
-fn demote_if_not_personal(text: &str, start: usize, end: usize, score: f32) -> f32 {
-    if near(text, start, end, NOT_PERSONAL_WORDS, false) {
+fn demote_if_not_personal(nearby: &Nearby, score: f32) -> f32 {
+    if nearby.before(WordLists::NOT_PERSONAL) {
         score - 0.35
     } else {
         score
@@ -24,11 +24,19 @@ fn demote_if_not_personal(text: &str, start: usize, end: usize, score: f32) -> f
 }
 
 /// Check the candidate `[start, end)`; `value` is capture group 1 when the rule has one.
-pub fn check(check: Check, text: &str, start: usize, end: usize, value: Option<(usize, usize)>) -> Option<Scored> {
+/// `words` answers context-word questions for the same text.
+pub fn check(
+    check: Check,
+    text: &str,
+    words: &ContextWords<'_>,
+    start: usize,
+    end: usize,
+    value: Option<(usize, usize)>,
+) -> Option<Scored> {
     let s = text.get(start..end)?;
     match check {
         Check::Email => (!touches_word(text, start, end) && !in_url_userinfo(text, start)).then_some((start, end, 0.9)),
-        Check::Phone => phone_check(text, start, s),
+        Check::Phone => phone_check(text, words, start, s),
         Check::SsnSeparated => {
             let b = s.as_bytes();
             if b.get(3) != b.get(6) || inside_longer_number(text, start, end) || touches_word(text, start, end) {
@@ -43,16 +51,17 @@ pub fn check(check: Check, text: &str, start: usize, end: usize, value: Option<(
                 Some(b' ') => (0.55, 0.9),
                 _ => (0.45, 0.85),
             };
-            let score = if near(text, start, end, SSN_WORDS, false) { with_words } else { base };
-            Some((start, end, demote_if_not_personal(text, start, end, score)))
+            let nearby = Nearby::scan(words, start, end, false);
+            let score = if nearby.before(WordLists::SSN) { with_words } else { base };
+            Some((start, end, demote_if_not_personal(&nearby, score)))
         }
         Check::SsnBare => {
             if inside_longer_number(text, start, end) || touches_word(text, start, end) || !ssn_ok(&digits_of(s)) {
                 return None;
             }
-            near(text, start, end, SSN_WORDS, false).then_some((start, end, 0.8))
+            Nearby::scan(words, start, end, false).before(WordLists::SSN).then_some((start, end, 0.8))
         }
-        Check::Card => card_check(text, start, s),
+        Check::Card => card_check(text, words, start, s),
         Check::Iban => iban_check(text, start, s),
         Check::Ipv4 => ipv4_check(text, start, end, s),
         Check::Ipv6 => ipv6_check(text, start, s),
@@ -62,7 +71,7 @@ pub fn check(check: Check, text: &str, start: usize, end: usize, value: Option<(
             let mixed = body.bytes().any(|b| b.is_ascii_digit()) && body.bytes().any(|b| b.is_ascii_alphabetic());
             (mixed && !body.starts_with("ant-") && token_ok(text, start, end, s)).then_some((start, end, 0.93))
         }
-        Check::AwsSecret => aws_secret_check(text, start, end, s),
+        Check::AwsSecret => aws_secret_check(text, words, start, end, s),
         Check::Jwt => (!touches_word(text, start, end) && jwt_header_ok(s)).then_some((start, end, 0.95)),
         Check::PrivateKeyBlock => {
             let stop = private_key_end(text, end);
@@ -134,13 +143,15 @@ fn ipv4_check(text: &str, start: usize, end: usize, s: &str) -> Option<Scored> {
     } else if inside_longer_number(text, start, end) {
         return None;
     }
-    if VERSION_WORDS.contains(&word_just_before(text, start).as_str()) {
+    // The list is ASCII, so ASCII case folding finds what Unicode lower-casing would.
+    let word = word_just_before(text, start);
+    if VERSION_WORDS.iter().any(|v| v.eq_ignore_ascii_case(word)) {
         return None;
     }
     Some((start, stop, 0.85))
 }
 
-fn phone_check(text: &str, start: usize, s: &str) -> Option<Scored> {
+fn phone_check(text: &str, words: &ContextWords<'_>, start: usize, s: &str) -> Option<Scored> {
     // The candidate regex may start with `(` or `+`; it never starts inside a number we keep.
     let (from, len, shape) = phone::check(s)?;
     let start = start + from;
@@ -165,19 +176,20 @@ fn phone_check(text: &str, start: usize, s: &str) -> Option<Scored> {
         PhoneShape::National => 0.65,
         PhoneShape::NeedsContext => 0.3,
     };
-    let phone_words = near(text, start, end, PHONE_WORDS, true);
+    let nearby = Nearby::scan(words, start, end, true);
+    let phone_words = nearby.around(WordLists::PHONE);
     if shape == PhoneShape::NeedsContext && !phone_words {
         // Cannot reach the threshold without phone words: skip the remaining context checks.
         return None;
     }
     let score = if phone_words { base + 0.3 } else { base };
     // Words like "order" or "invoice" outweigh phone words ("order number 212-555-0123").
-    let score = if near(text, start, end, NOT_PERSONAL_WORDS, false) { score.min(0.75) - 0.35 } else { score };
+    let score = if nearby.before(WordLists::NOT_PERSONAL) { score.min(0.75) - 0.35 } else { score };
     Some((start, end, score.min(0.95)))
 }
 
 /// Card numbers: 12-19 digits, either unseparated or grouped the way cards are printed.
-fn card_check(text: &str, start: usize, s: &str) -> Option<Scored> {
+fn card_check(text: &str, words: &ContextWords<'_>, start: usize, s: &str) -> Option<Scored> {
     // Split into groups and try the longest run of leading groups that forms a valid card, so
     // that a year or quantity written right after the number does not hide it.
     let mut groups: Vec<(usize, usize)> = Vec::new();
@@ -219,7 +231,8 @@ fn card_check(text: &str, start: usize, s: &str) -> Option<Scored> {
         if inside_longer_number(text, start, end) || touches_word(text, start, end) {
             return None;
         }
-        let card_words = near(text, start, end, CARD_WORDS, false);
+        let nearby = Nearby::scan(words, start, end, false);
+        let card_words = nearby.before(WordLists::CARD);
         // Outside the known issuer ranges a Luhn-valid number is a card only when the text
         // says it is one (private-label and newer ranges).
         let score = match (card_issuer_ok(&digits), card_words) {
@@ -229,7 +242,7 @@ fn card_check(text: &str, start: usize, s: &str) -> Option<Scored> {
             (false, true) => 0.7,
             (false, false) => continue,
         };
-        return Some((start, end, demote_if_not_personal(text, start, end, score)));
+        return Some((start, end, demote_if_not_personal(&nearby, score)));
     }
     None
 }
@@ -287,7 +300,7 @@ fn ipv6_check(text: &str, start: usize, s: &str) -> Option<Scored> {
     ipv6_ok(trimmed).then_some((start, end, 0.85))
 }
 
-fn aws_secret_check(text: &str, start: usize, end: usize, s: &str) -> Option<Scored> {
+fn aws_secret_check(text: &str, words: &ContextWords<'_>, start: usize, end: usize, s: &str) -> Option<Scored> {
     let b64 = |c: u8| c.is_ascii_alphanumeric() || c == b'/' || c == b'+' || c == b'=';
     if byte_before(text, start).is_some_and(b64) || byte_at(text, end).is_some_and(b64) {
         return None;
@@ -297,7 +310,7 @@ fn aws_secret_check(text: &str, start: usize, end: usize, s: &str) -> Option<Sco
     let mixed = b.iter().any(u8::is_ascii_uppercase)
         && b.iter().any(u8::is_ascii_lowercase)
         && b.iter().any(u8::is_ascii_digit);
-    (mixed && near(text, start, end, AWS_WORDS, false)).then_some((start, end, 0.85))
+    (mixed && Nearby::scan(words, start, end, false).before(WordLists::AWS)).then_some((start, end, 0.85))
 }
 
 /// A private key block ends at its END line; a block cut short ends after its base64 body.

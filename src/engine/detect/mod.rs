@@ -2,12 +2,18 @@
 //! parsing) confirm them, context words raise or lower confidence.
 //!
 //! Layout: `patterns` (candidate regexes and the cheap gates that decide whether a regex runs
-//! at all), `checks` (candidate -> scored span), `validate` (checksums and parsers), `phone`
-//! (phone groupings), `context` (nearby words and token edges).
+//! at all), `scan` (the whole-text byte scans behind those gates), `checks` (candidate ->
+//! scored span), `validate` (checksums and parsers), `phone` (phone groupings), `context`
+//! (nearby words and token edges).
 //!
-//! Speed: texts without candidates are rejected by a few whole-text scans (digits, `@`, two
-//! close colons, one Aho-Corasick pass for token prefixes, one for secret keywords); the digit
-//! rules run only inside "number islands" and keyword rules only anchored at keyword hits.
+//! Speed: texts without candidates are rejected by a few whole-text scans (digits eight bytes
+//! at a time, `@`, two close colons, packed SIMD literal searches for token prefixes and secret
+//! keywords). Digit rules run only inside "number islands" that hold enough digits for them
+//! (SSN shapes by a byte matcher), IBANs only where two letters and two digits start a word,
+//! keyword rules only anchored at keyword hits (one set search per hit). Each candidate reads
+//! its context once for every word list, and a dense text indexes its context words once.
+//! Overlaps are resolved on a byte-coverage bitset. None of this changes a result: each gate is
+//! a necessary condition of the rule it guards.
 //!
 //! Decisions worth knowing (each generalises; none is tuned to a test string):
 //! - IP: parsed with `std::net`. Not masked: `0.0.0.0`, `255.x.x.x` netmasks/broadcast, `::`,
@@ -30,15 +36,17 @@ mod checks;
 mod context;
 mod patterns;
 mod phone;
+mod scan;
 mod validate;
 
-use std::collections::{BTreeMap, HashSet};
+use std::collections::HashSet;
 
 use aho_corasick::AhoCorasick;
-use regex::{Regex, RegexBuilder};
+use regex::{Regex, RegexBuilder, RegexSet};
 
 use super::entity::{BuiltinKind, EntityKind, Finding};
-use patterns::{island_byte, Check, Gate, KEYWORDS, KEYWORD_WINDOW, MIN_ISLAND_DIGITS, RULES, TOKEN_PREFIXES};
+use patterns::{Check, Gate, KEYWORDS, KEYWORD_WINDOW, MIN_ISLAND_DIGITS, RULES, TOKEN_PREFIXES};
+use scan::{floor_char_boundary, has_colon_pair, iban_starts, number_islands, Island};
 
 /// A custom pattern from the configuration, already checked for shape (label syntax).
 #[derive(Debug, Clone, PartialEq)]
@@ -110,6 +118,8 @@ struct CompiledRule {
     check: Check,
     gate: Gate,
     regex: Regex,
+    /// For `Keyword` rules: the rule's bit in the keyword set's answers.
+    keyword_bit: u32,
 }
 
 #[derive(Debug)]
@@ -126,22 +136,37 @@ pub struct Detector {
     custom: Vec<CompiledCustom>,
     allow_list: HashSet<String>,
     min_score: f32,
-    /// Finds, in one pass, the secret keywords where `Keyword` rules may start (the first
-    /// `keyword_patterns` patterns) and the literal prefixes of `Prefix` rules (the rest).
-    literals: Option<AhoCorasick>,
+    /// Finds the secret keywords where `Keyword` rules may start, and whether any literal
+    /// prefix of a `Prefix` rule occurs.
+    literals: Option<LiteralScan>,
+    /// How many keyword spellings there are (the last three are the `aws` gate word's).
     keyword_patterns: usize,
+    /// The anchored regexes of all `Keyword` rules: one search per keyword hit says which rules
+    /// match there (most hits, like `secretary` or `tokens`, match none). Without it (it never
+    /// fails to build) each rule searches at each hit.
+    keyword_set: Option<RegexSet>,
 }
 
 impl Detector {
     pub fn new(settings: &DetectSettings) -> Result<Detector, DetectBuildError> {
         let mut rules = Vec::new();
+        let mut keyword_sources: Vec<String> = Vec::new();
         for r in RULES.iter().filter(|r| settings.enabled.contains(&r.kind)) {
-            // Keyword rules run anchored at each keyword hit.
-            let source = if r.gate == Gate::Keyword { format!("^(?:{})", r.regex) } else { r.regex.to_string() };
+            // Keyword and IBAN rules run anchored where their gate says a match may start.
+            let anchored = matches!(r.gate, Gate::Keyword | Gate::IbanStart);
+            let source = if anchored { format!("^(?:{})", r.regex) } else { r.regex.to_string() };
             let regex = Regex::new(&source)
                 .map_err(|e| DetectBuildError::BuiltinRegex { label: r.kind.label(), message: e.to_string() })?;
-            rules.push(CompiledRule { kind: r.kind, check: r.check, gate: r.gate, regex });
+            let keyword_bit = if r.gate == Gate::Keyword {
+                keyword_sources.push(source);
+                1u32.checked_shl((keyword_sources.len() - 1) as u32).unwrap_or(0)
+            } else {
+                0
+            };
+            rules.push(CompiledRule { kind: r.kind, check: r.check, gate: r.gate, regex, keyword_bit });
         }
+        // A rule past the 32nd keyword rule has no bit: the set is not used then.
+        let keyword_set = if keyword_sources.len() <= 32 { RegexSet::new(&keyword_sources).ok() } else { None };
         if settings.custom.len() > usize::from(u16::MAX) {
             return Err(DetectBuildError::TooManyCustomPatterns { count: settings.custom.len() });
         }
@@ -171,9 +196,7 @@ impl Detector {
             })
             .collect();
         let keyword_patterns = spellings.len();
-        // Keywords first: where a keyword and a prefix start at the same place, the keyword wins.
-        let literals =
-            AhoCorasick::new(spellings.iter().map(String::as_str).chain(TOKEN_PREFIXES.iter().copied())).ok();
+        let literals = LiteralScan::new(&spellings, TOKEN_PREFIXES);
         Ok(Detector {
             rules,
             custom,
@@ -181,6 +204,7 @@ impl Detector {
             min_score: settings.min_score,
             literals,
             keyword_patterns,
+            keyword_set,
         })
     }
 
@@ -193,11 +217,9 @@ impl Detector {
         let colon_pair = has_colon_pair(text);
         let user_info = text.contains("://") || text.contains("-u ") || text.contains("--user");
         let islands = if has_digit { number_islands(bytes) } else { Vec::new() };
-        let dotted_islands: Vec<(usize, usize)> =
-            islands.iter().filter(|i| i.dotted).map(|i| (i.start, i.end)).collect();
-        let numeric_islands: Vec<(usize, usize)> =
-            islands.iter().filter(|i| i.digits >= MIN_ISLAND_DIGITS).map(|i| (i.start, i.end)).collect();
         let (keyword_hits, prefix_hit) = self.literal_hits(text);
+        let words = context::ContextWords::new(text);
+        let keyword_windows = self.keyword_windows(text, &keyword_hits);
         let mut found: Vec<Finding> = Vec::new();
         for rule in &self.rules {
             let kind = EntityKind::Builtin(rule.kind);
@@ -208,27 +230,58 @@ impl Detector {
             };
             let whole = match rule.gate {
                 Gate::Prefix => prefix_hit,
-                Gate::Digit => has_digit,
                 Gate::At => has_at,
                 Gate::ColonPair => colon_pair,
                 Gate::UserInfo => user_info,
                 Gate::AwsWord => keyword_hits.iter().any(|&(_, is_aws)| is_aws),
                 Gate::NumberIsland | Gate::DottedIsland => {
-                    let ranges = if rule.gate == Gate::NumberIsland { &numeric_islands } else { &dotted_islands };
-                    for &(from, to) in ranges {
-                        let Some(island) = text.get(from..to) else { continue };
-                        for m in rule.regex.find_iter(island) {
-                            push(checks::check(rule.check, text, from + m.start(), from + m.end(), None));
+                    for island in islands.iter().filter(|i| island_may_match(rule.gate, rule.check, i)) {
+                        let Some(haystack) = text.get(island.start..island.end) else { continue };
+                        // The SSN regexes have one fixed length; a byte matcher finds exactly
+                        // their matches without a regex search per island.
+                        let fixed = match rule.check {
+                            Check::SsnSeparated => Some(scan::FixedShape::SSN_SEPARATED),
+                            Check::SsnBare => Some(scan::FixedShape::SSN_BARE),
+                            _ => None,
+                        };
+                        if let Some(shape) = fixed {
+                            for at in shape.find_iter(haystack.as_bytes()) {
+                                let (s, e) = (island.start + at, island.start + at + shape.len());
+                                push(checks::check(rule.check, text, &words, s, e, None));
+                            }
+                            continue;
+                        }
+                        for m in rule.regex.find_iter(haystack) {
+                            let (s, e) = (island.start + m.start(), island.start + m.end());
+                            push(checks::check(rule.check, text, &words, s, e, None));
+                        }
+                    }
+                    false
+                }
+                Gate::IbanStart => {
+                    // As a whole-text search would: a candidate inside the previous match is
+                    // not tried again.
+                    let mut next_allowed = 0;
+                    if has_digit {
+                        for at in iban_starts(text) {
+                            if at < next_allowed {
+                                continue;
+                            }
+                            let stop = floor_char_boundary(text, at.saturating_add(IBAN_WINDOW));
+                            let Some(m) = text.get(at..stop).and_then(|w| rule.regex.find(w)) else { continue };
+                            next_allowed = at + m.end();
+                            push(checks::check(rule.check, text, &words, at, at + m.end(), None));
                         }
                     }
                     false
                 }
                 Gate::Keyword => {
-                    for &(at, _) in &keyword_hits {
-                        let stop = floor_char_boundary(text, at.saturating_add(KEYWORD_WINDOW));
-                        let Some(window) = text.get(at..stop) else { continue };
+                    for &(at, window, rules) in &keyword_windows {
+                        if rules & rule.keyword_bit == 0 {
+                            continue;
+                        }
                         if let Some(caps) = rule.regex.captures(window) {
-                            push(self.check_captures(rule.check, text, at, &caps));
+                            push(self.check_captures(rule.check, text, at, &words, &caps));
                         }
                     }
                     false
@@ -239,11 +292,11 @@ impl Detector {
             }
             if matches!(rule.check, Check::Assignment | Check::Bearer | Check::Credentials) {
                 for caps in rule.regex.captures_iter(text) {
-                    push(self.check_captures(rule.check, text, 0, &caps));
+                    push(self.check_captures(rule.check, text, 0, &words, &caps));
                 }
             } else {
                 for m in rule.regex.find_iter(text) {
-                    push(checks::check(rule.check, text, m.start(), m.end(), None));
+                    push(checks::check(rule.check, text, &words, m.start(), m.end(), None));
                 }
             }
         }
@@ -254,7 +307,7 @@ impl Detector {
                 && (self.allow_list.is_empty()
                     || text.get(f.start..f.end).is_some_and(|v| !self.allow_list.contains(v)))
         });
-        out.extend(resolve_overlaps(found));
+        out.extend(resolve_overlaps(found, text.len()));
     }
 
     /// Check a match whose value is capture group 1 (or 2); `base` is where the haystack the
@@ -264,30 +317,43 @@ impl Detector {
         check: Check,
         text: &str,
         base: usize,
+        words: &context::ContextWords<'_>,
         caps: &regex::Captures<'_>,
     ) -> Option<checks::Scored> {
         let all = caps.get(0)?;
         let value = caps.get(1).or_else(|| caps.get(2))?;
         let v = Some((base + value.start(), base + value.end()));
-        checks::check(check, text, base + all.start(), base + all.end(), v)
+        checks::check(check, text, words, base + all.start(), base + all.end(), v)
     }
 
-    /// One literal scan: where secret keywords start (and whether each is the `aws` gate word,
-    /// the last three spellings), and whether any token prefix occurs. Without the automaton
-    /// (it never fails to build for these literals) every `Prefix` rule runs.
+    /// The window after each keyword hit where some `Keyword` rule matches, with the bits of
+    /// the rules that match there.
+    fn keyword_windows<'t>(&self, text: &'t str, hits: &[(usize, bool)]) -> Vec<(usize, &'t str, u32)> {
+        let mut windows = Vec::new();
+        for &(at, _) in hits {
+            let stop = floor_char_boundary(text, at.saturating_add(KEYWORD_WINDOW));
+            let Some(window) = text.get(at..stop) else { continue };
+            let rules = match &self.keyword_set {
+                Some(set) => {
+                    set.matches(window).iter().fold(0u32, |bits, i| bits | 1u32.checked_shl(i as u32).unwrap_or(0))
+                }
+                None => u32::MAX,
+            };
+            if rules != 0 {
+                windows.push((at, window, rules));
+            }
+        }
+        windows
+    }
+
+    /// Where secret keywords start (and whether each is the `aws` gate word, the last three
+    /// spellings), and whether any token prefix occurs. Without a literal searcher (the
+    /// automaton never fails to build for these literals) every `Prefix` rule runs.
     fn literal_hits(&self, text: &str) -> (Vec<(usize, bool)>, bool) {
         let Some(ac) = self.literals.as_ref() else { return (Vec::new(), true) };
         let aws_from = self.keyword_patterns.saturating_sub(3);
         let mut keywords = Vec::new();
-        let mut prefix = false;
-        for m in ac.find_iter(text) {
-            let p = m.pattern().as_usize();
-            if p < self.keyword_patterns {
-                keywords.push((m.start(), p >= aws_from));
-            } else {
-                prefix = true;
-            }
-        }
+        let prefix = ac.scan(text, |start, p| keywords.push((start, p >= aws_from)));
         (keywords, prefix)
     }
 
@@ -318,81 +384,264 @@ impl Detector {
     }
 }
 
-/// The largest char boundary at or below `i`.
-fn floor_char_boundary(text: &str, mut i: usize) -> usize {
-    if i >= text.len() {
-        return text.len();
-    }
-    while i > 0 && !text.is_char_boundary(i) {
-        i -= 1;
-    }
-    i
+/// The multi-literal search for keywords and token prefixes.
+///
+/// Natively, packed SIMD searchers (Teddy) do it: one over the keyword spellings, whose hits
+/// are all needed, and two over the token prefixes, of which only the first hit is needed
+/// (any hit sends every `Prefix` rule over the text). Teddy screens on the first three bytes
+/// of each pattern; lower-case trigrams (`lin`, `ops`, `ppl`) are common in prose, so the
+/// prefixes that start with an upper-case letter or punctuation get their own searcher, whose
+/// screen almost never fires, and the lower-case ones are searched shifted (`ShiftedPrefixes`). One automaton over everything took one to two thirds of the
+/// time spent on clean text. Where SIMD is missing (wasm) the packed searchers do not build
+/// and two automata give the same answers.
+#[derive(Debug)]
+enum LiteralScan {
+    /// Boxed: three searchers are large, and the scan is built once per VM.
+    Packed(Box<PackedScan>),
+    /// Keyword spellings, then token prefixes: the same answers as the packed searchers.
+    Automaton { keywords: AhoCorasick, prefixes: AhoCorasick },
 }
 
-/// A maximal run of number bytes (digits and number punctuation).
-struct Island {
-    start: usize,
-    end: usize,
-    digits: usize,
-    /// At least four digits and a dot: could hold an IPv4 address.
-    dotted: bool,
-}
-
-/// The number islands of a text, found in one byte scan. Island bytes are ASCII, so the ranges
-/// are on char boundaries. Islands too small for any rule are not returned.
-fn number_islands(bytes: &[u8]) -> Vec<Island> {
-    let mut islands = Vec::new();
-    let mut i = 0;
-    while i < bytes.len() {
-        if !bytes.get(i).is_some_and(|&b| island_byte(b)) {
-            i += 1;
-            continue;
+impl LiteralScan {
+    fn new(keywords: &[String], prefixes: &[&'static str]) -> Option<LiteralScan> {
+        let (lower, other): (Vec<&'static str>, Vec<&'static str>) =
+            prefixes.iter().partition(|p| p.as_bytes().first().is_some_and(u8::is_ascii_lowercase));
+        let packed = packed_searcher(keywords.iter().map(String::as_str))
+            .zip(ShiftedPrefixes::new(lower))
+            .zip(packed_searcher(other.into_iter()));
+        if let Some(((keywords, lower_prefixes), other_prefixes)) = packed {
+            return Some(LiteralScan::Packed(Box::new(PackedScan { keywords, other_prefixes, lower_prefixes })));
         }
-        let start = i;
-        let (mut digits, mut dots) = (0, 0);
-        while let Some(&b) = bytes.get(i) {
-            if !island_byte(b) {
-                break;
+        LiteralScan::automaton(keywords, prefixes)
+    }
+
+    fn automaton(keywords: &[String], prefixes: &[&'static str]) -> Option<LiteralScan> {
+        let build = |patterns: Vec<&str>| {
+            AhoCorasick::builder().match_kind(aho_corasick::MatchKind::LeftmostFirst).build(patterns).ok()
+        };
+        let keywords = build(keywords.iter().map(String::as_str).collect())?;
+        let prefixes = build(prefixes.to_vec())?;
+        Some(LiteralScan::Automaton { keywords, prefixes })
+    }
+
+    /// Call `keyword(start, index)` for each keyword hit (index into the keyword spellings), and
+    /// return whether any token prefix occurs.
+    fn scan(&self, text: &str, mut keyword: impl FnMut(usize, usize)) -> bool {
+        match self {
+            LiteralScan::Packed(p) => {
+                p.keywords.find_iter(text).for_each(|m| keyword(m.start(), m.pattern().as_usize()));
+                p.other_prefixes.find(text).is_some() || p.lower_prefixes.any_in(text.as_bytes())
             }
-            digits += usize::from(b.is_ascii_digit());
-            dots += usize::from(b == b'.');
-            i += 1;
-        }
-        let dotted = digits >= 4 && dots >= 3;
-        if digits >= MIN_ISLAND_DIGITS || dotted {
-            islands.push(Island { start, end: i, digits, dotted });
+            LiteralScan::Automaton { keywords, prefixes } => {
+                keywords.find_iter(text).for_each(|m| keyword(m.start(), m.pattern().as_usize()));
+                prefixes.is_match(text)
+            }
         }
     }
-    islands
 }
 
-/// Whether two colons occur at most five bytes apart (`a:b:c`, `::`), as in every IPv6 address.
-fn has_colon_pair(text: &str) -> bool {
-    let mut last: Option<usize> = None;
-    // `match_indices` with a char uses a fast byte search.
-    for (i, _) in text.match_indices(':') {
-        if last.is_some_and(|l| i - l <= 5) {
-            return true;
-        }
-        last = Some(i);
+type PackedSearcher = aho_corasick::packed::Searcher;
+
+/// Lower-case token prefixes, each searched from its first byte that is not a lower-case
+/// letter (`lin_api_` as `in_api_`, `pplx-` as `lx-`): Teddy screens on the first three bytes
+/// searched, and a `_`, `-` or `.` among them is rare in prose where `lin` or `ppl` are not.
+/// Every hit position is checked against every whole prefix, so the answer is exactly
+/// whether some prefix occurs.
+#[derive(Debug)]
+struct ShiftedPrefixes {
+    searcher: PackedSearcher,
+    /// Each prefix with how far before its searched part it starts.
+    prefixes: Vec<(usize, &'static str)>,
+}
+
+impl ShiftedPrefixes {
+    fn new(prefixes: Vec<&'static str>) -> Option<ShiftedPrefixes> {
+        let shifted: Vec<(usize, &'static str)> = prefixes
+            .into_iter()
+            .map(|p| {
+                let first_other = p.bytes().position(|b| !b.is_ascii_lowercase()).unwrap_or(0);
+                (first_other.saturating_sub(2), p)
+            })
+            .collect();
+        let searched = shifted.iter().map(|&(shift, p)| p.get(shift..).unwrap_or(p));
+        let searcher = packed_searcher(searched)?;
+        Some(ShiftedPrefixes { searcher, prefixes: shifted })
     }
-    false
+
+    fn any_in(&self, hay: &[u8]) -> bool {
+        let mut from = 0;
+        while from < hay.len() {
+            let Some(m) = self.searcher.find_in(hay, aho_corasick::Span::from(from..hay.len())) else { return false };
+            let at = m.start();
+            let whole = |&(shift, p): &(usize, &str)| {
+                at.checked_sub(shift).and_then(|s| hay.get(s..)).is_some_and(|h| h.starts_with(p.as_bytes()))
+            };
+            if self.prefixes.iter().any(whole) {
+                return true;
+            }
+            from = at + 1;
+        }
+        false
+    }
+}
+
+#[derive(Debug)]
+struct PackedScan {
+    keywords: PackedSearcher,
+    other_prefixes: PackedSearcher,
+    lower_prefixes: ShiftedPrefixes,
+}
+
+/// A leftmost-first packed searcher, or `None` where the target has no SIMD for it. The
+/// pattern-count heuristic is off: measured on prose, these sets are fast despite their size.
+fn packed_searcher<'a>(patterns: impl Iterator<Item = &'a str>) -> Option<PackedSearcher> {
+    aho_corasick::packed::Config::new()
+        .match_kind(aho_corasick::packed::MatchKind::LeftmostFirst)
+        .heuristic_pattern_limits(false)
+        .builder()
+        .extend(patterns)
+        .build()
+}
+
+/// Longest IBAN candidate: country, check digits and up to 36 characters with separators.
+const IBAN_WINDOW: usize = 80;
+
+/// Whether a rule's regex could produce a finding inside `island`. Each condition is necessary
+/// for the rule's check to accept anything (a card has at least 12 digits, an SSN 9, a bare SSN
+/// 9 in a row), so skipping the regex changes no result; it spares dense texts most searches.
+fn island_may_match(gate: Gate, check: Check, island: &Island) -> bool {
+    match gate {
+        Gate::DottedIsland => island.dotted,
+        _ if island.digits < MIN_ISLAND_DIGITS => false,
+        _ => match check {
+            Check::Card => island.digits >= 12,
+            Check::SsnSeparated => island.digits >= 9,
+            Check::SsnBare => island.longest_run >= 9,
+            _ => true,
+        },
+    }
 }
 
 /// Keep the best of overlapping findings (higher score, then longer, then earlier), and return
-/// the kept ones sorted by start. Kept spans live in a map keyed by start, so each candidate is
-/// checked against its two neighbours only.
-fn resolve_overlaps(mut found: Vec<Finding>) -> Vec<Finding> {
+/// the kept ones sorted by start. A candidate is kept when none of its bytes is covered by a
+/// finding kept before it; coverage is a bitset over the text's bytes, so each check costs a
+/// few word operations however many findings there are (dense texts have tens of thousands).
+fn resolve_overlaps(mut found: Vec<Finding>, text_len: usize) -> Vec<Finding> {
     found.sort_by(|a, b| {
         b.score.total_cmp(&a.score).then((b.end - b.start).cmp(&(a.end - a.start))).then(a.start.cmp(&b.start))
     });
-    let mut kept: BTreeMap<usize, Finding> = BTreeMap::new();
-    for f in found {
-        let clash_before = kept.range(..=f.start).next_back().is_some_and(|(_, k)| k.end > f.start);
-        let clash_after = kept.range(f.start..).next().is_some_and(|(_, k)| k.start < f.end);
-        if !clash_before && !clash_after {
-            kept.insert(f.start, f);
+    let mut covered = Coverage::new(text_len);
+    let mut kept: Vec<Finding> = found.into_iter().filter(|f| covered.claim(f.start, f.end)).collect();
+    kept.sort_by_key(|f| f.start);
+    kept
+}
+
+/// Which bytes of a text are covered by kept findings, one bit per byte.
+struct Coverage {
+    words: Vec<u64>,
+}
+
+impl Coverage {
+    fn new(len: usize) -> Coverage {
+        Coverage { words: vec![0; len / 64 + 1] }
+    }
+
+    /// Bit masks of `[start, end)` per 64-bit word: (word index, mask).
+    fn masks(start: usize, end: usize) -> impl Iterator<Item = (usize, u64)> {
+        let (first, last) = (start / 64, end.saturating_sub(1) / 64);
+        (first..=last).filter(move |_| end > start).map(move |w| {
+            let lo = if w == first { start % 64 } else { 0 };
+            let hi = if w == last { (end - 1) % 64 } else { 63 };
+            // Bits lo..=hi set.
+            let mask = (u64::MAX >> (63 - hi)) & (u64::MAX << lo);
+            (w, mask)
+        })
+    }
+
+    /// Cover `[start, end)` if no byte of it is covered yet; whether it was.
+    fn claim(&mut self, start: usize, end: usize) -> bool {
+        let free = Coverage::masks(start, end).all(|(w, m)| self.words.get(w).is_some_and(|&bits| bits & m == 0));
+        if free {
+            for (w, m) in Coverage::masks(start, end) {
+                if let Some(bits) = self.words.get_mut(w) {
+                    *bits |= m;
+                }
+            }
+        }
+        free
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+    use super::*;
+
+    /// The shifted search answers exactly "does some prefix occur", for every prefix, at the
+    /// start, middle and end of a text, and overlapping a near miss.
+    #[test]
+    fn shifted_prefixes_find_every_prefix_and_nothing_else() {
+        let lower: Vec<&'static str> =
+            TOKEN_PREFIXES.iter().copied().filter(|p| p.as_bytes()[0].is_ascii_lowercase()).collect();
+        let Some(shifted) = ShiftedPrefixes::new(lower.clone()) else { return };
+        for p in &lower {
+            for text in [p.to_string(), format!("the {p}"), format!("x{p}y"), format!("gl{p}"), format!("lin_ap {p}")] {
+                assert!(shifted.any_in(text.as_bytes()), "{text:?}");
+            }
+            // Cut short by one byte, it is not a prefix any more (unless another prefix remains).
+            let cut = &p[..p.len() - 1];
+            let expected = lower.iter().any(|q| cut.contains(q));
+            assert_eq!(shifted.any_in(cut.as_bytes()), expected, "{cut:?}");
+        }
+        assert!(!shifted.any_in(b"line apply stops door dormant ghost hooks lin_ap in_api_ at- gl_pat-"));
+    }
+
+    /// Native (packed) and wasm (automaton) literal scans must give the same answers.
+    #[test]
+    fn packed_and_automaton_literal_scans_agree() {
+        let detector = Detector::new(&DetectSettings::default()).unwrap();
+        let spellings: Vec<String> = KEYWORDS
+            .iter()
+            .chain(&["aws"])
+            .flat_map(|k| [k.to_string(), k.to_ascii_uppercase(), format!("{}{}", k[..1].to_uppercase(), &k[1..])])
+            .collect();
+        let automaton = LiteralScan::automaton(&spellings, TOKEN_PREFIXES).unwrap();
+        let Some(packed) = detector.literals.as_ref() else { return };
+        for text in [
+            "lin_api_key=abc123 and lin_api_0123456789",
+            "my Password: hunter22, the API_KEY=x, Bearer abc, AWS secret",
+            "nothing to see in this sentence at all",
+            "sk-ant-api03-xyz tokens secretary ghp_abc AKIA hooks.slack.com xoxb-1",
+            "PASSWORD_RESET_TOKEN privateKey authorization: Basic dXNlcjpwYXNz",
+        ] {
+            let run = |scan: &LiteralScan| {
+                let mut hits = Vec::new();
+                let prefix = scan.scan(text, |at, p| hits.push((at, p)));
+                (hits, prefix)
+            };
+            assert_eq!(run(packed), run(&automaton), "{text:?}");
         }
     }
-    kept.into_values().collect()
+
+    #[test]
+    fn coverage_refuses_any_shared_byte_across_word_edges() {
+        let mut c = Coverage::new(300);
+        assert!(c.claim(60, 70));
+        assert!(!c.claim(69, 80));
+        assert!(!c.claim(0, 61));
+        assert!(c.claim(70, 200));
+        assert!(!c.claim(199, 200));
+        assert!(c.claim(200, 201));
+        assert!(c.claim(0, 60));
+        assert!(c.claim(201, 300));
+        assert!(!c.claim(250, 251));
+    }
+
+    #[test]
+    fn better_findings_win_and_output_is_sorted() {
+        let f = |start, end, score| Finding { start, end, kind: EntityKind::Builtin(BuiltinKind::Phone), score };
+        let kept = resolve_overlaps(vec![f(10, 20, 0.6), f(15, 30, 0.9), f(0, 5, 0.5), f(30, 31, 0.5)], 31);
+        let spans: Vec<(usize, usize)> = kept.iter().map(|k| (k.start, k.end)).collect();
+        assert_eq!(spans, [(0, 5), (15, 30), (30, 31)]);
+    }
 }

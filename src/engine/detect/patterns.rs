@@ -38,8 +38,9 @@ pub enum Gate {
     /// The text contains one of `TOKEN_PREFIXES`: vendor tokens, JWTs and key blocks all
     /// start with a fixed literal, so one multi-literal scan rejects texts without any.
     Prefix,
-    /// The text contains an ASCII digit.
-    Digit,
+    /// Run anchored where two ASCII letters and two digits start a word (every IBAN starts
+    /// with its country code and check digits); the regex must start there.
+    IbanStart,
     /// The text contains `@`.
     At,
     /// The text contains `aws` in any case (AWS secret keys have no shape of their own).
@@ -162,7 +163,7 @@ pub const RULES: &[Rule] = &[
         Gate::NumberIsland,
         r"[0-9]{4}(?:-[0-9]{1,6}){2,4}|[0-9]{4}(?: [0-9]{1,6}){2,4}|[0-9]{12,19}",
     ),
-    rule(K::Iban, Check::Iban, Gate::Digit, r"[A-Za-z]{2}[0-9]{2}(?:[ \-]?[A-Za-z0-9]){8,36}"),
+    rule(K::Iban, Check::Iban, Gate::IbanStart, r"[A-Za-z]{2}[0-9]{2}(?:[ \-]?[A-Za-z0-9]){8,36}"),
     rule(K::IpAddress, Check::Ipv4, Gate::DottedIsland, r"[0-9]{1,3}\.[0-9]{1,3}\.[0-9]{1,3}\.[0-9]{1,3}"),
     rule(
         K::IpAddress,

@@ -4,21 +4,45 @@
 //! of the UK, Germany and India, and Indian 5+5 mobiles. Bare digit runs, dates (`2024-01-31`),
 //! versions and dotted quads have other groupings and are refused here.
 
-/// A candidate split into digit groups.
-/// A candidate split into digit groups, each with its byte range in the candidate.
-#[derive(Debug, Default)]
+/// Most groups (and separators) a candidate can have: the candidate regex matches at most 30
+/// bytes, so at most 15 digit groups; candidates with more are refused.
+const MAX_GROUPS: usize = 32;
+
+/// A candidate split into digit groups, each with its byte range in the candidate. Fixed-size
+/// arrays, not vectors: every phone-shaped number in a text goes through here.
+#[derive(Debug)]
 struct Groups<'a> {
     plus: bool,
-    groups: Vec<(&'a str, usize, usize)>,
+    groups: [(&'a str, usize, usize); MAX_GROUPS],
+    count: usize,
     /// Separator bytes seen between groups (ignoring parentheses).
-    seps: Vec<u8>,
+    seps: [u8; MAX_GROUPS],
+    sep_count: usize,
     /// Two separators in a row (other than a space next to a dash or parenthesis), e.g. `1--2`.
     messy: bool,
 }
 
-fn split(candidate: &str) -> Groups<'_> {
+impl<'a> Groups<'a> {
+    fn groups(&self) -> &[(&'a str, usize, usize)] {
+        self.groups.get(..self.count).unwrap_or(&[])
+    }
+
+    fn has_sep(&self, c: u8) -> bool {
+        self.seps.get(..self.sep_count).unwrap_or(&[]).contains(&c)
+    }
+}
+
+/// Split a candidate; `None` if it has more groups or separators than `MAX_GROUPS`.
+fn split(candidate: &str) -> Option<Groups<'_>> {
     let b = candidate.as_bytes();
-    let mut g = Groups::default();
+    let mut g = Groups {
+        plus: false,
+        groups: [("", 0, 0); MAX_GROUPS],
+        count: 0,
+        seps: [0; MAX_GROUPS],
+        sep_count: 0,
+        messy: false,
+    };
     let mut i = 0;
     let mut prev_sep: Option<u8> = None;
     while let Some(&c) = b.get(i) {
@@ -28,16 +52,18 @@ fn split(candidate: &str) -> Groups<'_> {
                 i += 1;
             }
             if let Some(d) = candidate.get(s..i) {
-                g.groups.push((d, s, i));
+                *g.groups.get_mut(g.count)? = (d, s, i);
+                g.count += 1;
             }
             prev_sep = None;
             continue;
         }
         match c {
-            b'+' if g.groups.is_empty() => g.plus = true,
+            b'+' if g.count == 0 => g.plus = true,
             b'(' | b')' => {}
             _ => {
-                g.seps.push(c);
+                *g.seps.get_mut(g.sep_count)? = c;
+                g.sep_count += 1;
                 if prev_sep.is_some_and(|p| !(p == b' ' || c == b' ')) || prev_sep == Some(c) {
                     g.messy = true;
                 }
@@ -46,7 +72,7 @@ fn split(candidate: &str) -> Groups<'_> {
         }
         i += 1;
     }
-    g
+    Some(g)
 }
 
 /// Whether a digit string starts with one of `firsts`.
@@ -142,16 +168,19 @@ fn classify(ds: &[&str], plus: bool, paren_first: bool, dotted: bool) -> Option<
 /// candidate) and its shape. Leading or trailing groups that spoil the shape are dropped, so a
 /// year or a count written next to a number does not hide it.
 pub fn check(candidate: &str) -> Option<(usize, usize, PhoneShape)> {
-    let g = split(candidate);
+    let g = split(candidate)?;
     if g.messy {
         return None;
     }
-    let has = |c: u8| g.seps.contains(&c);
+    let has = |c: u8| g.has_sep(c);
     if has(b'.') && (has(b'-') || has(b'/')) {
         return None;
     }
-    let n = g.groups.len();
-    let all: Vec<&str> = g.groups.iter().map(|&(d, _, _)| d).collect();
+    let n = g.count;
+    let mut all = [""; MAX_GROUPS];
+    for (slot, &(d, _, _)) in all.iter_mut().zip(g.groups()) {
+        *slot = d;
+    }
     let rank = |shape: PhoneShape| match shape {
         PhoneShape::International => 3,
         PhoneShape::National => 2,
@@ -160,7 +189,7 @@ pub fn check(candidate: &str) -> Option<(usize, usize, PhoneShape)> {
     let mut best: Option<(usize, usize, PhoneShape)> = None;
     for from in 0..n {
         for to in (from + 1..=n).rev() {
-            let groups = g.groups.get(from..to).unwrap_or(&[]);
+            let groups = g.groups().get(from..to).unwrap_or(&[]);
             let ds = all.get(from..to).unwrap_or(&[]);
             let (_, first_start, _) = *groups.first()?;
             let (_, _, last_end) = *groups.last()?;
@@ -225,6 +254,12 @@ mod tests {
         // Account-style grouping is at most a weak candidate that needs phone words.
         assert!(check("1234-5678-9012").is_none_or(|x| x.2 == PhoneShape::NeedsContext));
         assert_eq!(check("2125550123").map(|x| x.2), Some(PhoneShape::NeedsContext));
+    }
+
+    #[test]
+    fn more_groups_than_a_candidate_can_have_are_refused_not_truncated() {
+        let long = "1 ".repeat(40);
+        assert_eq!(check(&long), None);
     }
 
     #[test]
