@@ -292,6 +292,20 @@ fn sub_views(view: &str) -> Vec<&str> {
             }
         }
     }
+    // A quote that closes a string value someone else opened, anywhere in the text (`... named
+    // ' OR 1=1; --`): what follows it is judged as a payload of its own. Only an unmatched
+    // quote counts, and only when SQL starts right after it, so apostrophes in prose do not.
+    if view.bytes().filter(|&b| b == b'\'').count() % 2 == 1 {
+        for (q, _) in view.match_indices('\'') {
+            let after = view.get(q + 1..).unwrap_or("");
+            let head = after.trim_start().to_ascii_lowercase();
+            let sql_start = [";", "--", "#", ")", "or ", "and ", "union ", "||"].iter().any(|p| head.starts_with(p));
+            if sql_start && after.len() >= 4 && q > 0 {
+                out.push(after);
+                break;
+            }
+        }
+    }
     // Backticks are left out: in prose they mark inline code, which is not a payload.
     // In prose, quotes mark quotations ("if x > 0 and y < 1"), not values.
     let quotes: &[char] = if is_prose(view) { &[] } else { &['"'] };
