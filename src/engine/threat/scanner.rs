@@ -1,6 +1,7 @@
 //! The scanner: compiles the rule table once, then scans texts through their normalised views
 //! and decoded segments.
 
+use aho_corasick::AhoCorasick;
 use regex::{Regex, RegexBuilder};
 
 use super::decode::{decoded_segments, Encoding};
@@ -63,10 +64,40 @@ pub struct ThreatScanner {
 /// rule makes the lazy DFA track all partial matches at once (its states multiply and stop
 /// being reused between texts), while single regexes start with a literal prefilter that skips
 /// most of a benign text. Measured on 1 KB prompts: two to three times faster.
+///
+/// Running each regex's own prefilter is still one pass over the text per rule, which grows with
+/// the rule table; so one Aho-Corasick pass over the literals every match of a rule must start
+/// with (extracted from the rule's pattern) first decides which rules can match at all, and only
+/// those run. Rules without such literals always run.
 #[derive(Debug, Clone)]
 struct CompiledView {
     /// Each regex with its rule.
     rules: Vec<(Regex, &'static Rule)>,
+    /// One pass over the text finds the rules that can match (None: no gated rule).
+    gate: Option<AhoCorasick>,
+    /// The rule index of each gate pattern.
+    gate_rule: Vec<usize>,
+    /// Rules the gate cannot speak for.
+    ungated: Vec<usize>,
+}
+
+/// Shortest literal worth gating on: shorter ones occur in most texts anyway.
+const MIN_GATE_LITERAL: usize = 3;
+
+/// Literals (lower-cased) that every match of `pattern` starts with, or None when there is no
+/// usable finite set.
+fn required_prefixes(pattern: &str) -> Option<Vec<Vec<u8>>> {
+    use regex_syntax::hir::literal::{ExtractKind, Extractor};
+    let hir = regex_syntax::ParserBuilder::new().build().parse(pattern).ok()?;
+    let seq = Extractor::new().kind(ExtractKind::Prefix).extract(&hir);
+    let literals = seq.literals()?;
+    if literals.is_empty() || literals.iter().any(|l| l.as_bytes().len() < MIN_GATE_LITERAL) {
+        return None;
+    }
+    let mut out: Vec<Vec<u8>> = literals.iter().map(|l| l.as_bytes().to_ascii_lowercase()).collect();
+    out.sort();
+    out.dedup();
+    Some(out)
 }
 
 impl CompiledView {
@@ -80,7 +111,29 @@ impl CompiledView {
                 .map_err(|e| RuleTableError { view: name, problem: format!("{}: {e}", rule.id) })?;
             rules.push((regex, rule));
         }
-        Ok(CompiledView { rules })
+        let mut literals: Vec<Vec<u8>> = Vec::new();
+        let mut gate_rule = Vec::new();
+        let mut ungated = Vec::new();
+        for (i, (_, rule)) in rules.iter().enumerate() {
+            match required_prefixes(&expand(rule.pattern)) {
+                Some(prefixes) => {
+                    gate_rule.extend(std::iter::repeat_n(i, prefixes.len()));
+                    literals.extend(prefixes);
+                }
+                None => ungated.push(i),
+            }
+        }
+        let gate = if literals.is_empty() {
+            None
+        } else {
+            Some(
+                AhoCorasick::builder()
+                    .ascii_case_insensitive(true)
+                    .build(&literals)
+                    .map_err(|e| RuleTableError { view: name, problem: format!("literal gate: {e}") })?,
+            )
+        };
+        Ok(CompiledView { rules, gate, gate_rule, ungated })
     }
 
     fn scan(&self, text: &str, source: Source, report: &mut ThreatReport) {
@@ -90,7 +143,18 @@ impl CompiledView {
         // Whether the text reads as sentences (payload rules count for less there); decided on
         // the first payload hit, since most texts have none.
         let mut prose: Option<bool> = None;
-        for (regex, rule) in &self.rules {
+        let mut candidate = vec![false; self.rules.len()];
+        for &i in &self.ungated {
+            candidate[i] = true;
+        }
+        if let Some(gate) = &self.gate {
+            for m in gate.find_overlapping_iter(text) {
+                if let Some(&i) = self.gate_rule.get(m.pattern().as_usize()) {
+                    candidate[i] = true;
+                }
+            }
+        }
+        for ((regex, rule), _) in self.rules.iter().zip(&candidate).filter(|(_, c)| **c) {
             if !regex.is_match(text) {
                 continue;
             }
