@@ -23,8 +23,6 @@ pub const MIN_BODY_BYTES: u64 = 1024;
 pub const MAX_BODY_BYTES: u64 = 64 * 1024 * 1024;
 /// Largest accepted `max_entities_per_request`.
 pub const MAX_ENTITIES: u64 = 100_000;
-/// Largest custom regex, compiled size in bytes (keeps hostile configurations from exhausting a VM).
-pub const MAX_CUSTOM_REGEX_BYTES: usize = 1 << 20;
 
 /// What to do with a request whose path is not a known LLM API.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Default)]

@@ -163,11 +163,6 @@ impl Vault {
     pub fn lookup_parts(&self, grammar: &PlaceholderGrammar, label: &str, number: u32) -> Option<&VaultEntry> {
         self.lookup(&grammar.render(label, number))
     }
-
-    /// Was this original masked in this exchange (under any label)?
-    pub fn contains_original(&self, original: &str) -> bool {
-        self.entries.iter().any(|e| e.original == original)
-    }
 }
 
 #[cfg(test)]
