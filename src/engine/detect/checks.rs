@@ -301,8 +301,10 @@ fn ipv6_check(text: &str, start: usize, s: &str) -> Option<Scored> {
 }
 
 fn aws_secret_check(text: &str, words: &ContextWords<'_>, start: usize, end: usize, s: &str) -> Option<Scored> {
-    let b64 = |c: u8| c.is_ascii_alphanumeric() || c == b'/' || c == b'+' || c == b'=';
-    if byte_before(text, start).is_some_and(b64) || byte_at(text, end).is_some_and(b64) {
+    // Part of a longer base64 run is not a key. `=` is base64 only as padding at the end, so
+    // before the candidate it is an assignment (`AWS_SECRET_ACCESS_KEY=...`), after it padding.
+    let b64 = |c: u8| c.is_ascii_alphanumeric() || c == b'/' || c == b'+';
+    if byte_before(text, start).is_some_and(b64) || byte_at(text, end).is_some_and(|c| b64(c) || c == b'=') {
         return None;
     }
     // Real keys mix cases and digits; this refuses 40-char hex digests and words.
