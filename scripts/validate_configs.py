@@ -17,12 +17,10 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "envoy"))
 import render  # noqa: E402
 
+sys.path.insert(0, str(ROOT / "tests" / "e2e"))
+from harness import envoy_binary  # noqa: E402  (the one lookup of the envoy binary)
+
 WASM = ROOT / "target/wasm32-wasip1/release/prompt_guard.wasm"
-
-
-def envoy_binary():
-    found = os.environ.get("ENVOY_BIN") or shutil.which("envoy")
-    return found or str(Path(sys.executable).parent / "envoy")
 
 
 def main():

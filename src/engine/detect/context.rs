@@ -194,17 +194,20 @@ fn screen_slot(w: &[u8]) -> usize {
     (h ^ (h >> 7)) % (SCREEN_WORDS * 64)
 }
 
+/// Every context word list with its flag (one table for the index and its tests).
+const WORD_LISTS: [(&[&str], WordLists); 5] = [
+    (PHONE_WORDS, WordLists::PHONE),
+    (NOT_PERSONAL_WORDS, WordLists::NOT_PERSONAL),
+    (SSN_WORDS, WordLists::SSN),
+    (CARD_WORDS, WordLists::CARD),
+    (AWS_WORDS, WordLists::AWS),
+];
+
 fn list_words() -> &'static ListWords {
     static TABLE: std::sync::OnceLock<ListWords> = std::sync::OnceLock::new();
     TABLE.get_or_init(|| {
         let mut table = ListWords { by_len: vec![Vec::new(); MAX_WORD + 1], screen: [0; SCREEN_WORDS] };
-        let lists = [
-            (PHONE_WORDS, WordLists::PHONE),
-            (NOT_PERSONAL_WORDS, WordLists::NOT_PERSONAL),
-            (SSN_WORDS, WordLists::SSN),
-            (CARD_WORDS, WordLists::CARD),
-            (AWS_WORDS, WordLists::AWS),
-        ];
+        let lists = WORD_LISTS;
         for (words, list) in lists {
             for w in words.iter().map(|w| w.as_bytes()) {
                 let Some(slot) = table.by_len.get_mut(w.len()) else { continue };
@@ -461,13 +464,7 @@ mod tests {
             "tel5551234 phonebook#phone  ,, call:x SSN__ssn cardcard card",
             "x#ss# ss #ss",
         ];
-        let lists = [
-            (PHONE_WORDS, WordLists::PHONE),
-            (NOT_PERSONAL_WORDS, WordLists::NOT_PERSONAL),
-            (SSN_WORDS, WordLists::SSN),
-            (CARD_WORDS, WordLists::CARD),
-            (AWS_WORDS, WordLists::AWS),
-        ];
+        let lists = WORD_LISTS;
         for t in texts {
             for start in (0..=t.len()).filter(|&i| t.is_char_boundary(i)) {
                 for end in (start..=t.len()).filter(|&i| t.is_char_boundary(i)).step_by(5) {
