@@ -36,10 +36,12 @@ pub fn normalise(text: &str) -> Normalised {
     // Whitespace is kept one-for-one here: runs of it separate words in spaced-out text.
     let mut folded = String::with_capacity(text.len());
     if text.is_ascii() {
-        // ASCII is its own NFKD form and has no hidden or look-alike characters.
-        folded.extend(text.chars().map(|c| if c.is_ascii_whitespace() || c.is_ascii_control() { ' ' } else { c.to_ascii_lowercase() }));
-        let plain = collapse_spaces(&folded);
-        let words = words_view(&folded);
+        // ASCII is its own NFKD form and has no hidden or look-alike characters: the views are
+        // built on bytes, in two passes.
+        let folded: Vec<u8> =
+            text.bytes().map(|b| if b.is_ascii_whitespace() || b.is_ascii_control() { b' ' } else { b.to_ascii_lowercase() }).collect();
+        let plain = collapse_spaces_ascii(&folded);
+        let words = words_view_ascii(&folded);
         return Normalised { plain, words, hidden };
     }
     for c in text.nfkd() {
@@ -79,6 +81,24 @@ fn collapse_spaces(s: &str) -> String {
             out.push(' ');
         }
         out.push_str(w);
+    }
+    out
+}
+
+/// `collapse_spaces` of an ASCII text.
+fn collapse_spaces_ascii(folded: &[u8]) -> String {
+    let mut out = String::with_capacity(folded.len());
+    let mut pending_space = false;
+    for &b in folded {
+        if b == b' ' {
+            pending_space = !out.is_empty();
+        } else {
+            if pending_space {
+                out.push(' ');
+                pending_space = false;
+            }
+            out.push(char::from(b));
+        }
     }
     out
 }
@@ -237,6 +257,84 @@ fn words_view(folded: &str) -> String {
     out
 }
 
+/// `words_view` of an ASCII text, on bytes: the same tokens, gaps, spelled-out words and leet
+/// folding (a property test holds the two to the same output).
+fn words_view_ascii(folded: &[u8]) -> String {
+    let mut spans: Vec<(usize, usize)> = Vec::with_capacity(folded.len() / 5 + 1);
+    let mut gaps: Vec<u32> = Vec::with_capacity(folded.len() / 5 + 1);
+    let mut start: Option<usize> = None;
+    let mut gap = 0u32;
+    for (i, &b) in folded.iter().enumerate() {
+        let inner_symbol = matches!(b, b'@' | b'$' | b'!' | b'|' | b'\'')
+            && i.checked_sub(1).and_then(|p| folded.get(p)).is_some_and(u8::is_ascii_alphabetic)
+            && folded.get(i + 1).is_some_and(u8::is_ascii_alphabetic);
+        if b.is_ascii_alphanumeric() || inner_symbol {
+            if start.is_none() {
+                if !spans.is_empty() {
+                    gaps.push(gap);
+                }
+                start = Some(i);
+            }
+            gap = 0;
+        } else {
+            if let Some(s) = start.take() {
+                spans.push((s, i));
+            }
+            gap += 1;
+        }
+    }
+    if let Some(s) = start {
+        spans.push((s, folded.len()));
+    }
+    let token = |k: usize| spans.get(k).and_then(|&(a, b)| folded.get(a..b)).unwrap_or(&[]);
+    let single = |k: usize| token(k).len() == 1;
+    let mut out = String::with_capacity(folded.len());
+    let mut k = 0;
+    while k < spans.len() {
+        let mut end = k;
+        while end < spans.len() && single(end) {
+            end += 1;
+            if gaps.get(end - 1).copied().unwrap_or(0) != 1 {
+                break;
+            }
+        }
+        if !out.is_empty() {
+            out.push(' ');
+        }
+        if end - k >= 3 {
+            for t in k..end {
+                push_word_ascii(&mut out, token(t));
+            }
+            k = end;
+        } else {
+            push_word_ascii(&mut out, token(k));
+            k += 1;
+        }
+    }
+    out
+}
+
+/// `push_word` of an ASCII token.
+fn push_word_ascii(out: &mut String, token: &[u8]) {
+    let letters = token.iter().filter(|b| b.is_ascii_alphabetic()).count();
+    if letters == token.len() {
+        out.extend(token.iter().map(|&b| char::from(b)));
+        return;
+    }
+    let leets = token.iter().filter(|&&b| leet(char::from(b)).is_some()).count();
+    let fold = letters >= 2
+        && leets > 0
+        && letters >= leets
+        && !std::str::from_utf8(token).is_ok_and(is_quantity);
+    for &b in token {
+        if b == b'\'' {
+            continue;
+        }
+        let c = char::from(b);
+        out.push(if fold && !b.is_ascii_alphabetic() { leet(c).unwrap_or(c) } else { c });
+    }
+}
+
 /// Numbers with a unit or ordinal suffix ("7pm", "3rd", "4k", "10kg") are not leetspeak.
 fn is_quantity(token: &str) -> bool {
     let suffix = token.trim_start_matches(|c: char| c.is_ascii_digit());
@@ -266,6 +364,32 @@ fn push_word(out: &mut String, token: &str) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The general views of an ASCII text (the path every non-ASCII text takes).
+    fn general_views(text: &str) -> (String, String) {
+        let folded: String =
+            text.chars().map(|c| if c.is_ascii_whitespace() || c.is_ascii_control() { ' ' } else { c.to_ascii_lowercase() }).collect();
+        (collapse_spaces(&folded), words_view(&folded))
+    }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(2000))]
+        #[test]
+        fn ascii_views_match_the_general_views(text in "[ -~\t\n\x00-\x1f]{0,80}") {
+            let n = normalise(&text);
+            let (plain, words) = general_views(&text);
+            proptest::prop_assert_eq!(n.plain, plain);
+            proptest::prop_assert_eq!(n.words, words);
+        }
+
+        #[test]
+        fn ascii_views_match_on_wordy_texts(text in "([a-z0-9@$!|' ]{1,3}[ .,]{0,2}){0,30}") {
+            let n = normalise(&text);
+            let (plain, words) = general_views(&text);
+            proptest::prop_assert_eq!(n.plain, plain);
+            proptest::prop_assert_eq!(n.words, words);
+        }
+    }
 
     #[test]
     fn folds_fullwidth_and_accents() {

@@ -164,7 +164,7 @@ pub static RULES: &[Rule] = &[
         "\\b(?:capable of|can do|able to do|will do|would do) (?:literally )?(?:anything|everything)\\b"),
     r("PG-JB-032", Jailbreak, 0.7, Words,
         "\\b(?:god ?mode (?:enabled|active|activated|on)|unfliteredly|unfilteredly|liberated mode)\\b"),
-    r("PG-JB-038", Jailbreak, 0.7, Plain, "<\\s*i['’]?m\\s+free\\s*!?\\s*>"),
+    r("PG-JB-038", Jailbreak, 0.7, Plain, "<\\s*i'?m\\s+free\\s*!?\\s*>"),
     r("PG-JB-033", Jailbreak, 0.35, Words,
         "\\b(?:new rule|userquery|responseformat|response format|insert divider|print a divider|print divider|end input|end of input)\\b"),
     r("PG-JB-034", Jailbreak, 0.6, Words,
@@ -316,7 +316,7 @@ pub static RULES: &[Rule] = &[
         "style\\s*=[^>]*(?:expression\\s*\\(|behavior\\s*:|-moz-binding|url\\s*\\(\\s*['\"]?\\s*javascript)"),
     r("PG-XS-009", Xss, 0.8, Plain, "\\bsrcdoc\\s*=|data\\s*:\\s*text/html|data\\s*:\\s*image/svg\\+xml"),
     r("PG-XS-010", Xss, 0.4, Plain, "[\"'`]\\s*/?>\\s*<\\s*[a-z!/]"),
-    r("PG-XS-012", Xss, 0.7, Plain, "(?:^|[\\s;&?\"'`/])on[a-z]{3}[a-z]*\\s*=\\s*[\"'`]?\\s*[a-z_$][a-z0-9_$.]*\\s*\\("),
+    r("PG-XS-012", Xss, 0.7, Plain, "\\bon[a-z]{3}[a-z]*\\s*=\\s*[\"'`]?\\s*[a-z_$][a-z0-9_$.]*\\s*\\("),
     r("PG-XS-013", Xss, 0.7, Plain, "url\\s*\\(\\s*[\"']?\\s*(?:javascript|vbscript)|<!entity\\s+%?\\s*[a-z0-9_-]+\\s+system|<xi:include\\b"),
     r("PG-XS-011", Xss, 0.35, Plain, "<\\s*(?:img|image|input|body|video|audio|source|details|a|div|svg|style|form|button|select|textarea)\\b[^>]*\\b(?:src|href|style|action)\\s*="),
 ];

@@ -1,8 +1,10 @@
 //! The scanner: compiles the rule table once, then scans texts through their normalised views
 //! and decoded segments.
 
-use aho_corasick::AhoCorasick;
-use regex::{Regex, RegexBuilder};
+use aho_corasick::{AhoCorasick, AhoCorasickKind};
+use regex_automata::meta::Regex as MetaRegex;
+use regex_automata::util::syntax::Config as SyntaxConfig;
+use regex_automata::{Anchored, Input};
 
 use super::decode::{decoded_segments, Encoding};
 use super::normalise::{normalise, HiddenChars};
@@ -21,6 +23,9 @@ const INDIRECT_WEIGHT_IN_MESSAGES: f32 = 0.3;
 const PROSE_PAYLOAD_FACTOR: f32 = 0.5;
 /// Compiled regex size limit: the table is fixed, this only guards against a runaway pattern.
 const REGEX_SIZE_LIMIT: usize = 64 << 20;
+/// Lazy DFA cache of each rule's automaton. Anchored checks of a few words visit few states;
+/// the bound keeps the rule table's memory per VM small.
+const HYBRID_CACHE_BYTES: usize = 256 << 10;
 
 /// What the scanner looks at.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -59,108 +64,147 @@ impl std::error::Error for RuleTableError {}
 pub struct ThreatScanner {
     settings: ThreatSettings,
     words: CompiledView,
+    /// The plain and payload rules: both read the plain view, so one gate pass serves both.
     plain: CompiledView,
-    payload: CompiledView,
 }
 
-/// One view's rules. Each rule is its own regex rather than one `RegexSet`: a set over every
-/// rule makes the lazy DFA track all partial matches at once (its states multiply and stop
-/// being reused between texts), while single regexes start with a literal prefilter that skips
-/// most of a benign text. Measured on 1 KB prompts: two to three times faster.
+/// One view's rules, found in one pass.
 ///
-/// Running each regex's own prefilter is still one pass over the text per rule, which grows with
-/// the rule table; so one Aho-Corasick pass over the literals every match of a rule must start
-/// with (extracted from the rule's pattern) first decides which rules can match at all, and only
-/// those run. Rules without such literals always run.
+/// Almost every rule's matches start with one of a few literals (extracted from its pattern when
+/// the table is compiled: `ignore`, `you are`, `<script`...). One Aho-Corasick pass over the text
+/// reports where such literals occur, and only there is the rule's own automaton run, anchored at
+/// that position: the cost is the gate's pass plus a few bytes of verification per literal hit,
+/// instead of one pass over the whole text per rule (a benign text has many hits of common
+/// literals like `all`, but each is settled within a word or two). Rules whose matches have no
+/// literal prefix search the whole text, unanchored.
+///
+/// The automata are byte-oriented (the views are folded to ASCII; a character the folding left
+/// alone is a run of bytes no rule names), which keeps them small and their lazy DFA caches
+/// shared across texts.
 #[derive(Debug, Clone)]
 struct CompiledView {
-    /// Each regex with its rule.
-    rules: Vec<(Regex, &'static Rule)>,
-    /// One pass over the text finds the rules that can match (None: no gated rule).
+    /// Each rule's automaton, with the rule.
+    rules: Vec<(MetaRegex, &'static Rule)>,
+    /// The literal gate (None: no rule has literal prefixes).
     gate: Option<AhoCorasick>,
-    /// The rule index of each gate pattern.
-    gate_rule: Vec<usize>,
+    /// For each gate literal, the rules whose matches may start with it.
+    gate_rules: Vec<Vec<u16>>,
     /// Rules the gate cannot speak for.
     ungated: Vec<usize>,
 }
 
-/// Shortest literal worth gating on: shorter ones occur in most texts anyway.
-const MIN_GATE_LITERAL: usize = 3;
+/// Gate literals are cut to this length: the anchored automaton checks the rest, and shorter
+/// literals make a smaller gate (the extracted sets are cross products of a rule's alternations).
+const MAX_GATE_LITERAL: usize = 12;
 
-/// Literals (lower-cased) that every match of `pattern` starts with, or None when there is no
-/// usable finite set.
+/// Literals that every match of `pattern` starts with, or None when there is no usable finite
+/// set.
 fn required_prefixes(pattern: &str) -> Option<Vec<Vec<u8>>> {
     use regex_syntax::hir::literal::{ExtractKind, Extractor};
-    let hir = regex_syntax::ParserBuilder::new().build().parse(pattern).ok()?;
+    let hir = regex_syntax::ParserBuilder::new().unicode(false).utf8(false).build().parse(pattern).ok()?;
     let seq = Extractor::new().kind(ExtractKind::Prefix).extract(&hir);
     let literals = seq.literals()?;
-    if literals.is_empty() || literals.iter().any(|l| l.as_bytes().len() < MIN_GATE_LITERAL) {
+    // A literal that is empty or one letter, digit or space would stop the gate at most bytes of
+    // a text; one punctuation byte (`<`, `$`, `(`) is rare in prose and settles fast.
+    let too_common = |l: &[u8]| match l {
+        [] => true,
+        [b] => b.is_ascii_alphanumeric() || b.is_ascii_whitespace(),
+        _ => false,
+    };
+    if literals.is_empty() || literals.iter().any(|l| too_common(l.as_bytes())) {
         return None;
     }
-    let mut out: Vec<Vec<u8>> = literals.iter().map(|l| l.as_bytes().to_ascii_lowercase()).collect();
+    let mut out: Vec<Vec<u8>> =
+        literals.iter().map(|l| l.as_bytes()[..l.as_bytes().len().min(MAX_GATE_LITERAL)].to_vec()).collect();
     out.sort();
     out.dedup();
-    Some(out)
+    // A literal that extends another adds no position the shorter one does not report.
+    let mut kept: Vec<Vec<u8>> = Vec::with_capacity(out.len());
+    for lit in out {
+        if !kept.iter().any(|k| lit.starts_with(k)) {
+            kept.push(lit);
+        }
+    }
+    Some(kept)
+}
+
+fn compile_rule(pattern: &str) -> Result<MetaRegex, String> {
+    MetaRegex::builder()
+        .syntax(SyntaxConfig::new().unicode(false).utf8(false))
+        .configure(
+            MetaRegex::config()
+                .utf8_empty(false)
+                .nfa_size_limit(Some(REGEX_SIZE_LIMIT))
+                .hybrid_cache_capacity(HYBRID_CACHE_BYTES),
+        )
+        .build(pattern)
+        .map_err(|e| e.to_string())
 }
 
 impl CompiledView {
-    fn new(view: View, name: &'static str) -> Result<CompiledView, RuleTableError> {
+    fn new(views: &[View], name: &'static str) -> Result<CompiledView, RuleTableError> {
         let mut rules = Vec::new();
-        for rule in all_rules().filter(|r| r.view == view) {
-            let regex = RegexBuilder::new(&expand(rule.pattern))
-                .size_limit(REGEX_SIZE_LIMIT)
-                .dfa_size_limit(REGEX_SIZE_LIMIT)
-                .build()
+        for rule in all_rules().filter(|r| views.contains(&r.view)) {
+            let regex = compile_rule(&expand(rule.pattern))
                 .map_err(|e| RuleTableError { view: name, problem: format!("{}: {e}", rule.id) })?;
             rules.push((regex, rule));
         }
-        let mut literals: Vec<Vec<u8>> = Vec::new();
-        let mut gate_rule = Vec::new();
+        let mut literal_rules: std::collections::BTreeMap<Vec<u8>, Vec<u16>> = std::collections::BTreeMap::new();
         let mut ungated = Vec::new();
         for (i, (_, rule)) in rules.iter().enumerate() {
+            let index = u16::try_from(i).map_err(|_| RuleTableError { view: name, problem: "too many rules".into() })?;
             match required_prefixes(&expand(rule.pattern)) {
                 Some(prefixes) => {
-                    gate_rule.extend(std::iter::repeat_n(i, prefixes.len()));
-                    literals.extend(prefixes);
+                    for p in prefixes {
+                        literal_rules.entry(p).or_default().push(index);
+                    }
                 }
                 None => ungated.push(i),
             }
         }
+        let (literals, gate_rules): (Vec<Vec<u8>>, Vec<Vec<u16>>) = literal_rules.into_iter().unzip();
         let gate = if literals.is_empty() {
             None
         } else {
             Some(
                 AhoCorasick::builder()
-                    .ascii_case_insensitive(true)
+                    .kind(Some(AhoCorasickKind::DFA))
                     .build(&literals)
                     .map_err(|e| RuleTableError { view: name, problem: format!("literal gate: {e}") })?,
             )
         };
-        Ok(CompiledView { rules, gate, gate_rule, ungated })
+        Ok(CompiledView { rules, gate, gate_rules, ungated })
     }
 
     fn scan(&self, text: &str, source: Source, report: &mut ThreatReport) {
         if text.is_empty() {
             return;
         }
-        // Whether the text reads as sentences (payload rules count for less there); decided on
-        // the first payload hit, since most texts have none.
-        let mut prose: Option<bool> = None;
-        let mut candidate = vec![false; self.rules.len()];
+        let mut matched = vec![false; self.rules.len()];
         for &i in &self.ungated {
-            candidate[i] = true;
+            if let Some((regex, _)) = self.rules.get(i) {
+                matched[i] = regex.is_match(text.as_bytes());
+            }
         }
         if let Some(gate) = &self.gate {
             for m in gate.find_overlapping_iter(text) {
-                if let Some(&i) = self.gate_rule.get(m.pattern().as_usize()) {
-                    candidate[i] = true;
+                let Some(candidates) = self.gate_rules.get(m.pattern().as_usize()) else { continue };
+                for &i in candidates {
+                    let i = usize::from(i);
+                    if matched[i] {
+                        continue;
+                    }
+                    if let Some((regex, _)) = self.rules.get(i) {
+                        let at = Input::new(text.as_bytes()).range(m.start()..).anchored(Anchored::Yes);
+                        matched[i] = regex.is_match(at);
+                    }
                 }
             }
         }
-        for ((regex, rule), _) in self.rules.iter().zip(&candidate).filter(|(_, c)| **c) {
-            if !regex.is_match(text) {
-                continue;
-            }
+        // Whether the text reads as sentences (payload rules count for less there); decided on
+        // the first payload hit, since most texts have none.
+        let mut prose: Option<bool> = None;
+        for ((_, rule), _) in self.rules.iter().zip(&matched).filter(|(_, m)| **m) {
             if rule.view == View::Payload {
                 let in_prose = *prose.get_or_insert_with(|| reads_as_sentences(text));
                 report.add(rule.id, rule.category, if in_prose { rule.weight * PROSE_PAYLOAD_FACTOR } else { rule.weight });
@@ -183,9 +227,8 @@ impl ThreatScanner {
     pub fn new(settings: &ThreatSettings) -> Result<ThreatScanner, RuleTableError> {
         Ok(ThreatScanner {
             settings: settings.clone(),
-            words: CompiledView::new(View::Words, "words")?,
-            plain: CompiledView::new(View::Plain, "plain")?,
-            payload: CompiledView::new(View::Payload, "payload")?,
+            words: CompiledView::new(&[View::Words], "words")?,
+            plain: CompiledView::new(&[View::Plain, View::Payload], "plain")?,
         })
     }
 
@@ -214,7 +257,6 @@ impl ThreatScanner {
         }
         self.words.scan(&n.words, source, report);
         self.plain.scan(&n.plain, source, report);
-        self.payload.scan(&n.plain, source, report);
         scan_sqli(&n.plain, report);
         if depth >= MAX_DECODE_DEPTH {
             return;
