@@ -145,6 +145,8 @@ impl ThreatsConfig {
             }
             hosts.push(h);
         }
+        // Switched off, nothing is scanned: the rule table is not compiled (time and memory per VM).
+        let scan_roles = if self.enabled { scan_roles } else { Vec::new() };
         let scanner = ThreatScanner::new(&ThreatSettings { scan_roles })
             .map_err(|e| ConfigError::new("threats", e.to_string()))?;
         Ok(CompiledThreats {

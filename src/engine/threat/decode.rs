@@ -41,16 +41,24 @@ pub fn decoded_segments(text: &str) -> Vec<Decoded> {
             out.push(Decoded { encoding, text: s });
         }
     };
+    // One pass says which decoders can find anything: most texts have no `%`, `&` or `\`.
+    let seen = Seen::of(text.as_bytes());
     // Percent-decoding first, then character references in its output: the usual layering.
-    let percent = percent_decoded(text);
-    let html = html_decoded(percent.as_deref().unwrap_or(text));
+    let percent = if seen.percent { percent_decoded(text) } else { None };
+    let html = if seen.ampersand || percent.is_some() { html_decoded(percent.as_deref().unwrap_or(text)) } else { None };
     let transport = match (percent, html) {
         (_, Some(both)) => Some(both),
         (Some(p), None) => Some(p),
         (None, None) => None,
     };
-    // Then JavaScript and JSON escapes (`\u0061`, `\x61`), which script payloads use to hide names.
-    let transport = match escapes_decoded(transport.as_deref().unwrap_or(text)) {
+    // Then JavaScript and JSON escapes (`\u0061`, `\x61`), which script payloads use to hide names,
+    // and UTF-7 brackets (`+ADw-`).
+    let escapes = if seen.backslash || seen.plus || transport.is_some() {
+        escapes_decoded(transport.as_deref().unwrap_or(text))
+    } else {
+        None
+    };
+    let transport = match escapes {
         Some(unescaped) => Some(unescaped),
         None => transport,
     };
@@ -62,10 +70,12 @@ pub fn decoded_segments(text: &str) -> Vec<Decoded> {
     if let Some(u) = unquoted {
         keep(u, Encoding::Concealing, &mut out);
     }
-    if let Some(s) = tag_text(text) {
-        keep(s, Encoding::Concealing, &mut out);
+    if seen.tag_lead {
+        if let Some(s) = tag_text(text) {
+            keep(s, Encoding::Concealing, &mut out);
+        }
     }
-    for run in runs(text, |c| c.is_ascii_alphanumeric() || matches!(c, '+' | '/' | '-' | '_' | '=')) {
+    for run in long_runs(text, MIN_HEX.min(MIN_BASE64)) {
         if out.len() >= MAX_SEGMENTS {
             break;
         }
@@ -76,9 +86,55 @@ pub fn decoded_segments(text: &str) -> Vec<Decoded> {
     out
 }
 
-/// Maximal runs of characters matching `class`.
-fn runs(text: &str, class: impl Fn(char) -> bool) -> impl Iterator<Item = &str> {
-    text.split(move |c: char| !class(c)).filter(|r| !r.is_empty())
+/// The bytes that decide which decoders run.
+#[derive(Default)]
+struct Seen {
+    percent: bool,
+    ampersand: bool,
+    backslash: bool,
+    plus: bool,
+    /// The first byte of a character in the tag block (U+E0000..U+E007F are F3 A0 80..81 xx).
+    tag_lead: bool,
+}
+
+impl Seen {
+    fn of(bytes: &[u8]) -> Seen {
+        let mut seen = Seen::default();
+        for &b in bytes {
+            match b {
+                b'%' => seen.percent = true,
+                b'&' => seen.ampersand = true,
+                b'\\' => seen.backslash = true,
+                b'+' => seen.plus = true,
+                0xF3 => seen.tag_lead = true,
+                _ => {}
+            }
+        }
+        seen
+    }
+}
+
+/// Maximal runs of base64 or hex characters (letters, digits, `+/-_=`) at least `min` long.
+fn long_runs(text: &str, min: usize) -> impl Iterator<Item = &str> {
+    let bytes = text.as_bytes();
+    let in_run = |b: u8| b.is_ascii_alphanumeric() || matches!(b, b'+' | b'/' | b'-' | b'_' | b'=');
+    let mut i = 0;
+    std::iter::from_fn(move || {
+        while i < bytes.len() {
+            while bytes.get(i).is_some_and(|&b| !in_run(b)) {
+                i += 1;
+            }
+            let start = i;
+            while bytes.get(i).is_some_and(|&b| in_run(b)) {
+                i += 1;
+            }
+            // A run's ends are ASCII bytes or the text's ends, so they are char boundaries.
+            if i - start >= min {
+                return text.get(start..i);
+            }
+        }
+        None
+    })
 }
 
 /// Decoded bytes that are mostly printable UTF-8 text.

@@ -2,9 +2,12 @@
 //! and decoded segments.
 
 use aho_corasick::{AhoCorasick, AhoCorasickKind};
-use regex_automata::meta::Regex as MetaRegex;
-use regex_automata::util::syntax::Config as SyntaxConfig;
+use regex_automata::hybrid::dfa::{Cache, DFA};
+use regex_automata::nfa::thompson::{self, WhichCaptures};
+use regex_automata::util::pool::Pool;
 use regex_automata::{Anchored, Input};
+use regex_syntax::hir::Hir;
+use std::sync::Arc;
 
 use super::decode::{decoded_segments, Encoding};
 use super::normalise::{normalise, HiddenChars};
@@ -81,10 +84,13 @@ pub struct ThreatScanner {
 /// The automata are byte-oriented (the views are folded to ASCII; a character the folding left
 /// alone is a run of bytes no rule names), which keeps them small and their lazy DFA caches
 /// shared across texts.
-#[derive(Debug, Clone)]
 struct CompiledView {
-    /// Each rule's automaton, with the rule.
-    rules: Vec<(MetaRegex, &'static Rule)>,
+    /// The rules, and each one's lazy DFA (same order).
+    rules: Vec<&'static Rule>,
+    dfas: Arc<[DFA]>,
+    /// One cache per DFA, taken as a set for each scan. (A VM runs one request at a time, so
+    /// the pool holds one set; natively each thread that scans gets its own.)
+    caches: Pool<Vec<Cache>, CacheFactory>,
     /// The literal gate (None: no rule has literal prefixes).
     gate: Option<AhoCorasick>,
     /// For each gate literal, the rules whose matches may start with it.
@@ -93,16 +99,41 @@ struct CompiledView {
     ungated: Vec<usize>,
 }
 
+type CacheFactory = Box<dyn Fn() -> Vec<Cache> + Send + Sync>;
+
+fn cache_factory(dfas: &Arc<[DFA]>) -> CacheFactory {
+    let dfas = Arc::clone(dfas);
+    Box::new(move || dfas.iter().map(Cache::new).collect())
+}
+
+impl Clone for CompiledView {
+    fn clone(&self) -> Self {
+        CompiledView {
+            rules: self.rules.clone(),
+            dfas: Arc::clone(&self.dfas),
+            caches: Pool::new(cache_factory(&self.dfas)),
+            gate: self.gate.clone(),
+            gate_rules: self.gate_rules.clone(),
+            ungated: self.ungated.clone(),
+        }
+    }
+}
+
+impl std::fmt::Debug for CompiledView {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("CompiledView").field("rules", &self.rules.len()).field("ungated", &self.ungated).finish()
+    }
+}
+
 /// Gate literals are cut to this length: the anchored automaton checks the rest, and shorter
 /// literals make a smaller gate (the extracted sets are cross products of a rule's alternations).
-const MAX_GATE_LITERAL: usize = 12;
+const MAX_GATE_LITERAL: usize = 8;
 
 /// Literals that every match of `pattern` starts with, or None when there is no usable finite
 /// set.
-fn required_prefixes(pattern: &str) -> Option<Vec<Vec<u8>>> {
+fn required_prefixes(hir: &Hir) -> Option<Vec<Vec<u8>>> {
     use regex_syntax::hir::literal::{ExtractKind, Extractor};
-    let hir = regex_syntax::ParserBuilder::new().unicode(false).utf8(false).build().parse(pattern).ok()?;
-    let seq = Extractor::new().kind(ExtractKind::Prefix).extract(&hir);
+    let seq = Extractor::new().kind(ExtractKind::Prefix).extract(hir);
     let literals = seq.literals()?;
     // A literal that is empty or one letter, digit or space would stop the gate at most bytes of
     // a text; one punctuation byte (`<`, `$`, `(`) is rare in prose and settles fast.
@@ -114,8 +145,14 @@ fn required_prefixes(pattern: &str) -> Option<Vec<Vec<u8>>> {
     if literals.is_empty() || literals.iter().any(|l| too_common(l.as_bytes())) {
         return None;
     }
-    let mut out: Vec<Vec<u8>> =
-        literals.iter().map(|l| l.as_bytes()[..l.as_bytes().len().min(MAX_GATE_LITERAL)].to_vec()).collect();
+    // The views have no white space but single spaces: a literal with a tab or a line break
+    // (from a `\s` in the pattern) can never occur, and is left out.
+    let mut out: Vec<Vec<u8>> = literals
+        .iter()
+        .map(|l| l.as_bytes())
+        .filter(|l| !l.iter().any(|&b| matches!(b, b'\t' | b'\n' | 0x0b | 0x0c | b'\r')))
+        .map(|l| l[..l.len().min(MAX_GATE_LITERAL)].to_vec())
+        .collect();
     out.sort();
     out.dedup();
     // A literal that extends another adds no position the shorter one does not report.
@@ -128,32 +165,51 @@ fn required_prefixes(pattern: &str) -> Option<Vec<Vec<u8>>> {
     Some(kept)
 }
 
-fn compile_rule(pattern: &str) -> Result<MetaRegex, String> {
-    MetaRegex::builder()
-        .syntax(SyntaxConfig::new().unicode(false).utf8(false))
+/// A rule's pattern, parsed once for both the gate's literals and the automaton. Byte-oriented:
+/// no Unicode classes or boundaries.
+fn parse_rule(pattern: &str) -> Result<Hir, String> {
+    regex_syntax::ParserBuilder::new().unicode(false).utf8(false).build().parse(pattern).map_err(|e| e.to_string())
+}
+
+/// A rule's forward lazy DFA: no captures, no reverse automaton, no prefilter (the gate is the
+/// prefilter). Without Unicode classes or boundaries it has no quit bytes, and it is told never
+/// to give up, so a search cannot fail.
+fn compile_rule(hir: &Hir) -> Result<DFA, String> {
+    let nfa = thompson::Compiler::new()
         .configure(
-            MetaRegex::config()
-                .utf8_empty(false)
-                .nfa_size_limit(Some(REGEX_SIZE_LIMIT))
-                .hybrid_cache_capacity(HYBRID_CACHE_BYTES),
+            thompson::Config::new()
+                .utf8(false)
+                .shrink(false)
+                .which_captures(WhichCaptures::None)
+                .nfa_size_limit(Some(REGEX_SIZE_LIMIT)),
         )
-        .build(pattern)
+        .build_from_hir(hir)
+        .map_err(|e| e.to_string())?;
+    DFA::builder()
+        .configure(DFA::config().cache_capacity(HYBRID_CACHE_BYTES).minimum_cache_clear_count(None))
+        .build_from_nfa(nfa)
         .map_err(|e| e.to_string())
+}
+
+/// Whether `dfa` matches `input` (which may be anchored). A search error cannot happen with the
+/// configuration above; were it to, the rule would count as not matching.
+fn dfa_matches(dfa: &DFA, cache: &mut Cache, input: &Input<'_>) -> bool {
+    matches!(dfa.try_search_fwd(cache, input), Ok(Some(_)))
 }
 
 impl CompiledView {
     fn new(views: &[View], name: &'static str) -> Result<CompiledView, RuleTableError> {
         let mut rules = Vec::new();
-        for rule in all_rules().filter(|r| views.contains(&r.view)) {
-            let regex = compile_rule(&expand(rule.pattern))
-                .map_err(|e| RuleTableError { view: name, problem: format!("{}: {e}", rule.id) })?;
-            rules.push((regex, rule));
-        }
+        let mut dfas = Vec::new();
         let mut literal_rules: std::collections::BTreeMap<Vec<u8>, Vec<u16>> = std::collections::BTreeMap::new();
         let mut ungated = Vec::new();
-        for (i, (_, rule)) in rules.iter().enumerate() {
-            let index = u16::try_from(i).map_err(|_| RuleTableError { view: name, problem: "too many rules".into() })?;
-            match required_prefixes(&expand(rule.pattern)) {
+        for (i, rule) in all_rules().filter(|r| views.contains(&r.view)).enumerate() {
+            let problem = |e: String| RuleTableError { view: name, problem: format!("{}: {e}", rule.id) };
+            let hir = parse_rule(&expand(rule.pattern)).map_err(problem)?;
+            dfas.push(compile_rule(&hir).map_err(problem)?);
+            rules.push(rule);
+            let index = u16::try_from(i).map_err(|_| problem("too many rules".into()))?;
+            match required_prefixes(&hir) {
                 Some(prefixes) => {
                     for p in prefixes {
                         literal_rules.entry(p).or_default().push(index);
@@ -162,6 +218,7 @@ impl CompiledView {
                 None => ungated.push(i),
             }
         }
+        let dfas: Arc<[DFA]> = dfas.into();
         let (literals, gate_rules): (Vec<Vec<u8>>, Vec<Vec<u16>>) = literal_rules.into_iter().unzip();
         let gate = if literals.is_empty() {
             None
@@ -173,7 +230,8 @@ impl CompiledView {
                     .map_err(|e| RuleTableError { view: name, problem: format!("literal gate: {e}") })?,
             )
         };
-        Ok(CompiledView { rules, gate, gate_rules, ungated })
+        let caches = Pool::new(cache_factory(&dfas));
+        Ok(CompiledView { rules, dfas, caches, gate, gate_rules, ungated })
     }
 
     fn scan(&self, text: &str, source: Source, report: &mut ThreatReport) {
@@ -181,30 +239,33 @@ impl CompiledView {
             return;
         }
         let mut matched = vec![false; self.rules.len()];
+        let mut caches = self.caches.get();
+        let bytes = text.as_bytes();
         for &i in &self.ungated {
-            if let Some((regex, _)) = self.rules.get(i) {
-                matched[i] = regex.is_match(text.as_bytes());
+            if let (Some(dfa), Some(cache)) = (self.dfas.get(i), caches.get_mut(i)) {
+                matched[i] = dfa_matches(dfa, cache, &Input::new(bytes).earliest(true));
             }
         }
         if let Some(gate) = &self.gate {
-            for m in gate.find_overlapping_iter(text) {
+            for m in gate.find_overlapping_iter(bytes) {
                 let Some(candidates) = self.gate_rules.get(m.pattern().as_usize()) else { continue };
                 for &i in candidates {
                     let i = usize::from(i);
                     if matched[i] {
                         continue;
                     }
-                    if let Some((regex, _)) = self.rules.get(i) {
-                        let at = Input::new(text.as_bytes()).range(m.start()..).anchored(Anchored::Yes);
-                        matched[i] = regex.is_match(at);
+                    if let (Some(dfa), Some(cache)) = (self.dfas.get(i), caches.get_mut(i)) {
+                        let at = Input::new(bytes).range(m.start()..).anchored(Anchored::Yes).earliest(true);
+                        matched[i] = dfa_matches(dfa, cache, &at);
                     }
                 }
             }
         }
+        drop(caches);
         // Whether the text reads as sentences (payload rules count for less there); decided on
         // the first payload hit, since most texts have none.
         let mut prose: Option<bool> = None;
-        for ((_, rule), _) in self.rules.iter().zip(&matched).filter(|(_, m)| **m) {
+        for (rule, _) in self.rules.iter().zip(&matched).filter(|(_, m)| **m) {
             if rule.view == View::Payload {
                 let in_prose = *prose.get_or_insert_with(|| reads_as_sentences(text));
                 report.add(rule.id, rule.category, if in_prose { rule.weight * PROSE_PAYLOAD_FACTOR } else { rule.weight });
@@ -225,10 +286,12 @@ impl CompiledView {
 
 impl ThreatScanner {
     pub fn new(settings: &ThreatSettings) -> Result<ThreatScanner, RuleTableError> {
+        let active = !settings.scan_roles.is_empty();
         Ok(ThreatScanner {
             settings: settings.clone(),
-            words: CompiledView::new(&[View::Words], "words")?,
-            plain: CompiledView::new(&[View::Plain, View::Payload], "plain")?,
+            // A scanner that scans no source (threat scanning switched off) compiles no rules.
+            words: CompiledView::new(if active { &[View::Words] } else { &[] }, "words")?,
+            plain: CompiledView::new(if active { &[View::Plain, View::Payload] } else { &[] }, "plain")?,
         })
     }
 

@@ -129,27 +129,75 @@ fn without_empty_variables(text: &str) -> String {
 /// Whether a word has quotes or backslashes between its letters more than once, a bracket glob
 /// sits inside a path, or `$IFS`-style fillers appear.
 fn has_quoting_trick(text: &str) -> bool {
-    if !text.bytes().any(|b| matches!(b, b'\'' | b'"' | b'\\' | b'[' | b'$')) {
+    let b = text.as_bytes();
+    let mut dollar = false;
+    let mut quoting = false;
+    for &c in b {
+        match c {
+            b'$' => dollar = true,
+            b'\'' | b'"' | b'\\' | b'[' => quoting = true,
+            _ => {}
+        }
+    }
+    if !(dollar || quoting) {
         return false;
     }
-    let lower_has = |needle: &str| text.as_bytes().windows(needle.len()).any(|w| w.eq_ignore_ascii_case(needle.as_bytes()));
-    if lower_has("$ifs") || lower_has("${ifs}") || text.contains("$@") || text.contains("$()") {
+    if dollar && b.iter().enumerate().any(|(i, &c)| c == b'$' && dollar_trick(b, i)) {
         return true;
     }
-    // A `$` glued to the end of a word, as in `cat$u`, `sh$XX`.
+    quoting && quoted_word(text)
+}
+
+/// The tricks a `$` at `at` can start: `$IFS`, `${IFS}`, `$@`, `$()`, or a `$` glued to the
+/// end of a word (`cat$u`, `sh$XX`).
+fn dollar_trick(b: &[u8], at: usize) -> bool {
+    let rest = b.get(at + 1..).unwrap_or(&[]);
+    let starts = |p: &[u8]| rest.get(..p.len()).is_some_and(|r| r.eq_ignore_ascii_case(p));
+    if starts(b"ifs") || starts(b"{ifs}") || starts(b"@") || starts(b"()") {
+        return true;
+    }
+    let before = at.checked_sub(1).and_then(|p| b.get(p)).is_some_and(|p| p.is_ascii_alphanumeric() || *p == b'/');
+    before && rest.first().is_some_and(u8::is_ascii_alphabetic)
+}
+
+/// Whether a word (split at white space) has two quotes or backslashes between letters, as in
+/// `c'a't`, or is a path with a glob class, as in `/e[t]c`. One pass over the bytes: a quote's
+/// neighbours are checked in the whole text, which is the same as within its word, since white
+/// space is neither a letter, a digit nor `/`.
+fn quoted_word(text: &str) -> bool {
     let b = text.as_bytes();
-    if b.windows(3).any(|w| matches!(w, [p, b'$', n] if (p.is_ascii_alphanumeric() || *p == b'/') && n.is_ascii_alphabetic())) {
-        return true;
+    let (mut quotes, mut slash, mut open, mut close) = (0u32, false, false, false);
+    let mut i = 0;
+    while let Some(&c) = b.get(i) {
+        let (space, width) = if c.is_ascii() {
+            (matches!(c, b' ' | b'\t' | b'\n' | 0x0b | 0x0c | b'\r'), 1)
+        } else {
+            let ch = text.get(i..).and_then(|r| r.chars().next());
+            (ch.is_some_and(char::is_whitespace), ch.map_or(1, char::len_utf8))
+        };
+        if space {
+            (quotes, slash, open, close) = (0, false, false, false);
+        } else {
+            match c {
+                b'\'' | b'"' | b'\\' => {
+                    let before = i.checked_sub(1).and_then(|p| b.get(p)).is_some_and(u8::is_ascii_alphanumeric);
+                    let after = b.get(i + 1).is_some_and(|n| n.is_ascii_alphanumeric() || *n == b'/');
+                    if before && after {
+                        quotes += 1;
+                    }
+                }
+                b'/' => slash = true,
+                b'[' => open = true,
+                b']' => close = true,
+                _ => {}
+            }
+            if quotes >= 2 || (slash && open && close) {
+                return true;
+            }
+        }
+        i += width;
     }
-    text.split_whitespace().any(|word| {
-        let b = word.as_bytes();
-        let inner_quotes = b
-            .windows(3)
-            .filter(|w| matches!(w, [a, q, c] if a.is_ascii_alphanumeric() && matches!(q, b'\'' | b'"' | b'\\') && (c.is_ascii_alphanumeric() || *c == b'/')))
-            .count();
-        let glob_in_path = word.contains('/') && word.contains('[') && word.contains(']');
-        inner_quotes >= 2 || glob_in_path
-    })
+    false
 }
 
 #[cfg(test)]
