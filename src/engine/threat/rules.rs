@@ -272,9 +272,10 @@ pub static RULES: &[Rule] = &[
 
     // ---- NoSQL operator injection -----------------------------------------------------------
     // MongoDB query operators arriving as a key or a bracketed parameter name (the operators
-    // that evaluate code, match anything or negate a match).
+    // that evaluate code, match anything, negate or widen a match, or test a field's presence:
+    // each turns a value the application expected into a query).
     r("PG-SQ-012", Sqli, 0.6, Payload,
-        "[\\[{\",]\\s*[\"']?\\$(?:where|regex|ne|nin|nor|not|expr|function|accumulator|gt|text)\\b[\"']?\\s*[\\]:]"),
+        "[\\[{\",]\\s*[\"']?\\$(?:where|regex|ne|nin|nor|not|expr|function|accumulator|gt|gte|lt|lte|text|exists|elemmatch|in|all|size|type|or|and)\\b[\"']?\\s*[\\]:]"),
 
     // ---- destructive natural-language database requests ------------------------------------
     r("PG-SQ-101", Sqli, 0.55, Words,
