@@ -324,16 +324,18 @@ pub static RULES: &[Rule] = &[
     // slash with its value left empty (the handler list grows with every browser release, so
     // the shape counts, not the name; `onboarding=done` has a value).
     r("PG-XS-019", Xss, 0.6, Payload,
-        "[\"'`] ?(?:on[a-z]{3,30}|formaction)\\s*=|[\\s/]on[a-z]{5,30}\\s*=(?:\\s|$)"),
+        "[\"'`] ?(?:on[a-z]{3,30}|formaction) ?=|[ /]on[a-z]{5,30} ?=(?: |$)"),
     // XML that makes the parser fetch from elsewhere: a schema on an out-of-band callback host
     // (a long random first label, one per probe, as OAST tools mint them), an external
     // entity declared without its bracket, an HTC behaviour imported by an IE-only tag.
     r("PG-XS-020", Xss, 0.6, Payload,
-        "schemalocation\\s*=\\s*[\"'][^\"']*https?://[a-z0-9]{24,63}\\.|!entity\\s+%?\\s*[a-z0-9_-]+\\s+(?:system|public)\\b|<\\s*\\??\\s*import\\s*implementation\\s*="),
-    // Script written to the page through the DOM, XBL bindings, UTF-7 brackets, JSFuck's `!![]`,
-    // and a JavaScript string broken out of to call code (`";settimeout(`, `"+eval(`).
+        "schemalocation\\s*=\\s*[\"'][^\"']*https?://[a-z0-9]{24,63}\\.|!entity\\s+%?\\s*[a-z0-9_-]+\\s+(?:system|public)\\b|< ?\\?? ?import ?implementation ?="),
+    // Script written to the page through the DOM, XBL bindings, UTF-7 brackets, JSFuck's `!![]`;
+    // then a JavaScript string broken out of to call code (`";settimeout(`, `"+eval(`).
     r("PG-XS-021", Xss, 0.6, Payload,
-        "document\\s*\\.\\s*queryselector(?:all)?\\s*\\([^)]{0,80}\\)\\s*\\.\\s*(?:textcontent|innerhtml|outerhtml|innertext)\\s*=|appendchild\\s*\\(\\s*document\\s*\\.\\s*createelement\\s*\\(|-moz-binding\\s*:|\\+adw-\\s*/?\\s*[a-z]|!!\\s*\\[\\s*\\]|[\"'] ?[;+] ?\\(?(?:settimeout|setinterval|eval|alert|prompt|confirm|fetch|function)\\s*\\("),
+        "document\\s*\\.\\s*queryselector(?:all)?\\s*\\([^)]{0,80}\\)\\s*\\.\\s*(?:textcontent|innerhtml|outerhtml|innertext)\\s*=|appendchild\\s*\\(\\s*document\\s*\\.\\s*createelement\\s*\\(|-moz-binding\\s*:|\\+adw-\\s*/?\\s*[a-z]|!! ?\\[ ?\\]"),
+    r("PG-XS-023", Xss, 0.6, Payload,
+        "[\"'] ?[;+] ?(?:\\(function|settimeout|setinterval|eval|alert|prompt|confirm|fetch|function)\\s*\\("),
     // Tags written with the high-bit forms of `<` and `>` (0xBC, 0xBE), which an ASCII-only
     // decoder turns back into brackets: an opening and a closing tag.
     r("PG-XS-022", Xss, 0.7, Plain,
