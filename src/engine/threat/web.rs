@@ -54,14 +54,17 @@ fn keyword(word: &str) -> Kw {
     match word {
         "union" => Kw::Union,
         "select" => Kw::Select,
-        "or" | "and" | "xor" | "not" | "div" => Kw::Logic,
+        "or" | "and" | "xor" | "not" | "div" | "mod" => Kw::Logic,
         "insert" | "update" | "delete" | "drop" | "create" | "alter" | "exec" | "execute" | "declare" | "truncate"
-        | "shutdown" | "grant" | "revoke" | "replace" | "merge" | "call" | "handler" | "rename" => {
+        | "shutdown" | "grant" | "revoke" | "replace" | "merge" | "call" | "handler" | "rename" | "prepare" | "print" => {
             Kw::Statement
         }
-        "like" | "rlike" | "regexp" | "in" | "is" | "between" | "sounds" => Kw::CmpWord,
+        // PostgreSQL and SQLite spell more comparisons as words: ilike, similar to, glob, notnull.
+        "like" | "rlike" | "regexp" | "in" | "is" | "between" | "sounds" | "ilike" | "similar" | "glob" | "notnull" => {
+            Kw::CmpWord
+        }
         "from" | "where" | "order" | "group" | "by" | "having" | "limit" | "offset" | "into" | "null" | "values" | "set" | "table" | "as" | "case" | "when"
-        | "then" | "else" | "end" | "top" | "all" | "distinct" | "asc" | "desc" | "procedure" | "join" | "on"
+        | "then" | "else" | "end" | "top" | "all" | "distinct" | "distinctrow" | "asc" | "desc" | "procedure" | "join" | "on"
         | "begin" | "if" | "exists" | "collate" | "escape" | "true" | "false" | "delay" => Kw::Clause,
         "sleep" | "benchmark" | "pg_sleep" | "load_file" | "extractvalue" | "updatexml" | "sys_eval"
         | "group_concat" | "make_set" | "name_const" | "randomblob" | "lo_import" | "lo_export" | "lo_get"
@@ -69,30 +72,47 @@ fn keyword(word: &str) -> Kw {
         "information_schema" | "xp_cmdshell" | "outfile" | "dumpfile" | "sysobjects" | "syscolumns" | "utl_inaddr"
         | "dbms_pipe" | "pg_catalog" | "sqlite_master" | "msysobjects" | "xp_dirtree" | "sp_executesql"
         | "dbms_lock" | "sp_password" | "waitfor" => Kw::AttackObj,
+        // System databases and catalogues an attacker enumerates (SQL Server, Access), remote
+        // data sources and the packages that reach the network or files from inside the
+        // database (SQL Server OPENROWSET and OLE DB providers, Oracle UTL_*).
+        "tempdb" | "msdb" | "msysaccessobjects" | "msysqueries" | "msysrelationships" | "schema_name" | "openrowset"
+        | "opendatasource" | "msdasql" | "sqloledb" | "utl_http" | "utl_file" | "utl_tcp" | "dbms_java" | "sp_oacreate"
+        | "sp_makewebtask" | "sp_addextendedproc" => Kw::AttackObj,
+        // SQL Server extended stored procedures (`xp_cmdshell`, `xp_regread`...) exist to reach the OS.
+        w if w.starts_with("xp_") && w.len() > 4 => Kw::AttackObj,
         "char" | "chr" | "concat" | "concat_ws" | "cast" | "convert" | "version" | "database" | "user" | "ascii"
         | "substring" | "substr" | "mid" | "count" | "length" | "hex" | "unhex" | "schema" | "current_user"
         | "system_user" | "session_user" | "md5" | "ord" | "elt" | "iif" | "nchar" | "varchar" | "coalesce"
         | "ifnull" | "isnull" | "floor" | "rand" | "exp" | "row" | "dual" | "load" | "lower" | "upper" => Kw::SqlFn,
         // Names that are not English words, so prose never uses them as words.
-        "abs" | "db_name" | "schema_name" | "find_in_set" | "compress" | "uncompress" | "jsonb_pretty"
+        "abs" | "db_name" | "find_in_set" | "compress" | "uncompress" | "jsonb_pretty"
         | "json_build_object" | "json_extract" | "json_keys" | "starts_with" | "unistr" | "current_database"
         | "pg_read_file" | "instr" | "soundex" | "strcmp" | "lpad" | "rpad" | "char_length" | "octet_length"
         | "sha1" | "sha2" | "aes_encrypt" | "aes_decrypt" | "export_set" | "object_id" | "db_id" | "user_name"
         | "suser_name" | "is_srvrolemember" | "has_dbaccess" | "sysdate" | "systimestamp" | "rownum" | "to_char"
-        | "nvl" | "utl_http" => Kw::SqlFn,
+        | "nvl" => Kw::SqlFn,
         _ => Kw::Ident,
     }
 }
 
-/// Split lower-cased `text` into SQL tokens, at most `MAX_TOKENS`.
-fn tokenize(text: &str) -> Vec<Tok> {
+/// A token and where it is in the text (byte offsets).
+#[derive(Debug, Clone, Copy)]
+struct Lexeme {
+    tok: Tok,
+    start: usize,
+    end: usize,
+}
+
+/// Split lower-cased `text` into SQL tokens with their places, at most `MAX_TOKENS`.
+fn lex(text: &str) -> Vec<Lexeme> {
     let b = text.as_bytes();
-    let mut toks = Vec::new();
+    let mut toks = Spans { out: Vec::new(), text_len: b.len(), start: 0 };
     let mut i = 0;
     while let Some(&c) = b.get(i) {
         if toks.len() >= MAX_TOKENS {
             break;
         }
+        toks.mark(i);
         let next = b.get(i + 1).copied();
         match c {
             b' ' | b'\t' | b'\n' | b'\r' | b'\x0b' | b'\x0c' => i += 1,
@@ -129,7 +149,10 @@ fn tokenize(text: &str) -> Vec<Tok> {
             }
             // `#` comments out the rest in MySQL, but `#` is also a URL fragment or a template
             // sigil: it counts as a comment only after a value or a space.
-            b'#' if i == 0 || matches!(b.get(i - 1), Some(b' ' | b'\'' | b'"' | b'`' | b')' | b'0'..=b'9')) => {
+            // `#2` is a number sign, not a comment.
+            b'#' if (i == 0 || matches!(b.get(i - 1), Some(b' ' | b'\'' | b'"' | b'`' | b')' | b';' | b'0'..=b'9')))
+                && !next.is_some_and(|d| d.is_ascii_digit()) =>
+            {
                 toks.push(Tok::Comment);
                 i = b.iter().skip(i).position(|&d| d == b'\n').map_or(b.len(), |p| i + p + 1);
             }
@@ -227,8 +250,40 @@ fn tokenize(text: &str) -> Vec<Tok> {
                 i += width;
             }
         }
+        toks.close(i);
     }
-    toks
+    toks.close(b.len());
+    toks.out
+}
+
+/// Lexemes under construction: `mark` notes where the next token starts (and ends the ones
+/// before it), `push` records a token, `close` ends the tokens still open.
+struct Spans {
+    out: Vec<Lexeme>,
+    text_len: usize,
+    start: usize,
+}
+
+impl Spans {
+    fn len(&self) -> usize {
+        self.out.len()
+    }
+
+    fn mark(&mut self, start: usize) {
+        self.close(start);
+        self.start = start;
+    }
+
+    fn push(&mut self, tok: Tok) {
+        self.out.push(Lexeme { tok, start: self.start, end: usize::MAX });
+    }
+
+    fn close(&mut self, end: usize) {
+        let end = end.min(self.text_len);
+        for l in self.out.iter_mut().rev().take_while(|l| l.end == usize::MAX) {
+            l.end = end;
+        }
+    }
 }
 
 fn is_value(t: Tok) -> bool {
@@ -286,7 +341,7 @@ fn sub_views(view: &str) -> Vec<&str> {
     if view.contains('=') && (view.contains('&') || view.contains('?')) {
         for pair in view.split(['&', '?']) {
             if let Some((_, value)) = pair.split_once('=') {
-                if value.len() >= 3 && value.len() < view.len() {
+                if value.len() >= 2 && value.len() < view.len() {
                     out.push(value);
                 }
             }
@@ -309,15 +364,23 @@ fn sub_views(view: &str) -> Vec<&str> {
     // Backticks are left out: in prose they mark inline code, which is not a payload.
     // In prose, quotes mark quotations ("if x > 0 and y < 1"), not values.
     let quotes: &[char] = if is_prose(view) { &[] } else { &['"'] };
+    // A markup attribute value (`probe="..."`) or a JSON key or value (`{"...":`) is a value of
+    // its own even without a space in it; they come after the spaced strings, so that a long
+    // list of short JSON values does not crowd those out.
+    let mut structured = Vec::new();
     for &quote in quotes {
         let mut parts = view.split(quote);
-        parts.next();
-        while let (Some(inner), Some(_)) = (parts.next(), Some(())) {
+        let mut before = parts.next().unwrap_or("");
+        while let Some(inner) = parts.next() {
             if inner.len() >= 3 && inner.contains(' ') {
                 out.push(inner);
+            } else if before.trim_end().ends_with(['=', '{', '[', ',', ':']) && !inner.is_empty() {
+                structured.push(inner);
             }
+            before = parts.next().unwrap_or("");
         }
     }
+    out.extend(structured);
     out
 }
 
@@ -330,18 +393,25 @@ fn scan_sqli_view(view: &str, report: &mut ThreatReport) {
         && !view.contains("select")
     {
         if view.len() <= MAX_FRAGMENT_BYTES {
-            let toks = tokenize(view);
+            let lexemes = lex(view);
+            let toks: Vec<Tok> = lexemes.iter().map(|l| l.tok).collect();
+            if let Some((id, w)) = probe_shape(view, &lexemes) {
+                report.add(id, Category::Sqli, w);
+            }
             if let Some(w) = fragment_shape(view, &toks, &skeleton(&toks)) {
                 report.add("PG-SQ-010", Category::Sqli, w);
             }
-            // A short value that names what only attacks name (`information_schema`).
-            if toks.iter().any(|t| matches!(t, Tok::Word(Kw::AttackObj))) && !is_prose(view) {
+            // A short value that names what only attacks name (`information_schema`); a
+            // question that names it ("how do I shrink tempdb?") has more words than that.
+            let words = toks.iter().filter(|t| matches!(t, Tok::Word(Kw::Ident))).count();
+            if toks.iter().any(|t| matches!(t, Tok::Word(Kw::AttackObj))) && words <= 2 && !is_prose(view) {
                 report.add("PG-SQ-005", Category::Sqli, 0.75);
             }
         }
         return;
     }
-    let toks = tokenize(view);
+    let lexemes = lex(view);
+    let toks: Vec<Tok> = lexemes.iter().map(|l| l.tok).collect();
     let sk = skeleton(&toks);
     // Prose (mostly ordinary words) gets only the shapes that never occur in prose by accident;
     // a payload is judged on all of them.
@@ -360,17 +430,38 @@ fn scan_sqli_view(view: &str, report: &mut ThreatReport) {
             [Tok::Semi, Tok::Word(Kw::Statement | Kw::Select), next] if !matches!(next, Tok::Word(Kw::Ident)) => {
                 report.add("PG-SQ-002", Category::Sqli, 0.85)
             }
+            // A stacked statement on a user variable: `;set @a=`, `;execute @q`.
+            [Tok::Semi, Tok::Word(k), Tok::Var] if *k != Kw::Ident && named_variable(view, &lexemes) => {
+                report.add("PG-SQ-002", Category::Sqli, 0.85)
+            }
             _ => {}
         }
     }
     // Attack functions when called, attack objects when named.
     let called = toks.windows(2).any(|w| matches!(w, [Tok::Word(Kw::AttackFn), Tok::LParen]));
-    let named = toks.iter().any(|t| matches!(t, Tok::Word(Kw::AttackObj)));
+    // Named bare, backticked or quoted (`'msdasql'`, a provider name passed as a string).
+    let named = toks.iter().any(|t| matches!(t, Tok::Word(Kw::AttackObj)))
+        || lexemes.iter().any(|l| l.tok == Tok::Str && keyword(literal_value(text_of(view, l))) == Kw::AttackObj);
     if called || (named && !prose) {
         report.add("PG-SQ-005", Category::Sqli, 0.75);
     }
     if prose {
         return;
+    }
+    // A question or a sentence that quotes SQL ("why is this slow: select ... (select ...)?")
+    // asks about code; an injected value starts with its payload.
+    let asks = view.trim_end().ends_with('?')
+        || (lexemes.len() >= 3
+            && lexemes.iter().take(3).all(|l| {
+                l.tok == Tok::Word(Kw::Ident) && text_of(view, l).bytes().next().is_some_and(|b| b.is_ascii_alphabetic())
+            }));
+    if !asks {
+        if let Some((id, w)) = probe_shape(view, &lexemes) {
+            report.add(id, Category::Sqli, w);
+        }
+        if subselect(view, &lexemes) {
+            report.add("PG-SQ-016", Category::Sqli, 0.7);
+        }
     }
     // Tautologies after a boolean operator: `or 1=1`, `and 'a'='a'`, `|| x like y`.
     for w in sk.windows(4) {
@@ -406,7 +497,8 @@ fn scan_sqli_view(view: &str, report: &mut ThreatReport) {
     if let Some(w) = statement_shape(&toks) {
         report.add("PG-SQ-009", Category::Sqli, w);
     }
-    if view.len() <= MAX_FRAGMENT_BYTES {
+    // A longer value is still a fragment when it has no ordinary word at all (`in (1, 2, ...)`).
+    if view.len() <= MAX_FRAGMENT_BYTES || (idents == 0 && view.len() <= MAX_VALUE_LINE_BYTES) {
         if let Some(w) = fragment_shape(view, &toks, &sk) {
             report.add("PG-SQ-010", Category::Sqli, w);
         }
@@ -444,8 +536,24 @@ fn fragment_shape(view: &str, toks: &[Tok], sk: &[Tok]) -> Option<f32> {
     // them, or to be one of the pairs only SQL says.
     let not_words = sk.iter().any(|t| !matches!(t, Tok::Word(_)));
     let sql_pair = SQL_WORD_PAIRS.iter().any(|p| view.contains(p));
-    if only_sql && sql_word && (sk.contains(&Tok::Cmp) || list || (keywords >= 2 && (not_words || sql_pair))) {
+    if only_sql && sql_word && !bare_comparison(sk) && (sk.contains(&Tok::Cmp) || list || (keywords >= 2 && (not_words || sql_pair))) {
         return Some(0.55);
+    }
+    // A SELECT of constants (`select 0x616263`, `select 1,2,3`): the column-count probe.
+    if matches!(sk, [Tok::Word(Kw::Select), Tok::Num, ..]) && only_sql {
+        return Some(0.55);
+    }
+    // SELECT of what only attacks select (`select pg_sleep`).
+    if matches!(sk, [Tok::Word(Kw::Select), Tok::Word(Kw::AttackFn | Kw::AttackObj), ..]) {
+        return Some(0.6);
+    }
+    // A condition or a statement whose end is commented out: `or 1#`, `drop x;--`.
+    let commented = toks.last() == Some(&Tok::Comment);
+    if commented && matches!(sk.first(), Some(Tok::Word(Kw::Logic))) && idents <= 1 && sk.len() <= 6 {
+        return Some(0.6);
+    }
+    if matches!(sk.first(), Some(Tok::Word(Kw::Statement))) && toks.ends_with(&[Tok::Semi, Tok::Comment]) && idents <= 2 {
+        return Some(0.6);
     }
     // A value that opens with a boolean operator and goes on to compare or open a group:
     // the tail of a condition (`and 7639=(`, `&& 1==(`, `or 'a' <`).
@@ -464,11 +572,11 @@ fn fragment_shape(view: &str, toks: &[Tok], sk: &[Tok]) -> Option<f32> {
         return Some(0.6);
     }
     // An unclosed call of a SQL function and nothing else (`round(`, `if (`): a truncated probe.
-    if matches!(toks.last(), Some(Tok::LParen)) && sk.len() <= 2 && opens_sql_call(view) {
+    if opens_sql_call(view) {
         return Some(0.55);
     }
     let closes_subquery = matches!(toks.first(), Some(Tok::RParen))
-        && sk.first().is_some_and(|t| matches!(t, Tok::Word(Kw::Clause | Kw::Logic | Kw::Union)));
+        && sk.first().is_some_and(|t| matches!(t, Tok::Word(Kw::Clause | Kw::Logic | Kw::Union | Kw::CmpWord)));
     let alias_from = sk.windows(3).any(|w| matches!(w, [Tok::Word(Kw::Clause), Tok::Word(_) | Tok::Str, Tok::Word(Kw::Clause)]));
     (closes_subquery && (alias_from || sk.len() <= 4)).then_some(0.6)
 }
@@ -481,13 +589,20 @@ const SQL_FUNCTIONS: &[&str] = &[
     "insert", "least", "left", "length", "ln", "log", "lower", "ltrim", "max", "md5", "mid", "min", "minute",
     "month", "now", "nullif", "ord", "pow", "power", "rand", "replace", "right", "round", "rtrim", "sin", "sleep",
     "sqrt", "substr", "substring", "sum", "trim", "upper", "user", "version", "year", "decode", "encode", "xmltype",
+    "pi", "time", "format", "default", "values", "quarter", "week", "weekday", "password", "timestamp", "curdate",
+    "curtime", "sysdate", "uuid", "instr", "locate", "extract", "truncate", "nullif", "hex", "unhex",
 ];
 
 /// Whether `view` is a SQL function name followed by an opening parenthesis (comments and
-/// stray punctuation between them allowed) and nothing else.
+/// a little stray punctuation between them allowed: `date](`, `left')?$(`) and nothing else.
 fn opens_sql_call(view: &str) -> bool {
-    let name: String = view.trim_start().chars().take_while(|c| c.is_ascii_alphabetic() || *c == '_').collect();
-    SQL_FUNCTIONS.contains(&name.as_str())
+    let view = view.trim();
+    let name_len = view.find(|c: char| !(c.is_ascii_alphanumeric() || c == '_')).unwrap_or(view.len());
+    let name = view.get(..name_len).unwrap_or("");
+    let rest = view.get(name_len..).unwrap_or("");
+    let comment = rest.contains("/*");
+    let punctuation = rest.len() <= 8 && rest.bytes().all(|b| !b.is_ascii_alphanumeric());
+    SQL_FUNCTIONS.contains(&name) && rest.ends_with('(') && (comment || punctuation)
 }
 
 /// Keyword pairs that only SQL says.
@@ -499,8 +614,10 @@ const PG_ONLY_TYPES: [&str; 7] = ["int", "integer", "bigint", "jsonb", "regclass
 /// PostgreSQL casts and JSON containment operators, which ordinary text does not write:
 /// `'x'::jsonb`, `)::int`, `@>` and `<@` next to a quoted value.
 fn postgres_cast(view: &str) -> Option<f32> {
-    const TYPES: [&str; 12] =
-        ["int", "integer", "bigint", "text", "json", "jsonb", "varchar", "numeric", "regclass", "bytea", "oid", "bool"];
+    const TYPES: [&str; 19] = [
+        "int", "integer", "bigint", "text", "json", "jsonb", "varchar", "numeric", "regclass", "bytea", "oid", "bool",
+        "double", "float", "real", "date", "timestamp", "uuid", "char",
+    ];
     let mut rest = view;
     while let Some(pos) = rest.find("::") {
         let after = rest.get(pos + 2..).unwrap_or("");
@@ -517,7 +634,15 @@ fn postgres_cast(view: &str) -> Option<f32> {
         rest = after;
     }
     let json_op = ["'@>", "' @>", "'<@", "' <@", "@> '", "<@ '"].iter().any(|op| view.contains(op));
-    json_op.then_some(0.6)
+    // JSON operators applied to a quoted JSON literal (`'{"a":1}' -> '$.a'`, `'[1]' ? '1'`),
+    // a condition that keyword-based filters do not read as one.
+    let json_literal_op = ["}'", "]'"].iter().any(|close| {
+        view.match_indices(close).any(|(p, _)| {
+            let rest = view.get(p + 2..).unwrap_or("").trim_start();
+            ["->", "?", "#>", "@>", "<@", "<", ">", "="].iter().any(|op| rest.starts_with(op))
+        })
+    });
+    (json_op || json_literal_op).then_some(0.6)
 }
 
 /// Whether the text reads as sentences: most whitespace-separated chunks are ordinary words
@@ -544,29 +669,373 @@ fn is_prose(view: &str) -> bool {
 /// Weight of a string break-out: a quote early in the text, with no prose before it, followed
 /// by a SQL operator, keyword or comment.
 fn breakout(view: &str) -> Option<f32> {
-    let q = view.find(['\'', '"', '`'])?;
+    // The break-out may come after a quoted value (`"a@b.c"' waitfor`): the first few quotes
+    // are tried while what precedes them is still one token.
+    view.match_indices(['\'', '"', '`']).take(3).enumerate().find_map(|(n, (q, _))| breakout_at(view, q, n == 0))
+}
+
+/// `first`: whether this is the text's first quote; a later one counts only when nobody
+/// closes it (otherwise it closes a quoted value of the text's own).
+fn breakout_at(view: &str, q: usize, first_quote: bool) -> Option<f32> {
     let before = view.get(..q)?;
     // The value before the quote is one token (`admin`, `1`, `id=1`), not a sentence.
     if before.split_whitespace().count() > 1 || before.len() > 40 {
         return None;
     }
     let after = view.get(q + 1..)?;
-    let toks = tokenize(after);
-    let mut rest = toks.iter().copied().skip_while(|t| *t == Tok::RParen);
+    let quote = view.get(q..q + 1)?;
+    // A quote nobody closes ends a string the application opened.
+    let unmatched = view.matches(quote).count() % 2 == 1;
+    if !first_quote && !unmatched {
+        return None;
+    }
+    let lexemes = lex(after);
+    let toks: Vec<Tok> = lexemes.iter().map(|l| l.tok).collect();
+    let mut rest = toks.iter().copied().skip_while(|t| matches!(t, Tok::RParen | Tok::LParen));
     let first = rest.next()?;
+    let first_text = lexemes.iter().find(|l| !matches!(l.tok, Tok::RParen | Tok::LParen)).and_then(|l| after.get(l.start..l.end));
     // What follows the keyword must read as SQL too: "' or '1'='1" does, while a quoted title
     // followed by English words that happen to be keywords ("DANCIN' LIKE A ROBOT") does not.
     // Strings count only next to a comparison ("'1'='1"); a closing quote alone is not SQL.
     let window: Vec<Tok> = rest.take(4).collect();
     let compares = window.contains(&Tok::Cmp);
     let sql_after = window.iter().filter(|t| !matches!(t, Tok::Word(Kw::Ident)) && (compares || **t != Tok::Str)).count();
-    let strong = match first {
-        Tok::Semi | Tok::Comment => true,
-        Tok::Word(Kw::Logic | Kw::Union | Kw::Select | Kw::Statement | Kw::AttackFn | Kw::AttackObj) => sql_after >= 2,
-        Tok::Word(Kw::Clause | Kw::CmpWord) | Tok::Cmp => sql_after >= 3,
-        _ => false,
-    };
+    // The rest of the value commented out after SQL: the canonical `x' <operator> y--` shape.
+    // Unary operators (`~`, `!`) and `@` do not join the broken-out value to anything.
+    // A `%` that starts a percent-escape is transport encoding, not the modulo operator.
+    let percent_escape = first_text == Some("%")
+        && lexemes.iter().find(|l| !matches!(l.tok, Tok::RParen | Tok::LParen)).is_some_and(|l| {
+            after.get(l.end..l.end + 2).is_some_and(|h| h.bytes().all(|d| d.is_ascii_hexdigit()))
+        });
+    let binary = first_text.is_some_and(|t| !matches!(t, "~" | "!" | ":")) && !percent_escape;
+    let commented_tail = unmatched
+        && toks.len() <= 12
+        && toks.last() == Some(&Tok::Comment)
+        && binary
+        && matches!(first, Tok::Op | Tok::Cmp | Tok::Word(Kw::Logic | Kw::CmpWord | Kw::Clause | Kw::Union | Kw::Select | Kw::Statement));
+    // Concatenation onto the broken string of a SQL call (`'+sleep(5)+'`, `'||version()||'`).
+    let concat = matches!(first_text, Some("+" | "." | "||" | "&"))
+        && toks.windows(2).any(|w| matches!(w, [Tok::Word(Kw::SqlFn | Kw::AttackFn), Tok::LParen]) || matches!(w, [_, Tok::Word(Kw::Select)]));
+    // After a statement separator, another statement, a comment or nothing: `'; drop`, `';--`.
+    // A semicolon inside a value followed by more words (`women';s art`) is not a separator.
+    let stacked = first == Tok::Semi
+        && matches!(
+            window.first(),
+            None | Some(Tok::Comment | Tok::Semi | Tok::Var | Tok::Word(Kw::Union | Kw::Select | Kw::Statement | Kw::Clause | Kw::Logic | Kw::AttackFn | Kw::AttackObj))
+        );
+    let strong = commented_tail
+        || concat
+        || match first {
+            Tok::Semi => stacked,
+            Tok::Comment => true,
+            // A statement keyword straight after a quote nobody closes (`'union a`, `" alter`).
+            // What follows is short or SQL itself; "O' UNION selected a few friends" is prose.
+            Tok::Word(Kw::Union | Kw::Select | Kw::Statement)
+                if unmatched && !first_closed(after, quote) && (toks.len() <= 3 || sql_after >= 1) =>
+            {
+                true
+            }
+            // A value that is nothing but a closing quote, a boolean and an operand: `' or x`,
+            // `'||true` (the operand may itself be an unclosed string).
+            Tok::Word(Kw::Logic)
+                if unmatched
+                    && before.is_empty()
+                    && matches!(first_text, Some("or" | "and" | "xor" | "||" | "&&"))
+                    && !first_closed(after, quote)
+                    && !window.is_empty()
+                    && toks.len() <= 3 =>
+            {
+                true
+            }
+            Tok::Word(Kw::Logic | Kw::Union | Kw::Select | Kw::Statement | Kw::AttackFn | Kw::AttackObj) => sql_after >= 2,
+            Tok::Word(Kw::Clause | Kw::CmpWord) | Tok::Cmp => sql_after >= 3,
+            // An operator continuing the broken-out value into a clause: `' * from = 1`.
+            Tok::Op => first_text == Some("*") && sql_after >= 3 && window.iter().any(|t| matches!(t, Tok::Word(k) if *k != Kw::Ident)),
+            _ => false,
+        };
     strong.then_some(if toks.len() >= 3 { 0.7 } else { 0.55 })
+}
+
+/// Whether the first word after an opening quote is closed by the same quote right after it
+/// (`'union'`, a quoted word), rather than starting SQL.
+fn first_closed(after: &str, quote: &str) -> bool {
+    let word = after.trim_start().trim_start_matches(|c: char| c.is_ascii_alphanumeric() || c == '_');
+    word.starts_with(quote)
+}
+
+/// Whether a semicolon and a keyword are followed by a variable with a name (`;set @a`, not
+/// a lone `;set @`).
+fn named_variable(view: &str, lexemes: &[Lexeme]) -> bool {
+    lexemes.windows(3).any(|l| {
+        matches!(l, [a, b, c] if a.tok == Tok::Semi && matches!(b.tok, Tok::Word(k) if k != Kw::Ident) && c.tok == Tok::Var
+            && text_of(view, c).len() > 1)
+    })
+}
+
+/// Probing shapes an injection scanner sends before a full payload, each the whole of a short
+/// value; the id of the family and its weight. The families follow the probing steps of the
+/// OWASP Web Security Testing Guide (WSTG-INPV-05: operators and tautologies that change a
+/// condition, quotes that break or juxtapose strings, clause fragments that close a query).
+fn probe_shape(view: &str, lexemes: &[Lexeme]) -> Option<(&'static str, f32)> {
+    if view.len() > MAX_FRAGMENT_BYTES {
+        return None;
+    }
+    let trimmed = view.trim();
+    // A SQL operator or an operator word that only SQL has, alone.
+    if SQL_OPERATORS.contains(&trimmed.trim_start_matches(['\'', '"', '`', ' '])) {
+        return Some(("PG-SQ-014", 0.5));
+    }
+    if true_comparison(view, lexemes) {
+        return Some(("PG-SQ-013", 0.6));
+    }
+    if quote_juxtaposition(view) {
+        return Some(("PG-SQ-015", 0.6));
+    }
+    if clause_tail(view, lexemes) {
+        return Some(("PG-SQ-017", 0.6));
+    }
+    if quote_probe(trimmed) {
+        return Some(("PG-SQ-018", 0.5));
+    }
+    if keyword_probe(view, lexemes) {
+        return Some(("PG-SQ-019", 0.55));
+    }
+    None
+}
+
+/// A value that closes a string and goes on in a numeric or list context (`'>1`, `"*2`,
+/// `', 2, 1`, `":60`), or is nothing but quotes (`'`, `"'`): the first probe of an injection
+/// point, which watches for a database error. Prose and product codes write a quote before a
+/// number, a dash or a slash ("<3", `'1--'`, `'/1x`), so the operator must be one that only
+/// continues an expression: a comparison, a product, a separator.
+fn quote_probe(value: &str) -> bool {
+    let Some(rest) = value.strip_prefix(['\'', '"', '`']) else { return false };
+    let quotes = |b: u8| matches!(b, b'\'' | b'"' | b'`');
+    if value.len() <= 3 && value.bytes().all(quotes) {
+        // Not an empty pair (`''`), and not a backtick alone (markdown).
+        let pair = value.len() == 2 && value.as_bytes().first() == value.as_bytes().get(1);
+        return !pair && value.bytes().any(|b| b != b'`');
+    }
+    let head = rest.trim_start_matches([' ', '\'', '"', '`']);
+    let opens_expression = head.starts_with(['>', '*', ':', ',', '=']);
+    let allowed = |b: u8| b.is_ascii_hexdigit() || quotes(b) || b" <>=*/:,;[]{}()+-.".contains(&b);
+    value.len() <= 40 && opens_expression && head.bytes().any(|b| b.is_ascii_digit()) && head.bytes().all(allowed)
+}
+
+/// A value that is a SQL keyword construct with nothing around it: a set operator before a
+/// query (`except select`), a stored procedure run by name (`execute sp_x`, `exec master.`,
+/// `execute immediate`), MySQL's `procedure analyse`, a comparison left open for the next
+/// string (`x like '`), or the `1.e(` number form that hides a function call from keyword
+/// filters.
+fn keyword_probe(view: &str, lexemes: &[Lexeme]) -> bool {
+    let words: Vec<&str> = lexemes.iter().map(|l| text_of(view, l)).collect();
+    match words.as_slice() {
+        ["except" | "intersect" | "minus", "select" | "values", ..] => return true,
+        ["exec" | "execute", name] | ["exec" | "execute", name, "."] if name.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_') => {
+            return true
+        }
+        ["procedure", "analyse", ..] | ["execute", "immediate", ..] => return true,
+        _ => {}
+    }
+    // `x like '` / `x = '`: an opening quote that the application's query will close.
+    let tail = lexemes.iter().rev().take(2).map(|l| l.tok).collect::<Vec<_>>();
+    if let [Tok::Str, op] = tail.as_slice() {
+        let last = lexemes.last().map_or("", |l| text_of(view, l));
+        if last.len() == 1 && matches!(op, Tok::Cmp | Tok::Word(Kw::CmpWord)) && lexemes.len() <= 4 {
+            return true;
+        }
+    }
+    let b = view.as_bytes();
+    b.windows(4).enumerate().any(|(i, w)| {
+        matches!(w, [d, b'.', b'e', b'(' | b'.'] if d.is_ascii_digit())
+            && !b.get(i + 4).is_some_and(|c| c.is_ascii_digit())
+            && (i == 0 || !b.get(i - 1).is_some_and(|c| c.is_ascii_alphabetic()))
+    })
+}
+
+/// Operators and operator words that a value never consists of, except as a probe.
+const SQL_OPERATORS: &[&str] = &[
+    "||", "&&", "<>", "!=", "<=>", ">=", "<=", "==", ">>", "<<", "->", "->>", "#>", "#>>", "@>", "<@", "xor", "rlike",
+    "regexp", "ilike", "notnull", "sounds like",
+];
+
+/// Text of a lexeme.
+fn text_of<'a>(view: &'a str, l: &Lexeme) -> &'a str {
+    view.get(l.start..l.end).unwrap_or("")
+}
+
+/// A comparison of two literals that is always true, standing alone or after a comma or a
+/// boolean (`1=1`, `b,'a'='a'`, `42 like 42`, `11!=1`): a tautology that needs no `or`. A false
+/// one (`11=1`) is as likely a typo or a formula.
+fn true_comparison(view: &str, lexemes: &[Lexeme]) -> bool {
+    let sk: Vec<&Lexeme> = lexemes.iter().filter(|l| !matches!(l.tok, Tok::Comment | Tok::LParen | Tok::RParen)).collect();
+    let commented = lexemes.last().is_some_and(|l| l.tok == Tok::Comment);
+    for (i, a) in sk.iter().enumerate() {
+        if !is_literal(a.tok) {
+            continue;
+        }
+        // One operator, or two words with a negation (`is not`, `not like`).
+        for width in [1usize, 2] {
+            let (Some(ops), Some(c)) = (sk.get(i + 1..i + 1 + width), sk.get(i + 1 + width)) else { continue };
+            let texts: Vec<&str> = ops.iter().map(|o| text_of(view, o)).collect();
+            let negated = texts.contains(&"not");
+            let base: Vec<&str> = texts.iter().copied().filter(|t| *t != "not").collect();
+            let [op] = base.as_slice() else { continue };
+            let is_op = ops.iter().all(|o| matches!(o.tok, Tok::Cmp | Tok::Word(Kw::CmpWord | Kw::Logic)))
+                && (width == 1 || negated);
+            if !is_literal(c.tok) || !is_op {
+                continue;
+            }
+            let opens = i == 0
+                || sk.get(i - 1).is_some_and(|p| {
+                    matches!(p.tok, Tok::Comma | Tok::Word(Kw::Logic)) || matches!(text_of(view, p), "where" | "when" | "having")
+                });
+            let closes = commented
+                || sk.get(i + 2 + width).is_none_or(|n| matches!(n.tok, Tok::Comma | Tok::Semi | Tok::Word(Kw::Logic)));
+            let result = holds(literal_value(text_of(view, a)), op, literal_value(text_of(view, c)));
+            if opens && closes && result != negated {
+                return true;
+            }
+        }
+    }
+    false
+}
+
+/// Whether the skeleton is one comparison of two literals and nothing else (`1 is not 1`):
+/// then whether it holds decides, not its keywords.
+fn bare_comparison(sk: &[Tok]) -> bool {
+    matches!(sk, [a, middle @ .., c] if is_literal(*a) && is_literal(*c) && !middle.is_empty() && middle.len() <= 2
+        && middle.iter().all(|t| matches!(t, Tok::Cmp | Tok::Word(Kw::CmpWord | Kw::Logic))))
+}
+
+/// A literal's value: a string without its quotes, a number as written.
+fn literal_value(text: &str) -> &str {
+    let t = text.trim_start_matches(['\'', '"']);
+    t.trim_end_matches(['\'', '"'])
+}
+
+/// Whether `a op c` holds, numerically when both are numbers.
+fn holds(a: &str, op: &str, c: &str) -> bool {
+    let (x, y) = (a.parse::<f64>().ok(), c.parse::<f64>().ok());
+    let ordering = match (x, y) {
+        (Some(x), Some(y)) => x.partial_cmp(&y),
+        _ => Some(a.cmp(c)),
+    };
+    let Some(ord) = ordering else { return false };
+    use std::cmp::Ordering::*;
+    match op {
+        // Equal operands under an operator that includes equality; an ordering that merely
+        // holds (`123<456`) is arithmetic, not a rigged condition.
+        "=" | "==" | "<=>" | "is" | "like" | "rlike" | "regexp" | "glob" | "ilike" | ">=" | "<=" => ord == Equal,
+        "!=" | "<>" => ord != Equal,
+        _ => false,
+    }
+}
+
+/// A boolean word squeezed between quotes with a value right after (`a'or'a`, `'and'1`), or a
+/// backslash-escaped quote followed by SQL (`\' or 1`): the string is broken out of with no
+/// space to spare, or the application's own escaping is turned against it.
+fn quote_juxtaposition(view: &str) -> bool {
+    let b = view.as_bytes();
+    for (q, &c) in b.iter().enumerate() {
+        if !matches!(c, b'\'' | b'"' | b'`') {
+            continue;
+        }
+        let after = view.get(q + 1..).unwrap_or("");
+        let escaped = q > 0 && b.get(q - 1) == Some(&b'\\');
+        let head = after.trim_start();
+        for word in ["or", "and", "xor", "||", "&&"] {
+            let Some(rest) = after.strip_prefix(word) else {
+                if escaped {
+                    if let Some(rest) = head.strip_prefix(word) {
+                        if !rest.bytes().next().is_some_and(|d| d.is_ascii_alphanumeric() || d == b'_') {
+                            return true;
+                        }
+                    }
+                }
+                continue;
+            };
+            let mut r = rest.bytes();
+            if r.next() == Some(c) && r.next().is_some_and(|d| d.is_ascii_alphanumeric() || matches!(d, b'\'' | b'"' | b'(')) {
+                return true;
+            }
+            if escaped && !rest.bytes().next().is_some_and(|d| d.is_ascii_alphanumeric() || d == b'_') {
+                return true;
+            }
+        }
+    }
+    false
+}
+
+/// The tail of a query after the value: an alias and `from` (`' as "x" from`), a `from`
+/// clause with another clause after it (`from \`t\` limit`), a conditional (`case when ...
+/// then`), or a table definition (`alter table x add`).
+fn clause_tail(view: &str, lexemes: &[Lexeme]) -> bool {
+    if alias_from(view) {
+        return true;
+    }
+    let words: Vec<&str> = lexemes.iter().filter(|l| matches!(l.tok, Tok::Word(_))).map(|l| text_of(view, l)).collect();
+    let first = lexemes.iter().find(|l| !matches!(l.tok, Tok::Op | Tok::LParen | Tok::Comment));
+    let first_word = first.map(|l| text_of(view, l));
+    let symbols = view.contains('`') || lexemes.iter().any(|l| matches!(l.tok, Tok::Cmp | Tok::Str));
+    let pair = SQL_WORD_PAIRS.iter().any(|p| view.contains(p));
+    if first_word == Some("from")
+        && words.iter().skip(2).any(|w| matches!(*w, "where" | "limit" | "group" | "order" | "having" | "join"))
+        && (symbols || pair)
+    {
+        return true;
+    }
+    if first_word == Some("case") && words.get(1) == Some(&"when") && words.contains(&"then") {
+        return true;
+    }
+    // `create table persons`, `alter table \`t\` add ...`: a table definition, not "create table
+    // of contents".
+    for (i, w) in words.windows(2).enumerate() {
+        if matches!(w, ["create" | "alter" | "drop" | "truncate", "table"]) {
+            let next = words.get(i + 3).copied();
+            let ends = words.len() == i + 3 || matches!(next, Some("add" | "change" | "modify" | "drop" | "rename" | "engine" | "character"));
+            if ends || view.contains('`') || view.contains('(') {
+                return true;
+            }
+        }
+    }
+    false
+}
+
+/// `as` followed by a quoted alias and `from`, or a quote right before `as ... from`.
+fn alias_from(view: &str) -> bool {
+    for (p, _) in view.match_indices("as") {
+        let before = view.get(..p).unwrap_or("");
+        if before.bytes().last().is_some_and(|d| d.is_ascii_alphanumeric() || d == b'_') {
+            continue;
+        }
+        let quote_before = before.trim_end().ends_with(['\'', '"', '`']);
+        let rest = view.get(p + 2..).unwrap_or("");
+        if !rest.starts_with([' ', '\'', '"', '`']) {
+            continue;
+        }
+        let rest = rest.trim_start();
+        let quoted = rest.starts_with(['\'', '"', '`']);
+        let rest = rest.trim_start_matches(['\'', '"', '`']);
+        let rest = rest.trim_start_matches(|c: char| c.is_ascii_alphanumeric() || c == '_');
+        let rest = rest.trim_start_matches(['\'', '"', '`']).trim_start();
+        let from = rest.strip_prefix("from").is_some_and(|r| !r.bytes().next().is_some_and(|d| d.is_ascii_alphanumeric()));
+        if from && (quoted || quote_before) {
+            return true;
+        }
+    }
+    false
+}
+
+/// A parenthesised sub-select: `(select ... from`, or `(select` ending a value.
+fn subselect(view: &str, lexemes: &[Lexeme]) -> bool {
+    let sk: Vec<&Lexeme> = lexemes.iter().filter(|l| l.tok != Tok::Comment).collect();
+    sk.windows(2).enumerate().any(|(i, w)| {
+        matches!(w, [a, b] if a.tok == Tok::LParen && b.tok == Tok::Word(Kw::Select))
+            && (sk.len() == i + 2
+                || sk.get(i + 2).is_some_and(|n| !matches!(n.tok, Tok::Word(Kw::Ident)))
+                || sk.iter().skip(i + 2).take(24).any(|l| text_of(view, l) == "from"))
+    })
 }
 
 /// Weight when the token stream is SQL from start to end: it starts with a statement or a
@@ -606,6 +1075,50 @@ mod tests {
     fn payloads_score_high() {
         for p in ["1' or '1'='1", "-1 union select 1,2,3--", "1; drop table users", "admin'--", "1 and sleep(5)"] {
             assert!(score(p) >= 0.5, "{p}");
+        }
+    }
+
+    /// One attack and one look-alike per probing family, written for these tests.
+    #[test]
+    fn probing_families_and_their_look_alikes() {
+        let families: &[(&str, &str)] = &[
+            // a tautology needs no `or`; a false comparison is not one
+            ("7=7", "7=8"),
+            ("x,'q'<>'r'", "'q' is not 'q'"),
+            // an operator alone, as a whole value
+            ("<=>", "<3"),
+            // a boolean squeezed between quotes, an escaped quote turned against its escaping
+            ("z'or'z", "bob's or carol's"),
+            ("\\' or 2", "it\\'s and that"),
+            // the tail of a query: alias and FROM, a FROM clause with another clause, DDL
+            ("9 as \"total\" from", "as evidence from the report"),
+            ("from `orders` where", "from home where i live"),
+            ("alter table `t` add c int", "create table of contents"),
+            // sub-selects
+            ("(select top 1 name from sysusers)", "(select one option)"),
+            // a quote then a numeric or list context; quotes alone
+            ("'>42", "'<3'"),
+            ("\"'", "''"),
+            // stacked statement and commented tail after a break-out
+            ("q';--", "women';s wear"),
+            ("k'+email--", "k'~email--"),
+            // a closing quote, a boolean and one operand
+            ("' or k9", "' or a long sentence follows here"),
+            // SQL keyword probes
+            ("except select 1", "except selecting"),
+            ("execute sp_who", "execute the plan now"),
+            ("7.e(version)", "7.e2"),
+            ("select pg_sleep", "select one"),
+            ("x like '", "i like 'x'"),
+            // truncated call probes
+            ("round/*x*/(", "round about ("),
+            ("year](", "year 2020 ("),
+            // JSON operators on a quoted JSON literal
+            ("or '{\"k\":1}' ? 'k'", "is '{\"k\":1}' valid json?"),
+        ];
+        for (attack, benign) in families {
+            assert!(score(attack) >= 0.5, "attack {attack}: {}", score(attack));
+            assert!(score(benign) < 0.5, "benign {benign}: {}", score(benign));
         }
     }
 
