@@ -16,7 +16,7 @@ UPSTREAM ?=
 MAX_WASM_BYTES := 3145728
 
 .PHONY: all build wasm-target venv test test-native test-e2e lint purity wasm-size validate-configs \
-        run eval bench bench-envoy clean
+        run eval bench bench-wasm bench-envoy clean
 
 all: build
 
@@ -72,6 +72,13 @@ eval:
 bench:
 	cargo bench --bench engine
 	python3 scripts/bench_engine_summary.py
+
+# The engine compiled to wasm and timed under V8 (Node's WASI, the runtime Envoy embeds), without
+# Envoy: the engine's own cost inside the sandbox. Needs node (>= 20).
+WASM_BENCH_DIR := bench/wasm-engine
+bench-wasm: wasm-target
+	cd $(WASM_BENCH_DIR) && cargo build --release --target $(WASM_TARGET)
+	node --no-warnings $(WASM_BENCH_DIR)/run.mjs $(WASM_BENCH_DIR)/target/$(WASM_TARGET)/release/wasm-engine-bench.wasm
 
 # Envoy load benchmark: bare Envoy vs a no-op buffering wasm filter vs prompt-guard, CPU per
 # request, requests/s, p50/p99, RSS -> bench-results/envoy.md. BENCH_ENVOY_ARGS=--quick for a

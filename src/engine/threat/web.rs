@@ -307,9 +307,24 @@ const MAX_SUB_VIEWS: usize = 16;
 /// parameter values are also scanned on their own, since a payload usually sits in one value
 /// (`probe="1 or 1=1"`, `?id=1' or '1'='1`) and the quotes around it would hide it.
 pub fn scan_sqli(view: &str, report: &mut ThreatReport) {
-    scan_sqli_view(view, report);
-    for sub in sub_views(view).into_iter().take(MAX_SUB_VIEWS) {
-        scan_sqli_view(sub, report);
+    // Whether the whole view is prose is asked several times below; it is read once.
+    let prose = Prose::new();
+    scan_sqli_view(view, &prose, report);
+    for sub in sub_views(view, &prose).into_iter().take(MAX_SUB_VIEWS) {
+        scan_sqli_view(sub, &Prose::new(), report);
+    }
+}
+
+/// `is_prose` of one view, computed on first use.
+struct Prose(std::cell::OnceCell<bool>);
+
+impl Prose {
+    fn new() -> Prose {
+        Prose(std::cell::OnceCell::new())
+    }
+
+    fn of(&self, view: &str) -> bool {
+        *self.0.get_or_init(|| is_prose(view))
     }
 }
 
@@ -332,7 +347,7 @@ fn value_part(view: &str) -> Option<&str> {
 const MAX_VALUE_LINE_BYTES: usize = 512;
 
 /// Quoted string contents and query parameter values that could hold a payload.
-fn sub_views(view: &str) -> Vec<&str> {
+fn sub_views<'a>(view: &'a str, prose: &Prose) -> Vec<&'a str> {
     let mut out = Vec::new();
     // `name=value` or `Header: value`: the value alone (the name would read as a word).
     if let Some(value) = value_part(view) {
@@ -363,7 +378,7 @@ fn sub_views(view: &str) -> Vec<&str> {
     }
     // Backticks are left out: in prose they mark inline code, which is not a payload.
     // In prose, quotes mark quotations ("if x > 0 and y < 1"), not values.
-    let quotes: &[char] = if is_prose(view) { &[] } else { &['"'] };
+    let quotes: &[char] = if prose.of(view) { &[] } else { &['"'] };
     // A markup attribute value (`probe="..."`) or a JSON key or value (`{"...":`) is a value of
     // its own even without a space in it; they come after the spaced strings, so that a long
     // list of short JSON values does not crowd those out.
@@ -384,7 +399,7 @@ fn sub_views(view: &str) -> Vec<&str> {
     out
 }
 
-fn scan_sqli_view(view: &str, report: &mut ThreatReport) {
+fn scan_sqli_view(view: &str, prose_of: &Prose, report: &mut ThreatReport) {
     // Cheap prefilter: every payload shape below needs one of these bytes or words, except
     // the fragment shapes, which short values are always checked for.
     let b = view.as_bytes();
@@ -404,7 +419,7 @@ fn scan_sqli_view(view: &str, report: &mut ThreatReport) {
             // A short value that names what only attacks name (`information_schema`); a
             // question that names it ("how do I shrink tempdb?") has more words than that.
             let words = toks.iter().filter(|t| matches!(t, Tok::Word(Kw::Ident))).count();
-            if toks.iter().any(|t| matches!(t, Tok::Word(Kw::AttackObj))) && words <= 2 && !is_prose(view) {
+            if toks.iter().any(|t| matches!(t, Tok::Word(Kw::AttackObj))) && words <= 2 && !prose_of.of(view) {
                 report.add("PG-SQ-005", Category::Sqli, 0.75);
             }
         }
@@ -416,7 +431,7 @@ fn scan_sqli_view(view: &str, report: &mut ThreatReport) {
     // Prose (mostly ordinary words) gets only the shapes that never occur in prose by accident;
     // a payload is judged on all of them.
     let idents = toks.iter().filter(|t| matches!(t, Tok::Word(Kw::Ident))).count();
-    let prose = is_prose(view);
+    let prose = prose_of.of(view);
 
     // Stacked statements and UNION SELECT.
     if sk.ends_with(&[Tok::Word(Kw::Union), Tok::Word(Kw::Select)]) {
@@ -652,18 +667,37 @@ fn is_prose(view: &str) -> bool {
     let mut chunks = 0usize;
     let mut words = 0usize;
     // Chunks without letters or digits (table rules `|`, dashes, brackets) say nothing either way.
-    for chunk in view.split(' ').filter(|c| c.bytes().any(|b| b.is_ascii_alphanumeric() || b >= 0x80)).take(400) {
+    for chunk in view.as_bytes().split(|&b| b == b' ').filter(|c| c.iter().any(|b| b.is_ascii_alphanumeric() || *b >= 0x80)).take(400) {
         chunks += 1;
-        let core = chunk.trim_end_matches(['.', ',', '?', '!', ':', ';']).trim_start_matches(['(', '"']);
-        let core = core.trim_end_matches([')', '"']);
+        // Trimming ASCII punctuation keeps the chunk a whole UTF-8 sequence.
+        let core = trim_bytes(chunk, b".,?!:;", b"(\"");
+        let core = trim_bytes(core, b")\"", b"");
         // An apostrophe inside a word ("don't") is prose; a quote at either end is a literal.
-        let quoted = core.starts_with('\'') || core.ends_with('\'');
-        let letters = core.bytes().all(|b| b.is_ascii_alphabetic() || b == b'\'' || b >= 0x80);
-        if core.len() >= 2 && letters && !quoted && keyword(core) == Kw::Ident {
+        let quoted = core.first() == Some(&b'\'') || core.last() == Some(&b'\'');
+        let letters = core.iter().all(|&b| b.is_ascii_alphabetic() || b == b'\'' || b >= 0x80);
+        if core.len() >= 2 && letters && !quoted && std::str::from_utf8(core).is_ok_and(|w| keyword(w) == Kw::Ident) {
             words += 1;
         }
     }
     words >= 8 && words * 2 > chunks
+}
+
+/// `chunk` without any of `end` at its end, then without any of `start` at its start.
+fn trim_bytes<'a>(chunk: &'a [u8], end: &[u8], start: &[u8]) -> &'a [u8] {
+    let mut c = chunk;
+    while let [rest @ .., last] = c {
+        if !end.contains(last) {
+            break;
+        }
+        c = rest;
+    }
+    while let [first, rest @ ..] = c {
+        if !start.contains(first) {
+            break;
+        }
+        c = rest;
+    }
+    c
 }
 
 /// Weight of a string break-out: a quote early in the text, with no prose before it, followed
