@@ -16,3 +16,4 @@ const instance = await WebAssembly.instantiate(module, { ...wasi.getImportObject
 // `wasi.start`; hide it (the command's `_start` runs the constructors itself).
 const { _initialize, ...exports } = instance.exports;
 wasi.start({ exports });
+console.log(`| wasm linear memory at exit | ${(exports.memory.buffer.byteLength / 1048576).toFixed(1)} MiB |`);

@@ -21,9 +21,11 @@ const FIXTURES: &[(&str, &[u8])] = &[
 
 fn main() {
     let filter = std::env::args().nth(1).unwrap_or_default();
+    // A second argument replaces the default configuration (JSON), e.g. to time a variant.
+    let config = std::env::args().nth(2).unwrap_or_else(|| "{}".to_string());
     let started = Instant::now();
-    let Ok(cfg) = FilterConfig::from_json(b"{}") else {
-        eprintln!("the default configuration does not compile");
+    let Ok(cfg) = FilterConfig::from_json(config.as_bytes()) else {
+        eprintln!("the configuration does not compile");
         std::process::exit(1);
     };
     println!("| stage | fixture | body bytes | time per body | MB/s |");

@@ -120,6 +120,9 @@ struct CompiledRule {
     regex: Regex,
     /// For `Keyword` rules: the rule's bit in the keyword set's answers.
     keyword_bit: u32,
+    /// For `Prefix` rules: the token prefixes (bits of `TOKEN_PREFIXES`) one of which every
+    /// match contains; the rule runs only when one of them occurs in the text.
+    prefix_bits: u64,
 }
 
 #[derive(Debug)]
@@ -163,7 +166,8 @@ impl Detector {
             } else {
                 0
             };
-            rules.push(CompiledRule { kind: r.kind, check: r.check, gate: r.gate, regex, keyword_bit });
+            let prefix_bits = if r.gate == Gate::Prefix { prefix_dependencies(r.regex) } else { 0 };
+            rules.push(CompiledRule { kind: r.kind, check: r.check, gate: r.gate, regex, keyword_bit, prefix_bits });
         }
         // A rule past the 32nd keyword rule has no bit: the set is not used then.
         let keyword_set = if keyword_sources.len() <= 32 { RegexSet::new(&keyword_sources).ok() } else { None };
@@ -217,7 +221,7 @@ impl Detector {
         let colon_pair = has_colon_pair(text);
         let user_info = text.contains("://") || text.contains("-u ") || text.contains("--user");
         let islands = if has_digit { number_islands(bytes) } else { Vec::new() };
-        let (keyword_hits, prefix_hit) = self.literal_hits(text);
+        let (keyword_hits, prefix_hits) = self.literal_hits(text);
         let words = context::ContextWords::new(text);
         let keyword_windows = self.keyword_windows(text, &keyword_hits);
         let mut found: Vec<Finding> = Vec::new();
@@ -229,7 +233,7 @@ impl Detector {
                 }
             };
             let whole = match rule.gate {
-                Gate::Prefix => prefix_hit,
+                Gate::Prefix => prefix_hits & rule.prefix_bits != 0,
                 Gate::At => has_at,
                 Gate::ColonPair => colon_pair,
                 Gate::UserInfo => user_info,
@@ -349,12 +353,12 @@ impl Detector {
     /// Where secret keywords start (and whether each is the `aws` gate word, the last three
     /// spellings), and whether any token prefix occurs. Without a literal searcher (the
     /// automaton never fails to build for these literals) every `Prefix` rule runs.
-    fn literal_hits(&self, text: &str) -> (Vec<(usize, bool)>, bool) {
-        let Some(ac) = self.literals.as_ref() else { return (Vec::new(), true) };
+    fn literal_hits(&self, text: &str) -> (Vec<(usize, bool)>, u64) {
+        let Some(ac) = self.literals.as_ref() else { return (Vec::new(), u64::MAX) };
         let aws_from = self.keyword_patterns.saturating_sub(3);
         let mut keywords = Vec::new();
-        let prefix = ac.scan(text, |start, p| keywords.push((start, p >= aws_from)));
-        (keywords, prefix)
+        let prefixes = ac.scan(text, |start, p| keywords.push((start, p >= aws_from)));
+        (keywords, prefixes)
     }
 
     fn detect_custom(&self, text: &str, found: &mut Vec<Finding>) {
@@ -420,24 +424,65 @@ impl LiteralScan {
             AhoCorasick::builder().match_kind(aho_corasick::MatchKind::LeftmostFirst).build(patterns).ok()
         };
         let keywords = build(keywords.iter().map(String::as_str).collect())?;
-        let prefixes = build(prefixes.to_vec())?;
+        // Standard semantics: every occurrence of every prefix is reported (overlapping).
+        let prefixes = AhoCorasick::builder().build(prefixes.to_vec()).ok()?;
         Some(LiteralScan::Automaton { keywords, prefixes })
     }
 
     /// Call `keyword(start, index)` for each keyword hit (index into the keyword spellings), and
-    /// return whether any token prefix occurs.
-    fn scan(&self, text: &str, mut keyword: impl FnMut(usize, usize)) -> bool {
+    /// return which token prefixes occur (bit i: `TOKEN_PREFIXES[i]`). The packed searchers
+    /// only say whether any occurs, and then answer "all of them": every `Prefix` rule runs,
+    /// as it would have anyway; the automaton (wasm) names them, so only their rules run.
+    fn scan(&self, text: &str, mut keyword: impl FnMut(usize, usize)) -> u64 {
         match self {
             LiteralScan::Packed(p) => {
                 p.keywords.find_iter(text).for_each(|m| keyword(m.start(), m.pattern().as_usize()));
-                p.other_prefixes.find(text).is_some() || p.lower_prefixes.any_in(text.as_bytes())
+                let any = p.other_prefixes.find(text).is_some() || p.lower_prefixes.any_in(text.as_bytes());
+                if any {
+                    u64::MAX
+                } else {
+                    0
+                }
             }
             LiteralScan::Automaton { keywords, prefixes } => {
                 keywords.find_iter(text).for_each(|m| keyword(m.start(), m.pattern().as_usize()));
-                prefixes.is_match(text)
+                let mut bits = 0u64;
+                for m in prefixes.find_overlapping_iter(text) {
+                    bits |= 1u64.checked_shl(m.pattern().as_u32()).unwrap_or(u64::MAX);
+                }
+                bits
             }
         }
     }
+}
+
+/// The token prefixes that every match of a `Prefix` rule's `pattern` contains, as bits of
+/// `TOKEN_PREFIXES`: a prefix counts when it is contained in a literal every match starts with
+/// (or starts with such a literal, when extraction cut it short). When some literal is related
+/// to no prefix, or the pattern has no finite literal set, the answer is every prefix: the rule
+/// then runs whenever any prefix occurs, as the one-bit gate did.
+fn prefix_dependencies(pattern: &str) -> u64 {
+    use regex_syntax::hir::literal::{ExtractKind, Extractor};
+    let Ok(hir) = regex_syntax::Parser::new().parse(pattern) else { return u64::MAX };
+    let seq = Extractor::new().kind(ExtractKind::Prefix).extract(&hir);
+    let Some(literals) = seq.literals() else { return u64::MAX };
+    if literals.is_empty() || TOKEN_PREFIXES.len() > 64 {
+        return u64::MAX;
+    }
+    let mut bits = 0u64;
+    for lit in literals {
+        let l = lit.as_bytes();
+        let related = TOKEN_PREFIXES
+            .iter()
+            .enumerate()
+            .filter(|(_, p)| l.windows(p.len()).any(|w| w == p.as_bytes()) || p.as_bytes().starts_with(l))
+            .fold(0u64, |acc, (i, _)| acc | 1u64.checked_shl(i as u32).unwrap_or(0));
+        if related == 0 {
+            return u64::MAX;
+        }
+        bits |= related;
+    }
+    bits
 }
 
 type PackedSearcher = aho_corasick::packed::Searcher;
@@ -617,10 +662,54 @@ mod tests {
             let run = |scan: &LiteralScan| {
                 let mut hits = Vec::new();
                 let prefix = scan.scan(text, |at, p| hits.push((at, p)));
-                (hits, prefix)
+                (hits, prefix != 0)
             };
             assert_eq!(run(packed), run(&automaton), "{text:?}");
         }
+    }
+
+    /// With the automaton (as in wasm), `Prefix` rules run only when one of their own prefixes
+    /// occurs: every fixture text and every bench body must give the same findings as with the
+    /// packed scan (or as with the automaton and every prefix rule running).
+    #[test]
+    fn prefix_rules_gated_per_rule_find_the_same() {
+        let packed = Detector::new(&DetectSettings::default()).unwrap();
+        let mut gated = Detector::new(&DetectSettings::default()).unwrap();
+        let spellings: Vec<String> = KEYWORDS
+            .iter()
+            .chain(&["aws"])
+            .flat_map(|k| [k.to_string(), k.to_ascii_uppercase(), format!("{}{}", k[..1].to_uppercase(), &k[1..])])
+            .collect();
+        gated.literals = LiteralScan::automaton(&spellings, TOKEN_PREFIXES);
+        let mut texts: Vec<String> = Vec::new();
+        for entry in std::fs::read_dir("tests/fixtures/pii").unwrap() {
+            let path = entry.unwrap().path();
+            if path.extension().is_some_and(|e| e == "jsonl") {
+                for line in std::fs::read_to_string(&path).unwrap().lines().filter(|l| !l.trim().is_empty()) {
+                    let v: serde_json::Value = serde_json::from_str(line).unwrap();
+                    texts.push(v["text"].as_str().unwrap().to_string());
+                }
+            }
+        }
+        for name in ["chat_1k", "multiturn_16k", "dense_16k", "long_context_128k"] {
+            let body = std::fs::read_to_string(format!("benches/fixtures/{name}.request.json")).unwrap();
+            let v: serde_json::Value = serde_json::from_str(&body).unwrap();
+            for m in v["messages"].as_array().unwrap() {
+                texts.push(m["content"].as_str().unwrap_or_default().to_string());
+            }
+        }
+        assert!(texts.len() > 100);
+        let spans = |d: &Detector, t: &str| {
+            let mut out = Vec::new();
+            d.detect(t, &mut out);
+            out.iter().map(|f| (f.start, f.end, f.kind)).collect::<Vec<_>>()
+        };
+        for t in &texts {
+            assert_eq!(spans(&packed, t), spans(&gated, t), "{t:?}");
+        }
+        // Each prefix rule depends on its own prefixes, not on all of them.
+        assert!(gated.rules.iter().filter(|r| r.gate == Gate::Prefix).all(|r| r.prefix_bits != 0));
+        assert!(gated.rules.iter().filter(|r| r.gate == Gate::Prefix).any(|r| r.prefix_bits != u64::MAX));
     }
 
     #[test]
