@@ -641,6 +641,35 @@ mod tests {
         assert!(!shifted.any_in(b"line apply stops door dormant ghost hooks lin_ap in_api_ at- gl_pat-"));
     }
 
+    /// Token and credential patterns have no upper length bound (a bound of 255 or 1024 copies
+    /// of a class made the automata several MiB per VM): a token longer than any vendor's is
+    /// still masked whole, with no tail left in clear.
+    #[test]
+    fn long_tokens_are_found_whole() {
+        let detector = Detector::new(&DetectSettings::default()).unwrap();
+        // Random-looking bodies (a repeated pattern does not read as a secret).
+        let alphabet = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
+        let mut state = 0x2545_f491_u32;
+        let mut body = |n: usize| -> String {
+            (0..n)
+                .map(|_| {
+                    state = state.wrapping_mul(1_103_515_245).wrapping_add(12_345);
+                    char::from(alphabet[(state >> 16) as usize % alphabet.len()])
+                })
+                .collect()
+        };
+        let token = format!("ghp_{}", body(600));
+        let bearer = format!("Bearer {}", body(1000));
+        for (text, start, end) in [
+            (format!("use {token} now"), 4, 4 + token.len()),
+            (format!("Authorization: {bearer}"), 22, 15 + bearer.len()),
+        ] {
+            let mut found = Vec::new();
+            detector.detect(&text, &mut found);
+            assert!(found.iter().any(|f| f.start == start && f.end == end), "{found:?}");
+        }
+    }
+
     /// Native (packed) and wasm (automaton) literal scans must give the same answers.
     #[test]
     fn packed_and_automaton_literal_scans_agree() {
