@@ -46,7 +46,7 @@ use regex::{Regex, RegexBuilder, RegexSet};
 
 use super::entity::{BuiltinKind, EntityKind, Finding};
 use patterns::{Check, Gate, KEYWORDS, KEYWORD_WINDOW, MIN_ISLAND_DIGITS, RULES, TOKEN_PREFIXES};
-use scan::{floor_char_boundary, has_colon_pair, iban_starts, number_islands, Island};
+use scan::{colons_and_user_options, floor_char_boundary, iban_starts, number_islands, Island};
 
 /// A custom pattern from the configuration, already checked for shape (label syntax).
 #[derive(Debug, Clone, PartialEq)]
@@ -218,8 +218,7 @@ impl Detector {
         // Chunked so that the compiler vectorises the scan.
         let has_digit = bytes.chunks(64).any(|c| c.iter().fold(false, |seen, b| seen | b.is_ascii_digit()));
         let has_at = bytes.contains(&b'@');
-        let colon_pair = has_colon_pair(text);
-        let user_info = text.contains("://") || text.contains("-u ") || text.contains("--user");
+        let (colon_pair, user_info) = colons_and_user_options(bytes);
         let islands = if has_digit { number_islands(bytes) } else { Vec::new() };
         let (keyword_hits, prefix_hits) = self.literal_hits(text);
         let words = context::ContextWords::new(text);

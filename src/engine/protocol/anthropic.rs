@@ -41,8 +41,8 @@ fn content_block(block: &mut Value, source: Source, f: &mut TextFn<'_>) -> bool 
         },
         "tool_result" => text_or_parts(block.get_mut("content"), Source::Tool, f),
         "document" => {
-            let is_text = block.pointer("/source/type").and_then(Value::as_str) == Some("text");
-            match block.pointer_mut("/source/data") {
+            let is_text = block.get("source").and_then(|s| s.get("type")).and_then(Value::as_str) == Some("text");
+            match block.get_mut("source").and_then(|s| s.get_mut("data")) {
                 Some(Value::String(s)) if is_text => f(s, Source::Document),
                 _ => false,
             }

@@ -17,12 +17,13 @@ pub fn chat(body: &mut Value, f: &mut TextFn<'_>) -> bool {
         changed |= text_or_parts(m.get_mut("content"), source, f);
         if let Some(calls) = m.get_mut("tool_calls").and_then(Value::as_array_mut) {
             for call in calls {
-                if let Some(args) = call.pointer_mut("/function/arguments") {
+                if let Some(args) = call.get_mut("function").and_then(|c| c.get_mut("arguments")) {
                     changed |= json_document(args, source, f);
                 }
             }
         }
-        if let Some(args) = m.pointer_mut("/function_call/arguments") {
+        // Field by field: a JSON pointer allocates to unescape each of its segments.
+        if let Some(args) = m.get_mut("function_call").and_then(|c| c.get_mut("arguments")) {
             changed |= json_document(args, source, f);
         }
     }
