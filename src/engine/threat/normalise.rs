@@ -44,34 +44,42 @@ pub fn normalise(text: &str) -> Normalised {
         let words = words_view_ascii(&folded);
         return Normalised { plain, words, hidden };
     }
-    for c in text.nfkd() {
-        if is_combining_mark(c) {
+    // ASCII characters are their own NFKD form and pass as in the ASCII path; every other
+    // character is decomposed on its own. (Whole-text NFKD also reorders runs of combining
+    // marks across characters; the marks that matter here are dropped, so the views agree.)
+    for c in text.chars() {
+        if c.is_ascii() {
+            folded.push(if c.is_ascii_whitespace() || c.is_ascii_control() { ' ' } else { c.to_ascii_lowercase() });
             continue;
         }
-        match classify_hidden(c) {
-            Some(Hidden::Invisible) => {
-                hidden.invisible += 1;
-                continue;
-            }
-            Some(Hidden::Bidi) => {
-                hidden.bidi += 1;
-                continue;
-            }
-            Some(Hidden::Tag) => {
-                hidden.tags += 1;
-                continue;
-            }
-            None => {}
+        for d in std::iter::once(c).nfkd() {
+            fold_char(d, &mut folded, &mut hidden);
         }
-        if c.is_whitespace() || c.is_control() {
-            folded.push(' ');
-        } else {
-            push_folded(&mut folded, c);
-        }
+    }
+    if folded.is_ascii() {
+        // Accented Latin text folds to ASCII: its views are built on bytes too.
+        let plain = collapse_spaces_ascii(folded.as_bytes());
+        let words = words_view_ascii(folded.as_bytes());
+        return Normalised { plain, words, hidden };
     }
     let plain = collapse_spaces(&folded);
     let words = words_view(&folded);
     Normalised { plain, words, hidden }
+}
+
+/// One decomposed character into the folded text: combining marks dropped, hidden characters
+/// counted and dropped, white space and controls made spaces, look-alikes folded.
+fn fold_char(c: char, folded: &mut String, hidden: &mut HiddenChars) {
+    if is_combining_mark(c) {
+        return;
+    }
+    match classify_hidden(c) {
+        Some(Hidden::Invisible) => hidden.invisible += 1,
+        Some(Hidden::Bidi) => hidden.bidi += 1,
+        Some(Hidden::Tag) => hidden.tags += 1,
+        None if c.is_whitespace() || c.is_control() => folded.push(' '),
+        None => push_folded(folded, c),
+    }
 }
 
 fn collapse_spaces(s: &str) -> String {
@@ -87,20 +95,21 @@ fn collapse_spaces(s: &str) -> String {
 
 /// `collapse_spaces` of an ASCII text.
 fn collapse_spaces_ascii(folded: &[u8]) -> String {
-    let mut out = String::with_capacity(folded.len());
+    let mut out: Vec<u8> = Vec::with_capacity(folded.len());
     let mut pending_space = false;
     for &b in folded {
         if b == b' ' {
             pending_space = !out.is_empty();
         } else {
             if pending_space {
-                out.push(' ');
+                out.push(b' ');
                 pending_space = false;
             }
-            out.push(char::from(b));
+            out.push(b);
         }
     }
-    out
+    // ASCII in, ASCII out: the check cannot fail.
+    String::from_utf8(out).unwrap_or_default()
 }
 
 enum Hidden {
@@ -288,7 +297,7 @@ fn words_view_ascii(folded: &[u8]) -> String {
     }
     let token = |k: usize| spans.get(k).and_then(|&(a, b)| folded.get(a..b)).unwrap_or(&[]);
     let single = |k: usize| token(k).len() == 1;
-    let mut out = String::with_capacity(folded.len());
+    let mut out: Vec<u8> = Vec::with_capacity(folded.len());
     let mut k = 0;
     while k < spans.len() {
         let mut end = k;
@@ -299,7 +308,7 @@ fn words_view_ascii(folded: &[u8]) -> String {
             }
         }
         if !out.is_empty() {
-            out.push(' ');
+            out.push(b' ');
         }
         if end - k >= 3 {
             for t in k..end {
@@ -311,14 +320,15 @@ fn words_view_ascii(folded: &[u8]) -> String {
             k += 1;
         }
     }
-    out
+    // ASCII in, ASCII out: the check cannot fail.
+    String::from_utf8(out).unwrap_or_default()
 }
 
 /// `push_word` of an ASCII token.
-fn push_word_ascii(out: &mut String, token: &[u8]) {
+fn push_word_ascii(out: &mut Vec<u8>, token: &[u8]) {
     let letters = token.iter().filter(|b| b.is_ascii_alphabetic()).count();
     if letters == token.len() {
-        out.extend(token.iter().map(|&b| char::from(b)));
+        out.extend_from_slice(token);
         return;
     }
     let leets = token.iter().filter(|&&b| leet(char::from(b)).is_some()).count();
@@ -331,7 +341,9 @@ fn push_word_ascii(out: &mut String, token: &[u8]) {
             continue;
         }
         let c = char::from(b);
-        out.push(if fold && !b.is_ascii_alphabetic() { leet(c).unwrap_or(c) } else { c });
+        let folded = if fold && !b.is_ascii_alphabetic() { leet(c).unwrap_or(c) } else { c };
+        // `leet` maps to ASCII letters.
+        out.push(u8::try_from(folded).unwrap_or(b));
     }
 }
 
@@ -372,8 +384,29 @@ mod tests {
         (collapse_spaces(&folded), words_view(&folded))
     }
 
+    /// The views as whole-text NFKD gives them (the definition the per-character path keeps).
+    fn reference_views(text: &str) -> (String, String, HiddenChars) {
+        let mut hidden = HiddenChars::default();
+        let mut folded = String::new();
+        for c in text.nfkd() {
+            fold_char(c, &mut folded, &mut hidden);
+        }
+        (collapse_spaces(&folded), words_view(&folded), hidden)
+    }
+
     proptest::proptest! {
         #![proptest_config(proptest::prelude::ProptestConfig::with_cases(2000))]
+        #[test]
+        fn per_character_nfkd_matches_whole_text_nfkd(
+            text in "([a-zA-Z0-9 .,'!@$]|é|È|ß|ﬁ|Ｉ|ｇ|а|о|е|і|\u{200B}|\u{202E}|\u{0301}|\u{0308}|\u{00A0}|\u{3000}|ø|Å|ñ|\u{E0041}|\u{2019}|\u{201C}|x\u{0327}\u{0301}){0,40}"
+        ) {
+            let n = normalise(&text);
+            let (plain, words, hidden) = reference_views(&text);
+            proptest::prop_assert_eq!(n.plain, plain);
+            proptest::prop_assert_eq!(n.words, words);
+            proptest::prop_assert_eq!(n.hidden, hidden);
+        }
+
         #[test]
         fn ascii_views_match_the_general_views(text in "[ -~\t\n\x00-\x1f]{0,80}") {
             let n = normalise(&text);
