@@ -21,6 +21,8 @@ Test hooks (request headers):
     x-mock-gzip: 1          gzip the response body (Content-Encoding: gzip; streamed with sync flushes)
     x-mock-encoding: br     claim Content-Encoding: br while sending plain bytes
     x-mock-sse-not-sse: 1   send a JSON body labelled text/event-stream
+    x-mock-corrupt-gzip: 1  claim Content-Encoding: gzip and send bytes that do not inflate
+    x-mock-charset: latin-1 send the JSON reply in Latin-1 (not UTF-8; non-ASCII is one byte)
 Inspection endpoints (GET): /__health, /__last_request (exact body bytes), /__last_headers (JSON),
 /__requests ({"count": N, "aborted": M}: complete requests, and requests whose body was cut off,
 e.g. by a proxy that refused them after forwarding the headers).
@@ -426,7 +428,10 @@ class MockHandler(BaseHTTPRequestHandler):
         self.send_response(status)
         self.send_header("Content-Type", content_type)
         encoding = self.hook_encoding()
-        if encoding == "gzip":
+        if self.headers.get("x-mock-corrupt-gzip") == "1":
+            # A gzip header, then the plain bytes: inflating fails at the first block.
+            encoding, body = "gzip", b"\x1f\x8b\x08\x00\x00\x00\x00\x00\x00\xff" + body
+        elif encoding == "gzip":
             body = gzip.compress(body)
         if encoding:
             self.send_header("Content-Encoding", encoding)
@@ -438,7 +443,8 @@ class MockHandler(BaseHTTPRequestHandler):
         self.wfile.flush()
 
     def send_json(self, status, obj):
-        self.send_bytes(status, dumps(obj).encode("utf-8"))
+        charset = "latin-1" if self.headers.get("x-mock-charset") == "latin-1" else "utf-8"
+        self.send_bytes(status, dumps(obj).encode(charset, "replace"))
 
     def send_stream(self, events):
         self.send_response(200)

@@ -265,6 +265,8 @@ pub struct ReplyOutcome {
     pub body: Option<Vec<u8>>,
     pub restore: RestoreCounts,
     pub findings: ReplyFindings,
+    /// The body is not UTF-8: it was neither inspected nor restored.
+    pub not_utf8: bool,
 }
 
 /// Inspect a whole reply body and restore this exchange's placeholders in it. JSON is handled
@@ -273,6 +275,7 @@ pub struct ReplyOutcome {
 pub fn guard_reply(cfg: &FilterConfig, body: &[u8], vault: &Vault) -> ReplyOutcome {
     let mut outcome = ReplyOutcome::default();
     let Ok(text) = std::str::from_utf8(body) else {
+        outcome.not_utf8 = true;
         return outcome;
     };
     let mut buf = Vec::new();

@@ -296,11 +296,15 @@ impl GuardedExchange {
         let decoded = match encoding.decode(&raw, self.cfg.max_response_bytes) {
             Ok(d) => d,
             Err(_) => {
-                self.metrics.responses_unrestored.add("unsupported_encoding", 1);
+                self.metrics.responses_unrestored.add("corrupt_encoding", 1);
                 return self.answer_locally(502, "corrupt_encoding", "the upstream reply could not be decoded", &[]);
             }
         };
         let outcome = guard_reply(&self.cfg, &decoded, &self.vault);
+        if outcome.not_utf8 {
+            // Forwarded as it is: neither inspected nor restored (placeholders stay visible).
+            self.metrics.responses_unrestored.add("not_utf8", 1);
+        }
         self.metrics.placeholders_restored.add(outcome.restore.restored);
         self.metrics.restore_misses.add(outcome.restore.misses);
         self.count_reply_findings(&outcome.findings);
@@ -528,7 +532,7 @@ impl GuardedExchange {
                         "the upstream stream could not be decoded; it ends here",
                     ));
                     live.failed = true;
-                    self.metrics.responses_unrestored.add("unsupported_encoding", 1);
+                    self.metrics.responses_unrestored.add("corrupt_encoding", 1);
                 }
             }
         } else {

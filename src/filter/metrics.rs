@@ -89,7 +89,7 @@ pub fn verdict_key(category: Category, action: Action) -> String {
 pub const STREAM_ANOMALIES: [&str; 3] = ["truncated", "not_sse", "oversized_event"];
 
 /// Why a reply went to the client without its placeholders restored.
-pub const UNRESTORED_REASONS: [&str; 2] = ["too_large", "unsupported_encoding"];
+pub const UNRESTORED_REASONS: [&str; 4] = ["too_large", "unsupported_encoding", "corrupt_encoding", "not_utf8"];
 
 impl Metrics {
     pub fn define(cfg: &FilterConfig) -> Metrics {

@@ -135,6 +135,36 @@ def test_unsupported_reply_encoding_is_a_502_json_error(envoy, mock):
     assert EMAIL not in reply.text
 
 
+UNRESTORED = "prompt_guard_responses_unrestored"
+
+
+def test_corrupt_gzip_reply_is_cut_off_and_counted(envoy, mock):
+    # The reply's headers (200, gzip) have left before its body shows it cannot be inflated:
+    # the filter can only reset the stream. The client must see a failed exchange, never the
+    # undecodable bytes as if they were the answer.
+    before = envoy.metrics().value(UNRESTORED, reason="corrupt_encoding")
+    with mock.expect_one_request():
+        with pytest.raises(httpx.RemoteProtocolError):
+            httpx.post(envoy.url(CHAT), content=chat_body(f"mail {EMAIL}"),
+                       headers={"content-type": "application/json", "x-mock-corrupt-gzip": "1"},
+                       timeout=harness.REQUEST_TIMEOUT_S)
+    assert envoy.metrics().value(UNRESTORED, reason="corrupt_encoding") == before + 1
+
+
+def test_reply_that_is_not_utf8_goes_on_as_it_is_and_is_counted(envoy, mock):
+    # A Latin-1 reply: the filter cannot read it, so it forwards the bytes untouched (the
+    # placeholder stays visible; the original never reached the upstream) and counts it.
+    before = envoy.metrics().value(UNRESTORED, reason="not_utf8")
+    with mock.expect_one_request():
+        reply = httpx.post(envoy.url(CHAT), content=chat_body(f"caf\u00e9 {EMAIL}"),
+                           headers={"content-type": "application/json", "x-mock-charset": "latin-1"},
+                           timeout=harness.REQUEST_TIMEOUT_S)
+    assert reply.status_code == 200
+    assert b"caf\xe9 [EMAIL_1]" in reply.content
+    assert EMAIL.encode() not in reply.content
+    assert envoy.metrics().value(UNRESTORED, reason="not_utf8") == before + 1
+
+
 def test_event_stream_label_on_a_json_body_neither_hangs_nor_leaks_placeholders(envoy, mock):
     # The upstream says text/event-stream but sends one JSON document. Whatever the filter
     # decides, the exchange must complete, and the client must not be left with our placeholders.
