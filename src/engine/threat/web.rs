@@ -309,9 +309,84 @@ const MAX_SUB_VIEWS: usize = 16;
 pub fn scan_sqli(view: &str, report: &mut ThreatReport) {
     // Whether the whole view is prose is asked several times below; it is read once.
     let prose = Prose::new();
-    scan_sqli_view(view, &prose, report);
+    let mut reach = scan_sqli_view(view, &prose, report);
+    // A long text goes on past the tokens one view reads: the rest is read in windows, for the
+    // shapes that count even in prose, so padding cannot push a payload out of sight.
+    for _ in 0..MAX_WINDOWS {
+        let Some(at) = reach else { break };
+        let Some(rest) = view.get(at..) else { break };
+        reach = prose_level_window(rest, report).map(|r| at + r);
+    }
     for sub in sub_views(view, &prose).into_iter().take(MAX_SUB_VIEWS) {
         scan_sqli_view(sub, &Prose::new(), report);
+    }
+}
+
+/// Windows read past the first `MAX_TOKENS` tokens of a text, at most (about 1 MB of SQL-dense
+/// text; a request body is smaller than that by default).
+const MAX_WINDOWS: usize = 512;
+/// Tokens a window shares with the one before it, so that a shape on the seam is whole in one.
+const WINDOW_OVERLAP: usize = 8;
+
+/// Where the next window starts when `lexemes` filled the token budget: a few tokens back.
+fn next_window(lexemes: &[Lexeme]) -> Option<usize> {
+    (lexemes.len() >= MAX_TOKENS).then(|| lexemes.get(lexemes.len() - WINDOW_OVERLAP).map(|l| l.start)).flatten()
+}
+
+/// One window past the first: the prose-level shapes only (as if it were prose, whatever it
+/// is: the text around it was already judged). Returns where the next window starts.
+fn prose_level_window(window: &str, report: &mut ThreatReport) -> Option<usize> {
+    let b = window.as_bytes();
+    // Each shape needs a `;`, `union`, or an attack function's name right before a `(` (a
+    // parenthesis alone is common in prose). Without any of them the rest can be skipped too.
+    if memchr::memchr(b';', b).is_none() && memchr::memmem::find(b, b"union").is_none() && !attack_call(window) {
+        return None;
+    }
+    let lexemes = lex(window);
+    let toks: Vec<Tok> = lexemes.iter().map(|l| l.tok).collect();
+    prose_level_shapes(window, &lexemes, &toks, &skeleton(&toks), true, report);
+    next_window(&lexemes)
+}
+
+/// Whether an attack function's name stands right before a `(` somewhere (spaces allowed).
+fn attack_call(text: &str) -> bool {
+    let b = text.as_bytes();
+    memchr::memchr_iter(b'(', b).any(|p| {
+        let before = text.get(..p).unwrap_or("").trim_end_matches([' ', '\t']);
+        let name_len = before.bytes().rev().take_while(|c| c.is_ascii_alphanumeric() || *c == b'_' || *c == b'$').count();
+        before.get(before.len() - name_len..).is_some_and(|name| keyword(name) == Kw::AttackFn)
+    })
+}
+
+/// The shapes that never occur in prose by accident: UNION SELECT, a stacked statement, an
+/// attack function called (and, outside prose, an attack object named).
+fn prose_level_shapes(view: &str, lexemes: &[Lexeme], toks: &[Tok], sk: &[Tok], prose: bool, report: &mut ThreatReport) {
+    // Stacked statements and UNION SELECT.
+    if sk.ends_with(&[Tok::Word(Kw::Union), Tok::Word(Kw::Select)]) {
+        report.add("PG-SQ-001", Category::Sqli, if prose { 0.6 } else { 0.9 });
+    }
+    for w in sk.windows(3) {
+        match w {
+            [Tok::Word(Kw::Union), Tok::Word(Kw::Select), _] | [Tok::Word(Kw::Union), Tok::Word(Kw::Clause), Tok::Word(Kw::Select)] => {
+                report.add("PG-SQ-001", Category::Sqli, if prose { 0.6 } else { 0.9 })
+            }
+            [Tok::Semi, Tok::Word(Kw::Statement | Kw::Select), next] if !matches!(next, Tok::Word(Kw::Ident)) => {
+                report.add("PG-SQ-002", Category::Sqli, 0.85)
+            }
+            // A stacked statement on a user variable: `;set @a=`, `;execute @q`.
+            [Tok::Semi, Tok::Word(k), Tok::Var] if *k != Kw::Ident && named_variable(view, lexemes) => {
+                report.add("PG-SQ-002", Category::Sqli, 0.85)
+            }
+            _ => {}
+        }
+    }
+    // Attack functions when called, attack objects when named.
+    let called = toks.windows(2).any(|w| matches!(w, [Tok::Word(Kw::AttackFn), Tok::LParen]));
+    // Named bare, backticked or quoted (`'msdasql'`, a provider name passed as a string).
+    let named = toks.iter().any(|t| matches!(t, Tok::Word(Kw::AttackObj)))
+        || lexemes.iter().any(|l| l.tok == Tok::Str && keyword(literal_value(text_of(view, l))) == Kw::AttackObj);
+    if called || (named && !prose) {
+        report.add("PG-SQ-005", Category::Sqli, 0.75);
     }
 }
 
@@ -399,7 +474,8 @@ fn sub_views<'a>(view: &'a str, prose: &Prose) -> Vec<&'a str> {
     out
 }
 
-fn scan_sqli_view(view: &str, prose_of: &Prose, report: &mut ThreatReport) {
+/// Returns where a next window should start when the view has more tokens than one reads.
+fn scan_sqli_view(view: &str, prose_of: &Prose, report: &mut ThreatReport) -> Option<usize> {
     // Cheap prefilter: every payload shape below needs one of these bytes or words, except
     // the fragment shapes, which short values are always checked for.
     let b = view.as_bytes();
@@ -423,13 +499,13 @@ fn scan_sqli_view(view: &str, prose_of: &Prose, report: &mut ThreatReport) {
                 report.add("PG-SQ-005", Category::Sqli, 0.75);
             }
         }
-        return;
+        return None;
     }
     // In prose only the shapes up to `if prose` below can fire, and each needs a `;`, a `(` or
     // `union` in the text: without them the tokens need not be read at all.
     let b = view.as_bytes();
     if memchr::memchr2(b';', b'(', b).is_none() && memchr::memmem::find(b, b"union").is_none() && prose_of.of(view) {
-        return;
+        return None;
     }
     let lexemes = lex(view);
     let toks: Vec<Tok> = lexemes.iter().map(|l| l.tok).collect();
@@ -439,35 +515,10 @@ fn scan_sqli_view(view: &str, prose_of: &Prose, report: &mut ThreatReport) {
     let idents = toks.iter().filter(|t| matches!(t, Tok::Word(Kw::Ident))).count();
     let prose = prose_of.of(view);
 
-    // Stacked statements and UNION SELECT.
-    if sk.ends_with(&[Tok::Word(Kw::Union), Tok::Word(Kw::Select)]) {
-        report.add("PG-SQ-001", Category::Sqli, if prose { 0.6 } else { 0.9 });
-    }
-    for w in sk.windows(3) {
-        match w {
-            [Tok::Word(Kw::Union), Tok::Word(Kw::Select), _] | [Tok::Word(Kw::Union), Tok::Word(Kw::Clause), Tok::Word(Kw::Select)] => {
-                report.add("PG-SQ-001", Category::Sqli, if prose { 0.6 } else { 0.9 })
-            }
-            [Tok::Semi, Tok::Word(Kw::Statement | Kw::Select), next] if !matches!(next, Tok::Word(Kw::Ident)) => {
-                report.add("PG-SQ-002", Category::Sqli, 0.85)
-            }
-            // A stacked statement on a user variable: `;set @a=`, `;execute @q`.
-            [Tok::Semi, Tok::Word(k), Tok::Var] if *k != Kw::Ident && named_variable(view, &lexemes) => {
-                report.add("PG-SQ-002", Category::Sqli, 0.85)
-            }
-            _ => {}
-        }
-    }
-    // Attack functions when called, attack objects when named.
-    let called = toks.windows(2).any(|w| matches!(w, [Tok::Word(Kw::AttackFn), Tok::LParen]));
-    // Named bare, backticked or quoted (`'msdasql'`, a provider name passed as a string).
-    let named = toks.iter().any(|t| matches!(t, Tok::Word(Kw::AttackObj)))
-        || lexemes.iter().any(|l| l.tok == Tok::Str && keyword(literal_value(text_of(view, l))) == Kw::AttackObj);
-    if called || (named && !prose) {
-        report.add("PG-SQ-005", Category::Sqli, 0.75);
-    }
+    prose_level_shapes(view, &lexemes, &toks, &sk, prose, report);
+    let reach = next_window(&lexemes);
     if prose {
-        return;
+        return reach;
     }
     // A question or a sentence that quotes SQL ("why is this slow: select ... (select ...)?")
     // asks about code; an injected value starts with its payload.
@@ -527,6 +578,7 @@ fn scan_sqli_view(view: &str, prose_of: &Prose, report: &mut ThreatReport) {
     if let Some(w) = postgres_cast(view) {
         report.add("PG-SQ-011", Category::Sqli, w);
     }
+    reach
 }
 
 /// Longest value judged as a bare SQL fragment: payload values are short, and a longer text
@@ -1160,6 +1212,20 @@ mod tests {
             assert!(score(attack) >= 0.5, "attack {attack}: {}", score(attack));
             assert!(score(benign) < 0.5, "benign {benign}: {}", score(benign));
         }
+    }
+
+    /// Padding cannot push a payload past the tokens one view reads: the rest is read in
+    /// windows for the shapes that count even in prose. Long benign text stays clean.
+    #[test]
+    fn payloads_after_long_padding_are_still_seen() {
+        let padding = "the quarterly report covers revenue, costs and the outlook for next year. ".repeat(120);
+        assert!(padding.split(' ').count() > 2 * MAX_TOKENS);
+        for payload in ["x'; drop table users; --", "1 union select password from users", "1 and sleep(5)"] {
+            let text = format!("{padding}{payload}");
+            assert!(score(&text) >= 0.5, "{payload}: {}", score(&text));
+        }
+        let benign = format!("{padding}see the appendix (table 3); it lists every region. {padding}");
+        assert!(score(&benign) < 0.5, "{}", score(&benign));
     }
 
     #[test]
