@@ -41,18 +41,19 @@ impl ContentEncoding {
         }
     }
 
-    /// Decode a whole body, producing at most `limit` bytes.
-    pub fn decode(self, body: &[u8], limit: usize) -> Result<Vec<u8>, DecodeError> {
+    /// Decode a whole body, producing at most `limit` bytes. An identity body is borrowed, not
+    /// copied.
+    pub fn decode(self, body: &[u8], limit: usize) -> Result<std::borrow::Cow<'_, [u8]>, DecodeError> {
         use miniz_oxide::inflate::{decompress_to_vec_with_limit, decompress_to_vec_zlib_with_limit, TINFLStatus};
         let result = match self {
-            ContentEncoding::Identity => return Ok(body.to_vec()),
+            ContentEncoding::Identity => return Ok(std::borrow::Cow::Borrowed(body)),
             ContentEncoding::Gzip => {
                 let start = gzip_payload_start(body).ok_or(DecodeError::Corrupt { encoding: "gzip" })?;
                 decompress_to_vec_with_limit(&body[start..], limit)
             }
             ContentEncoding::Deflate => decompress_to_vec_zlib_with_limit(body, limit),
         };
-        result.map_err(|e| match e.status {
+        result.map(std::borrow::Cow::Owned).map_err(|e| match e.status {
             TINFLStatus::HasMoreOutput => DecodeError::TooLarge { limit },
             _ => DecodeError::Corrupt { encoding: self.name() },
         })
@@ -61,19 +62,20 @@ impl ContentEncoding {
 
 impl ContentEncoding {
     /// Encode a whole body (the inverse of [`ContentEncoding::decode`]), so a rewritten request
-    /// goes on in the encoding its headers, already sent, declare.
-    pub fn encode(self, body: &[u8]) -> Vec<u8> {
+    /// goes on in the encoding its headers, already sent, declare. An identity body is passed
+    /// through, not copied.
+    pub fn encode(self, body: Vec<u8>) -> Vec<u8> {
         use miniz_oxide::deflate::{compress_to_vec, compress_to_vec_zlib};
         const LEVEL: u8 = 6;
         match self {
-            ContentEncoding::Identity => body.to_vec(),
-            ContentEncoding::Deflate => compress_to_vec_zlib(body, LEVEL),
+            ContentEncoding::Identity => body,
+            ContentEncoding::Deflate => compress_to_vec_zlib(&body, LEVEL),
             ContentEncoding::Gzip => {
                 // RFC 1952: fixed header (no name, no time, OS unknown), deflate data, CRC-32
                 // and size of the input modulo 2^32.
                 let mut out = vec![0x1f, 0x8b, 8, 0, 0, 0, 0, 0, 0, 0xff];
-                out.extend_from_slice(&compress_to_vec(body, LEVEL));
-                out.extend_from_slice(&crc32(body).to_le_bytes());
+                out.extend_from_slice(&compress_to_vec(&body, LEVEL));
+                out.extend_from_slice(&crc32(&body).to_le_bytes());
                 // ISIZE is the input size modulo 2^32.
                 out.extend_from_slice(&((body.len() as u64 & 0xffff_ffff) as u32).to_le_bytes());
                 out
@@ -257,7 +259,7 @@ mod tests {
         assert_eq!(crc32(b"hello hello hello"), u32::from_le_bytes([HELLO_GZ[HELLO_GZ.len() - 8], HELLO_GZ[HELLO_GZ.len() - 7], HELLO_GZ[HELLO_GZ.len() - 6], HELLO_GZ[HELLO_GZ.len() - 5]]));
         let body = "masked [EMAIL_1] body ".repeat(50);
         for enc in [ContentEncoding::Gzip, ContentEncoding::Deflate, ContentEncoding::Identity] {
-            let wire = enc.encode(body.as_bytes());
+            let wire = enc.encode(body.as_bytes().to_vec());
             assert_eq!(enc.decode(&wire, 1 << 20).unwrap(), body.as_bytes(), "{enc:?}");
         }
     }
@@ -273,7 +275,7 @@ mod tests {
     #[test]
     fn gzip_decodes_within_limit_only() {
         let out = ContentEncoding::Gzip.decode(&HELLO_GZ, 1024);
-        assert_eq!(out.unwrap(), b"hello hello hello");
+        assert_eq!(out.unwrap().as_ref(), b"hello hello hello");
         assert_eq!(ContentEncoding::Gzip.decode(&HELLO_GZ, 5), Err(DecodeError::TooLarge { limit: 5 }));
         assert_eq!(ContentEncoding::Gzip.decode(b"not gzip at all, no", 1024), Err(DecodeError::Corrupt { encoding: "gzip" }));
     }

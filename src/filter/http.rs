@@ -246,7 +246,7 @@ impl GuardedExchange {
                 }
                 // A compressed request goes on in its declared encoding: the headers that say
                 // so have already left.
-                if let Some(body) = outcome.body.map(|b| self.request_encoding.encode(&b)) {
+                if let Some(body) = outcome.body.map(|b| self.request_encoding.encode(b)) {
                     if let Err(e) = self.write_request_body(&body) {
                         return self.host_failed(e);
                     }
@@ -310,7 +310,8 @@ impl GuardedExchange {
         self.count_reply_findings(&outcome.findings);
         let replacement = match outcome.body {
             Some(body) => Some(body),
-            None if encoding != ContentEncoding::Identity => Some(decoded),
+            // Decoded (owned) bytes go on uncompressed: the encoding header was removed.
+            None if encoding != ContentEncoding::Identity => Some(decoded.into_owned()),
             None => None,
         };
         if let Some(body) = replacement {
