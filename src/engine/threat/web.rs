@@ -336,16 +336,22 @@ fn next_window(lexemes: &[Lexeme]) -> Option<usize> {
 /// One window past the first: the prose-level shapes only (as if it were prose, whatever it
 /// is: the text around it was already judged). Returns where the next window starts.
 fn prose_level_window(window: &str, report: &mut ThreatReport) -> Option<usize> {
-    let b = window.as_bytes();
-    // Each shape needs a `;`, `union`, or an attack function's name right before a `(` (a
-    // parenthesis alone is common in prose). Without any of them the rest can be skipped too.
-    if memchr::memchr(b';', b).is_none() && memchr::memmem::find(b, b"union").is_none() && !attack_call(window) {
+    // Without a prose-level shape here, the rest can be skipped too.
+    if !may_hold_prose_shape(window) {
         return None;
     }
     let lexemes = lex(window);
     let toks: Vec<Tok> = lexemes.iter().map(|l| l.tok).collect();
     prose_level_shapes(window, &lexemes, &toks, &skeleton(&toks), true, report);
     next_window(&lexemes)
+}
+
+/// Whether one of `prose_level_shapes` could fire in `text`: each needs a `;` (a stacked
+/// statement), `union` (UNION SELECT), or an attack function's name right before a `(` (a
+/// parenthesis alone is common in prose).
+fn may_hold_prose_shape(text: &str) -> bool {
+    let b = text.as_bytes();
+    memchr::memchr(b';', b).is_some() || memchr::memmem::find(b, b"union").is_some() || attack_call(text)
 }
 
 /// Whether an attack function's name stands right before a `(` somewhere (spaces allowed).
@@ -501,10 +507,8 @@ fn scan_sqli_view(view: &str, prose_of: &Prose, report: &mut ThreatReport) -> Op
         }
         return None;
     }
-    // In prose only the shapes up to `if prose` below can fire, and each needs a `;`, a `(` or
-    // `union` in the text: without them the tokens need not be read at all.
-    let b = view.as_bytes();
-    if memchr::memchr2(b';', b'(', b).is_none() && memchr::memmem::find(b, b"union").is_none() && prose_of.of(view) {
+    // In prose only the prose-level shapes can fire: without one, the tokens need not be read.
+    if !may_hold_prose_shape(view) && prose_of.of(view) {
         return None;
     }
     let lexemes = lex(view);
