@@ -69,7 +69,7 @@ impl Default for ThreatsConfig {
 }
 
 /// Everything the filter needs for threats, compiled once per configuration.
-#[derive(Debug, Clone)]
+#[derive(Debug)]
 pub struct CompiledThreats {
     pub enabled: bool,
     pub scanner: ThreatScanner,

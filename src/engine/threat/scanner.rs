@@ -63,7 +63,7 @@ impl std::fmt::Display for RuleTableError {
 impl std::error::Error for RuleTableError {}
 
 /// Scans texts for attacks. Build once per configuration; `scan` takes `&self`.
-#[derive(Debug, Clone)]
+#[derive(Debug)]
 pub struct ThreatScanner {
     settings: ThreatSettings,
     words: CompiledView,
@@ -104,19 +104,6 @@ type CacheFactory = Box<dyn Fn() -> Vec<Cache> + Send + Sync>;
 fn cache_factory(dfas: &Arc<[DFA]>) -> CacheFactory {
     let dfas = Arc::clone(dfas);
     Box::new(move || dfas.iter().map(Cache::new).collect())
-}
-
-impl Clone for CompiledView {
-    fn clone(&self) -> Self {
-        CompiledView {
-            rules: self.rules.clone(),
-            dfas: Arc::clone(&self.dfas),
-            caches: Pool::new(cache_factory(&self.dfas)),
-            gate: self.gate.clone(),
-            gate_rules: self.gate_rules.clone(),
-            ungated: self.ungated.clone(),
-        }
-    }
 }
 
 impl std::fmt::Debug for CompiledView {

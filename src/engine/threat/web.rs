@@ -170,20 +170,13 @@ fn lex(text: &str) -> Vec<Lexeme> {
                 let end = text.get(i + 2..).and_then(|rest| rest.find("*/")).map_or(b.len(), |p| i + 2 + p + 2);
                 i = end;
             }
-            b'(' => {
-                toks.push(Tok::LParen);
-                i += 1;
-            }
-            b')' => {
-                toks.push(Tok::RParen);
-                i += 1;
-            }
-            b',' => {
-                toks.push(Tok::Comma);
-                i += 1;
-            }
-            b';' => {
-                toks.push(Tok::Semi);
+            b'(' | b')' | b',' | b';' => {
+                toks.push(match c {
+                    b'(' => Tok::LParen,
+                    b')' => Tok::RParen,
+                    b',' => Tok::Comma,
+                    _ => Tok::Semi,
+                });
                 i += 1;
             }
             b'=' | b'<' | b'>' => {
