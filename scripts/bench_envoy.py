@@ -13,8 +13,12 @@ rather than at whatever rate each reaches; --rate 0 runs flat out. Three variant
     noop          a Rust proxy-wasm filter that buffers and reads both bodies (bench/noop-filter)
     prompt-guard  the built filter with its default configuration (or --filter-config)
 
-over three bodies: a 1 KB and a 16 KB OpenAI chat request (benches/fixtures) with buffered
-replies, and the 1 KB request with "stream": true (an SSE reply from the mock). Variants alternate
+over four bodies: a 1 KB OpenAI chat request and a 16 KB conversation (benches/fixtures) with
+buffered replies, the 16 KB conversation again with every message new, and the 1 KB request with
+"stream": true (an SSE reply from the mock). No two requests are alike: wrk puts a tag of its own
+into each request, in the last user message ("next turn": a conversation whose earlier turns the
+filter saw before, as in real chat traffic, where the scan memo answers for them) or in every
+message ("every message new": nothing seen before, the filter's full cost). Variants alternate
 within each round, their order rotating from round to round; results are medians over rounds.
 Also measured: requests/s, wrk's p50/p99 latency, Envoy's RSS after the load, and the RSS with two
 workers (--concurrency 2) for the memory each extra worker costs.
@@ -68,7 +72,9 @@ START_TIMEOUT_S = 30.0
 CLK_TCK = os.sysconf("SC_CLK_TCK")
 VARIANTS = ["bare", "noop", "prompt-guard"]
 # Targets from issue 5: CPU per request as a multiple of bare Envoy, per body.
-CPU_TARGETS = {"1 KB": 1.3, "16 KB": 2.5}
+CPU_TARGETS = {"1 KB": 1.3, "16 KB next turn": 2.5, "16 KB every message new": 2.5}
+# Where wrk's per-request tag goes (see `tagged_template`).
+TAG = "@@pg-tag@@"
 RSS_TARGET_ONE_WORKER_MIB = 40.0
 RSS_TARGET_PER_WORKER_MIB = 10.0
 
@@ -231,8 +237,11 @@ def tail(path, lines=30):
 @dataclass
 class Body:
     label: str
+    #: The request as sent by the check exchange (untagged).
     path: Path
     stream: bool
+    #: Which messages get the per-request tag: "last-user" or "all".
+    tagged: str = "last-user"
 
 
 def prepare_bodies(work_dir):
@@ -242,19 +251,53 @@ def prepare_bodies(work_dir):
     streamed["stream"] = True
     streamed_path = work_dir / "chat_1k.stream.json"
     streamed_path.write_text(json.dumps(streamed, ensure_ascii=False, separators=(",", ":")), encoding="utf-8")
-    return [Body("1 KB", small, False), Body("16 KB", large, False), Body("1 KB streamed", streamed_path, True)]
+    return [Body("1 KB", small, False), Body("16 KB next turn", large, False),
+            Body("16 KB every message new", large, False, tagged="all"), Body("1 KB streamed", streamed_path, True)]
+
+
+def tagged_template(body):
+    """The body's JSON with `TAG` at the start of the content of the last user message, or of
+    every message: wrk replaces it with a tag of its own for each request."""
+    doc = json.loads(body.path.read_bytes())
+    messages = doc.get("messages", [])
+    last_user = max((i for i, m in enumerate(messages) if m.get("role") == "user"), default=-1)
+    for i, message in enumerate(messages):
+        if isinstance(message.get("content"), str) and (body.tagged == "all" or i == last_user):
+            message["content"] = TAG + message["content"]
+    return json.dumps(doc, ensure_ascii=False, separators=(",", ":"))
 
 
 def lua_script(work_dir, body, delay_ms=0.0):
-    """A wrk script that posts the body file (read once, at start-up) to the chat API, each
-    connection waiting `delay_ms` after a reply before its next request (wrk's `delay` hook)."""
-    path = work_dir / f"post-{body.path.stem}-{delay_ms:g}.lua"
+    """A wrk script that posts the body to the chat API with a tag of its own in each request
+    (the template is cut at the tag marks once, at start-up), each connection waiting
+    `delay_ms` after a reply before its next request (wrk's `delay` hook)."""
+    slug = re.sub(r"[^a-z0-9]+", "-", body.label.lower())
+    template = work_dir / f"template-{slug}.json"
+    template.write_text(tagged_template(body), encoding="utf-8")
+    path = work_dir / f"post-{slug}-{delay_ms:g}.lua"
     # A JSON string literal is a valid Lua string literal for any path we write.
-    text = (f"local f = assert(io.open({json.dumps(str(body.path))}, \"rb\"))\n"
-            "wrk.method = \"POST\"\n"
-            "wrk.body = f:read(\"*a\")\n"
+    text = (f"local f = assert(io.open({json.dumps(str(template))}, \"rb\"))\n"
+            "local text = f:read(\"*a\")\n"
             "f:close()\n"
-            "wrk.headers[\"Content-Type\"] = \"application/json\"\n")
+            "local pieces, from = {}, 1\n"
+            "while true do\n"
+            f"  local s, e = string.find(text, {json.dumps(TAG)}, from, true)\n"
+            "  if not s then break end\n"
+            "  pieces[#pieces + 1] = string.sub(text, from, s - 1)\n"
+            "  from = e + 1\n"
+            "end\n"
+            "pieces[#pieces + 1] = string.sub(text, from)\n"
+            "wrk.method = \"POST\"\n"
+            "wrk.headers[\"Content-Type\"] = \"application/json\"\n"
+            "wrk.headers[\"Authorization\"] = \"Bearer bench-caller\"\n"
+            # Tags differ between runs too (the warm-up and the measured run share one Envoy).
+            "math.randomseed(os.time() + math.floor(os.clock() * 1000000))\n"
+            "local run, n = math.random(0, 1073741823), 0\n"
+            "function request()\n"
+            "  n = n + 1\n"
+            "  local body = table.concat(pieces, string.format(\"[ref %x %x] \", run, n))\n"
+            "  return wrk.format(nil, nil, nil, body)\n"
+            "end\n")
     if delay_ms > 0:
         text += f"function delay()\n  return {delay_ms:.3f}\nend\n"
     path.write_text(text, encoding="utf-8")

@@ -27,6 +27,7 @@ use std::time::Duration;
 use criterion::{BenchmarkId, Criterion, Throughput};
 use prompt_guard::config::FilterConfig;
 use prompt_guard::engine::exchange::{guard_reply, guard_request};
+use prompt_guard::engine::memo::MemoScope;
 use prompt_guard::engine::stream::{SseRestorer, StreamProtocol};
 use prompt_guard::engine::protocol::Api;
 use prompt_guard::engine::vault::Vault;
@@ -61,7 +62,7 @@ fn default_config() -> FilterConfig {
 /// One request through the engine as the glue does it: a fresh vault, then `guard_request`.
 fn guard(cfg: &FilterConfig, body: &[u8]) -> Vault {
     let mut vault = Vault::with_capacity(cfg.max_entities);
-    let outcome = guard_request(cfg, Api::OpenaiChat, body, true, &mut vault);
+    let outcome = guard_request(cfg, Api::OpenaiChat, body, true, &mut vault, MemoScope::NONE);
     black_box(outcome.expect("every fixture is a valid OpenAI chat request"));
     vault
 }
@@ -173,7 +174,7 @@ fn alloc_rows(cfg: &FilterConfig, fixtures: &[Fixture]) -> Vec<AllocRow> {
             drop(guard(cfg, &f.request));
             let (masked, guard_counts) = measure(|| {
                 let mut vault = Vault::with_capacity(cfg.max_entities);
-                let outcome = guard_request(cfg, Api::OpenaiChat, &f.request, true, &mut vault);
+                let outcome = guard_request(cfg, Api::OpenaiChat, &f.request, true, &mut vault, MemoScope::NONE);
                 outcome.map(|o| o.masked.total()).unwrap_or(0)
             });
             let vault = f.planted_vault(cfg);

@@ -13,6 +13,7 @@ pub use error::ConfigError;
 
 use crate::engine::detect::{CustomPattern, DetectBuildError, DetectSettings, Detector};
 use crate::engine::entity::BuiltinKind;
+use crate::engine::memo::ScanMemo;
 use crate::engine::placeholder::{is_label, PlaceholderGrammar};
 use crate::engine::protocol::Api;
 use crate::engine::restore::RestoreSpec;
@@ -23,6 +24,9 @@ pub const MIN_BODY_BYTES: u64 = 1024;
 pub const MAX_BODY_BYTES: u64 = 64 * 1024 * 1024;
 /// Largest accepted `max_entities_per_request`.
 pub const MAX_ENTITIES: u64 = 100_000;
+/// Default and largest `scan_memo_entries` (texts per generation; two generations are kept).
+pub const DEFAULT_MEMO_ENTRIES: u64 = 2048;
+pub const MAX_MEMO_ENTRIES: u64 = 65_536;
 
 /// What to do with a request whose path is not a known LLM API.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Default)]
@@ -53,6 +57,7 @@ pub struct RawConfig {
     pub restore_responses: bool,
     pub threats: threats::ThreatsConfig,
     pub session: Option<RawSession>,
+    pub scan_memo_entries: u64,
 }
 
 /// `session`: placeholder mappings kept across the exchanges of one session.
@@ -134,6 +139,7 @@ impl Default for RawConfig {
             restore_responses: true,
             threats: threats::ThreatsConfig::default(),
             session: None,
+            scan_memo_entries: DEFAULT_MEMO_ENTRIES,
         }
     }
 }
@@ -172,6 +178,8 @@ pub struct FilterConfig {
     pub threats: threats::CompiledThreats,
     /// Set when mappings are kept across the exchanges of a session.
     pub session: Option<SessionConfig>,
+    /// What was found in texts of earlier requests, per caller (`scan_memo_entries`).
+    pub memo: ScanMemo,
 }
 
 impl FilterConfig {
@@ -241,6 +249,9 @@ fn compile(raw: RawConfig) -> Result<FilterConfig, ConfigError> {
     }
     if !(1..=MAX_ENTITIES).contains(&raw.max_entities_per_request) {
         return Err(ConfigError::new("max_entities_per_request", format!("must be between 1 and {MAX_ENTITIES}")));
+    }
+    if raw.scan_memo_entries > MAX_MEMO_ENTRIES {
+        return Err(ConfigError::new("scan_memo_entries", format!("must be between 0 and {MAX_MEMO_ENTRIES}")));
     }
     if !(0.0..=1.0).contains(&raw.min_score) {
         return Err(ConfigError::new("min_score", "must be between 0 and 1"));
@@ -335,6 +346,7 @@ fn compile(raw: RawConfig) -> Result<FilterConfig, ConfigError> {
         labels,
         threats,
         session,
+        memo: ScanMemo::new(usize::try_from(raw.scan_memo_entries).unwrap_or(0)),
     })
 }
 

@@ -7,6 +7,7 @@ use serde_json::Value;
 
 use super::entity::Finding;
 use super::mask::{MaskReport, Masker};
+use super::memo::{MemoScope, Remembered};
 use super::reply::{removal_notice, scan_all, ReplyFindings};
 use super::threat::{check_hygiene, Action, HygieneViolation, Source, ThreatReport, Verdict};
 use super::protocol::{inject_canary, visit_request, Api};
@@ -126,6 +127,8 @@ pub struct RequestOutcome {
     pub masked: MaskReport,
     /// Set when the request goes on flagged (never for a block: that is a [`Rejection`]).
     pub flagged: Option<Verdict>,
+    /// Texts whose findings were remembered from an earlier request (see `memo`).
+    pub memo_hits: u32,
 }
 
 impl From<HygieneViolation> for Rejection {
@@ -144,15 +147,19 @@ struct TextGuard<'a> {
     masker: Masker<'a>,
     report: ThreatReport,
     failure: Option<Rejection>,
+    scope: MemoScope,
+    memo_hits: u32,
 }
 
 impl<'a> TextGuard<'a> {
-    fn new(cfg: &'a FilterConfig) -> Self {
+    fn new(cfg: &'a FilterConfig, scope: MemoScope) -> Self {
         TextGuard {
             cfg,
             masker: Masker::new(&cfg.detector, &cfg.restore.grammar),
             report: ThreatReport::default(),
             failure: None,
+            scope,
+            memo_hits: 0,
         }
     }
 
@@ -175,11 +182,32 @@ impl<'a> TextGuard<'a> {
                     return false;
                 }
             }
-            if threats.scanner.scans(source) {
-                self.report.merge(threats.scanner.scan(text, source));
-            }
         }
-        match self.masker.mask(text, vault) {
+        // A text an earlier request of the same caller carried was scanned then: what was found
+        // is used again (see `memo`), and only the masking, which is this request's, runs.
+        let memo = &self.cfg.memo;
+        let key = memo.key(self.scope, source, text);
+        let masked = match key.as_ref().and_then(|k| memo.get(k)) {
+            Some(known) => {
+                self.memo_hits += 1;
+                self.report.merge(known.report);
+                self.masker.mask_found(text, &known.findings, vault)
+            }
+            None => {
+                let report = if threats.enabled && threats.scanner.scans(source) {
+                    threats.scanner.scan(text, source)
+                } else {
+                    ThreatReport::default()
+                };
+                let masked = self.masker.mask(text, vault);
+                if let Some(key) = key {
+                    memo.put(key, Remembered { findings: self.masker.findings().to_vec(), report: report.clone() });
+                }
+                self.report.merge(report);
+                masked
+            }
+        };
+        match masked {
             Ok(masked) => changed | masked,
             Err(full) => {
                 self.failure = Some(Rejection::TooManyEntities { capacity: full.capacity });
@@ -202,7 +230,7 @@ impl<'a> TextGuard<'a> {
                 Action::Allow => {}
             }
         }
-        Ok(RequestOutcome { body, masked: self.masker.report, flagged })
+        Ok(RequestOutcome { body, masked: self.masker.report, flagged, memo_hits: self.memo_hits })
     }
 }
 
@@ -224,13 +252,14 @@ pub fn guard_request(
     body: &[u8],
     json: bool,
     vault: &mut Vault,
+    scope: MemoScope,
 ) -> Result<RequestOutcome, Rejection> {
     if body.len() > cfg.max_body_bytes {
         return Err(Rejection::TooLarge { limit: cfg.max_body_bytes });
     }
     let text = std::str::from_utf8(body).map_err(|e| Rejection::InvalidUtf8 { offset: e.valid_up_to() })?;
     let grammar = &cfg.restore.grammar;
-    let mut guard = TextGuard::new(cfg);
+    let mut guard = TextGuard::new(cfg, scope);
     if !json {
         // A text body on a generic route: the whole body is one user text.
         vault.reserve_existing(grammar, text);

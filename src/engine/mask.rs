@@ -44,6 +44,23 @@ impl<'a> Masker<'a> {
     pub fn mask(&mut self, text: &mut String, vault: &mut Vault) -> Result<bool, VaultFull> {
         self.findings.clear();
         self.detector.detect(text, &mut self.findings);
+        self.apply(text, vault)
+    }
+
+    /// Mask `text` in place with findings made earlier for the same text (remembered from an
+    /// earlier request); returns whether it changed.
+    pub fn mask_found(&mut self, text: &mut String, found: &[Finding], vault: &mut Vault) -> Result<bool, VaultFull> {
+        self.findings.clear();
+        self.findings.extend_from_slice(found);
+        self.apply(text, vault)
+    }
+
+    /// The findings of the text masked last.
+    pub fn findings(&self) -> &[Finding] {
+        &self.findings
+    }
+
+    fn apply(&mut self, text: &mut String, vault: &mut Vault) -> Result<bool, VaultFull> {
         if self.findings.is_empty() {
             return Ok(false);
         }

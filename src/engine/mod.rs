@@ -6,6 +6,7 @@ pub mod encoding;
 pub mod entity;
 pub mod exchange;
 pub mod mask;
+pub mod memo;
 pub mod placeholder;
 pub mod protocol;
 pub mod reply;

@@ -13,6 +13,7 @@ use crate::config::FilterConfig;
 use crate::engine::encoding::{ContentEncoding, DecodeError, StreamDecoder};
 use crate::engine::stream::{SseRestorer, StreamProtocol};
 use crate::engine::exchange::{guard_reply, guard_request, is_json_content_type, Rejection};
+use crate::engine::memo::MemoScope;
 use crate::engine::reply::{scan_leaks, scan_links, ReplyFindings};
 use crate::engine::protocol::{error_body, error_event, Api};
 use crate::engine::threat::Verdict;
@@ -20,6 +21,10 @@ use crate::engine::vault::Vault;
 use crate::store::SessionStore;
 use super::shared_data::EnvoySharedData;
 
+
+/// Request headers that carry the caller's credential (OpenAI, Anthropic, Azure OpenAI), in
+/// the order they are looked for.
+const CALLER_HEADERS: [&str; 3] = ["authorization", "x-api-key", "api-key"];
 
 /// Response header: how many values were masked in the request.
 pub const MASKED_HEADER: &str = "x-prompt-guard-masked";
@@ -117,6 +122,8 @@ pub struct GuardedExchange {
     fail_open_reason: Option<&'static str>,
     /// The session this exchange belongs to (from the configured trusted header), if any.
     session: Option<String>,
+    /// Whose remembered scan results this request may use (see `engine::memo`).
+    memo_scope: MemoScope,
     /// The request went on flagged: its verdict goes into the reply's headers.
     flagged: Option<Verdict>,
     /// The reply is our own local reply: not to be inspected.
@@ -141,6 +148,7 @@ impl GuardedExchange {
             masked: 0,
             fail_open_reason: None,
             session: None,
+            memo_scope: MemoScope::NONE,
             flagged: None,
             answered_locally: false,
             request_size: BufferedBodySize::default(),
@@ -230,10 +238,11 @@ impl GuardedExchange {
         };
         let cfg = Rc::clone(&self.cfg);
         self.load_session();
-        match guard_request(&cfg, self.api, &decoded, self.json, &mut self.vault) {
+        match guard_request(&cfg, self.api, &decoded, self.json, &mut self.vault, self.memo_scope) {
             Ok(outcome) => {
                 self.save_session();
                 self.masked = outcome.masked.total();
+                self.metrics.scan_memo_hits.add(u64::from(outcome.memo_hits));
                 if self.masked > 0 {
                     self.metrics.requests_with_findings.inc();
                 }
@@ -589,9 +598,26 @@ impl GuardedExchange {
         Action::Continue
     }
 
+    /// Who is calling, for scoping the scan memo: the trusted session header when configured,
+    /// else the first credential header present (empty when there is none). Only ever hashed.
+    fn caller(&self) -> Result<String, HostError> {
+        if let Some(session) = &self.session {
+            return Ok(format!("session:{session}"));
+        }
+        for name in CALLER_HEADERS {
+            if let Some(value) = host::header(Direction::Request, name)? {
+                return Ok(format!("{name}:{value}"));
+            }
+        }
+        Ok(String::new())
+    }
+
     fn inspect_request_headers(&mut self) -> Result<Action, HostError> {
         if let Some(session) = &self.cfg.session {
             self.session = host::header(Direction::Request, &session.identity_header)?.filter(|v| !v.trim().is_empty());
+        }
+        if self.cfg.memo.is_on() {
+            self.memo_scope = self.cfg.memo.scope(self.caller()?.as_bytes());
         }
         let encoding = host::header(Direction::Request, "content-encoding")?;
         self.request_encoding = match ContentEncoding::parse(encoding.as_deref()) {

@@ -64,6 +64,8 @@ impl Labeled {
 pub struct Metrics {
     pub requests_inspected: Counter,
     pub requests_with_findings: Counter,
+    /// Texts whose scan results were remembered from an earlier request of the same caller.
+    pub scan_memo_hits: Counter,
     pub entities_masked: Labeled,
     pub placeholders_restored: Counter,
     pub restore_misses: Counter,
@@ -97,6 +99,7 @@ impl Metrics {
         Metrics {
             requests_inspected: Counter::define("requests_inspected"),
             requests_with_findings: Counter::define("requests_with_findings"),
+            scan_memo_hits: Counter::define("scan_memo_hits"),
             entities_masked: Labeled::define("entities_masked", "type", cfg.labels.iter().cloned()),
             placeholders_restored: Counter::define("placeholders_restored"),
             restore_misses: Counter::define("restore_misses"),

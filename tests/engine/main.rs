@@ -3,6 +3,7 @@
 
 mod detect;
 mod examples;
+mod memo;
 mod stream;
 mod store;
 mod threat;

@@ -10,6 +10,7 @@ use std::collections::HashMap;
 
 use prompt_guard::config::FilterConfig;
 use prompt_guard::engine::exchange::{guard_reply, guard_request};
+use prompt_guard::engine::memo::MemoScope;
 use prompt_guard::engine::protocol::Api;
 use prompt_guard::engine::vault::Vault;
 use prompt_guard::store::{SessionSettings, SessionStore, SharedData, StoreError};
@@ -47,7 +48,7 @@ fn exchange(data: &InMemorySharedData, who: &str, now: u64, request: &str, reply
     let store = SessionStore::new(data, &SETTINGS);
     let mut vault = Vault::with_capacity(1024);
     store.load_into(who, now, &cfg.restore.grammar, &mut vault).unwrap();
-    let out = guard_request(&cfg, Api::OpenaiResponses, request.as_bytes(), true, &mut vault).unwrap();
+    let out = guard_request(&cfg, Api::OpenaiResponses, request.as_bytes(), true, &mut vault, MemoScope::NONE).unwrap();
     let sent = String::from_utf8(out.body.unwrap_or_else(|| request.as_bytes().to_vec())).unwrap();
     store.save(who, now, &vault).unwrap();
     let back = guard_reply(&cfg, reply.as_bytes(), &vault);

@@ -9,6 +9,7 @@ use std::time::Instant;
 
 use prompt_guard::config::FilterConfig;
 use prompt_guard::engine::exchange::guard_request;
+use prompt_guard::engine::memo::MemoScope;
 use prompt_guard::engine::protocol::Api;
 use prompt_guard::engine::vault::Vault;
 
@@ -51,7 +52,7 @@ fn main() {
 
 fn once(cfg: &FilterConfig, body: &[u8]) {
     let mut vault = Vault::with_capacity(cfg.max_entities);
-    let outcome = guard_request(cfg, Api::OpenaiChat, body, true, &mut vault);
+    let outcome = guard_request(cfg, Api::OpenaiChat, body, true, &mut vault, MemoScope::NONE);
     if outcome.is_err() {
         eprintln!("a fixture was refused");
         std::process::exit(1);

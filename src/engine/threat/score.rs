@@ -48,6 +48,11 @@ impl ThreatReport {
     }
 
     /// Fold another text's report into this one (a request carries many texts).
+    /// How many rules hit.
+    pub fn hit_count(&self) -> usize {
+        self.hits.len()
+    }
+
     pub fn merge(&mut self, other: ThreatReport) {
         for h in other.hits {
             self.add(h.id, h.category, h.weight);
