@@ -58,7 +58,11 @@ impl Vault {
     pub fn reserve_existing(&mut self, grammar: &PlaceholderGrammar, text: &str) {
         let prefix = grammar.prefix();
         let mut from = 0;
-        while let Some(pos) = text[from..].find(prefix) {
+        let find = |rest: &[u8]| match prefix.as_bytes() {
+            [one] => memchr::memchr(*one, rest),
+            many => memchr::memmem::find(rest, many),
+        };
+        while let Some(pos) = text.as_bytes().get(from..).and_then(find) {
             let at = from + pos;
             match grammar.recognise(&text[at..]) {
                 Some(r) => {

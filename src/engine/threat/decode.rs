@@ -292,7 +292,9 @@ fn decode_reference(s: &str) -> Option<(char, usize)> {
 
 /// `\uXXXX`, `\u{X..}` and `\xXX` escapes decoded; other backslashes are kept.
 fn escapes_decoded(text: &str) -> Option<String> {
-    if !(text.contains("\\u") || text.contains("\\x")) {
+    let b = text.as_bytes();
+    let has_escape = memchr::memchr_iter(b'\\', b).any(|i| matches!(b.get(i + 1), Some(b'u' | b'x')));
+    if !has_escape {
         return utf7_brackets(text);
     }
     let mut out = String::with_capacity(text.len());

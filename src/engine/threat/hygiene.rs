@@ -78,7 +78,7 @@ pub fn check_hygiene<'a>(text: &'a str, settings: &HygieneSettings) -> Result<Co
             return Err(HygieneViolation::TooLong { chars, limit: settings.max_prompt_chars });
         }
     }
-    if settings.control_chars == ControlChars::Allow {
+    if settings.control_chars == ControlChars::Allow || !may_hold_control(text.as_bytes()) {
         return Ok(Cow::Borrowed(text));
     }
     let count = text.chars().filter(|&c| is_unwanted_control(c)).count();
@@ -89,6 +89,17 @@ pub fn check_hygiene<'a>(text: &'a str, settings: &HygieneSettings) -> Result<Co
         ControlChars::Reject => Err(HygieneViolation::ControlCharacters { count }),
         _ => Ok(Cow::Owned(strip_controls(text))),
     }
+}
+
+/// Whether `bytes` may hold an unwanted control character, read on bytes: a C0 control other
+/// than tab, line feed and carriage return, DEL, or a C1 control (U+0080..U+009F, encoded as
+/// 0xC2 0x80..0x9F). Almost every text has none, and this is settled without decoding it.
+fn may_hold_control(bytes: &[u8]) -> bool {
+    bytes.iter().enumerate().any(|(i, &b)| {
+        (b < 0x20 && !matches!(b, b'\t' | b'\n' | b'\r'))
+            || b == 0x7f
+            || (b == 0xc2 && bytes.get(i + 1).is_some_and(|n| (0x80..=0x9f).contains(n)))
+    })
 }
 
 /// C0 and C1 controls other than tab, line feed and carriage return, plus DEL.
@@ -140,6 +151,17 @@ fn strip_controls(text: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use proptest::prelude::*;
+
+    proptest! {
+        // The byte test agrees with decoding every character, for any text (controls, C1
+        // controls, their UTF-8 neighbours and other multi-byte characters included).
+        #[test]
+        fn byte_test_agrees_with_characters(text in "[a\\x00-\\x1f\\x7f\\u{80}-\\u{a0}\\u{100}\\u{c280}é\\t\\n\\r]{0,40}") {
+            let by_chars = text.chars().any(is_unwanted_control);
+            prop_assert_eq!(may_hold_control(text.as_bytes()), by_chars);
+        }
+    }
 
     #[test]
     fn strips_csi_and_osc_sequences() {
