@@ -76,9 +76,15 @@ bench:
 # The engine compiled to wasm and timed under V8 (Node's WASI, the runtime Envoy embeds), without
 # Envoy: the engine's own cost inside the sandbox. Needs node (>= 20).
 WASM_BENCH_DIR := bench/wasm-engine
-bench-wasm: wasm-target
+# Then the whole filter (glue included) per exchange, the host answered by a stub
+# (filter.mjs): every text new ("cold") and a conversation's next turn ("next-turn").
+bench-wasm: build
 	cd $(WASM_BENCH_DIR) && cargo build --release --target $(WASM_TARGET)
 	node --no-warnings $(WASM_BENCH_DIR)/run.mjs $(WASM_BENCH_DIR)/target/$(WASM_TARGET)/release/wasm-engine-bench.wasm
+	@echo; echo "| fixture | requests | request bytes | filter per exchange | configure | wasm memory |"; echo "|---|---|---:|---:|---:|---:|"
+	@for fixture in chat_1k multiturn_16k; do for mode in cold next-turn; do \
+	  node --no-warnings $(WASM_BENCH_DIR)/filter.mjs $(WASM) benches/fixtures/$$fixture.request.json \
+	    benches/fixtures/$$fixture.reply.json - 3 $$mode; done; done
 
 # Envoy load benchmark: bare Envoy vs a no-op buffering wasm filter vs prompt-guard, CPU per
 # request, requests/s, p50/p99, RSS -> bench-results/envoy.md. BENCH_ENVOY_ARGS=--quick for a

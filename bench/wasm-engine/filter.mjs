@@ -4,7 +4,9 @@
 // inside the VM, glue included, so that the filter's own share of Envoy's CPU per request can be
 // told apart from what Envoy spends around it (`make bench-wasm`).
 //
-//   node filter.mjs <prompt_guard.wasm> <request.json> <reply.json> [config.json] [seconds] [cold|next-turn|same]
+//   node filter.mjs <prompt_guard.wasm> <request.json> <reply.json> [config.json|-] [seconds] [cold|next-turn|same] [--json]
+//
+// prints a markdown table row (`--json`: every figure as JSON).
 //
 // `loadFilter` is exported for other drivers (an A/B of two builds in one process, where the
 // machine's noise falls on both alike).
@@ -148,7 +150,7 @@ function main() {
   const [wasmPath, requestPath, replyPath, configPath, secondsArg, modeArg] = argv.slice(2);
   const requestBody = readFileSync(requestPath);
   const replyBody = readFileSync(replyPath);
-  const config = configPath ? readFileSync(configPath) : Buffer.from('{}');
+  const config = configPath && configPath !== '-' ? readFileSync(configPath) : Buffer.from('{}');
   const seconds = Number(secondsArg ?? 3);
   const mode = modeArg ?? 'cold';
   const filter = loadFilter(wasmPath, requestBody, replyBody, config);
@@ -165,7 +167,7 @@ function main() {
     for (let i = 0; i < 20; i++) spent += next();
     count += 20;
   }
-  console.log(JSON.stringify({
+  const result = {
     mode,
     request_bytes: requestBody.length,
     reply_bytes: replyBody.length,
@@ -175,7 +177,13 @@ function main() {
     local_replies: filter.localReplies(),
     restored_reply_bytes: filter.lastReply().length,
     memory_mib: Number(filter.memoryMiB().toFixed(1)),
-  }));
+  };
+  if (argv.includes('--json')) {
+    console.log(JSON.stringify(result));
+    return;
+  }
+  const fixture = requestPath.split('/').pop().replace('.request.json', '');
+  console.log(`| ${fixture} | ${mode} | ${result.request_bytes} | ${result.us_per_exchange} µs | ${result.configure_ms} ms | ${result.memory_mib} MiB |`);
 }
 
 if (argv[1] === fileURLToPath(import.meta.url)) main();
