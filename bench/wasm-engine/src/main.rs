@@ -4,8 +4,41 @@
 //! optional argument keeps the fixtures whose names contain it. Profile with
 //! `node --cpu-prof bench/wasm-engine/run.mjs <wasm>` (the module keeps its name section).
 
+use std::alloc::{GlobalAlloc, Layout, System};
 use std::hint::black_box;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Instant;
+
+/// Counts live and peak heap bytes: the peak is what the VM's linear memory grows to (a wasm
+/// memory never shrinks), the live bytes after configuring are what the configuration keeps.
+struct Counting;
+
+static LIVE: AtomicUsize = AtomicUsize::new(0);
+static PEAK: AtomicUsize = AtomicUsize::new(0);
+
+// SAFETY: every call is passed on to the system allocator unchanged; only counters are added.
+unsafe impl GlobalAlloc for Counting {
+    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
+        let live = LIVE.fetch_add(layout.size(), Ordering::Relaxed) + layout.size();
+        PEAK.fetch_max(live, Ordering::Relaxed);
+        System.alloc(layout)
+    }
+    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
+        LIVE.fetch_sub(layout.size(), Ordering::Relaxed);
+        System.dealloc(ptr, layout)
+    }
+    unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
+        let live = LIVE.fetch_add(new_size, Ordering::Relaxed) + new_size;
+        PEAK.fetch_max(live, Ordering::Relaxed);
+        LIVE.fetch_sub(layout.size(), Ordering::Relaxed);
+        System.realloc(ptr, layout, new_size)
+    }
+}
+
+#[global_allocator]
+static ALLOCATOR: Counting = Counting;
+
+const MIB: f64 = 1048576.0;
 
 use prompt_guard::config::FilterConfig;
 use prompt_guard::engine::exchange::guard_request;
@@ -32,6 +65,8 @@ fn main() {
     println!("| stage | fixture | body bytes | time per body | MB/s |");
     println!("|---|---|---:|---:|---:|");
     println!("| config compile | defaults | - | {:.1} ms | - |", started.elapsed().as_secs_f64() * 1e3);
+    let (live, peak) = (LIVE.load(Ordering::Relaxed) as f64 / MIB, PEAK.load(Ordering::Relaxed) as f64 / MIB);
+    println!("| heap after configuring (peak while configuring) | - | - | {live:.1} MiB ({peak:.1} MiB) | - |");
     for (name, body) in FIXTURES {
         if !name.contains(filter.as_str()) {
             continue;
@@ -48,6 +83,7 @@ fn main() {
         let per = t.elapsed().as_secs_f64() / iterations as f64;
         println!("| guard_request | {name} | {} | {:.1} µs | {:.1} MB/s |", body.len(), per * 1e6, body.len() as f64 / per / 1e6);
     }
+    println!("| heap peak over the run | - | - | {:.1} MiB | - |", PEAK.load(Ordering::Relaxed) as f64 / MIB);
 }
 
 fn once(cfg: &FilterConfig, body: &[u8]) {

@@ -114,7 +114,10 @@ impl std::fmt::Debug for CompiledView {
 
 /// Gate literals are cut to this length: the anchored automaton checks the rest, and shorter
 /// literals make a smaller gate (the extracted sets are cross products of a rule's alternations).
-const MAX_GATE_LITERAL: usize = 8;
+/// Measured (callgrind, default rules): 6 bytes instead of 8 make both gate automata 2.9 MiB ->
+/// 1.9 MiB per VM and configuring 9% cheaper, for 1% more instructions per scan (a few more
+/// literal hits that the anchored check turns down); 5 bytes would cost 3%.
+const MAX_GATE_LITERAL: usize = 6;
 
 /// Literals that every match of `pattern` starts with, or None when there is no usable finite
 /// set.
