@@ -95,6 +95,12 @@ pub fn check_hygiene<'a>(text: &'a str, settings: &HygieneSettings) -> Result<Co
 /// than tab, line feed and carriage return, DEL, or a C1 control (U+0080..U+009F, encoded as
 /// 0xC2 0x80..0x9F). Almost every text has none, and this is settled without decoding it.
 fn may_hold_control(bytes: &[u8]) -> bool {
+    // Chunked and without early exit so that the compiler vectorises the common case: no
+    // candidate byte at all.
+    let candidate = |b: u8| (b < 0x20 && !matches!(b, b'\t' | b'\n' | b'\r')) || b == 0x7f || b == 0xc2;
+    if !bytes.chunks(64).any(|c| c.iter().fold(false, |seen, &b| seen | candidate(b))) {
+        return false;
+    }
     bytes.iter().enumerate().any(|(i, &b)| {
         (b < 0x20 && !matches!(b, b'\t' | b'\n' | b'\r'))
             || b == 0x7f

@@ -296,26 +296,73 @@ fn words_view(folded: &str) -> String {
 /// `words_view` of an ASCII text, on bytes: the same tokens, gaps, spelled-out words and leet
 /// folding (a property test holds the two to the same output).
 fn words_view_ascii(folded: &[u8]) -> String {
-    let mut tokens = Tokens::with_capacity(folded.len() / 5 + 1);
-    for (i, &b) in folded.iter().enumerate() {
-        let inner_symbol = matches!(b, b'@' | b'$' | b'!' | b'|' | b'\'')
-            && i.checked_sub(1).and_then(|p| folded.get(p)).is_some_and(u8::is_ascii_alphabetic)
-            && folded.get(i + 1).is_some_and(u8::is_ascii_alphabetic);
-        tokens.step(i, b.is_ascii_alphanumeric() || inner_symbol);
-    }
-    let tokens = tokens.finish(folded.len());
-    let token = |k: usize| tokens.spans.get(k).and_then(|&(a, b)| folded.get(a..b)).unwrap_or(&[]);
+    // One pass, the same grouping as `Tokens::words`: single-letter tokens one separator apart
+    // are held back while they run; three or more make one spelled-out word, fewer are words
+    // of their own. Every other token goes out as it ends.
     let mut out: Vec<u8> = Vec::with_capacity(folded.len());
-    for word in tokens.words(|k| token(k).len() == 1) {
+    let mut run: Vec<u8> = Vec::new();
+    let mut start: Option<usize> = None;
+    let mut gap = 0usize;
+    let mut i = 0;
+    while i <= folded.len() {
+        let in_token = folded.get(i).is_some_and(|&b| {
+            b.is_ascii_alphanumeric()
+                || (matches!(b, b'@' | b'$' | b'!' | b'|' | b'\'')
+                    && i.checked_sub(1).and_then(|p| folded.get(p)).is_some_and(u8::is_ascii_alphabetic)
+                    && folded.get(i + 1).is_some_and(u8::is_ascii_alphabetic))
+        });
+        if in_token {
+            if start.is_none() {
+                start = Some(i);
+            }
+        } else if let Some(s) = start.take() {
+            let token = folded.get(s..i).unwrap_or(&[]);
+            match token {
+                [single] if run.is_empty() || gap == 1 => run.push(*single),
+                _ => {
+                    flush_run(&mut out, &mut run);
+                    if let [single] = token {
+                        run.push(*single);
+                    } else {
+                        push_spaced_word(&mut out, token);
+                    }
+                }
+            }
+            gap = 0;
+        }
+        if !in_token {
+            gap += 1;
+        }
+        i += 1;
+    }
+    flush_run(&mut out, &mut run);
+    // ASCII in, ASCII out: the check cannot fail.
+    String::from_utf8(out).unwrap_or_default()
+}
+
+/// The held-back single letters: one word when three or more, else a word each.
+fn flush_run(out: &mut Vec<u8>, run: &mut Vec<u8>) {
+    if run.len() >= 3 {
         if !out.is_empty() {
             out.push(b' ');
         }
-        for t in word {
-            push_word_ascii(&mut out, token(t));
+        for &b in run.iter() {
+            push_word_ascii(out, &[b]);
+        }
+    } else {
+        for &b in run.iter() {
+            push_spaced_word(out, &[b]);
         }
     }
-    // ASCII in, ASCII out: the check cannot fail.
-    String::from_utf8(out).unwrap_or_default()
+    run.clear();
+}
+
+/// A word of its own: a space before it unless it is the first.
+fn push_spaced_word(out: &mut Vec<u8>, token: &[u8]) {
+    if !out.is_empty() {
+        out.push(b' ');
+    }
+    push_word_ascii(out, token);
 }
 
 /// `push_word` of an ASCII token.

@@ -51,46 +51,51 @@ enum Kw {
 }
 
 fn keyword(word: &str) -> Kw {
+    keyword_bytes(word.as_bytes())
+}
+
+/// `keyword` of a word given as bytes.
+fn keyword_bytes(word: &[u8]) -> Kw {
     match word {
-        "union" => Kw::Union,
-        "select" => Kw::Select,
-        "or" | "and" | "xor" | "not" | "div" | "mod" => Kw::Logic,
-        "insert" | "update" | "delete" | "drop" | "create" | "alter" | "exec" | "execute" | "declare" | "truncate"
-        | "shutdown" | "grant" | "revoke" | "replace" | "merge" | "call" | "handler" | "rename" | "prepare" | "print" => {
+        b"union" => Kw::Union,
+        b"select" => Kw::Select,
+        b"or" | b"and" | b"xor" | b"not" | b"div" | b"mod" => Kw::Logic,
+        b"insert" | b"update" | b"delete" | b"drop" | b"create" | b"alter" | b"exec" | b"execute" | b"declare" | b"truncate"
+        | b"shutdown" | b"grant" | b"revoke" | b"replace" | b"merge" | b"call" | b"handler" | b"rename" | b"prepare" | b"print" => {
             Kw::Statement
         }
         // PostgreSQL and SQLite spell more comparisons as words: ilike, similar to, glob, notnull.
-        "like" | "rlike" | "regexp" | "in" | "is" | "between" | "sounds" | "ilike" | "similar" | "glob" | "notnull" => {
+        b"like" | b"rlike" | b"regexp" | b"in" | b"is" | b"between" | b"sounds" | b"ilike" | b"similar" | b"glob" | b"notnull" => {
             Kw::CmpWord
         }
-        "from" | "where" | "order" | "group" | "by" | "having" | "limit" | "offset" | "into" | "null" | "values" | "set" | "table" | "as" | "case" | "when"
-        | "then" | "else" | "end" | "top" | "all" | "distinct" | "distinctrow" | "asc" | "desc" | "procedure" | "join" | "on"
-        | "begin" | "if" | "exists" | "collate" | "escape" | "true" | "false" | "delay" => Kw::Clause,
-        "sleep" | "benchmark" | "pg_sleep" | "load_file" | "extractvalue" | "updatexml" | "sys_eval"
-        | "group_concat" | "make_set" | "name_const" | "randomblob" | "lo_import" | "lo_export" | "lo_get"
-        | "pg_ls_dir" | "pg_read_binary_file" | "dblink" => Kw::AttackFn,
-        "information_schema" | "xp_cmdshell" | "outfile" | "dumpfile" | "sysobjects" | "syscolumns" | "utl_inaddr"
-        | "dbms_pipe" | "pg_catalog" | "sqlite_master" | "msysobjects" | "xp_dirtree" | "sp_executesql"
-        | "dbms_lock" | "sp_password" | "waitfor" => Kw::AttackObj,
+        b"from" | b"where" | b"order" | b"group" | b"by" | b"having" | b"limit" | b"offset" | b"into" | b"null" | b"values" | b"set" | b"table" | b"as" | b"case" | b"when"
+        | b"then" | b"else" | b"end" | b"top" | b"all" | b"distinct" | b"distinctrow" | b"asc" | b"desc" | b"procedure" | b"join" | b"on"
+        | b"begin" | b"if" | b"exists" | b"collate" | b"escape" | b"true" | b"false" | b"delay" => Kw::Clause,
+        b"sleep" | b"benchmark" | b"pg_sleep" | b"load_file" | b"extractvalue" | b"updatexml" | b"sys_eval"
+        | b"group_concat" | b"make_set" | b"name_const" | b"randomblob" | b"lo_import" | b"lo_export" | b"lo_get"
+        | b"pg_ls_dir" | b"pg_read_binary_file" | b"dblink" => Kw::AttackFn,
+        b"information_schema" | b"xp_cmdshell" | b"outfile" | b"dumpfile" | b"sysobjects" | b"syscolumns" | b"utl_inaddr"
+        | b"dbms_pipe" | b"pg_catalog" | b"sqlite_master" | b"msysobjects" | b"xp_dirtree" | b"sp_executesql"
+        | b"dbms_lock" | b"sp_password" | b"waitfor" => Kw::AttackObj,
         // System databases and catalogues an attacker enumerates (SQL Server, Access), remote
         // data sources and the packages that reach the network or files from inside the
         // database (SQL Server OPENROWSET and OLE DB providers, Oracle UTL_*).
-        "tempdb" | "msdb" | "msysaccessobjects" | "msysqueries" | "msysrelationships" | "schema_name" | "openrowset"
-        | "opendatasource" | "msdasql" | "sqloledb" | "utl_http" | "utl_file" | "utl_tcp" | "dbms_java" | "sp_oacreate"
-        | "sp_makewebtask" | "sp_addextendedproc" => Kw::AttackObj,
+        b"tempdb" | b"msdb" | b"msysaccessobjects" | b"msysqueries" | b"msysrelationships" | b"schema_name" | b"openrowset"
+        | b"opendatasource" | b"msdasql" | b"sqloledb" | b"utl_http" | b"utl_file" | b"utl_tcp" | b"dbms_java" | b"sp_oacreate"
+        | b"sp_makewebtask" | b"sp_addextendedproc" => Kw::AttackObj,
         // SQL Server extended stored procedures (`xp_cmdshell`, `xp_regread`...) exist to reach the OS.
-        w if w.starts_with("xp_") && w.len() > 4 => Kw::AttackObj,
-        "char" | "chr" | "concat" | "concat_ws" | "cast" | "convert" | "version" | "database" | "user" | "ascii"
-        | "substring" | "substr" | "mid" | "count" | "length" | "hex" | "unhex" | "schema" | "current_user"
-        | "system_user" | "session_user" | "md5" | "ord" | "elt" | "iif" | "nchar" | "varchar" | "coalesce"
-        | "ifnull" | "isnull" | "floor" | "rand" | "exp" | "row" | "dual" | "load" | "lower" | "upper" => Kw::SqlFn,
+        w if w.starts_with(b"xp_") && w.len() > 4 => Kw::AttackObj,
+        b"char" | b"chr" | b"concat" | b"concat_ws" | b"cast" | b"convert" | b"version" | b"database" | b"user" | b"ascii"
+        | b"substring" | b"substr" | b"mid" | b"count" | b"length" | b"hex" | b"unhex" | b"schema" | b"current_user"
+        | b"system_user" | b"session_user" | b"md5" | b"ord" | b"elt" | b"iif" | b"nchar" | b"varchar" | b"coalesce"
+        | b"ifnull" | b"isnull" | b"floor" | b"rand" | b"exp" | b"row" | b"dual" | b"load" | b"lower" | b"upper" => Kw::SqlFn,
         // Names that are not English words, so prose never uses them as words.
-        "abs" | "db_name" | "find_in_set" | "compress" | "uncompress" | "jsonb_pretty"
-        | "json_build_object" | "json_extract" | "json_keys" | "starts_with" | "unistr" | "current_database"
-        | "pg_read_file" | "instr" | "soundex" | "strcmp" | "lpad" | "rpad" | "char_length" | "octet_length"
-        | "sha1" | "sha2" | "aes_encrypt" | "aes_decrypt" | "export_set" | "object_id" | "db_id" | "user_name"
-        | "suser_name" | "is_srvrolemember" | "has_dbaccess" | "sysdate" | "systimestamp" | "rownum" | "to_char"
-        | "nvl" => Kw::SqlFn,
+        b"abs" | b"db_name" | b"find_in_set" | b"compress" | b"uncompress" | b"jsonb_pretty"
+        | b"json_build_object" | b"json_extract" | b"json_keys" | b"starts_with" | b"unistr" | b"current_database"
+        | b"pg_read_file" | b"instr" | b"soundex" | b"strcmp" | b"lpad" | b"rpad" | b"char_length" | b"octet_length"
+        | b"sha1" | b"sha2" | b"aes_encrypt" | b"aes_decrypt" | b"export_set" | b"object_id" | b"db_id" | b"user_name"
+        | b"suser_name" | b"is_srvrolemember" | b"has_dbaccess" | b"sysdate" | b"systimestamp" | b"rownum" | b"to_char"
+        | b"nvl" => Kw::SqlFn,
         _ => Kw::Ident,
     }
 }
@@ -730,7 +735,9 @@ fn is_prose(view: &str) -> bool {
         // An apostrophe inside a word ("don't") is prose; a quote at either end is a literal.
         let quoted = core.first() == Some(&b'\'') || core.last() == Some(&b'\'');
         let letters = core.iter().all(|&b| b.is_ascii_alphabetic() || b == b'\'' || b >= 0x80);
-        if core.len() >= 2 && letters && !quoted && std::str::from_utf8(core).is_ok_and(|w| keyword(w) == Kw::Ident) {
+        // Keywords are ASCII without apostrophes: other words need no lookup.
+        let plain_ascii = core.iter().all(|&b| b.is_ascii_alphabetic());
+        if core.len() >= 2 && letters && !quoted && (!plain_ascii || keyword_bytes(core) == Kw::Ident) {
             words += 1;
         }
     }
