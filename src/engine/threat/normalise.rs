@@ -303,42 +303,70 @@ fn words_view_ascii(folded: &[u8]) -> String {
     let mut run: Vec<u8> = Vec::new();
     let mut start: Option<usize> = None;
     let mut gap = 0usize;
-    let mut i = 0;
-    while i <= folded.len() {
-        let in_token = folded.get(i).is_some_and(|&b| {
-            b.is_ascii_alphanumeric()
-                || (matches!(b, b'@' | b'$' | b'!' | b'|' | b'\'')
-                    && i.checked_sub(1).and_then(|p| folded.get(p)).is_some_and(u8::is_ascii_alphabetic)
-                    && folded.get(i + 1).is_some_and(u8::is_ascii_alphabetic))
-        });
+    let mut end_token = |out: &mut Vec<u8>, s: usize, i: usize, gap: usize| {
+        let token = folded.get(s..i).unwrap_or(&[]);
+        match token {
+            [single] if run.is_empty() || gap == 1 => run.push(*single),
+            _ => {
+                flush_run(out, &mut run);
+                if let [single] = token {
+                    run.push(*single);
+                } else {
+                    push_spaced_word(out, token);
+                }
+            }
+        }
+    };
+    for (i, &b) in folded.iter().enumerate() {
+        let in_token = match WORD_CLASS[usize::from(b)] {
+            ALNUM => true,
+            // `@ $ ! | '` inside a word ("p@ss", "don't") belong to it.
+            INNER => {
+                i.checked_sub(1).and_then(|p| folded.get(p)).is_some_and(u8::is_ascii_alphabetic)
+                    && folded.get(i + 1).is_some_and(u8::is_ascii_alphabetic)
+            }
+            _ => false,
+        };
         if in_token {
             if start.is_none() {
                 start = Some(i);
             }
-        } else if let Some(s) = start.take() {
-            let token = folded.get(s..i).unwrap_or(&[]);
-            match token {
-                [single] if run.is_empty() || gap == 1 => run.push(*single),
-                _ => {
-                    flush_run(&mut out, &mut run);
-                    if let [single] = token {
-                        run.push(*single);
-                    } else {
-                        push_spaced_word(&mut out, token);
-                    }
-                }
-            }
+            continue;
+        }
+        if let Some(s) = start.take() {
+            end_token(&mut out, s, i, gap);
             gap = 0;
         }
-        if !in_token {
-            gap += 1;
-        }
-        i += 1;
+        gap += 1;
+    }
+    if let Some(s) = start {
+        end_token(&mut out, s, folded.len(), gap);
     }
     flush_run(&mut out, &mut run);
     // ASCII in, ASCII out: the check cannot fail.
     String::from_utf8(out).unwrap_or_default()
 }
+
+const ALNUM: u8 = 1;
+const INNER: u8 = 2;
+
+/// Per byte: part of a word (`ALNUM`), part of one between letters (`INNER`), or a separator.
+static WORD_CLASS: [u8; 256] = {
+    let mut table = [0u8; 256];
+    let mut b = 0;
+    while b < 256 {
+        let c = b as u8;
+        table[b] = if c.is_ascii_alphanumeric() {
+            ALNUM
+        } else if matches!(c, b'@' | b'$' | b'!' | b'|' | b'\'') {
+            INNER
+        } else {
+            0
+        };
+        b += 1;
+    }
+    table
+};
 
 /// The held-back single letters: one word when three or more, else a word each.
 fn flush_run(out: &mut Vec<u8>, run: &mut Vec<u8>) {
