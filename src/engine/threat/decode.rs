@@ -99,25 +99,53 @@ struct Seen {
 
 impl Seen {
     fn of(bytes: &[u8]) -> Seen {
-        let mut seen = Seen::default();
-        for &b in bytes {
-            match b {
-                b'%' => seen.percent = true,
-                b'&' => seen.ampersand = true,
-                b'\\' => seen.backslash = true,
-                b'+' => seen.plus = true,
-                0xF3 => seen.tag_lead = true,
-                _ => {}
-            }
+        // One table lookup and an OR per byte, no branch.
+        let bits = bytes.iter().fold(0u8, |acc, &b| acc | BYTE_CLASS[usize::from(b)]);
+        Seen {
+            percent: bits & PERCENT != 0,
+            ampersand: bits & AMPERSAND != 0,
+            backslash: bits & BACKSLASH != 0,
+            plus: bits & PLUS != 0,
+            tag_lead: bits & TAG_LEAD != 0,
         }
-        seen
     }
 }
+
+const PERCENT: u8 = 1;
+const AMPERSAND: u8 = 2;
+const BACKSLASH: u8 = 4;
+const PLUS: u8 = 8;
+const TAG_LEAD: u8 = 16;
+/// Letters, digits and `+/-_=`: what base64 and hex runs are made of.
+const RUN: u8 = 32;
+
+/// Per byte: which `Seen` flag it sets, and whether it can be part of an encoded run.
+static BYTE_CLASS: [u8; 256] = {
+    let mut table = [0u8; 256];
+    let mut b = 0;
+    while b < 256 {
+        let c = b as u8;
+        let mut class = match c {
+            b'%' => PERCENT,
+            b'&' => AMPERSAND,
+            b'\\' => BACKSLASH,
+            b'+' => PLUS,
+            0xF3 => TAG_LEAD,
+            _ => 0,
+        };
+        if c.is_ascii_alphanumeric() || matches!(c, b'+' | b'/' | b'-' | b'_' | b'=') {
+            class |= RUN;
+        }
+        table[b] = class;
+        b += 1;
+    }
+    table
+};
 
 /// Maximal runs of base64 or hex characters (letters, digits, `+/-_=`) at least `min` long.
 fn long_runs(text: &str, min: usize) -> impl Iterator<Item = &str> {
     let bytes = text.as_bytes();
-    let in_run = |b: u8| b.is_ascii_alphanumeric() || matches!(b, b'+' | b'/' | b'-' | b'_' | b'=');
+    let in_run = |b: u8| BYTE_CLASS[usize::from(b)] & RUN != 0;
     let mut i = 0;
     std::iter::from_fn(move || {
         while i < bytes.len() {
