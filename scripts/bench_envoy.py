@@ -486,7 +486,9 @@ def command_flags(opts):
     """The flags that reproduce this run (defaults left out)."""
     if opts.quick:
         return " --quick"
-    flags = ""
+    flags = f" --bodies \"{opts.bodies}\"" if opts.bodies else ""
+    if getattr(opts, "filter_config_path", None):
+        flags += f" --filter-config {opts.filter_config_path}"
     for name, default in (("rounds", 3), ("duration", 5), ("warmup", 1), ("connections", 8), ("rate", 500.0)):
         value = getattr(opts, name)
         if value != default:
@@ -567,6 +569,7 @@ def parse_args(argv):
     parser.add_argument("--wasm", type=Path, default=DEFAULT_WASM, help="the prompt-guard module")
     parser.add_argument("--noop-wasm", type=Path, default=DEFAULT_NOOP_WASM, help="the no-op module")
     parser.add_argument("--filter-config", type=Path, help="prompt-guard configuration (default: {})")
+    parser.add_argument("--bodies", help="comma-separated body labels to run (default: all), e.g. \"1 KB\"")
     parser.add_argument("--max-seconds", type=int, default=1800, help="give up (and clean up) after this long")
     parser.add_argument("--out", type=Path, default=RESULTS / "envoy.md")
     parser.add_argument("--report-only", type=Path, metavar="RUNS_JSON",
@@ -574,6 +577,7 @@ def parse_args(argv):
     opts = parser.parse_args(argv)
     if opts.quick:
         opts.rounds, opts.duration = 1, 2
+    opts.filter_config_path = opts.filter_config
     opts.filter_config = opts.filter_config.read_text(encoding="utf-8") if opts.filter_config else "{}"
     if opts.report_only:
         return opts
@@ -609,6 +613,13 @@ def main(argv=None):
     with tempfile.TemporaryDirectory(prefix="bench-envoy-") as tmp:
         work_dir = Path(tmp)
         bodies = prepare_bodies(work_dir)
+        if opts.bodies:
+            wanted = [label.strip() for label in opts.bodies.split(",")]
+            unknown = [label for label in wanted if label not in {b.label for b in bodies}]
+            if unknown:
+                print(f"bench_envoy: unknown body {unknown}; known: {[b.label for b in bodies]}", file=sys.stderr)
+                return 2
+            bodies = [b for b in bodies if b.label in wanted]
         mock = None
         try:
             mock, mock_port = start_mock(work_dir)

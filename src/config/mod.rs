@@ -388,6 +388,8 @@ mod tests {
         assert_eq!(err(r#"{"session": {"identity_header": "x user"}}"#).field, "session.identity_header");
         assert_eq!(err(r#"{"session": {"identity_header": "x-user", "ttl_seconds": 0}}"#).field, "session.ttl_seconds");
         assert_eq!(err(r#"{"session": {}}"#).field, "session");
+        assert_eq!(err(r#"{"scan_memo_entries": 70000}"#).field, "scan_memo_entries");
+        assert_eq!(err(r#"{"scan_memo_entries": -1}"#).field, "scan_memo_entries");
         assert_eq!(err("[1,2]").field, "");
         assert_eq!(err("{").field, "");
     }

@@ -26,6 +26,7 @@ REFUSED = [
     ("template_with_quote", {"placeholder_template": "\"{TYPE}_{N}\""}, "placeholder_template"),
     ("wrong_type", {"max_body_bytes": "big"}, "max_body_bytes"),
     ("zero_limit", {"max_body_bytes": 0}, "max_body_bytes"),
+    ("memo_too_large", {"scan_memo_entries": 1000000}, "scan_memo_entries"),
     ("bad_unknown_paths", {"unknown_paths": "sometimes"}, "unknown_paths"),
     ("unknown_entity", {"entities": {"EMAIL": True, "SHOE_SIZE": True}}, "entities"),
     ("not_json", "{fail_open: true", None),
