@@ -212,10 +212,6 @@ struct Tokens {
 }
 
 impl Tokens {
-    fn with_capacity(n: usize) -> Tokens {
-        Tokens { spans: Vec::with_capacity(n), gaps: Vec::with_capacity(n), ..Tokens::default() }
-    }
-
     /// The character at byte `i` is (or is not) part of a token.
     fn step(&mut self, i: usize, in_token: bool) {
         if in_token {
