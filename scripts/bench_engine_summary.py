@@ -16,9 +16,10 @@ import sys
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
-GROUPS = ["guard_request", "restore_response", "restore_stream", "exchange", "json_baseline"]
+GROUPS = ["guard_request", "guard_next_turn", "restore_response", "restore_stream", "exchange", "json_baseline"]
 GROUP_MEANING = {
     "guard_request": "scan and mask the request",
+    "guard_next_turn": "a conversation's next turn, the scan memo on",
     "restore_response": "restore the buffered reply",
     "restore_stream": "restore the streamed reply",
     "exchange": "request and reply together",

@@ -117,6 +117,42 @@ fn bench_guard(c: &mut Criterion, cfg: &FilterConfig, fixtures: &[Fixture]) {
     group.finish();
 }
 
+/// The fixture's conversation with one more user turn that no request had before.
+fn next_turn(body: &[u8], n: u64) -> Vec<u8> {
+    let mut doc: serde_json::Value = serde_json::from_slice(body).expect("fixtures are JSON");
+    if let Some(messages) = doc.get_mut("messages").and_then(serde_json::Value::as_array_mut) {
+        messages.push(serde_json::json!({"role": "user", "content": format!("Turn {n}: and what about the second point?")}));
+    }
+    serde_json::to_vec(&doc).expect("a Value serialises")
+}
+
+/// A conversation's next turn with the scan memo on: the history was scanned by an earlier
+/// request of the same caller, the new turn was not (building the body is not timed).
+fn bench_next_turn(c: &mut Criterion, cfg: &FilterConfig, fixtures: &[Fixture]) {
+    let mut group = c.benchmark_group("guard_next_turn");
+    let scope = cfg.memo.scope(b"authorization:Bearer bench");
+    for f in fixtures.iter().filter(|f| matches!(f.name.as_str(), "multiturn_16k" | "long_context_128k")) {
+        let mut vault = Vault::with_capacity(cfg.max_entities);
+        black_box(guard_request(cfg, Api::OpenaiChat, &f.request, true, &mut vault, scope).ok());
+        let mut n = 0u64;
+        group.throughput(Throughput::Bytes(f.request.len() as u64));
+        group.bench_with_input(BenchmarkId::from_parameter(&f.name), &f.request, |b, body| {
+            b.iter_batched(
+                || {
+                    n += 1;
+                    next_turn(body, n)
+                },
+                |turn| {
+                    let mut vault = Vault::with_capacity(cfg.max_entities);
+                    black_box(guard_request(cfg, Api::OpenaiChat, &turn, true, &mut vault, scope).ok())
+                },
+                criterion::BatchSize::SmallInput,
+            )
+        });
+    }
+    group.finish();
+}
+
 fn bench_restore(c: &mut Criterion, cfg: &FilterConfig, fixtures: &[Fixture]) {
     let mut group = c.benchmark_group("restore_response");
     for f in fixtures {
@@ -260,6 +296,7 @@ fn main() {
     bench_config(&mut c);
     bench_json_baseline(&mut c, &fixtures);
     bench_guard(&mut c, &cfg, &fixtures);
+    bench_next_turn(&mut c, &cfg, &fixtures);
     bench_restore(&mut c, &cfg, &fixtures);
     bench_exchange(&mut c, &cfg, &fixtures);
     c.final_summary();
