@@ -191,7 +191,7 @@ impl<'a> TextGuard<'a> {
             Some(known) => {
                 self.memo_hits += 1;
                 self.report.merge(known.report);
-                self.masker.mask_found(text, &known.findings, vault)
+                self.masker.mask_found(text, known.findings, vault)
             }
             None => {
                 let report = if threats.enabled && threats.scanner.scans(source) {

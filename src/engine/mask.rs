@@ -49,9 +49,8 @@ impl<'a> Masker<'a> {
 
     /// Mask `text` in place with findings made earlier for the same text (remembered from an
     /// earlier request); returns whether it changed.
-    pub fn mask_found(&mut self, text: &mut String, found: &[Finding], vault: &mut Vault) -> Result<bool, VaultFull> {
-        self.findings.clear();
-        self.findings.extend_from_slice(found);
+    pub fn mask_found(&mut self, text: &mut String, found: Vec<Finding>, vault: &mut Vault) -> Result<bool, VaultFull> {
+        self.findings = found;
         self.apply(text, vault)
     }
 

@@ -156,13 +156,6 @@ impl ScanMemo {
         state.current_bytes += bytes;
     }
 
-    /// Approximate bytes held (both generations' entries).
-    pub fn heap_bytes(&self) -> usize {
-        self.state
-            .lock()
-            .map(|s| s.current.values().chain(s.previous.values()).map(|(_, f)| entry_bytes(f)).sum())
-            .unwrap_or(0)
-    }
 
     /// Texts remembered now (both generations).
     pub fn len(&self) -> usize {
@@ -182,6 +175,12 @@ mod tests {
 
     fn text(n: usize) -> String {
         format!("{n:>8} {}", "a benign sentence about the weather. ".repeat(10))
+    }
+
+    /// Approximate bytes held (both generations' entries).
+    fn heap_bytes(memo: &ScanMemo) -> usize {
+        let state = memo.state.lock().unwrap();
+        state.current.values().chain(state.previous.values()).map(|(_, f)| entry_bytes(f)).sum()
     }
 
     fn found(start: usize) -> Remembered {
@@ -247,7 +246,7 @@ mod tests {
         many.findings = (0..40).map(|i| found(i * 4).findings[0]).collect();
         for n in 0..200 {
             memo.put(memo.key(scope, Source::User, &text(n)).unwrap(), many.clone());
-            assert!(memo.heap_bytes() <= 2 * 64 * BYTES_PER_ENTRY, "{} bytes", memo.heap_bytes());
+            assert!(heap_bytes(&memo) <= 2 * 64 * BYTES_PER_ENTRY, "{} bytes", heap_bytes(&memo));
         }
         assert!(memo.get(&memo.key(scope, Source::User, &text(199)).unwrap()).is_some());
         // An entry larger than an eighth of a generation is not kept at all.

@@ -120,27 +120,21 @@ const TAG_LEAD: u8 = 16;
 const RUN: u8 = 32;
 
 /// Per byte: which `Seen` flag it sets, and whether it can be part of an encoded run.
-static BYTE_CLASS: [u8; 256] = {
-    let mut table = [0u8; 256];
-    let mut b = 0;
-    while b < 256 {
-        let c = b as u8;
-        let mut class = match c {
-            b'%' => PERCENT,
-            b'&' => AMPERSAND,
-            b'\\' => BACKSLASH,
-            b'+' => PLUS,
-            0xF3 => TAG_LEAD,
-            _ => 0,
-        };
-        if c.is_ascii_alphanumeric() || matches!(c, b'+' | b'/' | b'-' | b'_' | b'=') {
-            class |= RUN;
-        }
-        table[b] = class;
-        b += 1;
+static BYTE_CLASS: [u8; 256] = byte_table!(|c| {
+    let flag = match c {
+        b'%' => PERCENT,
+        b'&' => AMPERSAND,
+        b'\\' => BACKSLASH,
+        b'+' => PLUS,
+        0xF3 => TAG_LEAD,
+        _ => 0,
+    };
+    if c.is_ascii_alphanumeric() || matches!(c, b'+' | b'/' | b'-' | b'_' | b'=') {
+        flag | RUN
+    } else {
+        flag
     }
-    table
-};
+});
 
 /// Maximal runs of base64 or hex characters (letters, digits, `+/-_=`) at least `min` long.
 fn long_runs(text: &str, min: usize) -> impl Iterator<Item = &str> {

@@ -101,10 +101,9 @@ fn may_hold_control(bytes: &[u8]) -> bool {
     if !bytes.chunks(64).any(|c| c.iter().fold(false, |seen, &b| seen | candidate(b))) {
         return false;
     }
+    // 0xC2 leads a C1 control only before 0x80..0x9F.
     bytes.iter().enumerate().any(|(i, &b)| {
-        (b < 0x20 && !matches!(b, b'\t' | b'\n' | b'\r'))
-            || b == 0x7f
-            || (b == 0xc2 && bytes.get(i + 1).is_some_and(|n| (0x80..=0x9f).contains(n)))
+        candidate(b) && (b != 0xc2 || bytes.get(i + 1).is_some_and(|n| (0x80..=0x9f).contains(n)))
     })
 }
 

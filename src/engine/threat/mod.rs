@@ -7,6 +7,20 @@
 //! (`web`) look for SQL injection, and the hits add up to scores (`score`) that a
 //! `ThreatPolicy` turns into a `Verdict`. Replies are checked by `reply`, raw input by `hygiene`.
 
+/// A 256-entry table of byte classes, computed at compile time: `byte_table!(|c| class of c)`.
+macro_rules! byte_table {
+    (|$c:ident| $class:expr) => {{
+        let mut table = [0u8; 256];
+        let mut b = 0;
+        while b < 256 {
+            let $c = b as u8;
+            table[b] = $class;
+            b += 1;
+        }
+        table
+    }};
+}
+
 mod code;
 pub mod decode;
 pub mod hygiene;

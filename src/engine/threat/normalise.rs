@@ -199,68 +199,86 @@ fn leet(c: char) -> Option<char> {
     })
 }
 
-/// Token spans of a folded text and the separators between them. Tokens are maximal runs of
-/// letters, digits, inner apostrophes and leet symbols between letters, kept as byte spans;
-/// `gaps[i]` counts separator characters after token i (two or more mark a word boundary in
-/// spaced-out text).
+/// A token's byte span in the folded text.
+type Span = (usize, usize);
+
+/// Splits a folded text into words as it is read. Tokens are maximal runs of letters, digits,
+/// inner apostrophes and leet symbols between letters. Single-character tokens one separator
+/// apart are held back while they run: three or more are one spelled-out word ("i g n o r e"),
+/// fewer are words of their own; every other token is a word of its own. Both views use it:
+/// they differ only in what a character is.
 #[derive(Default)]
-struct Tokens {
-    spans: Vec<(usize, usize)>,
-    gaps: Vec<u32>,
+struct WordSplitter {
     start: Option<usize>,
-    gap: u32,
+    /// Separator characters since the last token ended.
+    gap: usize,
+    run: Vec<Span>,
 }
 
-impl Tokens {
-    /// The character at byte `i` is (or is not) part of a token.
-    fn step(&mut self, i: usize, in_token: bool) {
+impl WordSplitter {
+    /// The character at byte `i` is (or is not) part of a token. `single` tells a token of one
+    /// character; `word` receives each finished word as the spans of its tokens.
+    #[inline(always)]
+    fn step(&mut self, i: usize, in_token: bool, single: impl Fn(Span) -> bool, word: &mut impl FnMut(&[Span])) {
         if in_token {
             if self.start.is_none() {
-                if !self.spans.is_empty() {
-                    self.gaps.push(self.gap);
-                }
                 self.start = Some(i);
             }
-            self.gap = 0;
-        } else {
-            if let Some(s) = self.start.take() {
-                self.spans.push((s, i));
-            }
-            self.gap += 1;
+            return;
         }
-    }
-
-    fn finish(mut self, len: usize) -> Tokens {
         if let Some(s) = self.start.take() {
-            self.spans.push((s, len));
+            self.token((s, i), single, word);
         }
-        self
+        self.gap += 1;
     }
 
-    /// The tokens grouped into words: runs of three or more single letters with single
-    /// separators are one spelled-out word, every other token is a word of its own.
-    fn words(&self, single: impl Fn(usize) -> bool) -> Vec<std::ops::Range<usize>> {
-        let mut out = Vec::with_capacity(self.spans.len());
-        let mut k = 0;
-        while k < self.spans.len() {
-            let mut end = k;
-            while end < self.spans.len() && single(end) {
-                end += 1;
-                if self.gaps.get(end - 1).copied().unwrap_or(0) != 1 {
-                    break;
-                }
-            }
-            let stop = if end - k >= 3 { end } else { k + 1 };
-            out.push(k..stop);
-            k = stop;
+    /// The text ends at byte `len`.
+    fn finish(&mut self, len: usize, single: impl Fn(Span) -> bool, word: &mut impl FnMut(&[Span])) {
+        if let Some(s) = self.start.take() {
+            self.token((s, len), single, word);
         }
-        out
+        self.flush(word);
+    }
+
+    fn token(&mut self, span: Span, single: impl Fn(Span) -> bool, word: &mut impl FnMut(&[Span])) {
+        let one = single(span);
+        if !(one && (self.run.is_empty() || self.gap == 1)) {
+            self.flush(word);
+        }
+        if one {
+            self.run.push(span);
+        } else {
+            word(&[span]);
+        }
+        self.gap = 0;
+    }
+
+    /// The held-back single characters: one word when three or more, else a word each.
+    fn flush(&mut self, word: &mut impl FnMut(&[Span])) {
+        if self.run.len() >= 3 {
+            word(&self.run);
+        } else {
+            for span in &self.run {
+                word(std::slice::from_ref(span));
+            }
+        }
+        self.run.clear();
     }
 }
 
 /// Reduce `folded` to words separated by one space.
 fn words_view(folded: &str) -> String {
-    let mut tokens = Tokens::default();
+    let mut out = String::with_capacity(folded.len());
+    let mut emit = |spans: &[Span]| {
+        if !out.is_empty() {
+            out.push(' ');
+        }
+        for &(a, b) in spans {
+            push_word(&mut out, folded.get(a..b).unwrap_or(""));
+        }
+    };
+    let single = |(a, b): Span| folded.get(a..b).is_some_and(|t| t.chars().count() == 1);
+    let mut splitter = WordSplitter::default();
     let mut prev: Option<char> = None;
     let mut iter = folded.char_indices().peekable();
     while let Some((i, c)) = iter.next() {
@@ -268,51 +286,27 @@ fn words_view(folded: &str) -> String {
         let inner_symbol = matches!(c, '@' | '$' | '!' | '|' | '\'')
             && prev.is_some_and(char::is_alphabetic)
             && next.is_some_and(char::is_alphabetic);
-        tokens.step(i, c.is_alphanumeric() || inner_symbol);
+        splitter.step(i, c.is_alphanumeric() || inner_symbol, single, &mut emit);
         prev = Some(c);
     }
-    let tokens = tokens.finish(folded.len());
-    let token = |k: usize| tokens.spans.get(k).and_then(|&(a, b)| folded.get(a..b)).unwrap_or("");
-    let single = |k: usize| {
-        let mut cs = token(k).chars();
-        cs.next().is_some() && cs.next().is_none()
-    };
-    let mut out = String::with_capacity(folded.len());
-    for word in tokens.words(single) {
-        if !out.is_empty() {
-            out.push(' ');
-        }
-        for t in word {
-            push_word(&mut out, token(t));
-        }
-    }
+    splitter.finish(folded.len(), single, &mut emit);
     out
 }
 
 /// `words_view` of an ASCII text, on bytes: the same tokens, gaps, spelled-out words and leet
 /// folding (a property test holds the two to the same output).
 fn words_view_ascii(folded: &[u8]) -> String {
-    // One pass, the same grouping as `Tokens::words`: single-letter tokens one separator apart
-    // are held back while they run; three or more make one spelled-out word, fewer are words
-    // of their own. Every other token goes out as it ends.
     let mut out: Vec<u8> = Vec::with_capacity(folded.len());
-    let mut run: Vec<u8> = Vec::new();
-    let mut start: Option<usize> = None;
-    let mut gap = 0usize;
-    let mut end_token = |out: &mut Vec<u8>, s: usize, i: usize, gap: usize| {
-        let token = folded.get(s..i).unwrap_or(&[]);
-        match token {
-            [single] if run.is_empty() || gap == 1 => run.push(*single),
-            _ => {
-                flush_run(out, &mut run);
-                if let [single] = token {
-                    run.push(*single);
-                } else {
-                    push_spaced_word(out, token);
-                }
-            }
+    let mut emit = |spans: &[Span]| {
+        if !out.is_empty() {
+            out.push(b' ');
+        }
+        for &(a, b) in spans {
+            push_word_ascii(&mut out, folded.get(a..b).unwrap_or(&[]));
         }
     };
+    let single = |(a, b): Span| b - a == 1;
+    let mut splitter = WordSplitter::default();
     for (i, &b) in folded.iter().enumerate() {
         let in_token = match WORD_CLASS[usize::from(b)] {
             ALNUM => true,
@@ -323,22 +317,9 @@ fn words_view_ascii(folded: &[u8]) -> String {
             }
             _ => false,
         };
-        if in_token {
-            if start.is_none() {
-                start = Some(i);
-            }
-            continue;
-        }
-        if let Some(s) = start.take() {
-            end_token(&mut out, s, i, gap);
-            gap = 0;
-        }
-        gap += 1;
+        splitter.step(i, in_token, single, &mut emit);
     }
-    if let Some(s) = start {
-        end_token(&mut out, s, folded.len(), gap);
-    }
-    flush_run(&mut out, &mut run);
+    splitter.finish(folded.len(), single, &mut emit);
     // ASCII in, ASCII out: the check cannot fail.
     String::from_utf8(out).unwrap_or_default()
 }
@@ -347,47 +328,13 @@ const ALNUM: u8 = 1;
 const INNER: u8 = 2;
 
 /// Per byte: part of a word (`ALNUM`), part of one between letters (`INNER`), or a separator.
-static WORD_CLASS: [u8; 256] = {
-    let mut table = [0u8; 256];
-    let mut b = 0;
-    while b < 256 {
-        let c = b as u8;
-        table[b] = if c.is_ascii_alphanumeric() {
-            ALNUM
-        } else if matches!(c, b'@' | b'$' | b'!' | b'|' | b'\'') {
-            INNER
-        } else {
-            0
-        };
-        b += 1;
-    }
-    table
-};
-
-/// The held-back single letters: one word when three or more, else a word each.
-fn flush_run(out: &mut Vec<u8>, run: &mut Vec<u8>) {
-    if run.len() >= 3 {
-        if !out.is_empty() {
-            out.push(b' ');
-        }
-        for &b in run.iter() {
-            push_word_ascii(out, &[b]);
-        }
-    } else {
-        for &b in run.iter() {
-            push_spaced_word(out, &[b]);
-        }
-    }
-    run.clear();
-}
-
-/// A word of its own: a space before it unless it is the first.
-fn push_spaced_word(out: &mut Vec<u8>, token: &[u8]) {
-    if !out.is_empty() {
-        out.push(b' ');
-    }
-    push_word_ascii(out, token);
-}
+static WORD_CLASS: [u8; 256] = byte_table!(|c| if c.is_ascii_alphanumeric() {
+    ALNUM
+} else if matches!(c, b'@' | b'$' | b'!' | b'|' | b'\'') {
+    INNER
+} else {
+    0
+});
 
 /// `push_word` of an ASCII token.
 fn push_word_ascii(out: &mut Vec<u8>, token: &[u8]) {

@@ -47,12 +47,12 @@ impl ThreatReport {
         }
     }
 
-    /// Fold another text's report into this one (a request carries many texts).
     /// How many rules hit.
     pub fn hit_count(&self) -> usize {
         self.hits.len()
     }
 
+    /// Fold another text's report into this one (a request carries many texts).
     pub fn merge(&mut self, other: ThreatReport) {
         for h in other.hits {
             self.add(h.id, h.category, h.weight);
