@@ -726,23 +726,51 @@ fn postgres_cast(view: &str) -> Option<f32> {
 fn is_prose(view: &str) -> bool {
     let mut chunks = 0usize;
     let mut words = 0usize;
-    // Chunks without letters or digits (table rules `|`, dashes, brackets) say nothing either way.
-    for chunk in view.as_bytes().split(|&b| b == b' ').filter(|c| c.iter().any(|b| b.is_ascii_alphanumeric() || *b >= 0x80)).take(400) {
-        chunks += 1;
-        // Trimming ASCII punctuation keeps the chunk a whole UTF-8 sequence.
+    for chunk in view.as_bytes().split(|&b| b == b' ') {
+        // Trimming ASCII punctuation keeps the chunk a whole UTF-8 sequence, and takes away no
+        // letter or digit, so the core has those the chunk has.
         let core = trim_bytes(chunk, b".,?!:;", b"(\"");
         let core = trim_bytes(core, b")\"", b"");
+        let classes = core.iter().fold(0u8, |acc, &b| acc | PROSE_CLASS[usize::from(b)]);
+        // Chunks without letters or digits (table rules `|`, dashes, brackets) say nothing either way.
+        if classes & (LETTER | DIGIT | HIGH) == 0 {
+            continue;
+        }
+        chunks += 1;
         // An apostrophe inside a word ("don't") is prose; a quote at either end is a literal.
         let quoted = core.first() == Some(&b'\'') || core.last() == Some(&b'\'');
-        let letters = core.iter().all(|&b| b.is_ascii_alphabetic() || b == b'\'' || b >= 0x80);
-        // Keywords are ASCII without apostrophes: other words need no lookup.
-        let plain_ascii = core.iter().all(|&b| b.is_ascii_alphabetic());
-        if core.len() >= 2 && letters && !quoted && (!plain_ascii || keyword_bytes(core) == Kw::Ident) {
+        let letters = classes & (DIGIT | OTHER) == 0;
+        // Keywords are ASCII letters only: other words need no lookup.
+        if core.len() >= 2 && letters && !quoted && (classes != LETTER || keyword_bytes(core) == Kw::Ident) {
             words += 1;
+        }
+        if chunks == MAX_PROSE_CHUNKS {
+            break;
         }
     }
     words >= 8 && words * 2 > chunks
 }
+
+/// Chunks `is_prose` reads at most.
+const MAX_PROSE_CHUNKS: usize = 400;
+
+// Byte classes of `is_prose`, OR-ed over a chunk in one pass.
+const LETTER: u8 = 1;
+const DIGIT: u8 = 2;
+const APOSTROPHE: u8 = 4;
+const HIGH: u8 = 8;
+const OTHER: u8 = 16;
+static PROSE_CLASS: [u8; 256] = byte_table!(|c| if c.is_ascii_alphabetic() {
+    LETTER
+} else if c.is_ascii_digit() {
+    DIGIT
+} else if c == b'\'' {
+    APOSTROPHE
+} else if c >= 0x80 {
+    HIGH
+} else {
+    OTHER
+});
 
 /// `chunk` without any of `end` at its end, then without any of `start` at its start.
 fn trim_bytes<'a>(chunk: &'a [u8], end: &[u8], start: &[u8]) -> &'a [u8] {
@@ -1160,6 +1188,45 @@ fn statement_shape(toks: &[Tok]) -> Option<f32> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The chunk rules of `is_prose` written plainly, one condition at a time: the one-pass
+    /// version must agree with it.
+    fn is_prose_plain(view: &str) -> bool {
+        let mut chunks = 0usize;
+        let mut words = 0usize;
+        let counted = view.as_bytes().split(|&b| b == b' ').filter(|c| c.iter().any(|b| b.is_ascii_alphanumeric() || *b >= 0x80));
+        for chunk in counted.take(MAX_PROSE_CHUNKS) {
+            chunks += 1;
+            let core = trim_bytes(trim_bytes(chunk, b".,?!:;", b"(\""), b")\"", b"");
+            let quoted = core.first() == Some(&b'\'') || core.last() == Some(&b'\'');
+            let letters = core.iter().all(|&b| b.is_ascii_alphabetic() || b == b'\'' || b >= 0x80);
+            let plain_ascii = core.iter().all(|&b| b.is_ascii_alphabetic());
+            if core.len() >= 2 && letters && !quoted && (!plain_ascii || keyword_bytes(core) == Kw::Ident) {
+                words += 1;
+            }
+        }
+        words >= 8 && words * 2 > chunks
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn is_prose_agrees_with_its_plain_statement(
+            chunks in proptest::collection::vec("[a-z]{1,7}|select|or|[0-9]{1,3}|don't|'x|x'|\\(cnn\\)|--|\\||é[a-z]{0,3}|[a-z]{2,5}[.,?!:;]|\"[a-z]{2,4}\"|[a-z]{1,3}\\)\\.", 0..40)
+        ) {
+            let view = chunks.join(" ");
+            proptest::prop_assert_eq!(is_prose(&view), is_prose_plain(&view), "{:?}", view);
+        }
+    }
+
+    #[test]
+    fn is_prose_reads_at_most_its_chunk_budget() {
+        // 400 words, then symbols: the symbols are past the budget and do not count.
+        let view = format!("{} {}", vec!["word"; MAX_PROSE_CHUNKS].join(" "), vec!["x1=2"; 2 * MAX_PROSE_CHUNKS].join(" "));
+        assert!(is_prose(&view));
+        assert_eq!(is_prose(&view), is_prose_plain(&view));
+        let view = format!("{} {}", vec!["x1=2"; MAX_PROSE_CHUNKS].join(" "), vec!["word"; 2 * MAX_PROSE_CHUNKS].join(" "));
+        assert!(!is_prose(&view));
+    }
 
     fn score(s: &str) -> f32 {
         let mut r = ThreatReport::default();
