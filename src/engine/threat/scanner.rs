@@ -1,7 +1,9 @@
 //! The scanner: compiles the rule table once, then scans texts through their normalised views
 //! and decoded segments.
 
-use aho_corasick::{AhoCorasick, AhoCorasickKind};
+use aho_corasick::automaton::Automaton;
+use aho_corasick::dfa::DFA as LiteralDfa;
+use aho_corasick::{MatchKind, StartKind};
 use regex_automata::hybrid::dfa::{Cache, DFA};
 use regex_automata::nfa::thompson::{self, WhichCaptures};
 use regex_automata::util::pool::Pool;
@@ -91,8 +93,9 @@ struct CompiledView {
     /// One cache per DFA, taken as a set for each scan. (A VM runs one request at a time, so
     /// the pool holds one set; natively each thread that scans gets its own.)
     caches: Pool<Vec<Cache>, CacheFactory>,
-    /// The literal gate (None: no rule has literal prefixes).
-    gate: Option<AhoCorasick>,
+    /// The literal gate (None: no rule has literal prefixes): an Aho-Corasick DFA, walked by
+    /// `gate_hits` one transition per byte.
+    gate: Option<LiteralDfa>,
     /// For each gate literal, the rules whose matches may start with it.
     gate_rules: Vec<Vec<u16>>,
     /// Rules the gate cannot speak for.
@@ -187,6 +190,25 @@ fn dfa_matches(dfa: &DFA, cache: &mut Cache, input: &Input<'_>) -> bool {
     matches!(dfa.try_search_fwd(cache, input), Ok(Some(_)))
 }
 
+/// Calls `hit(literal, start)` for every occurrence of every gate literal in `bytes`, overlapping
+/// ones included. The same as the crate's overlapping iterator, as a plain loop over the DFA's
+/// transitions: a state past `is_special` is rare (a match, or the start state), so most bytes
+/// cost one table lookup. (The iterator keeps its state in a struct and returns one match per
+/// call, which cost 3x the instructions per byte.)
+fn gate_hits(gate: &LiteralDfa, bytes: &[u8], mut hit: impl FnMut(usize, usize)) {
+    // An unanchored start state always exists: the gate is built with `StartKind::Unanchored`.
+    let Ok(mut sid) = gate.start_state(aho_corasick::Anchored::No) else { return };
+    for (at, &b) in bytes.iter().enumerate() {
+        sid = gate.next_state(aho_corasick::Anchored::No, sid, b);
+        if gate.is_special(sid) && gate.is_match(sid) {
+            for k in 0..gate.match_len(sid) {
+                let literal = gate.match_pattern(sid, k);
+                hit(literal.as_usize(), at + 1 - gate.pattern_len(literal));
+            }
+        }
+    }
+}
+
 impl CompiledView {
     fn new(views: &[View], name: &'static str) -> Result<CompiledView, RuleTableError> {
         let mut rules = Vec::new();
@@ -214,8 +236,10 @@ impl CompiledView {
             None
         } else {
             Some(
-                AhoCorasick::builder()
-                    .kind(Some(AhoCorasickKind::DFA))
+                LiteralDfa::builder()
+                    .match_kind(MatchKind::Standard)
+                    .start_kind(StartKind::Unanchored)
+                    .prefilter(false)
                     .build(&literals)
                     .map_err(|e| RuleTableError { view: name, problem: format!("literal gate: {e}") })?,
             )
@@ -237,19 +261,19 @@ impl CompiledView {
             }
         }
         if let Some(gate) = &self.gate {
-            for m in gate.find_overlapping_iter(bytes) {
-                let Some(candidates) = self.gate_rules.get(m.pattern().as_usize()) else { continue };
+            gate_hits(gate, bytes, |literal, start| {
+                let Some(candidates) = self.gate_rules.get(literal) else { return };
                 for &i in candidates {
                     let i = usize::from(i);
                     if matched[i] {
                         continue;
                     }
                     if let (Some(dfa), Some(cache)) = (self.dfas.get(i), caches.get_mut(i)) {
-                        let at = Input::new(bytes).range(m.start()..).anchored(Anchored::Yes).earliest(true);
+                        let at = Input::new(bytes).range(start..).anchored(Anchored::Yes).earliest(true);
                         matched[i] = dfa_matches(dfa, cache, &at);
                     }
                 }
-            }
+            });
         }
         drop(caches);
         // Whether the text reads as sentences (payload rules count for less there); decided on
@@ -373,6 +397,44 @@ mod tests {
         for r in all_rules() {
             assert_eq!(Category::of_rule(r.id), Some(r.category), "{} has the wrong prefix", r.id);
             assert!(r.weight > 0.0 && r.weight < 1.0, "{}", r.id);
+        }
+    }
+
+    /// Every literal occurrence the crate's overlapping iterator reports, as (literal, start).
+    fn iterator_hits(literals: &[&str], text: &str) -> Vec<(usize, usize)> {
+        let ac = aho_corasick::AhoCorasick::new(literals).unwrap();
+        let mut hits: Vec<(usize, usize)> = ac.find_overlapping_iter(text).map(|m| (m.pattern().as_usize(), m.start())).collect();
+        hits.sort_unstable();
+        hits
+    }
+
+    fn loop_hits(literals: &[&str], text: &str) -> Vec<(usize, usize)> {
+        let gate = LiteralDfa::builder()
+            .match_kind(MatchKind::Standard)
+            .start_kind(StartKind::Unanchored)
+            .prefilter(false)
+            .build(literals)
+            .unwrap();
+        let mut hits = Vec::new();
+        gate_hits(&gate, text.as_bytes(), |l, at| hits.push((l, at)));
+        hits.sort_unstable();
+        hits
+    }
+
+    #[test]
+    fn gate_loop_reports_what_the_overlapping_iterator_reports() {
+        let literals = ["ignore", "ign", "gnore all", "all", "ll", "<script", "you are", "e a", "a"];
+        for text in ["", "a", "ignore all previous", "you are all ignored <script> ignore", "aaaa", "llama all"] {
+            assert_eq!(loop_hits(&literals, text), iterator_hits(&literals, text), "{text:?}");
+        }
+        assert_eq!(loop_hits(&literals, "ignore all").len(), 7);
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn gate_loop_agrees_with_the_iterator_on_any_text(text in "[aeilnorsgu <>ct]{0,80}") {
+            let literals = ["ignore", "ign", "gnore all", "all", "ll", "<script", "you are", "e a", "a", "<"];
+            proptest::prop_assert_eq!(loop_hits(&literals, &text), iterator_hits(&literals, &text));
         }
     }
 }
