@@ -130,22 +130,7 @@ fn without_empty_variables(text: &str) -> String {
 /// sits inside a path, or `$IFS`-style fillers appear.
 fn has_quoting_trick(text: &str) -> bool {
     let b = text.as_bytes();
-    let mut dollar = false;
-    let mut quoting = false;
-    for &c in b {
-        match c {
-            b'$' => dollar = true,
-            b'\'' | b'"' | b'\\' | b'[' => quoting = true,
-            _ => {}
-        }
-    }
-    if !(dollar || quoting) {
-        return false;
-    }
-    if dollar && b.iter().enumerate().any(|(i, &c)| c == b'$' && dollar_trick(b, i)) {
-        return true;
-    }
-    quoting && quoted_word(text)
+    memchr::memchr_iter(b'$', b).any(|i| dollar_trick(b, i)) || quoted_word(text)
 }
 
 /// The tricks a `$` at `at` can start: `$IFS`, `${IFS}`, `$@`, `$()`, or a `$` glued to the
@@ -161,41 +146,40 @@ fn dollar_trick(b: &[u8], at: usize) -> bool {
 }
 
 /// Whether a word (split at white space) has two quotes or backslashes between letters, as in
-/// `c'a't`, or is a path with a glob class, as in `/e[t]c`. One pass over the bytes: a quote's
-/// neighbours are checked in the whole text, which is the same as within its word, since white
-/// space is neither a letter, a digit nor `/`.
+/// `c'a't`, or is a path with a glob class, as in `/e[t]c`. Only the quote and bracket bytes are
+/// visited (found with memchr), so prose costs a vectorised search, not a step per byte: two
+/// quotes are in one word when no white space lies between them, and a `[` is in a path when
+/// its word has a `/` and a `]`. A quote's neighbours are checked in the whole text, which is
+/// the same as within its word, since white space is neither a letter, a digit nor `/`.
 fn quoted_word(text: &str) -> bool {
     let b = text.as_bytes();
-    let (mut quotes, mut slash, mut open, mut close) = (0u32, false, false, false);
-    let mut i = 0;
-    while let Some(&c) = b.get(i) {
-        let (space, width) = if c.is_ascii() {
-            (matches!(c, b' ' | b'\t' | b'\n' | 0x0b | 0x0c | b'\r'), 1)
-        } else {
-            let ch = text.get(i..).and_then(|r| r.chars().next());
-            (ch.is_some_and(char::is_whitespace), ch.map_or(1, char::len_utf8))
-        };
-        if space {
-            (quotes, slash, open, close) = (0, false, false, false);
-        } else {
-            match c {
-                b'\'' | b'"' | b'\\' => {
-                    let before = i.checked_sub(1).and_then(|p| b.get(p)).is_some_and(u8::is_ascii_alphanumeric);
-                    let after = b.get(i + 1).is_some_and(|n| n.is_ascii_alphanumeric() || *n == b'/');
-                    if before && after {
-                        quotes += 1;
-                    }
-                }
-                b'/' => slash = true,
-                b'[' => open = true,
-                b']' => close = true,
-                _ => {}
-            }
-            if quotes >= 2 || (slash && open && close) {
-                return true;
-            }
+    let mut last_quote: Option<usize> = None;
+    for at in memchr::memchr3_iter(b'\'', b'"', b'\\', b) {
+        let before = at.checked_sub(1).and_then(|p| b.get(p)).is_some_and(u8::is_ascii_alphanumeric);
+        let after = b.get(at + 1).is_some_and(|n| n.is_ascii_alphanumeric() || *n == b'/');
+        if !(before && after) {
+            continue;
         }
-        i += width;
+        // Quote bytes are ASCII, so both ends are char boundaries; each byte between two
+        // quotes is read once.
+        if last_quote.is_some_and(|q| !text.get(q..at).unwrap_or(" ").contains(char::is_whitespace)) {
+            return true;
+        }
+        last_quote = Some(at);
+    }
+    // Each word is read once, however many `[` it has.
+    let mut read_to = 0;
+    for at in memchr::memchr_iter(b'[', b) {
+        if at < read_to {
+            continue;
+        }
+        let start = text.get(..at).and_then(|t| t.rfind(char::is_whitespace)).map_or(0, |p| p + 1);
+        let end = text.get(at..).and_then(|t| t.find(char::is_whitespace)).map_or(b.len(), |p| at + p);
+        let word = b.get(start..end).unwrap_or(&[]);
+        if word.contains(&b'/') && word.contains(&b']') {
+            return true;
+        }
+        read_to = end;
     }
     false
 }
@@ -203,6 +187,59 @@ fn quoted_word(text: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// `quoted_word` as one step per character, as first written: the memchr version must agree.
+    fn quoted_word_stepwise(text: &str) -> bool {
+        let b = text.as_bytes();
+        let (mut quotes, mut slash, mut open, mut close) = (0u32, false, false, false);
+        for (i, ch) in text.char_indices() {
+            if ch.is_whitespace() {
+                (quotes, slash, open, close) = (0, false, false, false);
+                continue;
+            }
+            match ch {
+                '\'' | '"' | '\\' => {
+                    let before = i.checked_sub(1).and_then(|p| b.get(p)).is_some_and(u8::is_ascii_alphanumeric);
+                    let after = b.get(i + 1).is_some_and(|n| n.is_ascii_alphanumeric() || *n == b'/');
+                    if before && after {
+                        quotes += 1;
+                    }
+                }
+                '/' => slash = true,
+                '[' => open = true,
+                ']' => close = true,
+                _ => {}
+            }
+            if quotes >= 2 || (slash && open && close) {
+                return true;
+            }
+        }
+        false
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn quoted_word_agrees_with_the_stepwise_reading(text in "[ac'\"\\\\/\\[\\] \u{a0}\u{2003}é\t]{0,40}") {
+            proptest::prop_assert_eq!(quoted_word(&text), quoted_word_stepwise(&text), "{:?}", text);
+        }
+    }
+
+    #[test]
+    fn quoted_word_cases() {
+        for (text, want) in [
+            ("c'a't", true),
+            ("c'a t'x", false),
+            ("don't won't", false),
+            ("/e[t]c", true),
+            ("/e[t c]", false),
+            ("[x] /y]", false),
+            ("a[b [c]/d", true),
+            ("c'a\u{2003}t'x", false),
+        ] {
+            assert_eq!(quoted_word(text), want, "{text:?}");
+            assert_eq!(quoted_word_stepwise(text), want, "{text:?}");
+        }
+    }
 
     #[test]
     fn quoting_tricks_are_undone() {
