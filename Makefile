@@ -16,7 +16,7 @@ UPSTREAM ?=
 MAX_WASM_BYTES := 3145728
 
 .PHONY: all build wasm-target venv test test-native test-e2e lint purity wasm-size validate-configs \
-        run eval bench bench-wasm bench-envoy clean
+        run eval bench bench-wasm bench-envoy bench-instructions clean
 
 all: build
 
@@ -95,6 +95,13 @@ bench-envoy: build venv
 	cd $(NOOP_DIR) && cargo build --release --target $(WASM_TARGET)
 	$(PY) scripts/bench_envoy.py $(BENCH_ENVOY_ARGS)
 	$(PY) scripts/bench_ttft.py
+
+# Instructions per request and per configuration compile (callgrind): the measure that does not
+# move with the machine's load, for comparing two builds. Needs valgrind (Debian package).
+bench-instructions:
+	@command -v valgrind >/dev/null || { apt-get update -qq && apt-get install -y -qq valgrind; }
+	cargo build --release --bin instructions
+	python3 scripts/count_instructions.py
 
 clean:
 	cargo clean
