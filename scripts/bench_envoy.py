@@ -27,7 +27,7 @@ Every run must be clean: any non-2xx reply or socket error fails the benchmark. 
 on 127.0.0.1 (ports chosen by the kernel), every run is bounded in time, and every process this
 script starts is stopped by its PID in a `finally`, on success, failure or Ctrl-C.
 
-    .venv/bin/python scripts/bench_envoy.py            # full: 3 rounds of 5 s per run
+    .venv/bin/python scripts/bench_envoy.py            # full: 5 rounds of 5 s per run
     .venv/bin/python scripts/bench_envoy.py --quick    # smoke run: 1 round of 2 s
     .venv/bin/python scripts/bench_envoy.py --rate 0   # unpaced: as fast as the mock answers
 
@@ -63,6 +63,9 @@ FIXTURES = REPO / "benches" / "fixtures"
 MOCK_SCRIPT = REPO / "tests" / "mock_llm.py"
 RENDER_SCRIPT = REPO / "envoy" / "render.py"
 DEFAULT_WASM = REPO / "target" / "wasm32-wasip1" / "release" / "prompt_guard.wasm"
+# Rounds per run: the ratio to bare Envoy is taken within each round and the median reported, so
+# more rounds leave less to one busy minute of a shared machine.
+DEFAULT_ROUNDS = 5
 DEFAULT_NOOP_WASM = REPO / "bench" / "noop-filter" / "target" / "wasm32-wasip1" / "release" / "noop_filter.wasm"
 RESULTS = REPO / "bench-results"
 API_PATH = "/v1/chat/completions"
@@ -489,7 +492,7 @@ def command_flags(opts):
     flags = f" --bodies \"{opts.bodies}\"" if opts.bodies else ""
     if getattr(opts, "filter_config_path", None):
         flags += f" --filter-config {opts.filter_config_path}"
-    for name, default in (("rounds", 3), ("duration", 5), ("warmup", 1), ("connections", 8), ("rate", 500.0)):
+    for name, default in (("rounds", DEFAULT_ROUNDS), ("duration", 5), ("warmup", 1), ("connections", 8), ("rate", 500.0)):
         value = getattr(opts, name)
         if value != default:
             flags += f" --{name} {value:g}"
@@ -558,7 +561,7 @@ def report(opts, runs, bodies, machine, started):
 
 def parse_args(argv):
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n", 1)[0])
-    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--rounds", type=int, default=DEFAULT_ROUNDS)
     parser.add_argument("--duration", type=int, default=5, help="seconds of measured load per run")
     parser.add_argument("--warmup", type=int, default=1, help="seconds of unmeasured load before each run")
     parser.add_argument("--connections", type=int, default=8)
