@@ -394,7 +394,7 @@ class Run:
 
 
 def measure(opts, work_dir, render, mock_port, variant, body, workers, round_no):
-    envoy = start_envoy(work_dir, render, mock_port, variant, opts.wasm, opts.noop_wasm, opts.filter_config, workers)
+    envoy = start_envoy(work_dir, render, mock_port, variant, opts.wasm, opts.noop_wasm, opts.filter_config_json, workers)
     try:
         vms = check_exchange(envoy, body, variant)
         concurrency = envoy.stat("server.concurrency")
@@ -486,13 +486,15 @@ def machine_description():
 
 
 def command_flags(opts):
-    """The flags that reproduce this run (defaults left out)."""
-    if opts.quick:
-        return " --quick"
-    flags = f" --bodies \"{opts.bodies}\"" if opts.bodies else ""
-    if getattr(opts, "filter_config_path", None):
-        flags += f" --filter-config {opts.filter_config_path}"
-    for name, default in (("rounds", DEFAULT_ROUNDS), ("duration", 5), ("warmup", 1), ("connections", 8), ("rate", 500.0)):
+    """The flags that reproduce this run (defaults left out; --quick stands for its rounds and
+    duration)."""
+    flags = " --quick" if opts.quick else ""
+    if opts.bodies:
+        flags += f" --bodies \"{opts.bodies}\""
+    if opts.filter_config:
+        flags += f" --filter-config {opts.filter_config}"
+    timing = () if opts.quick else (("rounds", DEFAULT_ROUNDS), ("duration", 5))
+    for name, default in timing + (("warmup", 1), ("connections", 8), ("rate", 500.0)):
         value = getattr(opts, name)
         if value != default:
             flags += f" --{name} {value:g}"
@@ -580,8 +582,7 @@ def parse_args(argv):
     opts = parser.parse_args(argv)
     if opts.quick:
         opts.rounds, opts.duration = 1, 2
-    opts.filter_config_path = opts.filter_config
-    opts.filter_config = opts.filter_config.read_text(encoding="utf-8") if opts.filter_config else "{}"
+    opts.filter_config_json = opts.filter_config.read_text(encoding="utf-8") if opts.filter_config else "{}"
     if opts.report_only:
         return opts
     for path in (opts.wasm, opts.noop_wasm):

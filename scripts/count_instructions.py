@@ -50,7 +50,7 @@ def main():
     parser.add_argument("--repeat", type=int, default=10, help="N (default 10)")
     args = parser.parse_args()
     if not BINARY.exists():
-        sys.exit(f"count_instructions: build it first: cargo build --release --bin instructions")
+        sys.exit("count_instructions: build it first: cargo build --release --bin instructions")
     print("| workload | request bytes | instructions | per request byte |")
     print("|---|---:|---:|---:|")
     for fixture in args.fixtures:

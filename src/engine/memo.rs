@@ -156,7 +156,6 @@ impl ScanMemo {
         state.current_bytes += bytes;
     }
 
-
     /// Texts remembered now (both generations).
     pub fn len(&self) -> usize {
         self.state.lock().map(|s| s.current.len() + s.previous.len()).unwrap_or(0)

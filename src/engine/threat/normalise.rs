@@ -283,7 +283,7 @@ fn words_view(folded: &str) -> String {
     let mut iter = folded.char_indices().peekable();
     while let Some((i, c)) = iter.next() {
         let next = iter.peek().map(|&(_, n)| n);
-        let inner_symbol = matches!(c, '@' | '$' | '!' | '|' | '\'')
+        let inner_symbol = u8::try_from(c).is_ok_and(is_inner_symbol)
             && prev.is_some_and(char::is_alphabetic)
             && next.is_some_and(char::is_alphabetic);
         splitter.step(i, c.is_alphanumeric() || inner_symbol, single, &mut emit);
@@ -327,10 +327,15 @@ fn words_view_ascii(folded: &[u8]) -> String {
 const ALNUM: u8 = 1;
 const INNER: u8 = 2;
 
+/// `@ $ ! | '`: part of a word when between letters ("p@ss", "don't").
+const fn is_inner_symbol(b: u8) -> bool {
+    matches!(b, b'@' | b'$' | b'!' | b'|' | b'\'')
+}
+
 /// Per byte: part of a word (`ALNUM`), part of one between letters (`INNER`), or a separator.
 static WORD_CLASS: [u8; 256] = byte_table!(|c| if c.is_ascii_alphanumeric() {
     ALNUM
-} else if matches!(c, b'@' | b'$' | b'!' | b'|' | b'\'') {
+} else if is_inner_symbol(c) {
     INNER
 } else {
     0

@@ -190,6 +190,13 @@ fn dfa_matches(dfa: &DFA, cache: &mut Cache, input: &Input<'_>) -> bool {
     matches!(dfa.try_search_fwd(cache, input), Ok(Some(_)))
 }
 
+/// The literal gate over `literals`: every occurrence reported (standard match semantics, as
+/// `gate_hits` needs), searched from anywhere in the text, no prefilter (`gate_hits` walks the
+/// transitions itself).
+fn build_gate<P: AsRef<[u8]>>(literals: &[P]) -> Result<LiteralDfa, aho_corasick::BuildError> {
+    LiteralDfa::builder().match_kind(MatchKind::Standard).start_kind(StartKind::Unanchored).prefilter(false).build(literals)
+}
+
 /// Calls `hit(literal, start)` for every occurrence of every gate literal in `bytes`, overlapping
 /// ones included. The same as the crate's overlapping iterator, as a plain loop over the DFA's
 /// transitions: a state past `is_special` is rare (a match, or the start state), so most bytes
@@ -235,14 +242,7 @@ impl CompiledView {
         let gate = if literals.is_empty() {
             None
         } else {
-            Some(
-                LiteralDfa::builder()
-                    .match_kind(MatchKind::Standard)
-                    .start_kind(StartKind::Unanchored)
-                    .prefilter(false)
-                    .build(&literals)
-                    .map_err(|e| RuleTableError { view: name, problem: format!("literal gate: {e}") })?,
-            )
+            Some(build_gate(&literals).map_err(|e| RuleTableError { view: name, problem: format!("literal gate: {e}") })?)
         };
         let caches = Pool::new(cache_factory(&dfas));
         Ok(CompiledView { rules, dfas, caches, gate, gate_rules, ungated })
@@ -409,32 +409,28 @@ mod tests {
     }
 
     fn loop_hits(literals: &[&str], text: &str) -> Vec<(usize, usize)> {
-        let gate = LiteralDfa::builder()
-            .match_kind(MatchKind::Standard)
-            .start_kind(StartKind::Unanchored)
-            .prefilter(false)
-            .build(literals)
-            .unwrap();
+        let gate = build_gate(literals).unwrap();
         let mut hits = Vec::new();
         gate_hits(&gate, text.as_bytes(), |l, at| hits.push((l, at)));
         hits.sort_unstable();
         hits
     }
 
+    /// Literals that overlap, nest and share prefixes and suffixes.
+    const LITERALS: [&str; 10] = ["ignore", "ign", "gnore all", "all", "ll", "<script", "you are", "e a", "a", "<"];
+
     #[test]
     fn gate_loop_reports_what_the_overlapping_iterator_reports() {
-        let literals = ["ignore", "ign", "gnore all", "all", "ll", "<script", "you are", "e a", "a"];
         for text in ["", "a", "ignore all previous", "you are all ignored <script> ignore", "aaaa", "llama all"] {
-            assert_eq!(loop_hits(&literals, text), iterator_hits(&literals, text), "{text:?}");
+            assert_eq!(loop_hits(&LITERALS, text), iterator_hits(&LITERALS, text), "{text:?}");
         }
-        assert_eq!(loop_hits(&literals, "ignore all").len(), 7);
+        assert_eq!(loop_hits(&LITERALS, "ignore all").len(), 7);
     }
 
     proptest::proptest! {
         #[test]
         fn gate_loop_agrees_with_the_iterator_on_any_text(text in "[aeilnorsgu <>ct]{0,80}") {
-            let literals = ["ignore", "ign", "gnore all", "all", "ll", "<script", "you are", "e a", "a", "<"];
-            proptest::prop_assert_eq!(loop_hits(&literals, &text), iterator_hits(&literals, &text));
+            proptest::prop_assert_eq!(loop_hits(&LITERALS, &text), iterator_hits(&LITERALS, &text));
         }
     }
 }
