@@ -31,6 +31,7 @@ import hashlib
 import http.client
 import importlib.util
 import json
+import re
 import struct
 
 import anthropic
@@ -95,6 +96,23 @@ def assert_not_forwarded(upstream_bytes, values):
     assert upstream_bytes, "the upstream received an empty body"
     found = leaked(upstream_bytes, values)
     assert found == [], f"planted values reached the upstream: {found}"
+
+
+PLACEHOLDER = re.compile(r"\[[A-Z][A-Z0-9_]*_[0-9]+\]")
+
+
+def placeholders(upstream_bytes):
+    """{placeholder: occurrences} in what the upstream received."""
+    found = {}
+    for match in PLACEHOLDER.findall(upstream_bytes.decode("utf-8", "replace")):
+        found[match] = found.get(match, 0) + 1
+    return found
+
+
+def assert_masked(upstream_bytes, values):
+    """Not forwarded, and replaced (not dropped): one placeholder at least per distinct value."""
+    assert_not_forwarded(upstream_bytes, values)
+    assert len(placeholders(upstream_bytes)) >= len(set(values)), placeholders(upstream_bytes)
 
 
 def post(envoy, path, body, headers=None):
@@ -166,8 +184,14 @@ ONCE_MASKED = [
 @pytest.mark.parametrize("body, values", [c[1:] for c in ONCE_MASKED],
                          ids=[c[0] for c in ONCE_MASKED])
 def test_once_masked_masked_everywhere(envoy, mock, body, values):
-    _, upstream = forwarded(envoy, mock, CHAT, body)
+    reply, upstream = forwarded(envoy, mock, CHAT, body)
     assert_not_forwarded(upstream.body, values)
+    # Every occurrence became the same placeholder.
+    occurrences = json.dumps(body).count(values[0])
+    assert occurrences >= 2
+    assert max(placeholders(upstream.body).values(), default=0) >= occurrences, upstream.body
+    last_user = [m for m in body["messages"] if m["role"] == "user"][-1]["content"]
+    assert chat_reply_text(reply) == MOCK.REPLY_PREFIX + last_user
 
 
 def test_turn2_after_a_real_turn1(envoy, mock):
@@ -192,10 +216,14 @@ def test_session_masks_values_of_earlier_exchanges(envoy_factory, mock):
                                 {"model": OPENAI_MODEL, "input": "My SSN 536904411 is for the form."},
                                 headers)
     assert_not_forwarded(upstream.body, ["536904411"])
-    _, upstream = forwarded(envoy, mock, RESPONSES,
-                            {"model": OPENAI_MODEL, "previous_response_id": reply.json()["id"],
-                             "input": "Double-check that 536904411 has nine digits."}, headers)
+    second = "Double-check that 536904411 has nine digits."
+    reply, upstream = forwarded(envoy, mock, RESPONSES,
+                                {"model": OPENAI_MODEL, "previous_response_id": reply.json()["id"],
+                                 "input": second}, headers)
     assert_not_forwarded(upstream.body, ["536904411"])
+    text = "".join(part.get("text", "") for item in reply.json()["output"]
+                   for part in item.get("content") or [])
+    assert text == MOCK.REPLY_PREFIX + second
 
 
 # ---------------------------------------------------------------------------------------------
@@ -350,7 +378,7 @@ FIELDS = [
 @pytest.mark.parametrize("path, body, values", [c[1:] for c in FIELDS], ids=[c[0] for c in FIELDS])
 def test_unknown_field_is_masked(envoy, mock, path, body, values):
     _, upstream = forwarded(envoy, mock, path, body)
-    assert_not_forwarded(upstream.body, values)
+    assert_masked(upstream.body, values)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -400,7 +428,7 @@ ENDPOINTS = [
                          ids=[c[0] for c in ENDPOINTS])
 def test_endpoint_is_masked(envoy, mock, path, body, values):
     _, upstream = forwarded(envoy, mock, path, body)
-    assert_not_forwarded(upstream.body, values)
+    assert_masked(upstream.body, values)
 
 
 def test_files_upload_of_batch_jsonl_is_masked(envoy, mock):
@@ -413,7 +441,7 @@ def test_files_upload_of_batch_jsonl_is_masked(envoy, mock):
                            timeout=harness.REQUEST_TIMEOUT_S)
     assert reply.status_code == 200, reply.text[:500]
     assert upstream.headers["content-type"].startswith("multipart/form-data")
-    assert_not_forwarded(upstream.body, [EMAIL, CARD, PHONE, SSN])
+    assert_masked(upstream.body, [EMAIL, CARD, PHONE, SSN])
     assert b'name="purpose"' in upstream.body and b"batch.jsonl" in upstream.body
 
 
@@ -451,7 +479,7 @@ def test_odd_spelling_of_chat_path_is_masked(envoy, mock, path):
         assert status >= 400, (status, reply[:300])
         return
     assert received == 1
-    assert_not_forwarded(mock.last_request(), [EMAIL, CARD])
+    assert_masked(mock.last_request(), [EMAIL, CARD])
 
 
 # ---------------------------------------------------------------------------------------------
@@ -607,13 +635,20 @@ FORMATS = [
     ("slack_user_token_hex", f"Use {SLACK_USER} for the bot.", [SLACK_USER]),
     ("indian_phone", "Call me on 098765 43210 after six.", ["098765 43210", "9876543210"]),
     ("markdown_emphasis_compact_e164", "WhatsApp _+14155550123_ when ready.", ["4155550123"]),
-    # These two pass on the landed main as well (kept as guards of the reported formats).
+    ("phone_near_order", "My order hasn't arrived, my number is (212) 555-0183", ["555-0183"]),
+    # No SSN or card label; on the landed main these leak only after a word that marks an
+    # identifier of something else ("account", "no.", "reference", "id").
+    ("ssn_in_quotes_after_account", 'Account holder: "536-90-4411"', [SSN]),
+    ("ssn_in_parentheses_after_employee_no", "Employee no. (536-90-4411)", [SSN]),
+    ("card_digits_only_after_reference", "Reference 5200828282828210 is pending.",
+     ["5200828282828210"]),
+    ("card_digits_only_after_id", "id=5200828282828210", ["5200828282828210"]),
+    # These pass on the landed main as well: guards of the reported formats, not proofs.
     ("compact_e164", "WhatsApp +14155550123 when ready.", ["4155550123"]),
     ("french_phone_trunk_prefix", "Appelez le +33 (0)4 65 71 20 14 demain.", ["65 71 20 14"]),
-    ("phone_near_order", "My order hasn't arrived, my number is (212) 555-0183", ["555-0183"]),
-    ("ssn_in_quotes_no_label", 'Account holder: "536-90-4411"', [SSN]),
-    ("ssn_in_parentheses_no_label", "Account holder (536-90-4411)", [SSN]),
-    ("card_digits_only", "Reference 5200828282828210 is pending.", ["5200828282828210"]),
+    ("ssn_in_quotes", 'The form says "536-90-4411" in box 3.', [SSN]),
+    ("ssn_in_parentheses", "Maria Lopez (536-90-4411) signed it.", [SSN]),
+    ("card_digits_only", "Please use 5200828282828210 for it.", ["5200828282828210"]),
     ("value_on_line_after_key", "# .env\nDB_PASSWORD=\n  wJ7pQ2zL9xK4mT8rB3nV\nDB_HOST=db",
      ["wJ7pQ2zL9xK4mT8rB3nV"]),
 ]
@@ -664,8 +699,9 @@ def test_json_tool_result_with_escaped_newline_touching_values(envoy, mock, path
 # 8. fail_open means "could not read" only; hygiene runs without threat scanning.
 
 
-def test_fail_open_too_many_entities_is_refused(envoy_factory, mock):
-    envoy = envoy_factory.start({"fail_open": True, "max_entities_per_request": 3})
+@pytest.mark.parametrize("fail_open", [False, True], ids=["fail_closed", "fail_open"])
+def test_too_many_entities_is_refused(envoy_factory, mock, fail_open):
+    envoy = envoy_factory.start({"fail_open": fail_open, "max_entities_per_request": 3})
     emails = [f"user{i}@example.com" for i in range(6)]
     with mock.expect_no_request():
         reply = post(envoy, CHAT, chat(user("Invite " + ", ".join(emails))))
