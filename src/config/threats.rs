@@ -19,11 +19,11 @@ use std::collections::BTreeMap;
 use serde::Deserialize;
 
 use super::ConfigError;
+use crate::engine::threat::{Category, Source};
 use crate::engine::threat::{
     CategoryAction, ControlChars, HygieneSettings, ReplyScanner, ReplySettings, ThreatPolicy, ThreatScanner,
     ThreatSettings,
 };
-use crate::engine::threat::{Category, Source};
 
 /// Shortest accepted canary: shorter markers occur in ordinary replies by chance.
 const MIN_CANARY_CHARS: usize = 8;
@@ -129,7 +129,10 @@ impl ThreatsConfig {
         };
         if let Some(canary) = &self.canary {
             if canary.chars().count() < MIN_CANARY_CHARS {
-                return Err(ConfigError::new("threats.canary", format!("must be at least {MIN_CANARY_CHARS} characters")));
+                return Err(ConfigError::new(
+                    "threats.canary",
+                    format!("must be at least {MIN_CANARY_CHARS} characters"),
+                ));
             }
         }
         let mut hosts = Vec::new();

@@ -1,4 +1,7 @@
-//! Masking: replace each finding in a text by its placeholder from the exchange's vault.
+//! Masking: replace each finding in a text by its placeholder from the exchange's vault, then
+//! (`Spreader`) every other occurrence of a masked value, whatever its context.
+
+use aho_corasick::{AhoCorasick, AhoCorasickBuilder, MatchKind};
 
 use super::detect::Detector;
 use super::entity::Finding;
@@ -13,9 +16,12 @@ pub struct MaskReport {
 
 impl MaskReport {
     pub fn add(&mut self, label: &str) {
+        self.add_n(label, 1);
+    }
+    fn add_n(&mut self, label: &str, n: u32) {
         match self.counts.iter_mut().find(|(l, _)| l == label) {
-            Some((_, n)) => *n += 1,
-            None => self.counts.push((label.to_owned(), 1)),
+            Some((_, count)) => *count += n,
+            None => self.counts.push((label.to_owned(), n)),
         }
     }
     pub fn total(&self) -> u32 {
@@ -84,5 +90,118 @@ impl<'a> Masker<'a> {
         out.push_str(text.get(last..).unwrap_or(""));
         *text = out;
         Ok(true)
+    }
+}
+
+/// Shortest value, in characters, that [`Spreader`] masks wherever it occurs. Memorised secrets
+/// must be at least 8 characters under NIST SP 800-63B and every identifier the detectors know is
+/// longer than 6 (an IPv4 address is at least 7), so every value worth spreading is; shorter
+/// strings (`1234`, `2024`, `admin`) occur in ordinary text by chance, and spreading them would
+/// mask unrelated words and numbers of a long document. A shorter value is still masked where a
+/// detector finds it.
+pub const MIN_SPREAD_CHARS: usize = 6;
+
+/// Once masked, masked everywhere: finds every occurrence of the vault's values in a text, on
+/// token boundaries, and puts the value's placeholder there. This catches what detection alone
+/// misses: a password repeated without its `password=` context, a value the client resends in
+/// an assistant turn (the reply it was shown, restored), a value of the session's earlier turns.
+pub struct Spreader {
+    finder: AhoCorasick,
+    /// Pattern index -> (placeholder, label).
+    targets: Vec<(String, String)>,
+}
+
+impl Spreader {
+    /// `None` when the vault holds no value long enough to spread.
+    pub fn new(vault: &Vault) -> Option<Spreader> {
+        let mut patterns = Vec::new();
+        let mut targets = Vec::new();
+        for e in vault.entries() {
+            if e.original.chars().count() >= MIN_SPREAD_CHARS {
+                patterns.push(e.original.as_str());
+                targets.push((e.placeholder.clone(), e.label.clone()));
+            }
+        }
+        if patterns.is_empty() {
+            return None;
+        }
+        let finder = AhoCorasickBuilder::new().match_kind(MatchKind::LeftmostLongest).build(&patterns).ok()?;
+        Some(Spreader { finder, targets })
+    }
+
+    /// Replace every occurrence in `text`; returns whether it changed.
+    pub fn apply(&self, text: &mut String, report: &mut MaskReport) -> bool {
+        let mut out: Option<String> = None;
+        let mut last = 0;
+        for m in self.finder.find_iter(text.as_str()) {
+            if !on_token_boundaries(text, m.start(), m.end()) {
+                continue;
+            }
+            let Some((placeholder, label)) = self.targets.get(m.pattern().as_usize()) else { continue };
+            let buf = out.get_or_insert_with(|| String::with_capacity(text.len()));
+            buf.push_str(text.get(last..m.start()).unwrap_or(""));
+            buf.push_str(placeholder);
+            report.add(label);
+            last = m.end();
+        }
+        match out {
+            Some(mut buf) => {
+                buf.push_str(text.get(last..).unwrap_or(""));
+                *text = buf;
+                true
+            }
+            None => false,
+        }
+    }
+}
+
+/// A value that starts (ends) with a letter or digit must not continue a word or number on that
+/// side: `Hunter2xQ9z!` is not masked inside `xHunter2xQ9z!`, nor `536904411` inside `15369044112`.
+fn on_token_boundaries(text: &str, start: usize, end: usize) -> bool {
+    let value = text.get(start..end).unwrap_or("");
+    let word = |c: char| c.is_alphanumeric();
+    let before_ok = !value.chars().next().is_some_and(word)
+        || !text.get(..start).unwrap_or("").chars().next_back().is_some_and(word);
+    let after_ok =
+        !value.chars().next_back().is_some_and(word) || !text.get(end..).unwrap_or("").chars().next().is_some_and(word);
+    before_ok && after_ok
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::engine::placeholder::PlaceholderGrammar;
+
+    fn spread(vault: &Vault, text: &str) -> (String, u32) {
+        let mut report = MaskReport::default();
+        let mut s = text.to_owned();
+        if let Some(sp) = Spreader::new(vault) {
+            sp.apply(&mut s, &mut report);
+        }
+        (s, report.total())
+    }
+
+    #[test]
+    fn values_are_masked_wherever_they_recur_on_token_boundaries() {
+        let g = PlaceholderGrammar::default();
+        let mut v = Vault::with_capacity(10);
+        v.placeholder_for(&g, "SECRET", "Hunter2xQ9z!").unwrap();
+        v.placeholder_for(&g, "US_SSN", "536904411").unwrap();
+        v.placeholder_for(&g, "SECRET", "abc12").unwrap();
+        let (out, n) = spread(&v, "I'll log in with Hunter2xQ9z! and record 536904411; abc12 stays");
+        assert_eq!(out, "I'll log in with [SECRET_1] and record [US_SSN_1]; abc12 stays");
+        assert_eq!(n, 2);
+        let (out, n) = spread(&v, "x15369044112 xHunter2xQ9z! _536904411_ (Hunter2xQ9z!)");
+        assert_eq!(out, "x15369044112 xHunter2xQ9z! _[US_SSN_1]_ ([SECRET_1])");
+        assert_eq!(n, 2);
+    }
+
+    #[test]
+    fn an_empty_or_short_vault_spreads_nothing() {
+        assert!(Spreader::new(&Vault::with_capacity(1)).is_none());
+        let g = PlaceholderGrammar::default();
+        let mut v = Vault::with_capacity(10);
+        v.placeholder_for(&g, "SECRET", "12345").unwrap();
+        assert!(Spreader::new(&v).is_none());
     }
 }
