@@ -424,14 +424,36 @@ ENDPOINTS = [
 ]
 
 
-@pytest.mark.parametrize("path, body, values", [c[1:] for c in ENDPOINTS],
-                         ids=[c[0] for c in ENDPOINTS])
-def test_endpoint_is_masked(envoy, mock, path, body, values):
+@pytest.fixture(scope="module")
+def pass_through_envoy(mock, tmp_path_factory):
+    """Unknown paths forwarded as they are: only a recognised endpoint gets masked here, so this
+    instance shows the path was recognised (with the default, `generic`, any JSON is masked)."""
+    instance = harness.start_envoy_or_fail(tmp_path_factory.mktemp("leaks-pass-through"), mock.port,
+                                           filter_config={"unknown_paths": "pass_through"})
+    yield instance
+    instance.stop()
+
+
+ROUTERS = {"default": "envoy", "unknown_pass_through": "pass_through_envoy"}
+
+
+# Every endpoint with both routers, except the unknown path with pass-through (passing it
+# through is what that configuration asks for).
+ENDPOINT_RUNS = [pytest.param(router, *case[1:], id=f"{case[0]}-{router}")
+                 for case in ENDPOINTS for router in ROUTERS
+                 if not (router == "unknown_pass_through" and case[0].startswith("generic."))]
+
+
+@pytest.mark.parametrize("router, path, body, values", ENDPOINT_RUNS)
+def test_endpoint_is_masked(request, mock, router, path, body, values):
+    envoy = request.getfixturevalue(ROUTERS[router])
     _, upstream = forwarded(envoy, mock, path, body)
     assert_masked(upstream.body, values)
 
 
-def test_files_upload_of_batch_jsonl_is_masked(envoy, mock):
+@pytest.mark.parametrize("router", ROUTERS)
+def test_files_upload_of_batch_jsonl_is_masked(request, mock, router):
+    envoy = request.getfixturevalue(ROUTERS[router])
     lines = [BATCH_LINE, dict(BATCH_LINE, custom_id="req-2",
                               body=chat(user(f"Call {PHONE}, SSN {SSN}.")))]
     jsonl = "".join(json.dumps(line) + "\n" for line in lines).encode()
@@ -468,8 +490,10 @@ SPELLINGS = [
 ]
 
 
+@pytest.mark.parametrize("router", ROUTERS)
 @pytest.mark.parametrize("path", [p for _, p in SPELLINGS], ids=[i for i, _ in SPELLINGS])
-def test_odd_spelling_of_chat_path_is_masked(envoy, mock, path):
+def test_odd_spelling_of_chat_path_is_masked(request, mock, path, router):
+    envoy = request.getfixturevalue(ROUTERS[router])
     body = json.dumps(chat(user(f"Write to {EMAIL} about card {CARD}."))).encode()
     before = mock.request_count()
     status, _, reply = raw_post(envoy, path, body)
