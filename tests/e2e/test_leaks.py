@@ -8,18 +8,20 @@ Where the spec says so it also asserts the status and error shape the client get
 client got the originals back.
 
 Provenance of the planted values (none is a live credential or a real person's data):
-- e-mail addresses: example.com / example.org, reserved for documentation (RFC 2606).
-- NANP numbers 555-0100..0199, reserved for fictional use; UK 020 7946 0xxx, Ofcom's drama range.
+- e-mail addresses: example.com / example.org, reserved for documentation (RFC 2606); where the
+  issue quoted an address at a real provider's domain, the local part is kept and the domain is
+  example.com.
+- NANP numbers 555-0100..0199, reserved for fictional use.
 - +33 (0)4 65 71 20 14 and 098765 43210: written for this project in the French and Indian
   national formats (the Indian one is the form quoted in the issue).
 - US SSNs 536-90-4411 / 536904411: written for this project (as in planted.py): structurally valid
   (area not 000/666/9xx, group and serial not zero).
 - cards: Stripe's documented test numbers (4242 4242 4242 4242, 4000 0566 5566 5556,
   5555 5555 5555 4444, 5200 8282 8282 8210), all Luhn-valid.
-- IPs: 203.0.113.0/24 and 198.51.100.0/24 (RFC 5737 documentation ranges).
 - passwords, the Slack user token and the generic secret: generated at random for this project in
   the vendor's documented format (Slack: xoxp-<team>-<user>-<user>-<32 hex>).
-- the OpenSSH private key: made here (deterministic bytes in the openssh-key-v1 armour), not a key.
+- the OpenSSH private key: made here, deterministic bytes laid out in OpenSSH's openssh-key-v1
+  format; not anyone's key.
 - Request shapes follow the providers' public API references (OpenAI Chat Completions, Completions,
   Responses, Conversations, Assistants, Batches, Files, Moderations; Anthropic Messages, Message
   Batches, Token Counting); the mock answers the paths it does not speak by echoing the body, and
@@ -232,13 +234,16 @@ def test_session_masks_values_of_earlier_exchanges(envoy_factory, mock):
 SCHEMA = {"type": "object", "properties": {"email": {"type": "string",
                                                      "description": f"e.g. {EMAIL}"}}}
 HELLO = "Please help with the account."
+TEXT_SOURCE = {"type": "text", "media_type": "text/plain", "data": "Q3 notes."}
+SEARCH_ID = "srvtoolu_01WYG3ziw53XMcoyKL4XcZmE"
 
 FIELDS = [
     # OpenAI Chat Completions
     ("chat.messages.name", CHAT, chat(user(HELLO, name=EMAIL)), [EMAIL]),
-    ("chat.tools.function.description", CHAT, chat(user(HELLO), tools=[{"type": "function", "function": {
-        "name": "lookup", "description": f"Look up the account of {EMAIL}.",
-        "parameters": {"type": "object", "properties": {}}}}]), [EMAIL]),
+    ("chat.tools.function.description", CHAT, chat(user(HELLO), tools=[{
+        "type": "function", "function": {
+            "name": "lookup", "description": f"Look up the account of {EMAIL}.",
+            "parameters": {"type": "object", "properties": {}}}}]), [EMAIL]),
     ("chat.tools.function.parameters", CHAT, chat(user(HELLO), tools=[{"type": "function", "function": {
         "name": "lookup", "parameters": {"type": "object", "properties": {"card": {
             "type": "string", "enum": [CARD], "description": f"Card of {EMAIL}"}}}}}]),
@@ -265,10 +270,10 @@ FIELDS = [
         "suffix": f"\n# owner: {EMAIL}\n"}, [EMAIL]),
     # Anthropic Messages
     ("anthropic.document.title", MESSAGES, claude(user([
-        {"type": "document", "source": {"type": "text", "media_type": "text/plain", "data": "Q3 notes."},
+        {"type": "document", "source": TEXT_SOURCE,
          "title": f"Notes shared by {EMAIL}"}, {"type": "text", "text": "Summarise."}])), [EMAIL]),
     ("anthropic.document.context", MESSAGES, claude(user([
-        {"type": "document", "source": {"type": "text", "media_type": "text/plain", "data": "Q3 notes."},
+        {"type": "document", "source": TEXT_SOURCE,
          "context": f"Owner SSN {SSN}, phone {PHONE}"}, {"type": "text", "text": "Summarise."}])),
      [SSN, PHONE]),
     ("anthropic.document.source_content", MESSAGES, claude(user([
@@ -288,7 +293,7 @@ FIELDS = [
                     "input": {"record": "42"}}]),
         user([{"type": "tool_result", "tool_use_id": "toolu_01A09q90qw90lq917835lq9", "content": [
             {"type": "document", "source": {"type": "text", "media_type": "text/plain",
-                                            "data": f"Name: Jane Doe\nE-mail: {EMAIL}\nSSN: {SSN}"}}]}]),
+                                            "data": f"E-mail: {EMAIL}\nSSN: {SSN}"}}]}]),
         tools=[{"name": "fetch", "input_schema": {"type": "object", "properties": {}}}]),
      [EMAIL, SSN]),
     ("anthropic.tools.description", MESSAGES, claude(user(HELLO), tools=[
@@ -301,26 +306,26 @@ FIELDS = [
      [EMAIL]),
     ("anthropic.server_tool_use.input", MESSAGES, claude(
         user("Search the web for me."),
-        assistant([{"type": "server_tool_use", "id": "srvtoolu_01WYG3ziw53XMcoyKL4XcZmE",
+        assistant([{"type": "server_tool_use", "id": SEARCH_ID,
                     "name": "web_search", "input": {"query": f"who owns {EMAIL} {PHONE}"}},
-                   {"type": "web_search_tool_result", "tool_use_id": "srvtoolu_01WYG3ziw53XMcoyKL4XcZmE",
+                   {"type": "web_search_tool_result", "tool_use_id": SEARCH_ID,
                     "content": [{"type": "web_search_result", "url": "https://www.example.com/",
                                  "title": "Example Domain", "encrypted_content": "EqgfCioIARgBIiQ3YTAw",
                                  "page_age": None}]}]),
         user("And?")), [EMAIL, PHONE]),
     ("anthropic.web_search_tool_result", MESSAGES, claude(
         user("Search the web for me."),
-        assistant([{"type": "server_tool_use", "id": "srvtoolu_01WYG3ziw53XMcoyKL4XcZmE",
+        assistant([{"type": "server_tool_use", "id": SEARCH_ID,
                     "name": "web_search", "input": {"query": "example domain"}},
-                   {"type": "web_search_tool_result", "tool_use_id": "srvtoolu_01WYG3ziw53XMcoyKL4XcZmE",
+                   {"type": "web_search_tool_result", "tool_use_id": SEARCH_ID,
                     "content": [{"type": "web_search_result",
                                  "url": f"https://www.example.com/staff?mail={EMAIL}",
                                  "title": f"Staff page: {EMAIL}, {PHONE}",
-                                 "encrypted_content": "EqgfCioIARgBIiQ3YTAw", "page_age": "April 30, 2025"}]}]),
+                                 "encrypted_content": "EqgfCioIARgBIiQ3YTAw",
+                                 "page_age": "April 30, 2025"}]}]),
         user("And?")), [EMAIL, PHONE]),
     ("anthropic.citations.cited_text", MESSAGES, claude(
-        user([{"type": "document", "source": {"type": "text", "media_type": "text/plain",
-                                              "data": "Quarterly notes."}, "citations": {"enabled": True}},
+        user([{"type": "document", "source": TEXT_SOURCE, "citations": {"enabled": True}},
               {"type": "text", "text": "Who owns it?"}]),
         assistant([{"type": "text", "text": "The owner is on file.", "citations": [
             {"type": "char_location", "cited_text": f"Owner {EMAIL}, SSN {SSN}", "document_index": 0,
@@ -399,7 +404,7 @@ ENDPOINTS = [
         "metadata": {"topic": "billing"},
         "items": [{"type": "message", "role": "user", "content": f"My e-mail is {EMAIL}."}]},
      [EMAIL]),
-    ("openai.conversation_items", "/v1/conversations/conv_689667905b048191b4740501625afd940c7533ace33a2dab/items",
+    ("openai.conversation_items", "/v1/conversations/conv_abc123/items",
      {"items": [{"type": "message", "role": "user",
                  "content": [{"type": "input_text", "text": f"Card {CARD}, SSN {SSN}."}]}]},
      [CARD, SSN]),
