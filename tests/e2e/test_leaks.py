@@ -396,7 +396,8 @@ ENDPOINTS = [
     ("anthropic.messages_batches", "/v1/messages/batches", {"requests": [
         {"custom_id": "req-1", "params": claude(user(f"Write to {EMAIL} about card {CARD}."))}]},
      [EMAIL, CARD]),
-    ("anthropic.count_tokens", "/v1/messages/count_tokens",
+    # count_tokens was routed before; its tools were not masked.
+    ("anthropic.count_tokens_tools", "/v1/messages/count_tokens",
      {"model": CLAUDE_MODEL, "messages": [user(f"Write to {EMAIL}.")], "tools": [
          {"name": "notify", "description": f"Card {CARD}", "input_schema": {"type": "object"}}]},
      [EMAIL, CARD]),
@@ -472,14 +473,35 @@ def test_files_upload_of_batch_jsonl_is_masked(request, mock, router):
     assert b'name="purpose"' in upstream.body and b"batch.jsonl" in upstream.body
 
 
-def test_thread_messages_errors_have_the_openai_shape(envoy, mock):
+def test_text_body_on_unknown_path_is_masked(envoy, mock):
+    text = f"Ticket from {EMAIL}: card {CARD} was declined."
+    _, upstream = forwarded(envoy, mock, "/v2/notes", text.encode(),
+                            {"content-type": "text/plain; charset=utf-8"})
+    assert_masked(upstream.body, [EMAIL, CARD])
+
+
+# Errors in the shape of the API the path belongs to; `/v1/threads/{id}/messages` ends like
+# Anthropic's `/v1/messages` but is OpenAI's.
+ERROR_SHAPES = [
+    ("openai.thread_messages", "/v1/threads/thread_abc123/messages", "openai"),
+    ("openai.conversations", "/v1/conversations", "openai"),
+    ("anthropic.messages_batches", "/v1/messages/batches", "anthropic"),
+]
+
+
+@pytest.mark.parametrize("path, shape", [c[1:] for c in ERROR_SHAPES], ids=[c[0] for c in ERROR_SHAPES])
+def test_errors_have_the_shape_of_the_paths_api(envoy, mock, path, shape):
     with mock.expect_no_request():
-        reply = post(envoy, "/v1/threads/thread_abc123/messages",
-                     b'{"role": "user", "content": "' + EMAIL.encode() + b'"')
+        reply = post(envoy, path, b'{"role": "user", "content": "' + EMAIL.encode() + b'"')
     assert reply.status_code == 400, reply.text[:500]
-    error = reply.json()["error"]
-    assert {"message", "type", "param", "code"} <= set(error), reply.text[:500]
-    assert reply.json().get("type") != "error", "Anthropic error shape on an OpenAI path"
+    payload = reply.json()
+    if shape == "openai":
+        assert {"message", "type", "param", "code"} <= set(payload["error"]), reply.text[:500]
+        assert payload.get("type") != "error", "Anthropic error shape on an OpenAI path"
+    else:
+        assert payload["type"] == "error", reply.text[:500]
+        assert {"type", "message"} <= set(payload["error"])
+    assert not leaked(reply.content, [EMAIL])
 
 
 SPELLINGS = [
