@@ -410,9 +410,15 @@ pub fn guard_request_as(
     }
     let text = std::str::from_utf8(body).map_err(|e| Rejection::InvalidUtf8 { offset: e.valid_up_to() })?;
     let mut guard = TextGuard::new(cfg, scope);
+    let as_text = || Unit::Text { text: text.to_owned(), changed: false };
     let mut unit = match kind {
-        BodyKind::Json => Unit::json(text, api)?,
-        _ => Unit::Text { text: text.to_owned(), changed: false },
+        BodyKind::Json => match Unit::json(text, api) {
+            Ok(unit) => unit,
+            // On a generic route a body that is not JSON after all is text, and masked as such.
+            Err(Rejection::MalformedJson { .. }) if api == Api::Generic => as_text(),
+            Err(rejection) => return Err(rejection),
+        },
+        _ => as_text(),
     };
     if let Unit::Json { doc, .. } = &unit {
         if api != Api::Generic && !doc.is_object() {
