@@ -8,6 +8,7 @@ use serde_json::Value;
 use super::entity::Finding;
 use super::mask::{MaskReport, Masker, Spreader};
 use super::memo::{MemoScope, Remembered};
+use super::protocol::form;
 use super::protocol::json::{parse_strict, JsonError};
 use super::protocol::multipart::{self, Multipart, MultipartError};
 use super::protocol::{inject_canary, is_signed_block, visit_request, Api};
@@ -306,12 +307,15 @@ pub enum BodyKind<'a> {
     Multipart {
         content_type: &'a str,
     },
+    /// `application/x-www-form-urlencoded`: each name and value, decoded.
+    Form,
 }
 
 impl<'a> BodyKind<'a> {
     pub fn from_content_type(content_type: Option<&'a str>) -> BodyKind<'a> {
         match content_type {
             Some(ct) if multipart::is_multipart(Some(ct)) => BodyKind::Multipart { content_type: ct },
+            ct if form::is_form(ct) => BodyKind::Form,
             ct if is_json_content_type(ct) => BodyKind::Json,
             _ => BodyKind::Text,
         }
@@ -410,9 +414,34 @@ pub fn guard_request_as(
     }
     let text = std::str::from_utf8(body).map_err(|e| Rejection::InvalidUtf8 { offset: e.valid_up_to() })?;
     let mut guard = TextGuard::new(cfg, scope);
+    if kind == BodyKind::Form {
+        let mut pairs = form::parse(text);
+        let mut units: Vec<Unit> = pairs
+            .iter()
+            .flat_map(|p| [p.name.clone(), p.value.clone()])
+            .map(|text| Unit::Text { text, changed: false })
+            .collect();
+        guard_units(&mut guard, &mut units, vault);
+        if !units.iter().any(Unit::changed) {
+            return guard.finish(None);
+        }
+        for (pair, unit) in pairs.iter_mut().zip(units.chunks(2)) {
+            if let [Unit::Text { text: name, .. }, Unit::Text { text: value, .. }] = unit {
+                pair.name.clone_from(name);
+                pair.value.clone_from(value);
+            }
+        }
+        return guard.finish(Some(form::serialize(&pairs).into_bytes()));
+    }
+    let as_text = || Unit::Text { text: text.to_owned(), changed: false };
     let mut unit = match kind {
-        BodyKind::Json => Unit::json(text, api)?,
-        _ => Unit::Text { text: text.to_owned(), changed: false },
+        BodyKind::Json => match Unit::json(text, api) {
+            Ok(unit) => unit,
+            // On a generic route a body that is not JSON after all is text, and masked as such.
+            Err(Rejection::MalformedJson { .. }) if api == Api::Generic => as_text(),
+            Err(rejection) => return Err(rejection),
+        },
+        _ => as_text(),
     };
     if let Unit::Json { doc, .. } = &unit {
         if api != Api::Generic && !doc.is_object() {

@@ -293,3 +293,31 @@ fn thinking_is_never_restored_buffered_or_streamed() {
     assert!(out.contains("\"thinking\":\"they want [EMAIL_1]\""), "{out}");
     assert!(out.contains("Sent to jane.roe@example.com"), "{out}");
 }
+
+#[test]
+fn a_generic_body_that_is_not_json_after_all_is_masked_as_text() {
+    let cfg = cfg("{}");
+    let body = b"note: card 4242 4242 4242 4242 {unbalanced";
+    let mut vault = Vault::with_capacity(10);
+    let out = guard_request(&cfg, cfg.classify("/tools/notes"), body, true, &mut vault, MemoScope::NONE).unwrap();
+    assert_eq!(out.body.unwrap(), b"note: card [CREDIT_CARD_1] {unbalanced");
+    let refused = guard_request(&cfg, Api::OpenaiChat, body, true, &mut Vault::with_capacity(10), MemoScope::NONE);
+    assert!(matches!(refused, Err(Rejection::MalformedJson { .. })));
+}
+
+#[test]
+fn form_bodies_are_read_decoded() {
+    let cfg = cfg("{}");
+    let body = b"to=jane.roe%40example.com&note=card+4242+4242+4242+4242&n=1";
+    let mut vault = Vault::with_capacity(10);
+    let out = guard_request_as(
+        &cfg,
+        Api::Generic,
+        body,
+        BodyKind::from_content_type(Some("application/x-www-form-urlencoded")),
+        &mut vault,
+        MemoScope::NONE,
+    )
+    .unwrap();
+    assert_eq!(out.body.unwrap(), b"to=%5BEMAIL_1%5D&note=card+%5BCREDIT_CARD_1%5D&n=1");
+}

@@ -7,6 +7,7 @@
 //! `arbitrary_precision`).
 
 mod errors;
+pub mod form;
 pub mod json;
 pub mod multipart;
 pub mod route;

@@ -391,6 +391,31 @@ mod tests {
         assert_eq!(texts(Api::OpenaiChat, &body), ["lookup", "d", "object", "string", "e1", "mine"]);
     }
 
+    /// docs/masking.md is the skip list: every key the walker skips or frees is named there, and
+    /// every key named in its skip table is one the walker skips.
+    #[test]
+    fn the_documented_skip_list_is_the_code() {
+        let doc = include_str!("../../../docs/masking.md");
+        let table: Vec<&str> = doc
+            .lines()
+            .skip_while(|l| !l.starts_with("## What is not masked"))
+            .take_while(|l| !l.starts_with("Also never changed"))
+            .filter(|l| l.starts_with("| ") && !l.starts_with("| kind"))
+            .flat_map(|l| l.split('`').skip(1).step_by(2))
+            .collect();
+        let mut documented = table.clone();
+        documented.sort_unstable();
+        let mut skipped = SKIPPED_KEYS.to_vec();
+        skipped.sort_unstable();
+        assert_eq!(documented, skipped);
+        for key in FREE_FORM_KEYS.iter().chain(TOOL_INPUT_TYPES) {
+            assert!(doc.contains(&format!("`{key}`")), "{key} is not in docs/masking.md");
+        }
+        for api in Api::ALL {
+            assert!(doc.contains(&format!("`{}`", api.name())), "{} is not in docs/masking.md", api.name());
+        }
+    }
+
     #[test]
     fn generic_bodies_visit_every_string_as_user_text() {
         let body = json!({"type": "x", "id": "y", "a": [{"b": "z"}]});
