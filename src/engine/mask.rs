@@ -304,32 +304,38 @@ impl Spreader {
 /// callgrind on the bench fixtures: the automaton's construction alone cost more than scanning a
 /// 1 KB request (130-170 k instructions for four values), and its search over 128 KB cost about
 /// 37 instructions a byte as a non-contiguous NFA, more to build as a DFA. Here each value is
-/// indexed by its first four bytes: a 64 Kbit filter of their hashes rejects almost every
+/// indexed by its first four bytes: a filter of their hashes (about 64 bits a value) rejects almost every
 /// position with a few instructions, and only positions that pass compare bytes.
 struct ValueFinder {
     patterns: Vec<Vec<u8>>,
     /// Pattern index -> index into the spreader's targets.
     targets: Vec<usize>,
     filter: Vec<u64>,
+    /// Bits in `filter` less one (a power of two less one).
+    filter_mask: usize,
     /// First four bytes -> patterns that start with them, longest first.
     by_gram: HashMap<u32, Vec<usize>>,
 }
 
-/// Bits in the filter (a power of two).
-const FILTER_BITS: usize = 1 << 16;
+/// Bits in the filter: about 64 per value (a position passes it by chance about once in 64
+/// divided by the number of values), within these bounds.
+const MIN_FILTER_BITS: usize = 1 << 10;
+const MAX_FILTER_BITS: usize = 1 << 16;
 
-fn gram_hash(gram: u32) -> usize {
-    (gram.wrapping_mul(0x9E37_79B1) >> 16) as usize & (FILTER_BITS - 1)
+fn gram_hash(gram: u32, mask: usize) -> usize {
+    (gram.wrapping_mul(0x9E37_79B1) >> 16) as usize & mask
 }
 
 impl ValueFinder {
     /// Every pattern must be at least four bytes long (values are at least [`MIN_SPREAD_CHARS`]).
     fn new(patterns: &[&str], targets: Vec<usize>) -> ValueFinder {
-        let mut filter = vec![0u64; FILTER_BITS / 64];
+        let bits = (patterns.len() * 64).next_power_of_two().clamp(MIN_FILTER_BITS, MAX_FILTER_BITS);
+        let filter_mask = bits - 1;
+        let mut filter = vec![0u64; bits / 64];
         let mut by_gram: HashMap<u32, Vec<usize>> = HashMap::new();
         for (i, p) in patterns.iter().enumerate() {
             let Some(gram) = p.as_bytes().first_chunk::<4>().map(|g| u32::from_le_bytes(*g)) else { continue };
-            let h = gram_hash(gram);
+            let h = gram_hash(gram, filter_mask);
             if let Some(word) = filter.get_mut(h / 64) {
                 *word |= 1 << (h % 64);
             }
@@ -338,7 +344,8 @@ impl ValueFinder {
         for list in by_gram.values_mut() {
             list.sort_by_key(|&i| std::cmp::Reverse(patterns.get(i).map_or(0, |p| p.len())));
         }
-        ValueFinder { patterns: patterns.iter().map(|p| p.as_bytes().to_vec()).collect(), targets, filter, by_gram }
+        let patterns = patterns.iter().map(|p| p.as_bytes().to_vec()).collect();
+        ValueFinder { patterns, targets, filter, filter_mask, by_gram }
     }
 
     /// Every occurrence as (start, end, target), by start, the longest first at one start; the
@@ -351,7 +358,7 @@ impl ValueFinder {
         }
         for (at, window) in bytes.windows(4).enumerate() {
             let gram = u32::from_le_bytes([window[0], window[1], window[2], window[3]]);
-            let h = gram_hash(gram);
+            let h = gram_hash(gram, self.filter_mask);
             if self.filter.get(h / 64).is_none_or(|w| w & (1 << (h % 64)) == 0) {
                 continue;
             }
