@@ -141,6 +141,27 @@ class MockLlm:
     def request_count(self):
         return json.loads(self.get("/__requests"))["count"]
 
+    def requests(self):
+        """{"count": complete requests, "aborted": requests cut off after their headers}."""
+        return json.loads(self.get("/__requests"))
+
+    def connections(self):
+        """{"accepted", "inspection", "upstream", "headers"}: see tests/mock_llm.py."""
+        return json.loads(self.get("/__connections"))
+
+    @contextmanager
+    def expect_no_contact(self):
+        """Within the block nothing may reach the mock: no connection opened, no request head,
+        no request (complete or cut off). Stronger than expect_no_request."""
+        before_connections, before_requests = self.connections(), self.requests()
+        yield
+        after_connections, after_requests = self.connections(), self.requests()
+        seen = {"connections": after_connections["upstream"] - before_connections["upstream"],
+                "request heads": after_connections["headers"] - before_connections["headers"],
+                "requests": after_requests["count"] - before_requests["count"],
+                "aborted requests": after_requests["aborted"] - before_requests["aborted"]}
+        assert not any(seen.values()), f"the upstream was contacted: {seen}"
+
     def stop(self):
         stop_process(self.proc)
 
@@ -289,23 +310,35 @@ class EnvoyStartError(HarnessError):
                          f"{tail(log_path)}")
 
 
+# Render options every instance gets unless a test passes its own render_options. The tests of
+# the filter's session logic stand in for an authenticated gateway by sending the identity header
+# themselves, so by default the client's identity header is kept; the shipped bootstrap drops it
+# (tests/e2e/test_headers.py starts Envoy with the shipped options, trust_client_identity=False).
+DEFAULT_RENDER_OPTIONS = {"trust_client_identity": True}
+
+
 def render_config(work_dir, upstream_port, filter_config, with_filter=True, wasm=None,
-                  root_id=RENDER.DEFAULT_ROOT_ID):
-    """Write a bootstrap for this instance; ports are 0 and discovered after start."""
+                  root_id=RENDER.DEFAULT_ROOT_ID, render_options=None):
+    """Write a bootstrap for this instance; ports are 0 and discovered after start.
+
+    render_options are keyword arguments of envoy/render.py's render() (hold_headers, jwt,
+    trust_client_identity); they replace DEFAULT_RENDER_OPTIONS when given.
+    """
     if isinstance(filter_config, (dict, list)):
         config_json = json.dumps(filter_config)
     else:
         config_json = filter_config if filter_config is not None else "{}"
+    options = DEFAULT_RENDER_OPTIONS if render_options is None else render_options
     text = RENDER.render(listen_port=0, admin_port=0, upstream=f"http://127.0.0.1:{upstream_port}",
                          wasm_path=str(wasm) if wasm else None, filter_config_json=config_json,
-                         with_filter=with_filter, root_id=root_id, check_json=False)
+                         with_filter=with_filter, root_id=root_id, check_json=False, **options)
     path = Path(work_dir) / "envoy.yaml"
     path.write_text(text, encoding="utf-8")
     return path
 
 
 def start_envoy(work_dir, upstream_port, filter_config=None, with_filter=True, wasm=None,
-                timeout_s=START_TIMEOUT_S, extra_args=()):
+                timeout_s=START_TIMEOUT_S, extra_args=(), render_options=None):
     """Start Envoy and wait until admin /ready says LIVE and the listener accepts connections.
 
     Both ports are 0 in the bootstrap (no race with other test runs); the admin port comes from
@@ -315,7 +348,8 @@ def start_envoy(work_dir, upstream_port, filter_config=None, with_filter=True, w
     work_dir.mkdir(parents=True, exist_ok=True)
     if with_filter and wasm is None:
         wasm = filter_wasm()
-    config_path = render_config(work_dir, upstream_port, filter_config, with_filter, wasm)
+    config_path = render_config(work_dir, upstream_port, filter_config, with_filter, wasm,
+                                render_options=render_options)
     log_path = work_dir / "envoy.log"
     admin_file = work_dir / "admin-address"
     command = [envoy_binary(), "-c", str(config_path), "--concurrency", "1",
