@@ -149,19 +149,6 @@ class MockLlm:
         """{"accepted", "inspection", "upstream", "headers"}: see tests/mock_llm.py."""
         return json.loads(self.get("/__connections"))
 
-    @contextmanager
-    def expect_no_contact(self):
-        """Within the block nothing may reach the mock: no connection opened, no request head,
-        no request (complete or cut off). Stronger than expect_no_request."""
-        before_connections, before_requests = self.connections(), self.requests()
-        yield
-        after_connections, after_requests = self.connections(), self.requests()
-        seen = {"connections": after_connections["upstream"] - before_connections["upstream"],
-                "request heads": after_connections["headers"] - before_connections["headers"],
-                "requests": after_requests["count"] - before_requests["count"],
-                "aborted requests": after_requests["aborted"] - before_requests["aborted"]}
-        assert not any(seen.values()), f"the upstream was contacted: {seen}"
-
     def stop(self):
         stop_process(self.proc)
 
@@ -438,3 +425,35 @@ def expect_refusal(work_dir, upstream_port, filter_config, timeout_s=START_TIMEO
     envoy.stop()
     raise AssertionError("envoy accepted a configuration the filter should refuse:\n"
                          f"{json.dumps(filter_config)}\n--- envoy log tail ---\n{envoy.log_tail()}")
+
+
+# ---------------------------------------------------------------------------------------------
+# The Istio EnvoyFilter's filters in a bootstrap
+
+
+def bootstrap_with_istio_patches(envoyfilter_path, wasmplugin_path, wasm):
+    """The bootstrap with the WasmPlugin's pluginConfig and, instead of our own identity and
+    buffer filters, the HTTP filters examples/istio-envoyfilter.yaml patches in, each where its
+    patch puts it (INSERT_FIRST: first; INSERT_BEFORE a sub-filter: right before it)."""
+    import yaml
+
+    plugin = yaml.safe_load(Path(wasmplugin_path).read_text())
+    envoyfilter = yaml.safe_load(Path(envoyfilter_path).read_text())
+    text = RENDER.render(listen_port=10000, admin_port=9901, upstream="http://127.0.0.1:10001",
+                         wasm_path=str(wasm), filter_config_json=json.dumps(plugin["spec"]["pluginConfig"]),
+                         hold_headers=False, trust_client_identity=True)
+    bootstrap = yaml.safe_load(text)
+    manager = bootstrap["static_resources"]["listeners"][0]["filter_chains"][0]["filters"][0]
+    chain = manager["typed_config"]["http_filters"]
+    for patch in envoyfilter["spec"]["configPatches"]:
+        assert patch["applyTo"] == "HTTP_FILTER", patch
+        operation, value = patch["patch"]["operation"], patch["patch"]["value"]
+        if operation == "INSERT_FIRST":
+            chain.insert(0, value)
+        elif operation == "INSERT_BEFORE":
+            target = patch["match"]["listener"]["filterChain"]["filter"]["subFilter"]["name"]
+            chain.insert([f["name"] for f in chain].index(target), value)
+        else:
+            raise HarnessError(f"no model of EnvoyFilter operation {operation}")
+    return yaml.safe_dump(bootstrap, sort_keys=False)
+

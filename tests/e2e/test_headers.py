@@ -298,3 +298,65 @@ def test_a_token_that_fails_verification_is_refused_before_the_upstream(envoy_fa
                                                         {TOKEN_HEADER: token}))
         assert reply.status_code == 401
         assert seen == NOTHING
+
+
+# ---------------------------------------------------------------------------------------------
+# 3. The same composition for Istio (examples/istio-envoyfilter.yaml around the WasmPlugin)
+
+ENVOYFILTER = harness.REPO / "examples" / "istio-envoyfilter.yaml"
+WASMPLUGIN = harness.REPO / "examples" / "istio-wasmplugin.yaml"
+
+
+def yaml_load(path):
+    import yaml
+    return yaml.safe_load(path.read_text())
+
+
+def shipped_filters(filter_config):
+    """{filter name: typed_config} of the shipped bootstrap's HTTP filters."""
+    import yaml
+    text = harness.RENDER.render(listen_port=1, admin_port=2, upstream="http://127.0.0.1:3",
+                                 wasm_path="x.wasm", filter_config_json=json.dumps(filter_config))
+    manager = yaml.safe_load(text)["static_resources"]["listeners"][0]["filter_chains"][0]["filters"][0]
+    return {f["name"]: f.get("typed_config") for f in manager["typed_config"]["http_filters"]}
+
+
+def test_istio_patches_are_the_bootstraps_filters_in_the_same_places():
+    patches = yaml_load(ENVOYFILTER)["spec"]["configPatches"]
+    plugin = yaml_load(WASMPLUGIN)["spec"]
+    ours = shipped_filters({"session": {"identity_header": IDENTITY}})
+    by_type = {p["patch"]["value"]["typed_config"]["@type"].rsplit(".", 1)[1]: p for p in patches}
+    strip, hold = by_type["HeaderMutation"], by_type["Buffer"]
+    assert strip["patch"]["operation"] == "INSERT_FIRST"
+    assert strip["patch"]["value"]["typed_config"] == ours["envoy.filters.http.header_mutation"]
+    assert hold["patch"]["operation"] == "INSERT_BEFORE"
+    assert hold["match"]["listener"]["filterChain"]["filter"]["subFilter"]["name"] == \
+        "envoy.filters.http.router"
+    assert hold["patch"]["value"]["typed_config"] == ours["envoy.filters.http.buffer"]
+    assert hold["patch"]["value"]["typed_config"]["max_request_bytes"] >= \
+        plugin["pluginConfig"]["max_body_bytes"]
+    # Same gateway pods as the plugin.
+    assert yaml_load(ENVOYFILTER)["spec"]["workloadSelector"]["labels"] == plugin["selector"]["matchLabels"]
+
+
+def envoy_validate_text(tmp_path, text):
+    import subprocess
+    path = tmp_path / "envoy.yaml"
+    path.write_text(text)
+    return subprocess.run([harness.envoy_binary(), "--mode", "validate", "-c", str(path)],
+                          capture_output=True, text=True, timeout=120)
+
+
+def test_istio_patches_pass_envoy_validation_around_the_plugin(tmp_path):
+    text = harness.bootstrap_with_istio_patches(ENVOYFILTER, WASMPLUGIN, harness.filter_wasm())
+    import yaml
+    manager = yaml.safe_load(text)["static_resources"]["listeners"][0]["filter_chains"][0]["filters"][0]
+    names = [f["name"] for f in manager["typed_config"]["http_filters"]]
+    assert names.index("prompt-guard.drop-client-identity") < names.index("envoy.filters.http.wasm") \
+        < names.index("prompt-guard.hold-request-headers") < names.index("envoy.filters.http.router")
+    result = envoy_validate_text(tmp_path, text)
+    assert result.returncode == 0, (result.stdout + result.stderr)[-3000:]
+    # The check can fail: a field the buffer filter does not have is refused.
+    broken = text.replace("max_request_bytes:", "max_request_size:")
+    assert broken != text
+    assert envoy_validate_text(tmp_path, broken).returncode != 0
