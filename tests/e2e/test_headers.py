@@ -360,3 +360,47 @@ def test_istio_patches_pass_envoy_validation_around_the_plugin(tmp_path):
     broken = text.replace("max_request_bytes:", "max_request_size:")
     assert broken != text
     assert envoy_validate_text(tmp_path, broken).returncode != 0
+
+
+# ---------------------------------------------------------------------------------------------
+# The renderer's choices
+
+
+def render_text(filter_config, **options):
+    return harness.RENDER.render(listen_port=1, admin_port=2, upstream="http://127.0.0.1:3",
+                                 wasm_path="x.wasm", filter_config_json=json.dumps(filter_config),
+                                 **options)
+
+
+def test_the_identity_header_is_dropped_only_when_a_session_names_it():
+    assert "header_mutation" not in render_text({})
+    text = render_text({"session": {"identity_header": " X-Authenticated-User "}})
+    assert 'remove: "x-authenticated-user"' in text
+    assert "header_mutation" not in render_text(SESSION, trust_client_identity=True)
+    bare = harness.RENDER.render(listen_port=1, admin_port=2, upstream="http://127.0.0.1:3",
+                                 with_filter=False, filter_config_json=json.dumps(SESSION))
+    assert "header_mutation" not in bare and "filters.http.buffer" not in bare
+
+
+def test_the_renderer_refuses_a_jwt_identity_it_could_not_use():
+    with pytest.raises(harness.RENDER.RenderError):
+        render_text({}, **WITH_JWT)  # no session: nothing would read the identity
+    with pytest.raises(harness.RENDER.RenderError):
+        render_text(SESSION, trust_client_identity=True, **WITH_JWT)
+
+
+def test_render_cli_takes_the_jwt_options_together(tmp_path):
+    import subprocess
+    import sys
+    config = tmp_path / "config.json"
+    config.write_text(json.dumps(SESSION))
+    jwks = tmp_path / "jwks.json"
+    jwks.write_text(JWKS)
+    base = [sys.executable, str(harness.RENDER_SCRIPT), "--listen-port", "1", "--admin-port", "2",
+            "--upstream", "http://127.0.0.1:3", "--wasm", "x.wasm", "--filter-config", str(config)]
+    ok = subprocess.run(base + ["--jwt-issuer", ISSUER, "--jwt-jwks-file", str(jwks)],
+                        capture_output=True, text=True)
+    assert ok.returncode == 0 and "envoy.filters.http.jwt_authn" in ok.stdout
+    assert 'claim_name: "sub"' in ok.stdout and f'header_name: "{IDENTITY}"' in ok.stdout
+    half = subprocess.run(base + ["--jwt-issuer", ISSUER], capture_output=True, text=True)
+    assert half.returncode == 2 and "go together" in half.stderr
