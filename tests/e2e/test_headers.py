@@ -197,12 +197,13 @@ def test_control_without_the_buffer_refusals_reach_the_upstream(envoy_factory, m
 
 def test_streamed_reply_is_not_held(shipped_envoy, mock):
     # The buffer filter acts on the request only: the first delta of a paced stream must arrive
-    # long before its end. 30 deltas 40 ms apart take about 1.2 s.
+    # long before its end (a held reply would bring it at the end). About 30 events 60 ms apart
+    # take about 1.8 s; the margin is wide because the test machine may be busy.
     first, total, text = harness.paced_stream_timing(shipped_envoy.url(CHAT),
-                                                     chat("x" * 100, stream=True), delay_ms=40)
+                                                     chat("x" * 100, stream=True), delay_ms=60)
     assert "[DONE]" in text
-    assert first is not None and total > 0.8
-    assert first < total / 4, (first, total)
+    assert first is not None and total > 1.2
+    assert first < total / 2, (first, total)
 
 
 def test_a_body_over_the_envoy_buffer_limit_is_refused_by_envoy_without_contact(envoy_factory, mock):
