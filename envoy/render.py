@@ -9,6 +9,12 @@
     --upstream https://api.openai.com     TLS upstream with SNI, certificate check and Host rewrite
     --no-filter                           bare Envoy (benchmark baseline)
     --wasm other.wasm --root-id noop      any other wasm module (e.g. a no-op filter for benchmarks)
+    --jwt-issuer I --jwt-jwks-file F      set the session identity header from a verified JWT
+
+With a `session.identity_header` in the filter configuration, the bootstrap drops that header as
+the client sent it before the filter reads it (only the JWT filter, when configured, sets it).
+A buffer filter between the prompt-guard filter and the router holds request headers until the
+filter has passed the whole body, so a refused request never reaches the upstream.
 
 Used as a library by the end-to-end tests: `render(...)` returns the YAML text.
 """
@@ -27,6 +33,8 @@ DEFAULT_CA_BUNDLE = "/etc/ssl/certs/ca-certificates.crt"
 DEFAULT_ROOT_ID = "prompt_guard"
 # Envoy's own default is 1 MiB; LLM requests with long contexts or inline images are larger.
 DEFAULT_BUFFER_LIMIT_BYTES = 8 * 1024 * 1024
+DEFAULT_JWT_HEADER = "x-gateway-token"
+DEFAULT_JWT_CLAIM = "sub"
 BLOCK_LINE = re.compile(r"^(?P<indent>[ \t]*)\$\{(?P<name>\w+)\}[ \t]*$", re.MULTILINE)
 # Only ${name} is a placeholder: a bare "$" (as in the stats_tags regexes) is literal text.
 SCALAR = re.compile(r"\$\{(\w+)\}")
@@ -79,23 +87,56 @@ def fill_scalars(text, values):
     return SCALAR.sub(replace, text)
 
 
+def identity_header_of(filter_config_json):
+    """The filter's `session.identity_header` (lower case), or None (no session, or not JSON)."""
+    try:
+        config = json.loads(filter_config_json)
+    except ValueError:
+        return None
+    session = config.get("session") if isinstance(config, dict) else None
+    header = session.get("identity_header") if isinstance(session, dict) else None
+    if isinstance(header, str) and header.strip():
+        return header.strip().lower()
+    return None
+
+
 def render(*, listen_port, admin_port, upstream, wasm_path=None, filter_config_json="{}",
            with_filter=True, root_id=DEFAULT_ROOT_ID, ca_bundle=DEFAULT_CA_BUNDLE,
-           check_json=True, buffer_limit_bytes=DEFAULT_BUFFER_LIMIT_BYTES):
+           check_json=True, buffer_limit_bytes=DEFAULT_BUFFER_LIMIT_BYTES,
+           hold_headers=True, trust_client_identity=False, jwt=None):
     """Return a bootstrap YAML document as text.
 
     check_json=False embeds the filter configuration even if it is not JSON (tests of the
     filter's own refusal need that).
+    hold_headers=False leaves out the buffer filter that keeps a refused request's headers from
+    the upstream (only to measure what it changes).
+    trust_client_identity=True keeps the client's session identity header (unsafe: any client
+    could name any identity; tests that stand in for an authenticated gateway use it).
+    jwt={"issuer": ..., "jwks": JSON text, "header": ..., "claim": ...} sets the identity header
+    from a verified JWT (header and claim default to x-gateway-token and sub).
     """
     scheme, host, port = parse_upstream(upstream)
     if with_filter and not wasm_path:
         raise RenderError("a wasm path is required unless the filter is left out")
     if with_filter and check_json:
         json.loads(filter_config_json)  # fail here, not in Envoy, on a config that is not JSON
+    identity_header = identity_header_of(filter_config_json) if with_filter else None
+    if jwt and not identity_header:
+        raise RenderError("a JWT identity needs session.identity_header in the filter configuration")
+    if jwt and trust_client_identity:
+        raise RenderError("a JWT identity and a client-chosen identity exclude each other")
+
+    identity_filters = []
+    if identity_header and not trust_client_identity:
+        identity_filters.append(fragment("identity-strip.yaml"))
+    if jwt:
+        identity_filters.append(fragment("jwt-identity.yaml"))
 
     tls = scheme == "https"
     blocks = {
+        "identity_filters": "".join(identity_filters),
         "prompt_guard_filter": fragment("wasm-filter.yaml") if with_filter else "",
+        "hold_headers_filter": fragment("hold-headers.yaml") if with_filter and hold_headers else "",
         "llm_cluster": fragment("cluster-tls.yaml" if tls else "cluster-plain.yaml"),
         "route_extras": fragment("route-host-rewrite.yaml") if tls else "",
     }
@@ -109,6 +150,11 @@ def render(*, listen_port, admin_port, upstream, wasm_path=None, filter_config_j
         "filter_config_json": yaml_string(filter_config_json),
         "ca_bundle": yaml_string(ca_bundle),
         "buffer_limit_bytes": int(buffer_limit_bytes),
+        "identity_header": yaml_string(identity_header or ""),
+        "jwt_issuer": yaml_string((jwt or {}).get("issuer", "")),
+        "jwt_jwks": yaml_string((jwt or {}).get("jwks", "")),
+        "jwt_header": yaml_string((jwt or {}).get("header") or DEFAULT_JWT_HEADER),
+        "jwt_claim": yaml_string((jwt or {}).get("claim") or DEFAULT_JWT_CLAIM),
     }
     text = fill_blocks(TEMPLATE.read_text(encoding="utf-8"), blocks)
     return fill_scalars(text, values)
@@ -126,17 +172,33 @@ def main(argv=None):
     parser.add_argument("--ca-bundle", default=DEFAULT_CA_BUNDLE, help="trust store for https upstreams")
     parser.add_argument("--buffer-limit-bytes", type=int, default=DEFAULT_BUFFER_LIMIT_BYTES,
                         help="largest body Envoy holds for the filter (>= its max_body_bytes)")
+    parser.add_argument("--jwt-issuer", help="set the session identity header from a JWT of this issuer")
+    parser.add_argument("--jwt-jwks-file", help="JWKS (JSON) with the keys that sign those JWTs")
+    parser.add_argument("--jwt-header", default=DEFAULT_JWT_HEADER,
+                        help="request header that carries the JWT (not the provider's Authorization)")
+    parser.add_argument("--jwt-claim", default=DEFAULT_JWT_CLAIM, help="claim that names the identity")
+    parser.add_argument("--no-hold-headers", action="store_true",
+                        help="leave out the buffer that keeps refused requests from the upstream "
+                             "(to measure it; not for use)")
     parser.add_argument("--out", help="output file (default: stdout)")
     args = parser.parse_args(argv)
 
     config_json = "{}"
     if args.filter_config:
         config_json = Path(args.filter_config).read_text(encoding="utf-8")
+    jwt = None
+    if args.jwt_issuer or args.jwt_jwks_file:
+        if not (args.jwt_issuer and args.jwt_jwks_file):
+            print("render.py: --jwt-issuer and --jwt-jwks-file go together", file=sys.stderr)
+            return 2
+        jwt = {"issuer": args.jwt_issuer, "header": args.jwt_header, "claim": args.jwt_claim,
+               "jwks": Path(args.jwt_jwks_file).read_text(encoding="utf-8")}
     try:
         text = render(listen_port=args.listen_port, admin_port=args.admin_port,
                       upstream=args.upstream, wasm_path=args.wasm, filter_config_json=config_json,
                       with_filter=not args.no_filter, root_id=args.root_id, ca_bundle=args.ca_bundle,
-                      buffer_limit_bytes=args.buffer_limit_bytes)
+                      buffer_limit_bytes=args.buffer_limit_bytes,
+                      hold_headers=not args.no_hold_headers, jwt=jwt)
     except (RenderError, ValueError) as err:
         print(f"render.py: {err}", file=sys.stderr)
         return 2

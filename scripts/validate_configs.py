@@ -2,8 +2,11 @@
 """Check every shipped configuration with the built module.
 
 Each filter configuration in examples/*.json is rendered into the Envoy bootstrap (plain and TLS
-upstream variants) and checked by `envoy --mode validate`; each is also compiled by the filter
-itself in a real Envoy by the end-to-end tests (tests/e2e/test_config.py).
+upstream variants, and for a configuration with a session also the variant whose identity comes
+from a verified JWT) and checked by `envoy --mode validate`; each is also compiled by the filter
+itself in a real Envoy by the end-to-end tests (tests/e2e/test_config.py). The Envoy filters that
+examples/istio-envoyfilter.yaml patches into a gateway are checked the same way, in a bootstrap
+with the filter in the place the manifest gives them.
 """
 
 import os
@@ -18,30 +21,60 @@ sys.path.insert(0, str(ROOT / "envoy"))
 import render  # noqa: E402
 
 sys.path.insert(0, str(ROOT / "tests" / "e2e"))
-from harness import envoy_binary  # noqa: E402  (the one lookup of the envoy binary)
+from harness import bootstrap_with_istio_patches, envoy_binary  # noqa: E402  (one lookup of envoy)
 
 WASM = ROOT / "target/wasm32-wasip1/release/prompt_guard.wasm"
 
 
+# Only for validation: a JWKS with one symmetric test key (nothing is ever signed with it).
+SAMPLE_JWT = {"issuer": "https://auth.example.com", "claim": "sub",
+              "jwks": '{"keys":[{"kty":"oct","kid":"validate","alg":"HS256","k":"dmFsaWRhdGlvbi1vbmx5"}]}'}
+
+
+def variants(cfg_json):
+    for upstream in ("http://127.0.0.1:10001", "https://api.openai.com"):
+        yield f"upstream={upstream}", {"upstream": upstream}
+    if render.identity_header_of(cfg_json):
+        yield "identity=jwt", {"upstream": "http://127.0.0.1:10001", "jwt": SAMPLE_JWT}
+
+
+def validate(text, tmp):
+    out = Path(tmp) / "envoy.yaml"
+    out.write_text(text, encoding="utf-8")
+    r = subprocess.run([envoy_binary(), "--mode", "validate", "-c", str(out)],
+                       capture_output=True, text=True, timeout=120)
+    return r.returncode == 0, (r.stdout + r.stderr)[-2000:]
+
+
 def main():
     configs = sorted((ROOT / "examples").glob("*.json"))
-    failures = 0
+    results = []
     with tempfile.TemporaryDirectory() as tmp:
         for cfg in configs:
-            for upstream in ("http://127.0.0.1:10001", "https://api.openai.com"):
-                yaml = render.render(listen_port=10000, admin_port=9901, upstream=upstream, wasm_path=str(WASM),
-                                     filter_config_json=cfg.read_text(encoding="utf-8"))
-                out = Path(tmp) / "envoy.yaml"
-                out.write_text(yaml, encoding="utf-8")
-                r = subprocess.run([envoy_binary(), "--mode", "validate", "-c", str(out)],
-                                   capture_output=True, text=True, timeout=120)
-                ok = r.returncode == 0
-                failures += not ok
-                print(f"{'ok  ' if ok else 'FAIL'} {cfg.relative_to(ROOT)} upstream={upstream}")
-                if not ok:
-                    print((r.stdout + r.stderr)[-2000:])
-    print(f"{len(configs) * 2 - failures} passed, {failures} failed")
+            cfg_json = cfg.read_text(encoding="utf-8")
+            for name, options in variants(cfg_json):
+                yaml = render.render(listen_port=10000, admin_port=9901, wasm_path=str(WASM),
+                                     filter_config_json=cfg_json, **options)
+                results.append((f"{cfg.relative_to(ROOT)} {name}",) + validate(yaml, tmp))
+        for name, yaml in istio_patch_bootstraps():
+            results.append((name,) + validate(yaml, tmp))
+    failures = 0
+    for name, ok, log in results:
+        failures += not ok
+        print(f"{'ok  ' if ok else 'FAIL'} {name}")
+        if not ok:
+            print(log)
+    print(f"{len(results) - failures} passed, {failures} failed")
     return 1 if failures else 0
+
+
+def istio_patch_bootstraps():
+    """The bootstrap with the HTTP filters of examples/istio-envoyfilter.yaml put where its
+    patches put them (first in the chain, or right before the router), in place of ours."""
+    manifest = ROOT / "examples" / "istio-envoyfilter.yaml"
+    plugin = ROOT / "examples" / "istio-wasmplugin.yaml"
+    text = bootstrap_with_istio_patches(manifest, plugin, WASM)
+    yield f"{manifest.relative_to(ROOT)} (its filters around the plugin's)", text
 
 
 if __name__ == "__main__":

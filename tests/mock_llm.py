@@ -27,7 +27,12 @@ Test hooks (request headers):
                             quoting the user text (streamed as thinking_delta + signature_delta)
 Inspection endpoints (GET): /__health, /__last_request (exact body bytes), /__last_headers (JSON),
 /__requests ({"count": N, "aborted": M}: complete requests, and requests whose body was cut off,
-e.g. by a proxy that refused them after forwarding the headers).
+e.g. by a proxy that refused them after forwarding the headers),
+/__connections ({"accepted": A, "inspection": I, "upstream": A - I, "headers": H}: TCP connections
+accepted, those that carried an inspection request (a GET of /__...; the test's own reads), the
+rest (what a proxy opened, whether or not it sent anything on them), and request heads received on
+any path but /__...; a head is counted before its body is read). With these a test can tell "the
+proxy never opened a connection" apart from "it opened one and sent headers, then reset".
 """
 
 import argparse
@@ -392,6 +397,21 @@ class Recorder:
         self.aborted = 0  # requests whose body never arrived completely (not counted above)
         self.last_body = b""
         self.last_headers = {}
+        self.connections = 0  # TCP connections accepted
+        self.inspection_connections = 0  # of those, the ones that carried a GET /__...
+        self.heads = 0  # request heads (request line + headers) on any other path
+
+    def connection(self):
+        with self.lock:
+            self.connections += 1
+
+    def inspection_connection(self):
+        with self.lock:
+            self.inspection_connections += 1
+
+    def head(self):
+        with self.lock:
+            self.heads += 1
 
     def record(self, body, headers):
         with self.lock:
@@ -413,6 +433,23 @@ class MockHandler(BaseHTTPRequestHandler):
 
     def log_message(self, fmt, *args):  # keep test output quiet; nothing here is needed to debug
         return
+
+    # -- counting connections and request heads -------------------------------------------------
+    def setup(self):
+        super().setup()
+        self.inspection_marked = False
+        self.server.recorder.connection()
+
+    def parse_request(self):
+        if not super().parse_request():
+            return False
+        if self.path.startswith("/__"):
+            if not self.inspection_marked:
+                self.inspection_marked = True
+                self.server.recorder.inspection_connection()
+        else:
+            self.server.recorder.head()
+        return True
 
     # -- reading ------------------------------------------------------------------------------
     def read_body(self):
@@ -530,6 +567,13 @@ class MockHandler(BaseHTTPRequestHandler):
         elif path == "/__requests":
             with recorder.lock:
                 counts = {"count": recorder.count, "aborted": recorder.aborted}
+            self.send_json(200, counts)
+        elif path == "/__connections":
+            with recorder.lock:
+                counts = {"accepted": recorder.connections,
+                          "inspection": recorder.inspection_connections,
+                          "upstream": recorder.connections - recorder.inspection_connections,
+                          "headers": recorder.heads}
             self.send_json(200, counts)
         else:
             self.send_json(404, {"error": {"message": "not found", "type": "invalid_request_error",

@@ -141,6 +141,14 @@ class MockLlm:
     def request_count(self):
         return json.loads(self.get("/__requests"))["count"]
 
+    def requests(self):
+        """{"count": complete requests, "aborted": requests cut off after their headers}."""
+        return json.loads(self.get("/__requests"))
+
+    def connections(self):
+        """{"accepted", "inspection", "upstream", "headers"}: see tests/mock_llm.py."""
+        return json.loads(self.get("/__connections"))
+
     def stop(self):
         stop_process(self.proc)
 
@@ -289,23 +297,35 @@ class EnvoyStartError(HarnessError):
                          f"{tail(log_path)}")
 
 
+# Render options every instance gets unless a test passes its own render_options. The tests of
+# the filter's session logic stand in for an authenticated gateway by sending the identity header
+# themselves, so by default the client's identity header is kept; the shipped bootstrap drops it
+# (tests/e2e/test_headers.py starts Envoy with the shipped options, trust_client_identity=False).
+DEFAULT_RENDER_OPTIONS = {"trust_client_identity": True}
+
+
 def render_config(work_dir, upstream_port, filter_config, with_filter=True, wasm=None,
-                  root_id=RENDER.DEFAULT_ROOT_ID):
-    """Write a bootstrap for this instance; ports are 0 and discovered after start."""
+                  root_id=RENDER.DEFAULT_ROOT_ID, render_options=None):
+    """Write a bootstrap for this instance; ports are 0 and discovered after start.
+
+    render_options are keyword arguments of envoy/render.py's render() (hold_headers, jwt,
+    trust_client_identity); they replace DEFAULT_RENDER_OPTIONS when given.
+    """
     if isinstance(filter_config, (dict, list)):
         config_json = json.dumps(filter_config)
     else:
         config_json = filter_config if filter_config is not None else "{}"
+    options = DEFAULT_RENDER_OPTIONS if render_options is None else render_options
     text = RENDER.render(listen_port=0, admin_port=0, upstream=f"http://127.0.0.1:{upstream_port}",
                          wasm_path=str(wasm) if wasm else None, filter_config_json=config_json,
-                         with_filter=with_filter, root_id=root_id, check_json=False)
+                         with_filter=with_filter, root_id=root_id, check_json=False, **options)
     path = Path(work_dir) / "envoy.yaml"
     path.write_text(text, encoding="utf-8")
     return path
 
 
 def start_envoy(work_dir, upstream_port, filter_config=None, with_filter=True, wasm=None,
-                timeout_s=START_TIMEOUT_S, extra_args=()):
+                timeout_s=START_TIMEOUT_S, extra_args=(), render_options=None):
     """Start Envoy and wait until admin /ready says LIVE and the listener accepts connections.
 
     Both ports are 0 in the bootstrap (no race with other test runs); the admin port comes from
@@ -315,7 +335,8 @@ def start_envoy(work_dir, upstream_port, filter_config=None, with_filter=True, w
     work_dir.mkdir(parents=True, exist_ok=True)
     if with_filter and wasm is None:
         wasm = filter_wasm()
-    config_path = render_config(work_dir, upstream_port, filter_config, with_filter, wasm)
+    config_path = render_config(work_dir, upstream_port, filter_config, with_filter, wasm,
+                                render_options=render_options)
     log_path = work_dir / "envoy.log"
     admin_file = work_dir / "admin-address"
     command = [envoy_binary(), "-c", str(config_path), "--concurrency", "1",
@@ -404,3 +425,35 @@ def expect_refusal(work_dir, upstream_port, filter_config, timeout_s=START_TIMEO
     envoy.stop()
     raise AssertionError("envoy accepted a configuration the filter should refuse:\n"
                          f"{json.dumps(filter_config)}\n--- envoy log tail ---\n{envoy.log_tail()}")
+
+
+# ---------------------------------------------------------------------------------------------
+# The Istio EnvoyFilter's filters in a bootstrap
+
+
+def bootstrap_with_istio_patches(envoyfilter_path, wasmplugin_path, wasm):
+    """The bootstrap with the WasmPlugin's pluginConfig and, instead of our own identity and
+    buffer filters, the HTTP filters examples/istio-envoyfilter.yaml patches in, each where its
+    patch puts it (INSERT_FIRST: first; INSERT_BEFORE a sub-filter: right before it)."""
+    import yaml
+
+    plugin = yaml.safe_load(Path(wasmplugin_path).read_text())
+    envoyfilter = yaml.safe_load(Path(envoyfilter_path).read_text())
+    text = RENDER.render(listen_port=10000, admin_port=9901, upstream="http://127.0.0.1:10001",
+                         wasm_path=str(wasm), filter_config_json=json.dumps(plugin["spec"]["pluginConfig"]),
+                         hold_headers=False, trust_client_identity=True)
+    bootstrap = yaml.safe_load(text)
+    manager = bootstrap["static_resources"]["listeners"][0]["filter_chains"][0]["filters"][0]
+    chain = manager["typed_config"]["http_filters"]
+    for patch in envoyfilter["spec"]["configPatches"]:
+        assert patch["applyTo"] == "HTTP_FILTER", patch
+        operation, value = patch["patch"]["operation"], patch["patch"]["value"]
+        if operation == "INSERT_FIRST":
+            chain.insert(0, value)
+        elif operation == "INSERT_BEFORE":
+            target = patch["match"]["listener"]["filterChain"]["filter"]["subFilter"]["name"]
+            chain.insert([f["name"] for f in chain].index(target), value)
+        else:
+            raise HarnessError(f"no model of EnvoyFilter operation {operation}")
+    return yaml.safe_dump(bootstrap, sort_keys=False)
+
