@@ -21,7 +21,10 @@ impl ContentLengthRemoval {
 /// the body callbacks would never run and the exchange would hang. Headers therefore always go on
 /// and the body is held instead (`Pause` from the body callback buffers it). The upstream may see
 /// request headers before the filter has decided; when the filter refuses the body, the upstream
-/// stream is reset before any body byte is sent, so no request ever completes there.
+/// stream is reset before any body byte is sent, so no request ever completes there. The shipped
+/// configurations put Envoy's buffer filter after this one, so the router holds the headers until
+/// the filter passed the whole body and a refused request never reaches the upstream at all
+/// (docs/deployment.md).
 pub struct HeadersGoOn;
 
 impl HeadersGoOn {
