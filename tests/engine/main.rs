@@ -3,7 +3,8 @@
 
 mod detect;
 mod examples;
+mod leak;
 mod memo;
-mod stream;
 mod store;
+mod stream;
 mod threat;
