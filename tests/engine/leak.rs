@@ -21,7 +21,7 @@ use std::time::Instant;
 use serde_json::{json, Value as Json};
 
 use leakgen::case::{case, Case, Family};
-use leakgen::check::{leaks, lost, shape_of, strings, Leak};
+use leakgen::check::{leaks, lost, shape_of, strings, Leak, Located};
 use leakgen::rng::Rng;
 use leakgen::text::{Keep, Plant, Planter};
 use leakgen::turns::{echo_reply, last_user_text, next_turn, thinking_keep, Echo};
@@ -77,6 +77,17 @@ fn forward(cfg: &FilterConfig, path: &str, content_type: &str, body: &[u8]) -> (
         );
     }
     (out, vault)
+}
+
+/// Whether a text holds a placeholder (`[EMAIL_1]`): the filter scanned and masked in it.
+fn has_placeholder(s: &str) -> bool {
+    s.match_indices('[').any(|(i, _)| {
+        let rest = &s[i + 1..];
+        let label: String = rest.chars().take_while(|c| c.is_ascii_uppercase() || *c == '_').collect();
+        let after = &rest[label.len()..];
+        let digits = after.chars().take_while(char::is_ascii_digit).count();
+        label.len() >= 3 && label.ends_with('_') && digits > 0 && after[digits..].starts_with(']')
+    })
 }
 
 /// One leak group's first example, for the shrunk reproduction.
@@ -145,6 +156,7 @@ impl Tally {
         found
     }
 
+    #[allow(clippy::too_many_arguments)]
     fn record(
         &mut self,
         cfg: &FilterConfig,
@@ -152,6 +164,7 @@ impl Tally {
         turn: u8,
         path: &str,
         body: &[u8],
+        located: &[Located],
         plants: &[Plant],
         found: &[Leak],
     ) {
@@ -163,7 +176,12 @@ impl Tally {
         }
         for l in found {
             self.leak_total += 1;
-            let cause = if self.detector_finds(cfg, &l.plant, &l.needle) { "field" } else { "detector" };
+            let scanned = located.iter().any(|s| s.path == l.found_at && has_placeholder(&s.text));
+            let cause = match (self.detector_finds(cfg, &l.plant, &l.needle), scanned) {
+                (false, _) => "detector",
+                (true, true) => "context",
+                (true, false) => "field",
+            };
             for d in dims(&l.plant) {
                 bump(&mut self.leaked, format!("{d}|{cause}"));
             }
@@ -174,6 +192,15 @@ impl Tally {
             bump(&mut self.leaked, format!("path-form|{}|{cause}", c.path_form));
             let group = if cause == "field" {
                 format!("field: {} (survived at {})", l.plant.field, shape_of(&l.found_at))
+            } else if cause == "context" {
+                format!(
+                    "context: {} {} wrap={} position={} in {}",
+                    l.plant.kind,
+                    l.plant.format,
+                    l.plant.wrap,
+                    l.plant.position,
+                    shape_of(&l.found_at)
+                )
             } else {
                 format!(
                     "detector: {} {} wrap={} form={} position={}",
@@ -319,7 +346,7 @@ fn run_case(cfg: &FilterConfig, c: &Case, t: &mut Tally) {
     };
     let located = strings(&fwd);
     let found = leaks(&fwd, &located, &c.plants);
-    t.record(cfg, c, 1, &c.path, &c.body, &c.plants, &found);
+    t.record(cfg, c, 1, &c.path, &c.body, &located, &c.plants, &found);
     t.record_lost(&lost(&located, &c.keeps), c.seed);
 
     // A second turn for conversational endpoints, every other case.
@@ -389,7 +416,7 @@ fn run_case(cfg: &FilterConfig, c: &Case, t: &mut Tally) {
     }
     let located2 = strings(&fwd2);
     let found2 = leaks(&fwd2, &located2, &plants2);
-    t.record(cfg, c, 2, &c.path, &body2, &plants2, &found2);
+    t.record(cfg, c, 2, &c.path, &body2, &located2, &plants2, &found2);
     t.record_lost(&lost(&located2, &keeps2), c.seed);
 }
 
@@ -401,23 +428,26 @@ fn table(
     prefix: &str,
     limit: usize,
 ) {
-    let mut rows: Vec<(String, usize, usize, usize)> = planted
+    let mut rows: Vec<(String, usize, usize, usize, usize)> = planted
         .iter()
         .filter_map(|(k, &n)| k.strip_prefix(prefix).map(|key| (key.to_owned(), n)))
         .map(|(key, n)| {
-            let f = leaked.get(&format!("{prefix}{key}|field")).copied().unwrap_or(0);
-            let d = leaked.get(&format!("{prefix}{key}|detector")).copied().unwrap_or(0);
-            (key, n, f, d)
+            let get = |cause: &str| leaked.get(&format!("{prefix}{key}|{cause}")).copied().unwrap_or(0);
+            (key.clone(), n, get("field"), get("context"), get("detector"))
         })
-        .filter(|r| r.2 + r.3 > 0 || limit == usize::MAX)
+        .filter(|r| r.2 + r.3 + r.4 > 0 || limit == usize::MAX)
         .collect();
-    rows.sort_by(|a, b| (b.2 + b.3).cmp(&(a.2 + a.3)).then(a.0.cmp(&b.0)));
-    let _ = writeln!(out, "\n### {title}\n\n| {} | planted | leaked (field not scanned) | leaked (detector misses format) |\n|---|---:|---:|---:|", prefix.trim_end_matches('|'));
-    for (key, n, f, d) in rows.iter().take(limit) {
-        let _ = writeln!(out, "| {key} | {n} | {f} | {d} |");
+    rows.sort_by(|a, b| (b.2 + b.3 + b.4).cmp(&(a.2 + a.3 + a.4)).then(a.0.cmp(&b.0)));
+    let _ = writeln!(
+        out,
+        "\n### {title}\n\n| {} | planted | leaked: field not scanned | leaked: missed in its context | leaked: format not detected |\n|---|---:|---:|---:|---:|",
+        prefix.trim_end_matches('|')
+    );
+    for (key, n, f, c, d) in rows.iter().take(limit) {
+        let _ = writeln!(out, "| {key} | {n} | {f} | {c} | {d} |");
     }
     if rows.len() > limit {
-        let _ = writeln!(out, "| ... {} more rows (LEAKGEN_REPORT=path for all) | | | |", rows.len() - limit);
+        let _ = writeln!(out, "| ... {} more rows (LEAKGEN_REPORT=path for all) | | | | |", rows.len() - limit);
     }
 }
 
@@ -442,6 +472,13 @@ fn report(t: &Tally, cfg: &FilterConfig, seed: u64, limit: usize, repros: usize)
         out,
         "leakgen: base seed {seed:#x}, {} cases ({} with a second turn), {} values planted, {} leaked",
         t.cases, t.turn2, t.plant_total, t.leak_total
+    );
+    let _ = writeln!(
+        out,
+        "Causes: field not scanned = the snippet alone in a chat user message is masked, but the string it \
+         survived in was not masked at all; missed in its context = that string was masked elsewhere (holds a \
+         placeholder) but not this value; format not detected = the snippet alone in a chat user message \
+         is not masked either."
     );
     table(&mut out, "by kind", &t.planted, &t.leaked, "kind|", limit.max(16));
     table(&mut out, "by kind and format", &t.planted, &t.leaked, "format|", limit);

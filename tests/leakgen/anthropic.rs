@@ -141,12 +141,8 @@ pub fn messages(p: &mut Planter) -> Vec<Json> {
     let mut msgs = Vec::new();
     let mut pending: Vec<String> = Vec::new();
     for _ in 0..p.rng.range(0, 2) {
-        let mut blocks: Vec<Json> = pending
-            .drain(..)
-            .collect::<Vec<_>>()
-            .iter()
-            .map(|id| tool_result(p, id, "messages[user].content"))
-            .collect();
+        let mut blocks: Vec<Json> =
+            std::mem::take(&mut pending).iter().map(|id| tool_result(p, id, "messages[user].content")).collect();
         let content = if blocks.is_empty() && p.rng.chance(1, 2) {
             json!(p.text("messages[user].content(string)"))
         } else {
@@ -162,7 +158,7 @@ pub fn messages(p: &mut Planter) -> Vec<Json> {
         msgs.push(json!({"role": "assistant", "content": content}));
     }
     let mut blocks: Vec<Json> =
-        pending.drain(..).collect::<Vec<_>>().iter().map(|id| tool_result(p, id, "messages[user].content")).collect();
+        std::mem::take(&mut pending).iter().map(|id| tool_result(p, id, "messages[user].content")).collect();
     let content = if blocks.is_empty() && p.rng.chance(1, 2) {
         json!(p.text("messages[user].content(string)"))
     } else {
