@@ -113,6 +113,7 @@ struct Tally {
     not_restored: BTreeMap<String, usize>,
     first_seed: BTreeMap<String, u64>,
     examples: BTreeMap<String, Example>,
+    group_count: BTreeMap<String, usize>,
     control: HashMap<String, bool>,
     leak_total: usize,
     plant_total: usize,
@@ -207,6 +208,7 @@ impl Tally {
                     l.plant.kind, l.plant.format, l.plant.wrap, l.plant.form, l.plant.position
                 )
             };
+            bump(&mut self.group_count, group.clone());
             self.examples.entry(group).or_insert_with(|| Example {
                 seed: c.seed,
                 turn,
@@ -239,7 +241,10 @@ fn shrink(cfg: &FilterConfig, ex: &Example) -> String {
         Err(_) => false,
     };
     let Ok(mut doc) = serde_json::from_slice::<Json>(&ex.body) else {
-        return String::from_utf8_lossy(&ex.body).chars().take(600).collect();
+        // A text body (a batch file upload): the line that holds the value.
+        let text = String::from_utf8_lossy(&ex.body).into_owned();
+        let line = text.lines().find(|l| l.contains(&ex.needle)).unwrap_or("");
+        return format!("(line of the uploaded file) {}", line.chars().take(600).collect::<String>());
     };
     const KEEP: &[&str] = &[
         "model",
@@ -514,10 +519,13 @@ fn report(t: &Tally, cfg: &FilterConfig, seed: u64, limit: usize, repros: usize)
     simple(&mut out, "originals the echo carried that the client did not get back", &not_restored, limit);
     if repros > 0 && !t.examples.is_empty() {
         let _ = writeln!(out, "\n### reproductions (one per leak group, shrunk; {} groups)\n", t.examples.len());
-        for (group, ex) in t.examples.iter().take(repros) {
+        let mut groups: Vec<(&String, &Example)> = t.examples.iter().collect();
+        groups.sort_by_key(|(g, _)| std::cmp::Reverse(t.group_count.get(*g).copied().unwrap_or(0)));
+        for (group, ex) in groups.into_iter().take(repros) {
+            let n = t.group_count.get(group).copied().unwrap_or(0);
             let _ = writeln!(
                 out,
-                "- {group}\n  seed {:#x}, turn {}, POST {}\n  `{}`",
+                "- {n} x {group}\n  seed {:#x}, turn {}, POST {}\n  `{}`",
                 ex.seed,
                 ex.turn,
                 ex.path,

@@ -106,7 +106,16 @@ pub fn leaks(body: &[u8], located: &[Located], plants: &[Plant]) -> Vec<Leak> {
             }
             let escaped = Json::String(needle.clone()).to_string();
             let escaped = escaped.trim_matches('"');
-            let found = located.iter().find(|l| l.text.contains(needle.as_str()));
+            let holding: Vec<&Located> = located.iter().filter(|l| l.text.contains(needle.as_str())).collect();
+            // A value planted twice (once in context, once repeated bare) is charged to the
+            // occurrence that survived: its own snippet if that is still whole, else the repeat.
+            let own = holding.iter().find(|l| l.text.contains(plant.snippet.as_str()));
+            let repeated = plant.position != "repeat"
+                && plants.iter().any(|p| p.position == "repeat" && p.needles.first() == Some(needle));
+            if own.is_none() && repeated && !holding.is_empty() {
+                continue;
+            }
+            let found = own.or(holding.first()).copied();
             let found_at = match found {
                 Some(l) => Some(l.path.clone()),
                 None if raw.contains(needle.as_str()) || raw.contains(escaped) => Some("<raw>".to_owned()),

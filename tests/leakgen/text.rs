@@ -187,6 +187,26 @@ impl Planter {
         snippet
     }
 
+    /// A value planted earlier in this request, again, bare (no lead, no wrapping): once masked,
+    /// it must be masked wherever it occurs, even where nothing around it says what it is.
+    fn repeat(&mut self, field: &str) -> String {
+        let earlier: Vec<&Plant> = self.plants.iter().filter(|p| p.form == "ascii" && p.position != "repeat").collect();
+        let Some(p) = earlier.get(self.rng.below(earlier.len())) else { return self.filler() };
+        let needle = p.needles.first().cloned().unwrap_or_default();
+        let plant = Plant {
+            kind: p.kind.clone(),
+            format: format!("{} repeated-bare", p.format),
+            wrap: "none",
+            form: "ascii",
+            position: "repeat",
+            field: self.label(field),
+            snippet: needle.clone(),
+            needles: vec![needle.clone()],
+        };
+        self.plants.push(plant);
+        needle
+    }
+
     fn look(&mut self, field: &str) -> String {
         let l = look_alike(&mut self.rng);
         self.keeps.push(Keep {
@@ -203,7 +223,11 @@ impl Planter {
         if self.rng.chance(self.density, 100) {
             let n = self.rng.range(1, 2);
             for _ in 0..n {
-                match self.rng.below(10) {
+                match self.rng.below(12) {
+                    2 if self.plants.iter().any(|p| p.form == "ascii" && p.position != "repeat") => {
+                        let s = self.repeat(field);
+                        parts.push(s);
+                    }
                     0 => {
                         // The value on the line after an assignment with an empty value.
                         let key = *self.rng.pick(&["API_KEY=", "CONTACT=", "export SECRET_VALUE=", "VALUE:"]);

@@ -377,7 +377,11 @@ fn vendor_secret(rng: &mut Rng) -> Value {
     let (vendor, text) = match rng.below(27) {
         0 => (
             "aws-access-key",
-            format!("{}{}", rng.pick(&["AKIA", "ASIA"]), rng.chars("ABCDEFGHIJKLMNOPQRSTUVWXYZ234567", 16)),
+            format!(
+                "{}{}",
+                rng.pick(&["AKIA", "ASIA", "ABIA", "ACCA"]),
+                rng.chars("ABCDEFGHIJKLMNOPQRSTUVWXYZ234567", 16)
+            ),
         ),
         1 => {
             let body = rng.chars(ALNUM, 30);
@@ -385,10 +389,39 @@ fn vendor_secret(rng: &mut Rng) -> Value {
             ("github-classic", format!("{}_{body}{sum}", rng.pick(&["ghp", "gho", "ghu", "ghs", "ghr"])))
         }
         2 => ("github-fine-grained", format!("github_pat_{}_{}", rng.chars(ALNUM, 22), rng.chars(ALNUM, 59))),
-        3 => ("gitlab", format!("{}-{}", rng.pick(&["glpat", "gldt", "glrt", "glptt"]), rng.chars(ALNUM, 20))),
+        3 => {
+            // GitLab's documented token prefixes; runner registration tokens start GR1348941.
+            let prefix = *rng.pick(&[
+                "glpat-",
+                "gldt-",
+                "glrt-",
+                "glptt-",
+                "glft-",
+                "glsoat-",
+                "glcbt-",
+                "glimt-",
+                "glagent-",
+                "gloas-",
+                "glffct-",
+                "GR1348941",
+            ]);
+            ("gitlab", format!("{prefix}{}", rng.chars(&format!("{ALNUM}_-"), 20)))
+        }
         4 => {
-            let t = *rng.pick(&["xoxb", "xoxp", "xoxa"]);
-            ("slack-token", format!("{t}-{}-{}-{}", rng.digits(12), rng.digits(13), rng.chars(ALNUM, 24)))
+            if rng.chance(1, 4) {
+                (
+                    "slack-app-token",
+                    format!(
+                        "xapp-1-A{}-{}-{}",
+                        rng.chars("ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789", 10),
+                        rng.digits(13),
+                        rng.chars(HEX, 64)
+                    ),
+                )
+            } else {
+                let t = *rng.pick(&["xoxb", "xoxp", "xoxa", "xoxe"]);
+                ("slack-token", format!("{t}-{}-{}-{}", rng.digits(12), rng.digits(13), rng.chars(ALNUM, 24)))
+            }
         }
         5 => (
             "slack-webhook",
