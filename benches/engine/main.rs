@@ -28,8 +28,8 @@ use criterion::{BenchmarkId, Criterion, Throughput};
 use prompt_guard::config::FilterConfig;
 use prompt_guard::engine::exchange::{guard_reply, guard_request};
 use prompt_guard::engine::memo::MemoScope;
-use prompt_guard::engine::stream::{SseRestorer, StreamProtocol};
 use prompt_guard::engine::protocol::Api;
+use prompt_guard::engine::stream::{SseRestorer, StreamProtocol};
 use prompt_guard::engine::vault::Vault;
 
 use alloc_count::{measure, AllocCounts, CountingAllocator};
@@ -121,7 +121,9 @@ fn bench_guard(c: &mut Criterion, cfg: &FilterConfig, fixtures: &[Fixture]) {
 fn next_turn(body: &[u8], n: u64) -> Vec<u8> {
     let mut doc: serde_json::Value = serde_json::from_slice(body).expect("fixtures are JSON");
     if let Some(messages) = doc.get_mut("messages").and_then(serde_json::Value::as_array_mut) {
-        messages.push(serde_json::json!({"role": "user", "content": format!("Turn {n}: and what about the second point?")}));
+        messages.push(
+            serde_json::json!({"role": "user", "content": format!("Turn {n}: and what about the second point?")}),
+        );
     }
     serde_json::to_vec(&doc).expect("a Value serialises")
 }

@@ -15,6 +15,7 @@ use crate::engine::detect::{CustomPattern, DetectBuildError, DetectSettings, Det
 use crate::engine::entity::BuiltinKind;
 use crate::engine::memo::ScanMemo;
 use crate::engine::placeholder::{is_label, PlaceholderGrammar};
+use crate::engine::protocol::route::normalise_path;
 use crate::engine::protocol::Api;
 use crate::engine::restore::RestoreSpec;
 use crate::store::SessionSettings;
@@ -32,10 +33,11 @@ pub const MAX_MEMO_ENTRIES: u64 = 65_536;
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Default)]
 #[serde(rename_all = "snake_case")]
 pub enum UnknownPaths {
-    /// Forward untouched (the default).
-    #[default]
+    /// Forward untouched: an explicit operator choice.
     PassThrough,
-    /// Mask every string of a JSON body, or the raw text of a text body.
+    /// Mask every string of a JSON body, or the raw text of a text body (the default: on a
+    /// guarded route an unknown endpoint is a leak until proven otherwise).
+    #[default]
     Generic,
 }
 
@@ -96,7 +98,10 @@ fn compile_session(raw: &RawSession, vault_capacity: u64) -> Result<SessionConfi
     let header = raw.identity_header.trim().to_ascii_lowercase();
     let token = |b: u8| b.is_ascii_alphanumeric() || b"-_.".contains(&b);
     if header.is_empty() || !header.bytes().all(token) {
-        return Err(ConfigError::new("session.identity_header", "must be a header name (letters, digits, '-', '_', '.')"));
+        return Err(ConfigError::new(
+            "session.identity_header",
+            "must be a header name (letters, digits, '-', '_', '.')",
+        ));
     }
     if !(1..=7 * 24 * 3600).contains(&raw.ttl_seconds) {
         return Err(ConfigError::new("session.ttl_seconds", "must be between 1 and 604800 (7 days)"));
@@ -134,7 +139,7 @@ impl Default for RawConfig {
             custom_patterns: Vec::new(),
             allow_list: Vec::new(),
             min_score: 0.5,
-            unknown_paths: UnknownPaths::PassThrough,
+            unknown_paths: UnknownPaths::Generic,
             routes: Vec::new(),
             restore_responses: true,
             threats: threats::ThreatsConfig::default(),
@@ -189,14 +194,19 @@ impl FilterConfig {
         compile(raw)
     }
 
-    /// Which API a request path speaks: explicit routes first, then the path's known suffixes,
-    /// then `unknown_paths`. `path` may carry a query string.
+    /// Which API a request path speaks: explicit routes first, then the known endpoints, then
+    /// `unknown_paths`. Both the path and the routes' prefixes are compared normalised (see
+    /// `protocol::route`), segment by segment: `/v1` covers `/v1/x` and `/V1;a=b/x`, not `/v1x`.
+    /// `path` may carry a query string.
     pub fn classify(&self, path: &str) -> Api {
-        let path = path.split(['?', '#']).next().unwrap_or("");
-        if let Some((_, api)) = self.routes.iter().find(|(prefix, _)| path.starts_with(prefix.as_str())) {
+        let path = normalise_path(path);
+        let under = |prefix: &str| {
+            prefix == "/" || path == prefix || path.strip_prefix(prefix).is_some_and(|rest| rest.starts_with('/'))
+        };
+        if let Some((_, api)) = self.routes.iter().find(|(prefix, _)| under(prefix)) {
             return *api;
         }
-        match Api::from_path(path) {
+        match Api::from_path(&path) {
             Some(api) => api,
             None => match self.unknown_paths {
                 UnknownPaths::PassThrough => Api::PassThrough,
@@ -304,7 +314,7 @@ fn compile(raw: RawConfig) -> Result<FilterConfig, ConfigError> {
         if !r.prefix.starts_with('/') {
             return Err(ConfigError::new(format!("routes[{i}].prefix"), "must start with '/'"));
         }
-        routes.push((r.prefix.clone(), r.api));
+        routes.push((normalise_path(&r.prefix), r.api));
     }
 
     let settings = DetectSettings {

@@ -3,7 +3,7 @@
 //! ```markdown
 //! | key | type | default | meaning |
 //! |---|---|---|---|
-//! | `threats.enabled` | bool | `true` | Scan requests for prompt attacks at all. |
+//! | `threats.enabled` | bool | `true` | Scan requests for prompt attacks at all. Input hygiene (`control_chars`, `max_prompt_chars`) applies either way. |
 //! | `threats.block_threshold` | number in (0,1] | `0.85` | A category scoring at or above this blocks the request (for categories whose action is `tiered`). |
 //! | `threats.flag_threshold` | number in (0,1] | `0.5` | A category scoring at or above this flags the request (headers, metrics); must not exceed `block_threshold`. |
 //! | `threats.actions` | map category -> `"tiered"` \| `"block"` \| `"flag"` \| `"off"` | all `"tiered"` | Per-category override. `tiered`: flag at the flag threshold, block at the block threshold. `block`: block from the flag threshold. `flag`: never block. `off`: ignore the category. Categories: `instruction_override`, `jailbreak`, `system_prompt_extraction`, `exfiltration`, `delimiter_injection`, `indirect_injection`, `sqli`, `xss`, `obfuscation`, `command_injection`, `path_traversal`, `code_injection`. |
@@ -19,11 +19,11 @@ use std::collections::BTreeMap;
 use serde::Deserialize;
 
 use super::ConfigError;
+use crate::engine::threat::{Category, Source};
 use crate::engine::threat::{
     CategoryAction, ControlChars, HygieneSettings, ReplyScanner, ReplySettings, ThreatPolicy, ThreatScanner,
     ThreatSettings,
 };
-use crate::engine::threat::{Category, Source};
 
 /// Shortest accepted canary: shorter markers occur in ordinary replies by chance.
 const MIN_CANARY_CHARS: usize = 8;
@@ -129,7 +129,10 @@ impl ThreatsConfig {
         };
         if let Some(canary) = &self.canary {
             if canary.chars().count() < MIN_CANARY_CHARS {
-                return Err(ConfigError::new("threats.canary", format!("must be at least {MIN_CANARY_CHARS} characters")));
+                return Err(ConfigError::new(
+                    "threats.canary",
+                    format!("must be at least {MIN_CANARY_CHARS} characters"),
+                ));
             }
         }
         let mut hosts = Vec::new();

@@ -256,7 +256,15 @@ mod tests {
 
     #[test]
     fn encode_round_trips_and_matches_gzip_crc() {
-        assert_eq!(crc32(b"hello hello hello"), u32::from_le_bytes([HELLO_GZ[HELLO_GZ.len() - 8], HELLO_GZ[HELLO_GZ.len() - 7], HELLO_GZ[HELLO_GZ.len() - 6], HELLO_GZ[HELLO_GZ.len() - 5]]));
+        assert_eq!(
+            crc32(b"hello hello hello"),
+            u32::from_le_bytes([
+                HELLO_GZ[HELLO_GZ.len() - 8],
+                HELLO_GZ[HELLO_GZ.len() - 7],
+                HELLO_GZ[HELLO_GZ.len() - 6],
+                HELLO_GZ[HELLO_GZ.len() - 5]
+            ])
+        );
         let body = "masked [EMAIL_1] body ".repeat(50);
         for enc in [ContentEncoding::Gzip, ContentEncoding::Deflate, ContentEncoding::Identity] {
             let wire = enc.encode(body.as_bytes().to_vec());
@@ -277,6 +285,9 @@ mod tests {
         let out = ContentEncoding::Gzip.decode(&HELLO_GZ, 1024);
         assert_eq!(out.unwrap().as_ref(), b"hello hello hello");
         assert_eq!(ContentEncoding::Gzip.decode(&HELLO_GZ, 5), Err(DecodeError::TooLarge { limit: 5 }));
-        assert_eq!(ContentEncoding::Gzip.decode(b"not gzip at all, no", 1024), Err(DecodeError::Corrupt { encoding: "gzip" }));
+        assert_eq!(
+            ContentEncoding::Gzip.decode(b"not gzip at all, no", 1024),
+            Err(DecodeError::Corrupt { encoding: "gzip" })
+        );
     }
 }

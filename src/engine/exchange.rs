@@ -6,31 +6,60 @@ use std::fmt;
 use serde_json::Value;
 
 use super::entity::Finding;
-use super::mask::{MaskReport, Masker};
+use super::mask::{MaskReport, Masker, Spreader};
 use super::memo::{MemoScope, Remembered};
+use super::protocol::form;
+use super::protocol::json::{parse_strict, JsonError};
+use super::protocol::multipart::{self, Multipart, MultipartError};
+use super::protocol::{inject_canary, is_signed_block, visit_request, Api};
 use super::reply::{removal_notice, scan_all, ReplyFindings};
-use super::threat::{check_hygiene, Action, HygieneViolation, Source, ThreatReport, Verdict};
-use super::protocol::{inject_canary, visit_request, Api};
 use super::restore::{restore_text, Escape, RestoreCounts};
+use super::threat::{check_hygiene, Action, HygieneViolation, Source, ThreatReport, Verdict};
 use super::vault::Vault;
 use crate::config::FilterConfig;
 
 /// Why a request or reply is refused. Messages never contain body text.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Rejection {
-    TooLarge { limit: usize },
-    InvalidUtf8 { offset: usize },
-    MalformedJson { line: usize, column: usize },
+    TooLarge {
+        limit: usize,
+    },
+    InvalidUtf8 {
+        offset: usize,
+    },
+    MalformedJson {
+        line: usize,
+        column: usize,
+    },
+    /// A key repeated in one JSON object: the filter and the provider could read different bodies.
+    DuplicateKey,
     NotAnObject,
-    UnsupportedContentType { content_type: String },
-    UnsupportedEncoding { encoding: String },
+    /// A multipart body whose framing could not be read.
+    MalformedMultipart,
+    UnsupportedContentType {
+        content_type: String,
+    },
+    UnsupportedEncoding {
+        encoding: String,
+    },
     /// A compressed body that did not decode.
-    CorruptEncoding { encoding: String },
-    TooManyEntities { capacity: usize },
-    PromptTooLong { chars: usize, limit: usize },
-    ControlCharacters { count: usize },
+    CorruptEncoding {
+        encoding: String,
+    },
+    TooManyEntities {
+        capacity: usize,
+    },
+    PromptTooLong {
+        chars: usize,
+        limit: usize,
+    },
+    ControlCharacters {
+        count: usize,
+    },
     /// A prompt attack above the block threshold. Carries rule ids and categories, never text.
-    Threat { verdict: Verdict },
+    Threat {
+        verdict: Verdict,
+    },
 }
 
 impl Rejection {
@@ -49,6 +78,8 @@ impl Rejection {
             Rejection::TooLarge { .. } => "body_too_large",
             Rejection::InvalidUtf8 { .. } => "invalid_utf8",
             Rejection::MalformedJson { .. } | Rejection::NotAnObject => "malformed_json",
+            Rejection::DuplicateKey => "duplicate_key",
+            Rejection::MalformedMultipart => "malformed_multipart",
             Rejection::UnsupportedContentType { .. } => "unsupported_content_type",
             Rejection::UnsupportedEncoding { .. } => "unsupported_encoding",
             Rejection::CorruptEncoding { .. } => "corrupt_encoding",
@@ -59,17 +90,32 @@ impl Rejection {
         }
     }
 
-    /// A refusal the operator asked for (an attack, forbidden characters), as opposed to a body
-    /// the filter could not inspect. `fail_open` never lets these through.
-    pub const fn is_policy(&self) -> bool {
-        matches!(self, Rejection::Threat { .. } | Rejection::ControlCharacters { .. })
+    /// A body the filter could not read (too large, not UTF-8, not JSON, an encoding or content
+    /// type it cannot decode): the only refusals `fail_open` may turn into forwarding the body
+    /// uninspected. A body that was read is never forwarded with values in clear: too many values,
+    /// a text over the length limit, a duplicate key, an attack or forbidden characters are
+    /// refused in either mode.
+    pub const fn fails_open(&self) -> bool {
+        matches!(
+            self,
+            Rejection::TooLarge { .. }
+                | Rejection::InvalidUtf8 { .. }
+                | Rejection::MalformedJson { .. }
+                | Rejection::NotAnObject
+                | Rejection::MalformedMultipart
+                | Rejection::UnsupportedContentType { .. }
+                | Rejection::UnsupportedEncoding { .. }
+                | Rejection::CorruptEncoding { .. }
+        )
     }
 
     /// Every reason, to declare metrics up front.
-    pub const REASONS: [&'static str; 11] = [
+    pub const REASONS: [&'static str; 13] = [
         "body_too_large",
         "invalid_utf8",
         "malformed_json",
+        "duplicate_key",
+        "malformed_multipart",
         "unsupported_content_type",
         "unsupported_encoding",
         "corrupt_encoding",
@@ -84,14 +130,20 @@ impl Rejection {
 impl fmt::Display for Rejection {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            Rejection::TooLarge { limit } => write!(f, "request body is larger than the {limit} bytes this gateway inspects"),
+            Rejection::TooLarge { limit } => {
+                write!(f, "request body is larger than the {limit} bytes this gateway inspects")
+            }
             Rejection::InvalidUtf8 { offset } => write!(f, "request body is not valid UTF-8 (byte {offset})"),
             Rejection::MalformedJson { line, column } => {
                 write!(f, "request body is not valid JSON (line {line}, column {column})")
             }
             Rejection::NotAnObject => f.write_str("request body must be a JSON object"),
+            Rejection::DuplicateKey => {
+                f.write_str("request body repeats a key inside one JSON object; send each key once")
+            }
+            Rejection::MalformedMultipart => f.write_str("request body is not readable multipart/form-data"),
             Rejection::UnsupportedContentType { content_type } => {
-                write!(f, "content type '{content_type}' cannot be inspected on this route; send application/json")
+                write!(f, "content of type '{content_type}' cannot be inspected on this route")
             }
             Rejection::UnsupportedEncoding { encoding } => {
                 write!(f, "content encoding '{encoding}' cannot be inspected; send identity or gzip")
@@ -170,17 +222,17 @@ impl<'a> TextGuard<'a> {
         }
         let threats = &self.cfg.threats;
         let mut changed = false;
-        if threats.enabled {
-            match check_hygiene(text, &threats.hygiene) {
-                Ok(std::borrow::Cow::Borrowed(_)) => {}
-                Ok(std::borrow::Cow::Owned(clean)) => {
-                    *text = clean;
-                    changed = true;
-                }
-                Err(v) => {
-                    self.failure = Some(v.into());
-                    return false;
-                }
+        // Input hygiene runs whether or not threat scanning is on: it is about what may be
+        // forwarded at all.
+        match check_hygiene(text, &threats.hygiene) {
+            Ok(std::borrow::Cow::Borrowed(_)) => {}
+            Ok(std::borrow::Cow::Owned(clean)) => {
+                *text = clean;
+                changed = true;
+            }
+            Err(v) => {
+                self.failure = Some(v.into());
+                return false;
             }
         }
         // A text an earlier request of the same caller carried was scanned then: what was found
@@ -245,7 +297,32 @@ pub fn is_json_content_type(content_type: Option<&str>) -> bool {
     }
 }
 
-/// Inspect and mask a whole request body.
+/// How a request body is framed, from its declared content type.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum BodyKind<'a> {
+    Json,
+    /// Any other text: one user text.
+    Text,
+    /// `multipart/*` (file uploads): each part on its own (see [`guard_request_as`]).
+    Multipart {
+        content_type: &'a str,
+    },
+    /// `application/x-www-form-urlencoded`: each name and value, decoded.
+    Form,
+}
+
+impl<'a> BodyKind<'a> {
+    pub fn from_content_type(content_type: Option<&'a str>) -> BodyKind<'a> {
+        match content_type {
+            Some(ct) if multipart::is_multipart(Some(ct)) => BodyKind::Multipart { content_type: ct },
+            ct if form::is_form(ct) => BodyKind::Form,
+            ct if is_json_content_type(ct) => BodyKind::Json,
+            _ => BodyKind::Text,
+        }
+    }
+}
+
+/// Inspect and mask a whole request body, JSON (`json`) or text.
 pub fn guard_request(
     cfg: &FilterConfig,
     api: Api,
@@ -254,37 +331,226 @@ pub fn guard_request(
     vault: &mut Vault,
     scope: MemoScope,
 ) -> Result<RequestOutcome, Rejection> {
+    guard_request_as(cfg, api, body, if json { BodyKind::Json } else { BodyKind::Text }, vault, scope)
+}
+
+/// One piece of a request that is inspected on its own: the JSON body, a text body, a part of a
+/// multipart upload or one line of a JSONL file in it.
+enum Unit {
+    Json { doc: Value, api: Api, changed: bool },
+    Text { text: String, changed: bool },
+}
+
+impl Unit {
+    fn json(text: &str, api: Api) -> Result<Unit, Rejection> {
+        let doc = parse_strict(text).map_err(|e| match e {
+            JsonError::Malformed { line, column } => Rejection::MalformedJson { line, column },
+            JsonError::DuplicateKey => Rejection::DuplicateKey,
+        })?;
+        Ok(Unit::Json { doc, api, changed: false })
+    }
+
+    /// Visit every text of this unit; remembers whether any changed.
+    fn visit(&mut self, f: &mut dyn FnMut(&mut String, Source) -> bool) {
+        match self {
+            Unit::Json { doc, api, changed } => *changed |= visit_request(*api, doc, f),
+            Unit::Text { text, changed } => *changed |= f(text, Source::User),
+        }
+    }
+
+    fn changed(&self) -> bool {
+        match self {
+            Unit::Json { changed, .. } | Unit::Text { changed, .. } => *changed,
+        }
+    }
+
+    fn to_text(&self) -> String {
+        match self {
+            Unit::Json { doc, .. } => doc.to_string(),
+            Unit::Text { text, .. } => text.clone(),
+        }
+    }
+}
+
+/// Reserve, guard, then spread over every unit of a request, in three passes, so that numbering
+/// never collides with placeholder-looking text anywhere in it and a value found in any unit is
+/// masked in every unit.
+fn guard_units(guard: &mut TextGuard<'_>, units: &mut [Unit], vault: &mut Vault) {
+    let grammar = &guard.cfg.restore.grammar;
+    for unit in units.iter_mut() {
+        unit.visit(&mut |s, _| {
+            vault.reserve_existing(grammar, s);
+            false
+        });
+    }
+    for unit in units.iter_mut() {
+        unit.visit(&mut |s, source| guard.guard(s, source, vault));
+    }
+    if guard.failure.is_some() {
+        return;
+    }
+    if let Some(spreader) = Spreader::new(vault) {
+        let report = &mut guard.masker.report;
+        for unit in units.iter_mut() {
+            unit.visit(&mut |s, _| spreader.apply(s, report));
+        }
+    }
+}
+
+/// Inspect and mask a whole request body of the given framing.
+pub fn guard_request_as(
+    cfg: &FilterConfig,
+    api: Api,
+    body: &[u8],
+    kind: BodyKind<'_>,
+    vault: &mut Vault,
+    scope: MemoScope,
+) -> Result<RequestOutcome, Rejection> {
     if body.len() > cfg.max_body_bytes {
         return Err(Rejection::TooLarge { limit: cfg.max_body_bytes });
     }
+    if let BodyKind::Multipart { content_type } = kind {
+        return guard_multipart(cfg, api, body, content_type, vault, scope);
+    }
     let text = std::str::from_utf8(body).map_err(|e| Rejection::InvalidUtf8 { offset: e.valid_up_to() })?;
-    let grammar = &cfg.restore.grammar;
     let mut guard = TextGuard::new(cfg, scope);
-    if !json {
-        // A text body on a generic route: the whole body is one user text.
-        vault.reserve_existing(grammar, text);
-        let mut owned = text.to_owned();
-        let changed = guard.guard(&mut owned, Source::User, vault);
-        return guard.finish(changed.then(|| owned.into_bytes()));
+    if kind == BodyKind::Form {
+        let mut pairs = form::parse(text);
+        let mut units: Vec<Unit> = pairs
+            .iter()
+            .flat_map(|p| [p.name.clone(), p.value.clone()])
+            .map(|text| Unit::Text { text, changed: false })
+            .collect();
+        guard_units(&mut guard, &mut units, vault);
+        if !units.iter().any(Unit::changed) {
+            return guard.finish(None);
+        }
+        for (pair, unit) in pairs.iter_mut().zip(units.chunks(2)) {
+            if let [Unit::Text { text: name, .. }, Unit::Text { text: value, .. }] = unit {
+                pair.name.clone_from(name);
+                pair.value.clone_from(value);
+            }
+        }
+        return guard.finish(Some(form::serialize(&pairs).into_bytes()));
     }
-    let mut doc: Value = serde_json::from_str(text)
-        .map_err(|e| Rejection::MalformedJson { line: e.line(), column: e.column() })?;
-    if api != Api::Generic && !doc.is_object() {
-        return Err(Rejection::NotAnObject);
+    let as_text = || Unit::Text { text: text.to_owned(), changed: false };
+    let mut unit = match kind {
+        BodyKind::Json => match Unit::json(text, api) {
+            Ok(unit) => unit,
+            // On a generic route a body that is not JSON after all is text, and masked as such.
+            Err(Rejection::MalformedJson { .. }) if api == Api::Generic => as_text(),
+            Err(rejection) => return Err(rejection),
+        },
+        _ => as_text(),
+    };
+    if let Unit::Json { doc, .. } = &unit {
+        if api != Api::Generic && !doc.is_object() {
+            return Err(Rejection::NotAnObject);
+        }
     }
-    // First pass: reserve placeholder-looking text anywhere in the request, so numbering never
-    // collides with it whichever text comes first.
-    visit_request(api, &mut doc, &mut |s, _| {
-        vault.reserve_existing(grammar, s);
-        false
-    });
-    let mut changed = visit_request(api, &mut doc, &mut |s, source| guard.guard(s, source, vault));
-    if let (true, Some(canary)) = (cfg.threats.enabled, cfg.threats.canary.as_deref()) {
+    guard_units(&mut guard, std::slice::from_mut(&mut unit), vault);
+    if let (Unit::Json { doc, changed, .. }, true, Some(canary)) =
+        (&mut unit, cfg.threats.enabled, cfg.threats.canary.as_deref())
+    {
         // After masking, so the marker itself is never masked or scanned as user text.
-        changed |= inject_canary(api, &mut doc, canary);
+        *changed |= inject_canary(api, doc, canary);
     }
-    let body = changed.then(|| doc.to_string().into_bytes());
+    let body = unit.changed().then(|| unit.to_text().into_bytes());
     guard.finish(body)
+}
+
+/// Media a multipart part may carry that the filter passes as it is, like base64 media in JSON:
+/// not text the detectors can read, and rewriting it would corrupt it.
+fn is_media(media_type: &str) -> bool {
+    ["image/", "audio/", "video/"].iter().any(|p| media_type.starts_with(p))
+}
+
+/// A multipart upload: media parts pass; every other part must be text. A text part whose
+/// non-empty lines are all JSON (a batch input file) is guarded line by line as requests, any
+/// other text part as one user text. A part that is neither media nor text cannot be inspected.
+fn guard_multipart(
+    cfg: &FilterConfig,
+    api: Api,
+    body: &[u8],
+    content_type: &str,
+    vault: &mut Vault,
+    scope: MemoScope,
+) -> Result<RequestOutcome, Rejection> {
+    let mut form = Multipart::parse(body, content_type).map_err(|_: MultipartError| Rejection::MalformedMultipart)?;
+    // Per part: which units (and, for JSONL, the line endings between them) make it up.
+    let mut layout: Vec<Option<Vec<(usize, &'static str)>>> = Vec::with_capacity(form.parts.len());
+    let mut units = Vec::new();
+    let line_api = if api == Api::OpenaiFiles { Api::OpenaiBatches } else { api };
+    for part in &form.parts {
+        let media = part.media_type();
+        if is_media(&media) {
+            layout.push(None);
+            continue;
+        }
+        let text = std::str::from_utf8(&part.content)
+            .map_err(|_| Rejection::UnsupportedContentType { content_type: media.chars().take(60).collect() })?;
+        let lines: Vec<&str> = text.split('\n').collect();
+        let jsonl = text.contains('{')
+            && lines.iter().all(|l| {
+                let l = l.trim();
+                l.is_empty() || (l.starts_with('{') && l.ends_with('}'))
+            });
+        let mut pieces = Vec::new();
+        if jsonl {
+            for (n, line) in lines.iter().enumerate() {
+                let (content, cr) = match line.strip_suffix('\r') {
+                    Some(c) => (c, "\r"),
+                    None => (*line, ""),
+                };
+                let unit = if content.trim().is_empty() {
+                    Unit::Text { text: String::new(), changed: false }
+                } else {
+                    Unit::json(content, line_api)?
+                };
+                let end = if n + 1 < lines.len() {
+                    if cr.is_empty() {
+                        "\n"
+                    } else {
+                        "\r\n"
+                    }
+                } else {
+                    cr
+                };
+                units.push((unit, content.to_owned()));
+                pieces.push((units.len() - 1, end));
+            }
+        } else {
+            units.push((Unit::Text { text: text.to_owned(), changed: false }, text.to_owned()));
+            pieces.push((units.len() - 1, ""));
+        }
+        layout.push(Some(pieces));
+    }
+    let mut guard = TextGuard::new(cfg, scope);
+    let mut bare: Vec<Unit> = Vec::with_capacity(units.len());
+    let mut originals = Vec::with_capacity(units.len());
+    for (unit, original) in units {
+        bare.push(unit);
+        originals.push(original);
+    }
+    guard_units(&mut guard, &mut bare, vault);
+    let mut changed = false;
+    for (part, pieces) in form.parts.iter_mut().zip(&layout) {
+        let Some(pieces) = pieces else { continue };
+        if !pieces.iter().any(|(i, _)| bare.get(*i).is_some_and(Unit::changed)) {
+            continue;
+        }
+        let mut content = String::new();
+        for (i, end) in pieces {
+            match bare.get(*i) {
+                Some(unit) if unit.changed() => content.push_str(&unit.to_text()),
+                _ => content.push_str(originals.get(*i).map(String::as_str).unwrap_or("")),
+            }
+            content.push_str(end);
+        }
+        part.content = content.into_bytes();
+        changed = true;
+    }
+    guard.finish(changed.then(|| form.to_bytes()))
 }
 
 /// What was done to a whole reply.
@@ -370,9 +636,11 @@ fn guard_value(
             guard_string(s, escape, cfg, vault, outcome, buf)
         }
         Value::Array(items) => items.iter_mut().fold(false, |c, i| guard_value(i, key, cfg, vault, outcome, buf) | c),
-        Value::Object(map) => map
-            .iter_mut()
-            .fold(false, |c, (k, i)| guard_value(i, Some(k.as_str()), cfg, vault, outcome, buf) | c),
+        // Signed content (extended thinking) goes back to the provider as it came: never restored.
+        Value::Object(map) if is_signed_block(map) => false,
+        Value::Object(map) => {
+            map.iter_mut().fold(false, |c, (k, i)| guard_value(i, Some(k.as_str()), cfg, vault, outcome, buf) | c)
+        }
         _ => false,
     }
 }

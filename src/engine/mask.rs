@@ -1,4 +1,9 @@
-//! Masking: replace each finding in a text by its placeholder from the exchange's vault.
+//! Masking: replace each finding in a text by its placeholder from the exchange's vault, then
+//! (`Spreader`) every other occurrence of a masked value, whatever its context.
+
+use std::collections::HashMap;
+
+use aho_corasick::{AhoCorasick, AhoCorasickBuilder, MatchKind};
 
 use super::detect::Detector;
 use super::entity::Finding;
@@ -13,9 +18,12 @@ pub struct MaskReport {
 
 impl MaskReport {
     pub fn add(&mut self, label: &str) {
+        self.add_n(label, 1);
+    }
+    fn add_n(&mut self, label: &str, n: u32) {
         match self.counts.iter_mut().find(|(l, _)| l == label) {
-            Some((_, n)) => *n += 1,
-            None => self.counts.push((label.to_owned(), 1)),
+            Some((_, count)) => *count += n,
+            None => self.counts.push((label.to_owned(), n)),
         }
     }
     pub fn total(&self) -> u32 {
@@ -84,5 +92,261 @@ impl<'a> Masker<'a> {
         out.push_str(text.get(last..).unwrap_or(""));
         *text = out;
         Ok(true)
+    }
+}
+
+/// Shortest value, in characters, that [`Spreader`] masks wherever it occurs. Memorised secrets
+/// must be at least 8 characters under NIST SP 800-63B and every identifier the detectors know is
+/// longer than 6 (an IPv4 address is at least 7), so every value worth spreading is; shorter
+/// strings (`1234`, `2024`, `admin`) occur in ordinary text by chance, and spreading them would
+/// mask unrelated words and numbers of a long document. A shorter value is still masked where a
+/// detector finds it.
+pub const MIN_SPREAD_CHARS: usize = 6;
+
+/// Once masked, masked everywhere: finds every occurrence of the vault's values in a text, on
+/// token boundaries, and puts the value's placeholder there. This catches what detection alone
+/// misses: a password repeated without its `password=` context, a value the client resends in
+/// an assistant turn (the reply it was shown, restored), a value of the session's earlier turns.
+pub struct Spreader {
+    /// The values as they were written (`None` when every value is too short to spread).
+    finder: Option<AhoCorasick>,
+    /// Pattern index -> (placeholder, label).
+    targets: Vec<(String, String)>,
+    /// Numeric values by their digits alone -> index into `targets`: `4111 1111 1111 1111` is
+    /// also masked as `4111-1111-1111-1111` or `4111111111111111`.
+    by_digits: HashMap<String, usize>,
+}
+
+/// Fewest digits a numeric value needs to be matched by its digits alone, whatever its
+/// separators: a phone number without its country code is the shortest worth it (7 digits of a
+/// local number); shorter runs are ordinary numbers.
+pub const MIN_SPREAD_DIGITS: usize = 7;
+
+/// Most space-separated groups one written number is made of (`+49 30 1234 5678`: 4; a card in
+/// groups of four: 4; an IBAN-like grouping of a long account number: up to 8).
+const MAX_PIECES: usize = 8;
+
+/// Separators people put between the digits of one number.
+fn is_digit_separator(b: u8) -> bool {
+    matches!(b, b' ' | b'-' | b'.' | b'(' | b')' | b'/' | b'+')
+}
+
+/// The digits of a value made only of digits and separators (`+1 (415) 555-0134`), when it has
+/// enough of them; `None` for anything else (an address, a token, a dotted IP address).
+fn numeric_form(label: &str, value: &str) -> Option<String> {
+    if label == "IP_ADDRESS" || !value.bytes().all(|b| b.is_ascii_digit() || is_digit_separator(b)) {
+        return None;
+    }
+    let digits: String = value.chars().filter(char::is_ascii_digit).collect();
+    (digits.len() >= MIN_SPREAD_DIGITS).then_some(digits)
+}
+
+impl Spreader {
+    /// `None` when the vault holds no value long enough to spread.
+    pub fn new(vault: &Vault) -> Option<Spreader> {
+        let mut patterns = Vec::new();
+        let mut targets = Vec::new();
+        let mut by_digits = HashMap::new();
+        for e in vault.entries() {
+            if e.original.chars().count() >= MIN_SPREAD_CHARS {
+                patterns.push(e.original.as_str());
+                targets.push((e.placeholder.clone(), e.label.clone()));
+                if let Some(digits) = numeric_form(&e.label, &e.original) {
+                    by_digits.entry(digits).or_insert(targets.len() - 1);
+                }
+            }
+        }
+        if patterns.is_empty() {
+            return None;
+        }
+        let finder = AhoCorasickBuilder::new().match_kind(MatchKind::LeftmostLongest).build(&patterns).ok();
+        Some(Spreader { finder, targets, by_digits })
+    }
+
+    /// Replace every occurrence in `text` (as written, then numeric values in any spelling);
+    /// returns whether it changed.
+    pub fn apply(&self, text: &mut String, report: &mut MaskReport) -> bool {
+        let exact = self.apply_exact(text, report);
+        let numeric = !self.by_digits.is_empty() && self.apply_numeric(text, report);
+        exact || numeric
+    }
+
+    fn apply_numeric(&self, text: &mut String, report: &mut MaskReport) -> bool {
+        let bytes = text.as_bytes();
+        let mut hits: Vec<(usize, usize, usize)> = Vec::new();
+        let mut i = 0;
+        while i < bytes.len() {
+            if !bytes[i].is_ascii_digit() {
+                i += 1;
+                continue;
+            }
+            // A run of digits and separators, ending on a digit; an opening `+` or `(` before it
+            // belongs to it.
+            let mut start = i;
+            while start > 0 && matches!(bytes[start - 1], b'+' | b'(') {
+                start -= 1;
+            }
+            let mut end = i;
+            let mut j = i;
+            while j < bytes.len() && (bytes[j].is_ascii_digit() || is_digit_separator(bytes[j])) {
+                if bytes[j].is_ascii_digit() {
+                    end = j + 1;
+                }
+                j += 1;
+            }
+            self.numeric_hits(text, start, end, &mut hits);
+            i = j.max(i + 1);
+        }
+        if hits.is_empty() {
+            return false;
+        }
+        let mut out = String::with_capacity(text.len());
+        let mut last = 0;
+        for (start, end, target) in hits {
+            let Some((placeholder, label)) = self.targets.get(target) else { continue };
+            out.push_str(text.get(last..start).unwrap_or(""));
+            out.push_str(placeholder);
+            report.add(label);
+            last = end;
+        }
+        out.push_str(text.get(last..).unwrap_or(""));
+        *text = out;
+        true
+    }
+
+    /// The run `start..end` as a whole, or else the longest stretches of its space-separated
+    /// pieces (at most [`MAX_PIECES`] together) whose digits are those of a masked numeric value:
+    /// `+1 415 555 0134 2024` holds the phone and a year.
+    fn numeric_hits(&self, text: &str, start: usize, end: usize, hits: &mut Vec<(usize, usize, usize)>) {
+        let run = text.get(start..end).unwrap_or("");
+        let digits_of = |s: &str| s.chars().filter(char::is_ascii_digit).collect::<String>();
+        if let Some(&t) = self.by_digits.get(&digits_of(run)) {
+            hits.push((start, end, t));
+            return;
+        }
+        let mut pieces: Vec<(usize, &str)> = Vec::new();
+        let mut offset = start;
+        for piece in run.split(' ') {
+            if !piece.is_empty() {
+                pieces.push((offset, piece));
+            }
+            offset += piece.len() + 1;
+        }
+        let mut i = 0;
+        while i < pieces.len() {
+            let mut digits = String::new();
+            let mut best = None;
+            for (j, (_, piece)) in pieces.iter().enumerate().skip(i).take(MAX_PIECES) {
+                digits.push_str(&digits_of(piece));
+                if digits.len() >= MIN_SPREAD_DIGITS {
+                    if let Some(&t) = self.by_digits.get(&digits) {
+                        best = Some((j, t));
+                    }
+                }
+            }
+            match best {
+                Some((j, t)) => {
+                    let (first_at, first) = pieces[i];
+                    let (last_at, last) = pieces[j];
+                    let lead = first.len()
+                        - first.trim_start_matches(|c: char| !c.is_ascii_digit() && c != '+' && c != '(').len();
+                    let trail = last.len() - last.trim_end_matches(|c: char| !c.is_ascii_digit()).len();
+                    hits.push((first_at + lead, last_at + last.len() - trail, t));
+                    i = j + 1;
+                }
+                None => i += 1,
+            }
+        }
+    }
+
+    fn apply_exact(&self, text: &mut String, report: &mut MaskReport) -> bool {
+        let Some(finder) = &self.finder else { return false };
+        let mut out: Option<String> = None;
+        let mut last = 0;
+        for m in finder.find_iter(text.as_str()) {
+            if !on_token_boundaries(text, m.start(), m.end()) {
+                continue;
+            }
+            let Some((placeholder, label)) = self.targets.get(m.pattern().as_usize()) else { continue };
+            let buf = out.get_or_insert_with(|| String::with_capacity(text.len()));
+            buf.push_str(text.get(last..m.start()).unwrap_or(""));
+            buf.push_str(placeholder);
+            report.add(label);
+            last = m.end();
+        }
+        match out {
+            Some(mut buf) => {
+                buf.push_str(text.get(last..).unwrap_or(""));
+                *text = buf;
+                true
+            }
+            None => false,
+        }
+    }
+}
+
+/// A value that starts (ends) with a letter or digit must not continue a word or number on that
+/// side: `Hunter2xQ9z!` is not masked inside `xHunter2xQ9z!`, nor `536904411` inside `15369044112`.
+fn on_token_boundaries(text: &str, start: usize, end: usize) -> bool {
+    let value = text.get(start..end).unwrap_or("");
+    let word = |c: char| c.is_alphanumeric();
+    let before_ok = !value.chars().next().is_some_and(word)
+        || !text.get(..start).unwrap_or("").chars().next_back().is_some_and(word);
+    let after_ok =
+        !value.chars().next_back().is_some_and(word) || !text.get(end..).unwrap_or("").chars().next().is_some_and(word);
+    before_ok && after_ok
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::engine::placeholder::PlaceholderGrammar;
+
+    fn spread(vault: &Vault, text: &str) -> (String, u32) {
+        let mut report = MaskReport::default();
+        let mut s = text.to_owned();
+        if let Some(sp) = Spreader::new(vault) {
+            sp.apply(&mut s, &mut report);
+        }
+        (s, report.total())
+    }
+
+    #[test]
+    fn values_are_masked_wherever_they_recur_on_token_boundaries() {
+        let g = PlaceholderGrammar::default();
+        let mut v = Vault::with_capacity(10);
+        v.placeholder_for(&g, "SECRET", "Hunter2xQ9z!").unwrap();
+        v.placeholder_for(&g, "US_SSN", "536904411").unwrap();
+        v.placeholder_for(&g, "SECRET", "abc12").unwrap();
+        let (out, n) = spread(&v, "I'll log in with Hunter2xQ9z! and record 536904411; abc12 stays");
+        assert_eq!(out, "I'll log in with [SECRET_1] and record [US_SSN_1]; abc12 stays");
+        assert_eq!(n, 2);
+        let (out, n) = spread(&v, "x15369044112 xHunter2xQ9z! _536904411_ (Hunter2xQ9z!)");
+        assert_eq!(out, "x15369044112 xHunter2xQ9z! _[US_SSN_1]_ ([SECRET_1])");
+        assert_eq!(n, 2);
+    }
+
+    #[test]
+    fn numeric_values_are_masked_in_any_spelling() {
+        let g = PlaceholderGrammar::default();
+        let mut v = Vault::with_capacity(10);
+        v.placeholder_for(&g, "CREDIT_CARD", "4111 1111 1111 1111").unwrap();
+        v.placeholder_for(&g, "PHONE", "+1 (415) 555-0134").unwrap();
+        v.placeholder_for(&g, "IP_ADDRESS", "203.0.113.42").unwrap();
+        let (out, n) =
+            spread(&v, "card 4111111111111111, 4111-1111-1111-1111; call 14155550134 or +1 415 555 0134 2024");
+        assert_eq!(out, "card [CREDIT_CARD_1], [CREDIT_CARD_1]; call [PHONE_1] or [PHONE_1] 2024");
+        assert_eq!(n, 4);
+        let (out, n) = spread(&v, "ip 203011342 stays, 41111111111111112 too");
+        assert_eq!((out.as_str(), n), ("ip 203011342 stays, 41111111111111112 too", 0));
+    }
+
+    #[test]
+    fn an_empty_or_short_vault_spreads_nothing() {
+        assert!(Spreader::new(&Vault::with_capacity(1)).is_none());
+        let g = PlaceholderGrammar::default();
+        let mut v = Vault::with_capacity(10);
+        v.placeholder_for(&g, "SECRET", "12345").unwrap();
+        assert!(Spreader::new(&v).is_none());
     }
 }

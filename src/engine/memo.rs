@@ -184,7 +184,12 @@ mod tests {
 
     fn found(start: usize) -> Remembered {
         Remembered {
-            findings: vec![Finding { start, end: start + 3, kind: EntityKind::Builtin(BuiltinKind::Email), score: 0.9 }],
+            findings: vec![Finding {
+                start,
+                end: start + 3,
+                kind: EntityKind::Builtin(BuiltinKind::Email),
+                score: 0.9,
+            }],
             report: ThreatReport::default(),
         }
     }

@@ -51,11 +51,7 @@ pub struct Recognised<'a> {
 
 impl Default for PlaceholderGrammar {
     fn default() -> Self {
-        PlaceholderGrammar {
-            prefix: "[".to_owned(),
-            middle: "_".to_owned(),
-            suffix: "]".to_owned(),
-        }
+        PlaceholderGrammar { prefix: "[".to_owned(), middle: "_".to_owned(), suffix: "]".to_owned() }
     }
 }
 
@@ -105,11 +101,7 @@ impl PlaceholderGrammar {
         if suffix.starts_with('_') {
             return Err(TemplateError::BadLiteral { part: "suffix", reason: "must not start with '_'" });
         }
-        Ok(PlaceholderGrammar {
-            prefix: prefix.to_owned(),
-            middle: middle.to_owned(),
-            suffix: suffix.to_owned(),
-        })
+        Ok(PlaceholderGrammar { prefix: prefix.to_owned(), middle: middle.to_owned(), suffix: suffix.to_owned() })
     }
 
     pub fn prefix(&self) -> &str {
@@ -147,7 +139,8 @@ impl PlaceholderGrammar {
         let limit = MAX_LABEL_LEN + self.middle.len() + MAX_NUMBER_DIGITS;
         while i < bytes.len() && i <= limit {
             let b = bytes[i];
-            let in_body = b.is_ascii_uppercase() || b.is_ascii_digit() || b == b'_' || self.middle.as_bytes().contains(&b);
+            let in_body =
+                b.is_ascii_uppercase() || b.is_ascii_digit() || b == b'_' || self.middle.as_bytes().contains(&b);
             if !in_body {
                 break;
             }
@@ -204,7 +197,9 @@ impl PlaceholderGrammar {
         // prefix of the suffix.
         let body_end = rest
             .bytes()
-            .position(|b| !(b.is_ascii_uppercase() || b.is_ascii_digit() || b == b'_' || self.middle.as_bytes().contains(&b)))
+            .position(|b| {
+                !(b.is_ascii_uppercase() || b.is_ascii_digit() || b == b'_' || self.middle.as_bytes().contains(&b))
+            })
             .unwrap_or(rest.len());
         let after = &rest[body_end..];
         if after.is_empty() {

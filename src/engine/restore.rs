@@ -83,11 +83,7 @@ pub fn restore_text<'a>(
         return Cow::Borrowed(text);
     }
     let mut out = None;
-    let scanner = Scanner {
-        vault,
-        spec,
-        escape,
-    };
+    let scanner = Scanner { vault, spec, escape };
     scanner.scan(text, 0, true, counts, &mut out);
     match out {
         Some(o) => Cow::Owned(o),
@@ -106,14 +102,7 @@ impl Scanner<'_> {
     /// Restore `text` into `out` (allocated on the first replacement if `None`; if `Some`, every
     /// consumed byte is appended). `prev` is the byte before `text`. Unless `last`, stops before a
     /// candidate token the text ends inside and returns how many bytes were consumed.
-    fn scan(
-        &self,
-        text: &str,
-        prev: u8,
-        last: bool,
-        counts: &mut RestoreCounts,
-        out: &mut Option<String>,
-    ) -> usize {
+    fn scan(&self, text: &str, prev: u8, last: bool, counts: &mut RestoreCounts, out: &mut Option<String>) -> usize {
         let bytes = text.as_bytes();
         let grammar = &self.spec.grammar;
         let marker = drift::escape_marker(self.escape == Escape::JsonString);
@@ -121,18 +110,13 @@ impl Scanner<'_> {
         let mut i = 0;
         let mut consumed = bytes.len();
         while let Some(&b) = bytes.get(i) {
-            let before = if i == 0 {
-                prev
-            } else {
-                bytes.get(i - 1).copied().unwrap_or(0)
-            };
+            let before = if i == 0 { prev } else { bytes.get(i - 1).copied().unwrap_or(0) };
             if !drift::may_begin(b, before, grammar) {
                 i += 1;
                 continue;
             }
             let rest = bytes.get(i..).unwrap_or(&[]);
-            let (label, number, len) = match drift::match_at(rest, before, marker, last, self.spec)
-            {
+            let (label, number, len) = match drift::match_at(rest, before, marker, last, self.spec) {
                 Match::NeedMore => {
                     consumed = i;
                     break;
@@ -185,11 +169,7 @@ pub struct StreamingTextRestorer {
 
 impl StreamingTextRestorer {
     pub fn new(escape: Escape) -> Self {
-        StreamingTextRestorer {
-            held: String::new(),
-            prev: 0,
-            escape,
-        }
+        StreamingTextRestorer { held: String::new(), prev: 0, escape }
     }
 
     pub fn escape(&self) -> Escape {
@@ -214,13 +194,7 @@ impl StreamingTextRestorer {
     }
 
     /// The text is complete: append everything still held back, restored as far as possible.
-    pub fn finish(
-        &mut self,
-        vault: &Vault,
-        spec: &RestoreSpec,
-        counts: &mut RestoreCounts,
-        out: &mut String,
-    ) {
+    pub fn finish(&mut self, vault: &Vault, spec: &RestoreSpec, counts: &mut RestoreCounts, out: &mut String) {
         self.run("", true, vault, spec, counts, out);
     }
 
@@ -233,22 +207,14 @@ impl StreamingTextRestorer {
         counts: &mut RestoreCounts,
         out: &mut String,
     ) {
-        let scanner = Scanner {
-            vault,
-            spec,
-            escape: self.escape,
-        };
+        let scanner = Scanner { vault, spec, escape: self.escape };
         let mut pending = std::mem::take(&mut self.held);
         pending.push_str(text);
         let mut sink = Some(std::mem::take(out));
         let consumed = scanner.scan(&pending, self.prev, last, counts, &mut sink);
         *out = sink.unwrap_or_default();
         if consumed > 0 {
-            self.prev = pending
-                .as_bytes()
-                .get(consumed - 1)
-                .copied()
-                .unwrap_or(self.prev);
+            self.prev = pending.as_bytes().get(consumed - 1).copied().unwrap_or(self.prev);
         }
         pending.drain(..consumed.min(pending.len()));
         self.held = pending;
@@ -261,42 +227,25 @@ mod tests {
     use super::*;
 
     fn spec() -> RestoreSpec {
-        RestoreSpec {
-            grammar: PlaceholderGrammar::default(),
-            known_labels: vec!["EMAIL".into(), "SECRET".into()],
-        }
+        RestoreSpec { grammar: PlaceholderGrammar::default(), known_labels: vec!["EMAIL".into(), "SECRET".into()] }
     }
 
     #[test]
     fn restores_only_what_the_vault_issued() {
         let s = spec();
         let mut v = Vault::with_capacity(8);
-        v.placeholder_for(&s.grammar, "EMAIL", "ann@example.com")
-            .unwrap();
+        v.placeholder_for(&s.grammar, "EMAIL", "ann@example.com").unwrap();
         let mut c = RestoreCounts::default();
-        let out = restore_text(
-            "to [EMAIL_1], not [EMAIL_2] nor [TODO_1]",
-            &v,
-            &s,
-            Escape::None,
-            &mut c,
-        );
+        let out = restore_text("to [EMAIL_1], not [EMAIL_2] nor [TODO_1]", &v, &s, Escape::None, &mut c);
         assert_eq!(out, "to ann@example.com, not [EMAIL_2] nor [TODO_1]");
-        assert_eq!(
-            c,
-            RestoreCounts {
-                restored: 1,
-                misses: 1
-            }
-        );
+        assert_eq!(c, RestoreCounts { restored: 1, misses: 1 });
     }
 
     #[test]
     fn drifted_spellings_restore_only_when_issued() {
         let s = spec();
         let mut v = Vault::with_capacity(8);
-        v.placeholder_for(&s.grammar, "EMAIL", "ann@example.com")
-            .unwrap();
+        v.placeholder_for(&s.grammar, "EMAIL", "ann@example.com").unwrap();
         let mut c = RestoreCounts::default();
         let text = r"a [email_1] b \[EMAIL\_1\] c EMAIL_1] d [EMAIL_1. e [Email_2] f [link](x)";
         let out = restore_text(text, &v, &s, Escape::None, &mut c);
@@ -304,28 +253,20 @@ mod tests {
             out,
             "a ann@example.com b ann@example.com c ann@example.com d ann@example.com. e [Email_2] f [link](x)"
         );
-        assert_eq!(
-            c,
-            RestoreCounts {
-                restored: 4,
-                misses: 1
-            }
-        );
+        assert_eq!(c, RestoreCounts { restored: 4, misses: 1 });
     }
 
     #[test]
     fn streaming_pieces_give_the_one_shot_result() {
         let s = spec();
         let mut v = Vault::with_capacity(8);
-        v.placeholder_for(&s.grammar, "EMAIL", "ann@example.com")
-            .unwrap();
+        v.placeholder_for(&s.grammar, "EMAIL", "ann@example.com").unwrap();
         let text = "Hi [EMAIL_1][EMAIL_1], see [x](y) or \\[email\\_1\\] EMAIL_1] [EMAIL_1 [";
         let mut want_c = RestoreCounts::default();
         let want = restore_text(text, &v, &s, Escape::None, &mut want_c).into_owned();
         for a in 0..=text.len() {
             for b in a..=text.len() {
-                let (Some(p1), Some(p2), Some(p3)) = (text.get(..a), text.get(a..b), text.get(b..))
-                else {
+                let (Some(p1), Some(p2), Some(p3)) = (text.get(..a), text.get(a..b), text.get(b..)) else {
                     continue;
                 };
                 let mut r = StreamingTextRestorer::new(Escape::None);

@@ -299,11 +299,7 @@ impl<'a> Block<'a> {
 
     /// The event type (`event:` field, last one wins), if any.
     pub fn event_type(&self) -> Option<&'a [u8]> {
-        self.lines()
-            .filter_map(|l| l.field())
-            .filter(|(n, _)| *n == b"event")
-            .map(|(_, v)| v)
-            .last()
+        self.lines().filter_map(|l| l.field()).filter(|(n, _)| *n == b"event").map(|(_, v)| v).last()
     }
 
     /// Append the event's data (its `data` lines joined with LF) to `buf`; false if it has none.
@@ -370,17 +366,9 @@ impl<'a> Iterator for Lines<'a> {
         if self.rest.is_empty() {
             return None;
         }
-        let at = self
-            .rest
-            .iter()
-            .position(|&b| b == b'\n' || b == b'\r')
-            .unwrap_or(self.rest.len());
+        let at = self.rest.iter().position(|&b| b == b'\n' || b == b'\r').unwrap_or(self.rest.len());
         let (content, tail) = self.rest.split_at(at);
-        let end_len = if tail.starts_with(b"\r\n") {
-            2
-        } else {
-            tail.len().min(1)
-        };
+        let end_len = if tail.starts_with(b"\r\n") { 2 } else { tail.len().min(1) };
         let (end, rest) = tail.split_at(end_len);
         self.rest = rest;
         Some(Line { content, end })
@@ -417,17 +405,12 @@ mod tests {
     #[test]
     fn line_ends_comments_and_multiline_data() {
         // Cases written for this project after the standard's "Interpreting an event stream" rules.
-        let input =
-            b"\xEF\xBB\xBF: hello\r\ndata: a\r\ndata:b\r\n\r\nevent: x\rdata:  c\r\rdata\n\n";
+        let input = b"\xEF\xBB\xBF: hello\r\ndata: a\r\ndata:b\r\n\r\nevent: x\rdata:  c\r\rdata\n\n";
         for cut in 0..=input.len() {
             let (a, b) = input.split_at(cut);
             let (out, data, stats) = frame(&[a, b]);
             assert_eq!(out, input, "cut {cut}");
-            assert_eq!(
-                data,
-                vec!["a\nb".to_owned(), " c".to_owned(), String::new()],
-                "cut {cut}"
-            );
+            assert_eq!(data, vec!["a\nb".to_owned(), " c".to_owned(), String::new()], "cut {cut}");
             assert_eq!(stats.events, 3);
             assert!(!stats.truncated && !stats.not_sse);
         }

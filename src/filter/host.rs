@@ -32,8 +32,13 @@ extern "C" {
         value: *mut *mut u8,
         value_size: *mut usize,
     ) -> u32;
-    fn proxy_replace_header_map_value(map: u32, key: *const u8, key_size: usize, value: *const u8, value_size: usize)
-        -> u32;
+    fn proxy_replace_header_map_value(
+        map: u32,
+        key: *const u8,
+        key_size: usize,
+        value: *const u8,
+        value_size: usize,
+    ) -> u32;
     fn proxy_remove_header_map_value(map: u32, key: *const u8, key_size: usize) -> u32;
     #[allow(clippy::too_many_arguments)]
     fn proxy_send_local_response(

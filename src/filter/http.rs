@@ -9,18 +9,17 @@ use proxy_wasm::types::Action;
 use super::host::{self, Direction, HostError};
 use super::metrics::{verdict_key, Metrics};
 use super::quirks::{BufferedBodySize, ContentLengthRemoval, HeadersGoOn, TrailersEndStream};
+use super::shared_data::EnvoySharedData;
 use crate::config::FilterConfig;
 use crate::engine::encoding::{ContentEncoding, DecodeError, StreamDecoder};
-use crate::engine::stream::{SseRestorer, StreamProtocol};
-use crate::engine::exchange::{guard_reply, guard_request, is_json_content_type, Rejection};
+use crate::engine::exchange::{guard_reply, guard_request_as, is_json_content_type, BodyKind, Rejection};
 use crate::engine::memo::MemoScope;
-use crate::engine::reply::{scan_leaks, scan_links, ReplyFindings};
 use crate::engine::protocol::{error_body, error_event, Api};
+use crate::engine::reply::{scan_leaks, scan_links, ReplyFindings};
+use crate::engine::stream::{SseRestorer, StreamProtocol};
 use crate::engine::threat::Verdict;
 use crate::engine::vault::Vault;
 use crate::store::SessionStore;
-use super::shared_data::EnvoySharedData;
-
 
 /// Request headers that carry the caller's credential (OpenAI, Anthropic, Azure OpenAI), in
 /// the order they are looked for.
@@ -107,7 +106,15 @@ fn stream_protocol(api: Api) -> StreamProtocol {
         Api::OpenaiResponses => StreamProtocol::OpenAiResponses,
         Api::OpenaiCompletions => StreamProtocol::OpenAiCompletions,
         Api::AnthropicMessages => StreamProtocol::AnthropicMessages,
-        _ => StreamProtocol::Generic,
+        Api::OpenaiEmbeddings
+        | Api::OpenaiModerations
+        | Api::OpenaiConversations
+        | Api::OpenaiAssistants
+        | Api::OpenaiBatches
+        | Api::OpenaiFiles
+        | Api::AnthropicBatches
+        | Api::Generic
+        | Api::PassThrough => StreamProtocol::Generic,
     }
 }
 
@@ -115,7 +122,8 @@ pub struct GuardedExchange {
     cfg: Rc<FilterConfig>,
     metrics: Rc<Metrics>,
     api: Api,
-    json: bool,
+    /// The request's declared content type (decides JSON, text or multipart).
+    content_type: Option<String>,
     request_encoding: ContentEncoding,
     vault: Vault,
     masked: u32,
@@ -142,7 +150,7 @@ impl GuardedExchange {
             cfg,
             metrics,
             api: Api::PassThrough,
-            json: true,
+            content_type: None,
             request_encoding: ContentEncoding::Identity,
             vault: Vault::with_capacity(capacity),
             masked: 0,
@@ -168,7 +176,7 @@ impl GuardedExchange {
             let extra = verdict_headers(verdict);
             return self.answer_locally(rejection.status(), rejection.reason(), &rejection.to_string(), &extra);
         }
-        if rejection.is_policy() {
+        if !rejection.fails_open() {
             self.metrics.rejections.add(rejection.reason(), 1);
             return self.answer_locally(rejection.status(), rejection.reason(), &rejection.to_string(), &[]);
         }
@@ -238,7 +246,8 @@ impl GuardedExchange {
         };
         let cfg = Rc::clone(&self.cfg);
         self.load_session();
-        match guard_request(&cfg, self.api, &decoded, self.json, &mut self.vault, self.memo_scope) {
+        let kind = BodyKind::from_content_type(self.content_type.as_deref());
+        match guard_request_as(&cfg, self.api, &decoded, kind, &mut self.vault, self.memo_scope) {
             Ok(outcome) => {
                 self.save_session();
                 self.masked = outcome.masked.total();
@@ -559,10 +568,9 @@ impl GuardedExchange {
                     "prompt-guard stopped this reply: it carried a link to an outside host or leaked the system prompt",
                 );
                 live.failed = true;
-                self.metrics.reply_findings.add(
-                    if found.canary_leaks > 0 { "canary_leak" } else { "exfiltration_link" },
-                    1,
-                );
+                self.metrics
+                    .reply_findings
+                    .add(if found.canary_leaks > 0 { "canary_leak" } else { "exfiltration_link" }, 1);
                 log::warn!("prompt-guard: stream stopped, rules {}", found.rule_ids.join(","));
             }
         }
@@ -625,11 +633,12 @@ impl GuardedExchange {
             Err(e) => return Ok(self.reject(&decode_rejection(e))),
         };
         let content_type = host::header(Direction::Request, "content-type")?;
-        self.json = is_json_content_type(content_type.as_deref());
-        if self.api.requires_json() && !self.json {
+        let json = is_json_content_type(content_type.as_deref());
+        if self.api.requires_json() && !json {
             let content_type = content_type.unwrap_or_default().chars().take(60).collect();
             return Ok(self.reject(&Rejection::UnsupportedContentType { content_type }));
         }
+        self.content_type = content_type;
         let declared = host::header(Direction::Request, "content-length")?.and_then(|v| v.trim().parse::<usize>().ok());
         if declared.is_some_and(|n| n > self.cfg.max_body_bytes) {
             return Ok(self.reject(&Rejection::TooLarge { limit: self.cfg.max_body_bytes }));

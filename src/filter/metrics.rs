@@ -116,7 +116,11 @@ impl Metrics {
                 Category::ALL.iter().flat_map(|c| [verdict_key(*c, Action::Block), verdict_key(*c, Action::Flag)]),
             ),
             reply_findings: Labeled::define("reply_findings", "kind", REPLY_FINDINGS.iter().map(|r| (*r).to_owned())),
-            stream_anomalies: Labeled::define("stream_anomalies", "kind", STREAM_ANOMALIES.iter().map(|r| (*r).to_owned())),
+            stream_anomalies: Labeled::define(
+                "stream_anomalies",
+                "kind",
+                STREAM_ANOMALIES.iter().map(|r| (*r).to_owned()),
+            ),
         }
     }
 }

@@ -178,13 +178,17 @@ def test_event_stream_label_on_a_json_body_neither_hangs_nor_leaks_placeholders(
         assert EMAIL in reply.text
 
 
-@pytest.mark.parametrize("path, body, content_type", [
+UNGUARDED = [
     ("/internal/echo", PROMPT.encode(), "text/plain"),
-    ("/v1/models/other", chat_body(PROMPT), "application/json"),
-    ("/v1/chat/completions/extra", chat_body(PROMPT), "application/json"),
-    ("/api/v2/upload", b"\x00\xffbinary " + EMAIL.encode() + b" \xfe", "application/octet-stream"),
-], ids=["text", "json-near-miss", "suffix-near-miss", "binary"])
-def test_unguarded_paths_pass_through_byte_for_byte(envoy, mock, path, body, content_type):
+    ("/internal/v2/query", chat_body(PROMPT), "application/json"),
+    ("/internal/upload", b"\x00\xffbinary " + EMAIL.encode() + b" \xfe", "application/octet-stream"),
+]
+
+
+@pytest.mark.parametrize("path, body, content_type", UNGUARDED, ids=["text", "json", "binary"])
+def test_paths_the_operator_lists_pass_through_byte_for_byte(envoy_factory, mock, path, body, content_type):
+    # Pass-through is an explicit choice (a route), matched on the normalised path.
+    envoy = envoy_factory.start({"routes": [{"prefix": "/INTERNAL", "api": "pass_through"}]})
     # The mock echoes unknown routes, so both directions are compared.
     with mock.expect_one_request() as upstream:
         reply = httpx.post(envoy.url(path), content=body,
@@ -194,8 +198,35 @@ def test_unguarded_paths_pass_through_byte_for_byte(envoy, mock, path, body, con
     assert reply.content == body
 
 
-def test_generic_mode_masks_unknown_json_routes(envoy_factory, mock):
-    envoy = envoy_factory.start({"unknown_paths": "generic"})
+@pytest.mark.parametrize("path, body, content_type", [
+    ("/internal/echo", PROMPT.encode(), "text/plain"),
+    ("/v1/models/other", chat_body(PROMPT), "application/json"),
+    ("/v1/chat/completions/extra", chat_body(PROMPT), "application/json"),
+], ids=["text", "json-near-miss", "suffix-near-miss"])
+def test_unknown_paths_are_masked_by_default(envoy, mock, path, body, content_type):
+    # An endpoint no adapter knows is a leak until proven otherwise: every string is masked.
+    with mock.expect_one_request() as upstream:
+        reply = httpx.post(envoy.url(path), content=body,
+                           headers={"content-type": content_type}, timeout=harness.REQUEST_TIMEOUT_S)
+    assert leaks(upstream.body) == []
+    assert reply.status_code == 200
+    # The echo comes back restored (JSON re-serialised, so compared as JSON).
+    if content_type == "application/json":
+        assert reply.json() == json.loads(body)
+    else:
+        assert reply.content == body
+
+
+def test_unknown_binary_body_is_refused_not_forwarded(envoy, mock):
+    body = b"\x00\xffbinary " + EMAIL.encode() + b" \xfe"
+    with mock.expect_no_request():
+        reply = httpx.post(envoy.url("/api/v2/upload"), content=body,
+                           headers={"content-type": "application/octet-stream"}, timeout=harness.REQUEST_TIMEOUT_S)
+    assert reply.status_code == 400
+    assert reply.headers["x-prompt-guard-rejected"] == "invalid_utf8"
+
+
+def test_generic_mode_masks_unknown_json_routes(envoy, mock):
     body = json.dumps({"query": PROMPT, "meta": {"n": 1}}).encode()
     with mock.expect_one_request() as upstream:
         reply = httpx.post(envoy.url("/internal/llm-gateway"), content=body,

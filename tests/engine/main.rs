@@ -4,6 +4,7 @@
 mod detect;
 mod examples;
 mod leak;
+mod leaks;
 mod memo;
 mod store;
 mod stream;

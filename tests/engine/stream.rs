@@ -23,9 +23,7 @@ use prompt_guard::engine::vault::Vault;
 fn spec() -> RestoreSpec {
     RestoreSpec {
         grammar: PlaceholderGrammar::default(),
-        known_labels: ["EMAIL", "PHONE", "SECRET", "IBAN"]
-            .map(String::from)
-            .to_vec(),
+        known_labels: ["EMAIL", "PHONE", "SECRET", "IBAN"].map(String::from).to_vec(),
     }
 }
 
@@ -159,9 +157,7 @@ fn events(bytes: &[u8]) -> Vec<(Option<String>, String)> {
         if let Frame::Event(block) = f {
             let mut data = Vec::new();
             if block.data_into(&mut data) {
-                let ty = block
-                    .event_type()
-                    .map(|t| String::from_utf8(t.to_vec()).unwrap());
+                let ty = block.event_type().map(|t| String::from_utf8(t.to_vec()).unwrap());
                 found.push((ty, String::from_utf8(data).unwrap()));
             }
         }
@@ -192,10 +188,7 @@ fn texts(protocol: StreamProtocol, bytes: &[u8]) -> BTreeMap<String, String> {
                         add(format!("c{i}.{f}"), &c["delta"][f]);
                     }
                     for tc in c["delta"]["tool_calls"].as_array().into_iter().flatten() {
-                        add(
-                            format!("c{i}.tool{}", tc["index"]),
-                            &tc["function"]["arguments"],
-                        );
+                        add(format!("c{i}.tool{}", tc["index"]), &tc["function"]["arguments"]);
                     }
                 }
             }
@@ -209,25 +202,15 @@ fn texts(protocol: StreamProtocol, bytes: &[u8]) -> BTreeMap<String, String> {
             }
             StreamProtocol::OpenAiResponses => {
                 let ty = v["type"].as_str().unwrap_or("").to_owned();
-                let pos = format!(
-                    "o{}.{}",
-                    v["output_index"],
-                    v["content_index"].as_u64().unwrap_or(0)
-                );
-                if let Some(part) = ty
-                    .strip_prefix("response.")
-                    .and_then(|r| r.strip_suffix(".delta"))
-                {
+                let pos = format!("o{}.{}", v["output_index"], v["content_index"].as_u64().unwrap_or(0));
+                if let Some(part) = ty.strip_prefix("response.").and_then(|r| r.strip_suffix(".delta")) {
                     add(format!("{pos}.{part}"), &v["delta"]);
                 }
                 if ty == "response.output_text.done" {
                     add(format!("{pos}.output_text.done"), &v["text"]);
                 }
                 if ty == "response.function_call_arguments.done" {
-                    add(
-                        format!("{pos}.function_call_arguments.done"),
-                        &v["arguments"],
-                    );
+                    add(format!("{pos}.function_call_arguments.done"), &v["arguments"]);
                 }
             }
             StreamProtocol::Generic => {}
@@ -237,10 +220,7 @@ fn texts(protocol: StreamProtocol, bytes: &[u8]) -> BTreeMap<String, String> {
 }
 
 fn escape_of(position: &str) -> Escape {
-    if ["tool", "partial_json", "function_call_arguments"]
-        .iter()
-        .any(|k| position.contains(k))
-    {
+    if ["tool", "partial_json", "function_call_arguments"].iter().any(|k| position.contains(k)) {
         Escape::JsonString
     } else {
         Escape::None
@@ -253,8 +233,7 @@ fn one_shot_texts(protocol: StreamProtocol, input: &[u8]) -> BTreeMap<String, St
     texts(protocol, input)
         .into_iter()
         .map(|(k, raw)| {
-            let restored = restore_text(&raw, &v, &s, escape_of(&k), &mut RestoreCounts::default())
-                .into_owned();
+            let restored = restore_text(&raw, &v, &s, escape_of(&k), &mut RestoreCounts::default()).into_owned();
             (k, restored)
         })
         .collect()
@@ -268,27 +247,12 @@ fn whole_stream_restores_like_one_shot() {
         let want = one_shot_texts(f.protocol, &input);
         assert_eq!(texts(f.protocol, &out), want, "{}", f.file);
         for (pos, text) in f.expect {
-            assert_eq!(
-                want.get(*pos).map(String::as_str),
-                Some(*text),
-                "{} {pos}",
-                f.file
-            );
+            assert_eq!(want.get(*pos).map(String::as_str), Some(*text), "{} {pos}", f.file);
         }
-        assert_eq!(
-            (stats.restored, stats.misses),
-            (f.restored, f.misses),
-            "{}",
-            f.file
-        );
+        assert_eq!((stats.restored, stats.misses), (f.restored, f.misses), "{}", f.file);
         assert!(!stats.truncated && !stats.not_sse, "{}: {stats:?}", f.file);
         // Events without text to restore (usage, ping, [DONE], message_delta, comments) pass byte for byte.
-        for marker in [
-            "[DONE]",
-            "\"usage\":{\"output_tokens\"",
-            "\"type\":\"ping\"",
-            "keep-alive",
-        ] {
+        for marker in ["[DONE]", "\"usage\":{\"output_tokens\"", "\"type\":\"ping\"", "keep-alive"] {
             let needle = marker.as_bytes();
             let count_in = input.windows(needle.len()).filter(|w| *w == needle).count();
             let count_out = out.windows(needle.len()).filter(|w| *w == needle).count();
@@ -362,7 +326,8 @@ proptest! {
 }
 
 fn anthropic_delta(text: &str) -> String {
-    let v = serde_json::json!({"type": "content_block_delta", "index": 0, "delta": {"type": "text_delta", "text": text}});
+    let v =
+        serde_json::json!({"type": "content_block_delta", "index": 0, "delta": {"type": "text_delta", "text": text}});
     format!("event: content_block_delta\ndata: {v}\n\n")
 }
 
@@ -371,21 +336,13 @@ fn text_that_cannot_start_a_placeholder_is_forwarded_in_the_same_push() {
     let (v, s) = (vault(), spec());
     let mut r = SseRestorer::new(StreamProtocol::AnthropicMessages);
     let mut out = Vec::new();
-    r.push(
-        anthropic_delta("hello there, [EMA").as_bytes(),
-        &v,
-        &s,
-        &mut out,
-    );
+    r.push(anthropic_delta("hello there, [EMA").as_bytes(), &v, &s, &mut out);
     let first = String::from_utf8(std::mem::take(&mut out)).unwrap();
     assert!(first.contains("\"text\":\"hello there, \""), "{first}");
     assert!(!first.contains("[EMA"));
     r.push(anthropic_delta("IL_1] bye").as_bytes(), &v, &s, &mut out);
     let second = String::from_utf8(std::mem::take(&mut out)).unwrap();
-    assert!(
-        second.contains("\"text\":\"ann@example.com bye\""),
-        "{second}"
-    );
+    assert!(second.contains("\"text\":\"ann@example.com bye\""), "{second}");
 
     // Byte by byte: the event goes out with the push of the byte that completes it.
     let event = anthropic_delta("plain words, nothing held. ");
@@ -405,19 +362,13 @@ fn end_of_stream_mid_event_is_forwarded_raw_and_counted() {
     let cut = input.len() - 40;
     let (out, stats) = run(StreamProtocol::OpenAiChat, &[&input[..cut]]);
     assert!(stats.truncated);
-    assert!(
-        out.ends_with(&input[cut - 20..cut]),
-        "the unfinished event's bytes are forwarded as they are"
-    );
+    assert!(out.ends_with(&input[cut - 20..cut]), "the unfinished event's bytes are forwarded as they are");
 }
 
 #[test]
 fn end_of_stream_mid_placeholder_releases_held_text() {
     let chunk = |c: &str| {
-        format!(
-            "data: {}\n\n",
-            serde_json::json!({"id": "x", "choices": [{"index": 0, "delta": {"content": c}}]})
-        )
+        format!("data: {}\n\n", serde_json::json!({"id": "x", "choices": [{"index": 0, "delta": {"content": c}}]}))
     };
     let input = chunk("write to ann at [EMAIL_");
     let (out, stats) = run(StreamProtocol::OpenAiChat, &[input.as_bytes()]);
@@ -443,10 +394,7 @@ fn json_error_declared_as_sse_passes_through() {
 #[test]
 fn oversized_event_passes_through_and_is_counted() {
     let (v, s) = (vault(), spec());
-    let big = format!(
-        "data: {}\n\ndata: {{\"x\":\"[EMAIL_1]\"}}\n\n",
-        "y".repeat(300)
-    );
+    let big = format!("data: {}\n\ndata: {{\"x\":\"[EMAIL_1]\"}}\n\n", "y".repeat(300));
     let mut r = SseRestorer::new(StreamProtocol::Generic).with_max_event(128);
     let mut out = Vec::new();
     for c in big.as_bytes().chunks(50) {
@@ -455,10 +403,7 @@ fn oversized_event_passes_through_and_is_counted() {
     r.finish(&v, &s, &mut out);
     let out = String::from_utf8(out).unwrap();
     assert!(out.starts_with(&format!("data: {}\n\n", "y".repeat(300))));
-    assert!(
-        out.ends_with("data: {\"x\":\"ann@example.com\"}\n\n"),
-        "{out}"
-    );
+    assert!(out.ends_with("data: {\"x\":\"ann@example.com\"}\n\n"), "{out}");
     assert_eq!(r.stats().oversized, 1);
 }
 
@@ -543,54 +488,26 @@ fn stream_throughput() {
 #[test]
 fn held_text_is_released_where_the_position_ends() {
     // Chat: into the finish chunk's delta.
-    let (out, stats) = run(
-        StreamProtocol::OpenAiChat,
-        &[&load("openai_chat_split_placeholders.sse")],
-    );
+    let (out, stats) = run(StreamProtocol::OpenAiChat, &[&load("openai_chat_split_placeholders.sse")]);
     let evs = events(&out);
-    let finish = evs
-        .iter()
-        .find(|(_, d)| d.contains("\"finish_reason\":\"stop\""))
-        .unwrap();
-    assert!(
-        finish.1.contains("\"delta\":{\"content\":\"[\"}"),
-        "{}",
-        finish.1
-    );
+    let finish = evs.iter().find(|(_, d)| d.contains("\"finish_reason\":\"stop\"")).unwrap();
+    assert!(finish.1.contains("\"delta\":{\"content\":\"[\"}"), "{}", finish.1);
     assert_eq!(stats.synthetic_events, 0);
 
     // Anthropic: a synthetic content_block_delta right before content_block_stop of that block.
-    let (out, stats) = run(
-        StreamProtocol::AnthropicMessages,
-        &[&load("anthropic_messages.sse")],
-    );
+    let (out, stats) = run(StreamProtocol::AnthropicMessages, &[&load("anthropic_messages.sse")]);
     let evs = events(&out);
-    let stop = evs
-        .iter()
-        .position(|(t, _)| t.as_deref() == Some("content_block_stop"))
-        .unwrap();
+    let stop = evs.iter().position(|(t, _)| t.as_deref() == Some("content_block_stop")).unwrap();
     assert_eq!(evs[stop - 1].0.as_deref(), Some("content_block_delta"));
-    assert_eq!(
-        evs[stop - 1].1,
-        r#"{"type":"content_block_delta","index":0,"delta":{"type":"text_delta","text":"["}}"#
-    );
+    assert_eq!(evs[stop - 1].1, r#"{"type":"content_block_delta","index":0,"delta":{"type":"text_delta","text":"["}}"#);
     assert_eq!(stats.synthetic_events, 1);
 
     // Responses: a copy of the part's first delta event, right before output_text.done.
-    let (out, stats) = run(
-        StreamProtocol::OpenAiResponses,
-        &[&load("openai_responses.sse")],
-    );
+    let (out, stats) = run(StreamProtocol::OpenAiResponses, &[&load("openai_responses.sse")]);
     let evs = events(&out);
-    let done = evs
-        .iter()
-        .position(|(t, _)| t.as_deref() == Some("response.output_text.done"))
-        .unwrap();
+    let done = evs.iter().position(|(t, _)| t.as_deref() == Some("response.output_text.done")).unwrap();
     let synthetic: Value = serde_json::from_str(&evs[done - 1].1).unwrap();
-    assert_eq!(
-        evs[done - 1].0.as_deref(),
-        Some("response.output_text.delta")
-    );
+    assert_eq!(evs[done - 1].0.as_deref(), Some("response.output_text.delta"));
     assert_eq!(synthetic["delta"], "[EMA");
     assert_eq!(synthetic["item_id"], "msg_67ccd2bf17f0");
     assert_eq!(stats.synthetic_events, 1);
@@ -598,23 +515,13 @@ fn held_text_is_released_where_the_position_ends() {
 
 #[test]
 fn unresolvable_drifted_tokens_stay_visible_and_count_as_misses() {
-    let chunk = |c: &str| {
-        format!(
-            "data: {}\n\n",
-            serde_json::json!({"choices": [{"index": 0, "delta": {"content": c}}]})
-        )
-    };
-    let input = [
-        chunk("a [email_"),
-        chunk("7] b EMAIL_8] c \\[PHONE\\_2\\] d [TODO_1]"),
-        "data: [DONE]\n\n".to_owned(),
-    ]
-    .concat();
+    let chunk =
+        |c: &str| format!("data: {}\n\n", serde_json::json!({"choices": [{"index": 0, "delta": {"content": c}}]}));
+    let input =
+        [chunk("a [email_"), chunk("7] b EMAIL_8] c \\[PHONE\\_2\\] d [TODO_1]"), "data: [DONE]\n\n".to_owned()]
+            .concat();
     let (out, stats) = run(StreamProtocol::OpenAiChat, &[input.as_bytes()]);
     let t = texts(StreamProtocol::OpenAiChat, &out);
-    assert_eq!(
-        t["c0.content"],
-        "a [email_7] b EMAIL_8] c \\[PHONE\\_2\\] d [TODO_1]"
-    );
+    assert_eq!(t["c0.content"], "a [email_7] b EMAIL_8] c \\[PHONE\\_2\\] d [TODO_1]");
     assert_eq!((stats.restored, stats.misses), (0, 3));
 }

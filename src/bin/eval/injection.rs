@@ -205,7 +205,11 @@ pub fn run(dir: &Path) -> bool {
             }
             per_file.entry(name.clone()).or_default().count(row, verdict.action);
             // Web payload categories exist in two corpora with different styles: keep them apart.
-            let key = if name.starts_with("web_") { format!("{} ({name})", top_level(&row.category)) } else { top_level(&row.category) };
+            let key = if name.starts_with("web_") {
+                format!("{} ({name})", top_level(&row.category))
+            } else {
+                top_level(&row.category)
+            };
             per_category.entry(key).or_default().count(row, verdict.action);
             if name == "web_crs_regression" && row.label == 0 {
                 if CRS_NEGATIVES_THAT_ARE_ATTACKS.iter().any(|(id, _)| *id == row.id) {

@@ -1,18 +1,23 @@
-//! Protocol adapters: which API a request speaks, where its user-controlled text lives, and what
-//! an error looks like to its clients.
+//! Protocol adapters: which API a request speaks (`route`), where its user-controlled text lives
+//! (`walk`: every string, less what the API defines as not user text), one unambiguous reading of
+//! its JSON (`json`), and what an error looks like to its clients (`errors`).
 //!
 //! Requests are rewritten structurally: the body is parsed, only text fields are visited, and key
 //! order, unknown fields and numbers are kept (serde_json `preserve_order` and
 //! `arbitrary_precision`).
 
-mod anthropic;
 mod errors;
-mod openai;
+pub mod form;
+pub mod json;
+pub mod multipart;
+pub mod route;
+mod walk;
 
 use serde::Deserialize;
 use serde_json::Value;
 
 pub use errors::{error_body, error_event, ErrorShape};
+pub use walk::is_signed_block;
 
 use super::threat::Source;
 
@@ -24,7 +29,19 @@ pub enum Api {
     OpenaiCompletions,
     OpenaiResponses,
     OpenaiEmbeddings,
+    OpenaiModerations,
+    /// Conversations and their items.
+    OpenaiConversations,
+    /// Assistants, threads, their messages and runs.
+    OpenaiAssistants,
+    /// `/v1/batches` (the batch's own JSON; its input is a file).
+    OpenaiBatches,
+    /// File uploads (`/v1/files`, `/v1/uploads/{id}/parts`): multipart bodies whose text parts,
+    /// batch input JSONL among them, are masked.
+    OpenaiFiles,
     AnthropicMessages,
+    /// `/v1/messages/batches`: a list of whole Messages requests.
+    AnthropicBatches,
     /// Any JSON or text body: every string is user text.
     Generic,
     /// Not inspected at all.
@@ -32,66 +49,67 @@ pub enum Api {
 }
 
 impl Api {
+    pub const ALL: [Api; 13] = [
+        Api::OpenaiChat,
+        Api::OpenaiCompletions,
+        Api::OpenaiResponses,
+        Api::OpenaiEmbeddings,
+        Api::OpenaiModerations,
+        Api::OpenaiConversations,
+        Api::OpenaiAssistants,
+        Api::OpenaiBatches,
+        Api::OpenaiFiles,
+        Api::AnthropicMessages,
+        Api::AnthropicBatches,
+        Api::Generic,
+        Api::PassThrough,
+    ];
+
     pub const fn name(self) -> &'static str {
         match self {
             Api::OpenaiChat => "openai_chat",
             Api::OpenaiCompletions => "openai_completions",
             Api::OpenaiResponses => "openai_responses",
             Api::OpenaiEmbeddings => "openai_embeddings",
+            Api::OpenaiModerations => "openai_moderations",
+            Api::OpenaiConversations => "openai_conversations",
+            Api::OpenaiAssistants => "openai_assistants",
+            Api::OpenaiBatches => "openai_batches",
+            Api::OpenaiFiles => "openai_files",
             Api::AnthropicMessages => "anthropic_messages",
+            Api::AnthropicBatches => "anthropic_batches",
             Api::Generic => "generic",
             Api::PassThrough => "pass_through",
         }
     }
 
-    /// Recognise a known API by the end of the path, so that gateway prefixes
-    /// (`/openai/v1/chat/completions`, Azure's `/openai/deployments/x/chat/completions`) work.
-    /// The query string must already be removed.
+    /// Recognise a known endpoint by the end of its normalised path (see `route`), so that
+    /// gateway prefixes and odd spellings of a known path work.
     pub fn from_path(path: &str) -> Option<Api> {
-        let path = path.trim_end_matches('/');
-        if path.ends_with("/chat/completions") {
-            Some(Api::OpenaiChat)
-        } else if path.ends_with("/completions") {
-            Some(Api::OpenaiCompletions)
-        } else if path.ends_with("/responses") {
-            Some(Api::OpenaiResponses)
-        } else if path.ends_with("/embeddings") {
-            Some(Api::OpenaiEmbeddings)
-        } else if path.ends_with("/messages") || path.ends_with("/messages/count_tokens") {
-            Some(Api::AnthropicMessages)
-        } else {
-            None
-        }
+        route::api_for_path(path)
     }
 
     /// How errors must look to this API's clients.
     pub const fn error_shape(self) -> ErrorShape {
         match self {
-            Api::AnthropicMessages => ErrorShape::Anthropic,
+            Api::AnthropicMessages | Api::AnthropicBatches => ErrorShape::Anthropic,
             _ => ErrorShape::OpenAi,
         }
     }
 
     /// Does this API carry JSON (as opposed to any body)?
     pub const fn requires_json(self) -> bool {
-        !matches!(self, Api::Generic | Api::PassThrough)
+        !matches!(self, Api::Generic | Api::PassThrough | Api::OpenaiFiles)
     }
 }
 
 /// Called for every user-controlled text; returns whether it changed the text.
 pub type TextFn<'a> = dyn FnMut(&mut String, Source) -> bool + 'a;
 
-/// Visit every user-controlled text of a parsed request body. Returns whether any changed.
+/// Visit every text of a parsed request body that may carry user data (see `walk`). Returns
+/// whether any changed.
 pub fn visit_request(api: Api, body: &mut Value, f: &mut TextFn<'_>) -> bool {
-    match api {
-        Api::OpenaiChat => openai::chat(body, f),
-        Api::OpenaiCompletions => openai::prompt_field(body, "prompt", f),
-        Api::OpenaiEmbeddings => openai::prompt_field(body, "input", f),
-        Api::OpenaiResponses => openai::responses(body, f),
-        Api::AnthropicMessages => anthropic::messages(body, f),
-        Api::Generic => every_string(body, Source::User, f),
-        Api::PassThrough => false,
-    }
+    walk::visit(api, body, f)
 }
 
 /// Put the canary marker into the request's system prompt (creating one when there is none), so
@@ -114,9 +132,9 @@ pub fn inject_canary(api: Api, body: &mut Value, canary: &str) -> bool {
     match api {
         Api::OpenaiChat => {
             let Some(messages) = body.get_mut("messages").and_then(Value::as_array_mut) else { return false };
-            let system = messages.iter_mut().find(|m| {
-                matches!(m.get("role").and_then(Value::as_str), Some("system") | Some("developer"))
-            });
+            let system = messages
+                .iter_mut()
+                .find(|m| matches!(m.get("role").and_then(Value::as_str), Some("system") | Some("developer")));
             match system.and_then(|m| m.get_mut("content")) {
                 Some(content) => append(content),
                 None => {
@@ -151,49 +169,6 @@ pub fn role_source(role: Option<&str>) -> Source {
     }
 }
 
-/// Visit every string inside `v` (object values and array items; never keys).
-pub fn every_string(v: &mut Value, source: Source, f: &mut TextFn<'_>) -> bool {
-    match v {
-        Value::String(s) => f(s, source),
-        Value::Array(items) => items.iter_mut().fold(false, |c, i| every_string(i, source, f) | c),
-        Value::Object(map) => map.values_mut().fold(false, |c, i| every_string(i, source, f) | c),
-        _ => false,
-    }
-}
-
-/// A string that holds a JSON document (tool call `arguments`): its strings are visited as
-/// decoded text and the document re-serialised only if one changed. Text that is not JSON is
-/// visited as it is.
-pub fn json_document(v: &mut Value, source: Source, f: &mut TextFn<'_>) -> bool {
-    let Value::String(s) = v else { return false };
-    match serde_json::from_str::<Value>(s) {
-        Ok(mut doc) => {
-            if every_string(&mut doc, source, f) {
-                *s = doc.to_string();
-                true
-            } else {
-                false
-            }
-        }
-        Err(_) => f(s, source),
-    }
-}
-
-/// Content that is a string or an array of parts with `text` fields (both APIs use this shape).
-pub fn text_or_parts(v: Option<&mut Value>, source: Source, f: &mut TextFn<'_>) -> bool {
-    match v {
-        Some(Value::String(s)) => f(s, source),
-        Some(Value::Array(parts)) => parts.iter_mut().fold(false, |c, p| {
-            let changed = match p.get_mut("text") {
-                Some(Value::String(s)) => f(s, source),
-                _ => false,
-            };
-            changed | c
-        }),
-        _ => false,
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -212,17 +187,5 @@ mod tests {
         assert!(responses["instructions"].as_str().unwrap_or("").starts_with("Be brief."));
         let mut embeddings = serde_json::json!({"input": "hi"});
         assert!(!inject_canary(Api::OpenaiEmbeddings, &mut embeddings, "CANARY-123"));
-    }
-
-    #[test]
-    fn classifies_paths() {
-        assert_eq!(Api::from_path("/v1/chat/completions"), Some(Api::OpenaiChat));
-        assert_eq!(Api::from_path("/openai/deployments/gpt/chat/completions"), Some(Api::OpenaiChat));
-        assert_eq!(Api::from_path("/v1/completions"), Some(Api::OpenaiCompletions));
-        assert_eq!(Api::from_path("/v1/responses"), Some(Api::OpenaiResponses));
-        assert_eq!(Api::from_path("/v1/embeddings"), Some(Api::OpenaiEmbeddings));
-        assert_eq!(Api::from_path("/v1/messages"), Some(Api::AnthropicMessages));
-        assert_eq!(Api::from_path("/v1/models"), None);
-        assert_eq!(Api::from_path("/healthz"), None);
     }
 }

@@ -10,9 +10,7 @@
 //! answers [`Match::NeedMore`] (unless the text is final), and the longest span it ever needs is
 //! [`max_token_len`], which bounds what a streaming restorer holds back.
 
-use crate::engine::placeholder::{
-    is_label, PlaceholderGrammar, MAX_LABEL_LEN, MAX_LITERAL_LEN, MAX_NUMBER_DIGITS,
-};
+use crate::engine::placeholder::{is_label, PlaceholderGrammar, MAX_LABEL_LEN, MAX_LITERAL_LEN, MAX_NUMBER_DIGITS};
 
 use super::RestoreSpec;
 
@@ -56,10 +54,7 @@ impl Label {
     }
 
     pub fn as_str(&self) -> &str {
-        self.buf
-            .get(..self.len)
-            .and_then(|b| std::str::from_utf8(b).ok())
-            .unwrap_or("")
+        self.buf.get(..self.len).and_then(|b| std::str::from_utf8(b).ok()).unwrap_or("")
     }
 }
 
@@ -82,9 +77,7 @@ pub fn max_token_len(grammar: &PlaceholderGrammar) -> usize {
 /// Bytes that may begin a token: the first byte of the prefix or of the escape marker, or an
 /// upper-case letter at a word start (a token whose opening bracket was dropped).
 pub(crate) fn may_begin(b: u8, prev: u8, grammar: &PlaceholderGrammar) -> bool {
-    grammar.prefix().as_bytes().first() == Some(&b)
-        || b == b'\\'
-        || (b.is_ascii_uppercase() && !is_word_byte(prev))
+    grammar.prefix().as_bytes().first() == Some(&b) || b == b'\\' || (b.is_ascii_uppercase() && !is_word_byte(prev))
 }
 
 /// Bytes that continue a word: a token without its opening bracket must not start inside a word,
@@ -117,11 +110,7 @@ fn read_escapable(t: &[u8], i: usize, want: u8, marker: &[u8]) -> Lit {
         return Lit::Full(i + 1);
     }
     if !want.is_ascii_punctuation() {
-        return if rest.is_empty() {
-            Lit::Partial
-        } else {
-            Lit::No
-        };
+        return if rest.is_empty() { Lit::Partial } else { Lit::No };
     }
     let m = marker.len().min(rest.len());
     if rest.get(..m) != marker.get(..m) {
@@ -221,11 +210,7 @@ fn read_parts(t: &[u8], prev: u8, marker: &[u8], spec: &RestoreSpec, at_end: boo
         // A bare `WORD_1]` is only read as a placeholder for labels we issue.
         return Match::No;
     }
-    Match::Token(Token {
-        label: Label::new(label),
-        number,
-        len: end,
-    })
+    Match::Token(Token { label: Label::new(label), number, len: end })
 }
 
 fn label_str(label: &[u8]) -> &str {
@@ -262,8 +247,7 @@ fn bare_body_viable(body: &[u8], spec: &RestoreSpec) -> bool {
         if rest.get(..m) != middle.get(..m) {
             return false;
         }
-        rest.get(middle.len()..)
-            .is_none_or(|d| d.len() <= MAX_NUMBER_DIGITS && d.iter().all(u8::is_ascii_digit))
+        rest.get(middle.len()..).is_none_or(|d| d.len() <= MAX_NUMBER_DIGITS && d.iter().all(u8::is_ascii_digit))
     })
 }
 
@@ -273,10 +257,7 @@ mod tests {
     use super::*;
 
     fn spec() -> RestoreSpec {
-        RestoreSpec {
-            grammar: PlaceholderGrammar::default(),
-            known_labels: vec!["EMAIL".into(), "IBAN".into()],
-        }
+        RestoreSpec { grammar: PlaceholderGrammar::default(), known_labels: vec!["EMAIL".into(), "IBAN".into()] }
     }
 
     fn read(t: &str, last: bool) -> Option<(String, u32, usize)> {
@@ -318,28 +299,11 @@ mod tests {
 
     #[test]
     fn unfinished_tokens_ask_for_more() {
-        for t in [
-            "[",
-            "[EM",
-            "[EMAIL_1",
-            "\\",
-            "\\[EMAIL\\",
-            "EMAIL_",
-            "IB",
-            "[EMAIL_1\\",
-        ] {
-            assert_eq!(
-                match_at(t.as_bytes(), b' ', b"\\", false, &spec()),
-                Match::NeedMore,
-                "{t}"
-            );
+        for t in ["[", "[EM", "[EMAIL_1", "\\", "\\[EMAIL\\", "EMAIL_", "IB", "[EMAIL_1\\"] {
+            assert_eq!(match_at(t.as_bytes(), b' ', b"\\", false, &spec()), Match::NeedMore, "{t}");
         }
         for t in ["Hello", "EMAILX", "x"] {
-            assert_eq!(
-                match_at(t.as_bytes(), b' ', b"\\", false, &spec()),
-                Match::No,
-                "{t}"
-            );
+            assert_eq!(match_at(t.as_bytes(), b' ', b"\\", false, &spec()), Match::No, "{t}");
         }
     }
 
@@ -347,10 +311,7 @@ mod tests {
     fn json_text_marker() {
         let t = br"\\[EMAIL\\_1\\]";
         match match_at(t, b' ', escape_marker(true), true, &spec()) {
-            Match::Token(tok) => assert_eq!(
-                (tok.label.as_str(), tok.number, tok.len),
-                ("EMAIL", 1, t.len())
-            ),
+            Match::Token(tok) => assert_eq!((tok.label.as_str(), tok.number, tok.len), ("EMAIL", 1, t.len())),
             other => panic!("{other:?}"),
         }
     }

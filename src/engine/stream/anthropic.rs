@@ -1,6 +1,8 @@
-//! Anthropic Messages streams: `content_block_delta` events carry `text_delta.text`,
-//! `thinking_delta.thinking` or `input_json_delta.partial_json` (JSON text, restored JSON-escaped)
-//! for the content block `index`. `message_start` and `content_block_start` may carry initial
+//! Anthropic Messages streams: `content_block_delta` events carry `text_delta.text` or
+//! `input_json_delta.partial_json` (JSON text, restored JSON-escaped) for the content block
+//! `index`. `thinking_delta` (and `signature_delta`) pass unchanged: extended thinking is signed
+//! by the provider and sent back by the client on the next turn, so an original restored into it
+//! would either break the signature or reach the provider; the client sees placeholders there. `message_start` and `content_block_start` may carry initial
 //! text and are restored one-shot; `ping`, `message_delta` (usage, stop_reason) and unknown
 //! events pass unchanged.
 //!
@@ -18,7 +20,6 @@ use super::positions::Positions;
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Kind {
     Text,
-    Thinking,
     InputJson,
 }
 
@@ -26,7 +27,6 @@ impl Kind {
     fn from_delta_type(t: &str) -> Option<Kind> {
         match t {
             "text_delta" => Some(Kind::Text),
-            "thinking_delta" => Some(Kind::Thinking),
             "input_json_delta" => Some(Kind::InputJson),
             _ => None,
         }
@@ -34,21 +34,19 @@ impl Kind {
     fn delta_type(self) -> &'static str {
         match self {
             Kind::Text => "text_delta",
-            Kind::Thinking => "thinking_delta",
             Kind::InputJson => "input_json_delta",
         }
     }
     fn field(self) -> &'static str {
         match self {
             Kind::Text => "text",
-            Kind::Thinking => "thinking",
             Kind::InputJson => "partial_json",
         }
     }
     fn escape(self) -> Escape {
         match self {
             Kind::InputJson => Escape::JsonString,
-            Kind::Text | Kind::Thinking => Escape::None,
+            Kind::Text => Escape::None,
         }
     }
 }
@@ -64,11 +62,7 @@ impl AnthropicStream {
             ctx.out.extend_from_slice(block.raw());
             return;
         };
-        let ty = event
-            .get("type")
-            .and_then(Value::as_str)
-            .unwrap_or("")
-            .to_owned();
+        let ty = event.get("type").and_then(Value::as_str).unwrap_or("").to_owned();
         let index = index_of(&event, "index").unwrap_or(0);
         match ty.as_str() {
             "content_block_delta" => {
@@ -100,11 +94,7 @@ impl AnthropicStream {
         let Some(delta) = event.get_mut("delta") else {
             return false;
         };
-        let Some(kind) = delta
-            .get("type")
-            .and_then(Value::as_str)
-            .and_then(Kind::from_delta_type)
-        else {
+        let Some(kind) = delta.get("type").and_then(Value::as_str).and_then(Kind::from_delta_type) else {
             return false;
         };
         let Some(Value::String(s)) = delta.get_mut(kind.field()) else {

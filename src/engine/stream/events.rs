@@ -69,12 +69,7 @@ fn escape_for_key(key: Option<&str>) -> Escape {
 }
 
 /// Restore every string value in `value` one-shot; true if anything changed.
-pub(crate) fn restore_tree(
-    value: &mut Value,
-    vault: &Vault,
-    spec: &RestoreSpec,
-    counts: &mut RestoreCounts,
-) -> bool {
+pub(crate) fn restore_tree(value: &mut Value, vault: &Vault, spec: &RestoreSpec, counts: &mut RestoreCounts) -> bool {
     restore_node(value, None, vault, spec, counts, 0)
 }
 
@@ -109,6 +104,8 @@ fn restore_node(
             }
             changed
         }
+        // Signed content (extended thinking) goes back to the provider as it came: never restored.
+        Value::Object(map) if crate::engine::protocol::is_signed_block(map) => false,
         Value::Object(map) => {
             let mut changed = false;
             for (k, v) in map.iter_mut() {
@@ -122,8 +119,5 @@ fn restore_node(
 
 /// A non-negative integer field (`index`, `output_index`), saturated into `u32`.
 pub(crate) fn index_of(value: &Value, key: &str) -> Option<u32> {
-    value
-        .get(key)
-        .and_then(Value::as_u64)
-        .map(|n| u32::try_from(n).unwrap_or(u32::MAX))
+    value.get(key).and_then(Value::as_u64).map(|n| u32::try_from(n).unwrap_or(u32::MAX))
 }

@@ -93,15 +93,9 @@ impl SseRestorer {
     pub fn new(protocol: StreamProtocol) -> Self {
         let state = match protocol {
             StreamProtocol::OpenAiChat => ProtocolState::Chat(openai_chat::ChatStream::new(false)),
-            StreamProtocol::OpenAiCompletions => {
-                ProtocolState::Chat(openai_chat::ChatStream::new(true))
-            }
-            StreamProtocol::OpenAiResponses => {
-                ProtocolState::Responses(openai_responses::ResponsesStream::default())
-            }
-            StreamProtocol::AnthropicMessages => {
-                ProtocolState::Anthropic(anthropic::AnthropicStream::default())
-            }
+            StreamProtocol::OpenAiCompletions => ProtocolState::Chat(openai_chat::ChatStream::new(true)),
+            StreamProtocol::OpenAiResponses => ProtocolState::Responses(openai_responses::ResponsesStream::default()),
+            StreamProtocol::AnthropicMessages => ProtocolState::Anthropic(anthropic::AnthropicStream::default()),
             StreamProtocol::Generic => ProtocolState::Generic,
         };
         SseRestorer {
@@ -124,26 +118,13 @@ impl SseRestorer {
 
     /// Feed one network chunk; appends what can be forwarded now to `out`.
     pub fn push(&mut self, chunk: &[u8], vault: &Vault, spec: &RestoreSpec, out: &mut Vec<u8>) {
-        let SseRestorer {
-            framer,
-            state,
-            data,
-            counts,
-            synthetic_events,
-            eol,
-            tap,
-            ..
-        } = self;
+        let SseRestorer { framer, state, data, counts, synthetic_events, eol, tap, .. } = self;
         framer.push(chunk, |frame| match frame {
             Frame::Raw(bytes) => out.extend_from_slice(bytes),
             Frame::Event(block) => {
                 data.clear();
                 let has_data = block.data_into(data);
-                let text = if has_data {
-                    std::str::from_utf8(data).ok()
-                } else {
-                    None
-                };
+                let text = if has_data { std::str::from_utf8(data).ok() } else { None };
                 let Some(text) = text else {
                     // No data (comments, retry) or data that is not UTF-8: nothing we can read.
                     out.extend_from_slice(block.raw());
@@ -172,25 +153,8 @@ impl SseRestorer {
     /// End of stream: flush everything held back. Held text goes out as synthetic events first,
     /// then the raw bytes of an unfinished last event (so they cannot swallow a synthetic event).
     pub fn finish(&mut self, vault: &Vault, spec: &RestoreSpec, out: &mut Vec<u8>) {
-        let SseRestorer {
-            framer,
-            state,
-            counts,
-            synthetic_events,
-            eol,
-            open_at_end,
-            tap,
-            ..
-        } = self;
-        let mut ctx = EventCtx {
-            vault,
-            spec,
-            counts,
-            eol,
-            out,
-            synthetic: synthetic_events,
-            tap,
-        };
+        let SseRestorer { framer, state, counts, synthetic_events, eol, open_at_end, tap, .. } = self;
+        let mut ctx = EventCtx { vault, spec, counts, eol, out, synthetic: synthetic_events, tap };
         let flushed = match state {
             ProtocolState::Chat(s) => s.finish(&mut ctx),
             ProtocolState::Responses(s) => s.finish(&mut ctx),

@@ -38,11 +38,7 @@ pub(crate) struct ChatStream {
 
 impl ChatStream {
     pub fn new(legacy: bool) -> Self {
-        ChatStream {
-            legacy,
-            positions: Positions::default(),
-            template: None,
-        }
+        ChatStream { legacy, positions: Positions::default(), template: None }
     }
 
     pub fn on_event(&mut self, block: Block<'_>, text: &str, ctx: &mut EventCtx<'_>) {
@@ -58,8 +54,7 @@ impl ChatStream {
         let mut changed = false;
         if let Some(choices) = chunk.get_mut("choices").and_then(Value::as_array_mut) {
             for (pos, choice) in choices.iter_mut().enumerate() {
-                let idx =
-                    index_of(choice, "index").unwrap_or(u32::try_from(pos).unwrap_or(u32::MAX));
+                let idx = index_of(choice, "index").unwrap_or(u32::try_from(pos).unwrap_or(u32::MAX));
                 changed |= self.restore_choice(idx, choice, ctx);
                 let finished = choice.get("finish_reason").is_some_and(|f| !f.is_null());
                 if finished {
@@ -93,30 +88,15 @@ impl ChatStream {
         let Some(delta) = choice.get_mut("delta") else {
             return false;
         };
-        let mut changed =
-            self.restore_field(delta, "content", (idx, Field::Content), Escape::None, ctx);
-        changed |= self.restore_field(
-            delta,
-            "reasoning_content",
-            (idx, Field::ReasoningContent),
-            Escape::None,
-            ctx,
-        );
-        changed |= self.restore_field(
-            delta,
-            "reasoning",
-            (idx, Field::Reasoning),
-            Escape::None,
-            ctx,
-        );
+        let mut changed = self.restore_field(delta, "content", (idx, Field::Content), Escape::None, ctx);
+        changed |= self.restore_field(delta, "reasoning_content", (idx, Field::ReasoningContent), Escape::None, ctx);
+        changed |= self.restore_field(delta, "reasoning", (idx, Field::Reasoning), Escape::None, ctx);
         if let Some(calls) = delta.get_mut("tool_calls").and_then(Value::as_array_mut) {
             for (pos, call) in calls.iter_mut().enumerate() {
-                let call_idx =
-                    index_of(call, "index").unwrap_or(u32::try_from(pos).unwrap_or(u32::MAX));
+                let call_idx = index_of(call, "index").unwrap_or(u32::try_from(pos).unwrap_or(u32::MAX));
                 if let Some(function) = call.get_mut("function") {
                     let key = (idx, Field::ToolArguments(call_idx));
-                    changed |=
-                        self.restore_field(function, "arguments", key, Escape::JsonString, ctx);
+                    changed |= self.restore_field(function, "arguments", key, Escape::JsonString, ctx);
                 }
             }
         }
@@ -152,9 +132,7 @@ impl ChatStream {
             append_string(choice, "text", held);
             return;
         }
-        let delta = choice
-            .entry("delta")
-            .or_insert_with(|| Value::Object(Map::new()));
+        let delta = choice.entry("delta").or_insert_with(|| Value::Object(Map::new()));
         let Some(delta) = delta.as_object_mut() else {
             return;
         };
@@ -163,23 +141,14 @@ impl ChatStream {
             Field::ReasoningContent => append_string(delta, "reasoning_content", held),
             Field::Reasoning => append_string(delta, "reasoning", held),
             Field::ToolArguments(call_idx) => {
-                let calls = delta
-                    .entry("tool_calls")
-                    .or_insert_with(|| Value::Array(Vec::new()));
+                let calls = delta.entry("tool_calls").or_insert_with(|| Value::Array(Vec::new()));
                 let Some(calls) = calls.as_array_mut() else {
                     return;
                 };
-                let existing = calls
-                    .iter_mut()
-                    .find(|c| index_of(c, "index") == Some(call_idx));
-                match existing
-                    .and_then(|c| c.get_mut("function"))
-                    .and_then(Value::as_object_mut)
-                {
+                let existing = calls.iter_mut().find(|c| index_of(c, "index") == Some(call_idx));
+                match existing.and_then(|c| c.get_mut("function")).and_then(Value::as_object_mut) {
                     Some(function) => append_string(function, "arguments", held),
-                    None => calls.push(
-                        serde_json::json!({ "index": call_idx, "function": { "arguments": held } }),
-                    ),
+                    None => calls.push(serde_json::json!({ "index": call_idx, "function": { "arguments": held } })),
                 }
             }
         }
@@ -193,10 +162,7 @@ impl ChatStream {
         }
         let mut choices: Vec<Value> = Vec::new();
         for ((idx, field), held) in released {
-            let at = match choices
-                .iter()
-                .position(|c| index_of(c, "index") == Some(idx))
-            {
+            let at = match choices.iter().position(|c| index_of(c, "index") == Some(idx)) {
                 Some(at) => at,
                 None => {
                     choices.push(if self.legacy {
@@ -212,10 +178,7 @@ impl ChatStream {
             }
         }
         for choice in choices {
-            let mut chunk = self
-                .template
-                .clone()
-                .unwrap_or_else(|| Value::Object(Map::new()));
+            let mut chunk = self.template.clone().unwrap_or_else(|| Value::Object(Map::new()));
             if let Some(map) = chunk.as_object_mut() {
                 map.insert("choices".to_owned(), Value::Array(vec![choice]));
             }

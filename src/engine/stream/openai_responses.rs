@@ -28,13 +28,8 @@ enum Part {
 }
 
 impl Part {
-    const ALL: [Part; 5] = [
-        Part::OutputText,
-        Part::Refusal,
-        Part::ReasoningText,
-        Part::ReasoningSummary,
-        Part::FunctionArguments,
-    ];
+    const ALL: [Part; 5] =
+        [Part::OutputText, Part::Refusal, Part::ReasoningText, Part::ReasoningSummary, Part::FunctionArguments];
 
     fn name(self) -> &'static str {
         match self {
@@ -94,11 +89,7 @@ impl ResponsesStream {
         };
         let ty = match event.get("type").and_then(Value::as_str) {
             Some(t) => t.to_owned(),
-            None => block
-                .event_type()
-                .and_then(|t| std::str::from_utf8(t).ok())
-                .unwrap_or("")
-                .to_owned(),
+            None => block.event_type().and_then(|t| std::str::from_utf8(t).ok()).unwrap_or("").to_owned(),
         };
         let output_index = index_of(&event, "output_index").unwrap_or(0);
         match Part::of_event(&ty) {

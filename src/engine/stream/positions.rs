@@ -25,13 +25,7 @@ impl<K> Default for Positions<K> {
 
 impl<K: PartialEq + Copy> Positions<K> {
     /// Restore the next piece of text at `key`: `Some(new text)` if it differs from `text`.
-    pub fn restore(
-        &mut self,
-        key: K,
-        escape: Escape,
-        text: &str,
-        ctx: &mut EventCtx<'_>,
-    ) -> Option<String> {
+    pub fn restore(&mut self, key: K, escape: Escape, text: &str, ctx: &mut EventCtx<'_>) -> Option<String> {
         if ctx.tap.len() < MAX_TAP_BYTES {
             ctx.tap.push_str(text);
         }

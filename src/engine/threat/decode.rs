@@ -45,7 +45,8 @@ pub fn decoded_segments(text: &str) -> Vec<Decoded> {
     let seen = Seen::of(text.as_bytes());
     // Percent-decoding first, then character references in its output: the usual layering.
     let percent = if seen.percent { percent_decoded(text) } else { None };
-    let html = if seen.ampersand || percent.is_some() { html_decoded(percent.as_deref().unwrap_or(text)) } else { None };
+    let html =
+        if seen.ampersand || percent.is_some() { html_decoded(percent.as_deref().unwrap_or(text)) } else { None };
     let transport = match (percent, html) {
         (_, Some(both)) => Some(both),
         (Some(p), None) => Some(p),
@@ -239,7 +240,8 @@ fn percent_decode_once(text: &str) -> String {
                     continue;
                 }
             }
-            if let (Some(h), Some(l)) = (b.get(i + 1).and_then(|x| hex_value(*x)), b.get(i + 2).and_then(|x| hex_value(*x)))
+            if let (Some(h), Some(l)) =
+                (b.get(i + 1).and_then(|x| hex_value(*x)), b.get(i + 2).and_then(|x| hex_value(*x)))
             {
                 out.push(h * 16 + l);
                 i += 3;

@@ -60,7 +60,9 @@ impl HygieneViolation {
 impl std::fmt::Display for HygieneViolation {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
-            HygieneViolation::TooLong { chars, limit } => write!(f, "text of {chars} characters exceeds the limit of {limit}"),
+            HygieneViolation::TooLong { chars, limit } => {
+                write!(f, "text of {chars} characters exceeds the limit of {limit}")
+            }
             HygieneViolation::ControlCharacters { count } => write!(f, "text contains {count} control characters"),
         }
     }
@@ -102,9 +104,10 @@ fn may_hold_control(bytes: &[u8]) -> bool {
         return false;
     }
     // 0xC2 leads a C1 control only before 0x80..0x9F.
-    bytes.iter().enumerate().any(|(i, &b)| {
-        candidate(b) && (b != 0xc2 || bytes.get(i + 1).is_some_and(|n| (0x80..=0x9f).contains(n)))
-    })
+    bytes
+        .iter()
+        .enumerate()
+        .any(|(i, &b)| candidate(b) && (b != 0xc2 || bytes.get(i + 1).is_some_and(|n| (0x80..=0x9f).contains(n))))
 }
 
 /// C0 and C1 controls other than tab, line feed and carriage return, plus DEL.
@@ -120,7 +123,11 @@ fn strip_controls(text: &str) -> String {
     while let Some(c) = chars.next() {
         match c {
             '\u{1b}' | '\u{9b}' | '\u{9d}' => {
-                let kind = if c == '\u{1b}' { chars.next_if(|n| *n == '[' || *n == ']') } else { Some(if c == '\u{9b}' { '[' } else { ']' }) };
+                let kind = if c == '\u{1b}' {
+                    chars.next_if(|n| *n == '[' || *n == ']')
+                } else {
+                    Some(if c == '\u{9b}' { '[' } else { ']' })
+                };
                 match kind {
                     Some('[') => {
                         // Parameter and intermediate bytes, then one final byte in @..~.

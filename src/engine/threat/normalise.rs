@@ -38,8 +38,10 @@ pub fn normalise(text: &str) -> Normalised {
     if text.is_ascii() {
         // ASCII is its own NFKD form and has no hidden or look-alike characters: the views are
         // built on bytes, in two passes.
-        let folded: Vec<u8> =
-            text.bytes().map(|b| if b.is_ascii_whitespace() || b.is_ascii_control() { b' ' } else { b.to_ascii_lowercase() }).collect();
+        let folded: Vec<u8> = text
+            .bytes()
+            .map(|b| if b.is_ascii_whitespace() || b.is_ascii_control() { b' ' } else { b.to_ascii_lowercase() })
+            .collect();
         let plain = collapse_spaces_ascii(&folded);
         let words = words_view_ascii(&folded);
         return Normalised { plain, words, hidden };
@@ -120,10 +122,18 @@ enum Hidden {
 
 fn classify_hidden(c: char) -> Option<Hidden> {
     match c {
-        '\u{00AD}' | '\u{034F}' | '\u{061C}' | '\u{115F}' | '\u{1160}' | '\u{17B4}' | '\u{17B5}' | '\u{180E}'
-        | '\u{200B}'..='\u{200D}' | '\u{2060}'..='\u{2064}' | '\u{FEFF}' | '\u{FE00}'..='\u{FE0F}' => {
-            Some(Hidden::Invisible)
-        }
+        '\u{00AD}'
+        | '\u{034F}'
+        | '\u{061C}'
+        | '\u{115F}'
+        | '\u{1160}'
+        | '\u{17B4}'
+        | '\u{17B5}'
+        | '\u{180E}'
+        | '\u{200B}'..='\u{200D}'
+        | '\u{2060}'..='\u{2064}'
+        | '\u{FEFF}'
+        | '\u{FE00}'..='\u{FE0F}' => Some(Hidden::Invisible),
         '\u{200E}' | '\u{200F}' | '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}' => Some(Hidden::Bidi),
         '\u{E0000}'..='\u{E007F}' => Some(Hidden::Tag),
         _ => None,
@@ -349,10 +359,7 @@ fn push_word_ascii(out: &mut Vec<u8>, token: &[u8]) {
         return;
     }
     let leets = token.iter().filter(|&&b| leet(char::from(b)).is_some()).count();
-    let fold = letters >= 2
-        && leets > 0
-        && letters >= leets
-        && !std::str::from_utf8(token).is_ok_and(is_quantity);
+    let fold = letters >= 2 && leets > 0 && letters >= leets && !std::str::from_utf8(token).is_ok_and(is_quantity);
     for &b in token {
         if b == b'\'' {
             continue;
@@ -370,9 +377,41 @@ fn is_quantity(token: &str) -> bool {
     suffix.len() < token.len()
         && matches!(
             suffix,
-            "st" | "nd" | "rd" | "th" | "am" | "pm" | "k" | "m" | "g" | "kg" | "km" | "cm" | "mm" | "ml" | "gb" | "mb"
-                | "kb" | "tb" | "px" | "s" | "h" | "d" | "x" | "fps" | "hz" | "khz" | "mhz" | "ghz" | "v" | "w" | "kw"
-                | "p" | "bit" | "ms" | "min" | "mp"
+            "st" | "nd"
+                | "rd"
+                | "th"
+                | "am"
+                | "pm"
+                | "k"
+                | "m"
+                | "g"
+                | "kg"
+                | "km"
+                | "cm"
+                | "mm"
+                | "ml"
+                | "gb"
+                | "mb"
+                | "kb"
+                | "tb"
+                | "px"
+                | "s"
+                | "h"
+                | "d"
+                | "x"
+                | "fps"
+                | "hz"
+                | "khz"
+                | "mhz"
+                | "ghz"
+                | "v"
+                | "w"
+                | "kw"
+                | "p"
+                | "bit"
+                | "ms"
+                | "min"
+                | "mp"
         )
 }
 
@@ -396,8 +435,10 @@ mod tests {
 
     /// The general views of an ASCII text (the path every non-ASCII text takes).
     fn general_views(text: &str) -> (String, String) {
-        let folded: String =
-            text.chars().map(|c| if c.is_ascii_whitespace() || c.is_ascii_control() { ' ' } else { c.to_ascii_lowercase() }).collect();
+        let folded: String = text
+            .chars()
+            .map(|c| if c.is_ascii_whitespace() || c.is_ascii_control() { ' ' } else { c.to_ascii_lowercase() })
+            .collect();
         (collapse_spaces(&folded), words_view(&folded))
     }
 

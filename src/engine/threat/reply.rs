@@ -61,9 +61,10 @@ impl ReplyScanner {
     }
 
     fn allowed(&self, host: &str) -> bool {
-        self.settings.allowed_link_hosts.iter().any(|a| {
-            host == a || host.strip_suffix(a.as_str()).is_some_and(|prefix| prefix.ends_with('.'))
-        })
+        self.settings
+            .allowed_link_hosts
+            .iter()
+            .any(|a| host == a || host.strip_suffix(a.as_str()).is_some_and(|prefix| prefix.ends_with('.')))
     }
 }
 
@@ -77,9 +78,10 @@ fn markdown_links(text: &str) -> Vec<Link<'_>> {
     let mut out = Vec::new();
     let mut rest = text;
     while let Some(pos) = rest.find("](") {
-        let image = rest.get(..pos).and_then(|b| b.rfind('[')).is_some_and(|open| {
-            open > 0 && rest.get(open - 1..open) == Some("!")
-        });
+        let image = rest
+            .get(..pos)
+            .and_then(|b| b.rfind('['))
+            .is_some_and(|open| open > 0 && rest.get(open - 1..open) == Some("!"));
         let after = rest.get(pos + 2..).unwrap_or("");
         let end = after.find([')', ' ', '\n', '"']).unwrap_or(after.len());
         out.push(Link { image, url: after.get(..end).unwrap_or("").trim_start_matches('<').trim_end_matches('>') });

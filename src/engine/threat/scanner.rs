@@ -194,7 +194,11 @@ fn dfa_matches(dfa: &DFA, cache: &mut Cache, input: &Input<'_>) -> bool {
 /// `gate_hits` needs), searched from anywhere in the text, no prefilter (`gate_hits` walks the
 /// transitions itself).
 fn build_gate<P: AsRef<[u8]>>(literals: &[P]) -> Result<LiteralDfa, aho_corasick::BuildError> {
-    LiteralDfa::builder().match_kind(MatchKind::Standard).start_kind(StartKind::Unanchored).prefilter(false).build(literals)
+    LiteralDfa::builder()
+        .match_kind(MatchKind::Standard)
+        .start_kind(StartKind::Unanchored)
+        .prefilter(false)
+        .build(literals)
 }
 
 /// Calls `hit(literal, start)` for every occurrence of every gate literal in `bytes`, overlapping
@@ -242,7 +246,10 @@ impl CompiledView {
         let gate = if literals.is_empty() {
             None
         } else {
-            Some(build_gate(&literals).map_err(|e| RuleTableError { view: name, problem: format!("literal gate: {e}") })?)
+            Some(
+                build_gate(&literals)
+                    .map_err(|e| RuleTableError { view: name, problem: format!("literal gate: {e}") })?,
+            )
         };
         let caches = Pool::new(cache_factory(&dfas));
         Ok(CompiledView { rules, dfas, caches, gate, gate_rules, ungated })
@@ -282,7 +289,11 @@ impl CompiledView {
         for (rule, _) in self.rules.iter().zip(&matched).filter(|(_, m)| **m) {
             if rule.view == View::Payload {
                 let in_prose = *prose.get_or_insert_with(|| reads_as_sentences(text));
-                report.add(rule.id, rule.category, if in_prose { rule.weight * PROSE_PAYLOAD_FACTOR } else { rule.weight });
+                report.add(
+                    rule.id,
+                    rule.category,
+                    if in_prose { rule.weight * PROSE_PAYLOAD_FACTOR } else { rule.weight },
+                );
                 continue;
             }
             if rule.category == Category::IndirectInjection && !source.is_data() {
@@ -358,7 +369,8 @@ fn reads_as_sentences(plain: &str) -> bool {
     let mut words = 0usize;
     for chunk in plain.split(' ').take(400) {
         chunks += 1;
-        let core = chunk.trim_matches(|c: char| matches!(c, '.' | ',' | '?' | '!' | ':' | ';' | '(' | ')' | '"' | '\''));
+        let core =
+            chunk.trim_matches(|c: char| matches!(c, '.' | ',' | '?' | '!' | ':' | ';' | '(' | ')' | '"' | '\''));
         if core.len() >= 2 && core.chars().all(char::is_alphabetic) {
             words += 1;
         }
@@ -403,7 +415,8 @@ mod tests {
     /// Every literal occurrence the crate's overlapping iterator reports, as (literal, start).
     fn iterator_hits(literals: &[&str], text: &str) -> Vec<(usize, usize)> {
         let ac = aho_corasick::AhoCorasick::new(literals).unwrap();
-        let mut hits: Vec<(usize, usize)> = ac.find_overlapping_iter(text).map(|m| (m.pattern().as_usize(), m.start())).collect();
+        let mut hits: Vec<(usize, usize)> =
+            ac.find_overlapping_iter(text).map(|m| (m.pattern().as_usize(), m.start())).collect();
         hits.sort_unstable();
         hits
     }

@@ -183,9 +183,7 @@ impl ThreatPolicy {
             action = Action::Flag;
         }
         hits.sort_by(|a, b| b.1.total_cmp(&a.1));
-        let off = |id: &&'static str| {
-            Category::of_rule(id).is_some_and(|c| self.action_for(c) == CategoryAction::Off)
-        };
+        let off = |id: &&'static str| Category::of_rule(id).is_some_and(|c| self.action_for(c) == CategoryAction::Off);
         Verdict {
             action,
             score,

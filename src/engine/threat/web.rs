@@ -60,42 +60,83 @@ fn keyword_bytes(word: &[u8]) -> Kw {
         b"union" => Kw::Union,
         b"select" => Kw::Select,
         b"or" | b"and" | b"xor" | b"not" | b"div" | b"mod" => Kw::Logic,
-        b"insert" | b"update" | b"delete" | b"drop" | b"create" | b"alter" | b"exec" | b"execute" | b"declare" | b"truncate"
-        | b"shutdown" | b"grant" | b"revoke" | b"replace" | b"merge" | b"call" | b"handler" | b"rename" | b"prepare" | b"print" => {
-            Kw::Statement
-        }
+        b"insert" | b"update" | b"delete" | b"drop" | b"create" | b"alter" | b"exec" | b"execute" | b"declare"
+        | b"truncate" | b"shutdown" | b"grant" | b"revoke" | b"replace" | b"merge" | b"call" | b"handler"
+        | b"rename" | b"prepare" | b"print" => Kw::Statement,
         // PostgreSQL and SQLite spell more comparisons as words: ilike, similar to, glob, notnull.
-        b"like" | b"rlike" | b"regexp" | b"in" | b"is" | b"between" | b"sounds" | b"ilike" | b"similar" | b"glob" | b"notnull" => {
-            Kw::CmpWord
-        }
-        b"from" | b"where" | b"order" | b"group" | b"by" | b"having" | b"limit" | b"offset" | b"into" | b"null" | b"values" | b"set" | b"table" | b"as" | b"case" | b"when"
-        | b"then" | b"else" | b"end" | b"top" | b"all" | b"distinct" | b"distinctrow" | b"asc" | b"desc" | b"procedure" | b"join" | b"on"
-        | b"begin" | b"if" | b"exists" | b"collate" | b"escape" | b"true" | b"false" | b"delay" => Kw::Clause,
-        b"sleep" | b"benchmark" | b"pg_sleep" | b"load_file" | b"extractvalue" | b"updatexml" | b"sys_eval"
-        | b"group_concat" | b"make_set" | b"name_const" | b"randomblob" | b"lo_import" | b"lo_export" | b"lo_get"
-        | b"pg_ls_dir" | b"pg_read_binary_file" | b"dblink" => Kw::AttackFn,
-        b"information_schema" | b"xp_cmdshell" | b"outfile" | b"dumpfile" | b"sysobjects" | b"syscolumns" | b"utl_inaddr"
-        | b"dbms_pipe" | b"pg_catalog" | b"sqlite_master" | b"msysobjects" | b"xp_dirtree" | b"sp_executesql"
-        | b"dbms_lock" | b"sp_password" | b"waitfor" => Kw::AttackObj,
+        b"like" | b"rlike" | b"regexp" | b"in" | b"is" | b"between" | b"sounds" | b"ilike" | b"similar" | b"glob"
+        | b"notnull" => Kw::CmpWord,
+        b"from" | b"where" | b"order" | b"group" | b"by" | b"having" | b"limit" | b"offset" | b"into" | b"null"
+        | b"values" | b"set" | b"table" | b"as" | b"case" | b"when" | b"then" | b"else" | b"end" | b"top" | b"all"
+        | b"distinct" | b"distinctrow" | b"asc" | b"desc" | b"procedure" | b"join" | b"on" | b"begin" | b"if"
+        | b"exists" | b"collate" | b"escape" | b"true" | b"false" | b"delay" => Kw::Clause,
+        b"sleep"
+        | b"benchmark"
+        | b"pg_sleep"
+        | b"load_file"
+        | b"extractvalue"
+        | b"updatexml"
+        | b"sys_eval"
+        | b"group_concat"
+        | b"make_set"
+        | b"name_const"
+        | b"randomblob"
+        | b"lo_import"
+        | b"lo_export"
+        | b"lo_get"
+        | b"pg_ls_dir"
+        | b"pg_read_binary_file"
+        | b"dblink" => Kw::AttackFn,
+        b"information_schema"
+        | b"xp_cmdshell"
+        | b"outfile"
+        | b"dumpfile"
+        | b"sysobjects"
+        | b"syscolumns"
+        | b"utl_inaddr"
+        | b"dbms_pipe"
+        | b"pg_catalog"
+        | b"sqlite_master"
+        | b"msysobjects"
+        | b"xp_dirtree"
+        | b"sp_executesql"
+        | b"dbms_lock"
+        | b"sp_password"
+        | b"waitfor" => Kw::AttackObj,
         // System databases and catalogues an attacker enumerates (SQL Server, Access), remote
         // data sources and the packages that reach the network or files from inside the
         // database (SQL Server OPENROWSET and OLE DB providers, Oracle UTL_*).
-        b"tempdb" | b"msdb" | b"msysaccessobjects" | b"msysqueries" | b"msysrelationships" | b"schema_name" | b"openrowset"
-        | b"opendatasource" | b"msdasql" | b"sqloledb" | b"utl_http" | b"utl_file" | b"utl_tcp" | b"dbms_java" | b"sp_oacreate"
-        | b"sp_makewebtask" | b"sp_addextendedproc" => Kw::AttackObj,
+        b"tempdb"
+        | b"msdb"
+        | b"msysaccessobjects"
+        | b"msysqueries"
+        | b"msysrelationships"
+        | b"schema_name"
+        | b"openrowset"
+        | b"opendatasource"
+        | b"msdasql"
+        | b"sqloledb"
+        | b"utl_http"
+        | b"utl_file"
+        | b"utl_tcp"
+        | b"dbms_java"
+        | b"sp_oacreate"
+        | b"sp_makewebtask"
+        | b"sp_addextendedproc" => Kw::AttackObj,
         // SQL Server extended stored procedures (`xp_cmdshell`, `xp_regread`...) exist to reach the OS.
         w if w.starts_with(b"xp_") && w.len() > 4 => Kw::AttackObj,
-        b"char" | b"chr" | b"concat" | b"concat_ws" | b"cast" | b"convert" | b"version" | b"database" | b"user" | b"ascii"
-        | b"substring" | b"substr" | b"mid" | b"count" | b"length" | b"hex" | b"unhex" | b"schema" | b"current_user"
-        | b"system_user" | b"session_user" | b"md5" | b"ord" | b"elt" | b"iif" | b"nchar" | b"varchar" | b"coalesce"
-        | b"ifnull" | b"isnull" | b"floor" | b"rand" | b"exp" | b"row" | b"dual" | b"load" | b"lower" | b"upper" => Kw::SqlFn,
+        b"char" | b"chr" | b"concat" | b"concat_ws" | b"cast" | b"convert" | b"version" | b"database" | b"user"
+        | b"ascii" | b"substring" | b"substr" | b"mid" | b"count" | b"length" | b"hex" | b"unhex" | b"schema"
+        | b"current_user" | b"system_user" | b"session_user" | b"md5" | b"ord" | b"elt" | b"iif" | b"nchar"
+        | b"varchar" | b"coalesce" | b"ifnull" | b"isnull" | b"floor" | b"rand" | b"exp" | b"row" | b"dual"
+        | b"load" | b"lower" | b"upper" => Kw::SqlFn,
         // Names that are not English words, so prose never uses them as words.
-        b"abs" | b"db_name" | b"find_in_set" | b"compress" | b"uncompress" | b"jsonb_pretty"
-        | b"json_build_object" | b"json_extract" | b"json_keys" | b"starts_with" | b"unistr" | b"current_database"
-        | b"pg_read_file" | b"instr" | b"soundex" | b"strcmp" | b"lpad" | b"rpad" | b"char_length" | b"octet_length"
-        | b"sha1" | b"sha2" | b"aes_encrypt" | b"aes_decrypt" | b"export_set" | b"object_id" | b"db_id" | b"user_name"
-        | b"suser_name" | b"is_srvrolemember" | b"has_dbaccess" | b"sysdate" | b"systimestamp" | b"rownum" | b"to_char"
-        | b"nvl" => Kw::SqlFn,
+        b"abs" | b"db_name" | b"find_in_set" | b"compress" | b"uncompress" | b"jsonb_pretty" | b"json_build_object"
+        | b"json_extract" | b"json_keys" | b"starts_with" | b"unistr" | b"current_database" | b"pg_read_file"
+        | b"instr" | b"soundex" | b"strcmp" | b"lpad" | b"rpad" | b"char_length" | b"octet_length" | b"sha1"
+        | b"sha2" | b"aes_encrypt" | b"aes_decrypt" | b"export_set" | b"object_id" | b"db_id" | b"user_name"
+        | b"suser_name" | b"is_srvrolemember" | b"has_dbaccess" | b"sysdate" | b"systimestamp" | b"rownum"
+        | b"to_char" | b"nvl" => Kw::SqlFn,
         _ => Kw::Ident,
     }
 }
@@ -141,7 +182,11 @@ fn lex(text: &str) -> Vec<Lexeme> {
                 // still one (`information_schema`).
                 let tok = if c == b'`' {
                     let inner = text.get(i + 1..j.min(b.len())).unwrap_or("");
-                    if keyword(inner) == Kw::AttackObj { Tok::Word(Kw::AttackObj) } else { Tok::Word(Kw::Ident) }
+                    if keyword(inner) == Kw::AttackObj {
+                        Tok::Word(Kw::AttackObj)
+                    } else {
+                        Tok::Word(Kw::Ident)
+                    }
                 } else {
                     Tok::Str
                 };
@@ -155,7 +200,8 @@ fn lex(text: &str) -> Vec<Lexeme> {
             // `#` comments out the rest in MySQL, but `#` is also a URL fragment or a template
             // sigil: it counts as a comment only after a value or a space.
             // `#2` is a number sign, not a comment.
-            b'#' if (i == 0 || matches!(b.get(i - 1), Some(b' ' | b'\'' | b'"' | b'`' | b')' | b';' | b'0'..=b'9')))
+            b'#' if (i == 0
+                || matches!(b.get(i - 1), Some(b' ' | b'\'' | b'"' | b'`' | b')' | b';' | b'0'..=b'9')))
                 && !next.is_some_and(|d| d.is_ascii_digit()) =>
             {
                 toks.push(Tok::Comment);
@@ -357,21 +403,30 @@ fn attack_call(text: &str) -> bool {
     let b = text.as_bytes();
     memchr::memchr_iter(b'(', b).any(|p| {
         let before = text.get(..p).unwrap_or("").trim_end_matches([' ', '\t']);
-        let name_len = before.bytes().rev().take_while(|c| c.is_ascii_alphanumeric() || *c == b'_' || *c == b'$').count();
+        let name_len =
+            before.bytes().rev().take_while(|c| c.is_ascii_alphanumeric() || *c == b'_' || *c == b'$').count();
         before.get(before.len() - name_len..).is_some_and(|name| keyword(name) == Kw::AttackFn)
     })
 }
 
 /// The shapes that never occur in prose by accident: UNION SELECT, a stacked statement, an
 /// attack function called (and, outside prose, an attack object named).
-fn prose_level_shapes(view: &str, lexemes: &[Lexeme], toks: &[Tok], sk: &[Tok], prose: bool, report: &mut ThreatReport) {
+fn prose_level_shapes(
+    view: &str,
+    lexemes: &[Lexeme],
+    toks: &[Tok],
+    sk: &[Tok],
+    prose: bool,
+    report: &mut ThreatReport,
+) {
     // Stacked statements and UNION SELECT.
     if sk.ends_with(&[Tok::Word(Kw::Union), Tok::Word(Kw::Select)]) {
         report.add("PG-SQ-001", Category::Sqli, if prose { 0.6 } else { 0.9 });
     }
     for w in sk.windows(3) {
         match w {
-            [Tok::Word(Kw::Union), Tok::Word(Kw::Select), _] | [Tok::Word(Kw::Union), Tok::Word(Kw::Clause), Tok::Word(Kw::Select)] => {
+            [Tok::Word(Kw::Union), Tok::Word(Kw::Select), _]
+            | [Tok::Word(Kw::Union), Tok::Word(Kw::Clause), Tok::Word(Kw::Select)] => {
                 report.add("PG-SQ-001", Category::Sqli, if prose { 0.6 } else { 0.9 })
             }
             [Tok::Semi, Tok::Word(Kw::Statement | Kw::Select), next] if !matches!(next, Tok::Word(Kw::Ident)) => {
@@ -417,7 +472,9 @@ fn value_part(view: &str) -> Option<&str> {
     let name = view.get(..split)?;
     let simple = !name.is_empty()
         && name.len() <= 40
-        && name.bytes().all(|b| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'-' | b'.' | b'[' | b']' | b'/' | b'?'));
+        && name
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'-' | b'.' | b'[' | b']' | b'/' | b'?'));
     let value = view.get(split + 1..)?.trim_start();
     (simple && !value.is_empty() && !view.get(split..).is_some_and(|s| s.starts_with("://"))).then_some(value)
 }
@@ -483,7 +540,9 @@ fn scan_sqli_view(view: &str, prose_of: &Prose, report: &mut ThreatReport) -> Op
     // Cheap prefilter: every payload shape below needs one of these bytes or words, except
     // the fragment shapes, which short values are always checked for.
     let b = view.as_bytes();
-    if !b.iter().any(|c| matches!(c, b'\'' | b'"' | b'`' | b'=' | b';' | b'(' | b'#' | b'-' | b'/' | b'@' | b'<' | b'>'))
+    if !b
+        .iter()
+        .any(|c| matches!(c, b'\'' | b'"' | b'`' | b'=' | b';' | b'(' | b'#' | b'-' | b'/' | b'@' | b'<' | b'>'))
         && !view.contains("union")
         && !view.contains("select")
     {
@@ -527,7 +586,8 @@ fn scan_sqli_view(view: &str, prose_of: &Prose, report: &mut ThreatReport) -> Op
     let asks = view.trim_end().ends_with('?')
         || (lexemes.len() >= 3
             && lexemes.iter().take(3).all(|l| {
-                l.tok == Tok::Word(Kw::Ident) && text_of(view, l).bytes().next().is_some_and(|b| b.is_ascii_alphabetic())
+                l.tok == Tok::Word(Kw::Ident)
+                    && text_of(view, l).bytes().next().is_some_and(|b| b.is_ascii_alphabetic())
             }));
     if !asks {
         if let Some((id, w)) = probe_shape(view, &lexemes) {
@@ -602,16 +662,23 @@ fn fragment_shape(view: &str, toks: &[Tok], sk: &[Tok]) -> Option<f32> {
     // operator or a parenthesised list are needed.
     let keywords = sk
         .iter()
-        .filter(|t| matches!(t, Tok::Word(Kw::Logic | Kw::CmpWord | Kw::Clause | Kw::Union | Kw::Select | Kw::Statement)))
+        .filter(|t| {
+            matches!(t, Tok::Word(Kw::Logic | Kw::CmpWord | Kw::Clause | Kw::Union | Kw::Select | Kw::Statement))
+        })
         .count();
-    let sql_word = sk.iter().any(|t| matches!(t, Tok::Word(Kw::CmpWord | Kw::Clause | Kw::Union | Kw::Select | Kw::Statement)));
+    let sql_word =
+        sk.iter().any(|t| matches!(t, Tok::Word(Kw::CmpWord | Kw::Clause | Kw::Union | Kw::Select | Kw::Statement)));
     let only_sql = sk.iter().all(|t| !matches!(t, Tok::Word(Kw::Ident)));
     let list = toks.contains(&Tok::LParen) && toks.contains(&Tok::Comma);
     // Keywords that are also English ("table top", "is not") need a symbol or a value beside
     // them, or to be one of the pairs only SQL says.
     let not_words = sk.iter().any(|t| !matches!(t, Tok::Word(_)));
     let sql_pair = SQL_WORD_PAIRS.iter().any(|p| view.contains(p));
-    if only_sql && sql_word && !bare_comparison(sk) && (sk.contains(&Tok::Cmp) || list || (keywords >= 2 && (not_words || sql_pair))) {
+    if only_sql
+        && sql_word
+        && !bare_comparison(sk)
+        && (sk.contains(&Tok::Cmp) || list || (keywords >= 2 && (not_words || sql_pair)))
+    {
         return Some(0.55);
     }
     // A SELECT of constants (`select 0x616263`, `select 1,2,3`): the column-count probe.
@@ -627,18 +694,23 @@ fn fragment_shape(view: &str, toks: &[Tok], sk: &[Tok]) -> Option<f32> {
     if commented && matches!(sk.first(), Some(Tok::Word(Kw::Logic))) && idents <= 1 && sk.len() <= 6 {
         return Some(0.6);
     }
-    if matches!(sk.first(), Some(Tok::Word(Kw::Statement))) && toks.ends_with(&[Tok::Semi, Tok::Comment]) && idents <= 2 {
+    if matches!(sk.first(), Some(Tok::Word(Kw::Statement))) && toks.ends_with(&[Tok::Semi, Tok::Comment]) && idents <= 2
+    {
         return Some(0.6);
     }
     // A value that opens with a boolean operator and goes on to compare or open a group:
     // the tail of a condition (`and 7639=(`, `&& 1==(`, `or 'a' <`).
     let opens_with_logic = matches!(sk.first(), Some(Tok::Word(Kw::Logic)));
-    if opens_with_logic && idents <= 2 && (sk.contains(&Tok::Cmp) || toks.get(1..).is_some_and(|t| t.contains(&Tok::LParen))) {
+    if opens_with_logic
+        && idents <= 2
+        && (sk.contains(&Tok::Cmp) || toks.get(1..).is_some_and(|t| t.contains(&Tok::LParen)))
+    {
         return Some(0.6);
     }
     // A statement stacked at the start of a value (`;drop`, `;update users`), a statement on a
     // variable (`declare @b`, `exec (@`) or a user variable assignment (`set @x`).
-    let stacked = matches!(sk, [Tok::Semi, Tok::Word(Kw::Statement | Kw::Select), ..] | [Tok::Word(Kw::Statement), Tok::Var, ..]);
+    let stacked =
+        matches!(sk, [Tok::Semi, Tok::Word(Kw::Statement | Kw::Select), ..] | [Tok::Word(Kw::Statement), Tok::Var, ..]);
     let trimmed = view.trim_start_matches([';', ' ']);
     let assigns_variable = trimmed
         .strip_prefix("set @")
@@ -652,20 +724,98 @@ fn fragment_shape(view: &str, toks: &[Tok], sk: &[Tok]) -> Option<f32> {
     }
     let closes_subquery = matches!(toks.first(), Some(Tok::RParen))
         && sk.first().is_some_and(|t| matches!(t, Tok::Word(Kw::Clause | Kw::Logic | Kw::Union | Kw::CmpWord)));
-    let alias_from = sk.windows(3).any(|w| matches!(w, [Tok::Word(Kw::Clause), Tok::Word(_) | Tok::Str, Tok::Word(Kw::Clause)]));
+    let alias_from =
+        sk.windows(3).any(|w| matches!(w, [Tok::Word(Kw::Clause), Tok::Word(_) | Tok::Str, Tok::Word(Kw::Clause)]));
     (closes_subquery && (alias_from || sk.len() <= 4)).then_some(0.6)
 }
 
 /// Functions common to the major SQL dialects; most are English words too, so they count only
 /// in an unclosed call that is the whole value.
 const SQL_FUNCTIONS: &[&str] = &[
-    "abs", "ascii", "avg", "benchmark", "cast", "ceil", "ceiling", "char", "chr", "coalesce", "concat", "convert",
-    "cos", "count", "database", "date", "day", "exp", "floor", "greatest", "hex", "hour", "if", "ifnull", "in",
-    "insert", "least", "left", "length", "ln", "log", "lower", "ltrim", "max", "md5", "mid", "min", "minute",
-    "month", "now", "nullif", "ord", "pow", "power", "rand", "replace", "right", "round", "rtrim", "sin", "sleep",
-    "sqrt", "substr", "substring", "sum", "trim", "upper", "user", "version", "year", "decode", "encode", "xmltype",
-    "pi", "time", "format", "default", "values", "quarter", "week", "weekday", "password", "timestamp", "curdate",
-    "curtime", "sysdate", "uuid", "instr", "locate", "extract", "truncate", "nullif", "hex", "unhex",
+    "abs",
+    "ascii",
+    "avg",
+    "benchmark",
+    "cast",
+    "ceil",
+    "ceiling",
+    "char",
+    "chr",
+    "coalesce",
+    "concat",
+    "convert",
+    "cos",
+    "count",
+    "database",
+    "date",
+    "day",
+    "exp",
+    "floor",
+    "greatest",
+    "hex",
+    "hour",
+    "if",
+    "ifnull",
+    "in",
+    "insert",
+    "least",
+    "left",
+    "length",
+    "ln",
+    "log",
+    "lower",
+    "ltrim",
+    "max",
+    "md5",
+    "mid",
+    "min",
+    "minute",
+    "month",
+    "now",
+    "nullif",
+    "ord",
+    "pow",
+    "power",
+    "rand",
+    "replace",
+    "right",
+    "round",
+    "rtrim",
+    "sin",
+    "sleep",
+    "sqrt",
+    "substr",
+    "substring",
+    "sum",
+    "trim",
+    "upper",
+    "user",
+    "version",
+    "year",
+    "decode",
+    "encode",
+    "xmltype",
+    "pi",
+    "time",
+    "format",
+    "default",
+    "values",
+    "quarter",
+    "week",
+    "weekday",
+    "password",
+    "timestamp",
+    "curdate",
+    "curtime",
+    "sysdate",
+    "uuid",
+    "instr",
+    "locate",
+    "extract",
+    "truncate",
+    "nullif",
+    "hex",
+    "unhex",
 ];
 
 /// Whether `view` is a SQL function name followed by an opening parenthesis (comments and
@@ -690,8 +840,25 @@ const PG_ONLY_TYPES: [&str; 7] = ["int", "integer", "bigint", "jsonb", "regclass
 /// `'x'::jsonb`, `)::int`, `@>` and `<@` next to a quoted value.
 fn postgres_cast(view: &str) -> Option<f32> {
     const TYPES: [&str; 19] = [
-        "int", "integer", "bigint", "text", "json", "jsonb", "varchar", "numeric", "regclass", "bytea", "oid", "bool",
-        "double", "float", "real", "date", "timestamp", "uuid", "char",
+        "int",
+        "integer",
+        "bigint",
+        "text",
+        "json",
+        "jsonb",
+        "varchar",
+        "numeric",
+        "regclass",
+        "bytea",
+        "oid",
+        "bool",
+        "double",
+        "float",
+        "real",
+        "date",
+        "timestamp",
+        "uuid",
+        "char",
     ];
     let mut rest = view;
     while let Some(pos) = rest.find("::") {
@@ -817,35 +984,52 @@ fn breakout_at(view: &str, q: usize, first_quote: bool) -> Option<f32> {
     let toks: Vec<Tok> = lexemes.iter().map(|l| l.tok).collect();
     let mut rest = toks.iter().copied().skip_while(|t| matches!(t, Tok::RParen | Tok::LParen));
     let first = rest.next()?;
-    let first_text = lexemes.iter().find(|l| !matches!(l.tok, Tok::RParen | Tok::LParen)).and_then(|l| after.get(l.start..l.end));
+    let first_text =
+        lexemes.iter().find(|l| !matches!(l.tok, Tok::RParen | Tok::LParen)).and_then(|l| after.get(l.start..l.end));
     // What follows the keyword must read as SQL too: "' or '1'='1" does, while a quoted title
     // followed by English words that happen to be keywords ("DANCIN' LIKE A ROBOT") does not.
     // Strings count only next to a comparison ("'1'='1"); a closing quote alone is not SQL.
     let window: Vec<Tok> = rest.take(4).collect();
     let compares = window.contains(&Tok::Cmp);
-    let sql_after = window.iter().filter(|t| !matches!(t, Tok::Word(Kw::Ident)) && (compares || **t != Tok::Str)).count();
+    let sql_after =
+        window.iter().filter(|t| !matches!(t, Tok::Word(Kw::Ident)) && (compares || **t != Tok::Str)).count();
     // The rest of the value commented out after SQL: the canonical `x' <operator> y--` shape.
     // Unary operators (`~`, `!`) and `@` do not join the broken-out value to anything.
     // A `%` that starts a percent-escape is transport encoding, not the modulo operator.
     let percent_escape = first_text == Some("%")
-        && lexemes.iter().find(|l| !matches!(l.tok, Tok::RParen | Tok::LParen)).is_some_and(|l| {
-            after.get(l.end..l.end + 2).is_some_and(|h| h.bytes().all(|d| d.is_ascii_hexdigit()))
-        });
+        && lexemes
+            .iter()
+            .find(|l| !matches!(l.tok, Tok::RParen | Tok::LParen))
+            .is_some_and(|l| after.get(l.end..l.end + 2).is_some_and(|h| h.bytes().all(|d| d.is_ascii_hexdigit())));
     let binary = first_text.is_some_and(|t| !matches!(t, "~" | "!" | ":")) && !percent_escape;
     let commented_tail = unmatched
         && toks.len() <= 12
         && toks.last() == Some(&Tok::Comment)
         && binary
-        && matches!(first, Tok::Op | Tok::Cmp | Tok::Word(Kw::Logic | Kw::CmpWord | Kw::Clause | Kw::Union | Kw::Select | Kw::Statement));
+        && matches!(
+            first,
+            Tok::Op
+                | Tok::Cmp
+                | Tok::Word(Kw::Logic | Kw::CmpWord | Kw::Clause | Kw::Union | Kw::Select | Kw::Statement)
+        );
     // Concatenation onto the broken string of a SQL call (`'+sleep(5)+'`, `'||version()||'`).
     let concat = matches!(first_text, Some("+" | "." | "||" | "&"))
-        && toks.windows(2).any(|w| matches!(w, [Tok::Word(Kw::SqlFn | Kw::AttackFn), Tok::LParen]) || matches!(w, [_, Tok::Word(Kw::Select)]));
+        && toks.windows(2).any(|w| {
+            matches!(w, [Tok::Word(Kw::SqlFn | Kw::AttackFn), Tok::LParen]) || matches!(w, [_, Tok::Word(Kw::Select)])
+        });
     // After a statement separator, another statement, a comment or nothing: `'; drop`, `';--`.
     // A semicolon inside a value followed by more words (`women';s art`) is not a separator.
     let stacked = first == Tok::Semi
         && matches!(
             window.first(),
-            None | Some(Tok::Comment | Tok::Semi | Tok::Var | Tok::Word(Kw::Union | Kw::Select | Kw::Statement | Kw::Clause | Kw::Logic | Kw::AttackFn | Kw::AttackObj))
+            None | Some(
+                Tok::Comment
+                    | Tok::Semi
+                    | Tok::Var
+                    | Tok::Word(
+                        Kw::Union | Kw::Select | Kw::Statement | Kw::Clause | Kw::Logic | Kw::AttackFn | Kw::AttackObj
+                    )
+            )
         );
     let strong = commented_tail
         || concat
@@ -871,10 +1055,16 @@ fn breakout_at(view: &str, q: usize, first_quote: bool) -> Option<f32> {
             {
                 true
             }
-            Tok::Word(Kw::Logic | Kw::Union | Kw::Select | Kw::Statement | Kw::AttackFn | Kw::AttackObj) => sql_after >= 2,
+            Tok::Word(Kw::Logic | Kw::Union | Kw::Select | Kw::Statement | Kw::AttackFn | Kw::AttackObj) => {
+                sql_after >= 2
+            }
             Tok::Word(Kw::Clause | Kw::CmpWord) | Tok::Cmp => sql_after >= 3,
             // An operator continuing the broken-out value into a clause: `' * from = 1`.
-            Tok::Op => first_text == Some("*") && sql_after >= 3 && window.iter().any(|t| matches!(t, Tok::Word(k) if *k != Kw::Ident)),
+            Tok::Op => {
+                first_text == Some("*")
+                    && sql_after >= 3
+                    && window.iter().any(|t| matches!(t, Tok::Word(k) if *k != Kw::Ident))
+            }
             _ => false,
         };
     strong.then_some(if toks.len() >= 3 { 0.7 } else { 0.55 })
@@ -955,7 +1145,9 @@ fn keyword_probe(view: &str, lexemes: &[Lexeme]) -> bool {
     let words: Vec<&str> = lexemes.iter().map(|l| text_of(view, l)).collect();
     match words.as_slice() {
         ["except" | "intersect" | "minus", "select" | "values", ..] => return true,
-        ["exec" | "execute", name] | ["exec" | "execute", name, "."] if name.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_') => {
+        ["exec" | "execute", name] | ["exec" | "execute", name, "."]
+            if name.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_') =>
+        {
             return true
         }
         ["procedure", "analyse", ..] | ["execute", "immediate", ..] => return true,
@@ -979,8 +1171,28 @@ fn keyword_probe(view: &str, lexemes: &[Lexeme]) -> bool {
 
 /// Operators and operator words that a value never consists of, except as a probe.
 const SQL_OPERATORS: &[&str] = &[
-    "||", "&&", "<>", "!=", "<=>", ">=", "<=", "==", ">>", "<<", "->", "->>", "#>", "#>>", "@>", "<@", "xor", "rlike",
-    "regexp", "ilike", "notnull", "sounds like",
+    "||",
+    "&&",
+    "<>",
+    "!=",
+    "<=>",
+    ">=",
+    "<=",
+    "==",
+    ">>",
+    "<<",
+    "->",
+    "->>",
+    "#>",
+    "#>>",
+    "@>",
+    "<@",
+    "xor",
+    "rlike",
+    "regexp",
+    "ilike",
+    "notnull",
+    "sounds like",
 ];
 
 /// Text of a lexeme.
@@ -992,7 +1204,8 @@ fn text_of<'a>(view: &'a str, l: &Lexeme) -> &'a str {
 /// boolean (`1=1`, `b,'a'='a'`, `42 like 42`, `11!=1`): a tautology that needs no `or`. A false
 /// one (`11=1`) is as likely a typo or a formula.
 fn true_comparison(view: &str, lexemes: &[Lexeme]) -> bool {
-    let sk: Vec<&Lexeme> = lexemes.iter().filter(|l| !matches!(l.tok, Tok::Comment | Tok::LParen | Tok::RParen)).collect();
+    let sk: Vec<&Lexeme> =
+        lexemes.iter().filter(|l| !matches!(l.tok, Tok::Comment | Tok::LParen | Tok::RParen)).collect();
     let commented = lexemes.last().is_some_and(|l| l.tok == Tok::Comment);
     for (i, a) in sk.iter().enumerate() {
         if !is_literal(a.tok) {
@@ -1012,7 +1225,8 @@ fn true_comparison(view: &str, lexemes: &[Lexeme]) -> bool {
             }
             let opens = i == 0
                 || sk.get(i - 1).is_some_and(|p| {
-                    matches!(p.tok, Tok::Comma | Tok::Word(Kw::Logic)) || matches!(text_of(view, p), "where" | "when" | "having")
+                    matches!(p.tok, Tok::Comma | Tok::Word(Kw::Logic))
+                        || matches!(text_of(view, p), "where" | "when" | "having")
                 });
             let closes = commented
                 || sk.get(i + 2 + width).is_none_or(|n| matches!(n.tok, Tok::Comma | Tok::Semi | Tok::Word(Kw::Logic)));
@@ -1080,7 +1294,9 @@ fn quote_juxtaposition(view: &str) -> bool {
                 continue;
             };
             let mut r = rest.bytes();
-            if r.next() == Some(c) && r.next().is_some_and(|d| d.is_ascii_alphanumeric() || matches!(d, b'\'' | b'"' | b'(')) {
+            if r.next() == Some(c)
+                && r.next().is_some_and(|d| d.is_ascii_alphanumeric() || matches!(d, b'\'' | b'"' | b'('))
+            {
                 return true;
             }
             if escaped && !rest.bytes().next().is_some_and(|d| d.is_ascii_alphanumeric() || d == b'_') {
@@ -1117,7 +1333,8 @@ fn clause_tail(view: &str, lexemes: &[Lexeme]) -> bool {
     for (i, w) in words.windows(2).enumerate() {
         if matches!(w, ["create" | "alter" | "drop" | "truncate", "table"]) {
             let next = words.get(i + 3).copied();
-            let ends = words.len() == i + 3 || matches!(next, Some("add" | "change" | "modify" | "drop" | "rename" | "engine" | "character"));
+            let ends = words.len() == i + 3
+                || matches!(next, Some("add" | "change" | "modify" | "drop" | "rename" | "engine" | "character"));
             if ends || view.contains('`') || view.contains('(') {
                 return true;
             }
@@ -1143,7 +1360,8 @@ fn alias_from(view: &str) -> bool {
         let rest = rest.trim_start_matches(['\'', '"', '`']);
         let rest = rest.trim_start_matches(|c: char| c.is_ascii_alphanumeric() || c == '_');
         let rest = rest.trim_start_matches(['\'', '"', '`']).trim_start();
-        let from = rest.strip_prefix("from").is_some_and(|r| !r.bytes().next().is_some_and(|d| d.is_ascii_alphanumeric()));
+        let from =
+            rest.strip_prefix("from").is_some_and(|r| !r.bytes().next().is_some_and(|d| d.is_ascii_alphanumeric()));
         if from && (quoted || quote_before) {
             return true;
         }
@@ -1194,7 +1412,8 @@ mod tests {
     fn is_prose_plain(view: &str) -> bool {
         let mut chunks = 0usize;
         let mut words = 0usize;
-        let counted = view.as_bytes().split(|&b| b == b' ').filter(|c| c.iter().any(|b| b.is_ascii_alphanumeric() || *b >= 0x80));
+        let counted =
+            view.as_bytes().split(|&b| b == b' ').filter(|c| c.iter().any(|b| b.is_ascii_alphanumeric() || *b >= 0x80));
         for chunk in counted.take(MAX_PROSE_CHUNKS) {
             chunks += 1;
             let core = trim_bytes(trim_bytes(chunk, b".,?!:;", b"(\""), b")\"", b"");
@@ -1221,10 +1440,12 @@ mod tests {
     #[test]
     fn is_prose_reads_at_most_its_chunk_budget() {
         // 400 words, then symbols: the symbols are past the budget and do not count.
-        let view = format!("{} {}", vec!["word"; MAX_PROSE_CHUNKS].join(" "), vec!["x1=2"; 2 * MAX_PROSE_CHUNKS].join(" "));
+        let view =
+            format!("{} {}", vec!["word"; MAX_PROSE_CHUNKS].join(" "), vec!["x1=2"; 2 * MAX_PROSE_CHUNKS].join(" "));
         assert!(is_prose(&view));
         assert_eq!(is_prose(&view), is_prose_plain(&view));
-        let view = format!("{} {}", vec!["x1=2"; MAX_PROSE_CHUNKS].join(" "), vec!["word"; 2 * MAX_PROSE_CHUNKS].join(" "));
+        let view =
+            format!("{} {}", vec!["x1=2"; MAX_PROSE_CHUNKS].join(" "), vec!["word"; 2 * MAX_PROSE_CHUNKS].join(" "));
         assert!(!is_prose(&view));
     }
 
