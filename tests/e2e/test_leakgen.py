@@ -103,12 +103,24 @@ def shape(path):
 
 
 def leaks(raw, strings, plants):
+    """Planted values that survived. A value planted twice (in context, then repeated bare) is
+    charged to the occurrence that survived, and a repeat of a value whose first occurrence
+    survived whole is not counted again."""
     text = raw.decode("utf-8", "replace")
     found = []
+    survived = {p["needles"][0] for p in plants
+                if p["position"] != "repeat" and any(p["snippet"] in s for _, s in strings)}
+    repeated = {p["needles"][0] for p in plants if p["position"] == "repeat"}
     for plant in plants:
+        if plant["position"] == "repeat" and plant["needles"][0] in survived:
+            continue
         for needle in plant["needles"]:
             escaped = json.dumps(needle, ensure_ascii=False)[1:-1]
-            where = next((p for p, s in strings if needle in s), None)
+            holding = [p for p, s in strings if needle in s]
+            own = next((p for p, s in strings if plant["snippet"] in s), None)
+            if own is None and holding and plant["position"] != "repeat" and needle in repeated:
+                continue
+            where = own or (holding[0] if holding else None)
             if where is None and (needle in text or escaped in text):
                 where = "<raw>"
             if where is not None:

@@ -26,7 +26,7 @@ use leakgen::rng::Rng;
 use leakgen::text::{Keep, Plant, Planter};
 use leakgen::turns::{echo_reply, last_user_text, next_turn, thinking_keep, Echo};
 use prompt_guard::config::FilterConfig;
-use prompt_guard::engine::exchange::{guard_reply, guard_request, is_json_content_type, Rejection};
+use prompt_guard::engine::exchange::{guard_reply, guard_request_as, is_json_content_type, BodyKind, Rejection};
 use prompt_guard::engine::memo::MemoScope;
 use prompt_guard::engine::protocol::Api;
 use prompt_guard::engine::vault::Vault;
@@ -66,7 +66,8 @@ fn forward(cfg: &FilterConfig, path: &str, content_type: &str, body: &[u8]) -> (
         let content_type = content_type.chars().take(60).collect();
         return (Err(Rejection::UnsupportedContentType { content_type }), vault);
     }
-    let out = guard_request(cfg, api, body, json, &mut vault, MemoScope::NONE)
+    let kind = BodyKind::from_content_type(Some(content_type));
+    let out = guard_request_as(cfg, api, body, kind, &mut vault, MemoScope::NONE)
         .map(|o| o.body.unwrap_or_else(|| body.to_vec()));
     if debug() {
         eprintln!(
@@ -407,7 +408,7 @@ fn run_case(cfg: &FilterConfig, c: &Case, t: &mut Tally) {
     let mut plants2: Vec<Plant> = c
         .plants
         .iter()
-        .filter(|p| !found.iter().any(|l| l.plant.snippet == p.snippet))
+        .filter(|p| !found.iter().any(|l| l.plant.snippet == p.snippet || p.needles.contains(&l.needle)))
         .map(|p| Plant {
             field: format!("{}#2-history:{}", c.endpoint, p.field.split_once(':').map_or("", |x| x.1)),
             ..p.clone()

@@ -99,7 +99,16 @@ pub struct Leak {
 pub fn leaks(body: &[u8], located: &[Located], plants: &[Plant]) -> Vec<Leak> {
     let raw = String::from_utf8_lossy(body);
     let mut out = Vec::new();
+    // Values whose first occurrence survived whole: a bare repeat of them is not counted again.
+    let survived: Vec<&str> = plants
+        .iter()
+        .filter(|p| p.position != "repeat" && located.iter().any(|l| l.text.contains(p.snippet.as_str())))
+        .filter_map(|p| p.needles.first().map(String::as_str))
+        .collect();
     for plant in plants {
+        if plant.position == "repeat" && plant.needles.first().is_some_and(|n| survived.contains(&n.as_str())) {
+            continue;
+        }
         for needle in &plant.needles {
             if needle.is_empty() {
                 continue;

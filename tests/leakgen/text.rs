@@ -21,6 +21,9 @@ pub struct Plant {
     /// The snippet as written (lead, wrapping, value).
     pub snippet: String,
     pub needles: Vec<String>,
+    /// What a repeat of this value writes: the value the filter masks (a whole key block, the
+    /// password of an assignment, the address of an e-mail with a display name).
+    pub masked: String,
 }
 
 /// A harmless value (or a field the API defines as not text) that must arrive unchanged.
@@ -157,6 +160,7 @@ impl Planter {
                 needles.extend(new_needles);
             }
         }
+        let masked = if is_block { text.clone() } else { needles.first().cloned().unwrap_or_default() };
         let mut wrap = "none";
         if !bare && !is_block && self.rng.chance(1, 3) {
             let (name, open, close) = *self.rng.pick(WRAPS);
@@ -183,6 +187,7 @@ impl Planter {
             field: self.label(field),
             snippet: snippet.clone(),
             needles,
+            masked,
         });
         snippet
     }
@@ -193,6 +198,7 @@ impl Planter {
         let earlier: Vec<&Plant> = self.plants.iter().filter(|p| p.form == "ascii" && p.position != "repeat").collect();
         let Some(p) = earlier.get(self.rng.below(earlier.len())) else { return self.filler() };
         let needle = p.needles.first().cloned().unwrap_or_default();
+        let written = p.masked.clone();
         let plant = Plant {
             kind: p.kind.clone(),
             format: format!("{} repeated-bare", p.format),
@@ -200,11 +206,12 @@ impl Planter {
             form: "ascii",
             position: "repeat",
             field: self.label(field),
-            snippet: needle.clone(),
-            needles: vec![needle.clone()],
+            snippet: written.clone(),
+            needles: vec![needle],
+            masked: written.clone(),
         };
         self.plants.push(plant);
-        needle
+        written
     }
 
     fn look(&mut self, field: &str) -> String {
