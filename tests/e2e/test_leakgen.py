@@ -5,7 +5,9 @@ mock's record of the exact upstream bytes (`/__last_request`) must hold no plant
 bytes, every decoded string, JSON inside strings decoded recursively, JSON lines of uploaded
 files), must still hold every look-alike, id, signature and media payload unchanged, and the
 client must get back every original the mock echoed (the mock echoes the last user text on the
-routes it knows and the raw request on others). A refused valid request is a failure too.
+routes it knows and the raw request on others). A refused valid request is a failure too. Chat,
+Responses and Messages cases then take a second turn: the reply the client got (originals in
+clear) goes back as history, and again nothing planted may reach the upstream.
 
 Environment: LEAKGEN_E2E_CASES (default 300), LEAKGEN_E2E_SEED (default 0x1ea6e2e0),
 LEAKGEN_E2E_ONLY (one case seed: run it alone and print every body on the way),
@@ -188,13 +190,15 @@ class Tally:
         self.not_echoed = collections.Counter()
         self.examples = {}
         self.cases = 0
+        self.turn2 = 0
+        self.last_leaked = set()
 
     def failed(self):
         return bool(self.leaked or self.lost or self.refused or self.not_echoed)
 
     def summary(self):
-        lines = [f"leakgen e2e: seed {SEED:#x}, {self.cases} cases, {sum(self.planted.values())} values "
-                 f"planted, {sum(self.leaked.values())} reached the upstream"]
+        lines = [f"leakgen e2e: seed {SEED:#x}, {self.cases} cases ({self.turn2} with a second turn), "
+                 f"{sum(self.planted.values())} values planted, {sum(self.leaked.values())} reached the upstream"]
 
         def section(title, counter, limit=30):
             if counter:
@@ -204,7 +208,7 @@ class Tally:
                 if len(counter) > limit:
                     lines.append(f"  ... {len(counter) - limit} more")
 
-        section("leaked, by endpoint field where planted", self.leaked)
+        section("leaked, by endpoint (#2: second turn) and field where planted", self.leaked)
         section("leaked, where it survived upstream", self.found_at)
         section("refused valid requests", self.refused)
         section("kept strings lost or changed", self.lost)
@@ -248,6 +252,87 @@ def reply_texts(response):
     return "\n".join(s for _, s in body_strings(response.content)) or text
 
 
+def exchange(envoy, mock, case, tally, only, count_plants=True):
+    """Send one request; record leaks, lost strings, refusals and missing echoes. Returns the reply
+    (None when the request was refused)."""
+    if count_plants:
+        tally.planted[case["endpoint"]] += len(case["plants"])
+    before = mock.request_count()
+    response = post(envoy.port, case)
+    if mock.request_count() == before:
+        tally.refused[f"{case['endpoint']} {response.status_code} "
+                      f"{response.headers.get('x-prompt-guard-rejected', '')}"] += 1
+        return None
+    upstream = mock.last_request()
+    strings = body_strings(upstream)
+    tally.last_leaked = set()
+    for plant, where in leaks(upstream, strings, case["plants"]):
+        tally.last_leaked.add(plant["needles"][0])
+        tally.leaked[f"{case['endpoint']} {plant['field'].split(':', 1)[-1]}"] += 1
+        tally.found_at[f"{case['endpoint']} {shape(where)}"] += 1
+        tally.examples.setdefault(plant["field"], (case["seed"], case["path"], plant["snippet"]))
+    for keep in case["keeps"]:
+        if not any(keep["text"] in s for _, s in strings):
+            tally.lost[f"{keep['kind']} at {keep['field']}"] += 1
+    if response.status_code != 200:
+        tally.refused[f"{case['endpoint']} upstream answered {response.status_code}"] += 1
+        return response
+    said = echoed_text(case)
+    got = reply_texts(response)
+    if only:
+        print(f"--- request {case['path']}\n{case['body']}\n--- upstream\n{upstream.decode()}\n"
+              f"--- reply {response.status_code}\n{response.text}\n--- echo expected\n{said}")
+    if REMOVAL_NOTICE in got:
+        return response
+    for plant in case["plants"]:
+        if said is not None and plant["snippet"] not in said:
+            continue
+        if plant["snippet"] not in got:
+            mode = "stream" if case["stream"] else "buffered"
+            tally.not_echoed[f"{case['endpoint']} {mode} {plant['kind']} (seed {case['seed']:#x})"] += 1
+    return response
+
+
+def next_turn(case, response):
+    """The client's next request: its first request, the reply it got (restored: the originals in
+    clear, without the context they were found in) as history, and a short new user message."""
+    if case["family"] not in ("chat", "anthropic", "responses") or response.status_code != 200:
+        return None
+    try:
+        body = json.loads(case["body"])
+    except ValueError:
+        return None
+    streamed = "text/event-stream" in response.headers.get("content-type", "")
+    if streamed:
+        text = streamed_text(response.text)
+    else:
+        try:
+            reply = json.loads(response.content)
+        except ValueError:
+            return None
+    follow = "Thanks, that helps."
+    if case["family"] == "chat":
+        message = {"role": "assistant", "content": text} if streamed else \
+            ((reply.get("choices") or [{}])[0].get("message"))
+        if not isinstance(message, dict) or message.get("tool_calls"):
+            return None
+        body["messages"] = body["messages"] + [message, {"role": "user", "content": follow}]
+    elif case["family"] == "anthropic":
+        content = [{"type": "text", "text": text}] if streamed else reply.get("content")
+        if not isinstance(content, list) or any(b.get("type") == "tool_use" for b in content):
+            return None
+        body["messages"] = body["messages"] + [{"role": "assistant", "content": content},
+                                               {"role": "user", "content": follow}]
+    else:
+        output = ([{"type": "message", "role": "assistant", "content": [
+            {"type": "output_text", "text": text, "annotations": []}]}] if streamed else reply.get("output"))
+        if not isinstance(output, list) or any(o.get("type") != "message" for o in output):
+            return None
+        items = body["input"] if isinstance(body["input"], list) else [{"role": "user", "content": body["input"]}]
+        body["input"] = items + output + [{"role": "user", "content": follow}]
+    return dict(case, body=json.dumps(body, ensure_ascii=False), endpoint=case["endpoint"] + "#2")
+
+
 def test_no_generated_value_reaches_the_upstream(envoy, mock):
     only = os.environ.get("LEAKGEN_E2E_ONLY")
     cases = generate(int(only, 0), 1) if only else generate(SEED, CASES)
@@ -255,37 +340,12 @@ def test_no_generated_value_reaches_the_upstream(envoy, mock):
     tally = Tally()
     for case in cases:
         tally.cases += 1
-        for plant in case["plants"]:
-            tally.planted[case["endpoint"]] += 1
-        before = mock.request_count()
-        response = post(envoy.port, case)
-        if mock.request_count() == before:
-            tally.refused[f"{case['endpoint']} {response.status_code} "
-                          f"{response.headers.get('x-prompt-guard-rejected', '')}"] += 1
-            continue
-        upstream = mock.last_request()
-        strings = body_strings(upstream)
-        for plant, where in leaks(upstream, strings, case["plants"]):
-            tally.leaked[plant["field"]] += 1
-            tally.found_at[f"{case['endpoint']} {shape(where)}"] += 1
-            tally.examples.setdefault(plant["field"], (case["seed"], case["path"], plant["snippet"]))
-        for keep in case["keeps"]:
-            if not any(keep["text"] in s for _, s in strings):
-                tally.lost[f"{keep['kind']} at {keep['field']}"] += 1
-        if response.status_code != 200:
-            tally.refused[f"{case['endpoint']} upstream answered {response.status_code}"] += 1
-            continue
-        said = echoed_text(case)
-        got = reply_texts(response)
-        if only:
-            print(f"--- request {case['path']}\n{case['body']}\n--- upstream\n{upstream.decode()}\n"
-                  f"--- reply {response.status_code}\n{response.text}\n--- echo expected\n{said}")
-        if REMOVAL_NOTICE in got:
-            continue
-        for plant in case["plants"]:
-            if said is not None and plant["snippet"] not in said:
-                continue
-            if plant["snippet"] not in got:
-                mode = "stream" if case["stream"] else "buffered"
-                tally.not_echoed[f"{case['endpoint']} {mode} {plant['kind']} (seed {case['seed']:#x})"] += 1
+        response = exchange(envoy, mock, case, tally, only)
+        second = next_turn(case, response) if response is not None else None
+        if second is not None:
+            # The first turn's values come back as history: none may reach the upstream (those
+            # that already leaked in the first turn are not counted again).
+            second["plants"] = [p for p in case["plants"] if p["needles"][0] not in tally.last_leaked]
+            tally.turn2 += 1
+            exchange(envoy, mock, second, tally, only, count_plants=False)
     assert not tally.failed(), "\n" + tally.summary()

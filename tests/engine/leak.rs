@@ -5,7 +5,8 @@
 //! restored, then sent back as history, tool loops and thinking round trips included) the same
 //! holds and the client gets back every original the echo carried.
 //!
-//! `LEAKGEN_CASES=N` runs N cases (default 10,000; `make leakgen-long` runs 200,000),
+//! `LEAKGEN_CASES=N` runs N cases (default 10,000; `make leakgen-long` runs 200,000) on
+//! `LEAKGEN_THREADS` threads (default: the cores, at most 4),
 //! `LEAKGEN_SEED=S` changes the base seed, `LEAKGEN_REPORT=path` writes the full tables
 //! (planted and leaked per endpoint, field, kind, format, wrapping, Unicode form, position).
 //! On failure the summary names the base seed and, per leak group, one case seed and a body
@@ -118,6 +119,41 @@ struct Tally {
     control: HashMap<String, bool>,
     leak_total: usize,
     plant_total: usize,
+}
+
+impl Tally {
+    /// Add another worker's counts (examples and first seeds: the lowest seed wins, so the
+    /// report does not depend on how the cases were split).
+    fn merge(&mut self, o: Tally) {
+        self.cases += o.cases;
+        self.turn2 += o.turn2;
+        self.leak_total += o.leak_total;
+        self.plant_total += o.plant_total;
+        for (mine, theirs) in [
+            (&mut self.planted, o.planted),
+            (&mut self.leaked, o.leaked),
+            (&mut self.lost, o.lost),
+            (&mut self.refused, o.refused),
+            (&mut self.not_restored, o.not_restored),
+            (&mut self.group_count, o.group_count),
+        ] {
+            for (k, n) in theirs {
+                *mine.entry(k).or_default() += n;
+            }
+        }
+        for (k, seed) in o.first_seed {
+            let e = self.first_seed.entry(k).or_insert(seed);
+            *e = (*e).min(seed);
+        }
+        for (k, ex) in o.examples {
+            match self.examples.get(&k) {
+                Some(have) if have.seed <= ex.seed => {}
+                _ => {
+                    self.examples.insert(k, ex);
+                }
+            }
+        }
+    }
 }
 
 fn bump(map: &mut BTreeMap<String, usize>, key: String) {
@@ -362,10 +398,11 @@ fn run_case(cfg: &FilterConfig, c: &Case, t: &mut Tally) {
         return;
     }
     let Ok(upstream_saw) = serde_json::from_slice::<Json>(&fwd) else { return };
-    let echo = match (c.family, rng.below(3)) {
+    let echo = match (c.family, rng.below(4)) {
         (Family::Completions, _) => Echo::Text,
         (Family::Anthropic, 2) => Echo::Thinking,
         (_, 1) => Echo::ToolCall,
+        (_, 3) => Echo::Json,
         _ => Echo::Text,
     };
     let signature = format!("Eq{}", rng.chars(leakgen::rng::BASE64, 96));
@@ -550,9 +587,28 @@ fn no_planted_value_reaches_the_upstream() {
         eprintln!("{}", report(&t, &cfg, only, 50, 0));
         return;
     }
-    for i in 0..n as u64 {
-        let c = case(seed.wrapping_add(i));
-        run_case(&cfg, &c, &mut t);
+    // Cases are independent: spread them over the cores (LEAKGEN_THREADS to choose).
+    let threads =
+        env_num("LEAKGEN_THREADS", std::thread::available_parallelism().map_or(1, |n| n.get()).min(4) as u64).max(1);
+    let parts: Vec<Tally> = std::thread::scope(|scope| {
+        let workers: Vec<_> = (0..threads)
+            .map(|w| {
+                let cfg = &cfg;
+                scope.spawn(move || {
+                    let mut part = Tally::default();
+                    let mut i = w;
+                    while i < n as u64 {
+                        run_case(cfg, &case(seed.wrapping_add(i)), &mut part);
+                        i += threads;
+                    }
+                    part
+                })
+            })
+            .collect();
+        workers.into_iter().map(|h| h.join().unwrap()).collect()
+    });
+    for part in parts {
+        t.merge(part);
     }
     let elapsed = start.elapsed();
     eprintln!("leakgen: {} cases in {:.1} s", t.cases, elapsed.as_secs_f64());

@@ -16,6 +16,9 @@ pub const REPLY_PREFIX: &str = "You said: ";
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Echo {
     Text,
+    /// A structured output (`response_format`/`text.format` json_schema): the reply text is a
+    /// JSON document whose string holds the echo.
+    Json,
     ToolCall,
     Thinking,
 }
@@ -68,7 +71,11 @@ pub fn last_user_text(family: Family, doc: &Json) -> String {
 /// The upstream's reply to a forwarded request (`doc` is what the upstream received).
 pub fn echo_reply(family: Family, doc: &Json, echo: Echo, signature: &str) -> Json {
     let user = last_user_text(family, doc);
-    let reply = format!("{REPLY_PREFIX}{user}");
+    let reply = if echo == Echo::Json {
+        json!({ "reply": format!("{REPLY_PREFIX}{user}") }).to_string()
+    } else {
+        format!("{REPLY_PREFIX}{user}")
+    };
     let args = json!({ "text": user }).to_string();
     match (family, echo) {
         (Family::Chat, Echo::ToolCall) => {
