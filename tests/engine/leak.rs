@@ -381,7 +381,9 @@ fn run_case(cfg: &FilterConfig, c: &Case, t: &mut Tally) {
         Ok(fwd) => fwd,
         Err(r) => {
             if !DOCUMENTED_REFUSALS.contains(&r.reason()) {
-                bump(&mut t.refused, format!("{} {} ({})", c.endpoint, r.reason(), r));
+                let key = format!("{} {} ({})", c.endpoint, r.reason(), r);
+                t.first_seed.entry(key.clone()).or_insert(c.seed);
+                bump(&mut t.refused, key);
             }
             return;
         }
@@ -437,7 +439,9 @@ fn run_case(cfg: &FilterConfig, c: &Case, t: &mut Tally) {
     let fwd2 = match out2 {
         Ok(f) => f,
         Err(r) => {
-            bump(&mut t.refused, format!("{}#2 {} ({})", c.endpoint, r.reason(), r));
+            let key = format!("{}#2 {} ({})", c.endpoint, r.reason(), r);
+            t.first_seed.entry(key.clone()).or_insert(c.seed);
+            bump(&mut t.refused, key);
             return;
         }
     };
@@ -537,12 +541,12 @@ fn report(t: &Tally, cfg: &FilterConfig, seed: u64, limit: usize, repros: usize)
         .map(|(k, v)| (k.clone(), *v))
         .collect();
     simple(&mut out, "where leaked values survived (endpoint, path in the forwarded body, cause)", &found_at, limit);
-    simple(&mut out, "refused valid requests", &t.refused, limit);
     let with_seed = |m: &BTreeMap<String, usize>| -> BTreeMap<String, usize> {
         m.iter()
             .map(|(k, n)| (format!("{k} (first seed {:#x})", t.first_seed.get(k).copied().unwrap_or(0)), *n))
             .collect()
     };
+    simple(&mut out, "refused valid requests", &with_seed(&t.refused), limit);
     simple(
         &mut out,
         "kept strings lost or changed (look-alikes, ids, signatures, media, thinking)",
