@@ -278,6 +278,10 @@ def exchange(envoy, mock, case, tally, only, count_plants=True):
         tally.refused[f"{case['endpoint']} upstream answered {response.status_code}"] += 1
         return response
     said = echoed_text(case)
+    if said is None and case["content_type"].startswith("multipart/"):
+        # The mock echoes an upload's raw bytes; a real upload is answered with a file object, so
+        # what comes back of the JSONL inside is not checked (the native test checks JSON replies).
+        return response
     got = reply_texts(response)
     if only:
         print(f"--- request {case['path']}\n{case['body']}\n--- upstream\n{upstream.decode()}\n"

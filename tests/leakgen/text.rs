@@ -310,6 +310,11 @@ impl Planter {
             let v = self.short(&format!("{field}.{k}"));
             m.insert((*k).to_owned(), Json::String(v));
         }
+        if self.rng.chance(1, 6) {
+            // Keys are the caller's data too (an address used as a key).
+            let k = self.snippet(&format!("{field}.<key>"), "whole", true);
+            m.insert(k, Json::String("vip".to_owned()));
+        }
         Json::Object(m)
     }
 
