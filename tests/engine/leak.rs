@@ -163,7 +163,7 @@ fn bump(map: &mut BTreeMap<String, usize>, key: String) {
 /// The dimensions a plant is counted under.
 fn dims(p: &Plant) -> Vec<String> {
     let endpoint = p.field.split(':').next().unwrap_or("");
-    vec![
+    let mut dims = vec![
         format!("kind|{}", p.kind),
         format!("format|{} {}", p.kind, p.format),
         format!("wrap|{}", p.wrap),
@@ -171,7 +171,11 @@ fn dims(p: &Plant) -> Vec<String> {
         format!("position|{}", p.position),
         format!("endpoint|{endpoint}"),
         format!("field|{}", p.field),
-    ]
+    ];
+    if p.wrap == "none" && p.form == "ascii" {
+        dims.push(format!("plain|{} {} ({})", p.kind, p.format, p.position));
+    }
+    dims
 }
 
 impl Tally {
@@ -529,6 +533,14 @@ fn report(t: &Tally, cfg: &FilterConfig, seed: u64, limit: usize, repros: usize)
     );
     table(&mut out, "by kind", &t.planted, &t.leaked, "kind|", limit.max(16));
     table(&mut out, "by kind and format", &t.planted, &t.leaked, "format|", limit);
+    table(
+        &mut out,
+        "by kind, format and position, written plainly (no wrapping, ASCII)",
+        &t.planted,
+        &t.leaked,
+        "plain|",
+        limit,
+    );
     table(&mut out, "by endpoint", &t.planted, &t.leaked, "endpoint|", limit.max(24));
     table(&mut out, "by field", &t.planted, &t.leaked, "field|", limit);
     table(&mut out, "by wrapping", &t.planted, &t.leaked, "wrap|", limit);
