@@ -23,6 +23,8 @@ Test hooks (request headers):
     x-mock-sse-not-sse: 1   send a JSON body labelled text/event-stream
     x-mock-corrupt-gzip: 1  claim Content-Encoding: gzip and send bytes that do not inflate
     x-mock-charset: latin-1 send the JSON reply in Latin-1 (not UTF-8; non-ASCII is one byte)
+    x-mock-thinking: 1      Anthropic Messages only: the reply opens with a signed `thinking` block
+                            quoting the user text (streamed as thinking_delta + signature_delta)
 Inspection endpoints (GET): /__health, /__last_request (exact body bytes), /__last_headers (JSON),
 /__requests ({"count": N, "aborted": M}: complete requests, and requests whose body was cut off,
 e.g. by a proxy that refused them after forwarding the headers).
@@ -309,7 +311,19 @@ def openai_responses(body, user_text):
     return buffered, events
 
 
-def anthropic_messages(body, user_text):
+THINKING_PREFIX = "The user wrote: "
+
+
+def thinking_block(user_text):
+    """The signed thinking block the mock opens a reply with (x-mock-thinking: 1). Its signature
+    is made here from the thinking text, standing in for the provider's opaque one."""
+    thinking = THINKING_PREFIX + user_text
+    digest = hashlib.sha256(("mock-signature:" + thinking).encode("utf-8")).digest()
+    return {"type": "thinking", "thinking": thinking,
+            "signature": base64.b64encode(digest * 2).decode("ascii")}
+
+
+def anthropic_messages(body, user_text, thinking=False):
     model = body.get("model", "claude-mock")
     mid = IDS.next("msg_")
     input_tokens = token_count(user_text)
@@ -330,6 +344,14 @@ def anthropic_messages(body, user_text):
         output_tokens = token_count(reply)
         block_start = {"type": "text", "text": ""}
         deltas = [{"type": "text_delta", "text": piece} for piece in chunks(reply)]
+    blocks = [(block_start, deltas)]
+    if thinking:
+        block = thinking_block(user_text)
+        content = [block] + content
+        blocks.insert(0, ({"type": "thinking", "thinking": "", "signature": ""},
+                          [{"type": "thinking_delta", "thinking": piece}
+                           for piece in chunks(block["thinking"])] +
+                          [{"type": "signature_delta", "signature": block["signature"]}]))
     buffered = {"id": mid, "type": "message", "role": "assistant", "model": model,
                 "content": content, "stop_reason": stop_reason, "stop_sequence": None,
                 "usage": {"input_tokens": input_tokens, "output_tokens": output_tokens}}
@@ -339,12 +361,14 @@ def anthropic_messages(body, user_text):
 
     start_message = dict(buffered, content=[], stop_reason=None,
                          usage={"input_tokens": input_tokens, "output_tokens": 1})
-    events = [event("message_start", {"message": start_message}),
-              event("content_block_start", {"index": 0, "content_block": block_start}),
-              event("ping", {})]
-    events += [event("content_block_delta", {"index": 0, "delta": d}) for d in deltas]
-    events += [event("content_block_stop", {"index": 0}),
-               event("message_delta", {"delta": {"stop_reason": stop_reason, "stop_sequence": None},
+    events = [event("message_start", {"message": start_message})]
+    for index, (start, block_deltas) in enumerate(blocks):
+        events.append(event("content_block_start", {"index": index, "content_block": start}))
+        if index == 0:
+            events.append(event("ping", {}))
+        events += [event("content_block_delta", {"index": index, "delta": d}) for d in block_deltas]
+        events.append(event("content_block_stop", {"index": index}))
+    events += [event("message_delta", {"delta": {"stop_reason": stop_reason, "stop_sequence": None},
                                        "usage": {"output_tokens": output_tokens}}),
                event("message_stop", {})]
     return buffered, events
@@ -560,7 +584,8 @@ class MockHandler(BaseHTTPRequestHandler):
         elif api == "/v1/responses":
             buffered, events = openai_responses(body, responses_input_text(body))
         else:
-            buffered, events = anthropic_messages(body, last_user_text(body.get("messages")))
+            buffered, events = anthropic_messages(body, last_user_text(body.get("messages")),
+                                                  thinking=self.headers.get("x-mock-thinking") == "1")
 
         if body.get("stream") is True:
             self.send_stream(events)

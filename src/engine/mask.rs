@@ -3,7 +3,7 @@
 
 use std::collections::HashMap;
 
-use aho_corasick::{AhoCorasick, AhoCorasickBuilder, MatchKind};
+use aho_corasick::{AhoCorasick, AhoCorasickBuilder, AhoCorasickKind, MatchKind};
 
 use super::detect::Detector;
 use super::entity::Finding;
@@ -159,7 +159,14 @@ impl Spreader {
         if patterns.is_empty() {
             return None;
         }
-        let finder = AhoCorasickBuilder::new().match_kind(MatchKind::LeftmostLongest).build(&patterns).ok();
+        // Built per request over a handful of values and run over the request's text once: a
+        // contiguous NFA builds in a fraction of a DFA's time (the default picks a DFA for few
+        // patterns, which cost more to build than the whole scan of a 1 KB request).
+        let finder = AhoCorasickBuilder::new()
+            .match_kind(MatchKind::LeftmostLongest)
+            .kind(Some(AhoCorasickKind::ContiguousNFA))
+            .build(&patterns)
+            .ok();
         Some(Spreader { finder, targets, by_digits })
     }
 
