@@ -7,7 +7,9 @@ files), must still hold every look-alike, id, signature and media payload unchan
 client must get back every original the mock echoed (the mock echoes the last user text on the
 routes it knows and the raw request on others). A refused valid request is a failure too. Chat,
 Responses and Messages cases then take a second turn: the reply the client got (originals in
-clear) goes back as history, and again nothing planted may reach the upstream.
+clear) goes back as history, and again nothing planted may reach the upstream; every other
+Messages case asks the mock for a signed thinking block first, which must reach the client as the
+upstream wrote it and go back to the upstream byte for byte.
 
 Environment: LEAKGEN_E2E_CASES (default 300), LEAKGEN_E2E_SEED (default 0x1ea6e2e0),
 LEAKGEN_E2E_ONLY (one case seed: run it alone and print every body on the way),
@@ -222,19 +224,27 @@ class Tally:
 
 class Reply:
     def __init__(self, status, headers, content):
+        self.thinking = None
         self.status_code = status
         self.headers = headers
         self.content = content
         self.text = content.decode("utf-8", "replace")
 
 
+def wants_thinking(case):
+    """Every other Messages case asks the mock for a reply that opens with a signed thinking block."""
+    return case["endpoint"].startswith("anthropic-messages") and case["seed"] % 2 == 1
+
+
 def post(port, case):
     """Send the case as generated. http.client sends the path byte for byte; httpx would resolve
     the `.` and `..` segments of the odd spellings before they reach Envoy."""
     conn = http.client.HTTPConnection("127.0.0.1", port, timeout=harness.REQUEST_TIMEOUT_S)
+    headers = {"content-type": case["content_type"]}
+    if wants_thinking(case):
+        headers["x-mock-thinking"] = "1"
     try:
-        conn.request("POST", case["path"], case["body"].encode("utf-8"),
-                     {"content-type": case["content_type"]})
+        conn.request("POST", case["path"], case["body"].encode("utf-8"), headers)
         reply = conn.getresponse()
         content = reply.read()
         headers = {k.lower(): v for k, v in reply.getheaders()}
@@ -277,6 +287,19 @@ def exchange(envoy, mock, case, tally, only, count_plants=True):
     if response.status_code != 200:
         tally.refused[f"{case['endpoint']} upstream answered {response.status_code}"] += 1
         return response
+    response.thinking = None
+    if wants_thinking(case) and "text/event-stream" not in response.headers.get("content-type", ""):
+        # The thinking block as the upstream produced it (placeholders in it): the client must get
+        # it so, and send it back so.
+        try:
+            produced = MOCK.THINKING_PREFIX + MOCK.last_user_text(json.loads(upstream).get("messages"))
+            got_block = (json.loads(response.content).get("content") or [{}])[0]
+        except (ValueError, AttributeError):
+            produced, got_block = None, {}
+        if produced is not None and got_block.get("type") == "thinking":
+            response.thinking = produced
+            if got_block.get("thinking") != produced:
+                tally.lost[f"thinking block changed in the reply ({case['endpoint']})"] += 1
     said = echoed_text(case)
     if said is None and case["content_type"].startswith("multipart/"):
         # The mock echoes an upload's raw bytes; a real upload is answered with a file object, so
@@ -334,7 +357,11 @@ def next_turn(case, response):
             return None
         items = body["input"] if isinstance(body["input"], list) else [{"role": "user", "content": body["input"]}]
         body["input"] = items + output + [{"role": "user", "content": follow}]
-    return dict(case, body=json.dumps(body, ensure_ascii=False), endpoint=case["endpoint"] + "#2")
+    keeps = list(case["keeps"])
+    if getattr(response, "thinking", None):
+        keeps.append({"kind": "thinking-roundtrip", "field": "#2 messages[assistant].content[thinking].thinking",
+                      "text": response.thinking})
+    return dict(case, body=json.dumps(body, ensure_ascii=False), endpoint=case["endpoint"] + "#2", keeps=keeps)
 
 
 def test_no_generated_value_reaches_the_upstream(envoy, mock):
