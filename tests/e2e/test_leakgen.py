@@ -122,7 +122,7 @@ def leaks(raw, strings, plants):
             escaped = json.dumps(needle, ensure_ascii=False)[1:-1]
             holding = [p for p, s in strings if needle in s]
             own = next((p for p, s in strings if plant["snippet"] in s), None)
-            if own is None and holding and plant["position"] != "repeat" and needle in repeated:
+            if own is None and holding and plant["position"] != "repeat" and plant["needles"][0] in repeated:
                 continue
             where = own or (holding[0] if holding else None)
             if where is None and (needle in text or escaped in text):

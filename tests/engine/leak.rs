@@ -102,6 +102,9 @@ struct Example {
     body: Vec<u8>,
     needle: String,
     snippet: String,
+    field: String,
+    /// Everything planted in that body, so that shrinking keeps the leak charged to this plant.
+    plants: Vec<Plant>,
 }
 
 #[derive(Default)]
@@ -258,6 +261,8 @@ impl Tally {
                 body: body.to_vec(),
                 needle: l.needle.clone(),
                 snippet: l.plant.snippet.clone(),
+                field: l.plant.field.clone(),
+                plants: plants.to_vec(),
             });
         }
     }
@@ -275,10 +280,9 @@ impl Tally {
 /// string that holds it to the plant's snippet: what is left is a small reproduction.
 fn shrink(cfg: &FilterConfig, ex: &Example) -> String {
     let survives = |body: &[u8]| match forward(cfg, &ex.path, &ex.content_type, body).0 {
-        Ok(fwd) => {
-            String::from_utf8_lossy(&fwd).contains(&ex.needle)
-                || strings(&fwd).iter().any(|l| l.text.contains(&ex.needle))
-        }
+        Ok(fwd) => leaks(&fwd, &strings(&fwd), &ex.plants)
+            .iter()
+            .any(|l| l.plant.snippet == ex.snippet && l.plant.field == ex.field),
         Err(_) => false,
     };
     let Ok(mut doc) = serde_json::from_slice::<Json>(&ex.body) else {

@@ -120,7 +120,7 @@ pub fn leaks(body: &[u8], located: &[Located], plants: &[Plant]) -> Vec<Leak> {
             // occurrence that survived: its own snippet if that is still whole, else the repeat.
             let own = holding.iter().find(|l| l.text.contains(plant.snippet.as_str()));
             let repeated = plant.position != "repeat"
-                && plants.iter().any(|p| p.position == "repeat" && p.needles.first() == Some(needle));
+                && plants.iter().any(|p| p.position == "repeat" && p.needles.first() == plant.needles.first());
             if own.is_none() && repeated && !holding.is_empty() {
                 continue;
             }

@@ -517,7 +517,12 @@ fn password(rng: &mut Rng) -> Value {
     };
     let needle = if format == "bearer" { text.trim_start_matches("Authorization: Bearer ").to_owned() } else { pw };
     let mut v = Value::new("PASSWORD", format, text);
+    // Either half of a secret reaching the upstream is a leak too (a mask that stops at a `@` or
+    // a `.` inside the value leaves the rest in clear).
+    let mid = needle.len() / 2;
+    let halves: Vec<String> = [&needle[..mid], &needle[mid..]].iter().map(|h| (*h).to_owned()).collect();
     v.needles = vec![needle];
+    v.needles.extend(halves);
     v.leads(&["", "Login details: ", "config: "])
 }
 
