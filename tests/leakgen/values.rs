@@ -531,7 +531,14 @@ fn private_key(rng: &mut Rng) -> Value {
         0 => ("RSA PRIVATE KEY", "pem-rsa", "MIIEowIBAAKCAQEA".to_owned()),
         1 => ("EC PRIVATE KEY", "pem-ec", "MHcCAQEEI".to_owned()),
         2 => ("PRIVATE KEY", "pem-pkcs8", "MIIEvQIBADANBgkqhkiG9w0BAQEFAASC".to_owned()),
-        _ => ("OPENSSH PRIVATE KEY", "openssh", "b3BlbnNzaC1rZXktdjEAAAAA".to_owned()),
+        // openssh-key-v1 of an unencrypted Ed25519 key: magic, cipher "none", kdf "none", empty
+        // kdf options, one key, then the 51-byte public key blob's header (the zero bytes of the
+        // length fields are the runs of `A` every such key starts with).
+        _ => (
+            "OPENSSH PRIVATE KEY",
+            "openssh",
+            "b3BlbnNzaC1rZXktdjEAAAAABG5vbmUAAAAEbm9uZQAAAAAAAAABAAAAMwAAAAtzc2gtZWQyNTUxOQAAACA".to_owned(),
+        ),
     };
     let lines = rng.range(4, 8);
     let mut body = body_start;
