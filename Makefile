@@ -103,6 +103,13 @@ bench-instructions:
 	cargo build --release --bin instructions
 	python3 scripts/count_instructions.py
 
+# The leak generator over the engine at length: 200,000 generated requests (every endpoint shape,
+# values planted in every field and format; tests/engine/leak.rs, of which `make test` runs
+# 10,000). Optimised build, so the run takes minutes. LEAKGEN_REPORT=path writes the full tables.
+.PHONY: leakgen-long
+leakgen-long:
+	LEAKGEN_CASES=200000 cargo test --release --test engine leak::
+
 clean:
 	cargo clean
 	rm -rf build

@@ -3,6 +3,7 @@
 
 mod detect;
 mod examples;
+mod leak;
 mod leaks;
 mod memo;
 mod store;
