@@ -9,7 +9,7 @@ use super::entity::Finding;
 use super::mask::{MaskReport, Masker, Spreader};
 use super::memo::{MemoScope, Remembered};
 use super::protocol::form;
-use super::protocol::json::{parse_strict, JsonError};
+use super::protocol::json::{self, parse_strict, JsonError};
 use super::protocol::multipart::{self, Multipart, MultipartError};
 use super::protocol::{inject_canary, is_signed_block, visit_request, Api};
 use super::reply::{removal_notice, scan_all, ReplyFindings};
@@ -632,7 +632,14 @@ fn guard_value(
 ) -> bool {
     match v {
         Value::String(s) => {
-            let escape = if holds_json_text(key) { Escape::JsonString } else { Escape::None };
+            // An original restored into JSON text (tool arguments, structured output, a reply
+            // whose content is a JSON document) is escaped for the string it lands in, so the
+            // client can still parse it.
+            let escape = if holds_json_text(key) || (!vault.is_empty() && json::is_document(s)) {
+                Escape::JsonString
+            } else {
+                Escape::None
+            };
             guard_string(s, escape, cfg, vault, outcome, buf)
         }
         Value::Array(items) => items.iter_mut().fold(false, |c, i| guard_value(i, key, cfg, vault, outcome, buf) | c),

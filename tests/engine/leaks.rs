@@ -321,3 +321,22 @@ fn form_bodies_are_read_decoded() {
     .unwrap();
     assert_eq!(out.body.unwrap(), b"to=%5BEMAIL_1%5D&note=card+%5BCREDIT_CARD_1%5D&n=1");
 }
+
+#[test]
+fn originals_restored_into_a_json_reply_keep_it_parseable() {
+    let cfg = cfg("{}");
+    let body = json!({"model": "m", "messages": [{"role": "user", "content": "password=Tr0ub4dor\\3x\"kcd and mail jane.roe@example.com"}]});
+    let (_, vault) = forward(&cfg, "/v1/chat/completions", &body);
+    let secret = vault.entries().iter().find(|e| e.label == "SECRET").map(|e| e.original.clone()).unwrap();
+    assert!(secret.contains('\\') || secret.contains('"'), "the value needs escaping: {secret}");
+    let content = format!(
+        r#"{{"login": "{}", "mail": "[EMAIL_1]"}}"#,
+        vault.entries().iter().find(|e| e.label == "SECRET").unwrap().placeholder
+    );
+    let reply = json!({"choices": [{"index": 0, "message": {"role": "assistant", "content": content}}]});
+    let out: Value =
+        serde_json::from_slice(&guard_reply(&cfg, reply.to_string().as_bytes(), &vault).body.unwrap()).unwrap();
+    let inner: Value = serde_json::from_str(out["choices"][0]["message"]["content"].as_str().unwrap()).unwrap();
+    assert_eq!(inner["mail"], "jane.roe@example.com");
+    assert_eq!(inner["login"], secret.as_str());
+}

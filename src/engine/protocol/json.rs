@@ -29,6 +29,14 @@ pub fn parse_strict(text: &str) -> Result<Value, JsonError> {
     Ok(doc)
 }
 
+/// Is this text a JSON document (an object or a list)? By its first and last characters first, so
+/// ordinary text costs two byte comparisons.
+pub fn is_document(text: &str) -> bool {
+    let t = text.trim_ascii();
+    matches!((t.as_bytes().first(), t.as_bytes().last()), (Some(b'{'), Some(b'}')) | (Some(b'['), Some(b']')))
+        && serde_json::from_str::<serde::de::IgnoredAny>(t).is_ok()
+}
+
 /// One open object or array while scanning.
 struct Frame<'a> {
     /// `None` for an array.

@@ -10,7 +10,7 @@
 //!
 //! Inside a free-form subtree (`metadata`, tool call input, JSON schemas, prompt variables, JSON
 //! carried in a string) nothing is skipped: there a key named `type` or `id` is the user's, not
-//! the API's.
+//! the API's, and the keys themselves are visited as text.
 
 use serde_json::Value;
 
@@ -230,7 +230,36 @@ fn object(map: &mut serde_json::Map<String, Value>, key: Option<&str>, ctx: Ctx,
         }
         changed |= value(child, Some(k), inner, f);
     }
+    if ctx.free {
+        changed |= keys(map, ctx.source, f);
+    }
     changed
+}
+
+/// The keys of a free-form object are the user's text too (`"metadata": {"jane@example.com":
+/// "vip"}`). A key whose masked form is already a key of the object keeps its name: renaming it
+/// would overwrite that entry (only a request that holds both a value and its placeholder as keys
+/// gets there).
+fn keys(map: &mut serde_json::Map<String, Value>, source: Source, f: &mut TextFn<'_>) -> bool {
+    let mut renamed: Vec<(String, String)> = Vec::new();
+    for k in map.keys() {
+        let mut new = k.clone();
+        if f(&mut new, source) && new != *k && !map.contains_key(&new) {
+            renamed.push((k.clone(), new));
+        }
+    }
+    if renamed.is_empty() {
+        return false;
+    }
+    let old = std::mem::take(map);
+    for (k, v) in old {
+        let name = match renamed.iter().position(|(from, _)| *from == k) {
+            Some(i) => renamed.swap_remove(i).1,
+            None => k,
+        };
+        map.insert(name, v);
+    }
+    true
 }
 
 /// A string value, or a list of string values (an enum list such as `modalities`).
@@ -341,7 +370,10 @@ mod tests {
             ("f", Source::Assistant),
             ("q", Source::Assistant),
             ("x", Source::Assistant),
+            ("type", Source::Assistant),
+            ("id", Source::Assistant),
             ("u1", Source::System),
+            ("user_id", Source::System),
         ];
         let seen: Vec<(&str, Source)> = seen.iter().map(|(s, src)| (s.as_str(), *src)).collect();
         assert_eq!(seen, expect);
@@ -368,7 +400,7 @@ mod tests {
             {"id": "call_1", "type": "function", "function": {"name": "f", "arguments": "{\"to\": \"a\\nb\", \"type\": \"t\"}"}}
         ]}]});
         let seen = texts(Api::OpenaiChat, &body);
-        assert_eq!(seen, ["f", "a\nb", "t"]);
+        assert_eq!(seen, ["f", "a\nb", "t", "to", "type"]);
         let before = body.to_string();
         assert!(!visit(Api::OpenaiChat, &mut body, &mut |_, _| false));
         assert_eq!(body.to_string(), before);
@@ -388,7 +420,21 @@ mod tests {
         let body = json!({"tools": [{"type": "function", "function": {"name": "lookup", "description": "d",
             "parameters": {"type": "object", "properties": {"id": {"type": "string", "enum": ["e1"]}}}}}],
             "metadata": {"type": "mine"}});
-        assert_eq!(texts(Api::OpenaiChat, &body), ["lookup", "d", "object", "string", "e1", "mine"]);
+        assert_eq!(
+            texts(Api::OpenaiChat, &body),
+            ["lookup", "d", "object", "string", "e1", "type", "enum", "id", "type", "properties", "mine", "type"]
+        );
+        let mut meta = json!({"metadata": {"jane@example.com": "vip", "b": "x", "[K_1]": 1, "k": 2}});
+        assert!(visit(Api::OpenaiChat, &mut meta, &mut |s, _| {
+            let new = match s.as_str() {
+                "jane@example.com" => "[EMAIL_1]",
+                "k" => "[K_1]",
+                _ => return false,
+            };
+            *s = new.to_owned();
+            true
+        }));
+        assert_eq!(meta.to_string(), r#"{"metadata":{"[EMAIL_1]":"vip","b":"x","[K_1]":1,"k":2}}"#);
     }
 
     /// docs/masking.md is the skip list: every key the walker skips or frees is named there, and
@@ -421,7 +467,7 @@ mod tests {
         let body = json!({"type": "x", "id": "y", "a": [{"b": "z"}]});
         let seen = visited(Api::Generic, &body);
         assert!(seen.iter().all(|(_, s)| *s == Source::User));
-        assert_eq!(seen.len(), 3);
+        assert_eq!(seen.len(), 7, "three values and four keys");
         assert!(texts(Api::PassThrough, &body).is_empty());
     }
 }
