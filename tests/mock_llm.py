@@ -23,6 +23,7 @@ Test hooks (request headers):
     x-mock-sse-not-sse: 1   send a JSON body labelled text/event-stream
     x-mock-corrupt-gzip: 1  claim Content-Encoding: gzip and send bytes that do not inflate
     x-mock-charset: latin-1 send the JSON reply in Latin-1 (not UTF-8; non-ASCII is one byte)
+    x-mock-split-first-event: 1  send the first SSE event in two chunks, the second starting with `{`
     x-mock-thinking: 1      Anthropic Messages only: the reply opens with a signed `thinking` block
                             quoting the user text (streamed as thinking_delta + signature_delta)
 Inspection endpoints (GET): /__health, /__last_request (exact body bytes), /__last_headers (JSON),
@@ -522,6 +523,12 @@ class MockHandler(BaseHTTPRequestHandler):
             if index and delay:
                 time.sleep(delay)
             piece = sse_bytes(name, data)
+            if index == 0 and not compressor and self.headers.get("x-mock-split-first-event") == "1":
+                # The first event in two network chunks, the second starting with its JSON.
+                cut = piece.find(b"{")
+                self.write_chunk(piece[:cut])
+                time.sleep(0.05)
+                piece = piece[cut:]
             if compressor:
                 piece = compressor.compress(piece) + compressor.flush(zlib.Z_SYNC_FLUSH)
             self.write_chunk(piece)

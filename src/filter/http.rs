@@ -67,6 +67,8 @@ struct LiveStream {
     window: String,
     /// All reply text (bounded), scanned for leaked secrets and personal data at the end.
     text: String,
+    /// A byte other than white space has arrived (the stream's framing is decided by then).
+    started: bool,
 }
 
 /// How much recent stream text a link or canary is looked for in: longer than any link worth
@@ -75,7 +77,7 @@ const LINK_WINDOW_BYTES: usize = 4096;
 
 impl LiveStream {
     fn new(restorer: SseRestorer, decoder: Option<StreamDecoder>) -> Self {
-        LiveStream { restorer, decoder, failed: false, window: String::new(), text: String::new() }
+        LiveStream { restorer, decoder, failed: false, window: String::new(), text: String::new(), started: false }
     }
 
     /// Take the text the restorer saw in the last push into the window and the whole-text
@@ -528,7 +530,11 @@ impl GuardedExchange {
         let ReplyMode::Stream(live) = &mut self.reply else {
             return Action::Continue;
         };
-        if live.decoder.is_none() && live.restorer.stats().events == 0 && looks_like_json(&chunk) {
+        // Only the first bytes of the body that are not white space decide (an event stream never
+        // starts with `{` or `[`); a later chunk that happens to start so is inside an event.
+        let first_text = !live.started && chunk.iter().any(|b| !b.is_ascii_whitespace());
+        live.started |= first_text;
+        if live.decoder.is_none() && first_text && looks_like_json(&chunk) {
             // Declared as an event stream but is a JSON document (typically an error body):
             // restore it whole like any buffered reply instead of passing it through.
             self.metrics.stream_anomalies.add("not_sse", 1);

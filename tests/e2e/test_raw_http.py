@@ -77,6 +77,19 @@ def test_http1_streamed_over_keepalive(envoy, mock):
     conn.close()
 
 
+def test_first_event_split_before_its_json_is_still_a_stream(envoy, mock):
+    # A network chunk inside the first event that starts with `{` must not make the reply a JSON
+    # document: the stream is restored event by event and arrives whole.
+    with mock.expect_one_request() as upstream:
+        reply = httpx.post(envoy.url(CHAT), content=chat_body(PROMPT, stream=True),
+                           headers={"content-type": "application/json", "x-mock-split-first-event": "1"},
+                           timeout=harness.REQUEST_TIMEOUT_S)
+    assert leaks(upstream.body) == []
+    assert reply.status_code == 200
+    assert reply.text.startswith("data: ")
+    assert chat_stream_text(reply.text) == REPLY
+
+
 def test_http2_prior_knowledge_buffered_and_streamed(envoy, mock):
     with httpx.Client(http1=False, http2=True, timeout=harness.REQUEST_TIMEOUT_S) as client:
         with mock.expect_one_request() as upstream:
