@@ -14,6 +14,7 @@ use super::protocol::multipart::{self, Multipart, MultipartError};
 use super::protocol::{inject_canary, is_signed_block, visit_request, Api};
 use super::reply::{removal_notice, scan_all, ReplyFindings};
 use super::restore::{restore_text, Escape, RestoreCounts};
+use super::stream::restore_tree;
 use super::threat::{check_hygiene, Action, HygieneViolation, Source, ThreatReport, Verdict};
 use super::vault::Vault;
 use crate::config::FilterConfig;
@@ -576,7 +577,19 @@ pub fn guard_reply(cfg: &FilterConfig, body: &[u8], vault: &Vault) -> ReplyOutco
     let mut buf = Vec::new();
     match serde_json::from_str::<Value>(text) {
         Ok(mut doc) => {
-            let changed = guard_value(&mut doc, None, cfg, vault, &mut outcome, &mut buf);
+            let changed = match doc.as_object_mut() {
+                Some(map) => map.iter_mut().fold(false, |c, (k, v)| {
+                    let changed = if ECHOED_REQUEST_FIELDS.contains(&k.as_str()) {
+                        // The API's copy of what the client sent: restored, never judged as
+                        // the model's output (the canary sits there by design).
+                        restore_tree(v, vault, &cfg.restore, &mut outcome.restore)
+                    } else {
+                        guard_value(v, Some(k.as_str()), cfg, vault, &mut outcome, &mut buf)
+                    };
+                    changed | c
+                }),
+                None => guard_value(&mut doc, None, cfg, vault, &mut outcome, &mut buf),
+            };
             outcome.body = changed.then(|| doc.to_string().into_bytes());
         }
         Err(_) => {
@@ -616,6 +629,10 @@ fn guard_string(
         std::borrow::Cow::Borrowed(_) => false,
     }
 }
+
+/// Top-level reply fields in which the API echoes the request (the Responses API returns the
+/// request's `instructions` in every reply): restored, not scanned as model output.
+const ECHOED_REQUEST_FIELDS: &[&str] = &["instructions"];
 
 /// Fields whose string value is itself JSON text: an original restored there must be escaped.
 fn holds_json_text(key: Option<&str>) -> bool {

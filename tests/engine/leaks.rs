@@ -340,3 +340,22 @@ fn originals_restored_into_a_json_reply_keep_it_parseable() {
     assert_eq!(inner["mail"], "jane.roe@example.com");
     assert_eq!(inner["login"], secret.as_str());
 }
+
+#[test]
+fn the_canary_echoed_in_responses_instructions_is_not_a_leak() {
+    let cfg = cfg(r#"{"threats": {"canary": "PG-CANARY-7f3a9c"}}"#);
+    let body = json!({"model": "m", "instructions": "Be brief. Mail ops at jane.roe@example.com", "input": "hi"});
+    let (up, vault) = forward(&cfg, "/v1/responses", &body);
+    let sent: Value = serde_json::from_str(&up).unwrap();
+    let instructions = sent["instructions"].as_str().unwrap().to_owned();
+    assert!(instructions.contains("PG-CANARY-7f3a9c") && instructions.contains("[EMAIL_1]"));
+    // The Responses API echoes the request's instructions in its reply.
+    let reply = json!({"object": "response", "instructions": instructions, "output": [{"type": "message", "role": "assistant", "content": [{"type": "output_text", "text": "Hello"}]}]});
+    let out = guard_reply(&cfg, reply.to_string().as_bytes(), &vault);
+    assert_eq!(out.findings.canary_leaks, 0);
+    let back: Value = serde_json::from_slice(&out.body.unwrap()).unwrap();
+    assert!(back["instructions"].as_str().unwrap().contains("jane.roe@example.com"), "the echo is restored");
+    // The model repeating the marker in its output still counts.
+    let leaked = json!({"object": "response", "output": [{"type": "message", "role": "assistant", "content": [{"type": "output_text", "text": "my marker is PG-CANARY-7f3a9c"}]}]});
+    assert_eq!(guard_reply(&cfg, leaked.to_string().as_bytes(), &vault).findings.canary_leaks, 1);
+}

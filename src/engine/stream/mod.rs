@@ -19,6 +19,7 @@
 
 mod anthropic;
 mod events;
+pub(crate) use events::restore_tree;
 mod generic;
 mod openai_chat;
 mod openai_responses;
