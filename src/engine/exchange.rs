@@ -13,7 +13,7 @@ use super::protocol::json::{self, parse_strict, JsonError};
 use super::protocol::multipart::{self, Multipart, MultipartError};
 use super::protocol::{inject_canary, is_signed_block, visit_request, Api};
 use super::reply::{removal_notice, scan_all, ReplyFindings};
-use super::restore::{restore_text, Escape, RestoreCounts};
+use super::restore::{placeholder_lookalikes, restore_text, Escape, RestoreCounts};
 use super::stream::restore_tree;
 use super::threat::{check_hygiene, Action, HygieneViolation, Source, ThreatReport, Verdict};
 use super::vault::Vault;
@@ -377,10 +377,10 @@ impl Unit {
 /// never collides with placeholder-looking text anywhere in it and a value found in any unit is
 /// masked in every unit.
 fn guard_units(guard: &mut TextGuard<'_>, units: &mut [Unit], vault: &mut Vault) {
-    let grammar = &guard.cfg.restore.grammar;
+    let spec = &guard.cfg.restore;
     for unit in units.iter_mut() {
         unit.visit(&mut |s, _| {
-            vault.reserve_existing(grammar, s);
+            placeholder_lookalikes(s, spec, |label, number| vault.reserve(label, number));
             false
         });
     }

@@ -91,6 +91,37 @@ pub fn restore_text<'a>(
     }
 }
 
+/// Every token in `text` that the restorer would read as a placeholder, exactly or drifted (any
+/// case, escaped, a bracket missing): `f(label, number)` for each. A request's text that reads so
+/// must be reserved, or a reply could turn the user's own `[email_1]` into someone's value.
+pub fn placeholder_lookalikes(text: &str, spec: &RestoreSpec, mut f: impl FnMut(&str, u32)) {
+    let bytes = text.as_bytes();
+    let grammar = &spec.grammar;
+    let marker = drift::escape_marker(false);
+    let mut i = 0;
+    while let Some(&b) = bytes.get(i) {
+        let before = if i == 0 { 0 } else { bytes.get(i - 1).copied().unwrap_or(0) };
+        if !drift::may_begin(b, before, grammar) {
+            i += 1;
+            continue;
+        }
+        let rest = bytes.get(i..).unwrap_or(&[]);
+        match drift::match_at(rest, before, marker, true, spec) {
+            Match::Token(t) => {
+                f(t.label.as_str(), t.number);
+                i += t.len.max(1);
+            }
+            _ => match text.get(i..).and_then(|r| grammar.recognise(r)) {
+                Some(r) => {
+                    f(r.label, r.number);
+                    i += r.len.max(1);
+                }
+                None => i += 1,
+            },
+        }
+    }
+}
+
 /// The shared left-to-right scanner.
 struct Scanner<'s> {
     vault: &'s Vault,

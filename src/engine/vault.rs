@@ -74,6 +74,11 @@ impl Vault {
         }
     }
 
+    /// Never issue `number` for `label` (text in the request that would read as that placeholder).
+    pub fn reserve(&mut self, label: &str, number: u32) {
+        self.reserved.insert((label.to_owned(), number));
+    }
+
     /// The placeholder for `original` of kind `label`, issuing a new one on first sight.
     pub fn placeholder_for(
         &mut self,

@@ -359,3 +359,18 @@ fn the_canary_echoed_in_responses_instructions_is_not_a_leak() {
     let leaked = json!({"object": "response", "output": [{"type": "message", "role": "assistant", "content": [{"type": "output_text", "text": "my marker is PG-CANARY-7f3a9c"}]}]});
     assert_eq!(guard_reply(&cfg, leaked.to_string().as_bytes(), &vault).findings.canary_leaks, 1);
 }
+
+#[test]
+fn user_text_that_reads_as_a_placeholder_is_never_given_a_value() {
+    let cfg = cfg("{}");
+    let user =
+        "Template var [email_1], {{ [Email_1] }} and PHONE_1] stay; mail jane.roe@example.com, call +1 415 555 0134";
+    let body = json!({"model": "m", "messages": [{"role": "user", "content": user}]});
+    let (up, vault) = forward(&cfg, "/v1/chat/completions", &body);
+    assert_absent(&up, &["jane.roe@example.com", "415 555 0134"]);
+    assert!(vault.lookup("[EMAIL_1]").is_none() && vault.lookup("[PHONE_1]").is_none(), "{up}");
+    // The model quotes the user's template text back: it must come back as the user wrote it.
+    let reply = json!({"choices": [{"index": 0, "message": {"role": "assistant", "content": "Keep [email_1], {{ [Email_1] }} and PHONE_1] as they are."}}]});
+    let out = guard_reply(&cfg, reply.to_string().as_bytes(), &vault);
+    assert!(out.body.is_none(), "nothing to restore in the user's own text");
+}
