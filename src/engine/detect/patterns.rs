@@ -24,6 +24,8 @@ pub enum Check {
     AwsSecret,
     Jwt,
     PrivateKeyBlock,
+    /// A PuTTY `.ppk` file header: the file up to its `Private-MAC` line.
+    PuttyKey,
     /// `password=...`: capture group 1 is the value to mask.
     Assignment,
     /// `Bearer ...`: capture group 1 is the token.
@@ -108,6 +110,7 @@ pub const TOKEN_PREFIXES: &[&str] = &[
     "AIza",
     "eyJ",
     "-----BEGIN",
+    "PuTTY-User-Key-File-",
     "hf_",
     "npm_",
     "pypi-",
@@ -216,6 +219,7 @@ pub const RULES: &[Rule] = &[
         Gate::Prefix,
         r"-----BEGIN (?:[A-Z0-9]+ ){0,3}PRIVATE KEY(?: BLOCK)?-----",
     ),
+    rule(K::PrivateKey, Check::PuttyKey, Gate::Prefix, r"PuTTY-User-Key-File-[1-3]: [A-Za-z0-9@.\-]{3,64}"),
     rule(
         K::SecretAssignment,
         Check::Assignment,
