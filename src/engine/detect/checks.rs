@@ -66,6 +66,7 @@ pub fn check(
         Check::Ipv4 => ipv4_check(text, start, end, s),
         Check::Ipv6 => ipv6_check(text, start, s),
         Check::Prefixed => token_ok(text, start, end, s).then_some((start, end, 0.95)),
+        Check::Slack => slack_check(text, start, end, s),
         Check::OpenAi => {
             let body = s.strip_prefix("sk-")?;
             let mixed = body.bytes().any(|b| b.is_ascii_digit()) && body.bytes().any(|b| b.is_ascii_alphabetic());
@@ -117,6 +118,36 @@ fn in_url_userinfo(text: &str, start: usize) -> bool {
 fn token_ok(text: &str, start: usize, end: usize, s: &str) -> bool {
     let body = s.get(4..).unwrap_or("");
     !touches_word(text, start, end) && looks_random(body) && !s.to_ascii_lowercase().contains("example")
+}
+
+/// Slack tokens as documented: `xoxb-`/`xoxp-`/`xoxe-`/`xapp-`..., then numeric groups (a
+/// one-digit format version, or team, user and installation ids of 8-13 digits), then the
+/// secret body (24 alphanumerics for bot tokens, 32 hex digits for user tokens, longer for
+/// refresh and configuration tokens). Only the body is judged for randomness: the id groups
+/// are digits and a hex body has only 16 symbols, so judging the whole token refused real ones.
+fn slack_check(text: &str, start: usize, end: usize, s: &str) -> Option<Scored> {
+    if touches_word(text, start, end) {
+        return None;
+    }
+    let (_, rest) = s.split_once('-')?;
+    let mut groups = rest.split('-').peekable();
+    let mut ids = 0;
+    while let Some(g) = groups.next_if(|g| !g.is_empty() && g.bytes().all(|c| c.is_ascii_digit())) {
+        // A version digit leads some formats (`xoxe-1-`, `xapp-1-`); ids are 8-13 digits.
+        let version = ids == 0 && g.len() == 1;
+        if !version && !(8..=13).contains(&g.len()) {
+            return None;
+        }
+        let same = g.bytes().all(|c| Some(c) == g.bytes().next());
+        if !version && same {
+            return None;
+        }
+        ids += 1;
+    }
+    let body: String = groups.collect::<Vec<&str>>().concat();
+    let lower = body.to_ascii_lowercase();
+    let stand_in = ["example", "here", "token", "your", "xxxx"].iter().any(|w| lower.contains(w));
+    (ids >= 1 && body.len() >= 20 && !stand_in && looks_random(&body)).then_some((start, end, 0.95))
 }
 
 fn ipv4_check(text: &str, start: usize, end: usize, s: &str) -> Option<Scored> {

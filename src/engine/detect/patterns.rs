@@ -20,6 +20,8 @@ pub enum Check {
     Ipv6,
     /// A vendor token with a distinctive prefix: the regex is the whole check.
     Prefixed,
+    /// A Slack token: digit groups (team, user, ...), then a secret body judged on its own.
+    Slack,
     OpenAi,
     AwsSecret,
     Jwt,
@@ -192,7 +194,13 @@ pub const RULES: &[Rule] = &[
         K::SlackToken,
         Check::Prefixed,
         Gate::Prefix,
-        r"xox[abpsre]-[0-9]{8,}-[A-Za-z0-9\-]{10,}|xapp-[0-9]-[A-Za-z0-9\-]{10,}|https?://hooks\.slack\.com/(?:services|workflows|triggers)/[A-Za-z0-9+/_\-]{20,}",
+        r"https?://hooks\.slack\.com/(?:services|workflows|triggers)/[A-Za-z0-9+/_\-]{20,}",
+    ),
+    rule(
+        K::SlackToken,
+        Check::Slack,
+        Gate::Prefix,
+        r"(?:xoxe\.xox[bp]|xox[abposre]|xapp)-[0-9]{1,13}-[A-Za-z0-9\-]{10,}",
     ),
     rule(
         K::StripeKey,
