@@ -2,7 +2,7 @@
 
 use super::context::{
     byte_at, byte_before, inside_longer_number, touches_word, word_just_before, ContextWords, Nearby, WordLists,
-    VERSION_WORDS,
+    NOT_PERSONAL_WORDS, VERSION_WORDS,
 };
 use super::patterns::Check;
 use super::phone::{self, PhoneShape};
@@ -35,7 +35,12 @@ pub fn check(
 ) -> Option<Scored> {
     let s = text.get(start..end)?;
     match check {
-        Check::Email => (!touches_word(text, start, end) && !in_url_userinfo(text, start)).then_some((start, end, 0.9)),
+        Check::Email => {
+            // `\tbob@...`: an escape written out as raw text is not part of the address.
+            let escape = byte_before(text, start) == Some(b'\\') && matches!(s.as_bytes(), [b'n' | b't' | b'r', _, ..]);
+            let start = if escape { start + 1 } else { start };
+            (!touches_word(text, start, end) && !in_url_userinfo(text, start)).then_some((start, end, 0.9))
+        }
         Check::Phone => phone_check(text, words, start, s),
         Check::SsnSeparated => {
             let b = s.as_bytes();
@@ -214,9 +219,27 @@ fn phone_check(text: &str, words: &ContextWords<'_>, start: usize, s: &str) -> O
         return None;
     }
     let score = if phone_words { base + 0.3 } else { base };
-    // Words like "order" or "invoice" outweigh phone words ("order number 212-555-0123").
-    let score = if nearby.before(WordLists::NOT_PERSONAL) { score.min(0.75) - 0.35 } else { score };
+    // Words like "order" or "invoice" outweigh phone words when they label the number itself
+    // ("order number 212-555-0123", "ticket #4155550123"); elsewhere in the sentence ("about
+    // my order, call me on 212-555-0123") they say nothing about it.
+    let score = if labelled_not_personal(text, start) { score.min(0.75) - 0.35 } else { score };
     Some((start, end, score.min(0.95)))
+}
+
+/// Whether the word right before `start` (skipping a `number`/`no`/`nr`/`num` after it, and
+/// `#`, `:` or `.`) marks the number as an identifier of something other than a person.
+fn labelled_not_personal(text: &str, start: usize) -> bool {
+    let is = |w: &str, list: &[&str]| list.iter().any(|l| l.eq_ignore_ascii_case(w));
+    let mut word = word_just_before(text, start);
+    if is(word, &["number", "no", "nr", "num", "nos", "numbers"]) {
+        let at = (word.as_ptr() as usize).saturating_sub(text.as_ptr() as usize);
+        let before = word_just_before(text, at);
+        if !before.is_empty() {
+            word = before;
+        }
+    }
+    // "no" and "id" alone are labels only when spelled as such; "number" alone is a phone word.
+    is(word, NOT_PERSONAL_WORDS) && !word.eq_ignore_ascii_case("number")
 }
 
 /// Card numbers: 12-19 digits, either unseparated or grouped the way cards are printed.

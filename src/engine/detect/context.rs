@@ -417,7 +417,9 @@ pub fn byte_at(text: &str, i: usize) -> Option<u8> {
 /// addresses right next to their letters (`卡号4242...`): those letters do not glue.
 pub fn touches_word(text: &str, start: usize, end: usize) -> bool {
     let word = |c: char| c.is_alphanumeric() && !unspaced_script(c);
-    let before = text.get(..start).and_then(|s| s.trim_end_matches('_').chars().next_back());
+    // An escape written out as raw text (`\n`, `\t`, `\r` before the value) is a separator.
+    let escaped = |s: &str| s.ends_with("\\n") || s.ends_with("\\t") || s.ends_with("\\r");
+    let before = text.get(..start).filter(|s| !escaped(s)).and_then(|s| s.trim_end_matches('_').chars().next_back());
     let after = text.get(end..).and_then(|s| s.trim_start_matches('_').chars().next());
     before.is_some_and(word) || after.is_some_and(word)
 }
