@@ -639,7 +639,8 @@ fn assignment_check(text: &str, kw_start: usize, vs: usize, ve: usize) -> Option
     let sep_region = text.get(kw_start..vs).unwrap_or("");
     let quoted = sep_region.ends_with('"') || sep_region.ends_with('\'');
     let equals = sep_region.contains('=');
-    let letters_only = v.bytes().all(|c| c.is_ascii_alphabetic());
+    // Letters of any script: `oublié`, `obligatoria` are words, not passwords.
+    let letters_only = v.chars().all(char::is_alphabetic);
     let digits_only = v.bytes().all(|c| c.is_ascii_digit());
     let score = if quoted || (equals && !letters_only) {
         0.85

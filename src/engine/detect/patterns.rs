@@ -74,8 +74,21 @@ pub fn island_byte(b: u8) -> bool {
 
 /// Where `Keyword` rules may start: every keyword alternation in those regexes begins with one
 /// of these (compared ASCII case-insensitively).
-pub const KEYWORDS: &[&str] =
-    &["pass", "pwd", "secret", "api", "access", "token", "credential", "private", "bearer", "authorization"];
+pub const KEYWORDS: &[&str] = &[
+    "pass",
+    "pwd",
+    "secret",
+    "api",
+    "access",
+    "token",
+    "credential",
+    "private",
+    "bearer",
+    "authorization",
+    "contrase",
+    "senha",
+    "wachtwoord",
+];
 
 /// The literal every `Prefix` rule's matches start with (case-sensitive).
 pub const TOKEN_PREFIXES: &[&str] = &[
@@ -232,7 +245,7 @@ pub const RULES: &[Rule] = &[
         K::SecretAssignment,
         Check::Assignment,
         Gate::Keyword,
-        r#"(?i:password|passwd|pwd|passphrase|secret|api[_\-.]?key|access[_\-]?key|token|credentials?|private[_\-]?key)(?:[_\-.][A-Za-z0-9_\-.]{0,40})?["']?[ \t]*(?::=|=>|[:=])[ \t]*["']?([^\s"'`,;<>(){}\[\]]{4,})"#,
+        r#"(?i:password|passwd|passwort|passe|pwd|passphrase|secret|api[_\-.]?key|access[_\-]?key|token|credentials?|private[_\-]?key|contrase(?:ñ|n)a|senha|wachtwoord)(?:[_\-.][A-Za-z0-9_\-.]{0,40})?["']?(?:[ \t]*(?::=|=>|[:=])|[ \t]+(?i:is|was)(?:[ \t]*:)?)(?:[ \t]*[|>][\-+]?)?(?:[ \t]*\r?\n[ \t]+)?[ \t]*["']?([^\s"'`,;<>(){}\[\]]{4,})"#,
     ),
     rule(K::SecretAssignment, Check::Bearer, Gate::Keyword, r"(?i:bearer)[ \t]+([A-Za-z0-9\-._~+/]{16,}=*)"),
     rule(
