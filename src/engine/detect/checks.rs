@@ -2,7 +2,7 @@
 
 use super::context::{
     byte_at, byte_before, inside_longer_number, touches_word, word_just_before, ContextWords, Nearby, WordLists,
-    VERSION_WORDS,
+    NOT_PERSONAL_WORDS, VERSION_WORDS,
 };
 use super::patterns::Check;
 use super::phone::{self, PhoneShape};
@@ -35,7 +35,12 @@ pub fn check(
 ) -> Option<Scored> {
     let s = text.get(start..end)?;
     match check {
-        Check::Email => (!touches_word(text, start, end) && !in_url_userinfo(text, start)).then_some((start, end, 0.9)),
+        Check::Email => {
+            // `\tbob@...`: an escape written out as raw text is not part of the address.
+            let escape = byte_before(text, start) == Some(b'\\') && matches!(s.as_bytes(), [b'n' | b't' | b'r', _, ..]);
+            let start = if escape { start + 1 } else { start };
+            (!touches_word(text, start, end) && !in_url_userinfo(text, start)).then_some((start, end, 0.9))
+        }
         Check::Phone => phone_check(text, words, start, s),
         Check::SsnSeparated => {
             let b = s.as_bytes();
@@ -66,6 +71,7 @@ pub fn check(
         Check::Ipv4 => ipv4_check(text, start, end, s),
         Check::Ipv6 => ipv6_check(text, start, s),
         Check::Prefixed => token_ok(text, start, end, s).then_some((start, end, 0.95)),
+        Check::Slack => slack_check(text, start, end, s),
         Check::OpenAi => {
             let body = s.strip_prefix("sk-")?;
             let mixed = body.bytes().any(|b| b.is_ascii_digit()) && body.bytes().any(|b| b.is_ascii_alphabetic());
@@ -77,9 +83,9 @@ pub fn check(
             let stop = private_key_end(text, end);
             // A real key has a long base64 body; `BEGIN ... anything ... END` is an illustration.
             let body = text.get(end..stop).unwrap_or("");
-            let b64 = body.bytes().filter(|c| c.is_ascii_alphanumeric() || matches!(c, b'+' | b'/' | b'=')).count();
-            (b64 >= 64 && looks_random(body)).then_some((start, stop, 0.99))
+            key_body_ok(body).then_some((start, stop, 0.99))
         }
+        Check::PuttyKey => putty_key_end(text, end).map(|stop| (start, stop, 0.99)),
         Check::Assignment => {
             let (vs, ve) = value?;
             assignment_check(text, start, vs, ve)
@@ -117,6 +123,36 @@ fn in_url_userinfo(text: &str, start: usize) -> bool {
 fn token_ok(text: &str, start: usize, end: usize, s: &str) -> bool {
     let body = s.get(4..).unwrap_or("");
     !touches_word(text, start, end) && looks_random(body) && !s.to_ascii_lowercase().contains("example")
+}
+
+/// Slack tokens as documented: `xoxb-`/`xoxp-`/`xoxe-`/`xapp-`..., then numeric groups (a
+/// one-digit format version, or team, user and installation ids of 8-13 digits), then the
+/// secret body (24 alphanumerics for bot tokens, 32 hex digits for user tokens, longer for
+/// refresh and configuration tokens). Only the body is judged for randomness: the id groups
+/// are digits and a hex body has only 16 symbols, so judging the whole token refused real ones.
+fn slack_check(text: &str, start: usize, end: usize, s: &str) -> Option<Scored> {
+    if touches_word(text, start, end) {
+        return None;
+    }
+    let (_, rest) = s.split_once('-')?;
+    let mut groups = rest.split('-').peekable();
+    let mut ids = 0;
+    while let Some(g) = groups.next_if(|g| !g.is_empty() && g.bytes().all(|c| c.is_ascii_digit())) {
+        // A version digit leads some formats (`xoxe-1-`, `xapp-1-`); ids are 8-13 digits.
+        let version = ids == 0 && g.len() == 1;
+        if !version && !(8..=13).contains(&g.len()) {
+            return None;
+        }
+        let same = g.bytes().all(|c| Some(c) == g.bytes().next());
+        if !version && same {
+            return None;
+        }
+        ids += 1;
+    }
+    let body: String = groups.collect::<Vec<&str>>().concat();
+    let lower = body.to_ascii_lowercase();
+    let stand_in = ["example", "here", "token", "your", "xxxx"].iter().any(|w| lower.contains(w));
+    (ids >= 1 && body.len() >= 20 && !stand_in && looks_random(&body)).then_some((start, end, 0.95))
 }
 
 fn ipv4_check(text: &str, start: usize, end: usize, s: &str) -> Option<Scored> {
@@ -183,9 +219,27 @@ fn phone_check(text: &str, words: &ContextWords<'_>, start: usize, s: &str) -> O
         return None;
     }
     let score = if phone_words { base + 0.3 } else { base };
-    // Words like "order" or "invoice" outweigh phone words ("order number 212-555-0123").
-    let score = if nearby.before(WordLists::NOT_PERSONAL) { score.min(0.75) - 0.35 } else { score };
+    // Words like "order" or "invoice" outweigh phone words when they label the number itself
+    // ("order number 212-555-0123", "ticket #4155550123"); elsewhere in the sentence ("about
+    // my order, call me on 212-555-0123") they say nothing about it.
+    let score = if labelled_not_personal(text, start) { score.min(0.75) - 0.35 } else { score };
     Some((start, end, score.min(0.95)))
+}
+
+/// Whether the word right before `start` (skipping a `number`/`no`/`nr`/`num` after it, and
+/// `#`, `:` or `.`) marks the number as an identifier of something other than a person.
+fn labelled_not_personal(text: &str, start: usize) -> bool {
+    let is = |w: &str, list: &[&str]| list.iter().any(|l| l.eq_ignore_ascii_case(w));
+    let mut word = word_just_before(text, start);
+    if is(word, &["number", "no", "nr", "num", "nos", "numbers"]) {
+        let at = (word.as_ptr() as usize).saturating_sub(text.as_ptr() as usize);
+        let before = word_just_before(text, at);
+        if !before.is_empty() {
+            word = before;
+        }
+    }
+    // "no" and "id" alone are labels only when spelled as such; "number" alone is a phone word.
+    is(word, NOT_PERSONAL_WORDS) && !word.eq_ignore_ascii_case("number")
 }
 
 /// Card numbers: 12-19 digits, either unseparated or grouped the way cards are printed.
@@ -315,28 +369,157 @@ fn aws_secret_check(text: &str, words: &ContextWords<'_>, start: usize, end: usi
     (mixed && Nearby::scan(words, start, end, false).before(WordLists::AWS)).then_some((start, end, 0.85))
 }
 
-/// A private key block ends at its END line; a block cut short ends after its base64 body.
+/// What a line between a key block's header and footer is.
+#[derive(PartialEq)]
+enum KeyLine {
+    Blank,
+    /// `Proc-Type: 4,ENCRYPTED`, `DEK-Info: ...`, PGP's `Version: ...`.
+    Header,
+    /// Base64, possibly in chunks joined by single spaces when line breaks were lost in a paste
+    /// (every chunk but the last at least 16 characters, which prose words never are).
+    Body,
+    Other,
+}
+
+fn key_line(line: &[u8]) -> KeyLine {
+    if line.is_empty() {
+        return KeyLine::Blank;
+    }
+    let b64 = |c: &u8| c.is_ascii_alphanumeric() || matches!(c, b'+' | b'/' | b'=');
+    let chunks: Vec<&[u8]> = line.split(|&c| c == b' ').collect();
+    let body = chunks.iter().all(|t| !t.is_empty() && t.iter().all(b64))
+        && chunks.split_last().is_some_and(|(_, rest)| rest.iter().all(|t| t.len() >= 16));
+    if body {
+        KeyLine::Body
+    } else if line.contains(&b':') && line.iter().all(|c| c.is_ascii_graphic() || *c == b' ') {
+        KeyLine::Header
+    } else {
+        KeyLine::Other
+    }
+}
+
+/// A private key block ends at its END line; a block cut short ends after its last base64 line.
+/// Lines end at a line break or at its escape (`\n`, `\r` written out, as in JSON strings).
+///
+/// Linear over any text: the walk stops at the first `-----` after the header (the END line, or
+/// the next block's header) or at the first line that is not part of a key, so the stretches
+/// walked for different headers never overlap: thousands of headers cost one pass.
 fn private_key_end(text: &str, header_end: usize) -> usize {
-    let rest = text.get(header_end..).unwrap_or("");
-    if let Some(pos) = rest.find("-----END ") {
-        let after = header_end + pos + "-----END ".len();
-        if let Some(close) = text.get(after..).and_then(|t| t.find("-----")) {
-            let stop = after + close + 5;
-            // Only if the END marker belongs to this block (no other BEGIN in between).
-            if !text.get(header_end..stop).unwrap_or("").contains("-----BEGIN") {
-                return stop;
+    let b = text.as_bytes();
+    let mut i = header_end;
+    let mut body_end: Option<usize> = None;
+    loop {
+        let mut j = i;
+        let mut marker = false;
+        while let Some(&c) = b.get(j) {
+            if c == b'-' && b.get(j..j + 5) == Some(b"-----".as_slice()) {
+                marker = true;
+                break;
+            }
+            if c == b'\n' || (c == b'\\' && matches!(b.get(j + 1), Some(b'n' | b'r'))) {
+                break;
+            }
+            j += 1;
+        }
+        let raw = b.get(i..j).unwrap_or(&[]);
+        let lead = raw.iter().take_while(|c| c.is_ascii_whitespace()).count();
+        let trail = raw.iter().rev().take_while(|c| c.is_ascii_whitespace()).count();
+        let line = raw.get(lead..raw.len().saturating_sub(trail).max(lead)).unwrap_or(&[]);
+        match key_line(line) {
+            KeyLine::Body => body_end = Some(i + lead + line.len()),
+            KeyLine::Blank if marker => {}
+            KeyLine::Blank | KeyLine::Header if body_end.is_none() => {}
+            _ => break,
+        }
+        if marker {
+            let rest = b.get(j..).unwrap_or(&[]);
+            if rest.starts_with(b"-----END ") {
+                // The END line's label is a few upper-case words; its closing dashes end the block.
+                let label = rest.get(9..).unwrap_or(&[]);
+                let n = label
+                    .iter()
+                    .take(64)
+                    .take_while(|c| c.is_ascii_uppercase() || c.is_ascii_digit() || **c == b' ')
+                    .count();
+                if label.get(n..n + 5) == Some(b"-----".as_slice()) {
+                    return j + 9 + n + 5;
+                }
+            }
+            break;
+        }
+        // Past the line break (one byte, or two for an escape).
+        i = match b.get(j) {
+            Some(b'\n') => j + 1,
+            Some(_) => j + 2,
+            None => break,
+        };
+    }
+    body_end.unwrap_or(header_end)
+}
+
+/// Whether the body of a key block holds key material rather than an illustration
+/// (`MIIE...`, `<your key here>`, `AAAA...`). A key body is long base64 that uses most of the
+/// alphabet; unlike tokens it may hold long runs (`AAAAAAAA` in OpenSSH and DER length
+/// fields), so runs are not held against it.
+fn key_body_ok(body: &str) -> bool {
+    let mut seen = [false; 128];
+    let (mut b64, mut distinct, mut sequential) = (0usize, 0usize, 0usize);
+    let mut prev = 0u8;
+    for c in body.bytes().filter(|c| c.is_ascii_alphanumeric() || matches!(c, b'+' | b'/')) {
+        b64 += 1;
+        if let Some(slot) = seen.get_mut(usize::from(c)) {
+            if !*slot {
+                *slot = true;
+                distinct += 1;
             }
         }
+        sequential += usize::from(c == prev.wrapping_add(1));
+        prev = c;
     }
-    let body = rest
-        .bytes()
-        .take_while(|&c| {
-            c.is_ascii_alphanumeric()
-                || matches!(c, b'+' | b'/' | b'=' | b'\n' | b'\r' | b' ' | b'\\' | b':' | b'-' | b',')
-        })
-        .count();
-    let end = header_end + body;
-    header_end + text.get(header_end..end).unwrap_or("").trim_end().len()
+    // 64 random base64 characters show about 40 distinct symbols.
+    b64 >= 64 && distinct >= 32 && sequential * 3 < b64
+}
+
+/// A PuTTY private key file (`PuTTY-User-Key-File-2:` or `-3:`, the header of a `.ppk` file):
+/// its end, after the `Private-MAC` line (or, cut short, after the private base64 lines),
+/// when the file shows its private lines. The walk follows the file's own lines (`Encryption:`,
+/// `Comment:`, `Public-Lines:`, `Private-Lines:`, key-derivation fields, base64 lines) and stops
+/// at the first other line, so it never crosses into a following file.
+fn putty_key_end(text: &str, header_end: usize) -> Option<usize> {
+    const FIELDS: &[&str] =
+        &["Encryption:", "Comment:", "Public-Lines:", "Private-Lines:", "Key-Derivation:", "Argon2-"];
+    let rest = text.get(header_end..)?;
+    // The header line's own rest (the key type).
+    let mut at = header_end + rest.find('\n').unwrap_or(rest.len());
+    let mut private_body: Option<(usize, usize)> = None;
+    let mut in_private = false;
+    while let Some(line_start) = text.get(at..).and_then(|r| r.strip_prefix('\n')).map(|_| at + 1) {
+        let line_all = text.get(line_start..).unwrap_or("");
+        let line_len = line_all.find('\n').unwrap_or(line_all.len());
+        let line = line_all.get(..line_len).unwrap_or("").trim_end_matches('\r');
+        let line_end = line_start + line_len;
+        if line.starts_with("Private-MAC:") || line.starts_with("Private-Hash:") {
+            return private_body.map(|_| line_start + line.len());
+        }
+        if line.starts_with("Private-Lines:") {
+            in_private = true;
+        } else if FIELDS.iter().any(|f| line.starts_with(f)) {
+            in_private = false;
+        } else if !line.is_empty() && line.bytes().all(|c| c.is_ascii_alphanumeric() || matches!(c, b'+' | b'/' | b'='))
+        {
+            if in_private {
+                let first = private_body.map_or(line_start, |(s, _)| s);
+                private_body = Some((first, line_start + line.len()));
+            }
+        } else {
+            break;
+        }
+        at = line_end;
+    }
+    // Cut short after the private lines: mask to their end, if they hold key material.
+    let (s, e) = private_body?;
+    let random = text.get(s..e).is_some_and(|b| b.bytes().filter(u8::is_ascii_alphanumeric).count() >= 32);
+    random.then_some(e)
 }
 
 /// Values that name or stand for a secret rather than being one.
@@ -456,7 +639,8 @@ fn assignment_check(text: &str, kw_start: usize, vs: usize, ve: usize) -> Option
     let sep_region = text.get(kw_start..vs).unwrap_or("");
     let quoted = sep_region.ends_with('"') || sep_region.ends_with('\'');
     let equals = sep_region.contains('=');
-    let letters_only = v.bytes().all(|c| c.is_ascii_alphabetic());
+    // Letters of any script: `oublié`, `obligatoria` are words, not passwords.
+    let letters_only = v.chars().all(char::is_alphabetic);
     let digits_only = v.bytes().all(|c| c.is_ascii_digit());
     let score = if quoted || (equals && !letters_only) {
         0.85

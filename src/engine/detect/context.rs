@@ -409,10 +409,28 @@ pub fn byte_at(text: &str, i: usize) -> Option<u8> {
 }
 
 /// Whether a letter or digit (of any script) touches the span `[start, end)` on either side.
+/// An underscore joins the span to a word (`user_a@b.c`, `id_4111...`) only when a letter or
+/// digit is on its other side: underscores between the span and a space, punctuation or the
+/// text's edge are markdown emphasis (`_x_`, `__x__`).
+///
+/// Scripts written without spaces between words (Chinese, Japanese, Thai) put numbers and
+/// addresses right next to their letters (`卡号4242...`): those letters do not glue.
 pub fn touches_word(text: &str, start: usize, end: usize) -> bool {
-    let before = text.get(..start).and_then(|s| s.chars().next_back());
-    let after = text.get(end..).and_then(|s| s.chars().next());
-    before.is_some_and(|c| c.is_alphanumeric() || c == '_') || after.is_some_and(|c| c.is_alphanumeric() || c == '_')
+    let word = |c: char| c.is_alphanumeric() && !unspaced_script(c);
+    // An escape written out as raw text (`\n`, `\t`, `\r` before the value) is a separator.
+    let escaped = |s: &str| s.ends_with("\\n") || s.ends_with("\\t") || s.ends_with("\\r");
+    let before = text.get(..start).filter(|s| !escaped(s)).and_then(|s| s.trim_end_matches('_').chars().next_back());
+    let after = text.get(end..).and_then(|s| s.trim_start_matches('_').chars().next());
+    before.is_some_and(word) || after.is_some_and(word)
+}
+
+/// Letters of scripts written without spaces between words: CJK ideographs, kana, Thai, Lao,
+/// Khmer, Myanmar.
+fn unspaced_script(c: char) -> bool {
+    matches!(c,
+        '\u{0E00}'..='\u{0EFF}' | '\u{1000}'..='\u{109F}' | '\u{1780}'..='\u{17FF}'
+        | '\u{3040}'..='\u{30FF}' | '\u{3400}'..='\u{4DBF}' | '\u{4E00}'..='\u{9FFF}'
+        | '\u{F900}'..='\u{FAFF}' | '\u{20000}'..='\u{3FFFF}')
 }
 
 /// Whether the span is glued to a longer number: a digit, or `.`/`-`/`/`/`,` then a digit.

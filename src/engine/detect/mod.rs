@@ -34,6 +34,7 @@
 
 mod checks;
 mod context;
+mod fold;
 mod patterns;
 mod phone;
 mod scan;
@@ -213,7 +214,24 @@ impl Detector {
     }
 
     /// Append the findings in `text` to `out`: sorted by start, non-overlapping.
+    ///
+    /// A text holding full-width or mathematical letters and digits, or invisible and bidi
+    /// characters, is searched in its folded view (`fold`), and each finding is mapped back to
+    /// the original bytes of its value. Other texts are searched as they are.
     pub fn detect(&self, text: &str, out: &mut Vec<Finding>) {
+        let Some(view) = fold::folded_view(text) else {
+            self.detect_in(text, out);
+            return;
+        };
+        let mut found = Vec::new();
+        self.detect_in(&view.text, &mut found);
+        out.extend(found.into_iter().filter_map(|f| {
+            let (start, end) = view.original(f.start, f.end)?;
+            Some(Finding { start, end, ..f })
+        }));
+    }
+
+    fn detect_in(&self, text: &str, out: &mut Vec<Finding>) {
         let bytes = text.as_bytes();
         // Chunked so that the compiler vectorises the scan.
         let has_digit = bytes.chunks(64).any(|c| c.iter().fold(false, |seen, b| seen | b.is_ascii_digit()));

@@ -20,10 +20,14 @@ pub enum Check {
     Ipv6,
     /// A vendor token with a distinctive prefix: the regex is the whole check.
     Prefixed,
+    /// A Slack token: digit groups (team, user, ...), then a secret body judged on its own.
+    Slack,
     OpenAi,
     AwsSecret,
     Jwt,
     PrivateKeyBlock,
+    /// A PuTTY `.ppk` file header: the file up to its `Private-MAC` line.
+    PuttyKey,
     /// `password=...`: capture group 1 is the value to mask.
     Assignment,
     /// `Bearer ...`: capture group 1 is the token.
@@ -70,8 +74,21 @@ pub fn island_byte(b: u8) -> bool {
 
 /// Where `Keyword` rules may start: every keyword alternation in those regexes begins with one
 /// of these (compared ASCII case-insensitively).
-pub const KEYWORDS: &[&str] =
-    &["pass", "pwd", "secret", "api", "access", "token", "credential", "private", "bearer", "authorization"];
+pub const KEYWORDS: &[&str] = &[
+    "pass",
+    "pwd",
+    "secret",
+    "api",
+    "access",
+    "token",
+    "credential",
+    "private",
+    "bearer",
+    "authorization",
+    "contrase",
+    "senha",
+    "wachtwoord",
+];
 
 /// The literal every `Prefix` rule's matches start with (case-sensitive).
 pub const TOKEN_PREFIXES: &[&str] = &[
@@ -108,6 +125,7 @@ pub const TOKEN_PREFIXES: &[&str] = &[
     "AIza",
     "eyJ",
     "-----BEGIN",
+    "PuTTY-User-Key-File-",
     "hf_",
     "npm_",
     "pypi-",
@@ -161,7 +179,7 @@ pub const RULES: &[Rule] = &[
         K::CreditCard,
         Check::Card,
         Gate::NumberIsland,
-        r"[0-9]{4}(?:-[0-9]{1,6}){2,4}|[0-9]{4}(?: [0-9]{1,6}){2,4}|[0-9]{12,19}",
+        r"[0-9]{4}(?:-[0-9]{1,6}){2,4}|[0-9]{4}(?: [0-9]{1,6}){2,4}|[0-9]{4}(?:\.[0-9]{1,6}){2,4}|[0-9]{12,19}",
     ),
     rule(K::Iban, Check::Iban, Gate::IbanStart, r"[A-Za-z]{2}[0-9]{2}(?:[ \-]?[A-Za-z0-9]){8,36}"),
     rule(K::IpAddress, Check::Ipv4, Gate::DottedIsland, r"[0-9]{1,3}\.[0-9]{1,3}\.[0-9]{1,3}\.[0-9]{1,3}"),
@@ -189,7 +207,13 @@ pub const RULES: &[Rule] = &[
         K::SlackToken,
         Check::Prefixed,
         Gate::Prefix,
-        r"xox[abpsre]-[0-9]{8,}-[A-Za-z0-9\-]{10,}|xapp-[0-9]-[A-Za-z0-9\-]{10,}|https?://hooks\.slack\.com/(?:services|workflows|triggers)/[A-Za-z0-9+/_\-]{20,}",
+        r"https?://hooks\.slack\.com/(?:services|workflows|triggers)/[A-Za-z0-9+/_\-]{20,}",
+    ),
+    rule(
+        K::SlackToken,
+        Check::Slack,
+        Gate::Prefix,
+        r"(?:xoxe\.xox[bp]|xox[abposre]|xapp)-[0-9]{1,13}-[A-Za-z0-9\-]{10,}",
     ),
     rule(
         K::StripeKey,
@@ -216,11 +240,12 @@ pub const RULES: &[Rule] = &[
         Gate::Prefix,
         r"-----BEGIN (?:[A-Z0-9]+ ){0,3}PRIVATE KEY(?: BLOCK)?-----",
     ),
+    rule(K::PrivateKey, Check::PuttyKey, Gate::Prefix, r"PuTTY-User-Key-File-[1-3]: [A-Za-z0-9@.\-]{3,64}"),
     rule(
         K::SecretAssignment,
         Check::Assignment,
         Gate::Keyword,
-        r#"(?i:password|passwd|pwd|passphrase|secret|api[_\-.]?key|access[_\-]?key|token|credentials?|private[_\-]?key)(?:[_\-.][A-Za-z0-9_\-.]{0,40})?["']?[ \t]*(?::=|=>|[:=])[ \t]*["']?([^\s"'`,;<>(){}\[\]]{4,})"#,
+        r#"(?i:password|passwd|passwort|passe|pwd|passphrase|secret|api[_\-.]?key|access[_\-]?key|token|credentials?|private[_\-]?key|contrase(?:ñ|n)a|senha|wachtwoord)(?:[_\-.][A-Za-z0-9_\-.]{0,40})?["']?(?:[ \t]*(?::=|=>|[:=])|[ \t]+(?i:is|was)(?:[ \t]*:)?)(?:[ \t]*[|>][\-+]?)?(?:[ \t]*\r?\n[ \t]+)?[ \t]*["']?([^\s"'`,;<>(){}\[\]]{4,})"#,
     ),
     rule(K::SecretAssignment, Check::Bearer, Gate::Keyword, r"(?i:bearer)[ \t]+([A-Za-z0-9\-._~+/]{16,}=*)"),
     rule(

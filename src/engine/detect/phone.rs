@@ -135,6 +135,10 @@ fn classify(ds: &[&str], plus: bool, paren_first: bool, dotted: bool) -> Option<
         ([1, 3, 3, 4], ["1", a, _, _]) if !a.starts_with('0') => return Some(PhoneShape::National),
         ([2, 2, 2, 2, 2], _) if first.starts_with('0') && first != "00" => return Some(PhoneShape::National),
         ([5, 5], [m, _]) if starts(m, b"6789") => return Some(PhoneShape::National),
+        // Indian mobiles dialled with the trunk 0: `098765 43210`.
+        ([6, 5], [m, _]) if m.starts_with('0') && starts(m.get(1..).unwrap_or(""), b"6789") => {
+            return Some(PhoneShape::National)
+        }
         ([10] | [11], [d]) => {
             let nanp10 = d.len() == 10 && starts(d, b"23456789");
             let trunk = d.starts_with('0') && !d.starts_with("00");

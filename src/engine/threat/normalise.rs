@@ -114,6 +114,13 @@ fn collapse_spaces_ascii(folded: &[u8]) -> String {
     String::from_utf8(out).unwrap_or_default()
 }
 
+/// Whether `c` is invisible to a reader (zero-width, joiner, BOM, variation selector, tag) or
+/// a bidi control: what the detectors' folded view drops. (Additive helper; threat scanning
+/// keeps using `classify_hidden`.)
+pub(crate) fn is_hidden(c: char) -> bool {
+    classify_hidden(c).is_some()
+}
+
 enum Hidden {
     Invisible,
     Bidi,

@@ -1,0 +1,106 @@
+//! The folded view of a text for detection: full-width forms (`４１１１`, `ａｌｉｃｅ＠ｃｏｎｔｏｓｏ．ｏｒｇ`),
+//! mathematical alphanumerics and the ideographic space become their ASCII counterparts, and
+//! zero-width and bidi controls are dropped, so that a value written with them is found like
+//! its plain spelling. Every byte of the view knows the original character it came from, so a
+//! finding maps back to the original bytes of the value, the invisible ones inside it included.
+//!
+//! The view exists only for texts that hold such characters: ASCII texts (most of them) are
+//! recognised by one vectorised check and cost nothing more.
+
+use unicode_normalization::UnicodeNormalization;
+
+use crate::engine::threat::normalise::is_hidden;
+
+/// A folded view and, per view byte, the original span of the character it came from.
+pub struct FoldedView {
+    pub text: String,
+    /// `starts[i]`: start of the original character of view byte `i`.
+    starts: Vec<usize>,
+    /// `ends[i]`: end of the original character of view byte `i`.
+    ends: Vec<usize>,
+}
+
+/// What one character becomes in the view: dropped, an ASCII character, or kept as it is.
+fn fold(c: char) -> Option<Option<char>> {
+    if is_hidden(c) {
+        return Some(None);
+    }
+    match c {
+        // Full-width ASCII variants are ASCII shifted by a fixed offset.
+        '\u{FF01}'..='\u{FF5E}' => char::from_u32(u32::from(c) - 0xFEE0).map(Some),
+        '\u{3000}' => Some(Some(' ')),
+        // Mathematical alphanumerics (bold, italic, double-struck, monospace ... letters and
+        // digits): their compatibility form is one ASCII letter or digit.
+        '\u{1D400}'..='\u{1D7FF}' => {
+            let mut n = std::iter::once(c).nfkc();
+            match (n.next(), n.next()) {
+                (Some(a), None) if a.is_ascii_alphanumeric() => Some(Some(a)),
+                _ => None,
+            }
+        }
+        _ => None,
+    }
+}
+
+/// The folded view of `text`, or `None` when folding would change nothing (always for ASCII).
+pub fn folded_view(text: &str) -> Option<FoldedView> {
+    if text.is_ascii() || !text.chars().any(|c| fold(c).is_some()) {
+        return None;
+    }
+    let mut view = String::with_capacity(text.len());
+    let mut starts = Vec::with_capacity(text.len());
+    let mut ends = Vec::with_capacity(text.len());
+    for (at, c) in text.char_indices() {
+        let end = at + c.len_utf8();
+        let out = match fold(c) {
+            Some(None) => continue,
+            Some(Some(a)) => a,
+            None => c,
+        };
+        view.push(out);
+        for _ in 0..out.len_utf8() {
+            starts.push(at);
+            ends.push(end);
+        }
+    }
+    Some(FoldedView { text: view, starts, ends })
+}
+
+impl FoldedView {
+    /// The original span of the view span `[start, end)` (non-empty, on char boundaries of the
+    /// view): from the start of its first character to the end of its last.
+    pub fn original(&self, start: usize, end: usize) -> Option<(usize, usize)> {
+        let s = *self.starts.get(start)?;
+        let e = *self.ends.get(end.checked_sub(1)?)?;
+        Some((s, e))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+    use super::*;
+
+    #[test]
+    fn ascii_and_plain_unicode_build_no_view() {
+        assert!(folded_view("card 4111 1111 1111 1111").is_none());
+        assert!(folded_view("Grüße, jürgen@example.de — 卡号").is_none());
+    }
+
+    #[test]
+    fn folds_and_maps_back_to_original_bytes() {
+        let text = "x ａｌｉｃｅ＠ｅｘａｍｐｌｅ．ｏｒｇ 41\u{200B}11 𝟒𝟐";
+        let v = folded_view(text).unwrap();
+        assert_eq!(v.text, "x alice@example.org 4111 42");
+        let at = v.text.find("alice").unwrap();
+        let (s, e) = v.original(at, at + "alice@example.org".len()).unwrap();
+        assert_eq!(&text[s..e], "ａｌｉｃｅ＠ｅｘａｍｐｌｅ．ｏｒｇ");
+        // The zero-width space inside the number is inside the original span.
+        let at = v.text.find("4111").unwrap();
+        let (s, e) = v.original(at, at + 4).unwrap();
+        assert_eq!(&text[s..e], "41\u{200B}11");
+        let at = v.text.find("42").unwrap();
+        let (s, e) = v.original(at, at + 2).unwrap();
+        assert_eq!(&text[s..e], "𝟒𝟐");
+    }
+}
