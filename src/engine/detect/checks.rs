@@ -1,8 +1,8 @@
 //! From a regex candidate to a scored span: boundaries, validators and context words.
 
 use super::context::{
-    byte_at, byte_before, inside_longer_number, touches_word, word_just_before, ContextWords, Nearby, WordLists,
-    NOT_PERSONAL_WORDS, VERSION_WORDS,
+    byte_at, byte_before, inside_longer_number, touches_word, unspaced_script, word_just_before, ContextWords, Nearby,
+    WordLists, NOT_PERSONAL_WORDS, VERSION_WORDS,
 };
 use super::patterns::Check;
 use super::phone::{self, PhoneShape};
@@ -23,6 +23,30 @@ fn demote_if_not_personal(nearby: &Nearby, score: f32) -> f32 {
     }
 }
 
+/// An address matched with the letters of a script written without spaces on either side
+/// (`邮箱是kim@example.com谢谢`): those letters are the sentence, not the address, unless the
+/// local part or the top-level domain is written in that script alone (`测试@例子.中国`).
+fn email_without_unspaced_text(text: &str, start: usize, end: usize) -> (usize, usize) {
+    let Some(s) = text.get(start..end) else { return (start, end) };
+    let Some(at) = s.find('@') else { return (start, end) };
+    let local = &s[..at];
+    let mut start = start;
+    if let Some((i, c)) = local.char_indices().rev().find(|(_, c)| unspaced_script(*c)) {
+        if i + c.len_utf8() < local.len() {
+            start += i + c.len_utf8();
+        }
+    }
+    let mut end = end;
+    let tld_from = s.rfind('.').unwrap_or(s.len());
+    let tld = &s[tld_from..];
+    if let Some((i, _)) = tld.char_indices().find(|(_, c)| unspaced_script(*c)) {
+        if i > 1 {
+            end = start.max(end - (tld.len() - i));
+        }
+    }
+    (start, end)
+}
+
 /// Check the candidate `[start, end)`; `value` is capture group 1 when the rule has one.
 /// `words` answers context-word questions for the same text.
 pub fn check(
@@ -39,6 +63,7 @@ pub fn check(
             // `\tbob@...`: an escape written out as raw text is not part of the address.
             let escape = byte_before(text, start) == Some(b'\\') && matches!(s.as_bytes(), [b'n' | b't' | b'r', _, ..]);
             let start = if escape { start + 1 } else { start };
+            let (start, end) = email_without_unspaced_text(text, start, end);
             (!touches_word(text, start, end) && !in_url_userinfo(text, start)).then_some((start, end, 0.9))
         }
         Check::Phone => phone_check(text, words, start, s),

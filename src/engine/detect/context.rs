@@ -426,7 +426,7 @@ pub fn touches_word(text: &str, start: usize, end: usize) -> bool {
 
 /// Letters of scripts written without spaces between words: CJK ideographs, kana, Thai, Lao,
 /// Khmer, Myanmar.
-fn unspaced_script(c: char) -> bool {
+pub fn unspaced_script(c: char) -> bool {
     matches!(c,
         '\u{0E00}'..='\u{0EFF}' | '\u{1000}'..='\u{109F}' | '\u{1780}'..='\u{17FF}'
         | '\u{3040}'..='\u{30FF}' | '\u{3400}'..='\u{4DBF}' | '\u{4E00}'..='\u{9FFF}'

@@ -4,6 +4,9 @@
 //! its plain spelling. Every byte of the view knows the original character it came from, so a
 //! finding maps back to the original bytes of the value, the invisible ones inside it included.
 //!
+//! An `@` or `.` spelled out in brackets (`jane (at) example (dot) com`) becomes the character
+//! it stands for, so the address is found and its whole written form is masked.
+//!
 //! The view exists only for texts that hold such characters: ASCII texts (most of them) are
 //! recognised by one vectorised check and cost nothing more.
 
@@ -42,15 +45,67 @@ fn fold(c: char) -> Option<Option<char>> {
     }
 }
 
-/// The folded view of `text`, or `None` when folding would change nothing (always for ASCII).
+/// An address's `@` or `.` written out in brackets, as people do to hide it from harvesters:
+/// `jane (at) example (dot) com`, `jane[at]example.com`. Returns the token's end and the
+/// character it stands for, when one starts at `at` (spaces around it belong to it).
+fn spelled_out(text: &str, at: usize) -> Option<(usize, char)> {
+    let bytes = text.as_bytes();
+    let mut i = at;
+    while bytes.get(i) == Some(&b' ') {
+        i += 1;
+    }
+    let close = match bytes.get(i)? {
+        b'(' => b')',
+        b'[' => b']',
+        b'{' => b'}',
+        _ => return None,
+    };
+    i += 1;
+    let rest = bytes.get(i..)?;
+    let (word, c) = if rest.len() >= 3 && rest[..2].eq_ignore_ascii_case(b"at") && rest[2] == close {
+        (2, '@')
+    } else if rest.len() >= 4 && rest[..3].eq_ignore_ascii_case(b"dot") && rest[3] == close {
+        (3, '.')
+    } else {
+        return None;
+    };
+    i += word + 1;
+    while bytes.get(i) == Some(&b' ') {
+        i += 1;
+    }
+    Some((i, c))
+}
+
+/// Whether `text` may hold a spelled-out `@` (a quick test before the character walk).
+fn may_spell_out(text: &str) -> bool {
+    memchr::memchr3(b'(', b'[', b'{', text.as_bytes()).is_some()
+        && text.as_bytes().windows(3).any(|w| w[0..2].eq_ignore_ascii_case(b"at") && matches!(w[2], b')' | b']' | b'}'))
+}
+
+/// The folded view of `text`, or `None` when folding would change nothing (always for ASCII
+/// without a spelled-out `@`).
 pub fn folded_view(text: &str) -> Option<FoldedView> {
-    if text.is_ascii() || !text.chars().any(|c| fold(c).is_some()) {
+    let spelled = may_spell_out(text);
+    if !spelled && (text.is_ascii() || !text.chars().any(|c| fold(c).is_some())) {
         return None;
     }
     let mut view = String::with_capacity(text.len());
     let mut starts = Vec::with_capacity(text.len());
     let mut ends = Vec::with_capacity(text.len());
+    let mut skip_to = 0;
     for (at, c) in text.char_indices() {
+        if at < skip_to {
+            continue;
+        }
+        if spelled && matches!(c, ' ' | '(' | '[' | '{') {
+            if let Some((end, stands_for)) = spelled_out(text, at) {
+                view.push(stands_for);
+                starts.push(at);
+                ends.push(end);
+                skip_to = end;
+                continue;
+            }
+        }
         let end = at + c.len_utf8();
         let out = match fold(c) {
             Some(None) => continue,
@@ -85,6 +140,17 @@ mod tests {
     fn ascii_and_plain_unicode_build_no_view() {
         assert!(folded_view("card 4111 1111 1111 1111").is_none());
         assert!(folded_view("Grüße, jürgen@example.de — 卡号").is_none());
+    }
+
+    #[test]
+    fn spelled_out_at_and_dot_become_the_characters() {
+        let text = "Write to jane.doe (at) example.com or bob[AT]example {dot} org, look (at this)";
+        let v = folded_view(text).unwrap();
+        assert_eq!(v.text, "Write to jane.doe@example.com or bob@example.org, look (at this)");
+        let at = v.text.find("jane").unwrap();
+        let (s, e) = v.original(at, at + "jane.doe@example.com".len()).unwrap();
+        assert_eq!(&text[s..e], "jane.doe (at) example.com");
+        assert!(folded_view("we met (briefly) at noon [see notes]").is_none());
     }
 
     #[test]

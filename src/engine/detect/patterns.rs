@@ -169,7 +169,9 @@ pub const RULES: &[Rule] = &[
         K::Email,
         Check::Email,
         Gate::At,
-        r"[A-Za-z0-9][A-Za-z0-9._%+\-]*@[A-Za-z0-9](?:[A-Za-z0-9\-]*[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9\-]*[A-Za-z0-9])?)*\.[A-Za-z]{2,24}",
+        // Internationalised addresses (RFC 6531 local parts, IDN domains) as well as ASCII ones:
+        // `[^\W_]` is a Unicode letter or digit. Top-level domains are letters, or punycode.
+        r"[^\W_][\w.%+\-]*@[^\W_](?:[\w\-]*[^\W_])?(?:\.[^\W_](?:[\w\-]*[^\W_])?)*\.(?:xn--[a-z0-9\-]{2,59}|[^\W\d_]{2,24})",
     ),
     rule(K::Phone, Check::Phone, Gate::NumberIsland, r"(?:\+[ ]?|\()?[0-9][0-9 \-./()]{5,26}[0-9]"),
     rule(K::UsSsn, Check::SsnSeparated, Gate::NumberIsland, r"[0-9]{3}[- .][0-9]{2}[- .][0-9]{4}"),
