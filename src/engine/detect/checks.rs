@@ -1,8 +1,8 @@
 //! From a regex candidate to a scored span: boundaries, validators and context words.
 
 use super::context::{
-    byte_at, byte_before, inside_longer_number, touches_word, unspaced_script, word_just_before, ContextWords, Nearby,
-    WordLists, NOT_PERSONAL_WORDS, VERSION_WORDS,
+    byte_at, byte_before, inside_longer_number, touches_word, underscore_glues, unspaced_script, word_just_before,
+    ContextWords, Nearby, WordLists, NOT_PERSONAL_WORDS, VERSION_WORDS,
 };
 use super::patterns::Check;
 use super::phone::{self, PhoneShape};
@@ -125,12 +125,16 @@ pub fn check(
         Check::Credentials => {
             let (vs, ve) = value?;
             let v = text.get(vs..ve)?;
-            let password = v.rsplit(':').next().unwrap_or("").trim_matches(|c| c == '"' || c == '\'');
-            let user = v.split(':').next().unwrap_or("").trim_matches(|c| c == '"' || c == '\'');
+            let (user, raw_password) = v.split_once(':')?;
+            let password = raw_password.trim_matches(|c| c == '"' || c == '\'');
+            let user = user.trim_matches(|c| c == '"' || c == '\'');
             // `<user:password>` is documentation; `test:test` repeats the user name.
             let template = v.contains('<') || v.contains('>') || password.eq_ignore_ascii_case(user);
+            // Only the password is masked: it is the secret, and masked alone it is found again
+            // wherever it is repeated without its URL.
+            let pstart = ve - raw_password.len();
             (password.len() >= 4 && !template && !is_stand_in(password) && !password.starts_with("//"))
-                .then_some((vs, ve, 0.9))
+                .then_some((pstart, ve, 0.9))
         }
     }
 }
@@ -371,8 +375,10 @@ fn ipv6_check(text: &str, start: usize, s: &str) -> Option<Scored> {
     let trimmed = if s.ends_with(':') && !s.ends_with("::") { s.get(..s.len() - 1)? } else { s };
     let end = start + trimmed.len();
     let before = byte_before(text, start);
-    if before.is_some_and(|c| c.is_ascii_alphanumeric() || c == b':' || c == b'.' || c == b'_')
-        || byte_at(text, end).is_some_and(|c| c.is_ascii_alphanumeric() || c == b'_')
+    if before.is_some_and(|c| c.is_ascii_alphanumeric() || c == b':' || c == b'.')
+        || underscore_glues(text, start, false)
+        || byte_at(text, end).is_some_and(|c| c.is_ascii_alphanumeric())
+        || underscore_glues(text, end, true)
     {
         return None;
     }
@@ -576,11 +582,17 @@ fn is_reference(v: &str) -> bool {
         && (v.contains('_') || v.contains('-'))
         && v.split(['_', '-']).all(|seg| seg.len() <= 10);
     let segments: Vec<&str> = v.split('.').collect();
+    // A code path's segments are names: lower case (`api_key`, `v2`) or words without digits
+    // (`Settings`, `apiKey`, `API_KEY`). Mixed case with digits (`uLhl0.bavlX5J`) is a password
+    // that happens to hold a dot.
     let dotted = segments.len() >= 2
         && segments.iter().all(|seg| {
             let seg = seg.split(':').next().unwrap_or("");
+            let lower = seg.bytes().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == b'_' || c == b'-');
+            let no_digits = !seg.bytes().any(|c| c.is_ascii_digit());
             seg.bytes().next().is_some_and(|c| c.is_ascii_alphabetic() || c == b'_')
                 && seg.bytes().all(|c| c.is_ascii_alphanumeric() || c == b'_' || c == b'-')
+                && (lower || no_digits)
         });
     let tail = segments.iter().rev().take(2).all(|seg| !seg.is_empty() && seg.bytes().all(|c| c.is_ascii_digit()));
     let version = segments.len() >= 3 && tail;

@@ -424,6 +424,20 @@ pub fn touches_word(text: &str, start: usize, end: usize) -> bool {
     before.is_some_and(word) || after.is_some_and(word)
 }
 
+/// Whether underscores right before `start` (`after == false`) or right after `end` (`after ==
+/// true`) join the span to a word: only when a letter or digit is on their other side. Between
+/// the span and a space, punctuation or the text's edge they are markdown emphasis (`_x_`).
+pub fn underscore_glues(text: &str, at: usize, after: bool) -> bool {
+    let word = |c: Option<char>| c.is_some_and(char::is_alphanumeric);
+    if after {
+        let rest = text.get(at..).unwrap_or("");
+        rest.starts_with('_') && word(rest.trim_start_matches('_').chars().next())
+    } else {
+        let head = text.get(..at).unwrap_or("");
+        head.ends_with('_') && word(head.trim_end_matches('_').chars().next_back())
+    }
+}
+
 /// Letters of scripts written without spaces between words: CJK ideographs, kana, Thai, Lao,
 /// Khmer, Myanmar.
 pub fn unspaced_script(c: char) -> bool {

@@ -31,7 +31,9 @@ fn fold(c: char) -> Option<Option<char>> {
     match c {
         // Full-width ASCII variants are ASCII shifted by a fixed offset.
         '\u{FF01}'..='\u{FF5E}' => char::from_u32(u32::from(c) - 0xFEE0).map(Some),
-        '\u{3000}' => Some(Some(' ')),
+        // The ideographic space, and the no-break and narrow spaces that typesetting and
+        // word processors put between the groups of a number (`+49 151 …`, `4111 1111 …`).
+        '\u{3000}' | '\u{00A0}' | '\u{2007}' | '\u{2009}' | '\u{202F}' => Some(Some(' ')),
         // Mathematical alphanumerics (bold, italic, double-struck, monospace ... letters and
         // digits): their compatibility form is one ASCII letter or digit.
         '\u{1D400}'..='\u{1D7FF}' => {

@@ -262,6 +262,8 @@ pub const RULES: &[Rule] = &[
         K::SecretAssignment,
         Check::Credentials,
         Gate::UserInfo,
-        r#"[A-Za-z][A-Za-z0-9+.\-]{1,15}://([^\s:/@"'<>]{1,64}:[^\s/@"'<>]{1,128})@|(?:-u|--user)[ \t]+["']?([^\s"':]{0,64}:[^\s"']{1,128})"#,
+        // A password may hold a raw `@` (RFC 3986 wants it escaped; people do not): the host
+        // starts after the last `@` before the path.
+        r#"[A-Za-z][A-Za-z0-9+.\-]{1,15}://([^\s:/@"'<>]{1,64}:[^\s/"'<>]{1,128})@|(?:-u|--user)[ \t]+["']?([^\s"':]{0,64}:[^\s"']{1,128})"#,
     ),
 ];

@@ -99,8 +99,8 @@ pub fn iban_starts(text: &str) -> impl Iterator<Item = usize> + '_ {
             if !shape {
                 continue;
             }
-            let glued =
-                text.get(..start).and_then(|t| t.chars().next_back()).is_some_and(|c| c.is_alphanumeric() || c == '_');
+            let glued = text.get(..start).and_then(|t| t.chars().next_back()).is_some_and(char::is_alphanumeric)
+                || super::context::underscore_glues(text, start, false);
             if !glued {
                 return Some(start);
             }
@@ -259,9 +259,9 @@ mod tests {
 
     #[test]
     fn iban_starts_are_word_starts_with_country_and_check_digits() {
-        let t = "DE89 3704, xGB82 WEST, éFR76 1, _NL91 2, (BE68 5, 1ab23, ab1";
+        let t = "DE89 3704, xGB82 WEST, éFR76 1, a_NL91 2, (BE68 5, 1ab23, ab1, _IT60 x";
         let starts: Vec<&str> = iban_starts(t).map(|i| &t[i..i + 4]).collect();
-        assert_eq!(starts, ["DE89", "BE68"]);
+        assert_eq!(starts, ["DE89", "BE68", "IT60"]);
     }
 
     /// The byte matchers must find exactly what the rules' regexes find, on any island text.
