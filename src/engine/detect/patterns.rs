@@ -247,7 +247,7 @@ pub const RULES: &[Rule] = &[
         K::SecretAssignment,
         Check::Assignment,
         Gate::Keyword,
-        r#"(?i:password|passwd|passwort|passe|pwd|passphrase|secret|api[_\-.]?key|access[_\-]?key|token|credentials?|private[_\-]?key|contrase(?:ñ|n)a|senha|wachtwoord)(?:[_\-.][A-Za-z0-9_\-.]{0,40})?["']?(?:[ \t]*(?::=|=>|[:=])|[ \t]+(?i:is|was)(?:[ \t]*:)?)(?:[ \t]*[|>][\-+]?)?(?:[ \t]*\r?\n[ \t]+)?[ \t]*["']?([^\s"'`,;<>(){}\[\]]{4,})"#,
+        r#"(?i:password|passwd|passwort|passe|pwd|passphrase|secret|api[_\-.]?key|access[_\-]?key|token|credentials?|private[_\-]?key|contrase(?:ñ|n)a|senha|wachtwoord)(?:[_\-.][A-Za-z0-9_\-.]{0,40})?["']?(?:[ \t]*(?::=|=>|[:=])|[ \t]+(?i:is|was)(?:[ \t]*:)?)(?:[ \t]*[|>][\-+]?)?(?:[ \t]*\r?\n[ \t]+)?[ \t]*["'“‘«„]?([^\s"'`,;<>(){}\[\]“”‘’«»„「」『』]{4,})"#,
     ),
     rule(K::SecretAssignment, Check::Bearer, Gate::Keyword, r"(?i:bearer)[ \t]+([A-Za-z0-9\-._~+/]{16,}=*)"),
     rule(
