@@ -120,7 +120,9 @@ pub fn check(
             let v = text.get(vs..ve)?;
             let mixed = v.bytes().any(|b| b.is_ascii_digit()) && v.bytes().any(|b| b.is_ascii_alphabetic());
             let base64_padded = v.ends_with('=') && v.len() >= 8;
-            ((mixed || base64_padded) && !is_stand_in(v)).then_some((vs, ve, 0.85))
+            // A long random token of letters alone (some issuers' opaque tokens) counts too.
+            let random = v.len() >= 24 && looks_random(v);
+            ((mixed || base64_padded || random) && !is_stand_in(v)).then_some((vs, ve, 0.85))
         }
         Check::Credentials => {
             let (vs, ve) = value?;
@@ -578,14 +580,21 @@ fn is_reference(v: &str) -> bool {
         return true;
     }
     // Names are made of short words; a long segment (`API-ZNRMR7SL6L3ATMOIK7GK`) is a key.
+    // ... and at least one of them a word of letters (`K8S_CRED`, not `E1NW3-YBX7`).
     let upper_name = v.bytes().all(|c| c.is_ascii_uppercase() || c.is_ascii_digit() || c == b'_' || c == b'-')
         && (v.contains('_') || v.contains('-'))
-        && v.split(['_', '-']).all(|seg| seg.len() <= 10);
+        && v.split(['_', '-']).all(|seg| seg.len() <= 10)
+        && v.split(['_', '-']).any(|seg| seg.len() >= 3 && seg.bytes().all(|c| c.is_ascii_uppercase()));
     let segments: Vec<&str> = v.split('.').collect();
     // A code path's segments are names: lower case (`api_key`, `v2`) or words without digits
     // (`Settings`, `apiKey`, `API_KEY`). Mixed case with digits (`uLhl0.bavlX5J`) is a password
     // that happens to hold a dot.
-    let dotted = segments.len() >= 2
+    // A value mixing digits with both cases is a password, whatever its dots.
+    let password_like = v.bytes().any(|c| c.is_ascii_digit())
+        && v.bytes().any(|c| c.is_ascii_uppercase())
+        && v.bytes().any(|c| c.is_ascii_lowercase());
+    let dotted = !password_like
+        && segments.len() >= 2
         && segments.iter().all(|seg| {
             let seg = seg.split(':').next().unwrap_or("");
             let lower = seg.bytes().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == b'_' || c == b'-');
