@@ -132,7 +132,10 @@ fn is_digit_separator(b: u8) -> bool {
 /// The digits of a value made only of digits and separators (`+1 (415) 555-0134`), when it has
 /// enough of them; `None` for anything else (an address, a token, a dotted IP address).
 fn numeric_form(label: &str, value: &str) -> Option<String> {
-    if label == "IP_ADDRESS" || !value.bytes().all(|b| b.is_ascii_digit() || is_digit_separator(b)) {
+    // Non-ASCII punctuation around the digits (full-width brackets, no-break spaces) is the
+    // value's spelling, not a different value.
+    let separator = |c: char| if c.is_ascii() { is_digit_separator(c as u8) } else { !c.is_alphanumeric() };
+    if label == "IP_ADDRESS" || !value.chars().all(|c| c.is_ascii_digit() || separator(c)) {
         return None;
     }
     let digits: String = value.chars().filter(char::is_ascii_digit).collect();
@@ -155,7 +158,18 @@ impl Spreader {
             targets.push((e.placeholder.clone(), e.label.clone()));
             match numeric_form(&e.label, &e.original) {
                 Some(digits) => {
-                    by_digits.entry(digits).or_insert(targets.len() - 1);
+                    let target = targets.len() - 1;
+                    // A phone written with its country code is also the same phone without it,
+                    // alone or after a trunk `0` (`+44 20 7946 0958`, `020 7946 0958`).
+                    if e.label == "PHONE" && e.original.trim_start().starts_with('+') {
+                        for cc in 1..=3 {
+                            if let Some(national) = digits.get(cc..).filter(|n| n.len() >= 9) {
+                                by_digits.entry(national.to_owned()).or_insert(target);
+                                by_digits.entry(format!("0{national}")).or_insert(target);
+                            }
+                        }
+                    }
+                    by_digits.entry(digits).or_insert(target);
                 }
                 None => {
                     patterns.push(e.original.as_str());
@@ -426,6 +440,8 @@ mod tests {
             spread(&v, "card 4111111111111111, 4111-1111-1111-1111; call 14155550134 or +1 415 555 0134 2024");
         assert_eq!(out, "card [CREDIT_CARD_1], [CREDIT_CARD_1]; call [PHONE_1] or [PHONE_1] 2024");
         assert_eq!(n, 4);
+        let (out, _) = spread(&v, "national (415) 555-0134 too");
+        assert_eq!(out, "national [PHONE_1] too");
         let (out, n) = spread(&v, "ip 203011342 stays, 41111111111111112 too");
         assert_eq!((out.as_str(), n), ("ip 203011342 stays, 41111111111111112 too", 0));
     }

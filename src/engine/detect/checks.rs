@@ -23,6 +23,26 @@ fn demote_if_not_personal(nearby: &Nearby, score: f32) -> f32 {
     }
 }
 
+/// `**password: value**`, `_my password is value_`: markdown emphasis opened earlier on the line
+/// (at a word start) closes after the value and is not part of it. Returns the value's end
+/// without the closing marker.
+fn without_closing_emphasis(text: &str, start: usize, vs: usize, ve: usize) -> usize {
+    let value = text.get(vs..ve).unwrap_or("");
+    let run = value.len() - value.trim_end_matches(['*', '_']).len();
+    if run == 0 || run > 3 || run == value.len() {
+        return ve;
+    }
+    let marker = &value[value.len() - run..];
+    let line_start = text.get(..start).and_then(|t| t.rfind('\n')).map_or(0, |i| i + 1);
+    let line = text.get(line_start..vs).unwrap_or("");
+    let opened = line.starts_with(marker) || line.contains(&format!(" {marker}"));
+    if opened {
+        ve - run
+    } else {
+        ve
+    }
+}
+
 /// An address matched with the letters of a script written without spaces on either side
 /// (`邮箱是kim@example.com谢谢`): those letters are the sentence, not the address, unless the
 /// local part or the top-level domain is written in that script alone (`测试@例子.中国`).
@@ -113,10 +133,12 @@ pub fn check(
         Check::PuttyKey => putty_key_end(text, end).map(|stop| (start, stop, 0.99)),
         Check::Assignment => {
             let (vs, ve) = value?;
+            let ve = without_closing_emphasis(text, start, vs, ve);
             assignment_check(text, start, vs, ve)
         }
         Check::Bearer => {
             let (vs, ve) = value?;
+            let ve = without_closing_emphasis(text, start, vs, ve);
             let v = text.get(vs..ve)?;
             let mixed = v.bytes().any(|b| b.is_ascii_digit()) && v.bytes().any(|b| b.is_ascii_alphabetic());
             let base64_padded = v.ends_with('=') && v.len() >= 8;
@@ -584,7 +606,8 @@ fn is_reference(v: &str) -> bool {
     let upper_name = v.bytes().all(|c| c.is_ascii_uppercase() || c.is_ascii_digit() || c == b'_' || c == b'-')
         && (v.contains('_') || v.contains('-'))
         && v.split(['_', '-']).all(|seg| seg.len() <= 10)
-        && v.split(['_', '-']).any(|seg| seg.len() >= 3 && seg.bytes().all(|c| c.is_ascii_uppercase()));
+        && v.split(['_', '-']).any(|seg| seg.len() >= 3 && seg.bytes().all(|c| c.is_ascii_uppercase()))
+        && !v.split(['_', '-']).any(|seg| seg.bytes().next().is_some_and(|c| c.is_ascii_digit()));
     let segments: Vec<&str> = v.split('.').collect();
     // A code path's segments are names: lower case (`api_key`, `v2`) or words without digits
     // (`Settings`, `apiKey`, `API_KEY`). Mixed case with digits (`uLhl0.bavlX5J`) is a password
