@@ -243,13 +243,13 @@ pub const RULES: &[Rule] = &[
         r"-----BEGIN (?:[A-Z0-9]+ ){0,3}PRIVATE KEY(?: BLOCK)?-----",
     ),
     rule(K::PrivateKey, Check::PuttyKey, Gate::Prefix, r"PuTTY-User-Key-File-[1-3]: [A-Za-z0-9@.\-]{3,64}"),
-    // The value ends at white space, ASCII or typographic quotes and brackets (a value quoted
-    // `“…”` or bracketed `【…】` in CJK text is the text between them).
+    // The value ends at white space, ASCII or typographic quotes and brackets, and CJK
+    // punctuation (a value quoted `“…”`, bracketed `【…】` or ending a CJK sentence `…。`).
     rule(
         K::SecretAssignment,
         Check::Assignment,
         Gate::Keyword,
-        r#"(?i:password|passwd|passwort|passe|pwd|passphrase|secret|api[_\-.]?key|access[_\-]?key|token|credentials?|private[_\-]?key|contrase(?:ñ|n)a|senha|wachtwoord)(?:[_\-.][A-Za-z0-9_\-.]{0,40})?["']?(?:[ \t]*(?::=|=>|[:=])|[ \t]+(?i:is|was)(?:[ \t]*:)?)(?:[ \t]*[|>][\-+]?)?(?:[ \t]*\r?\n[ \t]+)?[ \t]*["'“‘«„‹「『【〔〈《（［｛]?([^\s"'`,;<>(){}\[\]“”‘’«»„‹›「」『』【】〔〕〈〉《》（）［］｛｝]{4,})"#,
+        r#"(?i:password|passwd|passwort|passe|pwd|passphrase|secret|api[_\-.]?key|access[_\-]?key|token|credentials?|private[_\-]?key|contrase(?:ñ|n)a|senha|wachtwoord)(?:[_\-.][A-Za-z0-9_\-.]{0,40})?["']?(?:[ \t]*(?::=|=>|[:=])|[ \t]+(?i:is|was)(?:[ \t]*:)?)(?:[ \t]*[|>][\-+]?)?(?:[ \t]*\r?\n[ \t]+)?[ \t]*["'“‘«„‹「『【〔〈《（［｛]?([^\s"'`,;<>(){}\[\]“”‘’«»„‹›「」『』【】〔〕〈〉《》（）［］｛｝。、，！？：；]{4,})"#,
     ),
     rule(K::SecretAssignment, Check::Bearer, Gate::Keyword, r"(?i:bearer)[ \t]+([A-Za-z0-9\-._~+/]{16,}=*)"),
     rule(
