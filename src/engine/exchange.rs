@@ -663,8 +663,45 @@ fn guard_value(
         // Signed content (extended thinking) goes back to the provider as it came: never restored.
         Value::Object(map) if is_signed_block(map) => false,
         Value::Object(map) => {
-            map.iter_mut().fold(false, |c, (k, i)| guard_value(i, Some(k.as_str()), cfg, vault, outcome, buf) | c)
+            let values =
+                map.iter_mut().fold(false, |c, (k, i)| guard_value(i, Some(k.as_str()), cfg, vault, outcome, buf) | c);
+            values | restore_keys(map, cfg, vault, &mut outcome.restore)
         }
         _ => false,
     }
+}
+
+/// Keys masked in the request (a free-form object's keys, see `protocol::walk`) come back in
+/// replies that echo the object (a created batch's or thread's `metadata`): restored like values.
+/// A restored key that would collide with a key already there stays as it is.
+fn restore_keys(
+    map: &mut serde_json::Map<String, Value>,
+    cfg: &FilterConfig,
+    vault: &Vault,
+    counts: &mut RestoreCounts,
+) -> bool {
+    if vault.is_empty() {
+        return false;
+    }
+    let prefix = cfg.restore.grammar.prefix();
+    let mut renamed: Vec<(String, String)> = Vec::new();
+    for k in map.keys().filter(|k| k.contains(prefix)) {
+        if let std::borrow::Cow::Owned(new) = restore_text(k, vault, &cfg.restore, Escape::None, counts) {
+            if !map.contains_key(&new) {
+                renamed.push((k.clone(), new));
+            }
+        }
+    }
+    if renamed.is_empty() {
+        return false;
+    }
+    let old = std::mem::take(map);
+    for (k, v) in old {
+        let name = match renamed.iter().position(|(from, _)| *from == k) {
+            Some(i) => renamed.swap_remove(i).1,
+            None => k,
+        };
+        map.insert(name, v);
+    }
+    true
 }

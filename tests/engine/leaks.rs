@@ -374,3 +374,16 @@ fn user_text_that_reads_as_a_placeholder_is_never_given_a_value() {
     let out = guard_reply(&cfg, reply.to_string().as_bytes(), &vault);
     assert!(out.body.is_none(), "nothing to restore in the user's own text");
 }
+
+#[test]
+fn masked_metadata_keys_come_back_restored_in_an_echo() {
+    let cfg = cfg("{}");
+    let body = json!({"input_file_id": "file-1", "endpoint": "/v1/chat/completions", "completion_window": "24h", "metadata": {"jane.roe@example.com": "owner"}});
+    let (up, vault) = forward(&cfg, "/v1/batches", &body);
+    assert_absent(&up, &["jane.roe@example.com"]);
+    let sent: Value = serde_json::from_str(&up).unwrap();
+    let reply = json!({"id": "batch_1", "object": "batch", "metadata": sent["metadata"].clone()});
+    let out: Value =
+        serde_json::from_slice(&guard_reply(&cfg, reply.to_string().as_bytes(), &vault).body.unwrap()).unwrap();
+    assert_eq!(out["metadata"], json!({"jane.roe@example.com": "owner"}));
+}

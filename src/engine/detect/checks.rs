@@ -103,7 +103,10 @@ pub fn check(
             };
             let nearby = Nearby::scan(words, start, end, false);
             let score = if nearby.before(WordLists::SSN) { with_words } else { base };
-            Some((start, end, demote_if_not_personal(&nearby, score)))
+            let demoted = demote_if_not_personal(&nearby, score);
+            // The dashed form with a valid area, group and serial is an SSN whatever word
+            // stands before it ("Account holder: …", "Employee no. (…)").
+            Some((start, end, if b.get(3) == Some(&b'-') { demoted.max(STRONG_MIN_SCORE) } else { demoted }))
         }
         Check::SsnBare => {
             if inside_longer_number(text, start, end) || touches_word(text, start, end) || !ssn_ok(&digits_of(s)) {
@@ -349,10 +352,18 @@ fn card_check(text: &str, words: &ContextWords<'_>, start: usize, s: &str) -> Op
             (false, true) => 0.7,
             (false, false) => continue,
         };
-        return Some((start, end, demote_if_not_personal(&nearby, score)));
+        let demoted = demote_if_not_personal(&nearby, score);
+        // A Luhn-valid number of a card's length in an issuer's range is a card whatever word
+        // stands before it ("Reference 5200…", "id=5200…"): masking a look-alike costs a
+        // placeholder, missing a card costs the card.
+        let strong = card_issuer_ok(&digits) && matches!(digits.len(), 15 | 16);
+        return Some((start, end, if strong { demoted.max(STRONG_MIN_SCORE) } else { demoted }));
     }
     None
 }
+
+/// The score a strong shape keeps whatever its context says (above the default threshold).
+const STRONG_MIN_SCORE: f32 = 0.55;
 
 /// IBANs: walk exactly the registered number of characters for the country, compact or in
 /// groups of four, then check mod-97.
