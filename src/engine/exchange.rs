@@ -11,7 +11,7 @@ use super::memo::{MemoScope, Remembered};
 use super::protocol::form;
 use super::protocol::json::{self, parse_strict, JsonError};
 use super::protocol::multipart::{self, Multipart, MultipartError};
-use super::protocol::{inject_canary, is_signed_block, visit_request, Api};
+use super::protocol::{inject_canary, is_signed_block, rename_keys, visit_request, Api};
 use super::reply::{removal_notice, scan_all, ReplyFindings};
 use super::restore::{placeholder_lookalikes, restore_text, Escape, RestoreCounts};
 use super::stream::restore_tree;
@@ -684,24 +684,13 @@ fn restore_keys(
         return false;
     }
     let prefix = cfg.restore.grammar.prefix();
-    let mut renamed: Vec<(String, String)> = Vec::new();
-    for k in map.keys().filter(|k| k.contains(prefix)) {
-        if let std::borrow::Cow::Owned(new) = restore_text(k, vault, &cfg.restore, Escape::None, counts) {
-            if !map.contains_key(&new) {
-                renamed.push((k.clone(), new));
-            }
+    rename_keys(map, |k| {
+        if !k.contains(prefix) {
+            return None;
         }
-    }
-    if renamed.is_empty() {
-        return false;
-    }
-    let old = std::mem::take(map);
-    for (k, v) in old {
-        let name = match renamed.iter().position(|(from, _)| *from == k) {
-            Some(i) => renamed.swap_remove(i).1,
-            None => k,
-        };
-        map.insert(name, v);
-    }
-    true
+        match restore_text(k, vault, &cfg.restore, Escape::None, counts) {
+            std::borrow::Cow::Owned(new) => Some(new),
+            std::borrow::Cow::Borrowed(_) => None,
+        }
+    })
 }

@@ -17,7 +17,7 @@ use serde::Deserialize;
 use serde_json::Value;
 
 pub use errors::{error_body, error_event, ErrorShape};
-pub use walk::is_signed_block;
+pub use walk::{is_signed_block, rename_keys};
 
 use super::threat::Source;
 

@@ -241,10 +241,18 @@ fn object(map: &mut serde_json::Map<String, Value>, key: Option<&str>, ctx: Ctx,
 /// would overwrite that entry (only a request that holds both a value and its placeholder as keys
 /// gets there).
 fn keys(map: &mut serde_json::Map<String, Value>, source: Source, f: &mut TextFn<'_>) -> bool {
+    rename_keys(map, |k| {
+        let mut new = k.to_owned();
+        f(&mut new, source).then_some(new)
+    })
+}
+
+/// Rename the keys of `map` for which `rename` gives a new name, keeping their order. A new name
+/// that is already a key, or equal to the old one, is not taken. Returns whether any key changed.
+pub fn rename_keys(map: &mut serde_json::Map<String, Value>, mut rename: impl FnMut(&str) -> Option<String>) -> bool {
     let mut renamed: Vec<(String, String)> = Vec::new();
     for k in map.keys() {
-        let mut new = k.clone();
-        if f(&mut new, source) && new != *k && !map.contains_key(&new) {
+        if let Some(new) = rename(k).filter(|new| new != k && !map.contains_key(new)) {
             renamed.push((k.clone(), new));
         }
     }
