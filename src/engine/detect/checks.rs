@@ -49,6 +49,15 @@ fn without_closing_emphasis(text: &str, start: usize, vs: usize, ve: usize) -> u
 fn email_without_unspaced_text(text: &str, start: usize, end: usize) -> (usize, usize) {
     let Some(s) = text.get(start..end) else { return (start, end) };
     let Some(at) = s.find('@') else { return (start, end) };
+    // The pattern lets any non-ASCII character through: punctuation beyond ASCII (`“`, `。`,
+    // `，`) is not part of an address. The local part starts after the last such character, the
+    // domain ends before the first.
+    let other = |c: char| !c.is_ascii() && !c.is_alphanumeric();
+    let local_from = s[..at].char_indices().rev().find(|(_, c)| other(*c)).map_or(0, |(i, c)| i + c.len_utf8());
+    let domain_to = s[at..].char_indices().find(|(_, c)| other(*c)).map_or(s.len(), |(i, _)| at + i);
+    let (start, end) = (start + local_from, start + domain_to);
+    let s = &text[start..end];
+    let Some(at) = s.find('@') else { return (start, end) };
     let local = &s[..at];
     let mut start = start;
     if let Some((i, c)) = local.char_indices().rev().find(|(_, c)| unspaced_script(*c)) {
@@ -84,7 +93,11 @@ pub fn check(
             let escape = byte_before(text, start) == Some(b'\\') && matches!(s.as_bytes(), [b'n' | b't' | b'r', _, ..]);
             let start = if escape { start + 1 } else { start };
             let (start, end) = email_without_unspaced_text(text, start, end);
-            (!touches_word(text, start, end) && !in_url_userinfo(text, start)).then_some((start, end, 0.9))
+            // What is left must still be an address: a local part and a dotted domain.
+            let shaped = text.get(start..end).and_then(|a| a.split_once('@')).is_some_and(|(local, domain)| {
+                !local.is_empty() && domain.contains('.') && !domain.ends_with(['.', '-'])
+            });
+            (shaped && !touches_word(text, start, end) && !in_url_userinfo(text, start)).then_some((start, end, 0.9))
         }
         Check::Phone => phone_check(text, words, start, s),
         Check::SsnSeparated => {

@@ -169,9 +169,11 @@ pub const RULES: &[Rule] = &[
         K::Email,
         Check::Email,
         Gate::At,
-        // Internationalised addresses (RFC 6531 local parts, IDN domains) as well as ASCII ones:
-        // `[^\W_]` is a Unicode letter or digit. Top-level domains are letters, or punycode.
-        r"[^\W_][\w.%+\-]*@[^\W_](?:[\w\-]*[^\W_])?(?:\.[^\W_](?:[\w\-]*[^\W_])?)*\.(?:xn--[a-z0-9\-]{2,59}|[^\W\d_]{2,24})",
+        // Internationalised addresses (RFC 6531 local parts, IDN domains) as well as ASCII ones.
+        // Any non-ASCII character may stand for a letter here (a Unicode word class costs a third
+        // more configuration time); the check trims what is not a letter or digit. Top-level
+        // domains are letters, or punycode.
+        r"[A-Za-z0-9\x{80}-\x{10FFFF}][A-Za-z0-9\x{80}-\x{10FFFF}._%+\-]*@[A-Za-z0-9\x{80}-\x{10FFFF}](?:[A-Za-z0-9\x{80}-\x{10FFFF}\-]*[A-Za-z0-9\x{80}-\x{10FFFF}])?(?:\.[A-Za-z0-9\x{80}-\x{10FFFF}](?:[A-Za-z0-9\x{80}-\x{10FFFF}\-]*[A-Za-z0-9\x{80}-\x{10FFFF}])?)*\.(?:xn--[a-z0-9\-]{2,59}|[A-Za-z\x{80}-\x{10FFFF}]{2,24})",
     ),
     rule(K::Phone, Check::Phone, Gate::NumberIsland, r"(?:\+[ ]?|\()?[0-9][0-9 \-./()]{5,26}[0-9]"),
     rule(K::UsSsn, Check::SsnSeparated, Gate::NumberIsland, r"[0-9]{3}[- .][0-9]{2}[- .][0-9]{4}"),
