@@ -478,9 +478,11 @@ fn guard_multipart(
     scope: MemoScope,
 ) -> Result<RequestOutcome, Rejection> {
     let mut form = Multipart::parse(body, content_type).map_err(|_: MultipartError| Rejection::MalformedMultipart)?;
-    // Per part: which units (and, for JSONL, the line endings between them) make it up.
-    let mut layout: Vec<Option<Vec<(usize, &'static str)>>> = Vec::with_capacity(form.parts.len());
+    // Per part: the units that make it up, each with the line ending that follows it (JSONL).
+    let mut layout: Vec<Option<Vec<(usize, &str)>>> = Vec::with_capacity(form.parts.len());
     let mut units = Vec::new();
+    // What each unit was, written back as it came when nothing in it changed.
+    let mut originals: Vec<&str> = Vec::new();
     let line_api = if api == Api::OpenaiFiles { Api::OpenaiBatches } else { api };
     for part in &form.parts {
         let media = part.media_type();
@@ -490,66 +492,58 @@ fn guard_multipart(
         }
         let text = std::str::from_utf8(&part.content)
             .map_err(|_| Rejection::UnsupportedContentType { content_type: media.chars().take(60).collect() })?;
-        let lines: Vec<&str> = text.split('\n').collect();
         let jsonl = text.contains('{')
-            && lines.iter().all(|l| {
+            && text.lines().all(|l| {
                 let l = l.trim();
                 l.is_empty() || (l.starts_with('{') && l.ends_with('}'))
             });
         let mut pieces = Vec::new();
         if jsonl {
-            for (n, line) in lines.iter().enumerate() {
-                let (content, cr) = match line.strip_suffix('\r') {
-                    Some(c) => (c, "\r"),
-                    None => (*line, ""),
-                };
+            for line in text.split_inclusive('\n') {
+                let content = line.trim_end_matches(['\n', '\r']);
                 let unit = if content.trim().is_empty() {
                     Unit::Text { text: String::new(), changed: false }
                 } else {
                     Unit::json(content, line_api)?
                 };
-                let end = if n + 1 < lines.len() {
-                    if cr.is_empty() {
-                        "\n"
-                    } else {
-                        "\r\n"
-                    }
-                } else {
-                    cr
-                };
-                units.push((unit, content.to_owned()));
-                pieces.push((units.len() - 1, end));
+                units.push(unit);
+                originals.push(content);
+                pieces.push((units.len() - 1, &line[content.len()..]));
             }
         } else {
-            units.push((Unit::Text { text: text.to_owned(), changed: false }, text.to_owned()));
+            units.push(Unit::Text { text: text.to_owned(), changed: false });
+            originals.push(text);
             pieces.push((units.len() - 1, ""));
         }
         layout.push(Some(pieces));
     }
     let mut guard = TextGuard::new(cfg, scope);
-    let mut bare: Vec<Unit> = Vec::with_capacity(units.len());
-    let mut originals = Vec::with_capacity(units.len());
-    for (unit, original) in units {
-        bare.push(unit);
-        originals.push(original);
-    }
-    guard_units(&mut guard, &mut bare, vault);
-    let mut changed = false;
-    for (part, pieces) in form.parts.iter_mut().zip(&layout) {
-        let Some(pieces) = pieces else { continue };
-        if !pieces.iter().any(|(i, _)| bare.get(*i).is_some_and(Unit::changed)) {
-            continue;
-        }
-        let mut content = String::new();
-        for (i, end) in pieces {
-            match bare.get(*i) {
-                Some(unit) if unit.changed() => content.push_str(&unit.to_text()),
-                _ => content.push_str(originals.get(*i).map(String::as_str).unwrap_or("")),
+    guard_units(&mut guard, &mut units, vault);
+    // The new content of each part that changed (read from the parts, so written after).
+    let rewritten: Vec<Option<Vec<u8>>> = layout
+        .iter()
+        .map(|pieces| {
+            let pieces = pieces.as_ref()?;
+            if !pieces.iter().any(|(i, _)| units.get(*i).is_some_and(Unit::changed)) {
+                return None;
             }
-            content.push_str(end);
+            let mut content = String::new();
+            for (i, end) in pieces {
+                match units.get(*i) {
+                    Some(unit) if unit.changed() => content.push_str(&unit.to_text()),
+                    _ => content.push_str(originals.get(*i).copied().unwrap_or("")),
+                }
+                content.push_str(end);
+            }
+            Some(content.into_bytes())
+        })
+        .collect();
+    let mut changed = false;
+    for (part, new) in form.parts.iter_mut().zip(rewritten) {
+        if let Some(new) = new {
+            part.content = new;
+            changed = true;
         }
-        part.content = content.into_bytes();
-        changed = true;
     }
     guard.finish(changed.then(|| form.to_bytes()))
 }

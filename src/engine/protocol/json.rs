@@ -32,9 +32,14 @@ pub fn parse_strict(text: &str) -> Result<Value, JsonError> {
 /// Is this text a JSON document (an object or a list)? By its first and last characters first, so
 /// ordinary text costs two byte comparisons.
 pub fn is_document(text: &str) -> bool {
-    let t = text.trim_ascii();
-    matches!((t.as_bytes().first(), t.as_bytes().last()), (Some(b'{'), Some(b'}')) | (Some(b'['), Some(b']')))
-        && serde_json::from_str::<serde::de::IgnoredAny>(t).is_ok()
+    looks_like_document(text) && serde_json::from_str::<serde::de::IgnoredAny>(text.trim_ascii()).is_ok()
+}
+
+/// Does this text open and close like a JSON object or list (white space around allowed)? The
+/// two-byte test that comes before any parse.
+pub fn looks_like_document(text: &str) -> bool {
+    let t = text.trim_ascii().as_bytes();
+    matches!((t.first(), t.last()), (Some(b'{'), Some(b'}')) | (Some(b'['), Some(b']')))
 }
 
 /// One open object or array while scanning.

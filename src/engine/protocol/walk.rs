@@ -283,7 +283,7 @@ fn string(s: &mut String, key: Option<&str>, ctx: Ctx, f: &mut TextFn<'_>) -> bo
     if is_base64_media(s, key) {
         return false;
     }
-    if ctx.json_level < MAX_JSON_IN_STRING && might_be_json(s) {
+    if ctx.json_level < MAX_JSON_IN_STRING && super::json::looks_like_document(s) {
         if let Ok(mut doc) = super::json::parse_strict(s) {
             if doc.is_object() || doc.is_array() {
                 let inner = Ctx { free: true, top: false, json_level: ctx.json_level + 1, ..ctx };
@@ -296,12 +296,6 @@ fn string(s: &mut String, key: Option<&str>, ctx: Ctx, f: &mut TextFn<'_>) -> bo
         }
     }
     f(s, ctx.source)
-}
-
-/// A string that is a JSON document (an object or a list), by its first and last characters.
-fn might_be_json(s: &str) -> bool {
-    let t = s.trim_ascii();
-    matches!((t.as_bytes().first(), t.as_bytes().last()), (Some(b'{'), Some(b'}')) | (Some(b'['), Some(b']')))
 }
 
 /// Shortest blob taken for base64 media: shorter values are visited (they could be anything).
