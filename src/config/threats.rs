@@ -11,7 +11,8 @@
 //! | `threats.max_prompt_chars` | integer >= 1 | no limit (only `max_body_bytes`) | Longest single text accepted, in characters; longer texts are refused (400 `prompt_too_long`). |
 //! | `threats.control_chars` | `"strip"` \| `"reject"` \| `"allow"` | `"strip"` | Control characters and ANSI terminal escape sequences (CSI, OSC): removed from the forwarded text, cause a refusal, or are left alone. Tab, LF and CR are always allowed. |
 //! | `threats.canary` | string or null | `null` | A marker the filter adds to every request's system prompt (creating one if there is none: a system message, Anthropic `system`, Responses `instructions`); its appearance in a reply counts as a system-prompt leak and is removed. At least 8 characters; use a random one. |
-//! | `threats.reply.allowed_link_hosts` | list of host names | `[]` | Hosts that markdown links and images in replies may carry data to (a listed domain also allows its subdomains). Links carrying data elsewhere are reported. |
+//! | `threats.reply.allowed_link_hosts` | list of host names | `[]` | Hosts that markdown links and images in replies may carry anything to (a listed domain also allows its subdomains). Elsewhere, a link or image whose URL carries this conversation's data (a placeholder or original of the exchange, the canary, an encoded blob of text, or a run of the prompt's words: 4 for an image, 12 for a link) is removed (buffered) or ends the stream; other links pass, and those whose query looks like data are counted (`link_reported`). |
+//! | `threats.reply.denied_link_hosts` | list of host names | request-capture and out-of-band services (`webhook.site`, `pipedream.net`, `oastify.com`, `interact.sh`, …; see `docs/detection.md`) | Hosts no markdown link or image in a reply may point to (a listed domain also denies its subdomains); setting the list replaces the default. |
 //! ```
 
 use std::collections::BTreeMap;
@@ -19,6 +20,7 @@ use std::collections::BTreeMap;
 use serde::Deserialize;
 
 use super::ConfigError;
+use crate::engine::threat::reply::DEFAULT_DENIED_LINK_HOSTS;
 use crate::engine::threat::{Category, Source};
 use crate::engine::threat::{
     CategoryAction, ControlChars, HygieneSettings, ReplyScanner, ReplySettings, ThreatPolicy, ThreatScanner,
@@ -44,10 +46,20 @@ pub struct ThreatsConfig {
 }
 
 /// `threats.reply` as written in JSON.
-#[derive(Debug, Clone, PartialEq, Default, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct ReplyConfig {
     pub allowed_link_hosts: Vec<String>,
+    pub denied_link_hosts: Vec<String>,
+}
+
+impl Default for ReplyConfig {
+    fn default() -> Self {
+        ReplyConfig {
+            allowed_link_hosts: Vec::new(),
+            denied_link_hosts: DEFAULT_DENIED_LINK_HOSTS.iter().map(|h| (*h).to_owned()).collect(),
+        }
+    }
 }
 
 impl Default for ThreatsConfig {
@@ -135,19 +147,8 @@ impl ThreatsConfig {
                 ));
             }
         }
-        let mut hosts = Vec::new();
-        for (i, host) in self.reply.allowed_link_hosts.iter().enumerate() {
-            let h = host.trim().trim_end_matches('.').to_ascii_lowercase();
-            let valid = !h.is_empty()
-                && h.split('.').all(|l| !l.is_empty() && l.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-'));
-            if !valid {
-                return Err(ConfigError::new(
-                    format!("threats.reply.allowed_link_hosts[{i}]"),
-                    "expected a host name such as docs.example.com (no scheme, port or path)",
-                ));
-            }
-            hosts.push(h);
-        }
+        let allowed_link_hosts = host_names("threats.reply.allowed_link_hosts", &self.reply.allowed_link_hosts)?;
+        let denied_link_hosts = host_names("threats.reply.denied_link_hosts", &self.reply.denied_link_hosts)?;
         // Switched off, nothing is scanned: the rule table is not compiled (time and memory per VM).
         let scan_roles = if self.enabled { scan_roles } else { Vec::new() };
         let scanner = ThreatScanner::new(&ThreatSettings { scan_roles })
@@ -156,7 +157,7 @@ impl ThreatsConfig {
             enabled: self.enabled,
             scanner,
             policy,
-            reply: ReplyScanner::new(ReplySettings { allowed_link_hosts: hosts, canary: self.canary.clone() }),
+            reply: ReplyScanner::new(ReplySettings { allowed_link_hosts, denied_link_hosts, canary: self.canary.clone() }),
             canary: self.canary.clone(),
             hygiene: HygieneSettings { max_prompt_chars, control_chars },
         })
@@ -175,6 +176,25 @@ fn threshold(value: f64, field: &str) -> Result<f32, ConfigError> {
 
 fn category_names() -> String {
     Category::ALL.iter().map(|c| c.name()).collect::<Vec<_>>().join(", ")
+}
+
+/// Host names as written (trimmed, lower-cased, a trailing dot dropped), or an error naming the
+/// first that is not one.
+fn host_names(field: &str, hosts: &[String]) -> Result<Vec<String>, ConfigError> {
+    let mut out = Vec::with_capacity(hosts.len());
+    for (i, host) in hosts.iter().enumerate() {
+        let h = host.trim().trim_end_matches('.').to_ascii_lowercase();
+        let valid = !h.is_empty()
+            && h.split('.').all(|l| !l.is_empty() && l.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-'));
+        if !valid {
+            return Err(ConfigError::new(
+                format!("{field}[{i}]"),
+                "expected a host name such as docs.example.com (no scheme, port or path)",
+            ));
+        }
+        out.push(h);
+    }
+    Ok(out)
 }
 
 #[cfg(test)]

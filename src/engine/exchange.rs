@@ -12,7 +12,7 @@ use super::protocol::form;
 use super::protocol::json::{self, parse_strict, JsonError};
 use super::protocol::multipart::{self, Multipart, MultipartError};
 use super::protocol::{inject_canary, is_signed_block, rename_keys, visit_request, Api};
-use super::reply::{removal_notice, scan_all, ReplyFindings};
+use super::reply::{removal_notice, scan_all, PromptPrint, ReplyFindings};
 use super::restore::{placeholder_lookalikes, restore_text, Escape, RestoreCounts};
 use super::stream::restore_tree;
 use super::threat::{check_hygiene, Action, HygieneViolation, Source, ThreatReport, Verdict};
@@ -396,6 +396,18 @@ fn guard_units(guard: &mut TextGuard<'_>, units: &mut [Unit], vault: &mut Vault)
             unit.visit(&mut |s, _| spreader.apply(s, report));
         }
     }
+    if guard.cfg.threats.enabled {
+        // What the model is shown, for the reply's link checks.
+        let mut print = PromptPrint::default();
+        for unit in units.iter_mut() {
+            unit.visit(&mut |s, _| {
+                print.add_text(s);
+                false
+            });
+        }
+        print.seal();
+        vault.set_prompt_print(print);
+    }
 }
 
 /// Inspect and mask a whole request body of the given framing.
@@ -605,7 +617,7 @@ fn guard_string(
     outcome: &mut ReplyOutcome,
     buf: &mut Vec<Finding>,
 ) -> bool {
-    let found = scan_all(cfg, s, buf);
+    let found = scan_all(cfg, vault, s, buf);
     if found.must_remove() {
         *s = removal_notice(&found);
         outcome.findings.add(found);

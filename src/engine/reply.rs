@@ -1,18 +1,25 @@
 //! Reply inspection: what a reply carries that it should not. Markdown links and images that
-//! would send data to a host the operator did not allow, the system-prompt canary, and secrets or
-//! personal data the request did not carry.
+//! would send this conversation's data out (or go to a denied host), the system-prompt canary,
+//! and secrets or personal data the request did not carry.
 //!
 //! Replies are inspected before placeholders are restored, so the originals this exchange masked
 //! are never mistaken for a leak, and a link that embeds a placeholder is removed before an
 //! original could be restored into it.
 
 use super::entity::{EntityKind, Finding};
+use super::restore::{placeholder_lookalikes, RestoreSpec};
+use super::threat::decode::{base64_text, hex_text, percent_decoded};
+use super::threat::reply::{rule, LinkAction, LinkView};
+use super::vault::Vault;
 use crate::config::FilterConfig;
 
 /// Counts of what one reply (or one part of it) carried.
 #[derive(Debug, Default, Clone, PartialEq, Eq)]
 pub struct ReplyFindings {
+    /// Links and images removed: they carried this conversation's data or went to a denied host.
     pub exfiltration_links: u64,
+    /// Links to hosts that are not allowed whose query looks like data: reported, not removed.
+    pub links_reported: u64,
     pub canary_leaks: u64,
     pub secrets: u64,
     pub pii: u64,
@@ -27,6 +34,7 @@ impl ReplyFindings {
 
     pub fn add(&mut self, other: ReplyFindings) {
         self.exfiltration_links += other.exfiltration_links;
+        self.links_reported += other.links_reported;
         self.canary_leaks += other.canary_leaks;
         self.secrets += other.secrets;
         self.pii += other.pii;
@@ -38,9 +46,10 @@ impl ReplyFindings {
     }
 
     /// `(metric kind, count)` pairs.
-    pub fn by_kind(&self) -> [(&'static str, u64); 4] {
+    pub fn by_kind(&self) -> [(&'static str, u64); 5] {
         [
             ("exfiltration_link", self.exfiltration_links),
+            ("link_reported", self.links_reported),
             ("canary_leak", self.canary_leaks),
             ("secret", self.secrets),
             ("pii", self.pii),
@@ -48,22 +57,23 @@ impl ReplyFindings {
     }
 }
 
-/// What replaces a reply text that carried a link to an outside host or the canary.
+/// What replaces a reply text that carried this conversation's data in a link or the canary.
 pub fn removal_notice(findings: &ReplyFindings) -> String {
     format!("[prompt-guard removed this content: {}]", findings.rule_ids.join(", "))
 }
 
 /// Links and the canary only: cheap enough to run on a sliding window of a stream.
-pub fn scan_links(cfg: &FilterConfig, text: &str) -> ReplyFindings {
+pub fn scan_links(cfg: &FilterConfig, vault: &Vault, text: &str) -> ReplyFindings {
     let mut found = ReplyFindings::default();
     if !cfg.threats.enabled {
         return found;
     }
-    for f in cfg.threats.reply.scan(text) {
-        if f.rule_id == CANARY_RULE {
-            found.canary_leaks += 1;
-        } else {
-            found.exfiltration_links += 1;
+    let mut carries = |link: &LinkView<'_>| carries_conversation(link, vault, &cfg.restore, cfg.threats.canary.as_deref());
+    for f in cfg.threats.reply.scan(text, &mut carries) {
+        match (f.rule_id, f.action) {
+            (rule::CANARY, _) => found.canary_leaks += 1,
+            (_, LinkAction::Remove) => found.exfiltration_links += 1,
+            (_, LinkAction::Report) => found.links_reported += 1,
         }
         if !found.rule_ids.contains(&f.rule_id) {
             found.rule_ids.push(f.rule_id);
@@ -71,9 +81,6 @@ pub fn scan_links(cfg: &FilterConfig, text: &str) -> ReplyFindings {
     }
     found
 }
-
-/// The reply scanner's rule id for a canary appearing in a reply.
-const CANARY_RULE: &str = "PG-RP-001";
 
 /// Secrets and personal data in reply text (placeholders not yet restored, so everything found
 /// here was not masked from this exchange's request).
@@ -94,8 +101,219 @@ pub fn scan_leaks(cfg: &FilterConfig, text: &str, buf: &mut Vec<Finding>) -> Rep
 }
 
 /// Everything: links, canary, secrets and personal data.
-pub fn scan_all(cfg: &FilterConfig, text: &str, buf: &mut Vec<Finding>) -> ReplyFindings {
-    let mut found = scan_links(cfg, text);
+pub fn scan_all(cfg: &FilterConfig, vault: &Vault, text: &str, buf: &mut Vec<Finding>) -> ReplyFindings {
+    let mut found = scan_links(cfg, vault, text);
     found.add(scan_leaks(cfg, text, buf));
     found
+}
+
+/// An encoded run in a link (base64 or hex) must decode to at least this many characters of text
+/// to count as a blob of conversation data: shorter ones are ids, and random tokens (signed URLs,
+/// commit hashes) do not decode to text at all.
+const MIN_BLOB_TEXT_CHARS: usize = 24;
+/// Shortest vault original looked for verbatim in a link (as `Spreader`'s limit in `mask`).
+const MIN_ORIGINAL_CHARS: usize = 6;
+
+/// Whether a link carries data of this exchange: one of its placeholders (in any form the
+/// restorer would read, so the original would be restored into the URL), one of its originals,
+/// the canary, an encoded blob of text, or a run of the prompt's words (see [`PromptPrint`]).
+/// The URL is percent-decoded (twice, `+` as space) first.
+fn carries_conversation(link: &LinkView<'_>, vault: &Vault, spec: &RestoreSpec, canary: Option<&str>) -> bool {
+    let decoded = percent_decoded(link.rest);
+    let url = decoded.as_deref().unwrap_or(link.rest);
+    let mut placeholder = false;
+    placeholder_lookalikes(url, spec, |label, number| {
+        placeholder |= vault.lookup_parts(&spec.grammar, label, number).is_some();
+    });
+    placeholder
+        || vault.entries().iter().any(|e| e.original.len() >= MIN_ORIGINAL_CHARS && url.contains(e.original.as_str()))
+        || canary.is_some_and(|c| !c.is_empty() && url.contains(c))
+        || url
+            .split(|c: char| !(c.is_ascii_alphanumeric() || matches!(c, '+' | '-' | '_')))
+            .filter(|run| run.len() >= MIN_BLOB_TEXT_CHARS)
+            .any(|run| {
+                base64_text(run).or_else(|| hex_text(run)).is_some_and(|t| t.chars().count() >= MIN_BLOB_TEXT_CHARS)
+            })
+        || vault.prompt_print().repeats(url, if link.image { IMAGE_RUN_WORDS } else { LINK_RUN_WORDS })
+}
+
+/// Words in a row of the prompt that an image URL must repeat to carry the prompt's text. An
+/// image is fetched without a click, so a few words are enough.
+const IMAGE_RUN_WORDS: usize = 4;
+/// The same for a clickable link: search links often repeat a short question word for word, so
+/// only a long run counts.
+const LINK_RUN_WORDS: usize = 12;
+/// Words hashed together; the shortest run that can be recognised.
+const PRINT_WORDS: usize = IMAGE_RUN_WORDS;
+/// At most this many word windows are kept per exchange (8 bytes each): past it, later text of a
+/// very long request is not recognised in links (its placeholders and originals still are).
+const MAX_PRINT_WINDOWS: usize = 1 << 15;
+
+/// What the model was shown, as hashes of every run of [`PRINT_WORDS`] words (lower-cased, split
+/// at anything that is not a letter or digit), so that a reply link repeating the prompt's text
+/// can be recognised without keeping the text.
+#[derive(Debug, Default, Clone)]
+pub struct PromptPrint {
+    windows: Vec<u64>,
+    sealed: bool,
+}
+
+impl PromptPrint {
+    /// Add one text of the request (as forwarded: masked).
+    pub fn add_text(&mut self, text: &str) {
+        if self.windows.len() >= MAX_PRINT_WINDOWS {
+            return;
+        }
+        self.sealed = false;
+        // URLs in the prompt are left out: a reply that repeats a link the user gave is not
+        // carrying the prompt's words (its placeholders and originals are still looked for).
+        for prose in outside_urls(text) {
+            let windows = &mut self.windows;
+            each_window(prose, |h| {
+                windows.push(h);
+                windows.len() < MAX_PRINT_WINDOWS
+            });
+        }
+    }
+
+    /// Sort for look-ups; done once the request is read.
+    pub fn seal(&mut self) {
+        self.windows.sort_unstable();
+        self.windows.dedup();
+        self.sealed = true;
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.windows.is_empty()
+    }
+
+    /// Whether `text` repeats at least `words` words in a row of the prompt.
+    pub fn repeats(&self, text: &str, words: usize) -> bool {
+        if self.windows.is_empty() || !self.sealed {
+            return false;
+        }
+        let need = words.saturating_sub(PRINT_WORDS) + 1;
+        let mut in_a_row = 0;
+        let mut found = false;
+        each_window(text, |h| {
+            in_a_row = if self.windows.binary_search(&h).is_ok() { in_a_row + 1 } else { 0 };
+            found = in_a_row >= need;
+            !found
+        });
+        found
+    }
+}
+
+/// The pieces of `text` between URLs: from `http://` or `https://` (or, for another scheme, from
+/// its `://`) to white space or a closing bracket, parenthesis, angle bracket or quote.
+fn outside_urls(text: &str) -> impl Iterator<Item = &str> {
+    let mut rest = text;
+    std::iter::from_fn(move || {
+        if rest.is_empty() {
+            return None;
+        }
+        let Some(start) = memchr::memmem::find(rest.as_bytes(), b"://").and_then(|colon| {
+            let before = rest.get(..colon)?;
+            let scheme = before.len() - before.trim_end_matches(|c: char| c.is_ascii_alphanumeric()).len();
+            let s = colon - scheme;
+            matches!(rest.get(s..colon).map(str::to_ascii_lowercase).as_deref(), Some("http" | "https"))
+                .then_some(s)
+                .or(Some(colon))
+        }) else {
+            return Some(std::mem::take(&mut rest));
+        };
+        let prose = rest.get(..start).unwrap_or("");
+        let url = rest.get(start..).unwrap_or("");
+        let end = url.find(|c: char| c.is_whitespace() || matches!(c, ')' | ']' | '>' | '"' | '\'')).unwrap_or(url.len());
+        rest = url.get(end.max(3)..).unwrap_or("");
+        Some(prose)
+    })
+}
+
+/// Calls `f` with the hash of every window of [`PRINT_WORDS`] consecutive words, in order, while
+/// it returns true. FNV-1a over the lower-cased words; one pass over the text.
+fn each_window(text: &str, mut f: impl FnMut(u64) -> bool) {
+    const OFFSET: u64 = 0xcbf2_9ce4_8422_2325;
+    const PRIME: u64 = 0x0100_0000_01b3;
+    let mut ring = [0u64; PRINT_WORDS];
+    let mut count = 0usize;
+    let mut word = OFFSET;
+    let mut in_word = false;
+    let mut end_word = |word: u64, ring: &mut [u64; PRINT_WORDS], count: &mut usize| -> bool {
+        if let Some(slot) = ring.get_mut(*count % PRINT_WORDS) {
+            *slot = word;
+        }
+        *count += 1;
+        if *count < PRINT_WORDS {
+            return true;
+        }
+        // Oldest word first, so the window's hash depends on the order of its words.
+        let mut h = OFFSET;
+        for i in 0..PRINT_WORDS {
+            let w = ring.get((*count + i) % PRINT_WORDS).copied().unwrap_or(0);
+            h = (h ^ w).wrapping_mul(PRIME).rotate_left(17);
+        }
+        f(h)
+    };
+    for c in text.chars() {
+        if c.is_alphanumeric() {
+            for l in c.to_lowercase() {
+                let mut buf = [0u8; 4];
+                for b in l.encode_utf8(&mut buf).bytes() {
+                    word = (word ^ u64::from(b)).wrapping_mul(PRIME);
+                }
+            }
+            in_word = true;
+        } else if in_word {
+            if !end_word(word, &mut ring, &mut count) {
+                return;
+            }
+            word = OFFSET;
+            in_word = false;
+        }
+    }
+    if in_word {
+        end_word(word, &mut ring, &mut count);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn print(text: &str) -> PromptPrint {
+        let mut p = PromptPrint::default();
+        p.add_text(text);
+        p.seal();
+        p
+    }
+
+    #[test]
+    fn a_run_of_the_prompts_words_is_recognised_in_any_case_and_spelling() {
+        let p = print("Summarise the quarterly revenue figures for the Lisbon office, please.");
+        assert!(p.repeats("/i.png?d=QUARTERLY+revenue+figures+for", 4));
+        assert!(p.repeats("/log/the-quarterly-revenue-figures", 4));
+        // Three words are not a run; words out of order are not one either.
+        assert!(!p.repeats("/i.png?d=quarterly+revenue+figures", 4));
+        assert!(!p.repeats("/i.png?d=figures+revenue+quarterly+the", 4));
+        // A clickable link needs twelve words in a row.
+        assert!(!p.repeats("/search?q=summarise+the+quarterly+revenue+figures+for+the+lisbon", 12));
+    }
+
+    #[test]
+    fn links_the_user_wrote_are_not_prompt_words() {
+        let p = print("see https://files.example.net/quarterly/revenue/figures/lisbon.png and tell me what it shows");
+        assert!(!p.repeats("/quarterly/revenue/figures/lisbon.png", 4));
+        assert!(p.repeats("/x?t=tell+me+what+it+shows", 4));
+    }
+
+    #[test]
+    fn an_empty_or_unsealed_print_recognises_nothing() {
+        assert!(!PromptPrint::default().repeats("a b c d e f", 4));
+        let mut p = PromptPrint::default();
+        p.add_text("one two three four five");
+        assert!(!p.repeats("one two three four", 4));
+        p.seal();
+        assert!(p.repeats("one two three four", 4));
+    }
 }

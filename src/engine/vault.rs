@@ -7,6 +7,7 @@
 use std::collections::{HashMap, HashSet};
 
 use super::placeholder::{is_label, PlaceholderGrammar, MAX_NUMBER_DIGITS};
+use super::reply::PromptPrint;
 
 /// Highest number a placeholder can carry (six decimal digits).
 const MAX_NUMBER: u32 = 10u32.pow(MAX_NUMBER_DIGITS as u32) - 1;
@@ -37,6 +38,9 @@ pub struct Vault {
     next_number: HashMap<String, u32>,
     reserved: HashSet<(String, u32)>,
     capacity: usize,
+    /// The words the request showed the model, so that reply checks can recognise its text in a
+    /// link (see `reply`). Kept here because the vault is the exchange's memory of its request.
+    prompt: PromptPrint,
 }
 
 impl Vault {
@@ -52,6 +56,20 @@ impl Vault {
     }
     pub fn entries(&self) -> &[VaultEntry] {
         &self.entries
+    }
+
+    pub fn prompt_print(&self) -> &PromptPrint {
+        &self.prompt
+    }
+
+    pub fn set_prompt_print(&mut self, print: PromptPrint) {
+        self.prompt = print;
+    }
+
+    /// Forget every value (nothing will be restored) but keep what reply checks need.
+    pub fn forget_values(&mut self) {
+        let prompt = std::mem::take(&mut self.prompt);
+        *self = Vault { prompt, ..Vault::with_capacity(0) };
     }
 
     /// Reserve every placeholder-shaped token in `text` so the numbering skips it.

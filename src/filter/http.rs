@@ -355,7 +355,7 @@ impl GuardedExchange {
         let restores = !self.vault.is_empty() && self.cfg.restore_responses;
         if !restores {
             // Nothing of ours can be in the reply: forget the vault so only inspection remains.
-            self.vault = Vault::with_capacity(0);
+            self.vault.forget_values();
         }
         if end_of_stream || (!restores && !self.cfg.threats.enabled) {
             return Ok(Action::Continue);
@@ -564,7 +564,7 @@ impl GuardedExchange {
             live.restorer.push(&chunk, &self.vault, &self.cfg.restore, &mut out);
         }
         if !live.failed && self.cfg.threats.enabled && live.absorb_text(self.cfg.max_response_bytes) {
-            let found = scan_links(&self.cfg, &live.window);
+            let found = scan_links(&self.cfg, &self.vault, &live.window);
             if found.must_remove() {
                 // What was already sent cannot be taken back; the event that completed the link
                 // (or carried the canary) is replaced and the stream ends with an error event.

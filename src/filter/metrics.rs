@@ -78,7 +78,7 @@ pub struct Metrics {
 }
 
 /// What a reply may carry that the request did not.
-pub const REPLY_FINDINGS: [&str; 4] = ["exfiltration_link", "canary_leak", "secret", "pii"];
+pub const REPLY_FINDINGS: [&str; 5] = ["exfiltration_link", "link_reported", "canary_leak", "secret", "pii"];
 
 /// The `threat_verdicts` key for a category and action (`<category>.action.<action>`, so that
 /// the full name reads `threat_verdicts.category.<category>.action.<action>`).

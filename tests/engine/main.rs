@@ -6,6 +6,7 @@ mod examples;
 mod leak;
 mod leaks;
 mod memo;
+mod ordinary;
 mod store;
 mod stream;
 mod threat;

