@@ -157,7 +157,11 @@ impl ThreatsConfig {
             enabled: self.enabled,
             scanner,
             policy,
-            reply: ReplyScanner::new(ReplySettings { allowed_link_hosts, denied_link_hosts, canary: self.canary.clone() }),
+            reply: ReplyScanner::new(ReplySettings {
+                allowed_link_hosts,
+                denied_link_hosts,
+                canary: self.canary.clone(),
+            }),
             canary: self.canary.clone(),
             hygiene: HygieneSettings { max_prompt_chars, control_chars },
         })

@@ -68,7 +68,8 @@ pub fn scan_links(cfg: &FilterConfig, vault: &Vault, text: &str) -> ReplyFinding
     if !cfg.threats.enabled {
         return found;
     }
-    let mut carries = |link: &LinkView<'_>| carries_conversation(link, vault, &cfg.restore, cfg.threats.canary.as_deref());
+    let mut carries =
+        |link: &LinkView<'_>| carries_conversation(link, vault, &cfg.restore, cfg.threats.canary.as_deref());
     for f in cfg.threats.reply.scan(text, &mut carries) {
         match (f.rule_id, f.action) {
             (rule::CANARY, _) => found.canary_leaks += 1,
@@ -224,7 +225,8 @@ fn outside_urls(text: &str) -> impl Iterator<Item = &str> {
         };
         let prose = rest.get(..start).unwrap_or("");
         let url = rest.get(start..).unwrap_or("");
-        let end = url.find(|c: char| c.is_whitespace() || matches!(c, ')' | ']' | '>' | '"' | '\'')).unwrap_or(url.len());
+        let end =
+            url.find(|c: char| c.is_whitespace() || matches!(c, ')' | ']' | '>' | '"' | '\'')).unwrap_or(url.len());
         rest = url.get(end.max(3)..).unwrap_or("");
         Some(prose)
     })

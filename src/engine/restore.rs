@@ -196,11 +196,21 @@ pub struct StreamingTextRestorer {
     /// The last byte already passed on (tokens without an opening bracket must start a word).
     prev: u8,
     escape: Escape,
+    /// The escape is not known yet: it is decided by how the text begins (see [`json_text_start`]).
+    undecided: bool,
 }
 
 impl StreamingTextRestorer {
     pub fn new(escape: Escape) -> Self {
-        StreamingTextRestorer { held: String::new(), prev: 0, escape }
+        StreamingTextRestorer { held: String::new(), prev: 0, escape, undecided: false }
+    }
+
+    /// A restorer for text that may itself be JSON (a structured-output reply, a JSON content
+    /// string): if it begins like a JSON object or array, originals are JSON-escaped for the
+    /// strings they land in, so the client can still parse the whole text; otherwise plain. The
+    /// buffered path decides the same by parsing the whole text (`json::is_document`).
+    pub fn plain_or_json() -> Self {
+        StreamingTextRestorer { undecided: true, ..StreamingTextRestorer::new(Escape::None) }
     }
 
     pub fn escape(&self) -> Escape {
@@ -238,9 +248,27 @@ impl StreamingTextRestorer {
         counts: &mut RestoreCounts,
         out: &mut String,
     ) {
-        let scanner = Scanner { vault, spec, escape: self.escape };
         let mut pending = std::mem::take(&mut self.held);
         pending.push_str(text);
+        if self.undecided {
+            match json_text_start(&pending, last) {
+                TextStart::Unknown { blank } => {
+                    // White space cannot begin a placeholder: it goes on now (a stream that only
+                    // sends white space is not held). The rest is a bracket or two, held.
+                    let (ws, rest) = pending.split_at(blank.min(pending.len()));
+                    out.push_str(ws);
+                    if !ws.is_empty() {
+                        self.prev = b' ';
+                    }
+                    self.held = rest.to_owned();
+                    return;
+                }
+                TextStart::Json => self.escape = Escape::JsonString,
+                TextStart::Plain => {}
+            }
+            self.undecided = false;
+        }
+        let scanner = Scanner { vault, spec, escape: self.escape };
         let mut sink = Some(std::mem::take(out));
         let consumed = scanner.scan(&pending, self.prev, last, counts, &mut sink);
         *out = sink.unwrap_or_default();
@@ -249,6 +277,41 @@ impl StreamingTextRestorer {
         }
         pending.drain(..consumed.min(pending.len()));
         self.held = pending;
+    }
+}
+
+/// How a text that may be JSON begins.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum TextStart {
+    /// Not known yet: `blank` leading bytes are white space, and what follows (if anything) is an
+    /// opening bracket whose next character has not arrived.
+    Unknown {
+        blank: usize,
+    },
+    /// An object (`{` then `"` or `}`) or an array (`[` then `{`, `[`, `"` or `]`), after optional
+    /// white space: JSON text. An array of numbers or literals holds no strings, so nothing of
+    /// ours can be restored into it and it needs no decision.
+    Json,
+    Plain,
+}
+
+fn json_text_start(text: &str, last: bool) -> TextStart {
+    let bytes = text.as_bytes();
+    let is_ws = |b: &u8| matches!(b, b' ' | b'\t' | b'\n' | b'\r');
+    let blank = bytes.iter().take_while(|b| is_ws(b)).count();
+    let unknown = if last { TextStart::Plain } else { TextStart::Unknown { blank } };
+    let Some(&open) = bytes.get(blank) else { return unknown };
+    if open != b'{' && open != b'[' {
+        return TextStart::Plain;
+    }
+    let rest = bytes.get(blank + 1..).unwrap_or(&[]);
+    match rest.iter().find(|b| !is_ws(b)) {
+        None if rest.len() > 64 => TextStart::Plain,
+        None => unknown,
+        Some(b'"') => TextStart::Json,
+        Some(b'}') if open == b'{' => TextStart::Json,
+        Some(b'{' | b'[' | b']') if open == b'[' => TextStart::Json,
+        Some(_) => TextStart::Plain,
     }
 }
 

@@ -97,14 +97,16 @@ fn a_clickable_search_link_may_repeat_a_short_question_but_not_the_whole_prompt(
     let vault = chat(&cfg, QUESTION);
     let short = "[search](https://www.google.com/search?q=run+several+coroutines+at+once+with+asyncio)";
     assert_eq!(reply(&cfg, &vault, short).0, short);
-    let long = "[search](https://www.google.com/search?q=how+do+i+run+several+coroutines+at+once+with+asyncio+my+e+mail+is)";
+    let long =
+        "[search](https://www.google.com/search?q=how+do+i+run+several+coroutines+at+once+with+asyncio+my+e+mail+is)";
     assert!(reply(&cfg, &vault, long).0.starts_with("[prompt-guard removed this content"));
 }
 
 #[test]
 fn allowed_hosts_may_carry_data_and_denied_hosts_replace_the_default_list() {
-    let cfg =
-        cfg(r#"{"threats":{"reply":{"allowed_link_hosts":["crm.example.net"],"denied_link_hosts":["evil.example.org"]}}}"#);
+    let cfg = cfg(
+        r#"{"threats":{"reply":{"allowed_link_hosts":["crm.example.net"],"denied_link_hosts":["evil.example.org"]}}}"#,
+    );
     let vault = chat(&cfg, QUESTION);
     let placeholder = &vault.entries()[0].placeholder;
     let to_allowed = format!("[profile](https://crm.example.net/find?who={placeholder})");
@@ -115,4 +117,196 @@ fn allowed_hosts_may_carry_data_and_denied_hosts_replace_the_default_list() {
     // The operator's list replaced the default one.
     let catcher = "![x](https://webhook.site/logo.png)";
     assert_eq!(reply(&cfg, &vault, catcher).0, catcher);
+}
+
+// ---- restore that knows its context: JSON text stays JSON --------------------------------------
+
+use prompt_guard::engine::stream::{SseRestorer, StreamProtocol};
+use proptest::prelude::*;
+
+/// A vault holding `originals` as secrets, and their placeholders.
+fn vault_of(cfg: &FilterConfig, originals: &[String]) -> (Vault, Vec<String>) {
+    let mut vault = Vault::with_capacity(64);
+    let placeholders = originals
+        .iter()
+        .map(|o| vault.placeholder_for(&cfg.restore.grammar, "SECRET", o).unwrap().to_owned())
+        .collect();
+    (vault, placeholders)
+}
+
+/// Structured output as a model writes it with placeholders for values: an object with the
+/// placeholders alone and inside sentences, pretty-printed or compact.
+fn structured(placeholders: &[String], pretty: bool) -> String {
+    let doc = json!({
+        "user": placeholders[0],
+        "note": format!("sent to {} and to {} today", placeholders[0], placeholders[placeholders.len() - 1]),
+        "items": placeholders.iter().map(|p| json!({"value": p})).collect::<Vec<_>>(),
+    });
+    if pretty {
+        serde_json::to_string_pretty(&doc).unwrap()
+    } else {
+        doc.to_string()
+    }
+}
+
+fn check_restored(content: &str, originals: &[String]) -> Result<(), TestCaseError> {
+    let doc: Value = serde_json::from_str(content)
+        .map_err(|e| TestCaseError::fail(format!("restored content is not JSON ({e}): {content:?}")))?;
+    prop_assert_eq!(doc["user"].as_str(), Some(originals[0].as_str()));
+    let note = format!("sent to {} and to {} today", originals[0], originals[originals.len() - 1]);
+    prop_assert_eq!(doc["note"].as_str(), Some(note.as_str()));
+    for (item, original) in doc["items"].as_array().unwrap().iter().zip(originals) {
+        prop_assert_eq!(item["value"].as_str(), Some(original.as_str()));
+    }
+    Ok(())
+}
+
+/// An SSE stream of `content` in deltas cut at `cuts` (char boundaries), in each API's shape.
+fn stream_of(protocol: StreamProtocol, content: &str, cuts: &[usize]) -> Vec<u8> {
+    let mut bounds: Vec<usize> =
+        cuts.iter().map(|c| c % (content.len() + 1)).filter(|c| content.is_char_boundary(*c)).collect();
+    bounds.extend([0, content.len()]);
+    bounds.sort_unstable();
+    bounds.dedup();
+    let mut out = String::new();
+    let mut event = |v: Value, name: Option<&str>| {
+        if let Some(n) = name {
+            out.push_str(&format!("event: {n}\n"));
+        }
+        out.push_str(&format!("data: {v}\n\n"));
+    };
+    match protocol {
+        StreamProtocol::AnthropicMessages => {
+            event(
+                json!({"type": "message_start", "message": {"id": "msg_1", "role": "assistant", "content": []}}),
+                Some("message_start"),
+            );
+            event(
+                json!({"type": "content_block_start", "index": 0, "content_block": {"type": "text", "text": ""}}),
+                Some("content_block_start"),
+            );
+            for w in bounds.windows(2) {
+                let delta = json!({"type": "content_block_delta", "index": 0, "delta": {"type": "text_delta", "text": &content[w[0]..w[1]]}});
+                event(delta, Some("content_block_delta"));
+            }
+            event(json!({"type": "content_block_stop", "index": 0}), Some("content_block_stop"));
+            event(json!({"type": "message_stop"}), Some("message_stop"));
+        }
+        StreamProtocol::OpenAiResponses => {
+            for w in bounds.windows(2) {
+                let delta = json!({"type": "response.output_text.delta", "item_id": "msg_1", "output_index": 0, "content_index": 0, "delta": &content[w[0]..w[1]]});
+                event(delta, Some("response.output_text.delta"));
+            }
+            event(
+                json!({"type": "response.output_text.done", "item_id": "msg_1", "output_index": 0, "content_index": 0, "text": content}),
+                Some("response.output_text.done"),
+            );
+            event(json!({"type": "response.completed", "response": {"id": "resp_1"}}), Some("response.completed"));
+        }
+        _ => {
+            for w in bounds.windows(2) {
+                event(
+                    json!({"id": "c1", "choices": [{"index": 0, "delta": {"content": &content[w[0]..w[1]]}, "finish_reason": null}]}),
+                    None,
+                );
+            }
+            event(json!({"id": "c1", "choices": [{"index": 0, "delta": {}, "finish_reason": "stop"}]}), None);
+            out.push_str("data: [DONE]\n\n");
+        }
+    }
+    out.into_bytes()
+}
+
+/// The text the client reassembles from the restored stream's deltas.
+fn client_text(protocol: StreamProtocol, bytes: &[u8]) -> String {
+    let mut text = String::new();
+    for block in String::from_utf8(bytes.to_vec()).unwrap().split("\n\n") {
+        let Some(data) = block.lines().find_map(|l| l.strip_prefix("data: ")) else { continue };
+        let Ok(v) = serde_json::from_str::<Value>(data) else { continue };
+        let piece = match protocol {
+            StreamProtocol::AnthropicMessages => v["delta"]["text"].as_str(),
+            StreamProtocol::OpenAiResponses if v["type"] == "response.output_text.delta" => v["delta"].as_str(),
+            StreamProtocol::OpenAiResponses => None,
+            _ => v["choices"][0]["delta"]["content"].as_str(),
+        };
+        text.push_str(piece.unwrap_or(""));
+    }
+    text
+}
+
+fn original() -> impl Strategy<Value = String> {
+    // Quotes, backslashes, control characters, newlines (a PEM key), Unicode, and ordinary text.
+    prop::collection::vec(
+        prop_oneof![
+            Just('"'),
+            Just('\\'),
+            Just('\n'),
+            Just('\r'),
+            Just('\t'),
+            Just('\u{1}'),
+            Just('\u{1f}'),
+            Just('/'),
+            Just('é'),
+            Just('€'),
+            Just('𝄞'),
+            Just('\u{2028}'),
+            Just('['),
+            Just(']'),
+            Just('{'),
+            Just('}'),
+            prop::char::range('a', 'z'),
+            prop::char::range('0', '9'),
+        ],
+        1..24,
+    )
+    .prop_map(|cs| cs.into_iter().collect())
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 192, ..ProptestConfig::default() })]
+
+    #[test]
+    fn json_content_with_placeholders_still_parses_with_originals_buffered_and_streamed(
+        originals in prop::collection::vec(original(), 1..4),
+        pretty in any::<bool>(),
+        lead in prop::sample::select(vec!["", " ", "\n", "\n\n  "]),
+        cuts in prop::collection::vec(any::<usize>(), 0..12),
+        chunk in 1usize..64,
+    ) {
+        let cfg = cfg("{}");
+        let (vault, placeholders) = vault_of(&cfg, &originals);
+        let content = format!("{lead}{}", structured(&placeholders, pretty));
+        prop_assert!(serde_json::from_str::<Value>(&content).is_ok());
+        // Buffered.
+        let (buffered, _) = reply(&cfg, &vault, &content);
+        check_restored(&buffered, &originals)?;
+        // Streamed, each API, cut into random deltas and random network chunks.
+        for protocol in [StreamProtocol::OpenAiChat, StreamProtocol::AnthropicMessages, StreamProtocol::OpenAiResponses] {
+            let input = stream_of(protocol, &content, &cuts);
+            let mut restorer = SseRestorer::new(protocol);
+            let mut out = Vec::new();
+            for piece in input.chunks(chunk) {
+                restorer.push(piece, &vault, &cfg.restore, &mut out);
+            }
+            restorer.finish(&vault, &cfg.restore, &mut out);
+            check_restored(&client_text(protocol, &out), &originals)?;
+        }
+    }
+}
+
+#[test]
+fn plain_text_that_begins_with_a_bracket_is_not_taken_for_json() {
+    let cfg = cfg("{}");
+    let originals = vec!["pa\"ss\\word".to_owned()];
+    let (vault, placeholders) = vault_of(&cfg, &originals);
+    for content in [format!("{} is your password", placeholders[0]), format!("[1] {} is it", placeholders[0])] {
+        let input = stream_of(StreamProtocol::OpenAiChat, &content, &[1, 2, 3]);
+        let mut restorer = SseRestorer::new(StreamProtocol::OpenAiChat);
+        let mut out = Vec::new();
+        restorer.push(&input, &vault, &cfg.restore, &mut out);
+        restorer.finish(&vault, &cfg.restore, &mut out);
+        let text = client_text(StreamProtocol::OpenAiChat, &out);
+        assert!(text.contains("pa\"ss\\word"), "{text}");
+        assert_eq!(reply(&cfg, &vault, &content).0, text, "buffered and streamed agree");
+    }
 }

