@@ -144,6 +144,11 @@ fn allow_list_and_enabled_switches() {
     let found = detect(&detector, text);
     let values: Vec<&str> = found.iter().map(|f| &text[f.start..f.end]).collect();
     assert_eq!(values, ["jane@example.com"]);
+    // An allowed address in another case is the same address; other values stay exact.
+    let text = "Support@Example.COM, SUPPORT@example.com, jane@example.com";
+    let found = detect(&detector, text);
+    let values: Vec<&str> = found.iter().map(|f| &text[f.start..f.end]).collect();
+    assert_eq!(values, ["jane@example.com"]);
 }
 
 #[test]

@@ -139,6 +139,9 @@ pub struct Detector {
     rules: Vec<CompiledRule>,
     custom: Vec<CompiledCustom>,
     allow_list: HashSet<String>,
+    /// The allow-list's e-mail addresses, lower-cased: an address is matched whatever its case
+    /// (domains are case-insensitive, and mail systems treat local parts so in practice).
+    allow_list_emails: HashSet<String>,
     min_score: f32,
     /// Finds the secret keywords where `Keyword` rules may start, and whether any literal
     /// prefix of a `Prefix` rule occurs.
@@ -206,6 +209,7 @@ impl Detector {
             rules,
             custom,
             allow_list: settings.allow_list.iter().cloned().collect(),
+            allow_list_emails: settings.allow_list.iter().filter(|v| v.contains('@')).map(|v| v.to_lowercase()).collect(),
             min_score: settings.min_score,
             literals,
             keyword_patterns,
@@ -325,10 +329,17 @@ impl Detector {
         found.retain(|f| {
             f.score >= self.min_score
                 && f.end > f.start
-                && (self.allow_list.is_empty()
-                    || text.get(f.start..f.end).is_some_and(|v| !self.allow_list.contains(v)))
+                && (self.allow_list.is_empty() || text.get(f.start..f.end).is_some_and(|v| !self.allowed(v)))
         });
         out.extend(resolve_overlaps(found, text.len()));
+    }
+
+    /// A value on the allow-list: exactly, or an e-mail address in any case.
+    fn allowed(&self, value: &str) -> bool {
+        self.allow_list.contains(value)
+            || (!self.allow_list_emails.is_empty()
+                && value.contains('@')
+                && self.allow_list_emails.contains(&value.to_lowercase()))
     }
 
     /// Check a match whose value is capture group 1 (or 2); `base` is where the haystack the
