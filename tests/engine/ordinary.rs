@@ -310,3 +310,55 @@ fn plain_text_that_begins_with_a_bracket_is_not_taken_for_json() {
         assert_eq!(reply(&cfg, &vault, &content).0, text, "buffered and streamed agree");
     }
 }
+
+#[test]
+fn an_error_event_mid_stream_is_restored_and_held_text_goes_out_before_it() {
+    let cfg = cfg("{}");
+    let originals = vec!["dana.fox@example.com".to_owned()];
+    let (vault, placeholders) = vault_of(&cfg, &originals);
+    let p = &placeholders[0];
+    // Each stream ends its text with the start of a placeholder (held back), then an error
+    // quoting the request.
+    let head = &p[..3];
+    let streams = [
+        (
+            StreamProtocol::AnthropicMessages,
+            format!(
+                "event: content_block_start\ndata: {}\n\nevent: content_block_delta\ndata: {}\n\nevent: error\ndata: {}\n\n",
+                json!({"type": "content_block_start", "index": 0, "content_block": {"type": "text", "text": ""}}),
+                json!({"type": "content_block_delta", "index": 0, "delta": {"type": "text_delta", "text": format!("Mail {head}")}}),
+                json!({"type": "error", "error": {"type": "overloaded_error", "message": format!("could not send to {p}")}}),
+            ),
+        ),
+        (
+            StreamProtocol::OpenAiChat,
+            format!(
+                "data: {}\n\ndata: {}\n\n",
+                json!({"id": "c1", "choices": [{"index": 0, "delta": {"content": format!("Mail {head}")}, "finish_reason": null}]}),
+                json!({"error": {"message": format!("could not send to {p}"), "type": "server_error"}}),
+            ),
+        ),
+        (
+            StreamProtocol::OpenAiResponses,
+            format!(
+                "event: response.output_text.delta\ndata: {}\n\nevent: error\ndata: {}\n\n",
+                json!({"type": "response.output_text.delta", "item_id": "m1", "output_index": 0, "content_index": 0, "delta": format!("Mail {head}")}),
+                json!({"type": "error", "code": "server_error", "message": format!("could not send to {p}")}),
+            ),
+        ),
+    ];
+    for (protocol, input) in streams {
+        let mut restorer = SseRestorer::new(protocol);
+        let mut out = Vec::new();
+        restorer.push(input.as_bytes(), &vault, &cfg.restore, &mut out);
+        let before_finish = String::from_utf8(out.clone()).unwrap();
+        restorer.finish(&vault, &cfg.restore, &mut out);
+        let text = String::from_utf8(out).unwrap();
+        assert!(text.contains("could not send to dana.fox@example.com"), "{protocol:?}: {text}");
+        assert!(!text.contains(p.as_str()), "{protocol:?}: {text}");
+        // The held start of the unfinished placeholder went out before the error, not after it.
+        let error_at = before_finish.find("could not send").unwrap();
+        assert!(before_finish[..error_at].contains(head), "{protocol:?}");
+        assert_eq!(before_finish, text, "{protocol:?}: nothing was left for the end of the body");
+    }
+}

@@ -209,7 +209,12 @@ impl Detector {
             rules,
             custom,
             allow_list: settings.allow_list.iter().cloned().collect(),
-            allow_list_emails: settings.allow_list.iter().filter(|v| v.contains('@')).map(|v| v.to_lowercase()).collect(),
+            allow_list_emails: settings
+                .allow_list
+                .iter()
+                .filter(|v| v.contains('@'))
+                .map(|v| v.to_lowercase())
+                .collect(),
             min_score: settings.min_score,
             literals,
             keyword_patterns,

@@ -77,7 +77,14 @@ impl AnthropicStream {
                 self.release(|_| true, ctx);
                 ctx.out.extend_from_slice(block.raw());
             }
-            "message_start" | "content_block_start" => {
+            "message_start" | "content_block_start" | "message_delta" => {
+                let changed = restore_tree(&mut event, ctx.vault, ctx.spec, ctx.counts);
+                write_event(block, &event, changed, ctx.out);
+            }
+            "error" => {
+                // The stream ends here: held text goes out first, and the error's message (which
+                // may quote the request) is restored like any text.
+                self.release(|_| true, ctx);
                 let changed = restore_tree(&mut event, ctx.vault, ctx.spec, ctx.counts);
                 write_event(block, &event, changed, ctx.out);
             }

@@ -13,7 +13,7 @@ use serde_json::{Map, Value};
 use crate::engine::restore::Escape;
 use crate::engine::sse::Block;
 
-use super::events::{index_of, write_event, write_synthetic, EventCtx};
+use super::events::{index_of, restore_tree, write_event, write_synthetic, EventCtx};
 use super::positions::Positions;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -72,6 +72,12 @@ impl ChatStream {
                 }
                 self.template = Some(t);
             }
+        }
+        if chunk.get("error").is_some() {
+            // An error object mid-stream ends it: held text goes out first, and the error's
+            // message (which may quote the request) is restored like any text.
+            self.release_all(ctx);
+            changed |= restore_tree(&mut chunk, ctx.vault, ctx.spec, ctx.counts);
         }
         write_event(block, &chunk, changed, ctx.out);
     }

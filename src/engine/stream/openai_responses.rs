@@ -111,7 +111,7 @@ impl ResponsesStream {
                 "response.output_item.done" => {
                     self.release(|k| k.0 == output_index, ctx);
                 }
-                "response.completed" | "response.incomplete" | "response.failed" => {
+                "response.completed" | "response.incomplete" | "response.failed" | "error" => {
                     self.release(|_| true, ctx);
                 }
                 _ => {}
