@@ -25,6 +25,8 @@ Test hooks (request headers):
     x-mock-charset: latin-1 send the JSON reply in Latin-1 (not UTF-8; non-ASCII is one byte)
     x-mock-split-first-event: 1  send the first SSE event in two chunks, the second starting with `{`
     x-mock-thinking: 1      Anthropic Messages only: the reply opens with a signed `thinking` block
+    x-mock-verbatim: 1      the reply is the last user text alone, without "You said: " (structured output)
+    x-mock-stream-error: 1  streamed: after the first text delta, an error event quoting the user text ends it
                             quoting the user text (streamed as thinking_delta + signature_delta)
 Inspection endpoints (GET): /__health, /__last_request (exact body bytes), /__last_headers (JSON),
 /__requests ({"count": N, "aborted": M}: complete requests, and requests whose body was cut off,
@@ -147,7 +149,7 @@ class Ids:
 IDS = Ids()
 
 
-def openai_chat(body, user_text):
+def openai_chat(body, user_text, prefix=REPLY_PREFIX):
     model = body.get("model", "gpt-mock")
     cid = IDS.next("chatcmpl-")
     prompt_tokens = token_count(user_text)
@@ -167,7 +169,7 @@ def openai_chat(body, user_text):
         deltas = [{"tool_calls": [{"index": 0, "function": {"arguments": piece}}]}
                   for piece in chunks(arguments)]
     else:
-        reply = REPLY_PREFIX + user_text
+        reply = prefix + user_text
         message = {"role": "assistant", "content": reply, "refusal": None}
         finish = "stop"
         completion_tokens = token_count(reply)
@@ -198,10 +200,10 @@ def openai_chat(body, user_text):
     return buffered, events
 
 
-def openai_completions(body, user_text):
+def openai_completions(body, user_text, prefix=REPLY_PREFIX):
     model = body.get("model", "gpt-mock-instruct")
     cid = IDS.next("cmpl-")
-    reply = REPLY_PREFIX + user_text
+    reply = prefix + user_text
     usage = {"prompt_tokens": token_count(user_text), "completion_tokens": token_count(reply),
              "total_tokens": token_count(user_text) + token_count(reply)}
     buffered = {"id": cid, "object": "text_completion", "created": CREATED, "model": model,
@@ -253,7 +255,7 @@ def openai_embeddings(body):
             "usage": {"prompt_tokens": tokens, "total_tokens": tokens}}
 
 
-def openai_responses(body, user_text):
+def openai_responses(body, user_text, prefix=REPLY_PREFIX):
     model = body.get("model", "gpt-mock")
     rid = IDS.next("resp_")
     seq = itertools.count(0)
@@ -274,7 +276,7 @@ def openai_responses(body, user_text):
         middle.append(("response.function_call_arguments.done",
                        {"item_id": item_id, "output_index": 0, "arguments": arguments}))
     else:
-        reply = REPLY_PREFIX + user_text
+        reply = prefix + user_text
         item_id = IDS.next("msg_")
         part = {"type": "output_text", "text": reply, "annotations": []}
         done_item = {"type": "message", "id": item_id, "status": "completed", "role": "assistant",
@@ -329,7 +331,7 @@ def thinking_block(user_text):
             "signature": base64.b64encode(digest * 2).decode("ascii")}
 
 
-def anthropic_messages(body, user_text, thinking=False):
+def anthropic_messages(body, user_text, thinking=False, prefix=REPLY_PREFIX):
     model = body.get("model", "claude-mock")
     mid = IDS.next("msg_")
     input_tokens = token_count(user_text)
@@ -344,7 +346,7 @@ def anthropic_messages(body, user_text, thinking=False):
         block_start = {"type": "tool_use", "id": tool_id, "name": name, "input": {}}
         deltas = [{"type": "input_json_delta", "partial_json": piece} for piece in chunks(partial)]
     else:
-        reply = REPLY_PREFIX + user_text
+        reply = prefix + user_text
         content = [{"type": "text", "text": reply}]
         stop_reason = "end_turn"
         output_tokens = token_count(reply)
@@ -378,6 +380,24 @@ def anthropic_messages(body, user_text, thinking=False):
                                        "usage": {"output_tokens": output_tokens}}),
                event("message_stop", {})]
     return buffered, events
+
+
+def stream_error_events(api, events, user_text):
+    """x-mock-stream-error: the stream's first events up to the first text delta, then an error in
+    the API's shape whose message quotes the user text, and nothing after it (a provider failing
+    mid-stream)."""
+    is_delta = ("content_block_delta", "response.output_text.delta")
+    cut = next((i + 1 for i, (name, data) in enumerate(events)
+                if name in is_delta or (name is None and '"content":"' in data and '"content":""' not in data)),
+               len(events))
+    message = "upstream failed while answering: " + user_text
+    if api == "/v1/messages":
+        error = ("error", dumps({"type": "error", "error": {"type": "overloaded_error", "message": message}}))
+    elif api == "/v1/responses":
+        error = ("error", dumps({"type": "error", "code": "server_error", "message": message, "param": None}))
+    else:
+        error = (None, dumps({"error": {"message": message, "type": "server_error", "param": None, "code": None}}))
+    return events[:cut] + [error]
 
 
 def sse_bytes(name, data):
@@ -628,17 +648,22 @@ class MockHandler(BaseHTTPRequestHandler):
         if api == "/v1/embeddings":
             self.send_json(200, openai_embeddings(body))
             return
+        prefix = "" if self.headers.get("x-mock-verbatim") == "1" else REPLY_PREFIX
         if api == "/v1/chat/completions":
-            buffered, events = openai_chat(body, last_user_text(body.get("messages")))
+            buffered, events = openai_chat(body, last_user_text(body.get("messages")), prefix)
         elif api == "/v1/completions":
-            buffered, events = openai_completions(body, completions_prompt_text(body))
+            buffered, events = openai_completions(body, completions_prompt_text(body), prefix)
         elif api == "/v1/responses":
-            buffered, events = openai_responses(body, responses_input_text(body))
+            buffered, events = openai_responses(body, responses_input_text(body), prefix)
         else:
             buffered, events = anthropic_messages(body, last_user_text(body.get("messages")),
-                                                  thinking=self.headers.get("x-mock-thinking") == "1")
+                                                  thinking=self.headers.get("x-mock-thinking") == "1",
+                                                  prefix=prefix)
 
         if body.get("stream") is True:
+            if self.headers.get("x-mock-stream-error") == "1":
+                events = stream_error_events(api, events, last_user_text(body.get("messages"))
+                                             if api != "/v1/responses" else responses_input_text(body))
             self.send_stream(events)
         else:
             self.send_json(200, buffered)

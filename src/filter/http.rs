@@ -571,7 +571,7 @@ impl GuardedExchange {
                 out = error_event(
                     shape,
                     "prompt_guard_reply_blocked",
-                    "prompt-guard stopped this reply: it carried a link to an outside host or leaked the system prompt",
+                    "prompt-guard stopped this reply: a link in it carried this conversation's data or went to a denied host, or it leaked the system prompt",
                 );
                 live.failed = true;
                 self.metrics
