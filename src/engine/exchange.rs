@@ -390,21 +390,23 @@ fn guard_units(guard: &mut TextGuard<'_>, units: &mut [Unit], vault: &mut Vault)
     if guard.failure.is_some() {
         return;
     }
-    if let Some(spreader) = Spreader::new(vault) {
+    // Last pass: spread the vault's values, and note what the model is shown for the reply's link
+    // checks (only when replies are inspected).
+    let spreader = Spreader::new(vault);
+    let mut print = guard.cfg.threats.enabled.then(PromptPrint::default);
+    if spreader.is_some() || print.is_some() {
         let report = &mut guard.masker.report;
         for unit in units.iter_mut() {
-            unit.visit(&mut |s, _| spreader.apply(s, report));
-        }
-    }
-    if guard.cfg.threats.enabled {
-        // What the model is shown, for the reply's link checks.
-        let mut print = PromptPrint::default();
-        for unit in units.iter_mut() {
             unit.visit(&mut |s, _| {
-                print.add_text(s);
-                false
+                let changed = spreader.as_ref().is_some_and(|sp| sp.apply(s, report));
+                if let Some(p) = print.as_mut() {
+                    p.add_text(s);
+                }
+                changed
             });
         }
+    }
+    if let Some(mut print) = print {
         print.seal();
         vault.set_prompt_print(print);
     }

@@ -146,63 +146,111 @@ const IMAGE_RUN_WORDS: usize = 4;
 const LINK_RUN_WORDS: usize = 12;
 /// Words hashed together; the shortest run that can be recognised.
 const PRINT_WORDS: usize = IMAGE_RUN_WORDS;
-/// At most this many word windows are kept per exchange (8 bytes each): past it, later text of a
-/// very long request is not recognised in links (its placeholders and originals still are).
+/// At most this many word windows are kept per exchange: past it, later text of a very long
+/// request is not recognised in links (its placeholders and originals still are).
 const MAX_PRINT_WINDOWS: usize = 1 << 15;
 
-/// What the model was shown, as hashes of every run of [`PRINT_WORDS`] words (lower-cased, split
-/// at anything that is not a letter or digit), so that a reply link repeating the prompt's text
-/// can be recognised without keeping the text.
+/// What the model was shown, as 32-bit fingerprints of every run of [`PRINT_WORDS`] words
+/// (lower-cased, split at anything that is not a letter or digit), so that a reply link repeating
+/// the prompt's text can be recognised without keeping the text. Once sealed, the fingerprints
+/// sit in an open-addressing table at most half full (8 bytes per window; 256 KiB at the cap).
+/// With at most 2^15 windows, a window that is not the prompt's matches one by chance about once
+/// in 2^17 tries, and a link needs a run of them. A table, not a sorted list: sorting the windows
+/// of a 16 KiB conversation cost more than hashing them (`make bench-instructions`).
 #[derive(Debug, Default, Clone)]
 pub struct PromptPrint {
-    windows: Vec<u64>,
+    /// Fingerprints as collected (before `seal`), or the table (after); 0 marks an empty slot.
+    slots: Vec<u32>,
     sealed: bool,
 }
 
 impl PromptPrint {
     /// Add one text of the request (as forwarded: masked).
     pub fn add_text(&mut self, text: &str) {
-        if self.windows.len() >= MAX_PRINT_WINDOWS {
+        if self.sealed || self.slots.len() >= MAX_PRINT_WINDOWS {
             return;
         }
-        self.sealed = false;
         // URLs in the prompt are left out: a reply that repeats a link the user gave is not
         // carrying the prompt's words (its placeholders and originals are still looked for).
         for prose in outside_urls(text) {
-            let windows = &mut self.windows;
+            let slots = &mut self.slots;
             each_window(prose, |h| {
-                windows.push(h);
-                windows.len() < MAX_PRINT_WINDOWS
+                slots.push(fingerprint(h));
+                slots.len() < MAX_PRINT_WINDOWS
             });
         }
     }
 
-    /// Sort for look-ups; done once the request is read.
+    /// Build the look-up table; done once the request is read.
     pub fn seal(&mut self) {
-        self.windows.sort_unstable();
-        self.windows.dedup();
+        if self.sealed {
+            return;
+        }
         self.sealed = true;
+        if self.slots.is_empty() {
+            return;
+        }
+        let size = (self.slots.len() * 2).next_power_of_two();
+        let mut table = vec![0u32; size];
+        for &fp in &self.slots {
+            let mut i = slot_of(fp, size);
+            loop {
+                match table.get_mut(i) {
+                    Some(slot) if *slot == 0 => {
+                        *slot = fp;
+                        break;
+                    }
+                    Some(slot) if *slot == fp => break,
+                    Some(_) => i = (i + 1) & (size - 1),
+                    None => break,
+                }
+            }
+        }
+        self.slots = table;
     }
 
     pub fn is_empty(&self) -> bool {
-        self.windows.is_empty()
+        self.slots.is_empty()
+    }
+
+    fn contains(&self, fp: u32) -> bool {
+        let size = self.slots.len();
+        let mut i = slot_of(fp, size);
+        loop {
+            match self.slots.get(i) {
+                Some(&slot) if slot == fp => return true,
+                Some(&slot) if slot != 0 => i = (i + 1) & (size - 1),
+                _ => return false,
+            }
+        }
     }
 
     /// Whether `text` repeats at least `words` words in a row of the prompt.
     pub fn repeats(&self, text: &str, words: usize) -> bool {
-        if self.windows.is_empty() || !self.sealed {
+        if self.slots.is_empty() || !self.sealed {
             return false;
         }
         let need = words.saturating_sub(PRINT_WORDS) + 1;
         let mut in_a_row = 0;
         let mut found = false;
         each_window(text, |h| {
-            in_a_row = if self.windows.binary_search(&h).is_ok() { in_a_row + 1 } else { 0 };
+            in_a_row = if self.contains(fingerprint(h)) { in_a_row + 1 } else { 0 };
             found = in_a_row >= need;
             !found
         });
         found
     }
+}
+
+/// A window's 32-bit fingerprint, never 0 (the table's empty mark).
+fn fingerprint(h: u64) -> u32 {
+    let folded = (h ^ (h >> 32)) as u32;
+    folded.max(1)
+}
+
+/// Where a fingerprint's probe starts in a table of `size` slots (a power of two).
+fn slot_of(fp: u32, size: usize) -> usize {
+    (fp.wrapping_mul(0x9E37_79B1) as usize) & (size.max(1) - 1)
 }
 
 /// The pieces of `text` between URLs: from `http://` or `https://` (or, for another scheme, from
@@ -213,7 +261,9 @@ fn outside_urls(text: &str) -> impl Iterator<Item = &str> {
         if rest.is_empty() {
             return None;
         }
-        let Some(start) = memchr::memmem::find(rest.as_bytes(), b"://").and_then(|colon| {
+        let bytes = rest.as_bytes();
+        let scheme_end = memchr::memchr_iter(b':', bytes).find(|&c| bytes.get(c + 1..c + 3) == Some(b"//"));
+        let Some(start) = scheme_end.and_then(|colon| {
             let before = rest.get(..colon)?;
             let scheme = before.len() - before.trim_end_matches(|c: char| c.is_ascii_alphanumeric()).len();
             let s = colon - scheme;
@@ -232,8 +282,23 @@ fn outside_urls(text: &str) -> impl Iterator<Item = &str> {
     })
 }
 
+/// A byte as it counts in a word (ASCII letters lower-cased, digits and non-ASCII bytes as they
+/// are), or 0 where it ends one: one load per byte instead of range tests.
+static WORD_BYTE: [u8; 256] = {
+    let mut table = [0u8; 256];
+    let mut b = 0usize;
+    while b < 256 {
+        let c = b as u8;
+        table[b] = if c.is_ascii_alphanumeric() || c >= 0x80 { c.to_ascii_lowercase() } else { 0 };
+        b += 1;
+    }
+    table
+};
+
 /// Calls `f` with the hash of every window of [`PRINT_WORDS`] consecutive words, in order, while
-/// it returns true. FNV-1a over the lower-cased words; one pass over the text.
+/// it returns true. One pass over the bytes: ASCII letters and digits are lower-cased, every
+/// non-ASCII byte counts as part of a word (so non-ASCII text is compared as written), anything
+/// else ends a word. FNV-1a per word.
 fn each_window(text: &str, mut f: impl FnMut(u64) -> bool) {
     const OFFSET: u64 = 0xcbf2_9ce4_8422_2325;
     const PRIME: u64 = 0x0100_0000_01b3;
@@ -257,14 +322,10 @@ fn each_window(text: &str, mut f: impl FnMut(u64) -> bool) {
         }
         f(h)
     };
-    for c in text.chars() {
-        if c.is_alphanumeric() {
-            for l in c.to_lowercase() {
-                let mut buf = [0u8; 4];
-                for b in l.encode_utf8(&mut buf).bytes() {
-                    word = (word ^ u64::from(b)).wrapping_mul(PRIME);
-                }
-            }
+    for &b in text.as_bytes() {
+        let folded = WORD_BYTE[usize::from(b)];
+        if folded != 0 {
+            word = (word ^ u64::from(folded)).wrapping_mul(PRIME);
             in_word = true;
         } else if in_word {
             if !end_word(word, &mut ring, &mut count) {
