@@ -457,3 +457,66 @@ def bootstrap_with_istio_patches(envoyfilter_path, wasmplugin_path, wasm):
             raise HarnessError(f"no model of EnvoyFilter operation {operation}")
     return yaml.safe_dump(bootstrap, sort_keys=False)
 
+
+
+# ---------------------------------------------------------------------------------------------
+# Unique planted values per client (load tests and the soak)
+#
+# Each client of a load test (or each request of the soak) carries values no other one carries,
+# so a reply holding someone else's original, or a placeholder, is caught. Provenance: all made
+# here. E-mail addresses are under example.com (RFC 2606, reserved for documentation); phone
+# numbers use the 555-0100..0199 lines NANP reserves for fictional use, with the area code varied
+# to make them unique; card numbers are Visa-shaped (leading 4) with a Luhn check digit computed
+# below, in no issuer's live range we know of (4000 00xx ...).
+
+PLACEHOLDER_SHAPE = re.compile(r"\[[A-Z][A-Z0-9_]*_\d+\]")
+AREA_MIDDLE = "023456789"  # N1X area codes are service codes, not geographic
+
+
+def luhn_digit(digits):
+    total = 0
+    for index, char in enumerate(reversed(digits)):
+        value = int(char)
+        if index % 2 == 0:
+            value *= 2
+            if value > 9:
+                value -= 9
+        total += value
+    return str((10 - total % 10) % 10)
+
+
+@dataclass(frozen=True)
+class ClientValues:
+    """One client's planted values and the sentence that carries them."""
+
+    index: int
+    email: str
+    phone: str
+    card: str
+
+    @property
+    def originals(self):
+        return (self.email, self.phone, self.card)
+
+    def prompt(self):
+        return (f"Client {self.index}: contact email {self.email} for the renewal. "
+                f"Her phone number is {self.phone}. Charge the Visa card {self.card} next month.")
+
+
+def client_values(index):
+    """Values unique to `index` (0 <= index < 64800)."""
+    if not 0 <= index < 64800:
+        raise ValueError("client index out of range")
+    area = f"{2 + (index // 100) % 8}{AREA_MIDDLE[(index // 800) % 9]}{(index // 7200) % 10}"
+    phone = f"({area}) 555-01{index % 100:02d}"
+    number = f"400000{index:09d}"
+    number += luhn_digit(number)
+    card = " ".join(number[i:i + 4] for i in range(0, 16, 4))
+    return ClientValues(index=index, email=f"client{index:05d}.renewals@example.com",
+                        phone=phone, card=card)
+
+
+def foreign_originals(text, own, population):
+    """Originals of other clients (from `population`) found in `text`."""
+    return [value for other in population if other.index != own.index
+            for value in other.originals if value in text]
