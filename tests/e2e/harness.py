@@ -149,6 +149,11 @@ class MockLlm:
         """{"accepted", "inspection", "upstream", "headers"}: see tests/mock_llm.py."""
         return json.loads(self.get("/__connections"))
 
+    def bodies_since(self, start):
+        """(every API request body the mock received from the start-th on, as text; next start)."""
+        data = json.loads(self.get(f"/__fault_bodies?from={int(start)}"))
+        return data["bodies"], data["next"]
+
     def stop(self):
         stop_process(self.proc)
 
@@ -305,7 +310,7 @@ DEFAULT_RENDER_OPTIONS = {"trust_client_identity": True}
 
 
 def render_config(work_dir, upstream_port, filter_config, with_filter=True, wasm=None,
-                  root_id=RENDER.DEFAULT_ROOT_ID, render_options=None):
+                  root_id=RENDER.DEFAULT_ROOT_ID, render_options=None, bootstrap_edit=None):
     """Write a bootstrap for this instance; ports are 0 and discovered after start.
 
     render_options are keyword arguments of envoy/render.py's render() (hold_headers, jwt,
@@ -319,13 +324,15 @@ def render_config(work_dir, upstream_port, filter_config, with_filter=True, wasm
     text = RENDER.render(listen_port=0, admin_port=0, upstream=f"http://127.0.0.1:{upstream_port}",
                          wasm_path=str(wasm) if wasm else None, filter_config_json=config_json,
                          with_filter=with_filter, root_id=root_id, check_json=False, **options)
+    if bootstrap_edit is not None:
+        text = edit_bootstrap(text, bootstrap_edit)
     path = Path(work_dir) / "envoy.yaml"
     path.write_text(text, encoding="utf-8")
     return path
 
 
 def start_envoy(work_dir, upstream_port, filter_config=None, with_filter=True, wasm=None,
-                timeout_s=START_TIMEOUT_S, extra_args=(), render_options=None):
+                timeout_s=START_TIMEOUT_S, extra_args=(), render_options=None, bootstrap_edit=None):
     """Start Envoy and wait until admin /ready says LIVE and the listener accepts connections.
 
     Both ports are 0 in the bootstrap (no race with other test runs); the admin port comes from
@@ -336,7 +343,7 @@ def start_envoy(work_dir, upstream_port, filter_config=None, with_filter=True, w
     if with_filter and wasm is None:
         wasm = filter_wasm()
     config_path = render_config(work_dir, upstream_port, filter_config, with_filter, wasm,
-                                render_options=render_options)
+                                render_options=render_options, bootstrap_edit=bootstrap_edit)
     log_path = work_dir / "envoy.log"
     admin_file = work_dir / "admin-address"
     command = [envoy_binary(), "-c", str(config_path), "--concurrency", "1",
@@ -352,6 +359,31 @@ def start_envoy(work_dir, upstream_port, filter_config=None, with_filter=True, w
         raise
     return Envoy(proc=proc, port=port, admin_port=admin_port, log_path=log_path,
                  config_path=config_path)
+
+
+def edit_bootstrap(text, edit):
+    """The rendered bootstrap with `edit(bootstrap_dict)` applied (it changes the dict in place)."""
+    import yaml
+
+    bootstrap = yaml.safe_load(text)
+    edit(bootstrap)
+    return yaml.safe_dump(bootstrap, sort_keys=False)
+
+
+def upstream_protocol(http2=False, trailers=False):
+    """A bootstrap_edit: the upstream cluster speaks HTTP/2 (prior knowledge) or HTTP/1.1 with
+    trailers passed on (Envoy drops HTTP/1.1 trailers unless told otherwise)."""
+
+    def edit(bootstrap):
+        cluster = bootstrap["static_resources"]["clusters"][0]
+        explicit = ({"http2_protocol_options": {}} if http2 else
+                    {"http_protocol_options": {"enable_trailers": trailers}})
+        cluster["typed_extension_protocol_options"] = {
+            "envoy.extensions.upstreams.http.v3.HttpProtocolOptions": {
+                "@type": "type.googleapis.com/envoy.extensions.upstreams.http.v3.HttpProtocolOptions",
+                "explicit_http_config": explicit}}
+
+    return edit
 
 
 def start_envoy_or_fail(work_dir, upstream_port, **kwargs):
