@@ -310,10 +310,20 @@ def test_anthropic_sdk_sees_the_upstream_error(envoy, mock, stream, status, erro
 STALL_S = 10.0
 
 
+# The reply is "You said: Mail [EMAIL_1] today, ..." in 4-character deltas: the delta "il ["
+# (opening the placeholder) is event 4 of a chat stream (after the role event) and event 6 of a
+# Messages stream (after message_start, content_block_start, ping). Stalling before the next
+# event leaves the filter holding a partial placeholder for the whole stall.
+STALL_AFTER_EVENTS = {"between events": {CHAT: 20, MESSAGES: 20},
+                      "inside a placeholder": {CHAT: 5, MESSAGES: 7}}
+
+
+@pytest.mark.parametrize("where", list(STALL_AFTER_EVENTS))
 @pytest.mark.parametrize("path", APIS)
-def test_ten_second_stall_between_events_resumes_and_completes(envoy, mock, path):
-    values = harness.client_values(240 + APIS.index(path))
-    headers = dict(HEADERS, **{"x-mock-fault": "stall", "x-mock-fault-after-events": "20",
+def test_ten_second_stall_between_events_resumes_and_completes(envoy, mock, path, where):
+    values = harness.client_values(240 + APIS.index(path) + 2 * list(STALL_AFTER_EVENTS).index(where))
+    after = STALL_AFTER_EVENTS[where][path]
+    headers = dict(HEADERS, **{"x-mock-fault": "stall", "x-mock-fault-after-events": str(after),
                                "x-mock-fault-stall-ms": str(int(STALL_S * 1000))})
     start = time.monotonic()
     status, received, error = stream_until_failure(envoy.url(path),
