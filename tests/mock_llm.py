@@ -32,8 +32,9 @@ Fault hooks (request headers, x-mock-fault-*; see the fault block below):
     x-mock-fault: truncate  declare Content-Length of the whole body (streamed too), send the same
                             part as `reset`, then close the connection normally
     x-mock-fault: stall     pause x-mock-fault-stall-ms (default 10000) after K events, then go on
-    x-mock-fault: trailers  streamed, chunked, ending with trailers x-mock-trailer: done and
-                            grpc-status: 0 (needs trailers enabled on the proxy's upstream side)
+    x-mock-fault: trailers  chunked (streamed or buffered), ending with trailers x-mock-trailer:
+                            done and grpc-status: 0 (needs trailers enabled on the proxy's
+                            upstream side)
     x-mock-fault-after-events: K   the K of reset/truncate/stall (default 3)
     x-mock-fault-status: N  answer status N instead: 500 with an HTML page, any other status with
                             the provider's JSON error; 429 adds retry-after: 13 (buffered or not)
@@ -546,6 +547,18 @@ def fault_reply(handler, api, raw, body, buffered, events):
         return False
     after = fault_int(handler, "x-mock-fault-after-events", FAULT_DEFAULT_AFTER_EVENTS)
     if body.get("stream") is not True:
+        if fault == "trailers":
+            whole = dumps(buffered).encode("utf-8")
+            handler.send_response(200)
+            handler.send_header("Content-Type", "application/json")
+            handler.send_header("Transfer-Encoding", "chunked")
+            handler.send_header("Trailer", "x-mock-trailer, grpc-status")
+            handler.end_headers()
+            handler.write_chunk(whole[:len(whole) // 2])
+            handler.write_chunk(whole[len(whole) // 2:])
+            handler.wfile.write(b"0\r\nx-mock-trailer: done\r\ngrpc-status: 0\r\n\r\n")
+            handler.wfile.flush()
+            return True
         if fault not in ("reset", "truncate"):
             return False
         whole = dumps(buffered).encode("utf-8")

@@ -131,6 +131,24 @@ def test_upstream_reset_mid_stream_gives_what_was_restored_then_an_error(envoy, 
     assert_serves(envoy, mock, 110 + 2 * APIS.index(path))
 
 
+@pytest.mark.parametrize("http2", [False, True], ids=["http1", "http2"])
+@pytest.mark.parametrize("path", APIS)
+def test_upstream_reset_while_half_a_placeholder_is_held(envoy, mock, path, http2):
+    """The reset comes right after the event that opened a placeholder ("il ["): the client gets
+    the text before it and never a piece of the placeholder."""
+    values = harness.client_values(104 + APIS.index(path) + 2 * http2)
+    after = STALL_AFTER_EVENTS["inside a placeholder"][path]
+    headers = dict(HEADERS, **{"x-mock-fault": "reset", "x-mock-fault-after-events": str(after)})
+    status, received, error = stream_until_failure(envoy.url(path),
+                                                   request_body(path, prompt_for(values), True), headers,
+                                                   http2=http2)
+    text = streamed_text(path, received.decode("utf-8", "replace"))
+    assert status == 200 and error is not None
+    assert "You said: Mail ".startswith(text) or text.startswith("You said: Mail "), text
+    assert "[" not in text and "EMAI" not in text, text
+    assert_serves(envoy, mock, 114 + 2 * APIS.index(path))
+
+
 @pytest.mark.parametrize("path", APIS)
 def test_upstream_reset_of_a_buffered_reply_leaks_no_placeholder(envoy, mock, path):
     values = harness.client_values(120 + APIS.index(path))
@@ -390,19 +408,23 @@ def trailers_envoy(mock, tmp_path_factory):
     instance.stop()
 
 
+def reply_text(path, stream, data):
+    return streamed_text(path, data.decode("utf-8")) if stream else buffered_text(path, data)
+
+
+@pytest.mark.parametrize("stream", [False, True], ids=["buffered", "streamed"])
 @pytest.mark.parametrize("path", APIS)
-def test_http1_upstream_trailers_reach_an_http2_client(trailers_envoy, mock, path):
-    values = harness.client_values(250 + APIS.index(path))
+def test_http1_upstream_trailers_reach_an_http2_client(trailers_envoy, mock, path, stream):
+    values = harness.client_values(250 + APIS.index(path) + 2 * stream)
     with mock.expect_one_request() as upstream:
         headers, data, trailers = h2c_exchange(trailers_envoy.port, path,
-                                               request_body(path, prompt_for(values), True),
+                                               request_body(path, prompt_for(values), stream),
                                                dict(HEADERS, **{"x-mock-fault": "trailers"}))
     assert values.email not in upstream.body.decode()
     assert headers[":status"] == "200"
     assert trailers.get("x-mock-trailer") == "done" and trailers.get("grpc-status") == "0"
-    text = data.decode("utf-8")
-    assert streamed_text(path, text) == "You said: " + prompt_for(values)
-    assert not harness.PLACEHOLDER_SHAPE.search(text)
+    assert not harness.PLACEHOLDER_SHAPE.search(data.decode("utf-8"))
+    assert reply_text(path, stream, data) == "You said: " + prompt_for(values)
 
 
 class H2Upstream:
@@ -431,13 +453,18 @@ class H2Upstream:
                 return
             threading.Thread(target=self.connection, args=(sock,), daemon=True).start()
 
-    def reply_events(self, path, body):
+    def reply_pieces(self, path, body):
+        """The mock's reply to this request: SSE events when it streams, else the JSON body in
+        two DATA frames."""
         mock = self.mock
         if path.endswith(MESSAGES):
-            _, events = mock.anthropic_messages(body, mock.last_user_text(body.get("messages")))
+            buffered, events = mock.anthropic_messages(body, mock.last_user_text(body.get("messages")))
         else:
-            _, events = mock.openai_chat(body, mock.last_user_text(body.get("messages")))
-        return [mock.sse_bytes(name, data) for name, data in events]
+            buffered, events = mock.openai_chat(body, mock.last_user_text(body.get("messages")))
+        if body.get("stream") is True:
+            return "text/event-stream; charset=utf-8", [mock.sse_bytes(n, d) for n, d in events]
+        whole = mock.dumps(buffered).encode("utf-8")
+        return "application/json", [whole[:len(whole) // 2], whole[len(whole) // 2:]]
 
     def connection(self, sock):
         conn = h2.connection.H2Connection(config=h2.config.H2Configuration(
@@ -467,9 +494,9 @@ class H2Upstream:
             sock.close()
 
     def answer(self, conn, stream_id, path, body):
-        conn.send_headers(stream_id, [(":status", "200"),
-                                      ("content-type", "text/event-stream; charset=utf-8")])
-        for piece in self.reply_events(path, body):
+        content_type, pieces = self.reply_pieces(path, body)
+        conn.send_headers(stream_id, [(":status", "200"), ("content-type", content_type)])
+        for piece in pieces:
             conn.send_data(stream_id, piece)
         conn.send_headers(stream_id, [("grpc-status", "0"), ("x-upstream-trailer", "h2-done")],
                           end_stream=True)
@@ -494,17 +521,18 @@ def h2_upstream_envoy(tmp_path_factory):
         upstream.stop()
 
 
+@pytest.mark.parametrize("stream", [False, True], ids=["buffered", "streamed"])
 @pytest.mark.parametrize("path", APIS)
-def test_http2_upstream_trailers_reach_the_client_and_the_body_is_restored(h2_upstream_envoy, path):
+def test_http2_upstream_trailers_reach_the_client_and_the_body_is_restored(h2_upstream_envoy, path,
+                                                                            stream):
     envoy, upstream = h2_upstream_envoy
-    values = harness.client_values(260 + APIS.index(path))
+    values = harness.client_values(260 + APIS.index(path) + 2 * stream)
     seen = len(upstream.bodies)
     headers, data, trailers = h2c_exchange(envoy.port, path,
-                                           request_body(path, prompt_for(values), True), HEADERS)
+                                           request_body(path, prompt_for(values), stream), HEADERS)
     assert len(upstream.bodies) == seen + 1
     assert values.email not in upstream.bodies[-1].decode()
     assert headers[":status"] == "200"
     assert trailers.get("grpc-status") == "0" and trailers.get("x-upstream-trailer") == "h2-done"
-    text = data.decode("utf-8")
-    assert streamed_text(path, text) == "You said: " + prompt_for(values)
-    assert not harness.PLACEHOLDER_SHAPE.search(text)
+    assert not harness.PLACEHOLDER_SHAPE.search(data.decode("utf-8"))
+    assert reply_text(path, stream, data) == "You said: " + prompt_for(values)
