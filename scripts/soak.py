@@ -11,16 +11,26 @@ received none of the originals. Every 10 s the script prints Envoy's resident me
 the filter's counters (Envoy /stats). It exits non-zero if any request failed or leaked, or if
 RSS grew by more than the allowed drift between the end of the warm-up and the end of the run.
 
+With SOAK_FAULT_EVERY=N, every N-th request is a faulted one instead, sent from a pool of
+threads beside the paced loop (Envoy closes a broken HTTP/1.1 connection only after its delayed-
+close timeout, about 1 s): the upstream resets the stream after 20 events, or truncates it there,
+or the client aborts once its first value came back (tests/mock_llm.py's x-mock-fault-* hooks).
+A faulted exchange passes if the client got status 200, a broken stream (or, for an abort, its
+restored value) and no placeholder.
+
 Environment: SOAK_SECONDS (default 1800), SOAK_RATE (requests per second, default 10),
-SOAK_WARMUP_SECONDS (default 120), SOAK_MAX_DRIFT_MIB (default 5), SOAK_REPORT (optional path of
-a JSON file with every sample and the totals).
+SOAK_WARMUP_SECONDS (default 120), SOAK_MAX_DRIFT_MIB (default 5), SOAK_FAULT_EVERY (default 0:
+none), SOAK_REPORT (optional path of a JSON file with every sample and the totals).
 """
 
 import json
 import os
+import socket
 import sys
 import tempfile
+import threading
 import time
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import httpx
@@ -37,6 +47,8 @@ SHAPES = [("/v1/chat/completions", False), ("/v1/messages", True),
           ("/v1/chat/completions", True), ("/v1/messages", False)]
 COUNTERS = ["prompt_guard_requests_inspected", "prompt_guard_requests_with_findings",
             "prompt_guard_placeholders_restored", "prompt_guard_restore_misses"]
+FAULTS = ["reset", "truncate", "abort"]
+FAULT_WORKERS = 8
 
 
 def env_number(name, default):
@@ -78,6 +90,7 @@ def reply_text(path, stream, raw):
 
 def one_exchange(client, envoy, mock, index):
     """Send request `index`; return None if all is well, else a short reason (no values)."""
+    _, seen_from = mock.bodies_since(10**12)
     path, stream = SHAPES[index % len(SHAPES)]
     values = harness.client_values(index % 64800)
     body = json.dumps(request_body(path, values.prompt(), stream)).encode()
@@ -96,9 +109,51 @@ def one_exchange(client, envoy, mock, index):
         return "placeholder reached the client"
     if any(value not in text for value in values.originals):
         return "an original was not restored"
-    seen = mock.last_request().decode("utf-8", "replace")
-    if any(value in seen for value in values.originals):
+    bodies, _ = mock.bodies_since(seen_from)
+    if any(value in body for body in bodies for value in values.originals):
         return "an original reached the upstream"
+    return None
+
+
+def faulted_exchange(envoy, index, fault):
+    """One faulted streamed exchange (see the module docstring); None if it went as it should."""
+    path, _ = SHAPES[index % len(SHAPES)]
+    values = harness.client_values(index % 64800)
+    body = json.dumps(request_body(path, values.prompt(), True)).encode()
+    headers = {"content-type": "application/json", "anthropic-version": "2023-06-01"}
+    received = bytearray()
+    if fault == "abort":
+        headers["x-mock-delay-ms"] = "5"
+        try:
+            with socket.create_connection(("127.0.0.1", envoy.port), timeout=REQUEST_TIMEOUT_S) as sock:
+                head = (f"POST {path} HTTP/1.1\r\nhost: 127.0.0.1\r\ncontent-length: {len(body)}\r\n"
+                        + "".join(f"{k}: {v}\r\n" for k, v in headers.items()) + "\r\n")
+                sock.sendall(head.encode() + body)
+                while values.email.encode() not in received:
+                    piece = sock.recv(4096)
+                    if not piece:
+                        break
+                    received += piece
+        except OSError as err:
+            return f"abort: transport error {type(err).__name__}"
+        if not received.startswith(b"HTTP/1.1 200") or values.email.encode() not in received:
+            return "abort: the restored value did not arrive before the abort"
+    else:
+        headers.update({"x-mock-fault": fault, "x-mock-fault-after-events": "20"})
+        broken = False
+        try:
+            with httpx.Client(timeout=REQUEST_TIMEOUT_S) as client:
+                with client.stream("POST", envoy.url(path), content=body, headers=headers) as reply:
+                    if reply.status_code != 200:
+                        return f"{fault}: status {reply.status_code}"
+                    for piece in reply.iter_raw():
+                        received += piece
+        except httpx.HTTPError:
+            broken = True
+        if not broken:
+            return f"{fault}: the stream ended cleanly"
+    if harness.PLACEHOLDER_SHAPE.search(received.decode("utf-8", "replace")):
+        return f"{fault}: placeholder reached the client"
     return None
 
 
@@ -120,17 +175,31 @@ def main():
     rate = env_number("SOAK_RATE", 10.0)
     warmup = min(env_number("SOAK_WARMUP_SECONDS", 120.0), seconds / 2)
     max_drift_mib = env_number("SOAK_MAX_DRIFT_MIB", 5.0)
+    fault_every = int(env_number("SOAK_FAULT_EVERY", 0))
     report_path = os.environ.get("SOAK_REPORT")
 
     work = Path(tempfile.mkdtemp(prefix="prompt-guard-soak-"))
     mock = envoy = None
     samples, failures = [], {}
-    sent = 0
+    sent = faulted = 0
+    lock = threading.Lock()
+
+    def fail(reason):
+        with lock:
+            failures[reason] = failures.get(reason, 0) + 1
+
+    def run_fault(index, fault):
+        reason = faulted_exchange(envoy, index, fault)
+        if reason:
+            fail(reason)
+
+    pool = ThreadPoolExecutor(max_workers=FAULT_WORKERS)
     try:
         mock = harness.start_mock(work)
         envoy = harness.start_envoy(work / "envoy", mock.port, filter_config={})
         print(f"soak: {seconds:.0f} s at {rate:g} requests/s, warm-up {warmup:.0f} s, "
-              f"RSS drift limit {max_drift_mib:g} MiB; envoy pid {envoy.proc.pid}", flush=True)
+              f"RSS drift limit {max_drift_mib:g} MiB, faulted: every "
+              f"{fault_every or 'no'} request; envoy pid {envoy.proc.pid}", flush=True)
         start = time.monotonic()
         next_sample = start
         with httpx.Client(timeout=REQUEST_TIMEOUT_S) as client:
@@ -138,8 +207,10 @@ def main():
                 now = time.monotonic()
                 elapsed = now - start
                 if now >= next_sample:
+                    with lock:
+                        errors_now = sum(failures.values())
                     sample = {"t": round(elapsed, 1), "rss_kib": rss_kib(envoy.proc.pid),
-                              "requests": sent, "errors": sum(failures.values()),
+                              "requests": sent, "faulted": faulted, "errors": errors_now,
                               **counters(envoy)}
                     samples.append(sample)
                     print("soak: " + " ".join(f"{k}={v}" for k, v in sample.items()), flush=True)
@@ -151,13 +222,20 @@ def main():
                     time.sleep(min(due - now, max(0.0, next_sample - now)))
                     continue
                 if envoy.proc.poll() is not None:
-                    failures["envoy exited"] = failures.get("envoy exited", 0) + 1
+                    fail("envoy exited")
                     break
+                if fault_every and sent % fault_every == fault_every - 1:
+                    pool.submit(run_fault, sent, FAULTS[faulted % len(FAULTS)])
+                    faulted += 1
+                    sent += 1
+                    continue
                 reason = one_exchange(client, envoy, mock, sent)
                 sent += 1
                 if reason:
-                    failures[reason] = failures.get(reason, 0) + 1
+                    fail(reason)
+        pool.shutdown(wait=True)
     finally:
+        pool.shutdown(wait=True, cancel_futures=True)
         if envoy is not None:
             envoy.stop()
         if mock is not None:
@@ -170,7 +248,7 @@ def main():
     elapsed = samples[-1]["t"]
     errors = sum(failures.values())
     totals = {"seconds": elapsed, "rate_target": rate, "rate_achieved": round(sent / elapsed, 2),
-              "requests": sent, "errors": errors, "failures": failures,
+              "requests": sent, "faulted": faulted, "errors": errors, "failures": failures,
               "rss_start_mib": round(samples[0]["rss_kib"] / 1024, 1),
               "rss_after_warmup_mib": round(base / 1024, 1), "rss_end_mib": round(end / 1024, 1),
               "rss_peak_mib": round(peak / 1024, 1), "rss_drift_mib": round(drift_mib, 2),
