@@ -117,6 +117,7 @@ clean:
 # 30 minutes of mixed traffic (both APIs, buffered and streamed, planted values) at a fixed rate
 # through Envoy + the built module + the mock: Envoy's RSS every 10 s, errors, the filter's
 # counters; fails on any failed or leaked request or RSS drift after warm-up above 5 MiB.
-# SOAK_SECONDS, SOAK_RATE, SOAK_WARMUP_SECONDS, SOAK_MAX_DRIFT_MIB, SOAK_REPORT override.
+# SOAK_SECONDS, SOAK_RATE, SOAK_WARMUP_SECONDS, SOAK_MAX_DRIFT_MIB, SOAK_FAULT_EVERY (every N-th
+# request an upstream reset, truncation or client abort), SOAK_REPORT override.
 soak: build venv
 	$(PY) scripts/soak.py

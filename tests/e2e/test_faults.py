@@ -15,6 +15,7 @@ import anthropic
 import h2.config
 import h2.connection
 import h2.events
+import h2.exceptions
 import httpx
 import openai
 import pytest
