@@ -9,7 +9,9 @@ number), alternating OpenAI Chat Completions and Anthropic Messages, buffered an
 reply is checked: status 200, each original back, no placeholder left; and the mock must have
 received none of the originals. Every 10 s the script prints Envoy's resident memory (RSS) and
 the filter's counters (Envoy /stats). It exits non-zero if any request failed or leaked, or if
-RSS grew by more than the allowed drift between the end of the warm-up and the end of the run.
+RSS grew by more than the allowed drift between the end of the warm-up and the end of the run,
+or if the filter's counters disagree with what the clients saw (`placeholders_restored` must be 3
+per whole exchange, `restore_misses` 0).
 
 With SOAK_FAULT_EVERY=N, every N-th request is a faulted one instead, sent from a pool of
 threads beside the paced loop (Envoy closes a broken HTTP/1.1 connection only after its delayed-
@@ -259,6 +261,14 @@ def main():
     problems = []
     if errors:
         problems.append(f"{errors} requests failed or leaked: {failures}")
+    # Each whole exchange restores its three values; a faulted one restores some before it breaks.
+    whole = sent - faulted
+    restored = totals["counters"]["prompt_guard_placeholders_restored"]
+    if restored < 3 * whole or (not faulted and restored != 3 * whole):
+        problems.append(f"placeholders_restored is {restored} after {whole} whole exchanges "
+                        f"(3 values each) and {faulted} faulted")
+    if totals["counters"]["prompt_guard_restore_misses"]:
+        problems.append("restore_misses counted")
     if drift_mib > max_drift_mib:
         problems.append(f"RSS drift after warm-up {drift_mib:.2f} MiB > {max_drift_mib:g} MiB")
     for problem in problems:
