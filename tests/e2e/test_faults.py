@@ -164,7 +164,8 @@ def test_upstream_reset_of_a_buffered_reply_leaks_no_placeholder(envoy, mock, pa
 
 @pytest.mark.parametrize("path", APIS)
 def test_upstream_reset_counts_what_was_restored(envoy, mock, path):
-    """Counters for a stream that ends in a reset: what reached the client was counted."""
+    """Counters for a stream that ends in a reset: what reached the client was counted, and the
+    stream counts as truncated."""
     values = harness.client_values(140 + APIS.index(path))
     headers = dict(HEADERS, **{"x-mock-fault": "reset", "x-mock-fault-after-events": "20"})
     before = envoy.metrics()
@@ -173,6 +174,7 @@ def test_upstream_reset_counts_what_was_restored(envoy, mock, path):
     after = settled_metrics(envoy)
     assert error is not None and values.email in received.decode()
     assert counter_delta(before, after, "prompt_guard_placeholders_restored") == 1
+    assert counter_delta(before, after, "prompt_guard_stream_anomalies", kind="truncated") == 1
 
 
 def abort_mid_stream(envoy, path, values):
@@ -207,13 +209,15 @@ def test_client_abort_mid_stream_then_the_next_request_works(envoy, mock, path):
 
 @pytest.mark.parametrize("path", APIS)
 def test_client_abort_counts_what_was_restored(envoy, mock, path):
-    """The aborted stream restored its one placeholder before the client left: counted."""
+    """The aborted stream restored its one placeholder before the client left: counted, and the
+    stream counts as truncated."""
     values = harness.client_values(156 + APIS.index(path))
     before = envoy.metrics()
     received = abort_mid_stream(envoy, path, values)
     after = settled_metrics(envoy)
     assert values.email.encode() in received
     assert counter_delta(before, after, "prompt_guard_placeholders_restored") == 1
+    assert counter_delta(before, after, "prompt_guard_stream_anomalies", kind="truncated") == 1
 
 
 @pytest.mark.parametrize("path", APIS)
