@@ -141,7 +141,7 @@ def faulted_exchange(envoy, index, fault):
         if not received.startswith(b"HTTP/1.1 200") or values.email.encode() not in received:
             return "abort: the restored value did not arrive before the abort"
     else:
-        headers.update({"x-mock-fault": fault, "x-mock-fault-after-events": "20"})
+        headers.update({"x-mock-fault-kind": fault, "x-mock-fault-after-events": "20"})
         broken = False
         try:
             with httpx.Client(timeout=REQUEST_TIMEOUT_S) as client:

@@ -26,18 +26,18 @@ Test hooks (request headers):
     x-mock-split-first-event: 1  send the first SSE event in two chunks, the second starting with `{`
     x-mock-thinking: 1      Anthropic Messages only: the reply opens with a signed `thinking` block
                             quoting the user text (streamed as thinking_delta + signature_delta)
-Fault hooks (request headers, x-mock-fault-*; see the fault block below):
-    x-mock-fault: reset     after K events (streamed) or half the body (buffered), plus half of the
-                            next event, reset the connection (TCP RST)
-    x-mock-fault: truncate  declare Content-Length of the whole body (streamed too), send the same
-                            part as `reset`, then close the connection normally
-    x-mock-fault: stall     pause x-mock-fault-stall-ms (default 10000) after K events, then go on
-    x-mock-fault: trailers  chunked (streamed or buffered), ending with trailers x-mock-trailer:
-                            done and grpc-status: 0 (needs trailers enabled on the proxy's
-                            upstream side)
-    x-mock-fault-after-events: K   the K of reset/truncate/stall (default 3)
-    x-mock-fault-status: N  answer status N instead: 500 with an HTML page, any other status with
-                            the provider's JSON error; 429 adds retry-after: 13 (buffered or not)
+Fault hooks (request headers, all named x-mock-fault-*; see the fault block below):
+    x-mock-fault-kind: reset     after K events (streamed) or half the body (buffered), plus half
+                                 of the next event, reset the connection (TCP RST)
+    x-mock-fault-kind: truncate  declare Content-Length of the whole body (streamed too), send
+                                 the same part as `reset`, then close the connection normally
+    x-mock-fault-kind: stall     pause x-mock-fault-stall-ms (default 10000) after K events
+    x-mock-fault-kind: trailers  chunked (streamed or buffered), ending with the trailers
+                                 x-mock-trailer: done and grpc-status: 0 (the proxy's upstream
+                                 side must pass HTTP/1.1 trailers on)
+    x-mock-fault-after-events: K the K of reset/truncate/stall (default 3)
+    x-mock-fault-status: N       answer status N instead: 500 with an HTML page, any other status
+                                 with the provider's JSON error; 429 adds retry-after: 13
 Inspection endpoints (GET): /__health, /__last_request (exact body bytes), /__last_headers (JSON),
 /__requests ({"count": N, "aborted": M}: complete requests, and requests whose body was cut off,
 e.g. by a proxy that refused them after forwarding the headers),
@@ -542,7 +542,7 @@ def fault_reply(handler, api, raw, body, buffered, events):
     if status:
         fault_status(handler, api, status)
         return True
-    fault = handler.headers.get("x-mock-fault")
+    fault = handler.headers.get("x-mock-fault-kind")
     if fault not in ("reset", "truncate", "stall", "trailers"):
         return False
     after = fault_int(handler, "x-mock-fault-after-events", FAULT_DEFAULT_AFTER_EVENTS)

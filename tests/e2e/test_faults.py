@@ -119,7 +119,7 @@ def settled_metrics(envoy, seconds=1.0):
 @pytest.mark.parametrize("path", APIS)
 def test_upstream_reset_mid_stream_gives_what_was_restored_then_an_error(envoy, mock, path, http2):
     values = harness.client_values(100 + APIS.index(path) + 2 * http2)
-    headers = dict(HEADERS, **{"x-mock-fault": "reset", "x-mock-fault-after-events": "20"})
+    headers = dict(HEADERS, **{"x-mock-fault-kind": "reset", "x-mock-fault-after-events": "20"})
     status, received, error = stream_until_failure(envoy.url(path),
                                                    request_body(path, prompt_for(values), True), headers,
                                                    http2=http2)
@@ -139,7 +139,7 @@ def test_upstream_reset_while_half_a_placeholder_is_held(envoy, mock, path, http
     the text before it and never a piece of the placeholder."""
     values = harness.client_values(104 + APIS.index(path) + 2 * http2)
     after = STALL_AFTER_EVENTS["inside a placeholder"][path]
-    headers = dict(HEADERS, **{"x-mock-fault": "reset", "x-mock-fault-after-events": str(after)})
+    headers = dict(HEADERS, **{"x-mock-fault-kind": "reset", "x-mock-fault-after-events": str(after)})
     status, received, error = stream_until_failure(envoy.url(path),
                                                    request_body(path, prompt_for(values), True), headers,
                                                    http2=http2)
@@ -153,7 +153,7 @@ def test_upstream_reset_while_half_a_placeholder_is_held(envoy, mock, path, http
 @pytest.mark.parametrize("path", APIS)
 def test_upstream_reset_of_a_buffered_reply_leaks_no_placeholder(envoy, mock, path):
     values = harness.client_values(120 + APIS.index(path))
-    headers = dict(HEADERS, **{"x-mock-fault": "reset"})
+    headers = dict(HEADERS, **{"x-mock-fault-kind": "reset"})
     status, received, error = stream_until_failure(envoy.url(path),
                                                    request_body(path, prompt_for(values), False), headers)
     # Envoy cannot deliver a whole reply: either a clean error status or a broken connection.
@@ -167,7 +167,7 @@ def test_upstream_reset_counts_what_was_restored(envoy, mock, path):
     """Counters for a stream that ends in a reset: what reached the client was counted, and the
     stream counts as truncated."""
     values = harness.client_values(140 + APIS.index(path))
-    headers = dict(HEADERS, **{"x-mock-fault": "reset", "x-mock-fault-after-events": "20"})
+    headers = dict(HEADERS, **{"x-mock-fault-kind": "reset", "x-mock-fault-after-events": "20"})
     before = envoy.metrics()
     _, received, error = stream_until_failure(envoy.url(path),
                                               request_body(path, prompt_for(values), True), headers)
@@ -223,7 +223,7 @@ def test_client_abort_counts_what_was_restored(envoy, mock, path):
 @pytest.mark.parametrize("path", APIS)
 def test_truncated_buffered_reply_leaks_no_placeholder(envoy, mock, path):
     values = harness.client_values(170 + APIS.index(path))
-    headers = dict(HEADERS, **{"x-mock-fault": "truncate"})
+    headers = dict(HEADERS, **{"x-mock-fault-kind": "truncate"})
     status, received, error = stream_until_failure(envoy.url(path),
                                                    request_body(path, prompt_for(values), False), headers)
     assert error is not None or status >= 500, (status, received[:200])
@@ -235,7 +235,7 @@ def test_truncated_buffered_reply_leaks_no_placeholder(envoy, mock, path):
 @pytest.mark.parametrize("path", APIS)
 def test_truncated_stream_gives_what_was_restored_then_an_error(envoy, mock, path, http2):
     values = harness.client_values(190 + APIS.index(path) + 2 * http2)
-    headers = dict(HEADERS, **{"x-mock-fault": "truncate", "x-mock-fault-after-events": "20"})
+    headers = dict(HEADERS, **{"x-mock-fault-kind": "truncate", "x-mock-fault-after-events": "20"})
     status, received, error = stream_until_failure(envoy.url(path),
                                                    request_body(path, prompt_for(values), True), headers,
                                                    http2=http2)
@@ -252,7 +252,7 @@ def test_truncated_stream_is_counted(envoy, mock, path):
     """A stream cut off in the middle of an event counts as truncated, and what was restored
     before the cut is counted."""
     values = harness.client_values(210 + APIS.index(path))
-    headers = dict(HEADERS, **{"x-mock-fault": "truncate", "x-mock-fault-after-events": "20"})
+    headers = dict(HEADERS, **{"x-mock-fault-kind": "truncate", "x-mock-fault-after-events": "20"})
     before = envoy.metrics()
     stream_until_failure(envoy.url(path), request_body(path, prompt_for(values), True), headers)
     after = settled_metrics(envoy)
@@ -346,7 +346,7 @@ STALL_AFTER_EVENTS = {"between events": {CHAT: 20, MESSAGES: 20},
 def test_ten_second_stall_between_events_resumes_and_completes(envoy, mock, path, where):
     values = harness.client_values(240 + APIS.index(path) + 2 * list(STALL_AFTER_EVENTS).index(where))
     after = STALL_AFTER_EVENTS[where][path]
-    headers = dict(HEADERS, **{"x-mock-fault": "stall", "x-mock-fault-after-events": str(after),
+    headers = dict(HEADERS, **{"x-mock-fault-kind": "stall", "x-mock-fault-after-events": str(after),
                                "x-mock-fault-stall-ms": str(int(STALL_S * 1000))})
     start = time.monotonic()
     status, received, error = stream_until_failure(envoy.url(path),
@@ -424,7 +424,7 @@ def test_http1_upstream_trailers_reach_an_http2_client(trailers_envoy, mock, pat
     with mock.expect_one_request() as upstream:
         headers, data, trailers = h2c_exchange(trailers_envoy.port, path,
                                                request_body(path, prompt_for(values), stream),
-                                               dict(HEADERS, **{"x-mock-fault": "trailers"}))
+                                               dict(HEADERS, **{"x-mock-fault-kind": "trailers"}))
     assert values.email not in upstream.body.decode()
     assert headers[":status"] == "200"
     assert trailers.get("x-mock-trailer") == "done" and trailers.get("grpc-status") == "0"
