@@ -27,6 +27,7 @@ none), SOAK_REPORT (optional path of a JSON file with every sample and the total
 
 import json
 import os
+import shutil
 import socket
 import sys
 import tempfile
@@ -273,7 +274,10 @@ def main():
         problems.append(f"RSS drift after warm-up {drift_mib:.2f} MiB > {max_drift_mib:g} MiB")
     for problem in problems:
         print(f"soak: FAIL {problem}", flush=True)
-    if not problems:
+    if problems:
+        print(f"soak: Envoy's and the mock's logs are in {work}", flush=True)
+    else:
+        shutil.rmtree(work, ignore_errors=True)
         print("soak: PASS", flush=True)
     return 1 if problems else 0
 
