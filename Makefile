@@ -16,7 +16,7 @@ UPSTREAM ?=
 MAX_WASM_BYTES := 3145728
 
 .PHONY: all build wasm-target venv test test-native test-e2e lint purity wasm-size validate-configs \
-        run eval bench bench-wasm bench-envoy bench-instructions clean
+        run eval bench bench-wasm bench-envoy bench-instructions clean soak
 
 all: build
 
@@ -113,3 +113,11 @@ leakgen-long:
 clean:
 	cargo clean
 	rm -rf build
+
+# 30 minutes of mixed traffic (both APIs, buffered and streamed, planted values) at a fixed rate
+# through Envoy + the built module + the mock: Envoy's RSS every 10 s, errors, the filter's
+# counters; fails on any failed or leaked request or RSS drift after warm-up above 5 MiB.
+# SOAK_SECONDS, SOAK_RATE, SOAK_WARMUP_SECONDS, SOAK_MAX_DRIFT_MIB, SOAK_FAULT_EVERY (every N-th
+# request an upstream reset, truncation or client abort), SOAK_REPORT override.
+soak: build venv
+	$(PY) scripts/soak.py

@@ -28,9 +28,22 @@ Test hooks (request headers):
     x-mock-verbatim: 1      the reply is the last user text alone, without "You said: " (structured output)
     x-mock-stream-error: 1  streamed: after the first text delta, an error event quoting the user text ends it
                             quoting the user text (streamed as thinking_delta + signature_delta)
+Fault hooks (request headers, all named x-mock-fault-*; see the fault block below):
+    x-mock-fault-kind: reset     after K events (streamed) or half the body (buffered), plus half
+                                 of the next event, reset the connection (TCP RST)
+    x-mock-fault-kind: truncate  declare Content-Length of the whole body (streamed too), send
+                                 the same part as `reset`, then close the connection normally
+    x-mock-fault-kind: stall     pause x-mock-fault-stall-ms (default 10000) after K events
+    x-mock-fault-kind: trailers  chunked (streamed or buffered), ending with the trailers
+                                 x-mock-trailer: done and grpc-status: 0 (the proxy's upstream
+                                 side must pass HTTP/1.1 trailers on)
+    x-mock-fault-after-events: K the K of reset/truncate/stall (default 3)
+    x-mock-fault-status: N       answer status N instead: 500 with an HTML page, any other status
+                                 with the provider's JSON error; 429 adds retry-after: 13
 Inspection endpoints (GET): /__health, /__last_request (exact body bytes), /__last_headers (JSON),
 /__requests ({"count": N, "aborted": M}: complete requests, and requests whose body was cut off,
 e.g. by a proxy that refused them after forwarding the headers),
+/__fault_bodies?from=N (every API request body since the N-th, JSON),
 /__connections ({"accepted": A, "inspection": I, "upstream": A - I, "headers": H}: TCP connections
 accepted, those that carried an inspection request (a GET of /__...; the test's own reads), the
 rest (what a proxy opened, whether or not it sent anything on them), and request heads received on
@@ -44,6 +57,7 @@ import gzip
 import hashlib
 import itertools
 import json
+import socket
 import struct
 import sys
 import threading
@@ -445,6 +459,178 @@ class Recorder:
             self.aborted += 1
 
 
+# ---------------------------------------------------------------------------------------------
+# Fault hooks (x-mock-fault-*): upstream failures for tests/e2e/test_faults.py and the soak.
+# Kept apart from the rest of the handler; do_POST calls fault_reply() once, before replying.
+
+FAULT_DEFAULT_AFTER_EVENTS = 3
+FAULT_DEFAULT_STALL_MS = 10000
+FAULT_RETRY_AFTER = "13"
+FAULT_HTML = (b"<!DOCTYPE html>\n<html><head><title>500 Internal Server Error</title></head>\n"
+              b"<body><h1>Internal Server Error</h1><p>The server encountered an internal error "
+              b"and was unable to complete your request.</p></body></html>\n")
+
+
+class FaultBodies:
+    """Every API request body received, in order (for load tests that run many clients at once:
+    /__last_request only shows the last). Bounded: the oldest go first past FAULT_BODIES_KEPT."""
+
+    def __init__(self):
+        self.lock = threading.Lock()
+        self.bodies = []
+        self.dropped = 0
+
+    def append(self, raw):
+        with self.lock:
+            self.bodies.append(raw)
+            if len(self.bodies) > FAULT_BODIES_KEPT:
+                self.dropped += len(self.bodies) - FAULT_BODIES_KEPT
+                del self.bodies[:len(self.bodies) - FAULT_BODIES_KEPT]
+
+    def since(self, start):
+        """(bodies with index >= start, as text; next start)."""
+        with self.lock:
+            first = max(0, start - self.dropped)
+            return ([b.decode("utf-8", "replace") for b in self.bodies[first:]],
+                    self.dropped + len(self.bodies))
+
+
+FAULT_BODIES_KEPT = 10000
+
+
+def fault_inspect(handler, path):
+    """GET /__fault_bodies?from=N: {"bodies": [text, ...], "next": M}. False for other paths."""
+    if path != "/__fault_bodies":
+        return False
+    query = handler.path.split("?", 1)[1] if "?" in handler.path else ""
+    start = 0
+    for pair in query.split("&"):
+        if pair.startswith("from="):
+            try:
+                start = int(pair[5:])
+            except ValueError:
+                start = 0
+    bodies, following = handler.server.fault_bodies.since(start)
+    handler.send_bytes(200, dumps({"bodies": bodies, "next": following}).encode("utf-8"))
+    return True
+
+
+def fault_int(handler, name, default):
+    try:
+        return int(handler.headers.get(name, default))
+    except ValueError:
+        return default
+
+
+def fault_reset(handler):
+    """Drop the connection with a TCP reset (SO_LINGER 0), so the peer sees no clean end."""
+    handler.wfile.flush()
+    handler.connection.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+    handler.connection.close()
+    handler.close_connection = True
+
+
+def fault_close(handler):
+    """Close the connection normally (FIN) in the middle of a body."""
+    handler.wfile.flush()
+    handler.connection.shutdown(socket.SHUT_RDWR)
+    handler.close_connection = True
+
+
+def fault_status(handler, api, status):
+    extra = {"x-request-id": "req_mockfault"}
+    if status == 500:
+        handler.send_bytes(500, FAULT_HTML, "text/html; charset=utf-8", extra)
+        return
+    if status == 429:
+        extra["retry-after"] = FAULT_RETRY_AFTER
+    message = "mock: rate limit reached, retry later" if status == 429 else f"mock: error {status}"
+    if api == "/v1/messages":
+        kind = "rate_limit_error" if status == 429 else "api_error"
+        body = {"type": "error", "error": {"type": kind, "message": message}}
+    else:
+        kind = "rate_limit_exceeded" if status == 429 else "server_error"
+        body = {"error": {"message": message, "type": kind, "param": None, "code": kind}}
+    handler.send_bytes(status, dumps(body).encode("utf-8"), "application/json", extra)
+
+
+def fault_reply(handler, api, raw, body, buffered, events):
+    """Answer with the fault the request asks for; False when it asks for none. Every body that
+    reaches here (each API request but embeddings) is kept for GET /__fault_bodies."""
+    handler.server.fault_bodies.append(raw)
+    status = fault_int(handler, "x-mock-fault-status", 0)
+    if status:
+        fault_status(handler, api, status)
+        return True
+    fault = handler.headers.get("x-mock-fault-kind")
+    if fault not in ("reset", "truncate", "stall", "trailers"):
+        return False
+    after = fault_int(handler, "x-mock-fault-after-events", FAULT_DEFAULT_AFTER_EVENTS)
+    if body.get("stream") is not True:
+        if fault == "trailers":
+            whole = dumps(buffered).encode("utf-8")
+            handler.send_response(200)
+            handler.send_header("Content-Type", "application/json")
+            handler.send_header("Transfer-Encoding", "chunked")
+            handler.send_header("Trailer", "x-mock-trailer, grpc-status")
+            handler.end_headers()
+            handler.write_chunk(whole[:len(whole) // 2])
+            handler.write_chunk(whole[len(whole) // 2:])
+            handler.wfile.write(b"0\r\nx-mock-trailer: done\r\ngrpc-status: 0\r\n\r\n")
+            handler.wfile.flush()
+            return True
+        if fault not in ("reset", "truncate"):
+            return False
+        whole = dumps(buffered).encode("utf-8")
+        handler.send_response(200)
+        handler.send_header("Content-Type", "application/json")
+        handler.send_header("Content-Length", str(len(whole)))
+        handler.end_headers()
+        handler.wfile.write(whole[:len(whole) // 2])
+        (fault_reset if fault == "reset" else fault_close)(handler)
+        return True
+    pieces = [sse_bytes(name, data) for name, data in events]
+    handler.send_response(200)
+    handler.send_header("Content-Type", "text/event-stream; charset=utf-8")
+    handler.send_header("Cache-Control", "no-cache")
+    if fault == "truncate":
+        handler.send_header("Content-Length", str(sum(len(p) for p in pieces)))
+    else:
+        handler.send_header("Transfer-Encoding", "chunked")
+    if fault == "trailers":
+        handler.send_header("Trailer", "x-mock-trailer, grpc-status")
+    handler.end_headers()
+    delay = handler.delay_seconds()
+    for index, piece in enumerate(pieces):
+        if index and delay:
+            time.sleep(delay)
+        if index == after and fault in ("reset", "truncate"):
+            half = piece[:len(piece) // 2]
+            if fault == "truncate":
+                handler.wfile.write(half)
+                fault_close(handler)
+            else:
+                handler.write_chunk(half)
+                fault_reset(handler)
+            return True
+        if index == after and fault == "stall":
+            time.sleep(fault_int(handler, "x-mock-fault-stall-ms", FAULT_DEFAULT_STALL_MS) / 1000.0)
+        if fault == "truncate":
+            handler.wfile.write(piece)
+            handler.wfile.flush()
+        else:
+            handler.write_chunk(piece)
+    if fault == "trailers":
+        handler.wfile.write(b"0\r\nx-mock-trailer: done\r\ngrpc-status: 0\r\n\r\n")
+    elif fault != "truncate":
+        handler.wfile.write(b"0\r\n\r\n")
+    handler.wfile.flush()
+    return True
+
+# End of the fault hooks.
+# ---------------------------------------------------------------------------------------------
+
+
 class MockHandler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"  # keep-alive; every reply has Content-Length or is chunked
     server_version = "mock-llm/1"
@@ -581,6 +767,8 @@ class MockHandler(BaseHTTPRequestHandler):
     def do_GET(self):
         recorder = self.server.recorder
         path = self.path.split("?", 1)[0]
+        if fault_inspect(self, path):  # x-mock-fault-* block
+            return
         if path == "/__health":
             self.send_bytes(200, b"ok", "text/plain")
         elif path == "/__last_request":
@@ -660,6 +848,8 @@ class MockHandler(BaseHTTPRequestHandler):
                                                   thinking=self.headers.get("x-mock-thinking") == "1",
                                                   prefix=prefix)
 
+        if fault_reply(self, api, raw, body, buffered, events):  # x-mock-fault-* hooks
+            return
         if body.get("stream") is True:
             if self.headers.get("x-mock-stream-error") == "1":
                 events = stream_error_events(api, events, last_user_text(body.get("messages"))
@@ -683,6 +873,7 @@ class MockServer(ThreadingHTTPServer):
     def __init__(self, address, default_delay_ms):
         super().__init__(address, MockHandler)
         self.recorder = Recorder()
+        self.fault_bodies = FaultBodies()  # x-mock-fault-* block
         self.default_delay_ms = default_delay_ms
 
 

@@ -149,6 +149,11 @@ class MockLlm:
         """{"accepted", "inspection", "upstream", "headers"}: see tests/mock_llm.py."""
         return json.loads(self.get("/__connections"))
 
+    def bodies_since(self, start):
+        """(every API request body the mock received from the start-th on, as text; next start)."""
+        data = json.loads(self.get(f"/__fault_bodies?from={int(start)}"))
+        return data["bodies"], data["next"]
+
     def stop(self):
         stop_process(self.proc)
 
@@ -305,7 +310,7 @@ DEFAULT_RENDER_OPTIONS = {"trust_client_identity": True}
 
 
 def render_config(work_dir, upstream_port, filter_config, with_filter=True, wasm=None,
-                  root_id=RENDER.DEFAULT_ROOT_ID, render_options=None):
+                  root_id=RENDER.DEFAULT_ROOT_ID, render_options=None, bootstrap_edit=None):
     """Write a bootstrap for this instance; ports are 0 and discovered after start.
 
     render_options are keyword arguments of envoy/render.py's render() (hold_headers, jwt,
@@ -319,13 +324,15 @@ def render_config(work_dir, upstream_port, filter_config, with_filter=True, wasm
     text = RENDER.render(listen_port=0, admin_port=0, upstream=f"http://127.0.0.1:{upstream_port}",
                          wasm_path=str(wasm) if wasm else None, filter_config_json=config_json,
                          with_filter=with_filter, root_id=root_id, check_json=False, **options)
+    if bootstrap_edit is not None:
+        text = edit_bootstrap(text, bootstrap_edit)
     path = Path(work_dir) / "envoy.yaml"
     path.write_text(text, encoding="utf-8")
     return path
 
 
 def start_envoy(work_dir, upstream_port, filter_config=None, with_filter=True, wasm=None,
-                timeout_s=START_TIMEOUT_S, extra_args=(), render_options=None):
+                timeout_s=START_TIMEOUT_S, extra_args=(), render_options=None, bootstrap_edit=None):
     """Start Envoy and wait until admin /ready says LIVE and the listener accepts connections.
 
     Both ports are 0 in the bootstrap (no race with other test runs); the admin port comes from
@@ -336,7 +343,7 @@ def start_envoy(work_dir, upstream_port, filter_config=None, with_filter=True, w
     if with_filter and wasm is None:
         wasm = filter_wasm()
     config_path = render_config(work_dir, upstream_port, filter_config, with_filter, wasm,
-                                render_options=render_options)
+                                render_options=render_options, bootstrap_edit=bootstrap_edit)
     log_path = work_dir / "envoy.log"
     admin_file = work_dir / "admin-address"
     command = [envoy_binary(), "-c", str(config_path), "--concurrency", "1",
@@ -352,6 +359,31 @@ def start_envoy(work_dir, upstream_port, filter_config=None, with_filter=True, w
         raise
     return Envoy(proc=proc, port=port, admin_port=admin_port, log_path=log_path,
                  config_path=config_path)
+
+
+def edit_bootstrap(text, edit):
+    """The rendered bootstrap with `edit(bootstrap_dict)` applied (it changes the dict in place)."""
+    import yaml
+
+    bootstrap = yaml.safe_load(text)
+    edit(bootstrap)
+    return yaml.safe_dump(bootstrap, sort_keys=False)
+
+
+def upstream_protocol(http2=False, trailers=False):
+    """A bootstrap_edit: the upstream cluster speaks HTTP/2 (prior knowledge) or HTTP/1.1 with
+    trailers passed on (Envoy drops HTTP/1.1 trailers unless told otherwise)."""
+
+    def edit(bootstrap):
+        cluster = bootstrap["static_resources"]["clusters"][0]
+        explicit = ({"http2_protocol_options": {}} if http2 else
+                    {"http_protocol_options": {"enable_trailers": trailers}})
+        cluster["typed_extension_protocol_options"] = {
+            "envoy.extensions.upstreams.http.v3.HttpProtocolOptions": {
+                "@type": "type.googleapis.com/envoy.extensions.upstreams.http.v3.HttpProtocolOptions",
+                "explicit_http_config": explicit}}
+
+    return edit
 
 
 def start_envoy_or_fail(work_dir, upstream_port, **kwargs):
@@ -457,3 +489,66 @@ def bootstrap_with_istio_patches(envoyfilter_path, wasmplugin_path, wasm):
             raise HarnessError(f"no model of EnvoyFilter operation {operation}")
     return yaml.safe_dump(bootstrap, sort_keys=False)
 
+
+
+# ---------------------------------------------------------------------------------------------
+# Unique planted values per client (load tests and the soak)
+#
+# Each client of a load test (or each request of the soak) carries values no other one carries,
+# so a reply holding someone else's original, or a placeholder, is caught. Provenance: all made
+# here. E-mail addresses are under example.com (RFC 2606, reserved for documentation); phone
+# numbers use the 555-0100..0199 lines NANP reserves for fictional use, with the area code varied
+# to make them unique; card numbers are Visa-shaped (leading 4) with a Luhn check digit computed
+# below, in no issuer's live range we know of (4000 00xx ...).
+
+PLACEHOLDER_SHAPE = re.compile(r"\[[A-Z][A-Z0-9_]*_\d+\]")
+AREA_MIDDLE = "023456789"  # N1X area codes are service codes, not geographic
+
+
+def luhn_digit(digits):
+    total = 0
+    for index, char in enumerate(reversed(digits)):
+        value = int(char)
+        if index % 2 == 0:
+            value *= 2
+            if value > 9:
+                value -= 9
+        total += value
+    return str((10 - total % 10) % 10)
+
+
+@dataclass(frozen=True)
+class ClientValues:
+    """One client's planted values and the sentence that carries them."""
+
+    index: int
+    email: str
+    phone: str
+    card: str
+
+    @property
+    def originals(self):
+        return (self.email, self.phone, self.card)
+
+    def prompt(self):
+        return (f"Client {self.index}: contact email {self.email} for the renewal. "
+                f"Her phone number is {self.phone}. Charge the Visa card {self.card} next month.")
+
+
+def client_values(index):
+    """Values unique to `index` (0 <= index < 64800)."""
+    if not 0 <= index < 64800:
+        raise ValueError("client index out of range")
+    area = f"{2 + (index // 100) % 8}{AREA_MIDDLE[(index // 800) % 9]}{(index // 7200) % 10}"
+    phone = f"({area}) 555-01{index % 100:02d}"
+    number = f"400000{index:09d}"
+    number += luhn_digit(number)
+    card = " ".join(number[i:i + 4] for i in range(0, 16, 4))
+    return ClientValues(index=index, email=f"client{index:05d}.renewals@example.com",
+                        phone=phone, card=card)
+
+
+def foreign_originals(text, own, population):
+    """Originals of other clients (from `population`) found in `text`."""
+    return [value for other in population if other.index != own.index
+            for value in other.originals if value in text]
