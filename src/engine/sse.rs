@@ -158,6 +158,22 @@ impl SseFramer {
         self.scanned = 0;
     }
 
+    /// The stream is being ended early (by the caller's own error event): drop the unfinished
+    /// event instead of forwarding its half, so what follows is read as an event of its own.
+    /// Counted as truncated when it held more than white space.
+    pub fn abandon(&mut self) {
+        let rest = self.pending.get(self.block_start..).unwrap_or(&[]);
+        if rest.iter().any(|b| !b.is_ascii_whitespace()) {
+            self.stats.truncated = true;
+        }
+        self.pending.clear();
+        self.block_start = 0;
+        self.line_start = 0;
+        self.scanned = 0;
+        self.passthrough = true;
+        self.at_start = false;
+    }
+
     /// At the start of the body: pass a BOM through, pass leading keep-alive lines (white space)
     /// as they come, and give up on bodies that begin like JSON or HTML (a line starting with `{`
     /// would be a field named `{...`, which no event stream sends).
@@ -568,6 +584,20 @@ mod tests {
                 assert!(!stats.truncated && !stats.not_sse, "cuts {cut} {cut2}");
             }
         }
+    }
+
+    #[test]
+    fn abandon_drops_the_unfinished_event() {
+        let mut f = SseFramer::default();
+        assert_eq!(push_now(&mut f, b"data: 1\n\ndata: {\"a\""), b"data: 1\n\n");
+        f.abandon();
+        let mut out = Vec::new();
+        f.finish(|fr| match fr {
+            Frame::Raw(b) => out.extend_from_slice(b),
+            Frame::Event(e) => out.extend_from_slice(e.raw()),
+        });
+        assert!(out.is_empty());
+        assert!(f.stats().truncated);
     }
 
     #[test]
