@@ -315,6 +315,41 @@ impl SseFramer {
     }
 }
 
+/// What a body declared as an event stream turned out to be, by its first bytes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum BodyShape {
+    /// Events (or anything else that is not a JSON document): framed event by event.
+    EventStream,
+    /// A JSON document (typically an error body sent with the stream's content type): restored
+    /// whole like a buffered reply.
+    JsonDocument,
+}
+
+/// Decides a declared event stream's [`BodyShape`] from the first byte of its body that is not
+/// white space, whichever network chunk it arrives in: never from where a later chunk starts
+/// (a chunk inside the first event may well start with `{`).
+#[derive(Debug, Default, Clone, Copy)]
+pub struct StreamStart {
+    decided: bool,
+}
+
+impl StreamStart {
+    /// Look at the next chunk of the body; the shape the first time it can be told, then `None`.
+    pub fn observe(&mut self, chunk: &[u8]) -> Option<BodyShape> {
+        if self.decided {
+            return None;
+        }
+        let first = chunk.iter().find(|b| !b.is_ascii_whitespace())?;
+        self.decided = true;
+        Some(if matches!(first, b'{' | b'[') { BodyShape::JsonDocument } else { BodyShape::EventStream })
+    }
+
+    /// Has the shape been told?
+    pub fn is_decided(&self) -> bool {
+        self.decided
+    }
+}
+
 /// Where the start-of-body check left the framer.
 enum Start {
     /// Only a BOM or white space so far.

@@ -17,6 +17,7 @@ use crate::engine::memo::MemoScope;
 use crate::engine::plan::{reply_handling, ReplyHandling, StreamCounts};
 use crate::engine::protocol::{error_body, error_event, Api};
 use crate::engine::reply::{scan_leaks, scan_links, ReplyFindings};
+use crate::engine::sse::{BodyShape, StreamStart};
 use crate::engine::stream::{SseRestorer, StreamProtocol};
 use crate::engine::threat::Verdict;
 use crate::engine::vault::Vault;
@@ -68,8 +69,8 @@ struct LiveStream {
     window: String,
     /// All reply text (bounded), scanned for leaked secrets and personal data at the end.
     text: String,
-    /// A byte other than white space has arrived (the stream's framing is decided by then).
-    started: bool,
+    /// Tells an event stream from a JSON document by the body's first bytes.
+    start: StreamStart,
     /// What of the restorer's counts went into the metrics already.
     counts: StreamCounts,
 }
@@ -86,7 +87,7 @@ impl LiveStream {
             failed: false,
             window: String::new(),
             text: String::new(),
-            started: false,
+            start: StreamStart::default(),
             counts: StreamCounts::default(),
         }
     }
@@ -430,11 +431,6 @@ fn count_stream_leaks(cfg: &FilterConfig, metrics: &Metrics, live: &mut LiveStre
     live.text = String::new();
 }
 
-/// Does a reply body start like a JSON document (after white space)?
-fn looks_like_json(chunk: &[u8]) -> bool {
-    matches!(chunk.iter().find(|b| !b.is_ascii_whitespace()), Some(b'{') | Some(b'['))
-}
-
 fn decode_rejection(e: DecodeError) -> Rejection {
     match e {
         DecodeError::Unsupported { encoding } => Rejection::UnsupportedEncoding { encoding },
@@ -582,9 +578,8 @@ impl GuardedExchange {
         };
         // Only the first bytes of the body that are not white space decide (an event stream never
         // starts with `{` or `[`); a later chunk that happens to start so is inside an event.
-        let first_text = !live.started && chunk.iter().any(|b| !b.is_ascii_whitespace());
-        live.started |= first_text;
-        if live.decoder.is_none() && first_text && looks_like_json(&chunk) {
+        let body_shape = if live.decoder.is_none() { live.start.observe(&chunk) } else { None };
+        if body_shape == Some(BodyShape::JsonDocument) {
             // Declared as an event stream but is a JSON document (typically an error body):
             // restore it whole like any buffered reply instead of passing it through.
             self.metrics.stream_anomalies.add("not_sse", 1);
