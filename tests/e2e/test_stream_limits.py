@@ -252,3 +252,74 @@ def test_the_vm_memory_after_the_largest_body_stays_within_the_stated_bound(envo
     assert reply.status_code == 200
     again = envoy.metrics().value("prompt_guard_wasm_memory_bytes") - before - grown
     assert again <= 4 * 1024 * 1024, f"grew {again / 2**20:.1f} MiB more on the second body"
+
+
+# ---------------------------------------------------------------------------------------------
+# 6. A VM that fails is observable and recovers
+
+
+def leb128(n):
+    out = bytearray()
+    while True:
+        low, n = n & 0x7F, n >> 7
+        out.append(low | (0x80 if n else 0))
+        if not n:
+            return bytes(out)
+
+
+def trapping_module():
+    """A proxy-wasm module of our own, assembled here byte by byte (WebAssembly core spec, binary
+    format): request headers with a body to come make it trap (`unreachable`), as a VM does that
+    runs out of memory; a request without a body goes on. It stands in for any VM failure."""
+    def vec(items):
+        return leb128(len(items)) + b"".join(items)
+
+    def section(kind, payload):
+        return bytes([kind]) + leb128(len(payload)) + payload
+
+    def name(text):
+        return leb128(len(text)) + text.encode()
+
+    def functype(params, results):
+        return b"\x60" + vec([b"\x7f"] * params) + vec([b"\x7f"] * results)
+
+    def code(instructions):
+        body = b"\x00" + instructions  # no locals
+        return leb128(len(body)) + body
+
+    types = [functype(0, 0), functype(1, 1), functype(2, 0), functype(2, 1), functype(3, 1)]
+    exports = [("proxy_abi_version_0_2_1", 0, 0), ("proxy_on_memory_allocate", 1, 1),
+               ("proxy_on_context_create", 2, 2), ("proxy_on_vm_start", 3, 3),
+               ("proxy_on_configure", 3, 4), ("proxy_on_request_headers", 4, 5)]
+    bodies = [code(b"\x0b"), code(b"\x41\x80\x08\x0b"), code(b"\x0b"), code(b"\x41\x01\x0b"),
+              code(b"\x41\x01\x0b"),
+              # if end_of_stream (local 2): return 0 (Continue); else: unreachable
+              code(b"\x20\x02\x04\x7f\x41\x00\x05\x00\x0b\x0b")]
+    return (b"\x00asm\x01\x00\x00\x00"
+            + section(1, vec(types))
+            + section(3, vec([leb128(t) for _, t, _ in exports]))
+            + section(5, vec([b"\x00\x02"]))
+            + section(7, vec([name(n) + b"\x00" + leb128(i) for n, _, i in exports]
+                             + [name("memory") + b"\x02\x00"]))
+            + section(10, vec(bodies)))
+
+
+def test_a_failed_vm_is_logged_counted_and_replaced_for_the_next_request(envoy_factory, mock, tmp_path):
+    module = tmp_path / "trap.wasm"
+    module.write_bytes(trapping_module())
+    # The shipped bootstrap's filter settings, this module in place of the filter.
+    envoy = envoy_factory.start({}, wasm=module)
+    with mock.expect_no_request():
+        failed = httpx.post(envoy.url(CHAT), content=chat("hello"), headers=JSON_HEADERS, timeout=TIMEOUT)
+    # Fail closed: the request in the failed VM never reaches the upstream.
+    assert failed.status_code == 503
+    # The next request gets a fresh VM (after the reload backoff), not a 503 until Envoy restarts.
+    deadline = time.monotonic() + 20
+    while True:
+        status = httpx.get(envoy.url("/v1/models"), timeout=TIMEOUT).status_code
+        if status != 503 or time.monotonic() > deadline:
+            break
+        time.sleep(0.25)
+    assert status == 404, "the mock answers 404 on GET /v1/models: the request went through"
+    assert envoy.metrics().value("envoy_wasm_prompt_guard_vm_reload_success") >= 1
+    assert "failed: Uncaught RuntimeError" in envoy.log_path.read_text(errors="replace")
