@@ -246,6 +246,8 @@ def test_the_vm_memory_after_the_largest_body_stays_within_the_stated_bound(envo
     assert reply.status_code == 200, reply.text[:300]
     assert EMAIL in reply.json()["choices"][0]["message"]["content"]
     grown = envoy.metrics().value("prompt_guard_wasm_memory_bytes") - before
+    print(f"wasm memory: {before / 2**20:.1f} MiB before, +{grown / 2**20:.1f} MiB after one "
+          f"{len(body) / 2**20:.1f} MiB body ({grown / len(body):.2f} x the body)")
     assert grown <= MEMORY_FACTOR * len(body), f"grew {grown / 2**20:.1f} MiB for {len(body) / 2**20:.1f} MiB"
     # The next body of that size reuses what the first one grew: no further growth to speak of.
     reply = httpx.post(envoy.url(CHAT), content=body, headers=JSON_HEADERS, timeout=TIMEOUT)
