@@ -124,6 +124,7 @@ def test_a_gzip_stream_that_inflates_past_the_limit_ends_with_an_error_event(env
             for piece in reply.iter_raw():
                 received += piece
     events = sse_data(bytes(received))
+    print(f"gzip bomb: the client received {len(received)} bytes, {len(events)} events")
     assert events, "no event reached the client"
     last = json.loads(events[-1])
     assert "error" in last, events[-1][:300]
@@ -216,6 +217,26 @@ def test_a_stream_cut_by_an_upstream_reset_still_counts_what_was_restored(envoy)
                       for d in sse_data(bytes(received)) if d.startswith("{"))
     assert EMAIL in content
     time.sleep(0.5)
+    after = envoy.metrics()
+    assert delta(before, after, "prompt_guard_placeholders_restored") == 1
+    assert delta(before, after, "prompt_guard_stream_anomalies", kind="truncated") == 1
+
+
+def test_a_stream_the_client_abandons_still_counts_what_was_restored(envoy):
+    text = f"write to {EMAIL} today, tomorrow and the day after, and the day after that"
+    before = envoy.metrics()
+    received = bytearray()
+    with httpx.Client(timeout=TIMEOUT) as client:
+        with client.stream("POST", envoy.url(CHAT), content=chat(text, stream=True),
+                           headers={**JSON_HEADERS, "x-mock-delay-ms": "150"}) as reply:
+            for piece in reply.iter_raw():
+                received += piece
+                content = "".join(json.loads(d)["choices"][0]["delta"].get("content") or ""
+                                  for d in sse_data(bytes(received)) if d.startswith("{"))
+                if EMAIL in content:
+                    break  # the client goes away mid-stream, its address already restored
+    # The mock needs a few more deltas to notice; Envoy ends the exchange at once.
+    time.sleep(1.0)
     after = envoy.metrics()
     assert delta(before, after, "prompt_guard_placeholders_restored") == 1
     assert delta(before, after, "prompt_guard_stream_anomalies", kind="truncated") == 1
