@@ -28,10 +28,12 @@ EMAIL = dict(PLANTED)["EMAIL"]
 CHAT = "/v1/chat/completions"
 EMBEDDINGS = "/v1/embeddings"
 JSON_HEADERS = {"content-type": "application/json"}
-# The filter's default max_body_bytes, and the memory bound docs/limits.md states for one body:
-# the VM's linear memory grows by at most this many times the body (JSON with media).
+# The filter's default max_body_bytes, and the memory bounds docs/limits.md states for one body:
+# the VM's linear memory grows by at most this many times the body (JSON whose bulk is media; a
+# body of prose, which every detector reads).
 DEFAULT_MAX_BODY = 32 * 1024 * 1024
 MEMORY_FACTOR = 3.5
+TEXT_MEMORY_FACTOR = 6.5
 TIMEOUT = 60.0
 
 
@@ -275,6 +277,23 @@ def test_the_vm_memory_after_the_largest_body_stays_within_the_stated_bound(envo
     assert reply.status_code == 200
     again = envoy.metrics().value("prompt_guard_wasm_memory_bytes") - before - grown
     assert again <= 4 * 1024 * 1024, f"grew {again / 2**20:.1f} MiB more on the second body"
+
+
+def test_the_vm_memory_after_a_long_text_stays_within_the_stated_bound(envoy_factory):
+    # A long context: 4 MiB of prose with one value to mask (a fresh VM, so nothing earlier was
+    # grown into). Every detector reads text, so it costs more per byte than media.
+    envoy = envoy_factory.start({})
+    small = httpx.post(envoy.url(CHAT), content=chat("hello"), headers=JSON_HEADERS, timeout=TIMEOUT)
+    assert small.status_code == 200
+    before = envoy.metrics().value("prompt_guard_wasm_memory_bytes")
+    prose = "lorem ipsum dolor sit amet, consectetur adipiscing elit " * (4 * 1024 * 1024 // 56)
+    body = chat(prose + f" mail {EMAIL}")
+    reply = httpx.post(envoy.url(CHAT), content=body, headers=JSON_HEADERS, timeout=240)
+    assert reply.status_code == 200
+    grown = envoy.metrics().value("prompt_guard_wasm_memory_bytes") - before
+    print(f"wasm memory: +{grown / 2**20:.1f} MiB after one {len(body) / 2**20:.1f} MiB text body "
+          f"({grown / len(body):.2f} x the body)")
+    assert 0 < grown <= TEXT_MEMORY_FACTOR * len(body)
 
 
 # ---------------------------------------------------------------------------------------------
