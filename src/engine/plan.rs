@@ -10,9 +10,10 @@
 //!   counting (secrets or personal data the request did not carry) only counts: it reads what is
 //!   held for the checks above and is never a reason to hold a reply on its own.
 //!
-//! Replies of APIs that return no text (embeddings: vectors; moderations: scores) carry neither a
-//! placeholder nor anything a reply check reads, so they always pass through unheld, whatever
-//! their size.
+//! Embeddings replies return vectors, no text: they carry neither a placeholder nor anything a
+//! reply check reads, so they always pass through unheld, whatever their size (600 vectors of
+//! 1536 floats are 11 MB). Moderations replies carry no text either, but they are small and some
+//! compatible servers echo the input, so they are held like any other reply.
 
 use super::protocol::Api;
 use super::stream::StreamStats;
@@ -28,7 +29,7 @@ pub enum ReplyHandling {
 
 /// Does a reply of this API carry text (the model's, or an echo of the request's)?
 pub fn reply_carries_text(api: Api) -> bool {
-    !matches!(api, Api::OpenaiEmbeddings | Api::OpenaiModerations | Api::PassThrough)
+    !matches!(api, Api::OpenaiEmbeddings | Api::PassThrough)
 }
 
 /// How to handle a reply: `restores` when this exchange issued placeholders and replies are
@@ -77,7 +78,7 @@ mod tests {
                     let got = reply_handling(api, restores, checks);
                     let held = matches!(got, ReplyHandling::Inspect);
                     match api {
-                        Api::OpenaiEmbeddings | Api::OpenaiModerations | Api::PassThrough => assert!(!held, "{api:?}"),
+                        Api::OpenaiEmbeddings | Api::PassThrough => assert!(!held, "{api:?}"),
                         _ => assert_eq!(held, restores || checks, "{api:?} {restores} {checks}"),
                     }
                 }
