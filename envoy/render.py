@@ -32,7 +32,10 @@ FRAGMENTS = HERE / "fragments"
 DEFAULT_CA_BUNDLE = "/etc/ssl/certs/ca-certificates.crt"
 DEFAULT_ROOT_ID = "prompt_guard"
 # Envoy's own default is 1 MiB; LLM requests with long contexts or inline images are larger.
-DEFAULT_BUFFER_LIMIT_BYTES = 8 * 1024 * 1024
+# The filter's default max_body_bytes (32 MiB) plus a quarter for a masked body that grew, which
+# also leaves room over max_response_bytes (8 MiB): past it the filter stops holding a reply and
+# lets it go, and Envoy must not reach its own limit (a reset) before the filter sees it.
+DEFAULT_BUFFER_LIMIT_BYTES = 40 * 1024 * 1024
 DEFAULT_JWT_HEADER = "x-gateway-token"
 DEFAULT_JWT_CLAIM = "sub"
 BLOCK_LINE = re.compile(r"^(?P<indent>[ \t]*)\$\{(?P<name>\w+)\}[ \t]*$", re.MULTILINE)

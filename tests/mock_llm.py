@@ -25,9 +25,9 @@ Test hooks (request headers):
     x-mock-charset: latin-1 send the JSON reply in Latin-1 (not UTF-8; non-ASCII is one byte)
     x-mock-split-first-event: 1  send the first SSE event in two chunks, the second starting with `{`
     x-mock-thinking: 1      Anthropic Messages only: the reply opens with a signed `thinking` block
+                            quoting the user text (streamed as thinking_delta + signature_delta)
     x-mock-verbatim: 1      the reply is the last user text alone, without "You said: " (structured output)
     x-mock-stream-error: 1  streamed: after the first text delta, an error event quoting the user text ends it
-                            quoting the user text (streamed as thinking_delta + signature_delta)
 Fault hooks (request headers, all named x-mock-fault-*; see the fault block below):
     x-mock-fault-kind: reset     after K events (streamed) or half the body (buffered), plus half
                                  of the next event, reset the connection (TCP RST)
@@ -40,6 +40,18 @@ Fault hooks (request headers, all named x-mock-fault-*; see the fault block belo
     x-mock-fault-after-events: K the K of reset/truncate/stall (default 3)
     x-mock-fault-status: N       answer status N instead: 500 with an HTML page, any other status
                                  with the provider's JSON error; 429 adds retry-after: 13
+  Big replies, heartbeats and resets (the stream-limits tests, tests/e2e/test_stream_limits.py):
+    x-mock-big-embeddings: N      embeddings: N float vectors (of `dimensions`, default 1536), one
+                                  JSON body far over Envoy's buffer (600 x 1536 floats: about 12 MB)
+    x-mock-big-reply: MB          chat, not streamed: a reply whose content is MB megabytes of text
+    x-mock-big-gzip-bomb: MB      stream: gzip SSE whose body inflates to MB megabytes of chat
+                                  deltas (200 MB is about 230 KB on the wire), then ends normally
+    x-mock-heartbeat: N           stream: N keep-alives before the first event, each its own chunk
+    x-mock-heartbeat-ms: M        ... M ms apart (default 1000)
+    x-mock-heartbeat-kind: K      ... `blank` (an empty line, the default) or `comment` (`: ping`)
+    x-mock-heartbeat-bytes: B     stream: B newlines in one chunk before the first event, then a
+                                  pause of x-mock-heartbeat-ms
+    x-mock-big-reset-after: N     stream: send N events, then close the connection mid-body
 Inspection endpoints (GET): /__health, /__last_request (exact body bytes), /__last_headers (JSON),
 /__requests ({"count": N, "aborted": M}: complete requests, and requests whose body was cut off,
 e.g. by a proxy that refused them after forwarding the headers),
@@ -417,6 +429,106 @@ def stream_error_events(api, events, user_text):
 def sse_bytes(name, data):
     head = f"event: {name}\n" if name else ""
     return f"{head}data: {data}\n\n".encode("utf-8")
+
+
+# ---------------------------------------------------------------------------------------------
+# Hooks of the stream-limits tests (x-mock-big-*, x-mock-heartbeat*): big bodies, compressed
+# bombs, keep-alives before the first event, a connection closed mid-stream.
+
+
+def big_embeddings(body, count):
+    """`count` float vectors: distinct, deterministic values written out in full."""
+    dimensions = body.get("dimensions") if isinstance(body.get("dimensions"), int) else 1536
+    data = []
+    for index in range(count):
+        vector = [round(((index * 7919 + i * 104729) % 200003) / 100001.5 - 1.0, 9)
+                  for i in range(dimensions)]
+        data.append({"object": "embedding", "index": index, "embedding": vector})
+    return {"object": "list", "data": data, "model": body.get("model", "text-embedding-mock"),
+            "usage": {"prompt_tokens": count, "total_tokens": count}}
+
+
+_BOMBS = {}
+
+
+def gzip_bomb(megabytes):
+    """A gzip member whose body is `megabytes` MB of complete chat-chunk events (cached)."""
+    if megabytes not in _BOMBS:
+        event = sse_bytes(None, dumps({"id": "chatcmpl-bomb", "object": "chat.completion.chunk",
+                                       "created": CREATED, "model": "gpt-mock",
+                                       "choices": [{"index": 0, "delta": {"content": "a" * 16000},
+                                                    "logprobs": None, "finish_reason": None}]}))
+        block = event * (1024 * 1024 // len(event) + 1)
+        compressor = zlib.compressobj(9, zlib.DEFLATED, 31)
+        out = bytearray()
+        for _ in range(megabytes):
+            out += compressor.compress(block)
+        out += compressor.compress(sse_bytes(None, "[DONE]"))
+        out += compressor.flush()
+        _BOMBS[megabytes] = bytes(out)
+    return _BOMBS[megabytes]
+
+
+def big_hooks(handler, api, body):
+    """Answer the request when one of these hooks asks for it; False otherwise."""
+    headers = handler.headers
+    if api == "/v1/embeddings" and headers.get("x-mock-big-embeddings"):
+        handler.send_json(200, big_embeddings(body, int(headers["x-mock-big-embeddings"])))
+        return True
+    if api != "/v1/chat/completions":
+        return False
+    if headers.get("x-mock-big-reply") and body.get("stream") is not True:
+        size = int(headers["x-mock-big-reply"]) * 1024 * 1024
+        buffered, _ = openai_chat(body, "a" * size)
+        handler.send_json(200, buffered)
+        return True
+    if body.get("stream") is not True:
+        return False
+    if headers.get("x-mock-big-gzip-bomb"):
+        wire = gzip_bomb(int(headers["x-mock-big-gzip-bomb"]))
+        handler.send_response(200)
+        handler.send_header("Content-Type", "text/event-stream; charset=utf-8")
+        handler.send_header("Content-Encoding", "gzip")
+        handler.send_header("Transfer-Encoding", "chunked")
+        handler.end_headers()
+        for at in range(0, len(wire), 16384):
+            handler.write_chunk(wire[at:at + 16384])
+        handler.wfile.write(b"0\r\n\r\n")
+        handler.wfile.flush()
+        return True
+    beats = int(headers.get("x-mock-heartbeat") or 0)
+    flood = int(headers.get("x-mock-heartbeat-bytes") or 0)
+    reset_after = headers.get("x-mock-big-reset-after")
+    if not (beats or flood or reset_after):
+        return False
+    _, events = openai_chat(body, last_user_text(body.get("messages")))
+    handler.send_response(200)
+    handler.send_header("Content-Type", "text/event-stream; charset=utf-8")
+    handler.send_header("Transfer-Encoding", "chunked")
+    handler.end_headers()
+    handler.wfile.flush()
+    pause = float(headers.get("x-mock-heartbeat-ms") or 1000) / 1000.0
+    beat = b": ping\n\n" if headers.get("x-mock-heartbeat-kind") == "comment" else b"\n"
+    for index in range(beats):
+        if index:
+            time.sleep(pause)
+        handler.write_chunk(beat)
+    if flood:
+        handler.write_chunk(b"\n" * flood)
+        time.sleep(pause)
+    if reset_after is not None:
+        for name, data in events[:int(reset_after)]:
+            handler.write_chunk(sse_bytes(name, data))
+        # Give the proxy time to pass on what was sent, then drop the connection mid-body.
+        time.sleep(0.2)
+        handler.close_connection = True
+        handler.connection.shutdown(socket.SHUT_RDWR)
+        return True
+    for name, data in events:
+        handler.write_chunk(sse_bytes(name, data))
+    handler.wfile.write(b"0\r\n\r\n")
+    handler.wfile.flush()
+    return True
 
 
 # ---------------------------------------------------------------------------------------------
@@ -826,6 +938,9 @@ class MockHandler(BaseHTTPRequestHandler):
                 raise ValueError("top level is not an object")
         except (ValueError, OSError, EOFError, zlib.error):
             self.send_provider_error(api, 400, "mock: request body is not valid JSON")
+            return
+
+        if big_hooks(self, api, body):
             return
 
         if self.headers.get("x-mock-sse-not-sse") == "1":

@@ -23,6 +23,8 @@ use crate::store::SessionSettings;
 /// Smallest and largest accepted `max_body_bytes`.
 pub const MIN_BODY_BYTES: u64 = 1024;
 pub const MAX_BODY_BYTES: u64 = 64 * 1024 * 1024;
+/// Default `max_body_bytes`: 32 MiB.
+pub const DEFAULT_BODY_BYTES: u64 = 32 * 1024 * 1024;
 /// Largest accepted `max_entities_per_request`.
 pub const MAX_ENTITIES: u64 = 100_000;
 /// Default and largest `scan_memo_entries` (texts per generation; two generations are kept).
@@ -131,7 +133,10 @@ impl Default for RawConfig {
     fn default() -> Self {
         RawConfig {
             fail_open: false,
-            max_body_bytes: 1024 * 1024,
+            // Anthropic's documented request limit for the Messages API (32 MB): a gateway that
+            // refuses less refuses vision and long-context requests the provider takes
+            // (docs/limits.md).
+            max_body_bytes: DEFAULT_BODY_BYTES,
             max_response_bytes: 8 * 1024 * 1024,
             placeholder_template: PlaceholderGrammar::DEFAULT_TEMPLATE.to_owned(),
             max_entities_per_request: 1000,
@@ -373,7 +378,7 @@ mod tests {
     fn empty_document_is_all_defaults() {
         let c = FilterConfig::from_json(b"").unwrap();
         assert!(!c.fail_open);
-        assert_eq!(c.max_body_bytes, 1024 * 1024);
+        assert_eq!(c.max_body_bytes, 32 * 1024 * 1024);
         assert_eq!(c.labels.len(), BuiltinKind::ALL.len());
         let c = FilterConfig::from_json(b"{}").unwrap();
         assert_eq!(c.restore.grammar, PlaceholderGrammar::default());

@@ -149,8 +149,10 @@ fn gzip_header_len(b: &[u8]) -> Option<usize> {
 }
 
 /// Decodes a body that arrives in chunks (a compressed event stream), producing output as soon
-/// as the compressed bytes allow. Output is bounded per call by what the input inflates to; the
-/// caller forwards it at once.
+/// as the compressed bytes allow. Output is handed out in steps of at most
+/// [`StreamDecoder::STEP`] bytes, and the whole stream may inflate to at most its limit: past it
+/// decoding stops with [`DecodeError::TooLarge`], so a small compressed chunk that would inflate
+/// to hundreds of megabytes never allocates more than one step.
 pub struct StreamDecoder {
     encoding: ContentEncoding,
     state: Box<miniz_oxide::inflate::stream::InflateState>,
@@ -158,6 +160,10 @@ pub struct StreamDecoder {
     header: Vec<u8>,
     in_payload: bool,
     ended: bool,
+    /// Most bytes the whole stream may inflate to.
+    limit: usize,
+    /// Bytes inflated so far.
+    produced: usize,
 }
 
 impl StreamDecoder {
@@ -173,13 +179,39 @@ impl StreamDecoder {
             header: Vec::new(),
             in_payload: encoding != ContentEncoding::Gzip,
             ended: false,
+            limit: usize::MAX,
+            produced: 0,
         }
+    }
+
+    /// Largest piece of output handed out at once.
+    pub const STEP: usize = 16 * 1024;
+
+    /// Stop with [`DecodeError::TooLarge`] once the stream inflates past `limit` bytes.
+    pub fn with_limit(mut self, limit: usize) -> StreamDecoder {
+        self.limit = limit;
+        self
+    }
+
+    /// Bytes inflated so far.
+    pub fn produced(&self) -> usize {
+        self.produced
     }
 
     /// Decode one chunk, appending what it yields to `out`.
     pub fn push(&mut self, chunk: &[u8], out: &mut Vec<u8>) -> Result<(), DecodeError> {
+        self.push_each(chunk, |piece| out.extend_from_slice(piece))
+    }
+
+    /// Decode one chunk, handing what it yields to `each` in pieces of at most
+    /// [`StreamDecoder::STEP`] bytes, so the caller can consume them without the decoded chunk
+    /// ever being held whole. Pieces handed out before an error stand.
+    pub fn push_each(&mut self, chunk: &[u8], mut each: impl FnMut(&[u8])) -> Result<(), DecodeError> {
         if self.encoding == ContentEncoding::Identity {
-            out.extend_from_slice(chunk);
+            for piece in chunk.chunks(Self::STEP) {
+                self.count(piece.len())?;
+                each(piece);
+            }
             return Ok(());
         }
         if self.ended {
@@ -200,16 +232,28 @@ impl StreamDecoder {
                 GzipHeader::Invalid => return Err(DecodeError::Corrupt { encoding: self.encoding.name() }),
             }
         }
-        self.inflate(input, out)
+        self.inflate(input, &mut each)
     }
 
-    fn inflate(&mut self, mut input: &[u8], out: &mut Vec<u8>) -> Result<(), DecodeError> {
+    /// Account for `n` more output bytes; an error once past the limit.
+    fn count(&mut self, n: usize) -> Result<(), DecodeError> {
+        self.produced = self.produced.saturating_add(n);
+        if self.produced > self.limit {
+            return Err(DecodeError::TooLarge { limit: self.limit });
+        }
+        Ok(())
+    }
+
+    fn inflate(&mut self, mut input: &[u8], each: &mut impl FnMut(&[u8])) -> Result<(), DecodeError> {
         use miniz_oxide::inflate::stream::inflate;
         use miniz_oxide::{MZFlush, MZStatus};
-        let mut buf = [0u8; 8192];
+        let mut buf = vec![0u8; Self::STEP];
         loop {
             let r = inflate(&mut self.state, input, &mut buf, MZFlush::None);
-            out.extend_from_slice(buf.get(..r.bytes_written).unwrap_or(&[]));
+            self.count(r.bytes_written)?;
+            if r.bytes_written > 0 {
+                each(buf.get(..r.bytes_written).unwrap_or(&[]));
+            }
             input = input.get(r.bytes_consumed..).unwrap_or(&[]);
             match r.status {
                 Ok(MZStatus::StreamEnd) => {
@@ -252,6 +296,46 @@ mod tests {
         }
         let mut d = StreamDecoder::new(ContentEncoding::Gzip);
         assert!(d.push(b"plain text, not gzip", &mut Vec::new()).is_err());
+    }
+
+    #[test]
+    fn a_stream_that_inflates_past_its_limit_stops_in_bounded_steps() {
+        // 64 MiB of one byte, gzip-compressed by our own encoder: about 64 KiB on the wire.
+        let bomb = ContentEncoding::Gzip.encode(vec![b'a'; 64 << 20]);
+        assert!(bomb.len() < 256 << 10, "{}", bomb.len());
+        let limit = 1 << 20;
+        let mut d = StreamDecoder::new(ContentEncoding::Gzip).with_limit(limit);
+        let mut seen = 0;
+        let mut largest = 0;
+        let mut result = Ok(());
+        for chunk in bomb.chunks(16 << 10) {
+            result = d.push_each(chunk, |piece| {
+                seen += piece.len();
+                largest = largest.max(piece.len());
+            });
+            if result.is_err() {
+                break;
+            }
+        }
+        assert_eq!(result, Err(DecodeError::TooLarge { limit }));
+        assert!(seen <= limit, "{seen}");
+        assert!(largest <= StreamDecoder::STEP);
+        // Under the limit the same stream decodes whole, in the same steps.
+        let mut d = StreamDecoder::new(ContentEncoding::Gzip).with_limit(64 << 20);
+        let mut total = 0;
+        for chunk in bomb.chunks(16 << 10) {
+            d.push_each(chunk, |piece| {
+                assert!(piece.len() <= StreamDecoder::STEP);
+                total += piece.len();
+            })
+            .unwrap();
+        }
+        assert_eq!(total, 64 << 20);
+        assert_eq!(d.produced(), 64 << 20);
+        // An identity stream counts against the limit too.
+        let mut d = StreamDecoder::new(ContentEncoding::Identity).with_limit(10);
+        assert!(d.push(b"0123456789", &mut Vec::new()).is_ok());
+        assert!(d.push(b"x", &mut Vec::new()).is_err());
     }
 
     #[test]

@@ -365,6 +365,14 @@ impl Unit {
         }
     }
 
+    /// The unit's bytes, written into a buffer sized from `hint` (see [`json::to_vec_sized`]).
+    fn to_bytes(&self, hint: usize) -> Vec<u8> {
+        match self {
+            Unit::Json { doc, .. } => json::to_vec_sized(doc, hint),
+            Unit::Text { text, .. } => text.clone().into_bytes(),
+        }
+    }
+
     fn to_text(&self) -> String {
         match self {
             Unit::Json { doc, .. } => doc.to_string(),
@@ -470,7 +478,7 @@ pub fn guard_request_as(
         // After masking, so the marker itself is never masked or scanned as user text.
         *changed |= inject_canary(api, doc, canary);
     }
-    let body = unit.changed().then(|| unit.to_text().into_bytes());
+    let body = unit.changed().then(|| unit.to_bytes(text.len()));
     guard.finish(body)
 }
 
@@ -598,7 +606,7 @@ pub fn guard_reply(cfg: &FilterConfig, body: &[u8], vault: &Vault) -> ReplyOutco
                 }),
                 None => guard_value(&mut doc, None, cfg, vault, &mut outcome, &mut buf),
             };
-            outcome.body = changed.then(|| doc.to_string().into_bytes());
+            outcome.body = changed.then(|| json::to_vec_sized(&doc, body.len()));
         }
         Err(_) => {
             let mut s = text.to_owned();

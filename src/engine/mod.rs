@@ -8,6 +8,7 @@ pub mod exchange;
 pub mod mask;
 pub mod memo;
 pub mod placeholder;
+pub mod plan;
 pub mod protocol;
 pub mod reply;
 pub mod restore;

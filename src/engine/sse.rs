@@ -17,6 +17,11 @@
 //!
 //! Memory: only the one incomplete event is buffered, up to [`SseFramer::DEFAULT_MAX_EVENT`]; an
 //! event that grows past it is forwarded as raw bytes from then on and counted.
+//!
+//! Keep-alives pass as they come: blank lines before the first event (or between events) and
+//! comment lines (`: ping`) that open a block are not part of any event's data, so each is
+//! forwarded raw as soon as its line ends. What is held before the first event is at most one
+//! unfinished line of white space, and it counts against the same cap.
 
 /// A piece of the stream handed to the caller, in stream order.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -54,6 +59,8 @@ pub struct SseFramer {
     after_cr: bool,
     /// Still at the very beginning of the body (BOM and the not-an-event-stream check pending).
     at_start: bool,
+    /// The leading BOM was handled (passed on, or known absent).
+    bom_done: bool,
     /// The current event outgrew the cap; forward its bytes raw until it ends.
     oversized: bool,
     /// Everything is passed through: the body is not an event stream.
@@ -80,6 +87,7 @@ impl SseFramer {
             scanned: 0,
             after_cr: false,
             at_start: true,
+            bom_done: false,
             oversized: false,
             passthrough: false,
             max_event: max_event.max(1),
@@ -105,8 +113,15 @@ impl SseFramer {
             return;
         }
         self.pending.extend_from_slice(chunk);
-        if self.at_start && !self.check_start(&mut emit) {
-            return;
+        if self.at_start {
+            match self.check_start(&mut emit) {
+                Start::Events => {}
+                Start::Undecided => {
+                    self.compact();
+                    return;
+                }
+                Start::PassThrough => return,
+            }
         }
         self.scan(&mut emit);
         if self.oversized {
@@ -143,23 +158,66 @@ impl SseFramer {
         self.scanned = 0;
     }
 
-    /// At the start of the body: pass a BOM through, and give up on bodies that begin like JSON or
-    /// HTML (a line starting with `{` would be a field named `{...`, which no event stream sends).
-    /// Returns false while undecided or once passing through.
-    fn check_start(&mut self, emit: &mut impl FnMut(Frame<'_>)) -> bool {
-        let head = self.pending.as_slice();
-        if head.len() < UTF8_BOM.len() && UTF8_BOM.starts_with(head) {
-            return false;
+    /// The stream is being ended early (by the caller's own error event): drop the unfinished
+    /// event instead of forwarding its half, so what follows is read as an event of its own.
+    /// Counted as truncated when it held more than white space.
+    pub fn abandon(&mut self) {
+        let rest = self.pending.get(self.block_start..).unwrap_or(&[]);
+        if rest.iter().any(|b| !b.is_ascii_whitespace()) {
+            self.stats.truncated = true;
         }
-        if self.block_start == 0 && head.starts_with(UTF8_BOM) {
-            emit(Frame::Raw(UTF8_BOM));
-            self.block_start = UTF8_BOM.len();
-            self.line_start = UTF8_BOM.len();
-            self.scanned = UTF8_BOM.len();
+        self.pending.clear();
+        self.block_start = 0;
+        self.line_start = 0;
+        self.scanned = 0;
+        self.passthrough = true;
+        self.at_start = false;
+    }
+
+    /// At the start of the body: pass a BOM through, pass leading keep-alive lines (white space)
+    /// as they come, and give up on bodies that begin like JSON or HTML (a line starting with `{`
+    /// would be a field named `{...`, which no event stream sends).
+    fn check_start(&mut self, emit: &mut impl FnMut(Frame<'_>)) -> Start {
+        if !self.bom_done {
+            let head = self.pending.as_slice();
+            if head.len() < UTF8_BOM.len() && UTF8_BOM.starts_with(head) {
+                return Start::Undecided;
+            }
+            self.bom_done = true;
+            if head.starts_with(UTF8_BOM) {
+                emit(Frame::Raw(UTF8_BOM));
+                self.block_start = UTF8_BOM.len();
+                self.line_start = UTF8_BOM.len();
+                self.scanned = UTF8_BOM.len();
+            }
         }
-        let body = head.get(self.block_start..).unwrap_or(&[]);
+        let body = self.pending.get(self.block_start..).unwrap_or(&[]);
         match body.iter().find(|b| !b.is_ascii_whitespace()) {
-            None => false,
+            None => {
+                // Only white space so far: every complete line of it is a keep-alive, forwarded
+                // now; an unfinished one is held, within the cap like any event.
+                let done = body.iter().rposition(|&b| b == b'\n' || b == b'\r').map_or(0, |at| at + 1);
+                let rest = body.len() - done;
+                let cut = if rest > self.max_event {
+                    // A line of white space longer than any event: forwarded raw to its end, like
+                    // an oversized event (the stream's framing is read again after it).
+                    self.stats.oversized += 1;
+                    self.oversized = true;
+                    self.at_start = false;
+                    body.len()
+                } else {
+                    done
+                };
+                if cut > 0 {
+                    emit(Frame::Raw(body.get(..cut).unwrap_or(&[])));
+                    // A CR just forwarded may be the first half of a CRLF.
+                    self.after_cr = body.get(cut - 1) == Some(&b'\r');
+                    self.block_start += cut;
+                    self.line_start = self.block_start;
+                    self.scanned = self.block_start;
+                }
+                Start::Undecided
+            }
             Some(b'{' | b'[' | b'<') => {
                 self.at_start = false;
                 self.passthrough = true;
@@ -167,11 +225,11 @@ impl SseFramer {
                 emit(Frame::Raw(body));
                 self.pending.clear();
                 self.block_start = 0;
-                false
+                Start::PassThrough
             }
             Some(_) => {
                 self.at_start = false;
-                true
+                Start::Events
             }
         }
     }
@@ -207,6 +265,11 @@ impl SseFramer {
             }
             if i == self.line_start {
                 self.end_block(i + 1, emit);
+            } else if self.line_start == self.block_start && self.pending.get(self.line_start) == Some(&b':') {
+                // A comment opening a block (a `: ping` keep-alive): no part of any event's
+                // data, so it goes on now instead of waiting for the event it may precede.
+                emit(Frame::Raw(self.pending.get(self.block_start..=i).unwrap_or(&[])));
+                self.block_start = i + 1;
             }
             self.line_start = i + 1;
             self.after_cr = b == b'\r';
@@ -250,6 +313,51 @@ impl SseFramer {
         self.line_start = self.line_start.saturating_sub(done);
         self.scanned = self.scanned.saturating_sub(done);
     }
+}
+
+/// What a body declared as an event stream turned out to be, by its first bytes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum BodyShape {
+    /// Events (or anything else that is not a JSON document): framed event by event.
+    EventStream,
+    /// A JSON document (typically an error body sent with the stream's content type): restored
+    /// whole like a buffered reply.
+    JsonDocument,
+}
+
+/// Decides a declared event stream's [`BodyShape`] from the first byte of its body that is not
+/// white space, whichever network chunk it arrives in: never from where a later chunk starts
+/// (a chunk inside the first event may well start with `{`).
+#[derive(Debug, Default, Clone, Copy)]
+pub struct StreamStart {
+    decided: bool,
+}
+
+impl StreamStart {
+    /// Look at the next chunk of the body; the shape the first time it can be told, then `None`.
+    pub fn observe(&mut self, chunk: &[u8]) -> Option<BodyShape> {
+        if self.decided {
+            return None;
+        }
+        let first = chunk.iter().find(|b| !b.is_ascii_whitespace())?;
+        self.decided = true;
+        Some(if matches!(first, b'{' | b'[') { BodyShape::JsonDocument } else { BodyShape::EventStream })
+    }
+
+    /// Has the shape been told?
+    pub fn is_decided(&self) -> bool {
+        self.decided
+    }
+}
+
+/// Where the start-of-body check left the framer.
+enum Start {
+    /// Only a BOM or white space so far.
+    Undecided,
+    /// An event stream: scan it.
+    Events,
+    /// Not an event stream: everything is passed through.
+    PassThrough,
 }
 
 /// One complete event as it was on the wire.
@@ -452,6 +560,79 @@ mod tests {
         assert_eq!(out, input);
         assert_eq!(events, 1);
         assert_eq!(f.stats().oversized, 1);
+    }
+
+    /// Push `chunk` and return the bytes the framer let go of at once.
+    fn push_now(f: &mut SseFramer, chunk: &[u8]) -> Vec<u8> {
+        let mut out = Vec::new();
+        f.push(chunk, |fr| match fr {
+            Frame::Raw(b) => out.extend_from_slice(b),
+            Frame::Event(e) => out.extend_from_slice(e.raw()),
+        });
+        out
+    }
+
+    #[test]
+    fn keep_alives_before_the_first_event_pass_as_they_come() {
+        let mut f = SseFramer::default();
+        for beat in [&b"\n"[..], b"\r\n", b"\r", b"\n", b": ping\n", b"\n", b": ping\r\n\r\n", b":\n"] {
+            assert_eq!(push_now(&mut f, beat), beat, "{:?}", String::from_utf8_lossy(beat));
+            assert_eq!(f.buffered(), 0);
+        }
+        // A comment opening an event goes on at once; the event follows when complete.
+        assert_eq!(push_now(&mut f, b": note\ndata: 1"), b": note\n");
+        assert_eq!(push_now(&mut f, b"\n\n"), b"data: 1\n\n");
+        assert_eq!(f.stats().events, 1);
+        // An unfinished line of spaces is held (it may be part of a line), the newline before it is not.
+        let mut f = SseFramer::default();
+        assert_eq!(push_now(&mut f, b"\n\n  "), b"\n\n");
+        assert_eq!(f.buffered(), 2);
+    }
+
+    #[test]
+    fn a_flood_of_newlines_is_not_held_and_leading_space_counts_against_the_cap() {
+        let mut f = SseFramer::default();
+        let flood = vec![b'\n'; 2 << 20];
+        assert_eq!(push_now(&mut f, &flood).len(), flood.len());
+        assert_eq!(f.buffered(), 0);
+        let mut f = SseFramer::with_max_event(16);
+        let spaces = [b' '; 40];
+        let mut out = Vec::new();
+        for piece in spaces.chunks(7) {
+            out.extend(push_now(&mut f, piece));
+            assert!(f.buffered() <= 16 + 7);
+        }
+        out.extend(push_now(&mut f, b"\n\ndata: ok\n\n"));
+        assert_eq!(out, [&spaces[..], b"\n\ndata: ok\n\n"].concat());
+        assert_eq!(f.stats().oversized, 1);
+        assert_eq!(f.stats().events, 1);
+    }
+
+    #[test]
+    fn keep_alives_keep_every_cut_byte_exact() {
+        let input = b"\xEF\xBB\xBF\n\r\n: ping\r\n\r\n: hi\ndata: a\n\n\n: ping\n\ndata: b\r\n\r\n";
+        for cut in 0..=input.len() {
+            for cut2 in cut..=input.len() {
+                let (out, data, stats) = frame(&[&input[..cut], &input[cut..cut2], &input[cut2..]]);
+                assert_eq!(out, input, "cuts {cut} {cut2}");
+                assert_eq!(data, vec!["a".to_owned(), "b".to_owned()], "cuts {cut} {cut2}");
+                assert!(!stats.truncated && !stats.not_sse, "cuts {cut} {cut2}");
+            }
+        }
+    }
+
+    #[test]
+    fn abandon_drops_the_unfinished_event() {
+        let mut f = SseFramer::default();
+        assert_eq!(push_now(&mut f, b"data: 1\n\ndata: {\"a\""), b"data: 1\n\n");
+        f.abandon();
+        let mut out = Vec::new();
+        f.finish(|fr| match fr {
+            Frame::Raw(b) => out.extend_from_slice(b),
+            Frame::Event(e) => out.extend_from_slice(e.raw()),
+        });
+        assert!(out.is_empty());
+        assert!(f.stats().truncated);
     }
 
     #[test]

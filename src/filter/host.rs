@@ -20,6 +20,7 @@ const BUFFER_PLUGIN_CONFIGURATION: u32 = 7;
 const MAP_HTTP_REQUEST_HEADERS: u32 = 0;
 const MAP_HTTP_RESPONSE_HEADERS: u32 = 2;
 const METRIC_COUNTER: u32 = 0;
+const METRIC_GAUGE: u32 = 1;
 
 #[link(wasm_import_module = "env")]
 extern "C" {
@@ -53,6 +54,7 @@ extern "C" {
     ) -> u32;
     fn proxy_define_metric(kind: u32, name: *const u8, name_size: usize, id: *mut u32) -> u32;
     fn proxy_increment_metric(id: u32, offset: i64) -> u32;
+    fn proxy_record_metric(id: u32, value: u64) -> u32;
     fn proxy_get_current_time_nanoseconds(nanos: *mut u64) -> u32;
     fn proxy_set_tick_period_milliseconds(millis: u32) -> u32;
 }
@@ -212,6 +214,26 @@ pub fn define_counter(name: &str) -> Result<u32, HostError> {
     // SAFETY: `name` is valid for reads; `id` is a valid out-pointer.
     let status = unsafe { proxy_define_metric(METRIC_COUNTER, name.as_ptr(), name.len(), &mut id) };
     check("define_metric", status).map(|()| id)
+}
+
+pub fn define_gauge(name: &str) -> Result<u32, HostError> {
+    let mut id = 0;
+    // SAFETY: `name` is valid for reads; `id` is a valid out-pointer.
+    let status = unsafe { proxy_define_metric(METRIC_GAUGE, name.as_ptr(), name.len(), &mut id) };
+    check("define_metric", status).map(|()| id)
+}
+
+/// Set a gauge; best effort like counting.
+pub fn record(id: u32, value: u64) {
+    // SAFETY: plain values.
+    let _ = unsafe { proxy_record_metric(id, value) };
+}
+
+/// The size of this module's linear memory in bytes: what the VM holds, and never gives back
+/// (wasm memory grows, it does not shrink).
+pub fn wasm_memory_bytes() -> u64 {
+    const PAGE: u64 = 65_536;
+    core::arch::wasm32::memory_size(0) as u64 * PAGE
 }
 
 /// Counting is best effort: a failed increment is not worth failing a request for.

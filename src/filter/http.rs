@@ -14,8 +14,10 @@ use crate::config::FilterConfig;
 use crate::engine::encoding::{ContentEncoding, DecodeError, StreamDecoder};
 use crate::engine::exchange::{guard_reply, guard_request_as, is_json_content_type, BodyKind, Rejection};
 use crate::engine::memo::MemoScope;
+use crate::engine::plan::{reply_handling, ReplyHandling, StreamCounts};
 use crate::engine::protocol::{error_body, error_event, Api};
 use crate::engine::reply::{scan_leaks, scan_links, ReplyFindings};
+use crate::engine::sse::{BodyShape, StreamStart};
 use crate::engine::stream::{SseRestorer, StreamProtocol};
 use crate::engine::threat::Verdict;
 use crate::engine::vault::Vault;
@@ -67,8 +69,10 @@ struct LiveStream {
     window: String,
     /// All reply text (bounded), scanned for leaked secrets and personal data at the end.
     text: String,
-    /// A byte other than white space has arrived (the stream's framing is decided by then).
-    started: bool,
+    /// Tells an event stream from a JSON document by the body's first bytes.
+    start: StreamStart,
+    /// What of the restorer's counts went into the metrics already.
+    counts: StreamCounts,
 }
 
 /// How much recent stream text a link or canary is looked for in: longer than any link worth
@@ -77,7 +81,15 @@ const LINK_WINDOW_BYTES: usize = 4096;
 
 impl LiveStream {
     fn new(restorer: SseRestorer, decoder: Option<StreamDecoder>) -> Self {
-        LiveStream { restorer, decoder, failed: false, window: String::new(), text: String::new(), started: false }
+        LiveStream {
+            restorer,
+            decoder,
+            failed: false,
+            window: String::new(),
+            text: String::new(),
+            start: StreamStart::default(),
+            counts: StreamCounts::default(),
+        }
     }
 
     /// Take the text the restorer saw in the last push into the window and the whole-text
@@ -357,7 +369,9 @@ impl GuardedExchange {
             // Nothing of ours can be in the reply: forget the vault so only inspection remains.
             self.vault.forget_values();
         }
-        if end_of_stream || (!restores && !self.cfg.threats.enabled) {
+        // Held only when something needs the text (see `engine::plan`): an embeddings reply, or
+        // any reply with nothing to restore and no reply check, passes whatever its size.
+        if end_of_stream || reply_handling(self.api, restores, self.cfg.threats.enabled) == ReplyHandling::PassThrough {
             return Ok(Action::Continue);
         }
         let content_type = host::header(Direction::Response, "content-type")?;
@@ -383,7 +397,8 @@ impl GuardedExchange {
                 None
             } else {
                 host::remove_header(Direction::Response, "content-encoding")?;
-                Some(StreamDecoder::new(encoding))
+                // Inflated in bounded steps, and at most `max_response_bytes` in all.
+                Some(StreamDecoder::new(encoding).with_limit(self.cfg.max_response_bytes))
             };
             let restorer = SseRestorer::new(stream_protocol(self.api));
             self.reply = ReplyMode::Stream(Box::new(LiveStream::new(restorer, decoder)));
@@ -397,9 +412,23 @@ impl GuardedExchange {
     }
 }
 
-/// Does a reply body start like a JSON document (after white space)?
-fn looks_like_json(chunk: &[u8]) -> bool {
-    matches!(chunk.iter().find(|b| !b.is_ascii_whitespace()), Some(b'{') | Some(b'['))
+/// Add what the stream restored and missed since the last report.
+fn report_stream_counts(metrics: &Metrics, live: &mut LiveStream) {
+    let fresh = live.counts.report(&live.restorer.stats());
+    metrics.placeholders_restored.add(fresh.restored);
+    metrics.restore_misses.add(fresh.misses);
+    metrics.stream_anomalies.add("oversized_event", fresh.oversized);
+}
+
+/// Secrets and personal data in the text the stream carried (counted, never removed).
+fn count_stream_leaks(cfg: &FilterConfig, metrics: &Metrics, live: &mut LiveStream) {
+    if cfg.threats.enabled {
+        let mut buf = Vec::new();
+        let leaks = scan_leaks(cfg, &live.text, &mut buf);
+        metrics.reply_findings.add("secret", leaks.secrets);
+        metrics.reply_findings.add("pii", leaks.pii);
+    }
+    live.text = String::new();
 }
 
 fn decode_rejection(e: DecodeError) -> Rejection {
@@ -496,6 +525,23 @@ impl HttpContext for GuardedExchange {
         }
     }
 
+    /// The exchange is over, however it ended. A stream that never saw its end (an upstream reset,
+    /// a client abort) is counted as truncated, with what was held of its text checked for leaks;
+    /// its restore counts went into the metrics as the stream flowed.
+    fn on_log(&mut self) {
+        if let ReplyMode::Stream(live) = &mut self.reply {
+            if self.reply_end.complete_once() {
+                self.metrics.stream_anomalies.add("truncated", 1);
+                report_stream_counts(&self.metrics, live);
+                count_stream_leaks(&self.cfg, &self.metrics, live);
+            }
+        }
+        // Drop what this exchange held before reading the VM's size.
+        self.reply = ReplyMode::PassThrough;
+        self.vault = Vault::with_capacity(0);
+        self.metrics.wasm_memory_bytes.set(host::wasm_memory_bytes());
+    }
+
     fn on_http_response_trailers(&mut self, _num_trailers: usize) -> Action {
         match self.reply {
             ReplyMode::Buffered { encoding } if !self.reply_end.is_done() => self.finish_reply(encoding),
@@ -532,9 +578,8 @@ impl GuardedExchange {
         };
         // Only the first bytes of the body that are not white space decide (an event stream never
         // starts with `{` or `[`); a later chunk that happens to start so is inside an event.
-        let first_text = !live.started && chunk.iter().any(|b| !b.is_ascii_whitespace());
-        live.started |= first_text;
-        if live.decoder.is_none() && first_text && looks_like_json(&chunk) {
+        let body_shape = if live.decoder.is_none() { live.start.observe(&chunk) } else { None };
+        if body_shape == Some(BodyShape::JsonDocument) {
             // Declared as an event stream but is a JSON document (typically an error body):
             // restore it whole like any buffered reply instead of passing it through.
             self.metrics.stream_anomalies.add("not_sse", 1);
@@ -546,19 +591,27 @@ impl GuardedExchange {
         if live.failed {
             // Nothing more after the error event.
         } else if let Some(decoder) = &mut live.decoder {
-            let mut plain = Vec::with_capacity(chunk.len() * 4);
-            match decoder.push(&chunk, &mut plain) {
-                Ok(()) => live.restorer.push(&plain, &self.vault, &self.cfg.restore, &mut out),
-                Err(_) => {
-                    live.restorer.finish(&self.vault, &self.cfg.restore, &mut out);
-                    out.extend_from_slice(&error_event(
-                        shape,
-                        "prompt_guard_corrupt_encoding",
-                        "the upstream stream could not be decoded; it ends here",
-                    ));
-                    live.failed = true;
-                    self.metrics.responses_unrestored.add("corrupt_encoding", 1);
-                }
+            // Each inflated step goes to the restorer at once: the decoded chunk is never held whole.
+            let restorer = &mut live.restorer;
+            let (vault, spec) = (&self.vault, &self.cfg.restore);
+            if let Err(e) = decoder.push_each(&chunk, |piece| restorer.push(piece, vault, spec, &mut out)) {
+                live.restorer.abandon(&self.vault, &self.cfg.restore, &mut out);
+                let (code, message) = match e {
+                    DecodeError::TooLarge { .. } => {
+                        self.metrics.stream_anomalies.add("inflate_limit", 1);
+                        log::warn!("prompt-guard: compressed stream inflated past max_response_bytes; ended");
+                        (
+                            "prompt_guard_response_too_large",
+                            "the upstream stream inflates past the size this gateway inspects; it ends here",
+                        )
+                    }
+                    _ => {
+                        self.metrics.responses_unrestored.add("corrupt_encoding", 1);
+                        ("prompt_guard_corrupt_encoding", "the upstream stream could not be decoded; it ends here")
+                    }
+                };
+                out.extend_from_slice(&error_event(shape, code, message));
+                live.failed = true;
             }
         } else {
             live.restorer.push(&chunk, &self.vault, &self.cfg.restore, &mut out);
@@ -581,28 +634,22 @@ impl GuardedExchange {
             }
         }
         if end_of_stream {
-            if self.cfg.threats.enabled {
-                let mut buf = Vec::new();
-                let leaks = scan_leaks(&self.cfg, &live.text, &mut buf);
-                self.metrics.reply_findings.add("secret", leaks.secrets);
-                self.metrics.reply_findings.add("pii", leaks.pii);
-            }
             if !live.failed {
                 live.restorer.finish(&self.vault, &self.cfg.restore, &mut out);
             }
             let stats = live.restorer.stats();
-            self.metrics.placeholders_restored.add(stats.restored);
-            self.metrics.restore_misses.add(stats.misses);
             if stats.truncated {
                 self.metrics.stream_anomalies.add("truncated", 1);
             }
             if stats.not_sse {
                 self.metrics.stream_anomalies.add("not_sse", 1);
             }
-            if stats.oversized > 0 {
-                self.metrics.stream_anomalies.add("oversized_event", stats.oversized);
-            }
             self.reply_end.complete_once();
+        }
+        // Counted as they happen: a stream cut later by a reset or an abort keeps these.
+        report_stream_counts(&self.metrics, live);
+        if end_of_stream {
+            count_stream_leaks(&self.cfg, &self.metrics, live);
         }
         if out != chunk {
             if let Err(e) = host::replace_body(Direction::Response, body_size, &out) {

@@ -36,6 +36,27 @@ impl Counter {
     }
 }
 
+/// A gauge id; `None` when the host refused to define it (setting it then does nothing).
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Gauge(Option<u32>);
+
+impl Gauge {
+    fn define(name: &str) -> Gauge {
+        match host::define_gauge(&format!("{PREFIX}{name}")) {
+            Ok(id) => Gauge(Some(id)),
+            Err(e) => {
+                log::warn!("prompt-guard: metric {name} not defined: {e}");
+                Gauge(None)
+            }
+        }
+    }
+    pub fn set(self, value: u64) {
+        if let Some(id) = self.0 {
+            host::record(id, value);
+        }
+    }
+}
+
 /// A family of counters keyed by one label value.
 #[derive(Debug, Default)]
 pub struct Labeled {
@@ -75,6 +96,8 @@ pub struct Metrics {
     pub stream_anomalies: Labeled,
     pub threat_verdicts: Labeled,
     pub reply_findings: Labeled,
+    /// The VM's linear memory after the last exchange, in bytes (the last reading of any worker).
+    pub wasm_memory_bytes: Gauge,
 }
 
 /// What a reply may carry that the request did not.
@@ -86,9 +109,10 @@ pub fn verdict_key(category: Category, action: Action) -> String {
     format!("{}.action.{}", category.name(), action.name())
 }
 
-/// Streams that were not what they declared: ended mid-event or mid-placeholder, not SSE at
-/// all, or with an event larger than the framer holds.
-pub const STREAM_ANOMALIES: [&str; 3] = ["truncated", "not_sse", "oversized_event"];
+/// Streams that were not what they declared: ended mid-event or mid-placeholder (or cut by a
+/// reset or an abort), not SSE at all, with an event larger than the framer holds, or compressed
+/// and inflating past `max_response_bytes` (ended with an error event).
+pub const STREAM_ANOMALIES: [&str; 4] = ["truncated", "not_sse", "oversized_event", "inflate_limit"];
 
 /// Why a reply went to the client without its placeholders restored.
 pub const UNRESTORED_REASONS: [&str; 4] = ["too_large", "unsupported_encoding", "corrupt_encoding", "not_utf8"];
@@ -121,6 +145,7 @@ impl Metrics {
                 "kind",
                 STREAM_ANOMALIES.iter().map(|r| (*r).to_owned()),
             ),
+            wasm_memory_bytes: Gauge::define("wasm_memory_bytes"),
         }
     }
 }

@@ -3,6 +3,7 @@
 
 mod detect;
 mod examples;
+mod first_event;
 mod leak;
 mod leaks;
 mod memo;

@@ -29,6 +29,19 @@ pub fn parse_strict(text: &str) -> Result<Value, JsonError> {
     Ok(doc)
 }
 
+/// Serialise a document into a buffer sized up front from `hint` (the size the document had as
+/// it came), so a large body is written once instead of through doubling reallocations, which
+/// hold the old and the new buffer at once (up to three times the body at the peak, and wasm
+/// memory never shrinks after it).
+pub fn to_vec_sized(doc: &Value, hint: usize) -> Vec<u8> {
+    let mut out = Vec::with_capacity(hint.saturating_add(hint / 16).saturating_add(256));
+    if serde_json::to_writer(&mut out, doc).is_err() {
+        // Writing a `Value` into a Vec does not fail; should it ever, the plain path is used.
+        out = doc.to_string().into_bytes();
+    }
+    out
+}
+
 /// Is this text a JSON document (an object or a list)? By its first and last characters first, so
 /// ordinary text costs two byte comparisons.
 pub fn is_document(text: &str) -> bool {

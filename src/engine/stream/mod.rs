@@ -169,6 +169,22 @@ impl SseRestorer {
         });
     }
 
+    /// The stream ends early with an error event the caller writes next: held-back text goes
+    /// out as synthetic events (as in [`finish`](Self::finish)), but the bytes of an unfinished
+    /// event are dropped, so the error event cannot be read as part of it.
+    pub fn abandon(&mut self, vault: &Vault, spec: &RestoreSpec, out: &mut Vec<u8>) {
+        let SseRestorer { framer, state, counts, synthetic_events, eol, open_at_end, tap, .. } = self;
+        let mut ctx = EventCtx { vault, spec, counts, eol, out, synthetic: synthetic_events, tap };
+        let flushed = match state {
+            ProtocolState::Chat(s) => s.finish(&mut ctx),
+            ProtocolState::Responses(s) => s.finish(&mut ctx),
+            ProtocolState::Anthropic(s) => s.finish(&mut ctx),
+            ProtocolState::Generic => false,
+        };
+        *open_at_end |= flushed;
+        framer.abandon();
+    }
+
     /// The text of the stream's positions (chat choices, tool arguments, content blocks) as it
     /// arrived since the last call, placeholders not yet restored: what reply scanning reads.
     /// Generic streams have no positions and yield nothing.
