@@ -238,6 +238,10 @@ def from_owasp(c, gitdir, rng):
     pin = PINS["owasp"]
     paras, codes = [], []
     for path in git_files(gitdir, pin, "cheatsheets/", (".md",)):
+        # Catalogues of attack strings (the XSS filter evasion list, quoted prompt injections)
+        # are attacks as examples, not ordinary traffic: left out, like the cookbook's below.
+        if re.search(r"Filter_Evasion|Prompt_Injection", path):
+            continue
         for kind, lang, body in md_blocks(git_text(gitdir, pin, path) or ""):
             if kind == "code":
                 codes.append((path, body))
