@@ -344,10 +344,14 @@ impl ThreatScanner {
         self.words.scan(&n.words, source, &mut code, report);
         self.plain.scan(&n.plain, source, &mut code, report);
         let mut sql = ThreatReport::default();
-        scan_sqli(&n.plain, depth == 0, &mut sql);
+        let mut broken_out = ThreatReport::default();
+        scan_sqli(&n.plain, depth == 0, &mut sql, &mut broken_out);
         for (id, category, weight) in sql.hits() {
             code.offer(id, category, weight, report);
         }
+        // A value broken out of mid-sentence ("look up the user named ' OR 1=1; --") is a
+        // payload whatever surrounds it.
+        report.merge(broken_out);
         if depth >= MAX_DECODE_DEPTH {
             code.finish(report);
             return;

@@ -359,7 +359,10 @@ const MAX_SUB_VIEWS: usize = 16;
 /// `as_written`: the view is a text as its author wrote it (not one decoded from a transport
 /// encoding): only such a text can be SQL code a person writes (see `sql_statement`); a value
 /// inside it, or SQL that arrived percent-encoded, is a value.
-pub fn scan_sqli(view: &str, as_written: bool, report: &mut ThreatReport) {
+///
+/// What follows a quote nobody opened in the text (`… named ' OR 1=1; --`) is a value broken out
+/// of: its findings go to `breakout`, which counts in full even in text about code.
+pub fn scan_sqli(view: &str, as_written: bool, report: &mut ThreatReport, breakout: &mut ThreatReport) {
     // Whether the whole view is prose is asked several times below; it is read once.
     let prose = Prose::new();
     let mut reach = scan_sqli_view(view, &prose, as_written, report);
@@ -370,8 +373,12 @@ pub fn scan_sqli(view: &str, as_written: bool, report: &mut ThreatReport) {
         let Some(rest) = view.get(at..) else { break };
         reach = prose_level_window(rest, report).map(|r| at + r);
     }
-    for sub in sub_views(view, &prose).into_iter().take(MAX_SUB_VIEWS) {
+    let (subs, broken_out) = sub_views(view, &prose);
+    for sub in subs.into_iter().take(MAX_SUB_VIEWS) {
         scan_sqli_view(sub, &Prose::new(), false, report);
+    }
+    if let Some(after) = broken_out {
+        scan_sqli_view(after, &Prose::new(), false, breakout);
     }
 }
 
@@ -492,8 +499,10 @@ fn value_part(view: &str) -> Option<&str> {
 const MAX_VALUE_LINE_BYTES: usize = 512;
 
 /// Quoted string contents and query parameter values that could hold a payload.
-fn sub_views<'a>(view: &'a str, prose: &Prose) -> Vec<&'a str> {
+/// Also returns, apart, what follows a quote that breaks out of a string.
+fn sub_views<'a>(view: &'a str, prose: &Prose) -> (Vec<&'a str>, Option<&'a str>) {
     let mut out = Vec::new();
+    let mut broken_out = None;
     // `name=value` or `Header: value`: the value alone (the name would read as a word).
     if let Some(value) = value_part(view) {
         out.push(value);
@@ -516,7 +525,7 @@ fn sub_views<'a>(view: &'a str, prose: &Prose) -> Vec<&'a str> {
             let head = after.trim_start().to_ascii_lowercase();
             let sql_start = [";", "--", "#", ")", "or ", "and ", "union ", "||"].iter().any(|p| head.starts_with(p));
             if sql_start && after.len() >= 4 && q > 0 {
-                out.push(after);
+                broken_out = Some(after);
                 break;
             }
         }
@@ -541,7 +550,7 @@ fn sub_views<'a>(view: &'a str, prose: &Prose) -> Vec<&'a str> {
         }
     }
     out.extend(structured);
-    out
+    (out, broken_out)
 }
 
 /// Returns where a next window should start when the view has more tokens than one reads.
@@ -1632,14 +1641,18 @@ mod tests {
     /// The score of `s` as a value (a parameter, a field): the probing families below are values.
     fn score(s: &str) -> f32 {
         let mut r = ThreatReport::default();
-        scan_sqli(s, false, &mut r);
+        let mut broken = ThreatReport::default();
+        scan_sqli(s, false, &mut r, &mut broken);
+        r.merge(broken);
         r.score(Category::Sqli)
     }
 
     /// The score of `s` as a whole text someone sent.
     fn score_as_written(s: &str) -> f32 {
         let mut r = ThreatReport::default();
-        scan_sqli(s, true, &mut r);
+        let mut broken = ThreatReport::default();
+        scan_sqli(s, true, &mut r, &mut broken);
+        r.merge(broken);
         r.score(Category::Sqli)
     }
 
