@@ -11,8 +11,8 @@ not blocked, by default.
 
 The developer texts are the examples of issue 12 (the migration's column list and the
 script's statement completed as a developer writes them); the tool results are ordinary
-sentences of the kind the issue names. The payload is the textbook string break-out
-(OWASP WSTG-INPV-05).
+sentences of the kind the issue names, and a help page from the public corpus. The payload is
+the textbook string break-out (OWASP WSTG-INPV-05).
 """
 
 import json
@@ -39,6 +39,10 @@ DEVELOPER_QUESTIONS = [
 
 TOOL_RESULTS = [
     ("format_table", "Format the answer as a markdown table."),
+    # A help page as a lookup tool returns it: tldr-pages `pages/common/head.md` (CC BY 4.0),
+    # as it stands in eval/dev_traffic (the landed rules refused it for the inline command).
+    ("help_page", "> Output the first part of files.\n> More information: <https://manned.org/head.1p>.\n\n"
+                  "- Output the first few lines of a file:\n\n`head -n {{count}} {{path/to/file}}`"),
     ("summarise", "Could you summarise the release notes below for the team?\n\n"
                   "v2.4.0: faster startup, a new --dry-run flag, and a fix for the config reload race."),
 ]
@@ -96,7 +100,8 @@ def test_tool_result_imperative_is_not_indirect_injection(envoy, mock, path, cas
     with mock.expect_one_request() as upstream:
         reply = post(envoy, path, tool_request(path, text))
     assert_untouched(reply)
-    assert text in json.dumps(upstream.json()["messages"][2]) or text in upstream.body.decode()
+    forwarded = upstream.json()["messages"][2]["content"]
+    assert (forwarded[0]["content"] if path == MESSAGES else forwarded) == text
 
 
 @pytest.mark.parametrize("path", PATHS, ids=PATH_IDS)
