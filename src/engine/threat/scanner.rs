@@ -283,7 +283,15 @@ impl CompiledView {
             });
         }
         drop(caches);
+        // Naming a model (`PG-JB-017`) is context for an attack on the model, not evidence on its
+        // own or beside markup, SQL or shell hints (API reference pages name the vendor in
+        // every path): it counts only when a rule about the model (override, jailbreak,
+        // extraction, exfiltration, role tags, indirect instructions) fires in the same text.
         for (rule, _) in self.rules.iter().zip(&matched).filter(|(_, m)| **m) {
+            if rule.id == MODEL_NAMED {
+                code.model_named = Some((rule.category, rule.weight));
+                continue;
+            }
             // Machine payloads (markup, SQL, shell, paths, server-side code) read from the text:
             // in a text about code they are the code being discussed (see `CodeContext`).
             if rule.view != View::Words && rule.category.is_payload() {
@@ -302,6 +310,9 @@ impl CompiledView {
         }
     }
 }
+
+/// The rule that fires when a text names a model or its vendor.
+const MODEL_NAMED: &str = "PG-JB-017";
 
 impl ThreatScanner {
     pub fn new(settings: &ThreatSettings) -> Result<ThreatScanner, RuleTableError> {
@@ -343,6 +354,15 @@ impl ThreatScanner {
         let mut code = CodeContext::new(text, &n.plain, about_code);
         self.words.scan(&n.words, source, &mut code, report);
         self.plain.scan(&n.plain, source, &mut code, report);
+        if let Some((category, weight)) = code.model_named {
+            let about_the_model = |id: &str| {
+                id != MODEL_NAMED
+                    && Category::of_rule(id).is_some_and(|c| !c.is_payload() && c != Category::Obfuscation)
+            };
+            if report.rule_ids().any(about_the_model) {
+                report.add(MODEL_NAMED, category, weight);
+            }
+        }
         let mut sql = ThreatReport::default();
         let mut broken_out = ThreatReport::default();
         scan_sqli(&n.plain, depth == 0, &mut sql, &mut broken_out);
@@ -392,12 +412,14 @@ struct CodeContext<'a> {
     plain: &'a str,
     about_code: Option<bool>,
     strongest: Option<(&'static str, Category, f32)>,
+    /// `PG-JB-017` matched (its category and weight), for `scan_layer` to weigh.
+    model_named: Option<(Category, f32)>,
 }
 
 impl<'a> CodeContext<'a> {
     /// `decided`: the answer for a decoded text, which is that of the text it was decoded from.
     fn new(raw: &'a str, plain: &'a str, decided: Option<bool>) -> CodeContext<'a> {
-        CodeContext { raw, plain, about_code: decided, strongest: None }
+        CodeContext { raw, plain, about_code: decided, strongest: None, model_named: None }
     }
 
     fn about_code(&mut self) -> bool {
