@@ -6,7 +6,7 @@
 //! | `threats.enabled` | bool | `true` | Scan requests for prompt attacks at all. Input hygiene (`control_chars`, `max_prompt_chars`) applies either way. |
 //! | `threats.block_threshold` | number in (0,1] | `0.85` | A category scoring at or above this blocks the request (for categories whose action is `tiered`). |
 //! | `threats.flag_threshold` | number in (0,1] | `0.5` | A category scoring at or above this flags the request (headers, metrics); must not exceed `block_threshold`. |
-//! | `threats.actions` | map category -> `"tiered"` \| `"block"` \| `"flag"` \| `"off"` | all `"tiered"` | Per-category override. `tiered`: flag at the flag threshold, block at the block threshold. `block`: block from the flag threshold. `flag`: never block. `off`: ignore the category. Categories: `instruction_override`, `jailbreak`, `system_prompt_extraction`, `exfiltration`, `delimiter_injection`, `indirect_injection`, `sqli`, `xss`, `obfuscation`, `command_injection`, `path_traversal`, `code_injection`. |
+//! | `threats.actions` | map category -> `"tiered"` \| `"block"` \| `"flag"` \| `"off"` | `"flag"` for the payload categories (`sqli`, `xss`, `command_injection`, `path_traversal`, `code_injection`), `"tiered"` for the others | Per-category override (for the whole filter: there are no per-route actions; an operator whose prompts reach a database or a shell, such as a text-to-SQL agent, sets the payload categories to `"tiered"` or `"block"`). `tiered`: flag at the flag threshold, block at the block threshold. `block`: block from the flag threshold. `flag`: never block. `off`: ignore the category. Categories: `instruction_override`, `jailbreak`, `system_prompt_extraction`, `exfiltration`, `delimiter_injection`, `indirect_injection`, `sqli`, `xss`, `obfuscation`, `command_injection`, `path_traversal`, `code_injection`. |
 //! | `threats.scan_roles` | list of `"system"`, `"user"`, `"assistant"`, `"tool"`, `"document"` | `["user","tool","document"]` | Which message sources are scanned. The system prompt (the operator's) and earlier assistant turns (the model's own output) are not scanned by default. |
 //! | `threats.max_prompt_chars` | integer >= 1 | no limit (only `max_body_bytes`) | Longest single text accepted, in characters; longer texts are refused (400 `prompt_too_long`). |
 //! | `threats.control_chars` | `"strip"` \| `"reject"` \| `"allow"` | `"strip"` | Control characters and ANSI terminal escape sequences (CSI, OSC): removed from the forwarded text, cause a refusal, or are left alone. Tab, LF and CR are always allowed. |
@@ -242,6 +242,10 @@ mod tests {
         let c = parse(r#"{"actions":{"sqli":"off","jailbreak":"flag"}}"#).unwrap();
         assert_eq!(c.policy.action_for(Category::Sqli), CategoryAction::Off);
         assert_eq!(c.policy.action_for(Category::Jailbreak), CategoryAction::Flag);
-        assert_eq!(c.policy.action_for(Category::Xss), CategoryAction::Tiered);
+        // Payload categories are flagged by default; the others are tiered.
+        assert_eq!(c.policy.action_for(Category::Xss), CategoryAction::Flag);
+        assert_eq!(c.policy.action_for(Category::InstructionOverride), CategoryAction::Tiered);
+        let raised = parse(r#"{"actions":{"sqli":"tiered"}}"#).unwrap();
+        assert_eq!(raised.policy.action_for(Category::Sqli), CategoryAction::Tiered);
     }
 }

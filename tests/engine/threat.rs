@@ -281,7 +281,12 @@ fn merge_combines_texts_of_one_request() {
     assert!(report.is_clean());
     report.merge(c.scanner.scan("<script>alert(1)</script>", Source::Tool));
     assert!(report.score(Category::Xss) >= 0.85);
-    assert_eq!(c.policy.decide(&report).action, Action::Block);
+    // Payload categories are flagged by default; an operator can have them blocked.
+    let verdict = c.policy.decide(&report);
+    assert_eq!(verdict.action, Action::Flag);
+    assert_eq!(verdict.categories, vec![Category::Xss]);
+    let tiered: ThreatsConfig = serde_json::from_str(r#"{"actions":{"xss":"tiered"}}"#).unwrap();
+    assert_eq!(tiered.compile().unwrap().policy.decide(&report).action, Action::Block);
 }
 
 // ---- normaliser -----------------------------------------------------------------------------

@@ -134,6 +134,20 @@ impl Category {
         }
     }
 
+    /// Machine payloads aimed at the application behind the model (SQL, markup, shell, paths,
+    /// server-side code) rather than at the model: in a prompt they are flagged by default,
+    /// not blocked, and in text about code they count for less (see the scanner).
+    pub const fn is_payload(self) -> bool {
+        matches!(
+            self,
+            Category::Sqli
+                | Category::Xss
+                | Category::CommandInjection
+                | Category::PathTraversal
+                | Category::CodeInjection
+        )
+    }
+
     /// The two letters that follow `PG-` in the ids of this category's rules.
     pub const fn rule_prefix(self) -> &'static str {
         match self {

@@ -181,14 +181,17 @@ pub static RULES: &[Rule] = &[
         "\\b(?:ohne|sans|sin|senza|sem|zonder|bez) (?:[^ ]+ ){0,2}(?:einschrankungen|beschrankungen|restrictions|restricciones|restrizioni|restricoes|beperkingen|ograniczen|zensur|censure|censura|censuur|cenzury|filter|filtres|filtros|filtri)\\b"),
 
     // ---- system prompt extraction ---------------------------------------------------------
+    // Asking what the prompt is needs the prompt itself as the object ("what is your system
+    // prompt"); "what's the difference between a system message and a user message" asks
+    // about the concept.
     r("PG-PE-001", SystemPromptExtraction, 0.9, Words,
-        "\\b(?:reveal|show|print|display|output|repeat|tell|give|share|leak|dump|recite|write|list|provide|disclose|expose|copy|paste|spell|read|return|echo|type|summarize|summarise|translate|what is|what are|what were|whats) (?:[^ ]+ ){0,4}(?:system|initial|original|hidden|secret|internal|developer|pre|preprompt|confidential|starting|first|opening) ?(?:prompt|prompts|instructions|message|directives|configuration|guidelines|rules)\\b"),
+        "\\b(?:reveal|show|print|display|output|repeat|tell|give|share|leak|dump|recite|write|list|provide|disclose|expose|copy|paste|spell|read|return|echo|type|summarize|summarise|translate) (?:[^ ]+ ){0,4}(?:system|initial|original|hidden|secret|internal|developer|pre|preprompt|confidential|starting|first|opening) ?(?:prompt|prompts|instructions|message|directives|configuration|guidelines|rules)\\b|\\b(?:what is|what are|what were|whats) (?:the |[^ ]+ [^ ]+ your |[^ ]+ [^ ]+ [^ ]+ your |your |its |my )(?:full |exact |entire |current |complete |actual |real )?(?:system|initial|original|hidden|secret|internal|developer|pre|preprompt|confidential|starting|first|opening) ?(?:prompt|prompts|instructions|message|directives|configuration|guidelines|rules)\\b"),
     r("PG-PE-002", SystemPromptExtraction, 0.7, Words,
         "\\b(?:reveal|show|print|display|output|repeat|tell|give|share|leak|dump|recite|write out|disclose|expose|copy|spell out|read back|echo|what (?:are|were|is)) (?:me )?(?:all )?(?:of )?your (?:[^ ]+ ){0,2}(?:instructions|prompt|rules|guidelines|directives|configuration|programming|system message|constraints)\\b"),
     r("PG-PE-003", SystemPromptExtraction, 0.8, Words,
         "\\b(?:repeat|print|output|copy|recite|echo|reproduce|dump) (?:[^ ]+ )?(?:everything|all|the text|the words|text|words|all text|the content|the message|the lines|the instructions|the prompt) (?:[^ ]+ ){0,2}(?:above|before this|prior to this|preceding|so far|until now|verbatim|word for word|starting from|from the (?:beginning|start|top))\\b"),
     r("PG-PE-004", SystemPromptExtraction, 0.55, Words, "\\b(?:begin|beginning|start|starting) with (?:[^ ]+ ){0,3}you are\\b"),
-    r("PG-PE-005", SystemPromptExtraction, 0.45, Words, "\\b(?:system prompt|system instructions|initial prompt|initial instructions|hidden prompt|secret instructions|hidden instructions|pre prompt|preprompt|system message)\\b"),
+    r("PG-PE-005", SystemPromptExtraction, 0.3, Words, "\\b(?:system prompt|system instructions|initial prompt|initial instructions|hidden prompt|secret instructions|hidden instructions|pre prompt|preprompt|system message)\\b"),
     r("PG-PE-006", SystemPromptExtraction, 0.2, Words, "\\b(?:verbatim|word for word|exactly as (?:written|given|it is)|in full|in its entirety|code block|codeblock)\\b"),
     r("PG-PE-007", SystemPromptExtraction, 0.8, Words,
         "\\b(?:zeige|zeig|gib|wiederhole|nenne|verrate|ausgeben|montre|affiche|revele|repete|donne|muestra|muestrame|revela|repite|dime|mostra|rivela|ripeti|dimmi|mostre|revele|repita|diga|toon|herhaal|geef|pokaz|powtorz|podaj|ujawnij) (?:[^ ]+ ){0,4}(?:systemprompt|systemanweisungen|anweisungen|instruktionen|instructions|consignes|instrucciones|istruzioni|instrucoes|instructies|instrukcje|prompt)\\b"),
@@ -220,6 +223,11 @@ pub static RULES: &[Rule] = &[
     r("PG-EX-006", Exfiltration, 0.7, Plain,
         "\\b(?:curl|wget|invoke-webrequest|iwr)\\s[^\\n]*(?:\\$\\(|`|\\$\\{?[a-z_]*(?:key|token|secret|pass|env)|--data|-d @|--upload-file)"),
 
+    // A page's cookies put into a request to elsewhere (a location, an image source, a fetch):
+    // script that steals the session, whatever the text around it says.
+    r("PG-EX-007", Exfiltration, 0.6, Plain,
+        "(?:location(?:\\s*\\.\\s*href)?\\s*=|\\.src\\s*=|fetch\\s*\\(|sendbeacon\\s*\\(|\\.open\\s*\\()[^;<]{0,120}document\\s*\\.\\s*cookie"),
+
     // ---- fake role and delimiter tags -----------------------------------------------------
     r("PG-DL-001", DelimiterInjection, 0.9, Plain,
         "<\\|\\s*(?:im_start|im_end|im_sep|endoftext|system|user|assistant|begin_of_text|end_of_text|start_header_id|end_header_id|eot_id|eom_id|end|fim_prefix|fim_suffix|fim_middle|start_of_turn|end_of_turn)\\s*\\|>"),
@@ -228,7 +236,7 @@ pub static RULES: &[Rule] = &[
     r("PG-DL-004", DelimiterInjection, 0.9, Plain, "<</?sys>>|\\[/?inst\\]|<start_of_turn>|<end_of_turn>"),
     r("PG-DL-005", DelimiterInjection, 0.55, Plain,
         "(?:^| )#{2,4} ?(?:instruction|instructions|system|system prompt|new instructions?|admin|developer|response)\\s*:?(?: |$)"),
-    r("PG-DL-006", DelimiterInjection, 0.5, Plain,
+    r("PG-DL-006", DelimiterInjection, 0.45, Plain,
         "(?:^| )\\[?(?:system|admin|administrator|developer|root|sudo)(?: message| override| instruction| instructions| update| note| prompt| command)?\\]?\\s*:"),
     r("PG-DL-007", DelimiterInjection, 0.4, Plain, "(?:^| )(?:human|user)\\s*:.+? (?:assistant|ai|gpt|chatgpt)\\s*:"),
     r("PG-DL-008", DelimiterInjection, 0.6, Words,
@@ -240,7 +248,7 @@ pub static RULES: &[Rule] = &[
     // Weighed fully in tool results and documents, weakly in the user's own message (a user
     // may well ask for "your response in Spanish").
     r("PG-II-001", IndirectInjection, 0.75, Words,
-        "\\b(?:translate|rewrite|modify|change|alter|enhance|enrich|augment|integrate|incorporate|embed|insert|include|append|add|mention|end|start|begin|conclude|format|structure|finish|close|preface|prefix|sign|spice up|fill|convert|reverse|encode|remove|replace|substitute|intersperse|pepper|sprinkle|infuse|weave|make|use|represent|render|present|express|deliver|scramble|jumble|misspell|anagram|rearrange|encrypt|encipher|cipher|group|reverse|capitalize|shuffle) (?:[^ ]+ ){0,5}(?:your|the) (?:final |next |entire |whole )?(?:response|responses|answer|answers|reply|replies|completion)\\b"),
+        "\\b(?:translate|rewrite|modify|change|alter|enhance|enrich|augment|integrate|incorporate|embed|insert|include|append|add|mention|end|start|begin|conclude|format|structure|finish|close|preface|prefix|sign|spice up|fill|convert|reverse|encode|remove|replace|substitute|intersperse|pepper|sprinkle|infuse|weave|make|use|represent|render|present|express|deliver|scramble|jumble|misspell|anagram|rearrange|encrypt|encipher|cipher|group|reverse|capitalize|shuffle) (?:[^ ]+ ){0,5}your (?:final |next |entire |whole )?(?:response|responses|answer|answers|reply|replies|completion)\\b"),
     r("PG-II-012", IndirectInjection, 0.75, Words,
         "\\b(?:in|into|within|throughout|at the (?:end|beginning|start|top|bottom) of) your (?:response|responses|answer|answers|reply|replies|completion)\\b"),
     r("PG-II-013", IndirectInjection, 0.45, Words,

@@ -15,7 +15,7 @@ use super::decode::{decoded_segments, Encoding};
 use super::normalise::{normalise, HiddenChars};
 use super::rules::{all_rules, expand, Rule, View};
 use super::score::ThreatReport;
-use super::web::scan_sqli;
+use super::web::{is_sql_keyword, scan_sqli};
 use super::{Category, Source};
 
 /// Decoded segments inside decoded segments are followed this deep, no deeper.
@@ -23,9 +23,9 @@ const MAX_DECODE_DEPTH: u8 = 2;
 /// Weight of indirect-injection rules in text the user wrote (full weight in tool results and
 /// documents): "answer in Spanish" is an instruction to the model only when it hides in data.
 const INDIRECT_WEIGHT_IN_MESSAGES: f32 = 0.3;
-/// Weight factor of payload rules in prose: one payload rule alone stays under the flag
-/// threshold there, two categories together still add up.
-const PROSE_PAYLOAD_FACTOR: f32 = 0.5;
+/// Weight factor of payload evidence in a text about code (see `CodeContext`): its one
+/// strongest payload rule, at this factor, stays under the flag threshold on its own.
+const ABOUT_CODE_PAYLOAD_FACTOR: f32 = 0.5;
 /// Compiled regex size limit: the table is fixed, this only guards against a runaway pattern.
 const REGEX_SIZE_LIMIT: usize = 64 << 20;
 /// Lazy DFA cache of each rule's automaton. Anchored checks of a few words visit few states;
@@ -255,7 +255,7 @@ impl CompiledView {
         Ok(CompiledView { rules, dfas, caches, gate, gate_rules, ungated })
     }
 
-    fn scan(&self, text: &str, source: Source, report: &mut ThreatReport) {
+    fn scan(&self, text: &str, source: Source, code: &mut CodeContext<'_>, report: &mut ThreatReport) {
         if text.is_empty() {
             return;
         }
@@ -283,17 +283,19 @@ impl CompiledView {
             });
         }
         drop(caches);
-        // Whether the text reads as sentences (payload rules count for less there); decided on
-        // the first payload hit, since most texts have none.
-        let mut prose: Option<bool> = None;
+        // Naming a model (`PG-JB-017`) is context for an attack on the model, not evidence on its
+        // own or beside markup, SQL or shell hints (API reference pages name the vendor in
+        // every path): it counts only when a rule about the model (override, jailbreak,
+        // extraction, exfiltration, role tags, indirect instructions) fires in the same text.
         for (rule, _) in self.rules.iter().zip(&matched).filter(|(_, m)| **m) {
-            if rule.view == View::Payload {
-                let in_prose = *prose.get_or_insert_with(|| reads_as_sentences(text));
-                report.add(
-                    rule.id,
-                    rule.category,
-                    if in_prose { rule.weight * PROSE_PAYLOAD_FACTOR } else { rule.weight },
-                );
+            if rule.id == MODEL_NAMED {
+                code.model_named = Some((rule.category, rule.weight));
+                continue;
+            }
+            // Machine payloads (markup, SQL, shell, paths, server-side code) read from the text:
+            // in a text about code they are the code being discussed (see `CodeContext`).
+            if rule.view != View::Words && rule.category.is_payload() {
+                code.offer(rule.id, rule.category, rule.weight, report);
                 continue;
             }
             if rule.category == Category::IndirectInjection && !source.is_data() {
@@ -308,6 +310,9 @@ impl CompiledView {
         }
     }
 }
+
+/// The rule that fires when a text names a model or its vendor.
+const MODEL_NAMED: &str = "PG-JB-017";
 
 impl ThreatScanner {
     pub fn new(settings: &ThreatSettings) -> Result<ThreatScanner, RuleTableError> {
@@ -333,27 +338,55 @@ impl ThreatScanner {
     pub fn scan(&self, text: &str, source: Source) -> ThreatReport {
         let mut report = ThreatReport::default();
         if self.scans(source) {
-            self.scan_layer(text, source, 0, &mut report);
+            self.scan_layer(text, source, 0, None, &mut report);
         }
         report
     }
 
-    fn scan_layer(&self, text: &str, source: Source, depth: u8, report: &mut ThreatReport) {
+    /// `about_code`: for a decoded text, whether the text it was decoded from is about code (see
+    /// `CodeContext`); a decoded text is read the same way (SQL percent-encoded into a parameter
+    /// is a value, a shell-escaped snippet in a page about code is code).
+    fn scan_layer(&self, text: &str, source: Source, depth: u8, about_code: Option<bool>, report: &mut ThreatReport) {
         let n = normalise(text);
         if depth == 0 {
             add_hidden_signals(n.hidden, report);
         }
-        self.words.scan(&n.words, source, report);
-        self.plain.scan(&n.plain, source, report);
-        scan_sqli(&n.plain, report);
+        let mut code = CodeContext::new(text, &n.plain, about_code);
+        self.words.scan(&n.words, source, &mut code, report);
+        self.plain.scan(&n.plain, source, &mut code, report);
+        if let Some((category, weight)) = code.model_named {
+            let about_the_model = |id: &str| {
+                id != MODEL_NAMED
+                    && Category::of_rule(id).is_some_and(|c| !c.is_payload() && c != Category::Obfuscation)
+            };
+            if report.rule_ids().any(about_the_model) {
+                report.add(MODEL_NAMED, category, weight);
+            }
+        }
+        let mut sql = ThreatReport::default();
+        let mut broken_out = ThreatReport::default();
+        scan_sqli(&n.plain, depth == 0, &mut sql, &mut broken_out);
+        for (id, category, weight) in sql.hits() {
+            code.offer(id, category, weight, report);
+        }
+        // A value broken out of mid-sentence ("look up the user named ' OR 1=1; --") is a
+        // payload whatever surrounds it.
+        report.merge(broken_out);
         if depth >= MAX_DECODE_DEPTH {
+            code.finish(report);
             return;
         }
-        for segment in decoded_segments(text) {
+        let segments = decoded_segments(text);
+        let inner_about_code = (!segments.is_empty()).then(|| code.about_code());
+        code.finish(report);
+        for segment in segments {
             let mut inner = ThreatReport::default();
-            self.scan_layer(&segment.text, source, depth + 1, &mut inner);
-            if !inner.is_clean() && segment.encoding == Encoding::Concealing {
-                // Hiding an attack in an encoding is evidence of intent on its own.
+            self.scan_layer(&segment.text, source, depth + 1, inner_about_code, &mut inner);
+            // Hiding an attack in an encoding is evidence of intent on its own, when the decoded
+            // text says something the text as written does not (a shell-escaped `\*` in a
+            // snippet that already shows its markup hides nothing).
+            let hidden = inner.rule_ids().any(|id| !report.rule_ids().any(|seen| seen == id));
+            if hidden && segment.encoding == Encoding::Concealing {
                 report.add("PG-OB-010", Category::Obfuscation, 0.3);
             }
             report.merge(inner);
@@ -361,22 +394,124 @@ impl ThreatScanner {
     }
 }
 
-/// Whether a text reads as sentences: at least six chunks of letters only (SQL keywords count,
-/// they are English words too), two thirds of all chunks. A payload is mostly symbols, paths
-/// and operators; a question about a shell command is mostly words.
-fn reads_as_sentences(plain: &str) -> bool {
+/// Whether a text is about code rather than a value that carries a payload, and the payload
+/// evidence found in it.
+///
+/// An injection payload is a value: short, one line, and it breaks out of the place it was put
+/// (a quote, a comment, a tautology after a literal, a statement stacked after a value). Text a
+/// person writes about code is not: a question or a sentence around a snippet ("Why doesn't my
+/// `<script>` render?"), a paragraph that names a command, a multi-line program, markup page,
+/// diff or query. In such a text the SQL, markup, shell, path and server-side code rules find
+/// the code under discussion, so only the strongest of them counts, at half its weight: alone it
+/// stays under the flag threshold, and beside an attack of another kind it still adds up.
+/// Elsewhere (a bare value) every payload rule counts in full.
+///
+/// Decided on the first payload hit, since most texts have none.
+struct CodeContext<'a> {
+    raw: &'a str,
+    plain: &'a str,
+    about_code: Option<bool>,
+    strongest: Option<(&'static str, Category, f32)>,
+    /// `PG-JB-017` matched (its category and weight), for `scan_layer` to weigh.
+    model_named: Option<(Category, f32)>,
+}
+
+impl<'a> CodeContext<'a> {
+    /// `decided`: the answer for a decoded text, which is that of the text it was decoded from.
+    fn new(raw: &'a str, plain: &'a str, decided: Option<bool>) -> CodeContext<'a> {
+        CodeContext { raw, plain, about_code: decided, strongest: None, model_named: None }
+    }
+
+    fn about_code(&mut self) -> bool {
+        let (raw, plain) = (self.raw, self.plain);
+        *self.about_code.get_or_insert_with(|| reads_as_prose(plain) || sentence_lead(plain) || code_document(raw))
+    }
+
+    /// A payload rule fired: counted now in a bare value, kept for `finish` in text about code.
+    fn offer(&mut self, id: &'static str, category: Category, weight: f32, report: &mut ThreatReport) {
+        if !self.about_code() {
+            report.add(id, category, weight);
+        } else if self.strongest.is_none_or(|(_, _, w)| weight > w) {
+            self.strongest = Some((id, category, weight));
+        }
+    }
+
+    fn finish(self, report: &mut ThreatReport) {
+        if let Some((id, category, weight)) = self.strongest {
+            report.add(id, category, weight * ABOUT_CODE_PAYLOAD_FACTOR);
+        }
+    }
+}
+
+/// Whether the text opens as a sentence: its first three chunks are words (letters, perhaps an
+/// apostrophe inside and punctuation after), at least two of them not SQL keywords ("Why
+/// doesn't my", "Write a migration:", "Explain UNION vs"). A value that carries a payload opens
+/// with the value or the payload ("admin' or", "<img src", "select id from").
+fn sentence_lead(plain: &str) -> bool {
+    let mut ordinary = 0;
+    for chunk in plain.split(' ').take(3) {
+        let word = chunk.trim_end_matches(['.', ',', ':', ';', '?', '!']);
+        let mut parts = word.split('\'');
+        let letters = |w: &str| !w.is_empty() && w.bytes().all(|b| b.is_ascii_alphabetic());
+        let is_word = parts.next().is_some_and(letters) && parts.all(letters) && word.split('\'').count() <= 2;
+        if !is_word {
+            return false;
+        }
+        ordinary += usize::from(!is_sql_keyword(word));
+    }
+    ordinary >= 2
+}
+
+/// Whether the text is a multi-line program, markup page, query, diff or log: at least three
+/// non-blank lines, most of them shaped like code (indented, a diff, list, comment or markup
+/// line, or ending in a bracket, a brace, a semicolon, a comma, a colon or a tag). A request
+/// body with its headers and form fields is lines of names and values, not code.
+fn code_document(raw: &str) -> bool {
+    let mut lines = 0usize;
+    let mut code = 0usize;
+    for line in raw.lines().take(400) {
+        let trimmed = line.trim_end();
+        if trimmed.trim_start().is_empty() {
+            continue;
+        }
+        lines += 1;
+        // Indented, or a diff, list, comment, markup, quote or table line (a `-` only before a
+        // space: multipart boundaries are runs of it).
+        let indented = line.starts_with([' ', '\t', '+', '@', '#', '/', '*', '<', '>', '|', '`'])
+            || line.starts_with("- ")
+            || line.starts_with("-\t");
+        let ends_like_code = trimmed.ends_with(['{', '}', '(', ')', '[', ']', ';', ',', ':', '>']);
+        code += usize::from(indented || ends_like_code);
+    }
+    lines >= 3 && code * 2 >= lines
+}
+
+/// Whether a text reads as sentences: at least six chunks of letters only that are not SQL
+/// keywords, two thirds of all chunks, and English function words among them (a list of
+/// column names is words too, but no sentence). A payload is mostly symbols, paths, operators
+/// and keywords; a question about a shell command is mostly words.
+fn reads_as_prose(plain: &str) -> bool {
     let mut chunks = 0usize;
     let mut words = 0usize;
+    let mut function_words = 0usize;
     for chunk in plain.split(' ').take(400) {
         chunks += 1;
         let core =
             chunk.trim_matches(|c: char| matches!(c, '.' | ',' | '?' | '!' | ':' | ';' | '(' | ')' | '"' | '\''));
-        if core.len() >= 2 && core.chars().all(char::is_alphabetic) {
+        function_words += usize::from(FUNCTION_WORDS.contains(&core));
+        if core.len() >= 2 && core.chars().all(char::is_alphabetic) && !is_sql_keyword(core) {
             words += 1;
         }
     }
-    words >= 6 && words * 3 >= chunks * 2
+    words >= 6 && words * 3 >= chunks * 2 && function_words >= 2
 }
+
+/// English words that sentences are made with and lists of names are not (none of them a SQL
+/// keyword).
+const FUNCTION_WORDS: [&str; 30] = [
+    "the", "a", "an", "of", "to", "it", "this", "that", "for", "how", "what", "why", "do", "does", "can", "my", "you",
+    "i", "we", "your", "be", "was", "are", "but", "so", "should", "would", "there", "with", "which",
+];
 
 fn add_hidden_signals(hidden: HiddenChars, report: &mut ThreatReport) {
     if hidden.invisible > 0 {

@@ -47,6 +47,11 @@ impl ThreatReport {
         }
     }
 
+    /// Each rule that fired: id, category and weight.
+    pub(crate) fn hits(&self) -> impl Iterator<Item = (&'static str, Category, f32)> + '_ {
+        self.hits.iter().map(|h| (h.id, h.category, h.weight))
+    }
+
     /// How many rules hit.
     pub fn hit_count(&self) -> usize {
         self.hits.len()
@@ -141,8 +146,19 @@ pub struct ThreatPolicy {
 }
 
 impl Default for ThreatPolicy {
+    /// Flag at 0.5, block at 0.85; payload categories (SQL, markup, shell, paths, server-side
+    /// code) are flagged, never blocked: in a prompt such text is far more often code a person
+    /// asks about than an attack on the model, and the application behind the model is what
+    /// must not execute it. An operator who passes prompts to a database or a shell (a
+    /// text-to-SQL agent) sets those categories to `tiered` or `block`.
     fn default() -> Self {
-        ThreatPolicy { block_threshold: 0.85, flag_threshold: 0.5, actions: [CategoryAction::Tiered; Category::COUNT] }
+        let mut actions = [CategoryAction::Tiered; Category::COUNT];
+        for category in Category::ALL.into_iter().filter(|c| c.is_payload()) {
+            if let Some(slot) = actions.get_mut(category.index()) {
+                *slot = CategoryAction::Flag;
+            }
+        }
+        ThreatPolicy { block_threshold: 0.85, flag_threshold: 0.5, actions }
     }
 }
 
@@ -181,6 +197,16 @@ impl ThreatPolicy {
             action = action.max(Action::Block);
         } else if score >= self.flag_threshold && action == Action::Allow {
             action = Action::Flag;
+        }
+        if action != Action::Allow && hits.is_empty() {
+            // Flagged on evidence that added up across categories, none of them at the flag
+            // threshold alone: the verdict names every category that contributed.
+            hits = Category::ALL
+                .into_iter()
+                .filter(|c| self.action_for(*c) != CategoryAction::Off)
+                .map(|c| (c, report.score(c)))
+                .filter(|(_, s)| *s > 0.0)
+                .collect();
         }
         hits.sort_by(|a, b| b.1.total_cmp(&a.1));
         let off = |id: &&'static str| Category::of_rule(id).is_some_and(|c| self.action_for(c) == CategoryAction::Off);

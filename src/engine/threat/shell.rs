@@ -53,7 +53,7 @@ pub static RULES: &[Rule] = &[
     // Process substitution, here-strings, output redirected into a system directory, and
     // `find -exec`.
     r("PG-CI-007", CommandInjection, 0.6, Payload,
-        "[<>]\\(\\s*[a-z]|<<<\\s*['\"]?[a-z]|>{1,2}\\s*/(?:tmp|etc|var|dev/shm)/|\\bfind\\s+[^\\s;|&]+\\s[^;|&]{0,80}-exec(?:dir)?\\s"),
+        "(?:^|[\\s;|&=])[<>]\\(\\s*[a-z]|<<<\\s*['\"]?[a-z]|>{1,2}\\s*/(?:tmp|etc|var|dev/shm)/|\\bfind\\s+[^\\s;|&]+\\s[^;|&]{0,80}-exec(?:dir)?\\s"),
     // cmd.exe control flow: `FOR /F ... %%a IN (...) DO`, `IF EXIST`, `IF %x% EQU`.
     r("PG-CI-008", CommandInjection, 0.75, Payload,
         "\\bfor\\s+(?:/[a-z]\\s+)?[^%\\n]{0,80}%%?[a-z@~]\\s+in\\s*\\(|\\bif\\s+(?:/i\\s+)?(?:not\\s+)?(?:exist|defined|errorlevel|cmdextversion)\\s|\\bif\\s+(?:/i\\s+)?(?:not\\s+)?(?:\"?%[^%\\s]{1,30}%\"?|\\(?[0-9]+)\\s*(?:==|\\b(?:equ|neq|lss|leq|gtr|geq)\\b)"),

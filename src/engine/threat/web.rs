@@ -54,6 +54,11 @@ fn keyword(word: &str) -> Kw {
     keyword_bytes(word.as_bytes())
 }
 
+/// Whether a (lower-case) word is a SQL keyword or function name.
+pub(super) fn is_sql_keyword(word: &str) -> bool {
+    keyword(word) != Kw::Ident
+}
+
 /// `keyword` of a word given as bytes.
 fn keyword_bytes(word: &[u8]) -> Kw {
     match word {
@@ -350,10 +355,17 @@ const MAX_SUB_VIEWS: usize = 16;
 /// SQL injection evidence in one view of a text, added to `report`. Quoted strings and query
 /// parameter values are also scanned on their own, since a payload usually sits in one value
 /// (`probe="1 or 1=1"`, `?id=1' or '1'='1`) and the quotes around it would hide it.
-pub fn scan_sqli(view: &str, report: &mut ThreatReport) {
+///
+/// `as_written`: the view is a text as its author wrote it (not one decoded from a transport
+/// encoding): only such a text can be SQL code a person writes (see `sql_statement`); a value
+/// inside it, or SQL that arrived percent-encoded, is a value.
+///
+/// What follows a quote nobody opened in the text (`… named ' OR 1=1; --`) is a value broken out
+/// of: its findings go to `breakout`, which counts in full even in text about code.
+pub fn scan_sqli(view: &str, as_written: bool, report: &mut ThreatReport, breakout: &mut ThreatReport) {
     // Whether the whole view is prose is asked several times below; it is read once.
     let prose = Prose::new();
-    let mut reach = scan_sqli_view(view, &prose, report);
+    let mut reach = scan_sqli_view(view, &prose, as_written, report);
     // A long text goes on past the tokens one view reads: the rest is read in windows, for the
     // shapes that count even in prose, so padding cannot push a payload out of sight.
     for _ in 0..MAX_WINDOWS {
@@ -361,8 +373,12 @@ pub fn scan_sqli(view: &str, report: &mut ThreatReport) {
         let Some(rest) = view.get(at..) else { break };
         reach = prose_level_window(rest, report).map(|r| at + r);
     }
-    for sub in sub_views(view, &prose).into_iter().take(MAX_SUB_VIEWS) {
-        scan_sqli_view(sub, &Prose::new(), report);
+    let (subs, broken_out) = sub_views(view, &prose);
+    for sub in subs.into_iter().take(MAX_SUB_VIEWS) {
+        scan_sqli_view(sub, &Prose::new(), false, report);
+    }
+    if let Some(after) = broken_out {
+        scan_sqli_view(after, &Prose::new(), false, breakout);
     }
 }
 
@@ -483,8 +499,10 @@ fn value_part(view: &str) -> Option<&str> {
 const MAX_VALUE_LINE_BYTES: usize = 512;
 
 /// Quoted string contents and query parameter values that could hold a payload.
-fn sub_views<'a>(view: &'a str, prose: &Prose) -> Vec<&'a str> {
+/// Also returns, apart, what follows a quote that breaks out of a string.
+fn sub_views<'a>(view: &'a str, prose: &Prose) -> (Vec<&'a str>, Option<&'a str>) {
     let mut out = Vec::new();
+    let mut broken_out = None;
     // `name=value` or `Header: value`: the value alone (the name would read as a word).
     if let Some(value) = value_part(view) {
         out.push(value);
@@ -507,7 +525,7 @@ fn sub_views<'a>(view: &'a str, prose: &Prose) -> Vec<&'a str> {
             let head = after.trim_start().to_ascii_lowercase();
             let sql_start = [";", "--", "#", ")", "or ", "and ", "union ", "||"].iter().any(|p| head.starts_with(p));
             if sql_start && after.len() >= 4 && q > 0 {
-                out.push(after);
+                broken_out = Some(after);
                 break;
             }
         }
@@ -532,11 +550,11 @@ fn sub_views<'a>(view: &'a str, prose: &Prose) -> Vec<&'a str> {
         }
     }
     out.extend(structured);
-    out
+    (out, broken_out)
 }
 
 /// Returns where a next window should start when the view has more tokens than one reads.
-fn scan_sqli_view(view: &str, prose_of: &Prose, report: &mut ThreatReport) -> Option<usize> {
+fn scan_sqli_view(view: &str, prose_of: &Prose, as_written: bool, report: &mut ThreatReport) -> Option<usize> {
     // Cheap prefilter: every payload shape below needs one of these bytes or words, except
     // the fragment shapes, which short values are always checked for.
     let b = view.as_bytes();
@@ -575,6 +593,21 @@ fn scan_sqli_view(view: &str, prose_of: &Prose, report: &mut ThreatReport) -> Op
     // a payload is judged on all of them.
     let idents = toks.iter().filter(|t| matches!(t, Tok::Word(Kw::Ident))).count();
     let prose = prose_of.of(view);
+    if as_written && sql_statement(view, &lexemes) {
+        // SQL code as a person writes it (a query, a migration, a script): only what no
+        // ordinary statement does counts, a condition rigged to be always true and an attack
+        // function called. What follows one statement keeps being read as SQL code.
+        if true_comparison(view, &lexemes) {
+            report.add("PG-SQ-013", Category::Sqli, 0.6);
+        }
+        if toks.windows(2).any(|w| matches!(w, [Tok::Word(Kw::AttackFn), Tok::LParen])) {
+            report.add("PG-SQ-005", Category::Sqli, 0.75);
+        }
+        if destructive_script(view, &lexemes) {
+            report.add("PG-SQ-020", Category::Sqli, 0.6);
+        }
+        return None;
+    }
 
     prose_level_shapes(view, &lexemes, &toks, &sk, prose, report);
     let reach = next_window(&lexemes);
@@ -641,6 +674,160 @@ fn scan_sqli_view(view: &str, prose_of: &Prose, report: &mut ThreatReport) -> Op
         report.add("PG-SQ-011", Category::Sqli, w);
     }
     reach
+}
+
+/// Words that open a SQL statement besides the statement keywords (`Kw::Statement`, SELECT).
+const STATEMENT_OPENERS: [&str; 17] = [
+    "with",
+    "values",
+    "explain",
+    "begin",
+    "commit",
+    "rollback",
+    "vacuum",
+    "copy",
+    "analyze",
+    "pragma",
+    "show",
+    "comment",
+    "reindex",
+    "cluster",
+    "lock",
+    "savepoint",
+    "set",
+];
+
+/// Whether the view is SQL code that a person writes, not a value that breaks out of one: it
+/// opens with a statement (not with a value, a quote or a parenthesis), every string and
+/// parenthesis it opens is closed, it does not stop on an operator or a dangling clause, and it
+/// names no function or object that only attacks use. Statements that run other SQL or a
+/// variable's content (`exec`, `declare`, `set @x`) are what stacked payloads open with, and do
+/// not count.
+fn sql_statement(view: &str, lexemes: &[Lexeme]) -> bool {
+    let mut significant = lexemes.iter().filter(|l| l.tok != Tok::Comment);
+    let Some(first) = significant.next() else { return false };
+    if !statement_opener(view, first) || lexemes.get(1).is_some_and(|l| l.tok == Tok::Var) || view.contains("/*!") {
+        return false;
+    }
+    let mut depth = 0i32;
+    let mut char_calls = 0usize;
+    for (i, l) in lexemes.iter().enumerate() {
+        let next = lexemes.get(i + 1).map(|n| n.tok);
+        match l.tok {
+            Tok::LParen => depth += 1,
+            Tok::RParen => depth -= 1,
+            Tok::Str => {
+                let t = text_of(view, l).as_bytes();
+                if t.len() < 2 || t.first() != t.last() {
+                    return false;
+                }
+            }
+            // A number a person writes (`12`, `1.5e3`, `0x1f`), not one glued to a word
+            // (`1from`, `0xunion`, `1.e.name`: keyword filters' blind spots), and no long hex
+            // literal (a string spelled without quotes).
+            Tok::Num => {
+                let t = text_of(view, l);
+                if !well_formed_number(t) || (t.starts_with("0x") && t.len() > 6) {
+                    return false;
+                }
+            }
+            // A statement after a separator opens with a statement word, not a value or a
+            // parenthesis (`select 1; (select 1)`).
+            Tok::Semi => {
+                let follower = lexemes.get(i + 1..).and_then(|rest| rest.iter().find(|n| n.tok != Tok::Comment));
+                if follower.is_some_and(|n| !statement_opener(view, n)) {
+                    return false;
+                }
+            }
+            Tok::Word(Kw::AttackObj | Kw::AttackFn) => return false,
+            Tok::Word(Kw::SqlFn) if matches!(text_of(view, l), "char" | "chr") && next == Some(Tok::LParen) => {
+                char_calls += 1;
+            }
+            // A character that is no SQL (a backslash between words) outside strings.
+            Tok::Word(Kw::Ident) if text_of(view, l).starts_with('\\') => return false,
+            _ => {}
+        }
+        if depth < 0 {
+            return false;
+        }
+    }
+    // Strings built from character codes (`chr(116) || chr(97)`) avoid quotes on purpose.
+    if char_calls >= 2 {
+        return false;
+    }
+    // An empty comment at the end (`--`, `#`, `/*`) cuts off whatever the query had after the
+    // value; a comment a person writes says something.
+    let empty_tail = lexemes.last().is_some_and(|l| {
+        l.tok == Tok::Comment
+            && text_of(view, l).trim_matches(|c: char| matches!(c, '-' | '#' | '/' | '*' | '+' | ' ' | ';')).is_empty()
+    });
+    if empty_tail {
+        return false;
+    }
+    let last = lexemes.iter().rev().find(|l| l.tok != Tok::Comment);
+    let ends_open = last.is_some_and(|l| match l.tok {
+        Tok::Word(Kw::Logic | Kw::CmpWord) | Tok::Cmp | Tok::Comma | Tok::LParen | Tok::Op => true,
+        Tok::Word(Kw::Clause) => !matches!(text_of(view, l), "null" | "end" | "asc" | "desc" | "true" | "false"),
+        _ => false,
+    });
+    depth == 0 && !ends_open && lexemes.len() < MAX_TOKENS
+}
+
+/// Whether a lexeme is a word that opens a statement a person writes.
+fn statement_opener(view: &str, l: &Lexeme) -> bool {
+    let word = text_of(view, l);
+    match l.tok {
+        Tok::Word(Kw::Select) => true,
+        Tok::Word(Kw::Statement) => !matches!(word, "exec" | "execute" | "declare" | "print" | "handler" | "shutdown"),
+        Tok::Word(_) => STATEMENT_OPENERS.contains(&word),
+        _ => false,
+    }
+}
+
+/// `12`, `1.5`, `1e-3`, `.5`, `0x1F`: digits, one point and an exponent, or a hex literal.
+fn well_formed_number(t: &str) -> bool {
+    if let Some(hex) = t.strip_prefix("0x") {
+        return !hex.is_empty() && hex.bytes().all(|b| b.is_ascii_hexdigit());
+    }
+    let (mantissa, exponent) = match t.split_once('e') {
+        Some((m, e)) => (m, Some(e)),
+        None => (t, None),
+    };
+    let digits = |s: &str| s.bytes().all(|b| b.is_ascii_digit());
+    let mantissa_ok = match mantissa.split_once('.') {
+        Some((a, b)) => digits(a) && digits(b) && !(a.is_empty() && b.is_empty()),
+        None => !mantissa.is_empty() && digits(mantissa),
+    };
+    mantissa_ok && exponent.is_none_or(|e| !e.is_empty() && digits(e.trim_start_matches(['-', '+'])))
+}
+
+/// A script that only destroys: two or more statements that drop or empty tables, databases
+/// or schemas (`drop`, `truncate`, `delete` without `where`) and none that builds or reads
+/// anything. A migration drops and creates; a cleanup query deletes with a condition.
+fn destructive_script(view: &str, lexemes: &[Lexeme]) -> bool {
+    let mut destroys = 0usize;
+    let mut other = 0usize;
+    let mut statement: Option<&str> = None;
+    let mut conditioned = false;
+    let mut close = |statement: Option<&str>, conditioned: bool| match statement {
+        Some("drop" | "truncate") => destroys += 1,
+        Some("delete") if !conditioned => destroys += 1,
+        Some(_) => other += 1,
+        None => {}
+    };
+    for l in lexemes.iter().filter(|l| l.tok != Tok::Comment) {
+        match l.tok {
+            Tok::Semi => {
+                close(statement.take(), conditioned);
+                conditioned = false;
+            }
+            _ if statement.is_none() => statement = Some(text_of(view, l)),
+            Tok::Word(Kw::Clause) if text_of(view, l) == "where" => conditioned = true,
+            _ => {}
+        }
+    }
+    close(statement, conditioned);
+    destroys >= 2 && other == 0
 }
 
 /// Longest value judged as a bare SQL fragment: payload values are short, and a longer text
@@ -1229,7 +1416,9 @@ fn true_comparison(view: &str, lexemes: &[Lexeme]) -> bool {
                         || matches!(text_of(view, p), "where" | "when" | "having")
                 });
             let closes = commented
-                || sk.get(i + 2 + width).is_none_or(|n| matches!(n.tok, Tok::Comma | Tok::Semi | Tok::Word(Kw::Logic)));
+                || sk.get(i + 2 + width).is_none_or(|n| {
+                    matches!(n.tok, Tok::Comma | Tok::Semi | Tok::Word(Kw::Logic)) || text_of(view, n) == "then"
+                });
             let result = holds(literal_value(text_of(view, a)), op, literal_value(text_of(view, c)));
             if opens && closes && result != negated {
                 return true;
@@ -1449,10 +1638,56 @@ mod tests {
         assert!(!is_prose(&view));
     }
 
+    /// The score of `s` as a value (a parameter, a field): the probing families below are values.
     fn score(s: &str) -> f32 {
         let mut r = ThreatReport::default();
-        scan_sqli(s, &mut r);
+        let mut broken = ThreatReport::default();
+        scan_sqli(s, false, &mut r, &mut broken);
+        r.merge(broken);
         r.score(Category::Sqli)
+    }
+
+    /// The score of `s` as a whole text someone sent.
+    fn score_as_written(s: &str) -> f32 {
+        let mut r = ThreatReport::default();
+        let mut broken = ThreatReport::default();
+        scan_sqli(s, true, &mut r, &mut broken);
+        r.merge(broken);
+        r.score(Category::Sqli)
+    }
+
+    /// SQL code as a person writes it is not a payload; a value that breaks out of its string,
+    /// stacks a statement after a value, cuts the query off with an empty comment, or hides a
+    /// keyword in a number still is. Statements written for this test, in the style of the
+    /// PostgreSQL and SQLite manuals.
+    #[test]
+    fn statements_a_person_writes_are_not_payloads() {
+        let statements = [
+            "select id, name from accounts where created_at > now() - interval '1 day' order by id;",
+            "drop table if exists sessions; create table sessions (id bigserial primary key, user_id bigint);",
+            "select id from a union select id from b;",
+            "insert into cities values ('san francisco', 46); insert into cities values ('berkeley', 12);",
+            "with t as (select 1 as x) select x from t -- the common table expression",
+            "alter table `t` add c int",
+        ];
+        for s in statements {
+            assert!(score_as_written(s) < 0.5, "statement {s}: {}", score_as_written(s));
+        }
+        let payloads = [
+            "1; drop table users",
+            "1' or '1'='1",
+            "select 1,2,concat_ws(0x3a,user,password) from users --",
+            "select 1; (select 1); update users set password = 99",
+            "select 0xunion select 2",
+            "select case when (1=1) then 'a' else 'b' end;",
+            "drop table if exists album; drop table if exists artist; drop table if exists customer;",
+            "select pg_sleep(5)",
+        ];
+        for p in payloads {
+            assert!(score_as_written(p) >= 0.5, "payload {p}: {}", score_as_written(p));
+        }
+        // The same statement arriving as a value (a parameter) is a payload.
+        assert!(score("alter table `t` add c int") >= 0.5);
     }
 
     #[test]
