@@ -263,8 +263,11 @@ fn key_block_detection_is_linear_in_repeated_headers() {
         "-----BEGIN RSA PRIVATE KEY-----\\nProc-Type: 4,ENCRYPTED\\n\\n",
         "PuTTY-User-Key-File-3: ssh-ed25519\nEncryption: none\nPrivate-Lines: 1\nAAAAIE5Y2gdq\n",
     ] {
-        let small = nanos_per_byte(&detector, unit, 1_000);
-        let large = nanos_per_byte(&detector, unit, 4_000);
-        assert!(large / small < 2.5, "{unit:?}: {small:.1} ns/byte at 1,000 copies, {large:.1} at 4,000");
+        // A busy machine can slow one measurement: a linear walk passes in one of three tries, a
+        // quadratic one (ratio near 4) in none.
+        let ratios: Vec<f64> = (0..3)
+            .map(|_| nanos_per_byte(&detector, unit, 4_000) / nanos_per_byte(&detector, unit, 1_000))
+            .collect();
+        assert!(ratios.iter().any(|r| *r < 2.5), "{unit:?}: ns/byte ratios at 4,000 vs 1,000 copies {ratios:?}");
     }
 }
