@@ -7,7 +7,7 @@
 //! say what they are. A date is personal only when its words say so (`DOB:`, `admitted on`):
 //! dates in ordinary prose, release notes and logs are never masked.
 
-use super::ids::{last_said_before, said_before, Proposal, Token, CONFIRMED, FORMATTED, SHAPED};
+use super::ids::{last_said_before, said_within, Proposal, Token, CONFIRMED, FORMATTED, SHAPED};
 use super::validate::luhn_ok;
 use crate::engine::entity::BuiltinKind as K;
 
@@ -82,7 +82,7 @@ const CARE_DATE_WORDS: &[&str] = &[
     "date of service",
     "dos",
 ];
-const AGE_WORDS: &[&str] = &["age", "aged", "ages", "age of"];
+const AGE_WORDS: &[&str] = &["age", "aged", "ages"];
 const MONTHS: &[&str] = &[
     "january",
     "february",
@@ -132,15 +132,20 @@ pub fn classify(t: &Token<'_>) -> Option<Proposal> {
     record_number(t)
 }
 
-/// A medical record number (its words before it, or an `MRN` prefix of its own) or a health
-/// plan number (its words before it): four digits or more, at most 20 characters.
+/// How close (bytes) a record or plan number's words must be: `Medical record number (MRN): `.
+const RECORD_WORDS_WINDOW: usize = 32;
+
+/// A medical record number (its words just before it, or an `MRN` prefix of its own) or a
+/// health plan number (its words just before it): five digits or more, or four with letters
+/// (a bare four-digit number is a year as often as not), at most 20 characters.
 fn record_number(t: &Token<'_>) -> Option<Proposal> {
-    if t.digits < 4 || t.value.len() > 20 || t.value.contains(' ') {
+    let enough = t.digits >= 5 || (t.digits == 4 && t.letters > 0);
+    if !enough || t.value.len() > 20 || t.value.contains(' ') {
         return None;
     }
     let own_prefix = t.value.get(..3).is_some_and(|p| p.eq_ignore_ascii_case("mrn"));
-    let mrn = last_said_before(t.text, t.start, MRN_WORDS);
-    let plan = last_said_before(t.text, t.start, PLAN_WORDS);
+    let mrn = said_within(t.text, t.start, MRN_WORDS, RECORD_WORDS_WINDOW);
+    let plan = said_within(t.text, t.start, PLAN_WORDS, RECORD_WORDS_WINDOW);
     match (mrn, plan) {
         (Some(m), Some(p)) if p > m => Some((t.start, t.end, K::HealthPlanId, CONFIRMED - 0.1)),
         (Some(_), _) => Some((t.start, t.end, K::MedicalRecord, CONFIRMED - 0.1)),
@@ -319,8 +324,9 @@ fn year_after(text: &str, at: usize, comma: bool) -> Option<usize> {
     .then_some(at + skipped + 1 + 4)
 }
 
-/// An age over 89 (HIPAA groups all such ages as 90 or older): `age 92`, `aged 93`, `94 years
-/// old`, `95-year-old`, `96yo`, `97 y/o`.
+/// An age over 89 (HIPAA groups all such ages as 90 or older): `age 92`, `aged: 93`, `age of
+/// 94`, `94 years old`, `95-year-old`, `96yo`, `97 y/o`. The age word must be right before the
+/// number (a table's `(age 27) | 96` is not an age of 96).
 fn age(t: &Token<'_>) -> Option<Proposal> {
     let digits_len = t.value.bytes().take_while(u8::is_ascii_digit).count();
     let n: u32 = t.value.get(..digits_len)?.parse().ok()?;
@@ -337,8 +343,21 @@ fn age(t: &Token<'_>) -> Option<Proposal> {
             || after.starts_with(" years of age")
             || after.starts_with(" y/o")
             || after.starts_with(" yo "));
-    let with_word = rest.is_empty() && said_before(t.text, t.start, AGE_WORDS);
+    let with_word = rest.is_empty() && age_word_right_before(t.text, t.start);
     (glued_suffix || spoken || with_word).then_some((t.start, t.start + digits_len, K::Age, CONFIRMED - 0.1))
+}
+
+/// `age`, `aged`, `ages` or `age of` ending right before `start` (spaces and a colon between).
+fn age_word_right_before(text: &str, start: usize) -> bool {
+    let before = text.get(..start).unwrap_or("");
+    let trimmed = before.trim_end_matches([' ', ':', '\u{a0}']);
+    if trimmed.len() == before.len() {
+        return false;
+    }
+    let trimmed = trimmed.strip_suffix(" of").unwrap_or(trimmed);
+    let word_start = trimmed.rfind(|c: char| !c.is_ascii_alphabetic()).map_or(0, |i| i + 1);
+    let word = trimmed.get(word_start..).unwrap_or("");
+    AGE_WORDS.iter().any(|w| w.eq_ignore_ascii_case(word))
 }
 
 #[cfg(test)]

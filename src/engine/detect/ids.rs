@@ -275,7 +275,12 @@ pub fn said_before(text: &str, start: usize, phrases: &[&str]) -> bool {
 /// Like `said_before`, with how near the nearest phrase is: a larger answer is nearer to
 /// `start` (to choose between two lists when both occur in the window).
 pub fn last_said_before(text: &str, start: usize, phrases: &[&str]) -> Option<usize> {
-    let from = start.saturating_sub(WINDOW_BEFORE);
+    said_within(text, start, phrases, WINDOW_BEFORE)
+}
+
+/// Like `last_said_before`, within `window` bytes (at most `WINDOW_BEFORE`) before `start`.
+pub fn said_within(text: &str, start: usize, phrases: &[&str], window: usize) -> Option<usize> {
+    let from = start.saturating_sub(window.min(WINDOW_BEFORE));
     let window = text.as_bytes().get(from..start)?;
     // Folded: lower case, one space for each run of other characters.
     let mut buf = [0u8; WINDOW_BEFORE + 2];
