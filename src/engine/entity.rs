@@ -51,11 +51,18 @@ pub enum BuiltinKind {
     DateOfBirth,
     PersonalDate,
     Age,
+    // Financial identifiers (`detect::finance`).
+    AbaRouting,
+    SwiftBic,
+    BankAccount,
+    CryptoWallet,
+    CardCvv,
+    CardExpiry,
 }
 
 impl BuiltinKind {
     /// Every built-in kind, in a fixed order (used to declare metrics and to parse configuration).
-    pub const ALL: [BuiltinKind; 44] = [
+    pub const ALL: [BuiltinKind; 50] = [
         BuiltinKind::Email,
         BuiltinKind::Phone,
         BuiltinKind::UsSsn,
@@ -100,6 +107,12 @@ impl BuiltinKind {
         BuiltinKind::DateOfBirth,
         BuiltinKind::PersonalDate,
         BuiltinKind::Age,
+        BuiltinKind::AbaRouting,
+        BuiltinKind::SwiftBic,
+        BuiltinKind::BankAccount,
+        BuiltinKind::CryptoWallet,
+        BuiltinKind::CardCvv,
+        BuiltinKind::CardExpiry,
     ];
 
     /// The label used in placeholders, configuration and metrics.
@@ -149,6 +162,12 @@ impl BuiltinKind {
             BuiltinKind::DateOfBirth => "DATE_OF_BIRTH",
             BuiltinKind::PersonalDate => "PERSONAL_DATE",
             BuiltinKind::Age => "AGE",
+            BuiltinKind::AbaRouting => "ABA_ROUTING",
+            BuiltinKind::SwiftBic => "SWIFT_BIC",
+            BuiltinKind::BankAccount => "BANK_ACCOUNT",
+            BuiltinKind::CryptoWallet => "CRYPTO_WALLET",
+            BuiltinKind::CardCvv => "CARD_CVV",
+            BuiltinKind::CardExpiry => "CARD_EXPIRY",
         }
     }
 

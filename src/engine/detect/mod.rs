@@ -34,6 +34,8 @@
 
 mod checks;
 mod context;
+mod digest;
+mod finance;
 mod fold;
 mod health;
 mod ids;
