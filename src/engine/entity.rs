@@ -58,11 +58,18 @@ pub enum BuiltinKind {
     CryptoWallet,
     CardCvv,
     CardExpiry,
+    // Documents and devices (`detect::documents`).
+    Passport,
+    Mrz,
+    UsDriverLicense,
+    Vin,
+    Imei,
+    MacAddress,
 }
 
 impl BuiltinKind {
     /// Every built-in kind, in a fixed order (used to declare metrics and to parse configuration).
-    pub const ALL: [BuiltinKind; 50] = [
+    pub const ALL: [BuiltinKind; 56] = [
         BuiltinKind::Email,
         BuiltinKind::Phone,
         BuiltinKind::UsSsn,
@@ -113,6 +120,12 @@ impl BuiltinKind {
         BuiltinKind::CryptoWallet,
         BuiltinKind::CardCvv,
         BuiltinKind::CardExpiry,
+        BuiltinKind::Passport,
+        BuiltinKind::Mrz,
+        BuiltinKind::UsDriverLicense,
+        BuiltinKind::Vin,
+        BuiltinKind::Imei,
+        BuiltinKind::MacAddress,
     ];
 
     /// The label used in placeholders, configuration and metrics.
@@ -168,6 +181,12 @@ impl BuiltinKind {
             BuiltinKind::CryptoWallet => "CRYPTO_WALLET",
             BuiltinKind::CardCvv => "CARD_CVV",
             BuiltinKind::CardExpiry => "CARD_EXPIRY",
+            BuiltinKind::Passport => "PASSPORT",
+            BuiltinKind::Mrz => "MRZ",
+            BuiltinKind::UsDriverLicense => "US_DRIVER_LICENSE",
+            BuiltinKind::Vin => "VIN",
+            BuiltinKind::Imei => "IMEI",
+            BuiltinKind::MacAddress => "MAC_ADDRESS",
         }
     }
 

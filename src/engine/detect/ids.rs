@@ -5,7 +5,7 @@
 //! digit (`scan::next_digit`, eight bytes at a time) and reads the token around each one: runs
 //! of ASCII letters and digits joined by a `-` (`MRN-123456`, `1EG4-TE5-MK73`), or digit runs
 //! joined by `.`, `/` or one space (`123.456.789-09`, `943 476 5919`, `03/15/1985`). A token is
-//! handed to each family (`national`, `health`, `finance`) once; a family decides from its length and shape
+//! handed to each family (`national`, `health`, `finance`, `documents`) once; a family decides from its length and shape
 //! in a few comparisons whether it could be one of its identifiers, and only then runs the
 //! validator (checksum, check letter, date) and reads the words before it. Prose without digits
 //! costs the digit scan alone; prose numbers (`2019`, `3 dogs`) are refused by their length.
@@ -16,7 +16,7 @@
 //! a codice fiscale's sixteen letters and digits) are masked on their own.
 
 use super::scan::next_digit;
-use super::{finance, health, national};
+use super::{documents, finance, health, national};
 use crate::engine::entity::BuiltinKind;
 
 /// How far back (bytes) the words that name an identifier are looked for.
@@ -143,7 +143,7 @@ impl Enabled {
 
 /// The kinds this module finds.
 pub fn is_identifier(kind: BuiltinKind) -> bool {
-    national::KINDS.contains(&kind) || health::KINDS.contains(&kind) || finance::KINDS.contains(&kind)
+    [national::KINDS, health::KINDS, finance::KINDS, documents::KINDS].iter().any(|family| family.contains(&kind))
 }
 
 /// Every identifier finding in `text`, appended to `out` (overlaps are resolved by the caller).
@@ -156,13 +156,24 @@ pub fn find(text: &str, enabled: Enabled, out: &mut Vec<Proposal>) {
             out.push(p);
         }
     };
+    // End of the last identifier read beyond its token: its other tokens are not read again.
+    let mut covered = 0;
     for_each_token(text, |t| {
+        if t.start < covered {
+            return;
+        }
+        if let Some(p) = documents::classify_extended(&t) {
+            covered = p.1;
+            push(Some(p));
+            return;
+        }
         if glued(text, t.start, t.end) {
             return;
         }
         push(national::classify(&t));
         push(health::classify(&t));
         push(finance::classify(&t));
+        push(documents::classify(&t));
     });
 }
 

@@ -35,6 +35,7 @@
 mod checks;
 mod context;
 mod digest;
+mod documents;
 mod finance;
 mod fold;
 mod health;
