@@ -7,7 +7,7 @@
 //! states alone have dozens of formats): a general shape of letters and digits covers them, and
 //! only their words before them make them one.
 
-use super::ids::{format_score, said_within, Proposal, Token, CONFIRMED, FORMATTED};
+use super::ids::{format_score, Proposal, Token, CONFIRMED, FORMATTED};
 use super::validate::luhn_ok;
 use crate::engine::entity::BuiltinKind as K;
 
@@ -63,7 +63,7 @@ pub fn classify(t: &Token<'_>) -> Option<Proposal> {
             return Some(p);
         }
     }
-    let words_near = |words: &[&str]| said_within(t.text, t.start, words, 32).is_some();
+    let words_near = |words: &[&str]| t.words_within(words, 32).is_some();
     if document_shape(t, 6, 9) && words_near(PASSPORT_WORDS) {
         return Some((t.start, t.end, K::Passport, CONFIRMED - 0.06));
     }
@@ -203,6 +203,9 @@ fn mac_dotted(t: &Token<'_>) -> Option<Proposal> {
     Some((start, end, K::MacAddress, FORMATTED))
 }
 
+/// Length of a TD3 (passport) MRZ line.
+const MRZ_LINE: usize = 44;
+
 /// The second line of a passport's machine-readable zone (ICAO 9303 TD3, 44 characters of
 /// `A-Z0-9<`) with valid check digits for the document number, birth date, expiry date,
 /// personal number and the composite; the name line above it is included when present.
@@ -211,11 +214,18 @@ fn mrz(t: &Token<'_>) -> Option<Proposal> {
         return None;
     }
     let text = t.text.as_bytes();
-    let line_start = text.get(..t.start)?.iter().rposition(|&c| c == b'\n').map_or(0, |i| i + 1);
-    let line_end =
-        text.get(t.start..)?.iter().position(|&c| c == b'\n' || c == b'\r').map_or(text.len(), |i| t.start + i);
+    // The line is 44 bytes: its ends are looked for no further than that (a text without line
+    // breaks must not be walked to its start for every token).
+    let back_from = t.start.saturating_sub(MRZ_LINE + 1);
+    let line_start = match text.get(back_from..t.start)?.iter().rposition(|&c| c == b'\n') {
+        Some(i) => back_from + i + 1,
+        None if back_from == 0 => 0,
+        None => return None,
+    };
+    let ahead = text.get(t.start..(line_start + MRZ_LINE + 1).min(text.len()))?;
+    let line_end = ahead.iter().position(|&c| c == b'\n' || c == b'\r').map_or(t.start + ahead.len(), |i| t.start + i);
     let line = text.get(line_start..line_end)?;
-    if line.len() != 44 || !line.iter().all(|c| c.is_ascii_uppercase() || c.is_ascii_digit() || *c == b'<') {
+    if line.len() != MRZ_LINE || !line.iter().all(|c| c.is_ascii_uppercase() || c.is_ascii_digit() || *c == b'<') {
         return None;
     }
     if !td3_line2_ok(line) {

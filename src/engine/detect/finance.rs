@@ -10,7 +10,7 @@
 //! labels (`CVV`, `exp.`) make them a card's.
 
 use super::digest::{keccak256, sha256};
-use super::ids::{format_score, said_within, Proposal, Token, CONFIRMED, FORMATTED};
+use super::ids::{format_score, Proposal, Token, CONFIRMED, FORMATTED};
 use crate::engine::entity::BuiltinKind as K;
 
 /// The kinds of this family.
@@ -74,14 +74,14 @@ fn numeric(t: &Token<'_>) -> Option<Proposal> {
     let b = t.bytes();
     let span = |kind, score: f32| Some((t.start, t.end, kind, score));
     // Verification code: three or four digits right after its label.
-    if (3..=4).contains(&b.len()) && t.digits == b.len() && said_within(t.text, t.start, CVV_WORDS, 16).is_some() {
+    if (3..=4).contains(&b.len()) && t.digits == b.len() && t.words_within(CVV_WORDS, 16).is_some() {
         return span(K::CardCvv, CONFIRMED);
     }
     // Expiry: MM/YY or MM/YYYY after its label.
     if let Some((m, y)) = t.value.split_once('/') {
         let month_ok = m.len() <= 2 && m.parse::<u32>().is_ok_and(|m| (1..=12).contains(&m));
         let year_ok = (y.len() == 2 || y.len() == 4) && y.bytes().all(|c| c.is_ascii_digit());
-        if month_ok && year_ok && said_within(t.text, t.start, EXPIRY_WORDS, 24).is_some() {
+        if month_ok && year_ok && t.words_within(EXPIRY_WORDS, 24).is_some() {
             return span(K::CardExpiry, CONFIRMED);
         }
     }
@@ -89,7 +89,7 @@ fn numeric(t: &Token<'_>) -> Option<Proposal> {
         return span(K::AbaRouting, CONFIRMED);
     }
     let grouped = matches!(t.separator(), None | Some(b'-') | Some(b' '));
-    if (6..=17).contains(&t.digits) && grouped && said_within(t.text, t.start, ACCOUNT_WORDS, 32).is_some() {
+    if (6..=17).contains(&t.digits) && grouped && t.words_within(ACCOUNT_WORDS, 32).is_some() {
         return span(K::BankAccount, CONFIRMED - 0.1);
     }
     None

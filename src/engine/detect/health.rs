@@ -7,7 +7,7 @@
 //! say what they are. A date is personal only when its words say so (`DOB:`, `admitted on`):
 //! dates in ordinary prose, release notes and logs are never masked.
 
-use super::ids::{last_said_before, said_within, Proposal, Token, CONFIRMED, FORMATTED, SHAPED};
+use super::ids::{Folded, Proposal, Token, CONFIRMED, FORMATTED, SHAPED};
 use super::validate::luhn_ok;
 use crate::engine::entity::BuiltinKind as K;
 
@@ -132,6 +132,9 @@ pub fn classify(t: &Token<'_>) -> Option<Proposal> {
     record_number(t)
 }
 
+/// How close (bytes) a date's words must be.
+const WORDS_WINDOW: usize = 40;
+
 /// How close (bytes) a record or plan number's words must be: `Medical record number (MRN): `.
 const RECORD_WORDS_WINDOW: usize = 32;
 
@@ -144,8 +147,8 @@ fn record_number(t: &Token<'_>) -> Option<Proposal> {
         return None;
     }
     let own_prefix = t.value.get(..3).is_some_and(|p| p.eq_ignore_ascii_case("mrn"));
-    let mrn = said_within(t.text, t.start, MRN_WORDS, RECORD_WORDS_WINDOW);
-    let plan = said_within(t.text, t.start, PLAN_WORDS, RECORD_WORDS_WINDOW);
+    let mrn = t.words_within(MRN_WORDS, RECORD_WORDS_WINDOW);
+    let plan = t.words_within(PLAN_WORDS, RECORD_WORDS_WINDOW);
     match (mrn, plan) {
         (Some(m), Some(p)) if p > m => Some((t.start, t.end, K::HealthPlanId, CONFIRMED - 0.1)),
         (Some(_), _) => Some((t.start, t.end, K::MedicalRecord, CONFIRMED - 0.1)),
@@ -192,8 +195,15 @@ fn mbi(t: &Token<'_>) -> Option<Proposal> {
     if !(b.len() == 11 || dashed) {
         return None;
     }
-    let compact: Vec<u8> = b.iter().copied().filter(|&c| c != b'-').collect();
-    if compact.len() != 11 || !mbi_ok(&compact) {
+    let mut compact = [0u8; 11];
+    let mut n = 0;
+    for &c in b.iter().filter(|&&c| c != b'-') {
+        if let Some(slot) = compact.get_mut(n) {
+            *slot = c;
+        }
+        n += 1;
+    }
+    if n != 11 || !mbi_ok(&compact) {
         return None;
     }
     let score = if t.after_words(MBI_WORDS) {
@@ -219,10 +229,10 @@ pub fn mbi_ok(b: &[u8]) -> bool {
         })
 }
 
-/// Which personal date the words before `start` name: birth, or admission, discharge, death.
-fn date_kind(text: &str, start: usize) -> Option<K> {
-    let birth = last_said_before(text, start, BIRTH_WORDS);
-    let care = last_said_before(text, start, CARE_DATE_WORDS);
+/// Which personal date the words before a date name: birth, or admission, discharge, death.
+fn date_kind(before: impl Fn(&[&str]) -> Option<usize>) -> Option<K> {
+    let birth = before(BIRTH_WORDS);
+    let care = before(CARE_DATE_WORDS);
     match (birth, care) {
         (Some(b), Some(c)) if c > b => Some(K::PersonalDate),
         (Some(_), _) => Some(K::DateOfBirth),
@@ -259,7 +269,7 @@ fn numeric_date(t: &Token<'_>) -> Option<Proposal> {
     if !valid {
         return None;
     }
-    date_kind(t.text, t.start).map(|k| (t.start, t.end, k, CONFIRMED))
+    date_kind(|words| t.words_within(words, WORDS_WINDOW)).map(|k| (t.start, t.end, k, CONFIRMED))
 }
 
 fn year_ok(y: u32) -> bool {
@@ -288,7 +298,8 @@ fn text_date(t: &Token<'_>) -> Option<Proposal> {
     let word = trimmed.get(word_start..)?;
     if is_month(word) {
         let year_end = year_after(text, t.end, true)?;
-        let kind = date_kind(text, word_start)?;
+        let before = Folded::before(text, word_start);
+        let kind = date_kind(|words| before.nearest(words, WORDS_WINDOW))?;
         return Some((word_start, year_end, kind, CONFIRMED));
     }
     // Month after the day: `15 March 1985`.
@@ -302,7 +313,7 @@ fn text_date(t: &Token<'_>) -> Option<Proposal> {
         month_end += 1;
     }
     let year_end = year_after(text, month_end, false)?;
-    let kind = date_kind(text, t.start)?;
+    let kind = date_kind(|words| t.words_within(words, WORDS_WINDOW))?;
     Some((t.start, year_end, kind, CONFIRMED))
 }
 

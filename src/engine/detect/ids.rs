@@ -34,7 +34,7 @@ pub const FORMATTED: f32 = 0.8;
 pub const SHAPED: f32 = 0.65;
 
 /// A candidate token: `text[start..end]`, with counts read during the scan.
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug)]
 pub struct Token<'t> {
     pub text: &'t str,
     pub start: usize,
@@ -42,6 +42,8 @@ pub struct Token<'t> {
     pub value: &'t str,
     pub digits: usize,
     pub letters: usize,
+    /// The words before the token, folded once for every family's word lists.
+    before: std::cell::OnceCell<Folded>,
 }
 
 impl<'t> Token<'t> {
@@ -95,7 +97,13 @@ impl<'t> Token<'t> {
 
     /// Whether one of `phrases` ends shortly before the token (see `said_before`).
     pub fn after_words(&self, phrases: &[&str]) -> bool {
-        said_before(self.text, self.start, phrases)
+        self.words_within(phrases, WINDOW_BEFORE).is_some()
+    }
+
+    /// Whether one of `phrases` starts within `window` bytes before the token, and how near the
+    /// nearest one is (see `last_said_before`).
+    pub fn words_within(&self, phrases: &[&str], window: usize) -> Option<usize> {
+        self.before.get_or_init(|| Folded::before(self.text, self.start)).nearest(phrases, window)
     }
 }
 
@@ -253,7 +261,7 @@ pub fn for_each_token<'t>(text: &'t str, mut f: impl FnMut(Token<'t>)) {
         let Some(value) = text.get(start..end) else { continue };
         let digits = value.bytes().filter(u8::is_ascii_digit).count();
         let letters = value.bytes().filter(u8::is_ascii_alphabetic).count();
-        f(Token { text, start, end, value, digits, letters });
+        f(Token { text, start, end, value, digits, letters, before: std::cell::OnceCell::new() });
     }
 }
 
@@ -287,46 +295,78 @@ pub fn said_before(text: &str, start: usize, phrases: &[&str]) -> bool {
 /// Like `said_before`, with how near the nearest phrase is: a larger answer is nearer to
 /// `start` (to choose between two lists when both occur in the window).
 pub fn last_said_before(text: &str, start: usize, phrases: &[&str]) -> Option<usize> {
-    said_within(text, start, phrases, WINDOW_BEFORE)
+    Folded::before(text, start).nearest(phrases, WINDOW_BEFORE)
 }
 
-/// Like `last_said_before`, within `window` bytes (at most `WINDOW_BEFORE`) before `start`.
-pub fn said_within(text: &str, start: usize, phrases: &[&str], window: usize) -> Option<usize> {
-    let from = start.saturating_sub(window.min(WINDOW_BEFORE));
-    let window = text.as_bytes().get(from..start)?;
-    // Folded: lower case, one space for each run of other characters.
-    let mut buf = [0u8; WINDOW_BEFORE + 2];
-    let mut n = 1;
-    buf[0] = b' ';
-    for &c in window {
-        let c = if c.is_ascii_alphanumeric() || c >= 0x80 { c.to_ascii_lowercase() } else { b' ' };
-        if c == b' ' && buf.get(n - 1) == Some(&b' ') {
-            continue;
+/// The `WINDOW_BEFORE` bytes before a position, folded: lower case, one space for each run of
+/// other characters than letters and digits, a space at both ends; with where each folded byte
+/// was and where each word starts. Built once per candidate and asked for every word list.
+#[derive(Debug)]
+pub struct Folded {
+    buf: [u8; WINDOW_BEFORE + 2],
+    len: usize,
+    /// For each word start in `buf`: its index there and its distance (bytes) before the
+    /// position in the text.
+    words: [(u8, u8); WINDOW_BEFORE / 2 + 1],
+    word_count: usize,
+}
+
+impl Folded {
+    pub fn before(text: &str, start: usize) -> Folded {
+        let from = start.saturating_sub(WINDOW_BEFORE);
+        let window = text.as_bytes().get(from..start).unwrap_or(&[]);
+        let mut f =
+            Folded { buf: [b' '; WINDOW_BEFORE + 2], len: 1, words: [(0, 0); WINDOW_BEFORE / 2 + 1], word_count: 0 };
+        for (i, &c) in window.iter().enumerate() {
+            let word_byte = c.is_ascii_alphanumeric() || c >= 0x80;
+            let last_space = f.buf.get(f.len - 1) == Some(&b' ');
+            if !word_byte && last_space {
+                continue;
+            }
+            if word_byte && last_space {
+                if let Some(slot) = f.words.get_mut(f.word_count) {
+                    // Both fit in a byte: `WINDOW_BEFORE` is below 256.
+                    *slot = (f.len as u8, (window.len() - i) as u8);
+                    f.word_count += 1;
+                }
+            }
+            if let Some(slot) = f.buf.get_mut(f.len) {
+                *slot = if word_byte { c.to_ascii_lowercase() } else { b' ' };
+                f.len += 1;
+            }
         }
-        if let Some(slot) = buf.get_mut(n) {
-            *slot = c;
-            n += 1;
+        if f.buf.get(f.len - 1) != Some(&b' ') {
+            f.len = (f.len + 1).min(f.buf.len());
         }
+        f
     }
-    if buf.get(n - 1) != Some(&b' ') {
-        if let Some(slot) = buf.get_mut(n) {
-            *slot = b' ';
-            n += 1;
+
+    /// The nearest phrase of `phrases` that starts within `window` bytes: the folded index of
+    /// its end (larger is nearer).
+    pub fn nearest(&self, phrases: &[&str], window: usize) -> Option<usize> {
+        let folded = self.buf.get(..self.len).unwrap_or(&[]);
+        let mut best = None;
+        for &(at, distance) in self.words.get(..self.word_count).unwrap_or(&[]).iter().rev() {
+            if usize::from(distance) > window {
+                break;
+            }
+            let at = usize::from(at);
+            let rest = folded.get(at..).unwrap_or(&[]);
+            let first = rest.first().copied();
+            // The first byte settles nearly every phrase without a comparison call.
+            let end = phrases
+                .iter()
+                .map(|p| p.as_bytes())
+                .filter(|p| p.first().copied() == first && rest.starts_with(p) && rest.get(p.len()) == Some(&b' '))
+                .map(|p| at + p.len())
+                .max();
+            if end.is_some() {
+                best = end;
+                break;
+            }
         }
+        best
     }
-    let folded = buf.get(..n).unwrap_or(&[]);
-    phrases
-        .iter()
-        .filter_map(|p| {
-            let p = p.as_bytes();
-            folded
-                .windows(p.len() + 2)
-                .rposition(|w| {
-                    w.first() == Some(&b' ') && w.last() == Some(&b' ') && w.get(1..=p.len()).is_some_and(|m| m == p)
-                })
-                .map(|i| i + p.len())
-        })
-        .max()
 }
 
 /// Words before a number that say it identifies an order, a version, a ticket: format-only
