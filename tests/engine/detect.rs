@@ -93,6 +93,10 @@ fixture_test!(fixtures_credit_card, "credit_card.jsonl", 15);
 fixture_test!(fixtures_iban, "iban.jsonl", 15);
 fixture_test!(fixtures_ip_address, "ip_address.jsonl", 15);
 fixture_test!(fixtures_secrets, "secrets.jsonl", 15);
+fixture_test!(fixtures_national, "national.jsonl", 30);
+fixture_test!(fixtures_health, "health.jsonl", 15);
+fixture_test!(fixtures_finance, "finance.jsonl", 12);
+fixture_test!(fixtures_documents, "documents.jsonl", 12);
 
 fn sorted_and_disjoint(found: &[Finding]) -> bool {
     found.windows(2).all(|w| w[0].end <= w[1].start)

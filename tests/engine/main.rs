@@ -3,6 +3,7 @@
 
 mod benign;
 mod detect;
+mod entities;
 mod examples;
 mod first_event;
 mod leak;

@@ -34,7 +34,13 @@
 
 mod checks;
 mod context;
+mod digest;
+mod documents;
+mod finance;
 mod fold;
+mod health;
+mod ids;
+mod national;
 mod patterns;
 mod phone;
 mod scan;
@@ -152,6 +158,8 @@ pub struct Detector {
     /// match there (most hits, like `secretary` or `tokens`, match none). Without it (it never
     /// fails to build) each rule searches at each hit.
     keyword_set: Option<RegexSet>,
+    /// The enabled identifier kinds (`ids`: national, health), found in one pass of their own.
+    identifiers: ids::Enabled,
 }
 
 impl Detector {
@@ -219,6 +227,7 @@ impl Detector {
             literals,
             keyword_patterns,
             keyword_set,
+            identifiers: ids::Enabled::new(&settings.enabled),
         })
     }
 
@@ -329,6 +338,16 @@ impl Detector {
                     push(checks::check(rule.check, text, &words, m.start(), m.end(), None));
                 }
             }
+        }
+        if has_digit {
+            let mut proposals = Vec::new();
+            ids::find(text, self.identifiers, &mut proposals);
+            found.extend(proposals.into_iter().map(|(start, end, kind, score)| Finding {
+                start,
+                end,
+                kind: EntityKind::Builtin(kind),
+                score,
+            }));
         }
         self.detect_custom(text, &mut found);
         found.retain(|f| {
