@@ -9,7 +9,8 @@
 //! words. Verification codes and expiry dates are three or four digits and a month: only their
 //! labels (`CVV`, `exp.`) make them a card's.
 
-use super::digest::{keccak256, sha256};
+use sha2::{Digest, Sha256};
+use sha3::Keccak256;
 use super::ids::{format_score, Proposal, Token, CONFIRMED, FORMATTED};
 use crate::engine::entity::BuiltinKind as K;
 
@@ -159,7 +160,8 @@ pub fn base58check_ok(b: &[u8]) -> bool {
     if !matches!(payload.first(), Some(0x00 | 0x05)) {
         return false;
     }
-    let digest = sha256(&sha256(payload));
+    // Bitcoin's base58check: the first four bytes of SHA-256 applied twice.
+    let digest = Sha256::digest(Sha256::digest(payload));
     digest.get(..4) == Some(check)
 }
 
@@ -224,7 +226,8 @@ fn ethereum(t: &Token<'_>) -> Option<Proposal> {
 
 pub fn eip55_ok(hex: &str) -> bool {
     let lower = hex.to_ascii_lowercase();
-    let hash = keccak256(lower.as_bytes());
+    // EIP-55: Keccak-256 with the original submission's padding (not SHA3-256).
+    let hash = Keccak256::digest(lower.as_bytes());
     hex.bytes().enumerate().all(|(i, c)| {
         let nibble = hash.get(i / 2).map_or(0, |h| if i % 2 == 0 { h >> 4 } else { h & 0x0f });
         !c.is_ascii_alphabetic() || c.is_ascii_uppercase() == (nibble >= 8)

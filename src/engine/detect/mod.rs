@@ -34,7 +34,6 @@
 
 mod checks;
 mod context;
-mod digest;
 mod documents;
 mod finance;
 mod fold;
