@@ -5,6 +5,7 @@ mod detect;
 mod examples;
 mod leak;
 mod leaks;
+mod linear;
 mod memo;
 mod store;
 mod stream;
