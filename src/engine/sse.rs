@@ -58,6 +58,8 @@ pub struct SseFramer {
     oversized: bool,
     /// Everything is passed through: the body is not an event stream.
     passthrough: bool,
+    /// While `at_start`: bytes after `block_start` already known to be white space.
+    start_seen: usize,
     max_event: usize,
     stats: FramerStats,
 }
@@ -82,6 +84,7 @@ impl SseFramer {
             at_start: true,
             oversized: false,
             passthrough: false,
+            start_seen: 0,
             max_event: max_event.max(1),
             stats: FramerStats::default(),
         }
@@ -158,8 +161,14 @@ impl SseFramer {
             self.scanned = UTF8_BOM.len();
         }
         let body = head.get(self.block_start..).unwrap_or(&[]);
-        match body.iter().find(|b| !b.is_ascii_whitespace()) {
-            None => false,
+        // Resume after the white space already seen: looking from the start again on every
+        // chunk was quadratic in a long run of leading white space.
+        let seen = self.start_seen.min(body.len());
+        match body.get(seen..).unwrap_or(&[]).iter().find(|b| !b.is_ascii_whitespace()) {
+            None => {
+                self.start_seen = body.len();
+                false
+            }
             Some(b'{' | b'[' | b'<') => {
                 self.at_start = false;
                 self.passthrough = true;
