@@ -17,19 +17,21 @@ if [ ${#targets[@]} -eq 0 ]; then
 fi
 mkdir -p logs artifacts
 
-cpu_of() { # CPU seconds used by a live process (user + system)
-  awk -v t="$TICKS" '{ print int(($14 + $15) / t) }' "/proc/$1/stat" 2>/dev/null || echo 0
+cpu_of() { # CPU seconds used by a live process and its finished children (user + system)
+  awk -v t="$TICKS" '{ print int(($14 + $15 + $16 + $17) / t) }' "/proc/$1/stat" 2>/dev/null || echo 0
 }
 
 run_one() {
   local t=$1 used=0 runs=0 crashes=0 pid
   mkdir -p "corpus/$t" "artifacts/$t"
   : > "logs/$t.log"
-  # A crash ends libFuzzer: its input is kept and the target goes on (at most 5 times).
+  # A crash ends libFuzzer: its input is kept in artifacts/ and the target is started again (at
+  # most 5 times) until the CPU time is spent. (Fork mode, which goes on by itself, restarts a
+  # worker every few dozen runs here: the configuration compile made it 20x slower.)
   while [ "$used" -lt "$SECONDS_CPU" ] && [ "$crashes" -lt 5 ]; do
     runs=$((runs + 1))
-    nice -n "$NICE" "$BIN/$t" "corpus/$t" -artifact_prefix="artifacts/$t/" -timeout=20 \
-      -rss_limit_mb=2048 -print_final_stats=1 -dict=dict.txt >> "logs/$t.log" 2>&1 &
+    nice -n "$NICE" "$BIN/$t" "corpus/$t" -print_final_stats=1 \
+      -artifact_prefix="artifacts/$t/" -timeout=20 -rss_limit_mb=2048 -dict=dict.txt >> "logs/$t.log" 2>&1 &
     pid=$!
     local base=$used now=0
     while kill -0 "$pid" 2>/dev/null; do
