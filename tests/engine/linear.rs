@@ -85,6 +85,11 @@ const INPUTS: &[(&str, Make)] = &[
     ("pem-header", |n| rep("-----BEGIN PRIVATE KEY-----\n", n)),
     ("pem-header-inline", |n| rep("-----BEGIN PRIVATE KEY-----", n)),
     ("pem-begin-end", |n| rep("-----BEGIN RSA PRIVATE KEY-----\nMIIB\n-----END RSA PRIVATE KEY-----\n", n)),
+    ("pem-encrypted-escaped", |n| rep("-----BEGIN RSA PRIVATE KEY-----\\nProc-Type: 4,ENCRYPTED\\n\\n", n)),
+    ("openssh-header", |n| rep("-----BEGIN OPENSSH PRIVATE KEY-----\nb3BlbnNzaC1rZXktdjEAAAAABG5vbmUAAAAEbm9uZQ\n", n)),
+    ("putty-header", |n| {
+        rep("PuTTY-User-Key-File-3: ssh-ed25519\nEncryption: none\nPrivate-Lines: 1\nAAAAIE5Y2gdq\n", n)
+    }),
     // Repeated prefixes of the detectors and the placeholder grammar.
     ("prefix-sk", |n| rep("sk-", n)),
     ("prefix-sk-proj", |n| rep("sk-proj-a", n)),
