@@ -150,7 +150,7 @@ def main():
     decodes()
     scans()
     for d in sorted(OUT.iterdir()):
-        print(f"seeds: {d.name}: {len(list(d.iterdir()))}")
+        print(f"corpus {d.name}: {len(list(d.iterdir()))} inputs (seeds included)")
 
 
 if __name__ == "__main__":
