@@ -121,3 +121,18 @@ clean:
 # request an upstream reset, truncation or client abort), SOAK_REPORT override.
 soak: build venv
 	$(PY) scripts/soak.py
+
+# Fuzzing (cargo-fuzz on the nightly toolchain; installs cargo-fuzz when missing): every target in
+# fuzz/fuzz_targets for FUZZ_SECONDS of CPU time each (default 600), FUZZ_JOBS at a time, niced.
+# Seeds are written from the fixtures (fuzz/seeds.py); crash inputs land in fuzz/artifacts/.
+# FUZZ_TARGETS="sse_framer config" runs some. See docs/fuzzing.md.
+FUZZ_SECONDS ?= 600
+FUZZ_JOBS ?= 1
+FUZZ_TARGETS ?=
+.PHONY: fuzz
+fuzz:
+	@rustup toolchain list | grep -q '^nightly' || rustup toolchain install nightly --profile minimal
+	@command -v cargo-fuzz >/dev/null || cargo install cargo-fuzz --locked
+	cd fuzz && cargo +nightly fuzz build -O
+	python3 fuzz/seeds.py
+	FUZZ_SECONDS=$(FUZZ_SECONDS) FUZZ_JOBS=$(FUZZ_JOBS) fuzz/run.sh $(FUZZ_TARGETS)

@@ -65,6 +65,8 @@ pub struct SseFramer {
     oversized: bool,
     /// Everything is passed through: the body is not an event stream.
     passthrough: bool,
+    /// While `at_start`: bytes after `block_start` already known to be white space.
+    start_seen: usize,
     max_event: usize,
     stats: FramerStats,
 }
@@ -90,6 +92,7 @@ impl SseFramer {
             bom_done: false,
             oversized: false,
             passthrough: false,
+            start_seen: 0,
             max_event: max_event.max(1),
             stats: FramerStats::default(),
         }
@@ -192,11 +195,15 @@ impl SseFramer {
             }
         }
         let body = self.pending.get(self.block_start..).unwrap_or(&[]);
-        match body.iter().find(|b| !b.is_ascii_whitespace()) {
+        // Resume after the white space already seen (it holds no line end: those were forwarded);
+        // looking from the start again on every chunk was quadratic in a long unfinished line.
+        let seen = self.start_seen.min(body.len());
+        let fresh = body.get(seen..).unwrap_or(&[]);
+        match fresh.iter().find(|b| !b.is_ascii_whitespace()) {
             None => {
                 // Only white space so far: every complete line of it is a keep-alive, forwarded
                 // now; an unfinished one is held, within the cap like any event.
-                let done = body.iter().rposition(|&b| b == b'\n' || b == b'\r').map_or(0, |at| at + 1);
+                let done = fresh.iter().rposition(|&b| b == b'\n' || b == b'\r').map_or(0, |at| seen + at + 1);
                 let rest = body.len() - done;
                 let cut = if rest > self.max_event {
                     // A line of white space longer than any event: forwarded raw to its end, like
@@ -208,6 +215,7 @@ impl SseFramer {
                 } else {
                     done
                 };
+                self.start_seen = body.len() - cut;
                 if cut > 0 {
                     emit(Frame::Raw(body.get(..cut).unwrap_or(&[])));
                     // A CR just forwarded may be the first half of a CRLF.

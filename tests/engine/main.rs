@@ -8,6 +8,7 @@ mod examples;
 mod first_event;
 mod leak;
 mod leaks;
+mod linear;
 mod memo;
 mod ordinary;
 mod store;

@@ -32,6 +32,10 @@ const REGEX_SIZE_LIMIT: usize = 64 << 20;
 /// the bound keeps the rule table's memory per VM small.
 const HYBRID_CACHE_BYTES: usize = 256 << 10;
 
+/// Anchored searches per gated rule and text before one unanchored search from the next hit
+/// decides the rule (see `CompiledView::scan`): keeps a scan linear in the text.
+const MAX_ANCHORED_TRIES: u8 = 32;
+
 /// What the scanner looks at.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ThreatSettings {
@@ -268,15 +272,23 @@ impl CompiledView {
             }
         }
         if let Some(gate) = &self.gate {
+            // Anchored searches from each hit, up to MAX_ANCHORED_TRIES per rule; then one
+            // unanchored search from the next hit to the end decides the rule for every later
+            // hit (each of its matches starts at one of its literals, so at a hit). An anchored
+            // search may read to the end of the text (`(?:\.){2,}/` on a run of dots), so
+            // without the cap a text of n hits cost n searches of up to n bytes each.
+            let mut tries = vec![0u8; self.rules.len()];
             gate_hits(gate, bytes, |literal, start| {
                 let Some(candidates) = self.gate_rules.get(literal) else { return };
                 for &i in candidates {
                     let i = usize::from(i);
-                    if matched[i] {
+                    if matched[i] || tries.get(i).is_none_or(|&t| t > MAX_ANCHORED_TRIES) {
                         continue;
                     }
-                    if let (Some(dfa), Some(cache)) = (self.dfas.get(i), caches.get_mut(i)) {
-                        let at = Input::new(bytes).range(start..).anchored(Anchored::Yes).earliest(true);
+                    if let (Some(dfa), Some(cache), Some(t)) = (self.dfas.get(i), caches.get_mut(i), tries.get_mut(i)) {
+                        *t += 1;
+                        let at = Input::new(bytes).range(start..).earliest(true);
+                        let at = if *t > MAX_ANCHORED_TRIES { at } else { at.anchored(Anchored::Yes) };
                         matched[i] = dfa_matches(dfa, cache, &at);
                     }
                 }

@@ -522,8 +522,12 @@ fn sub_views<'a>(view: &'a str, prose: &Prose) -> (Vec<&'a str>, Option<&'a str>
     if view.bytes().filter(|&b| b == b'\'').count() % 2 == 1 {
         for (q, _) in view.match_indices('\'') {
             let after = view.get(q + 1..).unwrap_or("");
-            let head = after.trim_start().to_ascii_lowercase();
-            let sql_start = [";", "--", "#", ")", "or ", "and ", "union ", "||"].iter().any(|p| head.starts_with(p));
+            // Only the head is compared: lower-casing all of `after` for every quote was
+            // quadratic in a text of many unmatched quotes.
+            let head = after.trim_start().as_bytes();
+            let head = head.get(..head.len().min(8)).unwrap_or_default().to_ascii_lowercase();
+            let sql_start =
+                [";", "--", "#", ")", "or ", "and ", "union ", "||"].iter().any(|p| head.starts_with(p.as_bytes()));
             if sql_start && after.len() >= 4 && q > 0 {
                 broken_out = Some(after);
                 break;

@@ -1,0 +1,18 @@
+//! The OpenAI chat completions (and, when the first byte is odd, legacy completions) streaming restorer: arbitrary bytes cut at arbitrary places (input:
+//! `[8-byte chunking seed][stream]`, seeds from the SSE fixtures). Asserted: no panic; the
+//! output and statistics under the chunking equal those of the whole body fed at once.
+
+#![no_main]
+
+use libfuzzer_sys::fuzz_target;
+use prompt_guard::engine::stream::StreamProtocol;
+use prompt_guard_fuzz::check_stream;
+
+fuzz_target!(|data: &[u8]| {
+    let protocol = if data.first().is_some_and(|b| b & 1 == 1) {
+        StreamProtocol::OpenAiCompletions
+    } else {
+        StreamProtocol::OpenAiChat
+    };
+    check_stream(protocol, data);
+});
