@@ -103,10 +103,6 @@ fn numbers_as_one(s: &str) -> String {
     out
 }
 
-fn memchr_str(hay: &[u8], needle: &str) -> bool {
-    hay.windows(needle.len()).any(|w| w == needle.as_bytes())
-}
-
 const MULTIPART: &str = "multipart/form-data; boundary=XyZ";
 
 fuzz_target!(init: { config(); }, |data: &[u8]| {
@@ -130,12 +126,6 @@ fuzz_target!(init: { config(); }, |data: &[u8]| {
         return;
     };
     let spec = &cfg.restore;
-    if vault.entries().iter().any(|e| memchr_str(&forwarded, &format!("\\{}", e.placeholder))) {
-        // Known, open: a backslash right before a masked value (`\u00fcller@…` masks
-        // `u00fcller@…`) makes `\[EMAIL_1]`, which the restorer reads as a markdown-escaped
-        // placeholder and restores without the backslash (docs/fuzzing.md).
-        return;
-    }
     match kind {
         BodyKind::Json => {
             let Ok(sent) = serde_json::from_slice::<Value>(body) else {

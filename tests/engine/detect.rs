@@ -269,9 +269,8 @@ fn key_block_detection_is_linear_in_repeated_headers() {
     ] {
         // A busy machine can slow one measurement: a linear walk passes in one of three tries, a
         // quadratic one (ratio near 4) in none.
-        let ratios: Vec<f64> = (0..3)
-            .map(|_| nanos_per_byte(&detector, unit, 4_000) / nanos_per_byte(&detector, unit, 1_000))
-            .collect();
+        let ratios: Vec<f64> =
+            (0..3).map(|_| nanos_per_byte(&detector, unit, 4_000) / nanos_per_byte(&detector, unit, 1_000)).collect();
         assert!(ratios.iter().any(|r| *r < 2.5), "{unit:?}: ns/byte ratios at 4,000 vs 1,000 copies {ratios:?}");
     }
 }

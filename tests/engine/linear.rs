@@ -458,7 +458,11 @@ const ENTRIES: &[Entry] = &[
         },
         run: |b| guard(Api::OpenaiFiles, BodyKind::Multipart { content_type: MULTIPART }, b),
     },
-    Entry { name: "reply-scans", prepare: as_is, run: |b| drop(scan_all(config(), &Vault::with_capacity(0), text(b), &mut Vec::new())) },
+    Entry {
+        name: "reply-scans",
+        prepare: as_is,
+        run: |b| drop(scan_all(config(), &Vault::with_capacity(0), text(b), &mut Vec::new())),
+    },
     Entry {
         name: "guard-reply",
         prepare: |s| {

@@ -362,3 +362,31 @@ fn an_error_event_mid_stream_is_restored_and_held_text_goes_out_before_it() {
         assert_eq!(before_finish, text, "{protocol:?}: nothing was left for the end of the body");
     }
 }
+
+#[test]
+fn a_backslash_before_a_masked_value_comes_back() {
+    // Found by fuzzing the request guard: `\u00fcbere@example.es` (a written-out escape glued to
+    // an address) went up as `\[EMAIL_1]`, and the restorer took `\[` for a markdown-escaped
+    // bracket, so the backslash was lost. Markdown escapes both brackets or neither.
+    let cfg = cfg("{}");
+    for user in [r"\u00fcbere@example.es wrote", r"path C:\dana.fox@example.com"] {
+        let vault = chat(&cfg, user);
+        assert!(!vault.is_empty(), "{user}: nothing masked");
+        let masked = {
+            let e = &vault.entries()[0];
+            user.replacen(e.original.as_str(), e.placeholder.as_str(), 1)
+        };
+        assert_eq!(reply(&cfg, &vault, &masked).0, user);
+        let input = stream_of(StreamProtocol::OpenAiChat, &masked, &[3, 9]);
+        let mut restorer = SseRestorer::new(StreamProtocol::OpenAiChat);
+        let mut out = Vec::new();
+        for piece in input.chunks(5) {
+            restorer.push(piece, &vault, &cfg.restore, &mut out);
+        }
+        restorer.finish(&vault, &cfg.restore, &mut out);
+        assert_eq!(client_text(StreamProtocol::OpenAiChat, &out), user);
+    }
+    // The markdown-escaped form is still read as the placeholder.
+    let vault = chat(&cfg, "mail dana.fox@example.com");
+    assert_eq!(reply(&cfg, &vault, r"mail \[EMAIL\_1\]").0, "mail dana.fox@example.com");
+}

@@ -9,10 +9,10 @@
 //! words. Verification codes and expiry dates are three or four digits and a month: only their
 //! labels (`CVV`, `exp.`) make them a card's.
 
-use sha2::{Digest, Sha256};
-use sha3::Keccak256;
 use super::ids::{format_score, Proposal, Token, CONFIRMED, FORMATTED};
 use crate::engine::entity::BuiltinKind as K;
+use sha2::{Digest, Sha256};
+use sha3::Keccak256;
 
 /// The kinds of this family.
 pub const KINDS: &[K] = &[K::AbaRouting, K::SwiftBic, K::BankAccount, K::CryptoWallet, K::CardCvv, K::CardExpiry];

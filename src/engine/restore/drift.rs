@@ -134,7 +134,7 @@ pub(crate) fn match_at(t: &[u8], prev: u8, marker: &[u8], last: bool, spec: &Res
 fn read_parts(t: &[u8], prev: u8, marker: &[u8], spec: &RestoreSpec, at_end: bool) -> Match {
     let grammar = &spec.grammar;
     let need_more = if at_end { Match::No } else { Match::NeedMore };
-    let (has_prefix, mut i) = match read_literal(t, 0, grammar.prefix().as_bytes(), marker) {
+    let (has_prefix, prefix_end) = match read_literal(t, 0, grammar.prefix().as_bytes(), marker) {
         Lit::Full(next) => (true, next),
         Lit::Partial => return need_more,
         Lit::No => {
@@ -144,6 +144,7 @@ fn read_parts(t: &[u8], prev: u8, marker: &[u8], spec: &RestoreSpec, at_end: boo
             (false, 0)
         }
     };
+    let mut i = prefix_end;
     let middle = grammar.middle().as_bytes();
     let mut body = [0u8; MAX_BODY];
     let mut body_len = 0;
@@ -199,6 +200,13 @@ fn read_parts(t: &[u8], prev: u8, marker: &[u8], spec: &RestoreSpec, at_end: boo
         Lit::Partial if !at_end => return Match::NeedMore,
         Lit::Partial | Lit::No => (false, i),
     };
+    // Markdown escapes both brackets or neither: `\[EMAIL_1]` is a backslash the user wrote before
+    // a placeholder (the token starts after it), `\[EMAIL\_1\]` is an escaped placeholder.
+    let prefix_escaped = has_prefix && prefix_end > grammar.prefix().len();
+    let suffix_escaped = has_suffix && end - i > grammar.suffix().len();
+    if has_prefix && has_suffix && prefix_escaped != suffix_escaped {
+        return Match::No;
+    }
     if !has_suffix && (!has_prefix || lowered) {
         // A bare word, or a lower-cased token missing its closing bracket: too weak to restore.
         return Match::No;
