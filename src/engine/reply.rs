@@ -209,10 +209,6 @@ impl PromptPrint {
         self.slots = table;
     }
 
-    pub fn is_empty(&self) -> bool {
-        self.slots.is_empty()
-    }
-
     fn contains(&self, fp: u32) -> bool {
         let size = self.slots.len();
         let mut i = slot_of(fp, size);

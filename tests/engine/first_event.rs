@@ -6,28 +6,11 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-use prompt_guard::engine::placeholder::PlaceholderGrammar;
-use prompt_guard::engine::restore::RestoreSpec;
 use prompt_guard::engine::sse::{BodyShape, Frame, SseFramer, StreamStart};
 use prompt_guard::engine::stream::{SseRestorer, StreamProtocol};
-use prompt_guard::engine::vault::Vault;
 
-fn spec() -> RestoreSpec {
-    RestoreSpec {
-        grammar: PlaceholderGrammar::default(),
-        known_labels: ["EMAIL", "PHONE", "SECRET", "IBAN"].map(String::from).to_vec(),
-    }
-}
-
-fn vault() -> Vault {
-    let g = PlaceholderGrammar::default();
-    let mut v = Vault::with_capacity(16);
-    v.placeholder_for(&g, "EMAIL", "ann@example.com").unwrap();
-    v.placeholder_for(&g, "EMAIL", "bob@example.org").unwrap();
-    v.placeholder_for(&g, "PHONE", "+49 151 1234567").unwrap();
-    v.placeholder_for(&g, "SECRET", "p\"w\\d").unwrap();
-    v
-}
+// The placeholder grammar and vault of the stream tests: the same fixtures are restored here.
+use super::stream::{spec, vault};
 
 /// Every fixture stream with the protocol its file name says.
 fn fixtures() -> Vec<(String, StreamProtocol, Vec<u8>)> {

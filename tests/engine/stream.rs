@@ -20,14 +20,14 @@ use prompt_guard::engine::sse::{Frame, SseFramer};
 use prompt_guard::engine::stream::{SseRestorer, StreamProtocol, StreamStats};
 use prompt_guard::engine::vault::Vault;
 
-fn spec() -> RestoreSpec {
+pub(crate) fn spec() -> RestoreSpec {
     RestoreSpec {
         grammar: PlaceholderGrammar::default(),
         known_labels: ["EMAIL", "PHONE", "SECRET", "IBAN"].map(String::from).to_vec(),
     }
 }
 
-fn vault() -> Vault {
+pub(crate) fn vault() -> Vault {
     let g = PlaceholderGrammar::default();
     let mut v = Vault::with_capacity(16);
     v.placeholder_for(&g, "EMAIL", "ann@example.com").unwrap();

@@ -154,16 +154,8 @@ impl SseRestorer {
     /// End of stream: flush everything held back. Held text goes out as synthetic events first,
     /// then the raw bytes of an unfinished last event (so they cannot swallow a synthetic event).
     pub fn finish(&mut self, vault: &Vault, spec: &RestoreSpec, out: &mut Vec<u8>) {
-        let SseRestorer { framer, state, counts, synthetic_events, eol, open_at_end, tap, .. } = self;
-        let mut ctx = EventCtx { vault, spec, counts, eol, out, synthetic: synthetic_events, tap };
-        let flushed = match state {
-            ProtocolState::Chat(s) => s.finish(&mut ctx),
-            ProtocolState::Responses(s) => s.finish(&mut ctx),
-            ProtocolState::Anthropic(s) => s.finish(&mut ctx),
-            ProtocolState::Generic => false,
-        };
-        *open_at_end |= flushed;
-        framer.finish(|frame| match frame {
+        self.release_held(vault, spec, out);
+        self.framer.finish(|frame| match frame {
             Frame::Raw(bytes) => out.extend_from_slice(bytes),
             Frame::Event(block) => out.extend_from_slice(block.raw()),
         });
@@ -173,7 +165,13 @@ impl SseRestorer {
     /// out as synthetic events (as in [`finish`](Self::finish)), but the bytes of an unfinished
     /// event are dropped, so the error event cannot be read as part of it.
     pub fn abandon(&mut self, vault: &Vault, spec: &RestoreSpec, out: &mut Vec<u8>) {
-        let SseRestorer { framer, state, counts, synthetic_events, eol, open_at_end, tap, .. } = self;
+        self.release_held(vault, spec, out);
+        self.framer.abandon();
+    }
+
+    /// Held-back text of every open position goes out as synthetic events.
+    fn release_held(&mut self, vault: &Vault, spec: &RestoreSpec, out: &mut Vec<u8>) {
+        let SseRestorer { state, counts, synthetic_events, eol, open_at_end, tap, .. } = self;
         let mut ctx = EventCtx { vault, spec, counts, eol, out, synthetic: synthetic_events, tap };
         let flushed = match state {
             ProtocolState::Chat(s) => s.finish(&mut ctx),
@@ -182,7 +180,6 @@ impl SseRestorer {
             ProtocolState::Generic => false,
         };
         *open_at_end |= flushed;
-        framer.abandon();
     }
 
     /// The text of the stream's positions (chat choices, tool arguments, content blocks) as it
