@@ -195,15 +195,22 @@ impl SseFramer {
             }
         }
         let body = self.pending.get(self.block_start..).unwrap_or(&[]);
-        // Resume after the white space already seen (it holds no line end: those were forwarded);
-        // looking from the start again on every chunk was quadratic in a long unfinished line.
+        // Resume after the white space already seen and held; looking from the start again on
+        // every chunk was quadratic in a long run of white space.
         let seen = self.start_seen.min(body.len());
         let fresh = body.get(seen..).unwrap_or(&[]);
         match fresh.iter().find(|b| !b.is_ascii_whitespace()) {
             None => {
-                // Only white space so far: every complete line of it is a keep-alive, forwarded
-                // now; an unfinished one is held, within the cap like any event.
-                let done = fresh.iter().rposition(|&b| b == b'\n' || b == b'\r').map_or(0, |at| seen + at + 1);
+                // Only white space so far. Blank lines (CR and LF alone) are keep-alives, forwarded
+                // now. A line holding spaces, tabs or form feeds is a field line of the first event
+                // when the stream goes on with events, so from its first byte everything is held
+                // (within the cap like any event) until a byte that is not white space decides:
+                // forwarding it raw would frame the body differently under another chunking.
+                let done = if seen == 0 {
+                    fresh.iter().position(|&b| b != b'\n' && b != b'\r').unwrap_or(fresh.len())
+                } else {
+                    0
+                };
                 let rest = body.len() - done;
                 let cut = if rest > self.max_event {
                     // A line of white space longer than any event: forwarded raw to its end, like
@@ -625,6 +632,20 @@ mod tests {
                 assert_eq!(out, input, "cuts {cut} {cut2}");
                 assert_eq!(data, vec!["a".to_owned(), "b".to_owned()], "cuts {cut} {cut2}");
                 assert!(!stats.truncated && !stats.not_sse, "cuts {cut} {cut2}");
+            }
+        }
+    }
+
+    #[test]
+    fn white_space_lines_before_the_first_event_frame_alike_under_every_cut() {
+        // Found by fuzzing: a line of spaces or tabs before the first event was forwarded as a
+        // keep-alive under one chunking and read as a field line of the first event under another.
+        for input in [&b"\n \t\n\ndata: a\n\n"[..], b"\r\n\x0c\r\ndata: a\n\n", b" \n  {\"a\":1}"] {
+            let (_, whole, whole_stats) = frame(&[input]);
+            for cut in 0..=input.len() {
+                let (out, data, stats) = frame(&[&input[..cut], &input[cut..]]);
+                assert_eq!(out, input, "cut {cut}");
+                assert_eq!((data, stats), (whole.clone(), whole_stats), "cut {cut}");
             }
         }
     }
