@@ -34,11 +34,12 @@ $(VENV_STAMP): tests/requirements.txt
 
 venv: $(VENV_STAMP)
 
-# The engine must not know it runs in Envoy.
+# The engine must not know it runs in Envoy: Cargo keeps proxy-wasm out of the engine crate (it is
+# not among its dependencies); this states it, for every target the engine builds for.
 purity:
-	@if grep -rn 'proxy_wasm' src/engine src/config src/store; then \
-	  echo "error: src/engine, src/config and src/store must not name proxy_wasm (the engine does not know it runs in Envoy)"; exit 1; \
-	else echo "purity: src/engine, src/config and src/store are free of proxy_wasm"; fi
+	@if cargo tree -p prompt-guard-engine --target all -e normal,build --prefix none | grep -q '^proxy-wasm '; then \
+	  echo "error: the engine crate depends on proxy-wasm"; exit 1; \
+	else echo "purity: the engine crate (crates/engine) does not depend on proxy-wasm"; fi
 
 # No unwrap/expect/panic outside tests (Cargo.toml [lints] + clippy.toml), native and wasm.
 lint:
@@ -67,7 +68,7 @@ run: build venv
 eval:
 	cargo run --release --quiet --bin eval -- $(EVAL_DIR)
 
-# Engine benchmarks, native (criterion; bodies in benches/fixtures): time and MB/s per body,
+# Engine benchmarks, native (criterion; bodies in crates/engine/benches/fixtures): time and MB/s per body,
 # allocations per request, configuration compile time -> bench-results/engine.md.
 bench:
 	cargo bench --bench engine
@@ -83,8 +84,8 @@ bench-wasm: build
 	node --no-warnings $(WASM_BENCH_DIR)/run.mjs $(WASM_BENCH_DIR)/target/$(WASM_TARGET)/release/wasm-engine-bench.wasm
 	@echo; echo "| fixture | requests | request bytes | filter per exchange | configure | wasm memory |"; echo "|---|---|---:|---:|---:|---:|"
 	@for fixture in chat_1k multiturn_16k; do for mode in cold next-turn; do \
-	  node --no-warnings $(WASM_BENCH_DIR)/filter.mjs $(WASM) benches/fixtures/$$fixture.request.json \
-	    benches/fixtures/$$fixture.reply.json - 3 $$mode; done; done
+	  node --no-warnings $(WASM_BENCH_DIR)/filter.mjs $(WASM) crates/engine/benches/fixtures/$$fixture.request.json \
+	    crates/engine/benches/fixtures/$$fixture.reply.json - 3 $$mode; done; done
 
 # Envoy load benchmark: bare Envoy vs a no-op buffering wasm filter vs prompt-guard, CPU per
 # request, requests/s, p50/p99, RSS -> bench-results/envoy.md. BENCH_ENVOY_ARGS=--quick for a
@@ -104,7 +105,7 @@ bench-instructions:
 	python3 scripts/count_instructions.py
 
 # The leak generator over the engine at length: 200,000 generated requests (every endpoint shape,
-# values planted in every field and format; tests/engine/leak.rs, of which `make test` runs
+# values planted in every field and format; crates/engine/tests/engine/leak.rs, of which `make test` runs
 # 10,000). Optimised build, so the run takes minutes. LEAKGEN_REPORT=path writes the full tables.
 .PHONY: leakgen-long
 leakgen-long:

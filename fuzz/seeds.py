@@ -3,7 +3,7 @@
 fixtures, so nothing but this script is kept in git.
 
 Sources: tests/fixtures/sse (recorded-shape streams, see its README), tests/fixtures/pii (the
-detector's cases, see its README), benches/fixtures (generated request bodies, see generate.py
+detector's cases, see its README), crates/engine/benches/fixtures (generated request bodies, see generate.py
 there), examples/*.json (the shipped configurations). Every seed is derived from those files;
 the only text written here are the short framing variants (CRLF, chunk seeds) and the
 configuration keys.
@@ -40,7 +40,7 @@ def with_seed(seed, body):
 def sse_fixtures():
     for p in sorted((ROOT / "tests" / "fixtures" / "sse").glob("*.sse")):
         yield p.name, p.read_bytes()
-    for p in sorted((ROOT / "benches" / "fixtures").glob("*.sse")):
+    for p in sorted((ROOT / "crates" / "engine" / "benches" / "fixtures").glob("*.sse")):
         yield p.name, p.read_bytes()[:MAX_SEED]
 
 
@@ -75,7 +75,7 @@ def streams():
 
 def requests():
     apis = {"openai_chat": 0, "openai_completions": 1, "openai_responses": 2, "anthropic": 9, "generic": 11}
-    for p in sorted((ROOT / "benches" / "fixtures").glob("*.request.json")):
+    for p in sorted((ROOT / "crates" / "engine" / "benches" / "fixtures").glob("*.request.json")):
         body = p.read_bytes()
         for api in ("openai_chat", "anthropic"):
             put("request_guard", bytes([apis[api], 0]) + body)
@@ -134,7 +134,7 @@ def decodes():
 def scans():
     for text in pii_texts():
         put("scan_text", text.encode())
-    for p in sorted((ROOT / "benches" / "fixtures").glob("*.request.json")):
+    for p in sorted((ROOT / "crates" / "engine" / "benches" / "fixtures").glob("*.request.json")):
         doc = json.loads(p.read_bytes())
         for m in doc.get("messages", [])[:4]:
             c = m.get("content")

@@ -51,7 +51,7 @@ def fmt_time(ns):
 
 
 def fixtures_in_order():
-    manifest = json.loads((REPO / "benches" / "fixtures" / "manifest.json").read_text())
+    manifest = json.loads((REPO / "crates" / "engine" / "benches" / "fixtures" / "manifest.json").read_text())
     return list(manifest["fixtures"])
 
 

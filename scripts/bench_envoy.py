@@ -13,7 +13,7 @@ rather than at whatever rate each reaches; --rate 0 runs flat out. Three variant
     noop          a Rust proxy-wasm filter that buffers and reads both bodies (bench/noop-filter)
     prompt-guard  the built filter with its default configuration (or --filter-config)
 
-over four bodies: a 1 KB OpenAI chat request and a 16 KB conversation (benches/fixtures) with
+over four bodies: a 1 KB OpenAI chat request and a 16 KB conversation (crates/engine/benches/fixtures) with
 buffered replies, the 16 KB conversation again with every message new, and the 1 KB request with
 "stream": true (an SSE reply from the mock). No two requests are alike: wrk puts a tag of its own
 into each request, in the last user message ("next turn": a conversation whose earlier turns the
@@ -59,7 +59,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests" / "e2e")
 from harness import envoy_binary, stop_process  # noqa: E402  (shared with the tests)
 
 REPO = Path(__file__).resolve().parents[1]
-FIXTURES = REPO / "benches" / "fixtures"
+FIXTURES = REPO / "crates" / "engine" / "benches" / "fixtures"
 MOCK_SCRIPT = REPO / "tests" / "mock_llm.py"
 RENDER_SCRIPT = REPO / "envoy" / "render.py"
 DEFAULT_WASM = REPO / "target" / "wasm32-wasip1" / "release" / "prompt_guard.wasm"

@@ -54,7 +54,7 @@ def main():
     print("| workload | request bytes | instructions | per request byte |")
     print("|---|---:|---:|---:|")
     for fixture in args.fixtures:
-        size = (ROOT / "benches" / "fixtures" / f"{fixture}.request.json").stat().st_size
+        size = (ROOT / "crates" / "engine" / "benches" / "fixtures" / f"{fixture}.request.json").stat().st_size
         instructions = per_run(fixture, args.repeat)
         print(f"| guard_request {fixture} | {size} | {human(instructions)} | {instructions / size:.0f} |", flush=True)
     print(f"| configuration compile (defaults) | - | {human(per_run('config', 2))} | - |")

@@ -6,7 +6,7 @@
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use prompt_guard::engine::encoding::{ContentEncoding, DecodeError, StreamDecoder};
+use prompt_guard_engine::encoding::{ContentEncoding, DecodeError, StreamDecoder};
 use prompt_guard_fuzz::{chunks, seed_and_body};
 
 /// Large enough for anything a fuzz input can inflate to (at most about 1032:1).

@@ -5,7 +5,7 @@
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use prompt_guard::config::FilterConfig;
+use prompt_guard_engine::config::FilterConfig;
 
 fuzz_target!(|data: &[u8]| {
     if let Ok(cfg) = FilterConfig::from_json(data) {

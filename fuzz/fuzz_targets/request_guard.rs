@@ -12,12 +12,12 @@
 use std::sync::OnceLock;
 
 use libfuzzer_sys::fuzz_target;
-use prompt_guard::config::FilterConfig;
-use prompt_guard::engine::exchange::{guard_request_as, BodyKind};
-use prompt_guard::engine::memo::MemoScope;
-use prompt_guard::engine::protocol::Api;
-use prompt_guard::engine::restore::{restore_text, Escape, RestoreCounts, RestoreSpec};
-use prompt_guard::engine::vault::Vault;
+use prompt_guard_engine::config::FilterConfig;
+use prompt_guard_engine::exchange::{guard_request_as, BodyKind};
+use prompt_guard_engine::memo::MemoScope;
+use prompt_guard_engine::protocol::Api;
+use prompt_guard_engine::restore::{restore_text, Escape, RestoreCounts, RestoreSpec};
+use prompt_guard_engine::vault::Vault;
 use serde_json::{Map, Value};
 
 fn config() -> &'static FilterConfig {

@@ -6,8 +6,8 @@
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use prompt_guard::engine::exchange::guard_reply;
-use prompt_guard::engine::restore::{
+use prompt_guard_engine::exchange::guard_reply;
+use prompt_guard_engine::restore::{
     max_token_len, placeholder_lookalikes, restore_text, Escape, RestoreCounts, StreamingTextRestorer,
 };
 use prompt_guard_fuzz::{chunks, default_config, seed_and_body, spec, vault};

@@ -6,11 +6,11 @@
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use prompt_guard::engine::reply::scan_all;
-use prompt_guard::engine::threat::decode::decoded_segments;
-use prompt_guard::engine::threat::normalise::normalise;
-use prompt_guard::engine::threat::{check_hygiene, Source};
-use prompt_guard_fuzz::default_config;
+use prompt_guard_engine::reply::{scan_all, scan_links};
+use prompt_guard_engine::threat::decode::decoded_segments;
+use prompt_guard_engine::threat::normalise::normalise;
+use prompt_guard_engine::threat::{check_hygiene, Source};
+use prompt_guard_fuzz::{default_config, vault};
 
 fuzz_target!(|data: &[u8]| {
     let text = String::from_utf8_lossy(data);
@@ -28,6 +28,8 @@ fuzz_target!(|data: &[u8]| {
     }
     let _ = decoded_segments(text);
     let _ = normalise(text);
-    let _ = cfg.threats.reply.scan(text);
-    let _ = scan_all(cfg, text, &mut found);
+    // The reply scans with an exchange's vault, so links are also checked for its values.
+    let vault = vault();
+    let _ = scan_links(cfg, &vault, text);
+    let _ = scan_all(cfg, &vault, text, &mut found);
 });

@@ -6,7 +6,7 @@
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use prompt_guard::engine::sse::{Frame, FramerStats, SseFramer};
+use prompt_guard_engine::sse::{Frame, FramerStats, SseFramer};
 use prompt_guard_fuzz::{chunks, seed_and_body};
 
 struct Framed {

@@ -8,11 +8,11 @@
 
 use std::sync::OnceLock;
 
-use prompt_guard::config::FilterConfig;
-use prompt_guard::engine::placeholder::PlaceholderGrammar;
-use prompt_guard::engine::restore::RestoreSpec;
-use prompt_guard::engine::stream::{SseRestorer, StreamProtocol, StreamStats};
-use prompt_guard::engine::vault::Vault;
+use prompt_guard_engine::config::FilterConfig;
+use prompt_guard_engine::placeholder::PlaceholderGrammar;
+use prompt_guard_engine::restore::RestoreSpec;
+use prompt_guard_engine::stream::{SseRestorer, StreamProtocol, StreamStats};
+use prompt_guard_engine::vault::Vault;
 
 /// Split fuzz input into the chunking seed and the body.
 pub fn seed_and_body(data: &[u8]) -> (u64, &[u8]) {

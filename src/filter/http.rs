@@ -10,18 +10,18 @@ use super::host::{self, Direction, HostError};
 use super::metrics::{verdict_key, Metrics};
 use super::quirks::{BufferedBodySize, ContentLengthRemoval, HeadersGoOn, TrailersEndStream};
 use super::shared_data::EnvoySharedData;
-use crate::config::FilterConfig;
-use crate::engine::encoding::{ContentEncoding, DecodeError, StreamDecoder};
-use crate::engine::exchange::{guard_reply, guard_request_as, is_json_content_type, BodyKind, Rejection};
-use crate::engine::memo::MemoScope;
-use crate::engine::plan::{reply_handling, ReplyHandling, StreamCounts};
-use crate::engine::protocol::{error_body, error_event, Api};
-use crate::engine::reply::{scan_leaks, scan_links, ReplyFindings};
-use crate::engine::sse::{BodyShape, StreamStart};
-use crate::engine::stream::{SseRestorer, StreamProtocol};
-use crate::engine::threat::Verdict;
-use crate::engine::vault::Vault;
-use crate::store::SessionStore;
+use prompt_guard_engine::config::FilterConfig;
+use prompt_guard_engine::encoding::{ContentEncoding, DecodeError, StreamDecoder};
+use prompt_guard_engine::exchange::{guard_reply, guard_request_as, is_json_content_type, BodyKind, Rejection};
+use prompt_guard_engine::memo::MemoScope;
+use prompt_guard_engine::plan::{reply_handling, ReplyHandling, StreamCounts};
+use prompt_guard_engine::protocol::{error_body, error_event, Api};
+use prompt_guard_engine::reply::{scan_leaks, scan_links, ReplyFindings};
+use prompt_guard_engine::sse::{BodyShape, StreamStart};
+use prompt_guard_engine::stream::{SseRestorer, StreamProtocol};
+use prompt_guard_engine::threat::Verdict;
+use prompt_guard_engine::vault::Vault;
+use prompt_guard_engine::store::SessionStore;
 
 /// Request headers that carry the caller's credential (OpenAI, Anthropic, Azure OpenAI), in
 /// the order they are looked for.

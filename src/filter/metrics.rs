@@ -6,9 +6,9 @@
 //! `wasmcustom_prompt_guard_entities_masked{type="EMAIL"}`.
 
 use super::host;
-use crate::config::FilterConfig;
-use crate::engine::exchange::Rejection;
-use crate::engine::threat::{Action, Category};
+use prompt_guard_engine::config::FilterConfig;
+use prompt_guard_engine::exchange::Rejection;
+use prompt_guard_engine::threat::{Action, Category};
 
 const PREFIX: &str = "prompt_guard.";
 

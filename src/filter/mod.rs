@@ -1,6 +1,6 @@
 //! The proxy-wasm glue. This module is glue and nothing else: it gathers input from the host,
 //! calls the engine, writes the engine's output back and returns an action. Every decision
-//! lives in `crate::engine`, where native tests reach it.
+//! lives in `prompt_guard_engine`, where native tests reach it.
 
 mod host;
 mod http;

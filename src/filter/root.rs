@@ -10,12 +10,12 @@ use super::host;
 use super::http::GuardedExchange;
 use super::metrics::Metrics;
 use super::shared_data::EnvoySharedData;
-use crate::store::SessionStore;
+use prompt_guard_engine::store::SessionStore;
 
 /// How often expired sessions are cleared from shared data. Every VM ticks; a sweep is bounded
 /// work and idempotent, so overlapping sweeps only repeat each other.
 const SWEEP_PERIOD_MS: u32 = 60_000;
-use crate::config::FilterConfig;
+use prompt_guard_engine::config::FilterConfig;
 
 /// Stamped at build time so a log line tells which build is running.
 const VERSION: &str = env!("CARGO_PKG_VERSION");

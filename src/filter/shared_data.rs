@@ -1,5 +1,5 @@
 //! The real `SharedData`: Envoy's shared data through the proxy-wasm ABI. This is glue; the
-//! store's logic lives in `crate::store`, where native tests reach it through a fake.
+//! store's logic lives in `prompt_guard_engine::store`, where native tests reach it through a fake.
 //!
 //! The ABI is called directly, as in `host.rs`, because the SDK's wrappers panic on statuses they
 //! do not expect, and a panic aborts the VM for every later request on the worker. Keys and
@@ -7,7 +7,7 @@
 
 use std::ptr::null_mut;
 
-use crate::store::{SharedData, StoreError};
+use prompt_guard_engine::store::{SharedData, StoreError};
 
 /// proxy-wasm ABI status codes (as the host returns them, never trusted to be in range).
 const OK: u32 = 0;

@@ -1,5 +1,5 @@
 """The leak property through real Envoy: a fixed-seed sample of the leak generator's requests
-(`src/bin/leakgen.rs`, generator in `tests/leakgen`) is sent as raw HTTP/1.1, buffered and with
+(`crates/engine/src/bin/leakgen.rs`, generator in `crates/engine/tests/leakgen`) is sent as raw HTTP/1.1, buffered and with
 `stream: true`, to every endpoint shape it covers (odd path spellings included). For each one the
 mock's record of the exact upstream bytes (`/__last_request`) must hold no planted value (raw
 bytes, every decoded string, JSON inside strings decoded recursively, JSON lines of uploaded

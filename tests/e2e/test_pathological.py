@@ -6,7 +6,7 @@ quadratic in the number of headers; every other request on that worker waited. L
 answers it (whatever the engine decides: forwarded, or refused) in well under a second of engine
 time; the limit below is generous for a loaded test machine and still far below the old stall.
 
-The other bodies are the shapes tests/engine/linear.rs found quadratic before their fixes (runs of
+The other bodies are the shapes crates/engine/tests/engine/linear.rs found quadratic before their fixes (runs of
 dots, unmatched quotes) and a run of white space, each at the same size.
 
 Envoy runs with one worker (`--concurrency 1`, see harness.start_envoy), so "the next request is

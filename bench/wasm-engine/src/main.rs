@@ -40,17 +40,17 @@ static ALLOCATOR: Counting = Counting;
 
 const MIB: f64 = 1048576.0;
 
-use prompt_guard::config::FilterConfig;
-use prompt_guard::engine::exchange::guard_request;
-use prompt_guard::engine::memo::MemoScope;
-use prompt_guard::engine::protocol::Api;
-use prompt_guard::engine::vault::Vault;
+use prompt_guard_engine::config::FilterConfig;
+use prompt_guard_engine::exchange::guard_request;
+use prompt_guard_engine::memo::MemoScope;
+use prompt_guard_engine::protocol::Api;
+use prompt_guard_engine::vault::Vault;
 
 const FIXTURES: &[(&str, &[u8])] = &[
-    ("chat_1k", include_bytes!("../../../benches/fixtures/chat_1k.request.json")),
-    ("multiturn_16k", include_bytes!("../../../benches/fixtures/multiturn_16k.request.json")),
-    ("no_findings_64k", include_bytes!("../../../benches/fixtures/no_findings_64k.request.json")),
-    ("dense_16k", include_bytes!("../../../benches/fixtures/dense_16k.request.json")),
+    ("chat_1k", include_bytes!("../../../crates/engine/benches/fixtures/chat_1k.request.json")),
+    ("multiturn_16k", include_bytes!("../../../crates/engine/benches/fixtures/multiturn_16k.request.json")),
+    ("no_findings_64k", include_bytes!("../../../crates/engine/benches/fixtures/no_findings_64k.request.json")),
+    ("dense_16k", include_bytes!("../../../crates/engine/benches/fixtures/dense_16k.request.json")),
 ];
 
 fn main() {

@@ -1,0 +1,193 @@
+//! Evaluation over PII data: precision and recall per file and per label, with the detector's
+//! default settings. A prediction is correct when it overlaps a gold span of the same label.
+//!
+//! Set `EVAL_SHOW_ERRORS=1` to print each miss and false alarm (these are public evaluation
+//! texts, never user data).
+
+use std::collections::BTreeMap;
+use std::fs;
+use std::path::Path;
+
+use prompt_guard_engine::detect::{DetectSettings, Detector};
+use prompt_guard_engine::entity::{BuiltinKind, EntityKind, Finding};
+use serde_json::Value;
+
+/// The evaluation labels our detector produces.
+const DETECTED: [&str; 7] = ["EMAIL", "PHONE", "CREDIT_CARD", "US_SSN", "IBAN", "IP_ADDRESS", "API_KEY"];
+
+/// Our kind as an evaluation label: every secret kind counts as `API_KEY`.
+fn eval_label(kind: EntityKind) -> &'static str {
+    match kind {
+        EntityKind::Builtin(BuiltinKind::Email) => "EMAIL",
+        EntityKind::Builtin(BuiltinKind::Phone) => "PHONE",
+        EntityKind::Builtin(BuiltinKind::CreditCard) => "CREDIT_CARD",
+        EntityKind::Builtin(BuiltinKind::UsSsn) => "US_SSN",
+        EntityKind::Builtin(BuiltinKind::Iban) => "IBAN",
+        EntityKind::Builtin(BuiltinKind::IpAddress) => "IP_ADDRESS",
+        EntityKind::Builtin(_) | EntityKind::Custom(_) => "API_KEY",
+    }
+}
+
+#[derive(Default, Clone, Copy)]
+struct Counts {
+    tp: usize,
+    fp: usize,
+    fn_: usize,
+    /// Predictions that overlap a gold span of their label (precision's numerator).
+    pred_ok: usize,
+    /// Texts scored for this label that hold no value of it, and how many of them got a finding
+    /// of it anyway (the false-positive rate per text).
+    neg_texts: usize,
+    neg_flagged: usize,
+}
+
+/// Byte offset of each code point index (plus one past the end), to convert gold offsets.
+fn byte_offsets(text: &str) -> Vec<usize> {
+    let mut v: Vec<usize> = text.char_indices().map(|(i, _)| i).collect();
+    v.push(text.len());
+    v
+}
+
+struct Gold {
+    start: usize,
+    end: usize,
+    label: String,
+}
+
+fn parse_row(line: &str) -> Option<(String, Vec<Gold>, Option<String>, String)> {
+    let row: Value = serde_json::from_str(line).ok()?;
+    let text = row.get("text")?.as_str()?.to_string();
+    let offsets = byte_offsets(&text);
+    let mut gold = Vec::new();
+    for s in row.get("spans")?.as_array()? {
+        let cs = usize::try_from(s.get("start")?.as_u64()?).ok()?;
+        let ce = usize::try_from(s.get("end")?.as_u64()?).ok()?;
+        let label = s.get("label")?.as_str()?.to_string();
+        gold.push(Gold { start: *offsets.get(cs)?, end: *offsets.get(ce)?, label });
+    }
+    let annotated = row.get("meta").and_then(|m| m.get("annotated_entity")).and_then(Value::as_str).map(String::from);
+    let id = row.get("id").and_then(Value::as_str).unwrap_or("").to_string();
+    Some((text, gold, annotated, id))
+}
+
+fn overlaps(a: (usize, usize), b: (usize, usize)) -> bool {
+    a.0 < b.1 && b.0 < a.1
+}
+
+fn score_file(path: &Path, detector: &Detector, show: bool) -> Option<(BTreeMap<&'static str, Counts>, Vec<String>)> {
+    let data = fs::read_to_string(path).ok()?;
+    let name = path.file_name().and_then(|n| n.to_str()).unwrap_or("");
+    // presidio_unit_cases annotates one type per text; gitleaks_rule_cases annotates only
+    // secrets (its e-mail addresses and IPs are unlabeled, so they cannot be scored there).
+    let per_type = name.starts_with("presidio_unit_cases");
+    let secrets_only = name.starts_with("gitleaks");
+    let mut counts: BTreeMap<&'static str, Counts> = DETECTED.iter().map(|&l| (l, Counts::default())).collect();
+    let mut other_labels: Vec<String> = Vec::new();
+    let mut found: Vec<Finding> = Vec::new();
+    for line in data.lines().filter(|l| !l.trim().is_empty()) {
+        let (text, gold, annotated, id) = parse_row(line)?;
+        found.clear();
+        detector.detect(&text, &mut found);
+        for g in &gold {
+            if !DETECTED.contains(&g.label.as_str()) && !other_labels.contains(&g.label) {
+                other_labels.push(g.label.clone());
+            }
+        }
+        for &label in &DETECTED {
+            if (per_type && annotated.as_deref() != Some(label)) || (secrets_only && label != "API_KEY") {
+                continue;
+            }
+            let c = counts.entry(label).or_default();
+            let golds: Vec<(usize, usize)> =
+                gold.iter().filter(|g| g.label == label).map(|g| (g.start, g.end)).collect();
+            let preds: Vec<(usize, usize)> =
+                found.iter().filter(|f| eval_label(f.kind) == label).map(|f| (f.start, f.end)).collect();
+            if golds.is_empty() {
+                c.neg_texts += 1;
+                c.neg_flagged += usize::from(!preds.is_empty());
+            }
+            for &g in &golds {
+                if preds.iter().any(|&p| overlaps(p, g)) {
+                    c.tp += 1;
+                } else {
+                    c.fn_ += 1;
+                    if show {
+                        println!("  FN {label} {id}: {:?} in {:?}", text.get(g.0..g.1).unwrap_or(""), text);
+                    }
+                }
+            }
+            for &p in &preds {
+                if golds.iter().any(|&g| overlaps(p, g)) {
+                    c.pred_ok += 1;
+                } else {
+                    c.fp += 1;
+                    if show {
+                        println!("  FP {label} {id}: {:?} in {:?}", text.get(p.0..p.1).unwrap_or(""), text);
+                    }
+                }
+            }
+        }
+    }
+    other_labels.sort();
+    Some((counts, other_labels))
+}
+
+fn ratio(num: usize, den: usize) -> String {
+    if den == 0 {
+        "-".to_string()
+    } else {
+        format!("{:.3}", num as f64 / den as f64)
+    }
+}
+
+/// Print the quality table; false when the data could not be read.
+pub fn run(dir: &Path) -> bool {
+    let Ok(detector) = Detector::new(&DetectSettings::default()) else {
+        eprintln!("eval: the default detector did not build");
+        return false;
+    };
+    let show = std::env::var_os("EVAL_SHOW_ERRORS").is_some();
+    let Ok(entries) = fs::read_dir(dir) else {
+        eprintln!("eval: cannot read {}", dir.display());
+        return false;
+    };
+    let mut files: Vec<_> = entries
+        .filter_map(Result::ok)
+        .map(|e| e.path())
+        .filter(|p| p.extension().is_some_and(|x| x == "jsonl"))
+        .collect();
+    files.sort();
+    let mut ok = true;
+    println!("# PII detection (default settings; span match = overlap with the same label)\n");
+    println!("presidio_unit_cases: only each text's annotated type is scored; gitleaks_rule_cases: only API_KEY.\n");
+    for path in files {
+        let name = path.file_stem().and_then(|n| n.to_str()).unwrap_or("?").to_string();
+        let Some((counts, others)) = score_file(&path, &detector, show) else {
+            eprintln!("eval: cannot parse {}", path.display());
+            ok = false;
+            continue;
+        };
+        println!("## {name}\n");
+        println!("| label | TP | FP | FN | precision | recall | texts without it | of those flagged | FP rate |");
+        println!("|---|---:|---:|---:|---:|---:|---:|---:|---:|");
+        let secrets_only = name.starts_with("gitleaks");
+        for (label, c) in &counts {
+            // Rows that were not scored in this file (gitleaks: everything but API_KEY).
+            if secrets_only && *label != "API_KEY" {
+                continue;
+            }
+            let precision = ratio(c.pred_ok, c.pred_ok + c.fp);
+            let recall = ratio(c.tp, c.tp + c.fn_);
+            let fp_rate = ratio(c.neg_flagged, c.neg_texts);
+            println!(
+                "| {label} | {} | {} | {} | {precision} | {recall} | {} | {} | {fp_rate} |",
+                c.tp, c.fp, c.fn_, c.neg_texts, c.neg_flagged
+            );
+        }
+        if !others.is_empty() {
+            println!("\nnot detected by design: {}", others.join(", "));
+        }
+        println!();
+    }
+    ok
+}

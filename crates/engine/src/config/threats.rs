@@ -1,0 +1,251 @@
+//! The `threats` section of the configuration: raw serde form, validated and compiled once.
+//!
+//! ```markdown
+//! | key | type | default | meaning |
+//! |---|---|---|---|
+//! | `threats.enabled` | bool | `true` | Scan requests for prompt attacks at all. Input hygiene (`control_chars`, `max_prompt_chars`) applies either way. |
+//! | `threats.block_threshold` | number in (0,1] | `0.85` | A category scoring at or above this blocks the request (for categories whose action is `tiered`). |
+//! | `threats.flag_threshold` | number in (0,1] | `0.5` | A category scoring at or above this flags the request (headers, metrics); must not exceed `block_threshold`. |
+//! | `threats.actions` | map category -> `"tiered"` \| `"block"` \| `"flag"` \| `"off"` | `"flag"` for the payload categories (`sqli`, `xss`, `command_injection`, `path_traversal`, `code_injection`), `"tiered"` for the others | Per-category override (for the whole filter: there are no per-route actions; an operator whose prompts reach a database or a shell, such as a text-to-SQL agent, sets the payload categories to `"tiered"` or `"block"`). `tiered`: flag at the flag threshold, block at the block threshold. `block`: block from the flag threshold. `flag`: never block. `off`: ignore the category. Categories: `instruction_override`, `jailbreak`, `system_prompt_extraction`, `exfiltration`, `delimiter_injection`, `indirect_injection`, `sqli`, `xss`, `obfuscation`, `command_injection`, `path_traversal`, `code_injection`. |
+//! | `threats.scan_roles` | list of `"system"`, `"user"`, `"assistant"`, `"tool"`, `"document"` | `["user","tool","document"]` | Which message sources are scanned. The system prompt (the operator's) and earlier assistant turns (the model's own output) are not scanned by default. |
+//! | `threats.max_prompt_chars` | integer >= 1 | no limit (only `max_body_bytes`) | Longest single text accepted, in characters; longer texts are refused (400 `prompt_too_long`). |
+//! | `threats.control_chars` | `"strip"` \| `"reject"` \| `"allow"` | `"strip"` | Control characters and ANSI terminal escape sequences (CSI, OSC): removed from the forwarded text, cause a refusal, or are left alone. Tab, LF and CR are always allowed. |
+//! | `threats.canary` | string or null | `null` | A marker the filter adds to every request's system prompt (creating one if there is none: a system message, Anthropic `system`, Responses `instructions`); its appearance in a reply counts as a system-prompt leak and is removed. At least 8 characters; use a random one. |
+//! | `threats.reply.allowed_link_hosts` | list of host names | `[]` | Hosts that markdown links and images in replies may carry anything to (a listed domain also allows its subdomains). Elsewhere, a link or image whose URL carries this conversation's data (a placeholder or original of the exchange, the canary, an encoded blob of text, or a run of the prompt's words: 4 for an image, 12 for a link) is removed (buffered) or ends the stream; other links pass, and those whose query looks like data are counted (`link_reported`). |
+//! | `threats.reply.denied_link_hosts` | list of host names | request-capture and out-of-band services (`webhook.site`, `pipedream.net`, `oastify.com`, `interact.sh`, …; see `docs/detection.md`) | Hosts no markdown link or image in a reply may point to (a listed domain also denies its subdomains); setting the list replaces the default. |
+//! ```
+
+use std::collections::BTreeMap;
+
+use serde::Deserialize;
+
+use super::ConfigError;
+use crate::threat::reply::DEFAULT_DENIED_LINK_HOSTS;
+use crate::threat::{Category, Source};
+use crate::threat::{
+    CategoryAction, ControlChars, HygieneSettings, ReplyScanner, ReplySettings, ThreatPolicy, ThreatScanner,
+    ThreatSettings,
+};
+
+/// Shortest accepted canary: shorter markers occur in ordinary replies by chance.
+const MIN_CANARY_CHARS: usize = 8;
+
+/// The `threats` section as written in JSON.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct ThreatsConfig {
+    pub enabled: bool,
+    pub block_threshold: f64,
+    pub flag_threshold: f64,
+    pub actions: BTreeMap<String, String>,
+    pub scan_roles: Vec<String>,
+    pub max_prompt_chars: u64,
+    pub control_chars: String,
+    pub canary: Option<String>,
+    pub reply: ReplyConfig,
+}
+
+/// `threats.reply` as written in JSON.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct ReplyConfig {
+    pub allowed_link_hosts: Vec<String>,
+    pub denied_link_hosts: Vec<String>,
+}
+
+impl Default for ReplyConfig {
+    fn default() -> Self {
+        ReplyConfig {
+            allowed_link_hosts: Vec::new(),
+            denied_link_hosts: DEFAULT_DENIED_LINK_HOSTS.iter().map(|h| (*h).to_owned()).collect(),
+        }
+    }
+}
+
+impl Default for ThreatsConfig {
+    fn default() -> Self {
+        let policy = ThreatPolicy::default();
+        let hygiene = HygieneSettings::default();
+        ThreatsConfig {
+            enabled: true,
+            block_threshold: f64::from(policy.block_threshold),
+            flag_threshold: f64::from(policy.flag_threshold),
+            actions: BTreeMap::new(),
+            scan_roles: ThreatSettings::default().scan_roles.iter().map(|s| s.name().to_string()).collect(),
+            max_prompt_chars: hygiene.max_prompt_chars as u64,
+            control_chars: hygiene.control_chars.name().to_string(),
+            canary: None,
+            reply: ReplyConfig::default(),
+        }
+    }
+}
+
+/// Everything the filter needs for threats, compiled once per configuration.
+#[derive(Debug)]
+pub struct CompiledThreats {
+    pub enabled: bool,
+    pub scanner: ThreatScanner,
+    pub policy: ThreatPolicy,
+    pub reply: ReplyScanner,
+    pub hygiene: HygieneSettings,
+    /// The marker the filter puts into each request's system prompt, when configured.
+    pub canary: Option<String>,
+}
+
+impl ThreatsConfig {
+    pub fn compile(&self) -> Result<CompiledThreats, ConfigError> {
+        let block = threshold(self.block_threshold, "threats.block_threshold")?;
+        let flag = threshold(self.flag_threshold, "threats.flag_threshold")?;
+        if flag > block {
+            return Err(ConfigError::new("threats.flag_threshold", "must not exceed threats.block_threshold"));
+        }
+        let mut policy = ThreatPolicy { block_threshold: block, flag_threshold: flag, ..ThreatPolicy::default() };
+        for (name, action) in &self.actions {
+            let field = format!("threats.actions.{name}");
+            let category = Category::from_name(name).ok_or_else(|| {
+                ConfigError::new(field.clone(), format!("unknown category; expected one of {}", category_names()))
+            })?;
+            let action = match action.as_str() {
+                "tiered" => CategoryAction::Tiered,
+                "block" => CategoryAction::Block,
+                "flag" => CategoryAction::Flag,
+                "off" => CategoryAction::Off,
+                _ => return Err(ConfigError::new(field, "expected \"tiered\", \"block\", \"flag\" or \"off\"")),
+            };
+            if let Some(slot) = policy.actions.get_mut(category.index()) {
+                *slot = action;
+            }
+        }
+        let mut scan_roles = Vec::new();
+        for (i, role) in self.scan_roles.iter().enumerate() {
+            let source = Source::ALL.into_iter().find(|s| s.name() == role).ok_or_else(|| {
+                ConfigError::new(
+                    format!("threats.scan_roles[{i}]"),
+                    "expected \"system\", \"user\", \"assistant\", \"tool\" or \"document\"",
+                )
+            })?;
+            if !scan_roles.contains(&source) {
+                scan_roles.push(source);
+            }
+        }
+        if self.max_prompt_chars == 0 {
+            return Err(ConfigError::new("threats.max_prompt_chars", "must be at least 1"));
+        }
+        let max_prompt_chars = usize::try_from(self.max_prompt_chars)
+            .map_err(|_| ConfigError::new("threats.max_prompt_chars", "too large for this platform"))?;
+        let control_chars = match self.control_chars.as_str() {
+            "strip" => ControlChars::Strip,
+            "reject" => ControlChars::Reject,
+            "allow" => ControlChars::Allow,
+            _ => return Err(ConfigError::new("threats.control_chars", "expected \"strip\", \"reject\" or \"allow\"")),
+        };
+        if let Some(canary) = &self.canary {
+            if canary.chars().count() < MIN_CANARY_CHARS {
+                return Err(ConfigError::new(
+                    "threats.canary",
+                    format!("must be at least {MIN_CANARY_CHARS} characters"),
+                ));
+            }
+        }
+        let allowed_link_hosts = host_names("threats.reply.allowed_link_hosts", &self.reply.allowed_link_hosts)?;
+        let denied_link_hosts = host_names("threats.reply.denied_link_hosts", &self.reply.denied_link_hosts)?;
+        // Switched off, nothing is scanned: the rule table is not compiled (time and memory per VM).
+        let scan_roles = if self.enabled { scan_roles } else { Vec::new() };
+        let scanner = ThreatScanner::new(&ThreatSettings { scan_roles })
+            .map_err(|e| ConfigError::new("threats", e.to_string()))?;
+        Ok(CompiledThreats {
+            enabled: self.enabled,
+            scanner,
+            policy,
+            reply: ReplyScanner::new(ReplySettings {
+                allowed_link_hosts,
+                denied_link_hosts,
+                canary: self.canary.clone(),
+            }),
+            canary: self.canary.clone(),
+            hygiene: HygieneSettings { max_prompt_chars, control_chars },
+        })
+    }
+}
+
+fn threshold(value: f64, field: &str) -> Result<f32, ConfigError> {
+    if value.is_finite() && value > 0.0 && value <= 1.0 {
+        // Thresholds are compared with f32 scores; the narrowing is intended.
+        #[allow(clippy::cast_possible_truncation)]
+        Ok(value as f32)
+    } else {
+        Err(ConfigError::new(field, "must be a number greater than 0 and at most 1"))
+    }
+}
+
+fn category_names() -> String {
+    Category::ALL.iter().map(|c| c.name()).collect::<Vec<_>>().join(", ")
+}
+
+/// Host names as written (trimmed, lower-cased, a trailing dot dropped), or an error naming the
+/// first that is not one.
+fn host_names(field: &str, hosts: &[String]) -> Result<Vec<String>, ConfigError> {
+    let mut out = Vec::with_capacity(hosts.len());
+    for (i, host) in hosts.iter().enumerate() {
+        let h = host.trim().trim_end_matches('.').to_ascii_lowercase();
+        let valid = !h.is_empty()
+            && h.split('.').all(|l| !l.is_empty() && l.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-'));
+        if !valid {
+            return Err(ConfigError::new(
+                format!("{field}[{i}]"),
+                "expected a host name such as docs.example.com (no scheme, port or path)",
+            ));
+        }
+        out.push(h);
+    }
+    Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+    use super::*;
+
+    fn parse(json: &str) -> Result<CompiledThreats, ConfigError> {
+        let raw: ThreatsConfig = serde_json::from_str(json).map_err(|e| ConfigError::new("threats", e.to_string()))?;
+        raw.compile()
+    }
+
+    #[test]
+    fn defaults_compile() {
+        let c = parse("{}").unwrap();
+        assert!(c.enabled);
+        assert_eq!(c.policy, ThreatPolicy::default());
+        assert!(!c.scanner.scans(Source::System));
+        assert!(c.scanner.scans(Source::Tool));
+    }
+
+    #[test]
+    fn errors_name_the_field() {
+        let field = |json: &str| parse(json).err().map(|e| e.field);
+        assert_eq!(field(r#"{"actions":{"sqli":"explode"}}"#).as_deref(), Some("threats.actions.sqli"));
+        assert_eq!(field(r#"{"actions":{"nope":"off"}}"#).as_deref(), Some("threats.actions.nope"));
+        assert_eq!(field(r#"{"block_threshold":1.5}"#).as_deref(), Some("threats.block_threshold"));
+        assert_eq!(field(r#"{"flag_threshold":0.9,"block_threshold":0.8}"#).as_deref(), Some("threats.flag_threshold"));
+        assert_eq!(field(r#"{"scan_roles":["user","robot"]}"#).as_deref(), Some("threats.scan_roles[1]"));
+        assert_eq!(field(r#"{"control_chars":"eat"}"#).as_deref(), Some("threats.control_chars"));
+        assert_eq!(field(r#"{"canary":"abc"}"#).as_deref(), Some("threats.canary"));
+        assert_eq!(
+            field(r#"{"reply":{"allowed_link_hosts":["https://x.com/"]}}"#).as_deref(),
+            Some("threats.reply.allowed_link_hosts[0]")
+        );
+        assert!(parse(r#"{"unknown_key":1}"#).is_err());
+    }
+
+    #[test]
+    fn actions_override_categories() {
+        let c = parse(r#"{"actions":{"sqli":"off","jailbreak":"flag"}}"#).unwrap();
+        assert_eq!(c.policy.action_for(Category::Sqli), CategoryAction::Off);
+        assert_eq!(c.policy.action_for(Category::Jailbreak), CategoryAction::Flag);
+        // Payload categories are flagged by default; the others are tiered.
+        assert_eq!(c.policy.action_for(Category::Xss), CategoryAction::Flag);
+        assert_eq!(c.policy.action_for(Category::InstructionOverride), CategoryAction::Tiered);
+        let raised = parse(r#"{"actions":{"sqli":"tiered"}}"#).unwrap();
+        assert_eq!(raised.policy.action_for(Category::Sqli), CategoryAction::Tiered);
+    }
+}

@@ -1,0 +1,273 @@
+//! The built-in candidate patterns. Each regex only proposes a span; the `Check` named next to it
+//! decides (with validators and context) whether the span is a finding and how confident it is.
+//! Regexes are ASCII-only on purpose: every value we look for is ASCII, and ASCII classes keep
+//! the automata small and fast.
+
+use crate::entity::BuiltinKind;
+
+/// Which validation a candidate goes through.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Check {
+    Email,
+    Phone,
+    /// `123-45-6789` or `123 45 6789`.
+    SsnSeparated,
+    /// Nine digits in a row: only with SSN words nearby.
+    SsnBare,
+    Card,
+    Iban,
+    Ipv4,
+    Ipv6,
+    /// A vendor token with a distinctive prefix: the regex is the whole check.
+    Prefixed,
+    /// A Slack token: digit groups (team, user, ...), then a secret body judged on its own.
+    Slack,
+    OpenAi,
+    AwsSecret,
+    Jwt,
+    PrivateKeyBlock,
+    /// A PuTTY `.ppk` file header: the file up to its `Private-MAC` line.
+    PuttyKey,
+    /// `password=...`: capture group 1 is the value to mask.
+    Assignment,
+    /// `Bearer ...`: capture group 1 is the token.
+    Bearer,
+    /// `user:password` in a URL or a curl `-u`: capture group 1 or 2.
+    Credentials,
+}
+
+/// A cheap test on the whole text that must pass before a rule's regex runs at all.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Gate {
+    /// The text contains one of `TOKEN_PREFIXES`: vendor tokens, JWTs and key blocks all
+    /// start with a fixed literal, so one multi-literal scan rejects texts without any.
+    Prefix,
+    /// Run anchored where two ASCII letters and two digits start a word (every IBAN starts
+    /// with its country code and check digits); the regex must start there.
+    IbanStart,
+    /// The text contains `@`.
+    At,
+    /// The text contains `aws` in any case (AWS secret keys have no shape of their own).
+    AwsWord,
+    /// Run only inside "number islands": stretches of digits and number punctuation holding
+    /// at least `MIN_ISLAND_DIGITS` digits, found in one byte scan. Prose numbers (years,
+    /// counts) never form one, so clean text skips these regexes entirely.
+    NumberIsland,
+    /// Like `NumberIsland`, for islands with at least four digits and a dot (IPv4).
+    DottedIsland,
+    /// The text has two colons at most five bytes apart (every IPv6 address does).
+    ColonPair,
+    /// The text contains `://` or a curl user option (`-u`, `--user`).
+    UserInfo,
+    /// Run anchored at each occurrence of a secret keyword (`KEYWORDS`), found with one
+    /// case-insensitive Aho-Corasick pass; the regex must start with the keyword.
+    Keyword,
+}
+
+/// Fewest digits in any candidate of a `NumberIsland` rule (a 7-digit local phone number).
+pub const MIN_ISLAND_DIGITS: usize = 7;
+
+/// Bytes that can appear inside a phone, SSN or card candidate.
+pub fn island_byte(b: u8) -> bool {
+    b.is_ascii_digit() || matches!(b, b' ' | b'-' | b'.' | b'/' | b'(' | b')' | b'+')
+}
+
+/// Where `Keyword` rules may start: every keyword alternation in those regexes begins with one
+/// of these (compared ASCII case-insensitively).
+pub const KEYWORDS: &[&str] = &[
+    "pass",
+    "pwd",
+    "secret",
+    "api",
+    "access",
+    "token",
+    "credential",
+    "private",
+    "bearer",
+    "authorization",
+    "contrase",
+    "senha",
+    "wachtwoord",
+];
+
+/// The literal every `Prefix` rule's matches start with (case-sensitive).
+pub const TOKEN_PREFIXES: &[&str] = &[
+    "AKIA",
+    "ASIA",
+    "ABIA",
+    "ACCA",
+    "A3T",
+    "ghp_",
+    "gho_",
+    "ghu_",
+    "ghs_",
+    "ghr_",
+    "github_pat_",
+    "glpat-",
+    "gldt-",
+    "glrt-",
+    "glptt-",
+    "glft-",
+    "glsoat-",
+    "glcbt-",
+    "glimt-",
+    "glagent-",
+    "gloas-",
+    "glffct-",
+    "GR1348941",
+    "xox",
+    "xapp-",
+    "hooks.slack.com",
+    "sk_",
+    "rk_",
+    "whsec_",
+    "sk-",
+    "AIza",
+    "eyJ",
+    "-----BEGIN",
+    "PuTTY-User-Key-File-",
+    "hf_",
+    "npm_",
+    "pypi-",
+    "ntn_",
+    "sgp_",
+    "hvs.",
+    "ops_",
+    "dop_v1_",
+    "doo_v1_",
+    "dor_v1_",
+    "SG.",
+    "shpat_",
+    "shpca_",
+    "shppa_",
+    "shpss_",
+    "pplx-",
+    "gsk_",
+    "lin_api_",
+    "glsa_",
+];
+
+/// How far past a keyword an anchored `Keyword` rule may match.
+pub const KEYWORD_WINDOW: usize = 1400;
+
+#[derive(Debug, Clone, Copy)]
+pub struct Rule {
+    pub kind: BuiltinKind,
+    pub check: Check,
+    pub gate: Gate,
+    pub regex: &'static str,
+}
+
+const fn rule(kind: BuiltinKind, check: Check, gate: Gate, regex: &'static str) -> Rule {
+    Rule { kind, check, gate, regex }
+}
+
+use BuiltinKind as K;
+
+pub const RULES: &[Rule] = &[
+    rule(
+        K::Email,
+        Check::Email,
+        Gate::At,
+        // Internationalised addresses (RFC 6531 local parts, IDN domains) as well as ASCII ones.
+        // Any non-ASCII character may stand for a letter here (a Unicode word class costs a third
+        // more configuration time); the check trims what is not a letter or digit. Top-level
+        // domains are letters, or punycode.
+        r"[A-Za-z0-9\x{80}-\x{10FFFF}][A-Za-z0-9\x{80}-\x{10FFFF}._%+\-]*@[A-Za-z0-9\x{80}-\x{10FFFF}](?:[A-Za-z0-9\x{80}-\x{10FFFF}\-]*[A-Za-z0-9\x{80}-\x{10FFFF}])?(?:\.[A-Za-z0-9\x{80}-\x{10FFFF}](?:[A-Za-z0-9\x{80}-\x{10FFFF}\-]*[A-Za-z0-9\x{80}-\x{10FFFF}])?)*\.(?:xn--[a-z0-9\-]{2,59}|[A-Za-z\x{80}-\x{10FFFF}]{2,24})",
+    ),
+    rule(K::Phone, Check::Phone, Gate::NumberIsland, r"(?:\+[ ]?|\()?[0-9][0-9 \-./()]{5,26}[0-9]"),
+    rule(K::UsSsn, Check::SsnSeparated, Gate::NumberIsland, r"[0-9]{3}[- .][0-9]{2}[- .][0-9]{4}"),
+    rule(K::UsSsn, Check::SsnBare, Gate::NumberIsland, r"[0-9]{9}"),
+    // One separator style per number, so that numbers written side by side stay apart.
+    rule(
+        K::CreditCard,
+        Check::Card,
+        Gate::NumberIsland,
+        r"[0-9]{4}(?:-[0-9]{1,6}){2,4}|[0-9]{4}(?: [0-9]{1,6}){2,4}|[0-9]{4}(?:\.[0-9]{1,6}){2,4}|[0-9]{12,19}",
+    ),
+    rule(K::Iban, Check::Iban, Gate::IbanStart, r"[A-Za-z]{2}[0-9]{2}(?:[ \-]?[A-Za-z0-9]){8,36}"),
+    rule(K::IpAddress, Check::Ipv4, Gate::DottedIsland, r"[0-9]{1,3}\.[0-9]{1,3}\.[0-9]{1,3}\.[0-9]{1,3}"),
+    rule(
+        K::IpAddress,
+        Check::Ipv6,
+        Gate::ColonPair,
+        r"[0-9A-Fa-f]{0,4}(?::[0-9A-Fa-f]{0,4}){2,7}(?:\.[0-9]{1,3}){0,3}",
+    ),
+    rule(K::AwsAccessKey, Check::Prefixed, Gate::Prefix, r"(?:A3T[A-Z0-9]|AKIA|ASIA|ABIA|ACCA)[A-Z0-9]{16}"),
+    rule(K::AwsSecretKey, Check::AwsSecret, Gate::AwsWord, r"[A-Za-z0-9/+]{40}"),
+    rule(
+        K::GithubToken,
+        Check::Prefixed,
+        Gate::Prefix,
+        r"(?:ghp|gho|ghu|ghs|ghr)_[A-Za-z0-9]{36,}|github_pat_[A-Za-z0-9_]{22,}",
+    ),
+    rule(
+        K::GitlabToken,
+        Check::Prefixed,
+        Gate::Prefix,
+        r"(?:glpat|gldt|glrt|glptt|glft|glsoat|glcbt|glimt|glagent|gloas|glffct)-[A-Za-z0-9_\-]{20,}|GR1348941[A-Za-z0-9_\-]{20,}",
+    ),
+    rule(
+        K::SlackToken,
+        Check::Prefixed,
+        Gate::Prefix,
+        r"https?://hooks\.slack\.com/(?:services|workflows|triggers)/[A-Za-z0-9+/_\-]{20,}",
+    ),
+    rule(
+        K::SlackToken,
+        Check::Slack,
+        Gate::Prefix,
+        r"(?:xoxe\.xox[bp]|xox[abposre]|xapp)-[0-9]{1,13}-[A-Za-z0-9\-]{10,}",
+    ),
+    rule(
+        K::StripeKey,
+        Check::Prefixed,
+        Gate::Prefix,
+        r"(?:sk|rk)_(?:live|test|prod)_[A-Za-z0-9]{10,}|whsec_[A-Za-z0-9]{24,}",
+    ),
+    rule(K::AnthropicKey, Check::Prefixed, Gate::Prefix, r"sk-ant-[A-Za-z0-9_\-]{20,}"),
+    rule(K::OpenAiKey, Check::OpenAi, Gate::Prefix, r"sk-(?:proj-|svcacct-|admin-)?[A-Za-z0-9_\-]{20,}"),
+    rule(K::GoogleApiKey, Check::Prefixed, Gate::Prefix, r"AIza[0-9A-Za-z_\-]{35}"),
+    rule(K::Jwt, Check::Jwt, Gate::Prefix, r"eyJ[A-Za-z0-9_\-]{10,}\.[A-Za-z0-9_\-]{2,}\.[A-Za-z0-9_\-]*"),
+    // Other vendors' documented token formats (Hugging Face, npm, PyPI, Notion, Sourcegraph,
+    // Vault, 1Password service accounts, DigitalOcean, SendGrid, Shopify, Perplexity, Groq,
+    // Linear, Grafana): they have no kind of their own and are masked as SECRET.
+    rule(
+        K::SecretAssignment,
+        Check::Prefixed,
+        Gate::Prefix,
+        r"hf_[A-Za-z]{34}|npm_[A-Za-z0-9]{36}|pypi-AgEIcHlwaS5vcmc[A-Za-z0-9_\-]{50,}|ntn_[0-9]{11}[A-Za-z0-9]{35}|sgp_(?:[A-Fa-f0-9]{16}_|local_)?[A-Fa-f0-9]{40}|hvs\.[A-Za-z0-9_\-]{90,}|ops_eyJ[A-Za-z0-9+/]{100,}={0,2}|do[por]_v1_[a-f0-9]{64}|SG\.[A-Za-z0-9_\-]{22}\.[A-Za-z0-9_\-]{43}|shp(?:at|ca|pa|ss)_[a-fA-F0-9]{32}|pplx-[A-Za-z0-9]{48}|gsk_[A-Za-z0-9]{52}|lin_api_[A-Za-z0-9]{40}|glsa_[A-Za-z0-9]{32}_[A-Fa-f0-9]{8}",
+    ),
+    rule(
+        K::PrivateKey,
+        Check::PrivateKeyBlock,
+        Gate::Prefix,
+        r"-----BEGIN (?:[A-Z0-9]+ ){0,3}PRIVATE KEY(?: BLOCK)?-----",
+    ),
+    rule(K::PrivateKey, Check::PuttyKey, Gate::Prefix, r"PuTTY-User-Key-File-[1-3]: [A-Za-z0-9@.\-]{3,64}"),
+    // The value ends at white space, ASCII or typographic quotes and brackets, and CJK
+    // punctuation (a value quoted `“…”`, bracketed `【…】` or ending a CJK sentence `…。`).
+    rule(
+        K::SecretAssignment,
+        Check::Assignment,
+        Gate::Keyword,
+        r#"(?i:password|passwd|passwort|passe|pwd|passphrase|secret|api[_\-.]?key|access[_\-]?key|token|credentials?|private[_\-]?key|contrase(?:ñ|n)a|senha|wachtwoord)(?:[_\-.][A-Za-z0-9_\-.]{0,40})?["']?(?:[ \t]*(?::=|=>|[:=])|[ \t]+(?i:is|was)(?:[ \t]*:)?)(?:[ \t]*[|>][\-+]?)?(?:[ \t]*\r?\n[ \t]+)?[ \t]*["'“‘«„‹「『【〔〈《（［｛]?([^\s"'`,;<>(){}\[\]“”‘’«»„‹›「」『』【】〔〕〈〉《》（）［］｛｝。、，！？：；]{4,})"#,
+    ),
+    rule(K::SecretAssignment, Check::Bearer, Gate::Keyword, r"(?i:bearer)[ \t]+([A-Za-z0-9\-._~+/]{16,}=*)"),
+    rule(
+        K::SecretAssignment,
+        Check::Bearer,
+        Gate::Keyword,
+        r#"(?i:authorization)["']?[ \t]*[:=][ \t]*["']?(?:(?i:basic|token|api-token|digest)[ \t]+)?([A-Za-z0-9\-._~+/]{8,}=*)"#,
+    ),
+    // Credentials in a URL (`scheme://user:password@host`, RFC 3986 userinfo) or on a curl
+    // command line (`-u user:password`).
+    rule(
+        K::SecretAssignment,
+        Check::Credentials,
+        Gate::UserInfo,
+        // A password may hold a raw `@` (RFC 3986 wants it escaped; people do not): the host
+        // starts after the last `@` before the path.
+        r#"[A-Za-z][A-Za-z0-9+.\-]{1,15}://([^\s:/@"'<>]{1,64}:[^\s/"'<>]{1,128})@|(?:-u|--user)[ \t]+["']?([^\s"':]{0,64}:[^\s"']{1,128})"#,
+    ),
+];
