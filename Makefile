@@ -16,7 +16,7 @@ UPSTREAM ?=
 MAX_WASM_BYTES := 3145728
 
 .PHONY: all build wasm-target venv test test-native test-e2e lint purity wasm-size validate-configs \
-        run eval bench bench-wasm bench-envoy bench-instructions clean soak
+        run eval bench bench-wasm bench-envoy bench-instructions clean soak image image-tools
 
 all: build
 
@@ -57,8 +57,23 @@ wasm-size: build
 validate-configs: build venv
 	$(PY) scripts/validate_configs.py
 
-test-e2e: build venv
+test-e2e: build venv image-tools
 	$(VENV)/bin/pytest -q tests/e2e
+
+# The OCI image (Wasm image specification, "compat" variant: what Istio's WasmPlugin and Envoy
+# Gateway pull) as an OCI layout in build/image, tag IMAGE_TAG. Push it with
+#   skopeo copy oci:build/image:$(IMAGE_TAG) docker://REGISTRY/prompt-guard:$(IMAGE_TAG)
+# See docs/deployment.md. tests/e2e/test_image.py pushes it to a real registry and pulls it back.
+IMAGE_TAG ?= $(shell sed -n 's/^version = "\(.*\)"/\1/p' Cargo.toml | head -1)
+image: build image-tools
+	scripts/build_image.sh $(WASM) build/image $(IMAGE_TAG)
+
+# Debian packages for the image and its test: buildah builds, skopeo pushes and pulls,
+# docker-registry is the distribution registry the test serves it from.
+image-tools:
+	@missing=""; for t in buildah:buildah skopeo:skopeo docker-registry:docker-registry; do \
+	  command -v $${t%%:*} >/dev/null || missing="$$missing $${t##*:}"; done; \
+	  if [ -n "$$missing" ]; then apt-get update -qq && apt-get install -y -qq $$missing >/dev/null; fi
 
 test: purity wasm-target lint test-native wasm-size validate-configs test-e2e
 

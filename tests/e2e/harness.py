@@ -28,7 +28,7 @@ REPO = Path(__file__).resolve().parents[2]
 MOCK_SCRIPT = REPO / "tests" / "mock_llm.py"
 RENDER_SCRIPT = REPO / "envoy" / "render.py"
 DEFAULT_WASM = REPO / "target" / "wasm32-wasip1" / "release" / "prompt_guard.wasm"
-START_TIMEOUT_S = 20.0
+START_TIMEOUT_S = 60.0
 # The mock answers at once; a request taking longer than this means the filter stalled it.
 # (The classic cause: Action::Pause from on_http_request_headers. Envoy turns it into
 # StopAllIterationAndWatermark and never delivers the body, so the exchange hangs.)
