@@ -59,44 +59,12 @@ def env_number(name, default):
     return type(default)(raw) if raw else default
 
 
-def request_body(path, text, stream):
-    if path == "/v1/messages":
-        return {"model": "claude-mock", "max_tokens": 256, "stream": stream,
-                "messages": [{"role": "user", "content": text}]}
-    return {"model": "gpt-4o-mini", "stream": stream, "messages": [{"role": "user", "content": text}]}
-
-
-def sse_payloads(text):
-    for block in text.replace("\r\n", "\n").split("\n\n"):
-        for line in block.split("\n"):
-            if line.startswith("data:") and line[5:].strip() != "[DONE]":
-                yield json.loads(line[5:].strip())
-
-
-def reply_text(path, stream, raw):
-    """The assistant text of one reply, buffered or streamed, OpenAI chat or Anthropic."""
-    text = raw.decode("utf-8")
-    if not stream:
-        body = json.loads(text)
-        if path == "/v1/messages":
-            return "".join(block.get("text", "") for block in body["content"])
-        return body["choices"][0]["message"]["content"]
-    pieces = []
-    for payload in sse_payloads(text):
-        if path == "/v1/messages":
-            if payload.get("type") == "content_block_delta":
-                pieces.append(payload["delta"].get("text", ""))
-        elif payload.get("choices"):
-            pieces.append(payload["choices"][0]["delta"].get("content") or "")
-    return "".join(pieces)
-
-
 def one_exchange(client, envoy, mock, index):
     """Send request `index`; return None if all is well, else a short reason (no values)."""
     _, seen_from = mock.bodies_since(10**12)
     path, stream = SHAPES[index % len(SHAPES)]
     values = harness.client_values(index % 64800)
-    body = json.dumps(request_body(path, values.prompt(), stream)).encode()
+    body = json.dumps(harness.chat_request(path, values.prompt(), stream)).encode()
     headers = {"content-type": "application/json", "anthropic-version": "2023-06-01"}
     try:
         reply = client.post(envoy.url(path), content=body, headers=headers)
@@ -105,7 +73,7 @@ def one_exchange(client, envoy, mock, index):
     if reply.status_code != 200:
         return f"status {reply.status_code}"
     try:
-        text = reply_text(path, stream, reply.content)
+        text = harness.reply_text(path, stream, reply.content)
     except (ValueError, KeyError, IndexError, TypeError):
         return "reply did not parse"
     if harness.PLACEHOLDER_SHAPE.search(reply.content.decode("utf-8", "replace")):
@@ -122,7 +90,7 @@ def faulted_exchange(envoy, index, fault):
     """One faulted streamed exchange (see the module docstring); None if it went as it should."""
     path, _ = SHAPES[index % len(SHAPES)]
     values = harness.client_values(index % 64800)
-    body = json.dumps(request_body(path, values.prompt(), True)).encode()
+    body = json.dumps(harness.chat_request(path, values.prompt(), True)).encode()
     headers = {"content-type": "application/json", "anthropic-version": "2023-06-01"}
     received = bytearray()
     if fault == "abort":

@@ -552,3 +552,61 @@ def foreign_originals(text, own, population):
     """Originals of other clients (from `population`) found in `text`."""
     return [value for other in population if other.index != own.index
             for value in other.originals if value in text]
+
+
+# ---------------------------------------------------------------------------------------------
+# Chat requests and replies of both APIs (OpenAI chat completions and Anthropic messages), for the
+# tests and scripts that send the same conversation through either.
+
+CHAT_PATH = "/v1/chat/completions"
+MESSAGES_PATH = "/v1/messages"
+
+
+def chat_request(path, text, stream):
+    """A one-message request for `path` (Anthropic messages, else OpenAI chat), as a dict."""
+    if path == MESSAGES_PATH:
+        return {"model": "claude-mock", "max_tokens": 256, "stream": stream,
+                "messages": [{"role": "user", "content": text}]}
+    return {"model": "gpt-4o-mini", "stream": stream, "messages": [{"role": "user", "content": text}]}
+
+
+def chat_request_bytes(path, text, stream):
+    return json.dumps(chat_request(path, text, stream)).encode()
+
+
+def sse_payloads(text, complete_only=False):
+    """JSON payloads of the SSE events in `text` ([DONE] left out). With `complete_only`, a last
+    event that is not ended by a blank line (a cut-off stream) is left out too."""
+    blocks = text.replace("\r\n", "\n").split("\n\n")
+    if complete_only:
+        blocks = blocks[:-1]
+    for block in blocks:
+        for line in block.split("\n"):
+            if line.startswith("data:") and line[5:].strip() != "[DONE]":
+                yield json.loads(line[5:].strip())
+
+
+def streamed_text(path, text, complete_only=False):
+    """The assistant text of a streamed reply to `path`."""
+    pieces = []
+    for payload in sse_payloads(text, complete_only):
+        if path == MESSAGES_PATH:
+            if payload.get("type") == "content_block_delta":
+                pieces.append(payload["delta"].get("text", ""))
+        elif payload.get("choices"):
+            pieces.append(payload["choices"][0]["delta"].get("content") or "")
+    return "".join(pieces)
+
+
+def buffered_text(path, raw):
+    """The assistant text of a buffered reply to `path`."""
+    body = json.loads(raw)
+    if path == MESSAGES_PATH:
+        return "".join(block.get("text", "") for block in body["content"])
+    return body["choices"][0]["message"]["content"]
+
+
+def reply_text(path, stream, raw, complete_only=False):
+    """The assistant text of one reply, buffered or streamed."""
+    text = raw.decode("utf-8")
+    return streamed_text(path, text, complete_only) if stream else buffered_text(path, text)

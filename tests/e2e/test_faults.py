@@ -36,41 +36,6 @@ def prompt_for(values):
     return f"Mail {values.email} today, {FILLER}"
 
 
-def request_body(path, text, stream):
-    if path == MESSAGES:
-        return json.dumps({"model": "claude-mock", "max_tokens": 256, "stream": stream,
-                           "messages": [{"role": "user", "content": text}]}).encode()
-    return json.dumps({"model": "gpt-4o-mini", "stream": stream,
-                       "messages": [{"role": "user", "content": text}]}).encode()
-
-
-def sse_payloads(text):
-    """JSON payloads of complete SSE events (a cut-off last event is left out)."""
-    blocks = text.replace("\r\n", "\n").split("\n\n")
-    for block in blocks[:-1]:
-        for line in block.split("\n"):
-            if line.startswith("data:") and line[5:].strip() != "[DONE]":
-                yield json.loads(line[5:].strip())
-
-
-def streamed_text(path, text):
-    pieces = []
-    for payload in sse_payloads(text):
-        if path == MESSAGES:
-            if payload.get("type") == "content_block_delta":
-                pieces.append(payload["delta"].get("text", ""))
-        elif payload.get("choices"):
-            pieces.append(payload["choices"][0]["delta"].get("content") or "")
-    return "".join(pieces)
-
-
-def buffered_text(path, raw):
-    body = json.loads(raw)
-    if path == MESSAGES:
-        return "".join(block.get("text", "") for block in body["content"])
-    return body["choices"][0]["message"]["content"]
-
-
 def stream_until_failure(url, body, headers, timeout=harness.REQUEST_TIMEOUT_S, http2=False):
     """POST and read the streamed reply until it ends or fails: (status, bytes, error or None).
     http2=True speaks HTTP/2 with prior knowledge (a broken stream is an RST_STREAM there)."""
@@ -92,11 +57,11 @@ def assert_serves(envoy, mock, index):
     for offset, (path, stream) in enumerate([(CHAT, False), (MESSAGES, True)]):
         values = harness.client_values(index + offset)
         with mock.expect_one_request() as upstream:
-            reply = httpx.post(envoy.url(path), content=request_body(path, prompt_for(values), stream),
+            reply = httpx.post(envoy.url(path), content=harness.chat_request_bytes(path, prompt_for(values), stream),
                                headers=HEADERS, timeout=harness.REQUEST_TIMEOUT_S)
         assert reply.status_code == 200, reply.text[:200]
         assert values.email not in upstream.body.decode()
-        text = streamed_text(path, reply.text) if stream else buffered_text(path, reply.content)
+        text = harness.streamed_text(path, reply.text, complete_only=True) if stream else harness.buffered_text(path, reply.content)
         assert values.email in text
         assert not harness.PLACEHOLDER_SHAPE.search(reply.text)
 
@@ -121,12 +86,12 @@ def test_upstream_reset_mid_stream_gives_what_was_restored_then_an_error(envoy, 
     values = harness.client_values(100 + APIS.index(path) + 2 * http2)
     headers = dict(HEADERS, **{"x-mock-fault-kind": "reset", "x-mock-fault-after-events": "20"})
     status, received, error = stream_until_failure(envoy.url(path),
-                                                   request_body(path, prompt_for(values), True), headers,
+                                                   harness.chat_request_bytes(path, prompt_for(values), True), headers,
                                                    http2=http2)
     text = received.decode("utf-8", "replace")
     assert status == 200
     assert error is not None, "the client was not told that the stream broke off"
-    assert values.email in streamed_text(path, text), "what was restored before the reset is missing"
+    assert values.email in harness.streamed_text(path, text, complete_only=True), "what was restored before the reset is missing"
     assert not harness.PLACEHOLDER_SHAPE.search(text), "a placeholder reached the client"
     assert "message_stop" not in text and "[DONE]" not in text
     assert_serves(envoy, mock, 110 + 2 * APIS.index(path))
@@ -141,9 +106,9 @@ def test_upstream_reset_while_half_a_placeholder_is_held(envoy, mock, path, http
     after = STALL_AFTER_EVENTS["inside a placeholder"][path]
     headers = dict(HEADERS, **{"x-mock-fault-kind": "reset", "x-mock-fault-after-events": str(after)})
     status, received, error = stream_until_failure(envoy.url(path),
-                                                   request_body(path, prompt_for(values), True), headers,
+                                                   harness.chat_request_bytes(path, prompt_for(values), True), headers,
                                                    http2=http2)
-    text = streamed_text(path, received.decode("utf-8", "replace"))
+    text = harness.streamed_text(path, received.decode("utf-8", "replace"), complete_only=True)
     assert status == 200 and error is not None
     assert "You said: Mail ".startswith(text) or text.startswith("You said: Mail "), text
     assert "[" not in text and "EMAI" not in text, text
@@ -155,7 +120,7 @@ def test_upstream_reset_of_a_buffered_reply_leaks_no_placeholder(envoy, mock, pa
     values = harness.client_values(120 + APIS.index(path))
     headers = dict(HEADERS, **{"x-mock-fault-kind": "reset"})
     status, received, error = stream_until_failure(envoy.url(path),
-                                                   request_body(path, prompt_for(values), False), headers)
+                                                   harness.chat_request_bytes(path, prompt_for(values), False), headers)
     # Envoy cannot deliver a whole reply: either a clean error status or a broken connection.
     assert error is not None or status >= 500, (status, received[:200])
     assert not harness.PLACEHOLDER_SHAPE.search(received.decode("utf-8", "replace"))
@@ -170,7 +135,7 @@ def test_upstream_reset_counts_what_was_restored(envoy, mock, path):
     headers = dict(HEADERS, **{"x-mock-fault-kind": "reset", "x-mock-fault-after-events": "20"})
     before = envoy.metrics()
     _, received, error = stream_until_failure(envoy.url(path),
-                                              request_body(path, prompt_for(values), True), headers)
+                                              harness.chat_request_bytes(path, prompt_for(values), True), headers)
     after = settled_metrics(envoy)
     assert error is not None and values.email in received.decode()
     assert counter_delta(before, after, "prompt_guard_placeholders_restored") == 1
@@ -182,7 +147,7 @@ def abort_mid_stream(envoy, path, values):
     the response (the client goes away); return what was received."""
     received = bytearray()
     conn = http.client.HTTPConnection("127.0.0.1", envoy.port, timeout=harness.REQUEST_TIMEOUT_S)
-    conn.request("POST", path, request_body(path, prompt_for(values), True),
+    conn.request("POST", path, harness.chat_request_bytes(path, prompt_for(values), True),
                  dict(HEADERS, **{"x-mock-delay-ms": "50"}))
     reply = conn.getresponse()
     assert reply.status == 200
@@ -225,7 +190,7 @@ def test_truncated_buffered_reply_leaks_no_placeholder(envoy, mock, path):
     values = harness.client_values(170 + APIS.index(path))
     headers = dict(HEADERS, **{"x-mock-fault-kind": "truncate"})
     status, received, error = stream_until_failure(envoy.url(path),
-                                                   request_body(path, prompt_for(values), False), headers)
+                                                   harness.chat_request_bytes(path, prompt_for(values), False), headers)
     assert error is not None or status >= 500, (status, received[:200])
     assert not harness.PLACEHOLDER_SHAPE.search(received.decode("utf-8", "replace"))
     assert_serves(envoy, mock, 180 + 2 * APIS.index(path))
@@ -237,12 +202,12 @@ def test_truncated_stream_gives_what_was_restored_then_an_error(envoy, mock, pat
     values = harness.client_values(190 + APIS.index(path) + 2 * http2)
     headers = dict(HEADERS, **{"x-mock-fault-kind": "truncate", "x-mock-fault-after-events": "20"})
     status, received, error = stream_until_failure(envoy.url(path),
-                                                   request_body(path, prompt_for(values), True), headers,
+                                                   harness.chat_request_bytes(path, prompt_for(values), True), headers,
                                                    http2=http2)
     text = received.decode("utf-8", "replace")
     assert status == 200
     assert error is not None, "the client was not told that the stream broke off"
-    assert values.email in streamed_text(path, text)
+    assert values.email in harness.streamed_text(path, text, complete_only=True)
     assert not harness.PLACEHOLDER_SHAPE.search(text)
     assert_serves(envoy, mock, 200 + 2 * APIS.index(path))
 
@@ -254,7 +219,7 @@ def test_truncated_stream_is_counted(envoy, mock, path):
     values = harness.client_values(210 + APIS.index(path))
     headers = dict(HEADERS, **{"x-mock-fault-kind": "truncate", "x-mock-fault-after-events": "20"})
     before = envoy.metrics()
-    stream_until_failure(envoy.url(path), request_body(path, prompt_for(values), True), headers)
+    stream_until_failure(envoy.url(path), harness.chat_request_bytes(path, prompt_for(values), True), headers)
     after = settled_metrics(envoy)
     assert counter_delta(before, after, "prompt_guard_placeholders_restored") == 1
     assert counter_delta(before, after, "prompt_guard_stream_anomalies", kind="truncated") == 1
@@ -267,7 +232,7 @@ def test_truncated_stream_is_counted(envoy, mock, path):
 def direct_and_proxied(mock, envoy, path, stream, status):
     """The same failing request straight to the mock and through Envoy: (direct, proxied)."""
     values = harness.client_values(220)
-    body = request_body(path, prompt_for(values), stream)
+    body = harness.chat_request_bytes(path, prompt_for(values), stream)
     headers = dict(HEADERS, **{"x-mock-fault-status": str(status)})
     direct = httpx.post(mock.base_url + path, content=body, headers=headers,
                         timeout=harness.REQUEST_TIMEOUT_S)
@@ -350,13 +315,13 @@ def test_ten_second_stall_between_events_resumes_and_completes(envoy, mock, path
                                "x-mock-fault-stall-ms": str(int(STALL_S * 1000))})
     start = time.monotonic()
     status, received, error = stream_until_failure(envoy.url(path),
-                                                   request_body(path, prompt_for(values), True),
+                                                   harness.chat_request_bytes(path, prompt_for(values), True),
                                                    headers, timeout=STALL_S * 3)
     elapsed = time.monotonic() - start
     text = received.decode("utf-8")
     assert status == 200 and error is None, error
     assert elapsed >= STALL_S
-    assert streamed_text(path, text) == "You said: " + prompt_for(values)
+    assert harness.streamed_text(path, text, complete_only=True) == "You said: " + prompt_for(values)
     assert not harness.PLACEHOLDER_SHAPE.search(text)
     assert ("message_stop" if path == MESSAGES else "[DONE]") in text
 
@@ -413,23 +378,19 @@ def trailers_envoy(mock, tmp_path_factory):
     instance.stop()
 
 
-def reply_text(path, stream, data):
-    return streamed_text(path, data.decode("utf-8")) if stream else buffered_text(path, data)
-
-
 @pytest.mark.parametrize("stream", [False, True], ids=["buffered", "streamed"])
 @pytest.mark.parametrize("path", APIS)
 def test_http1_upstream_trailers_reach_an_http2_client(trailers_envoy, mock, path, stream):
     values = harness.client_values(250 + APIS.index(path) + 2 * stream)
     with mock.expect_one_request() as upstream:
         headers, data, trailers = h2c_exchange(trailers_envoy.port, path,
-                                               request_body(path, prompt_for(values), stream),
+                                               harness.chat_request_bytes(path, prompt_for(values), stream),
                                                dict(HEADERS, **{"x-mock-fault-kind": "trailers"}))
     assert values.email not in upstream.body.decode()
     assert headers[":status"] == "200"
     assert trailers.get("x-mock-trailer") == "done" and trailers.get("grpc-status") == "0"
     assert not harness.PLACEHOLDER_SHAPE.search(data.decode("utf-8"))
-    assert reply_text(path, stream, data) == "You said: " + prompt_for(values)
+    assert harness.reply_text(path, stream, data, complete_only=True) == "You said: " + prompt_for(values)
 
 
 class H2Upstream:
@@ -534,10 +495,10 @@ def test_http2_upstream_trailers_reach_the_client_and_the_body_is_restored(h2_up
     values = harness.client_values(260 + APIS.index(path) + 2 * stream)
     seen = len(upstream.bodies)
     headers, data, trailers = h2c_exchange(envoy.port, path,
-                                           request_body(path, prompt_for(values), stream), HEADERS)
+                                           harness.chat_request_bytes(path, prompt_for(values), stream), HEADERS)
     assert len(upstream.bodies) == seen + 1
     assert values.email not in upstream.bodies[-1].decode()
     assert headers[":status"] == "200"
     assert trailers.get("grpc-status") == "0" and trailers.get("x-upstream-trailer") == "h2-done"
     assert not harness.PLACEHOLDER_SHAPE.search(data.decode("utf-8"))
-    assert reply_text(path, stream, data) == "You said: " + prompt_for(values)
+    assert harness.reply_text(path, stream, data, complete_only=True) == "You said: " + prompt_for(values)

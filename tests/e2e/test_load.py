@@ -4,7 +4,6 @@ buffered and streamed, HTTP/1.1 and HTTP/2. Every exchange uses the same placeho
 ([EMAIL_1], ...), so any cross-talk between exchanges would hand one client another's value.
 """
 
-import json
 import threading
 from concurrent.futures import ThreadPoolExecutor
 
@@ -19,38 +18,6 @@ HEADERS = {"content-type": "application/json", "anthropic-version": "2023-06-01"
            # Streamed deltas 5 ms apart: streams last long enough to overlap each other.
            "x-mock-delay-ms": "5"}
 TIMEOUT_S = 60.0
-
-
-def request_body(path, text, stream):
-    if path == MESSAGES:
-        return json.dumps({"model": "claude-mock", "max_tokens": 256, "stream": stream,
-                           "messages": [{"role": "user", "content": text}]}).encode()
-    return json.dumps({"model": "gpt-4o-mini", "stream": stream,
-                       "messages": [{"role": "user", "content": text}]}).encode()
-
-
-def sse_payloads(text):
-    for block in text.replace("\r\n", "\n").split("\n\n"):
-        for line in block.split("\n"):
-            if line.startswith("data:") and line[5:].strip() != "[DONE]":
-                yield json.loads(line[5:].strip())
-
-
-def reply_text(path, stream, raw):
-    text = raw.decode("utf-8")
-    if not stream:
-        body = json.loads(text)
-        if path == MESSAGES:
-            return "".join(block.get("text", "") for block in body["content"])
-        return body["choices"][0]["message"]["content"]
-    pieces = []
-    for payload in sse_payloads(text):
-        if path == MESSAGES:
-            if payload.get("type") == "content_block_delta":
-                pieces.append(payload["delta"].get("text", ""))
-        elif payload.get("choices"):
-            pieces.append(payload["choices"][0]["delta"].get("content") or "")
-    return "".join(pieces)
 
 
 def client_plan(index):
@@ -72,7 +39,7 @@ def run_client(envoy, population, start, index):
         for stream in (stream_first, not stream_first):
             kind = f"client {index} {path} {'streamed' if stream else 'buffered'}"
             try:
-                reply = client.post(envoy.url(path), content=request_body(path, values.prompt(), stream),
+                reply = client.post(envoy.url(path), content=harness.chat_request_bytes(path, values.prompt(), stream),
                                     headers=HEADERS)
             except httpx.HTTPError as err:
                 problems.append(f"{kind}: {type(err).__name__}")
@@ -86,7 +53,7 @@ def run_client(envoy, population, start, index):
             foreign = harness.foreign_originals(raw, values, population)
             if foreign:
                 problems.append(f"{kind}: {len(foreign)} values of other clients in the reply")
-            text = reply_text(path, stream, reply.content)
+            text = harness.reply_text(path, stream, reply.content)
             if text != "You said: " + values.prompt():
                 problems.append(f"{kind}: the reply is not the client's own text restored")
     return problems
