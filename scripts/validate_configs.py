@@ -5,7 +5,7 @@ Each filter configuration in examples/*.json is rendered into the Envoy bootstra
 upstream variants, and for a configuration with a session also the variant whose identity comes
 from a verified JWT) and checked by `envoy --mode validate`; each is also compiled by the filter
 itself in a real Envoy by the end-to-end tests (tests/e2e/test_config.py). The Envoy filters that
-examples/istio-envoyfilter.yaml patches into a gateway are checked the same way, in a bootstrap
+deploy/istio/egress-gateway-envoyfilter.yaml patches into a gateway are checked the same way, in a bootstrap
 with the filter in the place the manifest gives them.
 """
 
@@ -69,10 +69,10 @@ def main():
 
 
 def istio_patch_bootstraps():
-    """The bootstrap with the HTTP filters of examples/istio-envoyfilter.yaml put where its
+    """The bootstrap with the HTTP filters of deploy/istio/egress-gateway-envoyfilter.yaml put where its
     patches put them (first in the chain, or right before the router), in place of ours."""
-    manifest = ROOT / "examples" / "istio-envoyfilter.yaml"
-    plugin = ROOT / "examples" / "istio-wasmplugin.yaml"
+    manifest = ROOT / "deploy" / "istio" / "egress-gateway-envoyfilter.yaml"
+    plugin = ROOT / "deploy" / "istio" / "egress-gateway-wasmplugin.yaml"
     text = bootstrap_with_istio_patches(manifest, plugin, WASM)
     yield f"{manifest.relative_to(ROOT)} (its filters around the plugin's)", text
 

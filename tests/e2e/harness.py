@@ -465,7 +465,7 @@ def expect_refusal(work_dir, upstream_port, filter_config, timeout_s=START_TIMEO
 
 def bootstrap_with_istio_patches(envoyfilter_path, wasmplugin_path, wasm):
     """The bootstrap with the WasmPlugin's pluginConfig and, instead of our own identity and
-    buffer filters, the HTTP filters examples/istio-envoyfilter.yaml patches in, each where its
+    buffer filters, the HTTP filters deploy/istio/egress-gateway-envoyfilter.yaml patches in, each where its
     patch puts it (INSERT_FIRST: first; INSERT_BEFORE a sub-filter: right before it)."""
     import yaml
 

@@ -305,10 +305,10 @@ def test_a_token_that_fails_verification_is_refused_before_the_upstream(envoy_fa
 
 
 # ---------------------------------------------------------------------------------------------
-# 3. The same composition for Istio (examples/istio-envoyfilter.yaml around the WasmPlugin)
+# 3. The same composition for Istio (deploy/istio/egress-gateway-envoyfilter.yaml around the WasmPlugin)
 
-ENVOYFILTER = harness.REPO / "examples" / "istio-envoyfilter.yaml"
-WASMPLUGIN = harness.REPO / "examples" / "istio-wasmplugin.yaml"
+ENVOYFILTER = harness.REPO / "deploy" / "istio" / "egress-gateway-envoyfilter.yaml"
+WASMPLUGIN = harness.REPO / "deploy" / "istio" / "egress-gateway-wasmplugin.yaml"
 
 
 def yaml_load(path):
