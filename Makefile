@@ -16,7 +16,8 @@ UPSTREAM ?=
 MAX_WASM_BYTES := 3145728
 
 .PHONY: all build wasm-target venv test test-native test-e2e lint purity wasm-size validate-configs \
-        run eval bench bench-wasm bench-envoy bench-instructions clean soak image image-tools
+        run eval bench bench-wasm bench-envoy bench-instructions clean soak image image-tools \
+        observability-tools node-deps
 
 all: build
 
@@ -57,7 +58,7 @@ wasm-size: build
 validate-configs: build venv
 	$(PY) scripts/validate_configs.py
 
-test-e2e: build venv image-tools
+test-e2e: build venv image-tools observability-tools node-deps
 	$(VENV)/bin/pytest -q tests/e2e
 
 # The OCI image (Wasm image specification, "compat" variant: what Istio's WasmPlugin and Envoy
@@ -74,6 +75,18 @@ image-tools:
 	@missing=""; for t in buildah:buildah skopeo:skopeo docker-registry:docker-registry; do \
 	  command -v $${t%%:*} >/dev/null || missing="$$missing $${t##*:}"; done; \
 	  if [ -n "$$missing" ]; then apt-get update -qq && apt-get install -y -qq $$missing >/dev/null; fi
+
+# Debian's prometheus package (prometheus and promtool) for tests/e2e/test_observability.py: promtool
+# checks and unit-tests deploy/prometheus/, and a real Prometheus evaluates every dashboard query.
+observability-tools:
+	@command -v prometheus >/dev/null && command -v promtool >/dev/null || \
+	  { apt-get update -qq && apt-get install -y -qq --no-install-recommends prometheus >/dev/null; }
+
+# The Node example's dependencies (the official openai and @anthropic-ai/sdk packages, locked in
+# examples/node/package-lock.json) for tests/e2e/test_node_clients.py; Node from Debian if missing.
+node-deps:
+	@command -v npm >/dev/null || { apt-get update -qq && apt-get install -y -qq nodejs npm >/dev/null; }
+	cd examples/node && npm ci --no-audit --no-fund --silent
 
 test: purity wasm-target lint test-native wasm-size validate-configs test-e2e
 
