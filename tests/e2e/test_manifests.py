@@ -212,3 +212,15 @@ def test_plugin_config_is_loaded_by_the_filter(envoy_factory, mock, where, root_
     assert "jane.doe@example.com" not in sent and "4111 1111 1111 1111" not in sent
     assert "[EMAIL_1]" in sent and "[CREDIT_CARD_1]" in sent
     assert reply.json()["choices"][0]["message"]["content"] == "You said: " + text
+
+
+def test_istio_stats_tags_are_the_shipped_bootstraps(tmp_path):
+    # Without them Istio's proxies would export prompt_guard_rejections_reason_threat instead of
+    # prompt_guard_rejections{reason="threat"}, and the rules and dashboard would see nothing.
+    bootstrap = yaml.safe_load(harness.render_config(tmp_path, 1, {}, wasm="/m.wasm").read_text())
+    patches = [patch for _, doc in by_kind("EnvoyFilter") for patch in doc["spec"]["configPatches"]
+               if patch["applyTo"] == "BOOTSTRAP"]
+    assert patches, "no EnvoyFilter adds the stats tags"
+    for patch in patches:
+        assert patch["patch"]["value"]["stats_config"]["stats_tags"] == \
+            bootstrap["stats_config"]["stats_tags"]
