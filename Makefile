@@ -84,9 +84,12 @@ observability-tools:
 
 # The Node example's dependencies (the official openai and @anthropic-ai/sdk packages, locked in
 # examples/node/package-lock.json) for tests/e2e/test_node_clients.py; Node from Debian if missing.
-node-deps:
+NODE_STAMP := examples/node/node_modules/.package-lock.json
+node-deps: $(NODE_STAMP)
+$(NODE_STAMP): examples/node/package.json examples/node/package-lock.json
 	@command -v npm >/dev/null || { apt-get update -qq && apt-get install -y -qq nodejs npm >/dev/null; }
 	cd examples/node && npm ci --no-audit --no-fund --silent
+	@touch $@
 
 test: purity wasm-target lint test-native wasm-size validate-configs test-e2e
 
