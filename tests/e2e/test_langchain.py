@@ -28,14 +28,6 @@ def anthropic_model(envoy):
 MODELS = {"openai": openai_model, "anthropic": anthropic_model}
 
 
-def text_of(content):
-    """A message's text: a string, or (Anthropic) a list of content blocks."""
-    if isinstance(content, str):
-        return content
-    return "".join(block.get("text", "") if isinstance(block, dict) else str(block)
-                   for block in content)
-
-
 @pytest.mark.parametrize("provider", list(MODELS))
 @pytest.mark.parametrize("mode", ["invoke", "stream"])
 def test_langchain_masks_upstream_and_gets_originals_back(envoy, mock, provider, mode):
@@ -43,11 +35,11 @@ def test_langchain_masks_upstream_and_gets_originals_back(envoy, mock, provider,
     messages = [HumanMessage(content=PROMPT)]
     with mock.expect_one_request() as upstream:
         if mode == "invoke":
-            text = text_of(model.invoke(messages).content)
+            text = model.invoke(messages).text
         else:
             chunks = list(model.stream(messages))
             assert len(chunks) > 1, "the reply did not come as a stream"
-            text = "".join(text_of(chunk.content) for chunk in chunks)
+            text = "".join(chunk.text for chunk in chunks)
     assert upstream.json().get("stream", False) is (mode == "stream")
     assert leaks(upstream.body) == [], "planted values reached the upstream"
     assert missing_placeholders(upstream.body, LABELS) == [], "placeholders missing upstream"
