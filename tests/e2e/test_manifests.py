@@ -100,7 +100,8 @@ def errors(schemas, document):
 def test_deploy_has_the_manifests_we_document():
     kinds = {doc["kind"] for _, doc in OBJECTS}
     assert {"WasmPlugin", "EnvoyFilter", "EnvoyExtensionPolicy", "Gateway", "HTTPRoute", "Backend",
-            "Namespace", "ServiceEntry", "VirtualService", "DestinationRule"} <= kinds
+            "Namespace", "ServiceEntry", "VirtualService", "DestinationRule", "EnvoyProxy",
+            "BackendTrafficPolicy"} <= kinds
 
 
 @pytest.mark.parametrize("where,document", OBJECTS, ids=[w for w, _ in OBJECTS])
@@ -137,6 +138,13 @@ def test_cel_rules_and_references_we_can_check():
             code = wasm["code"]
             assert ("image" in code) == (code["type"] == "Image"), where
             assert ("http" in code) == (code["type"] == "HTTP"), where
+    for where, doc in by_kind("BackendTrafficPolicy"):
+        for ref in doc["spec"]["targetRefs"]:
+            assert ref["name"] in names(ref["kind"], doc["metadata"]["namespace"]), where
+    for where, doc in by_kind("Gateway"):
+        ref = doc["spec"].get("infrastructure", {}).get("parametersRef")
+        if ref:
+            assert ref["name"] in names(ref["kind"], doc["metadata"]["namespace"]), where
     for where, doc in by_kind("HTTPRoute"):
         namespace = doc["metadata"]["namespace"]
         for parent in doc["spec"]["parentRefs"]:
@@ -168,6 +176,8 @@ BROKEN = [
     ("ServiceEntry", ("spec", "resolution"), "DYNAMIC"),          # enum
     ("VirtualService", ("spec", "http", 0, "routes"), []),        # unknown field
     ("Namespace", ("metadata", "label"), {"a": "b"}),             # unknown metadata field
+    ("EnvoyProxy", ("spec", "filterOrder", 0, "after"), "envoy.filters.http.router"),  # enum
+    ("BackendTrafficPolicy", ("spec", "requestBuffer", "limit"), "40 MiB"),  # quantity pattern
 ]
 
 
