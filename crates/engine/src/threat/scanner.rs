@@ -15,7 +15,7 @@ use super::decode::{decoded_segments, Encoding};
 use super::normalise::{normalise, HiddenChars};
 use super::rules::{all_rules, expand, Rule, View};
 use super::score::ThreatReport;
-use super::web::{is_sql_keyword, scan_sqli};
+use super::sqli::{is_sql_keyword, scan_sqli};
 use super::{Category, Source};
 
 /// Decoded segments inside decoded segments are followed this deep, no deeper.
