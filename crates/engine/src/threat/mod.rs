@@ -24,6 +24,7 @@ macro_rules! byte_table {
 mod code;
 pub mod decode;
 pub mod hygiene;
+mod markup;
 pub mod normalise;
 mod path;
 pub mod reply;

@@ -12,6 +12,7 @@ use regex_syntax::hir::Hir;
 use std::sync::Arc;
 
 use super::decode::{decoded_segments, Encoding};
+use super::markup::conventional_script_includes;
 use super::normalise::{normalise, HiddenChars};
 use super::rules::{all_rules, expand, Rule, View};
 use super::score::ThreatReport;
@@ -413,7 +414,7 @@ impl ThreatScanner {
 /// (a quote, a comment, a tautology after a literal, a statement stacked after a value). Text a
 /// person writes about code is not: a question or a sentence around a snippet ("Why doesn't my
 /// `<script>` render?"), a paragraph that names a command, a multi-line program, markup page,
-/// diff or query. In such a text the SQL, markup, shell, path and server-side code rules find
+/// diff or query, or markup written as authors write it (see `markup`). In such a text the SQL, markup, shell, path and server-side code rules find
 /// the code under discussion, so only the strongest of them counts, at half its weight: alone it
 /// stays under the flag threshold, and beside an attack of another kind it still adds up.
 /// Elsewhere (a bare value) every payload rule counts in full.
@@ -436,7 +437,9 @@ impl<'a> CodeContext<'a> {
 
     fn about_code(&mut self) -> bool {
         let (raw, plain) = (self.raw, self.plain);
-        *self.about_code.get_or_insert_with(|| reads_as_prose(plain) || sentence_lead(plain) || code_document(raw))
+        *self.about_code.get_or_insert_with(|| {
+            reads_as_prose(plain) || sentence_lead(plain) || code_document(raw) || conventional_script_includes(raw)
+        })
     }
 
     /// A payload rule fired: counted now in a bare value, kept for `finish` in text about code.

@@ -49,6 +49,26 @@ pub(super) fn keyword(word: &str) -> Kw {
     keyword_bytes(word.as_bytes())
 }
 
+/// The standard catalogues, which enumeration payloads read and which a person querying their
+/// own database's structure reads just as often: they mark an attack in a value, not in a
+/// statement a person writes. (Aggregates that read them out, such as `group_concat`, stay
+/// attack functions: a statement selecting numbered columns around one is a UNION payload.)
+pub(super) fn catalogue_word(word: &str) -> bool {
+    word.eq_ignore_ascii_case("information_schema")
+        || word.eq_ignore_ascii_case("pg_catalog")
+        || word.eq_ignore_ascii_case("sqlite_master")
+}
+
+/// Whether a lexeme is one dot of an elision (`...`), which documentation writes for the parts
+/// of a statement it leaves out (`SELECT ... FROM t WHERE ...`).
+pub(super) fn elision_dot(view: &str, l: &Lexeme) -> bool {
+    if l.tok != Tok::Op || l.end != l.start + 1 || view.as_bytes().get(l.start) != Some(&b'.') {
+        return false;
+    }
+    let from = l.start.saturating_sub(2);
+    view.as_bytes().get(from..(l.start + 3).min(view.len())).is_some_and(|w| w.windows(3).any(|d| d == b"..."))
+}
+
 /// Whether a (lower-case) word is a SQL keyword or function name.
 pub(in crate::threat) fn is_sql_keyword(word: &str) -> bool {
     keyword(word) != Kw::Ident

@@ -32,6 +32,14 @@ pub(super) const STATEMENT_OPENERS: [&str; 17] = [
 /// variable's content (`exec`, `declare`, `set @x`) are what stacked payloads open with, and do
 /// not count.
 pub(super) fn sql_statement(view: &str, lexemes: &[Lexeme]) -> bool {
+    // Elisions are left out: what they stand for was a statement's part.
+    let kept: Vec<Lexeme>;
+    let lexemes = if view.contains("...") {
+        kept = lexemes.iter().copied().filter(|l| !elision_dot(view, l)).collect();
+        &kept[..]
+    } else {
+        lexemes
+    };
     let mut significant = lexemes.iter().filter(|l| l.tok != Tok::Comment);
     let Some(first) = significant.next() else { return false };
     if !statement_opener(view, first) || lexemes.get(1).is_some_and(|l| l.tok == Tok::Var) || view.contains("/*!") {
@@ -67,7 +75,7 @@ pub(super) fn sql_statement(view: &str, lexemes: &[Lexeme]) -> bool {
                     return false;
                 }
             }
-            Tok::Word(Kw::AttackObj | Kw::AttackFn) => return false,
+            Tok::Word(Kw::AttackObj | Kw::AttackFn) if !catalogue_word(text_of(view, l)) => return false,
             Tok::Word(Kw::SqlFn) if matches!(text_of(view, l), "char" | "chr") && next == Some(Tok::LParen) => {
                 char_calls += 1;
             }
@@ -98,7 +106,9 @@ pub(super) fn sql_statement(view: &str, lexemes: &[Lexeme]) -> bool {
         Tok::Word(Kw::Clause) => !matches!(text_of(view, l), "null" | "end" | "asc" | "desc" | "true" | "false"),
         _ => false,
     });
-    depth == 0 && !ends_open && lexemes.len() < MAX_TOKENS
+    // A statement whose end is elided ends where the elision is, not on the word before it.
+    let elided_end = view.trim_end_matches([' ', ';', '\n']).ends_with("...");
+    depth == 0 && (!ends_open || elided_end) && lexemes.len() < MAX_TOKENS
 }
 
 /// Whether a lexeme is a word that opens a statement a person writes.

@@ -94,6 +94,36 @@ fn statements_a_person_writes_are_not_payloads() {
     assert!(score("alter table `t` add c int") >= 0.5);
 }
 
+/// Documentation writes `...` for the parts of a statement it leaves out, and queries the
+/// standard catalogues as often as payloads do: such statements are SQL written about SQL.
+/// The same catalogue read after a value, or an elided statement arriving as a value, is not.
+/// Statements written for this test.
+#[test]
+fn elided_statements_and_catalogue_queries_are_sql_about_sql() {
+    let statements = [
+        "select name, price from products where ... order by price desc;",
+        "update orders set status = 'shipped' where id in (...);",
+        "create function total_for(customer_id int) returns numeric as ... ;",
+        "select ... from events e join users u on ...",
+        "select column_name, data_type from information_schema.columns where table_name = 'orders';",
+        "select tablename from pg_catalog.pg_tables where schemaname = 'public';",
+        "select name from sqlite_master where type = 'index' order by name;",
+    ];
+    for s in statements {
+        assert!(score_as_written(s) < 0.5, "statement {s}: {}", score_as_written(s));
+    }
+    let payloads = [
+        "1 union select table_name from information_schema.tables--",
+        "' union select name from sqlite_master --",
+        "select 1,2,3,group_concat(username) from users",
+        "select ... from users where id = 1 or 1=1",
+    ];
+    for p in payloads {
+        assert!(score_as_written(p) >= 0.5, "payload {p}: {}", score_as_written(p));
+    }
+    assert!(score("select tablename from pg_catalog.pg_tables") >= 0.5);
+}
+
 #[test]
 fn payloads_score_high() {
     for p in ["1' or '1'='1", "-1 union select 1,2,3--", "1; drop table users", "admin'--", "1 and sleep(5)"] {
