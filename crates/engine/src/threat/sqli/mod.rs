@@ -165,6 +165,19 @@ fn value_part(view: &str) -> Option<&str> {
     (simple && !value.is_empty() && !view.get(split..).is_some_and(|s| s.starts_with("://"))).then_some(value)
 }
 
+/// Whether the quote at `q` is the apostrophe of an English contraction: a letter before it, and
+/// after it one of the contracted endings and then no letter.
+fn contraction(view: &str, q: usize) -> bool {
+    let b = view.as_bytes();
+    if !q.checked_sub(1).and_then(|p| b.get(p)).is_some_and(u8::is_ascii_alphabetic) {
+        return false;
+    }
+    let after = b.get(q + 1..).unwrap_or_default();
+    ["t", "s", "re", "ve", "ll", "d", "m"]
+        .iter()
+        .any(|end| after.starts_with(end.as_bytes()) && !after.get(end.len()).is_some_and(u8::is_ascii_alphabetic))
+}
+
 /// Longest text read as one `name=value` or `Header: value` line.
 const MAX_VALUE_LINE_BYTES: usize = 512;
 
@@ -189,8 +202,11 @@ fn sub_views<'a>(view: &'a str, prose: &Prose) -> (Vec<&'a str>, Option<&'a str>
     // A quote that closes a string value someone else opened, anywhere in the text (`... named
     // ' OR 1=1; --`): what follows it is judged as a payload of its own. Only an unmatched
     // quote counts, and only when SQL starts right after it, so apostrophes in prose do not.
-    if view.bytes().filter(|&b| b == b'\'').count() % 2 == 1 {
-        for (q, _) in view.match_indices('\'') {
+    // An English contraction (`don't`, `it's`, `we'll`) in a comment of a program is an
+    // apostrophe, not a quote: it does not unbalance the program's strings.
+    let quotes = view.match_indices('\'').filter(|(q, _)| !contraction(view, *q)).count();
+    if quotes % 2 == 1 {
+        for (q, _) in view.match_indices('\'').filter(|(q, _)| !contraction(view, *q)) {
             let after = view.get(q + 1..).unwrap_or("");
             // Only the head is compared: lower-casing all of `after` for every quote was
             // quadratic in a text of many unmatched quotes.

@@ -5,8 +5,10 @@ use super::lexer::*;
 use super::value::*;
 
 /// Words that open a SQL statement besides the statement keywords (`Kw::Statement`, SELECT).
-pub(super) const STATEMENT_OPENERS: [&str; 17] = [
+pub(super) const STATEMENT_OPENERS: [&str; 19] = [
     "with",
+    "attach",
+    "detach",
     "values",
     "explain",
     "begin",
