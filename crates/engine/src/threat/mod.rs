@@ -5,7 +5,8 @@
 //! the rule tables (`rules`, plus `shell`, `path` and `code` for machine payloads, whose rules
 //! count for half in text that reads as sentences) run over the views, the SQL token checks
 //! (`sqli`) look for SQL injection, and the hits add up to scores (`score`) that a
-//! `ThreatPolicy` turns into a `Verdict`. Replies are checked by `reply`, raw input by `hygiene`.
+//! `ThreatPolicy` turns into a `Verdict`. Payload hits in text about code (`markup` tells
+//! conventional script includes) count for less. Replies are checked by `reply`, raw input by `hygiene`.
 
 /// A 256-entry table of byte classes, computed at compile time: `byte_table!(|c| class of c)`.
 macro_rules! byte_table {
