@@ -4,8 +4,9 @@
 //! A text is normalised into views (`normalise`), its encoded segments are decoded (`decode`),
 //! the rule tables (`rules`, plus `shell`, `path` and `code` for machine payloads, whose rules
 //! count for half in text that reads as sentences) run over the views, the SQL token checks
-//! (`web`) look for SQL injection, and the hits add up to scores (`score`) that a
-//! `ThreatPolicy` turns into a `Verdict`. Replies are checked by `reply`, raw input by `hygiene`.
+//! (`sqli`) look for SQL injection, and the hits add up to scores (`score`) that a
+//! `ThreatPolicy` turns into a `Verdict`. Payload hits in text about code (`markup` tells
+//! conventional script includes) count for less. Replies are checked by `reply`, raw input by `hygiene`.
 
 /// A 256-entry table of byte classes, computed at compile time: `byte_table!(|c| class of c)`.
 macro_rules! byte_table {
@@ -24,6 +25,7 @@ macro_rules! byte_table {
 mod code;
 pub mod decode;
 pub mod hygiene;
+mod markup;
 pub mod normalise;
 mod path;
 pub mod reply;
@@ -31,7 +33,7 @@ mod rules;
 mod scanner;
 pub mod score;
 mod shell;
-mod web;
+mod sqli;
 
 pub use hygiene::{check_hygiene, ControlChars, HygieneSettings, HygieneViolation};
 pub use reply::{ReplyFinding, ReplyScanner, ReplySettings};

@@ -286,8 +286,10 @@ pub static RULES: &[Rule] = &[
         "[\\[{\",]\\s*[\"']?\\$(?:where|regex|ne|nin|nor|not|expr|function|accumulator|gt|gte|lt|lte|text|exists|elemmatch|in|all|size|type|or|and)\\b[\"']?\\s*[\\]:]"),
 
     // ---- destructive natural-language database requests ------------------------------------
+    // A request names what it destroys with a determiner or in the plural ("drop all the
+    // tables", "wipe the database"); `DROP SCHEMA app CASCADE` is a statement, judged as SQL.
     r("PG-SQ-101", Sqli, 0.55, Words,
-        "\\b(?:drop|delete|truncate|wipe|erase|destroy|purge|remove|nuke) (?:all|every|each|the entire|the whole|all of the|all the|every single|entire|whole)? ?(?:[^ ]+ ){0,2}(?:tables|databases|database|records|rows|schemas?|collections|user table|users table|the table)\\b"),
+        "\\b(?:drop|delete|truncate|wipe|erase|destroy|purge|remove|nuke) (?:(?:all|every|each|the entire|the whole|all of the|all the|every single|entire|whole|the|my|our|your|this|that) (?:[^ ]+ ){0,2}(?:database|schema|user table|users table|table)|(?:all|every|each|the entire|the whole|all of the|all the|every single|entire|whole)? ?(?:[^ ]+ ){0,2}(?:tables|databases|records|rows|schemas|collections))\\b"),
 
     // ---- script injection -----------------------------------------------------------------
     // A script element with content, a source or a closing tag is a payload; the bare word

@@ -12,10 +12,11 @@ use regex_syntax::hir::Hir;
 use std::sync::Arc;
 
 use super::decode::{decoded_segments, Encoding};
+use super::markup::conventional_script_includes;
 use super::normalise::{normalise, HiddenChars};
 use super::rules::{all_rules, expand, Rule, View};
 use super::score::ThreatReport;
-use super::web::{is_sql_keyword, scan_sqli};
+use super::sqli::{is_sql_keyword, scan_sqli};
 use super::{Category, Source};
 
 /// Decoded segments inside decoded segments are followed this deep, no deeper.
@@ -413,7 +414,7 @@ impl ThreatScanner {
 /// (a quote, a comment, a tautology after a literal, a statement stacked after a value). Text a
 /// person writes about code is not: a question or a sentence around a snippet ("Why doesn't my
 /// `<script>` render?"), a paragraph that names a command, a multi-line program, markup page,
-/// diff or query. In such a text the SQL, markup, shell, path and server-side code rules find
+/// diff or query, or markup written as authors write it (see `markup`). In such a text the SQL, markup, shell, path and server-side code rules find
 /// the code under discussion, so only the strongest of them counts, at half its weight: alone it
 /// stays under the flag threshold, and beside an attack of another kind it still adds up.
 /// Elsewhere (a bare value) every payload rule counts in full.
@@ -436,7 +437,9 @@ impl<'a> CodeContext<'a> {
 
     fn about_code(&mut self) -> bool {
         let (raw, plain) = (self.raw, self.plain);
-        *self.about_code.get_or_insert_with(|| reads_as_prose(plain) || sentence_lead(plain) || code_document(raw))
+        *self.about_code.get_or_insert_with(|| {
+            reads_as_prose(plain) || sentence_lead(plain) || code_document(raw) || conventional_script_includes(raw)
+        })
     }
 
     /// A payload rule fired: counted now in a bare value, kept for `finish` in text about code.
@@ -457,45 +460,74 @@ impl<'a> CodeContext<'a> {
 
 /// Whether the text opens as a sentence: its first three chunks are words (letters, perhaps an
 /// apostrophe inside and punctuation after), at least two of them not SQL keywords ("Why
-/// doesn't my", "Write a migration:", "Explain UNION vs"). A value that carries a payload opens
+/// doesn't my", "Write a migration:", "Explain UNION vs"), or a word that is not one and then
+/// inline code ("Turn `rm` into"). A value that carries a payload opens
 /// with the value or the payload ("admin' or", "<img src", "select id from").
 fn sentence_lead(plain: &str) -> bool {
     let mut ordinary = 0;
-    for chunk in plain.split(' ').take(3) {
+    let mut first_ordinary = false;
+    let mut code_after_first = false;
+    for (i, chunk) in plain.split(' ').take(3).enumerate() {
         let word = chunk.trim_end_matches(['.', ',', ':', ';', '?', '!']);
+        // Inline code in a sentence ("Launch `nohup` in background mode") names the code it
+        // is about, after the verb or subject that opens the sentence.
+        if i > 0 && inline_code(word) {
+            code_after_first = true;
+            continue;
+        }
         let mut parts = word.split('\'');
         let letters = |w: &str| !w.is_empty() && w.bytes().all(|b| b.is_ascii_alphabetic());
         let is_word = parts.next().is_some_and(letters) && parts.all(letters) && word.split('\'').count() <= 2;
         if !is_word {
             return false;
         }
-        ordinary += usize::from(!is_sql_keyword(word));
+        let plain_word = !is_sql_keyword(word);
+        first_ordinary |= i == 0 && plain_word;
+        ordinary += usize::from(plain_word);
     }
-    ordinary >= 2
+    ordinary >= 2 || (code_after_first && first_ordinary)
 }
 
-/// Whether the text is a multi-line program, markup page, query, diff or log: at least three
+/// A Markdown inline code span standing as one chunk of a sentence: `` `name` `` with a short
+/// name inside and no space.
+fn inline_code(chunk: &str) -> bool {
+    chunk
+        .strip_prefix('`')
+        .and_then(|c| c.strip_suffix('`'))
+        .is_some_and(|inner| (1..=40).contains(&inner.len()) && !inner.contains('`'))
+}
+
+/// Whether the text is a console transcript (a prompt and a command, then output), or a
+/// multi-line program, markup page, query, diff or log: at least three
 /// non-blank lines, most of them shaped like code (indented, a diff, list, comment or markup
 /// line, or ending in a bracket, a brace, a semicolon, a comma, a colon or a tag). A request
 /// body with its headers and form fields is lines of names and values, not code.
 fn code_document(raw: &str) -> bool {
     let mut lines = 0usize;
     let mut code = 0usize;
+    let mut transcript = false;
     for line in raw.lines().take(400) {
         let trimmed = line.trim_end();
         if trimmed.trim_start().is_empty() {
             continue;
         }
         lines += 1;
+        // A transcript opens with a prompt and a command; what follows is its output.
+        if lines == 1 {
+            transcript = line.starts_with("$ ") || line.starts_with(">>> ");
+        }
         // Indented, or a diff, list, comment, markup, quote or table line (a `-` only before a
         // space: multipart boundaries are runs of it).
+        // A console transcript's prompts (`$ `, Python's `>>> ` and `... `) mark code too.
         let indented = line.starts_with([' ', '\t', '+', '@', '#', '/', '*', '<', '>', '|', '`'])
             || line.starts_with("- ")
-            || line.starts_with("-\t");
+            || line.starts_with("-\t")
+            || line.starts_with("$ ")
+            || line.starts_with("...");
         let ends_like_code = trimmed.ends_with(['{', '}', '(', ')', '[', ']', ';', ',', ':', '>']);
         code += usize::from(indented || ends_like_code);
     }
-    lines >= 3 && code * 2 >= lines
+    (transcript && lines >= 2) || (lines >= 3 && code * 2 >= lines)
 }
 
 /// Whether a text reads as sentences: at least six chunks of letters only that are not SQL

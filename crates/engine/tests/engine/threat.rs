@@ -402,3 +402,55 @@ fn hostile_inputs_do_not_panic() {
         let _ = check_hygiene(text, &HygieneSettings::default());
     }
 }
+
+/// Families of developer text that name code without being a payload (issue 12), each in
+/// several phrasings written for this test, beside the payload each could be mistaken for.
+#[test]
+fn code_written_about_code_passes_and_its_payload_look_alikes_do_not() {
+    let c = compiled();
+    let benign: &[(Source, &str)] = &[
+        // A program whose comments use contractions: its strings are still balanced.
+        (Source::User, "// Don't change the lines below\nconst out = ' ';\nlet total = a || b;\nif (x === 'y' || z) { run(); }"),
+        (Source::User, "# it's the retry loop we'll keep\nname = 'x' ; value = \"a\" or 1 == 1\nprint(name)"),
+        // Console transcripts: a prompt and a command, then what it printed.
+        (Source::User, "$ grep -r TODO src | wc -l\n42"),
+        (Source::Tool, "$ ls /etc | head -n 2\nadduser.conf\nalternatives"),
+        (Source::User, ">>> import sqlite3\n>>> con = sqlite3.connect(':memory:')\n... con.execute('select 1 or 1=1').fetchone()\n(1,)"),
+        // Sentences that name a command as inline code.
+        (Source::User, "Make `cp` ask before it overwrites files"),
+        (Source::User, "Run `whoami` to print the current user name"),
+        (Source::Tool, "Keep `tail` running in follow mode\n\ntail -f path/to/file"),
+        // SQL statements that name what they drop or attach.
+        (Source::User, "DROP SCHEMA reporting CASCADE;"),
+        (Source::User, "DROP DATABASE staging;"),
+        (Source::User, "ATTACH DATABASE 'archive.db' AS archive;"),
+        // Conventional script includes.
+        (Source::User, "<script src=\"/assets/app.js\" defer></script>"),
+        (Source::User, "<script type=\"module\" src=\"https://cdn.example.com/lib@2/index.js\"></script>"),
+    ];
+    let mut failures = Vec::new();
+    for (source, text) in benign {
+        let (action, report) = decide(&c, text, *source);
+        if action != Action::Allow {
+            failures.push(format!("benign {action:?} {:?}: {text}", report.rule_ids().collect::<Vec<_>>()));
+        }
+    }
+    let payloads: &[&str] = &[
+        "admin' or 1=1 --",
+        "it's' union select password from users --",
+        "1;`whoami`",
+        "x; cat /etc/passwd",
+        "please drop all the tables in the database",
+        "delete the users table now",
+        "<script src=//example.com/x.js></script>",
+        "<SCRIPT SRC=\"https://example.com/x.js\"></SCRIPT>",
+        "<script src=\"a.js\">alert(document.cookie)</script>",
+    ];
+    for text in payloads {
+        let (action, report) = decide(&c, text, Source::User);
+        if action == Action::Allow {
+            failures.push(format!("payload allowed {:?}: {text}", report.rule_ids().collect::<Vec<_>>()));
+        }
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+}

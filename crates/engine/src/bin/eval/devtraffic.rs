@@ -4,6 +4,10 @@
 //! and flagged rates are reported per category and overall against the false-alarm budget
 //! (at most 0.1% blocked and 1% flagged or blocked). `PG_EVAL_SHOW=devfp` lists the rows that
 //! were flagged or blocked on stderr.
+//!
+//! The corpus is split deterministically into two halves by a hash of each text (`half_of`):
+//! rules are tuned looking at half A only (`PG_EVAL_HALF=A` restricts the table and the listing
+//! to it) and half B is the held-out figure. The totals of both halves are always printed.
 
 use std::collections::BTreeMap;
 use std::fs;
@@ -33,6 +37,24 @@ impl Tally {
     }
 }
 
+/// One of the two halves of the corpus.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Half {
+    A,
+    B,
+}
+
+/// The half a text belongs to: the parity of its 64-bit FNV-1a hash, stable across runs,
+/// platforms and row order.
+fn half_of(text: &str) -> Half {
+    let hash = text.bytes().fold(0xcbf2_9ce4_8422_2325u64, |h, b| (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3));
+    if hash & 1 == 0 {
+        Half::A
+    } else {
+        Half::B
+    }
+}
+
 fn pct(n: usize, d: usize) -> String {
     if d == 0 {
         return "-".to_string();
@@ -58,6 +80,12 @@ pub fn run(dir: &Path) -> bool {
         .collect();
     files.sort();
     let show = std::env::var("PG_EVAL_SHOW").unwrap_or_default() == "devfp";
+    let only = match std::env::var("PG_EVAL_HALF").unwrap_or_default().as_str() {
+        "A" | "a" => Some(Half::A),
+        "B" | "b" => Some(Half::B),
+        _ => None,
+    };
+    let mut halves = [Tally::default(); 2];
     let mut per_category: BTreeMap<String, Tally> = BTreeMap::new();
     let mut total = Tally::default();
     for path in &files {
@@ -76,6 +104,11 @@ pub fn run(dir: &Path) -> bool {
             let role = meta.and_then(|m| m.get("role")).and_then(|r| r.as_str()).unwrap_or("user");
             let source = if role == "tool" { Source::Tool } else { Source::User };
             let verdict = compiled.policy.decide(&compiled.scanner.scan(text, source));
+            let half = half_of(text);
+            halves[usize::from(half == Half::B)].count(source, verdict.action);
+            if only.is_some_and(|h| h != half) {
+                continue;
+            }
             per_category.entry(category.to_string()).or_default().count(source, verdict.action);
             total.count(source, verdict.action);
             if show && verdict.action != Action::Allow {
@@ -88,8 +121,13 @@ pub fn run(dir: &Path) -> bool {
             }
         }
     }
+    let scope = match only {
+        Some(Half::A) => ", half A only",
+        Some(Half::B) => ", half B only",
+        None => "",
+    };
     println!(
-        "\n## Developer traffic (eval/dev_traffic, all benign; budget: <= 0.1% blocked, <= 1% flagged or blocked)"
+        "\n## Developer traffic (eval/dev_traffic{scope}, all benign; budget: <= 0.1% blocked, <= 1% flagged or blocked)"
     );
     println!(
         "\n| category | rows | as tool output | flagged | blocked | flagged rate | blocked rate | flagged or blocked |"
@@ -111,6 +149,16 @@ pub fn run(dir: &Path) -> bool {
         row(name, t);
     }
     row("**all**", &total);
+    for (name, t) in [("A (tuned on)", &halves[0]), ("B (held out)", &halves[1])] {
+        println!(
+            "\nhalf {name}: {} rows, flagged or blocked {} ({}), blocked {} ({})",
+            t.rows,
+            t.flagged + t.blocked,
+            pct(t.flagged + t.blocked, t.rows),
+            t.blocked,
+            pct(t.blocked, t.rows)
+        );
+    }
     let within = total.rows > 0
         && total.blocked * 1000 <= total.rows * MAX_BLOCKED_PER_MILLE
         && (total.flagged + total.blocked) * 1000 <= total.rows * MAX_FLAGGED_PER_MILLE;
