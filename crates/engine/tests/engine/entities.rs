@@ -129,11 +129,12 @@ fn nanos_per_byte(detector: &Detector, unit: &str, n: usize) -> f64 {
     let text = unit.repeat(n);
     let mut best = f64::MAX;
     for _ in 0..7 {
-        let start = std::time::Instant::now();
-        let mut found = Vec::new();
-        detector.detect(&text, &mut found);
-        std::hint::black_box(found);
-        best = best.min(start.elapsed().as_nanos() as f64 / text.len() as f64);
+        let elapsed = crate::linear::time_of(|| {
+            let mut found = Vec::new();
+            detector.detect(&text, &mut found);
+            std::hint::black_box(found);
+        });
+        best = best.min(elapsed.as_nanos() as f64 / text.len() as f64);
     }
     best
 }
@@ -148,9 +149,13 @@ fn identifier_scan_is_linear_on_hostile_inputs() {
     for unit in
         ["1 ", "a-", "1-a-", "0a:", "0a.", "<<<<1", "DOB 1985-03-15 ", "MRN ", "age 92 ", "1.2/3-4 ", "bc1q", "0x1"]
     {
-        let small = nanos_per_byte(&detector, unit, 4_000);
-        let large = nanos_per_byte(&detector, unit, 16_000);
-        assert!(large / small < 2.5, "{unit:?}: {small:.1} ns/byte at 4,000 copies, {large:.1} at 16,000");
+        // This thread's CPU time, best of seven per size; a linear scan passes in one of three
+        // tries on a busy machine, a quadratic one (ratio near 4) in none.
+        let ratios: Vec<f64> = (0..3)
+            .map(|_| nanos_per_byte(&detector, unit, 16_000) / nanos_per_byte(&detector, unit, 4_000))
+            .take_while(|r| *r >= 2.5)
+            .collect();
+        assert!(ratios.len() < 3, "{unit:?}: ns/byte ratios at 16,000 vs 4,000 copies {ratios:?}");
     }
 }
 

@@ -517,6 +517,22 @@ fn thread_clock() -> Option<Duration> {
     None
 }
 
+/// Time one call of `run` takes: this thread's CPU time where the platform gives it, else wall
+/// time. The other linearity tests of this binary measure with it too.
+pub(crate) fn time_of(run: impl FnOnce()) -> Duration {
+    match thread_clock() {
+        Some(start) => {
+            run();
+            thread_clock().map_or(Duration::ZERO, |end| end.saturating_sub(start))
+        }
+        None => {
+            let t = Instant::now();
+            run();
+            t.elapsed()
+        }
+    }
+}
+
 fn best_of(run: fn(&[u8]), input: &[u8], runs: usize) -> Duration {
     (0..runs)
         .map(|_| match thread_clock() {
