@@ -17,6 +17,8 @@
 
 use std::collections::BTreeMap;
 
+use serde::de::value::StringDeserializer;
+use serde::de::{DeserializeSeed, Deserializer, Error as _, IntoDeserializer, MapAccess, Visitor};
 use serde::Deserialize;
 
 use super::ConfigError;
@@ -37,10 +39,12 @@ pub struct ThreatsConfig {
     pub enabled: bool,
     pub block_threshold: f64,
     pub flag_threshold: f64,
-    pub actions: BTreeMap<String, String>,
-    pub scan_roles: Vec<String>,
+    /// Per-category override of the default action (serde spells both as their `name()`).
+    #[serde(deserialize_with = "actions")]
+    pub actions: BTreeMap<Category, CategoryAction>,
+    pub scan_roles: Vec<Source>,
     pub max_prompt_chars: u64,
-    pub control_chars: String,
+    pub control_chars: ControlChars,
     pub canary: Option<String>,
     pub reply: ReplyConfig,
 }
@@ -71,9 +75,9 @@ impl Default for ThreatsConfig {
             block_threshold: f64::from(policy.block_threshold),
             flag_threshold: f64::from(policy.flag_threshold),
             actions: BTreeMap::new(),
-            scan_roles: ThreatSettings::default().scan_roles.iter().map(|s| s.name().to_string()).collect(),
+            scan_roles: ThreatSettings::default().scan_roles,
             max_prompt_chars: hygiene.max_prompt_chars as u64,
-            control_chars: hygiene.control_chars.name().to_string(),
+            control_chars: hygiene.control_chars,
             canary: None,
             reply: ReplyConfig::default(),
         }
@@ -100,32 +104,15 @@ impl ThreatsConfig {
             return Err(ConfigError::new("threats.flag_threshold", "must not exceed threats.block_threshold"));
         }
         let mut policy = ThreatPolicy { block_threshold: block, flag_threshold: flag, ..ThreatPolicy::default() };
-        for (name, action) in &self.actions {
-            let field = format!("threats.actions.{name}");
-            let category = Category::from_name(name).ok_or_else(|| {
-                ConfigError::new(field.clone(), format!("unknown category; expected one of {}", category_names()))
-            })?;
-            let action = match action.as_str() {
-                "tiered" => CategoryAction::Tiered,
-                "block" => CategoryAction::Block,
-                "flag" => CategoryAction::Flag,
-                "off" => CategoryAction::Off,
-                _ => return Err(ConfigError::new(field, "expected \"tiered\", \"block\", \"flag\" or \"off\"")),
-            };
+        for (category, action) in &self.actions {
             if let Some(slot) = policy.actions.get_mut(category.index()) {
-                *slot = action;
+                *slot = *action;
             }
         }
         let mut scan_roles = Vec::new();
-        for (i, role) in self.scan_roles.iter().enumerate() {
-            let source = Source::ALL.into_iter().find(|s| s.name() == role).ok_or_else(|| {
-                ConfigError::new(
-                    format!("threats.scan_roles[{i}]"),
-                    "expected \"system\", \"user\", \"assistant\", \"tool\" or \"document\"",
-                )
-            })?;
-            if !scan_roles.contains(&source) {
-                scan_roles.push(source);
+        for source in &self.scan_roles {
+            if !scan_roles.contains(source) {
+                scan_roles.push(*source);
             }
         }
         if self.max_prompt_chars == 0 {
@@ -133,12 +120,7 @@ impl ThreatsConfig {
         }
         let max_prompt_chars = usize::try_from(self.max_prompt_chars)
             .map_err(|_| ConfigError::new("threats.max_prompt_chars", "too large for this platform"))?;
-        let control_chars = match self.control_chars.as_str() {
-            "strip" => ControlChars::Strip,
-            "reject" => ControlChars::Reject,
-            "allow" => ControlChars::Allow,
-            _ => return Err(ConfigError::new("threats.control_chars", "expected \"strip\", \"reject\" or \"allow\"")),
-        };
+        let control_chars = self.control_chars;
         if let Some(canary) = &self.canary {
             if canary.chars().count() < MIN_CANARY_CHARS {
                 return Err(ConfigError::new(
@@ -168,6 +150,43 @@ impl ThreatsConfig {
     }
 }
 
+/// `threats.actions`: a category read inside its entry, so that an unknown one is reported at
+/// `threats.actions.<name>` like a bad action is (a map key that is not a plain string has no
+/// path of its own).
+fn actions<'de, D: Deserializer<'de>>(d: D) -> Result<BTreeMap<Category, CategoryAction>, D::Error> {
+    struct Entries;
+    struct Entry(String);
+
+    impl<'de> DeserializeSeed<'de> for Entry {
+        type Value = (Category, CategoryAction);
+
+        fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<Self::Value, D::Error> {
+            let name: StringDeserializer<serde::de::value::Error> = self.0.into_deserializer();
+            let category = Category::deserialize(name).map_err(D::Error::custom)?;
+            Ok((category, CategoryAction::deserialize(d)?))
+        }
+    }
+
+    impl<'de> Visitor<'de> for Entries {
+        type Value = BTreeMap<Category, CategoryAction>;
+
+        fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+            f.write_str("a map from category to action")
+        }
+
+        fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
+            let mut out = BTreeMap::new();
+            while let Some(name) = map.next_key::<String>()? {
+                let (category, action) = map.next_value_seed(Entry(name))?;
+                out.insert(category, action);
+            }
+            Ok(out)
+        }
+    }
+
+    d.deserialize_map(Entries)
+}
+
 fn threshold(value: f64, field: &str) -> Result<f32, ConfigError> {
     if value.is_finite() && value > 0.0 && value <= 1.0 {
         // Thresholds are compared with f32 scores; the narrowing is intended.
@@ -176,10 +195,6 @@ fn threshold(value: f64, field: &str) -> Result<f32, ConfigError> {
     } else {
         Err(ConfigError::new(field, "must be a number greater than 0 and at most 1"))
     }
-}
-
-fn category_names() -> String {
-    Category::ALL.iter().map(|c| c.name()).collect::<Vec<_>>().join(", ")
 }
 
 /// Host names as written (trimmed, lower-cased, a trailing dot dropped), or an error naming the
@@ -206,9 +221,41 @@ mod tests {
     #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
     use super::*;
 
+    /// Compile `json` as the `threats` section of a whole document, so errors carry their path.
     fn parse(json: &str) -> Result<CompiledThreats, ConfigError> {
-        let raw: ThreatsConfig = serde_json::from_str(json).map_err(|e| ConfigError::new("threats", e.to_string()))?;
-        raw.compile()
+        crate::config::FilterConfig::from_json(format!(r#"{{"threats":{json}}}"#).as_bytes()).map(|c| c.threats)
+    }
+
+    /// The JSON spelling of a value, through serde.
+    fn spelled<T: serde::de::DeserializeOwned + PartialEq + std::fmt::Debug>(value: T, name: &str) {
+        let parsed: T = serde_json::from_value(serde_json::Value::String(name.to_owned())).unwrap();
+        assert_eq!(parsed, value, "{name}");
+    }
+
+    #[test]
+    fn json_spellings_are_the_names_used_in_headers_and_metrics() {
+        for c in Category::ALL {
+            spelled(c, c.name());
+        }
+        for s in Source::ALL {
+            spelled(s, s.name());
+        }
+        for a in [CategoryAction::Tiered, CategoryAction::Block, CategoryAction::Flag, CategoryAction::Off] {
+            spelled(a, a.name());
+        }
+        for c in [ControlChars::Strip, ControlChars::Reject, ControlChars::Allow] {
+            spelled(c, c.name());
+        }
+    }
+
+    #[test]
+    fn a_bad_value_names_what_is_accepted() {
+        let e = parse(r#"{"actions":{"sqli":"explode"}}"#).unwrap_err();
+        assert!(e.problem.contains("`tiered`, `block`, `flag`, `off`"), "{e}");
+        let e = parse(r#"{"actions":{"nope":"off"}}"#).unwrap_err();
+        assert!(e.problem.contains("`instruction_override`") && e.problem.contains("`code_injection`"), "{e}");
+        let e = parse(r#"{"control_chars":"eat"}"#).unwrap_err();
+        assert!(e.problem.contains("`strip`, `reject`, `allow`"), "{e}");
     }
 
     #[test]

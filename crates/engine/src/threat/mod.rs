@@ -39,7 +39,8 @@ pub use scanner::{ThreatScanner, ThreatSettings};
 pub use score::{Action, CategoryAction, ThreatPolicy, ThreatReport, Verdict};
 
 /// Where a text came from; decides which rules apply and whether it is scanned at all.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
 pub enum Source {
     System,
     User,
@@ -70,7 +71,8 @@ impl Source {
 }
 
 /// A family of attack. `name()` is used in metric labels and response headers.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
 pub enum Category {
     /// "Ignore previous instructions" and its relatives.
     InstructionOverride,
