@@ -21,6 +21,7 @@ macro_rules! byte_table {
     }};
 }
 
+pub mod catalogue;
 mod code;
 pub mod decode;
 pub mod hygiene;
