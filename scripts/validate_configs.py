@@ -9,8 +9,6 @@ examples/istio-envoyfilter.yaml patches into a gateway are checked the same way,
 with the filter in the place the manifest gives them.
 """
 
-import os
-import shutil
 import subprocess
 import sys
 import tempfile

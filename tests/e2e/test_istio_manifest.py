@@ -9,12 +9,11 @@ additionalProperties: false wherever the CRD does not preserve unknown fields.
 
 import copy
 
+import harness
 import httpx
 import jsonschema
 import pytest
 import yaml
-
-import harness
 
 MANIFEST = harness.REPO / "examples" / "istio-wasmplugin.yaml"
 CRD = harness.REPO.parent / "shared" / "schemas" / "istio-wasmplugin-crd.yaml"
