@@ -1,19 +1,7 @@
 //! The `threats` section of the configuration: raw serde form, validated and compiled once.
 //!
-//! ```markdown
-//! | key | type | default | meaning |
-//! |---|---|---|---|
-//! | `threats.enabled` | bool | `true` | Scan requests for prompt attacks at all. Input hygiene (`control_chars`, `max_prompt_chars`) applies either way. |
-//! | `threats.block_threshold` | number in (0,1] | `0.85` | A category scoring at or above this blocks the request (for categories whose action is `tiered`). |
-//! | `threats.flag_threshold` | number in (0,1] | `0.5` | A category scoring at or above this flags the request (headers, metrics); must not exceed `block_threshold`. |
-//! | `threats.actions` | map category -> `"tiered"` \| `"block"` \| `"flag"` \| `"off"` | `"flag"` for the payload categories (`sqli`, `xss`, `command_injection`, `path_traversal`, `code_injection`), `"tiered"` for the others | Per-category override (for the whole filter: there are no per-route actions; an operator whose prompts reach a database or a shell, such as a text-to-SQL agent, sets the payload categories to `"tiered"` or `"block"`). `tiered`: flag at the flag threshold, block at the block threshold. `block`: block from the flag threshold. `flag`: never block. `off`: ignore the category. Categories: `instruction_override`, `jailbreak`, `system_prompt_extraction`, `exfiltration`, `delimiter_injection`, `indirect_injection`, `sqli`, `xss`, `obfuscation`, `command_injection`, `path_traversal`, `code_injection`. |
-//! | `threats.scan_roles` | list of `"system"`, `"user"`, `"assistant"`, `"tool"`, `"document"` | `["user","tool","document"]` | Which message sources are scanned. The system prompt (the operator's) and earlier assistant turns (the model's own output) are not scanned by default. |
-//! | `threats.max_prompt_chars` | integer >= 1 | no limit (only `max_body_bytes`) | Longest single text accepted, in characters; longer texts are refused (400 `prompt_too_long`). |
-//! | `threats.control_chars` | `"strip"` \| `"reject"` \| `"allow"` | `"strip"` | Control characters and ANSI terminal escape sequences (CSI, OSC): removed from the forwarded text, cause a refusal, or are left alone. Tab, LF and CR are always allowed. |
-//! | `threats.canary` | string or null | `null` | A marker the filter adds to every request's system prompt (creating one if there is none: a system message, Anthropic `system`, Responses `instructions`); its appearance in a reply counts as a system-prompt leak and is removed. At least 8 characters; use a random one. |
-//! | `threats.reply.allowed_link_hosts` | list of host names | `[]` | Hosts that markdown links and images in replies may carry anything to (a listed domain also allows its subdomains). Elsewhere, a link or image whose URL carries this conversation's data (a placeholder or original of the exchange, the canary, an encoded blob of text, or a run of the prompt's words: 4 for an image, 12 for a link) is removed (buffered) or ends the stream; other links pass, and those whose query looks like data are counted (`link_reported`). |
-//! | `threats.reply.denied_link_hosts` | list of host names | request-capture and out-of-band services (`webhook.site`, `pipedream.net`, `oastify.com`, `interact.sh`, …; see `docs/detection.md`) | Hosts no markdown link or image in a reply may point to (a listed domain also denies its subdomains); setting the list replaces the default. |
-//! ```
+//! The keys, their types, defaults and meaning are documented once, in `docs/configuration.md`
+//! (a test checks that every key accepted here has a row there and the reverse).
 
 use std::collections::BTreeMap;
 

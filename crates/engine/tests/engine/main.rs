@@ -3,6 +3,7 @@
 
 mod benign;
 mod catalogue;
+mod config_docs;
 mod detect;
 mod entities;
 mod examples;
