@@ -1,6 +1,8 @@
 //! The rule catalogue: ids unique and well formed, every id the source names is listed, and
 //! `docs/rules.md` is the generated text (`UPDATE_RULES_DOC=1` rewrites it).
 
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 
