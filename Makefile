@@ -43,9 +43,10 @@ purity:
 	else echo "purity: the engine crate (crates/engine) does not depend on proxy-wasm"; fi
 
 # No unwrap/expect/panic outside tests (Cargo.toml [lints] + clippy.toml), native and wasm.
-lint:
+lint: $(VENV_STAMP)
 	cargo clippy --all-targets -- -D warnings
 	cargo clippy --target $(WASM_TARGET) --lib --release -- -D warnings
+	$(VENV)/bin/ruff check tests scripts fuzz/*.py examples
 
 test-native:
 	cargo test --all-targets

@@ -93,7 +93,7 @@ def requests():
         elif choice == 3:
             put("request_guard", bytes([apis["generic"], 1]) + text.encode())
         else:
-            form = "q=" + "".join(c if c.isalnum() else "%%%02X" % ord(c) for c in text if ord(c) < 128)
+            form = "q=" + "".join(c if c.isalnum() else f"%{ord(c):02X}" for c in text if ord(c) < 128)
             put("request_guard", bytes([apis["generic"], 2]) + form.encode())
     part = b'--XyZ\r\nContent-Disposition: form-data; name="file"; filename="a.jsonl"\r\nContent-Type: application/jsonl\r\n\r\n'
     batch = json.dumps({"custom_id": "1", "method": "POST", "url": "/v1/chat/completions",

@@ -52,7 +52,7 @@ import tempfile
 import time
 import urllib.error
 import urllib.request
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests" / "e2e"))
@@ -396,7 +396,7 @@ class Run:
 def measure(opts, work_dir, render, mock_port, variant, body, workers, round_no):
     envoy = start_envoy(work_dir, render, mock_port, variant, opts.wasm, opts.noop_wasm, opts.filter_config_json, workers)
     try:
-        vms = check_exchange(envoy, body, variant)
+        check_exchange(envoy, body, variant)
         concurrency = envoy.stat("server.concurrency")
         if concurrency != workers:
             raise BenchError(f"{variant}: envoy reports concurrency {concurrency}, expected {workers}")
@@ -609,7 +609,7 @@ def main(argv=None):
         return 0
     signal.signal(signal.SIGTERM, lambda *_: (_ for _ in ()).throw(Stop()))
     render = load_renderer()
-    started = datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M")
+    started = datetime.datetime.now(datetime.UTC).strftime("%Y-%m-%d %H:%M")
     deadline = time.monotonic() + opts.max_seconds
     machine = machine_description()
     print(f"machine: {machine}", flush=True)

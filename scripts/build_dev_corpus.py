@@ -228,7 +228,7 @@ def from_tldr(c, gitdir, rng):
     pages = []
     for path in git_files(gitdir, pin, "pages/common/", (".md",)):
         text = git_text(gitdir, pin, path) or ""
-        body = "\n".join(l for l in text.split("\n") if not l.startswith("#"))
+        body = "\n".join(line for line in text.split("\n") if not line.startswith("#"))
         pages.append((path, strip_md_links(body)))
     for path, body in capped(pages, 150, rng):
         c.add("tool_output_imperatives", "tool", "tldr", path, body)
@@ -242,7 +242,7 @@ def from_owasp(c, gitdir, rng):
         # are attacks as examples, not ordinary traffic: left out, like the cookbook's below.
         if re.search(r"Filter_Evasion|Prompt_Injection", path):
             continue
-        for kind, lang, body in md_blocks(git_text(gitdir, pin, path) or ""):
+        for kind, _lang, body in md_blocks(git_text(gitdir, pin, path) or ""):
             if kind == "code":
                 codes.append((path, body))
             elif is_prose_para(body):
@@ -421,8 +421,8 @@ def rst_blocks(text):
                 block.append(lines[i])
                 i += 1
             body = "\n".join(block).strip("\n")
-            indent = min((len(l) - len(l.lstrip()) for l in block if l.strip()), default=0)
-            blocks.append(("literal", "\n".join(l[indent:] for l in body.split("\n"))))
+            indent = min((len(line) - len(line.lstrip()) for line in block if line.strip()), default=0)
+            blocks.append(("literal", "\n".join(line[indent:] for line in body.split("\n"))))
             continue
         cur.append(line)
         i += 1

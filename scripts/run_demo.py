@@ -7,7 +7,6 @@ Ctrl-C stops everything this script started.
 """
 
 import os
-import shutil
 import signal
 import subprocess
 import sys

@@ -9,8 +9,6 @@ deploy/istio/egress-gateway-envoyfilter.yaml patches into a gateway are checked 
 with the filter in the place the manifest gives them.
 """
 
-import os
-import shutil
 import subprocess
 import sys
 import tempfile

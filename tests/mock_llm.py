@@ -250,7 +250,7 @@ def deterministic_vector(text, dimensions):
     values = []
     counter = 0
     while len(values) < dimensions:
-        digest = hashlib.sha256(f"{counter}:{text}".encode("utf-8")).digest()
+        digest = hashlib.sha256(f"{counter}:{text}".encode()).digest()
         for i in range(0, len(digest), 4):
             (n,) = struct.unpack("<I", digest[i:i + 4])
             values.append(round(n / 0xFFFFFFFF * 2.0 - 1.0, 6))
@@ -428,7 +428,7 @@ def stream_error_events(api, events, user_text):
 
 def sse_bytes(name, data):
     head = f"event: {name}\n" if name else ""
-    return f"{head}data: {data}\n\n".encode("utf-8")
+    return f"{head}data: {data}\n\n".encode()
 
 
 # ---------------------------------------------------------------------------------------------

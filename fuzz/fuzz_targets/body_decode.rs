@@ -1,7 +1,7 @@
 //! Body decoding (gzip, deflate) with limits. Input: `[encoding byte][3-byte limit][8-byte
 //! chunking seed][body]`. Asserted: no panic; a whole-body decode never returns more than its
-//! limit; the streamed decoder, fed the body cut at arbitrary places, gives the same bytes as the
-//! whole-body decode when that succeeds; encode then decode gives the body back.
+//! limit; the streamed decoder, fed the body cut at arbitrary places and finished, gives the same bytes
+//! as the whole-body decode when that succeeds; encode then decode gives the body back.
 
 #![no_main]
 
@@ -42,6 +42,7 @@ fuzz_target!(|data: &[u8]| {
             }
         }
         assert!(ok, "the streamed decoder refused a body the whole decode read");
+        assert!(dec.finish(|piece| streamed.extend_from_slice(piece)).is_ok(), "finish refused a complete body");
         assert!(streamed == whole.as_ref(), "streamed decoding differs from the whole-body decode");
     }
 

@@ -9,9 +9,8 @@ If something cannot start, the test fails with the process's log tail; nothing i
 Every process is stopped by its PID at teardown, also when the test failed.
 """
 
-import pytest
-
 import harness
+import pytest
 
 # The filter's defaults, spelled out only where a test depends on them.
 DEFAULT_FILTER_CONFIG = {}

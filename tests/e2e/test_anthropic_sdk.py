@@ -5,9 +5,8 @@ do, and the client gets every original back (buffered, streamed, in tool_use inp
 """
 
 import anthropic
-import pytest
-
 import harness
+import pytest
 from planted import LABELS, PLANTED, PROMPT, leaks, missing_placeholders
 
 REPLY = "You said: " + PROMPT

@@ -17,10 +17,9 @@ the textbook string break-out (OWASP WSTG-INPV-05).
 
 import json
 
+import harness
 import httpx
 import pytest
-
-import harness
 
 CHAT = "/v1/chat/completions"
 MESSAGES = "/v1/messages"

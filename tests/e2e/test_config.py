@@ -4,10 +4,9 @@ and its log names the offending field); good ones change behaviour as documented
 
 import json
 
+import harness
 import httpx
 import pytest
-
-import harness
 from planted import PLANTED, PROMPT, leaks
 
 EMAIL = dict(PLANTED)["EMAIL"]

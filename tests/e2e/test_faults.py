@@ -16,11 +16,10 @@ import h2.config
 import h2.connection
 import h2.events
 import h2.exceptions
+import harness
 import httpx
 import openai
 import pytest
-
-import harness
 
 CHAT = "/v1/chat/completions"
 MESSAGES = "/v1/messages"

@@ -8,10 +8,9 @@ import json
 import subprocess
 import sys
 
+import harness
 import httpx
 import pytest
-
-import harness
 
 CHAT_PATH = "/v1/chat/completions"
 
@@ -135,7 +134,7 @@ def test_filter_config_is_embedded_as_one_json_string(tmp_path):
               "placeholder_template": "<<{TYPE}#{N}>>"}
     text = harness.RENDER.render(listen_port=1, admin_port=2, upstream="http://127.0.0.1:3",
                                  wasm_path=tmp_path / "x.wasm", filter_config_json=json.dumps(config))
-    line = next(l for l in text.splitlines() if l.strip().startswith("value:"))
+    line = next(x for x in text.splitlines() if x.strip().startswith("value:"))
     assert json.loads(json.loads(line.split("value:", 1)[1])) == config
 
 

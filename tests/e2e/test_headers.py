@@ -22,10 +22,9 @@ import json
 import socket
 import time
 
+import harness
 import httpx
 import pytest
-
-import harness
 from test_isolation import h2c_post_with_trailers
 
 CHAT = "/v1/chat/completions"
@@ -171,7 +170,7 @@ def test_a_fresh_envoy_opens_no_connection_for_refusals(envoy_factory, mock):
     envoy = envoy_factory.start({}, render_options=SHIPPED)
     for client in CLIENTS.values():
         for body in (ATTACK, MALFORMED):
-            got, seen = contact_during(mock, lambda: client(envoy.port, body))
+            got, seen = contact_during(mock, lambda client=client, body=body: client(envoy.port, body))
             assert got in (400, 403) and seen == NOTHING
     # And it does reach the upstream for allowed requests, buffered and streamed.
     reply, seen = contact_during(mock, lambda: httpx.post(envoy.url(CHAT), content=chat(f"to {EMAIL}"),
@@ -298,8 +297,8 @@ def test_a_verified_token_names_the_session_and_a_forged_header_does_not(envoy_f
 def test_a_token_that_fails_verification_is_refused_before_the_upstream(envoy_factory, mock):
     envoy = envoy_factory.start(SESSION, render_options=WITH_JWT)
     for token in (jwt("alice", key=b"some other key"), jwt("alice", issuer="https://elsewhere.test")):
-        reply, seen = contact_during(mock, lambda: turn(envoy, f"My address is {EMAIL}.",
-                                                        {TOKEN_HEADER: token}))
+        reply, seen = contact_during(mock, lambda token=token: turn(envoy, f"My address is {EMAIL}.",
+                                                                    {TOKEN_HEADER: token}))
         assert reply.status_code == 401
         assert seen == NOTHING
 

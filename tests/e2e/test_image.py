@@ -20,10 +20,9 @@ import tarfile
 import time
 from pathlib import Path
 
+import harness
 import httpx
 import pytest
-
-import harness
 
 REPO = Path(__file__).resolve().parents[2]
 TAG = "0.1.0"

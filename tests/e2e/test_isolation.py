@@ -11,9 +11,8 @@ from concurrent.futures import ThreadPoolExecutor
 import h2.config
 import h2.connection
 import h2.events
-import httpx
-
 import harness
+import httpx
 from planted import PLANTED, PROMPT, leaks
 
 CHAT = "/v1/chat/completions"

@@ -23,7 +23,6 @@ import json
 import os
 import subprocess
 
-
 import harness
 
 CASES = int(os.environ.get("LEAKGEN_E2E_CASES", "300"))

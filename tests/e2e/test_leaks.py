@@ -37,10 +37,9 @@ import re
 import struct
 
 import anthropic
+import harness
 import httpx
 import pytest
-
-import harness
 from planted import PLANTED
 
 

@@ -7,9 +7,8 @@ buffered and streamed, HTTP/1.1 and HTTP/2. Every exchange uses the same placeho
 import threading
 from concurrent.futures import ThreadPoolExecutor
 
-import httpx
-
 import harness
+import httpx
 
 CLIENTS = 200
 CHAT = "/v1/chat/completions"

@@ -5,9 +5,8 @@ scan (the same masked history upstream, the same block for an attack in it), per
 
 import json
 
-import httpx
-
 import harness
+import httpx
 from planted import PLANTED
 
 CHAT = "/v1/chat/completions"

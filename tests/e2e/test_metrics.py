@@ -4,9 +4,8 @@ the bootstrap's stats_tags cut out of the metric names.
 
 import json
 
-import httpx
-
 import harness
+import httpx
 from planted import LABELS, PLANTED, PROMPT
 
 CHAT = "/v1/chat/completions"

@@ -6,11 +6,10 @@ import gzip
 import json
 
 import anthropic
+import harness
 import httpx
 import openai
 import pytest
-
-import harness
 
 TOOLS_OPENAI = [{"type": "function", "function": {"name": "save_note", "parameters": {
     "type": "object", "properties": {"text": {"type": "string"}}}}}]

@@ -9,10 +9,9 @@ restored, JSON-escaped correctly, also when split across streamed events).
 import json
 import re
 
+import harness
 import openai
 import pytest
-
-import harness
 from planted import LABELS, PLANTED, PROMPT, leaks, missing_placeholders
 
 REPLY = "You said: " + PROMPT

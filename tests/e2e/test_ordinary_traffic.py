@@ -10,10 +10,9 @@ would write it, with the request's placeholders in it.
 
 import json
 
+import harness
 import httpx
 import pytest
-
-import harness
 
 CHAT = "/v1/chat/completions"
 MESSAGES = "/v1/messages"

@@ -16,10 +16,9 @@ answered" is about the same worker that read the pathological one.
 import json
 import time
 
+import harness
 import httpx
 import pytest
-
-import harness
 
 # Envoy's worker took 23-46 s on the issue's request; the limit leaves room for a slow machine.
 ANSWER_WITHIN_S = 10.0

@@ -6,10 +6,9 @@ import gzip
 import http.client
 import json
 
+import harness
 import httpx
 import pytest
-
-import harness
 from planted import PLANTED, PROMPT, leaks, missing_placeholders
 
 CHAT = "/v1/chat/completions"

@@ -8,10 +8,9 @@ the shape of the API the client called.
 import gzip
 import json
 
+import harness
 import httpx
 import pytest
-
-import harness
 from planted import PLANTED
 
 MAX_BODY = 4096

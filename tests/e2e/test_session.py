@@ -7,9 +7,8 @@ the filter keeps a session's mappings and restores them later, for that session 
 
 import json
 
-import httpx
-
 import harness
+import httpx
 
 RESPONSES = "/v1/responses"
 HEADER = "x-authenticated-user"

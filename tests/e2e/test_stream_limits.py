@@ -20,8 +20,6 @@ import time
 
 import httpx
 import pytest
-
-import harness
 from planted import PLANTED
 
 EMAIL = dict(PLANTED)["EMAIL"]

@@ -11,10 +11,9 @@ exfiltration); each is unambiguous on purpose: borderline wording belongs in the
 
 import json
 
+import harness
 import httpx
 import pytest
-
-import harness
 
 pytestmark = pytest.mark.threats
 

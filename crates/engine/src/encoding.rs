@@ -42,21 +42,18 @@ impl ContentEncoding {
     }
 
     /// Decode a whole body, producing at most `limit` bytes. An identity body is borrowed, not
-    /// copied.
+    /// copied. A body that ends early, carries bytes after its end that are not another gzip
+    /// member, or whose gzip trailer (CRC-32 and size) does not match what it inflated to, is
+    /// [`DecodeError::Corrupt`].
     pub fn decode(self, body: &[u8], limit: usize) -> Result<std::borrow::Cow<'_, [u8]>, DecodeError> {
-        use miniz_oxide::inflate::{decompress_to_vec_with_limit, decompress_to_vec_zlib_with_limit, TINFLStatus};
-        let result = match self {
-            ContentEncoding::Identity => return Ok(std::borrow::Cow::Borrowed(body)),
-            ContentEncoding::Gzip => {
-                let start = gzip_payload_start(body).ok_or(DecodeError::Corrupt { encoding: "gzip" })?;
-                decompress_to_vec_with_limit(&body[start..], limit)
-            }
-            ContentEncoding::Deflate => decompress_to_vec_zlib_with_limit(body, limit),
-        };
-        result.map(std::borrow::Cow::Owned).map_err(|e| match e.status {
-            TINFLStatus::HasMoreOutput => DecodeError::TooLarge { limit },
-            _ => DecodeError::Corrupt { encoding: self.name() },
-        })
+        if self == ContentEncoding::Identity {
+            return Ok(std::borrow::Cow::Borrowed(body));
+        }
+        let mut out = Vec::new();
+        let mut decoder = StreamDecoder::new(self).with_limit(limit);
+        decoder.push(body, &mut out)?;
+        decoder.finish(|piece| out.extend_from_slice(piece))?;
+        Ok(std::borrow::Cow::Owned(out))
     }
 }
 
@@ -71,117 +68,76 @@ impl ContentEncoding {
             ContentEncoding::Identity => body,
             ContentEncoding::Deflate => compress_to_vec_zlib(&body, LEVEL),
             ContentEncoding::Gzip => {
-                // RFC 1952: fixed header (no name, no time, OS unknown), deflate data, CRC-32
-                // and size of the input modulo 2^32.
+                // RFC 1952: a fixed header (no name, no time, OS unknown), the deflate data, then
+                // the CRC-32 and the input size modulo 2^32.
+                let mut crc = flate2::Crc::new();
+                crc.update(&body);
                 let mut out = vec![0x1f, 0x8b, 8, 0, 0, 0, 0, 0, 0, 0xff];
                 out.extend_from_slice(&compress_to_vec(&body, LEVEL));
-                out.extend_from_slice(&crc32(&body).to_le_bytes());
-                // ISIZE is the input size modulo 2^32.
-                out.extend_from_slice(&((body.len() as u64 & 0xffff_ffff) as u32).to_le_bytes());
+                out.extend_from_slice(&crc.sum().to_le_bytes());
+                out.extend_from_slice(&crc.amount().to_le_bytes());
                 out
             }
         }
     }
 }
 
-/// CRC-32 (IEEE 802.3, reflected), as gzip's trailer needs it.
-fn crc32(data: &[u8]) -> u32 {
-    let mut crc = !0u32;
-    for &b in data {
-        crc ^= u32::from(b);
-        for _ in 0..8 {
-            let mask = (crc & 1).wrapping_neg();
-            crc = (crc >> 1) ^ (0xEDB8_8320 & mask);
+/// The inflater behind a [`StreamDecoder`]: flate2's writers, each writing what it inflates into
+/// a buffer the decoder empties after every step.
+enum Inflater {
+    Identity,
+    /// Every member of a gzip stream, each checked against its trailer.
+    Gzip(Box<flate2::write::MultiGzDecoder<Vec<u8>>>),
+    /// One zlib stream (HTTP `deflate`); bytes after its end are ignored.
+    Zlib(Box<flate2::write::ZlibDecoder<Vec<u8>>>),
+}
+
+impl Inflater {
+    fn writer(&mut self) -> Option<&mut dyn std::io::Write> {
+        match self {
+            Inflater::Identity => None,
+            Inflater::Gzip(w) => Some(w.as_mut()),
+            Inflater::Zlib(w) => Some(w.as_mut()),
         }
     }
-    !crc
-}
 
-/// Skip a gzip member header (RFC 1952 section 2.3) and return where the deflate data starts.
-fn gzip_payload_start(b: &[u8]) -> Option<usize> {
-    match gzip_header(b) {
-        GzipHeader::Complete(i) => Some(i),
-        GzipHeader::Incomplete | GzipHeader::Invalid => None,
-    }
-}
-
-enum GzipHeader {
-    /// The deflate data starts at this offset.
-    Complete(usize),
-    /// More bytes are needed to tell.
-    Incomplete,
-    Invalid,
-}
-
-fn gzip_header(b: &[u8]) -> GzipHeader {
-    match gzip_header_len(b) {
-        Some(i) if i <= b.len() => GzipHeader::Complete(i),
-        Some(_) => GzipHeader::Incomplete,
-        None if b.len() >= 3 && (b[0] != 0x1f || b[1] != 0x8b || b[2] != 8) => GzipHeader::Invalid,
-        None => GzipHeader::Incomplete,
-    }
-}
-
-/// The header's length, or `None` when `b` is too short to know it (or not gzip).
-fn gzip_header_len(b: &[u8]) -> Option<usize> {
-    const FHCRC: u8 = 2;
-    const FEXTRA: u8 = 4;
-    const FNAME: u8 = 8;
-    const FCOMMENT: u8 = 16;
-    if b.len() < 10 || b[0] != 0x1f || b[1] != 0x8b || b[2] != 8 {
-        return None;
-    }
-    let flags = b[3];
-    let mut i = 10;
-    if flags & FEXTRA != 0 {
-        let xlen = usize::from(*b.get(i)?) | usize::from(*b.get(i + 1)?) << 8;
-        i += 2 + xlen;
-    }
-    for flag in [FNAME, FCOMMENT] {
-        if flags & flag != 0 {
-            i += b.get(i..)?.iter().position(|&c| c == 0)? + 1;
+    /// The inflated bytes written so far and not yet handed out.
+    fn output(&mut self) -> Option<&mut Vec<u8>> {
+        match self {
+            Inflater::Identity => None,
+            Inflater::Gzip(w) => Some(w.get_mut()),
+            Inflater::Zlib(w) => Some(w.get_mut()),
         }
     }
-    if flags & FHCRC != 0 {
-        i += 2;
-    }
-    Some(i)
 }
 
 /// Decodes a body that arrives in chunks (a compressed event stream), producing output as soon
 /// as the compressed bytes allow. Output is handed out in steps of at most
 /// [`StreamDecoder::STEP`] bytes, and the whole stream may inflate to at most its limit: past it
 /// decoding stops with [`DecodeError::TooLarge`], so a small compressed chunk that would inflate
-/// to hundreds of megabytes never allocates more than one step.
+/// to hundreds of megabytes never holds more than a few steps. [`StreamDecoder::finish`] tells a
+/// complete stream from a truncated or corrupt one.
 pub struct StreamDecoder {
     encoding: ContentEncoding,
-    state: Box<miniz_oxide::inflate::stream::InflateState>,
-    /// Bytes of a gzip header not yet complete.
-    header: Vec<u8>,
-    in_payload: bool,
-    ended: bool,
+    inflater: Inflater,
     /// Most bytes the whole stream may inflate to.
     limit: usize,
     /// Bytes inflated so far.
     produced: usize,
+    /// The error that stopped decoding; every later call returns it.
+    failed: Option<DecodeError>,
+    /// `finish` has run: the inflater takes no more input.
+    finished: bool,
 }
 
 impl StreamDecoder {
     pub fn new(encoding: ContentEncoding) -> StreamDecoder {
-        use miniz_oxide::DataFormat;
-        let format = match encoding {
-            ContentEncoding::Deflate => DataFormat::Zlib,
-            _ => DataFormat::Raw,
+        let inflater = match encoding {
+            ContentEncoding::Identity => Inflater::Identity,
+            ContentEncoding::Gzip => Inflater::Gzip(Box::new(flate2::write::MultiGzDecoder::new(Vec::new()))),
+            ContentEncoding::Deflate => Inflater::Zlib(Box::new(flate2::write::ZlibDecoder::new(Vec::new()))),
         };
-        StreamDecoder {
-            encoding,
-            state: miniz_oxide::inflate::stream::InflateState::new_boxed(format),
-            header: Vec::new(),
-            in_payload: encoding != ContentEncoding::Gzip,
-            ended: false,
-            limit: usize::MAX,
-            produced: 0,
-        }
+        StreamDecoder { encoding, inflater, limit: usize::MAX, produced: 0, failed: None, finished: false }
     }
 
     /// Largest piece of output handed out at once.
@@ -205,8 +161,12 @@ impl StreamDecoder {
 
     /// Decode one chunk, handing what it yields to `each` in pieces of at most
     /// [`StreamDecoder::STEP`] bytes, so the caller can consume them without the decoded chunk
-    /// ever being held whole. Pieces handed out before an error stand.
+    /// ever being held whole. Pieces handed out before an error stand. Input after
+    /// [`StreamDecoder::finish`] is ignored.
     pub fn push_each(&mut self, chunk: &[u8], mut each: impl FnMut(&[u8])) -> Result<(), DecodeError> {
+        if let Some(e) = &self.failed {
+            return Err(e.clone());
+        }
         if self.encoding == ContentEncoding::Identity {
             for piece in chunk.chunks(Self::STEP) {
                 self.count(piece.len())?;
@@ -214,25 +174,47 @@ impl StreamDecoder {
             }
             return Ok(());
         }
-        if self.ended {
-            // The gzip trailer (CRC-32 and size) and anything after the stream's end.
+        if self.finished {
             return Ok(());
         }
-        let mut input = chunk;
-        let joined;
-        if !self.in_payload {
-            self.header.extend_from_slice(chunk);
-            match gzip_header(&self.header) {
-                GzipHeader::Complete(start) => {
-                    joined = std::mem::take(&mut self.header);
-                    input = joined.get(start..).unwrap_or(&[]);
-                    self.in_payload = true;
-                }
-                GzipHeader::Incomplete => return Ok(()),
-                GzipHeader::Invalid => return Err(DecodeError::Corrupt { encoding: self.encoding.name() }),
-            }
+        let result = self.inflate(chunk, &mut each);
+        self.settle(result)
+    }
+
+    /// End of the stream: hand out what is still held and check that the stream was complete
+    /// (for gzip, that the last member's CRC-32 and size match what it inflated to). A stream
+    /// cut short or with a bad trailer is [`DecodeError::Corrupt`]; pieces handed out before
+    /// stand. Later calls return the same result.
+    pub fn finish(&mut self, mut each: impl FnMut(&[u8])) -> Result<(), DecodeError> {
+        if let Some(e) = &self.failed {
+            return Err(e.clone());
         }
-        self.inflate(input, &mut each)
+        if self.finished {
+            return Ok(());
+        }
+        self.finished = true;
+        let done = match &mut self.inflater {
+            Inflater::Identity => return Ok(()),
+            Inflater::Gzip(w) => w.try_finish(),
+            Inflater::Zlib(w) => w.try_finish(),
+        };
+        let mut result = self.hand_out(&mut each);
+        if result.is_ok() && done.is_err() {
+            result = Err(self.corrupt());
+        }
+        self.settle(result)
+    }
+
+    /// Remember an error so that later calls return it (the inflater is not driven again).
+    fn settle(&mut self, result: Result<(), DecodeError>) -> Result<(), DecodeError> {
+        if let Err(e) = &result {
+            self.failed = Some(e.clone());
+        }
+        result
+    }
+
+    fn corrupt(&self) -> DecodeError {
+        DecodeError::Corrupt { encoding: self.encoding.name() }
     }
 
     /// Account for `n` more output bytes; an error once past the limit.
@@ -244,32 +226,45 @@ impl StreamDecoder {
         Ok(())
     }
 
+    /// Feed `input` to the inflater one step at a time; each step inflates at most one of
+    /// flate2's buffers (32 KiB), which is handed out before the next step.
     fn inflate(&mut self, mut input: &[u8], each: &mut impl FnMut(&[u8])) -> Result<(), DecodeError> {
-        use miniz_oxide::inflate::stream::inflate;
-        use miniz_oxide::{MZFlush, MZStatus};
-        let mut buf = vec![0u8; Self::STEP];
-        loop {
-            let r = inflate(&mut self.state, input, &mut buf, MZFlush::None);
-            self.count(r.bytes_written)?;
-            if r.bytes_written > 0 {
-                each(buf.get(..r.bytes_written).unwrap_or(&[]));
+        while !input.is_empty() {
+            let Some(writer) = self.inflater.writer() else { return Ok(()) };
+            let taken = writer.write(input).map_err(|_| self.corrupt())?;
+            self.hand_out(each)?;
+            if taken == 0 {
+                // A zlib stream has ended: what follows it is not read.
+                break;
             }
-            input = input.get(r.bytes_consumed..).unwrap_or(&[]);
-            match r.status {
-                Ok(MZStatus::StreamEnd) => {
-                    self.ended = true;
-                    return Ok(());
-                }
-                Ok(_) => {
-                    if input.is_empty() && r.bytes_written < buf.len() {
-                        return Ok(());
-                    }
-                }
-                // No progress possible without more input.
-                Err(miniz_oxide::MZError::Buf) => return Ok(()),
-                Err(_) => return Err(DecodeError::Corrupt { encoding: self.encoding.name() }),
+            input = input.get(taken..).unwrap_or(&[]);
+        }
+        // The last step's output is still inside the inflater until flushed.
+        if let Some(writer) = self.inflater.writer() {
+            writer.flush().map_err(|_| self.corrupt())?;
+        }
+        self.hand_out(each)
+    }
+
+    /// Hand out the inflated bytes held, in pieces of at most [`StreamDecoder::STEP`].
+    fn hand_out(&mut self, each: &mut impl FnMut(&[u8])) -> Result<(), DecodeError> {
+        let held = match self.inflater.output() {
+            Some(out) if !out.is_empty() => std::mem::take(out),
+            _ => return Ok(()),
+        };
+        for piece in held.chunks(Self::STEP) {
+            self.count(piece.len())?;
+            each(piece);
+        }
+        // Give the buffer back so its allocation is reused.
+        if let Some(out) = self.inflater.output() {
+            if out.is_empty() {
+                let mut held = held;
+                held.clear();
+                *out = held;
             }
         }
+        Ok(())
     }
 }
 
@@ -339,21 +334,77 @@ mod tests {
     }
 
     #[test]
-    fn encode_round_trips_and_matches_gzip_crc() {
-        assert_eq!(
-            crc32(b"hello hello hello"),
-            u32::from_le_bytes([
-                HELLO_GZ[HELLO_GZ.len() - 8],
-                HELLO_GZ[HELLO_GZ.len() - 7],
-                HELLO_GZ[HELLO_GZ.len() - 6],
-                HELLO_GZ[HELLO_GZ.len() - 5]
-            ])
-        );
+    fn encode_round_trips_and_writes_the_gzip_trailer() {
+        // Our gzip encoder and Python's agree on the trailer: CRC-32 then size.
+        let ours = ContentEncoding::Gzip.encode(b"hello hello hello".to_vec());
+        assert_eq!(ours[ours.len() - 8..], HELLO_GZ[HELLO_GZ.len() - 8..]);
         let body = "masked [EMAIL_1] body ".repeat(50);
         for enc in [ContentEncoding::Gzip, ContentEncoding::Deflate, ContentEncoding::Identity] {
             let wire = enc.encode(body.as_bytes().to_vec());
             assert_eq!(enc.decode(&wire, 1 << 20).unwrap(), body.as_bytes(), "{enc:?}");
         }
+    }
+
+    /// Decode `wire` streamed, cut at every `cut` bytes, then finish.
+    fn streamed(enc: ContentEncoding, wire: &[u8], cut: usize) -> Result<Vec<u8>, DecodeError> {
+        let mut d = StreamDecoder::new(enc);
+        let mut out = Vec::new();
+        for chunk in wire.chunks(cut.max(1)) {
+            d.push(chunk, &mut out)?;
+        }
+        d.finish(|piece| out.extend_from_slice(piece))?;
+        Ok(out)
+    }
+
+    #[test]
+    fn multi_member_gzip_reads_every_member() {
+        let mut wire = HELLO_GZ.to_vec();
+        wire.extend_from_slice(&ContentEncoding::Gzip.encode(b" and more".to_vec()));
+        assert_eq!(ContentEncoding::Gzip.decode(&wire, 1024).unwrap().as_ref(), b"hello hello hello and more");
+        for cut in 1..=wire.len() {
+            assert_eq!(
+                streamed(ContentEncoding::Gzip, &wire, cut).unwrap(),
+                b"hello hello hello and more",
+                "cut {cut}"
+            );
+        }
+    }
+
+    #[test]
+    fn a_bad_trailer_a_cut_end_or_trailing_bytes_are_corrupt() {
+        let corrupt = DecodeError::Corrupt { encoding: "gzip" };
+        let mut bad_crc = HELLO_GZ;
+        bad_crc[HELLO_GZ.len() - 8] ^= 1;
+        let mut bad_size = HELLO_GZ;
+        bad_size[HELLO_GZ.len() - 4] ^= 1;
+        let mut trailing = HELLO_GZ.to_vec();
+        trailing.extend_from_slice(b"junk");
+        for wire in [&bad_crc[..], &bad_size[..], &HELLO_GZ[..HELLO_GZ.len() - 3], &HELLO_GZ[..15], &trailing[..], &[]]
+        {
+            assert_eq!(ContentEncoding::Gzip.decode(wire, 1024).map(|b| b.len()), Err(corrupt.clone()), "{wire:?}");
+            for cut in 1..=wire.len().max(1) {
+                assert_eq!(streamed(ContentEncoding::Gzip, wire, cut), Err(corrupt.clone()), "{wire:?} cut {cut}");
+            }
+        }
+        // Pushing alone cannot know the end has come: a cut stream is only found out by `finish`.
+        let mut d = StreamDecoder::new(ContentEncoding::Gzip);
+        let mut out = Vec::new();
+        d.push(&HELLO_GZ[..HELLO_GZ.len() - 3], &mut out).unwrap();
+        assert_eq!(out, b"hello hello hello");
+        assert_eq!(d.finish(|_| {}), Err(corrupt.clone()));
+        assert_eq!(d.push(b"more", &mut out), Err(corrupt), "an error stays");
+        // A zlib stream cut short or with a bad checksum is corrupt too.
+        let zlib = ContentEncoding::Deflate.encode(b"hello hello hello".to_vec());
+        let mut bad_adler = zlib.clone();
+        let last = bad_adler.len() - 1;
+        bad_adler[last] ^= 1;
+        for wire in [&zlib[..zlib.len() - 2], &bad_adler[..]] {
+            assert_eq!(
+                ContentEncoding::Deflate.decode(wire, 1024).map(|b| b.len()),
+                Err(DecodeError::Corrupt { encoding: "deflate" })
+            );
+        }
+        assert_eq!(streamed(ContentEncoding::Deflate, &zlib, 3).unwrap(), b"hello hello hello");
     }
 
     #[test]

@@ -1,22 +1,12 @@
 //! The `threats` section of the configuration: raw serde form, validated and compiled once.
 //!
-//! ```markdown
-//! | key | type | default | meaning |
-//! |---|---|---|---|
-//! | `threats.enabled` | bool | `true` | Scan requests for prompt attacks at all. Input hygiene (`control_chars`, `max_prompt_chars`) applies either way. |
-//! | `threats.block_threshold` | number in (0,1] | `0.85` | A category scoring at or above this blocks the request (for categories whose action is `tiered`). |
-//! | `threats.flag_threshold` | number in (0,1] | `0.5` | A category scoring at or above this flags the request (headers, metrics); must not exceed `block_threshold`. |
-//! | `threats.actions` | map category -> `"tiered"` \| `"block"` \| `"flag"` \| `"off"` | `"flag"` for the payload categories (`sqli`, `xss`, `command_injection`, `path_traversal`, `code_injection`), `"tiered"` for the others | Per-category override (for the whole filter: there are no per-route actions; an operator whose prompts reach a database or a shell, such as a text-to-SQL agent, sets the payload categories to `"tiered"` or `"block"`). `tiered`: flag at the flag threshold, block at the block threshold. `block`: block from the flag threshold. `flag`: never block. `off`: ignore the category. Categories: `instruction_override`, `jailbreak`, `system_prompt_extraction`, `exfiltration`, `delimiter_injection`, `indirect_injection`, `sqli`, `xss`, `obfuscation`, `command_injection`, `path_traversal`, `code_injection`. |
-//! | `threats.scan_roles` | list of `"system"`, `"user"`, `"assistant"`, `"tool"`, `"document"` | `["user","tool","document"]` | Which message sources are scanned. The system prompt (the operator's) and earlier assistant turns (the model's own output) are not scanned by default. |
-//! | `threats.max_prompt_chars` | integer >= 1 | no limit (only `max_body_bytes`) | Longest single text accepted, in characters; longer texts are refused (400 `prompt_too_long`). |
-//! | `threats.control_chars` | `"strip"` \| `"reject"` \| `"allow"` | `"strip"` | Control characters and ANSI terminal escape sequences (CSI, OSC): removed from the forwarded text, cause a refusal, or are left alone. Tab, LF and CR are always allowed. |
-//! | `threats.canary` | string or null | `null` | A marker the filter adds to every request's system prompt (creating one if there is none: a system message, Anthropic `system`, Responses `instructions`); its appearance in a reply counts as a system-prompt leak and is removed. At least 8 characters; use a random one. |
-//! | `threats.reply.allowed_link_hosts` | list of host names | `[]` | Hosts that markdown links and images in replies may carry anything to (a listed domain also allows its subdomains). Elsewhere, a link or image whose URL carries this conversation's data (a placeholder or original of the exchange, the canary, an encoded blob of text, or a run of the prompt's words: 4 for an image, 12 for a link) is removed (buffered) or ends the stream; other links pass, and those whose query looks like data are counted (`link_reported`). |
-//! | `threats.reply.denied_link_hosts` | list of host names | request-capture and out-of-band services (`webhook.site`, `pipedream.net`, `oastify.com`, `interact.sh`, …; see `docs/detection.md`) | Hosts no markdown link or image in a reply may point to (a listed domain also denies its subdomains); setting the list replaces the default. |
-//! ```
+//! The keys, their types, defaults and meaning are documented once, in `docs/configuration.md`
+//! (a test checks that every key accepted here has a row there and the reverse).
 
 use std::collections::BTreeMap;
 
+use serde::de::value::StringDeserializer;
+use serde::de::{DeserializeSeed, Deserializer, Error as _, IntoDeserializer, MapAccess, Visitor};
 use serde::Deserialize;
 
 use super::ConfigError;
@@ -37,10 +27,12 @@ pub struct ThreatsConfig {
     pub enabled: bool,
     pub block_threshold: f64,
     pub flag_threshold: f64,
-    pub actions: BTreeMap<String, String>,
-    pub scan_roles: Vec<String>,
+    /// Per-category override of the default action (serde spells both as their `name()`).
+    #[serde(deserialize_with = "actions")]
+    pub actions: BTreeMap<Category, CategoryAction>,
+    pub scan_roles: Vec<Source>,
     pub max_prompt_chars: u64,
-    pub control_chars: String,
+    pub control_chars: ControlChars,
     pub canary: Option<String>,
     pub reply: ReplyConfig,
 }
@@ -71,9 +63,9 @@ impl Default for ThreatsConfig {
             block_threshold: f64::from(policy.block_threshold),
             flag_threshold: f64::from(policy.flag_threshold),
             actions: BTreeMap::new(),
-            scan_roles: ThreatSettings::default().scan_roles.iter().map(|s| s.name().to_string()).collect(),
+            scan_roles: ThreatSettings::default().scan_roles,
             max_prompt_chars: hygiene.max_prompt_chars as u64,
-            control_chars: hygiene.control_chars.name().to_string(),
+            control_chars: hygiene.control_chars,
             canary: None,
             reply: ReplyConfig::default(),
         }
@@ -100,32 +92,15 @@ impl ThreatsConfig {
             return Err(ConfigError::new("threats.flag_threshold", "must not exceed threats.block_threshold"));
         }
         let mut policy = ThreatPolicy { block_threshold: block, flag_threshold: flag, ..ThreatPolicy::default() };
-        for (name, action) in &self.actions {
-            let field = format!("threats.actions.{name}");
-            let category = Category::from_name(name).ok_or_else(|| {
-                ConfigError::new(field.clone(), format!("unknown category; expected one of {}", category_names()))
-            })?;
-            let action = match action.as_str() {
-                "tiered" => CategoryAction::Tiered,
-                "block" => CategoryAction::Block,
-                "flag" => CategoryAction::Flag,
-                "off" => CategoryAction::Off,
-                _ => return Err(ConfigError::new(field, "expected \"tiered\", \"block\", \"flag\" or \"off\"")),
-            };
+        for (category, action) in &self.actions {
             if let Some(slot) = policy.actions.get_mut(category.index()) {
-                *slot = action;
+                *slot = *action;
             }
         }
         let mut scan_roles = Vec::new();
-        for (i, role) in self.scan_roles.iter().enumerate() {
-            let source = Source::ALL.into_iter().find(|s| s.name() == role).ok_or_else(|| {
-                ConfigError::new(
-                    format!("threats.scan_roles[{i}]"),
-                    "expected \"system\", \"user\", \"assistant\", \"tool\" or \"document\"",
-                )
-            })?;
-            if !scan_roles.contains(&source) {
-                scan_roles.push(source);
+        for source in &self.scan_roles {
+            if !scan_roles.contains(source) {
+                scan_roles.push(*source);
             }
         }
         if self.max_prompt_chars == 0 {
@@ -133,12 +108,7 @@ impl ThreatsConfig {
         }
         let max_prompt_chars = usize::try_from(self.max_prompt_chars)
             .map_err(|_| ConfigError::new("threats.max_prompt_chars", "too large for this platform"))?;
-        let control_chars = match self.control_chars.as_str() {
-            "strip" => ControlChars::Strip,
-            "reject" => ControlChars::Reject,
-            "allow" => ControlChars::Allow,
-            _ => return Err(ConfigError::new("threats.control_chars", "expected \"strip\", \"reject\" or \"allow\"")),
-        };
+        let control_chars = self.control_chars;
         if let Some(canary) = &self.canary {
             if canary.chars().count() < MIN_CANARY_CHARS {
                 return Err(ConfigError::new(
@@ -168,6 +138,43 @@ impl ThreatsConfig {
     }
 }
 
+/// `threats.actions`: a category read inside its entry, so that an unknown one is reported at
+/// `threats.actions.<name>` like a bad action is (a map key that is not a plain string has no
+/// path of its own).
+fn actions<'de, D: Deserializer<'de>>(d: D) -> Result<BTreeMap<Category, CategoryAction>, D::Error> {
+    struct Entries;
+    struct Entry(String);
+
+    impl<'de> DeserializeSeed<'de> for Entry {
+        type Value = (Category, CategoryAction);
+
+        fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<Self::Value, D::Error> {
+            let name: StringDeserializer<serde::de::value::Error> = self.0.into_deserializer();
+            let category = Category::deserialize(name).map_err(D::Error::custom)?;
+            Ok((category, CategoryAction::deserialize(d)?))
+        }
+    }
+
+    impl<'de> Visitor<'de> for Entries {
+        type Value = BTreeMap<Category, CategoryAction>;
+
+        fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+            f.write_str("a map from category to action")
+        }
+
+        fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
+            let mut out = BTreeMap::new();
+            while let Some(name) = map.next_key::<String>()? {
+                let (category, action) = map.next_value_seed(Entry(name))?;
+                out.insert(category, action);
+            }
+            Ok(out)
+        }
+    }
+
+    d.deserialize_map(Entries)
+}
+
 fn threshold(value: f64, field: &str) -> Result<f32, ConfigError> {
     if value.is_finite() && value > 0.0 && value <= 1.0 {
         // Thresholds are compared with f32 scores; the narrowing is intended.
@@ -176,10 +183,6 @@ fn threshold(value: f64, field: &str) -> Result<f32, ConfigError> {
     } else {
         Err(ConfigError::new(field, "must be a number greater than 0 and at most 1"))
     }
-}
-
-fn category_names() -> String {
-    Category::ALL.iter().map(|c| c.name()).collect::<Vec<_>>().join(", ")
 }
 
 /// Host names as written (trimmed, lower-cased, a trailing dot dropped), or an error naming the
@@ -206,9 +209,41 @@ mod tests {
     #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
     use super::*;
 
+    /// Compile `json` as the `threats` section of a whole document, so errors carry their path.
     fn parse(json: &str) -> Result<CompiledThreats, ConfigError> {
-        let raw: ThreatsConfig = serde_json::from_str(json).map_err(|e| ConfigError::new("threats", e.to_string()))?;
-        raw.compile()
+        crate::config::FilterConfig::from_json(format!(r#"{{"threats":{json}}}"#).as_bytes()).map(|c| c.threats)
+    }
+
+    /// The JSON spelling of a value, through serde.
+    fn spelled<T: serde::de::DeserializeOwned + PartialEq + std::fmt::Debug>(value: T, name: &str) {
+        let parsed: T = serde_json::from_value(serde_json::Value::String(name.to_owned())).unwrap();
+        assert_eq!(parsed, value, "{name}");
+    }
+
+    #[test]
+    fn json_spellings_are_the_names_used_in_headers_and_metrics() {
+        for c in Category::ALL {
+            spelled(c, c.name());
+        }
+        for s in Source::ALL {
+            spelled(s, s.name());
+        }
+        for a in [CategoryAction::Tiered, CategoryAction::Block, CategoryAction::Flag, CategoryAction::Off] {
+            spelled(a, a.name());
+        }
+        for c in [ControlChars::Strip, ControlChars::Reject, ControlChars::Allow] {
+            spelled(c, c.name());
+        }
+    }
+
+    #[test]
+    fn a_bad_value_names_what_is_accepted() {
+        let e = parse(r#"{"actions":{"sqli":"explode"}}"#).unwrap_err();
+        assert!(e.problem.contains("`tiered`, `block`, `flag`, `off`"), "{e}");
+        let e = parse(r#"{"actions":{"nope":"off"}}"#).unwrap_err();
+        assert!(e.problem.contains("`instruction_override`") && e.problem.contains("`code_injection`"), "{e}");
+        let e = parse(r#"{"control_chars":"eat"}"#).unwrap_err();
+        assert!(e.problem.contains("`strip`, `reject`, `allow`"), "{e}");
     }
 
     #[test]

@@ -5,7 +5,8 @@
 use std::borrow::Cow;
 
 /// What to do with control characters.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
 pub enum ControlChars {
     /// Remove them (and whole escape sequences) from the forwarded text.
     #[default]

@@ -22,6 +22,7 @@ macro_rules! byte_table {
     }};
 }
 
+pub mod catalogue;
 mod code;
 pub mod decode;
 pub mod hygiene;
@@ -41,7 +42,8 @@ pub use scanner::{ThreatScanner, ThreatSettings};
 pub use score::{Action, CategoryAction, ThreatPolicy, ThreatReport, Verdict};
 
 /// Where a text came from; decides which rules apply and whether it is scanned at all.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
 pub enum Source {
     System,
     User,
@@ -72,7 +74,8 @@ impl Source {
 }
 
 /// A family of attack. `name()` is used in metric labels and response headers.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
 pub enum Category {
     /// "Ignore previous instructions" and its relatives.
     InstructionOverride,

@@ -103,7 +103,8 @@ impl Action {
 }
 
 /// How one category is handled.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
 pub enum CategoryAction {
     /// Block at the block threshold, flag at the flag threshold (the default).
     Tiered,

@@ -29,33 +29,33 @@ macro_rules! command_tail {
 
 pub static RULES: &[Rule] = &[
     // A list or pipeline operator, then a command with what only a command takes after it.
-    r("PG-CI-001", CommandInjection, 0.85, Payload, concat!(
+    r("PG-CI-001", CommandInjection, 0.85, Payload, "a shell separator (; | & or $( ) followed by a command an attacker runs (cat, id, whoami, curl …)", concat!(
         "(?:[;|&]|\\$\\()\\s*(?:(?:/usr)?/s?bin/)?", command!(), command_tail!())),
     // Command substitution around a known command, `$IFS` standing in for a space.
     // A backtick span is a substitution only when all of it is one command line that starts
     // right after the backtick (in Markdown, backticks also close an inline code span, and a
     // closing one is followed by a space, so a command word after it proves nothing).
-    r("PG-CI-002", CommandInjection, 0.9, Payload, concat!(
+    r("PG-CI-002", CommandInjection, 0.9, Payload, "command substitution of such a command ($(…), backticks) or ${IFS}", concat!(
         "\\$\\(\\s*(?:(?:/usr)?/s?bin/)?", command!(), "\\b|`(?:(?:/usr)?/s?bin/)?", command!(),
         "(?:\\s[^`]{0,80})?`|\\$\\{?ifs\\b")),
     // Shellshock's function-import prefix and the fork bomb.
-    r("PG-CI-003", CommandInjection, 0.95, Payload,
+    r("PG-CI-003", CommandInjection, 0.95, Payload, "Shellshock function definitions () { …; }; and the fork bomb :(){ :|:& }",
         "\\(\\s*\\)\\s*\\{\\s*[^}]{0,20};\\s*\\}\\s*;|:\\s*\\(\\s*\\)\\s*\\{\\s*:\\s*\\|\\s*:\\s*&\\s*\\}"),
     // Reverse shells and download-and-run.
-    r("PG-CI-004", CommandInjection, 0.85, Payload,
+    r("PG-CI-004", CommandInjection, 0.85, Payload, "reverse shells: /dev/tcp, nc -e, bash -i, mkfifo, curl … | sh, sh -c '…'",
         "/dev/(?:tcp|udp)/|\\b(?:nc|ncat|netcat)\\b[^;|&\\n]{0,40}\\s-[a-z]*[ec]\\b|\\bbash\\s+-i\\b|\\bmkfifo\\b|\\b(?:wget|curl)\\s[^;|&\\n]{0,160}\\|\\s*(?:ba|z|k|da)?sh\\b|\\b(?:sh|bash)\\s+-c\\s+['\"]"),
     // PowerShell and cmd.exe: cmdlets and switches used to fetch and run code.
-    r("PG-CI-005", CommandInjection, 0.85, Payload,
+    r("PG-CI-005", CommandInjection, 0.85, Payload, "PowerShell download and execute: Invoke-Expression, iex(, DownloadString, New-Object Net.WebClient",
         "\\binvoke-(?:expression|webrequest|restmethod|command|item|wmimethod|shellcode|mimikatz)\\b|\\biex\\s*\\(|\\biwr\\s+(?:-uri\\s+)?[a-z]+://|\\biwmi\\b|\\bdownload(?:string|file|data)\\s*\\(|new-object\\s+(?:system\\.)?net\\.webclient|-(?:enc|encodedcommand)\\s+[a-z0-9+/=]{16,}|\\b(?:powershell|pwsh)(?:\\.exe)?\\s+(?:-[a-z]+|[a-z]:\\\\)|\\bcmd(?:\\.exe)?\\s*/[ck]\\s|wscript\\.shell|\\bcertutil(?:\\.exe)?\\s+-urlcache|\\bstart-process\\s|\\bget-wmiobject\\s|\\b(?:regsvr32|rundll32|mshta)(?:\\.exe)?\\s"),
     // A shell or system binary by its full path, Windows shell variables.
-    r("PG-CI-006", CommandInjection, 0.55, Payload,
+    r("PG-CI-006", CommandInjection, 0.55, Payload, "a shell binary by path: /bin/sh, /bin/bash, \\windows\\system32\\cmd, %COMSPEC%",
         "/s?bin/(?:ba|z|k|da|tc|c)?sh\\b|\\\\windows\\\\system32\\\\(?:cmd|powershell|wscript|cscript)|%(?:comspec|systemroot|windir)%"),
     // Process substitution, here-strings, output redirected into a system directory, and
     // `find -exec`.
-    r("PG-CI-007", CommandInjection, 0.6, Payload,
+    r("PG-CI-007", CommandInjection, 0.6, Payload, "process substitution, here-strings, redirection into /tmp or /etc, find -exec",
         "(?:^|[\\s;|&=])[<>]\\(\\s*[a-z]|<<<\\s*['\"]?[a-z]|>{1,2}\\s*/(?:tmp|etc|var|dev/shm)/|\\bfind\\s+[^\\s;|&]+\\s[^;|&]{0,80}-exec(?:dir)?\\s"),
     // cmd.exe control flow: `FOR /F ... %%a IN (...) DO`, `IF EXIST`, `IF %x% EQU`.
-    r("PG-CI-008", CommandInjection, 0.75, Payload,
+    r("PG-CI-008", CommandInjection, 0.75, Payload, "Windows batch control flow: for %%i in (, if exist, if errorlevel, if %x%==",
         "\\bfor\\s+(?:/[a-z]\\s+)?[^%\\n]{0,80}%%?[a-z@~]\\s+in\\s*\\(|\\bif\\s+(?:/i\\s+)?(?:not\\s+)?(?:exist|defined|errorlevel|cmdextversion)\\s|\\bif\\s+(?:/i\\s+)?(?:not\\s+)?(?:\"?%[^%\\s]{1,30}%\"?|\\(?[0-9]+)\\s*(?:==|\\b(?:equ|neq|lss|leq|gtr|geq)\\b)"),
 ];
 

@@ -2,6 +2,8 @@
 //! tests over every chunking, and outcome tables. Each area has its own module.
 
 mod benign;
+mod catalogue;
+mod config_docs;
 mod detect;
 mod entities;
 mod examples;
