@@ -155,6 +155,10 @@ pub struct GuardedExchange {
     reply: ReplyMode,
     reply_size: BufferedBodySize,
     reply_end: TrailersEndStream,
+    /// The reply's headers reached the filter (and it was not our own local reply).
+    reply_seen: bool,
+    /// Host time spent per phase, recorded at the end of the exchange.
+    spent: Spent,
 }
 
 impl GuardedExchange {
@@ -178,6 +182,8 @@ impl GuardedExchange {
             reply: ReplyMode::PassThrough,
             reply_size: BufferedBodySize::default(),
             reply_end: TrailersEndStream::default(),
+            reply_seen: false,
+            spent: Spent::default(),
         }
     }
 
@@ -441,8 +447,86 @@ fn decode_rejection(e: DecodeError) -> Rejection {
 
 impl Context for GuardedExchange {}
 
+/// Which half of the exchange a callback works on, for the processing-time histograms.
+#[derive(Debug, Clone, Copy)]
+enum Phase {
+    Request,
+    Reply,
+}
+
+/// Host time this exchange's callbacks spent working, per phase, in nanoseconds.
+#[derive(Debug, Default)]
+struct Spent {
+    request_ns: u64,
+    reply_ns: u64,
+}
+
+impl GuardedExchange {
+    /// Run one callback's work and add the host time it took to its phase.
+    fn timed(&mut self, phase: Phase, work: impl FnOnce(&mut Self) -> Action) -> Action {
+        let started = host::now_nanos().ok();
+        let action = work(self);
+        if let (Some(started), Ok(ended)) = (started, host::now_nanos()) {
+            let ns = ended.saturating_sub(started);
+            match phase {
+                Phase::Request => self.spent.request_ns = self.spent.request_ns.saturating_add(ns),
+                Phase::Reply => self.spent.reply_ns = self.spent.reply_ns.saturating_add(ns),
+            }
+        }
+        action
+    }
+
+    /// Record the time spent, once per exchange: the request's when it was inspected, the reply's
+    /// when the filter looked at it (not for our own local replies).
+    fn record_time_spent(&self) {
+        if self.api == Api::PassThrough {
+            return;
+        }
+        self.metrics.request_processing_us.record(self.spent.request_ns / 1_000);
+        if self.reply_seen && !self.answered_locally {
+            self.metrics.reply_processing_us.record(self.spent.reply_ns / 1_000);
+        }
+    }
+}
+
 impl HttpContext for GuardedExchange {
-    fn on_http_request_headers(&mut self, _num_headers: usize, end_of_stream: bool) -> Action {
+    fn on_http_request_headers(&mut self, num_headers: usize, end_of_stream: bool) -> Action {
+        self.timed(Phase::Request, |x| x.request_headers(num_headers, end_of_stream))
+    }
+
+    fn on_http_request_body(&mut self, body_size: usize, end_of_stream: bool) -> Action {
+        self.timed(Phase::Request, |x| x.request_body(body_size, end_of_stream))
+    }
+
+    fn on_http_request_trailers(&mut self, num_trailers: usize) -> Action {
+        self.timed(Phase::Request, |x| x.request_trailers(num_trailers))
+    }
+
+    fn on_http_response_headers(&mut self, num_headers: usize, end_of_stream: bool) -> Action {
+        self.timed(Phase::Reply, |x| x.response_headers(num_headers, end_of_stream))
+    }
+
+    fn on_http_response_body(&mut self, body_size: usize, end_of_stream: bool) -> Action {
+        self.timed(Phase::Reply, |x| x.response_body(body_size, end_of_stream))
+    }
+
+    fn on_http_response_trailers(&mut self, num_trailers: usize) -> Action {
+        self.timed(Phase::Reply, |x| x.response_trailers(num_trailers))
+    }
+
+    /// The exchange is over, however it ended.
+    fn on_log(&mut self) {
+        self.timed(Phase::Reply, |x| {
+            x.end();
+            Action::Continue
+        });
+        self.record_time_spent();
+        self.metrics.wasm_memory_bytes.set(host::wasm_memory_bytes());
+    }
+}
+
+impl GuardedExchange {
+    fn request_headers(&mut self, _num_headers: usize, end_of_stream: bool) -> Action {
         let path = match host::header(Direction::Request, ":path") {
             Ok(p) => p.unwrap_or_default(),
             Err(e) => return self.host_failed(e),
@@ -460,7 +544,7 @@ impl HttpContext for GuardedExchange {
         }
     }
 
-    fn on_http_request_body(&mut self, body_size: usize, end_of_stream: bool) -> Action {
+    fn request_body(&mut self, body_size: usize, end_of_stream: bool) -> Action {
         if self.api == Api::PassThrough || self.request_end.is_done() {
             return Action::Continue;
         }
@@ -474,17 +558,18 @@ impl HttpContext for GuardedExchange {
         self.finish_request()
     }
 
-    fn on_http_request_trailers(&mut self, _num_trailers: usize) -> Action {
+    fn request_trailers(&mut self, _num_trailers: usize) -> Action {
         if self.api == Api::PassThrough || self.request_end.is_done() {
             return Action::Continue;
         }
         self.finish_request()
     }
 
-    fn on_http_response_headers(&mut self, _num_headers: usize, end_of_stream: bool) -> Action {
+    fn response_headers(&mut self, _num_headers: usize, end_of_stream: bool) -> Action {
         if self.api == Api::PassThrough || self.answered_locally {
             return Action::Continue;
         }
+        self.reply_seen = true;
         match self.start_reply(end_of_stream) {
             Ok(action) => action,
             Err(e) => {
@@ -494,7 +579,7 @@ impl HttpContext for GuardedExchange {
         }
     }
 
-    fn on_http_response_body(&mut self, body_size: usize, end_of_stream: bool) -> Action {
+    fn response_body(&mut self, body_size: usize, end_of_stream: bool) -> Action {
         match self.reply {
             ReplyMode::PassThrough => Action::Continue,
             ReplyMode::Stream(_) => self.stream_chunk(body_size, end_of_stream),
@@ -528,7 +613,7 @@ impl HttpContext for GuardedExchange {
     /// The exchange is over, however it ended. A stream that never saw its end (an upstream reset,
     /// a client abort) is counted as truncated, with what was held of its text checked for leaks;
     /// its restore counts went into the metrics as the stream flowed.
-    fn on_log(&mut self) {
+    fn end(&mut self) {
         if let ReplyMode::Stream(live) = &mut self.reply {
             if self.reply_end.complete_once() {
                 self.metrics.stream_anomalies.add("truncated", 1);
@@ -539,10 +624,9 @@ impl HttpContext for GuardedExchange {
         // Drop what this exchange held before reading the VM's size.
         self.reply = ReplyMode::PassThrough;
         self.vault = Vault::with_capacity(0);
-        self.metrics.wasm_memory_bytes.set(host::wasm_memory_bytes());
     }
 
-    fn on_http_response_trailers(&mut self, _num_trailers: usize) -> Action {
+    fn response_trailers(&mut self, _num_trailers: usize) -> Action {
         match self.reply {
             ReplyMode::Buffered { encoding } if !self.reply_end.is_done() => self.finish_reply(encoding),
             // The stream ended with trailers: its last body callback did not say so. What is

@@ -57,6 +57,28 @@ impl Gauge {
     }
 }
 
+/// A histogram id; `None` when the host refused to define it (recording then does nothing).
+/// Its buckets are the host's setting (`stats_config.histogram_bucket_settings` in Envoy).
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Histogram(Option<u32>);
+
+impl Histogram {
+    fn define(name: &str) -> Histogram {
+        match host::define_histogram(&format!("{PREFIX}{name}")) {
+            Ok(id) => Histogram(Some(id)),
+            Err(e) => {
+                log::warn!("prompt-guard: metric {name} not defined: {e}");
+                Histogram(None)
+            }
+        }
+    }
+    pub fn record(self, value: u64) {
+        if let Some(id) = self.0 {
+            host::record(id, value);
+        }
+    }
+}
+
 /// A family of counters keyed by one label value.
 #[derive(Debug, Default)]
 pub struct Labeled {
@@ -98,6 +120,10 @@ pub struct Metrics {
     pub reply_findings: Labeled,
     /// The VM's linear memory after the last exchange, in bytes (the last reading of any worker).
     pub wasm_memory_bytes: Gauge,
+    /// Host time the filter's callbacks spent on one inspected request, in microseconds.
+    pub request_processing_us: Histogram,
+    /// Host time the filter's callbacks spent on one reply it looked at, in microseconds.
+    pub reply_processing_us: Histogram,
 }
 
 /// What a reply may carry that the request did not.
@@ -146,6 +172,8 @@ impl Metrics {
                 STREAM_ANOMALIES.iter().map(|r| (*r).to_owned()),
             ),
             wasm_memory_bytes: Gauge::define("wasm_memory_bytes"),
+            request_processing_us: Histogram::define("request_processing_us"),
+            reply_processing_us: Histogram::define("reply_processing_us"),
         }
     }
 }
