@@ -1,10 +1,12 @@
 //! One exchange, request then reply: what the filter decides about a body, independent of the
 //! host that carries it.
 
+mod flow;
 mod refusal;
 mod reply_plan;
 mod streaming;
 
+pub use flow::{BodyDecision, Exchange, ReplyDecision, RequestHeaders, RequestPlan, Sessions, CALLER_HEADERS};
 pub use refusal::{
     count_verdict, verdict_headers, LocalReply, Refusal, CATEGORIES_HEADER, FAIL_OPEN_HEADER, MASKED_HEADER,
     REJECTED_HEADER, RULES_HEADER, SCORE_HEADER,
