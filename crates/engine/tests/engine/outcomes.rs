@@ -116,12 +116,15 @@ enum Shape {
     Anthropic,
 }
 
+/// Name, configuration, request headers and body; expected status, reason and error shape.
+type RejectionCase<'a> = (&'a str, &'a str, Headers, Vec<u8>, u16, Reason, Shape);
+
 #[test]
 fn every_rejection_answers_locally_with_its_status_reason_and_api_shape() {
     let many = format!("{EMAIL} and lena.vogt@mailbox.org");
     let not_gzip = b"this is not gzip".to_vec();
     #[rustfmt::skip]
-    let cases: Vec<(&str, &str, Headers, Vec<u8>, u16, Reason, Shape)> = vec![
+    let cases: Vec<RejectionCase<'_>> = vec![
         ("declared length over the limit", r#"{"max_body_bytes": 1024}"#,
             headers(CHAT, &[("content-length", "100000")]), chat_body("hi"), 413, Reason::BodyTooLarge, Shape::OpenAi),
         ("held body over the limit", r#"{"max_body_bytes": 1024}"#,
