@@ -271,3 +271,13 @@ pub fn set_tick_period(millis: u32) -> Result<(), HostError> {
     let status = unsafe { proxy_set_tick_period_milliseconds(millis) };
     check("set_tick_period", status)
 }
+
+/// The request's headers as the host holds them, for the engine's exchange to read.
+pub struct RequestHeaderMap;
+
+impl prompt_guard_engine::exchange::RequestHeaders for RequestHeaderMap {
+    type Error = HostError;
+    fn get(&self, name: &str) -> Result<Option<String>, HostError> {
+        header(Direction::Request, name)
+    }
+}

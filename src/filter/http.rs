@@ -8,13 +8,14 @@ use proxy_wasm::types::Action;
 
 use super::host::{self, Direction, HostError};
 use super::metrics::Metrics;
-use super::quirks::{BufferedBodySize, ContentLengthRemoval, HeadersGoOn, TrailersEndStream};
+use super::quirks::{self, BufferedBodySize, ContentLengthRemoval, HeadersGoOn, TrailersEndStream};
 use super::shared_data::EnvoySharedData;
+use super::timing::{Phase, Spent, Started};
 use prompt_guard_engine::config::FilterConfig;
 use prompt_guard_engine::encoding::ContentEncoding;
 use prompt_guard_engine::exchange::{
-    BodyDecision, Exchange, LocalReply, Refusal, ReplyDecision, ReplyHead, ReplyPlan, RequestHeaders, RequestPlan,
-    Sessions, StreamGuard, StreamStep,
+    BodyDecision, Exchange, LocalReply, Refusal, ReplyDecision, ReplyHead, ReplyPlan, RequestPlan, Sessions,
+    StreamGuard, StreamStep,
 };
 
 /// What the filter does with the reply's body.
@@ -25,30 +26,6 @@ enum Reply {
     Buffered(ContentEncoding),
     /// Server-sent events, restored as they flow.
     Stream(Box<StreamGuard>),
-}
-
-/// The request's headers as the host holds them.
-struct HostRequestHeaders;
-
-impl RequestHeaders for HostRequestHeaders {
-    type Error = HostError;
-    fn get(&self, name: &str) -> Result<Option<String>, HostError> {
-        host::header(Direction::Request, name)
-    }
-}
-
-/// Which half of the exchange a callback works on, for the processing-time histograms.
-#[derive(Debug, Clone, Copy)]
-enum Phase {
-    Request,
-    Reply,
-}
-
-/// Host time this exchange's callbacks spent working, per phase, in nanoseconds.
-#[derive(Debug, Default)]
-struct Spent {
-    request_ns: u64,
-    reply_ns: u64,
 }
 
 pub struct GuardedExchange {
@@ -88,28 +65,10 @@ impl GuardedExchange {
 
     /// Run one callback's work and add the host time it took to its phase.
     fn timed(&mut self, phase: Phase, work: impl FnOnce(&mut Self) -> Action) -> Action {
-        let started = host::now_nanos().ok();
+        let started = Started::now();
         let action = work(self);
-        if let (Some(started), Ok(ended)) = (started, host::now_nanos()) {
-            let ns = ended.saturating_sub(started);
-            match phase {
-                Phase::Request => self.spent.request_ns = self.spent.request_ns.saturating_add(ns),
-                Phase::Reply => self.spent.reply_ns = self.spent.reply_ns.saturating_add(ns),
-            }
-        }
+        self.spent.add(phase, started);
         action
-    }
-
-    /// Record the time spent, once per exchange: the request's when it was inspected, the reply's
-    /// when the filter looked at it (not for our own local replies).
-    fn record_time_spent(&self) {
-        if !self.exchange.is_guarded() {
-            return;
-        }
-        self.metrics.request_processing_us.record(self.spent.request_ns / 1_000);
-        if self.reply_seen && !self.answered_locally {
-            self.metrics.reply_processing_us.record(self.spent.reply_ns / 1_000);
-        }
     }
 
     fn refused(&mut self, refusal: Refusal) -> Action {
@@ -140,10 +99,10 @@ impl GuardedExchange {
     fn request_headers(&mut self, end_of_stream: bool) -> Action {
         let plan = self
             .exchange
-            .request_headers(&self.cfg, &HostRequestHeaders, !end_of_stream, &mut |e| self.metrics.count(&e));
+            .request_headers(&self.cfg, &host::RequestHeaderMap, !end_of_stream, &mut |e| self.metrics.count(&e));
         match plan {
             Ok(RequestPlan::PassThrough) => Action::Continue,
-            Ok(RequestPlan::Inspect) => match hold_request() {
+            Ok(RequestPlan::Inspect) => match quirks::hold_request() {
                 Ok(()) => HeadersGoOn::ACTION,
                 Err(e) => self.host_failed(e),
             },
@@ -325,13 +284,6 @@ impl GuardedExchange {
     }
 }
 
-/// Hold the request for inspection: its body may change size, and the reply must come back
-/// readable (the upstream is asked for no compression).
-fn hold_request() -> Result<(), HostError> {
-    ContentLengthRemoval::apply(Direction::Request)?;
-    host::remove_header(Direction::Request, "accept-encoding")
-}
-
 impl Context for GuardedExchange {}
 
 impl HttpContext for GuardedExchange {
@@ -376,7 +328,9 @@ impl HttpContext for GuardedExchange {
             x.end();
             Action::Continue
         });
-        self.record_time_spent();
+        if self.exchange.is_guarded() {
+            self.spent.record(&self.metrics, self.reply_seen && !self.answered_locally);
+        }
         self.metrics.wasm_memory_bytes.set(host::wasm_memory_bytes());
     }
 }
