@@ -143,7 +143,10 @@ mod tests {
         for (i, value) in L::ALL.iter().enumerate() {
             assert_eq!(value.index(), i, "{value:?}");
             let text = value.label();
-            assert!(!text.is_empty() && text.bytes().all(|b| b.is_ascii_lowercase() || b == b'_'), "{text}");
+            assert!(
+                !text.is_empty() && text.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_'),
+                "{text}"
+            );
             assert!(!seen.contains(&text), "{text} twice");
             seen.push(text);
         }
