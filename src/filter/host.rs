@@ -21,6 +21,7 @@ const MAP_HTTP_REQUEST_HEADERS: u32 = 0;
 const MAP_HTTP_RESPONSE_HEADERS: u32 = 2;
 const METRIC_COUNTER: u32 = 0;
 const METRIC_GAUGE: u32 = 1;
+const METRIC_HISTOGRAM: u32 = 2;
 
 #[link(wasm_import_module = "env")]
 extern "C" {
@@ -223,7 +224,14 @@ pub fn define_gauge(name: &str) -> Result<u32, HostError> {
     check("define_metric", status).map(|()| id)
 }
 
-/// Set a gauge; best effort like counting.
+pub fn define_histogram(name: &str) -> Result<u32, HostError> {
+    let mut id = 0;
+    // SAFETY: `name` is valid for reads; `id` is a valid out-pointer.
+    let status = unsafe { proxy_define_metric(METRIC_HISTOGRAM, name.as_ptr(), name.len(), &mut id) };
+    check("define_metric", status).map(|()| id)
+}
+
+/// Set a gauge or add a value to a histogram; best effort like counting.
 pub fn record(id: u32, value: u64) {
     // SAFETY: plain values.
     let _ = unsafe { proxy_record_metric(id, value) };
@@ -244,12 +252,17 @@ pub fn increment(id: u32, by: u64) {
     }
 }
 
-/// Wall-clock time in whole seconds since the Unix epoch, as the host sees it.
-pub fn now_secs() -> Result<u64, HostError> {
+/// Wall-clock time in nanoseconds since the Unix epoch, as the host sees it.
+pub fn now_nanos() -> Result<u64, HostError> {
     let mut nanos = 0u64;
     // SAFETY: `nanos` is a valid out-pointer.
     let status = unsafe { proxy_get_current_time_nanoseconds(&mut nanos) };
-    check("get_current_time", status).map(|()| nanos / 1_000_000_000)
+    check("get_current_time", status).map(|()| nanos)
+}
+
+/// Wall-clock time in whole seconds since the Unix epoch, as the host sees it.
+pub fn now_secs() -> Result<u64, HostError> {
+    now_nanos().map(|nanos| nanos / 1_000_000_000)
 }
 
 /// Ask the host to call the root context's tick every `millis` milliseconds.
@@ -257,4 +270,14 @@ pub fn set_tick_period(millis: u32) -> Result<(), HostError> {
     // SAFETY: plain value.
     let status = unsafe { proxy_set_tick_period_milliseconds(millis) };
     check("set_tick_period", status)
+}
+
+/// The request's headers as the host holds them, for the engine's exchange to read.
+pub struct RequestHeaderMap;
+
+impl prompt_guard_engine::exchange::RequestHeaders for RequestHeaderMap {
+    type Error = HostError;
+    fn get(&self, name: &str) -> Result<Option<String>, HostError> {
+        header(Direction::Request, name)
+    }
 }

@@ -5,9 +5,13 @@
 //! Prometheus labels, e.g. `wasmcustom.prompt_guard.entities_masked.type.EMAIL` becomes
 //! `wasmcustom_prompt_guard_entities_masked{type="EMAIL"}`.
 
+use std::marker::PhantomData;
+
 use super::host;
 use prompt_guard_engine::config::FilterConfig;
-use prompt_guard_engine::exchange::Rejection;
+use prompt_guard_engine::event::{
+    Event, Label, Reason, ReplyFindingKind, StreamAnomaly, Unrestored, VERDICT_ACTIONS,
+};
 use prompt_guard_engine::threat::{Action, Category};
 
 const PREFIX: &str = "prompt_guard.";
@@ -57,95 +61,156 @@ impl Gauge {
     }
 }
 
-/// A family of counters keyed by one label value.
-#[derive(Debug, Default)]
-pub struct Labeled {
-    counters: Vec<(String, Counter)>,
+/// A histogram id; `None` when the host refused to define it (recording then does nothing).
+/// Its buckets are the host's setting (`stats_config.histogram_bucket_settings` in Envoy).
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Histogram(Option<u32>);
+
+impl Histogram {
+    fn define(name: &str) -> Histogram {
+        match host::define_histogram(&format!("{PREFIX}{name}")) {
+            Ok(id) => Histogram(Some(id)),
+            Err(e) => {
+                log::warn!("prompt-guard: metric {name} not defined: {e}");
+                Histogram(None)
+            }
+        }
+    }
+    pub fn record(self, value: u64) {
+        if let Some(id) = self.0 {
+            host::record(id, value);
+        }
+    }
 }
 
-impl Labeled {
-    fn define(name: &str, label: &str, values: impl IntoIterator<Item = String>) -> Labeled {
-        let counters = values
-            .into_iter()
-            .map(|v| {
-                let c = Counter::define(&format!("{name}.{label}.{v}"));
-                (v, c)
-            })
-            .collect();
-        Labeled { counters }
+/// A family of counters, one per value of a typed label, declared up front.
+#[derive(Debug)]
+pub struct Family<L: Label> {
+    counters: Vec<Counter>,
+    label: PhantomData<L>,
+}
+
+impl<L: Label> Default for Family<L> {
+    fn default() -> Self {
+        Family { counters: Vec::new(), label: PhantomData }
     }
-    pub fn add(&self, value: &str, n: u64) {
-        if let Some((_, c)) = self.counters.iter().find(|(v, _)| v == value) {
+}
+
+impl<L: Label> Family<L> {
+    fn define(name: &str, label: &str) -> Family<L> {
+        let counters = L::ALL.iter().map(|v| Counter::define(&format!("{name}.{label}.{}", v.label()))).collect();
+        Family { counters, label: PhantomData }
+    }
+    fn add(&self, value: L, n: u64) {
+        if let Some(c) = self.counters.get(value.index()) {
             c.add(n);
         }
     }
 }
 
+/// Counters per entity label: the labels are the configuration's (built-in and custom entities).
+#[derive(Debug, Default)]
+pub struct EntityCounters {
+    counters: Vec<(String, Counter)>,
+}
+
+impl EntityCounters {
+    fn define(name: &str, labels: &[String]) -> EntityCounters {
+        let counters = labels.iter().map(|l| (l.clone(), Counter::define(&format!("{name}.type.{l}")))).collect();
+        EntityCounters { counters }
+    }
+    fn add(&self, label: &str, n: u64) {
+        match self.counters.iter().find(|(l, _)| l == label) {
+            Some((_, c)) => c.add(n),
+            // The masker only issues configured labels; say so if that ever stops being true.
+            None => log::warn!("prompt-guard: entity label {label} has no counter"),
+        }
+    }
+}
+
+/// Threat verdicts per category and action.
+#[derive(Debug, Default)]
+pub struct VerdictCounters {
+    counters: Vec<(Category, Action, Counter)>,
+}
+
+impl VerdictCounters {
+    fn define(name: &str) -> VerdictCounters {
+        let counters = Category::ALL
+            .iter()
+            .flat_map(|c| VERDICT_ACTIONS.iter().map(move |a| (*c, *a)))
+            .map(|(c, a)| (c, a, Counter::define(&format!("{name}.category.{}.action.{}", c.name(), a.name()))))
+            .collect();
+        VerdictCounters { counters }
+    }
+    fn add(&self, category: Category, action: Action) {
+        match self.counters.iter().find(|(c, a, _)| *c == category && *a == action) {
+            Some((_, _, counter)) => counter.inc(),
+            None => log::warn!("prompt-guard: verdict {} {} has no counter", category.name(), action.name()),
+        }
+    }
+}
+
+/// Every metric, declared once from the engine's event labels; counted only through [`Metrics::count`].
 #[derive(Debug, Default)]
 pub struct Metrics {
-    pub requests_inspected: Counter,
-    pub requests_with_findings: Counter,
+    requests_inspected: Counter,
+    requests_with_findings: Counter,
     /// Texts whose scan results were remembered from an earlier request of the same caller.
-    pub scan_memo_hits: Counter,
-    pub entities_masked: Labeled,
-    pub placeholders_restored: Counter,
-    pub restore_misses: Counter,
-    pub rejections: Labeled,
-    pub fail_open: Labeled,
-    pub responses_unrestored: Labeled,
-    pub stream_anomalies: Labeled,
-    pub threat_verdicts: Labeled,
-    pub reply_findings: Labeled,
+    scan_memo_hits: Counter,
+    entities_masked: EntityCounters,
+    placeholders_restored: Counter,
+    restore_misses: Counter,
+    rejections: Family<Reason>,
+    fail_open: Family<Reason>,
+    responses_unrestored: Family<Unrestored>,
+    stream_anomalies: Family<StreamAnomaly>,
+    threat_verdicts: VerdictCounters,
+    reply_findings: Family<ReplyFindingKind>,
     /// The VM's linear memory after the last exchange, in bytes (the last reading of any worker).
     pub wasm_memory_bytes: Gauge,
+    /// Host time the filter's callbacks spent on one inspected request, in microseconds.
+    pub request_processing_us: Histogram,
+    /// Host time the filter's callbacks spent on one reply it looked at, in microseconds.
+    pub reply_processing_us: Histogram,
 }
-
-/// What a reply may carry that the request did not.
-pub const REPLY_FINDINGS: [&str; 5] = ["exfiltration_link", "link_reported", "canary_leak", "secret", "pii"];
-
-/// The `threat_verdicts` key for a category and action (`<category>.action.<action>`, so that
-/// the full name reads `threat_verdicts.category.<category>.action.<action>`).
-pub fn verdict_key(category: Category, action: Action) -> String {
-    format!("{}.action.{}", category.name(), action.name())
-}
-
-/// Streams that were not what they declared: ended mid-event or mid-placeholder (or cut by a
-/// reset or an abort), not SSE at all, with an event larger than the framer holds, or compressed
-/// and inflating past `max_response_bytes` (ended with an error event).
-pub const STREAM_ANOMALIES: [&str; 4] = ["truncated", "not_sse", "oversized_event", "inflate_limit"];
-
-/// Why a reply went to the client without its placeholders restored.
-pub const UNRESTORED_REASONS: [&str; 4] = ["too_large", "unsupported_encoding", "corrupt_encoding", "not_utf8"];
 
 impl Metrics {
     pub fn define(cfg: &FilterConfig) -> Metrics {
-        let reasons = || Rejection::REASONS.iter().map(|r| (*r).to_owned());
         Metrics {
             requests_inspected: Counter::define("requests_inspected"),
             requests_with_findings: Counter::define("requests_with_findings"),
             scan_memo_hits: Counter::define("scan_memo_hits"),
-            entities_masked: Labeled::define("entities_masked", "type", cfg.labels.iter().cloned()),
+            entities_masked: EntityCounters::define("entities_masked", &cfg.labels),
             placeholders_restored: Counter::define("placeholders_restored"),
             restore_misses: Counter::define("restore_misses"),
-            rejections: Labeled::define("rejections", "reason", reasons()),
-            fail_open: Labeled::define("fail_open", "reason", reasons()),
-            responses_unrestored: Labeled::define(
-                "responses_unrestored",
-                "reason",
-                UNRESTORED_REASONS.iter().map(|r| (*r).to_owned()),
-            ),
-            threat_verdicts: Labeled::define(
-                "threat_verdicts",
-                "category",
-                Category::ALL.iter().flat_map(|c| [verdict_key(*c, Action::Block), verdict_key(*c, Action::Flag)]),
-            ),
-            reply_findings: Labeled::define("reply_findings", "kind", REPLY_FINDINGS.iter().map(|r| (*r).to_owned())),
-            stream_anomalies: Labeled::define(
-                "stream_anomalies",
-                "kind",
-                STREAM_ANOMALIES.iter().map(|r| (*r).to_owned()),
-            ),
+            rejections: Family::define("rejections", "reason"),
+            fail_open: Family::define("fail_open", "reason"),
+            responses_unrestored: Family::define("responses_unrestored", "reason"),
+            threat_verdicts: VerdictCounters::define("threat_verdicts"),
+            reply_findings: Family::define("reply_findings", "kind"),
+            stream_anomalies: Family::define("stream_anomalies", "kind"),
             wasm_memory_bytes: Gauge::define("wasm_memory_bytes"),
+            request_processing_us: Histogram::define("request_processing_us"),
+            reply_processing_us: Histogram::define("reply_processing_us"),
+        }
+    }
+
+    /// The one place an event becomes a count.
+    pub fn count(&self, event: &Event<'_>) {
+        match *event {
+            Event::Inspected => self.requests_inspected.inc(),
+            Event::WithFindings => self.requests_with_findings.inc(),
+            Event::MemoHits(n) => self.scan_memo_hits.add(n),
+            Event::Masked { label, count } => self.entities_masked.add(label, count),
+            Event::Rejected(reason) => self.rejections.add(reason, 1),
+            Event::FailOpen(reason) => self.fail_open.add(reason, 1),
+            Event::Verdict { category, action } => self.threat_verdicts.add(category, action),
+            Event::Restored(n) => self.placeholders_restored.add(n),
+            Event::Misses(n) => self.restore_misses.add(n),
+            Event::Unrestored(reason) => self.responses_unrestored.add(reason, 1),
+            Event::Stream { anomaly, count } => self.stream_anomalies.add(anomaly, count),
+            Event::ReplyFinding { kind, count } => self.reply_findings.add(kind, count),
         }
     }
 }

@@ -8,6 +8,7 @@ mod metrics;
 mod quirks;
 mod root;
 mod shared_data;
+mod timing;
 
 use proxy_wasm::types::LogLevel;
 

@@ -16,6 +16,13 @@ impl ContentLengthRemoval {
     }
 }
 
+/// Hold the request for inspection: its body may change size, and the reply must come back
+/// readable (the upstream is asked for no compression).
+pub fn hold_request() -> Result<(), HostError> {
+    ContentLengthRemoval::apply(Direction::Request)?;
+    host::remove_header(Direction::Request, "accept-encoding")
+}
+
 /// A headers callback that returns `Pause` does not pause only the headers: the host turns it
 /// into "stop all iteration" (headers, body and trailers) until the filter resumes the stream, so
 /// the body callbacks would never run and the exchange would hang. Headers therefore always go on

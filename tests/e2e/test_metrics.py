@@ -3,6 +3,7 @@ the bootstrap's stats_tags cut out of the metric names.
 """
 
 import json
+import time
 
 import harness
 import httpx
@@ -70,3 +71,54 @@ def test_labels_come_from_stats_tags_not_names(envoy, mock):
                                                    "prompt_guard_threat_verdicts_category_"))]
     assert flattened == [], "stats_tags did not turn name segments into labels"
     assert envoy.metrics().value("prompt_guard_entities_masked", type="EMAIL") >= 1
+
+
+REQUEST_US = "prompt_guard_request_processing_us"
+REPLY_US = "prompt_guard_reply_processing_us"
+# Envoy merges histograms from its workers at each stats flush (every 5 s by default).
+HISTOGRAM_FLUSH_WAIT_S = 30
+
+
+def histogram_counts(metrics):
+    return metrics.value(REQUEST_US + "_count"), metrics.value(REPLY_US + "_count")
+
+
+def wait_for_counts(envoy, expected):
+    """Scrape until the histograms' counts reach `expected` (or the wait is over): the last scrape."""
+    deadline = time.monotonic() + HISTOGRAM_FLUSH_WAIT_S
+    while True:
+        metrics = envoy.metrics()
+        counts = histogram_counts(metrics)
+        if all(got >= want for got, want in zip(counts, expected)) or time.monotonic() > deadline:
+            return metrics
+        time.sleep(0.5)
+
+
+def test_processing_time_histograms_count_each_inspected_request_and_reply(envoy_factory, mock):
+    # A fresh Envoy: earlier tests' samples may still be waiting for a flush in the shared one.
+    envoy = envoy_factory.start({})
+    # Buffered and streamed, each with a value to mask and restore.
+    for stream in (False, True):
+        body = harness.chat_request_bytes(CHAT, PROMPT, stream)
+        reply = httpx.post(envoy.url(CHAT), content=body, headers={"content-type": "application/json"},
+                           timeout=harness.REQUEST_TIMEOUT_S)
+        assert reply.status_code == 200, reply.text[:500]
+        assert harness.reply_text(CHAT, stream, reply.content) == "You said: " + PROMPT
+    # Refused by the filter: the request's time counts, our own local reply is not a reply.
+    refused = httpx.post(envoy.url(CHAT), content=b"hello", headers={"content-type": "text/plain"},
+                         timeout=harness.REQUEST_TIMEOUT_S)
+    assert refused.status_code >= 400
+    assert refused.headers.get("x-prompt-guard-rejected")
+    # Not a guarded route with a body: not timed.
+    httpx.get(envoy.url("/v1/models"), timeout=harness.REQUEST_TIMEOUT_S)
+
+    after = wait_for_counts(envoy, (3, 2))
+    assert histogram_counts(after) == (3, 2)
+    for name in (REQUEST_US, REPLY_US):
+        buckets = {float(labels["le"]): value for labels, value in after.with_name(name + "_bucket")
+                   if labels["le"] != "+Inf"}
+        # The bootstrap's microsecond buckets, not Envoy's millisecond defaults (which start at 0.5).
+        assert 250000.0 in buckets and 0.5 not in buckets, sorted(buckets)
+        # Cumulative buckets: the +Inf one holds every sample.
+        assert after.value(name + "_bucket", le="+Inf") == after.value(name + "_count")
+        assert after.value(name + "_sum") > 0

@@ -7,6 +7,7 @@ pub mod config;
 pub mod detect;
 pub mod encoding;
 pub mod entity;
+pub mod event;
 pub mod exchange;
 pub mod mask;
 pub mod memo;

@@ -6,6 +6,7 @@
 //! are never mistaken for a leak, and a link that embeds a placeholder is removed before an
 //! original could be restored into it.
 
+use crate::event::ReplyFindingKind;
 use super::entity::{EntityKind, Finding};
 use super::restore::{placeholder_lookalikes, RestoreSpec};
 use super::threat::decode::{base64_text, hex_text, percent_decoded};
@@ -45,15 +46,24 @@ impl ReplyFindings {
         }
     }
 
-    /// `(metric kind, count)` pairs.
-    pub fn by_kind(&self) -> [(&'static str, u64); 5] {
+    /// `(kind, count)` pairs, one per kind.
+    pub fn by_kind(&self) -> [(ReplyFindingKind, u64); 5] {
         [
-            ("exfiltration_link", self.exfiltration_links),
-            ("link_reported", self.links_reported),
-            ("canary_leak", self.canary_leaks),
-            ("secret", self.secrets),
-            ("pii", self.pii),
+            (ReplyFindingKind::ExfiltrationLink, self.exfiltration_links),
+            (ReplyFindingKind::LinkReported, self.links_reported),
+            (ReplyFindingKind::CanaryLeak, self.canary_leaks),
+            (ReplyFindingKind::Secret, self.secrets),
+            (ReplyFindingKind::Pii, self.pii),
         ]
+    }
+
+    /// The kind that stopped a stream: the canary when it leaked, else an exfiltration link.
+    pub fn stopping_kind(&self) -> ReplyFindingKind {
+        if self.canary_leaks > 0 {
+            ReplyFindingKind::CanaryLeak
+        } else {
+            ReplyFindingKind::ExfiltrationLink
+        }
     }
 }
 

@@ -13,6 +13,7 @@ mod leaks;
 mod linear;
 mod memo;
 mod ordinary;
+mod outcomes;
 mod store;
 mod stream;
 mod threat;

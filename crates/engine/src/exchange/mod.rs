@@ -1,11 +1,25 @@
 //! One exchange, request then reply: what the filter decides about a body, independent of the
 //! host that carries it.
 
+mod flow;
+mod refusal;
+mod reply_plan;
+mod streaming;
+
+pub use flow::{BodyDecision, Exchange, ReplyDecision, RequestHeaders, RequestPlan, Sessions, CALLER_HEADERS};
+pub use refusal::{
+    count_verdict, verdict_headers, LocalReply, Refusal, CATEGORIES_HEADER, FAIL_OPEN_HEADER, MASKED_HEADER,
+    REJECTED_HEADER, RULES_HEADER, SCORE_HEADER,
+};
+pub use reply_plan::{buffered_over_limit, is_event_stream, plan_reply, ReplyHead, ReplyPlan};
+pub use streaming::{StreamGuard, StreamStep, LINK_WINDOW_BYTES};
+
 use std::fmt;
 
 use serde_json::Value;
 
 use super::entity::Finding;
+use super::event::{Label, Reason};
 use super::mask::{MaskReport, Masker, Spreader};
 use super::memo::{MemoScope, Remembered};
 use super::protocol::form;
@@ -14,7 +28,8 @@ use super::protocol::multipart::{self, Multipart, MultipartError};
 use super::protocol::{inject_canary, is_signed_block, rename_keys, visit_request, Api};
 use super::reply::{removal_notice, scan_all, PromptPrint, ReplyFindings};
 use super::restore::{placeholder_lookalikes, restore_text, Escape, RestoreCounts};
-use super::stream::restore_tree;
+use super::stream::{restore_tree, StreamProtocol};
+use super::encoding::DecodeError;
 use super::threat::{check_hygiene, Action, HygieneViolation, Source, ThreatReport, Verdict};
 use super::vault::Vault;
 use crate::config::FilterConfig;
@@ -73,22 +88,27 @@ impl Rejection {
         }
     }
 
-    /// A short name for metrics, headers and error codes.
-    pub const fn reason(&self) -> &'static str {
+    /// Why, as a typed label (metrics, the rejection header, error codes).
+    pub const fn kind(&self) -> Reason {
         match self {
-            Rejection::TooLarge { .. } => "body_too_large",
-            Rejection::InvalidUtf8 { .. } => "invalid_utf8",
-            Rejection::MalformedJson { .. } | Rejection::NotAnObject => "malformed_json",
-            Rejection::DuplicateKey => "duplicate_key",
-            Rejection::MalformedMultipart => "malformed_multipart",
-            Rejection::UnsupportedContentType { .. } => "unsupported_content_type",
-            Rejection::UnsupportedEncoding { .. } => "unsupported_encoding",
-            Rejection::CorruptEncoding { .. } => "corrupt_encoding",
-            Rejection::TooManyEntities { .. } => "too_many_entities",
-            Rejection::PromptTooLong { .. } => "prompt_too_long",
-            Rejection::ControlCharacters { .. } => "control_characters",
-            Rejection::Threat { .. } => "threat",
+            Rejection::TooLarge { .. } => Reason::BodyTooLarge,
+            Rejection::InvalidUtf8 { .. } => Reason::InvalidUtf8,
+            Rejection::MalformedJson { .. } | Rejection::NotAnObject => Reason::MalformedJson,
+            Rejection::DuplicateKey => Reason::DuplicateKey,
+            Rejection::MalformedMultipart => Reason::MalformedMultipart,
+            Rejection::UnsupportedContentType { .. } => Reason::UnsupportedContentType,
+            Rejection::UnsupportedEncoding { .. } => Reason::UnsupportedEncoding,
+            Rejection::CorruptEncoding { .. } => Reason::CorruptEncoding,
+            Rejection::TooManyEntities { .. } => Reason::TooManyEntities,
+            Rejection::PromptTooLong { .. } => Reason::PromptTooLong,
+            Rejection::ControlCharacters { .. } => Reason::ControlCharacters,
+            Rejection::Threat { .. } => Reason::Threat,
         }
+    }
+
+    /// A short name for metrics, headers and error codes.
+    pub fn reason(&self) -> &'static str {
+        self.kind().label()
     }
 
     /// A body the filter could not read (too large, not UTF-8, not JSON, an encoding or content
@@ -110,22 +130,8 @@ impl Rejection {
         )
     }
 
-    /// Every reason, to declare metrics up front.
-    pub const REASONS: [&'static str; 13] = [
-        "body_too_large",
-        "invalid_utf8",
-        "malformed_json",
-        "duplicate_key",
-        "malformed_multipart",
-        "unsupported_content_type",
-        "unsupported_encoding",
-        "corrupt_encoding",
-        "too_many_entities",
-        "prompt_too_long",
-        "control_characters",
-        "threat",
-        "internal",
-    ];
+    /// Every reason, to declare metrics up front (with `internal`, a host failure).
+    pub const REASONS: &'static [Reason] = <Reason as Label>::ALL;
 }
 
 impl fmt::Display for Rejection {
@@ -182,6 +188,37 @@ pub struct RequestOutcome {
     pub flagged: Option<Verdict>,
     /// Texts whose findings were remembered from an earlier request (see `memo`).
     pub memo_hits: u32,
+}
+
+impl From<DecodeError> for Rejection {
+    fn from(e: DecodeError) -> Rejection {
+        match e {
+            DecodeError::Unsupported { encoding } => Rejection::UnsupportedEncoding { encoding },
+            DecodeError::Corrupt { encoding } => Rejection::CorruptEncoding { encoding: encoding.to_owned() },
+            DecodeError::TooLarge { limit } => Rejection::TooLarge { limit },
+        }
+    }
+}
+
+/// The event dialect a streamed reply of this API speaks.
+impl From<Api> for StreamProtocol {
+    fn from(api: Api) -> StreamProtocol {
+        match api {
+            Api::OpenaiChat => StreamProtocol::OpenAiChat,
+            Api::OpenaiResponses => StreamProtocol::OpenAiResponses,
+            Api::OpenaiCompletions => StreamProtocol::OpenAiCompletions,
+            Api::AnthropicMessages => StreamProtocol::AnthropicMessages,
+            Api::OpenaiEmbeddings
+            | Api::OpenaiModerations
+            | Api::OpenaiConversations
+            | Api::OpenaiAssistants
+            | Api::OpenaiBatches
+            | Api::OpenaiFiles
+            | Api::AnthropicBatches
+            | Api::Generic
+            | Api::PassThrough => StreamProtocol::Generic,
+        }
+    }
 }
 
 impl From<HygieneViolation> for Rejection {

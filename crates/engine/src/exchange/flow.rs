@@ -1,0 +1,343 @@
+//! One exchange, request then reply, driven by what the host hands over and answering with
+//! typed decisions. The host reads and writes headers and bodies; everything decided about them
+//! is decided here.
+
+use super::refusal::{verdict_headers, LocalReply, Refusal, FAIL_OPEN_HEADER, MASKED_HEADER};
+use super::reply_plan::{buffered_over_limit, plan_reply, ReplyHead, ReplyPlan};
+use super::streaming::StreamGuard;
+use super::{guard_reply, guard_request_as, is_json_content_type, BodyKind, Rejection};
+use crate::config::FilterConfig;
+use crate::encoding::ContentEncoding;
+use crate::event::{Event, Label, Reason, Unrestored};
+use crate::memo::MemoScope;
+use crate::protocol::Api;
+use crate::store::{SessionStore, SharedData};
+use crate::threat::Verdict;
+use crate::vault::Vault;
+
+/// Request headers that carry the caller's credential (OpenAI, Anthropic, Azure OpenAI), in
+/// the order they are looked for.
+pub const CALLER_HEADERS: [&str; 3] = ["authorization", "x-api-key", "api-key"];
+
+/// Where the exchange reads request headers from. The host's reads can fail; the error is the
+/// host's and goes back to it.
+pub trait RequestHeaders {
+    type Error;
+    fn get(&self, name: &str) -> Result<Option<String>, Self::Error>;
+}
+
+/// What to do with a request once its headers are here.
+#[derive(Debug, PartialEq)]
+pub enum RequestPlan {
+    /// Not a guarded route, or no body: forwarded as it is, the reply too.
+    PassThrough,
+    /// Hold the body for inspection. The request's `content-length` goes (the body may change)
+    /// and so does `accept-encoding` (the reply must come back readable).
+    Inspect,
+    /// Refused from the headers alone, or forwarded uninspected (`fail_open`).
+    Refuse(Refusal),
+}
+
+/// What to do with a request once its whole body is here.
+#[derive(Debug, PartialEq)]
+pub enum BodyDecision {
+    /// Forward this body in place of the original (`None`: the original bytes go on).
+    Forward(Option<Vec<u8>>),
+    Refuse(Refusal),
+}
+
+/// What to do with a whole buffered reply.
+#[derive(Debug, PartialEq)]
+pub enum ReplyDecision {
+    /// Send this body in place of the upstream's (`None`: the upstream's bytes go on).
+    Forward(Option<Vec<u8>>),
+    /// Our own 502 in place of the reply.
+    Answer(LocalReply),
+}
+
+/// The session store and the time, when the host has them (a session keeps its placeholders
+/// across exchanges; a store problem costs only continuity, so it is logged and the exchange
+/// goes on).
+pub struct Sessions<'a, S: SharedData> {
+    pub data: &'a S,
+    pub now_secs: Option<u64>,
+}
+
+/// One request and its reply.
+pub struct Exchange {
+    api: Api,
+    /// The request's declared content type (decides JSON, text or multipart).
+    content_type: Option<String>,
+    request_encoding: ContentEncoding,
+    vault: Vault,
+    masked: u32,
+    fail_open: Option<Reason>,
+    /// The session this exchange belongs to (from the configured trusted header), if any.
+    session: Option<String>,
+    /// Whose remembered scan results this request may use (see `memo`).
+    memo_scope: MemoScope,
+    /// The request went on flagged: its verdict goes into the reply's headers.
+    flagged: Option<Verdict>,
+}
+
+impl Exchange {
+    pub fn new(cfg: &FilterConfig) -> Exchange {
+        Exchange {
+            api: Api::PassThrough,
+            content_type: None,
+            request_encoding: ContentEncoding::Identity,
+            vault: Vault::with_capacity(cfg.max_entities),
+            masked: 0,
+            fail_open: None,
+            session: None,
+            memo_scope: MemoScope::NONE,
+            flagged: None,
+        }
+    }
+
+    pub fn api(&self) -> Api {
+        self.api
+    }
+
+    /// Is the request guarded (inspected, refused or failed open), as opposed to passed through?
+    pub fn is_guarded(&self) -> bool {
+        self.api != Api::PassThrough
+    }
+
+    pub fn vault(&self) -> &Vault {
+        &self.vault
+    }
+
+    /// The request's headers: route, content type, encoding and declared length, session and
+    /// caller. `has_body` is false when the headers end the request.
+    pub fn request_headers<H: RequestHeaders>(
+        &mut self,
+        cfg: &FilterConfig,
+        headers: &H,
+        has_body: bool,
+        emit: &mut dyn FnMut(Event<'_>),
+    ) -> Result<RequestPlan, H::Error> {
+        let path = headers.get(":path")?.unwrap_or_default();
+        self.api = cfg.classify(&path);
+        if self.api == Api::PassThrough || !has_body {
+            // No body: nothing to inspect, so nothing to restore either.
+            self.api = Api::PassThrough;
+            return Ok(RequestPlan::PassThrough);
+        }
+        emit(Event::Inspected);
+        if let Some(session) = &cfg.session {
+            self.session = headers.get(&session.identity_header)?.filter(|v| !v.trim().is_empty());
+        }
+        if cfg.memo.is_on() {
+            self.memo_scope = cfg.memo.scope(self.caller(headers)?.as_bytes());
+        }
+        self.request_encoding = match ContentEncoding::parse(headers.get("content-encoding")?.as_deref()) {
+            Ok(e) => e,
+            Err(e) => return Ok(RequestPlan::Refuse(self.refuse(cfg, &Rejection::from(e), emit))),
+        };
+        let content_type = headers.get("content-type")?;
+        if self.api.requires_json() && !is_json_content_type(content_type.as_deref()) {
+            let content_type = content_type.unwrap_or_default().chars().take(60).collect();
+            let rejection = Rejection::UnsupportedContentType { content_type };
+            return Ok(RequestPlan::Refuse(self.refuse(cfg, &rejection, emit)));
+        }
+        self.content_type = content_type;
+        let declared = headers.get("content-length")?.and_then(|v| v.trim().parse::<usize>().ok());
+        if declared.is_some_and(|n| n > cfg.max_body_bytes) {
+            let rejection = Rejection::TooLarge { limit: cfg.max_body_bytes };
+            return Ok(RequestPlan::Refuse(self.refuse(cfg, &rejection, emit)));
+        }
+        Ok(RequestPlan::Inspect)
+    }
+
+    /// Who is calling, for scoping the scan memo: the trusted session header when configured,
+    /// else the first credential header present (empty when there is none). Only ever hashed.
+    fn caller<H: RequestHeaders>(&self, headers: &H) -> Result<String, H::Error> {
+        if let Some(session) = &self.session {
+            return Ok(format!("session:{session}"));
+        }
+        for name in CALLER_HEADERS {
+            if let Some(value) = headers.get(name)? {
+                return Ok(format!("{name}:{value}"));
+            }
+        }
+        Ok(String::new())
+    }
+
+    /// Part of the request body is held: `Some` when it is already over the limit.
+    pub fn request_body_held(
+        &mut self,
+        cfg: &FilterConfig,
+        held_bytes: usize,
+        emit: &mut dyn FnMut(Event<'_>),
+    ) -> Option<Refusal> {
+        (held_bytes > cfg.max_body_bytes)
+            .then(|| self.refuse(cfg, &Rejection::TooLarge { limit: cfg.max_body_bytes }, emit))
+    }
+
+    /// The whole request body: decode, load the session, inspect and mask, save the session.
+    pub fn request_body<S: SharedData>(
+        &mut self,
+        cfg: &FilterConfig,
+        raw: &[u8],
+        sessions: &Sessions<'_, S>,
+        emit: &mut dyn FnMut(Event<'_>),
+    ) -> BodyDecision {
+        let decoded = match self.request_encoding.decode(raw, cfg.max_body_bytes) {
+            Ok(d) => d,
+            Err(e) => return BodyDecision::Refuse(self.refuse(cfg, &Rejection::from(e), emit)),
+        };
+        self.load_session(cfg, sessions);
+        let kind = BodyKind::from_content_type(self.content_type.as_deref());
+        match guard_request_as(cfg, self.api, &decoded, kind, &mut self.vault, self.memo_scope) {
+            Ok(outcome) => {
+                self.save_session(cfg, sessions);
+                self.masked = outcome.masked.total();
+                emit(Event::MemoHits(u64::from(outcome.memo_hits)));
+                if self.masked > 0 {
+                    emit(Event::WithFindings);
+                }
+                for (label, n) in outcome.masked.by_label() {
+                    emit(Event::Masked { label, count: u64::from(n) });
+                }
+                if let Some(verdict) = outcome.flagged {
+                    super::count_verdict(&verdict, emit);
+                    self.flagged = Some(verdict);
+                }
+                // A compressed request goes on in its declared encoding: the headers that say
+                // so have already left.
+                BodyDecision::Forward(outcome.body.map(|b| self.request_encoding.encode(b)))
+            }
+            Err(rejection) => BodyDecision::Refuse(self.refuse(cfg, &rejection, emit)),
+        }
+    }
+
+    /// The host failed the filter while it handled the request.
+    pub fn host_failure(&mut self, cfg: &FilterConfig, emit: &mut dyn FnMut(Event<'_>)) -> Refusal {
+        let refusal = Refusal::host_failure(cfg, self.api, emit);
+        self.settle(cfg, &refusal);
+        refusal
+    }
+
+    fn refuse(&mut self, cfg: &FilterConfig, rejection: &Rejection, emit: &mut dyn FnMut(Event<'_>)) -> Refusal {
+        let refusal = Refusal::decide(cfg, self.api, rejection, emit);
+        self.settle(cfg, &refusal);
+        refusal
+    }
+
+    /// After a refusal: a request forwarded uninspected had nothing masked in what went
+    /// upstream, so nothing may be restored.
+    fn settle(&mut self, cfg: &FilterConfig, refusal: &Refusal) {
+        if let Refusal::FailOpen(reason) = refusal {
+            self.fail_open = Some(*reason);
+            self.vault = Vault::with_capacity(cfg.max_entities);
+            self.masked = 0;
+        }
+    }
+
+    /// The reply's headers: the headers to add to it, and what to do with its body.
+    pub fn reply_headers(
+        &mut self,
+        cfg: &FilterConfig,
+        head: ReplyHead<'_>,
+        emit: &mut dyn FnMut(Event<'_>),
+    ) -> (Vec<(&'static str, String)>, ReplyPlan) {
+        let mut headers = vec![(MASKED_HEADER, self.masked.to_string())];
+        if let Some(reason) = self.fail_open {
+            headers.push((FAIL_OPEN_HEADER, reason.label().to_owned()));
+        }
+        if let Some(verdict) = &self.flagged {
+            headers.extend(verdict_headers(verdict));
+        }
+        (headers, plan_reply(cfg, self.api, &mut self.vault, head, emit))
+    }
+
+    /// A streamed reply in `encoding`.
+    pub fn stream(&self, cfg: &FilterConfig, encoding: ContentEncoding) -> StreamGuard {
+        StreamGuard::new(cfg, self.api, encoding)
+    }
+
+    /// A buffered reply held `held_bytes` so far: `Err` when it is over the limit, with our own
+    /// 502 when it cannot go on as it is.
+    pub fn reply_body_held(
+        &self,
+        cfg: &FilterConfig,
+        encoding: ContentEncoding,
+        held_bytes: usize,
+        emit: &mut dyn FnMut(Event<'_>),
+    ) -> Result<(), Option<LocalReply>> {
+        if held_bytes > cfg.max_response_bytes {
+            return Err(buffered_over_limit(self.api, encoding, emit));
+        }
+        Ok(())
+    }
+
+    /// The whole buffered reply in `encoding`: decode, restore, check.
+    pub fn reply_body(
+        &self,
+        cfg: &FilterConfig,
+        raw: &[u8],
+        encoding: ContentEncoding,
+        emit: &mut dyn FnMut(Event<'_>),
+    ) -> ReplyDecision {
+        let Ok(decoded) = encoding.decode(raw, cfg.max_response_bytes) else {
+            emit(Event::Unrestored(Unrestored::CorruptEncoding));
+            return ReplyDecision::Answer(LocalReply::error(
+                self.api,
+                502,
+                Unrestored::CorruptEncoding.label(),
+                "the upstream reply could not be decoded",
+            ));
+        };
+        let outcome = guard_reply(cfg, &decoded, &self.vault);
+        if outcome.not_utf8 {
+            // Forwarded as it is: neither inspected nor restored (placeholders stay visible).
+            emit(Event::Unrestored(Unrestored::NotUtf8));
+        }
+        emit(Event::Restored(outcome.restore.restored));
+        emit(Event::Misses(outcome.restore.misses));
+        for (kind, count) in outcome.findings.by_kind() {
+            emit(Event::ReplyFinding { kind, count });
+        }
+        if outcome.findings.must_remove() {
+            // Rule ids only: never the link, its host's data or the reply text.
+            log::warn!("prompt-guard: reply content removed, rules {}", outcome.findings.rule_ids.join(","));
+        }
+        ReplyDecision::Forward(match outcome.body {
+            Some(body) => Some(body),
+            // Decoded (owned) bytes go on uncompressed: the encoding header was removed.
+            None if encoding != ContentEncoding::Identity => Some(decoded.into_owned()),
+            None => None,
+        })
+    }
+
+    /// The host could not read the reply.
+    pub fn reply_unreadable(&self) -> LocalReply {
+        LocalReply::error(self.api, 502, Reason::Internal.label(), "the gateway could not read the upstream reply")
+    }
+
+    /// The exchange is over: what it held is dropped.
+    pub fn end(&mut self) {
+        self.vault = Vault::with_capacity(0);
+    }
+
+    fn load_session<S: SharedData>(&mut self, cfg: &FilterConfig, sessions: &Sessions<'_, S>) {
+        let (Some(identity), Some(session), Some(now)) = (&self.session, &cfg.session, sessions.now_secs) else {
+            return;
+        };
+        let store = SessionStore::new(sessions.data, &session.store);
+        if let Err(e) = store.load_into(identity, now, &cfg.restore.grammar, &mut self.vault) {
+            log::warn!("prompt-guard: session mappings not loaded: {e}");
+        }
+    }
+
+    fn save_session<S: SharedData>(&self, cfg: &FilterConfig, sessions: &Sessions<'_, S>) {
+        let (Some(identity), Some(session), Some(now)) = (&self.session, &cfg.session, sessions.now_secs) else {
+            return;
+        };
+        let store = SessionStore::new(sessions.data, &session.store);
+        if let Err(e) = store.save(identity, now, &self.vault) {
+            log::warn!("prompt-guard: session mappings not saved: {e}");
+        }
+    }
+}

@@ -1,0 +1,214 @@
+//! A streamed reply, chunk by chunk: decode when the upstream compressed it anyway, restore what
+//! can be restored now, look for a link or the canary in the last few KiB of text and stop the
+//! stream when one must not reach the client, and count what the whole text leaked at its end.
+
+use crate::config::FilterConfig;
+use crate::encoding::{ContentEncoding, DecodeError, StreamDecoder};
+use crate::event::{Event, ReplyFindingKind, StreamAnomaly, Unrestored};
+use crate::plan::StreamCounts;
+use crate::protocol::{error_event, Api, ErrorShape};
+use crate::reply::{scan_leaks, scan_links};
+use crate::sse::{BodyShape, StreamStart};
+use crate::stream::{SseRestorer, StreamProtocol};
+use crate::vault::Vault;
+
+/// How much recent stream text a link or canary is looked for in: longer than any link worth
+/// writing into a markdown image.
+pub const LINK_WINDOW_BYTES: usize = 4096;
+
+/// What to do with one chunk of a streamed reply.
+#[derive(Debug, PartialEq, Eq)]
+pub enum StreamStep {
+    /// Send these bytes in place of the chunk (the same bytes when nothing changed).
+    Emit(Vec<u8>),
+    /// The body declared as an event stream is a JSON document (typically an error body): hold
+    /// it and restore it whole like a buffered reply, starting with this chunk.
+    Rebuffer,
+}
+
+/// The state of one streamed reply.
+pub struct StreamGuard {
+    restorer: SseRestorer,
+    /// Present when the upstream compressed the stream anyway.
+    decoder: Option<StreamDecoder>,
+    shape: ErrorShape,
+    /// A decoding error or a removed reply ended the stream: what still arrives is dropped.
+    stopped: bool,
+    /// The stream saw its end (or was abandoned): nothing more is done.
+    ended: bool,
+    /// The last few KiB of reply text, where a link being written is looked for.
+    window: String,
+    /// All reply text (bounded), scanned for leaked secrets and personal data at the end.
+    text: String,
+    /// Tells an event stream from a JSON document by the body's first bytes.
+    start: StreamStart,
+    /// What of the restorer's counts went into events already.
+    counts: StreamCounts,
+}
+
+impl StreamGuard {
+    /// A stream of `api` in `encoding` (identity when the upstream did not compress it).
+    pub fn new(cfg: &FilterConfig, api: Api, encoding: ContentEncoding) -> StreamGuard {
+        let decoder = (encoding != ContentEncoding::Identity)
+            // Inflated in bounded steps, and at most `max_response_bytes` in all.
+            .then(|| StreamDecoder::new(encoding).with_limit(cfg.max_response_bytes));
+        StreamGuard {
+            restorer: SseRestorer::new(StreamProtocol::from(api)),
+            decoder,
+            shape: api.error_shape(),
+            stopped: false,
+            ended: false,
+            window: String::new(),
+            text: String::new(),
+            start: StreamStart::default(),
+            counts: StreamCounts::default(),
+        }
+    }
+
+    /// Did a decoding error or a removed reply stop the stream?
+    pub fn stopped(&self) -> bool {
+        self.stopped
+    }
+
+    /// Did the stream end (its last chunk, or [`StreamGuard::abandon`])?
+    pub fn ended(&self) -> bool {
+        self.ended
+    }
+
+    /// One chunk; `end` when it is the last. Events go to `emit` as they happen, so a stream cut
+    /// later by a reset or an abort has counted what it restored.
+    pub fn push(
+        &mut self,
+        cfg: &FilterConfig,
+        vault: &Vault,
+        chunk: &[u8],
+        end: bool,
+        emit: &mut dyn FnMut(Event<'static>),
+    ) -> StreamStep {
+        if self.ended {
+            return StreamStep::Emit(chunk.to_vec());
+        }
+        // Only the first bytes of the body that are not white space decide (an event stream never
+        // starts with `{` or `[`); a later chunk that happens to start so is inside an event.
+        let body_shape = if self.decoder.is_none() { self.start.observe(chunk) } else { None };
+        if body_shape == Some(BodyShape::JsonDocument) {
+            emit(Event::Stream { anomaly: StreamAnomaly::NotSse, count: 1 });
+            self.ended = true;
+            return StreamStep::Rebuffer;
+        }
+        let mut out = Vec::with_capacity(chunk.len() + 32);
+        if self.stopped {
+            // Nothing more after the error event.
+        } else if let Some(decoder) = &mut self.decoder {
+            // Each inflated step goes to the restorer at once: the decoded chunk is never held whole.
+            let restorer = &mut self.restorer;
+            let spec = &cfg.restore;
+            if let Err(e) = decoder.push_each(chunk, |piece| restorer.push(piece, vault, spec, &mut out)) {
+                self.restorer.abandon(vault, spec, &mut out);
+                let (code, message) = match e {
+                    DecodeError::TooLarge { .. } => {
+                        emit(Event::Stream { anomaly: StreamAnomaly::InflateLimit, count: 1 });
+                        log::warn!("prompt-guard: compressed stream inflated past max_response_bytes; ended");
+                        (
+                            "prompt_guard_response_too_large",
+                            "the upstream stream inflates past the size this gateway inspects; it ends here",
+                        )
+                    }
+                    _ => {
+                        emit(Event::Unrestored(Unrestored::CorruptEncoding));
+                        ("prompt_guard_corrupt_encoding", "the upstream stream could not be decoded; it ends here")
+                    }
+                };
+                out.extend_from_slice(&error_event(self.shape, code, message));
+                self.stopped = true;
+            }
+        } else {
+            self.restorer.push(chunk, vault, &cfg.restore, &mut out);
+        }
+        if !self.stopped && cfg.threats.enabled && self.absorb_text(cfg.max_response_bytes) {
+            let found = scan_links(cfg, vault, &self.window);
+            if found.must_remove() {
+                // What was already sent cannot be taken back; the event that completed the link
+                // (or carried the canary) is replaced and the stream ends with an error event.
+                out = error_event(
+                    self.shape,
+                    "prompt_guard_reply_blocked",
+                    "prompt-guard stopped this reply: a link in it carried this conversation's data or went to a denied host, or it leaked the system prompt",
+                );
+                self.stopped = true;
+                emit(Event::ReplyFinding { kind: found.stopping_kind(), count: 1 });
+                log::warn!("prompt-guard: stream stopped, rules {}", found.rule_ids.join(","));
+            }
+        }
+        if end {
+            if !self.stopped {
+                self.restorer.finish(vault, &cfg.restore, &mut out);
+            }
+            let stats = self.restorer.stats();
+            if stats.truncated {
+                emit(Event::Stream { anomaly: StreamAnomaly::Truncated, count: 1 });
+            }
+            if stats.not_sse {
+                emit(Event::Stream { anomaly: StreamAnomaly::NotSse, count: 1 });
+            }
+            self.ended = true;
+        }
+        self.report_counts(emit);
+        if end {
+            self.count_leaks(cfg, emit);
+        }
+        StreamStep::Emit(out)
+    }
+
+    /// The exchange ended without the stream's end (an upstream reset, a client abort): counted
+    /// as truncated, with what was held of its text checked for leaks.
+    pub fn abandon(&mut self, cfg: &FilterConfig, emit: &mut dyn FnMut(Event<'static>)) {
+        if self.ended {
+            return;
+        }
+        self.ended = true;
+        emit(Event::Stream { anomaly: StreamAnomaly::Truncated, count: 1 });
+        self.report_counts(emit);
+        self.count_leaks(cfg, emit);
+    }
+
+    /// Take the text the restorer saw in the last push into the window and the whole-text
+    /// record; returns whether a link may have just been completed.
+    fn absorb_text(&mut self, limit: usize) -> bool {
+        let fresh = self.restorer.take_text();
+        if fresh.is_empty() {
+            return false;
+        }
+        if self.text.len() + fresh.len() <= limit {
+            self.text.push_str(&fresh);
+        }
+        self.window.push_str(&fresh);
+        if self.window.len() > LINK_WINDOW_BYTES {
+            let mut cut = self.window.len() - LINK_WINDOW_BYTES;
+            while !self.window.is_char_boundary(cut) {
+                cut += 1;
+            }
+            self.window.drain(..cut);
+        }
+        true
+    }
+
+    /// What the stream restored and missed since the last report.
+    fn report_counts(&mut self, emit: &mut dyn FnMut(Event<'static>)) {
+        let fresh = self.counts.report(&self.restorer.stats());
+        emit(Event::Restored(fresh.restored));
+        emit(Event::Misses(fresh.misses));
+        emit(Event::Stream { anomaly: StreamAnomaly::OversizedEvent, count: fresh.oversized });
+    }
+
+    /// Secrets and personal data in the text the stream carried (counted, never removed).
+    fn count_leaks(&mut self, cfg: &FilterConfig, emit: &mut dyn FnMut(Event<'static>)) {
+        if cfg.threats.enabled {
+            let mut buf = Vec::new();
+            let leaks = scan_leaks(cfg, &self.text, &mut buf);
+            emit(Event::ReplyFinding { kind: ReplyFindingKind::Secret, count: leaks.secrets });
+            emit(Event::ReplyFinding { kind: ReplyFindingKind::Pii, count: leaks.pii });
+        }
+        self.text = String::new();
+    }
+}
