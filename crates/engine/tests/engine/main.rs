@@ -11,6 +11,7 @@ mod leaks;
 mod linear;
 mod memo;
 mod ordinary;
+mod secrets;
 mod store;
 mod stream;
 mod threat;
