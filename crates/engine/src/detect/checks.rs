@@ -182,6 +182,14 @@ pub fn check(
             // Only the password is masked: it is the secret, and masked alone it is found again
             // wherever it is repeated without its URL.
             let pstart = ve - raw_password.len();
+            // `curl -u "sk_live_…:"`: an API key given as the user name, with no password (how
+            // several vendors' APIs take a key) is the secret itself.
+            if password.is_empty() {
+                let ustart = vs + (v.len() - v.trim_start_matches(['"', '\'']).len());
+                let mixed = user.bytes().any(|b| b.is_ascii_digit()) && user.bytes().any(|b| b.is_ascii_alphabetic());
+                let key_like = user.len() >= 8 && mixed && looks_random(user) && !is_stand_in(user);
+                return key_like.then_some((ustart, ustart + user.len(), 0.85));
+            }
             (password.len() >= 4 && !template && !is_stand_in(password) && !password.starts_with("//"))
                 .then_some((pstart, ve, 0.9))
         }

@@ -324,7 +324,7 @@ pub const RULES: &[Rule] = &[
         Gate::UserInfo,
         // A password may hold a raw `@` (RFC 3986 wants it escaped; people do not): the host
         // starts after the last `@` before the path.
-        r#"[A-Za-z][A-Za-z0-9+.\-]{1,15}://([^\s:/@"'<>]{0,64}:[^\s/"'<>]{1,128})@|(?:-u|--user)[ \t]+["']?([^\s"':]{0,64}:["']?[^\s"']{1,128}["']?)"#,
+        r#"[A-Za-z][A-Za-z0-9+.\-]{1,15}://([^\s:/@"'<>]{0,64}:[^\s/"'<>]{1,128})@|(?:-u|--user)[ \t]+["']?([^\s"':]{0,64}:["']?[^\s"']{0,128}["']?)"#,
     ),
     // Keys named after a vendor whose keys have no prefix: the key may hold more words
     // (`facebook access_token`), the separator may be a space (`facebook 1234|...`).
