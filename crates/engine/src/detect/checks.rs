@@ -766,9 +766,12 @@ fn assignment_check(text: &str, kw_start: usize, vs: usize, ve: usize) -> Option
         }
     }
     let v = text.get(vs..ve)?;
-    // A line break written as an escape (`\n` in a JSON string) ends the value.
-    let v = ["\\n", "\\r", "\\t"].iter().filter_map(|e| v.find(e)).min().map_or(v, |i| &v[..i]);
-    let ve = vs + v.len();
+    // `token is secret.\n`: a line break written as an escape (in a JSON string) after a word
+    // that stands in for a value. Passwords may hold a backslash, so a value is not cut there.
+    let head = ["\\n", "\\r", "\\t"].iter().filter_map(|e| v.find(e)).min().map(|i| &v[..i]);
+    if head.is_some_and(|h| !h.is_empty() && is_stand_in(h.trim_end_matches(['.', ':']))) {
+        return None;
+    }
     // `ops_eyJzaWdu...`, `sk-…`: an elided value illustrates a format.
     if v.ends_with("..") || v.ends_with('…') || text.get(ve..).is_some_and(|r| r.starts_with("..") || r.starts_with('…')) {
         return None;

@@ -796,7 +796,7 @@ mod tests {
         }
         // Each prefix rule depends on its own prefixes, not on all of them.
         assert!(gated.rules.iter().filter(|r| r.gate == Gate::Prefix).all(|r| r.prefix_bits != 0));
-        assert!(gated.rules.iter().filter(|r| r.gate == Gate::Prefix).any(|r| r.prefix_bits != u64::MAX));
+        assert!(gated.rules.iter().filter(|r| r.gate == Gate::Prefix).any(|r| r.prefix_bits != u128::MAX));
     }
 
     #[test]
