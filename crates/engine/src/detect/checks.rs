@@ -5,6 +5,7 @@ use super::context::{
     ContextWords, Nearby, WordLists, NOT_PERSONAL_WORDS, VERSION_WORDS,
 };
 use super::patterns::Check;
+use super::secrets::{body_of, Body};
 use super::phone::{self, PhoneShape};
 use super::validate::{
     card_issuer_ok, digits_of, iban_length, iban_mod97_ok, ipv4_ok, ipv6_ok, jwt_header_ok, looks_random, luhn_ok,
@@ -162,6 +163,14 @@ pub fn check(
             let random = v.len() >= 24 && looks_random(v);
             ((mixed || base64_padded || random) && !is_stand_in(v)).then_some((vs, ve, 0.85))
         }
+        Check::Vendor(body) => {
+            let (vs, ve) = value?;
+            vendor_token_check(text, vs, ve, body)
+        }
+        Check::VendorAssignment => {
+            let (vs, ve) = value?;
+            vendor_assignment_check(text, start, vs, ve)
+        }
         Check::Credentials => {
             let (vs, ve) = value?;
             let v = text.get(vs..ve)?;
@@ -173,6 +182,14 @@ pub fn check(
             // Only the password is masked: it is the secret, and masked alone it is found again
             // wherever it is repeated without its URL.
             let pstart = ve - raw_password.len();
+            // `curl -u "sk_live_…:"`: an API key given as the user name, with no password (how
+            // several vendors' APIs take a key) is the secret itself.
+            if password.is_empty() {
+                let ustart = vs + (v.len() - v.trim_start_matches(['"', '\'']).len());
+                let mixed = user.bytes().any(|b| b.is_ascii_digit()) && user.bytes().any(|b| b.is_ascii_alphabetic());
+                let key_like = user.len() >= 8 && mixed && looks_random(user) && !is_stand_in(user);
+                return key_like.then_some((ustart, ustart + user.len(), 0.85));
+            }
             (password.len() >= 4 && !template && !is_stand_in(password) && !password.starts_with("//"))
                 .then_some((pstart, ve, 0.9))
         }
@@ -445,7 +462,9 @@ fn aws_secret_check(text: &str, words: &ContextWords<'_>, start: usize, end: usi
     let mixed = b.iter().any(u8::is_ascii_uppercase)
         && b.iter().any(u8::is_ascii_lowercase)
         && b.iter().any(u8::is_ascii_digit);
-    (mixed && Nearby::scan(words, start, end, false).before(WordLists::AWS)).then_some((start, end, 0.85))
+    // AWS documents its example keys with `EXAMPLE` in them.
+    (mixed && !is_stand_in(s) && Nearby::scan(words, start, end, false).before(WordLists::AWS))
+        .then_some((start, end, 0.85))
 }
 
 /// What a line between a key block's header and footer is.
@@ -601,6 +620,44 @@ fn putty_key_end(text: &str, header_end: usize) -> Option<usize> {
     random.then_some(e)
 }
 
+/// A token of the `secrets` catalogue: a whole word, not the middle of a longer base64 run
+/// (`...+EZAK...` inside a signature), whose body looks random and is not a stand-in.
+fn vendor_token_check(text: &str, vs: usize, ve: usize, body: Body) -> Option<Scored> {
+    let v = text.get(vs..ve)?;
+    let in_base64 = byte_before(text, vs).is_some_and(|c| c.is_ascii_alphanumeric() || c == b'+' || c == b'/');
+    let b = body_of(v, body);
+    let ok = !in_base64
+        && !touches_word(text, vs, ve)
+        && looks_random(b)
+        && !is_stand_in(b)
+        && !v.to_ascii_lowercase().contains("example");
+    ok.then_some((vs, ve, 0.95))
+}
+
+/// A value assigned to a key named after a vendor: the keyword starts a word (`twilio_token`,
+/// `fbToken`... not `rookTable`), and the value is random letters and digits, not a name,
+/// reference or stand-in.
+fn vendor_assignment_check(text: &str, kw_start: usize, vs: usize, ve: usize) -> Option<Scored> {
+    let kw_first = byte_at(text, kw_start)?;
+    let glued = byte_before(text, kw_start).is_some_and(|c| c.is_ascii_alphanumeric());
+    if glued && !(kw_first.is_ascii_uppercase() && byte_before(text, kw_start).is_some_and(|c| c.is_ascii_lowercase())) {
+        return None;
+    }
+    let v = text.get(vs..ve)?;
+    let mixed = v.bytes().any(|b| b.is_ascii_digit()) && v.bytes().any(|b| b.is_ascii_alphabetic());
+    let ok = mixed && !touches_word(text, vs, ve) && looks_random(v) && !is_stand_in(v) && !is_reference(v);
+    ok.then_some((vs, ve, 0.85))
+}
+
+/// Whether most neighbouring characters of `v` count up (`abc`, `123`, `AbCdeF`): keyboard and
+/// alphabet runs that stand for a value in examples (`dapi1234567890...`, `AbCeFG123`).
+fn mostly_sequential(v: &str) -> bool {
+    let b: Vec<u8> = v.bytes().filter(u8::is_ascii_alphanumeric).map(|c| c.to_ascii_lowercase()).collect();
+    let pairs = b.len().saturating_sub(1);
+    let rising = b.windows(2).filter(|w| w.get(1).copied() == w.first().map(|c| c.wrapping_add(1))).count();
+    pairs >= 5 && rising * 2 > pairs
+}
+
 /// Values that name or stand for a secret rather than being one.
 fn is_stand_in(v: &str) -> bool {
     let lower = v.to_ascii_lowercase();
@@ -608,6 +665,7 @@ fn is_stand_in(v: &str) -> bool {
     let long_run = v.as_bytes().windows(6).any(|w| w.iter().all(|&c| Some(&c) == w.first()));
     filler
         || long_run
+        || mostly_sequential(v)
         || v.starts_with('$')
         || v.starts_with('%')
         || lower.contains("your")
@@ -708,6 +766,16 @@ fn assignment_check(text: &str, kw_start: usize, vs: usize, ve: usize) -> Option
         }
     }
     let v = text.get(vs..ve)?;
+    // `token is secret.\n`: a line break written as an escape (in a JSON string) after a word
+    // that stands in for a value. Passwords may hold a backslash, so a value is not cut there.
+    let head = ["\\n", "\\r", "\\t"].iter().filter_map(|e| v.find(e)).min().map(|i| &v[..i]);
+    if head.is_some_and(|h| !h.is_empty() && is_stand_in(h.trim_end_matches(['.', ':']))) {
+        return None;
+    }
+    // `ops_eyJzaWdu...`, `sk-…`: an elided value illustrates a format.
+    if v.ends_with("..") || v.ends_with('…') || text.get(ve..).is_some_and(|r| r.starts_with("..") || r.starts_with('…')) {
+        return None;
+    }
     let v = v.trim_end_matches(['.', ':']);
     let ve = vs + v.len();
     if v.len() < 4 || is_stand_in(v) || is_reference(v) {
@@ -726,7 +794,8 @@ fn assignment_check(text: &str, kw_start: usize, vs: usize, ve: usize) -> Option
     }
     // `publicToken`, `public_key`: published by design.
     let lead = text.get(kw_start.saturating_sub(8)..kw_start).unwrap_or("").to_ascii_lowercase();
-    if lead.contains("public") || lead.contains("publish") {
+    // `csrf_token`, `xsrf-token`: anti-forgery values, echoed in every page of a session.
+    if lead.contains("public") || lead.contains("publish") || lead.contains("csrf") || lead.contains("xsrf") {
         return None;
     }
     let sep_region = text.get(kw_start..vs).unwrap_or("");

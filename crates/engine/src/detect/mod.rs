@@ -43,6 +43,7 @@ mod national;
 mod patterns;
 mod phone;
 mod scan;
+mod secrets;
 mod validate;
 
 use std::collections::HashSet;
@@ -53,6 +54,12 @@ use regex::{Regex, RegexBuilder, RegexSet};
 use super::entity::{BuiltinKind, EntityKind, Finding};
 use patterns::{Check, Gate, KEYWORDS, KEYWORD_WINDOW, MIN_ISLAND_DIGITS, RULES, TOKEN_PREFIXES};
 use scan::{colons_and_user_options, floor_char_boundary, iban_starts, number_islands, Island};
+
+/// The ids of the secret formats the detector knows, in catalogue order (the "Secrets" table
+/// of the entity documentation lists the same ids).
+pub fn secret_format_ids() -> impl Iterator<Item = &'static str> {
+    secrets::FORMATS.iter().map(|f| f.id)
+}
 
 /// A custom pattern from the configuration, already checked for shape (label syntax).
 #[derive(Debug, Clone, PartialEq)]
@@ -128,7 +135,7 @@ struct CompiledRule {
     keyword_bit: u32,
     /// For `Prefix` rules: the token prefixes (bits of `TOKEN_PREFIXES`) one of which every
     /// match contains; the rule runs only when one of them occurs in the text.
-    prefix_bits: u64,
+    prefix_bits: u128,
 }
 
 #[derive(Debug)]
@@ -165,7 +172,7 @@ impl Detector {
     pub fn new(settings: &DetectSettings) -> Result<Detector, DetectBuildError> {
         let mut rules = Vec::new();
         let mut keyword_sources: Vec<String> = Vec::new();
-        for r in RULES.iter().filter(|r| settings.enabled.contains(&r.kind)) {
+        for r in RULES.iter().copied().chain(secrets::token_rules()).filter(|r| settings.enabled.contains(&r.kind)) {
             // Keyword and IBAN rules run anchored where their gate says a match may start.
             let anchored = matches!(r.gate, Gate::Keyword | Gate::IbanStart);
             let source = if anchored { format!("^(?:{})", r.regex) } else { r.regex.to_string() };
@@ -328,7 +335,7 @@ impl Detector {
             if !whole {
                 continue;
             }
-            if matches!(rule.check, Check::Assignment | Check::Bearer | Check::Credentials) {
+            if matches!(rule.check, Check::Assignment | Check::Bearer | Check::Credentials | Check::Vendor(_)) {
                 for caps in rule.regex.captures_iter(text) {
                     push(self.check_captures(rule.check, text, 0, &words, &caps));
                 }
@@ -404,8 +411,8 @@ impl Detector {
     /// Where secret keywords start (and whether each is the `aws` gate word, the last three
     /// spellings), and whether any token prefix occurs. Without a literal searcher (the
     /// automaton never fails to build for these literals) every `Prefix` rule runs.
-    fn literal_hits(&self, text: &str) -> (Vec<(usize, bool)>, u64) {
-        let Some(ac) = self.literals.as_ref() else { return (Vec::new(), u64::MAX) };
+    fn literal_hits(&self, text: &str) -> (Vec<(usize, bool)>, u128) {
+        let Some(ac) = self.literals.as_ref() else { return (Vec::new(), u128::MAX) };
         let aws_from = self.keyword_patterns.saturating_sub(3);
         let mut keywords = Vec::new();
         let prefixes = ac.scan(text, |start, p| keywords.push((start, p >= aws_from)));
@@ -484,22 +491,22 @@ impl LiteralScan {
     /// return which token prefixes occur (bit i: `TOKEN_PREFIXES[i]`). The packed searchers
     /// only say whether any occurs, and then answer "all of them": every `Prefix` rule runs,
     /// as it would have anyway; the automaton (wasm) names them, so only their rules run.
-    fn scan(&self, text: &str, mut keyword: impl FnMut(usize, usize)) -> u64 {
+    fn scan(&self, text: &str, mut keyword: impl FnMut(usize, usize)) -> u128 {
         match self {
             LiteralScan::Packed(p) => {
                 p.keywords.find_iter(text).for_each(|m| keyword(m.start(), m.pattern().as_usize()));
                 let any = p.other_prefixes.find(text).is_some() || p.lower_prefixes.any_in(text.as_bytes());
                 if any {
-                    u64::MAX
+                    u128::MAX
                 } else {
                     0
                 }
             }
             LiteralScan::Automaton { keywords, prefixes } => {
                 keywords.find_iter(text).for_each(|m| keyword(m.start(), m.pattern().as_usize()));
-                let mut bits = 0u64;
+                let mut bits = 0u128;
                 for m in prefixes.find_overlapping_iter(text) {
-                    bits |= 1u64.checked_shl(m.pattern().as_u32()).unwrap_or(u64::MAX);
+                    bits |= 1u128.checked_shl(m.pattern().as_u32()).unwrap_or(u128::MAX);
                 }
                 bits
             }
@@ -512,24 +519,24 @@ impl LiteralScan {
 /// (or starts with such a literal, when extraction cut it short). When some literal is related
 /// to no prefix, or the pattern has no finite literal set, the answer is every prefix: the rule
 /// then runs whenever any prefix occurs, as the one-bit gate did.
-fn prefix_dependencies(pattern: &str) -> u64 {
+fn prefix_dependencies(pattern: &str) -> u128 {
     use regex_syntax::hir::literal::{ExtractKind, Extractor};
-    let Ok(hir) = regex_syntax::Parser::new().parse(pattern) else { return u64::MAX };
+    let Ok(hir) = regex_syntax::Parser::new().parse(pattern) else { return u128::MAX };
     let seq = Extractor::new().kind(ExtractKind::Prefix).extract(&hir);
-    let Some(literals) = seq.literals() else { return u64::MAX };
-    if literals.is_empty() || TOKEN_PREFIXES.len() > 64 {
-        return u64::MAX;
+    let Some(literals) = seq.literals() else { return u128::MAX };
+    if literals.is_empty() || TOKEN_PREFIXES.len() > 128 {
+        return u128::MAX;
     }
-    let mut bits = 0u64;
+    let mut bits = 0u128;
     for lit in literals {
         let l = lit.as_bytes();
         let related = TOKEN_PREFIXES
             .iter()
             .enumerate()
             .filter(|(_, p)| l.windows(p.len()).any(|w| w == p.as_bytes()) || p.as_bytes().starts_with(l))
-            .fold(0u64, |acc, (i, _)| acc | 1u64.checked_shl(i as u32).unwrap_or(0));
+            .fold(0u128, |acc, (i, _)| acc | 1u128.checked_shl(i as u32).unwrap_or(0));
         if related == 0 {
-            return u64::MAX;
+            return u128::MAX;
         }
         bits |= related;
     }
@@ -789,7 +796,7 @@ mod tests {
         }
         // Each prefix rule depends on its own prefixes, not on all of them.
         assert!(gated.rules.iter().filter(|r| r.gate == Gate::Prefix).all(|r| r.prefix_bits != 0));
-        assert!(gated.rules.iter().filter(|r| r.gate == Gate::Prefix).any(|r| r.prefix_bits != u64::MAX));
+        assert!(gated.rules.iter().filter(|r| r.gate == Gate::Prefix).any(|r| r.prefix_bits != u128::MAX));
     }
 
     #[test]

@@ -3,6 +3,7 @@
 //! Regexes are ASCII-only on purpose: every value we look for is ASCII, and ASCII classes keep
 //! the automata small and fast.
 
+use super::secrets::Body;
 use crate::entity::BuiltinKind;
 
 /// Which validation a candidate goes through.
@@ -34,6 +35,12 @@ pub enum Check {
     Bearer,
     /// `user:password` in a URL or a curl `-u`: capture group 1 or 2.
     Credentials,
+    /// A token of the `secrets` catalogue: capture group 1 is the value, `Body` the part of it
+    /// judged for randomness.
+    Vendor(Body),
+    /// A random value assigned to a key named after a vendor (`datadog_app_key: ...`,
+    /// `facebook 1234|...`): capture group 1 is the value.
+    VendorAssignment,
 }
 
 /// A cheap test on the whole text that must pass before a rule's regex runs at all.
@@ -88,6 +95,17 @@ pub const KEYWORDS: &[&str] = &[
     "contrase",
     "senha",
     "wachtwoord",
+    // Vendors whose keys have no prefix of their own (`VendorAssignment`).
+    "datadog",
+    "pagerduty",
+    "cohere",
+    "sourcegraph",
+    "facebook",
+    "twilio",
+    "heroku",
+    "okta",
+    "mailgun",
+    "mailchimp",
 ];
 
 /// The literal every `Prefix` rule's matches start with (case-sensitive).
@@ -145,6 +163,44 @@ pub const TOKEN_PREFIXES: &[&str] = &[
     "gsk_",
     "lin_api_",
     "glsa_",
+    // The literals of the `secrets` catalogue's token rules.
+    "ABSK",
+    "AccountKey=",
+    "SharedAccessKey=",
+    "Q~",
+    "LTAI",
+    "HRKU-",
+    "ATBB",
+    "ATATT3",
+    "CCIPAT_",
+    "CCIPRJ_",
+    ".atlasv1.",
+    "pul-",
+    "dp.pt.",
+    "glc_",
+    "sntryu_",
+    "NRAK-",
+    "dapi",
+    "PMAK-",
+    "pnu_",
+    "rdme_",
+    "s-s4t2",
+    "discord",
+    ":AA",
+    "SK",
+    "key-",
+    "EAA",
+    "sq0atp-",
+    "sq0csp-",
+    "access_token$",
+    "api_org_",
+    "r8_",
+    "xai-",
+    "oy2",
+    "rubygems_",
+    "dckr_",
+    "AKCp",
+    "AGE-SECRET-KEY-1",
 ];
 
 /// How far past a keyword an anchored `Keyword` rule may match.
@@ -268,6 +324,14 @@ pub const RULES: &[Rule] = &[
         Gate::UserInfo,
         // A password may hold a raw `@` (RFC 3986 wants it escaped; people do not): the host
         // starts after the last `@` before the path.
-        r#"[A-Za-z][A-Za-z0-9+.\-]{1,15}://([^\s:/@"'<>]{1,64}:[^\s/"'<>]{1,128})@|(?:-u|--user)[ \t]+["']?([^\s"':]{0,64}:[^\s"']{1,128})"#,
+        r#"[A-Za-z][A-Za-z0-9+.\-]{1,15}://([^\s:/@"'<>]{0,64}:[^\s/"'<>]{1,128})@|(?:-u|--user)[ \t]+["']?([^\s"':]{0,64}:["']?[^\s"']{0,128}["']?)"#,
+    ),
+    // Keys named after a vendor whose keys have no prefix: the key may hold more words
+    // (`facebook access_token`), the separator may be a space (`facebook 1234|...`).
+    rule(
+        K::SecretAssignment,
+        Check::VendorAssignment,
+        Gate::Keyword,
+        r#"(?i:datadog|pagerduty|cohere|sourcegraph|facebook|twilio|heroku|okta|mailgun|mailchimp)[A-Za-z0-9_.\- ]{0,24}?["']?(?:[ \t]*(?::=|=>|[:=])[ \t]*|[ \t]+)["']?([A-Za-z0-9_\-|+/]{20,100})"#,
     ),
 ];

@@ -13,18 +13,70 @@ use prompt_guard_engine::entity::{BuiltinKind, EntityKind, Finding};
 use serde_json::Value;
 
 /// The evaluation labels our detector produces.
-const DETECTED: [&str; 7] = ["EMAIL", "PHONE", "CREDIT_CARD", "US_SSN", "IBAN", "IP_ADDRESS", "API_KEY"];
+const DETECTED: [&str; 14] = [
+    "EMAIL",
+    "PHONE",
+    "CREDIT_CARD",
+    "US_SSN",
+    "IBAN",
+    "IP_ADDRESS",
+    "API_KEY",
+    "CRYPTO",
+    "US_DRIVER_LICENSE",
+    "US_PASSPORT",
+    "US_BANK_NUMBER",
+    "ID_NUMBER",
+    "AGE",
+    "DATE_TIME",
+];
 
-/// Our kind as an evaluation label: every secret kind counts as `API_KEY`.
+/// Our kind as an evaluation label: every secret kind counts as `API_KEY`, national, tax and
+/// health-insurance numbers as `ID_NUMBER`, dates of birth and other personal dates as
+/// `DATE_TIME`. Kinds the data has no label for (SWIFT codes, card security codes and expiry
+/// dates, MRZ lines, VINs, IMEIs, MAC addresses, record numbers) are not scored.
 fn eval_label(kind: EntityKind) -> &'static str {
+    use BuiltinKind as K;
     match kind {
-        EntityKind::Builtin(BuiltinKind::Email) => "EMAIL",
-        EntityKind::Builtin(BuiltinKind::Phone) => "PHONE",
-        EntityKind::Builtin(BuiltinKind::CreditCard) => "CREDIT_CARD",
-        EntityKind::Builtin(BuiltinKind::UsSsn) => "US_SSN",
-        EntityKind::Builtin(BuiltinKind::Iban) => "IBAN",
-        EntityKind::Builtin(BuiltinKind::IpAddress) => "IP_ADDRESS",
-        EntityKind::Builtin(_) | EntityKind::Custom(_) => "API_KEY",
+        EntityKind::Builtin(K::Email) => "EMAIL",
+        EntityKind::Builtin(K::Phone) => "PHONE",
+        EntityKind::Builtin(K::CreditCard) => "CREDIT_CARD",
+        EntityKind::Builtin(K::UsSsn) => "US_SSN",
+        EntityKind::Builtin(K::Iban) => "IBAN",
+        EntityKind::Builtin(K::IpAddress) => "IP_ADDRESS",
+        EntityKind::Builtin(K::CryptoWallet) => "CRYPTO",
+        EntityKind::Builtin(K::UsDriverLicense) => "US_DRIVER_LICENSE",
+        EntityKind::Builtin(K::Passport) => "US_PASSPORT",
+        EntityKind::Builtin(K::BankAccount) => "US_BANK_NUMBER",
+        EntityKind::Builtin(K::Age) => "AGE",
+        EntityKind::Builtin(K::DateOfBirth | K::PersonalDate) => "DATE_TIME",
+        EntityKind::Builtin(
+            K::UsItin
+            | K::UkNino
+            | K::UkNhs
+            | K::CaSin
+            | K::AuTfn
+            | K::AuMedicare
+            | K::InAadhaar
+            | K::InPan
+            | K::BrCpf
+            | K::BrCnpj
+            | K::DeTaxId
+            | K::FrNir
+            | K::EsNif
+            | K::EsNie
+            | K::ItFiscalCode
+            | K::NlBsn
+            | K::PlPesel
+            | K::SePersonnummer
+            | K::UsNpi
+            | K::UsDea
+            | K::UsMbi
+            | K::AbaRouting
+            | K::HealthPlanId,
+        ) => "ID_NUMBER",
+        EntityKind::Builtin(k) if k.is_secret() => "API_KEY",
+        EntityKind::Builtin(_) => "OTHER",
+        EntityKind::Custom(_) => "API_KEY",
     }
 }
 
