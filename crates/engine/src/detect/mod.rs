@@ -32,6 +32,7 @@
 //!   `password=`-style assignments mask only the value and skip references (`${VAR}`, URLs,
 //!   `settings.api_key`, `UPPER_NAME`), public keys and prose (`Password: required`).
 
+mod address;
 mod checks;
 mod context;
 mod documents;
@@ -39,6 +40,7 @@ mod finance;
 mod fold;
 mod health;
 mod ids;
+mod names;
 mod national;
 mod patterns;
 mod phone;
@@ -159,6 +161,10 @@ pub struct Detector {
     keyword_set: Option<RegexSet>,
     /// The enabled identifier kinds (`ids`: national, health), found in one pass of their own.
     identifiers: ids::Enabled,
+    /// Which of the word-based kinds (`names`, `address`) are enabled.
+    person: bool,
+    address: bool,
+    postcode: bool,
 }
 
 impl Detector {
@@ -227,6 +233,9 @@ impl Detector {
             keyword_patterns,
             keyword_set,
             identifiers: ids::Enabled::new(&settings.enabled),
+            person: settings.enabled.contains(&BuiltinKind::Person),
+            address: settings.enabled.contains(&BuiltinKind::Address),
+            postcode: settings.enabled.contains(&BuiltinKind::Postcode),
         })
     }
 
@@ -341,6 +350,22 @@ impl Detector {
         if has_digit {
             let mut proposals = Vec::new();
             ids::find(text, self.identifiers, &mut proposals);
+            found.extend(proposals.into_iter().map(|(start, end, kind, score)| Finding {
+                start,
+                end,
+                kind: EntityKind::Builtin(kind),
+                score,
+            }));
+        }
+        if self.person || self.address || self.postcode {
+            let mut proposals = Vec::new();
+            let words = names::words(text);
+            if self.person {
+                names::find(text, &words, &mut proposals);
+            }
+            if has_digit && (self.address || self.postcode) {
+                address::find(text, &words, self.address, self.postcode, &mut proposals);
+            }
             found.extend(proposals.into_iter().map(|(start, end, kind, score)| Finding {
                 start,
                 end,
