@@ -33,7 +33,7 @@ const POSTCODE: f32 = 0.8;
 const STREET_TYPES: &[&str] = &[
     "street", "st", "avenue", "ave", "av", "road", "rd", "boulevard", "blvd", "lane", "ln", "drive", "dr", "court",
     "ct", "way", "place", "pl", "terrace", "ter", "circle", "cir", "parkway", "pkwy", "highway", "hwy", "square",
-    "sq", "trail", "trl", "crescent", "cres", "close", "grove", "mews", "row", "alley", "plaza", "pike", "loop",
+    "sq", "trail", "trl", "crescent", "cres", "close", "grove", "mews", "alley", "plaza", "pike",
 ];
 /// Street words that come before the street's name (FR/ES/IT/PT/NL/BE).
 const STREET_FIRST: &[&str] = &[
@@ -53,6 +53,11 @@ const US_STATES: &[&str] = &[
 ];
 /// Words that name a postcode just before it.
 const POSTCODE_WORDS: &[&str] = &["zip", "zipcode", "postcode", "postal", "plz", "cp", "cap"];
+/// Words whose number is a heading or a count, never a house number (`Step 2 Main Way`).
+const NUMBERED_THINGS: &[&str] = &[
+    "step", "chapter", "section", "part", "version", "page", "figure", "table", "item", "phase", "level", "stage",
+    "day", "week", "round", "lesson", "episode", "season", "issue", "pr", "line", "rule", "no", "number", "v",
+];
 /// Unit words after a street line.
 const UNIT_WORDS: &[&str] = &["apt", "apartment", "suite", "ste", "unit", "floor", "fl", "room", "flat", "bldg"];
 
@@ -81,8 +86,11 @@ fn particle(w: &str) -> bool {
 }
 
 fn street_suffixed(w: &str) -> bool {
+    if w.len() <= 5 || w.len() > 40 || !capitalised(w) {
+        return false;
+    }
     let lower = w.to_lowercase();
-    w.len() > 5 && capitalised(w) && STREET_SUFFIXES.iter().any(|s| lower.ends_with(s) && lower.len() > s.len() + 2)
+    STREET_SUFFIXES.iter().any(|s| lower.ends_with(s) && lower.len() > s.len() + 2)
 }
 
 /// UK outward code: A9, A9A, A99, AA9, AA9A, AA99.
@@ -184,7 +192,7 @@ fn street_line<'t>(
             return Some((i, j));
         }
     }
-    if !house_number(w) || !spaced(i) {
+    if !house_number(w) || !spaced(i) || i.checked_sub(1).is_some_and(|p| any_eq(NUMBERED_THINGS, word(p))) {
         return None;
     }
     // `12 rue de la Paix`, `5 avenue Anatole France`.

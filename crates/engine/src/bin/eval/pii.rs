@@ -13,7 +13,8 @@ use prompt_guard_engine::entity::{BuiltinKind, EntityKind, Finding};
 use serde_json::Value;
 
 /// The evaluation labels our detector produces.
-const DETECTED: [&str; 7] = ["EMAIL", "PHONE", "CREDIT_CARD", "US_SSN", "IBAN", "IP_ADDRESS", "API_KEY"];
+const DETECTED: [&str; 10] =
+    ["EMAIL", "PHONE", "CREDIT_CARD", "US_SSN", "IBAN", "IP_ADDRESS", "API_KEY", "PERSON", "ADDRESS", "ZIP_CODE"];
 
 /// Our kind as an evaluation label: every secret kind counts as `API_KEY`.
 fn eval_label(kind: EntityKind) -> &'static str {
@@ -24,6 +25,9 @@ fn eval_label(kind: EntityKind) -> &'static str {
         EntityKind::Builtin(BuiltinKind::UsSsn) => "US_SSN",
         EntityKind::Builtin(BuiltinKind::Iban) => "IBAN",
         EntityKind::Builtin(BuiltinKind::IpAddress) => "IP_ADDRESS",
+        EntityKind::Builtin(BuiltinKind::Person) => "PERSON",
+        EntityKind::Builtin(BuiltinKind::Address) => "ADDRESS",
+        EntityKind::Builtin(BuiltinKind::Postcode) => "ZIP_CODE",
         EntityKind::Builtin(_) | EntityKind::Custom(_) => "API_KEY",
     }
 }
