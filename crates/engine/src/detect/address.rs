@@ -31,14 +31,70 @@ const POSTCODE: f32 = 0.8;
 
 /// English street types (any case; an optional `.` after the abbreviations).
 const STREET_TYPES: &[&str] = &[
-    "street", "st", "avenue", "ave", "av", "road", "rd", "boulevard", "blvd", "lane", "ln", "drive", "dr", "court",
-    "ct", "way", "place", "pl", "terrace", "ter", "circle", "cir", "parkway", "pkwy", "highway", "hwy", "square",
-    "sq", "trail", "trl", "crescent", "cres", "close", "grove", "mews", "alley", "plaza", "pike",
+    "street",
+    "st",
+    "avenue",
+    "ave",
+    "av",
+    "road",
+    "rd",
+    "boulevard",
+    "blvd",
+    "lane",
+    "ln",
+    "drive",
+    "dr",
+    "court",
+    "ct",
+    "way",
+    "place",
+    "pl",
+    "terrace",
+    "ter",
+    "circle",
+    "cir",
+    "parkway",
+    "pkwy",
+    "highway",
+    "hwy",
+    "square",
+    "sq",
+    "trail",
+    "trl",
+    "crescent",
+    "cres",
+    "close",
+    "grove",
+    "mews",
+    "alley",
+    "plaza",
+    "pike",
 ];
 /// Street words that come before the street's name (FR/ES/IT/PT/NL/BE).
 const STREET_FIRST: &[&str] = &[
-    "rue", "avenue", "boulevard", "bd", "chemin", "impasse", "allée", "quai", "calle", "avenida", "avda", "paseo",
-    "plaza", "via", "viale", "piazza", "corso", "largo", "rua", "travessa", "praça", "ulica", "ul",
+    "rue",
+    "avenue",
+    "boulevard",
+    "bd",
+    "chemin",
+    "impasse",
+    "allée",
+    "quai",
+    "calle",
+    "avenida",
+    "avda",
+    "paseo",
+    "plaza",
+    "via",
+    "viale",
+    "piazza",
+    "corso",
+    "largo",
+    "rua",
+    "travessa",
+    "praça",
+    "ulica",
+    "ul",
 ];
 /// Endings of one-word street names (DE/AT/CH/NL/SE/DK/PL).
 const STREET_SUFFIXES: &[&str] = &[
@@ -82,7 +138,27 @@ fn capitalised(w: &str) -> bool {
 
 /// Lower-case particles inside street names (`rue de la Paix`, `Calle de Alcalá`).
 fn particle(w: &str) -> bool {
-    matches!(w, "de" | "la" | "le" | "les" | "du" | "des" | "del" | "della" | "di" | "da" | "do" | "dos" | "van" | "der" | "den" | "d'" | "y" | "e" | "l")
+    matches!(
+        w,
+        "de" | "la"
+            | "le"
+            | "les"
+            | "du"
+            | "des"
+            | "del"
+            | "della"
+            | "di"
+            | "da"
+            | "do"
+            | "dos"
+            | "van"
+            | "der"
+            | "den"
+            | "d'"
+            | "y"
+            | "e"
+            | "l"
+    )
 }
 
 fn street_suffixed(w: &str) -> bool {
@@ -133,7 +209,11 @@ pub fn find(text: &str, ws: &[Word], want_address: bool, want_postcode: bool, ou
             if let Some((first, last)) = street_line(ws.len(), &word, &spaced, i) {
                 let last = extend(&word, &gap, ws.len(), last);
                 if let (Some(a), Some(b)) = (ws.get(first), ws.get(last)) {
-                    let end = if text.as_bytes().get(b.end) == Some(&b'.') && word(last).len() <= 4 { b.end + 1 } else { b.end };
+                    let end = if text.as_bytes().get(b.end) == Some(&b'.') && word(last).len() <= 4 {
+                        b.end + 1
+                    } else {
+                        b.end
+                    };
                     out.push((a.start, end, BuiltinKind::Address, ADDRESS));
                 }
                 covered = last + 1;
@@ -153,7 +233,8 @@ pub fn find(text: &str, ws: &[Word], want_address: bool, want_postcode: bool, ou
                 let prev = word(i - 1);
                 let g = gap(i - 1);
                 let state = US_STATES.contains(&prev) && matches!(g, " " | ", ");
-                let named = any_eq(POSTCODE_WORDS, prev) || (prev.eq_ignore_ascii_case("code") && i > 1 && any_eq(POSTCODE_WORDS, word(i - 2)));
+                let named = any_eq(POSTCODE_WORDS, prev)
+                    || (prev.eq_ignore_ascii_case("code") && i > 1 && any_eq(POSTCODE_WORDS, word(i - 2)));
                 if state || (named && matches!(g.trim(), "" | ":" | "#")) {
                     let mut end = ws.get(i).map_or(0, |x| x.end);
                     // ZIP+4.
@@ -185,7 +266,12 @@ fn street_line<'t>(
     // `Calle Mayor 10`, `Via Roma 10`, `Rua das Flores 25`.
     if capitalised(w) && any_eq(STREET_FIRST, w) && spaced(i) {
         let mut j = i + 1;
-        while j < n && j - i <= 5 && spaced(j - 1) && (capitalised(word(j)) || particle(word(j))) && !house_number(word(j)) {
+        while j < n
+            && j - i <= 5
+            && spaced(j - 1)
+            && (capitalised(word(j)) || particle(word(j)))
+            && !house_number(word(j))
+        {
             j += 1;
         }
         if j > i + 1 && spaced(j - 1) && house_number(word(j)) && capitalised(word(j - 1)) {

@@ -88,7 +88,10 @@ fn listed(list: &str, word: &str) -> bool {
         let mid = lo + (hi - lo) / 2;
         let line_start = hay.get(..mid).and_then(|h| h.iter().rposition(|&c| c == b'\n')).map_or(0, |p| p + 1);
         let line_start = line_start.max(lo);
-        let line_end = hay.get(line_start..).and_then(|h| h.iter().position(|&c| c == b'\n')).map_or(hay.len(), |p| line_start + p);
+        let line_end = hay
+            .get(line_start..)
+            .and_then(|h| h.iter().position(|&c| c == b'\n'))
+            .map_or(hay.len(), |p| line_start + p);
         let line = hay.get(line_start..line_end).unwrap_or(&[]);
         match line.cmp(key) {
             std::cmp::Ordering::Equal => return true,
@@ -110,14 +113,112 @@ pub fn is_surname(word: &str) -> bool {
 /// Capitalised function words and sentence openers that the lists also hold or that follow
 /// cues without being names (`Dear Sir`, `Hi Team`, `Patient: None`).
 const NOT_NAMES: &[&str] = &[
-    "The", "A", "An", "I", "It", "This", "That", "We", "You", "He", "She", "They", "My", "Our", "Your", "His",
-    "Her", "Their", "Sir", "Madam", "All", "Team", "Everyone", "There", "Here", "None", "Null", "Unknown", "Name",
-    "Patient", "Customer", "Client", "User", "Admin", "Doctor", "Please", "Thanks", "Thank", "Hello", "Hi", "Dear",
-    "Regards", "Best", "Yes", "No", "Not", "And", "Or", "But", "If", "When", "What", "Who", "How", "Why", "Where",
-    "Is", "Are", "Was", "Will", "Can", "May", "June", "April", "August", "January", "Monday", "Friday", "Sunday",
-    "Christian", "Bill", "Mark", "Page", "Rich", "Long", "Young", "Grant", "Art", "Guy", "Major", "Chance",
-    "Love", "Hope", "Joy", "Faith", "Summer", "Winter", "Ray", "Lane", "Street", "Avenue", "Road", "Park", "Hall",
-    "Center", "House", "Field", "Street", "Post", "Price", "Case", "Bank", "Mount", "Lake", "Island", "Beach",
+    "The",
+    "A",
+    "An",
+    "I",
+    "It",
+    "This",
+    "That",
+    "We",
+    "You",
+    "He",
+    "She",
+    "They",
+    "My",
+    "Our",
+    "Your",
+    "His",
+    "Her",
+    "Their",
+    "Sir",
+    "Madam",
+    "All",
+    "Team",
+    "Everyone",
+    "There",
+    "Here",
+    "None",
+    "Null",
+    "Unknown",
+    "Name",
+    "Patient",
+    "Customer",
+    "Client",
+    "User",
+    "Admin",
+    "Doctor",
+    "Please",
+    "Thanks",
+    "Thank",
+    "Hello",
+    "Hi",
+    "Dear",
+    "Regards",
+    "Best",
+    "Yes",
+    "No",
+    "Not",
+    "And",
+    "Or",
+    "But",
+    "If",
+    "When",
+    "What",
+    "Who",
+    "How",
+    "Why",
+    "Where",
+    "Is",
+    "Are",
+    "Was",
+    "Will",
+    "Can",
+    "May",
+    "June",
+    "April",
+    "August",
+    "January",
+    "Monday",
+    "Friday",
+    "Sunday",
+    "Christian",
+    "Bill",
+    "Mark",
+    "Page",
+    "Rich",
+    "Long",
+    "Young",
+    "Grant",
+    "Art",
+    "Guy",
+    "Major",
+    "Chance",
+    "Love",
+    "Hope",
+    "Joy",
+    "Faith",
+    "Summer",
+    "Winter",
+    "Ray",
+    "Lane",
+    "Street",
+    "Avenue",
+    "Road",
+    "Park",
+    "Hall",
+    "Center",
+    "House",
+    "Field",
+    "Street",
+    "Post",
+    "Price",
+    "Case",
+    "Bank",
+    "Mount",
+    "Lake",
+    "Island",
+    "Beach",
 ];
 
 /// The capitalised shape of a name word: an upper-case ASCII letter, then lower-case letters
@@ -146,17 +247,56 @@ enum Cue {
 }
 
 /// Honorifics (any case, optional `.` after).
-const HONORIFICS: &[&str] = &["mr", "mrs", "ms", "miss", "mx", "dr", "prof", "professor", "sr", "sra", "herr", "frau", "mme", "mlle", "m"];
+const HONORIFICS: &[&str] =
+    &["mr", "mrs", "ms", "miss", "mx", "dr", "prof", "professor", "sr", "sra", "herr", "frau", "mme", "mlle", "m"];
 /// Labels that end with `:` (or `=`) before a name.
 const LABELS: &[&str] = &[
-    "patient", "name", "fullname", "full_name", "first_name", "last_name", "firstname", "lastname", "surname",
-    "given_name", "family_name", "patient_name", "customer_name", "contact_name", "physician", "attn", "attention",
-    "author", "employee", "customer", "client", "applicant", "insured", "member", "guarantor", "beneficiary",
-    "recipient", "sender", "signed", "signature", "provider", "nurse", "doctor", "witness", "owner", "cardholder",
-    "emergency_contact", "next_of_kin", "passenger", "guest", "tenant", "landlord",
+    "patient",
+    "name",
+    "fullname",
+    "full_name",
+    "first_name",
+    "last_name",
+    "firstname",
+    "lastname",
+    "surname",
+    "given_name",
+    "family_name",
+    "patient_name",
+    "customer_name",
+    "contact_name",
+    "physician",
+    "attn",
+    "attention",
+    "author",
+    "employee",
+    "customer",
+    "client",
+    "applicant",
+    "insured",
+    "member",
+    "guarantor",
+    "beneficiary",
+    "recipient",
+    "sender",
+    "signed",
+    "signature",
+    "provider",
+    "nurse",
+    "doctor",
+    "witness",
+    "owner",
+    "cardholder",
+    "emergency_contact",
+    "next_of_kin",
+    "passenger",
+    "guest",
+    "tenant",
+    "landlord",
 ];
 /// Greetings and sign-offs: a weak cue.
-const GREETINGS: &[&str] = &["dear", "hi", "hello", "hey", "regards", "thanks", "sincerely", "cheers", "best", "from", "cc", "by"];
+const GREETINGS: &[&str] =
+    &["dear", "hi", "hello", "hey", "regards", "thanks", "sincerely", "cheers", "best", "from", "cc", "by"];
 
 /// The cue that the words `ws[..at]` end with, if any: the text between the last such word and
 /// the candidate holds only the cue's punctuation.
@@ -257,7 +397,8 @@ pub fn find(text: &str, ws: &[Word], out: &mut Vec<Proposal>) {
                 }
             }
             let last_word = word(j);
-            let glued_after = ws.get(j).is_some_and(|x| text.as_bytes().get(x.end).is_some_and(|&c| c == b'@' || c == b'_'));
+            let glued_after =
+                ws.get(j).is_some_and(|x| text.as_bytes().get(x.end).is_some_and(|&c| c == b'@' || c == b'_'));
             if j > i
                 && gap_ok(i.max(j - 1), j)
                 && capitalised(last_word)

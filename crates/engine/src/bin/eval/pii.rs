@@ -195,3 +195,56 @@ pub fn run(dir: &Path) -> bool {
     }
     ok
 }
+
+/// How many developer-traffic texts (all free of personal data) get a `PERSON`, `ADDRESS` or
+/// `POSTCODE` finding: the false alarms of the word-based detectors on ordinary text. Set
+/// `EVAL_SHOW_ERRORS=1` to print each one.
+pub fn dev_traffic_names(dev_dir: &Path) -> bool {
+    let Ok(detector) = Detector::new(&DetectSettings::default()) else { return false };
+    let show = std::env::var_os("EVAL_SHOW_ERRORS").is_some();
+    let Ok(entries) = fs::read_dir(dev_dir) else {
+        eprintln!("eval: cannot read {}", dev_dir.display());
+        return false;
+    };
+    let mut files: Vec<_> = entries.filter_map(Result::ok).map(|e| e.path()).collect();
+    files.retain(|p| p.extension().is_some_and(|x| x == "jsonl"));
+    files.sort();
+    let kinds = [BuiltinKind::Person, BuiltinKind::Address, BuiltinKind::Postcode];
+    let mut rows = 0usize;
+    let mut flagged = [0usize; 3];
+    let mut found = Vec::new();
+    for path in &files {
+        let Ok(data) = fs::read_to_string(path) else { return false };
+        for line in data.lines().filter(|l| !l.trim().is_empty()) {
+            let Some(text) =
+                serde_json::from_str::<Value>(line).ok().and_then(|v| v.get("text")?.as_str().map(String::from))
+            else {
+                continue;
+            };
+            rows += 1;
+            found.clear();
+            detector.detect(&text, &mut found);
+            for (slot, kind) in flagged.iter_mut().zip(kinds) {
+                let hits: Vec<&str> = found
+                    .iter()
+                    .filter(|f| f.kind == EntityKind::Builtin(kind))
+                    .filter_map(|f| text.get(f.start..f.end))
+                    .collect();
+                if !hits.is_empty() {
+                    *slot += 1;
+                    if show {
+                        println!("  dev {}: {hits:?}", kind.label());
+                    }
+                }
+            }
+        }
+    }
+    println!("## Names and addresses on developer traffic (eval/dev_traffic, no personal data)\n");
+    println!("| label | texts | texts with a finding | rate |");
+    println!("|---|---:|---:|---:|");
+    for (kind, n) in kinds.iter().zip(flagged) {
+        println!("| {} | {rows} | {n} | {} |", kind.label(), ratio(n, rows));
+    }
+    println!();
+    true
+}
