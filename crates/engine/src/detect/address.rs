@@ -96,10 +96,13 @@ const STREET_FIRST: &[&str] = &[
     "ulica",
     "ul",
 ];
+/// Street words written after the street's name and before the number (HU, CZ, GR, RO).
+const STREET_AFTER: &[&str] = &["tér", "utca", "út", "körút", "str", "ulice", "náměstí", "odos", "strada"];
 /// Endings of one-word street names (DE/AT/CH/NL/SE/DK/PL).
 const STREET_SUFFIXES: &[&str] = &[
     "straße", "strasse", "str", "weg", "gasse", "platz", "allee", "ring", "damm", "ufer", "straat", "gracht", "laan",
-    "plein", "kade", "singel", "gatan", "vägen", "gade", "vej",
+    "plein", "kade", "singel", "gatan", "vägen", "gade", "vej", "gata", "vegen", "veien", "katu", "tie", "kuja",
+    "vænget", "utca",
 ];
 /// Two-letter US state and territory codes (USPS).
 const US_STATES: &[&str] = &[
@@ -229,16 +232,25 @@ pub fn find(text: &str, ws: &[Word], want_address: bool, want_postcode: bool, ou
                 i += 2;
                 continue;
             }
-            if w.len() == 5 && digits(w) && i > 0 {
+            if (4..=6).contains(&w.len()) && digits(w) && i > 0 {
                 let prev = word(i - 1);
                 let g = gap(i - 1);
-                let state = US_STATES.contains(&prev) && matches!(g, " " | ", ");
-                let named = any_eq(POSTCODE_WORDS, prev)
-                    || (prev.eq_ignore_ascii_case("code") && i > 1 && any_eq(POSTCODE_WORDS, word(i - 2)));
-                if state || (named && matches!(g.trim(), "" | ":" | "#")) {
+                let state = w.len() == 5 && US_STATES.contains(&prev) && matches!(g, " " | ", ");
+                // `ZIP: 12345`, `postal code 1012`, `my zip code is 35350`.
+                let mut k = i - 1;
+                if prev.eq_ignore_ascii_case("is") && k > 0 {
+                    k -= 1;
+                }
+                let mut label = word(k);
+                if label.eq_ignore_ascii_case("code") && k > 0 {
+                    label = word(k - 1);
+                }
+                let named = any_eq(POSTCODE_WORDS, label) && matches!(g.trim(), "" | ":" | "#");
+                if state || named {
                     let mut end = ws.get(i).map_or(0, |x| x.end);
-                    // ZIP+4.
-                    if gap(i) == "-" && word(i + 1).len() == 4 && digits(word(i + 1)) {
+                    // ZIP+4, or the Swedish and Czech `394 13`.
+                    let next = word(i + 1);
+                    if w.len() == 5 && gap(i) == "-" && next.len() == 4 && digits(next) {
                         end = ws.get(i + 1).map_or(end, |x| x.end);
                     }
                     if let Some(a) = ws.get(i) {
@@ -246,9 +258,29 @@ pub fn find(text: &str, ws: &[Word], want_address: bool, want_postcode: bool, ou
                     }
                 }
             }
+            if named_split_postcode(&word, &gap, i) {
+                if let (Some(a), Some(b)) = (ws.get(i), ws.get(i + 1)) {
+                    out.push((a.start, b.end, BuiltinKind::Postcode, POSTCODE));
+                }
+                i += 2;
+                continue;
+            }
         }
         i += 1;
     }
+}
+
+/// A postcode written `394 13` (SE, CZ, SK, GR) right after a word that names it.
+fn named_split_postcode<'t>(word: &impl Fn(usize) -> &'t str, gap: &impl Fn(usize) -> &'t str, i: usize) -> bool {
+    let (w, next) = (word(i), word(i + 1));
+    w.len() == 3
+        && next.len() == 2
+        && digits(w)
+        && digits(next)
+        && gap(i) == " "
+        && i > 0
+        && any_eq(POSTCODE_WORDS, word(i - 1))
+        && matches!(gap(i - 1).trim(), "" | ":")
 }
 
 /// The street line starting at word `i`: its first and last word.
@@ -276,6 +308,21 @@ fn street_line<'t>(
         }
         if j > i + 1 && spaced(j - 1) && house_number(word(j)) && capitalised(word(j - 1)) {
             return Some((i, j));
+        }
+    }
+    // `Erzsébet tér 19`, `Király u. 15`, `Eleftheriou Venizelou str 12`: the name, then the
+    // street word, then the number.
+    if capitalised(w) && !any_eq(STREET_TYPES, w) {
+        let mut j = i + 1;
+        while j < n && j - i <= 3 && spaced(j - 1) {
+            let wj = word(j);
+            if any_eq(STREET_AFTER, wj) && spaced(j) && house_number(word(j + 1)) {
+                return Some((i, j + 1));
+            }
+            if !capitalised(wj) {
+                break;
+            }
+            j += 1;
         }
     }
     if !house_number(w) || !spaced(i) || i.checked_sub(1).is_some_and(|p| any_eq(NUMBERED_THINGS, word(p))) {

@@ -154,6 +154,12 @@ const NOT_NAMES: &[&str] = &[
     "Hello",
     "Hi",
     "Dear",
+    "New",
+    "Old",
+    "Great",
+    "Royal",
+    "Saint",
+    "St",
     "Regards",
     "Best",
     "Yes",
@@ -249,10 +255,9 @@ enum Cue {
 /// Honorifics (any case, optional `.` after).
 const HONORIFICS: &[&str] =
     &["mr", "mrs", "ms", "miss", "mx", "dr", "prof", "professor", "sr", "sra", "herr", "frau", "mme", "mlle", "m"];
-/// Labels that end with `:` (or `=`) before a name.
-const LABELS: &[&str] = &[
+/// Labels (before `:` or `=`) that only a person's name follows: a strong cue.
+const PERSON_LABELS: &[&str] = &[
     "patient",
-    "name",
     "fullname",
     "full_name",
     "first_name",
@@ -266,17 +271,25 @@ const LABELS: &[&str] = &[
     "customer_name",
     "contact_name",
     "physician",
+    "insured",
+    "guarantor",
+    "beneficiary",
+    "cardholder",
+    "emergency_contact",
+    "next_of_kin",
     "attn",
+];
+/// Labels that name people but also projects, jobs and products (`name: Typing` in a CI file):
+/// a weak cue, so the first word must be a listed name.
+const OTHER_LABELS: &[&str] = &[
+    "name",
     "attention",
     "author",
     "employee",
     "customer",
     "client",
     "applicant",
-    "insured",
     "member",
-    "guarantor",
-    "beneficiary",
     "recipient",
     "sender",
     "signed",
@@ -286,17 +299,13 @@ const LABELS: &[&str] = &[
     "doctor",
     "witness",
     "owner",
-    "cardholder",
-    "emergency_contact",
-    "next_of_kin",
     "passenger",
     "guest",
     "tenant",
     "landlord",
 ];
 /// Greetings and sign-offs: a weak cue.
-const GREETINGS: &[&str] =
-    &["dear", "hi", "hello", "hey", "regards", "thanks", "sincerely", "cheers", "best", "from", "cc", "by"];
+const GREETINGS: &[&str] = &["dear", "hi", "hello", "hey", "regards", "thanks", "sincerely", "cheers", "best", "cc"];
 
 /// The cue that the words `ws[..at]` end with, if any: the text between the last such word and
 /// the candidate holds only the cue's punctuation.
@@ -313,8 +322,11 @@ fn cue_before(text: &str, ws: &[Word], at: usize) -> Option<Cue> {
         let g = gap.trim_matches(|c: char| c == ' ' || c == '"' || c == '\'' || c == '*');
         matches!(g, ":" | "=" | ":\t")
     };
-    if labelled && lower_is(LABELS) {
+    if labelled && lower_is(PERSON_LABELS) {
         return Some(Cue::Strong);
+    }
+    if labelled && lower_is(OTHER_LABELS) {
+        return Some(Cue::Weak);
     }
     // "my name is", "I am" / "I'm" (weak), "this is" (weak), "named", "called" (weak).
     if gap == " " && word.eq_ignore_ascii_case("is") {
@@ -381,8 +393,10 @@ pub fn find(text: &str, ws: &[Word], out: &mut Vec<Proposal>) {
             i = last + 1;
             continue;
         }
-        // No cue: a listed given name, an optional middle name or initial, a listed surname.
-        if !not_name(w) && is_given_name(w) {
+        // No cue: a listed given name, an optional middle name or initial, a listed surname;
+        // not after an article (`the Jensen novel`, `The Princess Royal`: titles and things).
+        let after_article = i > 0 && matches!(word(i - 1), "the" | "The" | "a" | "an" | "A" | "An");
+        if !after_article && !not_name(w) && is_given_name(w) {
             let mut j = i + 1;
             let gap_ok = |a: usize, b: usize| {
                 let (Some(x), Some(y)) = (ws.get(a), ws.get(b)) else { return false };
@@ -397,8 +411,11 @@ pub fn find(text: &str, ws: &[Word], out: &mut Vec<Proposal>) {
                 }
             }
             let last_word = word(j);
-            let glued_after =
-                ws.get(j).is_some_and(|x| text.as_bytes().get(x.end).is_some_and(|&c| c == b'@' || c == b'_'));
+            // Glued to an address or handle (`jo_smith`, `Joaquin Suarez 2906`: a street and number).
+            let glued_after = ws.get(j).is_some_and(|x| {
+                let rest = text.as_bytes().get(x.end..).unwrap_or(&[]);
+                matches!(rest, [b'@' | b'_', ..]) || matches!(rest, [b' ', d, ..] if d.is_ascii_digit())
+            });
             if j > i
                 && gap_ok(i.max(j - 1), j)
                 && capitalised(last_word)
