@@ -185,6 +185,13 @@ fn uk_outward(w: &str) -> bool {
         }
 }
 
+/// Canadian postal code `A9A 9A9` (Canada Post: no D, F, I, O, Q, U; no W or Z first).
+fn ca_postcode(a: &str, b: &str) -> bool {
+    let letter = |c: &u8| c.is_ascii_uppercase() && !b"DFIOQU".contains(c);
+    matches!(a.as_bytes(), [x, d, y] if letter(x) && !b"WZ".contains(x) && d.is_ascii_digit() && letter(y))
+        && matches!(b.as_bytes(), [d, y, e] if d.is_ascii_digit() && letter(y) && e.is_ascii_digit())
+}
+
 /// UK inward code: a digit and two letters other than C, I, K, M, O, V.
 fn uk_inward(w: &str) -> bool {
     let ok = |c: &u8| c.is_ascii_uppercase() && !b"CIKMOV".contains(c);
@@ -225,7 +232,7 @@ pub fn find(text: &str, ws: &[Word], want_address: bool, want_postcode: bool, ou
             }
         }
         if want_postcode {
-            if uk_outward(w) && gap(i) == " " && uk_inward(word(i + 1)) {
+            if gap(i) == " " && (uk_outward(w) && uk_inward(word(i + 1)) || ca_postcode(w, word(i + 1))) {
                 if let (Some(a), Some(b)) = (ws.get(i), ws.get(i + 1)) {
                     out.push((a.start, b.end, BuiltinKind::Postcode, POSTCODE));
                 }

@@ -359,19 +359,24 @@ impl Detector {
         }
         if self.person || self.address || self.postcode {
             let mut proposals = Vec::new();
-            let words = names::words(text);
-            if self.person {
-                names::find(text, &words, &mut proposals);
+            let mut words = Vec::new();
+            for (offset, piece) in names::pieces(text) {
+                words.clear();
+                proposals.clear();
+                names::words_into(piece, &mut words);
+                if self.person {
+                    names::find(piece, &words, &mut proposals);
+                }
+                if has_digit && (self.address || self.postcode) {
+                    address::find(piece, &words, self.address, self.postcode, &mut proposals);
+                }
+                found.extend(proposals.iter().map(|&(start, end, kind, score)| Finding {
+                    start: offset + start,
+                    end: offset + end,
+                    kind: EntityKind::Builtin(kind),
+                    score,
+                }));
             }
-            if has_digit && (self.address || self.postcode) {
-                address::find(text, &words, self.address, self.postcode, &mut proposals);
-            }
-            found.extend(proposals.into_iter().map(|(start, end, kind, score)| Finding {
-                start,
-                end,
-                kind: EntityKind::Builtin(kind),
-                score,
-            }));
         }
         self.detect_custom(text, &mut found);
         found.retain(|f| {

@@ -40,10 +40,52 @@ pub struct Word {
 }
 
 /// The text's words, in order (linear, one pass).
+#[cfg(test)]
 pub fn words(text: &str) -> Vec<Word> {
+    let mut out = Vec::new();
+    words_into(text, &mut out);
+    out
+}
+
+/// Longest piece of text whose words are listed at once: the word list of a piece stays small
+/// (a few hundred words, reused from piece to piece), so a long text costs the same per byte
+/// as a short one and never one large allocation.
+pub const PIECE: usize = 4096;
+
+/// The text cut into pieces of at most `PIECE` bytes, each with its offset: cut after the last
+/// line break of the window, else after its last space, else at a character boundary. A name
+/// or address is never split at a line break it does not hold; one cut at a space in a text
+/// without line breaks for 4 KiB can split one.
+pub fn pieces(text: &str) -> impl Iterator<Item = (usize, &str)> {
+    let mut at = 0;
+    std::iter::from_fn(move || {
+        let rest = text.get(at..).filter(|r| !r.is_empty())?;
+        let len = if rest.len() <= PIECE {
+            rest.len()
+        } else {
+            let mut limit = PIECE;
+            while !rest.is_char_boundary(limit) {
+                limit -= 1;
+            }
+            let window = rest.as_bytes().get(..limit).unwrap_or(&[]);
+            window
+                .iter()
+                .rposition(|&c| c == b'\n')
+                .or_else(|| window.iter().rposition(|&c| c == b' '))
+                .map_or(limit, |p| p + 1)
+        };
+        let piece = rest.get(..len)?;
+        let start = at;
+        at += len.max(1);
+        Some((start, piece))
+    })
+}
+
+/// Append the words of `text` to `out`.
+pub fn words_into(text: &str, out: &mut Vec<Word>) {
     let b = text.as_bytes();
     let is_word = |c: u8| c.is_ascii_alphanumeric() || c >= 0x80;
-    let mut out = Vec::with_capacity(b.len() / 6);
+
     let mut i = 0;
     while i < b.len() {
         if !b.get(i).is_some_and(|&c| is_word(c)) {
@@ -67,7 +109,6 @@ pub fn words(text: &str) -> Vec<Word> {
         }
         out.push(Word { start, end: i });
     }
-    out
 }
 
 /// Whether `word` (any case) is a line of the sorted upper-case `list`.
@@ -457,6 +498,19 @@ mod tests {
         }
         assert!(is_given_name("Mary") && is_surname("Smith"));
         assert!(!is_given_name("Kubernetes") && !is_surname("Kubernetes"));
+    }
+
+    #[test]
+    fn pieces_cover_the_text_in_order_within_the_limit() {
+        for text in ["", "short", &"é word\n".repeat(2000), &"x".repeat(3 * PIECE + 7), &"ab ".repeat(5000)] {
+            let mut joined = String::new();
+            for (offset, piece) in pieces(text) {
+                assert_eq!(offset, joined.len());
+                assert!(!piece.is_empty() && piece.len() <= PIECE);
+                joined.push_str(piece);
+            }
+            assert_eq!(joined, text);
+        }
     }
 
     #[test]

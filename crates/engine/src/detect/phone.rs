@@ -180,7 +180,9 @@ fn classify(ds: &[&str], plus: bool, paren_first: bool, dotted: bool, starts_can
     // Dotted short groups are IP addresses, versions and section numbers far more often.
     // Three or more groups of four are how account and card numbers are printed.
     let account_like = lens.len() >= 3 && lens.iter().all(|&l| l == 4);
-    if short_groups && !dotted && !account_like && (7..=12).contains(&total) {
+    // A short prefix and one long group (NO/DK mobile 99 668472, FI 040 1234567): the same.
+    let prefix_and_long = matches!(lens, [2..=4, 5..=8]) && (8..=11).contains(&total);
+    if (short_groups || prefix_and_long) && !dotted && !account_like && (7..=12).contains(&total) {
         return Some(PhoneShape::NeedsContext);
     }
     None
