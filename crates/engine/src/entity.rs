@@ -65,11 +65,15 @@ pub enum BuiltinKind {
     Vin,
     Imei,
     MacAddress,
+    // Names and postal addresses (`detect::names`, `detect::address`).
+    Person,
+    Address,
+    Postcode,
 }
 
 impl BuiltinKind {
     /// Every built-in kind, in a fixed order (used to declare metrics and to parse configuration).
-    pub const ALL: [BuiltinKind; 56] = [
+    pub const ALL: [BuiltinKind; 59] = [
         BuiltinKind::Email,
         BuiltinKind::Phone,
         BuiltinKind::UsSsn,
@@ -126,6 +130,9 @@ impl BuiltinKind {
         BuiltinKind::Vin,
         BuiltinKind::Imei,
         BuiltinKind::MacAddress,
+        BuiltinKind::Person,
+        BuiltinKind::Address,
+        BuiltinKind::Postcode,
     ];
 
     /// The label used in placeholders, configuration and metrics.
@@ -187,6 +194,9 @@ impl BuiltinKind {
             BuiltinKind::Vin => "VIN",
             BuiltinKind::Imei => "IMEI",
             BuiltinKind::MacAddress => "MAC_ADDRESS",
+            BuiltinKind::Person => "PERSON",
+            BuiltinKind::Address => "ADDRESS",
+            BuiltinKind::Postcode => "POSTCODE",
         }
     }
 

@@ -38,6 +38,23 @@ pub const PHONE_WORDS: &[&str] = &[
     "answering",
     "tél",
     "tlf",
+    // Other languages of the countries in the phone fixtures.
+    "teléfono",
+    "telefono",
+    "telefone",
+    "móvil",
+    "movil",
+    "celular",
+    "cellulare",
+    "cellphone",
+    "komórka",
+    "komorka",
+    "gsm",
+    "natel",
+    "mobil",
+    "mobiel",
+    "tfno",
+    "puhelin",
 ];
 /// Words that mark a number as an identifier of something other than a person.
 pub const NOT_PERSONAL_WORDS: &[&str] = &[

@@ -32,6 +32,7 @@
 //!   `password=`-style assignments mask only the value and skip references (`${VAR}`, URLs,
 //!   `settings.api_key`, `UPPER_NAME`), public keys and prose (`Password: required`).
 
+mod address;
 mod checks;
 mod context;
 mod documents;
@@ -39,6 +40,7 @@ mod finance;
 mod fold;
 mod health;
 mod ids;
+mod names;
 mod national;
 mod patterns;
 mod phone;
@@ -166,6 +168,10 @@ pub struct Detector {
     keyword_set: Option<RegexSet>,
     /// The enabled identifier kinds (`ids`: national, health), found in one pass of their own.
     identifiers: ids::Enabled,
+    /// Which of the word-based kinds (`names`, `address`) are enabled.
+    person: bool,
+    address: bool,
+    postcode: bool,
 }
 
 impl Detector {
@@ -234,6 +240,9 @@ impl Detector {
             keyword_patterns,
             keyword_set,
             identifiers: ids::Enabled::new(&settings.enabled),
+            person: settings.enabled.contains(&BuiltinKind::Person),
+            address: settings.enabled.contains(&BuiltinKind::Address),
+            postcode: settings.enabled.contains(&BuiltinKind::Postcode),
         })
     }
 
@@ -354,6 +363,27 @@ impl Detector {
                 kind: EntityKind::Builtin(kind),
                 score,
             }));
+        }
+        if self.person || self.address || self.postcode {
+            let mut proposals = Vec::new();
+            let mut words = Vec::new();
+            for (offset, piece) in names::pieces(text) {
+                words.clear();
+                proposals.clear();
+                names::words_into(piece, &mut words);
+                if self.person {
+                    names::find(piece, &words, &mut proposals);
+                }
+                if has_digit && (self.address || self.postcode) {
+                    address::find(piece, &words, self.address, self.postcode, &mut proposals);
+                }
+                found.extend(proposals.iter().map(|&(start, end, kind, score)| Finding {
+                    start: offset + start,
+                    end: offset + end,
+                    kind: EntityKind::Builtin(kind),
+                    score,
+                }));
+            }
         }
         self.detect_custom(text, &mut found);
         found.retain(|f| {

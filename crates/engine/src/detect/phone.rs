@@ -106,7 +106,8 @@ fn date_like(ds: &[&str]) -> bool {
     }
 }
 
-fn classify(ds: &[&str], plus: bool, paren_first: bool, dotted: bool) -> Option<PhoneShape> {
+/// `starts_candidate`: the groups begin the candidate (none was dropped before them).
+fn classify(ds: &[&str], plus: bool, paren_first: bool, dotted: bool, starts_candidate: bool) -> Option<PhoneShape> {
     // Phone numbers have at most a handful of groups; longer runs are something else.
     if ds.len() > 8 {
         return None;
@@ -155,6 +156,23 @@ fn classify(ds: &[&str], plus: bool, paren_first: bool, dotted: bool) -> Option<
     if trunk_area && rest_ok && (9..=12).contains(&total) {
         return Some(PhoneShape::National);
     }
+    // Trunk-prefix numbers in short groups, the national forms of most of Europe, Japan and
+    // Australia (CH 079 123 45 67, BE 0470 12 34 56, SE 08-123 456 78, JP 03-1234-5678,
+    // AU (02) 5550 1234): a 2-5 digit area or mobile prefix with one trunk 0, then two to four
+    // groups of 2-4 digits; 9-11 digits in all (ITU-T E.164 national plans: national significant
+    // numbers of 8-10 digits after the trunk 0).
+    // Only when the candidate starts there (a group dropped before it belongs to another code:
+    // `1Z 999 AA1 0123 4567 84`), and never in the 3-2-4 shape of a US SSN.
+    let short_rest = lens.iter().skip(1).all(|&l| (2..=4).contains(&l)) && (3..=5).contains(&lens.len());
+    let ssn_shape = lens == [3, 2, 4];
+    if starts_candidate && trunk_area_short(first) && short_rest && !ssn_shape && (9..=11).contains(&total) && !dotted {
+        return Some(PhoneShape::National);
+    }
+    // A bracketed 2-3 digit area code, then a 4-5 digit and a 4 digit group (BR (11) 91234-5678,
+    // AU (02) 5550 1234).
+    if starts_candidate && paren_first && matches!(lens, [2..=3, 4..=5, 4]) {
+        return Some(PhoneShape::National);
+    }
     // Short groups of 2-4 digits (Nordic 12 34 56 78, AU (08) 8747 6301, local 555 0123):
     // common, but so are other grouped numbers, so only with phone words nearby.
     let short_groups =
@@ -162,10 +180,18 @@ fn classify(ds: &[&str], plus: bool, paren_first: bool, dotted: bool) -> Option<
     // Dotted short groups are IP addresses, versions and section numbers far more often.
     // Three or more groups of four are how account and card numbers are printed.
     let account_like = lens.len() >= 3 && lens.iter().all(|&l| l == 4);
-    if short_groups && !dotted && !account_like && (7..=12).contains(&total) {
+    // A short prefix and one long group (NO/DK mobile 99 668472, FI 040 1234567): the same.
+    let prefix_and_long = matches!(lens, [2..=4, 5..=8]) && (8..=11).contains(&total);
+    if (short_groups || prefix_and_long) && !dotted && !account_like && (7..=12).contains(&total) {
         return Some(PhoneShape::NeedsContext);
     }
     None
+}
+
+/// A trunk-prefixed area or mobile code of 2-5 digits: one leading 0, not the `00` of an
+/// international call.
+fn trunk_area_short(first: &str) -> bool {
+    first.starts_with('0') && !first.starts_with("00") && (2..=5).contains(&first.len())
 }
 
 /// Check a candidate; returns the accepted byte range (start offset and length in the
@@ -203,7 +229,7 @@ pub fn check(candidate: &str) -> Option<(usize, usize, PhoneShape)> {
             }
             let paren_first = first_start > 0 && candidate.as_bytes().get(first_start - 1) == Some(&b'(');
             let plus = g.plus && from == 0;
-            if let Some(shape) = classify(ds, plus, paren_first, has(b'.')) {
+            if let Some(shape) = classify(ds, plus, paren_first, has(b'.'), from == 0) {
                 let begin = if from == 0 {
                     0
                 } else if paren_first {

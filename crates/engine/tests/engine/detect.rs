@@ -88,6 +88,9 @@ macro_rules! fixture_test {
 
 fixture_test!(fixtures_email, "email.jsonl", 15);
 fixture_test!(fixtures_phone, "phone.jsonl", 15);
+fixture_test!(fixtures_phone_countries, "phone_countries.jsonl", 5);
+fixture_test!(fixtures_names, "names.jsonl", 8);
+fixture_test!(fixtures_address, "address.jsonl", 8);
 fixture_test!(fixtures_us_ssn, "us_ssn.jsonl", 15);
 fixture_test!(fixtures_credit_card, "credit_card.jsonl", 15);
 fixture_test!(fixtures_iban, "iban.jsonl", 15);

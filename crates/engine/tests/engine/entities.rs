@@ -22,7 +22,8 @@ fn root() -> PathBuf {
 }
 
 /// The fixture files of the identifier families.
-const FAMILY_FIXTURES: [&str; 4] = ["national.jsonl", "health.jsonl", "finance.jsonl", "documents.jsonl"];
+const FAMILY_FIXTURES: [&str; 6] =
+    ["national.jsonl", "health.jsonl", "finance.jsonl", "documents.jsonl", "names.jsonl", "address.jsonl"];
 
 /// The identifier kinds: every kind after the first eighteen (the six PII kinds and the secret
 /// kinds, which have their own table in `docs/detection.md`).
@@ -42,19 +43,19 @@ fn the_hipaa_example_is_masked_and_restored() {
     let out =
         guard_request(&cfg, Api::OpenaiChat, body.to_string().as_bytes(), true, &mut vault, MemoScope::NONE).unwrap();
     let upstream = String::from_utf8(out.body.unwrap()).unwrap();
-    for value in ["1985-03-15", "MRN-123456", "john.smith@example.com"] {
+    for value in ["John Smith", "1985-03-15", "MRN-123456", "john.smith@example.com"] {
         assert!(!upstream.contains(value), "{value} left in {upstream}");
     }
-    for placeholder in ["[DATE_OF_BIRTH_1]", "[MEDICAL_RECORD_1]", "[EMAIL_1]"] {
+    for placeholder in ["[PERSON_1]", "[DATE_OF_BIRTH_1]", "[MEDICAL_RECORD_1]", "[EMAIL_1]"] {
         assert!(upstream.contains(placeholder), "{placeholder} not in {upstream}");
     }
     let reply = json!({"choices": [{"index": 0, "message": {"role": "assistant",
-        "content": "Born [DATE_OF_BIRTH_1], record [MEDICAL_RECORD_1], contact [EMAIL_1]."}}]});
+        "content": "[PERSON_1], born [DATE_OF_BIRTH_1], record [MEDICAL_RECORD_1], contact [EMAIL_1]."}}]});
     let restored: Value =
         serde_json::from_slice(&guard_reply(&cfg, reply.to_string().as_bytes(), &vault).body.unwrap()).unwrap();
     assert_eq!(
         restored["choices"][0]["message"]["content"],
-        "Born 1985-03-15, record MRN-123456, contact john.smith@example.com."
+        "John Smith, born 1985-03-15, record MRN-123456, contact john.smith@example.com."
     );
 }
 

@@ -21,6 +21,7 @@ fn main() {
         .unwrap_or_else(|| PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../..")).join("eval").join("dev_traffic"));
     let mut ok = true;
     ok &= pii::run(&dir.join("pii"));
+    ok &= pii::dev_traffic_names(&dev_dir);
     ok &= injection::run(&dir.join("injection"));
     ok &= devtraffic::run(&dev_dir);
     if !ok {

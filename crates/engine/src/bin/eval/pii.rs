@@ -13,7 +13,7 @@ use prompt_guard_engine::entity::{BuiltinKind, EntityKind, Finding};
 use serde_json::Value;
 
 /// The evaluation labels our detector produces.
-const DETECTED: [&str; 14] = [
+const DETECTED: [&str; 17] = [
     "EMAIL",
     "PHONE",
     "CREDIT_CARD",
@@ -28,6 +28,9 @@ const DETECTED: [&str; 14] = [
     "ID_NUMBER",
     "AGE",
     "DATE_TIME",
+    "PERSON",
+    "ADDRESS",
+    "ZIP_CODE",
 ];
 
 /// Our kind as an evaluation label: every secret kind counts as `API_KEY`, national, tax and
@@ -48,6 +51,9 @@ fn eval_label(kind: EntityKind) -> &'static str {
         EntityKind::Builtin(K::Passport) => "US_PASSPORT",
         EntityKind::Builtin(K::BankAccount) => "US_BANK_NUMBER",
         EntityKind::Builtin(K::Age) => "AGE",
+        EntityKind::Builtin(K::Person) => "PERSON",
+        EntityKind::Builtin(K::Address) => "ADDRESS",
+        EntityKind::Builtin(K::Postcode) => "ZIP_CODE",
         EntityKind::Builtin(K::DateOfBirth | K::PersonalDate) => "DATE_TIME",
         EntityKind::Builtin(
             K::UsItin
@@ -242,4 +248,57 @@ pub fn run(dir: &Path) -> bool {
         println!();
     }
     ok
+}
+
+/// How many developer-traffic texts (all free of personal data) get a `PERSON`, `ADDRESS` or
+/// `POSTCODE` finding: the false alarms of the word-based detectors on ordinary text. Set
+/// `EVAL_SHOW_ERRORS=1` to print each one.
+pub fn dev_traffic_names(dev_dir: &Path) -> bool {
+    let Ok(detector) = Detector::new(&DetectSettings::default()) else { return false };
+    let show = std::env::var_os("EVAL_SHOW_ERRORS").is_some();
+    let Ok(entries) = fs::read_dir(dev_dir) else {
+        eprintln!("eval: cannot read {}", dev_dir.display());
+        return false;
+    };
+    let mut files: Vec<_> = entries.filter_map(Result::ok).map(|e| e.path()).collect();
+    files.retain(|p| p.extension().is_some_and(|x| x == "jsonl"));
+    files.sort();
+    let kinds = [BuiltinKind::Person, BuiltinKind::Address, BuiltinKind::Postcode];
+    let mut rows = 0usize;
+    let mut flagged = [0usize; 3];
+    let mut found = Vec::new();
+    for path in &files {
+        let Ok(data) = fs::read_to_string(path) else { return false };
+        for line in data.lines().filter(|l| !l.trim().is_empty()) {
+            let Some(text) =
+                serde_json::from_str::<Value>(line).ok().and_then(|v| v.get("text")?.as_str().map(String::from))
+            else {
+                continue;
+            };
+            rows += 1;
+            found.clear();
+            detector.detect(&text, &mut found);
+            for (slot, kind) in flagged.iter_mut().zip(kinds) {
+                let hits: Vec<&str> = found
+                    .iter()
+                    .filter(|f| f.kind == EntityKind::Builtin(kind))
+                    .filter_map(|f| text.get(f.start..f.end))
+                    .collect();
+                if !hits.is_empty() {
+                    *slot += 1;
+                    if show {
+                        println!("  dev {}: {hits:?}", kind.label());
+                    }
+                }
+            }
+        }
+    }
+    println!("## Names and addresses on developer traffic (eval/dev_traffic, no personal data)\n");
+    println!("| label | texts | texts with a finding | rate |");
+    println!("|---|---:|---:|---:|");
+    for (kind, n) in kinds.iter().zip(flagged) {
+        println!("| {} | {rows} | {n} | {} |", kind.label(), ratio(n, rows));
+    }
+    println!();
+    true
 }
