@@ -103,7 +103,12 @@ impl StreamGuard {
             // Each inflated step goes to the restorer at once: the decoded chunk is never held whole.
             let restorer = &mut self.restorer;
             let spec = &cfg.restore;
-            if let Err(e) = decoder.push_each(chunk, |piece| restorer.push(piece, vault, spec, &mut out)) {
+            let mut result = decoder.push_each(chunk, |piece| restorer.push(piece, vault, spec, &mut out));
+            if result.is_ok() && end {
+                // A gzip stream cut short or with a bad trailer is only seen at its end.
+                result = decoder.finish(|piece| restorer.push(piece, vault, spec, &mut out));
+            }
+            if let Err(e) = result {
                 self.restorer.abandon(vault, spec, &mut out);
                 let (code, message) = match e {
                     DecodeError::TooLarge { .. } => {

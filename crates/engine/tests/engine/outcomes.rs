@@ -362,6 +362,38 @@ fn a_json_document_declared_as_an_event_stream_is_buffered_and_a_cut_stream_is_t
     assert!(again.is_empty());
 }
 
+/// A compressed stream whose gzip trailer never arrives (cut short upstream, or a bad CRC) has
+/// all its text restored, and then ends with an error event instead of passing as complete; a
+/// whole one ends without it.
+#[test]
+fn a_compressed_stream_cut_before_its_gzip_trailer_ends_with_an_error_event() {
+    let cfg = config("{}");
+    let exchange = after_request(&cfg, CHAT, &format!("mail {EMAIL}"));
+    let whole = gzip(&[sse_chunk("hello"), b"data: [DONE]\n\n".to_vec()].concat());
+    for (case, body, complete) in [
+        ("whole", whole.clone(), true),
+        ("trailer cut", whole[..whole.len() - 4].to_vec(), false),
+        ("crc wrong", [&whole[..whole.len() - 8], &[0u8; 4][..], &whole[whole.len() - 4..]].concat(), false),
+    ] {
+        let mut guard = exchange.stream(&cfg, ContentEncoding::Gzip);
+        let mut events = Vec::new();
+        let (first, last) = body.split_at(body.len() / 2);
+        let mut out = Vec::new();
+        for (piece, end) in [(first, false), (last, true)] {
+            let StreamStep::Emit(bytes) = guard.push(&cfg, exchange.vault(), piece, end, &mut |e| events.push(e))
+            else {
+                panic!("{case}: not a stream")
+            };
+            out.extend(bytes);
+        }
+        let out = String::from_utf8_lossy(&out).into_owned();
+        assert!(out.contains("hello"), "{case}: {out}");
+        let corrupt = Event::Unrestored(Unrestored::CorruptEncoding);
+        assert_eq!(out.contains("prompt_guard_corrupt_encoding"), !complete, "{case}: {out}");
+        assert_eq!(events.contains(&corrupt), !complete, "{case}: {events:?}");
+    }
+}
+
 #[test]
 fn the_memo_serves_the_same_caller_only() {
     let cfg = config("{}");
