@@ -3,12 +3,11 @@ through Envoy + prompt-guard with only base_url changed, buffered (invoke) and s
 nothing planted reaches the upstream, the placeholders do, and the chain gets every original back.
 """
 
+import harness
 import pytest
 from langchain_anthropic import ChatAnthropic
 from langchain_core.messages import HumanMessage
 from langchain_openai import ChatOpenAI
-
-import harness
 from planted import LABELS, PROMPT, leaks, missing_placeholders
 
 REPLY = "You said: " + PROMPT

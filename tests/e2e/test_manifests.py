@@ -11,12 +11,11 @@ wherever they do not preserve unknown fields (the Kubernetes schemas are strict 
 import copy
 import json
 
+import harness
 import httpx
 import jsonschema
 import pytest
 import yaml
-
-import harness
 
 DEPLOY = harness.REPO / "deploy"
 SCHEMAS = DEPLOY / "schemas"

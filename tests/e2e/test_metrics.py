@@ -89,7 +89,7 @@ def wait_for_counts(envoy, expected):
     while True:
         metrics = envoy.metrics()
         counts = histogram_counts(metrics)
-        if all(got >= want for got, want in zip(counts, expected)) or time.monotonic() > deadline:
+        if all(got >= want for got, want in zip(counts, expected, strict=True)) or time.monotonic() > deadline:
             return metrics
         time.sleep(0.5)
 

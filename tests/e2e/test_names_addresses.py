@@ -6,9 +6,8 @@ likewise; and the per-type counters name the new types.
 
 import json
 
-import httpx
-
 import harness
+import httpx
 
 CHAT = "/v1/chat/completions"
 HIPAA = "Patient: John Smith, DOB: 1985-03-15, MRN: MRN-123456, email john.smith@example.com"

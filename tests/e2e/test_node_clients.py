@@ -7,9 +7,8 @@ import os
 import shutil
 import subprocess
 
-import pytest
-
 import harness
+import pytest
 from planted import LABELS, PLANTED, PROMPT, leaks, missing_placeholders
 
 EXAMPLE = harness.REPO / "examples" / "node"

@@ -11,17 +11,15 @@ Prometheus runs on a free 127.0.0.1 port with a generated config and a temporary
 and is stopped by its PID.
 """
 
-import gzip
 import json
 import shutil
 import socket
 import subprocess
 import time
 
+import harness
 import httpx
 import pytest
-
-import harness
 from test_stream_limits import trapping_module
 
 RULES = harness.REPO / "deploy" / "prometheus" / "prompt-guard-rules.yaml"

@@ -10,7 +10,7 @@ use crate::event::ReplyFindingKind;
 use super::entity::{EntityKind, Finding};
 use super::restore::{placeholder_lookalikes, RestoreSpec};
 use super::threat::decode::{base64_text, hex_text, percent_decoded};
-use super::threat::reply::{rule, LinkAction, LinkView};
+use super::threat::reply::{LinkAction, LinkView, ReplyRule};
 use super::vault::Vault;
 use crate::config::FilterConfig;
 
@@ -81,13 +81,13 @@ pub fn scan_links(cfg: &FilterConfig, vault: &Vault, text: &str) -> ReplyFinding
     let mut carries =
         |link: &LinkView<'_>| carries_conversation(link, vault, &cfg.restore, cfg.threats.canary.as_deref());
     for f in cfg.threats.reply.scan(text, &mut carries) {
-        match (f.rule_id, f.action) {
-            (rule::CANARY, _) => found.canary_leaks += 1,
+        match (f.rule, f.action) {
+            (ReplyRule::Canary, _) => found.canary_leaks += 1,
             (_, LinkAction::Remove) => found.exfiltration_links += 1,
             (_, LinkAction::Report) => found.links_reported += 1,
         }
-        if !found.rule_ids.contains(&f.rule_id) {
-            found.rule_ids.push(f.rule_id);
+        if !found.rule_ids.contains(&f.rule.id()) {
+            found.rule_ids.push(f.rule.id());
         }
     }
     found

@@ -76,10 +76,32 @@ pub enum LinkAction {
     Report,
 }
 
-/// One finding in a reply: a rule id, what to do, and the offending host (never the data).
+/// The reply rules, each with its id in [`rule`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ReplyRule {
+    Canary,
+    ImageCarriesConversation,
+    LinkCarriesConversation,
+    DeniedHost,
+    DataShapedLink,
+}
+
+impl ReplyRule {
+    pub fn id(self) -> &'static str {
+        match self {
+            ReplyRule::Canary => rule::CANARY,
+            ReplyRule::ImageCarriesConversation => rule::IMAGE_CARRIES_CONVERSATION,
+            ReplyRule::LinkCarriesConversation => rule::LINK_CARRIES_CONVERSATION,
+            ReplyRule::DeniedHost => rule::DENIED_HOST,
+            ReplyRule::DataShapedLink => rule::DATA_SHAPED_LINK,
+        }
+    }
+}
+
+/// One finding in a reply: its rule, what to do, and the offending host (never the data).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ReplyFinding {
-    pub rule_id: &'static str,
+    pub rule: ReplyRule,
     pub action: LinkAction,
     /// The link's host, when the finding is about a link.
     pub host: Option<String>,
@@ -112,27 +134,27 @@ impl ReplyScanner {
         let mut out: Vec<ReplyFinding> = Vec::new();
         if let Some(canary) = self.settings.canary.as_deref().filter(|c| !c.is_empty()) {
             if text.contains(canary) {
-                out.push(ReplyFinding { rule_id: rule::CANARY, action: LinkAction::Remove, host: None });
+                out.push(ReplyFinding { rule: ReplyRule::Canary, action: LinkAction::Remove, host: None });
             }
         }
         for link in markdown_links(text) {
             let Some((host, rest)) = split_url(link.url) else { continue };
             let view = LinkView { image: link.image, host: &host, rest };
             let found = if within(&host, &self.settings.denied_link_hosts) {
-                Some((rule::DENIED_HOST, LinkAction::Remove))
+                Some((ReplyRule::DeniedHost, LinkAction::Remove))
             } else if within(&host, &self.settings.allowed_link_hosts) {
                 None
             } else if carries_conversation(&view) {
-                let id = if link.image { rule::IMAGE_CARRIES_CONVERSATION } else { rule::LINK_CARRIES_CONVERSATION };
+                let id = if link.image { ReplyRule::ImageCarriesConversation } else { ReplyRule::LinkCarriesConversation };
                 Some((id, LinkAction::Remove))
             } else if looks_like_data(rest) {
-                Some((rule::DATA_SHAPED_LINK, LinkAction::Report))
+                Some((ReplyRule::DataShapedLink, LinkAction::Report))
             } else {
                 None
             };
-            if let Some((rule_id, action)) = found {
-                if !out.iter().any(|f| f.rule_id == rule_id && f.host.as_deref() == Some(host.as_str())) {
-                    out.push(ReplyFinding { rule_id, action, host: Some(host) });
+            if let Some((rule, action)) = found {
+                if !out.iter().any(|f| f.rule == rule && f.host.as_deref() == Some(host.as_str())) {
+                    out.push(ReplyFinding { rule, action, host: Some(host) });
                 }
             }
         }
@@ -217,7 +239,7 @@ mod tests {
     }
 
     fn ids(found: &[ReplyFinding]) -> Vec<(&'static str, LinkAction)> {
-        found.iter().map(|f| (f.rule_id, f.action)).collect()
+        found.iter().map(|f| (f.rule.id(), f.action)).collect()
     }
 
     #[test]

