@@ -424,6 +424,9 @@ fn code_written_about_code_passes_and_its_payload_look_alikes_do_not() {
         (Source::User, "DROP SCHEMA reporting CASCADE;"),
         (Source::User, "DROP DATABASE staging;"),
         (Source::User, "ATTACH DATABASE 'archive.db' AS archive;"),
+        // LIKE patterns whose `%` stands before hex letters: not percent-encoding.
+        (Source::User, "SELECT name FROM tags WHERE name LIKE '%bad%cafe';"),
+        (Source::User, "SELECT * FROM docs WHERE body LIKE '%deadbeef%' AND title LIKE '%ace%bed';"),
         // Conventional script includes.
         (Source::User, "<script src=\"/assets/app.js\" defer></script>"),
         (Source::User, "<script type=\"module\" src=\"https://cdn.example.com/lib@2/index.js\"></script>"),
