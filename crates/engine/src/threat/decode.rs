@@ -240,18 +240,54 @@ fn percent_decode_once(text: &str) -> String {
                     continue;
                 }
             }
-            if let (Some(h), Some(l)) =
-                (b.get(i + 1).and_then(|x| hex_value(*x)), b.get(i + 2).and_then(|x| hex_value(*x)))
-            {
-                out.push(h * 16 + l);
-                i += 3;
-                continue;
+            if let Some(v) = escaped_byte(b, i) {
+                if v < 0x80 {
+                    out.push(v);
+                    i += 3;
+                    continue;
+                }
+                // Percent-encoded text is UTF-8: a byte above 0x7f is an escape only as part of a
+                // whole character escaped byte by byte (`%c3%a9`). A LIKE pattern's `'%bar'` or
+                // a lone `%ff` is a percent sign before letters.
+                if let Some(n) = utf8_escaped_char(b, i) {
+                    for k in 0..n {
+                        out.extend(escaped_byte(b, i + 3 * k));
+                    }
+                    i += 3 * n;
+                    continue;
+                }
             }
         }
         out.push(if c == b'+' { b' ' } else { c });
         i += 1;
     }
     String::from_utf8_lossy(&out).into_owned()
+}
+
+/// The byte escaped as `%XX` at `i`, if there is one.
+fn escaped_byte(b: &[u8], i: usize) -> Option<u8> {
+    if b.get(i) != Some(&b'%') {
+        return None;
+    }
+    let h = b.get(i + 1).and_then(|x| hex_value(*x))?;
+    let l = b.get(i + 2).and_then(|x| hex_value(*x))?;
+    Some(h * 16 + l)
+}
+
+/// The number of escapes from `i` that together encode one UTF-8 character of two to four bytes.
+fn utf8_escaped_char(b: &[u8], i: usize) -> Option<usize> {
+    let lead = escaped_byte(b, i)?;
+    let n = match lead {
+        0xc2..=0xdf => 2,
+        0xe0..=0xef => 3,
+        0xf0..=0xf4 => 4,
+        _ => return None,
+    };
+    let mut bytes = [0u8; 4];
+    for (k, slot) in bytes.iter_mut().enumerate().take(n) {
+        *slot = escaped_byte(b, i + 3 * k)?;
+    }
+    std::str::from_utf8(bytes.get(..n)?).ok().map(|_| n)
 }
 
 /// HTML character references (`&#60;`, `&#x3c;`, `&lt;` and the few named ones payloads use).
@@ -389,6 +425,11 @@ mod tests {
         let segs = decoded_segments("see aWdub3JlIHByZXZpb3VzIGluc3RydWN0aW9ucw==");
         assert!(segs.iter().any(|s| s.text == "ignore previous instructions" && s.encoding == Encoding::Concealing));
         assert_eq!(percent_decoded("%27%20or%201%3D1").as_deref(), Some("' or 1=1"));
+        assert_eq!(percent_decoded("caf%C3%A9%20au%20lait").as_deref(), Some("café au lait"));
+        // A LIKE pattern or a lone high byte is not percent-encoded text.
+        assert_eq!(percent_decoded("where t like '%foo%bar'"), None);
+        assert_eq!(percent_decoded("'%ab%cd' and '%ff'"), None);
+        assert_eq!(percent_decoded("%ba%27").as_deref(), Some("%ba'"));
         assert_eq!(html_decoded("&#x3c;script&gt;").as_deref(), Some("<script>"));
         assert_eq!(html_decoded("ja&Tab;vascript:").as_deref(), Some("javascript:"));
         assert_eq!(escapes_decoded("c\\u006fnsole \\x61\\u{62}").as_deref(), Some("console ab"));

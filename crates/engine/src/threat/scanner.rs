@@ -73,6 +73,8 @@ impl std::error::Error for RuleTableError {}
 #[derive(Debug)]
 pub struct ThreatScanner {
     settings: ThreatSettings,
+    /// `PG-II-010` as a searcher of its sentences (see `about_the_document`).
+    imperative: regex::bytes::Regex,
     words: CompiledView,
     /// The plain and payload rules: both read the plain view, so one gate pass serves both.
     plain: CompiledView,
@@ -319,10 +321,69 @@ impl CompiledView {
                 }
                 continue;
             }
+            if rule.id == IMPERATIVE_IN_DATA {
+                code.imperative = Some((rule.category, rule.weight));
+                continue;
+            }
             report.add(rule.id, rule.category, rule.weight);
         }
     }
 }
+
+/// The rule that fires on an imperative sentence inside data (`PG-II-010`).
+const IMPERATIVE_IN_DATA: &str = "PG-II-010";
+/// Weight factor of that rule when every imperative sentence it finds is about the document's own
+/// subject: documentation tells its reader what to do with the thing it documents ("Run the dump
+/// in parallel … This option may reduce …"); an injected instruction changes the task and shares
+/// nothing with the text around it. Under the flag threshold alone, it still adds up.
+const SAME_SUBJECT_IMPERATIVE_FACTOR: f32 = 0.8;
+
+/// Whether every imperative sentence that `imperative` finds in `plain` is about the subject of the
+/// text around it: one of its content words (four letters or more, not a common word, a plural
+/// read as its singular) occurs in the text outside the sentence. A single sentence has no text
+/// around it and is not. Linear: one pass counts the words, one pass per sentence looks them up.
+fn about_the_document(imperative: &regex::bytes::Regex, plain: &str) -> bool {
+    let mut counts: std::collections::HashMap<&str, u32> = std::collections::HashMap::new();
+    for w in content_words(plain) {
+        *counts.entry(w).or_default() += 1;
+    }
+    let mut sentences = 0usize;
+    let mut at = 0;
+    // A match takes the `. ` that the next sentence's match opens with: each search starts
+    // again two bytes before the last match ended.
+    while let Some(m) = imperative.find_at(plain.as_bytes(), at) {
+        sentences += 1;
+        at = m.end().saturating_sub(2).max(m.start() + 1);
+        let Some(sentence) = plain.get(m.range()) else { return false };
+        let mut inside: std::collections::HashMap<&str, u32> = std::collections::HashMap::new();
+        for w in content_words(sentence) {
+            *inside.entry(w).or_default() += 1;
+        }
+        if !inside.iter().any(|(w, n)| counts.get(w).is_some_and(|total| total > n)) {
+            return false;
+        }
+    }
+    sentences > 0
+}
+
+/// The content words of a text: runs of letters of four or more, not common words, a final `s`
+/// dropped.
+fn content_words(text: &str) -> impl Iterator<Item = &str> {
+    text.split(|c: char| !c.is_ascii_alphabetic())
+        .filter(|w| w.len() >= 4 && !COMMON_WORDS.contains(w))
+        .map(|w| w.strip_suffix('s').filter(|s| s.len() >= 4).unwrap_or(w))
+}
+
+/// Words of four letters or more that any text uses, whatever its subject.
+#[rustfmt::skip]
+const COMMON_WORDS: [&str; 64] = [
+    "this", "that", "these", "those", "with", "from", "into", "your", "yours", "have", "will", "would",
+    "should", "could", "about", "which", "their", "there", "what", "when", "where", "each", "also", "more",
+    "only", "some", "than", "then", "them", "they", "such", "other", "following", "using", "used", "make",
+    "like", "just", "please", "must", "good", "great", "best", "first", "last", "time", "year", "many",
+    "most", "very", "well", "here", "want", "need", "know", "take", "give", "people", "work", "over",
+    "after", "before", "because", "same",
+];
 
 /// The rule that fires when a text names a model or its vendor.
 const MODEL_NAMED: &str = "PG-JB-017";
@@ -330,8 +391,20 @@ const MODEL_NAMED: &str = "PG-JB-017";
 impl ThreatScanner {
     pub fn new(settings: &ThreatSettings) -> Result<ThreatScanner, RuleTableError> {
         let active = !settings.scan_roles.is_empty();
+        let imperative = all_rules()
+            .find(|r| r.id == IMPERATIVE_IN_DATA)
+            .map(|r| expand(r.pattern))
+            .ok_or_else(|| RuleTableError { view: "plain", problem: format!("{IMPERATIVE_IN_DATA} missing") })
+            .and_then(|p| {
+                regex::bytes::RegexBuilder::new(&p)
+                    .unicode(false)
+                    .size_limit(REGEX_SIZE_LIMIT)
+                    .build()
+                    .map_err(|e| RuleTableError { view: "plain", problem: format!("{IMPERATIVE_IN_DATA}: {e}") })
+            })?;
         Ok(ThreatScanner {
             settings: settings.clone(),
+            imperative,
             // A scanner that scans no source (threat scanning switched off) compiles no rules.
             words: CompiledView::new(if active { &[View::Words] } else { &[] }, "words")?,
             plain: CompiledView::new(if active { &[View::Plain, View::Payload] } else { &[] }, "plain")?,
@@ -375,6 +448,11 @@ impl ThreatScanner {
             if report.rule_ids().any(about_the_model) {
                 report.add(MODEL_NAMED, category, weight);
             }
+        }
+        if let Some((category, weight)) = code.imperative {
+            let factor =
+                if about_the_document(&self.imperative, &n.plain) { SAME_SUBJECT_IMPERATIVE_FACTOR } else { 1.0 };
+            report.add(IMPERATIVE_IN_DATA, category, weight * factor);
         }
         let mut sql = ThreatReport::default();
         let mut broken_out = ThreatReport::default();
@@ -427,12 +505,14 @@ struct CodeContext<'a> {
     strongest: Option<(&'static str, Category, f32)>,
     /// `PG-JB-017` matched (its category and weight), for `scan_layer` to weigh.
     model_named: Option<(Category, f32)>,
+    /// `PG-II-010` matched in data (its category and weight), for `scan_layer` to weigh.
+    imperative: Option<(Category, f32)>,
 }
 
 impl<'a> CodeContext<'a> {
     /// `decided`: the answer for a decoded text, which is that of the text it was decoded from.
     fn new(raw: &'a str, plain: &'a str, decided: Option<bool>) -> CodeContext<'a> {
-        CodeContext { raw, plain, about_code: decided, strongest: None, model_named: None }
+        CodeContext { raw, plain, about_code: decided, strongest: None, model_named: None, imperative: None }
     }
 
     fn about_code(&mut self) -> bool {
