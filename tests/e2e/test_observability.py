@@ -194,12 +194,23 @@ def test_every_dashboard_query_returns_data_from_a_real_prometheus(envoy_factory
         # A first scrape of both before any traffic, so that rates and increases see the change.
         prometheus.wait_for('count(up{job="envoy"} == 1) == 2', "both Envoys up")
         prometheus.wait_for("prompt_guard_requests_inspected", "the filter's counters")
+        # Histograms reach /stats/prometheus at Envoy's stats flush (every 5 s), and only once
+        # they have a sample: one exchange before the traffic puts them in the earlier scrapes,
+        # so that their rates see the traffic.
+        post_chat(envoy, "warm-up, mail jane.doe@example.com")
+        histograms = ("sum(prompt_guard_request_processing_us_count)",
+                      "sum(prompt_guard_reply_processing_us_count)")
+        for expr in histograms:
+            prometheus.wait_for(f"{expr} > 0", "the processing histograms")
+        before = [float(prometheus.query(expr)[0]["value"][1]) for expr in histograms]
         send_traffic(envoy, trap_envoy)
         inspected = envoy.metrics().value("prompt_guard_requests_inspected")
         assert inspected > 0
         prometheus.wait_for(f"sum(prompt_guard_requests_inspected) >= {inspected}",
                             "the counters after the traffic")
         prometheus.wait_for("sum(envoy_wasm_prompt_guard_vm_reload_success) > 0", "a VM reload")
+        for expr, count in zip(histograms, before, strict=True):
+            prometheus.wait_for(f"{expr} > {count}", "the processing histograms after the traffic")
         time.sleep(2 * SCRAPE_INTERVAL_S)
         empty, flat = [], []
         for title, exprs in dashboard_queries():
