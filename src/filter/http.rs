@@ -11,10 +11,9 @@ use super::metrics::Metrics;
 use super::quirks::{self, BufferedBodySize, ContentLengthRemoval, HeadersGoOn, TrailersEndStream};
 use super::shared_data::EnvoySharedData;
 use super::timing::{Phase, Spent, Started};
-use prompt_guard_engine::config::FilterConfig;
 use prompt_guard_engine::encoding::ContentEncoding;
 use prompt_guard_engine::exchange::{
-    BodyDecision, Exchange, LocalReply, Refusal, ReplyDecision, ReplyHead, ReplyPlan, RequestPlan, Sessions,
+    BodyDecision, Exchange, Guard, LocalReply, Refusal, ReplyDecision, ReplyHead, ReplyPlan, RequestPlan, Sessions,
     StreamGuard, StreamStep,
 };
 
@@ -29,7 +28,7 @@ enum Reply {
 }
 
 pub struct GuardedExchange {
-    cfg: Rc<FilterConfig>,
+    guard: Rc<Guard>,
     metrics: Rc<Metrics>,
     exchange: Exchange,
     /// The reply is our own local reply: not to be inspected.
@@ -46,10 +45,10 @@ pub struct GuardedExchange {
 }
 
 impl GuardedExchange {
-    pub fn new(cfg: Rc<FilterConfig>, metrics: Rc<Metrics>) -> Self {
-        let exchange = Exchange::new(&cfg);
+    pub fn new(guard: Rc<Guard>, metrics: Rc<Metrics>) -> Self {
+        let exchange = Exchange::new(&guard);
         GuardedExchange {
-            cfg,
+            guard,
             metrics,
             exchange,
             answered_locally: false,
@@ -92,14 +91,14 @@ impl GuardedExchange {
 
     fn host_failed(&mut self, e: HostError) -> Action {
         log::error!("prompt-guard: {e}");
-        let refusal = self.exchange.host_failure(&self.cfg, &mut |e| self.metrics.count(&e));
+        let refusal = self.exchange.host_failure(&self.guard, &mut |e| self.metrics.count(&e));
         self.refused(refusal)
     }
 
     fn request_headers(&mut self, end_of_stream: bool) -> Action {
         let plan = self
             .exchange
-            .request_headers(&self.cfg, &host::RequestHeaderMap, !end_of_stream, &mut |e| self.metrics.count(&e));
+            .request_headers(&self.guard, &host::RequestHeaderMap, !end_of_stream, &mut |e| self.metrics.count(&e));
         match plan {
             Ok(RequestPlan::PassThrough) => Action::Continue,
             Ok(RequestPlan::Inspect) => match quirks::hold_request() {
@@ -116,7 +115,7 @@ impl GuardedExchange {
             return Action::Continue;
         }
         self.request_size.record(body_size);
-        if let Some(refusal) = self.exchange.request_body_held(&self.cfg, body_size, &mut |e| self.metrics.count(&e)) {
+        if let Some(refusal) = self.exchange.request_body_held(&self.guard, body_size, &mut |e| self.metrics.count(&e)) {
             return self.refused(refusal);
         }
         if !end_of_stream {
@@ -135,7 +134,7 @@ impl GuardedExchange {
             Err(e) => return self.host_failed(e),
         };
         let sessions = Sessions { data: &EnvoySharedData, now_secs: host::now_secs().ok() };
-        match self.exchange.request_body(&self.cfg, &raw, &sessions, &mut |e| self.metrics.count(&e)) {
+        match self.exchange.request_body(&self.guard, &raw, &sessions, &mut |e| self.metrics.count(&e)) {
             BodyDecision::Forward(None) => Action::Continue,
             BodyDecision::Forward(Some(body)) => {
                 match host::replace_body(Direction::Request, self.request_size.seen, &body) {
@@ -166,7 +165,7 @@ impl GuardedExchange {
             content_type: content_type.as_deref(),
             content_encoding: content_encoding.as_deref(),
         };
-        let (headers, plan) = self.exchange.reply_headers(&self.cfg, head, &mut |e| self.metrics.count(&e));
+        let (headers, plan) = self.exchange.reply_headers(&self.guard, head, &mut |e| self.metrics.count(&e));
         for (name, value) in headers {
             host::set_header(Direction::Response, name, &value)?;
         }
@@ -180,7 +179,7 @@ impl GuardedExchange {
             host::remove_header(Direction::Response, "content-encoding")?;
         }
         if matches!(plan, ReplyPlan::Stream { .. }) {
-            self.reply = Reply::Stream(Box::new(self.exchange.stream(&self.cfg, encoding)));
+            self.reply = Reply::Stream(Box::new(self.exchange.stream(&self.guard, encoding)));
             return Ok(Action::Continue);
         }
         self.reply = Reply::Buffered(encoding);
@@ -197,7 +196,7 @@ impl GuardedExchange {
             return Action::Continue;
         }
         self.reply_size.record(body_size);
-        let held = self.exchange.reply_body_held(&self.cfg, encoding, body_size, &mut |e| self.metrics.count(&e));
+        let held = self.exchange.reply_body_held(&self.guard, encoding, body_size, &mut |e| self.metrics.count(&e));
         if let Err(answer) = held {
             self.reply_end.complete_once();
             return answer.map_or(Action::Continue, |reply| self.answer(&reply));
@@ -219,7 +218,7 @@ impl GuardedExchange {
             let reply = self.exchange.reply_unreadable();
             return self.answer(&reply);
         };
-        match self.exchange.reply_body(&self.cfg, &raw, encoding, &mut |e| self.metrics.count(&e)) {
+        match self.exchange.reply_body(&self.guard, &raw, encoding, &mut |e| self.metrics.count(&e)) {
             ReplyDecision::Forward(None) => {}
             ReplyDecision::Forward(Some(body)) => {
                 if let Err(e) = host::replace_body(Direction::Response, self.reply_size.seen, &body) {
@@ -233,7 +232,7 @@ impl GuardedExchange {
 
     /// One chunk of a streamed reply: the engine says what to send in its place.
     fn stream_chunk(&mut self, body_size: usize, end_of_stream: bool) -> Action {
-        if matches!(&self.reply, Reply::Stream(guard) if guard.ended()) {
+        if matches!(&self.reply, Reply::Stream(stream) if stream.ended()) {
             return Action::Continue;
         }
         let chunk = if body_size > 0 {
@@ -247,11 +246,11 @@ impl GuardedExchange {
         } else {
             Vec::new()
         };
-        let Reply::Stream(guard) = &mut self.reply else {
+        let Reply::Stream(stream) = &mut self.reply else {
             return Action::Continue;
         };
         let metrics = &self.metrics;
-        match guard.push(&self.cfg, self.exchange.vault(), &chunk, end_of_stream, &mut |e| metrics.count(&e)) {
+        match stream.push(&self.guard, self.exchange.vault(), &chunk, end_of_stream, &mut |e| metrics.count(&e)) {
             StreamStep::Rebuffer => {
                 self.reply = Reply::Buffered(ContentEncoding::Identity);
                 self.reply_size.record(body_size);
@@ -275,8 +274,8 @@ impl GuardedExchange {
     /// The exchange is over, however it ended: a stream that never saw its end (an upstream
     /// reset, a client abort) is counted as truncated and its text checked for leaks.
     fn end(&mut self) {
-        if let Reply::Stream(guard) = &mut self.reply {
-            guard.abandon(&self.cfg, &mut |e| self.metrics.count(&e));
+        if let Reply::Stream(stream) = &mut self.reply {
+            stream.abandon(&self.guard, &mut |e| self.metrics.count(&e));
         }
         // Drop what this exchange held before reading the VM's size.
         self.reply = Reply::Pass;

@@ -26,7 +26,7 @@ use std::time::Duration;
 
 use criterion::{BenchmarkId, Criterion, Throughput};
 use prompt_guard_engine::config::FilterConfig;
-use prompt_guard_engine::exchange::{guard_reply, guard_request};
+use prompt_guard_engine::exchange::{guard_reply, guard_request, Guard};
 use prompt_guard_engine::memo::MemoScope;
 use prompt_guard_engine::protocol::Api;
 use prompt_guard_engine::stream::{SseRestorer, StreamProtocol};
@@ -132,7 +132,8 @@ fn next_turn(body: &[u8], n: u64) -> Vec<u8> {
 /// request of the same caller, the new turn was not (building the body is not timed).
 fn bench_next_turn(c: &mut Criterion, cfg: &FilterConfig, fixtures: &[Fixture]) {
     let mut group = c.benchmark_group("guard_next_turn");
-    let scope = cfg.memo.scope(b"authorization:Bearer bench");
+    let guard = Guard::new(FilterConfig::from_json(b"{}").expect("the default configuration compiles"));
+    let scope = guard.memo().scope(b"authorization:Bearer bench");
     for f in fixtures.iter().filter(|f| matches!(f.name.as_str(), "multiturn_16k" | "long_context_128k")) {
         let mut vault = Vault::with_capacity(cfg.max_entities);
         black_box(guard_request(cfg, Api::OpenaiChat, &f.request, true, &mut vault, scope).ok());

@@ -2,6 +2,7 @@
 //! host that carries it.
 
 mod flow;
+mod guard;
 mod refusal;
 mod reply_plan;
 mod streaming;
@@ -11,6 +12,7 @@ pub use refusal::{
     count_verdict, verdict_headers, LocalReply, Refusal, CATEGORIES_HEADER, FAIL_OPEN_HEADER, MASKED_HEADER,
     REJECTED_HEADER, RULES_HEADER, SCORE_HEADER,
 };
+pub use guard::Guard;
 pub use reply_plan::{buffered_over_limit, is_event_stream, plan_reply, ReplyHead, ReplyPlan};
 pub use streaming::{StreamGuard, StreamStep, LINK_WINDOW_BYTES};
 
@@ -237,12 +239,12 @@ struct TextGuard<'a> {
     masker: Masker<'a>,
     report: ThreatReport,
     failure: Option<Rejection>,
-    scope: MemoScope,
+    scope: MemoScope<'a>,
     memo_hits: u32,
 }
 
 impl<'a> TextGuard<'a> {
-    fn new(cfg: &'a FilterConfig, scope: MemoScope) -> Self {
+    fn new(cfg: &'a FilterConfig, scope: MemoScope<'a>) -> Self {
         TextGuard {
             cfg,
             masker: Masker::new(&cfg.detector, &cfg.restore.grammar),
@@ -275,8 +277,8 @@ impl<'a> TextGuard<'a> {
         }
         // A text an earlier request of the same caller carried was scanned then: what was found
         // is used again (see `memo`), and only the masking, which is this request's, runs.
-        let memo = &self.cfg.memo;
-        let key = memo.key(self.scope, source, text);
+        let memo = self.scope;
+        let key = memo.key(source, text);
         let masked = match key.as_ref().and_then(|k| memo.get(k)) {
             Some(known) => {
                 self.memo_hits += 1;
@@ -367,7 +369,7 @@ pub fn guard_request(
     body: &[u8],
     json: bool,
     vault: &mut Vault,
-    scope: MemoScope,
+    scope: MemoScope<'_>,
 ) -> Result<RequestOutcome, Rejection> {
     guard_request_as(cfg, api, body, if json { BodyKind::Json } else { BodyKind::Text }, vault, scope)
 }
@@ -464,7 +466,7 @@ pub fn guard_request_as(
     body: &[u8],
     kind: BodyKind<'_>,
     vault: &mut Vault,
-    scope: MemoScope,
+    scope: MemoScope<'_>,
 ) -> Result<RequestOutcome, Rejection> {
     if body.len() > cfg.max_body_bytes {
         return Err(Rejection::TooLarge { limit: cfg.max_body_bytes });
@@ -534,7 +536,7 @@ fn guard_multipart(
     body: &[u8],
     content_type: &str,
     vault: &mut Vault,
-    scope: MemoScope,
+    scope: MemoScope<'_>,
 ) -> Result<RequestOutcome, Rejection> {
     let mut form = Multipart::parse(body, content_type).map_err(|_: MultipartError| Rejection::MalformedMultipart)?;
     // Per part: the units that make it up, each with the line ending that follows it (JSONL).

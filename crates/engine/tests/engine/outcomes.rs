@@ -6,10 +6,10 @@
 use std::collections::HashMap;
 use std::convert::Infallible;
 
-use prompt_guard_engine::config::FilterConfig;
 use prompt_guard_engine::encoding::ContentEncoding;
 use prompt_guard_engine::event::{Event, Reason, ReplyFindingKind, StreamAnomaly, Unrestored};
 use prompt_guard_engine::exchange::{
+    Guard,
     BodyDecision, Exchange, LocalReply, Refusal, ReplyDecision, ReplyHead, ReplyPlan, RequestHeaders, RequestPlan,
     Sessions, StreamStep, FAIL_OPEN_HEADER, MASKED_HEADER, REJECTED_HEADER,
 };
@@ -51,8 +51,8 @@ impl SharedData for NoStore {
     }
 }
 
-fn config(json: &str) -> FilterConfig {
-    FilterConfig::from_json(json.as_bytes()).unwrap()
+fn config(json: &str) -> Guard {
+    Guard::from_json(json.as_bytes()).unwrap()
 }
 
 fn chat_body(text: &str) -> Vec<u8> {
@@ -74,7 +74,7 @@ enum Outcome {
 }
 
 /// Drive one request the way the glue does: headers, then the whole body.
-fn request(cfg: &FilterConfig, hdrs: &Headers, body: &[u8]) -> Run {
+fn request(cfg: &Guard, hdrs: &Headers, body: &[u8]) -> Run {
     let mut events = Vec::new();
     let mut emit = |e: Event<'_>| events.push(format!("{e:?}"));
     let mut exchange = Exchange::new(cfg);
@@ -225,7 +225,7 @@ fn masked_requests_forward_a_rewritten_body_and_pass_through_routes_are_untouche
 }
 
 /// A request to `path` that masked `text`, ready for its reply.
-fn after_request(cfg: &FilterConfig, path: &str, text: &str) -> Exchange {
+fn after_request(cfg: &Guard, path: &str, text: &str) -> Exchange {
     let run = request(cfg, &headers(path, &[]), &chat_body(text));
     assert!(matches!(run.outcome, Outcome::Forward(_)), "{:?}", run.outcome);
     run.exchange
@@ -242,7 +242,7 @@ fn every_reply_mode_is_chosen_from_the_reply_headers() {
     let off = config(r#"{"threats": {"enabled": false}}"#);
     let masked = format!("mail {EMAIL}");
     #[rustfmt::skip]
-    let cases: Vec<(&str, &FilterConfig, &str, &str, ReplyHead<'_>, ReplyPlan)> = vec![
+    let cases: Vec<(&str, &Guard, &str, &str, ReplyHead<'_>, ReplyPlan)> = vec![
         ("JSON reply to restore", &on, CHAT, &masked, head("application/json", None), ReplyPlan::Buffer { encoding: ContentEncoding::Identity }),
         ("gzip JSON reply", &on, CHAT, &masked, head("application/json", Some("gzip")), ReplyPlan::Buffer { encoding: ContentEncoding::Gzip }),
         ("event stream", &on, CHAT, &masked, head("text/event-stream; charset=utf-8", None), ReplyPlan::Stream { encoding: ContentEncoding::Identity }),
