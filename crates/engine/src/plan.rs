@@ -16,7 +16,7 @@
 //! compatible servers echo the input, so they are held like any other reply.
 
 use super::protocol::Api;
-use super::stream::StreamStats;
+use super::sse::StreamStats;
 
 /// What the filter does with a reply's body.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

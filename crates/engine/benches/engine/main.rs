@@ -29,7 +29,7 @@ use prompt_guard_engine::config::FilterConfig;
 use prompt_guard_engine::exchange::{guard_reply, guard_request, Guard};
 use prompt_guard_engine::memo::MemoScope;
 use prompt_guard_engine::protocol::Api;
-use prompt_guard_engine::stream::{SseRestorer, StreamProtocol};
+use prompt_guard_engine::sse::{SseRestorer, StreamProtocol};
 use prompt_guard_engine::vault::Vault;
 
 use alloc_count::{measure, AllocCounts, CountingAllocator};

@@ -30,7 +30,7 @@ use super::protocol::multipart::{self, Multipart, MultipartError};
 use super::protocol::{inject_canary, is_signed_block, rename_keys, visit_request, Api};
 use super::reply::{removal_notice, scan_all, PromptPrint, ReplyFindings};
 use super::restore::{placeholder_lookalikes, restore_text, Escape, RestoreCounts};
-use super::stream::{restore_tree, StreamProtocol};
+use super::sse::{restore_tree, StreamProtocol};
 use super::encoding::DecodeError;
 use super::threat::{check_hygiene, Action, HygieneViolation, Source, ThreatReport, Verdict};
 use super::vault::Vault;

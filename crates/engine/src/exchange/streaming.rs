@@ -9,8 +9,7 @@ use crate::event::{Event, ReplyFindingKind, StreamAnomaly, Unrestored};
 use crate::plan::StreamCounts;
 use crate::protocol::{error_event, Api, ErrorShape};
 use crate::reply::{scan_leaks, scan_links};
-use crate::sse::{BodyShape, StreamStart};
-use crate::stream::{SseRestorer, StreamProtocol};
+use crate::sse::{BodyShape, SseRestorer, StreamProtocol, StreamStart};
 use crate::vault::Vault;
 
 /// How much recent stream text a link or canary is looked for in: longer than any link worth

@@ -8,7 +8,7 @@ use prompt_guard_engine::config::FilterConfig;
 use prompt_guard_engine::exchange::{guard_reply, guard_request, guard_request_as, BodyKind, Rejection};
 use prompt_guard_engine::memo::MemoScope;
 use prompt_guard_engine::protocol::Api;
-use prompt_guard_engine::stream::{SseRestorer, StreamProtocol};
+use prompt_guard_engine::sse::{SseRestorer, StreamProtocol};
 use prompt_guard_engine::vault::Vault;
 use serde_json::{json, Value};
 

@@ -13,7 +13,7 @@
 use serde_json::Value;
 
 use crate::restore::{Escape, RestoreCounts};
-use crate::sse::Block;
+use super::framer::Block;
 
 use super::events::{index_of, restore_tree, write_event, write_synthetic, EventCtx};
 use super::positions::{Positions, MAX_POSITIONS};

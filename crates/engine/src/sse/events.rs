@@ -4,7 +4,7 @@
 use serde_json::Value;
 
 use crate::restore::{restore_text, Escape, RestoreCounts, RestoreSpec};
-use crate::sse::Block;
+use super::framer::Block;
 use crate::vault::Vault;
 
 /// Everything a protocol restorer needs while handling one event.

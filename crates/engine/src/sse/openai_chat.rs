@@ -11,7 +11,7 @@
 use serde_json::{Map, Value};
 
 use crate::restore::Escape;
-use crate::sse::Block;
+use super::framer::Block;
 
 use super::events::{index_of, restore_tree, write_event, write_synthetic, EventCtx};
 use super::positions::Positions;

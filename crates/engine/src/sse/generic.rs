@@ -6,7 +6,7 @@ use std::borrow::Cow;
 use serde_json::Value;
 
 use crate::restore::{restore_text, Escape};
-use crate::sse::Block;
+use super::framer::Block;
 
 use super::events::{restore_tree, write_event, EventCtx};
 
