@@ -206,16 +206,16 @@ impl From<DecodeError> for Rejection {
 impl From<Api> for StreamProtocol {
     fn from(api: Api) -> StreamProtocol {
         match api {
-            Api::OpenaiChat => StreamProtocol::OpenAiChat,
-            Api::OpenaiResponses => StreamProtocol::OpenAiResponses,
-            Api::OpenaiCompletions => StreamProtocol::OpenAiCompletions,
+            Api::OpenAiChat => StreamProtocol::OpenAiChat,
+            Api::OpenAiResponses => StreamProtocol::OpenAiResponses,
+            Api::OpenAiCompletions => StreamProtocol::OpenAiCompletions,
             Api::AnthropicMessages => StreamProtocol::AnthropicMessages,
-            Api::OpenaiEmbeddings
-            | Api::OpenaiModerations
-            | Api::OpenaiConversations
-            | Api::OpenaiAssistants
-            | Api::OpenaiBatches
-            | Api::OpenaiFiles
+            Api::OpenAiEmbeddings
+            | Api::OpenAiModerations
+            | Api::OpenAiConversations
+            | Api::OpenAiAssistants
+            | Api::OpenAiBatches
+            | Api::OpenAiFiles
             | Api::AnthropicBatches
             | Api::Generic
             | Api::PassThrough => StreamProtocol::Generic,
@@ -544,7 +544,7 @@ fn guard_multipart(
     let mut units = Vec::new();
     // What each unit was, written back as it came when nothing in it changed.
     let mut originals: Vec<&str> = Vec::new();
-    let line_api = if api == Api::OpenaiFiles { Api::OpenaiBatches } else { api };
+    let line_api = if api == Api::OpenAiFiles { Api::OpenAiBatches } else { api };
     for part in &form.parts {
         let media = part.media_type();
         if is_media(&media) {

@@ -17,7 +17,7 @@ fn fixture(name: &str) -> Vec<u8> {
 
 fn run(cfg: &FilterConfig, body: &[u8], scope: MemoScope<'_>) -> Result<RequestOutcome, Rejection> {
     let mut vault = Vault::with_capacity(cfg.max_entities);
-    guard_request(cfg, Api::OpenaiChat, body, true, &mut vault, scope)
+    guard_request(cfg, Api::OpenAiChat, body, true, &mut vault, scope)
 }
 
 /// The body as it goes upstream and the verdict, for comparing outcomes.
