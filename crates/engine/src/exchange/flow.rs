@@ -4,7 +4,7 @@
 
 use super::refusal::{verdict_headers, LocalReply, Refusal, FAIL_OPEN_HEADER, MASKED_HEADER};
 use super::reply_plan::{buffered_over_limit, plan_reply, ReplyHead, ReplyPlan};
-use super::streaming::StreamGuard;
+use super::streaming::{StreamGuard, StreamStep};
 use super::{guard_reply, guard_request_as, is_json_content_type, BodyKind, Rejection};
 use crate::config::FilterConfig;
 use crate::encoding::ContentEncoding;
@@ -56,6 +56,17 @@ pub enum ReplyDecision {
     Answer(LocalReply),
 }
 
+/// What the exchange does with the reply's body, once the reply's headers are here.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ReplyMode {
+    /// Forwarded as it comes.
+    Pass,
+    /// Held to the end, then decoded from this encoding, restored and replaced.
+    Buffered(ContentEncoding),
+    /// Server-sent events, restored as they flow (see [`Exchange::stream_chunk`]).
+    Stream,
+}
+
 /// The session store and the time, when the host has them (a session keeps its placeholders
 /// across exchanges; a store problem costs only continuity, so it is logged and the exchange
 /// goes on).
@@ -79,6 +90,9 @@ pub struct Exchange {
     caller: Option<CallerId>,
     /// The request went on flagged: its verdict goes into the reply's headers.
     flagged: Option<Verdict>,
+    reply: ReplyMode,
+    /// The streamed reply's state, while the reply is streamed.
+    stream: Option<Box<StreamGuard>>,
 }
 
 impl Exchange {
@@ -93,6 +107,8 @@ impl Exchange {
             session: None,
             caller: None,
             flagged: None,
+            reply: ReplyMode::Pass,
+            stream: None,
         }
     }
 
@@ -255,7 +271,61 @@ impl Exchange {
         if let Some(verdict) = &self.flagged {
             headers.extend(verdict_headers(verdict));
         }
-        (headers, plan_reply(cfg, self.api, &mut self.vault, head, emit))
+        let plan = plan_reply(cfg, self.api, &mut self.vault, head, emit);
+        match plan {
+            ReplyPlan::Buffer { encoding } => self.reply = ReplyMode::Buffered(encoding),
+            ReplyPlan::Stream { encoding } => {
+                self.stream = Some(Box::new(self.stream(guard, encoding)));
+                self.reply = ReplyMode::Stream;
+            }
+            ReplyPlan::Pass | ReplyPlan::Answer(_) => self.reply = ReplyMode::Pass,
+        }
+        (headers, plan)
+    }
+
+    /// The host could not carry out the reply plan (its headers could not be changed): the
+    /// reply's body goes on as it comes.
+    pub fn pass_reply(&mut self) {
+        self.stream = None;
+        self.reply = ReplyMode::Pass;
+    }
+
+    /// What is done with the reply's body (set by [`Exchange::reply_headers`]).
+    pub fn reply_mode(&self) -> ReplyMode {
+        self.reply
+    }
+
+    /// The streamed reply has seen its end (or there is none): later chunks go on as they are.
+    pub fn stream_ended(&self) -> bool {
+        self.stream.as_ref().is_none_or(|s| s.ended())
+    }
+
+    /// One chunk of the streamed reply; `end` when it is the last. A stream that turns out to
+    /// be a JSON document is held from this chunk on like a buffered reply in no encoding.
+    pub fn stream_chunk(
+        &mut self,
+        guard: &Guard,
+        chunk: &[u8],
+        end: bool,
+        emit: &mut dyn FnMut(Event<'static>),
+    ) -> StreamStep {
+        let Some(stream) = self.stream.as_mut() else {
+            return StreamStep::Emit(chunk.to_vec());
+        };
+        let step = stream.push(guard, &self.vault, chunk, end, emit);
+        if step == StreamStep::Rebuffer {
+            self.stream = None;
+            self.reply = ReplyMode::Buffered(ContentEncoding::Identity);
+        }
+        step
+    }
+
+    /// The exchange ended, however: a stream that never saw its end (an upstream reset, a
+    /// client abort) is counted as truncated and its text checked for leaks.
+    pub fn abandon_stream(&mut self, guard: &Guard, emit: &mut dyn FnMut(Event<'static>)) {
+        if let Some(stream) = self.stream.as_mut() {
+            stream.abandon(guard, emit);
+        }
     }
 
     /// A streamed reply in `encoding`.
@@ -327,6 +397,8 @@ impl Exchange {
 
     /// The exchange is over: what it held is dropped.
     pub fn end(&mut self) {
+        self.stream = None;
+        self.reply = ReplyMode::Pass;
         self.vault = Vault::with_capacity(0);
     }
 

@@ -7,7 +7,7 @@ mod refusal;
 mod reply_plan;
 mod streaming;
 
-pub use flow::{BodyDecision, Exchange, ReplyDecision, RequestHeaders, RequestPlan, Sessions, CALLER_HEADERS};
+pub use flow::{BodyDecision, Exchange, ReplyDecision, ReplyMode, RequestHeaders, RequestPlan, Sessions, CALLER_HEADERS};
 pub use refusal::{
     count_verdict, verdict_headers, LocalReply, Refusal, CATEGORIES_HEADER, FAIL_OPEN_HEADER, MASKED_HEADER,
     REJECTED_HEADER, RULES_HEADER, SCORE_HEADER,

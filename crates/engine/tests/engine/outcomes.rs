@@ -9,9 +9,8 @@ use std::convert::Infallible;
 use prompt_guard_engine::encoding::ContentEncoding;
 use prompt_guard_engine::event::{Event, Reason, ReplyFindingKind, StreamAnomaly, Unrestored};
 use prompt_guard_engine::exchange::{
-    Guard,
-    BodyDecision, Exchange, LocalReply, Refusal, ReplyDecision, ReplyHead, ReplyPlan, RequestHeaders, RequestPlan,
-    Sessions, StreamStep, FAIL_OPEN_HEADER, MASKED_HEADER, REJECTED_HEADER,
+    BodyDecision, Exchange, Guard, LocalReply, Refusal, ReplyDecision, ReplyHead, ReplyMode, ReplyPlan, RequestHeaders,
+    RequestPlan, Sessions, StreamStep, FAIL_OPEN_HEADER, MASKED_HEADER, REJECTED_HEADER,
 };
 use prompt_guard_engine::store::{SharedData, StoreError};
 use serde_json::Value;
@@ -344,22 +343,31 @@ fn a_stream_restores_as_it_flows_and_stops_at_a_leaked_canary() {
 #[test]
 fn a_json_document_declared_as_an_event_stream_is_buffered_and_a_cut_stream_is_truncated() {
     let cfg = config("{}");
-    let exchange = after_request(&cfg, CHAT, &format!("mail {EMAIL}"));
-    let mut guard = exchange.stream(&cfg, ContentEncoding::Identity);
+    let sse = ReplyHead { end_of_stream: false, content_type: Some("text/event-stream"), content_encoding: None };
+    let mut exchange = after_request(&cfg, CHAT, &format!("mail {EMAIL}"));
+    assert_eq!(exchange.reply_mode(), ReplyMode::Pass, "before the reply's headers");
+    let _ = exchange.reply_headers(&cfg, sse, &mut |_| {});
+    assert_eq!(exchange.reply_mode(), ReplyMode::Stream);
     let mut events = Vec::new();
-    let step = guard.push(&cfg, exchange.vault(), b"  {\"error\": {}}", false, &mut |e| events.push(e));
+    let step = exchange.stream_chunk(&cfg, b"  {\"error\": {}}", false, &mut |e| events.push(e));
     assert_eq!(step, StreamStep::Rebuffer);
     assert_eq!(events, [Event::Stream { anomaly: StreamAnomaly::NotSse, count: 1 }]);
+    // From then on the reply is held whole, as it came (no encoding).
+    assert_eq!(exchange.reply_mode(), ReplyMode::Buffered(ContentEncoding::Identity));
 
-    let mut guard = exchange.stream(&cfg, ContentEncoding::Identity);
-    let _ = guard.push(&cfg, exchange.vault(), b"data: {\"choices\": [", false, &mut |_| {});
+    let mut exchange = after_request(&cfg, CHAT, &format!("mail {EMAIL}"));
+    let _ = exchange.reply_headers(&cfg, sse, &mut |_| {});
+    let _ = exchange.stream_chunk(&cfg, b"data: {\"choices\": [", false, &mut |_| {});
+    assert!(!exchange.stream_ended());
     let mut events = Vec::new();
-    guard.abandon(&cfg, &mut |e| events.push(e));
+    exchange.abandon_stream(&cfg, &mut |e| events.push(e));
     assert!(events.contains(&Event::Stream { anomaly: StreamAnomaly::Truncated, count: 1 }), "{events:?}");
     // Once only.
     let mut again = Vec::new();
-    guard.abandon(&cfg, &mut |e| again.push(e));
+    exchange.abandon_stream(&cfg, &mut |e| again.push(e));
     assert!(again.is_empty());
+    exchange.end();
+    assert_eq!(exchange.reply_mode(), ReplyMode::Pass);
 }
 
 /// A compressed stream whose gzip trailer never arrives (cut short upstream, or a bad CRC) has
