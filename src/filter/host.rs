@@ -6,9 +6,9 @@
 //! a header map can no longer be changed), and a panic aborts the VM for every later request on
 //! the worker. Here an unexpected status is an error the HTTP context can act on.
 
+use prompt_guard_engine::exchange::LocalReply;
 use std::fmt;
 use std::ptr::{null, null_mut};
-use prompt_guard_engine::exchange::LocalReply;
 
 /// proxy-wasm ABI status codes (as the host returns them, never trusted to be in range).
 const OK: u32 = 0;

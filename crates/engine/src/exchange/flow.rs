@@ -2,6 +2,7 @@
 //! typed decisions. The host reads and writes headers and bodies; everything decided about them
 //! is decided here.
 
+use super::guard::Guard;
 use super::refusal::{verdict_headers, LocalReply, Refusal, FAIL_OPEN_HEADER, MASKED_HEADER};
 use super::reply_plan::{buffered_over_limit, plan_reply, ReplyHead, ReplyPlan};
 use super::streaming::{StreamGuard, StreamStep};
@@ -9,7 +10,6 @@ use super::{guard_reply, guard_request_as, is_json_content_type, BodyKind, Rejec
 use crate::config::FilterConfig;
 use crate::encoding::ContentEncoding;
 use crate::event::{Event, Label, Reason, Unrestored};
-use super::guard::Guard;
 use crate::memo::CallerId;
 use crate::protocol::Api;
 use crate::store::{SessionStore, SharedData};

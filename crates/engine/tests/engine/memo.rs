@@ -83,7 +83,8 @@ fn one_callers_texts_do_not_answer_another() {
     let guard = Guard::from_json(b"{}").unwrap();
     let cfg = guard.config();
     let body = fixture("multiturn_16k");
-    let (alice, bob) = (guard.memo().scope(b"authorization:Bearer alice"), guard.memo().scope(b"authorization:Bearer bob"));
+    let (alice, bob) =
+        (guard.memo().scope(b"authorization:Bearer alice"), guard.memo().scope(b"authorization:Bearer bob"));
     assert_eq!(run(cfg, &body, alice).unwrap().memo_hits, 0);
     assert!(run(cfg, &body, alice).unwrap().memo_hits > 0);
     assert_eq!(run(cfg, &body, bob).unwrap().memo_hits, 0, "bob was answered from alice's texts");
