@@ -5,7 +5,7 @@
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use prompt_guard_engine::stream::StreamProtocol;
+use prompt_guard_engine::sse::StreamProtocol;
 use prompt_guard_fuzz::check_stream;
 
 fuzz_target!(|data: &[u8]| {

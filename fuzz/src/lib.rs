@@ -11,7 +11,7 @@ use std::sync::OnceLock;
 use prompt_guard_engine::config::FilterConfig;
 use prompt_guard_engine::placeholder::PlaceholderGrammar;
 use prompt_guard_engine::restore::RestoreSpec;
-use prompt_guard_engine::stream::{SseRestorer, StreamProtocol, StreamStats};
+use prompt_guard_engine::sse::{SseRestorer, StreamProtocol, StreamStats};
 use prompt_guard_engine::vault::Vault;
 
 /// Split fuzz input into the chunking seed and the body.

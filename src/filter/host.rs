@@ -6,6 +6,7 @@
 //! a header map can no longer be changed), and a panic aborts the VM for every later request on
 //! the worker. Here an unexpected status is an error the HTTP context can act on.
 
+use prompt_guard_engine::exchange::LocalReply;
 use std::fmt;
 use std::ptr::{null, null_mut};
 
@@ -132,6 +133,14 @@ pub fn body(dir: Direction, size: usize) -> Result<Vec<u8>, HostError> {
     get_buffer(dir.buffer(), 0, size)
 }
 
+/// The first `size` bytes of the body buffer; nothing is asked of the host for none.
+pub fn body_or_empty(dir: Direction, size: usize) -> Result<Vec<u8>, HostError> {
+    if size == 0 {
+        return Ok(Vec::new());
+    }
+    body(dir, size)
+}
+
 /// Replace the first `size` bytes of the body buffer by `bytes`.
 pub fn replace_body(dir: Direction, size: usize, bytes: &[u8]) -> Result<(), HostError> {
     // SAFETY: `bytes` is valid for reads of its length during the call.
@@ -204,6 +213,30 @@ pub fn send_response(status: u16, headers: &[(&str, &str)], body: &[u8]) -> Resu
         )
     };
     check("send_local_response", result)
+}
+
+/// Answer the client with one of the engine's local replies (a failure is logged: there is
+/// nothing else left to do with the request).
+pub fn answer(reply: &LocalReply) {
+    let headers: Vec<(&str, &str)> = reply.headers.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    if let Err(e) = send_response(reply.status, &headers, &reply.body) {
+        log::error!("prompt-guard: {e}");
+    }
+}
+
+/// Set each of the engine's headers.
+pub fn set_headers(dir: Direction, headers: &[(&'static str, String)]) -> Result<(), HostError> {
+    headers.iter().try_for_each(|(name, value)| set_header(dir, name, value))
+}
+
+/// Put `bytes` in place of the first `size` bytes of the body when they differ from `original`;
+/// a failure is logged (the original bytes then go on).
+pub fn replace_body_if_changed(dir: Direction, size: usize, original: &[u8], bytes: &[u8]) {
+    if bytes != original {
+        if let Err(e) = replace_body(dir, size, bytes) {
+            log::error!("prompt-guard: {e}");
+        }
+    }
 }
 
 pub fn plugin_configuration() -> Result<Vec<u8>, HostError> {

@@ -11,32 +11,20 @@ use super::metrics::Metrics;
 use super::quirks::{self, BufferedBodySize, ContentLengthRemoval, HeadersGoOn, TrailersEndStream};
 use super::shared_data::EnvoySharedData;
 use super::timing::{Phase, Spent, Started};
-use prompt_guard_engine::config::FilterConfig;
 use prompt_guard_engine::encoding::ContentEncoding;
 use prompt_guard_engine::exchange::{
-    BodyDecision, Exchange, LocalReply, Refusal, ReplyDecision, ReplyHead, ReplyPlan, RequestPlan, Sessions,
-    StreamGuard, StreamStep,
+    BodyDecision, Exchange, Guard, LocalReply, Refusal, ReplyDecision, ReplyHead, ReplyMode, ReplyPlan, RequestPlan,
+    Sessions, StreamStep,
 };
 
-/// What the filter does with the reply's body.
-enum Reply {
-    /// Forwarded as it comes.
-    Pass,
-    /// Held to the end, then decoded from this encoding, restored and replaced.
-    Buffered(ContentEncoding),
-    /// Server-sent events, restored as they flow.
-    Stream(Box<StreamGuard>),
-}
-
 pub struct GuardedExchange {
-    cfg: Rc<FilterConfig>,
+    guard: Rc<Guard>,
     metrics: Rc<Metrics>,
     exchange: Exchange,
     /// The reply is our own local reply: not to be inspected.
     answered_locally: bool,
     request_size: BufferedBodySize,
     request_end: TrailersEndStream,
-    reply: Reply,
     reply_size: BufferedBodySize,
     reply_end: TrailersEndStream,
     /// The reply's headers reached the filter (and it was not our own local reply).
@@ -46,16 +34,15 @@ pub struct GuardedExchange {
 }
 
 impl GuardedExchange {
-    pub fn new(cfg: Rc<FilterConfig>, metrics: Rc<Metrics>) -> Self {
-        let exchange = Exchange::new(&cfg);
+    pub fn new(guard: Rc<Guard>, metrics: Rc<Metrics>) -> Self {
+        let exchange = Exchange::new(&guard);
         GuardedExchange {
-            cfg,
+            guard,
             metrics,
             exchange,
             answered_locally: false,
             request_size: BufferedBodySize::default(),
             request_end: TrailersEndStream::default(),
-            reply: Reply::Pass,
             reply_size: BufferedBodySize::default(),
             reply_end: TrailersEndStream::default(),
             reply_seen: false,
@@ -83,29 +70,25 @@ impl GuardedExchange {
 
     fn answer(&mut self, reply: &LocalReply) -> Action {
         self.answered_locally = true;
-        let headers: Vec<(&str, &str)> = reply.headers.iter().map(|(k, v)| (*k, v.as_str())).collect();
-        if let Err(e) = host::send_response(reply.status, &headers, &reply.body) {
-            log::error!("prompt-guard: {e}");
-        }
+        host::answer(reply);
         Action::Pause
     }
 
     fn host_failed(&mut self, e: HostError) -> Action {
         log::error!("prompt-guard: {e}");
-        let refusal = self.exchange.host_failure(&self.cfg, &mut |e| self.metrics.count(&e));
+        let refusal = self.exchange.host_failure(&self.guard, &mut |e| self.metrics.count(&e));
         self.refused(refusal)
     }
 
     fn request_headers(&mut self, end_of_stream: bool) -> Action {
         let plan = self
             .exchange
-            .request_headers(&self.cfg, &host::RequestHeaderMap, !end_of_stream, &mut |e| self.metrics.count(&e));
+            .request_headers(&self.guard, &host::RequestHeaderMap, !end_of_stream, &mut |e| self.metrics.count(&e));
         match plan {
             Ok(RequestPlan::PassThrough) => Action::Continue,
-            Ok(RequestPlan::Inspect) => match quirks::hold_request() {
-                Ok(()) => HeadersGoOn::ACTION,
-                Err(e) => self.host_failed(e),
-            },
+            Ok(RequestPlan::Inspect) => {
+                quirks::hold_request().map_or_else(|e| self.host_failed(e), |()| HeadersGoOn::ACTION)
+            }
             Ok(RequestPlan::Refuse(refusal)) => self.refused(refusal),
             Err(e) => self.host_failed(e),
         }
@@ -116,13 +99,11 @@ impl GuardedExchange {
             return Action::Continue;
         }
         self.request_size.record(body_size);
-        if let Some(refusal) = self.exchange.request_body_held(&self.cfg, body_size, &mut |e| self.metrics.count(&e)) {
-            return self.refused(refusal);
+        match self.exchange.request_body_held(&self.guard, body_size, &mut |e| self.metrics.count(&e)) {
+            Some(refusal) => self.refused(refusal),
+            None if end_of_stream => self.finish_request(),
+            None => Action::Pause,
         }
-        if !end_of_stream {
-            return Action::Pause;
-        }
-        self.finish_request()
     }
 
     /// The whole request body is here (end of stream or trailers).
@@ -135,14 +116,10 @@ impl GuardedExchange {
             Err(e) => return self.host_failed(e),
         };
         let sessions = Sessions { data: &EnvoySharedData, now_secs: host::now_secs().ok() };
-        match self.exchange.request_body(&self.cfg, &raw, &sessions, &mut |e| self.metrics.count(&e)) {
+        match self.exchange.request_body(&self.guard, &raw, &sessions, &mut |e| self.metrics.count(&e)) {
             BodyDecision::Forward(None) => Action::Continue,
-            BodyDecision::Forward(Some(body)) => {
-                match host::replace_body(Direction::Request, self.request_size.seen, &body) {
-                    Ok(()) => Action::Continue,
-                    Err(e) => self.host_failed(e),
-                }
-            }
+            BodyDecision::Forward(Some(body)) => host::replace_body(Direction::Request, self.request_size.seen, &body)
+                .map_or_else(|e| self.host_failed(e), |()| Action::Continue),
             BodyDecision::Refuse(refusal) => self.refused(refusal),
         }
     }
@@ -154,6 +131,7 @@ impl GuardedExchange {
         self.reply_seen = true;
         self.start_reply(end_of_stream).unwrap_or_else(|e| {
             log::error!("prompt-guard: {e}");
+            self.exchange.pass_reply();
             Action::Continue
         })
     }
@@ -166,10 +144,8 @@ impl GuardedExchange {
             content_type: content_type.as_deref(),
             content_encoding: content_encoding.as_deref(),
         };
-        let (headers, plan) = self.exchange.reply_headers(&self.cfg, head, &mut |e| self.metrics.count(&e));
-        for (name, value) in headers {
-            host::set_header(Direction::Response, name, &value)?;
-        }
+        let (headers, plan) = self.exchange.reply_headers(&self.guard, head, &mut |e| self.metrics.count(&e));
+        host::set_headers(Direction::Response, &headers)?;
         let encoding = match plan {
             ReplyPlan::Pass => return Ok(Action::Continue),
             ReplyPlan::Answer(reply) => return Ok(self.answer(&reply)),
@@ -179,33 +155,26 @@ impl GuardedExchange {
         if encoding != ContentEncoding::Identity {
             host::remove_header(Direction::Response, "content-encoding")?;
         }
-        if matches!(plan, ReplyPlan::Stream { .. }) {
-            self.reply = Reply::Stream(Box::new(self.exchange.stream(&self.cfg, encoding)));
-            return Ok(Action::Continue);
-        }
-        self.reply = Reply::Buffered(encoding);
-        Ok(HeadersGoOn::ACTION)
+        Ok(if matches!(plan, ReplyPlan::Stream { .. }) { Action::Continue } else { HeadersGoOn::ACTION })
     }
 
     fn response_body(&mut self, body_size: usize, end_of_stream: bool) -> Action {
-        let encoding = match self.reply {
-            Reply::Pass => return Action::Continue,
-            Reply::Stream(_) => return self.stream_chunk(body_size, end_of_stream),
-            Reply::Buffered(encoding) => encoding,
+        let encoding = match self.exchange.reply_mode() {
+            ReplyMode::Pass => return Action::Continue,
+            ReplyMode::Stream => return self.stream_chunk(body_size, end_of_stream),
+            ReplyMode::Buffered(_) if self.reply_end.is_done() => return Action::Continue,
+            ReplyMode::Buffered(encoding) => encoding,
         };
-        if self.reply_end.is_done() {
-            return Action::Continue;
-        }
         self.reply_size.record(body_size);
-        let held = self.exchange.reply_body_held(&self.cfg, encoding, body_size, &mut |e| self.metrics.count(&e));
-        if let Err(answer) = held {
-            self.reply_end.complete_once();
-            return answer.map_or(Action::Continue, |reply| self.answer(&reply));
+        let held = self.exchange.reply_body_held(&self.guard, encoding, body_size, &mut |e| self.metrics.count(&e));
+        match held {
+            Err(answer) => {
+                self.reply_end.complete_once();
+                answer.map_or(Action::Continue, |reply| self.answer(&reply))
+            }
+            Ok(()) if end_of_stream => self.finish_reply(encoding),
+            Ok(()) => Action::Pause,
         }
-        if !end_of_stream {
-            return Action::Pause;
-        }
-        self.finish_reply(encoding)
     }
 
     /// The whole buffered reply is here.
@@ -219,41 +188,33 @@ impl GuardedExchange {
             let reply = self.exchange.reply_unreadable();
             return self.answer(&reply);
         };
-        match self.exchange.reply_body(&self.cfg, &raw, encoding, &mut |e| self.metrics.count(&e)) {
-            ReplyDecision::Forward(None) => {}
+        match self.exchange.reply_body(&self.guard, &raw, encoding, &mut |e| self.metrics.count(&e)) {
+            ReplyDecision::Forward(None) => Action::Continue,
             ReplyDecision::Forward(Some(body)) => {
                 if let Err(e) = host::replace_body(Direction::Response, self.reply_size.seen, &body) {
                     log::error!("prompt-guard: {e}");
                 }
+                Action::Continue
             }
-            ReplyDecision::Answer(reply) => return self.answer(&reply),
+            ReplyDecision::Answer(reply) => self.answer(&reply),
         }
-        Action::Continue
     }
 
     /// One chunk of a streamed reply: the engine says what to send in its place.
     fn stream_chunk(&mut self, body_size: usize, end_of_stream: bool) -> Action {
-        if matches!(&self.reply, Reply::Stream(guard) if guard.ended()) {
+        if self.exchange.stream_ended() {
             return Action::Continue;
         }
-        let chunk = if body_size > 0 {
-            match host::body(Direction::Response, body_size) {
-                Ok(c) => c,
-                Err(e) => {
-                    log::error!("prompt-guard: {e}");
-                    return Action::Continue;
-                }
+        let chunk = match host::body_or_empty(Direction::Response, body_size) {
+            Ok(c) => c,
+            Err(e) => {
+                log::error!("prompt-guard: {e}");
+                return Action::Continue;
             }
-        } else {
-            Vec::new()
-        };
-        let Reply::Stream(guard) = &mut self.reply else {
-            return Action::Continue;
         };
         let metrics = &self.metrics;
-        match guard.push(&self.cfg, self.exchange.vault(), &chunk, end_of_stream, &mut |e| metrics.count(&e)) {
+        match self.exchange.stream_chunk(&self.guard, &chunk, end_of_stream, &mut |e| metrics.count(&e)) {
             StreamStep::Rebuffer => {
-                self.reply = Reply::Buffered(ContentEncoding::Identity);
                 self.reply_size.record(body_size);
                 if end_of_stream {
                     self.finish_reply(ContentEncoding::Identity)
@@ -262,24 +223,16 @@ impl GuardedExchange {
                 }
             }
             StreamStep::Emit(out) => {
-                if out != chunk {
-                    if let Err(e) = host::replace_body(Direction::Response, body_size, &out) {
-                        log::error!("prompt-guard: {e}");
-                    }
-                }
+                host::replace_body_if_changed(Direction::Response, body_size, &chunk, &out);
                 Action::Continue
             }
         }
     }
 
-    /// The exchange is over, however it ended: a stream that never saw its end (an upstream
-    /// reset, a client abort) is counted as truncated and its text checked for leaks.
+    /// The exchange is over, however it ended; what it held is dropped before the VM's size is
+    /// read.
     fn end(&mut self) {
-        if let Reply::Stream(guard) = &mut self.reply {
-            guard.abandon(&self.cfg, &mut |e| self.metrics.count(&e));
-        }
-        // Drop what this exchange held before reading the VM's size.
-        self.reply = Reply::Pass;
+        self.exchange.abandon_stream(&self.guard, &mut |e| self.metrics.count(&e));
         self.exchange.end();
     }
 }
@@ -313,12 +266,12 @@ impl HttpContext for GuardedExchange {
     }
 
     fn on_http_response_trailers(&mut self, _num_trailers: usize) -> Action {
-        self.timed(Phase::Reply, |x| match x.reply {
-            Reply::Buffered(encoding) if !x.reply_end.is_done() => x.finish_reply(encoding),
+        self.timed(Phase::Reply, |x| match x.exchange.reply_mode() {
+            ReplyMode::Buffered(encoding) if !x.reply_end.is_done() => x.finish_reply(encoding),
             // The stream ended with trailers: its last body callback did not say so. What is
             // still held back (at most a partial placeholder) can only be written into the body
             // buffer if the host still has one; otherwise it is counted as truncated.
-            Reply::Stream(_) => x.stream_chunk(0, true),
+            ReplyMode::Stream => x.stream_chunk(0, true),
             _ => Action::Continue,
         })
     }

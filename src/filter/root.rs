@@ -15,14 +15,14 @@ use prompt_guard_engine::store::SessionStore;
 /// How often expired sessions are cleared from shared data. Every VM ticks; a sweep is bounded
 /// work and idempotent, so overlapping sweeps only repeat each other.
 const SWEEP_PERIOD_MS: u32 = 60_000;
-use prompt_guard_engine::config::FilterConfig;
+use prompt_guard_engine::exchange::Guard;
 
 /// Stamped at build time so a log line tells which build is running.
 const VERSION: &str = env!("CARGO_PKG_VERSION");
 
 #[derive(Default)]
 pub struct PromptGuardRoot {
-    config: Option<Rc<FilterConfig>>,
+    guard: Option<Rc<Guard>>,
     metrics: Option<Rc<Metrics>>,
 }
 
@@ -37,9 +37,10 @@ impl RootContext for PromptGuardRoot {
                 return false;
             }
         };
-        match FilterConfig::from_json(&raw) {
-            Ok(cfg) => {
-                let metrics = Metrics::define(&cfg);
+        match Guard::from_json(&raw) {
+            Ok(guard) => {
+                let cfg = guard.config();
+                let metrics = Metrics::define(cfg);
                 log::info!(
                     "prompt-guard {VERSION} configured: {} entity types, fail_open={}, max_body_bytes={}",
                     cfg.labels.len(),
@@ -51,7 +52,7 @@ impl RootContext for PromptGuardRoot {
                         log::warn!("prompt-guard: expired sessions will not be swept: {e}");
                     }
                 }
-                self.config = Some(Rc::new(cfg));
+                self.guard = Some(Rc::new(guard));
                 self.metrics = Some(Rc::new(metrics));
                 true
             }
@@ -64,7 +65,7 @@ impl RootContext for PromptGuardRoot {
     }
 
     fn on_tick(&mut self) {
-        let Some(session) = self.config.as_ref().and_then(|c| c.session.as_ref()) else {
+        let Some(session) = self.guard.as_ref().and_then(|g| g.config().session.as_ref()) else {
             return;
         };
         let Ok(now) = host::now_secs() else { return };
@@ -76,10 +77,10 @@ impl RootContext for PromptGuardRoot {
     }
 
     fn create_http_context(&self, _context_id: u32) -> Option<Box<dyn HttpContext>> {
-        let (Some(cfg), Some(metrics)) = (&self.config, &self.metrics) else {
+        let (Some(guard), Some(metrics)) = (&self.guard, &self.metrics) else {
             return None;
         };
-        Some(Box::new(GuardedExchange::new(Rc::clone(cfg), Rc::clone(metrics))))
+        Some(Box::new(GuardedExchange::new(Rc::clone(guard), Rc::clone(metrics))))
     }
 
     fn get_type(&self) -> Option<ContextType> {

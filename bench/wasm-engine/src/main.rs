@@ -88,7 +88,7 @@ fn main() {
 
 fn once(cfg: &FilterConfig, body: &[u8]) {
     let mut vault = Vault::with_capacity(cfg.max_entities);
-    let outcome = guard_request(cfg, Api::OpenaiChat, body, true, &mut vault, MemoScope::NONE);
+    let outcome = guard_request(cfg, Api::OpenAiChat, body, true, &mut vault, MemoScope::NONE);
     if outcome.is_err() {
         eprintln!("a fixture was refused");
         std::process::exit(1);

@@ -18,6 +18,5 @@ pub mod reply;
 pub mod restore;
 pub mod sse;
 pub mod store;
-pub mod stream;
 pub mod threat;
 pub mod vault;

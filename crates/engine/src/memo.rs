@@ -34,14 +34,42 @@ pub const MIN_TEXT_BYTES: usize = 256;
 /// about 150 bytes; a long document with hundreds of findings takes several KiB).
 pub const BYTES_PER_ENTRY: usize = 512;
 
-/// Whose texts a request's texts may be answered from; `NONE` turns the memo off for a request.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub struct MemoScope(Option<u64>);
+/// Whose texts a request's texts may be answered from, in which memo; `NONE` turns the memo
+/// off for a request.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct MemoScope<'a>(Option<(&'a ScanMemo, CallerId)>);
 
-impl MemoScope {
+impl MemoScope<'_> {
     /// Nothing remembered is used and nothing is remembered.
-    pub const NONE: MemoScope = MemoScope(None);
+    pub const NONE: MemoScope<'static> = MemoScope(None);
+
+    pub fn is_none(&self) -> bool {
+        self.0.is_none()
+    }
+
+    /// Where `text` from `source` would be remembered; None when it is not to be.
+    pub fn key(&self, source: Source, text: &str) -> Option<MemoKey> {
+        let (memo, caller) = self.0?;
+        memo.key(caller, source, text)
+    }
+
+    /// What was found in the text of `key`, if remembered.
+    pub fn get(&self, key: &MemoKey) -> Option<Remembered> {
+        self.0.and_then(|(memo, _)| memo.get(key))
+    }
+
+    /// Remember what was found in the text of `key`.
+    pub fn put(&self, key: MemoKey, found: Remembered) {
+        if let Some((memo, _)) = self.0 {
+            memo.put(key, found);
+        }
+    }
 }
+
+/// A caller, hashed with the memo's key: what an exchange keeps between its request's headers
+/// and its body to find its scope again.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct CallerId(u64);
 
 /// A text's place in the memo.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -88,33 +116,42 @@ impl ScanMemo {
         self.entries > 0
     }
 
-    /// The scope of a caller, from an identity (a credential or session header value; empty
-    /// when there is none). The identity is hashed, not kept.
-    pub fn scope(&self, identity: &[u8]) -> MemoScope {
+    /// A caller, from an identity (a credential or session header value; empty when there is
+    /// none); None when the memo is off. The identity is hashed, not kept.
+    pub fn caller(&self, identity: &[u8]) -> Option<CallerId> {
         if !self.is_on() {
-            return MemoScope::NONE;
+            return None;
         }
         let mut h = self.keys.build_hasher();
         b"scope".hash(&mut h);
         identity.hash(&mut h);
-        MemoScope(Some(h.finish()))
+        Some(CallerId(h.finish()))
     }
 
-    /// Where `text` from `source` would be remembered in `scope`; None when it is not to be.
-    pub fn key(&self, scope: MemoScope, source: Source, text: &str) -> Option<MemoKey> {
-        let scope = scope.0?;
+    /// The scope of a caller found by [`ScanMemo::caller`].
+    pub fn scope_of(&self, caller: Option<CallerId>) -> MemoScope<'_> {
+        MemoScope(caller.map(|c| (self, c)))
+    }
+
+    /// The scope of a caller, from an identity (see [`ScanMemo::caller`]).
+    pub fn scope(&self, identity: &[u8]) -> MemoScope<'_> {
+        self.scope_of(self.caller(identity))
+    }
+
+    /// Where `text` from `caller` and `source` would be remembered; None when it is not to be.
+    fn key(&self, caller: CallerId, source: Source, text: &str) -> Option<MemoKey> {
         if !self.is_on() || text.len() < MIN_TEXT_BYTES {
             return None;
         }
         let mut h = self.keys.build_hasher();
-        scope.hash(&mut h);
+        caller.0.hash(&mut h);
         source.hash(&mut h);
         text.hash(&mut h);
         Some(MemoKey { hash: h.finish(), len: text.len() })
     }
 
     /// What was found in the text of `key`, if remembered.
-    pub fn get(&self, key: &MemoKey) -> Option<Remembered> {
+    fn get(&self, key: &MemoKey) -> Option<Remembered> {
         // A poisoned lock (a panic elsewhere, which the lints rule out) only costs a scan.
         let mut state = self.state.lock().ok()?;
         if let Some((len, found)) = state.current.get(&key.hash) {
@@ -130,7 +167,7 @@ impl ScanMemo {
     }
 
     /// Remember what was found in the text of `key`.
-    pub fn put(&self, key: MemoKey, found: Remembered) {
+    fn put(&self, key: MemoKey, found: Remembered) {
         // One entry may take at most an eighth of a generation's bytes.
         if entry_bytes(&found) > self.budget() / 8 {
             return;
@@ -199,22 +236,22 @@ mod tests {
         let memo = ScanMemo::new(8);
         let (alice, bob) = (memo.scope(b"Bearer alice"), memo.scope(b"Bearer bob"));
         let t = text(1);
-        memo.put(memo.key(alice, Source::User, &t).unwrap(), found(4));
-        assert_eq!(memo.get(&memo.key(alice, Source::User, &t).unwrap()), Some(found(4)));
-        assert_eq!(memo.get(&memo.key(bob, Source::User, &t).unwrap()), None, "another caller's text");
-        assert_eq!(memo.get(&memo.key(alice, Source::Tool, &t).unwrap()), None, "another source");
-        assert_eq!(memo.get(&memo.key(alice, Source::User, &text(2)).unwrap()), None, "another text");
+        memo.put(alice.key(Source::User, &t).unwrap(), found(4));
+        assert_eq!(memo.get(&alice.key(Source::User, &t).unwrap()), Some(found(4)));
+        assert_eq!(memo.get(&bob.key(Source::User, &t).unwrap()), None, "another caller's text");
+        assert_eq!(memo.get(&alice.key(Source::Tool, &t).unwrap()), None, "another source");
+        assert_eq!(memo.get(&alice.key(Source::User, &text(2)).unwrap()), None, "another text");
     }
 
     #[test]
     fn short_texts_no_scope_and_off_are_not_remembered() {
         let memo = ScanMemo::new(8);
         let scope = memo.scope(b"");
-        assert!(memo.key(scope, Source::User, "short").is_none());
-        assert!(memo.key(MemoScope::NONE, Source::User, &text(1)).is_none());
+        assert!(scope.key(Source::User, "short").is_none());
+        assert!(MemoScope::NONE.key(Source::User, &text(1)).is_none());
         let off = ScanMemo::new(0);
-        assert_eq!(off.scope(b"x"), MemoScope::NONE);
-        assert!(off.key(off.scope(b"x"), Source::User, &text(1)).is_none());
+        assert!(off.scope(b"x").is_none());
+        assert!(off.scope(b"x").key(Source::User, &text(1)).is_none());
     }
 
     #[test]
@@ -222,22 +259,22 @@ mod tests {
         let memo = ScanMemo::new(4);
         let scope = memo.scope(b"k");
         for n in 0..100 {
-            memo.put(memo.key(scope, Source::User, &text(n)).unwrap(), found(n));
+            memo.put(scope.key(Source::User, &text(n)).unwrap(), found(n));
             assert!(memo.len() <= 8, "{} entries", memo.len());
         }
         // The newest are still there, the oldest are gone.
-        assert_eq!(memo.get(&memo.key(scope, Source::User, &text(99)).unwrap()), Some(found(99)));
-        assert_eq!(memo.get(&memo.key(scope, Source::User, &text(0)).unwrap()), None);
+        assert_eq!(memo.get(&scope.key(Source::User, &text(99)).unwrap()), Some(found(99)));
+        assert_eq!(memo.get(&scope.key(Source::User, &text(0)).unwrap()), None);
     }
 
     #[test]
     fn a_text_read_again_survives_rotation() {
         let memo = ScanMemo::new(2);
         let scope = memo.scope(b"k");
-        let hot = memo.key(scope, Source::User, &text(0)).unwrap();
+        let hot = scope.key(Source::User, &text(0)).unwrap();
         memo.put(hot, found(0));
         for n in 1..20 {
-            memo.put(memo.key(scope, Source::User, &text(n)).unwrap(), found(n));
+            memo.put(scope.key(Source::User, &text(n)).unwrap(), found(n));
             assert!(memo.get(&hot).is_some(), "lost after {n} other texts");
         }
     }
@@ -249,14 +286,14 @@ mod tests {
         let mut many = found(0);
         many.findings = (0..40).map(|i| found(i * 4).findings[0]).collect();
         for n in 0..200 {
-            memo.put(memo.key(scope, Source::User, &text(n)).unwrap(), many.clone());
+            memo.put(scope.key(Source::User, &text(n)).unwrap(), many.clone());
             assert!(heap_bytes(&memo) <= 2 * 64 * BYTES_PER_ENTRY, "{} bytes", heap_bytes(&memo));
         }
-        assert!(memo.get(&memo.key(scope, Source::User, &text(199)).unwrap()).is_some());
+        assert!(memo.get(&scope.key(Source::User, &text(199)).unwrap()).is_some());
         // An entry larger than an eighth of a generation is not kept at all.
         let mut huge = found(0);
         huge.findings = (0..400).map(|i| found(i * 4).findings[0]).collect();
-        let key = memo.key(scope, Source::User, &text(500)).unwrap();
+        let key = scope.key(Source::User, &text(500)).unwrap();
         memo.put(key, huge);
         assert!(memo.get(&key).is_none());
     }

@@ -16,7 +16,7 @@
 //! compatible servers echo the input, so they are held like any other reply.
 
 use super::protocol::Api;
-use super::stream::StreamStats;
+use super::sse::StreamStats;
 
 /// What the filter does with a reply's body.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -29,7 +29,7 @@ pub enum ReplyHandling {
 
 /// Does a reply of this API carry text (the model's, or an echo of the request's)?
 pub fn reply_carries_text(api: Api) -> bool {
-    !matches!(api, Api::OpenaiEmbeddings | Api::PassThrough)
+    !matches!(api, Api::OpenAiEmbeddings | Api::PassThrough)
 }
 
 /// How to handle a reply: `restores` when this exchange issued placeholders and replies are
@@ -78,7 +78,7 @@ mod tests {
                     let got = reply_handling(api, restores, checks);
                     let held = matches!(got, ReplyHandling::Inspect);
                     match api {
-                        Api::OpenaiEmbeddings | Api::PassThrough => assert!(!held, "{api:?}"),
+                        Api::OpenAiEmbeddings | Api::PassThrough => assert!(!held, "{api:?}"),
                         _ => assert_eq!(held, restores || checks, "{api:?} {restores} {checks}"),
                     }
                 }

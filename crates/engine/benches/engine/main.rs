@@ -26,10 +26,10 @@ use std::time::Duration;
 
 use criterion::{BenchmarkId, Criterion, Throughput};
 use prompt_guard_engine::config::FilterConfig;
-use prompt_guard_engine::exchange::{guard_reply, guard_request};
+use prompt_guard_engine::exchange::{guard_reply, guard_request, Guard};
 use prompt_guard_engine::memo::MemoScope;
 use prompt_guard_engine::protocol::Api;
-use prompt_guard_engine::stream::{SseRestorer, StreamProtocol};
+use prompt_guard_engine::sse::{SseRestorer, StreamProtocol};
 use prompt_guard_engine::vault::Vault;
 
 use alloc_count::{measure, AllocCounts, CountingAllocator};
@@ -62,7 +62,7 @@ fn default_config() -> FilterConfig {
 /// One request through the engine as the glue does it: a fresh vault, then `guard_request`.
 fn guard(cfg: &FilterConfig, body: &[u8]) -> Vault {
     let mut vault = Vault::with_capacity(cfg.max_entities);
-    let outcome = guard_request(cfg, Api::OpenaiChat, body, true, &mut vault, MemoScope::NONE);
+    let outcome = guard_request(cfg, Api::OpenAiChat, body, true, &mut vault, MemoScope::NONE);
     black_box(outcome.expect("every fixture is a valid OpenAI chat request"));
     vault
 }
@@ -132,10 +132,11 @@ fn next_turn(body: &[u8], n: u64) -> Vec<u8> {
 /// request of the same caller, the new turn was not (building the body is not timed).
 fn bench_next_turn(c: &mut Criterion, cfg: &FilterConfig, fixtures: &[Fixture]) {
     let mut group = c.benchmark_group("guard_next_turn");
-    let scope = cfg.memo.scope(b"authorization:Bearer bench");
+    let guard = Guard::new(FilterConfig::from_json(b"{}").expect("the default configuration compiles"));
+    let scope = guard.memo().scope(b"authorization:Bearer bench");
     for f in fixtures.iter().filter(|f| matches!(f.name.as_str(), "multiturn_16k" | "long_context_128k")) {
         let mut vault = Vault::with_capacity(cfg.max_entities);
-        black_box(guard_request(cfg, Api::OpenaiChat, &f.request, true, &mut vault, scope).ok());
+        black_box(guard_request(cfg, Api::OpenAiChat, &f.request, true, &mut vault, scope).ok());
         let mut n = 0u64;
         group.throughput(Throughput::Bytes(f.request.len() as u64));
         group.bench_with_input(BenchmarkId::from_parameter(&f.name), &f.request, |b, body| {
@@ -146,7 +147,7 @@ fn bench_next_turn(c: &mut Criterion, cfg: &FilterConfig, fixtures: &[Fixture]) 
                 },
                 |turn| {
                     let mut vault = Vault::with_capacity(cfg.max_entities);
-                    black_box(guard_request(cfg, Api::OpenaiChat, &turn, true, &mut vault, scope).ok())
+                    black_box(guard_request(cfg, Api::OpenAiChat, &turn, true, &mut vault, scope).ok())
                 },
                 criterion::BatchSize::SmallInput,
             )
@@ -212,7 +213,7 @@ fn alloc_rows(cfg: &FilterConfig, fixtures: &[Fixture]) -> Vec<AllocRow> {
             drop(guard(cfg, &f.request));
             let (masked, guard_counts) = measure(|| {
                 let mut vault = Vault::with_capacity(cfg.max_entities);
-                let outcome = guard_request(cfg, Api::OpenaiChat, &f.request, true, &mut vault, MemoScope::NONE);
+                let outcome = guard_request(cfg, Api::OpenAiChat, &f.request, true, &mut vault, MemoScope::NONE);
                 outcome.map(|o| o.masked.total()).unwrap_or(0)
             });
             let vault = f.planted_vault(cfg);

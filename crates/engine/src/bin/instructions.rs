@@ -47,7 +47,7 @@ fn main() {
     };
     for _ in 0..n {
         let mut vault = Vault::with_capacity(cfg.max_entities);
-        let outcome = guard_request(&cfg, Api::OpenaiChat, &body, true, &mut vault, MemoScope::NONE);
+        let outcome = guard_request(&cfg, Api::OpenAiChat, &body, true, &mut vault, MemoScope::NONE);
         if outcome.is_err() {
             eprintln!("instructions: {what} was refused");
             exit(1);

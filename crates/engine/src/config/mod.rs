@@ -13,7 +13,6 @@ pub use error::ConfigError;
 
 use crate::detect::{CustomPattern, DetectBuildError, DetectSettings, Detector};
 use crate::entity::BuiltinKind;
-use crate::memo::ScanMemo;
 use crate::placeholder::{is_label, PlaceholderGrammar};
 use crate::protocol::route::normalise_path;
 use crate::protocol::Api;
@@ -188,8 +187,8 @@ pub struct FilterConfig {
     pub threats: threats::CompiledThreats,
     /// Set when mappings are kept across the exchanges of a session.
     pub session: Option<SessionConfig>,
-    /// What was found in texts of earlier requests, per caller (`scan_memo_entries`).
-    pub memo: ScanMemo,
+    /// Texts per generation of the scan memo (0: off); the memo itself is the VM's `Guard`'s.
+    pub scan_memo_entries: usize,
 }
 
 impl FilterConfig {
@@ -361,7 +360,7 @@ fn compile(raw: RawConfig) -> Result<FilterConfig, ConfigError> {
         labels,
         threats,
         session,
-        memo: ScanMemo::new(usize::try_from(raw.scan_memo_entries).unwrap_or(0)),
+        scan_memo_entries: usize::try_from(raw.scan_memo_entries).unwrap_or(0),
     })
 }
 

@@ -2,14 +2,15 @@
 //! typed decisions. The host reads and writes headers and bodies; everything decided about them
 //! is decided here.
 
+use super::guard::Guard;
 use super::refusal::{verdict_headers, LocalReply, Refusal, FAIL_OPEN_HEADER, MASKED_HEADER};
 use super::reply_plan::{buffered_over_limit, plan_reply, ReplyHead, ReplyPlan};
-use super::streaming::StreamGuard;
+use super::streaming::{StreamGuard, StreamStep};
 use super::{guard_reply, guard_request_as, is_json_content_type, BodyKind, Rejection};
 use crate::config::FilterConfig;
 use crate::encoding::ContentEncoding;
 use crate::event::{Event, Label, Reason, Unrestored};
-use crate::memo::MemoScope;
+use crate::memo::CallerId;
 use crate::protocol::Api;
 use crate::store::{SessionStore, SharedData};
 use crate::threat::Verdict;
@@ -55,6 +56,17 @@ pub enum ReplyDecision {
     Answer(LocalReply),
 }
 
+/// What the exchange does with the reply's body, once the reply's headers are here.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ReplyMode {
+    /// Forwarded as it comes.
+    Pass,
+    /// Held to the end, then decoded from this encoding, restored and replaced.
+    Buffered(ContentEncoding),
+    /// Server-sent events, restored as they flow (see [`Exchange::stream_chunk`]).
+    Stream,
+}
+
 /// The session store and the time, when the host has them (a session keeps its placeholders
 /// across exchanges; a store problem costs only continuity, so it is logged and the exchange
 /// goes on).
@@ -75,23 +87,28 @@ pub struct Exchange {
     /// The session this exchange belongs to (from the configured trusted header), if any.
     session: Option<String>,
     /// Whose remembered scan results this request may use (see `memo`).
-    memo_scope: MemoScope,
+    caller: Option<CallerId>,
     /// The request went on flagged: its verdict goes into the reply's headers.
     flagged: Option<Verdict>,
+    reply: ReplyMode,
+    /// The streamed reply's state, while the reply is streamed.
+    stream: Option<Box<StreamGuard>>,
 }
 
 impl Exchange {
-    pub fn new(cfg: &FilterConfig) -> Exchange {
+    pub fn new(guard: &Guard) -> Exchange {
         Exchange {
             api: Api::PassThrough,
             content_type: None,
             request_encoding: ContentEncoding::Identity,
-            vault: Vault::with_capacity(cfg.max_entities),
+            vault: Vault::with_capacity(guard.config().max_entities),
             masked: 0,
             fail_open: None,
             session: None,
-            memo_scope: MemoScope::NONE,
+            caller: None,
             flagged: None,
+            reply: ReplyMode::Pass,
+            stream: None,
         }
     }
 
@@ -112,11 +129,12 @@ impl Exchange {
     /// caller. `has_body` is false when the headers end the request.
     pub fn request_headers<H: RequestHeaders>(
         &mut self,
-        cfg: &FilterConfig,
+        guard: &Guard,
         headers: &H,
         has_body: bool,
         emit: &mut dyn FnMut(Event<'_>),
     ) -> Result<RequestPlan, H::Error> {
+        let cfg = guard.config();
         let path = headers.get(":path")?.unwrap_or_default();
         self.api = cfg.classify(&path);
         if self.api == Api::PassThrough || !has_body {
@@ -128,8 +146,8 @@ impl Exchange {
         if let Some(session) = &cfg.session {
             self.session = headers.get(&session.identity_header)?.filter(|v| !v.trim().is_empty());
         }
-        if cfg.memo.is_on() {
-            self.memo_scope = cfg.memo.scope(self.caller(headers)?.as_bytes());
+        if guard.memo().is_on() {
+            self.caller = guard.memo().caller(self.caller_identity(headers)?.as_bytes());
         }
         self.request_encoding = match ContentEncoding::parse(headers.get("content-encoding")?.as_deref()) {
             Ok(e) => e,
@@ -152,7 +170,7 @@ impl Exchange {
 
     /// Who is calling, for scoping the scan memo: the trusted session header when configured,
     /// else the first credential header present (empty when there is none). Only ever hashed.
-    fn caller<H: RequestHeaders>(&self, headers: &H) -> Result<String, H::Error> {
+    fn caller_identity<H: RequestHeaders>(&self, headers: &H) -> Result<String, H::Error> {
         if let Some(session) = &self.session {
             return Ok(format!("session:{session}"));
         }
@@ -167,10 +185,11 @@ impl Exchange {
     /// Part of the request body is held: `Some` when it is already over the limit.
     pub fn request_body_held(
         &mut self,
-        cfg: &FilterConfig,
+        guard: &Guard,
         held_bytes: usize,
         emit: &mut dyn FnMut(Event<'_>),
     ) -> Option<Refusal> {
+        let cfg = guard.config();
         (held_bytes > cfg.max_body_bytes)
             .then(|| self.refuse(cfg, &Rejection::TooLarge { limit: cfg.max_body_bytes }, emit))
     }
@@ -178,18 +197,19 @@ impl Exchange {
     /// The whole request body: decode, load the session, inspect and mask, save the session.
     pub fn request_body<S: SharedData>(
         &mut self,
-        cfg: &FilterConfig,
+        guard: &Guard,
         raw: &[u8],
         sessions: &Sessions<'_, S>,
         emit: &mut dyn FnMut(Event<'_>),
     ) -> BodyDecision {
+        let cfg = guard.config();
         let decoded = match self.request_encoding.decode(raw, cfg.max_body_bytes) {
             Ok(d) => d,
             Err(e) => return BodyDecision::Refuse(self.refuse(cfg, &Rejection::from(e), emit)),
         };
         self.load_session(cfg, sessions);
         let kind = BodyKind::from_content_type(self.content_type.as_deref());
-        match guard_request_as(cfg, self.api, &decoded, kind, &mut self.vault, self.memo_scope) {
+        match guard_request_as(cfg, self.api, &decoded, kind, &mut self.vault, guard.memo().scope_of(self.caller)) {
             Ok(outcome) => {
                 self.save_session(cfg, sessions);
                 self.masked = outcome.masked.total();
@@ -213,7 +233,8 @@ impl Exchange {
     }
 
     /// The host failed the filter while it handled the request.
-    pub fn host_failure(&mut self, cfg: &FilterConfig, emit: &mut dyn FnMut(Event<'_>)) -> Refusal {
+    pub fn host_failure(&mut self, guard: &Guard, emit: &mut dyn FnMut(Event<'_>)) -> Refusal {
+        let cfg = guard.config();
         let refusal = Refusal::host_failure(cfg, self.api, emit);
         self.settle(cfg, &refusal);
         refusal
@@ -238,10 +259,11 @@ impl Exchange {
     /// The reply's headers: the headers to add to it, and what to do with its body.
     pub fn reply_headers(
         &mut self,
-        cfg: &FilterConfig,
+        guard: &Guard,
         head: ReplyHead<'_>,
         emit: &mut dyn FnMut(Event<'_>),
     ) -> (Vec<(&'static str, String)>, ReplyPlan) {
+        let cfg = guard.config();
         let mut headers = vec![(MASKED_HEADER, self.masked.to_string())];
         if let Some(reason) = self.fail_open {
             headers.push((FAIL_OPEN_HEADER, reason.label().to_owned()));
@@ -249,11 +271,66 @@ impl Exchange {
         if let Some(verdict) = &self.flagged {
             headers.extend(verdict_headers(verdict));
         }
-        (headers, plan_reply(cfg, self.api, &mut self.vault, head, emit))
+        let plan = plan_reply(cfg, self.api, &mut self.vault, head, emit);
+        match plan {
+            ReplyPlan::Buffer { encoding } => self.reply = ReplyMode::Buffered(encoding),
+            ReplyPlan::Stream { encoding } => {
+                self.stream = Some(Box::new(self.stream(guard, encoding)));
+                self.reply = ReplyMode::Stream;
+            }
+            ReplyPlan::Pass | ReplyPlan::Answer(_) => self.reply = ReplyMode::Pass,
+        }
+        (headers, plan)
+    }
+
+    /// The host could not carry out the reply plan (its headers could not be changed): the
+    /// reply's body goes on as it comes.
+    pub fn pass_reply(&mut self) {
+        self.stream = None;
+        self.reply = ReplyMode::Pass;
+    }
+
+    /// What is done with the reply's body (set by [`Exchange::reply_headers`]).
+    pub fn reply_mode(&self) -> ReplyMode {
+        self.reply
+    }
+
+    /// The streamed reply has seen its end (or there is none): later chunks go on as they are.
+    pub fn stream_ended(&self) -> bool {
+        self.stream.as_ref().is_none_or(|s| s.ended())
+    }
+
+    /// One chunk of the streamed reply; `end` when it is the last. A stream that turns out to
+    /// be a JSON document is held from this chunk on like a buffered reply in no encoding.
+    pub fn stream_chunk(
+        &mut self,
+        guard: &Guard,
+        chunk: &[u8],
+        end: bool,
+        emit: &mut dyn FnMut(Event<'static>),
+    ) -> StreamStep {
+        let Some(stream) = self.stream.as_mut() else {
+            return StreamStep::Emit(chunk.to_vec());
+        };
+        let step = stream.push(guard, &self.vault, chunk, end, emit);
+        if step == StreamStep::Rebuffer {
+            self.stream = None;
+            self.reply = ReplyMode::Buffered(ContentEncoding::Identity);
+        }
+        step
+    }
+
+    /// The exchange ended, however: a stream that never saw its end (an upstream reset, a
+    /// client abort) is counted as truncated and its text checked for leaks.
+    pub fn abandon_stream(&mut self, guard: &Guard, emit: &mut dyn FnMut(Event<'static>)) {
+        if let Some(stream) = self.stream.as_mut() {
+            stream.abandon(guard, emit);
+        }
     }
 
     /// A streamed reply in `encoding`.
-    pub fn stream(&self, cfg: &FilterConfig, encoding: ContentEncoding) -> StreamGuard {
+    pub fn stream(&self, guard: &Guard, encoding: ContentEncoding) -> StreamGuard {
+        let cfg = guard.config();
         StreamGuard::new(cfg, self.api, encoding)
     }
 
@@ -261,11 +338,12 @@ impl Exchange {
     /// 502 when it cannot go on as it is.
     pub fn reply_body_held(
         &self,
-        cfg: &FilterConfig,
+        guard: &Guard,
         encoding: ContentEncoding,
         held_bytes: usize,
         emit: &mut dyn FnMut(Event<'_>),
     ) -> Result<(), Option<LocalReply>> {
+        let cfg = guard.config();
         if held_bytes > cfg.max_response_bytes {
             return Err(buffered_over_limit(self.api, encoding, emit));
         }
@@ -275,11 +353,12 @@ impl Exchange {
     /// The whole buffered reply in `encoding`: decode, restore, check.
     pub fn reply_body(
         &self,
-        cfg: &FilterConfig,
+        guard: &Guard,
         raw: &[u8],
         encoding: ContentEncoding,
         emit: &mut dyn FnMut(Event<'_>),
     ) -> ReplyDecision {
+        let cfg = guard.config();
         let Ok(decoded) = encoding.decode(raw, cfg.max_response_bytes) else {
             emit(Event::Unrestored(Unrestored::CorruptEncoding));
             return ReplyDecision::Answer(LocalReply::error(
@@ -318,6 +397,8 @@ impl Exchange {
 
     /// The exchange is over: what it held is dropped.
     pub fn end(&mut self) {
+        self.stream = None;
+        self.reply = ReplyMode::Pass;
         self.vault = Vault::with_capacity(0);
     }
 

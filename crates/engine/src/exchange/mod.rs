@@ -2,15 +2,17 @@
 //! host that carries it.
 
 mod flow;
+mod guard;
 mod refusal;
 mod reply_plan;
 mod streaming;
 
-pub use flow::{BodyDecision, Exchange, ReplyDecision, RequestHeaders, RequestPlan, Sessions, CALLER_HEADERS};
+pub use flow::{BodyDecision, Exchange, ReplyDecision, ReplyMode, RequestHeaders, RequestPlan, Sessions, CALLER_HEADERS};
 pub use refusal::{
     count_verdict, verdict_headers, LocalReply, Refusal, CATEGORIES_HEADER, FAIL_OPEN_HEADER, MASKED_HEADER,
     REJECTED_HEADER, RULES_HEADER, SCORE_HEADER,
 };
+pub use guard::Guard;
 pub use reply_plan::{buffered_over_limit, is_event_stream, plan_reply, ReplyHead, ReplyPlan};
 pub use streaming::{StreamGuard, StreamStep, LINK_WINDOW_BYTES};
 
@@ -28,7 +30,7 @@ use super::protocol::multipart::{self, Multipart, MultipartError};
 use super::protocol::{inject_canary, is_signed_block, rename_keys, visit_request, Api};
 use super::reply::{removal_notice, scan_all, PromptPrint, ReplyFindings};
 use super::restore::{placeholder_lookalikes, restore_text, Escape, RestoreCounts};
-use super::stream::{restore_tree, StreamProtocol};
+use super::sse::{restore_tree, StreamProtocol};
 use super::encoding::DecodeError;
 use super::threat::{check_hygiene, Action, HygieneViolation, Source, ThreatReport, Verdict};
 use super::vault::Vault;
@@ -204,16 +206,16 @@ impl From<DecodeError> for Rejection {
 impl From<Api> for StreamProtocol {
     fn from(api: Api) -> StreamProtocol {
         match api {
-            Api::OpenaiChat => StreamProtocol::OpenAiChat,
-            Api::OpenaiResponses => StreamProtocol::OpenAiResponses,
-            Api::OpenaiCompletions => StreamProtocol::OpenAiCompletions,
+            Api::OpenAiChat => StreamProtocol::OpenAiChat,
+            Api::OpenAiResponses => StreamProtocol::OpenAiResponses,
+            Api::OpenAiCompletions => StreamProtocol::OpenAiCompletions,
             Api::AnthropicMessages => StreamProtocol::AnthropicMessages,
-            Api::OpenaiEmbeddings
-            | Api::OpenaiModerations
-            | Api::OpenaiConversations
-            | Api::OpenaiAssistants
-            | Api::OpenaiBatches
-            | Api::OpenaiFiles
+            Api::OpenAiEmbeddings
+            | Api::OpenAiModerations
+            | Api::OpenAiConversations
+            | Api::OpenAiAssistants
+            | Api::OpenAiBatches
+            | Api::OpenAiFiles
             | Api::AnthropicBatches
             | Api::Generic
             | Api::PassThrough => StreamProtocol::Generic,
@@ -237,12 +239,12 @@ struct TextGuard<'a> {
     masker: Masker<'a>,
     report: ThreatReport,
     failure: Option<Rejection>,
-    scope: MemoScope,
+    scope: MemoScope<'a>,
     memo_hits: u32,
 }
 
 impl<'a> TextGuard<'a> {
-    fn new(cfg: &'a FilterConfig, scope: MemoScope) -> Self {
+    fn new(cfg: &'a FilterConfig, scope: MemoScope<'a>) -> Self {
         TextGuard {
             cfg,
             masker: Masker::new(&cfg.detector, &cfg.restore.grammar),
@@ -275,8 +277,8 @@ impl<'a> TextGuard<'a> {
         }
         // A text an earlier request of the same caller carried was scanned then: what was found
         // is used again (see `memo`), and only the masking, which is this request's, runs.
-        let memo = &self.cfg.memo;
-        let key = memo.key(self.scope, source, text);
+        let memo = self.scope;
+        let key = memo.key(source, text);
         let masked = match key.as_ref().and_then(|k| memo.get(k)) {
             Some(known) => {
                 self.memo_hits += 1;
@@ -367,7 +369,7 @@ pub fn guard_request(
     body: &[u8],
     json: bool,
     vault: &mut Vault,
-    scope: MemoScope,
+    scope: MemoScope<'_>,
 ) -> Result<RequestOutcome, Rejection> {
     guard_request_as(cfg, api, body, if json { BodyKind::Json } else { BodyKind::Text }, vault, scope)
 }
@@ -464,7 +466,7 @@ pub fn guard_request_as(
     body: &[u8],
     kind: BodyKind<'_>,
     vault: &mut Vault,
-    scope: MemoScope,
+    scope: MemoScope<'_>,
 ) -> Result<RequestOutcome, Rejection> {
     if body.len() > cfg.max_body_bytes {
         return Err(Rejection::TooLarge { limit: cfg.max_body_bytes });
@@ -534,7 +536,7 @@ fn guard_multipart(
     body: &[u8],
     content_type: &str,
     vault: &mut Vault,
-    scope: MemoScope,
+    scope: MemoScope<'_>,
 ) -> Result<RequestOutcome, Rejection> {
     let mut form = Multipart::parse(body, content_type).map_err(|_: MultipartError| Rejection::MalformedMultipart)?;
     // Per part: the units that make it up, each with the line ending that follows it (JSONL).
@@ -542,7 +544,7 @@ fn guard_multipart(
     let mut units = Vec::new();
     // What each unit was, written back as it came when nothing in it changed.
     let mut originals: Vec<&str> = Vec::new();
-    let line_api = if api == Api::OpenaiFiles { Api::OpenaiBatches } else { api };
+    let line_api = if api == Api::OpenAiFiles { Api::OpenAiBatches } else { api };
     for part in &form.parts {
         let media = part.media_type();
         if is_media(&media) {

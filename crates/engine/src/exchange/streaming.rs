@@ -2,14 +2,14 @@
 //! can be restored now, look for a link or the canary in the last few KiB of text and stop the
 //! stream when one must not reach the client, and count what the whole text leaked at its end.
 
+use super::guard::Guard;
 use crate::config::FilterConfig;
 use crate::encoding::{ContentEncoding, DecodeError, StreamDecoder};
 use crate::event::{Event, ReplyFindingKind, StreamAnomaly, Unrestored};
 use crate::plan::StreamCounts;
 use crate::protocol::{error_event, Api, ErrorShape};
 use crate::reply::{scan_leaks, scan_links};
-use crate::sse::{BodyShape, StreamStart};
-use crate::stream::{SseRestorer, StreamProtocol};
+use crate::sse::{BodyShape, SseRestorer, StreamProtocol, StreamStart};
 use crate::vault::Vault;
 
 /// How much recent stream text a link or canary is looked for in: longer than any link worth
@@ -79,12 +79,13 @@ impl StreamGuard {
     /// later by a reset or an abort has counted what it restored.
     pub fn push(
         &mut self,
-        cfg: &FilterConfig,
+        guard: &Guard,
         vault: &Vault,
         chunk: &[u8],
         end: bool,
         emit: &mut dyn FnMut(Event<'static>),
     ) -> StreamStep {
+        let cfg = guard.config();
         if self.ended {
             return StreamStep::Emit(chunk.to_vec());
         }
@@ -167,7 +168,8 @@ impl StreamGuard {
 
     /// The exchange ended without the stream's end (an upstream reset, a client abort): counted
     /// as truncated, with what was held of its text checked for leaks.
-    pub fn abandon(&mut self, cfg: &FilterConfig, emit: &mut dyn FnMut(Event<'static>)) {
+    pub fn abandon(&mut self, guard: &Guard, emit: &mut dyn FnMut(Event<'static>)) {
+        let cfg = guard.config();
         if self.ended {
             return;
         }

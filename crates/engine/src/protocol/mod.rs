@@ -25,20 +25,29 @@ use super::threat::Source;
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Api {
-    OpenaiChat,
-    OpenaiCompletions,
-    OpenaiResponses,
-    OpenaiEmbeddings,
-    OpenaiModerations,
+    #[serde(rename = "openai_chat")]
+    OpenAiChat,
+    #[serde(rename = "openai_completions")]
+    OpenAiCompletions,
+    #[serde(rename = "openai_responses")]
+    OpenAiResponses,
+    #[serde(rename = "openai_embeddings")]
+    OpenAiEmbeddings,
+    #[serde(rename = "openai_moderations")]
+    OpenAiModerations,
     /// Conversations and their items.
-    OpenaiConversations,
+    #[serde(rename = "openai_conversations")]
+    OpenAiConversations,
     /// Assistants, threads, their messages and runs.
-    OpenaiAssistants,
+    #[serde(rename = "openai_assistants")]
+    OpenAiAssistants,
     /// `/v1/batches` (the batch's own JSON; its input is a file).
-    OpenaiBatches,
+    #[serde(rename = "openai_batches")]
+    OpenAiBatches,
     /// File uploads (`/v1/files`, `/v1/uploads/{id}/parts`): multipart bodies whose text parts,
     /// batch input JSONL among them, are masked.
-    OpenaiFiles,
+    #[serde(rename = "openai_files")]
+    OpenAiFiles,
     AnthropicMessages,
     /// `/v1/messages/batches`: a list of whole Messages requests.
     AnthropicBatches,
@@ -50,15 +59,15 @@ pub enum Api {
 
 impl Api {
     pub const ALL: [Api; 13] = [
-        Api::OpenaiChat,
-        Api::OpenaiCompletions,
-        Api::OpenaiResponses,
-        Api::OpenaiEmbeddings,
-        Api::OpenaiModerations,
-        Api::OpenaiConversations,
-        Api::OpenaiAssistants,
-        Api::OpenaiBatches,
-        Api::OpenaiFiles,
+        Api::OpenAiChat,
+        Api::OpenAiCompletions,
+        Api::OpenAiResponses,
+        Api::OpenAiEmbeddings,
+        Api::OpenAiModerations,
+        Api::OpenAiConversations,
+        Api::OpenAiAssistants,
+        Api::OpenAiBatches,
+        Api::OpenAiFiles,
         Api::AnthropicMessages,
         Api::AnthropicBatches,
         Api::Generic,
@@ -67,15 +76,15 @@ impl Api {
 
     pub const fn name(self) -> &'static str {
         match self {
-            Api::OpenaiChat => "openai_chat",
-            Api::OpenaiCompletions => "openai_completions",
-            Api::OpenaiResponses => "openai_responses",
-            Api::OpenaiEmbeddings => "openai_embeddings",
-            Api::OpenaiModerations => "openai_moderations",
-            Api::OpenaiConversations => "openai_conversations",
-            Api::OpenaiAssistants => "openai_assistants",
-            Api::OpenaiBatches => "openai_batches",
-            Api::OpenaiFiles => "openai_files",
+            Api::OpenAiChat => "openai_chat",
+            Api::OpenAiCompletions => "openai_completions",
+            Api::OpenAiResponses => "openai_responses",
+            Api::OpenAiEmbeddings => "openai_embeddings",
+            Api::OpenAiModerations => "openai_moderations",
+            Api::OpenAiConversations => "openai_conversations",
+            Api::OpenAiAssistants => "openai_assistants",
+            Api::OpenAiBatches => "openai_batches",
+            Api::OpenAiFiles => "openai_files",
             Api::AnthropicMessages => "anthropic_messages",
             Api::AnthropicBatches => "anthropic_batches",
             Api::Generic => "generic",
@@ -99,7 +108,7 @@ impl Api {
 
     /// Does this API carry JSON (as opposed to any body)?
     pub const fn requires_json(self) -> bool {
-        !matches!(self, Api::Generic | Api::PassThrough | Api::OpenaiFiles)
+        !matches!(self, Api::Generic | Api::PassThrough | Api::OpenAiFiles)
     }
 }
 
@@ -130,7 +139,7 @@ pub fn inject_canary(api: Api, body: &mut Value, canary: &str) -> bool {
         }
     };
     match api {
-        Api::OpenaiChat => {
+        Api::OpenAiChat => {
             let Some(messages) = body.get_mut("messages").and_then(Value::as_array_mut) else { return false };
             let system = messages
                 .iter_mut()
@@ -143,7 +152,7 @@ pub fn inject_canary(api: Api, body: &mut Value, canary: &str) -> bool {
                 }
             }
         }
-        Api::AnthropicMessages | Api::OpenaiResponses => {
+        Api::AnthropicMessages | Api::OpenAiResponses => {
             let field = if api == Api::AnthropicMessages { "system" } else { "instructions" };
             let Some(obj) = body.as_object_mut() else { return false };
             match obj.get_mut(field) {
@@ -173,19 +182,29 @@ pub fn role_source(role: Option<&str>) -> Source {
 mod tests {
     use super::*;
 
+    /// The configuration spells an API as its name (`routes[].api`), whatever the variant's
+    /// spelling in Rust.
+    #[test]
+    fn every_api_is_configured_by_its_name() {
+        for api in Api::ALL {
+            let parsed: Result<Api, _> = serde_json::from_value(serde_json::Value::from(api.name()));
+            assert_eq!(parsed.ok(), Some(api), "{}", api.name());
+        }
+    }
+
     #[test]
     fn canary_goes_into_the_system_prompt() {
         let mut chat = serde_json::json!({"messages": [{"role": "user", "content": "hi"}]});
-        assert!(inject_canary(Api::OpenaiChat, &mut chat, "CANARY-123"));
+        assert!(inject_canary(Api::OpenAiChat, &mut chat, "CANARY-123"));
         assert_eq!(chat["messages"][0]["role"], "system");
         assert!(chat["messages"][0]["content"].as_str().unwrap_or("").contains("CANARY-123"));
         let mut claude = serde_json::json!({"system": [{"type": "text", "text": "Be brief."}], "messages": []});
         assert!(inject_canary(Api::AnthropicMessages, &mut claude, "CANARY-123"));
         assert_eq!(claude["system"][1]["type"], "text");
         let mut responses = serde_json::json!({"input": "hi", "instructions": "Be brief."});
-        assert!(inject_canary(Api::OpenaiResponses, &mut responses, "CANARY-123"));
+        assert!(inject_canary(Api::OpenAiResponses, &mut responses, "CANARY-123"));
         assert!(responses["instructions"].as_str().unwrap_or("").starts_with("Be brief."));
         let mut embeddings = serde_json::json!({"input": "hi"});
-        assert!(!inject_canary(Api::OpenaiEmbeddings, &mut embeddings, "CANARY-123"));
+        assert!(!inject_canary(Api::OpenAiEmbeddings, &mut embeddings, "CANARY-123"));
     }
 }

@@ -344,7 +344,7 @@ mod tests {
             "stop": ["END"],
             "service_tier": "auto"
         });
-        let seen = texts(Api::OpenaiChat, &body);
+        let seen = texts(Api::OpenAiChat, &body);
         assert_eq!(seen, ["u-alice@example.com", "a new text", "Alice", "hi", "END"]);
     }
 
@@ -401,12 +401,12 @@ mod tests {
         let mut body = json!({"messages": [{"role": "assistant", "tool_calls": [
             {"id": "call_1", "type": "function", "function": {"name": "f", "arguments": "{\"to\": \"a\\nb\", \"type\": \"t\"}"}}
         ]}]});
-        let seen = texts(Api::OpenaiChat, &body);
+        let seen = texts(Api::OpenAiChat, &body);
         assert_eq!(seen, ["f", "a\nb", "t", "to", "type"]);
         let before = body.to_string();
-        assert!(!visit(Api::OpenaiChat, &mut body, &mut |_, _| false));
+        assert!(!visit(Api::OpenAiChat, &mut body, &mut |_, _| false));
         assert_eq!(body.to_string(), before);
-        assert!(visit(Api::OpenaiChat, &mut body, &mut |s, _| {
+        assert!(visit(Api::OpenAiChat, &mut body, &mut |s, _| {
             let hit = s == "t";
             if hit {
                 *s = "[X_1]".into();
@@ -423,11 +423,11 @@ mod tests {
             "parameters": {"type": "object", "properties": {"id": {"type": "string", "enum": ["e1"]}}}}}],
             "metadata": {"type": "mine"}});
         assert_eq!(
-            texts(Api::OpenaiChat, &body),
+            texts(Api::OpenAiChat, &body),
             ["lookup", "d", "object", "string", "e1", "type", "enum", "id", "type", "properties", "mine", "type"]
         );
         let mut meta = json!({"metadata": {"jane@example.com": "vip", "b": "x", "[K_1]": 1, "k": 2}});
-        assert!(visit(Api::OpenaiChat, &mut meta, &mut |s, _| {
+        assert!(visit(Api::OpenAiChat, &mut meta, &mut |s, _| {
             let new = match s.as_str() {
                 "jane@example.com" => "[EMAIL_1]",
                 "k" => "[K_1]",

@@ -41,7 +41,7 @@ fn the_hipaa_example_is_masked_and_restored() {
     let body = json!({"model": "m", "messages": [{"role": "user", "content": format!("Summarise: {record}")}]});
     let mut vault = Vault::with_capacity(cfg.max_entities);
     let out =
-        guard_request(&cfg, Api::OpenaiChat, body.to_string().as_bytes(), true, &mut vault, MemoScope::NONE).unwrap();
+        guard_request(&cfg, Api::OpenAiChat, body.to_string().as_bytes(), true, &mut vault, MemoScope::NONE).unwrap();
     let upstream = String::from_utf8(out.body.unwrap()).unwrap();
     for value in ["John Smith", "1985-03-15", "MRN-123456", "john.smith@example.com"] {
         assert!(!upstream.contains(value), "{value} left in {upstream}");

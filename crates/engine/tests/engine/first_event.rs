@@ -6,8 +6,7 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-use prompt_guard_engine::sse::{BodyShape, Frame, SseFramer, StreamStart};
-use prompt_guard_engine::stream::{SseRestorer, StreamProtocol};
+use prompt_guard_engine::sse::{BodyShape, Frame, SseFramer, SseRestorer, StreamProtocol, StreamStart};
 
 // The placeholder grammar and vault of the stream tests: the same fixtures are restored here.
 use super::stream::{spec, vault};

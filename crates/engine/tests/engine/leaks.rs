@@ -8,7 +8,7 @@ use prompt_guard_engine::config::FilterConfig;
 use prompt_guard_engine::exchange::{guard_reply, guard_request, guard_request_as, BodyKind, Rejection};
 use prompt_guard_engine::memo::MemoScope;
 use prompt_guard_engine::protocol::Api;
-use prompt_guard_engine::stream::{SseRestorer, StreamProtocol};
+use prompt_guard_engine::sse::{SseRestorer, StreamProtocol};
 use prompt_guard_engine::vault::Vault;
 use serde_json::{json, Value};
 
@@ -162,7 +162,7 @@ fn every_endpoint_and_spelling_is_guarded() {
         let (up, _) = forward(&cfg, path, &body);
         assert_absent(&up, &[card]);
     }
-    assert_eq!(cfg.classify("/v1/threads/thread_1/messages").error_shape(), Api::OpenaiChat.error_shape());
+    assert_eq!(cfg.classify("/v1/threads/thread_1/messages").error_shape(), Api::OpenAiChat.error_shape());
     let listed = FilterConfig::from_json(br#"{"routes": [{"prefix": "/internal", "api": "pass_through"}]}"#).unwrap();
     assert_eq!(listed.classify("/INTERNAL//echo"), Api::PassThrough);
     assert_eq!(listed.classify("/internalx/echo"), Api::Generic);
@@ -204,7 +204,7 @@ fn batch_jsonl_uploaded_as_multipart_is_masked_line_by_line() {
     let binary = b"--XyZ\r\nContent-Disposition: form-data; name=\"file\"; filename=\"x.bin\"\r\n\r\n\xff\xfe\x00\r\n--XyZ--\r\n";
     let refused = guard_request_as(
         &cfg,
-        Api::OpenaiFiles,
+        Api::OpenAiFiles,
         binary,
         BodyKind::Multipart { content_type: ct },
         &mut Vault::with_capacity(10),
@@ -217,7 +217,7 @@ fn batch_jsonl_uploaded_as_multipart_is_masked_line_by_line() {
 fn duplicate_keys_are_refused_so_every_reader_reads_one_body() {
     let cfg = cfg("{}");
     let body = r#"{"model":"m","messages":[{"role":"user","content":"card 4242 4242 4242 4242"}],"messages":[{"role":"user","content":"hello"}]}"#;
-    let r = guard_request(&cfg, Api::OpenaiChat, body.as_bytes(), true, &mut Vault::with_capacity(10), MemoScope::NONE);
+    let r = guard_request(&cfg, Api::OpenAiChat, body.as_bytes(), true, &mut Vault::with_capacity(10), MemoScope::NONE);
     let err = r.err().unwrap();
     assert_eq!(err, Rejection::DuplicateKey);
     assert_eq!((err.status(), err.reason(), err.fails_open()), (400, "duplicate_key", false));
@@ -238,7 +238,7 @@ fn a_body_that_was_read_is_never_forwarded_in_clear_even_failing_open() {
     let many = json!({"messages": [{"role": "user", "content": "a@example.com b@example.com c@example.com"}]});
     let r = guard_request(
         &cfg,
-        Api::OpenaiChat,
+        Api::OpenAiChat,
         many.to_string().as_bytes(),
         true,
         &mut Vault::with_capacity(2),
@@ -249,7 +249,7 @@ fn a_body_that_was_read_is_never_forwarded_in_clear_even_failing_open() {
     let long = json!({"messages": [{"role": "user", "content": "x".repeat(300)}]});
     let err = guard_request(
         &cfg,
-        Api::OpenaiChat,
+        Api::OpenAiChat,
         long.to_string().as_bytes(),
         true,
         &mut Vault::with_capacity(2),
@@ -301,7 +301,7 @@ fn a_generic_body_that_is_not_json_after_all_is_masked_as_text() {
     let mut vault = Vault::with_capacity(10);
     let out = guard_request(&cfg, cfg.classify("/tools/notes"), body, true, &mut vault, MemoScope::NONE).unwrap();
     assert_eq!(out.body.unwrap(), b"note: card [CREDIT_CARD_1] {unbalanced");
-    let refused = guard_request(&cfg, Api::OpenaiChat, body, true, &mut Vault::with_capacity(10), MemoScope::NONE);
+    let refused = guard_request(&cfg, Api::OpenAiChat, body, true, &mut Vault::with_capacity(10), MemoScope::NONE);
     assert!(matches!(refused, Err(Rejection::MalformedJson { .. })));
 }
 

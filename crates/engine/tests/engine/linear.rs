@@ -32,8 +32,7 @@ use prompt_guard_engine::placeholder::PlaceholderGrammar;
 use prompt_guard_engine::protocol::Api;
 use prompt_guard_engine::reply::scan_all;
 use prompt_guard_engine::restore::{restore_text, Escape, RestoreCounts, RestoreSpec, StreamingTextRestorer};
-use prompt_guard_engine::sse::SseFramer;
-use prompt_guard_engine::stream::{SseRestorer, StreamProtocol};
+use prompt_guard_engine::sse::{SseFramer, SseRestorer, StreamProtocol};
 use prompt_guard_engine::threat::decode::decoded_segments;
 use prompt_guard_engine::threat::normalise::normalise;
 use prompt_guard_engine::threat::{check_hygiene, Source};
@@ -409,14 +408,14 @@ const ENTRIES: &[Entry] = &[
         prepare: |s| {
             format!("{{\"model\":\"m\",\"messages\":[{{\"role\":\"user\",\"content\":{}}}]}}", json_str(s)).into_bytes()
         },
-        run: |b| guard(Api::OpenaiChat, BodyKind::Json, b),
+        run: |b| guard(Api::OpenAiChat, BodyKind::Json, b),
     },
     Entry {
         name: "guard-openai-responses",
         prepare: |s| {
             format!("{{\"model\":\"m\",\"input\":[{{\"role\":\"user\",\"content\":{}}}]}}", json_str(s)).into_bytes()
         },
-        run: |b| guard(Api::OpenaiResponses, BodyKind::Json, b),
+        run: |b| guard(Api::OpenAiResponses, BodyKind::Json, b),
     },
     Entry {
         name: "guard-anthropic",
@@ -435,7 +434,7 @@ const ENTRIES: &[Entry] = &[
             )
             .into_bytes()
         },
-        run: |b| guard(Api::OpenaiChat, BodyKind::Json, b),
+        run: |b| guard(Api::OpenAiChat, BodyKind::Json, b),
     },
     Entry { name: "guard-json-raw", prepare: as_is, run: |b| guard(Api::Generic, BodyKind::Json, b) },
     Entry {
@@ -456,7 +455,7 @@ const ENTRIES: &[Entry] = &[
             format!("--B0undary\r\nContent-Disposition: form-data; name=\"file\"; filename=\"a.txt\"\r\nContent-Type: text/plain\r\n\r\n{s}\r\n--B0undary--\r\n")
                 .into_bytes()
         },
-        run: |b| guard(Api::OpenaiFiles, BodyKind::Multipart { content_type: MULTIPART }, b),
+        run: |b| guard(Api::OpenAiFiles, BodyKind::Multipart { content_type: MULTIPART }, b),
     },
     Entry {
         name: "reply-scans",
@@ -689,7 +688,7 @@ fn the_issues_private_key_headers() {
         format!("{{\"model\":\"m\",\"messages\":[{{\"role\":\"user\",\"content\":{}}}]}}", json_str(&text)).into_bytes()
     };
     let (a, b) = (body(2_500), body(20_000));
-    let run = |x: &[u8]| guard(Api::OpenaiChat, BodyKind::Json, x);
+    let run = |x: &[u8]| guard(Api::OpenAiChat, BodyKind::Json, x);
     let time = |x: &[u8]| {
         (0..3)
             .map(|_| {

@@ -121,7 +121,7 @@ fn allowed_hosts_may_carry_data_and_denied_hosts_replace_the_default_list() {
 
 // ---- restore that knows its context: JSON text stays JSON --------------------------------------
 
-use prompt_guard_engine::stream::{SseRestorer, StreamProtocol};
+use prompt_guard_engine::sse::{SseRestorer, StreamProtocol};
 use proptest::prelude::*;
 
 /// A vault holding `originals` as secrets, and their placeholders.

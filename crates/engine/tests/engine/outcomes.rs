@@ -6,12 +6,11 @@
 use std::collections::HashMap;
 use std::convert::Infallible;
 
-use prompt_guard_engine::config::FilterConfig;
 use prompt_guard_engine::encoding::ContentEncoding;
 use prompt_guard_engine::event::{Event, Reason, ReplyFindingKind, StreamAnomaly, Unrestored};
 use prompt_guard_engine::exchange::{
-    BodyDecision, Exchange, LocalReply, Refusal, ReplyDecision, ReplyHead, ReplyPlan, RequestHeaders, RequestPlan,
-    Sessions, StreamStep, FAIL_OPEN_HEADER, MASKED_HEADER, REJECTED_HEADER,
+    BodyDecision, Exchange, Guard, LocalReply, Refusal, ReplyDecision, ReplyHead, ReplyMode, ReplyPlan, RequestHeaders,
+    RequestPlan, Sessions, StreamStep, FAIL_OPEN_HEADER, MASKED_HEADER, REJECTED_HEADER,
 };
 use prompt_guard_engine::store::{SharedData, StoreError};
 use serde_json::Value;
@@ -51,8 +50,8 @@ impl SharedData for NoStore {
     }
 }
 
-fn config(json: &str) -> FilterConfig {
-    FilterConfig::from_json(json.as_bytes()).unwrap()
+fn config(json: &str) -> Guard {
+    Guard::from_json(json.as_bytes()).unwrap()
 }
 
 fn chat_body(text: &str) -> Vec<u8> {
@@ -74,7 +73,7 @@ enum Outcome {
 }
 
 /// Drive one request the way the glue does: headers, then the whole body.
-fn request(cfg: &FilterConfig, hdrs: &Headers, body: &[u8]) -> Run {
+fn request(cfg: &Guard, hdrs: &Headers, body: &[u8]) -> Run {
     let mut events = Vec::new();
     let mut emit = |e: Event<'_>| events.push(format!("{e:?}"));
     let mut exchange = Exchange::new(cfg);
@@ -225,7 +224,7 @@ fn masked_requests_forward_a_rewritten_body_and_pass_through_routes_are_untouche
 }
 
 /// A request to `path` that masked `text`, ready for its reply.
-fn after_request(cfg: &FilterConfig, path: &str, text: &str) -> Exchange {
+fn after_request(cfg: &Guard, path: &str, text: &str) -> Exchange {
     let run = request(cfg, &headers(path, &[]), &chat_body(text));
     assert!(matches!(run.outcome, Outcome::Forward(_)), "{:?}", run.outcome);
     run.exchange
@@ -242,7 +241,7 @@ fn every_reply_mode_is_chosen_from_the_reply_headers() {
     let off = config(r#"{"threats": {"enabled": false}}"#);
     let masked = format!("mail {EMAIL}");
     #[rustfmt::skip]
-    let cases: Vec<(&str, &FilterConfig, &str, &str, ReplyHead<'_>, ReplyPlan)> = vec![
+    let cases: Vec<(&str, &Guard, &str, &str, ReplyHead<'_>, ReplyPlan)> = vec![
         ("JSON reply to restore", &on, CHAT, &masked, head("application/json", None), ReplyPlan::Buffer { encoding: ContentEncoding::Identity }),
         ("gzip JSON reply", &on, CHAT, &masked, head("application/json", Some("gzip")), ReplyPlan::Buffer { encoding: ContentEncoding::Gzip }),
         ("event stream", &on, CHAT, &masked, head("text/event-stream; charset=utf-8", None), ReplyPlan::Stream { encoding: ContentEncoding::Identity }),
@@ -344,22 +343,31 @@ fn a_stream_restores_as_it_flows_and_stops_at_a_leaked_canary() {
 #[test]
 fn a_json_document_declared_as_an_event_stream_is_buffered_and_a_cut_stream_is_truncated() {
     let cfg = config("{}");
-    let exchange = after_request(&cfg, CHAT, &format!("mail {EMAIL}"));
-    let mut guard = exchange.stream(&cfg, ContentEncoding::Identity);
+    let sse = ReplyHead { end_of_stream: false, content_type: Some("text/event-stream"), content_encoding: None };
+    let mut exchange = after_request(&cfg, CHAT, &format!("mail {EMAIL}"));
+    assert_eq!(exchange.reply_mode(), ReplyMode::Pass, "before the reply's headers");
+    let _ = exchange.reply_headers(&cfg, sse, &mut |_| {});
+    assert_eq!(exchange.reply_mode(), ReplyMode::Stream);
     let mut events = Vec::new();
-    let step = guard.push(&cfg, exchange.vault(), b"  {\"error\": {}}", false, &mut |e| events.push(e));
+    let step = exchange.stream_chunk(&cfg, b"  {\"error\": {}}", false, &mut |e| events.push(e));
     assert_eq!(step, StreamStep::Rebuffer);
     assert_eq!(events, [Event::Stream { anomaly: StreamAnomaly::NotSse, count: 1 }]);
+    // From then on the reply is held whole, as it came (no encoding).
+    assert_eq!(exchange.reply_mode(), ReplyMode::Buffered(ContentEncoding::Identity));
 
-    let mut guard = exchange.stream(&cfg, ContentEncoding::Identity);
-    let _ = guard.push(&cfg, exchange.vault(), b"data: {\"choices\": [", false, &mut |_| {});
+    let mut exchange = after_request(&cfg, CHAT, &format!("mail {EMAIL}"));
+    let _ = exchange.reply_headers(&cfg, sse, &mut |_| {});
+    let _ = exchange.stream_chunk(&cfg, b"data: {\"choices\": [", false, &mut |_| {});
+    assert!(!exchange.stream_ended());
     let mut events = Vec::new();
-    guard.abandon(&cfg, &mut |e| events.push(e));
+    exchange.abandon_stream(&cfg, &mut |e| events.push(e));
     assert!(events.contains(&Event::Stream { anomaly: StreamAnomaly::Truncated, count: 1 }), "{events:?}");
     // Once only.
     let mut again = Vec::new();
-    guard.abandon(&cfg, &mut |e| again.push(e));
+    exchange.abandon_stream(&cfg, &mut |e| again.push(e));
     assert!(again.is_empty());
+    exchange.end();
+    assert_eq!(exchange.reply_mode(), ReplyMode::Pass);
 }
 
 /// A compressed stream whose gzip trailer never arrives (cut short upstream, or a bad CRC) has

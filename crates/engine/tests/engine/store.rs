@@ -48,7 +48,7 @@ fn exchange(data: &InMemorySharedData, who: &str, now: u64, request: &str, reply
     let store = SessionStore::new(data, &SETTINGS);
     let mut vault = Vault::with_capacity(1024);
     store.load_into(who, now, &cfg.restore.grammar, &mut vault).unwrap();
-    let out = guard_request(&cfg, Api::OpenaiResponses, request.as_bytes(), true, &mut vault, MemoScope::NONE).unwrap();
+    let out = guard_request(&cfg, Api::OpenAiResponses, request.as_bytes(), true, &mut vault, MemoScope::NONE).unwrap();
     let sent = String::from_utf8(out.body.unwrap_or_else(|| request.as_bytes().to_vec())).unwrap();
     store.save(who, now, &vault).unwrap();
     let back = guard_reply(&cfg, reply.as_bytes(), &vault);

@@ -16,8 +16,7 @@ use prompt_guard_engine::placeholder::PlaceholderGrammar;
 use prompt_guard_engine::restore::{
     max_token_len, restore_text, Escape, RestoreCounts, RestoreSpec, StreamingTextRestorer,
 };
-use prompt_guard_engine::sse::{Frame, SseFramer};
-use prompt_guard_engine::stream::{SseRestorer, StreamProtocol, StreamStats};
+use prompt_guard_engine::sse::{Frame, SseFramer, SseRestorer, StreamProtocol, StreamStats};
 use prompt_guard_engine::vault::Vault;
 
 pub(crate) fn spec() -> RestoreSpec {

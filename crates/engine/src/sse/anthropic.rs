@@ -11,8 +11,8 @@
 
 use serde_json::Value;
 
+use super::framer::Block;
 use crate::restore::Escape;
-use crate::sse::Block;
 
 use super::events::{index_of, restore_tree, write_event, write_synthetic, EventCtx};
 use super::positions::Positions;

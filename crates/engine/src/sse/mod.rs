@@ -1,7 +1,8 @@
-//! Restoring placeholders in streamed (SSE) replies, event by event.
+//! Server-sent events: the byte-level framer (`framer`) and restoring placeholders in streamed
+//! replies, event by event.
 //!
-//! [`SseRestorer`] runs the byte-level [`SseFramer`](crate::sse::SseFramer) and hands each
-//! complete event to the protocol's restorer. The rules every protocol follows:
+//! [`SseRestorer`] runs the byte-level [`SseFramer`] and hands each complete event to the
+//! protocol's restorer. The rules every protocol follows:
 //!
 //! - Bytes that are not an event (framing, blank lines, a body that is not an event stream, the
 //!   bytes of an unfinished event at the end) are forwarded unchanged.
@@ -19,14 +20,15 @@
 
 mod anthropic;
 mod events;
+mod framer;
 pub(crate) use events::restore_tree;
+pub use framer::{Block, BodyShape, Frame, FramerStats, Line, Lines, SseFramer, StreamStart};
 mod generic;
 mod openai_chat;
 mod openai_responses;
 mod positions;
 
 use crate::restore::{RestoreCounts, RestoreSpec};
-use crate::sse::{Frame, SseFramer};
 use crate::vault::Vault;
 
 use events::EventCtx;

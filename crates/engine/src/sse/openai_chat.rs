@@ -10,8 +10,8 @@
 
 use serde_json::{Map, Value};
 
+use super::framer::Block;
 use crate::restore::Escape;
-use crate::sse::Block;
 
 use super::events::{index_of, restore_tree, write_event, write_synthetic, EventCtx};
 use super::positions::Positions;

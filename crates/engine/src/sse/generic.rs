@@ -5,8 +5,8 @@ use std::borrow::Cow;
 
 use serde_json::Value;
 
+use super::framer::Block;
 use crate::restore::{restore_text, Escape};
-use crate::sse::Block;
 
 use super::events::{restore_tree, write_event, EventCtx};
 

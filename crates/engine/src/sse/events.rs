@@ -3,8 +3,8 @@
 
 use serde_json::Value;
 
+use super::framer::Block;
 use crate::restore::{restore_text, Escape, RestoreCounts, RestoreSpec};
-use crate::sse::Block;
 use crate::vault::Vault;
 
 /// Everything a protocol restorer needs while handling one event.
