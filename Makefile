@@ -42,8 +42,11 @@ purity:
 	  echo "error: the engine crate depends on proxy-wasm"; exit 1; \
 	else echo "purity: the engine crate (crates/engine) does not depend on proxy-wasm"; fi
 
-# No unwrap/expect/panic outside tests (Cargo.toml [lints] + clippy.toml), native and wasm.
+# Formatting (rustfmt for every crate, rustfmt.toml), then no unwrap/expect/panic outside tests
+# (Cargo.toml [lints] + clippy.toml), native and wasm, then ruff on the Python (ruff.toml).
 lint: $(VENV_STAMP)
+	cargo fmt --all --check
+	@for m in fuzz bench/wasm-engine bench/noop-filter; do cargo fmt --all --check --manifest-path $$m/Cargo.toml; done
 	cargo clippy --all-targets -- -D warnings
 	cargo clippy --target $(WASM_TARGET) --lib --release -- -D warnings
 	$(VENV)/bin/ruff check tests scripts fuzz/*.py examples

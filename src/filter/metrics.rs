@@ -9,9 +9,7 @@ use std::marker::PhantomData;
 
 use super::host;
 use prompt_guard_engine::config::FilterConfig;
-use prompt_guard_engine::event::{
-    Event, Label, Reason, ReplyFindingKind, StreamAnomaly, Unrestored, VERDICT_ACTIONS,
-};
+use prompt_guard_engine::event::{Event, Label, Reason, ReplyFindingKind, StreamAnomaly, Unrestored, VERDICT_ACTIONS};
 use prompt_guard_engine::threat::{Action, Category};
 
 const PREFIX: &str = "prompt_guard.";

@@ -81,7 +81,12 @@ fn main() {
             once(&cfg, body);
         }
         let per = t.elapsed().as_secs_f64() / iterations as f64;
-        println!("| guard_request | {name} | {} | {:.1} µs | {:.1} MB/s |", body.len(), per * 1e6, body.len() as f64 / per / 1e6);
+        println!(
+            "| guard_request | {name} | {} | {:.1} µs | {:.1} MB/s |",
+            body.len(),
+            per * 1e6,
+            body.len() as f64 / per / 1e6
+        );
     }
     println!("| heap peak over the run | - | - | {:.1} MiB | - |", PEAK.load(Ordering::Relaxed) as f64 / MIB);
 }

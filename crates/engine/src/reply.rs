@@ -6,13 +6,13 @@
 //! are never mistaken for a leak, and a link that embeds a placeholder is removed before an
 //! original could be restored into it.
 
-use crate::event::ReplyFindingKind;
 use super::entity::{EntityKind, Finding};
 use super::restore::{placeholder_lookalikes, RestoreSpec};
 use super::threat::decode::{base64_text, hex_text, percent_decoded};
 use super::threat::reply::{LinkAction, LinkView, ReplyRule};
 use super::vault::Vault;
 use crate::config::FilterConfig;
+use crate::event::ReplyFindingKind;
 
 /// Counts of what one reply (or one part of it) carried.
 #[derive(Debug, Default, Clone, PartialEq, Eq)]

@@ -5,8 +5,8 @@ use super::context::{
     ContextWords, Nearby, WordLists, NOT_PERSONAL_WORDS, VERSION_WORDS,
 };
 use super::patterns::Check;
-use super::secrets::{body_of, Body};
 use super::phone::{self, PhoneShape};
+use super::secrets::{body_of, Body};
 use super::validate::{
     card_issuer_ok, digits_of, iban_length, iban_mod97_ok, ipv4_ok, ipv6_ok, jwt_header_ok, looks_random, luhn_ok,
     ssn_ok,
@@ -640,7 +640,8 @@ fn vendor_token_check(text: &str, vs: usize, ve: usize, body: Body) -> Option<Sc
 fn vendor_assignment_check(text: &str, kw_start: usize, vs: usize, ve: usize) -> Option<Scored> {
     let kw_first = byte_at(text, kw_start)?;
     let glued = byte_before(text, kw_start).is_some_and(|c| c.is_ascii_alphanumeric());
-    if glued && !(kw_first.is_ascii_uppercase() && byte_before(text, kw_start).is_some_and(|c| c.is_ascii_lowercase())) {
+    if glued && !(kw_first.is_ascii_uppercase() && byte_before(text, kw_start).is_some_and(|c| c.is_ascii_lowercase()))
+    {
         return None;
     }
     let v = text.get(vs..ve)?;
@@ -773,7 +774,10 @@ fn assignment_check(text: &str, kw_start: usize, vs: usize, ve: usize) -> Option
         return None;
     }
     // `ops_eyJzaWdu...`, `sk-…`: an elided value illustrates a format.
-    if v.ends_with("..") || v.ends_with('…') || text.get(ve..).is_some_and(|r| r.starts_with("..") || r.starts_with('…')) {
+    if v.ends_with("..")
+        || v.ends_with('…')
+        || text.get(ve..).is_some_and(|r| r.starts_with("..") || r.starts_with('…'))
+    {
         return None;
     }
     let v = v.trim_end_matches(['.', ':']);

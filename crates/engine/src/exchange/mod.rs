@@ -7,12 +7,14 @@ mod refusal;
 mod reply_plan;
 mod streaming;
 
-pub use flow::{BodyDecision, Exchange, ReplyDecision, ReplyMode, RequestHeaders, RequestPlan, Sessions, CALLER_HEADERS};
+pub use flow::{
+    BodyDecision, Exchange, ReplyDecision, ReplyMode, RequestHeaders, RequestPlan, Sessions, CALLER_HEADERS,
+};
+pub use guard::Guard;
 pub use refusal::{
     count_verdict, verdict_headers, LocalReply, Refusal, CATEGORIES_HEADER, FAIL_OPEN_HEADER, MASKED_HEADER,
     REJECTED_HEADER, RULES_HEADER, SCORE_HEADER,
 };
-pub use guard::Guard;
 pub use reply_plan::{buffered_over_limit, is_event_stream, plan_reply, ReplyHead, ReplyPlan};
 pub use streaming::{StreamGuard, StreamStep, LINK_WINDOW_BYTES};
 
@@ -20,6 +22,7 @@ use std::fmt;
 
 use serde_json::Value;
 
+use super::encoding::DecodeError;
 use super::entity::Finding;
 use super::event::{Label, Reason};
 use super::mask::{MaskReport, Masker, Spreader};
@@ -31,7 +34,6 @@ use super::protocol::{inject_canary, is_signed_block, rename_keys, visit_request
 use super::reply::{removal_notice, scan_all, PromptPrint, ReplyFindings};
 use super::restore::{placeholder_lookalikes, restore_text, Escape, RestoreCounts};
 use super::sse::{restore_tree, StreamProtocol};
-use super::encoding::DecodeError;
 use super::threat::{check_hygiene, Action, HygieneViolation, Source, ThreatReport, Verdict};
 use super::vault::Vault;
 use crate::config::FilterConfig;

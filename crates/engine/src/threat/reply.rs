@@ -145,7 +145,8 @@ impl ReplyScanner {
             } else if within(&host, &self.settings.allowed_link_hosts) {
                 None
             } else if carries_conversation(&view) {
-                let id = if link.image { ReplyRule::ImageCarriesConversation } else { ReplyRule::LinkCarriesConversation };
+                let id =
+                    if link.image { ReplyRule::ImageCarriesConversation } else { ReplyRule::LinkCarriesConversation };
                 Some((id, LinkAction::Remove))
             } else if looks_like_data(rest) {
                 Some((ReplyRule::DataShapedLink, LinkAction::Report))

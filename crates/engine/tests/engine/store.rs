@@ -12,8 +12,8 @@ use prompt_guard_engine::config::FilterConfig;
 use prompt_guard_engine::exchange::{guard_reply, guard_request};
 use prompt_guard_engine::memo::MemoScope;
 use prompt_guard_engine::protocol::Api;
-use prompt_guard_engine::vault::Vault;
 use prompt_guard_engine::store::{SessionSettings, SessionStore, SharedData, StoreError};
+use prompt_guard_engine::vault::Vault;
 
 /// Shared data with Envoy's CAS rule: each write gets a new token; a stale token is refused.
 #[derive(Default)]

@@ -15,10 +15,9 @@ fn main() {
         eprintln!("eval: no data directory at {}", dir.display());
         std::process::exit(2);
     }
-    let dev_dir = std::env::args()
-        .nth(2)
-        .map(PathBuf::from)
-        .unwrap_or_else(|| PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../..")).join("eval").join("dev_traffic"));
+    let dev_dir = std::env::args().nth(2).map(PathBuf::from).unwrap_or_else(|| {
+        PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../..")).join("eval").join("dev_traffic")
+    });
     let mut ok = true;
     ok &= pii::run(&dir.join("pii"));
     ok &= pii::dev_traffic_names(&dev_dir);
