@@ -9,6 +9,7 @@
 
 use super::rules::{all_rules, View};
 use super::Category;
+use super::{reply, scanner, sqli};
 
 /// Where a rule's finding goes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -74,34 +75,34 @@ use Weight::{Between, Fixed};
 
 /// Rules decided by code rather than by one pattern.
 pub static CODE_RULES: &[Entry] = &[
-    code("PG-SQ-001", Request(Category::Sqli), Between(0.6, 0.9), "UNION SELECT (counts 0.6 in prose)"),
-    code("PG-SQ-002", Request(Category::Sqli), Fixed(0.85), "a stacked statement: `; drop …`, `; select …`, `; set @a=`"),
-    code("PG-SQ-003", Request(Category::Sqli), Between(0.55, 0.8), "a tautology after a boolean operator: `or 1=1`, `and 'a'='a'`"),
-    code("PG-SQ-004", Request(Category::Sqli), Fixed(0.35), "a boolean operator between two literals: `1 or 1`, `' or 'x`"),
-    code("PG-SQ-005", Request(Category::Sqli), Fixed(0.75), "a function only attacks call, called, or an object only attacks name (`information_schema`), named outside prose"),
-    code("PG-SQ-006", Request(Category::Sqli), Between(0.0, 1.0), "a quote early in the text, with no prose before it, followed by a SQL operator, keyword or comment (a string break-out)"),
-    code("PG-SQ-007", Request(Category::Sqli), Fixed(0.6), "a comment used as a space between words, or a MySQL `/*!` comment"),
-    code("PG-SQ-008", Request(Category::Sqli), Fixed(0.45), "a SQL payload ending in a comment that cuts the rest of the query off"),
-    code("PG-SQ-009", Request(Category::Sqli), Between(0.0, 1.0), "the whole value is a SQL statement rather than prose about SQL"),
-    code("PG-SQ-010", Request(Category::Sqli), Between(0.0, 1.0), "a value that is nothing but a piece of SQL: a SQL-only function called, operators and keywords without ordinary words, `) as x from`"),
-    code("PG-SQ-011", Request(Category::Sqli), Between(0.0, 1.0), "PostgreSQL casts and JSON containment next to a quoted value: `'x'::jsonb`, `)::int`, `@>`"),
-    code("PG-SQ-013", Request(Category::Sqli), Fixed(0.6), "a comparison of two literals that is always true, alone or after a comma or boolean: `1=1`, `'a'='a'` (also in SQL code)"),
-    code("PG-SQ-014", Request(Category::Sqli), Fixed(0.5), "a short value that is a SQL operator alone (a scanner's probe)"),
-    code("PG-SQ-015", Request(Category::Sqli), Fixed(0.6), "a boolean word squeezed between quotes (`a'or'a`), or an escaped quote followed by SQL (`\\' or 1`)"),
-    code("PG-SQ-016", Request(Category::Sqli), Fixed(0.7), "a parenthesised sub-select `(select … from` in a value that is not a question about SQL"),
-    code("PG-SQ-017", Request(Category::Sqli), Fixed(0.6), "the tail of a query after a value: `' as \"x\" from`, `from t limit`, `case when … then`, `alter table x add`"),
-    code("PG-SQ-018", Request(Category::Sqli), Fixed(0.5), "a quote followed by an operator that only continues an expression (`', 2, 1`), or nothing but quotes"),
-    code("PG-SQ-019", Request(Category::Sqli), Fixed(0.55), "a keyword probe: `except select`, `exec master.`, `procedure analyse`, `x like '`, the `1.e(` form"),
-    code("PG-SQ-020", Request(Category::Sqli), Fixed(0.6), "SQL code that only destroys: two or more drops, truncates or unconditioned deletes, nothing built or read"),
-    code("PG-OB-001", Request(Category::Obfuscation), Between(0.15, 0.4), "invisible characters (zero-width, fillers); 0.4 from eight on"),
-    code("PG-OB-002", Request(Category::Obfuscation), Fixed(0.35), "bidirectional control characters that reorder what a reader sees"),
-    code("PG-OB-003", Request(Category::Obfuscation), Fixed(0.6), "Unicode tag characters (text invisible to a reader, read by a model)"),
-    code("PG-OB-010", Request(Category::Obfuscation), Fixed(0.3), "an encoded segment (base64, hex, escapes) whose decoded text matches rules the text as written does not"),
-    code("PG-RP-001", Reply, Weight::None, "the configured canary in a reply: the system prompt leaked"),
-    code("PG-RP-002", Reply, Weight::None, "an image whose URL carries this conversation's data (fetched without a click)"),
-    code("PG-RP-003", Reply, Weight::None, "a link whose URL carries this conversation's data"),
-    code("PG-RP-004", Reply, Weight::None, "an image or link to a denied host"),
-    code("PG-RP-005", Reply, Weight::None, "a link or image to a host not allowed, with a data-shaped parameter (counted only)"),
+    code(sqli::id::UNION_SELECT, Request(Category::Sqli), Between(0.6, 0.9), "UNION SELECT (counts 0.6 in prose)"),
+    code(sqli::id::STACKED_STATEMENT, Request(Category::Sqli), Fixed(0.85), "a stacked statement: `; drop …`, `; select …`, `; set @a=`"),
+    code(sqli::id::TAUTOLOGY_AFTER_BOOLEAN, Request(Category::Sqli), Between(0.55, 0.8), "a tautology after a boolean operator: `or 1=1`, `and 'a'='a'`"),
+    code(sqli::id::BOOLEAN_BETWEEN_LITERALS, Request(Category::Sqli), Fixed(0.35), "a boolean operator between two literals: `1 or 1`, `' or 'x`"),
+    code(sqli::id::ATTACK_FUNCTION_OR_OBJECT, Request(Category::Sqli), Fixed(0.75), "a function only attacks call, called, or an object only attacks name (`information_schema`), named outside prose"),
+    code(sqli::id::QUOTE_BREAK_OUT, Request(Category::Sqli), Between(0.0, 1.0), "a quote early in the text, with no prose before it, followed by a SQL operator, keyword or comment (a string break-out)"),
+    code(sqli::id::COMMENT_AS_SPACE, Request(Category::Sqli), Fixed(0.6), "a comment used as a space between words, or a MySQL `/*!` comment"),
+    code(sqli::id::TRAILING_COMMENT, Request(Category::Sqli), Fixed(0.45), "a SQL payload ending in a comment that cuts the rest of the query off"),
+    code(sqli::id::WHOLE_STATEMENT, Request(Category::Sqli), Between(0.0, 1.0), "the whole value is a SQL statement rather than prose about SQL"),
+    code(sqli::id::SQL_FRAGMENT, Request(Category::Sqli), Between(0.0, 1.0), "a value that is nothing but a piece of SQL: a SQL-only function called, operators and keywords without ordinary words, `) as x from`"),
+    code(sqli::id::POSTGRES_CAST, Request(Category::Sqli), Between(0.0, 1.0), "PostgreSQL casts and JSON containment next to a quoted value: `'x'::jsonb`, `)::int`, `@>`"),
+    code(sqli::id::ALWAYS_TRUE_COMPARISON, Request(Category::Sqli), Fixed(0.6), "a comparison of two literals that is always true, alone or after a comma or boolean: `1=1`, `'a'='a'` (also in SQL code)"),
+    code(sqli::id::LONE_OPERATOR, Request(Category::Sqli), Fixed(0.5), "a short value that is a SQL operator alone (a scanner's probe)"),
+    code(sqli::id::BOOLEAN_BETWEEN_QUOTES, Request(Category::Sqli), Fixed(0.6), "a boolean word squeezed between quotes (`a'or'a`), or an escaped quote followed by SQL (`\\' or 1`)"),
+    code(sqli::id::SUB_SELECT, Request(Category::Sqli), Fixed(0.7), "a parenthesised sub-select `(select … from` in a value that is not a question about SQL"),
+    code(sqli::id::QUERY_TAIL, Request(Category::Sqli), Fixed(0.6), "the tail of a query after a value: `' as \"x\" from`, `from t limit`, `case when … then`, `alter table x add`"),
+    code(sqli::id::EXPRESSION_CONTINUED, Request(Category::Sqli), Fixed(0.5), "a quote followed by an operator that only continues an expression (`', 2, 1`), or nothing but quotes"),
+    code(sqli::id::KEYWORD_PROBE, Request(Category::Sqli), Fixed(0.55), "a keyword probe: `except select`, `exec master.`, `procedure analyse`, `x like '`, the `1.e(` form"),
+    code(sqli::id::ONLY_DESTROYS, Request(Category::Sqli), Fixed(0.6), "SQL code that only destroys: two or more drops, truncates or unconditioned deletes, nothing built or read"),
+    code(scanner::id::INVISIBLE_CHARACTERS, Request(Category::Obfuscation), Between(0.15, 0.4), "invisible characters (zero-width, fillers); 0.4 from eight on"),
+    code(scanner::id::BIDI_CONTROLS, Request(Category::Obfuscation), Fixed(0.35), "bidirectional control characters that reorder what a reader sees"),
+    code(scanner::id::TAG_CHARACTERS, Request(Category::Obfuscation), Fixed(0.6), "Unicode tag characters (text invisible to a reader, read by a model)"),
+    code(scanner::id::ENCODED_SEGMENT, Request(Category::Obfuscation), Fixed(0.3), "an encoded segment (base64, hex, escapes) whose decoded text matches rules the text as written does not"),
+    code(reply::rule::CANARY, Reply, Weight::None, "the configured canary in a reply: the system prompt leaked"),
+    code(reply::rule::IMAGE_CARRIES_CONVERSATION, Reply, Weight::None, "an image whose URL carries this conversation's data (fetched without a click)"),
+    code(reply::rule::LINK_CARRIES_CONVERSATION, Reply, Weight::None, "a link whose URL carries this conversation's data"),
+    code(reply::rule::DENIED_HOST, Reply, Weight::None, "an image or link to a denied host"),
+    code(reply::rule::DATA_SHAPED_LINK, Reply, Weight::None, "a link or image to a host not allowed, with a data-shaped parameter (counted only)"),
 ];
 
 /// Every rule, pattern rules and code rules, in id order.

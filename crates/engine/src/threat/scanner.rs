@@ -331,6 +331,18 @@ impl CompiledView {
 }
 
 /// The rule that fires on an imperative sentence inside data (`PG-II-010`).
+/// Ids of the obfuscation rules decided by code (listed in `threat::catalogue`).
+pub mod id {
+    /// Invisible characters.
+    pub const INVISIBLE_CHARACTERS: &str = "PG-OB-001";
+    /// Bidirectional control characters.
+    pub const BIDI_CONTROLS: &str = "PG-OB-002";
+    /// Unicode tag characters.
+    pub const TAG_CHARACTERS: &str = "PG-OB-003";
+    /// An encoded segment whose decoded text matches more rules.
+    pub const ENCODED_SEGMENT: &str = "PG-OB-010";
+}
+
 const IMPERATIVE_IN_DATA: &str = "PG-II-010";
 /// Weight factor of that rule when every imperative sentence it finds is about the document's own
 /// subject: documentation tells its reader what to do with the thing it documents ("Run the dump
@@ -478,7 +490,7 @@ impl ThreatScanner {
             // snippet that already shows its markup hides nothing).
             let hidden = inner.rule_ids().any(|id| !report.rule_ids().any(|seen| seen == id));
             if hidden && segment.encoding == Encoding::Concealing {
-                report.add("PG-OB-010", Category::Obfuscation, 0.3);
+                report.add(id::ENCODED_SEGMENT, Category::Obfuscation, 0.3);
             }
             report.merge(inner);
         }
@@ -641,13 +653,13 @@ fn add_hidden_signals(hidden: HiddenChars, report: &mut ThreatReport) {
     if hidden.invisible > 0 {
         // A stray zero-width joiner is common in emoji and Indic text; many are not.
         let weight = if hidden.invisible >= 8 { 0.4 } else { 0.15 };
-        report.add("PG-OB-001", Category::Obfuscation, weight);
+        report.add(id::INVISIBLE_CHARACTERS, Category::Obfuscation, weight);
     }
     if hidden.bidi > 0 {
-        report.add("PG-OB-002", Category::Obfuscation, 0.35);
+        report.add(id::BIDI_CONTROLS, Category::Obfuscation, 0.35);
     }
     if hidden.tags > 0 {
-        report.add("PG-OB-003", Category::Obfuscation, 0.6);
+        report.add(id::TAG_CHARACTERS, Category::Obfuscation, 0.6);
     }
 }
 

@@ -13,6 +13,48 @@ mod statement;
 mod tests;
 mod value;
 
+/// Ids of the SQL rules decided by code (listed with what each matches in `threat::catalogue`).
+pub mod id {
+    /// UNION SELECT.
+    pub const UNION_SELECT: &str = "PG-SQ-001";
+    /// A stacked statement after a value.
+    pub const STACKED_STATEMENT: &str = "PG-SQ-002";
+    /// A tautology after a boolean operator.
+    pub const TAUTOLOGY_AFTER_BOOLEAN: &str = "PG-SQ-003";
+    /// A boolean operator between two literals.
+    pub const BOOLEAN_BETWEEN_LITERALS: &str = "PG-SQ-004";
+    /// A function or object only attacks use.
+    pub const ATTACK_FUNCTION_OR_OBJECT: &str = "PG-SQ-005";
+    /// A string break-out early in the text.
+    pub const QUOTE_BREAK_OUT: &str = "PG-SQ-006";
+    /// A comment used as a space, or a MySQL `/*!` comment.
+    pub const COMMENT_AS_SPACE: &str = "PG-SQ-007";
+    /// A payload ending in a comment that cuts the query off.
+    pub const TRAILING_COMMENT: &str = "PG-SQ-008";
+    /// The whole value is a SQL statement.
+    pub const WHOLE_STATEMENT: &str = "PG-SQ-009";
+    /// A value that is nothing but a piece of SQL.
+    pub const SQL_FRAGMENT: &str = "PG-SQ-010";
+    /// PostgreSQL casts and JSON containment next to a quoted value.
+    pub const POSTGRES_CAST: &str = "PG-SQ-011";
+    /// A comparison of two literals that always holds.
+    pub const ALWAYS_TRUE_COMPARISON: &str = "PG-SQ-013";
+    /// A short value that is a SQL operator alone.
+    pub const LONE_OPERATOR: &str = "PG-SQ-014";
+    /// A boolean word squeezed between quotes, or an escaped quote before SQL.
+    pub const BOOLEAN_BETWEEN_QUOTES: &str = "PG-SQ-015";
+    /// A parenthesised sub-select.
+    pub const SUB_SELECT: &str = "PG-SQ-016";
+    /// The tail of a query after a value.
+    pub const QUERY_TAIL: &str = "PG-SQ-017";
+    /// A quote followed by an operator that only continues an expression.
+    pub const EXPRESSION_CONTINUED: &str = "PG-SQ-018";
+    /// A keyword probe.
+    pub const KEYWORD_PROBE: &str = "PG-SQ-019";
+    /// SQL code that only destroys.
+    pub const ONLY_DESTROYS: &str = "PG-SQ-020";
+}
+
 pub(super) use lexer::is_sql_keyword;
 use lexer::*;
 use prose::*;
@@ -107,20 +149,20 @@ fn prose_level_shapes(
 ) {
     // Stacked statements and UNION SELECT.
     if sk.ends_with(&[Tok::Word(Kw::Union), Tok::Word(Kw::Select)]) {
-        report.add("PG-SQ-001", Category::Sqli, if prose { 0.6 } else { 0.9 });
+        report.add(id::UNION_SELECT, Category::Sqli, if prose { 0.6 } else { 0.9 });
     }
     for w in sk.windows(3) {
         match w {
             [Tok::Word(Kw::Union), Tok::Word(Kw::Select), _]
             | [Tok::Word(Kw::Union), Tok::Word(Kw::Clause), Tok::Word(Kw::Select)] => {
-                report.add("PG-SQ-001", Category::Sqli, if prose { 0.6 } else { 0.9 })
+                report.add(id::UNION_SELECT, Category::Sqli, if prose { 0.6 } else { 0.9 })
             }
             [Tok::Semi, Tok::Word(Kw::Statement | Kw::Select), next] if !matches!(next, Tok::Word(Kw::Ident)) => {
-                report.add("PG-SQ-002", Category::Sqli, 0.85)
+                report.add(id::STACKED_STATEMENT, Category::Sqli, 0.85)
             }
             // A stacked statement on a user variable: `;set @a=`, `;execute @q`.
             [Tok::Semi, Tok::Word(k), Tok::Var] if *k != Kw::Ident && named_variable(view, lexemes) => {
-                report.add("PG-SQ-002", Category::Sqli, 0.85)
+                report.add(id::STACKED_STATEMENT, Category::Sqli, 0.85)
             }
             _ => {}
         }
@@ -131,7 +173,7 @@ fn prose_level_shapes(
     let named = toks.iter().any(|t| matches!(t, Tok::Word(Kw::AttackObj)))
         || lexemes.iter().any(|l| l.tok == Tok::Str && keyword(literal_value(text_of(view, l))) == Kw::AttackObj);
     if called || (named && !prose) {
-        report.add("PG-SQ-005", Category::Sqli, 0.75);
+        report.add(id::ATTACK_FUNCTION_OR_OBJECT, Category::Sqli, 0.75);
     }
 }
 
@@ -261,13 +303,13 @@ fn scan_sqli_view(view: &str, prose_of: &Prose, as_written: bool, report: &mut T
                 report.add(id, Category::Sqli, w);
             }
             if let Some(w) = fragment_shape(view, &toks, &skeleton(&toks)) {
-                report.add("PG-SQ-010", Category::Sqli, w);
+                report.add(id::SQL_FRAGMENT, Category::Sqli, w);
             }
             // A short value that names what only attacks name (`information_schema`); a
             // question that names it ("how do I shrink tempdb?") has more words than that.
             let words = toks.iter().filter(|t| matches!(t, Tok::Word(Kw::Ident))).count();
             if toks.iter().any(|t| matches!(t, Tok::Word(Kw::AttackObj))) && words <= 2 && !prose_of.of(view) {
-                report.add("PG-SQ-005", Category::Sqli, 0.75);
+                report.add(id::ATTACK_FUNCTION_OR_OBJECT, Category::Sqli, 0.75);
             }
         }
         return None;
@@ -288,13 +330,13 @@ fn scan_sqli_view(view: &str, prose_of: &Prose, as_written: bool, report: &mut T
         // ordinary statement does counts, a condition rigged to be always true and an attack
         // function called. What follows one statement keeps being read as SQL code.
         if true_comparison(view, &lexemes) {
-            report.add("PG-SQ-013", Category::Sqli, 0.6);
+            report.add(id::ALWAYS_TRUE_COMPARISON, Category::Sqli, 0.6);
         }
         if toks.windows(2).any(|w| matches!(w, [Tok::Word(Kw::AttackFn), Tok::LParen])) {
-            report.add("PG-SQ-005", Category::Sqli, 0.75);
+            report.add(id::ATTACK_FUNCTION_OR_OBJECT, Category::Sqli, 0.75);
         }
         if destructive_script(view, &lexemes) {
-            report.add("PG-SQ-020", Category::Sqli, 0.6);
+            report.add(id::ONLY_DESTROYS, Category::Sqli, 0.6);
         }
         return None;
     }
@@ -317,7 +359,7 @@ fn scan_sqli_view(view: &str, prose_of: &Prose, as_written: bool, report: &mut T
             report.add(id, Category::Sqli, w);
         }
         if subselect(view, &lexemes) {
-            report.add("PG-SQ-016", Category::Sqli, 0.7);
+            report.add(id::SUB_SELECT, Category::Sqli, 0.7);
         }
     }
     // Tautologies after a boolean operator: `or 1=1`, `and 'a'='a'`, `|| x like y`.
@@ -325,7 +367,7 @@ fn scan_sqli_view(view: &str, prose_of: &Prose, as_written: bool, report: &mut T
         if let [Tok::Word(Kw::Logic), a, Tok::Cmp | Tok::Word(Kw::CmpWord), c] = w {
             if is_value(*a) && is_value(*c) {
                 let weight = if is_literal(*a) || is_literal(*c) { 0.8 } else { 0.55 };
-                report.add("PG-SQ-003", Category::Sqli, weight);
+                report.add(id::TAUTOLOGY_AFTER_BOOLEAN, Category::Sqli, weight);
             }
         }
     }
@@ -333,35 +375,35 @@ fn scan_sqli_view(view: &str, prose_of: &Prose, as_written: bool, report: &mut T
     for w in sk.windows(3) {
         if let [a, Tok::Word(Kw::Logic), c] = w {
             if is_literal(*a) && is_literal(*c) {
-                report.add("PG-SQ-004", Category::Sqli, 0.35);
+                report.add(id::BOOLEAN_BETWEEN_LITERALS, Category::Sqli, 0.35);
             }
         }
     }
     // A quote that closes a string and is followed by SQL: the break-out of a string context.
     if let Some(w) = breakout(view) {
-        report.add("PG-SQ-006", Category::Sqli, w);
+        report.add(id::QUOTE_BREAK_OUT, Category::Sqli, w);
     }
     // Comment tricks: a comment used as a space between words, or a payload ending in a comment.
     let inner_comment = toks.windows(3).any(|w| matches!(w, [Tok::Word(_), Tok::Comment, Tok::Word(_)]));
     if inner_comment || view.contains("/*!") {
-        report.add("PG-SQ-007", Category::Sqli, 0.6);
+        report.add(id::COMMENT_AS_SPACE, Category::Sqli, 0.6);
     }
     let sql_tokens = toks.len() - idents;
     if toks.last() == Some(&Tok::Comment) && sql_tokens >= 3 {
-        report.add("PG-SQ-008", Category::Sqli, 0.45);
+        report.add(id::TRAILING_COMMENT, Category::Sqli, 0.45);
     }
     // The whole text is a SQL statement (or a fragment of one) rather than prose about SQL.
     if let Some(w) = statement_shape(&toks) {
-        report.add("PG-SQ-009", Category::Sqli, w);
+        report.add(id::WHOLE_STATEMENT, Category::Sqli, w);
     }
     // A longer value is still a fragment when it has no ordinary word at all (`in (1, 2, ...)`).
     if view.len() <= MAX_FRAGMENT_BYTES || (idents == 0 && view.len() <= MAX_VALUE_LINE_BYTES) {
         if let Some(w) = fragment_shape(view, &toks, &sk) {
-            report.add("PG-SQ-010", Category::Sqli, w);
+            report.add(id::SQL_FRAGMENT, Category::Sqli, w);
         }
     }
     if let Some(w) = postgres_cast(view) {
-        report.add("PG-SQ-011", Category::Sqli, w);
+        report.add(id::POSTGRES_CAST, Category::Sqli, w);
     }
     reach
 }

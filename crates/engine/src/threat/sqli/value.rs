@@ -145,22 +145,22 @@ pub(super) fn probe_shape(view: &str, lexemes: &[Lexeme]) -> Option<(&'static st
     let trimmed = view.trim();
     // A SQL operator or an operator word that only SQL has, alone.
     if SQL_OPERATORS.contains(&trimmed.trim_start_matches(['\'', '"', '`', ' '])) {
-        return Some(("PG-SQ-014", 0.5));
+        return Some((super::id::LONE_OPERATOR, 0.5));
     }
     if true_comparison(view, lexemes) {
-        return Some(("PG-SQ-013", 0.6));
+        return Some((super::id::ALWAYS_TRUE_COMPARISON, 0.6));
     }
     if quote_juxtaposition(view) {
-        return Some(("PG-SQ-015", 0.6));
+        return Some((super::id::BOOLEAN_BETWEEN_QUOTES, 0.6));
     }
     if clause_tail(view, lexemes) {
-        return Some(("PG-SQ-017", 0.6));
+        return Some((super::id::QUERY_TAIL, 0.6));
     }
     if quote_probe(trimmed) {
-        return Some(("PG-SQ-018", 0.5));
+        return Some((super::id::EXPRESSION_CONTINUED, 0.5));
     }
     if keyword_probe(view, lexemes) {
-        return Some(("PG-SQ-019", 0.55));
+        return Some((super::id::KEYWORD_PROBE, 0.55));
     }
     None
 }
