@@ -225,6 +225,96 @@ impl BuiltinKind {
     }
 }
 
+/// How much harm a value of a kind does if it leaks, so a policy can act on a level instead of
+/// listing types (`policy.levels`). Critical: a credential or a payment secret that lets its
+/// holder act (spend, sign in); high: an identifier that names one person for life or across
+/// institutions (national and health identifiers, account numbers, dates of birth); medium: a
+/// direct contact or a name; low: a value that narrows a person down only with others.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Sensitivity {
+    Critical,
+    High,
+    Medium,
+    Low,
+}
+
+impl Sensitivity {
+    pub const ALL: [Sensitivity; 4] = [Sensitivity::Critical, Sensitivity::High, Sensitivity::Medium, Sensitivity::Low];
+
+    pub const fn name(self) -> &'static str {
+        match self {
+            Sensitivity::Critical => "critical",
+            Sensitivity::High => "high",
+            Sensitivity::Medium => "medium",
+            Sensitivity::Low => "low",
+        }
+    }
+}
+
+impl BuiltinKind {
+    /// The sensitivity of every built-in kind (documented in docs/policies.md).
+    pub const fn sensitivity(self) -> Sensitivity {
+        use BuiltinKind as K;
+        match self {
+            K::AwsAccessKey
+            | K::AwsSecretKey
+            | K::GithubToken
+            | K::GitlabToken
+            | K::SlackToken
+            | K::StripeKey
+            | K::OpenAiKey
+            | K::AnthropicKey
+            | K::GoogleApiKey
+            | K::Jwt
+            | K::PrivateKey
+            | K::SecretAssignment
+            | K::CreditCard
+            | K::CardCvv => Sensitivity::Critical,
+            K::UsSsn
+            | K::UsItin
+            | K::UkNino
+            | K::UkNhs
+            | K::CaSin
+            | K::AuTfn
+            | K::AuMedicare
+            | K::InAadhaar
+            | K::InPan
+            | K::BrCpf
+            | K::BrCnpj
+            | K::DeTaxId
+            | K::FrNir
+            | K::EsNif
+            | K::EsNie
+            | K::ItFiscalCode
+            | K::NlBsn
+            | K::PlPesel
+            | K::SePersonnummer
+            | K::UsMbi
+            | K::MedicalRecord
+            | K::HealthPlanId
+            | K::DateOfBirth
+            | K::Iban
+            | K::BankAccount
+            | K::CryptoWallet
+            | K::Passport
+            | K::Mrz
+            | K::UsDriverLicense => Sensitivity::High,
+            K::Email | K::Phone | K::Person | K::Address | K::IpAddress | K::CardExpiry | K::UsNpi | K::UsDea => {
+                Sensitivity::Medium
+            }
+            K::PersonalDate
+            | K::Age
+            | K::AbaRouting
+            | K::SwiftBic
+            | K::Vin
+            | K::Imei
+            | K::MacAddress
+            | K::Postcode => Sensitivity::Low,
+        }
+    }
+}
+
 impl fmt::Display for BuiltinKind {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(self.label())
@@ -247,4 +337,20 @@ pub struct Finding {
     pub kind: EntityKind,
     /// Confidence in [0, 1] after validators and context words.
     pub score: f32,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_kind_has_a_level_and_every_level_a_kind() {
+        for level in Sensitivity::ALL {
+            assert!(BuiltinKind::ALL.iter().any(|k| k.sensitivity() == level), "{}", level.name());
+        }
+        // Every secret is critical: a credential lets its holder act.
+        for k in BuiltinKind::ALL.iter().filter(|k| k.is_secret()) {
+            assert_eq!(k.sensitivity(), Sensitivity::Critical, "{k}");
+        }
+    }
 }

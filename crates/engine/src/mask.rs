@@ -1,11 +1,13 @@
-//! Masking: replace each finding in a text by its placeholder from the exchange's vault, then
-//! (`Spreader`) every other occurrence of a masked value, whatever its context.
+//! Masking: replace each finding in a text by what the policy's strategy for its kind makes of
+//! it (a placeholder from the exchange's vault by default, see `policy`), then (`Spreader`) every
+//! other occurrence of a masked value, whatever its context.
 
 use std::collections::HashMap;
 
 use super::detect::Detector;
-use super::entity::Finding;
+use super::entity::{EntityKind, Finding};
 use super::placeholder::PlaceholderGrammar;
+use super::policy::{render, synthetic, Keys, Policy, Strategy};
 use super::vault::{Vault, VaultFull};
 
 /// How many values of each label were masked (occurrences, not distinct values).
@@ -36,14 +38,41 @@ impl MaskReport {
 pub struct Masker<'a> {
     pub detector: &'a Detector,
     pub grammar: &'a PlaceholderGrammar,
+    pub policy: &'a Policy,
+    pub keys: &'a Keys,
     /// Reused across the texts of one request to avoid an allocation per text.
     findings: Vec<Finding>,
     pub report: MaskReport,
+    /// Values replaced irreversibly in this request: (original, replacement, label), so the
+    /// spreader replaces their other occurrences too. Lives as long as the request's masking
+    /// and is never put in the vault.
+    irreversible: Vec<IrreversibleValue>,
+}
+
+/// A value an irreversible strategy replaced in this request (see [`Masker::irreversible`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct IrreversibleValue {
+    pub original: String,
+    pub replacement: String,
+    pub label: String,
 }
 
 impl<'a> Masker<'a> {
-    pub fn new(detector: &'a Detector, grammar: &'a PlaceholderGrammar) -> Self {
-        Masker { detector, grammar, findings: Vec::new(), report: MaskReport::default() }
+    pub fn new(detector: &'a Detector, grammar: &'a PlaceholderGrammar, policy: &'a Policy, keys: &'a Keys) -> Self {
+        Masker {
+            detector,
+            grammar,
+            policy,
+            keys,
+            findings: Vec::new(),
+            report: MaskReport::default(),
+            irreversible: Vec::new(),
+        }
+    }
+
+    /// The values replaced irreversibly so far in this request.
+    pub fn irreversible(&self) -> &[IrreversibleValue] {
+        &self.irreversible
     }
 
     /// Mask `text` in place; returns whether it changed.
@@ -71,6 +100,7 @@ impl<'a> Masker<'a> {
         }
         let mut out = String::with_capacity(text.len() + 16 * self.findings.len());
         let mut last = 0;
+        let mut changed = false;
         for f in &self.findings {
             // Findings are sorted and disjoint; one that is not (or not on char boundaries)
             // is skipped rather than trusted.
@@ -78,18 +108,68 @@ impl<'a> Masker<'a> {
                 continue;
             };
             let label = self.detector.label(f.kind);
-            let placeholder = vault.placeholder_for(self.grammar, label, value)?;
+            let strategy = self.policy.strategy(f.kind);
             out.push_str(before);
-            out.push_str(placeholder);
-            self.report.add(label);
             last = f.end;
+            match strategy {
+                Strategy::Keep => {
+                    out.push_str(value);
+                    continue;
+                }
+                Strategy::Placeholder => out.push_str(vault.placeholder_for(self.grammar, label, value)?),
+                Strategy::Synthetic => {
+                    let fake = match f.kind {
+                        EntityKind::Builtin(kind) => vault.synthetic_for(label, value, |n| synthetic::fake(kind, n))?,
+                        EntityKind::Custom(_) => None,
+                    };
+                    match fake {
+                        Some(fake) => out.push_str(fake),
+                        // A type without fakes (or out of them) gets a placeholder.
+                        None => out.push_str(vault.placeholder_for(self.grammar, label, value)?),
+                    }
+                }
+                irreversible => {
+                    let replacement = self.irreversible_form(irreversible, f.kind, label, value);
+                    out.push_str(&replacement);
+                    if value.chars().count() >= MIN_SPREAD_CHARS && !self.irreversible.iter().any(|v| v.original == value) {
+                        self.irreversible.push(IrreversibleValue {
+                            original: value.to_owned(),
+                            replacement,
+                            label: label.to_owned(),
+                        });
+                    }
+                }
+            }
+            changed = true;
+            self.report.add(label);
         }
-        if last == 0 {
+        if !changed {
             return Ok(false);
         }
         out.push_str(text.get(last..).unwrap_or(""));
         *text = out;
         Ok(true)
+    }
+
+    /// What an irreversible strategy makes of a value. A strategy whose key is missing (the
+    /// configuration refuses that, so only a caller that built a policy by hand can get here)
+    /// redacts.
+    fn irreversible_form(&self, strategy: Strategy, kind: EntityKind, label: &str, value: &str) -> String {
+        let style = self.policy.redact_style;
+        match strategy {
+            Strategy::Mask => render::mask(value),
+            Strategy::Partial => render::partial(kind, value),
+            Strategy::Generalize => render::generalize(kind, label, value, style),
+            Strategy::Hash => match &self.keys.hash {
+                Some(key) => key.pseudonym(label, value),
+                None => render::redact(label, style),
+            },
+            Strategy::Encrypt => match self.keys.seal.as_ref().and_then(|key| key.seal(label, value)) {
+                Some(token) => token,
+                None => render::redact(label, style),
+            },
+            _ => render::redact(label, style),
+        }
     }
 }
 
@@ -143,25 +223,31 @@ fn numeric_form(label: &str, value: &str) -> Option<String> {
 }
 
 impl Spreader {
-    /// `None` when the vault holds no value long enough to spread.
-    pub fn new(vault: &Vault) -> Option<Spreader> {
+    /// `None` when the vault (and `irreversible`) hold no value long enough to spread.
+    pub fn new(vault: &Vault, irreversible: &[IrreversibleValue]) -> Option<Spreader> {
         let mut patterns = Vec::new();
         let mut targets = Vec::new();
         let mut by_digits = HashMap::new();
         // Numeric values are found by their digits (which covers the spelling they came in), so
         // only the others go into the finder: fewer values to build it from.
         let mut pattern_targets = Vec::new();
-        for e in vault.entries() {
-            if e.original.chars().count() < MIN_SPREAD_CHARS {
+        let values = vault
+            .entries()
+            .iter()
+            .chain(vault.synthetic_entries())
+            .map(|e| (&e.original, &e.placeholder, &e.label))
+            .chain(irreversible.iter().map(|v| (&v.original, &v.replacement, &v.label)));
+        for (original, replacement, label) in values {
+            if original.chars().count() < MIN_SPREAD_CHARS {
                 continue;
             }
-            targets.push((e.placeholder.clone(), e.label.clone()));
-            match numeric_form(&e.label, &e.original) {
+            targets.push((replacement.clone(), label.clone()));
+            match numeric_form(label, original) {
                 Some(digits) => {
                     let target = targets.len() - 1;
                     // A phone written with its country code is also the same phone without it,
                     // alone or after a trunk `0` (`+44 20 7946 0958`, `020 7946 0958`).
-                    if e.label == "PHONE" && e.original.trim_start().starts_with('+') {
+                    if label == "PHONE" && original.trim_start().starts_with('+') {
                         for cc in 1..=3 {
                             if let Some(national) = digits.get(cc..).filter(|n| n.len() >= 9) {
                                 by_digits.entry(national.to_owned()).or_insert(target);
@@ -172,7 +258,7 @@ impl Spreader {
                     by_digits.entry(digits).or_insert(target);
                 }
                 None => {
-                    patterns.push(e.original.as_str());
+                    patterns.push(original.as_str());
                     pattern_targets.push(targets.len() - 1);
                 }
             }
@@ -408,7 +494,7 @@ mod tests {
     fn spread(vault: &Vault, text: &str) -> (String, u32) {
         let mut report = MaskReport::default();
         let mut s = text.to_owned();
-        if let Some(sp) = Spreader::new(vault) {
+        if let Some(sp) = Spreader::new(vault, &[]) {
             sp.apply(&mut s, &mut report);
         }
         (s, report.total())
@@ -467,10 +553,10 @@ mod tests {
 
     #[test]
     fn an_empty_or_short_vault_spreads_nothing() {
-        assert!(Spreader::new(&Vault::with_capacity(1)).is_none());
+        assert!(Spreader::new(&Vault::with_capacity(1), &[]).is_none());
         let g = PlaceholderGrammar::default();
         let mut v = Vault::with_capacity(10);
         v.placeholder_for(&g, "SECRET", "12345").unwrap();
-        assert!(Spreader::new(&v).is_none());
+        assert!(Spreader::new(&v, &[]).is_none());
     }
 }

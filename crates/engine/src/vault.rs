@@ -38,6 +38,14 @@ pub struct Vault {
     next_number: HashMap<String, u32>,
     reserved: HashSet<(String, u32)>,
     capacity: usize,
+    /// Synthetic values (`policy::synthetic`): fake -> original, restored in replies like
+    /// placeholders but kept apart from `entries`, so a session record never stores them as
+    /// placeholders.
+    synthetic: Vec<VaultEntry>,
+    synthetic_by_original: HashMap<(String, String), usize>,
+    synthetic_next: HashMap<String, u32>,
+    /// Finds the fakes in a reply (built once the request is masked, see [`Vault::seal_synthetic`]).
+    synthetic_finder: Option<aho_corasick::AhoCorasick>,
     /// The words the request showed the model, so that reply checks can recognise its text in a
     /// link (see `reply`). Kept here because the vault is the exchange's memory of its request.
     prompt: PromptPrint,
@@ -70,6 +78,76 @@ impl Vault {
     pub fn forget_values(&mut self) {
         let prompt = std::mem::take(&mut self.prompt);
         *self = Vault { prompt, ..Vault::with_capacity(0) };
+    }
+
+    /// The synthetic value for `original` of kind `label`: `make(n)` gives the `n`-th fake of
+    /// the label; a fake equal to a value of the exchange is skipped. `Ok(None)` when `make` has
+    /// no fake left.
+    pub fn synthetic_for(
+        &mut self,
+        label: &str,
+        original: &str,
+        make: impl Fn(u32) -> Option<String>,
+    ) -> Result<Option<&str>, VaultFull> {
+        let key = (label.to_owned(), original.to_owned());
+        if let Some(&i) = self.synthetic_by_original.get(&key) {
+            return Ok(Some(&self.synthetic[i].placeholder));
+        }
+        if self.entries.len() + self.synthetic.len() >= self.capacity {
+            return Err(VaultFull { capacity: self.capacity });
+        }
+        let counter = self.synthetic_next.entry(label.to_owned()).or_insert(0);
+        let fake = loop {
+            *counter += 1;
+            let Some(fake) = make(*counter) else { return Ok(None) };
+            let taken = self.synthetic_by_original.contains_key(&(label.to_owned(), fake.clone()))
+                || self.by_original.contains_key(&(label.to_owned(), fake.clone()));
+            if fake != original && !taken {
+                break fake;
+            }
+        };
+        let i = self.synthetic.len();
+        self.synthetic_by_original.insert(key, i);
+        self.synthetic.push(VaultEntry { label: label.to_owned(), original: original.to_owned(), placeholder: fake });
+        self.synthetic_finder = None;
+        Ok(Some(&self.synthetic[i].placeholder))
+    }
+
+    /// The synthetic values issued in this exchange (`placeholder` holds the fake).
+    pub fn synthetic_entries(&self) -> &[VaultEntry] {
+        &self.synthetic
+    }
+
+    /// Build the finder of fakes once the request is masked; replies look fakes up with it.
+    pub fn seal_synthetic(&mut self) {
+        if self.synthetic.is_empty() {
+            self.synthetic_finder = None;
+            return;
+        }
+        self.synthetic_finder = aho_corasick::AhoCorasick::builder()
+            .match_kind(aho_corasick::MatchKind::LeftmostLongest)
+            .build(self.synthetic.iter().map(|e| e.placeholder.as_str()))
+            .ok();
+    }
+
+    /// `text` with every fake of this exchange replaced by its original (escaped by `escape`),
+    /// or `None` when there is none in it; adds to `restored`. Only fakes issued here are ever
+    /// replaced.
+    pub fn restore_synthetic(&self, text: &str, escape: impl Fn(&str) -> String, restored: &mut u64) -> Option<String> {
+        let finder = self.synthetic_finder.as_ref()?;
+        let mut out: Option<String> = None;
+        let mut last = 0;
+        for m in finder.find_iter(text) {
+            let Some(entry) = self.synthetic.get(m.pattern().as_usize()) else { continue };
+            let buf = out.get_or_insert_with(|| String::with_capacity(text.len()));
+            buf.push_str(text.get(last..m.start()).unwrap_or(""));
+            buf.push_str(&escape(&entry.original));
+            *restored += 1;
+            last = m.end();
+        }
+        let mut buf = out?;
+        buf.push_str(text.get(last..).unwrap_or(""));
+        Some(buf)
     }
 
     /// Reserve every placeholder-shaped token in `text` so the numbering skips it.
@@ -216,6 +294,24 @@ mod tests {
         assert_eq!(v.placeholder_for(&g, "EMAIL", "a@x.io").unwrap(), "[EMAIL_2]");
         assert_eq!(v.placeholder_for(&g, "EMAIL", "b@x.io").unwrap(), "[EMAIL_4]");
         assert!(v.lookup("[EMAIL_1]").is_none());
+    }
+
+    #[test]
+    fn synthetic_values_are_stable_restored_and_kept_apart() {
+        let mut v = Vault::with_capacity(10);
+        let make = |n: u32| Some(format!("user{n}@example.com"));
+        assert_eq!(v.synthetic_for("EMAIL", "ann@corp.io", make).unwrap(), Some("user1@example.com"));
+        // A value that is itself a fake of the range gets the next one, never its own.
+        assert_eq!(v.synthetic_for("EMAIL", "user2@example.com", make).unwrap(), Some("user3@example.com"));
+        assert_eq!(v.synthetic_for("EMAIL", "ann@corp.io", make).unwrap(), Some("user1@example.com"));
+        assert!(v.is_empty(), "no placeholder, so nothing a session record would keep");
+        assert_eq!(v.numbered_entries().count(), 0);
+        v.seal_synthetic();
+        let mut n = 0;
+        let back = v.restore_synthetic("to user1@example.com and user9@example.com", str::to_owned, &mut n);
+        assert_eq!(back.as_deref(), Some("to ann@corp.io and user9@example.com"));
+        assert_eq!(n, 1);
+        assert_eq!(v.synthetic_for("PHONE", "1", |_| None).unwrap(), None);
     }
 
     #[test]

@@ -14,6 +14,7 @@ pub use error::ConfigError;
 use crate::detect::{CustomPattern, DetectBuildError, DetectSettings, Detector};
 use crate::entity::BuiltinKind;
 use crate::placeholder::{is_label, PlaceholderGrammar};
+use crate::policy::{KeyNames, Keys, Policy, RawPolicy, Strategy};
 use crate::protocol::route::normalise_path;
 use crate::protocol::Api;
 use crate::restore::RestoreSpec;
@@ -61,6 +62,12 @@ pub struct RawConfig {
     pub threats: threats::ThreatsConfig,
     pub session: Option<RawSession>,
     pub scan_memo_entries: u64,
+    /// The filter's default policy (docs/policies.md); absent: the `default` preset.
+    pub policy: Option<RawPolicy>,
+    /// Named policies, for selection by route or tenant.
+    pub policies: BTreeMap<String, RawPolicy>,
+    /// Which environment variables hold the keys of `hash` and `encrypt`.
+    pub keys: KeyNames,
 }
 
 /// `session`: placeholder mappings kept across the exchanges of one session.
@@ -149,6 +156,9 @@ impl Default for RawConfig {
             threats: threats::ThreatsConfig::default(),
             session: None,
             scan_memo_entries: DEFAULT_MEMO_ENTRIES,
+            policy: None,
+            policies: BTreeMap::new(),
+            keys: KeyNames::default(),
         }
     }
 }
@@ -189,13 +199,31 @@ pub struct FilterConfig {
     pub session: Option<SessionConfig>,
     /// Texts per generation of the scan memo (0: off); the memo itself is the VM's `Guard`'s.
     pub scan_memo_entries: usize,
+    /// The policy exchanges run under unless another is selected.
+    pub policy: Policy,
+    /// Named policies (`policies`), compiled.
+    pub policies: BTreeMap<String, Policy>,
+    /// The keys the policies need, read from the host environment.
+    pub keys: Keys,
 }
 
 impl FilterConfig {
-    /// Parse, validate and compile. An empty document means every default.
+    /// Parse, validate and compile. An empty document means every default. No environment:
+    /// a policy that needs a key is refused (see [`FilterConfig::from_json_with_env`]).
     pub fn from_json(bytes: &[u8]) -> Result<FilterConfig, ConfigError> {
+        FilterConfig::from_json_with_env(bytes, &|_| None)
+    }
+
+    /// Parse, validate and compile, reading the keys the policies need through `env` (the
+    /// host's environment variables, by name).
+    pub fn from_json_with_env(bytes: &[u8], env: &dyn Fn(&str) -> Option<String>) -> Result<FilterConfig, ConfigError> {
         let raw = parse_raw(bytes)?;
-        compile(raw)
+        compile(raw, env)
+    }
+
+    /// A named policy of `policies`.
+    pub fn policy(&self, name: &str) -> Option<&Policy> {
+        self.policies.get(name)
     }
 
     /// Which API a request path speaks: explicit routes first, then the known endpoints, then
@@ -254,7 +282,7 @@ fn redact_strings(message: &str) -> String {
     out
 }
 
-fn compile(raw: RawConfig) -> Result<FilterConfig, ConfigError> {
+fn compile(raw: RawConfig, env: &dyn Fn(&str) -> Option<String>) -> Result<FilterConfig, ConfigError> {
     if !(MIN_BODY_BYTES..=MAX_BODY_BYTES).contains(&raw.max_body_bytes) {
         return Err(ConfigError::new(
             "max_body_bytes",
@@ -344,6 +372,21 @@ fn compile(raw: RawConfig) -> Result<FilterConfig, ConfigError> {
     let mut known: Vec<String> = BuiltinKind::ALL.iter().map(|k| k.label().to_owned()).collect();
     known.extend(custom.iter().map(|c| c.label.clone()));
 
+    let custom_labels: Vec<String> = custom.iter().map(|c| c.label.clone()).collect();
+    let policy = match &raw.policy {
+        Some(p) => Policy::compile(p, "policy", &custom_labels)?,
+        None => Policy::compile(&RawPolicy::default(), "policy", &custom_labels)?,
+    };
+    let mut policies = BTreeMap::new();
+    for (name, p) in &raw.policies {
+        if name.is_empty() || !name.bytes().all(|b| b.is_ascii_alphanumeric() || b"-_.".contains(&b)) {
+            return Err(ConfigError::new(format!("policies.{name}"), "a policy name is letters, digits, '-', '_', '.'"));
+        }
+        policies.insert(name.clone(), Policy::compile(p, &format!("policies.{name}"), &custom_labels)?);
+    }
+    let all = || std::iter::once(&policy).chain(policies.values());
+    let keys = Keys::load(&raw.keys, all().any(|p| p.uses(Strategy::Hash)), all().any(|p| p.uses(Strategy::Encrypt)), env)?;
+
     let threats = raw.threats.compile()?;
     let session = raw.session.as_ref().map(|s| compile_session(s, raw.max_entities_per_request)).transpose()?;
 
@@ -361,6 +404,9 @@ fn compile(raw: RawConfig) -> Result<FilterConfig, ConfigError> {
         threats,
         session,
         scan_memo_entries: usize::try_from(raw.scan_memo_entries).unwrap_or(0),
+        policy,
+        policies,
+        keys,
     })
 }
 
@@ -414,6 +460,25 @@ mod tests {
         assert_eq!(e.field, "allow_list");
         assert!(!e.to_string().contains("ann@example.com"), "{e}");
         assert!(e.problem.contains("a string"), "{e}");
+    }
+
+    #[test]
+    fn policies_compile_and_keys_come_from_the_environment() {
+        let c = FilterConfig::from_json(br#"{"policies": {"payments": {"preset": "pci_dss"}}}"#).unwrap();
+        assert_eq!(c.policy, Policy::default());
+        assert_eq!(c.policy("payments").unwrap().preset, crate::policy::Preset::PciDss);
+        assert!(c.policy("other").is_none());
+        let hashing = br#"{"policies": {"a": {"strategies": {"EMAIL": "hash"}}}, "keys": {"hash": "TEAM_KEY"}}"#;
+        let e = err(std::str::from_utf8(hashing).unwrap());
+        assert_eq!(e.field, "keys.hash");
+        assert!(e.problem.contains("TEAM_KEY"), "{e}");
+        let env = |name: &str| (name == "TEAM_KEY").then(|| "k".repeat(32));
+        let c = FilterConfig::from_json_with_env(hashing, &env).unwrap();
+        assert!(c.keys.hash.is_some() && c.keys.seal.is_none());
+        assert_eq!(err(r#"{"policy": {"preset": "strict"}}"#).field, "policy.preset");
+        assert_eq!(err(r#"{"policy": {"colour": 1}}"#).field, "policy.colour");
+        assert_eq!(err(r#"{"policies": {"a b": {}}}"#).field, "policies.a b");
+        assert_eq!(err(r#"{"policies": {"p": {"strategies": {"NOPE": "mask"}}}}"#).field, "policies.p.strategies.NOPE");
     }
 
     #[test]

@@ -23,6 +23,12 @@ impl Guard {
         FilterConfig::from_json(bytes).map(Guard::new)
     }
 
+    /// The same, reading the keys the policies need through `env` (see
+    /// [`FilterConfig::from_json_with_env`]).
+    pub fn from_json_with_env(bytes: &[u8], env: &dyn Fn(&str) -> Option<String>) -> Result<Guard, ConfigError> {
+        FilterConfig::from_json_with_env(bytes, env).map(Guard::new)
+    }
+
     pub fn config(&self) -> &FilterConfig {
         &self.config
     }

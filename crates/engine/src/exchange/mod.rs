@@ -249,7 +249,7 @@ impl<'a> TextGuard<'a> {
     fn new(cfg: &'a FilterConfig, scope: MemoScope<'a>) -> Self {
         TextGuard {
             cfg,
-            masker: Masker::new(&cfg.detector, &cfg.restore.grammar),
+            masker: Masker::new(&cfg.detector, &cfg.restore.grammar, &cfg.policy, &cfg.keys),
             report: ThreatReport::default(),
             failure: None,
             scope,
@@ -441,7 +441,7 @@ fn guard_units(guard: &mut TextGuard<'_>, units: &mut [Unit], vault: &mut Vault)
     }
     // Last pass: spread the vault's values, and note what the model is shown for the reply's link
     // checks (only when replies are inspected).
-    let spreader = Spreader::new(vault);
+    let spreader = Spreader::new(vault, guard.masker.irreversible());
     let mut print = guard.cfg.threats.enabled.then(PromptPrint::default);
     if spreader.is_some() || print.is_some() {
         let report = &mut guard.masker.report;
@@ -459,6 +459,7 @@ fn guard_units(guard: &mut TextGuard<'_>, units: &mut [Unit], vault: &mut Vault)
         print.seal();
         vault.set_prompt_print(print);
     }
+    vault.seal_synthetic();
 }
 
 /// Inspect and mask a whole request body of the given framing.
@@ -675,15 +676,27 @@ fn guard_string(
         return true;
     }
     outcome.findings.add(found);
+    let json_escape = |v: &str| match escape {
+        Escape::JsonString => serde_json::to_string(v)
+            .ok()
+            .and_then(|q| q.get(1..q.len().saturating_sub(1)).map(str::to_owned))
+            .unwrap_or_default(),
+        Escape::None => v.to_owned(),
+    };
+    let synthetic = vault.restore_synthetic(s, json_escape, &mut outcome.restore.restored);
+    let synthetic_changed = synthetic.is_some();
+    if let Some(restored) = synthetic {
+        *s = restored;
+    }
     if vault.is_empty() && !s.contains(cfg.restore.grammar.prefix()) {
-        return false;
+        return synthetic_changed;
     }
     match restore_text(s, vault, &cfg.restore, escape, &mut outcome.restore) {
         std::borrow::Cow::Owned(new) => {
             *s = new;
             true
         }
-        std::borrow::Cow::Borrowed(_) => false,
+        std::borrow::Cow::Borrowed(_) => synthetic_changed,
     }
 }
 

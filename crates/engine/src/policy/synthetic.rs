@@ -1,0 +1,130 @@
+//! Synthetic values: a format-valid fake of the same type, numbered like placeholders (the
+//! `n`-th distinct value of a type in the exchange gets fake `n`), so the same conversation gets
+//! the same fakes turn after turn on any replica, and a fake says nothing about its original.
+//! Every fake comes from a range reserved for examples or tests, so it can never be someone's
+//! real value.
+
+use crate::entity::BuiltinKind;
+
+/// The `n`-th fake (from 1) of `kind`, or `None` when the kind has no generator or its range is
+/// used up (the value then gets a placeholder).
+pub fn fake(kind: BuiltinKind, n: u32) -> Option<String> {
+    if n == 0 {
+        return None;
+    }
+    let i = n - 1;
+    match kind {
+        // RFC 2606 reserves example.com.
+        BuiltinKind::Email => Some(format!("user{n}@example.com")),
+        // 555-0100 to 555-0199 are fictional in every NANP area code; the area code moves on
+        // after a hundred.
+        BuiltinKind::Phone => Some(format!("+1 {} 555 01{:02}", 201 + i / 100, i % 100)).filter(|_| i < 100 * 700),
+        BuiltinKind::CreditCard => Some(test_card(i)),
+        BuiltinKind::Iban => Some(test_iban(i)),
+        // RFC 5737's three documentation networks.
+        BuiltinKind::IpAddress => match i {
+            0..=253 => Some(format!("192.0.2.{}", i + 1)),
+            254..=507 => Some(format!("198.51.100.{}", i - 253)),
+            508..=761 => Some(format!("203.0.113.{}", i - 507)),
+            _ => None,
+        },
+        // The Social Security Administration reserves 987-65-4320 to 987-65-4329 for advertising.
+        BuiltinKind::UsSsn => (i < 10).then(|| format!("987-65-432{i}")),
+        // RFC 7042 reserves 00-00-5E-00-53-00 to -FF for documentation.
+        BuiltinKind::MacAddress => (i < 256).then(|| format!("00:00:5E:00:53:{i:02X}")),
+        BuiltinKind::Person => {
+            let first = FIRST_NAMES.get(i as usize % FIRST_NAMES.len())?;
+            let last = LAST_NAMES.get(i as usize / FIRST_NAMES.len())?;
+            Some(format!("{first} {last}"))
+        }
+        BuiltinKind::Address => Some(format!("{} Example Street, Anytown", 100 + i)),
+        _ => None,
+    }
+}
+
+/// Given names and the surnames of placeholder people (`Jane Doe`, `Richard Roe`) in common use.
+const FIRST_NAMES: [&str; 8] = ["Alex", "Jamie", "Robin", "Sam", "Casey", "Morgan", "Taylor", "Jordan"];
+const LAST_NAMES: [&str; 4] = ["Doe", "Roe", "Moe", "Poe"];
+
+/// A Visa-shaped 16-digit number on the `400000` test range, Luhn-valid.
+fn test_card(i: u32) -> String {
+    let body = format!("400000{:09}", i);
+    let check = luhn_check_digit(&body);
+    let digits = format!("{body}{check}");
+    let groups: Vec<&str> = (0..4).filter_map(|g| digits.get(g * 4..g * 4 + 4)).collect();
+    groups.join(" ")
+}
+
+/// The digit that makes `body` followed by it pass the Luhn check.
+pub fn luhn_check_digit(body: &str) -> u32 {
+    let sum: u32 = body
+        .bytes()
+        .rev()
+        .enumerate()
+        .map(|(pos, b)| {
+            let d = u32::from(b - b'0');
+            if pos % 2 == 0 {
+                let x = d * 2;
+                if x > 9 {
+                    x - 9
+                } else {
+                    x
+                }
+            } else {
+                d
+            }
+        })
+        .sum();
+    (10 - sum % 10) % 10
+}
+
+/// A British IBAN (`GBkk TEST 0000 00nn nnnn nn`) with valid ISO 7064 mod-97 check digits, on a
+/// bank code no bank has.
+fn test_iban(i: u32) -> String {
+    let bban = format!("TEST000000{:08}", i);
+    let check = 98 - mod97(&format!("{bban}GB00"));
+    let iban = format!("GB{check:02}{bban}");
+    let groups: Vec<&str> = (0..iban.len()).step_by(4).filter_map(|g| iban.get(g..(g + 4).min(iban.len()))).collect();
+    groups.join(" ")
+}
+
+/// The ISO 13616 remainder: letters as two-digit numbers (A = 10), the whole mod 97.
+pub fn mod97(s: &str) -> u32 {
+    s.bytes().fold(0u32, |acc, b| {
+        if b.is_ascii_digit() {
+            (acc * 10 + u32::from(b - b'0')) % 97
+        } else {
+            (acc * 100 + u32::from(b.to_ascii_uppercase() - b'A') + 10) % 97
+        }
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use super::*;
+
+    #[test]
+    fn fakes_are_valid_of_their_type() {
+        for n in [1, 2, 57, 1000] {
+            let card: String = fake(BuiltinKind::CreditCard, n).unwrap().chars().filter(char::is_ascii_digit).collect();
+            assert_eq!(card.len(), 16);
+            assert_eq!(luhn_check_digit(&card[..15]), u32::from(card.as_bytes()[15] - b'0'));
+            let iban: String = fake(BuiltinKind::Iban, n).unwrap().chars().filter(|c| *c != ' ').collect();
+            assert_eq!(mod97(&format!("{}{}", &iban[4..], &iban[..4])), 1, "{iban}");
+        }
+        assert_eq!(fake(BuiltinKind::Email, 3).unwrap(), "user3@example.com");
+        assert_eq!(fake(BuiltinKind::Phone, 1).unwrap(), "+1 201 555 0100");
+        assert_eq!(fake(BuiltinKind::Phone, 101).unwrap(), "+1 202 555 0100");
+        assert_eq!(fake(BuiltinKind::IpAddress, 255).unwrap(), "198.51.100.1");
+        assert_eq!(fake(BuiltinKind::UsSsn, 11), None);
+        assert_eq!(fake(BuiltinKind::Jwt, 1), None);
+    }
+
+    #[test]
+    fn fakes_are_distinct() {
+        let names: std::collections::HashSet<String> = (1..=32).filter_map(|n| fake(BuiltinKind::Person, n)).collect();
+        assert_eq!(names.len(), 32);
+        assert_eq!(fake(BuiltinKind::Person, 33), None);
+    }
+}
