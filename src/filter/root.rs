@@ -37,7 +37,11 @@ impl RootContext for PromptGuardRoot {
                 return false;
             }
         };
-        match Guard::from_json(&raw) {
+        // Keys for `hash` and `encrypt` come from the VM's environment: Envoy passes
+        // `vm_config.environment_variables` (Istio `vmConfig.env`) to the module as its WASI
+        // environment, which is what `std::env::var` reads.
+        let env = |name: &str| std::env::var(name).ok();
+        match Guard::from_json_with_env(&raw, &env) {
             Ok(guard) => {
                 let cfg = guard.config();
                 let metrics = Metrics::define(cfg);
