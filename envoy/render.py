@@ -10,6 +10,8 @@
     --no-filter                           bare Envoy (benchmark baseline)
     --wasm other.wasm --root-id noop      any other wasm module (e.g. a no-op filter for benchmarks)
     --jwt-issuer I --jwt-jwks-file F      set the session identity header from a verified JWT
+    --vm-env-from-host PG_HASH_KEY        pass this variable of Envoy's environment to the filter
+                                          (the keys of `hash` and `encrypt`, docs/policies.md)
 
 With a `session.identity_header` in the filter configuration, the bootstrap drops that header as
 the client sent it before the filter reads it (only the JWT filter, when configured, sets it).
@@ -106,7 +108,7 @@ def identity_header_of(filter_config_json):
 def render(*, listen_port, admin_port, upstream, wasm_path=None, filter_config_json="{}",
            with_filter=True, root_id=DEFAULT_ROOT_ID, ca_bundle=DEFAULT_CA_BUNDLE,
            check_json=True, buffer_limit_bytes=DEFAULT_BUFFER_LIMIT_BYTES,
-           hold_headers=True, trust_client_identity=False, jwt=None):
+           hold_headers=True, trust_client_identity=False, jwt=None, vm_env=None, vm_env_from_host=()):
     """Return a bootstrap YAML document as text.
 
     check_json=False embeds the filter configuration even if it is not JSON (tests of the
@@ -117,6 +119,8 @@ def render(*, listen_port, admin_port, upstream, wasm_path=None, filter_config_j
     could name any identity; tests that stand in for an authenticated gateway use it).
     jwt={"issuer": ..., "jwks": JSON text, "header": ..., "claim": ...} sets the identity header
     from a verified JWT (header and claim default to x-gateway-token and sub).
+    vm_env={"NAME": "value"} and vm_env_from_host=["NAME"] set the filter VM's environment
+    (vm_config.environment_variables): where the keys of `hash` and `encrypt` come from.
     """
     scheme, host, port = parse_upstream(upstream)
     if with_filter and not wasm_path:
@@ -136,9 +140,16 @@ def render(*, listen_port, admin_port, upstream, wasm_path=None, filter_config_j
         identity_filters.append(fragment("jwt-identity.yaml"))
 
     tls = scheme == "https"
+    environment = {}
+    if vm_env_from_host:
+        environment["host_env_keys"] = list(vm_env_from_host)
+    if vm_env:
+        environment["key_values"] = dict(vm_env)
+    vm_environment = (f"environment_variables: {json.dumps(environment)}\n" if environment else "")
+    filter_block = fill_blocks(fragment("wasm-filter.yaml"), {"vm_environment": vm_environment})
     blocks = {
         "identity_filters": "".join(identity_filters),
-        "prompt_guard_filter": fragment("wasm-filter.yaml") if with_filter else "",
+        "prompt_guard_filter": filter_block if with_filter else "",
         "hold_headers_filter": fragment("hold-headers.yaml") if with_filter and hold_headers else "",
         "llm_cluster": fragment("cluster-tls.yaml" if tls else "cluster-plain.yaml"),
         "route_extras": fragment("route-host-rewrite.yaml") if tls else "",
@@ -183,6 +194,8 @@ def main(argv=None):
     parser.add_argument("--no-hold-headers", action="store_true",
                         help="leave out the buffer that keeps refused requests from the upstream "
                              "(to measure it; not for use)")
+    parser.add_argument("--vm-env-from-host", action="append", default=[], metavar="NAME",
+                        help="pass this variable of Envoy's environment to the filter VM (repeatable)")
     parser.add_argument("--out", help="output file (default: stdout)")
     args = parser.parse_args(argv)
 
@@ -201,7 +214,8 @@ def main(argv=None):
                       upstream=args.upstream, wasm_path=args.wasm, filter_config_json=config_json,
                       with_filter=not args.no_filter, root_id=args.root_id, ca_bundle=args.ca_bundle,
                       buffer_limit_bytes=args.buffer_limit_bytes,
-                      hold_headers=not args.no_hold_headers, jwt=jwt)
+                      hold_headers=not args.no_hold_headers, jwt=jwt,
+                      vm_env_from_host=args.vm_env_from_host)
     except (RenderError, ValueError) as err:
         print(f"render.py: {err}", file=sys.stderr)
         return 2

@@ -113,6 +113,11 @@ impl Vault {
         Ok(Some(&self.synthetic[i].placeholder))
     }
 
+    /// Whether a reply could hold something to restore: a placeholder or a synthetic value.
+    pub fn restores_anything(&self) -> bool {
+        !self.entries.is_empty() || !self.synthetic.is_empty()
+    }
+
     /// The synthetic values issued in this exchange (`placeholder` holds the fake).
     pub fn synthetic_entries(&self) -> &[VaultEntry] {
         &self.synthetic

@@ -47,7 +47,7 @@ pub fn plan_reply(
     head: ReplyHead<'_>,
     emit: &mut dyn FnMut(Event<'_>),
 ) -> ReplyPlan {
-    let restores = !vault.is_empty() && cfg.restore_responses;
+    let restores = vault.restores_anything() && cfg.restore_responses;
     if !restores {
         vault.forget_values();
     }

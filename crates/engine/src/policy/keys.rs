@@ -3,8 +3,9 @@
 //! which only names the variables. A key never reaches a log line or an error message.
 //!
 //! - `hash`: HMAC-SHA-256 under the hash key of `label`, a zero byte and the value (digits alone
-//!   for a number written with separators, lower case for an e-mail address, so one value in any
-//!   spelling gives one pseudonym), written `LABEL_` and the first 16 hex digits.
+//!   for a number written with separators, an IBAN without spaces in upper case, lower case for
+//!   an e-mail address, so one value in any spelling gives one pseudonym), written `LABEL_` and
+//!   the first 16 hex digits.
 //! - `encrypt`: XChaCha20-Poly1305 under the seal key, the label as associated data, written
 //!   `enc.LABEL.KEYID.DATA` (DATA is base64url of the 24-byte nonce and the ciphertext). The
 //!   nonce is an HMAC of the value under the seal key (a synthetic IV: the same value gives the
@@ -147,12 +148,14 @@ impl HashKey {
     }
 }
 
-/// One value in any spelling: the digits of a number written with separators, an e-mail
-/// address in lower case, anything else as written.
+/// One value in any spelling: the digits of a number written with separators, an IBAN without
+/// its spaces in upper case, an e-mail address in lower case, anything else as written.
 fn canonical(label: &str, value: &str) -> String {
     let numeric = value.chars().all(|c| c.is_ascii_digit() || " -./()+".contains(c));
     if numeric && value.chars().any(|c| c.is_ascii_digit()) && label != "IP_ADDRESS" {
         value.chars().filter(char::is_ascii_digit).collect()
+    } else if label == "IBAN" {
+        value.chars().filter(|c| !c.is_whitespace()).map(|c| c.to_ascii_uppercase()).collect()
     } else if label == "EMAIL" {
         value.to_lowercase()
     } else {
@@ -262,6 +265,7 @@ mod tests {
         assert_eq!(a, k.pseudonym("CREDIT_CARD", "4111-1111-1111-1111"));
         assert_eq!(a.len(), "CREDIT_CARD_".len() + HASH_HEX_DIGITS);
         assert_eq!(k.pseudonym("EMAIL", "Ann@Example.com"), k.pseudonym("EMAIL", "ann@example.com"));
+        assert_eq!(k.pseudonym("IBAN", "gb82 west 1234 5698 7654 32"), k.pseudonym("IBAN", "GB82WEST12345698765432"));
         assert_ne!(k.pseudonym("EMAIL", "ann@example.com"), k.pseudonym("EMAIL", "bob@example.com"));
         let other = HashKey::new(&[8u8; 32]).unwrap();
         assert_ne!(other.pseudonym("EMAIL", "ann@example.com"), k.pseudonym("EMAIL", "ann@example.com"));
