@@ -12,6 +12,8 @@ EVAL_DIR ?= ../shared/eval
 # Where `make run` forwards to: the mock LLM by default, a real provider when set
 # (e.g. UPSTREAM=https://api.openai.com make run).
 UPSTREAM ?=
+# The filter configuration `make run` serves (e.g. CONFIG=examples/policies/pci_dss.json make run).
+CONFIG ?= examples/demo-config.json
 # Largest .wasm we ship (bytes).
 MAX_WASM_BYTES := 3145728
 
@@ -98,7 +100,7 @@ $(NODE_STAMP): examples/node/package.json examples/node/package-lock.json
 test: purity wasm-target lint test-native wasm-size validate-configs test-e2e
 
 run: build venv
-	UPSTREAM='$(UPSTREAM)' $(PY) scripts/run_demo.py
+	UPSTREAM='$(UPSTREAM)' CONFIG='$(CONFIG)' $(PY) scripts/run_demo.py
 
 eval:
 	cargo run --release --quiet --bin eval -- $(EVAL_DIR)

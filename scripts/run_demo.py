@@ -3,6 +3,9 @@
 
 Envoy listens on 127.0.0.1:10000 (admin 127.0.0.1:9901); the mock LLM on 127.0.0.1:10001.
 Set UPSTREAM=https://api.openai.com (or another provider) to forward to it instead of the mock.
+Set CONFIG=examples/policies/pci_dss.json (any filter configuration file) to serve it instead of
+examples/demo-config.json. The keys of the `hash` and `encrypt` strategies are passed from this
+environment to the filter (PG_HASH_KEY, PG_SEAL_KEY; docs/policies.md).
 Ctrl-C stops everything this script started.
 """
 
@@ -23,7 +26,14 @@ from harness import HarnessError, envoy_binary  # noqa: E402  (the one lookup of
 
 LISTEN, ADMIN, MOCK = 10000, 9901, 10001
 WASM = ROOT / "target/wasm32-wasip1/release/prompt_guard.wasm"
-CONFIG = ROOT / "examples/demo-config.json"
+DEFAULT_CONFIG = ROOT / "examples/demo-config.json"
+# The environment variables the filter may read its keys from (the configuration's `keys` defaults).
+KEY_VARIABLES = ["PG_HASH_KEY", "PG_SEAL_KEY"]
+
+
+def config_path():
+    path = Path(os.environ.get("CONFIG", "").strip() or DEFAULT_CONFIG)
+    return path if path.is_absolute() else ROOT / path
 
 
 def wait_http(url, seconds, proc):
@@ -42,6 +52,9 @@ def wait_http(url, seconds, proc):
 
 def main():
     upstream = os.environ.get("UPSTREAM", "").strip()
+    config = config_path()
+    if not config.is_file():
+        sys.exit(f"run: no configuration file at {config}")
     build = ROOT / "build"
     build.mkdir(exist_ok=True)
     children = []
@@ -66,7 +79,8 @@ def main():
                 sys.exit("run: the mock LLM did not start")
             upstream = f"http://127.0.0.1:{MOCK}"
         yaml = render.render(listen_port=LISTEN, admin_port=ADMIN, upstream=upstream, wasm_path=str(WASM),
-                             filter_config_json=CONFIG.read_text(encoding="utf-8"))
+                             filter_config_json=config.read_text(encoding="utf-8"),
+                             vm_env_from_host=KEY_VARIABLES)
         cfg = build / "envoy-demo.yaml"
         cfg.write_text(yaml, encoding="utf-8")
         log = open(build / "envoy-demo.log", "w", encoding="utf-8")
@@ -83,6 +97,7 @@ def main():
             sys.exit("run: Envoy did not start (log above)")
         print(f"""
 prompt-guard is running: Envoy on http://127.0.0.1:{LISTEN} -> {upstream}
+configuration: {config.relative_to(ROOT) if config.is_relative_to(ROOT) else config}
 admin and metrics: http://127.0.0.1:{ADMIN}/stats/prometheus   Envoy log: build/envoy-demo.log
 
 Try it (the upstream sees placeholders; you get your own words back):

@@ -143,3 +143,32 @@ def test_hipaa_safe_harbor_generalizes_dates_and_ages(mock, tmp_path):
         instance.stop()
     assert sent == "Patient: [PERSON_1], DOB: 1985, MRN: [MEDICAL_RECORD_1], aged 90 or older."
     assert back == "You said: Patient: John Smith, DOB: 1985, MRN: MRN-123456, aged 90 or older."
+
+
+DEMO_TEXT = f"Mail {EMAIL}, card 4111 1111 1111 1111, key AKIAC4HH6XZPFTCASVMZ"
+# What the upstream receives of the demo text under each shipped preset example.
+PRESET_EXAMPLES = [
+    ("default", "Mail [EMAIL_1], card [CREDIT_CARD_1], key [AWS_ACCESS_KEY_1]"),
+    ("secrets_only", f"Mail {EMAIL}, card 4111 1111 1111 1111, key [AWS_ACCESS_KEY_1]"),
+    ("hipaa_safe_harbor", "Mail [EMAIL_1], card [CREDIT_CARD_1], key [AWS_ACCESS_KEY_1]"),
+    ("pci_dss", "Mail [EMAIL_1], card 4111 11** **** 1111, key [AWS_ACCESS_KEY_1]"),
+    ("gdpr_strict", "Mail [EMAIL_1], card [CREDIT_CARD_1], key [AWS_ACCESS_KEY_1]"),
+]
+
+
+@pytest.mark.parametrize(("preset", "expected"), PRESET_EXAMPLES)
+def test_preset_examples_serve_as_make_run_serves_them(preset, expected, mock, tmp_path, monkeypatch):
+    # As `make run` renders them: the key variables passed from Envoy's environment, here unset
+    # (no preset needs a key, and a variable Envoy lacks is simply not in the VM).
+    for name in KEYS:
+        monkeypatch.delenv(name, raising=False)
+    config = (harness.REPO / "examples" / "policies" / f"{preset}.json").read_text(encoding="utf-8")
+    options = dict(harness.DEFAULT_RENDER_OPTIONS, vm_env_from_host=list(KEYS))
+    instance = harness.start_envoy_or_fail(tmp_path, mock.port, filter_config=config, render_options=options)
+    try:
+        sent, back = exchange(instance, mock, DEMO_TEXT)
+    finally:
+        instance.stop()
+    assert sent == expected
+    if preset != "pci_dss":
+        assert back == f"You said: {DEMO_TEXT}"
