@@ -251,3 +251,26 @@ fn every_preset_has_an_example_that_compiles_under_its_preset() {
         assert_eq!(cfg.policy.preset, preset, "{}", path.display());
     }
 }
+
+#[test]
+fn the_opener_opens_what_the_gateway_sealed() {
+    use std::io::Write;
+    use std::process::{Command, Stdio};
+    let cfg = config(only("encrypt", "EMAIL"));
+    let (sent, _) = send(&cfg, &format!("write to {EMAIL}"));
+    let open = |key: &str| {
+        let mut child = Command::new(env!("CARGO_BIN_EXE_prompt-guard-open"))
+            .env("PG_SEAL_KEY", key)
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        child.stdin.take().unwrap().write_all(sent.as_bytes()).unwrap();
+        let out = child.wait_with_output().unwrap();
+        assert!(out.status.success());
+        String::from_utf8(out.stdout).unwrap()
+    };
+    assert_eq!(open(SEAL_KEY), format!("write to {EMAIL}"));
+    assert_eq!(open(&"ab".repeat(32)), sent, "another key opens nothing");
+}
