@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Check every shipped configuration with the built module.
 
-Each filter configuration in examples/*.json is rendered into the Envoy bootstrap (plain and TLS
+Each filter configuration in examples/*.json and examples/policies/*.json is rendered into the Envoy bootstrap (plain and TLS
 upstream variants, and for a configuration with a session also the variant whose identity comes
 from a verified JWT) and checked by `envoy --mode validate`; each is also compiled by the filter
 itself in a real Envoy by the end-to-end tests (tests/e2e/test_config.py). The Envoy filters that
@@ -45,7 +45,7 @@ def validate(text, tmp):
 
 
 def main():
-    configs = sorted((ROOT / "examples").glob("*.json"))
+    configs = sorted((ROOT / "examples").glob("*.json")) + sorted((ROOT / "examples/policies").glob("*.json"))
     results = []
     with tempfile.TemporaryDirectory() as tmp:
         for cfg in configs:

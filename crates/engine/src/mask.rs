@@ -109,6 +109,9 @@ impl<'a> Masker<'a> {
             };
             let label = self.detector.label(f.kind);
             let strategy = self.policy.strategy(f.kind);
+            if strategy.is_reversible() && !self.policy.may_save(f.kind) {
+                vault.never_save(label);
+            }
             out.push_str(before);
             last = f.end;
             match strategy {

@@ -44,6 +44,9 @@ pub struct Vault {
     synthetic: Vec<VaultEntry>,
     synthetic_by_original: HashMap<(String, String), usize>,
     synthetic_next: HashMap<String, u32>,
+    /// Labels whose mappings are never written to a session record (card numbers under
+    /// `pci_dss`: a card number is never written to shared data unsealed).
+    unsaved_labels: Vec<String>,
     /// Finds the fakes in a reply (built once the request is masked, see [`Vault::seal_synthetic`]).
     synthetic_finder: Option<aho_corasick::AhoCorasick>,
     /// The words the request showed the model, so that reply checks can recognise its text in a
@@ -111,6 +114,18 @@ impl Vault {
         self.synthetic.push(VaultEntry { label: label.to_owned(), original: original.to_owned(), placeholder: fake });
         self.synthetic_finder = None;
         Ok(Some(&self.synthetic[i].placeholder))
+    }
+
+    /// Never write mappings of `label` to a session record.
+    pub fn never_save(&mut self, label: &str) {
+        if !self.unsaved_labels.iter().any(|l| l == label) {
+            self.unsaved_labels.push(label.to_owned());
+        }
+    }
+
+    /// Whether mappings of `label` may be written to a session record.
+    pub fn may_save(&self, label: &str) -> bool {
+        !self.unsaved_labels.iter().any(|l| l == label)
     }
 
     /// Whether a reply could hold something to restore: a placeholder or a synthetic value.

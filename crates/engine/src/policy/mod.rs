@@ -220,6 +220,12 @@ impl Policy {
         }
     }
 
+    /// Whether values of `kind` kept for restoring (placeholders) may be written to a session
+    /// record: not a card number under `pci_dss` (never written to shared data unsealed).
+    pub fn may_save(&self, kind: EntityKind) -> bool {
+        !(self.preset == Preset::PciDss && kind == EntityKind::Builtin(BuiltinKind::CreditCard))
+    }
+
     /// Whether any type is under `strategy`.
     pub fn uses(&self, strategy: Strategy) -> bool {
         self.builtin.iter().chain(&self.custom).any(|s| *s == strategy)

@@ -179,6 +179,11 @@ impl SessionRecord {
             if !is_label(&entry.label) || !valid_number(number) || entry.original.is_empty() {
                 continue;
             }
+            if !vault.may_save(&entry.label) {
+                // Still never reissued to another value of the session.
+                self.raise_counter(&entry.label, number);
+                continue;
+            }
             match at.get(&(entry.label.clone(), number)) {
                 Some(&i) => {
                     if let Some(stored) = self.entries.get_mut(i) {

@@ -235,6 +235,22 @@ fn pci_dss_card_verification_codes_reach_neither_upstream_nor_vault_nor_session(
 }
 
 #[test]
+fn pci_dss_never_writes_a_card_number_to_a_session_record() {
+    let cfg = config(json!({"preset": "pci_dss", "strategies": {"CREDIT_CARD": "placeholder"}}));
+    let (sent, vault) = send(&cfg, &format!("card {CARD}, mail {EMAIL}"));
+    assert_eq!(sent, "card [CREDIT_CARD_1], mail [EMAIL_1]");
+    let data = Memory::default();
+    let settings = SessionSettings { ttl_seconds: 60, max_entries: 100, max_sessions: 10 };
+    let store = SessionStore::new(&data, &settings);
+    store.save("tenant/user", 1, &vault).unwrap();
+    let mut next = Vault::with_capacity(100);
+    store.load_into("tenant/user", 2, &cfg.restore.grammar, &mut next).unwrap();
+    let kept: Vec<&str> = next.entries().iter().map(|e| e.label.as_str()).collect();
+    assert_eq!(kept, ["EMAIL"], "the e-mail mapping is kept, the card's is not");
+    assert!(!data.values.borrow().values().any(|(v, _)| v.windows(4).any(|w| w == b"4242")));
+}
+
+#[test]
 fn pci_dss_refuses_an_override_that_would_weaken_the_verification_code() {
     let doc = json!({"policy": {"preset": "pci_dss", "strategies": {"CARD_CVV": "placeholder"}}}).to_string();
     let e = FilterConfig::from_json(doc.as_bytes()).unwrap_err();
@@ -273,4 +289,34 @@ fn the_opener_opens_what_the_gateway_sealed() {
     };
     assert_eq!(open(SEAL_KEY), format!("write to {EMAIL}"));
     assert_eq!(open(&"ab".repeat(32)), sent, "another key opens nothing");
+}
+
+/// The type table of `docs/policies.md`: a row per built-in type with its sensitivity and its
+/// strategy under each preset, as the code has them.
+fn type_table() -> String {
+    use prompt_guard_engine::entity::BuiltinKind;
+    use prompt_guard_engine::policy::preset_strategy;
+    let mut out = String::from("| type | level |");
+    for preset in Preset::ALL {
+        out.push_str(&format!(" `{}` |", preset.name()));
+    }
+    out.push_str("\n|---|---|");
+    out.push_str(&"---|".repeat(Preset::ALL.len()));
+    out.push('\n');
+    for kind in BuiltinKind::ALL {
+        out.push_str(&format!("| `{}` | {} |", kind.label(), kind.sensitivity().name()));
+        for preset in Preset::ALL {
+            out.push_str(&format!(" {} |", preset_strategy(preset, kind).name()));
+        }
+        out.push('\n');
+    }
+    out
+}
+
+#[test]
+fn the_documented_type_table_is_the_code() {
+    let path = Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/../..")).join("docs/policies.md");
+    let doc = fs::read_to_string(&path).unwrap_or_default();
+    let table = type_table();
+    assert!(doc.contains(&table), "docs/policies.md must hold this table, as the code has it:\n\n{table}");
 }
