@@ -93,6 +93,7 @@ fn partial_keeps_what_the_type_rule_says() {
     let (sent, vault) = send(&cfg, &format!("card {CARD}, mail {EMAIL}"));
     assert_eq!(sent, "card 4242 42** **** 4242, mail *****.******@posteo.de");
     assert!(vault.is_empty());
+    assert_eq!(reply(&cfg, &vault, "card 4242 42** **** 4242"), "card 4242 42** **** 4242");
 }
 
 #[test]
