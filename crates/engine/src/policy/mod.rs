@@ -223,9 +223,15 @@ impl Policy {
     }
 
     /// Whether values of `kind` kept for restoring (placeholders) may be written to a session
-    /// record: not a card number under `pci_dss` (never written to shared data unsealed).
+    /// record: never a card verification code, whatever the policy (sensitive authentication
+    /// data is not stored after authorisation, PCI DSS 3.3.1), nor a card number under `pci_dss`
+    /// (never written to shared data unsealed).
     pub fn may_save(&self, kind: EntityKind) -> bool {
-        !(self.preset == Preset::PciDss && kind == EntityKind::Builtin(BuiltinKind::CreditCard))
+        match kind {
+            EntityKind::Builtin(BuiltinKind::CardCvv) => false,
+            EntityKind::Builtin(BuiltinKind::CreditCard) => self.preset != Preset::PciDss,
+            _ => true,
+        }
     }
 
     /// Whether any type is under `strategy`.

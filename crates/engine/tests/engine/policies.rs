@@ -262,6 +262,21 @@ fn pci_dss_never_writes_a_card_number_to_a_session_record() {
 }
 
 #[test]
+fn a_card_verification_code_is_never_written_to_a_session_record_under_any_policy() {
+    let cfg = config(json!({}));
+    let (sent, vault) = send(&cfg, &format!("card {CARD}, CVV 737"));
+    assert_eq!(sent, "card [CREDIT_CARD_1], CVV [CARD_CVV_1]");
+    let data = Memory::default();
+    let settings = SessionSettings { ttl_seconds: 60, max_entries: 100, max_sessions: 10 };
+    let store = SessionStore::new(&data, &settings);
+    store.save("tenant/user", 1, &vault).unwrap();
+    let mut next = Vault::with_capacity(100);
+    store.load_into("tenant/user", 2, &cfg.restore.grammar, &mut next).unwrap();
+    let kept: Vec<&str> = next.entries().iter().map(|e| e.label.as_str()).collect();
+    assert_eq!(kept, ["CREDIT_CARD"]);
+}
+
+#[test]
 fn pci_dss_refuses_an_override_that_would_weaken_the_verification_code() {
     let doc = json!({"policy": {"preset": "pci_dss", "strategies": {"CARD_CVV": "placeholder"}}}).to_string();
     let e = FilterConfig::from_json(doc.as_bytes()).unwrap_err();
