@@ -71,6 +71,17 @@ def test_synthetic_is_a_reserved_fake_and_is_restored(pci, mock):
     assert back == f"You said: Write to {EMAIL} today."
 
 
+@pytest.mark.parametrize("path", [harness.CHAT_PATH, harness.MESSAGES_PATH])
+def test_synthetic_is_restored_in_streamed_replies(pci, mock, path):
+    body = harness.chat_request_bytes(path, f"Write to {EMAIL} today.", stream=True)
+    with mock.expect_one_request() as seen:
+        reply = httpx.post(pci.url(path), content=body, timeout=harness.REQUEST_TIMEOUT_S,
+                           headers={"content-type": "application/json", "x-mock-delay-ms": "1"})
+    assert reply.status_code == 200, reply.text[:300]
+    assert seen.json()["messages"][0]["content"] == "Write to user1@example.com today."
+    assert harness.streamed_text(path, reply.text) == f"You said: Write to {EMAIL} today."
+
+
 def test_partial_card_first_six_last_four_not_restored(pci, mock):
     sent, back = exchange(pci, mock, f"Charge card {CARD} now.")
     assert sent == "Charge card 4242 42** **** 4242 now."

@@ -198,11 +198,22 @@ pub struct StreamingTextRestorer {
     escape: Escape,
     /// The escape is not known yet: it is decided by how the text begins (see [`json_text_start`]).
     undecided: bool,
+    /// Restored text that could still become one of the exchange's synthetic values, and the
+    /// byte passed on before it (see `Vault::restore_synthetic_stream`).
+    fake_held: String,
+    fake_prev: u8,
 }
 
 impl StreamingTextRestorer {
     pub fn new(escape: Escape) -> Self {
-        StreamingTextRestorer { held: String::new(), prev: 0, escape, undecided: false }
+        StreamingTextRestorer {
+            held: String::new(),
+            prev: 0,
+            escape,
+            undecided: false,
+            fake_held: String::new(),
+            fake_prev: 0,
+        }
     }
 
     /// A restorer for text that may itself be JSON (a structured-output reply, a JSON content
@@ -269,9 +280,22 @@ impl StreamingTextRestorer {
             self.undecided = false;
         }
         let scanner = Scanner { vault, spec, escape: self.escape };
+        let start = out.len();
         let mut sink = Some(std::mem::take(out));
         let consumed = scanner.scan(&pending, self.prev, last, counts, &mut sink);
         *out = sink.unwrap_or_default();
+        if !vault.synthetic_entries().is_empty() {
+            // Synthetic values are restored from what the placeholder pass decided.
+            let mut fakes = std::mem::take(&mut self.fake_held);
+            fakes.push_str(out.get(start..).unwrap_or(""));
+            out.truncate(start);
+            let done =
+                vault.restore_synthetic_stream(&fakes, self.fake_prev, last, self.escape, &mut counts.restored, out);
+            if done > 0 {
+                self.fake_prev = fakes.as_bytes().get(done - 1).copied().unwrap_or(self.fake_prev);
+            }
+            self.fake_held = fakes.get(done..).unwrap_or("").to_owned();
+        }
         if consumed > 0 {
             self.prev = pending.as_bytes().get(consumed - 1).copied().unwrap_or(self.prev);
         }

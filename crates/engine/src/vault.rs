@@ -7,6 +7,8 @@
 use std::collections::{HashMap, HashSet};
 
 use super::placeholder::{is_label, PlaceholderGrammar, MAX_NUMBER_DIGITS};
+use super::policy::synthetic::FakeIndex;
+use super::restore::{push_escaped, Escape};
 use super::reply::PromptPrint;
 
 /// Highest number a placeholder can carry (six decimal digits).
@@ -48,7 +50,7 @@ pub struct Vault {
     /// `pci_dss`: a card number is never written to shared data unsealed).
     unsaved_labels: Vec<String>,
     /// Finds the fakes in a reply (built once the request is masked, see [`Vault::seal_synthetic`]).
-    synthetic_finder: Option<aho_corasick::AhoCorasick>,
+    synthetic_index: Option<FakeIndex>,
     /// The words the request showed the model, so that reply checks can recognise its text in a
     /// link (see `reply`). Kept here because the vault is the exchange's memory of its request.
     prompt: PromptPrint,
@@ -112,7 +114,7 @@ impl Vault {
         let i = self.synthetic.len();
         self.synthetic_by_original.insert(key, i);
         self.synthetic.push(VaultEntry { label: label.to_owned(), original: original.to_owned(), placeholder: fake });
-        self.synthetic_finder = None;
+        self.synthetic_index = None;
         Ok(Some(&self.synthetic[i].placeholder))
     }
 
@@ -146,34 +148,51 @@ impl Vault {
 
     /// Build the finder of fakes once the request is masked; replies look fakes up with it.
     pub fn seal_synthetic(&mut self) {
-        if self.synthetic.is_empty() {
-            self.synthetic_finder = None;
-            return;
-        }
-        self.synthetic_finder = aho_corasick::AhoCorasick::builder()
-            .match_kind(aho_corasick::MatchKind::LeftmostLongest)
-            .build(self.synthetic.iter().map(|e| e.placeholder.as_str()))
-            .ok();
+        self.synthetic_index = FakeIndex::new(self.synthetic.iter().map(|e| e.placeholder.as_str()));
     }
 
-    /// `text` with every fake of this exchange replaced by its original (escaped by `escape`),
-    /// or `None` when there is none in it; adds to `restored`. Only fakes issued here are ever
-    /// replaced.
-    pub fn restore_synthetic(&self, text: &str, escape: impl Fn(&str) -> String, restored: &mut u64) -> Option<String> {
-        let finder = self.synthetic_finder.as_ref()?;
-        let mut out: Option<String> = None;
-        let mut last = 0;
-        for m in finder.find_iter(text) {
-            let Some(entry) = self.synthetic.get(m.pattern().as_usize()) else { continue };
-            let buf = out.get_or_insert_with(|| String::with_capacity(text.len()));
-            buf.push_str(text.get(last..m.start()).unwrap_or(""));
-            buf.push_str(&escape(&entry.original));
-            *restored += 1;
-            last = m.end();
+    /// `text` with every fake of this exchange replaced by its original (escaped as `escape`
+    /// says), or `None` when there is none in it; adds to `restored`. Only fakes issued here are
+    /// ever replaced, whole and on word boundaries.
+    pub fn restore_synthetic(&self, text: &str, escape: Escape, restored: &mut u64) -> Option<String> {
+        let index = self.synthetic_index.as_ref()?;
+        let before = *restored;
+        let mut out = String::with_capacity(text.len());
+        index.replace(text, 0, true, |i, out| self.write_original(i, escape, restored, out), &mut out);
+        (*restored > before).then_some(out)
+    }
+
+    /// The streamed form of [`Vault::restore_synthetic`]: appends what is decided of `pending`
+    /// (the text held back so far and the new piece; `prev` is the byte before it) to `out` and
+    /// returns how many bytes of `pending` that was; the rest could still become a fake and
+    /// must be held until the next piece (or `last`).
+    pub fn restore_synthetic_stream(
+        &self,
+        pending: &str,
+        prev: u8,
+        last: bool,
+        escape: Escape,
+        restored: &mut u64,
+        out: &mut String,
+    ) -> usize {
+        match self.synthetic_index.as_ref() {
+            Some(index) => index.replace(pending, prev, last, |i, out| self.write_original(i, escape, restored, out), out),
+            None => {
+                out.push_str(pending);
+                pending.len()
+            }
         }
-        let mut buf = out?;
-        buf.push_str(text.get(last..).unwrap_or(""));
-        Some(buf)
+    }
+
+    fn write_original(&self, i: usize, escape: Escape, restored: &mut u64, out: &mut String) -> bool {
+        match self.synthetic.get(i) {
+            Some(entry) => {
+                push_escaped(out, &entry.original, escape);
+                *restored += 1;
+                true
+            }
+            None => false,
+        }
     }
 
     /// Reserve every placeholder-shaped token in `text` so the numbering skips it.
@@ -334,7 +353,7 @@ mod tests {
         assert_eq!(v.numbered_entries().count(), 0);
         v.seal_synthetic();
         let mut n = 0;
-        let back = v.restore_synthetic("to user1@example.com and user9@example.com", str::to_owned, &mut n);
+        let back = v.restore_synthetic("to user1@example.com and user9@example.com", Escape::None, &mut n);
         assert_eq!(back.as_deref(), Some("to ann@corp.io and user9@example.com"));
         assert_eq!(n, 1);
         assert_eq!(v.synthetic_for("PHONE", "1", |_| None).unwrap(), None);

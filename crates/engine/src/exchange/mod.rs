@@ -676,14 +676,7 @@ fn guard_string(
         return true;
     }
     outcome.findings.add(found);
-    let json_escape = |v: &str| match escape {
-        Escape::JsonString => serde_json::to_string(v)
-            .ok()
-            .and_then(|q| q.get(1..q.len().saturating_sub(1)).map(str::to_owned))
-            .unwrap_or_default(),
-        Escape::None => v.to_owned(),
-    };
-    let synthetic = vault.restore_synthetic(s, json_escape, &mut outcome.restore.restored);
+    let synthetic = vault.restore_synthetic(s, escape, &mut outcome.restore.restored);
     let synthetic_changed = synthetic.is_some();
     if let Some(restored) = synthetic {
         *s = restored;

@@ -128,3 +128,151 @@ mod tests {
         assert_eq!(fake(BuiltinKind::Person, 33), None);
     }
 }
+
+/// Finds an exchange's fakes in reply text, whole and on word boundaries (`192.0.2.1` is not a
+/// fake inside `192.0.2.15`), and knows which tails of a streamed piece could still become one.
+#[derive(Debug, Clone)]
+pub struct FakeIndex {
+    finder: aho_corasick::AhoCorasick,
+    /// Every proper prefix of every fake: a streamed piece that ends in one is held back.
+    prefixes: std::collections::HashSet<String>,
+    max_len: usize,
+}
+
+fn is_word(b: u8) -> bool {
+    b.is_ascii_alphanumeric() || b == b'_' || b >= 0x80
+}
+
+/// Whether a fake ending at `end` ends a word: `None` when the bytes that decide have not
+/// arrived. A `.`, `-`, `@` or `:` followed by a word character continues the value
+/// (`192.0.2.1.5`, `user1@example.com.au`); at the end of a sentence it does not.
+fn ends_word(bytes: &[u8], end: usize, last: bool) -> Option<bool> {
+    match bytes.get(end) {
+        None => last.then_some(true),
+        Some(&b) if is_word(b) => Some(false),
+        Some(b'.' | b'-' | b'@' | b':') => match bytes.get(end + 1) {
+            None => last.then_some(true),
+            Some(&next) => Some(!is_word(next)),
+        },
+        Some(_) => Some(true),
+    }
+}
+
+impl FakeIndex {
+    /// `None` for no fakes.
+    pub fn new<'a>(fakes: impl Iterator<Item = &'a str> + Clone) -> Option<FakeIndex> {
+        let finder = aho_corasick::AhoCorasick::builder()
+            .match_kind(aho_corasick::MatchKind::LeftmostLongest)
+            .build(fakes.clone())
+            .ok()?;
+        let mut prefixes = std::collections::HashSet::new();
+        let mut max_len = 0;
+        for fake in fakes {
+            max_len = max_len.max(fake.len());
+            for (i, _) in fake.char_indices().skip(1) {
+                prefixes.insert(fake[..i].to_owned());
+            }
+        }
+        (max_len > 0).then_some(FakeIndex { finder, prefixes, max_len })
+    }
+
+    /// Append `pending` to `out` with every fake replaced by `write(pattern index, out)`, which
+    /// returns whether it wrote. `prev` is the byte before `pending` (0 at the start). Unless
+    /// `last`, a tail that could still become a fake is not consumed: returns how many bytes were.
+    pub fn replace(
+        &self,
+        pending: &str,
+        prev: u8,
+        last: bool,
+        mut write: impl FnMut(usize, &mut String) -> bool,
+        out: &mut String,
+    ) -> usize {
+        let bytes = pending.as_bytes();
+        let mut hold = if last { pending.len() } else { self.partial_tail(pending) };
+        let mut pos = 0;
+        for m in self.finder.find_iter(pending) {
+            if m.start() >= hold {
+                break;
+            }
+            let before = if m.start() == 0 { prev } else { bytes.get(m.start() - 1).copied().unwrap_or(0) };
+            if is_word(before) {
+                continue;
+            }
+            match ends_word(bytes, m.end(), last) {
+                None => {
+                    hold = hold.min(m.start());
+                    break;
+                }
+                Some(false) => continue,
+                Some(true) => {}
+            }
+            out.push_str(pending.get(pos..m.start()).unwrap_or(""));
+            if write(m.pattern().as_usize(), out) {
+                pos = m.end();
+            } else {
+                out.push_str(pending.get(m.start()..m.end()).unwrap_or(""));
+                pos = m.end();
+            }
+        }
+        let end = hold.max(pos);
+        out.push_str(pending.get(pos..end).unwrap_or(""));
+        end
+    }
+
+    /// Where the longest tail of `text` that is a proper prefix of a fake begins (`text.len()`
+    /// when none is).
+    fn partial_tail(&self, text: &str) -> usize {
+        let from = text.len().saturating_sub(self.max_len.saturating_sub(1));
+        (from..text.len())
+            .filter(|&h| text.is_char_boundary(h))
+            .find(|&h| text.get(h..).is_some_and(|tail| self.prefixes.contains(tail)))
+            .unwrap_or(text.len())
+    }
+}
+
+#[cfg(test)]
+mod index_tests {
+    #![allow(clippy::unwrap_used)]
+    use super::*;
+
+    fn run(index: &FakeIndex, pieces: &[&str]) -> String {
+        let originals = ["ORIG-A", "ORIG-B"];
+        let mut out = String::new();
+        let mut held = String::new();
+        let mut prev = 0u8;
+        for (i, piece) in pieces.iter().enumerate() {
+            held.push_str(piece);
+            let last = i + 1 == pieces.len();
+            let consumed = index.replace(
+                &held,
+                prev,
+                last,
+                |p, out| {
+                    out.push_str(originals[p]);
+                    true
+                },
+                &mut out,
+            );
+            if consumed > 0 {
+                prev = held.as_bytes()[consumed - 1];
+            }
+            held.drain(..consumed);
+        }
+        assert!(held.is_empty());
+        out
+    }
+
+    #[test]
+    fn fakes_are_replaced_whole_on_word_boundaries_in_any_chunking() {
+        let index = FakeIndex::new(["192.0.2.1", "user1@example.com"].into_iter()).unwrap();
+        let text = "at 192.0.2.1, not 192.0.2.15 or 192.0.2.1.5; mail user1@example.com. xuser1@example.com";
+        let want = "at ORIG-A, not 192.0.2.15 or 192.0.2.1.5; mail ORIG-B. xuser1@example.com";
+        assert_eq!(run(&index, &[text]), want);
+        for cut in 1..text.len() {
+            assert_eq!(run(&index, &[&text[..cut], &text[cut..]]), want, "cut at {cut}");
+        }
+        let bytes: Vec<String> = text.chars().map(String::from).collect();
+        let pieces: Vec<&str> = bytes.iter().map(String::as_str).collect();
+        assert_eq!(run(&index, &pieces), want);
+    }
+}

@@ -346,3 +346,34 @@ fn the_documented_type_table_is_the_code() {
     let table = type_table();
     assert!(doc.contains(&table), "docs/policies.md must hold this table, as the code has it:\n\n{table}");
 }
+
+#[test]
+fn synthetic_values_are_restored_in_streamed_replies_whatever_the_chunking() {
+    use prompt_guard_engine::sse::{SseRestorer, StreamProtocol};
+    let cfg = config(json!({"strategies": {"EMAIL": "synthetic"}}));
+    let (sent, vault) = send(&cfg, &format!("write to {EMAIL}"));
+    assert_eq!(sent, "write to user1@example.com");
+    let event =
+        |c: &str| format!("data: {}\n\n", json!({"id": "x", "choices": [{"index": 0, "delta": {"content": c}}]}));
+    let stream: String = ["Sent to user1@", "example.com", " and ", "user1@example.com", ". user1@example.comx"]
+        .iter()
+        .map(|c| event(c))
+        .chain(std::iter::once("data: [DONE]\n\n".to_owned()))
+        .collect();
+    let want = format!("Sent to {EMAIL} and {EMAIL}. user1@example.comx");
+    for cut in (0..stream.len()).step_by(7) {
+        let mut restorer = SseRestorer::new(StreamProtocol::OpenAiChat);
+        let mut out = Vec::new();
+        restorer.push(&stream.as_bytes()[..cut], &vault, &cfg.restore, &mut out);
+        restorer.push(&stream.as_bytes()[cut..], &vault, &cfg.restore, &mut out);
+        restorer.finish(&vault, &cfg.restore, &mut out);
+        let text: String = String::from_utf8(out)
+            .unwrap()
+            .lines()
+            .filter_map(|l| l.strip_prefix("data: "))
+            .filter_map(|d| serde_json::from_str::<Value>(d).ok())
+            .filter_map(|v| v["choices"][0]["delta"]["content"].as_str().map(str::to_owned))
+            .collect();
+        assert_eq!(text, want, "cut at {cut}");
+    }
+}
