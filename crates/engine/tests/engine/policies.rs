@@ -377,3 +377,61 @@ fn synthetic_values_are_restored_in_streamed_replies_whatever_the_chunking() {
         assert_eq!(text, want, "cut at {cut}");
     }
 }
+
+/// Every positive case of the detector's fixtures (`tests/fixtures/pii`, each with its source),
+/// masked under every preset: the upstream gets the value as the preset's table says for its
+/// type (kept as written, a placeholder, redacted, or at least not the value).
+#[test]
+fn every_preset_treats_every_fixture_identifier_as_its_table_says() {
+    use prompt_guard_engine::entity::BuiltinKind;
+    use prompt_guard_engine::policy::{preset_strategy, Strategy};
+    let dir = Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/../..")).join("tests/fixtures/pii");
+    let mut cases = Vec::new();
+    for entry in fs::read_dir(&dir).unwrap() {
+        let path = entry.unwrap().path();
+        if path.extension().is_none_or(|e| e != "jsonl") {
+            continue;
+        }
+        for line in fs::read_to_string(&path).unwrap().lines().filter(|l| !l.trim().is_empty()) {
+            let case: Value = serde_json::from_str(line).unwrap();
+            // `secret_formats.jsonl` is keyed by the secret's format, not a type: its types are
+            // covered by `secrets.jsonl`.
+            let Some(label) = case["type"].as_str() else { continue };
+            let kind = BuiltinKind::from_label(label).unwrap();
+            let text = case["text"].as_str().unwrap().to_owned();
+            let expect: Vec<String> =
+                case["expect"].as_array().unwrap().iter().map(|v| v.as_str().unwrap().to_owned()).collect();
+            if !expect.is_empty() {
+                cases.push((kind, text, expect));
+            }
+        }
+    }
+    assert!(cases.len() > 200, "{} fixture cases", cases.len());
+    let mut checked = std::collections::BTreeSet::new();
+    for preset in Preset::ALL {
+        let cfg = config(json!({"preset": preset.name()}));
+        for (kind, text, expect) in &cases {
+            // The text as a text body: one user text, as the fixtures specify it.
+            let mut vault = Vault::with_capacity(100);
+            let out = guard_request(&cfg, Api::Generic, text.as_bytes(), false, &mut vault, MemoScope::NONE).unwrap();
+            let sent = String::from_utf8(out.body.unwrap_or_else(|| text.clone().into_bytes())).unwrap();
+            let why = format!("{} {kind}: {text:?} -> {sent:?}", preset.name());
+            let strategy = preset_strategy(preset, *kind);
+            for value in expect {
+                match strategy {
+                    Strategy::Keep => assert!(sent.contains(value.as_str()), "{why}"),
+                    _ => assert!(!sent.contains(value.as_str()), "{why}"),
+                }
+            }
+            match strategy {
+                Strategy::Placeholder => assert!(sent.contains(&format!("[{}_", kind.label())), "{why}"),
+                Strategy::Redact => assert!(sent.contains("[REDACTED]"), "{why}"),
+                _ => {}
+            }
+            checked.insert((preset.name(), kind.label()));
+        }
+    }
+    // Every type has fixtures, under every preset.
+    assert_eq!(checked.len(), Preset::ALL.len() * BuiltinKind::ALL.len());
+}
+
