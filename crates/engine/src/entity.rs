@@ -303,14 +303,9 @@ impl BuiltinKind {
             K::Email | K::Phone | K::Person | K::Address | K::IpAddress | K::CardExpiry | K::UsNpi | K::UsDea => {
                 Sensitivity::Medium
             }
-            K::PersonalDate
-            | K::Age
-            | K::AbaRouting
-            | K::SwiftBic
-            | K::Vin
-            | K::Imei
-            | K::MacAddress
-            | K::Postcode => Sensitivity::Low,
+            K::PersonalDate | K::Age | K::AbaRouting | K::SwiftBic | K::Vin | K::Imei | K::MacAddress | K::Postcode => {
+                Sensitivity::Low
+            }
         }
     }
 }

@@ -134,7 +134,9 @@ impl<'a> Masker<'a> {
                 irreversible => {
                     let replacement = self.irreversible_form(irreversible, f.kind, label, value);
                     out.push_str(&replacement);
-                    if value.chars().count() >= MIN_SPREAD_CHARS && !self.irreversible.iter().any(|v| v.original == value) {
+                    if value.chars().count() >= MIN_SPREAD_CHARS
+                        && !self.irreversible.iter().any(|v| v.original == value)
+                    {
                         self.irreversible.push(IrreversibleValue {
                             original: value.to_owned(),
                             replacement,

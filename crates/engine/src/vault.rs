@@ -8,8 +8,8 @@ use std::collections::{HashMap, HashSet};
 
 use super::placeholder::{is_label, PlaceholderGrammar, MAX_NUMBER_DIGITS};
 use super::policy::synthetic::FakeIndex;
-use super::restore::{push_escaped, Escape};
 use super::reply::PromptPrint;
+use super::restore::{push_escaped, Escape};
 
 /// Highest number a placeholder can carry (six decimal digits).
 const MAX_NUMBER: u32 = 10u32.pow(MAX_NUMBER_DIGITS as u32) - 1;
@@ -176,7 +176,9 @@ impl Vault {
         out: &mut String,
     ) -> usize {
         match self.synthetic_index.as_ref() {
-            Some(index) => index.replace(pending, prev, last, |i, out| self.write_original(i, escape, restored, out), out),
+            Some(index) => {
+                index.replace(pending, prev, last, |i, out| self.write_original(i, escape, restored, out), out)
+            }
             None => {
                 out.push_str(pending);
                 pending.len()

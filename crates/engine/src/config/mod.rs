@@ -380,12 +380,16 @@ fn compile(raw: RawConfig, env: &dyn Fn(&str) -> Option<String>) -> Result<Filte
     let mut policies = BTreeMap::new();
     for (name, p) in &raw.policies {
         if name.is_empty() || !name.bytes().all(|b| b.is_ascii_alphanumeric() || b"-_.".contains(&b)) {
-            return Err(ConfigError::new(format!("policies.{name}"), "a policy name is letters, digits, '-', '_', '.'"));
+            return Err(ConfigError::new(
+                format!("policies.{name}"),
+                "a policy name is letters, digits, '-', '_', '.'",
+            ));
         }
         policies.insert(name.clone(), Policy::compile(p, &format!("policies.{name}"), &custom_labels)?);
     }
     let all = || std::iter::once(&policy).chain(policies.values());
-    let keys = Keys::load(&raw.keys, all().any(|p| p.uses(Strategy::Hash)), all().any(|p| p.uses(Strategy::Encrypt)), env)?;
+    let keys =
+        Keys::load(&raw.keys, all().any(|p| p.uses(Strategy::Hash)), all().any(|p| p.uses(Strategy::Encrypt)), env)?;
 
     let threats = raw.threats.compile()?;
     let session = raw.session.as_ref().map(|s| compile_session(s, raw.max_entities_per_request)).transpose()?;

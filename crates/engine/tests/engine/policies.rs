@@ -434,4 +434,3 @@ fn every_preset_treats_every_fixture_identifier_as_its_table_says() {
     // Every type has fixtures, under every preset.
     assert_eq!(checked.len(), Preset::ALL.len() * BuiltinKind::ALL.len());
 }
-
