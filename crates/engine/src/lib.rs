@@ -13,6 +13,7 @@ pub mod mask;
 pub mod memo;
 pub mod placeholder;
 pub mod plan;
+pub mod policy_reply;
 pub mod protocol;
 pub mod reply;
 pub mod restore;

@@ -14,6 +14,7 @@ pub use error::ConfigError;
 use crate::detect::{CustomPattern, DetectBuildError, DetectSettings, Detector};
 use crate::entity::BuiltinKind;
 use crate::placeholder::{is_label, PlaceholderGrammar};
+use crate::policy_reply::ReplyPolicy;
 use crate::protocol::route::normalise_path;
 use crate::protocol::Api;
 use crate::restore::RestoreSpec;
@@ -61,6 +62,9 @@ pub struct RawConfig {
     pub threats: threats::ThreatsConfig,
     pub session: Option<RawSession>,
     pub scan_memo_entries: u64,
+    /// What a reply's personal data and secrets that the exchange did not mask become, per type
+    /// (`policy_reply`). Provisional key: the same object under `policy.reply` once policies land.
+    pub reply_entities: Option<serde_json::Value>,
 }
 
 /// `session`: placeholder mappings kept across the exchanges of one session.
@@ -149,6 +153,7 @@ impl Default for RawConfig {
             threats: threats::ThreatsConfig::default(),
             session: None,
             scan_memo_entries: DEFAULT_MEMO_ENTRIES,
+            reply_entities: None,
         }
     }
 }
@@ -189,6 +194,8 @@ pub struct FilterConfig {
     pub session: Option<SessionConfig>,
     /// Texts per generation of the scan memo (0: off); the memo itself is the VM's `Guard`'s.
     pub scan_memo_entries: usize,
+    /// What a reply's unmasked personal data and secrets become, per type.
+    pub reply_policy: ReplyPolicy,
 }
 
 impl FilterConfig {
@@ -345,6 +352,11 @@ fn compile(raw: RawConfig) -> Result<FilterConfig, ConfigError> {
     known.extend(custom.iter().map(|c| c.label.clone()));
 
     let threats = raw.threats.compile()?;
+    let custom_labels: Vec<String> = custom.iter().map(|c| c.label.clone()).collect();
+    let reply_policy = match &raw.reply_entities {
+        Some(v) => ReplyPolicy::from_value(v, "reply_entities", &custom_labels)?,
+        None => ReplyPolicy::default(),
+    };
     let session = raw.session.as_ref().map(|s| compile_session(s, raw.max_entities_per_request)).transpose()?;
 
     Ok(FilterConfig {
@@ -361,6 +373,7 @@ fn compile(raw: RawConfig) -> Result<FilterConfig, ConfigError> {
         threats,
         session,
         scan_memo_entries: usize::try_from(raw.scan_memo_entries).unwrap_or(0),
+        reply_policy,
     })
 }
 
