@@ -5,7 +5,7 @@
 use super::guard::Guard;
 use super::refusal::{verdict_headers, LocalReply, Refusal, FAIL_OPEN_HEADER, MASKED_HEADER};
 use super::reply_plan::{buffered_over_limit, plan_reply, ReplyHead, ReplyPlan};
-use super::streaming::{StreamGuard, StreamStep};
+use super::streaming::{StreamGuard, StreamStep, REPLY_BLOCKED};
 use super::{guard_reply, guard_request_as, is_json_content_type, BodyKind, Rejection};
 use crate::config::FilterConfig;
 use crate::encoding::ContentEncoding;
@@ -324,7 +324,7 @@ impl Exchange {
     /// client abort) is counted as truncated and its text checked for leaks.
     pub fn abandon_stream(&mut self, guard: &Guard, emit: &mut dyn FnMut(Event<'static>)) {
         if let Some(stream) = self.stream.as_mut() {
-            stream.abandon(guard, emit);
+            stream.abandon(guard, &self.vault, emit);
         }
     }
 
@@ -377,6 +377,19 @@ impl Exchange {
         emit(Event::Misses(outcome.restore.misses));
         for (kind, count) in outcome.findings.by_kind() {
             emit(Event::ReplyFinding { kind, count });
+        }
+        for &(kind, action, count) in &outcome.leaks.acted {
+            emit(Event::ReplyEntity { kind, action, count });
+        }
+        if outcome.leaks.stop {
+            // Never the value, its type's count or the reply text: the counters have them.
+            log::warn!("prompt-guard: reply stopped by the reply policy");
+            return ReplyDecision::Answer(LocalReply::error(
+                self.api,
+                502,
+                REPLY_BLOCKED,
+                "prompt-guard stopped this reply: it carried personal data or a secret that this gateway's policy does not let through",
+            ));
         }
         if outcome.findings.must_remove() {
             // Rule ids only: never the link, its host's data or the reply text.

@@ -31,7 +31,8 @@ use super::protocol::form;
 use super::protocol::json::{self, parse_strict, JsonError};
 use super::protocol::multipart::{self, Multipart, MultipartError};
 use super::protocol::{inject_canary, is_signed_block, rename_keys, visit_request, Api};
-use super::reply::{removal_notice, scan_all, PromptPrint, ReplyFindings};
+use super::reply::{act_on_leaks, removal_notice, scan_all, PromptPrint, ReplyFindings};
+use super::restore::leaks::LeakTally;
 use super::restore::{placeholder_lookalikes, restore_text, Escape, RestoreCounts};
 use super::sse::{restore_tree, StreamProtocol};
 use super::threat::{check_hygiene, Action, HygieneViolation, Source, ThreatReport, Verdict};
@@ -618,6 +619,8 @@ pub struct ReplyOutcome {
     pub body: Option<Vec<u8>>,
     pub restore: RestoreCounts,
     pub findings: ReplyFindings,
+    /// Values the exchange did not mask, by type and what the reply policy did with them.
+    pub leaks: LeakTally,
     /// The body is not UTF-8: it was neither inspected nor restored.
     pub not_utf8: bool,
 }
@@ -675,15 +678,17 @@ fn guard_string(
         return true;
     }
     outcome.findings.add(found);
+    // Values the exchange did not mask meet the reply policy before placeholders are restored.
+    let acted = act_on_leaks(cfg, vault, s, escape, buf, &mut outcome.leaks).map(|new| *s = new).is_some();
     if vault.is_empty() && !s.contains(cfg.restore.grammar.prefix()) {
-        return false;
+        return acted;
     }
     match restore_text(s, vault, &cfg.restore, escape, &mut outcome.restore) {
         std::borrow::Cow::Owned(new) => {
             *s = new;
             true
         }
-        std::borrow::Cow::Borrowed(_) => false,
+        std::borrow::Cow::Borrowed(_) => acted,
     }
 }
 

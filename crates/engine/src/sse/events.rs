@@ -4,6 +4,7 @@
 use serde_json::Value;
 
 use super::framer::Block;
+use crate::restore::leaks::{LeakRules, LeakTally};
 use crate::restore::{restore_text, Escape, RestoreCounts, RestoreSpec};
 use crate::vault::Vault;
 
@@ -19,6 +20,9 @@ pub(crate) struct EventCtx<'a> {
     pub synthetic: &'a mut u64,
     /// The reply text as it arrived (placeholders not yet restored), for reply scanning.
     pub tap: &'a mut String,
+    /// The reply policy, when it acts on values the exchange did not mask (`restore::leaks`).
+    pub leaks: Option<LeakRules<'a>>,
+    pub tally: &'a mut LeakTally,
 }
 
 /// The line end the event uses (its first one), so synthetic events look like their neighbours.
