@@ -14,6 +14,7 @@ mod linear;
 mod memo;
 mod ordinary;
 mod outcomes;
+mod reply_actions;
 mod secrets;
 mod store;
 mod stream;
