@@ -23,6 +23,10 @@ pub const HOLD_BACK_BYTES: usize = 256;
 /// Held text is scanned once this much more than the hold-back has gathered, so a stream of
 /// small deltas is scanned in steps rather than once per delta.
 pub const STEP_BYTES: usize = 128;
+/// Most text one position holds while a value keeps growing (a PEM private key block is found
+/// header first and grows to its footer): past it, what is found so far is acted on and released,
+/// so a hostile stream cannot make the filter hold or rescan without bound.
+pub const MAX_HELD_BYTES: usize = 16 * 1024;
 /// Text already released that is scanned again in front of the held text, so context words
 /// ("SSN:", "card number") that raise a value's confidence are seen as in one-shot scanning.
 pub const CONTEXT_BYTES: usize = 256;
@@ -174,11 +178,21 @@ pub struct StreamingLeakFilter {
     context: String,
     escape: Escape,
     findings: Vec<Finding>,
+    /// The held length at which the next scan runs. It grows by half of what stays held, so a
+    /// value that keeps the text held is rescanned a logarithmic number of times, not once per
+    /// delta (the scanning stays linear in the text).
+    next_scan: usize,
 }
 
 impl StreamingLeakFilter {
     pub fn new(escape: Escape) -> Self {
-        StreamingLeakFilter { held: String::new(), context: String::new(), escape, findings: Vec::new() }
+        StreamingLeakFilter {
+            held: String::new(),
+            context: String::new(),
+            escape,
+            findings: Vec::new(),
+            next_scan: HOLD_BACK_BYTES + STEP_BYTES,
+        }
     }
 
     /// The text currently held back.
@@ -189,7 +203,7 @@ impl StreamingLeakFilter {
     /// The next piece; what is decided is appended to `out`.
     pub fn push(&mut self, text: &str, rules: &LeakRules<'_>, tally: &mut LeakTally, out: &mut String) {
         self.held.push_str(text);
-        if self.held.len() >= HOLD_BACK_BYTES + STEP_BYTES {
+        if self.held.len() >= self.next_scan {
             self.release(false, rules, tally, out);
         }
     }
@@ -218,9 +232,14 @@ impl StreamingLeakFilter {
         let mut cut =
             if last { self.held.len() } else { floor_boundary(&self.held, self.held.len() - HOLD_BACK_BYTES) };
         if !last {
-            // A value running over the cut is decided next time, whole.
-            if let Some(f) = own.iter().find(|f| f.start < cut && f.end > cut) {
-                cut = f.start;
+            // A value running over the cut is decided next time, whole; unless the position holds
+            // too much already: then its part before the cut is acted on now.
+            if let Some(f) = own.iter_mut().find(|f| f.start < cut && f.end > cut) {
+                if self.held.len() > MAX_HELD_BYTES {
+                    f.end = cut;
+                } else {
+                    cut = f.start;
+                }
             }
             // Never between a backslash and the character it escapes.
             while cut > 0 && self.held.as_bytes().get(cut - 1) == Some(&b'\\') {
@@ -239,6 +258,7 @@ impl StreamingLeakFilter {
             self.context.drain(..from);
         }
         self.held.drain(..cut);
+        self.next_scan = (self.held.len() + (self.held.len() / 2).max(STEP_BYTES)).max(HOLD_BACK_BYTES + STEP_BYTES);
     }
 }
 
@@ -315,6 +335,47 @@ mod tests {
         let outer: String = serde_json::from_str(&format!("\"{out}\"")).unwrap();
         let doc: serde_json::Value = serde_json::from_str(&outer).unwrap();
         assert!(!doc["note"].as_str().unwrap().contains("4242"), "{doc}");
+    }
+
+    #[test]
+    fn a_value_longer_than_the_hold_back_is_held_whole_up_to_the_cap() {
+        let c = cfg(r#"{"PRIVATE_KEY": "redact"}"#);
+        let v = Vault::with_capacity(4);
+        let rules = LeakRules { detector: &c.detector, policy: &c.reply_policy, vault: &v };
+        // Key material made here: base64 symbols from a fixed linear congruential sequence.
+        const B64: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+        let mut x: u32 = 12345;
+        let mut body = String::new();
+        for i in 0..40 * 64 {
+            x = x.wrapping_mul(1_103_515_245).wrapping_add(12_345);
+            body.push(char::from(B64[((x >> 16) % 64) as usize]));
+            if i % 64 == 63 {
+                body.push('\n');
+            }
+        }
+        let text = format!(
+            "Here it is:\n-----BEGIN OPENSSH PRIVATE KEY-----\n{body}-----END OPENSSH PRIVATE KEY-----\nKeep it safe."
+        );
+        let (want, _) = one_shot(&c, &v, &text, Escape::None);
+        assert!(want.contains("[REDACTED:PRIVATE_KEY]") && !want.contains("BEGIN"), "{want}");
+        let mut f = StreamingLeakFilter::new(Escape::None);
+        let (mut out, mut tally) = (String::new(), LeakTally::default());
+        let chars: Vec<char> = text.chars().collect();
+        for piece in chars.chunks(4) {
+            f.push(&piece.iter().collect::<String>(), &rules, &mut tally, &mut out);
+        }
+        f.finish(&rules, &mut tally, &mut out);
+        assert_eq!(out, want);
+
+        // A block that never ends is released once the position holds the most it may.
+        let endless = format!("-----BEGIN OPENSSH PRIVATE KEY-----\n{}", body.repeat(16));
+        let mut f = StreamingLeakFilter::new(Escape::None);
+        let (mut out, mut tally) = (String::new(), LeakTally::default());
+        for piece in endless.as_bytes().chunks(64) {
+            f.push(std::str::from_utf8(piece).unwrap(), &rules, &mut tally, &mut out);
+            assert!(f.held().len() <= MAX_HELD_BYTES + 64 + STEP_BYTES + MAX_HELD_BYTES / 2);
+        }
+        assert!(!out.is_empty() && !out.contains("BEGIN"), "{}", &out[..64.min(out.len())]);
     }
 
     /// Every split of the text into three pieces gives the one-shot result.
