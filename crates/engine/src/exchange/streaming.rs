@@ -27,6 +27,9 @@ pub const LINK_WINDOW_BYTES: usize = 4096;
 
 /// The reason (and, as `prompt_guard_<reason>`, the error code) of a reply the filter stopped.
 pub const REPLY_BLOCKED: &str = "reply_blocked";
+/// What the client reads when the reply policy stopped a reply.
+pub const REPLY_STOPPED_MESSAGE: &str =
+    "prompt-guard stopped this reply: it carried personal data or a secret that this gateway's policy does not let through";
 
 /// What to do with one chunk of a streamed reply.
 #[derive(Debug, PartialEq, Eq)]
@@ -191,7 +194,7 @@ impl StreamGuard {
         *out = error_event(
             self.shape,
             &format!("prompt_guard_{REPLY_BLOCKED}"),
-            "prompt-guard stopped this reply: it carried personal data or a secret that this gateway's policy does not let through",
+            REPLY_STOPPED_MESSAGE,
         );
         self.stopped = true;
         log::warn!("prompt-guard: stream stopped by the reply policy");
