@@ -432,3 +432,90 @@ proptest! {
         stop_case(if anthropic { MESSAGES } else { CHAT }, &cuts);
     }
 }
+
+/// The Responses API repeats the whole text in `response.output_text.done` and
+/// `response.completed`: the policy acts there too (counted once, by the deltas).
+#[test]
+fn a_responses_stream_acts_on_deltas_and_on_the_events_that_repeat_the_text() {
+    let cfg = guard("", POLICY);
+    let path = "/v1/responses";
+    let mut ex = after_request(&cfg, path);
+    let head = ReplyHead { end_of_stream: false, content_type: Some("text/event-stream"), content_encoding: None };
+    let _ = ex.reply_headers(&cfg, head, &mut |_| {});
+    let text = reply_text();
+    let ids = json!({"item_id": "msg_1", "output_index": 0, "content_index": 0});
+    let with = |ty: &str, extra: Value| {
+        let mut v = ids.clone();
+        v["type"] = json!(ty);
+        for (k, x) in extra.as_object().unwrap() {
+            v[k] = x.clone();
+        }
+        sse(Some(ty), &v)
+    };
+    let mut body = sse(
+        Some("response.created"),
+        &json!({"type": "response.created", "response": {"id": "resp_1", "output": [], "instructions": null}}),
+    );
+    for p in pieces(&text) {
+        body += &with("response.output_text.delta", json!({"delta": p}));
+    }
+    body += &with("response.output_text.done", json!({"text": text}));
+    body += &sse(
+        Some("response.completed"),
+        &json!({"type": "response.completed", "response": {"id": "resp_1", "status": "completed",
+            "output": [{"type": "message", "id": "msg_1", "role": "assistant",
+                "content": [{"type": "output_text", "text": text, "annotations": []}]}]}}),
+    );
+    let mut events = Vec::new();
+    let StreamStep::Emit(out) = ex.stream_chunk(&cfg, body.as_bytes(), true, &mut |e| {
+        if matches!(e, Event::ReplyEntity { .. }) {
+            events.push(e);
+        }
+    }) else {
+        panic!("not a stream")
+    };
+    let out = String::from_utf8(out).unwrap();
+    assert!(!out.contains("4242") && !out.contains(SSN) && !out.contains(PASSWORD), "{out}");
+    let mut deltas = String::new();
+    let mut whole = Vec::new();
+    for block in out.split("\n\n") {
+        let Some(data) = block.lines().find_map(|l| l.strip_prefix("data: ")) else { continue };
+        let v: Value = serde_json::from_str(data).unwrap();
+        match v["type"].as_str() {
+            Some("response.output_text.delta") => deltas += v["delta"].as_str().unwrap(),
+            Some("response.output_text.done") => whole.push(v["text"].as_str().unwrap().to_owned()),
+            Some("response.completed") => {
+                whole.push(v["response"]["output"][0]["content"][0]["text"].as_str().unwrap().to_owned())
+            }
+            _ => {}
+        }
+    }
+    assert_eq!(whole.len(), 2);
+    for w in &whole {
+        assert_eq!(w, &deltas);
+    }
+    assert_policy_applied(
+        &Seen {
+            text: deltas,
+            tool: json!({"customer": {"card": "[REDACTED:CREDIT_CARD]",
+        "note": "SSN ***-**-**** on file"}, "reply_to": EMAIL}),
+        },
+        path,
+    );
+    assert_eq!(count(&events, BuiltinKind::CreditCard, ReplyAction::Redact), 1, "{events:?}");
+}
+
+/// An unknown API's stream is acted on one event at a time.
+#[test]
+fn a_generic_stream_is_acted_on_event_by_event() {
+    let cfg = guard("", POLICY);
+    let mut ex = after_request(&cfg, "/internal/llm/generate");
+    let head = ReplyHead { end_of_stream: false, content_type: Some("text/event-stream"), content_encoding: None };
+    let (_, plan) = ex.reply_headers(&cfg, head, &mut |_| {});
+    assert_eq!(plan, ReplyPlan::Stream { encoding: ContentEncoding::Identity });
+    let body = format!("data: {}\n\ndata: card {CARD} and [EMAIL_1]\n\n", json!({"text": reply_text()}));
+    let StreamStep::Emit(out) = ex.stream_chunk(&cfg, body.as_bytes(), true, &mut |_| {}) else { panic!() };
+    let out = String::from_utf8(out).unwrap();
+    assert!(!out.contains("4242") && out.contains(EMAIL), "{out}");
+    assert!(out.contains("data: card [REDACTED:CREDIT_CARD] and jane.doe@example.com\n\n"), "{out}");
+}
