@@ -191,11 +191,7 @@ impl StreamGuard {
         if self.stopped || !self.restorer.leak_tally().stop {
             return;
         }
-        *out = error_event(
-            self.shape,
-            &format!("prompt_guard_{REPLY_BLOCKED}"),
-            REPLY_STOPPED_MESSAGE,
-        );
+        *out = error_event(self.shape, &format!("prompt_guard_{REPLY_BLOCKED}"), REPLY_STOPPED_MESSAGE);
         self.stopped = true;
         log::warn!("prompt-guard: stream stopped by the reply policy");
     }
