@@ -163,3 +163,27 @@ def test_an_unknown_type_in_the_policy_is_refused(envoy_factory):
     code, log = envoy_factory.expect_refusal({"reply_entities": {"CREDIT_CARDS": "redact"}})
     assert code != 0
     assert "reply_entities.CREDIT_CARDS" in log
+
+
+@pytest.mark.parametrize("stream", [False, True], ids=["buffered", "streamed"])
+def test_responses_api_events_that_repeat_the_text_are_acted_on_too(policy_envoy, mock, stream):
+    """The Responses API repeats the whole text (`response.output_text.done`, `response.completed`):
+    no copy of the record may get through."""
+    body = {"model": "gpt-4o-mini", "stream": stream, "input": ASK}
+    headers = {"content-type": "application/json",
+               "x-mock-recite": base64.b64encode(RECORD.encode()).decode()}
+    reply = httpx.post(policy_envoy.url("/v1/responses"), content=json.dumps(body), headers=headers,
+                       timeout=harness.REQUEST_TIMEOUT_S)
+    assert reply.status_code == 200, reply.text
+    raw = reply.text
+    assert "4242" not in raw and SSN not in raw and PASSWORD not in raw, raw
+    if stream:
+        texts = [p["text"] for p in harness.sse_payloads(raw) if p.get("type") == "response.output_text.done"]
+        deltas = "".join(p["delta"] for p in harness.sse_payloads(raw)
+                         if p.get("type") == "response.output_text.delta")
+        assert texts == [deltas], (texts, deltas)
+    else:
+        texts = [c["text"] for item in reply.json()["output"] for c in item.get("content", [])
+                 if c.get("type") == "output_text"]
+    assert len(texts) == 1
+    assert_policy_applied(texts[0], f"responses stream={stream}")
