@@ -28,6 +28,8 @@ Test hooks (request headers):
                             quoting the user text (streamed as thinking_delta + signature_delta)
     x-mock-verbatim: 1      the reply is the last user text alone, without "You said: " (structured output)
     x-mock-stream-error: 1  streamed: after the first text delta, an error event quoting the user text ends it
+    x-mock-recite: B64      the model "recites" this text (base64 of UTF-8) after the user text, in the
+                            reply text or the tool call's arguments: data the client never sent
 Fault hooks (request headers, all named x-mock-fault-*; see the fault block below):
     x-mock-fault-kind: reset     after K events (streamed) or half the body (buffered), plus half
                                  of the next event, reset the connection (TCP RST)
@@ -952,14 +954,16 @@ class MockHandler(BaseHTTPRequestHandler):
             self.send_json(200, openai_embeddings(body))
             return
         prefix = "" if self.headers.get("x-mock-verbatim") == "1" else REPLY_PREFIX
+        recite = self.headers.get("x-mock-recite")
+        recited = base64.b64decode(recite).decode("utf-8") if recite else ""
         if api == "/v1/chat/completions":
-            buffered, events = openai_chat(body, last_user_text(body.get("messages")), prefix)
+            buffered, events = openai_chat(body, last_user_text(body.get("messages")) + recited, prefix)
         elif api == "/v1/completions":
-            buffered, events = openai_completions(body, completions_prompt_text(body), prefix)
+            buffered, events = openai_completions(body, completions_prompt_text(body) + recited, prefix)
         elif api == "/v1/responses":
-            buffered, events = openai_responses(body, responses_input_text(body), prefix)
+            buffered, events = openai_responses(body, responses_input_text(body) + recited, prefix)
         else:
-            buffered, events = anthropic_messages(body, last_user_text(body.get("messages")),
+            buffered, events = anthropic_messages(body, last_user_text(body.get("messages")) + recited,
                                                   thinking=self.headers.get("x-mock-thinking") == "1",
                                                   prefix=prefix)
 

@@ -9,7 +9,9 @@ use std::marker::PhantomData;
 
 use super::host;
 use prompt_guard_engine::config::FilterConfig;
+use prompt_guard_engine::entity::{BuiltinKind, EntityKind};
 use prompt_guard_engine::event::{Event, Label, Reason, ReplyFindingKind, StreamAnomaly, Unrestored, VERDICT_ACTIONS};
+use prompt_guard_engine::policy::reply::ReplyAction;
 use prompt_guard_engine::threat::{Action, Category};
 
 const PREFIX: &str = "prompt_guard.";
@@ -126,6 +128,44 @@ impl EntityCounters {
     }
 }
 
+/// Values found in replies that the exchange did not mask, per entity type and reply action:
+/// `reply_entities.type.<TYPE>.action.<action>`. Every type the detector can report (enabled
+/// built-ins, then custom patterns, in the configuration's order) times every action.
+#[derive(Debug, Default)]
+pub struct ReplyEntityCounters {
+    builtin: Vec<(BuiltinKind, Vec<Counter>)>,
+    custom: Vec<Vec<Counter>>,
+}
+
+impl ReplyEntityCounters {
+    fn define(name: &str, cfg: &FilterConfig) -> ReplyEntityCounters {
+        let per_action = |label: &str| -> Vec<Counter> {
+            ReplyAction::ALL
+                .iter()
+                .map(|a| Counter::define(&format!("{name}.type.{label}.action.{}", a.label())))
+                .collect()
+        };
+        let mut out = ReplyEntityCounters::default();
+        for label in &cfg.labels {
+            match BuiltinKind::from_label(label) {
+                Some(kind) => out.builtin.push((kind, per_action(label))),
+                None => out.custom.push(per_action(label)),
+            }
+        }
+        out
+    }
+    fn add(&self, kind: EntityKind, action: ReplyAction, n: u64) {
+        let counters = match kind {
+            EntityKind::Builtin(b) => self.builtin.iter().find(|(k, _)| *k == b).map(|(_, c)| c),
+            EntityKind::Custom(i) => self.custom.get(usize::from(i)),
+        };
+        match counters.and_then(|c| c.get(action.index())) {
+            Some(c) => c.add(n),
+            None => log::warn!("prompt-guard: reply entity {kind:?} has no counter"),
+        }
+    }
+}
+
 /// Threat verdicts per category and action.
 #[derive(Debug, Default)]
 pub struct VerdictCounters {
@@ -165,6 +205,7 @@ pub struct Metrics {
     stream_anomalies: Family<StreamAnomaly>,
     threat_verdicts: VerdictCounters,
     reply_findings: Family<ReplyFindingKind>,
+    reply_entities: ReplyEntityCounters,
     /// The VM's linear memory after the last exchange, in bytes (the last reading of any worker).
     pub wasm_memory_bytes: Gauge,
     /// Host time the filter's callbacks spent on one inspected request, in microseconds.
@@ -187,6 +228,7 @@ impl Metrics {
             responses_unrestored: Family::define("responses_unrestored", "reason"),
             threat_verdicts: VerdictCounters::define("threat_verdicts"),
             reply_findings: Family::define("reply_findings", "kind"),
+            reply_entities: ReplyEntityCounters::define("reply_entities", cfg),
             stream_anomalies: Family::define("stream_anomalies", "kind"),
             wasm_memory_bytes: Gauge::define("wasm_memory_bytes"),
             request_processing_us: Histogram::define("request_processing_us"),
@@ -209,6 +251,7 @@ impl Metrics {
             Event::Unrestored(reason) => self.responses_unrestored.add(reason, 1),
             Event::Stream { anomaly, count } => self.stream_anomalies.add(anomaly, count),
             Event::ReplyFinding { kind, count } => self.reply_findings.add(kind, count),
+            Event::ReplyEntity { kind, action, count } => self.reply_entities.add(kind, action, count),
         }
     }
 }

@@ -2,6 +2,8 @@
 //! declared up front from these enums), and a later audit record reads the same events. Every
 //! label value is an enum with its metric label string, never a free string matched by hand.
 
+use crate::entity::EntityKind;
+use crate::policy::reply::ReplyAction;
 use crate::threat::{Action, Category};
 
 /// A closed set of label values for one metric: every value is declared up front, and the index
@@ -127,6 +129,13 @@ pub enum Event<'a> {
     },
     ReplyFinding {
         kind: ReplyFindingKind,
+        count: u64,
+    },
+    /// Values of one type in a reply that the exchange did not mask, and what the reply policy
+    /// did with them (`pass` counts them only).
+    ReplyEntity {
+        kind: EntityKind,
+        action: ReplyAction,
         count: u64,
     },
 }

@@ -7,7 +7,8 @@
 //! original could be restored into it.
 
 use super::entity::{EntityKind, Finding};
-use super::restore::{placeholder_lookalikes, RestoreSpec};
+use super::restore::leaks::{act_on_findings, LeakRules, LeakTally};
+use super::restore::{placeholder_lookalikes, Escape, RestoreSpec};
 use super::threat::decode::{base64_text, hex_text, percent_decoded};
 use super::threat::reply::{LinkAction, LinkView, ReplyRule};
 use super::vault::Vault;
@@ -95,12 +96,13 @@ pub fn scan_links(cfg: &FilterConfig, vault: &Vault, text: &str) -> ReplyFinding
 
 /// Secrets and personal data in reply text (placeholders not yet restored, so everything found
 /// here was not masked from this exchange's request).
+/// Runs when threat scanning is on, or when the reply policy acts on what it finds.
 pub fn scan_leaks(cfg: &FilterConfig, text: &str, buf: &mut Vec<Finding>) -> ReplyFindings {
     let mut found = ReplyFindings::default();
-    if !cfg.threats.enabled {
+    buf.clear();
+    if !cfg.threats.enabled && !cfg.policy.reply.acts() {
         return found;
     }
-    buf.clear();
     cfg.detector.detect(text, buf);
     for f in buf.iter() {
         match f.kind {
@@ -109,6 +111,21 @@ pub fn scan_leaks(cfg: &FilterConfig, text: &str, buf: &mut Vec<Finding>) -> Rep
         }
     }
     found
+}
+
+/// The reply policy (`policy.reply`) on one reply text whose leak findings [`scan_leaks`] left in
+/// `found`: every value is counted in `tally` by type and action, and `Some(new text)` comes back
+/// when one was redacted or masked. The client's own originals pass (see `restore::leaks`).
+pub fn act_on_leaks(
+    cfg: &FilterConfig,
+    vault: &Vault,
+    text: &str,
+    escape: Escape,
+    found: &[Finding],
+    tally: &mut LeakTally,
+) -> Option<String> {
+    let rules = LeakRules { detector: &cfg.detector, policy: &cfg.policy.reply, vault };
+    act_on_findings(text, found, &rules, escape, tally)
 }
 
 /// Everything: links, canary, secrets and personal data.

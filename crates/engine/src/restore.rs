@@ -9,6 +9,7 @@
 //! [`drift`] and restored only when the vault issued that label and number.
 
 mod drift;
+pub mod leaks;
 
 use std::borrow::Cow;
 

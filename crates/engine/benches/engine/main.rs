@@ -10,7 +10,11 @@
 //! - `guard_request`: scan and mask one request body with the default configuration;
 //! - `guard_reply`: restore one buffered reply, with the vault its request produces;
 //! - `restore_stream`: restore one streamed (SSE) reply;
-//! - `exchange`: both, the whole engine cost of one request.
+//! - `exchange`: both, the whole engine cost of one request;
+//! - `reply_policy_response`, `reply_policy_stream`: `guard_reply` and the streamed restore with a
+//!   reply policy that acts on every type (`policy.reply: {"default": "redact"}`): what holding
+//!   back, scanning and acting on values the exchange did not mask add to `guard_reply` and
+//!   `restore_stream`.
 //!
 //! Before the timed groups it prints allocations per request for each fixture (a counting global
 //! allocator) and what was masked against what the fixture planted; with `--bench` it also writes
@@ -29,6 +33,7 @@ use prompt_guard_engine::config::FilterConfig;
 use prompt_guard_engine::exchange::{guard_reply, guard_request, Guard};
 use prompt_guard_engine::memo::MemoScope;
 use prompt_guard_engine::protocol::Api;
+use prompt_guard_engine::restore::leaks::LeakRules;
 use prompt_guard_engine::sse::{SseRestorer, StreamProtocol};
 use prompt_guard_engine::vault::Vault;
 
@@ -71,15 +76,17 @@ fn guard(cfg: &FilterConfig, body: &[u8]) -> Vault {
 /// restorer in the chunk size Envoy delivers from a socket read (up to 16 KiB; 4 KiB here, a
 /// little pessimistic), output collected per chunk.
 fn restore_stream(cfg: &FilterConfig, body: &[u8], vault: &Vault) {
+    let leaks =
+        cfg.policy.reply.acts().then_some(LeakRules { detector: &cfg.detector, policy: &cfg.policy.reply, vault });
     let mut restorer = SseRestorer::new(StreamProtocol::OpenAiChat);
     let mut out = Vec::with_capacity(4096 + 256);
     for chunk in body.chunks(4096) {
         out.clear();
-        restorer.push(chunk, vault, &cfg.restore, &mut out);
+        restorer.push_with(chunk, vault, &cfg.restore, leaks, &mut out);
         black_box(&out);
     }
     out.clear();
-    restorer.finish(vault, &cfg.restore, &mut out);
+    restorer.finish_with(vault, &cfg.restore, leaks, &mut out);
     black_box(&out);
 }
 
@@ -174,6 +181,30 @@ fn bench_restore(c: &mut Criterion, cfg: &FilterConfig, fixtures: &[Fixture]) {
         group.throughput(Throughput::Bytes(sse.len() as u64));
         group.bench_with_input(BenchmarkId::from_parameter(&f.name), sse, |b, sse| {
             b.iter(|| restore_stream(cfg, black_box(sse), &vault))
+        });
+    }
+    group.finish();
+}
+
+fn bench_reply_policy(c: &mut Criterion, fixtures: &[Fixture]) {
+    let cfg = FilterConfig::from_json(br#"{"policy": {"reply": {"default": "redact"}}}"#).unwrap();
+    let mut group = c.benchmark_group("reply_policy_response");
+    for f in fixtures {
+        let vault = f.planted_vault(&cfg);
+        group.throughput(Throughput::Bytes(f.reply.len() as u64));
+        group.bench_with_input(BenchmarkId::from_parameter(&f.name), &f.reply, |b, reply| {
+            b.iter(|| guard_reply(&cfg, black_box(reply), &vault))
+        });
+    }
+    group.finish();
+
+    let mut group = c.benchmark_group("reply_policy_stream");
+    for f in fixtures {
+        let Some(sse) = &f.reply_sse else { continue };
+        let vault = f.planted_vault(&cfg);
+        group.throughput(Throughput::Bytes(sse.len() as u64));
+        group.bench_with_input(BenchmarkId::from_parameter(&f.name), sse, |b, sse| {
+            b.iter(|| restore_stream(&cfg, black_box(sse), &vault))
         });
     }
     group.finish();
@@ -301,6 +332,7 @@ fn main() {
     bench_guard(&mut c, &cfg, &fixtures);
     bench_next_turn(&mut c, &cfg, &fixtures);
     bench_restore(&mut c, &cfg, &fixtures);
+    bench_reply_policy(&mut c, &fixtures);
     bench_exchange(&mut c, &cfg, &fixtures);
     c.final_summary();
 }

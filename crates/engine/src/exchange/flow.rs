@@ -5,13 +5,13 @@
 use super::guard::Guard;
 use super::refusal::{verdict_headers, LocalReply, Refusal, FAIL_OPEN_HEADER, MASKED_HEADER};
 use super::reply_plan::{buffered_over_limit, plan_reply, ReplyHead, ReplyPlan};
-use super::streaming::{StreamGuard, StreamStep};
+use super::streaming::{StreamGuard, StreamStep, REPLY_BLOCKED, REPLY_STOPPED_MESSAGE};
 use super::{guard_reply, guard_request_as, is_json_content_type, BodyKind, Rejection};
 use crate::config::FilterConfig;
 use crate::encoding::ContentEncoding;
 use crate::event::{Event, Label, Reason, Unrestored};
 use crate::memo::CallerId;
-use crate::protocol::Api;
+use crate::protocol::{error_body, Api};
 use crate::store::{SessionStore, SharedData};
 use crate::threat::Verdict;
 use crate::vault::Vault;
@@ -324,7 +324,7 @@ impl Exchange {
     /// client abort) is counted as truncated and its text checked for leaks.
     pub fn abandon_stream(&mut self, guard: &Guard, emit: &mut dyn FnMut(Event<'static>)) {
         if let Some(stream) = self.stream.as_mut() {
-            stream.abandon(guard, emit);
+            stream.abandon(guard, &self.vault, emit);
         }
     }
 
@@ -377,6 +377,21 @@ impl Exchange {
         emit(Event::Misses(outcome.restore.misses));
         for (kind, count) in outcome.findings.by_kind() {
             emit(Event::ReplyFinding { kind, count });
+        }
+        for &(kind, action, count) in &outcome.leaks.acted {
+            emit(Event::ReplyEntity { kind, action, count });
+        }
+        if outcome.leaks.stop {
+            // The reply's status and headers have already left (the host sends them before the
+            // body is read), so the body becomes the API's error document under that status.
+            // Never the value, its type or the reply text in the log: the counters have the type.
+            log::warn!("prompt-guard: reply stopped by the reply policy");
+            return ReplyDecision::Forward(Some(error_body(
+                self.api.error_shape(),
+                502,
+                &format!("prompt_guard_{REPLY_BLOCKED}"),
+                REPLY_STOPPED_MESSAGE,
+            )));
         }
         if outcome.findings.must_remove() {
             // Rule ids only: never the link, its host's data or the reply text.

@@ -31,7 +31,8 @@ use super::protocol::form;
 use super::protocol::json::{self, parse_strict, JsonError};
 use super::protocol::multipart::{self, Multipart, MultipartError};
 use super::protocol::{inject_canary, is_signed_block, rename_keys, visit_request, Api};
-use super::reply::{removal_notice, scan_all, PromptPrint, ReplyFindings};
+use super::reply::{act_on_leaks, removal_notice, scan_all, PromptPrint, ReplyFindings};
+use super::restore::leaks::LeakTally;
 use super::restore::{placeholder_lookalikes, restore_text, Escape, RestoreCounts};
 use super::sse::{restore_tree, StreamProtocol};
 use super::threat::{check_hygiene, Action, HygieneViolation, Source, ThreatReport, Verdict};
@@ -619,6 +620,8 @@ pub struct ReplyOutcome {
     pub body: Option<Vec<u8>>,
     pub restore: RestoreCounts,
     pub findings: ReplyFindings,
+    /// Values the exchange did not mask, by type and what the reply policy did with them.
+    pub leaks: LeakTally,
     /// The body is not UTF-8: it was neither inspected nor restored.
     pub not_utf8: bool,
 }
@@ -676,20 +679,23 @@ fn guard_string(
         return true;
     }
     outcome.findings.add(found);
+    // Values the exchange did not mask meet the reply policy before placeholders and fakes are
+    // restored (a fake of this exchange is ours and passes the policy).
+    let acted = act_on_leaks(cfg, vault, s, escape, buf, &mut outcome.leaks).map(|new| *s = new).is_some();
     let synthetic = vault.restore_synthetic(s, escape, &mut outcome.restore.restored);
-    let synthetic_changed = synthetic.is_some();
+    let changed = acted || synthetic.is_some();
     if let Some(restored) = synthetic {
         *s = restored;
     }
     if vault.is_empty() && !s.contains(cfg.restore.grammar.prefix()) {
-        return synthetic_changed;
+        return changed;
     }
     match restore_text(s, vault, &cfg.restore, escape, &mut outcome.restore) {
         std::borrow::Cow::Owned(new) => {
             *s = new;
             true
         }
-        std::borrow::Cow::Borrowed(_) => synthetic_changed,
+        std::borrow::Cow::Borrowed(_) => changed,
     }
 }
 

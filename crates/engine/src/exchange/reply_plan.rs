@@ -53,7 +53,9 @@ pub fn plan_reply(
     }
     // Held only when something needs the text: an embeddings reply, or any reply with nothing to
     // restore and no reply check, passes whatever its size.
-    if head.end_of_stream || reply_handling(api, restores, cfg.threats.enabled) == ReplyHandling::PassThrough {
+    // The reply policy acting on values the exchange did not mask needs the text too.
+    let checks = cfg.threats.enabled || cfg.policy.reply.acts();
+    if head.end_of_stream || reply_handling(api, restores, checks) == ReplyHandling::PassThrough {
         return ReplyPlan::Pass;
     }
     let Ok(encoding) = ContentEncoding::parse(head.content_encoding) else {

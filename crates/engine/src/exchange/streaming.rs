@@ -1,6 +1,8 @@
-//! A streamed reply, chunk by chunk: decode when the upstream compressed it anyway, restore what
-//! can be restored now, look for a link or the canary in the last few KiB of text and stop the
-//! stream when one must not reach the client, and count what the whole text leaked at its end.
+//! A streamed reply, chunk by chunk: decode when the upstream compressed it anyway, apply the
+//! reply policy to values the exchange did not mask (holding back the last few hundred bytes of
+//! each text, see `restore::leaks`), restore what can be restored now, look for a link or the
+//! canary in the last few KiB of text and stop the stream when one must not reach the client or
+//! the policy says `stop`, and count what the whole text leaked at its end.
 
 use super::guard::Guard;
 use crate::config::FilterConfig;
@@ -8,13 +10,26 @@ use crate::encoding::{ContentEncoding, DecodeError, StreamDecoder};
 use crate::event::{Event, ReplyFindingKind, StreamAnomaly, Unrestored};
 use crate::plan::StreamCounts;
 use crate::protocol::{error_event, Api, ErrorShape};
-use crate::reply::{scan_leaks, scan_links};
+use crate::reply::{act_on_leaks, scan_leaks, scan_links};
+use crate::restore::leaks::{LeakRules, LeakTally};
+use crate::restore::Escape;
 use crate::sse::{BodyShape, SseRestorer, StreamProtocol, StreamStart};
 use crate::vault::Vault;
+
+/// The reply policy's rules, when it acts on anything.
+fn leak_rules<'a>(cfg: &'a FilterConfig, vault: &'a Vault) -> Option<LeakRules<'a>> {
+    cfg.policy.reply.acts().then_some(LeakRules { detector: &cfg.detector, policy: &cfg.policy.reply, vault })
+}
 
 /// How much recent stream text a link or canary is looked for in: longer than any link worth
 /// writing into a markdown image.
 pub const LINK_WINDOW_BYTES: usize = 4096;
+
+/// The reason (and, as `prompt_guard_<reason>`, the error code) of a reply the filter stopped.
+pub const REPLY_BLOCKED: &str = "reply_blocked";
+/// What the client reads when the reply policy stopped a reply.
+pub const REPLY_STOPPED_MESSAGE: &str =
+    "prompt-guard stopped this reply: it carried personal data or a secret that this gateway's policy does not let through";
 
 /// What to do with one chunk of a streamed reply.
 #[derive(Debug, PartialEq, Eq)]
@@ -89,6 +104,7 @@ impl StreamGuard {
         if self.ended {
             return StreamStep::Emit(chunk.to_vec());
         }
+        let leaks = leak_rules(cfg, vault);
         // Only the first bytes of the body that are not white space decide (an event stream never
         // starts with `{` or `[`); a later chunk that happens to start so is inside an event.
         let body_shape = if self.decoder.is_none() { self.start.observe(chunk) } else { None };
@@ -104,13 +120,13 @@ impl StreamGuard {
             // Each inflated step goes to the restorer at once: the decoded chunk is never held whole.
             let restorer = &mut self.restorer;
             let spec = &cfg.restore;
-            let mut result = decoder.push_each(chunk, |piece| restorer.push(piece, vault, spec, &mut out));
+            let mut result = decoder.push_each(chunk, |piece| restorer.push_with(piece, vault, spec, leaks, &mut out));
             if result.is_ok() && end {
                 // A gzip stream cut short or with a bad trailer is only seen at its end.
-                result = decoder.finish(|piece| restorer.push(piece, vault, spec, &mut out));
+                result = decoder.finish(|piece| restorer.push_with(piece, vault, spec, leaks, &mut out));
             }
             if let Err(e) = result {
-                self.restorer.abandon(vault, spec, &mut out);
+                self.restorer.abandon_with(vault, spec, leaks, &mut out);
                 let (code, message) = match e {
                     DecodeError::TooLarge { .. } => {
                         emit(Event::Stream { anomaly: StreamAnomaly::InflateLimit, count: 1 });
@@ -129,8 +145,9 @@ impl StreamGuard {
                 self.stopped = true;
             }
         } else {
-            self.restorer.push(chunk, vault, &cfg.restore, &mut out);
+            self.restorer.push_with(chunk, vault, &cfg.restore, leaks, &mut out);
         }
+        self.stop_for_policy(&mut out);
         if !self.stopped && cfg.threats.enabled && self.absorb_text(cfg.max_response_bytes) {
             let found = scan_links(cfg, vault, &self.window);
             if found.must_remove() {
@@ -148,7 +165,8 @@ impl StreamGuard {
         }
         if end {
             if !self.stopped {
-                self.restorer.finish(vault, &cfg.restore, &mut out);
+                self.restorer.finish_with(vault, &cfg.restore, leaks, &mut out);
+                self.stop_for_policy(&mut out);
             }
             let stats = self.restorer.stats();
             if stats.truncated {
@@ -161,14 +179,26 @@ impl StreamGuard {
         }
         self.report_counts(emit);
         if end {
-            self.count_leaks(cfg, emit);
+            self.count_leaks(cfg, vault, emit);
         }
         StreamStep::Emit(out)
     }
 
+    /// A value whose type the reply policy stops was found: what this chunk would send is
+    /// replaced by an error event and the stream ends (what went before cannot be taken back,
+    /// but the value itself was held back and never sent).
+    fn stop_for_policy(&mut self, out: &mut Vec<u8>) {
+        if self.stopped || !self.restorer.leak_tally().stop {
+            return;
+        }
+        *out = error_event(self.shape, &format!("prompt_guard_{REPLY_BLOCKED}"), REPLY_STOPPED_MESSAGE);
+        self.stopped = true;
+        log::warn!("prompt-guard: stream stopped by the reply policy");
+    }
+
     /// The exchange ended without the stream's end (an upstream reset, a client abort): counted
     /// as truncated, with what was held of its text checked for leaks.
-    pub fn abandon(&mut self, guard: &Guard, emit: &mut dyn FnMut(Event<'static>)) {
+    pub fn abandon(&mut self, guard: &Guard, vault: &Vault, emit: &mut dyn FnMut(Event<'static>)) {
         let cfg = guard.config();
         if self.ended {
             return;
@@ -176,7 +206,7 @@ impl StreamGuard {
         self.ended = true;
         emit(Event::Stream { anomaly: StreamAnomaly::Truncated, count: 1 });
         self.report_counts(emit);
-        self.count_leaks(cfg, emit);
+        self.count_leaks(cfg, vault, emit);
     }
 
     /// Take the text the restorer saw in the last push into the window and the whole-text
@@ -208,13 +238,27 @@ impl StreamGuard {
         emit(Event::Stream { anomaly: StreamAnomaly::OversizedEvent, count: fresh.oversized });
     }
 
-    /// Secrets and personal data in the text the stream carried (counted, never removed).
-    fn count_leaks(&mut self, cfg: &FilterConfig, emit: &mut dyn FnMut(Event<'static>)) {
-        if cfg.threats.enabled {
+    /// Secrets and personal data in the text the stream carried, by type and what the reply
+    /// policy did with them. When the policy acts, its filters saw every value as it passed;
+    /// otherwise the whole text is scanned once here (counted, never removed).
+    fn count_leaks(&mut self, cfg: &FilterConfig, vault: &Vault, emit: &mut dyn FnMut(Event<'static>)) {
+        let (secrets, pii, tally) = if cfg.policy.reply.acts() {
+            let tally = self.restorer.leak_tally().clone();
+            let (secrets, pii) = tally.secrets_and_pii();
+            (secrets, pii, tally)
+        } else if cfg.threats.enabled {
             let mut buf = Vec::new();
             let leaks = scan_leaks(cfg, &self.text, &mut buf);
-            emit(Event::ReplyFinding { kind: ReplyFindingKind::Secret, count: leaks.secrets });
-            emit(Event::ReplyFinding { kind: ReplyFindingKind::Pii, count: leaks.pii });
+            let mut tally = LeakTally::default();
+            act_on_leaks(cfg, vault, &self.text, Escape::None, &buf, &mut tally);
+            (leaks.secrets, leaks.pii, tally)
+        } else {
+            (0, 0, LeakTally::default())
+        };
+        emit(Event::ReplyFinding { kind: ReplyFindingKind::Secret, count: secrets });
+        emit(Event::ReplyFinding { kind: ReplyFindingKind::Pii, count: pii });
+        for (kind, action, count) in tally.acted {
+            emit(Event::ReplyEntity { kind, action, count });
         }
         self.text = String::new();
     }

@@ -9,6 +9,7 @@
 pub mod keys;
 mod presets;
 pub mod render;
+pub mod reply;
 pub mod synthetic;
 
 use std::collections::BTreeMap;
@@ -17,6 +18,7 @@ use serde::Deserialize;
 
 pub use keys::{KeyNames, Keys};
 pub use presets::preset_strategy;
+pub use reply::{ReplyAction, ReplyPolicy};
 
 use crate::config::ConfigError;
 use crate::entity::{BuiltinKind, EntityKind, Sensitivity};
@@ -134,6 +136,9 @@ pub struct RawPolicy {
     pub strategies: BTreeMap<String, Strategy>,
     pub levels: BTreeMap<Sensitivity, Strategy>,
     pub redact_style: RedactStyle,
+    /// What a reply's personal data and secrets that the exchange did not mask become
+    /// ([`ReplyPolicy`]): type label, group or `default` -> action.
+    pub reply: Option<serde_json::Value>,
 }
 
 /// Kinds whose values must never be kept or shown under `pci_dss`, whatever the overrides: PCI
@@ -149,6 +154,8 @@ pub struct Policy {
     /// Indexed like the configuration's custom patterns.
     custom: Vec<Strategy>,
     pub redact_style: RedactStyle,
+    /// What the reply's unmasked personal data and secrets become.
+    pub reply: ReplyPolicy,
 }
 
 impl Default for Policy {
@@ -158,6 +165,7 @@ impl Default for Policy {
             builtin: vec![Strategy::Placeholder; BuiltinKind::ALL.len()],
             custom: Vec::new(),
             redact_style: RedactStyle::Redacted,
+            reply: ReplyPolicy::default(),
         }
     }
 }
@@ -206,7 +214,11 @@ impl Policy {
                 }
             }
         }
-        Ok(Policy { preset: raw.preset, builtin, custom, redact_style: raw.redact_style })
+        let reply = match &raw.reply {
+            Some(v) => ReplyPolicy::from_value(v, &format!("{field}.reply"), custom_labels)?,
+            None => ReplyPolicy::default(),
+        };
+        Ok(Policy { preset: raw.preset, builtin, custom, redact_style: raw.redact_style, reply })
     }
 
     /// A preset as it is, without overrides.

@@ -14,7 +14,7 @@ use serde_json::Value;
 use super::framer::Block;
 use crate::restore::Escape;
 
-use super::events::{index_of, restore_tree, write_event, write_synthetic, EventCtx};
+use super::events::{act_on_tree, index_of, restore_tree, write_event, write_synthetic, EventCtx};
 use super::positions::Positions;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -78,8 +78,9 @@ impl AnthropicStream {
                 ctx.out.extend_from_slice(block.raw());
             }
             "message_start" | "content_block_start" | "message_delta" => {
+                let acted = act_on_tree(&mut event, ctx);
                 let changed = restore_tree(&mut event, ctx.vault, ctx.spec, ctx.counts);
-                write_event(block, &event, changed, ctx.out);
+                write_event(block, &event, acted | changed, ctx.out);
             }
             "error" => {
                 // The stream ends here: held text goes out first, and the error's message (which

@@ -4,6 +4,7 @@
 use serde_json::Value;
 
 use super::framer::Block;
+use crate::restore::leaks::{act_on_findings, LeakRules, LeakTally};
 use crate::restore::{restore_text, Escape, RestoreCounts, RestoreSpec};
 use crate::vault::Vault;
 
@@ -19,6 +20,9 @@ pub(crate) struct EventCtx<'a> {
     pub synthetic: &'a mut u64,
     /// The reply text as it arrived (placeholders not yet restored), for reply scanning.
     pub tap: &'a mut String,
+    /// The reply policy, when it acts on values the exchange did not mask (`restore::leaks`).
+    pub leaks: Option<LeakRules<'a>>,
+    pub tally: &'a mut LeakTally,
 }
 
 /// The line end the event uses (its first one), so synthetic events look like their neighbours.
@@ -110,6 +114,68 @@ fn restore_node(
             let mut changed = false;
             for (k, v) in map.iter_mut() {
                 changed |= restore_node(v, Some(k.as_str()), vault, spec, counts, depth + 1);
+            }
+            changed
+        }
+        _ => false,
+    }
+}
+
+/// The reply policy, when it acts, on every string value of `value` one-shot (signed content
+/// left alone); true if anything changed.
+pub(crate) fn act_on_tree(value: &mut Value, ctx: &mut EventCtx<'_>) -> bool {
+    let Some(rules) = ctx.leaks else { return false };
+    let mut found = Vec::new();
+    act_on_node(value, None, &rules, ctx.tally, &mut found, 0)
+}
+
+/// [`act_on_tree`] for an event that repeats text the stream's deltas carried (a Responses
+/// `*.done` or `response.completed`): acted on the same way, counted once (by the deltas), but a
+/// value that stops the reply stops it here too.
+pub(crate) fn act_on_repeated_tree(value: &mut Value, ctx: &mut EventCtx<'_>) -> bool {
+    let Some(rules) = ctx.leaks else { return false };
+    let mut scratch = LeakTally::default();
+    let changed = act_on_node(value, None, &rules, &mut scratch, &mut Vec::new(), 0);
+    ctx.tally.stop |= scratch.stop;
+    changed
+}
+
+fn act_on_node(
+    value: &mut Value,
+    key: Option<&str>,
+    rules: &LeakRules<'_>,
+    tally: &mut LeakTally,
+    found: &mut Vec<crate::entity::Finding>,
+    depth: usize,
+) -> bool {
+    // The Responses API echoes the request's `instructions`: the client's text, not the model's.
+    if depth > MAX_DEPTH || key == Some("instructions") {
+        return false;
+    }
+    match value {
+        Value::String(s) => {
+            found.clear();
+            rules.detector.detect(s, found);
+            match act_on_findings(s, found, rules, escape_for_key(key), tally) {
+                Some(new) => {
+                    *s = new;
+                    true
+                }
+                None => false,
+            }
+        }
+        Value::Array(items) => {
+            let mut changed = false;
+            for item in items {
+                changed |= act_on_node(item, key, rules, tally, found, depth + 1);
+            }
+            changed
+        }
+        Value::Object(map) if crate::protocol::is_signed_block(map) => false,
+        Value::Object(map) => {
+            let mut changed = false;
+            for (k, v) in map.iter_mut() {
+                changed |= act_on_node(v, Some(k.as_str()), rules, tally, found, depth + 1);
             }
             changed
         }

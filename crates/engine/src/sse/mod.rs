@@ -28,6 +28,7 @@ mod openai_chat;
 mod openai_responses;
 mod positions;
 
+use crate::restore::leaks::{LeakRules, LeakTally};
 use crate::restore::{RestoreCounts, RestoreSpec};
 use crate::vault::Vault;
 
@@ -90,6 +91,8 @@ pub struct SseRestorer {
     open_at_end: bool,
     /// Text of the positions as it arrived since the last `take_text`.
     tap: String,
+    /// What the reply policy found and did so far.
+    tally: LeakTally,
 }
 
 impl SseRestorer {
@@ -110,6 +113,7 @@ impl SseRestorer {
             eol: b"\n",
             open_at_end: false,
             tap: String::new(),
+            tally: LeakTally::default(),
         }
     }
 
@@ -121,7 +125,20 @@ impl SseRestorer {
 
     /// Feed one network chunk; appends what can be forwarded now to `out`.
     pub fn push(&mut self, chunk: &[u8], vault: &Vault, spec: &RestoreSpec, out: &mut Vec<u8>) {
-        let SseRestorer { framer, state, data, counts, synthetic_events, eol, tap, .. } = self;
+        self.push_with(chunk, vault, spec, None, out);
+    }
+
+    /// [`push`](Self::push), applying the reply policy (`leaks`) to the positions' text before
+    /// placeholders are restored.
+    pub fn push_with(
+        &mut self,
+        chunk: &[u8],
+        vault: &Vault,
+        spec: &RestoreSpec,
+        leaks: Option<LeakRules<'_>>,
+        out: &mut Vec<u8>,
+    ) {
+        let SseRestorer { framer, state, data, counts, synthetic_events, eol, tap, tally, .. } = self;
         framer.push(chunk, |frame| match frame {
             Frame::Raw(bytes) => out.extend_from_slice(bytes),
             Frame::Event(block) => {
@@ -142,6 +159,8 @@ impl SseRestorer {
                     out: &mut *out,
                     synthetic: &mut *synthetic_events,
                     tap: &mut *tap,
+                    leaks,
+                    tally: &mut *tally,
                 };
                 match state {
                     ProtocolState::Chat(s) => s.on_event(block, text, &mut ctx),
@@ -156,7 +175,12 @@ impl SseRestorer {
     /// End of stream: flush everything held back. Held text goes out as synthetic events first,
     /// then the raw bytes of an unfinished last event (so they cannot swallow a synthetic event).
     pub fn finish(&mut self, vault: &Vault, spec: &RestoreSpec, out: &mut Vec<u8>) {
-        self.release_held(vault, spec, out);
+        self.finish_with(vault, spec, None, out);
+    }
+
+    /// [`finish`](Self::finish) with the reply policy.
+    pub fn finish_with(&mut self, vault: &Vault, spec: &RestoreSpec, leaks: Option<LeakRules<'_>>, out: &mut Vec<u8>) {
+        self.release_held(vault, spec, leaks, out);
         self.framer.finish(|frame| match frame {
             Frame::Raw(bytes) => out.extend_from_slice(bytes),
             Frame::Event(block) => out.extend_from_slice(block.raw()),
@@ -167,14 +191,19 @@ impl SseRestorer {
     /// out as synthetic events (as in [`finish`](Self::finish)), but the bytes of an unfinished
     /// event are dropped, so the error event cannot be read as part of it.
     pub fn abandon(&mut self, vault: &Vault, spec: &RestoreSpec, out: &mut Vec<u8>) {
-        self.release_held(vault, spec, out);
+        self.abandon_with(vault, spec, None, out);
+    }
+
+    /// [`abandon`](Self::abandon) with the reply policy.
+    pub fn abandon_with(&mut self, vault: &Vault, spec: &RestoreSpec, leaks: Option<LeakRules<'_>>, out: &mut Vec<u8>) {
+        self.release_held(vault, spec, leaks, out);
         self.framer.abandon();
     }
 
     /// Held-back text of every open position goes out as synthetic events.
-    fn release_held(&mut self, vault: &Vault, spec: &RestoreSpec, out: &mut Vec<u8>) {
-        let SseRestorer { state, counts, synthetic_events, eol, open_at_end, tap, .. } = self;
-        let mut ctx = EventCtx { vault, spec, counts, eol, out, synthetic: synthetic_events, tap };
+    fn release_held(&mut self, vault: &Vault, spec: &RestoreSpec, leaks: Option<LeakRules<'_>>, out: &mut Vec<u8>) {
+        let SseRestorer { state, counts, synthetic_events, eol, open_at_end, tap, tally, .. } = self;
+        let mut ctx = EventCtx { vault, spec, counts, eol, out, synthetic: synthetic_events, tap, leaks, tally };
         let flushed = match state {
             ProtocolState::Chat(s) => s.finish(&mut ctx),
             ProtocolState::Responses(s) => s.finish(&mut ctx),
@@ -189,6 +218,11 @@ impl SseRestorer {
     /// Generic streams have no positions and yield nothing.
     pub fn take_text(&mut self) -> String {
         std::mem::take(&mut self.tap)
+    }
+
+    /// What the reply policy found and did in the stream so far.
+    pub fn leak_tally(&self) -> &LeakTally {
+        &self.tally
     }
 
     pub fn stats(&self) -> StreamStats {

@@ -15,7 +15,7 @@ use serde_json::Value;
 use super::framer::Block;
 use crate::restore::{Escape, RestoreCounts};
 
-use super::events::{index_of, restore_tree, write_event, write_synthetic, EventCtx};
+use super::events::{act_on_repeated_tree, index_of, restore_tree, write_event, write_synthetic, EventCtx};
 use super::positions::{Positions, MAX_POSITIONS};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -118,9 +118,10 @@ impl ResponsesStream {
             },
         }
         // Whole-text events repeat what the deltas carried: restore them, but count once.
+        let acted = act_on_repeated_tree(&mut event, ctx);
         let mut recount = RestoreCounts::default();
         let changed = restore_tree(&mut event, ctx.vault, ctx.spec, &mut recount);
-        write_event(block, &event, changed, ctx.out);
+        write_event(block, &event, acted | changed, ctx.out);
     }
 
     /// End of body: release what is still held. True if anything was.

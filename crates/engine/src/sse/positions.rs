@@ -4,6 +4,7 @@
 /// every chunk, so this only bounds a pathological single chunk).
 const MAX_TAP_BYTES: usize = 256 * 1024;
 
+use crate::restore::leaks::{act_on_findings, StreamingLeakFilter};
 use crate::restore::{restore_text, Escape, StreamingTextRestorer};
 
 use super::events::EventCtx;
@@ -12,9 +13,17 @@ use super::events::EventCtx;
 /// (no hold-back), so a hostile stream cannot grow the state without bound.
 pub(crate) const MAX_POSITIONS: usize = 256;
 
+/// One position's state: the reply policy's filter (when the policy acts) feeding the restorer.
+#[derive(Debug)]
+struct Slot<K> {
+    key: K,
+    leaks: Option<StreamingLeakFilter>,
+    restorer: StreamingTextRestorer,
+}
+
 #[derive(Debug)]
 pub(crate) struct Positions<K> {
-    slots: Vec<(K, StreamingTextRestorer)>,
+    slots: Vec<Slot<K>>,
 }
 
 impl<K> Default for Positions<K> {
@@ -29,7 +38,7 @@ impl<K: PartialEq + Copy> Positions<K> {
         if ctx.tap.len() < MAX_TAP_BYTES {
             ctx.tap.push_str(text);
         }
-        let slot = match self.slots.iter().position(|(k, _)| *k == key) {
+        let slot = match self.slots.iter().position(|s| s.key == key) {
             Some(i) => self.slots.get_mut(i),
             None if self.slots.len() < MAX_POSITIONS => {
                 // Plain text positions may carry JSON text (structured output): the restorer
@@ -38,18 +47,35 @@ impl<K: PartialEq + Copy> Positions<K> {
                     Escape::None => StreamingTextRestorer::plain_or_json(),
                     Escape::JsonString => StreamingTextRestorer::new(escape),
                 };
-                self.slots.push((key, restorer));
+                let leaks = ctx.leaks.is_some().then(|| StreamingLeakFilter::new(escape));
+                self.slots.push(Slot { key, leaks, restorer });
                 self.slots.last_mut()
             }
             None => None,
         };
         let new = match slot {
-            Some((_, r)) => {
-                let mut out = String::with_capacity(text.len() + r.held().len());
-                r.push(text, ctx.vault, ctx.spec, ctx.counts, &mut out);
+            Some(slot) => {
+                let mut out = String::with_capacity(text.len() + slot.restorer.held().len());
+                match (&mut slot.leaks, ctx.leaks) {
+                    (Some(filter), Some(rules)) => {
+                        let mut decided = String::with_capacity(text.len() + filter.held().len());
+                        filter.push(text, &rules, ctx.tally, &mut decided);
+                        slot.restorer.push(&decided, ctx.vault, ctx.spec, ctx.counts, &mut out);
+                    }
+                    _ => slot.restorer.push(text, ctx.vault, ctx.spec, ctx.counts, &mut out),
+                }
                 out
             }
-            None => restore_text(text, ctx.vault, ctx.spec, escape, ctx.counts).into_owned(),
+            None => {
+                // Past the position cap: one event at a time, without hold-back.
+                let acted = ctx.leaks.and_then(|rules| {
+                    let mut found = Vec::new();
+                    rules.detector.detect(text, &mut found);
+                    act_on_findings(text, &found, &rules, escape, ctx.tally)
+                });
+                let text = acted.as_deref().unwrap_or(text);
+                restore_text(text, ctx.vault, ctx.spec, escape, ctx.counts).into_owned()
+            }
         };
         (new != text).then_some(new)
     }
@@ -57,14 +83,19 @@ impl<K: PartialEq + Copy> Positions<K> {
     /// End the positions `ends` selects; returns each one's released text (only non-empty ones).
     pub fn end(&mut self, ends: impl Fn(&K) -> bool, ctx: &mut EventCtx<'_>) -> Vec<(K, String)> {
         let mut released = Vec::new();
-        self.slots.retain_mut(|(k, r)| {
-            if !ends(k) {
+        self.slots.retain_mut(|slot| {
+            if !ends(&slot.key) {
                 return true;
             }
             let mut out = String::new();
-            r.finish(ctx.vault, ctx.spec, ctx.counts, &mut out);
+            if let (Some(filter), Some(rules)) = (&mut slot.leaks, ctx.leaks) {
+                let mut decided = String::new();
+                filter.finish(&rules, ctx.tally, &mut decided);
+                slot.restorer.push(&decided, ctx.vault, ctx.spec, ctx.counts, &mut out);
+            }
+            slot.restorer.finish(ctx.vault, ctx.spec, ctx.counts, &mut out);
             if !out.is_empty() {
-                released.push((*k, out));
+                released.push((slot.key, out));
             }
             false
         });
