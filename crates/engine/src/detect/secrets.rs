@@ -348,6 +348,44 @@ pub fn shapes(enabled: impl Fn(BuiltinKind) -> bool) -> impl Iterator<Item = (us
     })
 }
 
+/// Whether a token's own checksum holds, for the formats that carry one: GitHub's classic
+/// tokens (`ghp_`, `gho_`, `ghu_`, `ghs_`, `ghr_`) and npm's (`npm_`) are a four-byte prefix,
+/// 30 random base62 characters and the CRC-32 of those 30, in base62 (`0-9A-Z-a-z`), six
+/// characters (GitHub's published token format, which npm adopted). `None` for other tokens
+/// (and for these prefixes at another length, which the format does not have).
+pub fn checksum_holds(token: &str) -> Option<bool> {
+    const CHECKSUMMED: [&str; 6] = ["ghp_", "gho_", "ghu_", "ghs_", "ghr_", "npm_"];
+    let b = token.as_bytes();
+    if b.len() != 40 || !CHECKSUMMED.iter().any(|p| token.starts_with(p)) {
+        return None;
+    }
+    let (entropy, sum) = (b.get(4..34)?, b.get(34..)?);
+    let mut stated = 0u64;
+    for &c in sum {
+        let digit = match c {
+            b'0'..=b'9' => c - b'0',
+            b'A'..=b'Z' => c - b'A' + 10,
+            b'a'..=b'z' => c - b'a' + 36,
+            _ => return Some(false),
+        };
+        stated = stated * 62 + u64::from(digit);
+    }
+    Some(stated == u64::from(crc32(entropy)))
+}
+
+/// CRC-32 (IEEE 802.3, reflected, as zlib computes it). Bitwise: it runs over 30 bytes per
+/// candidate token, so a table would cost more to build than it saves.
+fn crc32(data: &[u8]) -> u32 {
+    let mut crc = 0xFFFF_FFFFu32;
+    for &b in data {
+        crc ^= u32::from(b);
+        for _ in 0..8 {
+            crc = if crc & 1 == 1 { (crc >> 1) ^ 0xEDB8_8320 } else { crc >> 1 };
+        }
+    }
+    !crc
+}
+
 /// The part of a matched token value judged for randomness.
 pub fn body_of(value: &str, body: Body) -> &str {
     match body {
@@ -444,6 +482,36 @@ mod tests {
                 assert!(TOKEN_PREFIXES.iter().any(|p| anchor.contains(p)), "{}: {anchor}", FORMATS[format].id);
             }
         }
+    }
+
+    /// The checksum as GitHub publishes it: CRC-32 of the 30 characters after the prefix, six
+    /// base62 digits. The check value of CRC-32 (`123456789` -> `CBF43926`) pins the CRC; the
+    /// token is written here from the format, and every single-character change breaks it.
+    #[test]
+    fn github_and_npm_checksums() {
+        assert_eq!(crc32(b"123456789"), 0xCBF4_3926);
+        let entropy = "Kq3ZtW8nRv2LxPb7YhJd5MfTc9GsNe";
+        let base62 = |mut n: u64| {
+            let alphabet = b"0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz";
+            let mut out = [b'0'; 6];
+            for slot in out.iter_mut().rev() {
+                *slot = alphabet[(n % 62) as usize];
+                n /= 62;
+            }
+            String::from_utf8(out.to_vec()).unwrap()
+        };
+        let sum = base62(u64::from(crc32(entropy.as_bytes())));
+        for prefix in ["ghp_", "gho_", "ghu_", "ghs_", "ghr_", "npm_"] {
+            let token = format!("{prefix}{entropy}{sum}");
+            assert_eq!(checksum_holds(&token), Some(true), "{token}");
+            for i in 4..40 {
+                let mut broken = token.clone().into_bytes();
+                broken[i] = if broken[i] == b'x' { b'y' } else { b'x' };
+                assert_eq!(checksum_holds(std::str::from_utf8(&broken).unwrap()), Some(false), "{i}");
+            }
+        }
+        assert_eq!(checksum_holds(&format!("glpat-{entropy}{sum}")), None);
+        assert_eq!(checksum_holds(&format!("ghp_{entropy}{sum}x")), None);
     }
 
     /// A format found by a rule names a check some rule of `patterns` has.
