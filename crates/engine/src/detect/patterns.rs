@@ -269,18 +269,21 @@ pub const RULES: &[Rule] = &[
     rule(K::PrivateKey, Check::PuttyKey, Gate::Prefix, r"PuTTY-User-Key-File-[1-3]: [A-Za-z0-9@.\-]{3,64}"),
     // The value ends at white space, ASCII or typographic quotes and brackets, and CJK
     // punctuation (a value quoted `“…”`, bracketed `【…】` or ending a CJK sentence `…。`).
+    // Keywords fold ASCII case only (`(?i-u:`): Unicode folding (`ſ` for `s`, the Kelvin sign
+    // for `k`) turned each keyword into UTF-8 alternations, built twice per VM (the rule and
+    // the keyword set), for spellings nobody writes in a key name.
     rule(
         K::SecretAssignment,
         Check::Assignment,
         Gate::Keyword,
-        r#"(?i:password|passwd|passwort|passe|pwd|passphrase|secret|api[_\-.]?key|access[_\-]?key|token|credentials?|private[_\-]?key|contrase(?:ñ|n)a|senha|wachtwoord)(?:[_\-.][A-Za-z0-9_\-.]{0,40})?["']?(?:[ \t]*(?::=|=>|[:=])|[ \t]+(?i:is|was)(?:[ \t]*:)?)(?:[ \t]*[|>][\-+]?)?(?:[ \t]*\r?\n[ \t]+)?[ \t]*["'“‘«„‹「『【〔〈《（［｛]?([^\s"'`,;<>(){}\[\]“”‘’«»„‹›「」『』【】〔〕〈〉《》（）［］｛｝。、，！？：；]{4,})"#,
+        r#"(?i-u:password|passwd|passwort|passe|pwd|passphrase|secret|api[_\-.]?key|access[_\-]?key|token|credentials?|private[_\-]?key|contrase(?:ñ|Ñ|n)a|senha|wachtwoord)(?:[_\-.][A-Za-z0-9_\-.]{0,40})?["']?(?:[ \t]*(?::=|=>|[:=])|[ \t]+(?i-u:is|was)(?:[ \t]*:)?)(?:[ \t]*[|>][\-+]?)?(?:[ \t]*\r?\n[ \t]+)?[ \t]*["'“‘«„‹「『【〔〈《（［｛]?([^\s"'`,;<>(){}\[\]“”‘’«»„‹›「」『』【】〔〕〈〉《》（）［］｛｝。、，！？：；]{4,})"#,
     ),
-    rule(K::SecretAssignment, Check::Bearer, Gate::Keyword, r"(?i:bearer)[ \t]+([A-Za-z0-9\-._~+/]{16,}=*)"),
+    rule(K::SecretAssignment, Check::Bearer, Gate::Keyword, r"(?i-u:bearer)[ \t]+([A-Za-z0-9\-._~+/]{16,}=*)"),
     rule(
         K::SecretAssignment,
         Check::Bearer,
         Gate::Keyword,
-        r#"(?i:authorization)["']?[ \t]*[:=][ \t]*["']?(?:(?i:basic|token|api-token|digest)[ \t]+)?([A-Za-z0-9\-._~+/]{8,}=*)"#,
+        r#"(?i-u:authorization)["']?[ \t]*[:=][ \t]*["']?(?:(?i-u:basic|token|api-token|digest)[ \t]+)?([A-Za-z0-9\-._~+/]{8,}=*)"#,
     ),
     // Credentials in a URL (`scheme://user:password@host`, RFC 3986 userinfo) or on a curl
     // command line (`-u user:password`).
@@ -298,6 +301,6 @@ pub const RULES: &[Rule] = &[
         K::SecretAssignment,
         Check::VendorAssignment,
         Gate::Keyword,
-        r#"(?i:datadog|pagerduty|cohere|sourcegraph|facebook|twilio|heroku|okta|mailgun|mailchimp)[A-Za-z0-9_.\- ]{0,24}?["']?(?:[ \t]*(?::=|=>|[:=])[ \t]*|[ \t]+)["']?([A-Za-z0-9_\-|+/]{20,100})"#,
+        r#"(?i-u:datadog|pagerduty|cohere|sourcegraph|facebook|twilio|heroku|okta|mailgun|mailchimp)[A-Za-z0-9_.\- ]{0,24}?["']?(?:[ \t]*(?::=|=>|[:=])[ \t]*|[ \t]+)["']?([A-Za-z0-9_\-|+/]{20,100})"#,
     ),
 ];
