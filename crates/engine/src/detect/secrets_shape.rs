@@ -311,7 +311,10 @@ impl ShapeScan {
             return None;
         }
         // A contiguous NFA: cheap to build (the search runs only on texts that hold a token
-        // prefix), and every overlapping occurrence is reported.
+        // prefix), and every overlapping occurrence is reported. Counted by callgrind: a DFA
+        // cost the configuration compile 3 M instructions more to save as many on the 128 KB
+        // fixture; a packed SIMD search over every start position cost that fixture 2 M more
+        // (two-byte anchors such as Twilio's `SK` make its screen fire often).
         let anchors = AhoCorasick::builder().kind(Some(AhoCorasickKind::ContiguousNFA)).build(&literals).ok()?;
         Some(ShapeScan { anchors, owners })
     }
