@@ -1,8 +1,8 @@
 //! From a regex candidate to a scored span: boundaries, validators and context words.
 
 use super::context::{
-    byte_at, byte_before, inside_longer_number, near, touches_word, underscore_glues, unspaced_script, word_just_before,
-    ContextWords, Nearby, WordLists, NOT_PERSONAL_WORDS, VERSION_WORDS,
+    byte_at, byte_before, inside_longer_number, near, touches_word, underscore_glues, unspaced_script,
+    word_just_before, ContextWords, Nearby, WordLists, NOT_PERSONAL_WORDS, VERSION_WORDS,
 };
 use super::patterns::Check;
 use super::phone::{self, PhoneShape};

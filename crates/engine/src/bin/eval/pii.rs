@@ -257,7 +257,10 @@ pub fn run(dir: &Path) -> bool {
         }
         if !flagged_by_rule.is_empty() {
             let rules: Vec<String> = flagged_by_rule.iter().map(|(r, n)| format!("{r} {n}")).collect();
-            println!("\nflagged must-not-match texts, by the gitleaks rule they were written for: {}", rules.join(", "));
+            println!(
+                "\nflagged must-not-match texts, by the gitleaks rule they were written for: {}",
+                rules.join(", ")
+            );
         }
         println!();
     }
