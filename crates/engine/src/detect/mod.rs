@@ -4,7 +4,8 @@
 //! Layout: `patterns` (candidate regexes and the cheap gates that decide whether a regex runs
 //! at all), `scan` (the whole-text byte scans behind those gates), `checks` (candidate ->
 //! scored span), `validate` (checksums and parsers), `phone` (phone groupings), `context`
-//! (nearby words and token edges).
+//! (nearby words and token edges), `secrets` (the catalogue of secret formats) and
+//! `secrets_shape` (how vendor tokens are found without a regex per format).
 //!
 //! Speed: texts without candidates are rejected by a few whole-text scans (digits eight bytes
 //! at a time, `@`, two close colons, packed SIMD literal searches for token prefixes and secret

@@ -1,9 +1,10 @@
 //! The catalogue of secret formats: every credential format the detector knows, by id, with the
-//! rule that finds it. Vendor tokens with a fixed literal (a prefix such as `dckr_pat_`, a label
-//! such as `AccountKey=`, or an inner marker such as Azure's `Q~`) are matched by the regexes
-//! here; their literal is in `patterns::TOKEN_PREFIXES`, so a text without any of them never
-//! runs these regexes. Other formats (JWTs, key blocks, Slack tokens, URL credentials,
-//! assignments) have rules of their own in `patterns`, named here by their check.
+//! way it is found. Vendor tokens with a fixed literal (a prefix such as `dckr_pat_`, a label
+//! such as `AccountKey=`, or an inner marker such as Azure's `Q~`) are described by their shapes
+//! (`secrets_shape`), found by one automaton over those literals; every literal contains one of
+//! `patterns::TOKEN_PREFIXES`, so a text without any of them is never searched for them. Other
+//! formats (OpenAI keys, JWTs, key blocks, Slack tokens, URL credentials, assignments) have
+//! rules of their own in `patterns`, named here by their check.
 //!
 //! Prefixes, lengths and alphabets are the vendors' documented formats, cross-checked against
 //! the public gitleaks rule set. `docs/entities.md` ("Secrets") lists the same ids, and
