@@ -399,6 +399,7 @@ pub fn body_of(value: &str, body: Body) -> &str {
 mod tests {
     #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
     use super::super::patterns::{RULES, TOKEN_PREFIXES};
+    use super::super::secrets_shape::ShapeScan;
     use super::*;
 
     struct Rng(u64);
@@ -513,6 +514,38 @@ mod tests {
         }
         assert_eq!(checksum_holds(&format!("glpat-{entropy}{sum}")), None);
         assert_eq!(checksum_holds(&format!("ghp_{entropy}{sum}x")), None);
+    }
+
+    /// The catalogue's scan finds the same natively (packed) as in wasm (automaton), on every
+    /// fixture text and bench body.
+    #[test]
+    fn packed_and_automaton_shape_scans_agree() {
+        let packed = ShapeScan::new(shapes(|_| true)).unwrap();
+        let automaton = packed.as_automaton().unwrap();
+        let root = concat!(env!("CARGO_MANIFEST_DIR"), "/../..");
+        let mut texts: Vec<String> = Vec::new();
+        for entry in std::fs::read_dir(format!("{root}/tests/fixtures/pii")).unwrap() {
+            let path = entry.unwrap().path();
+            if path.extension().is_some_and(|e| e == "jsonl") {
+                texts.extend(std::fs::read_to_string(&path).unwrap().lines().map(String::from));
+            }
+        }
+        for name in ["chat_1k", "multiturn_16k", "dense_16k", "long_context_128k"] {
+            texts.push(std::fs::read_to_string(format!("benches/fixtures/{name}.request.json")).unwrap());
+        }
+        let mut total = 0;
+        for t in &texts {
+            let run = |s: &ShapeScan| {
+                let mut out = Vec::new();
+                s.find(t, |o, a, b| out.push((o, a, b)));
+                out.sort_unstable();
+                out
+            };
+            let found = run(&packed);
+            total += found.len();
+            assert_eq!(found, run(&automaton), "{t:?}");
+        }
+        assert!(total > 100, "{total}");
     }
 
     /// A format found by a rule names a check some rule of `patterns` has.

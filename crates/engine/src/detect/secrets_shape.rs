@@ -281,13 +281,40 @@ fn back(text: &[u8], at: usize, part: &Part) -> Option<usize> {
     }
 }
 
-/// The compiled search: one automaton over every anchor, each anchor with the shapes it starts.
+/// The compiled search: every anchor, each with the shapes it starts.
 #[derive(Debug)]
 pub struct ShapeScan {
-    anchors: AhoCorasick,
-    /// Per anchor pattern: (owner index, shape) pairs.
+    search: AnchorSearch,
+    literals: Vec<&'static str>,
+    /// Per anchor (index into `literals`): (owner index, shape) pairs.
     owners: Vec<Vec<(usize, Shape)>>,
 }
+
+/// Where the anchors occur.
+///
+/// Natively, a packed SIMD searcher (Teddy) over the anchors of three bytes or more reports
+/// each position where one starts (and the anchors that share that start with it are compared
+/// there), and a vectorised substring search finds each shorter one (`SK`, `Q~`): a two-byte
+/// anchor in the packed set made its screen fire at every `S`. Where SIMD is missing (wasm) the
+/// packed searcher does not build, and a contiguous NFA reports every overlapping occurrence
+/// (cheap to build; a DFA cost the configuration compile 3 M instructions). Both give the same
+/// answers (a test compares them).
+#[derive(Debug)]
+enum AnchorSearch {
+    Packed {
+        searcher: aho_corasick::packed::Searcher,
+        /// The packed pattern ids' anchors (indexes into `literals`).
+        long: Vec<usize>,
+        /// Per anchor: the other anchors that may start where it does (one is a prefix of the other).
+        same_start: Vec<Vec<usize>>,
+        /// The short anchors, each with its finder.
+        short: Vec<(usize, memchr::memmem::Finder<'static>)>,
+    },
+    Automaton(AhoCorasick),
+}
+
+/// Anchors shorter than this are searched on their own natively.
+const PACKED_MIN: usize = 3;
 
 impl ShapeScan {
     /// A scan over `shapes`, each tagged with its owner's index (a catalogue format). `None`
@@ -310,25 +337,100 @@ impl ShapeScan {
         if literals.is_empty() {
             return None;
         }
-        // A contiguous NFA: cheap to build (the search runs only on texts that hold a token
-        // prefix), and every overlapping occurrence is reported. Counted by callgrind: a DFA
-        // cost the configuration compile 3 M instructions more to save as many on the 128 KB
-        // fixture; a packed SIMD search over every start position cost that fixture 2 M more
-        // (two-byte anchors such as Twilio's `SK` make its screen fire often).
-        let anchors = AhoCorasick::builder().kind(Some(AhoCorasickKind::ContiguousNFA)).build(&literals).ok()?;
-        Some(ShapeScan { anchors, owners })
+        let search = match ShapeScan::packed(&literals) {
+            Some(p) => p,
+            None => AnchorSearch::Automaton(ShapeScan::automaton(&literals)?),
+        };
+        Some(ShapeScan { search, literals, owners })
+    }
+
+    fn packed(literals: &[&'static str]) -> Option<AnchorSearch> {
+        let long: Vec<usize> =
+            (0..literals.len()).filter(|&i| literals.get(i).is_some_and(|l| l.len() >= PACKED_MIN)).collect();
+        let searcher = aho_corasick::packed::Config::new()
+            .heuristic_pattern_limits(false)
+            .builder()
+            .extend(long.iter().filter_map(|&i| literals.get(i)))
+            .build()?;
+        let same_start = literals
+            .iter()
+            .enumerate()
+            .map(|(i, a)| {
+                let related = |(j, b): &(usize, &&str)| *j != i && (a.starts_with(**b) || b.starts_with(*a));
+                literals.iter().enumerate().filter(related).map(|(j, _)| j).collect()
+            })
+            .collect();
+        let short = literals
+            .iter()
+            .enumerate()
+            .filter(|(_, l)| l.len() < PACKED_MIN)
+            .map(|(i, l)| (i, memchr::memmem::Finder::new(l.as_bytes())))
+            .collect();
+        Some(AnchorSearch::Packed { searcher, long, same_start, short })
+    }
+
+    /// A contiguous NFA: cheap to build, and every overlapping occurrence is reported.
+    fn automaton(literals: &[&'static str]) -> Option<AhoCorasick> {
+        AhoCorasick::builder().kind(Some(AhoCorasickKind::ContiguousNFA)).build(literals).ok()
+    }
+
+    /// The same scan with the automaton search, as in wasm (for tests).
+    #[cfg(test)]
+    pub fn as_automaton(&self) -> Option<ShapeScan> {
+        let search = AnchorSearch::Automaton(ShapeScan::automaton(&self.literals)?);
+        Some(ShapeScan { search, literals: self.literals.clone(), owners: self.owners.clone() })
     }
 
     /// Call `found(owner, start, end)` for every shape that walks out from an anchor in `text`.
     pub fn find(&self, text: &str, mut found: impl FnMut(usize, usize, usize)) {
         let bytes = text.as_bytes();
-        for m in self.anchors.find_overlapping_iter(text) {
-            let Some(owners) = self.owners.get(m.pattern().as_usize()) else { continue };
+        let mut walk = |anchor: usize, at: usize| {
+            let Some(owners) = self.owners.get(anchor) else { return };
+            let len = self.literals.get(anchor).map_or(0, |l| l.len());
             for (owner, shape) in owners {
-                if let Some((start, end)) = shape.walk(bytes, m.start(), m.len()) {
+                if let Some((start, end)) = shape.walk(bytes, at, len) {
                     // Spans are on char boundaries: every part is ASCII.
                     if text.is_char_boundary(start) && text.is_char_boundary(end) {
                         found(*owner, start, end);
+                    }
+                }
+            }
+        };
+        match &self.search {
+            AnchorSearch::Automaton(ac) => {
+                for m in ac.find_overlapping_iter(text) {
+                    walk(m.pattern().as_usize(), m.start());
+                }
+            }
+            AnchorSearch::Packed { searcher, long, same_start, short } => {
+                let mut from = 0;
+                while from < bytes.len() {
+                    let Some(m) = searcher.find_in(bytes, aho_corasick::Span::from(from..bytes.len())) else { break };
+                    let at = m.start();
+                    if let Some(&anchor) = long.get(m.pattern().as_usize()) {
+                        walk(anchor, at);
+                        let rest = bytes.get(at..).unwrap_or(&[]);
+                        for &other in same_start.get(anchor).map_or(&[][..], Vec::as_slice) {
+                            let lit = self.literals.get(other).map_or(&b""[..], |l| l.as_bytes());
+                            if !lit.is_empty() && rest.starts_with(lit) {
+                                walk(other, at);
+                            }
+                        }
+                    }
+                    from = at + 1;
+                }
+                for (anchor, finder) in short {
+                    for at in finder.find_iter(bytes) {
+                        // A short anchor that starts a long one was walked with it.
+                        let shadowed = same_start.get(*anchor).is_some_and(|others| {
+                            others.iter().any(|&o| {
+                                let lit = self.literals.get(o).map_or(&b""[..], |l| l.as_bytes());
+                                lit.len() >= PACKED_MIN && bytes.get(at..).is_some_and(|r| r.starts_with(lit))
+                            })
+                        });
+                        if !shadowed {
+                            walk(*anchor, at);
+                        }
                     }
                 }
             }
@@ -343,6 +445,31 @@ mod tests {
 
     const HEX: Class = Class::of("a-f0-9");
     const DIGIT: Class = Class::of("0-9");
+
+    /// The packed search (native) and the automaton (wasm) find the same anchors, overlapping,
+    /// nested and short ones included.
+    #[test]
+    fn packed_and_automaton_anchor_searches_agree() {
+        static AFTER: [Part; 1] = [run(HEX, 2, UNBOUNDED)];
+        static SHAPES: [Shape; 5] = [
+            Shape::starting(&["ab_", "ab_cd_"], &AFTER),
+            Shape::starting(&["b_c"], &AFTER),
+            Shape::starting(&["d_"], &AFTER),
+            Shape::starting(&["d_d_"], &AFTER),
+            Shape::starting(&["Q"], &AFTER),
+        ];
+        let scan = ShapeScan::new(SHAPES.iter().copied().enumerate()).unwrap();
+        let automaton = scan.as_automaton().unwrap();
+        for text in ["ab_cd_ef", "xab_ab_12 d_ff b_cafe", "ab_", "", "d_d_d_00", "éab_fe", "QQa0 d_d_ee"] {
+            let run = |s: &ShapeScan| {
+                let mut out = Vec::new();
+                s.find(text, |o, a, b| out.push((o, a, b)));
+                out.sort_unstable();
+                out
+            };
+            assert_eq!(run(&scan), run(&automaton), "{text:?}");
+        }
+    }
 
     #[test]
     fn classes_hold_their_ranges_and_a_trailing_dash() {
