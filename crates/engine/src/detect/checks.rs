@@ -1,12 +1,12 @@
 //! From a regex candidate to a scored span: boundaries, validators and context words.
 
 use super::context::{
-    byte_at, byte_before, inside_longer_number, touches_word, underscore_glues, unspaced_script, word_just_before,
-    ContextWords, Nearby, WordLists, NOT_PERSONAL_WORDS, VERSION_WORDS,
+    byte_at, byte_before, inside_longer_number, near, touches_word, underscore_glues, unspaced_script,
+    word_just_before, ContextWords, Nearby, WordLists, NOT_PERSONAL_WORDS, VERSION_WORDS,
 };
 use super::patterns::Check;
 use super::phone::{self, PhoneShape};
-use super::secrets::{body_of, Body};
+use super::secrets::{body_of, checksum_holds, Body};
 use super::validate::{
     card_issuer_ok, digits_of, iban_length, iban_mod97_ok, ipv4_ok, ipv6_ok, jwt_header_ok, looks_random, luhn_ok,
     ssn_ok,
@@ -132,7 +132,19 @@ pub fn check(
         Check::Iban => iban_check(text, start, s),
         Check::Ipv4 => ipv4_check(text, start, end, s),
         Check::Ipv6 => ipv6_check(text, start, s),
-        Check::Prefixed => token_ok(text, start, end, s).then_some((start, end, 0.95)),
+        Check::Prefixed => {
+            if !token_ok(text, start, end, s) {
+                return None;
+            }
+            // A GitHub or npm token whose checksum fails was not issued: it is masked only
+            // where the text says it is a credential.
+            let score = match checksum_holds(s) {
+                Some(false) if labelled_as_credential(text, start, end) => 0.8,
+                Some(false) => 0.4,
+                _ => 0.95,
+            };
+            Some((start, end, score))
+        }
         Check::Slack => slack_check(text, start, end, s),
         Check::OpenAi => {
             let body = s.strip_prefix("sk-")?;
@@ -194,6 +206,36 @@ pub fn check(
                 .then_some((pstart, ve, 0.9))
         }
     }
+}
+
+/// Words that say a value near them is a credential.
+const CREDENTIAL_WORDS: &[&str] = &[
+    "token",
+    "tokens",
+    "authtoken",
+    "pat",
+    "secret",
+    "secrets",
+    "key",
+    "apikey",
+    "password",
+    "passwd",
+    "credential",
+    "credentials",
+    "auth",
+    "authorization",
+    "bearer",
+    "login",
+    "github",
+    "gh",
+    "npm",
+    "npmrc",
+];
+
+/// Whether the text labels `[start, end)` as a credential: a credential word just before or
+/// after it, or its place in a URL's userinfo (`https://TOKEN@host`).
+fn labelled_as_credential(text: &str, start: usize, end: usize) -> bool {
+    near(text, start, end, CREDENTIAL_WORDS, true) || in_url_userinfo(text, start)
 }
 
 /// Whether `start` is inside the userinfo of a URL (`https://user:pass@host`), where what

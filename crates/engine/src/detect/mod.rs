@@ -4,7 +4,8 @@
 //! Layout: `patterns` (candidate regexes and the cheap gates that decide whether a regex runs
 //! at all), `scan` (the whole-text byte scans behind those gates), `checks` (candidate ->
 //! scored span), `validate` (checksums and parsers), `phone` (phone groupings), `context`
-//! (nearby words and token edges).
+//! (nearby words and token edges), `secrets` (the catalogue of secret formats) and
+//! `secrets_shape` (how vendor tokens are found without a regex per format).
 //!
 //! Speed: texts without candidates are rejected by a few whole-text scans (digits eight bytes
 //! at a time, `@`, two close colons, packed SIMD literal searches for token prefixes and secret
@@ -46,6 +47,7 @@ mod patterns;
 mod phone;
 mod scan;
 mod secrets;
+mod secrets_shape;
 mod validate;
 
 use std::collections::HashSet;
@@ -168,6 +170,11 @@ pub struct Detector {
     keyword_set: Option<RegexSet>,
     /// The enabled identifier kinds (`ids`: national, health), found in one pass of their own.
     identifiers: ids::Enabled,
+    /// The vendor tokens of the secret catalogue, found by their shapes.
+    shapes: Option<secrets_shape::ShapeScan>,
+    /// The bits of `TOKEN_PREFIXES` one of which every shape's anchor contains: the shape scan
+    /// runs only when the literal scan found one of them.
+    shape_prefix_bits: u128,
     /// Which of the word-based kinds (`names`, `address`) are enabled.
     person: bool,
     address: bool,
@@ -178,7 +185,7 @@ impl Detector {
     pub fn new(settings: &DetectSettings) -> Result<Detector, DetectBuildError> {
         let mut rules = Vec::new();
         let mut keyword_sources: Vec<String> = Vec::new();
-        for r in RULES.iter().copied().chain(secrets::token_rules()).filter(|r| settings.enabled.contains(&r.kind)) {
+        for r in RULES.iter().filter(|r| settings.enabled.contains(&r.kind)) {
             // Keyword and IBAN rules run anchored where their gate says a match may start.
             let anchored = matches!(r.gate, Gate::Keyword | Gate::IbanStart);
             let source = if anchored { format!("^(?:{})", r.regex) } else { r.regex.to_string() };
@@ -240,6 +247,8 @@ impl Detector {
             keyword_patterns,
             keyword_set,
             identifiers: ids::Enabled::new(&settings.enabled),
+            shapes: secrets_shape::ShapeScan::new(secrets::shapes(|k| settings.enabled.contains(&k))),
+            shape_prefix_bits: shape_prefix_bits(),
             person: settings.enabled.contains(&BuiltinKind::Person),
             address: settings.enabled.contains(&BuiltinKind::Address),
             postcode: settings.enabled.contains(&BuiltinKind::Postcode),
@@ -353,6 +362,15 @@ impl Detector {
                     push(checks::check(rule.check, text, &words, m.start(), m.end(), None));
                 }
             }
+        }
+        if let Some(shapes) = self.shapes.as_ref().filter(|_| prefix_hits & self.shape_prefix_bits != 0) {
+            shapes.find(text, |format, start, end| {
+                let Some(f) = secrets::FORMATS.get(format) else { return };
+                let secrets::Finder::Shapes { check, .. } = f.finder else { return };
+                if let Some((s, e, score)) = checks::check(check, text, &words, start, end, Some((start, end))) {
+                    found.push(Finding { start: s, end: e, kind: EntityKind::Builtin(f.kind), score });
+                }
+            });
         }
         if has_digit {
             let mut proposals = Vec::new();
@@ -542,6 +560,17 @@ impl LiteralScan {
             }
         }
     }
+}
+
+/// The bits of `TOKEN_PREFIXES` contained in some anchor of the catalogue's shapes (every
+/// anchor contains one: a test says so).
+fn shape_prefix_bits() -> u128 {
+    let anchors: Vec<&str> = secrets::shapes(|_| true).flat_map(|(_, s)| s.anchors.iter().copied()).collect();
+    TOKEN_PREFIXES
+        .iter()
+        .enumerate()
+        .filter(|(_, p)| anchors.iter().any(|a| a.contains(*p)))
+        .fold(0u128, |acc, (i, _)| acc | 1u128.checked_shl(i as u32).unwrap_or(0))
 }
 
 /// The token prefixes that every match of a `Prefix` rule's `pattern` contains, as bits of

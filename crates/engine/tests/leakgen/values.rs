@@ -459,7 +459,11 @@ fn vendor_secret(rng: &mut Rng) -> Value {
             ("jwt", jwt)
         }
         12 => ("huggingface", format!("hf_{}", rng.chars(&format!("{UPPER}{LOWER}"), 34))),
-        13 => ("npm", format!("npm_{}", rng.chars(ALNUM, 36))),
+        13 => {
+            // npm tokens carry GitHub's checksum: 30 random characters, their CRC-32 in base62.
+            let body = rng.chars(ALNUM, 30);
+            ("npm", format!("npm_{body}{}", base62(u64::from(crc32(body.as_bytes())), 6)))
+        }
         14 => ("pypi", format!("pypi-AgEIcHlwaS5vcmc{}", rng.chars(&format!("{ALNUM}-_"), 70))),
         15 => ("notion", format!("ntn_{}{}", rng.digits(11), rng.chars(ALNUM, 35))),
         16 => ("sourcegraph", format!("sgp_{}_{}", rng.chars(HEX, 16), rng.chars(HEX, 40))),

@@ -132,7 +132,11 @@ fn overlaps(a: (usize, usize), b: (usize, usize)) -> bool {
     a.0 < b.1 && b.0 < a.1
 }
 
-fn score_file(path: &Path, detector: &Detector, show: bool) -> Option<(BTreeMap<&'static str, Counts>, Vec<String>)> {
+/// What one file scored: counts per label, the gold labels we do not detect, and (gitleaks
+/// cases) how many must-not-match texts were flagged, per gitleaks rule the text was written for.
+type FileScore = (BTreeMap<&'static str, Counts>, Vec<String>, BTreeMap<String, usize>);
+
+fn score_file(path: &Path, detector: &Detector, show: bool) -> Option<FileScore> {
     let data = fs::read_to_string(path).ok()?;
     let name = path.file_name().and_then(|n| n.to_str()).unwrap_or("");
     // presidio_unit_cases annotates one type per text; gitleaks_rule_cases annotates only
@@ -142,6 +146,7 @@ fn score_file(path: &Path, detector: &Detector, show: bool) -> Option<(BTreeMap<
     let mut counts: BTreeMap<&'static str, Counts> = DETECTED.iter().map(|&l| (l, Counts::default())).collect();
     let mut other_labels: Vec<String> = Vec::new();
     let mut found: Vec<Finding> = Vec::new();
+    let mut flagged_by_rule: BTreeMap<String, usize> = BTreeMap::new();
     for line in data.lines().filter(|l| !l.trim().is_empty()) {
         let (text, gold, annotated, id) = parse_row(line)?;
         found.clear();
@@ -163,6 +168,11 @@ fn score_file(path: &Path, detector: &Detector, show: bool) -> Option<(BTreeMap<
             if golds.is_empty() {
                 c.neg_texts += 1;
                 c.neg_flagged += usize::from(!preds.is_empty());
+                // Ids read `gitleaks-<rule>-fps-<n>-<case>`.
+                let rule = id.strip_prefix("gitleaks-").and_then(|r| r.rsplit_once("-fps-")).map(|(r, _)| r);
+                if let Some(rule) = rule.filter(|_| secrets_only && !preds.is_empty()) {
+                    *flagged_by_rule.entry(rule.to_string()).or_default() += 1;
+                }
             }
             for &g in &golds {
                 if preds.iter().any(|&p| overlaps(p, g)) {
@@ -187,7 +197,7 @@ fn score_file(path: &Path, detector: &Detector, show: bool) -> Option<(BTreeMap<
         }
     }
     other_labels.sort();
-    Some((counts, other_labels))
+    Some((counts, other_labels, flagged_by_rule))
 }
 
 fn ratio(num: usize, den: usize) -> String {
@@ -220,7 +230,7 @@ pub fn run(dir: &Path) -> bool {
     println!("presidio_unit_cases: only each text's annotated type is scored; gitleaks_rule_cases: only API_KEY.\n");
     for path in files {
         let name = path.file_stem().and_then(|n| n.to_str()).unwrap_or("?").to_string();
-        let Some((counts, others)) = score_file(&path, &detector, show) else {
+        let Some((counts, others, flagged_by_rule)) = score_file(&path, &detector, show) else {
             eprintln!("eval: cannot parse {}", path.display());
             ok = false;
             continue;
@@ -244,6 +254,13 @@ pub fn run(dir: &Path) -> bool {
         }
         if !others.is_empty() {
             println!("\nnot detected by design: {}", others.join(", "));
+        }
+        if !flagged_by_rule.is_empty() {
+            let rules: Vec<String> = flagged_by_rule.iter().map(|(r, n)| format!("{r} {n}")).collect();
+            println!(
+                "\nflagged must-not-match texts, by the gitleaks rule they were written for: {}",
+                rules.join(", ")
+            );
         }
         println!();
     }
