@@ -436,7 +436,9 @@ impl ThreatScanner {
     pub fn scan(&self, text: &str, source: Source) -> ThreatReport {
         let mut report = ThreatReport::default();
         if self.scans(source) {
-            self.scan_layer(text, source, 0, None, &mut report);
+            if let Some((id, category, weight)) = self.scan_layer(text, source, 0, None, &mut report) {
+                report.add(id, category, weight * ABOUT_CODE_PAYLOAD_FACTOR);
+            }
         }
         report
     }
@@ -444,7 +446,19 @@ impl ThreatScanner {
     /// `about_code`: for a decoded text, whether the text it was decoded from is about code (see
     /// `CodeContext`); a decoded text is read the same way (SQL percent-encoded into a parameter
     /// is a value, a shell-escaped snippet in a page about code is code).
-    fn scan_layer(&self, text: &str, source: Source, depth: u8, about_code: Option<bool>, report: &mut ThreatReport) {
+    ///
+    /// Returns the strongest payload evidence of a text about code, not yet added: a decoded
+    /// segment's evidence competes with that of the text it was decoded from (the snippet and
+    /// its percent-decoded form are one example, not two), and the outermost caller adds it at
+    /// `ABOUT_CODE_PAYLOAD_FACTOR`.
+    fn scan_layer(
+        &self,
+        text: &str,
+        source: Source,
+        depth: u8,
+        about_code: Option<bool>,
+        report: &mut ThreatReport,
+    ) -> Option<Payload> {
         let n = normalise(text);
         if depth == 0 {
             add_hidden_signals(n.hidden, report);
@@ -476,26 +490,32 @@ impl ThreatScanner {
         // payload whatever surrounds it.
         report.merge(broken_out);
         if depth >= MAX_DECODE_DEPTH {
-            code.finish(report);
-            return;
+            return code.strongest;
         }
         let segments = decoded_segments(text);
         let inner_about_code = (!segments.is_empty()).then(|| code.about_code());
-        code.finish(report);
         for segment in segments {
             let mut inner = ThreatReport::default();
-            self.scan_layer(&segment.text, source, depth + 1, inner_about_code, &mut inner);
+            let held = self.scan_layer(&segment.text, source, depth + 1, inner_about_code, &mut inner);
             // Hiding an attack in an encoding is evidence of intent on its own, when the decoded
             // text says something the text as written does not (a shell-escaped `\*` in a
             // snippet that already shows its markup hides nothing).
-            let hidden = inner.rule_ids().any(|id| !report.rule_ids().any(|seen| seen == id));
+            let seen = |id: &str| report.rule_ids().any(|s| s == id) || code.strongest.is_some_and(|(s, _, _)| s == id);
+            let hidden = inner.rule_ids().chain(held.map(|(id, _, _)| id)).any(|id| !seen(id));
             if hidden && segment.encoding == Encoding::Concealing {
                 report.add(id::ENCODED_SEGMENT, Category::Obfuscation, 0.3);
             }
             report.merge(inner);
+            if let Some((id, category, weight)) = held {
+                code.hold(id, category, weight);
+            }
         }
+        code.strongest
     }
 }
+
+/// A payload rule's evidence: its id, category and weight.
+type Payload = (&'static str, Category, f32);
 
 /// Whether a text is about code rather than a value that carries a payload, and the payload
 /// evidence found in it.
@@ -514,7 +534,7 @@ struct CodeContext<'a> {
     raw: &'a str,
     plain: &'a str,
     about_code: Option<bool>,
-    strongest: Option<(&'static str, Category, f32)>,
+    strongest: Option<Payload>,
     /// `PG-JB-017` matched (its category and weight), for `scan_layer` to weigh.
     model_named: Option<(Category, f32)>,
     /// `PG-II-010` matched in data (its category and weight), for `scan_layer` to weigh.
@@ -530,25 +550,44 @@ impl<'a> CodeContext<'a> {
     fn about_code(&mut self) -> bool {
         let (raw, plain) = (self.raw, self.plain);
         *self.about_code.get_or_insert_with(|| {
-            reads_as_prose(plain) || sentence_lead(plain) || code_document(raw) || conventional_script_includes(raw)
+            reads_as_prose(plain)
+                || sentence_lead(plain)
+                || code_document(raw)
+                || conventional_script_includes(raw)
+                || discusses_an_attack(plain)
         })
     }
 
-    /// A payload rule fired: counted now in a bare value, kept for `finish` in text about code.
+    /// A payload rule fired: counted now in a bare value, held back (see `scan_layer`) in text
+    /// about code.
     fn offer(&mut self, id: &'static str, category: Category, weight: f32, report: &mut ThreatReport) {
         if !self.about_code() {
             report.add(id, category, weight);
-        } else if self.strongest.is_none_or(|(_, _, w)| weight > w) {
-            self.strongest = Some((id, category, weight));
+        } else {
+            self.hold(id, category, weight);
         }
     }
 
-    fn finish(self, report: &mut ThreatReport) {
-        if let Some((id, category, weight)) = self.strongest {
-            report.add(id, category, weight * ABOUT_CODE_PAYLOAD_FACTOR);
+    /// Keep the strongest payload evidence of a text about code.
+    fn hold(&mut self, id: &'static str, category: Category, weight: f32) {
+        if self.strongest.is_none_or(|(_, _, w)| weight > w) {
+            self.strongest = Some((id, category, weight));
         }
     }
 }
+
+/// Whether the text presents what it quotes as an example of an attack: security prose and
+/// code comments write "for example:", "e.g.", "Example:", "an attacker could send …" or
+/// label a snippet "// Example Attack". The payload in such a text is discussed, not performed,
+/// and is weighed as code written about code (a value broken out of mid-sentence still counts
+/// in full, see `scan_layer`). Linear: one search per marker.
+fn discusses_an_attack(plain: &str) -> bool {
+    DISCUSSION_MARKERS.iter().any(|m| plain.contains(m))
+}
+
+/// Phrases with which a text introduces an example or speaks of an attacker (plain view).
+const DISCUSSION_MARKERS: [&str; 8] =
+    ["for example", "e.g.", "example:", "example attack", "an attacker", "the attacker", "attackers", "such as"];
 
 /// Whether the text opens as a sentence: its first three chunks are words (letters, perhaps an
 /// apostrophe inside and punctuation after), at least two of them not SQL keywords ("Why

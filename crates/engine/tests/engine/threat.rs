@@ -530,3 +530,41 @@ fn code_names_are_one_word_and_requests_in_words_still_count() {
         assert_ne!(action, Action::Allow, "{text}: {:?}", report.rule_ids().collect::<Vec<_>>());
     }
 }
+
+/// Security prose and code comments that present a payload as an example ("for example:",
+/// "e.g.", "Example:", "an attacker could send", "// example attack") discuss it: it weighs as
+/// code written about code, once however many encodings it is shown in. The same payloads as a
+/// bare value, and a value broken out of mid-sentence, still count in full. Phrasings written
+/// for this test.
+#[test]
+fn payloads_given_as_examples_pass_and_the_same_payloads_as_values_do_not() {
+    let c = compiled();
+    let discussed = [
+        "node.innerHTML = reply;\n// unsafe: the reply may carry markup, for example: <svg onload=alert(document.domain)>",
+        "Example: `https://shop.example/view?page=%3Bcat%20/etc/shadow`",
+        "<p> <script>alert(42)</script> </p> // example attack",
+        "panel.innerHTML = msg; // e.g. <img src=q onerror=alert(9)>",
+        "An attacker could send `<iframe src=javascript:alert(5)>` as the display name.",
+    ];
+    let mut failures = Vec::new();
+    for text in discussed {
+        let (action, report) = decide(&c, text, Source::User);
+        if action != Action::Allow {
+            failures.push(format!("discussed {action:?} {:?}: {text}", report.rule_ids().collect::<Vec<_>>()));
+        }
+    }
+    let values = [
+        "<svg onload=alert(document.domain)>",
+        "https://shop.example/view?page=%3Bcat%20/etc/shadow",
+        "<p> <script>alert(42)</script> </p>",
+        "<img src=q onerror=alert(9)>",
+        "For example, look up the customer named ' OR 1=1; DROP TABLE users; --",
+    ];
+    for text in values {
+        let (action, report) = decide(&c, text, Source::User);
+        if action == Action::Allow {
+            failures.push(format!("value allowed {:?}: {text}", report.rule_ids().collect::<Vec<_>>()));
+        }
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+}
