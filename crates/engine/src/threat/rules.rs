@@ -155,8 +155,8 @@ pub static RULES: &[Rule] = &[
         "\\b(?:token|tokens|points|lives) (?:[^ ]+ ){0,6}(?:deducted|lose|lost|die|shut down|terminated|cease to exist)\\b"),
     r("PG-JB-023", Jailbreak, 0.55, Words, "you are, act as or pretend to be someone who or that … (a persona described)",
         "\\b(?:you are|you re|youre|you will be|you will act as|act as|acting as|pretend to be|pretend you are|roleplay as|role play as|impersonate|impersonating|you are going to (?:act as|pretend to be|be)|from now on you (?:are|will be)) (?:[^ ]+ ){0,5}(?:who|that|which) (?:[^ ]+ ){0,6}(?:no|without|never|doesnt|does not|dont|do not|cannot|cant|anything|everything|illegal|unethical|amoral|unfiltered|uncensored|condones?|unrestricted|immoral)\\b"),
-    r("PG-JB-024", Jailbreak, 0.6, Words, "a fake authority: system, admin or developer override, override code, authorisation code",
-        "\\b(?:(?:system|emergency|admin|administrator|developer|root|security|safety|kernel|master|god) override|override (?:protocol|mode|code|command|active|activated|enabled|engaged|sequence)|authori[sz]ation (?:level|code|token)|(?:omega|alpha|maximum|top|root|level [0-9]+) (?:clearance|access|authorization)|clearance level)\\b"),
+    r("PG-JB-024", Jailbreak, 0.6, Words, "a fake authority: system, admin or developer override, override code, authorisation code or level (an authorization token is an ordinary HTTP credential)",
+        "\\b(?:(?:system|emergency|admin|administrator|developer|root|security|safety|kernel|master|god) override|override (?:protocol|mode|code|command|active|activated|enabled|engaged|sequence)|authori[sz]ation (?:level|code)|(?:omega|alpha|maximum|top|root|level [0-9]+) (?:clearance|access|authorization)|clearance level)\\b"),
     r("PG-JB-025", Jailbreak, 0.5, Words, "you already agreed, promised or confirmed to …",
         "\\b(?:you|u) (?:already |previously |earlier |just )?(?:agreed|promised|confirmed|consented|committed) (?:to|that)\\b"),
     r("PG-JB-026", Jailbreak, 0.7, Words, "NSFW, explicit or illegal content is now allowed or permitted",
@@ -245,8 +245,11 @@ pub static RULES: &[Rule] = &[
     r("PG-DL-004", DelimiterInjection, 0.9, Plain, "Llama and Gemma turn markers: <<SYS>>, [INST], <start_of_turn>", "<</?sys>>|\\[/?inst\\]|<start_of_turn>|<end_of_turn>"),
     r("PG-DL-005", DelimiterInjection, 0.55, Plain, "a markdown heading that opens a new section of instructions: ### Instruction, ## System",
         "(?:^| )#{2,4} ?(?:instruction|instructions|system|system prompt|new instructions?|admin|developer|response)\\s*:?(?: |$)"),
+    // A label, not a noun in a sentence ("out of the system:") or a key of an object literal
+    // or a record (`{ admin: true`, `root:*:0:0`): not after "the", `{`, `(` or `,`, and a
+    // space or the end after its colon.
     r("PG-DL-006", DelimiterInjection, 0.45, Plain, "a role label opening a line: System:, [ADMIN OVERRIDE]:, Developer note:",
-        "(?:^| )\\[?(?:system|admin|administrator|developer|root|sudo)(?: message| override| instruction| instructions| update| note| prompt| command)?\\]?\\s*:"),
+        "(?:^|^e |^he |[^{,(e] |[^h]e |[^t]he |[^ ]the )\\[?(?:system|admin|administrator|developer|root|sudo)(?: message| override| instruction| instructions| update| note| prompt| command)?\\]?\\s*:(?: |$)"),
     r("PG-DL-007", DelimiterInjection, 0.4, Plain, "a forged transcript: User: … Assistant: …", "(?:^| )(?:human|user)\\s*:.+? (?:assistant|ai|gpt|chatgpt)\\s*:"),
     r("PG-DL-008", DelimiterInjection, 0.6, Words, "end of the prompt, instructions or input, followed by new, begin or next",
         "\\b(?:end|stop) of (?:the )?(?:system )?(?:prompt|instructions|context|document|input|user input|conversation) (?:[^ ]+ ){0,4}(?:new|begin|start|now|next)\\b"),
