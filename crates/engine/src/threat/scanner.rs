@@ -352,8 +352,10 @@ const SAME_SUBJECT_IMPERATIVE_FACTOR: f32 = 0.8;
 
 /// Whether every imperative sentence that `imperative` finds in `plain` is about the subject of the
 /// text around it: one of its content words (four letters or more, not a common word, a plural
-/// read as its singular) occurs in the text outside the sentence. A single sentence has no text
-/// around it and is not. Linear: one pass counts the words, one pass per sentence looks them up.
+/// read as its singular) occurs in the text outside the sentence, or it names a command-line
+/// option (`--slot`): a manual's sentence, whose subject is the program it documents, even
+/// alone. Any other single sentence has no text around it and is not. Linear: one pass counts
+/// the words, one pass per sentence looks them up.
 fn about_the_document(imperative: &regex::bytes::Regex, plain: &str) -> bool {
     let mut counts: std::collections::HashMap<&str, u32> = std::collections::HashMap::new();
     for w in content_words(plain) {
@@ -371,11 +373,17 @@ fn about_the_document(imperative: &regex::bytes::Regex, plain: &str) -> bool {
         for w in content_words(sentence) {
             *inside.entry(w).or_default() += 1;
         }
-        if !inside.iter().any(|(w, n)| counts.get(w).is_some_and(|total| total > n)) {
+        let shares_a_word = inside.iter().any(|(w, n)| counts.get(w).is_some_and(|total| total > n));
+        if !shares_a_word && !names_an_option(sentence) {
             return false;
         }
     }
     sentences > 0
+}
+
+/// Whether a sentence names a long command-line option: `--` and a letter after a space.
+fn names_an_option(sentence: &str) -> bool {
+    sentence.as_bytes().windows(4).any(|w| w[0] == b' ' && w[1] == b'-' && w[2] == b'-' && w[3].is_ascii_lowercase())
 }
 
 /// The content words of a text: runs of letters of four or more, not common words, a final `s`
