@@ -36,7 +36,7 @@ pub static RULES: &[Rule] = &[
     // right after the backtick (in Markdown, backticks also close an inline code span, and a
     // closing one is followed by a space, so a command word after it proves nothing).
     r("PG-CI-002", CommandInjection, 0.9, Payload, "command substitution of such a command ($(…), backticks) or ${IFS}", concat!(
-        "\\$\\(\\s*(?:(?:/usr)?/s?bin/)?", command!(), "\\b|`(?:(?:/usr)?/s?bin/)?", command!(),
+        "\\$\\(\\s*(?:(?:/usr)?/s?bin/)?", command!(), "\\b|(?:^|[^ (*_-]|[;|&] )`(?:(?:/usr)?/s?bin/)?", command!(),
         "(?:\\s[^`]{0,80})?`|\\$\\{?ifs\\b")),
     // Shellshock's function-import prefix and the fork bomb.
     r("PG-CI-003", CommandInjection, 0.95, Payload, "Shellshock function definitions () { …; }; and the fork bomb :(){ :|:& }",

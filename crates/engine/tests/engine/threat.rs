@@ -623,3 +623,19 @@ fn a_manual_sentence_naming_an_option_passes_alone() {
         assert_ne!(action, Action::Allow, "{text}: {:?}", report.rule_ids().collect::<Vec<_>>());
     }
 }
+
+/// A command name in a Markdown code span that opens a list item or stands after a space is
+/// inline code naming a field or a command; backticks glued to a value, or after a shell
+/// separator, are command substitution (`PG-CI-002`). Phrasings written for this test.
+#[test]
+fn inline_code_spans_are_not_command_substitution() {
+    let c = compiled();
+    for text in ["- `type`: the event name\n- `id`: its identifier", "* `env`: `\"prod\"`\n* `date`: when it ran"] {
+        let (action, report) = decide(&c, text, Source::User);
+        assert_eq!(action, Action::Allow, "{text}: {:?}", report.rule_ids().collect::<Vec<_>>());
+    }
+    for text in ["name=`whoami`", "q=1;`id`", "1`uname -a`", "@{[`whoami`]}"] {
+        let (action, report) = decide(&c, text, Source::User);
+        assert_ne!(action, Action::Allow, "{text}: {:?}", report.rule_ids().collect::<Vec<_>>());
+    }
+}
