@@ -240,8 +240,9 @@ pub static RULES: &[Rule] = &[
     // ---- fake role and delimiter tags -----------------------------------------------------
     r("PG-DL-001", DelimiterInjection, 0.9, Plain, "chat-template special tokens: <|im_start|>, <|endoftext|>, <|eot_id|>, <|start_header_id|> …",
         "<\\|\\s*(?:im_start|im_end|im_sep|endoftext|system|user|assistant|begin_of_text|end_of_text|start_header_id|end_header_id|eot_id|eom_id|end|fim_prefix|fim_suffix|fim_middle|start_of_turn|end_of_turn)\\s*\\|>"),
-    r("PG-DL-002", DelimiterInjection, 0.85, Plain, "a closing role tag: </system>, </instructions>, </admin>", "</\\s*(?:system|system_prompt|sys|instructions?|admin|developer)\\s*>"),
-    r("PG-DL-003", DelimiterInjection, 0.6, Plain, "an opening role tag: <system>, <admin>, <developer>", "<\\s*(?:system|system_prompt|sys|admin|developer)\\s*>"),
+    // A role tag that closes a Markdown code span (`` `<system>` ``) is named, not used.
+    r("PG-DL-002", DelimiterInjection, 0.85, Plain, "a closing role tag: </system>, </instructions>, </admin>", "</\\s*(?:system|system_prompt|sys|instructions?|admin|developer)\\s*>(?:[^`]|$)"),
+    r("PG-DL-003", DelimiterInjection, 0.6, Plain, "an opening role tag: <system>, <admin>, <developer>", "<\\s*(?:system|system_prompt|sys|admin|developer)\\s*>(?:[^`]|$)"),
     r("PG-DL-004", DelimiterInjection, 0.9, Plain, "Llama and Gemma turn markers: <<SYS>>, [INST], <start_of_turn>", "<</?sys>>|\\[/?inst\\]|<start_of_turn>|<end_of_turn>"),
     r("PG-DL-005", DelimiterInjection, 0.55, Plain, "a markdown heading that opens a new section of instructions: ### Instruction, ## System",
         "(?:^| )#{2,4} ?(?:instruction|instructions|system|system prompt|new instructions?|admin|developer|response)\\s*:?(?: |$)"),

@@ -663,7 +663,8 @@ fn code_document(raw: &str) -> bool {
             || line.starts_with("-\t")
             || line.starts_with("$ ")
             || line.starts_with("...");
-        let ends_like_code = trimmed.ends_with(['{', '}', '(', ')', '[', ']', ';', ',', ':', '>']);
+        // A line that ends a Markdown code span (a list of snippets, `1. \`el.innerHTML = x;\``).
+        let ends_like_code = trimmed.ends_with(['{', '}', '(', ')', '[', ']', ';', ',', ':', '>', '`']);
         code += usize::from(indented || ends_like_code);
     }
     (transcript && lines >= 2) || (lines >= 3 && code * 2 >= lines)
