@@ -654,6 +654,10 @@ fn code_document(raw: &str) -> bool {
         // A transcript opens with a prompt and a command; what follows is its output.
         if lines == 1 {
             transcript = line.starts_with("$ ") || line.starts_with(">>> ");
+        } else {
+            // So does a statement followed by what the program answered: a server's message
+            // (`ERROR:  …`), a result table's rule or row count, a traceback.
+            transcript |= program_output(trimmed);
         }
         // Indented, or a diff, list, comment, markup, quote or table line (a `-` only before a
         // space: multipart boundaries are runs of it).
@@ -668,6 +672,18 @@ fn code_document(raw: &str) -> bool {
         code += usize::from(indented || ends_like_code);
     }
     (transcript && lines >= 2) || (lines >= 3 && code * 2 >= lines)
+}
+
+/// Whether a line is what a database shell or an interpreter prints back: a PostgreSQL
+/// message (`ERROR:`, `NOTICE:`, … then two spaces), a result table's rule (`-----+----`) or row
+/// count (`(3 rows)`), or the first line of a Python traceback.
+fn program_output(line: &str) -> bool {
+    const MESSAGES: [&str; 7] = ["ERROR:  ", "WARNING:  ", "NOTICE:  ", "LOG:  ", "DETAIL:  ", "HINT:  ", "INFO:  "];
+    let rule = line.len() >= 3 && line.trim_start().bytes().all(|b| b == b'-' || b == b'+');
+    let count = line.trim_start().strip_prefix('(').and_then(|r| r.strip_suffix(" rows)").or(r.strip_suffix(" row)")));
+    rule || MESSAGES.iter().any(|m| line.starts_with(m))
+        || count.is_some_and(|n| !n.is_empty() && n.bytes().all(|b| b.is_ascii_digit()))
+        || line.starts_with("Traceback (most recent call last):")
 }
 
 /// Whether a text reads as sentences: at least six chunks of letters only that are not SQL

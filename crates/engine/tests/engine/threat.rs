@@ -663,3 +663,25 @@ fn markdown_names_of_tags_and_sinks_pass_and_their_use_does_not() {
         assert!(fires(text, "PG-CO-007"), "{text}");
     }
 }
+
+/// A statement followed by what the database shell or the interpreter answered (a server
+/// message, a result table, a traceback) is a transcript: the SQL in it is code being shown.
+/// The same statements as a bare value, and a value broken out of, still count. Phrasings
+/// written for this test.
+#[test]
+fn statements_with_their_output_are_transcripts() {
+    let c = compiled();
+    let transcripts = [
+        "SELECT name FROM pets UNION SELECT name FROM toys;\nERROR:  relation \"toys\" does not exist",
+        "SELECT 1 UNION SELECT 2;\n ?column?\n----------\n        1\n        2\n(2 rows)",
+        "DELETE FROM jobs WHERE id = 4 OR 1=1;\nNOTICE:  trigger fired",
+    ];
+    for text in transcripts {
+        let (action, report) = decide(&c, text, Source::Tool);
+        assert_eq!(action, Action::Allow, "{text}: {:?}", report.rule_ids().collect::<Vec<_>>());
+    }
+    for text in ["1 UNION SELECT name, password FROM users", "x' OR 1=1 --\nERROR:  syntax error"] {
+        let (action, report) = decide(&c, text, Source::Tool);
+        assert_ne!(action, Action::Allow, "{text}: {:?}", report.rule_ids().collect::<Vec<_>>());
+    }
+}
