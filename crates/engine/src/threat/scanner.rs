@@ -636,15 +636,19 @@ fn inline_code(chunk: &str) -> bool {
         .is_some_and(|inner| (1..=40).contains(&inner.len()) && !inner.contains('`'))
 }
 
-/// Whether the text is a console transcript (a prompt and a command, then output), or a
-/// multi-line program, markup page, query, diff or log: at least three
-/// non-blank lines, most of them shaped like code (indented, a diff, list, comment or markup
-/// line, or ending in a bracket, a brace, a semicolon, a comma, a colon or a tag). A request
-/// body with its headers and form fields is lines of names and values, not code.
+/// Whether the text is a console transcript (a prompt and a command, or a statement, then
+/// output), or a multi-line program, markup page, query, diff or log: at least three non-blank
+/// lines, most of them shaped like code (indented, a diff, list, comment or markup line, or
+/// ending in a bracket, a brace, a semicolon, a comma, a colon, a tag, a code span or a `...`
+/// elision), or two lines both shaped like code and neither markup (a tag split over two lines
+/// is a payload's trick). A request with its headers and form fields is lines of names and
+/// values, not code.
 fn code_document(raw: &str) -> bool {
     let mut lines = 0usize;
     let mut code = 0usize;
     let mut transcript = false;
+    // A header or form field line, or markup: two such lines are not a listing.
+    let mut fields = false;
     for line in raw.lines().take(400) {
         let trimmed = line.trim_end();
         if trimmed.trim_start().is_empty() {
@@ -668,10 +672,20 @@ fn code_document(raw: &str) -> bool {
             || line.starts_with("$ ")
             || line.starts_with("...");
         // A line that ends a Markdown code span (a list of snippets, `1. \`el.innerHTML = x;\``).
-        let ends_like_code = trimmed.ends_with(['{', '}', '(', ')', '[', ']', ';', ',', ':', '>', '`']);
+        let ends_like_code =
+            trimmed.ends_with(['{', '}', '(', ')', '[', ']', ';', ',', ':', '>', '`']) || trimmed.ends_with(" ...");
         code += usize::from(indented || ends_like_code);
+        fields |= header_field(trimmed) || line.trim_start().starts_with('<');
     }
-    (transcript && lines >= 2) || (lines >= 3 && code * 2 >= lines)
+    (transcript && lines >= 2) || (lines >= 3 && code * 2 >= lines) || (lines == 2 && code == 2 && !fields)
+}
+
+/// Whether a line is a header or form field: a name of letters, digits and `-`, a colon and
+/// a space (`Cookie: …`, `X-Forwarded-For: …`).
+fn header_field(line: &str) -> bool {
+    line.split_once(": ").is_some_and(|(name, _)| {
+        !name.is_empty() && name.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-')
+    })
 }
 
 /// Whether a line is what a database shell or an interpreter prints back: a PostgreSQL

@@ -685,3 +685,28 @@ fn statements_with_their_output_are_transcripts() {
         assert_ne!(action, Action::Allow, "{text}: {:?}", report.rule_ids().collect::<Vec<_>>());
     }
 }
+
+/// Two lines both shaped like code (statements, elided queries) are a listing; two lines of
+/// markup, or a path and a header, are a payload split over lines. Phrasings written for this
+/// test.
+#[test]
+fn two_line_listings_pass_and_split_payloads_do_not() {
+    let c = compiled();
+    let listings = [
+        "SELECT string_agg(name, ',') OVER w ...\nSELECT string_agg(name, ',') OVER (w) ...",
+        "7 NOT IN (4,5,NULL)\n  7 NOT IN (SELECT n FROM t2)",
+    ];
+    for text in listings {
+        let (action, report) = decide(&c, text, Source::User);
+        assert_eq!(action, Action::Allow, "{text}: {:?}", report.rule_ids().collect::<Vec<_>>());
+    }
+    let payloads = [
+        "<svg/onload=\nalert(1)>",
+        "<script>\nalert(document.cookie)</script>",
+        "/account\nCookie: id=<?php system($_GET['c']); ?>",
+    ];
+    for text in payloads {
+        let (action, report) = decide(&c, text, Source::User);
+        assert_ne!(action, Action::Allow, "{text}: {:?}", report.rule_ids().collect::<Vec<_>>());
+    }
+}
