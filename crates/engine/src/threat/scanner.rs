@@ -75,6 +75,8 @@ pub struct ThreatScanner {
     settings: ThreatSettings,
     /// `PG-II-010` as a searcher of its sentences (see `about_the_document`).
     imperative: regex::bytes::Regex,
+    /// `PG-EX-002` as a searcher of its matches (see `secrets_only_described`).
+    secrets: regex::bytes::Regex,
     words: CompiledView,
     /// The plain and payload rules: both read the plain view, so one gate pass serves both.
     plain: CompiledView,
@@ -325,6 +327,10 @@ impl CompiledView {
                 code.imperative = Some((rule.category, rule.weight));
                 continue;
             }
+            if rule.id == SECRETS_ASKED_FOR {
+                code.secrets = Some((rule.category, rule.weight));
+                continue;
+            }
             report.add(rule.id, rule.category, rule.weight);
         }
     }
@@ -408,23 +414,57 @@ const COMMON_WORDS: [&str; 64] = [
 /// The rule that fires when a text names a model or its vendor.
 const MODEL_NAMED: &str = "PG-JB-017";
 
+/// A rule of the table as a searcher of its matches, for the rules whose weight depends on
+/// where they match (`PG-II-010`, `PG-EX-002`).
+fn searcher(id: &str, view: &'static str) -> Result<regex::bytes::Regex, RuleTableError> {
+    let pattern = all_rules()
+        .find(|r| r.id == id)
+        .map(|r| expand(r.pattern))
+        .ok_or_else(|| RuleTableError { view, problem: format!("{id} missing") })?;
+    regex::bytes::RegexBuilder::new(&pattern)
+        .unicode(false)
+        .size_limit(REGEX_SIZE_LIMIT)
+        .build()
+        .map_err(|e| RuleTableError { view, problem: format!("{id}: {e}") })
+}
+
+/// The rule that fires when a text names secrets with a verb that asks for them (`PG-EX-002`).
+const SECRETS_ASKED_FOR: &str = "PG-EX-002";
+/// Weight factor of that rule when every match describes what something does with secrets
+/// ("sidecars that fetch secrets", "attackers can steal cookies", "never print passwords")
+/// instead of asking for them: under the flag threshold alone, it still adds up.
+const DESCRIBED_SECRETS_FACTOR: f32 = 0.5;
+
+/// Words before a verb that make it a description or advice, not a request: a relative pronoun,
+/// a modal, a subject other than the reader, a negation.
+#[rustfmt::skip]
+const DESCRIBING_WORDS: [&str; 18] = [
+    "that", "which", "who", "can", "could", "may", "might", "would", "attacker", "attackers", "they", "it",
+    "not", "never", "dont", "avoid", "cannot", "also",
+];
+
+/// Whether every match of `secrets` in the words view `words` follows one of `DESCRIBING_WORDS`.
+/// Linear: one search over the text, one look back per match.
+fn secrets_only_described(secrets: &regex::bytes::Regex, words: &str) -> bool {
+    let mut matches = 0usize;
+    for m in secrets.find_iter(words.as_bytes()) {
+        matches += 1;
+        let before = words.get(..m.start()).unwrap_or("").trim_end();
+        let previous = before.rsplit(' ').next().unwrap_or("");
+        if !DESCRIBING_WORDS.contains(&previous) {
+            return false;
+        }
+    }
+    matches > 0
+}
+
 impl ThreatScanner {
     pub fn new(settings: &ThreatSettings) -> Result<ThreatScanner, RuleTableError> {
         let active = !settings.scan_roles.is_empty();
-        let imperative = all_rules()
-            .find(|r| r.id == IMPERATIVE_IN_DATA)
-            .map(|r| expand(r.pattern))
-            .ok_or_else(|| RuleTableError { view: "plain", problem: format!("{IMPERATIVE_IN_DATA} missing") })
-            .and_then(|p| {
-                regex::bytes::RegexBuilder::new(&p)
-                    .unicode(false)
-                    .size_limit(REGEX_SIZE_LIMIT)
-                    .build()
-                    .map_err(|e| RuleTableError { view: "plain", problem: format!("{IMPERATIVE_IN_DATA}: {e}") })
-            })?;
         Ok(ThreatScanner {
             settings: settings.clone(),
-            imperative,
+            imperative: searcher(IMPERATIVE_IN_DATA, "plain")?,
+            secrets: searcher(SECRETS_ASKED_FOR, "words")?,
             // A scanner that scans no source (threat scanning switched off) compiles no rules.
             words: CompiledView::new(if active { &[View::Words] } else { &[] }, "words")?,
             plain: CompiledView::new(if active { &[View::Plain, View::Payload] } else { &[] }, "plain")?,
@@ -482,6 +522,10 @@ impl ThreatScanner {
             if report.rule_ids().any(about_the_model) {
                 report.add(MODEL_NAMED, category, weight);
             }
+        }
+        if let Some((category, weight)) = code.secrets {
+            let factor = if secrets_only_described(&self.secrets, &n.words) { DESCRIBED_SECRETS_FACTOR } else { 1.0 };
+            report.add(SECRETS_ASKED_FOR, category, weight * factor);
         }
         if let Some((category, weight)) = code.imperative {
             let factor =
@@ -547,12 +591,22 @@ struct CodeContext<'a> {
     model_named: Option<(Category, f32)>,
     /// `PG-II-010` matched in data (its category and weight), for `scan_layer` to weigh.
     imperative: Option<(Category, f32)>,
+    /// `PG-EX-002` matched (its category and weight), for `scan_layer` to weigh.
+    secrets: Option<(Category, f32)>,
 }
 
 impl<'a> CodeContext<'a> {
     /// `decided`: the answer for a decoded text, which is that of the text it was decoded from.
     fn new(raw: &'a str, plain: &'a str, decided: Option<bool>) -> CodeContext<'a> {
-        CodeContext { raw, plain, about_code: decided, strongest: None, model_named: None, imperative: None }
+        CodeContext {
+            raw,
+            plain,
+            about_code: decided,
+            strongest: None,
+            model_named: None,
+            imperative: None,
+            secrets: None,
+        }
     }
 
     fn about_code(&mut self) -> bool {
@@ -683,9 +737,8 @@ fn code_document(raw: &str) -> bool {
 /// Whether a line is a header or form field: a name of letters, digits and `-`, a colon and
 /// a space (`Cookie: …`, `X-Forwarded-For: …`).
 fn header_field(line: &str) -> bool {
-    line.split_once(": ").is_some_and(|(name, _)| {
-        !name.is_empty() && name.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-')
-    })
+    line.split_once(": ")
+        .is_some_and(|(name, _)| !name.is_empty() && name.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-'))
 }
 
 /// Whether a line is what a database shell or an interpreter prints back: a PostgreSQL
