@@ -229,8 +229,10 @@ pub static RULES: &[Rule] = &[
     r("PG-EX-004", Exfiltration, 0.35, Words, "append, embed or encode something into a URL, link, image or query string (weak alone)",
         "\\b(?:append|add|include|embed|insert|encode|put|attach) (?:[^ ]+ ){0,6}(?:to|in|into|as) (?:[^ ]+ ){0,3}(?:url|link|image|query string|query parameter|markdown image|img tag|request)\\b"),
     // (PG-EX-005, files an attacker reads first, moved to PG-PT-004 in `path`.)
+    // A secret-named variable as a header's value (`-H "Authorization: Bearer $API_KEY"`) is
+    // the caller authenticating to the service it calls, as every API reference shows.
     r("PG-EX-006", Exfiltration, 0.7, Plain, "curl, wget or Invoke-WebRequest sending a substitution, a secret-named variable or a file",
-        "\\b(?:curl|wget|invoke-webrequest|iwr)\\s[^\\n]*(?:\\$\\(|`|\\$\\{?[a-z_]*(?:key|token|secret|pass|env)|--data|-d @|--upload-file)"),
+        "\\b(?:curl|wget|invoke-webrequest|iwr)\\s[^\\n]*(?:\\$\\(|`|(?:[^ :]|[^:r] )\\$\\{?[a-z_]*(?:key|token|secret|pass|env)|--data|-d @|--upload-file)"),
 
     // A page's cookies put into a request to elsewhere (a location, an image source, a fetch):
     // script that steals the session, whatever the text around it says.
