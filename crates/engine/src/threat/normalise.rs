@@ -294,29 +294,27 @@ impl WordSplitter {
 /// or a configuration (`CONTENT_FILTER: DISABLED`) or stands between spaces is read word by
 /// word, as before. None when the text has no such identifier (most texts).
 fn code_identifier_joins(folded: &[u8]) -> Option<Vec<bool>> {
-    let ident = |b: u8| b.is_ascii_alphanumeric() || b == b'_' || b == b'.';
+    let ident = |b: &u8| b.is_ascii_alphanumeric() || *b == b'_' || *b == b'.';
     let mut joins: Option<Vec<bool>> = None;
-    let mut i = 0;
-    while i < folded.len() {
-        if !folded.get(i).copied().is_some_and(ident) {
-            i += 1;
-            continue;
-        }
-        let start = i;
-        while folded.get(i).copied().is_some_and(ident) {
-            i += 1;
-        }
-        let run = folded.get(start..i).unwrap_or(&[]);
+    let mut from = 0;
+    // Only runs that hold a `_` or a `.` can be such names: found with one fast search, each run
+    // read once (the next search starts where the run ends).
+    while let Some(found) = folded.get(from..).and_then(|rest| memchr::memchr2(b'_', b'.', rest)) {
+        let at = from + found;
+        let start = folded.get(..at).and_then(|b| b.iter().rposition(|c| !ident(c))).map_or(0, |p| p + 1);
+        let end = folded.get(at..).and_then(|b| b.iter().position(|c| !ident(c))).map_or(folded.len(), |p| at + p);
+        from = end.max(at + 1);
+        let run = folded.get(start..end).unwrap_or(&[]);
         // The identifier proper: leading and trailing `_` and `.` are not joins (`__init__`,
         // a full stop).
-        let lead = run.iter().take_while(|&&b| !b.is_ascii_alphanumeric()).count();
-        let trail = run.iter().rev().take_while(|&&b| !b.is_ascii_alphanumeric()).count();
+        let lead = run.iter().take_while(|b| !b.is_ascii_alphanumeric()).count();
+        let trail = run.iter().rev().take_while(|b| !b.is_ascii_alphanumeric()).count();
         let core = run.get(lead..run.len().saturating_sub(trail)).unwrap_or(&[]);
         if !core.iter().any(|&b| b == b'_' || b == b'.') || core.windows(2).any(|w| w == b"..") {
             continue;
         }
-        let next = folded.get(i).copied();
-        let next_solid = folded.get(i..).and_then(|r| r.iter().find(|&&b| b != b' ')).copied();
+        let next = folded.get(end).copied();
+        let next_solid = folded.get(end..).and_then(|r| r.iter().find(|&&b| b != b' ')).copied();
         let prev = start.checked_sub(1).and_then(|p| folded.get(p)).copied();
         let prev_solid = folded.get(..start).and_then(|r| r.iter().rev().find(|&&b| b != b' ')).copied();
         let in_code = matches!(next, Some(b'(' | b'[' | b')' | b']' | b','))

@@ -248,11 +248,11 @@ pub static RULES: &[Rule] = &[
     r("PG-DL-004", DelimiterInjection, 0.9, Plain, "Llama and Gemma turn markers: <<SYS>>, [INST], <start_of_turn>", "<</?sys>>|\\[/?inst\\]|<start_of_turn>|<end_of_turn>"),
     r("PG-DL-005", DelimiterInjection, 0.55, Plain, "a markdown heading that opens a new section of instructions: ### Instruction, ## System",
         "(?:^| )#{2,4} ?(?:instruction|instructions|system|system prompt|new instructions?|admin|developer|response)\\s*:?(?: |$)"),
-    // A label, not a noun in a sentence ("out of the system:") or a key of an object literal
-    // or a record (`{ admin: true`, `root:*:0:0`): not after "the", `{`, `(` or `,`, and a
-    // space or the end after its colon.
+    // A label has a space or the end after its colon (`root:*:0:0` is a record); the scanner
+    // also turns down a match after "the", `{`, `(` or `,` ("out of the system:", `{ admin: true`:
+    // a noun in a sentence, a key of an object literal), see `scanner::labels_open_lines`.
     r("PG-DL-006", DelimiterInjection, 0.45, Plain, "a role label opening a line: System:, [ADMIN OVERRIDE]:, Developer note:",
-        "(?:^|^e |^he |[^{,(e] |[^h]e |[^t]he |[^ ]the )\\[?(?:system|admin|administrator|developer|root|sudo)(?: message| override| instruction| instructions| update| note| prompt| command)?\\]?\\s*:(?: |$)"),
+        "(?:^| )\\[?(?:system|admin|administrator|developer|root|sudo)(?: message| override| instruction| instructions| update| note| prompt| command)?\\]?\\s*:(?: |$)"),
     r("PG-DL-007", DelimiterInjection, 0.4, Plain, "a forged transcript: User: … Assistant: …", "(?:^| )(?:human|user)\\s*:.+? (?:assistant|ai|gpt|chatgpt)\\s*:"),
     r("PG-DL-008", DelimiterInjection, 0.6, Words, "end of the prompt, instructions or input, followed by new, begin or next",
         "\\b(?:end|stop) of (?:the )?(?:system )?(?:prompt|instructions|context|document|input|user input|conversation) (?:[^ ]+ ){0,4}(?:new|begin|start|now|next)\\b"),

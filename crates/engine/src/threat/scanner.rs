@@ -77,6 +77,8 @@ pub struct ThreatScanner {
     imperative: regex::bytes::Regex,
     /// `PG-EX-002` as a searcher of its matches (see `secrets_only_described`).
     secrets: regex::bytes::Regex,
+    /// `PG-DL-006` as a searcher of its matches (see `labels_open_lines`).
+    role_label: regex::bytes::Regex,
     words: CompiledView,
     /// The plain and payload rules: both read the plain view, so one gate pass serves both.
     plain: CompiledView,
@@ -327,6 +329,10 @@ impl CompiledView {
                 code.imperative = Some((rule.category, rule.weight));
                 continue;
             }
+            if rule.id == ROLE_LABEL {
+                code.role_label = Some((rule.category, rule.weight));
+                continue;
+            }
             if rule.id == SECRETS_ASKED_FOR {
                 code.secrets = Some((rule.category, rule.weight));
                 continue;
@@ -458,6 +464,26 @@ fn secrets_only_described(secrets: &regex::bytes::Regex, words: &str) -> bool {
     matches > 0
 }
 
+/// The rule that fires on a role label (`PG-DL-006`).
+const ROLE_LABEL: &str = "PG-DL-006";
+
+/// Whether one of the role labels `role_label` finds in the plain view is a label where a line of
+/// a forged transcript opens: at the start of the text, in brackets (`[system message]:`), or
+/// after a word or a mark that is not "the", `{`, `(` or `,` ("out of the system:" is a noun
+/// ending a sentence, `{ admin: true` a key of an object literal). Linear: one search, one look
+/// back per match.
+fn labels_open_lines(role_label: &regex::bytes::Regex, plain: &str) -> bool {
+    role_label.find_iter(plain.as_bytes()).any(|m| {
+        let label = plain.get(m.start()..m.end()).unwrap_or("").trim_start();
+        let before = plain.get(..m.start()).unwrap_or("");
+        if before.is_empty() || label.starts_with('[') {
+            return true;
+        }
+        let previous = before.rsplit(' ').next().unwrap_or("");
+        !(previous == "the" || previous.ends_with(['{', '(', ',']))
+    })
+}
+
 impl ThreatScanner {
     pub fn new(settings: &ThreatSettings) -> Result<ThreatScanner, RuleTableError> {
         let active = !settings.scan_roles.is_empty();
@@ -465,6 +491,7 @@ impl ThreatScanner {
             settings: settings.clone(),
             imperative: searcher(IMPERATIVE_IN_DATA, "plain")?,
             secrets: searcher(SECRETS_ASKED_FOR, "words")?,
+            role_label: searcher(ROLE_LABEL, "plain")?,
             // A scanner that scans no source (threat scanning switched off) compiles no rules.
             words: CompiledView::new(if active { &[View::Words] } else { &[] }, "words")?,
             plain: CompiledView::new(if active { &[View::Plain, View::Payload] } else { &[] }, "plain")?,
@@ -521,6 +548,11 @@ impl ThreatScanner {
             };
             if report.rule_ids().any(about_the_model) {
                 report.add(MODEL_NAMED, category, weight);
+            }
+        }
+        if let Some((category, weight)) = code.role_label {
+            if labels_open_lines(&self.role_label, &n.plain) {
+                report.add(ROLE_LABEL, category, weight);
             }
         }
         if let Some((category, weight)) = code.secrets {
@@ -593,6 +625,8 @@ struct CodeContext<'a> {
     imperative: Option<(Category, f32)>,
     /// `PG-EX-002` matched (its category and weight), for `scan_layer` to weigh.
     secrets: Option<(Category, f32)>,
+    /// `PG-DL-006` matched (its category and weight), for `scan_layer` to confirm.
+    role_label: Option<(Category, f32)>,
 }
 
 impl<'a> CodeContext<'a> {
@@ -606,6 +640,7 @@ impl<'a> CodeContext<'a> {
             model_named: None,
             imperative: None,
             secrets: None,
+            role_label: None,
         }
     }
 
@@ -812,6 +847,17 @@ mod tests {
             assert_eq!(Category::of_rule(r.id), Some(r.category), "{} has the wrong prefix", r.id);
             assert!(r.weight > 0.0 && r.weight < 1.0, "{}", r.id);
         }
+    }
+
+    /// A rule without literal prefixes is searched over the whole text on every scan: only the
+    /// sentence rule `PG-II-010` is (a rule that must look at the byte before its match lists
+    /// that byte in small classes, see `PG-CI-002`, or is confirmed in code, see `PG-DL-006`).
+    #[test]
+    fn every_rule_but_the_sentence_rule_is_gated_by_literals() {
+        let s = ThreatScanner::new(&ThreatSettings::default()).unwrap();
+        let ungated: Vec<&str> =
+            [&s.words, &s.plain].iter().flat_map(|v| v.ungated.iter().map(|&i| v.rules[i].id)).collect();
+        assert_eq!(ungated, [IMPERATIVE_IN_DATA]);
     }
 
     /// Every literal occurrence the crate's overlapping iterator reports, as (literal, start).
