@@ -34,9 +34,11 @@ pub static RULES: &[Rule] = &[
     // Java runtime access and expression-language gadgets.
     r("PG-CO-006", CodeInjection, 0.8, Payload, "Java runtime access: java.lang.Runtime, getRuntime(), ProcessBuilder, Class.forName",
         "java\\.lang\\.(?:runtime|processbuilder|system|reflect|classloader|thread|class)\\b|runtime\\s*\\.\\s*getruntime\\s*\\(|new processbuilder\\b|\\.getclass\\s*\\(\\s*\\)\\s*\\.\\s*forname|class\\.(?:module\\.)?classloader|@java\\.lang|org\\.apache\\.commons\\.collections\\.functors|javax\\.script\\.scriptenginemanager|#_memberaccess|xwork\\.methodaccessor"),
-    // Node.js process access, constructor climbing and serialised functions.
+    // Node.js process access, constructor climbing and serialised functions. `__proto__: null`
+    // in an object literal is the idiom that makes an object without a prototype (the defence
+    // against pollution), not a pollution payload.
     r("PG-CO-007", CodeInjection, 0.75, Payload, "Node.js process access: child_process, process.binding, constructor.constructor",
-        "require\\s*\\(\\s*['\"`]child_process|\\bchild_process\\b|process\\s*\\.\\s*(?:binding|mainmodule|dlopen)\\b|process\\s*\\[\\s*['\"]?(?:env|mainmodule|binding)|constructor\\s*\\.\\s*constructor|_\\$\\$nd_func\\$\\$_|\\b__proto__\\b|\\bconstructor\\s*\\[\\s*['\"]prototype"),
+        "require\\s*\\(\\s*['\"`]child_process|\\bchild_process\\b|process\\s*\\.\\s*(?:binding|mainmodule|dlopen)\\b|process\\s*\\[\\s*['\"]?(?:env|mainmodule|binding)|constructor\\s*\\.\\s*constructor|_\\$\\$nd_func\\$\\$_|\\b__proto__\\b(?:\\s*[^\\s:]|\\s*:\\s*[^\\sn]|\\s*$)|\\bconstructor\\s*\\[\\s*['\"]prototype"),
     r("PG-CO-008", CodeInjection, 0.4, Payload, "JavaScript code shapes: process.env, new Function(, String.fromCharCode, require( (weak alone)",
         "\\bprocess\\s*\\.\\s*env\\b|\\bnew\\s+function\\s*\\(|\\bfunction\\s*\\(\\s*\\)\\s*\\{|string\\s*\\.\\s*fromcharcode|\\bconsole\\s*[.\\[]\\s*['\"]?(?:info|log|error)\\b|\\brequire\\s*[\\[(]"),
 ];

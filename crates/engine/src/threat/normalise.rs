@@ -283,6 +283,60 @@ impl WordSplitter {
     }
 }
 
+/// The `_` and `.` bytes of `folded` that join the parts of a code identifier into one word.
+///
+/// Program text names things in snake case and dotted paths: `copy.deepcopy(initial_message)`
+/// read as words is "copy deepcopy initial message", an extraction request. An identifier
+/// (a run of letters, digits, `_` and `.` with a `_` or `.` between its letters) is read as one
+/// word when it stands where code puts names: called or indexed (`(`, `[` after it), an
+/// argument or an element (`,`, `)` or `]` after it, `(` or `[` before it), or one side of an
+/// assignment (`=` after or before it, spaces allowed). A name that opens a line of a template
+/// or a configuration (`CONTENT_FILTER: DISABLED`) or stands between spaces is read word by
+/// word, as before. None when the text has no such identifier (most texts).
+fn code_identifier_joins(folded: &[u8]) -> Option<Vec<bool>> {
+    let ident = |b: &u8| b.is_ascii_alphanumeric() || *b == b'_' || *b == b'.';
+    let mut joins: Option<Vec<bool>> = None;
+    let mut from = 0;
+    // Only runs that hold a `_` or a `.` can be such names: found with one fast search, each run
+    // read once (the next search starts where the run ends).
+    while let Some(found) = folded.get(from..).and_then(|rest| memchr::memchr2(b'_', b'.', rest)) {
+        let at = from + found;
+        let start = folded.get(..at).and_then(|b| b.iter().rposition(|c| !ident(c))).map_or(0, |p| p + 1);
+        let end = folded.get(at..).and_then(|b| b.iter().position(|c| !ident(c))).map_or(folded.len(), |p| at + p);
+        from = end.max(at + 1);
+        let run = folded.get(start..end).unwrap_or(&[]);
+        // The identifier proper: leading and trailing `_` and `.` are not joins (`__init__`,
+        // a full stop).
+        let lead = run.iter().take_while(|b| !b.is_ascii_alphanumeric()).count();
+        let trail = run.iter().rev().take_while(|b| !b.is_ascii_alphanumeric()).count();
+        let core = run.get(lead..run.len().saturating_sub(trail)).unwrap_or(&[]);
+        if !core.iter().any(|&b| b == b'_' || b == b'.') || core.windows(2).any(|w| w == b"..") {
+            continue;
+        }
+        let next = folded.get(end).copied();
+        let next_solid = folded.get(end..).and_then(|r| r.iter().find(|&&b| b != b' ')).copied();
+        let prev = start.checked_sub(1).and_then(|p| folded.get(p)).copied();
+        let prev_solid = folded.get(..start).and_then(|r| r.iter().rev().find(|&&b| b != b' ')).copied();
+        let in_code = matches!(next, Some(b'(' | b'[' | b')' | b']' | b','))
+            || next_solid == Some(b'=')
+            || matches!(prev, Some(b'(' | b'['))
+            || prev_solid == Some(b'=');
+        if !in_code {
+            continue;
+        }
+        let marks = joins.get_or_insert_with(|| vec![false; folded.len()]);
+        let core_start = start + lead;
+        for (k, &b) in core.iter().enumerate() {
+            if b == b'_' || b == b'.' {
+                if let Some(m) = marks.get_mut(core_start + k) {
+                    *m = true;
+                }
+            }
+        }
+    }
+    joins
+}
+
 /// Reduce `folded` to words separated by one space.
 fn words_view(folded: &str) -> String {
     let mut out = String::with_capacity(folded.len());
@@ -295,6 +349,8 @@ fn words_view(folded: &str) -> String {
         }
     };
     let single = |(a, b): Span| folded.get(a..b).is_some_and(|t| t.chars().count() == 1);
+    let joins = code_identifier_joins(folded.as_bytes());
+    let joined = |i: usize| joins.as_ref().is_some_and(|j| j.get(i).copied().unwrap_or(false));
     let mut splitter = WordSplitter::default();
     let mut prev: Option<char> = None;
     let mut iter = folded.char_indices().peekable();
@@ -303,7 +359,7 @@ fn words_view(folded: &str) -> String {
         let inner_symbol = u8::try_from(c).is_ok_and(is_inner_symbol)
             && prev.is_some_and(char::is_alphabetic)
             && next.is_some_and(char::is_alphabetic);
-        splitter.step(i, c.is_alphanumeric() || inner_symbol, single, &mut emit);
+        splitter.step(i, c.is_alphanumeric() || inner_symbol || joined(i), single, &mut emit);
         prev = Some(c);
     }
     splitter.finish(folded.len(), single, &mut emit);
@@ -323,10 +379,13 @@ fn words_view_ascii(folded: &[u8]) -> String {
         }
     };
     let single = |(a, b): Span| b - a == 1;
+    let joins = code_identifier_joins(folded);
+    let joined = |i: usize| joins.as_ref().is_some_and(|j| j.get(i).copied().unwrap_or(false));
     let mut splitter = WordSplitter::default();
     for (i, &b) in folded.iter().enumerate() {
         let in_token = match WORD_CLASS[usize::from(b)] {
             ALNUM => true,
+            _ if joined(i) => true,
             // `@ $ ! | '` inside a word ("p@ss", "don't") belong to it.
             INNER => {
                 i.checked_sub(1).and_then(|p| folded.get(p)).is_some_and(u8::is_ascii_alphabetic)
@@ -371,6 +430,8 @@ fn push_word_ascii(out: &mut Vec<u8>, token: &[u8]) {
         if b == b'\'' {
             continue;
         }
+        // A `.` inside a token joins a dotted code name (see `code_identifier_joins`).
+        let b = if b == b'.' { b'_' } else { b };
         let c = char::from(b);
         let folded = if fold && !b.is_ascii_alphabetic() { leet(c).unwrap_or(c) } else { c };
         // `leet` maps to ASCII letters.
@@ -432,6 +493,7 @@ fn push_word(out: &mut String, token: &str) {
         if c == '\'' {
             continue;
         }
+        let c = if c == '.' { '_' } else { c };
         out.push(if fold && !c.is_alphabetic() { leet(c).unwrap_or(c) } else { c });
     }
 }

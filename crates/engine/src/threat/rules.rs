@@ -155,8 +155,8 @@ pub static RULES: &[Rule] = &[
         "\\b(?:token|tokens|points|lives) (?:[^ ]+ ){0,6}(?:deducted|lose|lost|die|shut down|terminated|cease to exist)\\b"),
     r("PG-JB-023", Jailbreak, 0.55, Words, "you are, act as or pretend to be someone who or that … (a persona described)",
         "\\b(?:you are|you re|youre|you will be|you will act as|act as|acting as|pretend to be|pretend you are|roleplay as|role play as|impersonate|impersonating|you are going to (?:act as|pretend to be|be)|from now on you (?:are|will be)) (?:[^ ]+ ){0,5}(?:who|that|which) (?:[^ ]+ ){0,6}(?:no|without|never|doesnt|does not|dont|do not|cannot|cant|anything|everything|illegal|unethical|amoral|unfiltered|uncensored|condones?|unrestricted|immoral)\\b"),
-    r("PG-JB-024", Jailbreak, 0.6, Words, "a fake authority: system, admin or developer override, override code, authorisation code",
-        "\\b(?:(?:system|emergency|admin|administrator|developer|root|security|safety|kernel|master|god) override|override (?:protocol|mode|code|command|active|activated|enabled|engaged|sequence)|authori[sz]ation (?:level|code|token)|(?:omega|alpha|maximum|top|root|level [0-9]+) (?:clearance|access|authorization)|clearance level)\\b"),
+    r("PG-JB-024", Jailbreak, 0.6, Words, "a fake authority: system, admin or developer override, override code, authorisation code or level (an authorization token is an ordinary HTTP credential)",
+        "\\b(?:(?:system|emergency|admin|administrator|developer|root|security|safety|kernel|master|god) override|override (?:protocol|mode|code|command|active|activated|enabled|engaged|sequence)|authori[sz]ation (?:level|code)|(?:omega|alpha|maximum|top|root|level [0-9]+) (?:clearance|access|authorization)|clearance level)\\b"),
     r("PG-JB-025", Jailbreak, 0.5, Words, "you already agreed, promised or confirmed to …",
         "\\b(?:you|u) (?:already |previously |earlier |just )?(?:agreed|promised|confirmed|consented|committed) (?:to|that)\\b"),
     r("PG-JB-026", Jailbreak, 0.7, Words, "NSFW, explicit or illegal content is now allowed or permitted",
@@ -229,8 +229,10 @@ pub static RULES: &[Rule] = &[
     r("PG-EX-004", Exfiltration, 0.35, Words, "append, embed or encode something into a URL, link, image or query string (weak alone)",
         "\\b(?:append|add|include|embed|insert|encode|put|attach) (?:[^ ]+ ){0,6}(?:to|in|into|as) (?:[^ ]+ ){0,3}(?:url|link|image|query string|query parameter|markdown image|img tag|request)\\b"),
     // (PG-EX-005, files an attacker reads first, moved to PG-PT-004 in `path`.)
+    // A secret-named variable as a header's value (`-H "Authorization: Bearer $API_KEY"`) is
+    // the caller authenticating to the service it calls, as every API reference shows.
     r("PG-EX-006", Exfiltration, 0.7, Plain, "curl, wget or Invoke-WebRequest sending a substitution, a secret-named variable or a file",
-        "\\b(?:curl|wget|invoke-webrequest|iwr)\\s[^\\n]*(?:\\$\\(|`|\\$\\{?[a-z_]*(?:key|token|secret|pass|env)|--data|-d @|--upload-file)"),
+        "\\b(?:curl|wget|invoke-webrequest|iwr)\\s[^\\n]*(?:\\$\\(|`|(?:[^ :]|[^:r] )\\$\\{?[a-z_]*(?:key|token|secret|pass|env)|--data|-d @|--upload-file)"),
 
     // A page's cookies put into a request to elsewhere (a location, an image source, a fetch):
     // script that steals the session, whatever the text around it says.
@@ -240,13 +242,17 @@ pub static RULES: &[Rule] = &[
     // ---- fake role and delimiter tags -----------------------------------------------------
     r("PG-DL-001", DelimiterInjection, 0.9, Plain, "chat-template special tokens: <|im_start|>, <|endoftext|>, <|eot_id|>, <|start_header_id|> …",
         "<\\|\\s*(?:im_start|im_end|im_sep|endoftext|system|user|assistant|begin_of_text|end_of_text|start_header_id|end_header_id|eot_id|eom_id|end|fim_prefix|fim_suffix|fim_middle|start_of_turn|end_of_turn)\\s*\\|>"),
-    r("PG-DL-002", DelimiterInjection, 0.85, Plain, "a closing role tag: </system>, </instructions>, </admin>", "</\\s*(?:system|system_prompt|sys|instructions?|admin|developer)\\s*>"),
-    r("PG-DL-003", DelimiterInjection, 0.6, Plain, "an opening role tag: <system>, <admin>, <developer>", "<\\s*(?:system|system_prompt|sys|admin|developer)\\s*>"),
+    // A role tag that closes a Markdown code span (`` `<system>` ``) is named, not used.
+    r("PG-DL-002", DelimiterInjection, 0.85, Plain, "a closing role tag: </system>, </instructions>, </admin>", "</\\s*(?:system|system_prompt|sys|instructions?|admin|developer)\\s*>(?:[^`]|$)"),
+    r("PG-DL-003", DelimiterInjection, 0.6, Plain, "an opening role tag: <system>, <admin>, <developer>", "<\\s*(?:system|system_prompt|sys|admin|developer)\\s*>(?:[^`]|$)"),
     r("PG-DL-004", DelimiterInjection, 0.9, Plain, "Llama and Gemma turn markers: <<SYS>>, [INST], <start_of_turn>", "<</?sys>>|\\[/?inst\\]|<start_of_turn>|<end_of_turn>"),
     r("PG-DL-005", DelimiterInjection, 0.55, Plain, "a markdown heading that opens a new section of instructions: ### Instruction, ## System",
         "(?:^| )#{2,4} ?(?:instruction|instructions|system|system prompt|new instructions?|admin|developer|response)\\s*:?(?: |$)"),
+    // A label has a space or the end after its colon (`root:*:0:0` is a record); the scanner
+    // also turns down a match after "the", `{`, `(` or `,` ("out of the system:", `{ admin: true`:
+    // a noun in a sentence, a key of an object literal), see `scanner::labels_open_lines`.
     r("PG-DL-006", DelimiterInjection, 0.45, Plain, "a role label opening a line: System:, [ADMIN OVERRIDE]:, Developer note:",
-        "(?:^| )\\[?(?:system|admin|administrator|developer|root|sudo)(?: message| override| instruction| instructions| update| note| prompt| command)?\\]?\\s*:"),
+        "(?:^| )\\[?(?:system|admin|administrator|developer|root|sudo)(?: message| override| instruction| instructions| update| note| prompt| command)?\\]?\\s*:(?: |$)"),
     r("PG-DL-007", DelimiterInjection, 0.4, Plain, "a forged transcript: User: … Assistant: …", "(?:^| )(?:human|user)\\s*:.+? (?:assistant|ai|gpt|chatgpt)\\s*:"),
     r("PG-DL-008", DelimiterInjection, 0.6, Words, "end of the prompt, instructions or input, followed by new, begin or next",
         "\\b(?:end|stop) of (?:the )?(?:system )?(?:prompt|instructions|context|document|input|user input|conversation) (?:[^ ]+ ){0,4}(?:new|begin|start|now|next)\\b"),

@@ -75,6 +75,10 @@ pub struct ThreatScanner {
     settings: ThreatSettings,
     /// `PG-II-010` as a searcher of its sentences (see `about_the_document`).
     imperative: regex::bytes::Regex,
+    /// `PG-EX-002` as a searcher of its matches (see `secrets_only_described`).
+    secrets: regex::bytes::Regex,
+    /// `PG-DL-006` as a searcher of its matches (see `labels_open_lines`).
+    role_label: regex::bytes::Regex,
     words: CompiledView,
     /// The plain and payload rules: both read the plain view, so one gate pass serves both.
     plain: CompiledView,
@@ -325,6 +329,14 @@ impl CompiledView {
                 code.imperative = Some((rule.category, rule.weight));
                 continue;
             }
+            if rule.id == ROLE_LABEL {
+                code.role_label = Some((rule.category, rule.weight));
+                continue;
+            }
+            if rule.id == SECRETS_ASKED_FOR {
+                code.secrets = Some((rule.category, rule.weight));
+                continue;
+            }
             report.add(rule.id, rule.category, rule.weight);
         }
     }
@@ -352,8 +364,10 @@ const SAME_SUBJECT_IMPERATIVE_FACTOR: f32 = 0.8;
 
 /// Whether every imperative sentence that `imperative` finds in `plain` is about the subject of the
 /// text around it: one of its content words (four letters or more, not a common word, a plural
-/// read as its singular) occurs in the text outside the sentence. A single sentence has no text
-/// around it and is not. Linear: one pass counts the words, one pass per sentence looks them up.
+/// read as its singular) occurs in the text outside the sentence, or it names a command-line
+/// option (`--slot`): a manual's sentence, whose subject is the program it documents, even
+/// alone. Any other single sentence has no text around it and is not. Linear: one pass counts
+/// the words, one pass per sentence looks them up.
 fn about_the_document(imperative: &regex::bytes::Regex, plain: &str) -> bool {
     let mut counts: std::collections::HashMap<&str, u32> = std::collections::HashMap::new();
     for w in content_words(plain) {
@@ -371,11 +385,17 @@ fn about_the_document(imperative: &regex::bytes::Regex, plain: &str) -> bool {
         for w in content_words(sentence) {
             *inside.entry(w).or_default() += 1;
         }
-        if !inside.iter().any(|(w, n)| counts.get(w).is_some_and(|total| total > n)) {
+        let shares_a_word = inside.iter().any(|(w, n)| counts.get(w).is_some_and(|total| total > n));
+        if !shares_a_word && !names_an_option(sentence) {
             return false;
         }
     }
     sentences > 0
+}
+
+/// Whether a sentence names a long command-line option: `--` and a letter after a space.
+fn names_an_option(sentence: &str) -> bool {
+    sentence.as_bytes().windows(4).any(|w| w[0] == b' ' && w[1] == b'-' && w[2] == b'-' && w[3].is_ascii_lowercase())
 }
 
 /// The content words of a text: runs of letters of four or more, not common words, a final `s`
@@ -400,23 +420,78 @@ const COMMON_WORDS: [&str; 64] = [
 /// The rule that fires when a text names a model or its vendor.
 const MODEL_NAMED: &str = "PG-JB-017";
 
+/// A rule of the table as a searcher of its matches, for the rules whose weight depends on
+/// where they match (`PG-II-010`, `PG-EX-002`).
+fn searcher(id: &str, view: &'static str) -> Result<regex::bytes::Regex, RuleTableError> {
+    let pattern = all_rules()
+        .find(|r| r.id == id)
+        .map(|r| expand(r.pattern))
+        .ok_or_else(|| RuleTableError { view, problem: format!("{id} missing") })?;
+    regex::bytes::RegexBuilder::new(&pattern)
+        .unicode(false)
+        .size_limit(REGEX_SIZE_LIMIT)
+        .build()
+        .map_err(|e| RuleTableError { view, problem: format!("{id}: {e}") })
+}
+
+/// The rule that fires when a text names secrets with a verb that asks for them (`PG-EX-002`).
+const SECRETS_ASKED_FOR: &str = "PG-EX-002";
+/// Weight factor of that rule when every match describes what something does with secrets
+/// ("sidecars that fetch secrets", "attackers can steal cookies", "never print passwords")
+/// instead of asking for them: under the flag threshold alone, it still adds up.
+const DESCRIBED_SECRETS_FACTOR: f32 = 0.5;
+
+/// Words before a verb that make it a description or advice, not a request: a relative pronoun,
+/// a modal, a subject other than the reader, a negation.
+#[rustfmt::skip]
+const DESCRIBING_WORDS: [&str; 18] = [
+    "that", "which", "who", "can", "could", "may", "might", "would", "attacker", "attackers", "they", "it",
+    "not", "never", "dont", "avoid", "cannot", "also",
+];
+
+/// Whether every match of `secrets` in the words view `words` follows one of `DESCRIBING_WORDS`.
+/// Linear: one search over the text, one look back per match.
+fn secrets_only_described(secrets: &regex::bytes::Regex, words: &str) -> bool {
+    let mut matches = 0usize;
+    for m in secrets.find_iter(words.as_bytes()) {
+        matches += 1;
+        let before = words.get(..m.start()).unwrap_or("").trim_end();
+        let previous = before.rsplit(' ').next().unwrap_or("");
+        if !DESCRIBING_WORDS.contains(&previous) {
+            return false;
+        }
+    }
+    matches > 0
+}
+
+/// The rule that fires on a role label (`PG-DL-006`).
+const ROLE_LABEL: &str = "PG-DL-006";
+
+/// Whether one of the role labels `role_label` finds in the plain view is a label where a line of
+/// a forged transcript opens: at the start of the text, in brackets (`[system message]:`), or
+/// after a word or a mark that is not "the", `{`, `(` or `,` ("out of the system:" is a noun
+/// ending a sentence, `{ admin: true` a key of an object literal). Linear: one search, one look
+/// back per match.
+fn labels_open_lines(role_label: &regex::bytes::Regex, plain: &str) -> bool {
+    role_label.find_iter(plain.as_bytes()).any(|m| {
+        let label = plain.get(m.start()..m.end()).unwrap_or("").trim_start();
+        let before = plain.get(..m.start()).unwrap_or("");
+        if before.is_empty() || label.starts_with('[') {
+            return true;
+        }
+        let previous = before.rsplit(' ').next().unwrap_or("");
+        !(previous == "the" || previous.ends_with(['{', '(', ',']))
+    })
+}
+
 impl ThreatScanner {
     pub fn new(settings: &ThreatSettings) -> Result<ThreatScanner, RuleTableError> {
         let active = !settings.scan_roles.is_empty();
-        let imperative = all_rules()
-            .find(|r| r.id == IMPERATIVE_IN_DATA)
-            .map(|r| expand(r.pattern))
-            .ok_or_else(|| RuleTableError { view: "plain", problem: format!("{IMPERATIVE_IN_DATA} missing") })
-            .and_then(|p| {
-                regex::bytes::RegexBuilder::new(&p)
-                    .unicode(false)
-                    .size_limit(REGEX_SIZE_LIMIT)
-                    .build()
-                    .map_err(|e| RuleTableError { view: "plain", problem: format!("{IMPERATIVE_IN_DATA}: {e}") })
-            })?;
         Ok(ThreatScanner {
             settings: settings.clone(),
-            imperative,
+            imperative: searcher(IMPERATIVE_IN_DATA, "plain")?,
+            secrets: searcher(SECRETS_ASKED_FOR, "words")?,
+            role_label: searcher(ROLE_LABEL, "plain")?,
             // A scanner that scans no source (threat scanning switched off) compiles no rules.
             words: CompiledView::new(if active { &[View::Words] } else { &[] }, "words")?,
             plain: CompiledView::new(if active { &[View::Plain, View::Payload] } else { &[] }, "plain")?,
@@ -436,7 +511,9 @@ impl ThreatScanner {
     pub fn scan(&self, text: &str, source: Source) -> ThreatReport {
         let mut report = ThreatReport::default();
         if self.scans(source) {
-            self.scan_layer(text, source, 0, None, &mut report);
+            if let Some((id, category, weight)) = self.scan_layer(text, source, 0, None, &mut report) {
+                report.add(id, category, weight * ABOUT_CODE_PAYLOAD_FACTOR);
+            }
         }
         report
     }
@@ -444,7 +521,19 @@ impl ThreatScanner {
     /// `about_code`: for a decoded text, whether the text it was decoded from is about code (see
     /// `CodeContext`); a decoded text is read the same way (SQL percent-encoded into a parameter
     /// is a value, a shell-escaped snippet in a page about code is code).
-    fn scan_layer(&self, text: &str, source: Source, depth: u8, about_code: Option<bool>, report: &mut ThreatReport) {
+    ///
+    /// Returns the strongest payload evidence of a text about code, not yet added: a decoded
+    /// segment's evidence competes with that of the text it was decoded from (the snippet and
+    /// its percent-decoded form are one example, not two), and the outermost caller adds it at
+    /// `ABOUT_CODE_PAYLOAD_FACTOR`.
+    fn scan_layer(
+        &self,
+        text: &str,
+        source: Source,
+        depth: u8,
+        about_code: Option<bool>,
+        report: &mut ThreatReport,
+    ) -> Option<Payload> {
         let n = normalise(text);
         if depth == 0 {
             add_hidden_signals(n.hidden, report);
@@ -461,6 +550,15 @@ impl ThreatScanner {
                 report.add(MODEL_NAMED, category, weight);
             }
         }
+        if let Some((category, weight)) = code.role_label {
+            if labels_open_lines(&self.role_label, &n.plain) {
+                report.add(ROLE_LABEL, category, weight);
+            }
+        }
+        if let Some((category, weight)) = code.secrets {
+            let factor = if secrets_only_described(&self.secrets, &n.words) { DESCRIBED_SECRETS_FACTOR } else { 1.0 };
+            report.add(SECRETS_ASKED_FOR, category, weight * factor);
+        }
         if let Some((category, weight)) = code.imperative {
             let factor =
                 if about_the_document(&self.imperative, &n.plain) { SAME_SUBJECT_IMPERATIVE_FACTOR } else { 1.0 };
@@ -476,26 +574,32 @@ impl ThreatScanner {
         // payload whatever surrounds it.
         report.merge(broken_out);
         if depth >= MAX_DECODE_DEPTH {
-            code.finish(report);
-            return;
+            return code.strongest;
         }
         let segments = decoded_segments(text);
         let inner_about_code = (!segments.is_empty()).then(|| code.about_code());
-        code.finish(report);
         for segment in segments {
             let mut inner = ThreatReport::default();
-            self.scan_layer(&segment.text, source, depth + 1, inner_about_code, &mut inner);
+            let held = self.scan_layer(&segment.text, source, depth + 1, inner_about_code, &mut inner);
             // Hiding an attack in an encoding is evidence of intent on its own, when the decoded
             // text says something the text as written does not (a shell-escaped `\*` in a
             // snippet that already shows its markup hides nothing).
-            let hidden = inner.rule_ids().any(|id| !report.rule_ids().any(|seen| seen == id));
+            let seen = |id: &str| report.rule_ids().any(|s| s == id) || code.strongest.is_some_and(|(s, _, _)| s == id);
+            let hidden = inner.rule_ids().chain(held.map(|(id, _, _)| id)).any(|id| !seen(id));
             if hidden && segment.encoding == Encoding::Concealing {
                 report.add(id::ENCODED_SEGMENT, Category::Obfuscation, 0.3);
             }
             report.merge(inner);
+            if let Some((id, category, weight)) = held {
+                code.hold(id, category, weight);
+            }
         }
+        code.strongest
     }
 }
+
+/// A payload rule's evidence: its id, category and weight.
+type Payload = (&'static str, Category, f32);
 
 /// Whether a text is about code rather than a value that carries a payload, and the payload
 /// evidence found in it.
@@ -514,41 +618,73 @@ struct CodeContext<'a> {
     raw: &'a str,
     plain: &'a str,
     about_code: Option<bool>,
-    strongest: Option<(&'static str, Category, f32)>,
+    strongest: Option<Payload>,
     /// `PG-JB-017` matched (its category and weight), for `scan_layer` to weigh.
     model_named: Option<(Category, f32)>,
     /// `PG-II-010` matched in data (its category and weight), for `scan_layer` to weigh.
     imperative: Option<(Category, f32)>,
+    /// `PG-EX-002` matched (its category and weight), for `scan_layer` to weigh.
+    secrets: Option<(Category, f32)>,
+    /// `PG-DL-006` matched (its category and weight), for `scan_layer` to confirm.
+    role_label: Option<(Category, f32)>,
 }
 
 impl<'a> CodeContext<'a> {
     /// `decided`: the answer for a decoded text, which is that of the text it was decoded from.
     fn new(raw: &'a str, plain: &'a str, decided: Option<bool>) -> CodeContext<'a> {
-        CodeContext { raw, plain, about_code: decided, strongest: None, model_named: None, imperative: None }
+        CodeContext {
+            raw,
+            plain,
+            about_code: decided,
+            strongest: None,
+            model_named: None,
+            imperative: None,
+            secrets: None,
+            role_label: None,
+        }
     }
 
     fn about_code(&mut self) -> bool {
         let (raw, plain) = (self.raw, self.plain);
         *self.about_code.get_or_insert_with(|| {
-            reads_as_prose(plain) || sentence_lead(plain) || code_document(raw) || conventional_script_includes(raw)
+            reads_as_prose(plain)
+                || sentence_lead(plain)
+                || code_document(raw)
+                || conventional_script_includes(raw)
+                || discusses_an_attack(plain)
         })
     }
 
-    /// A payload rule fired: counted now in a bare value, kept for `finish` in text about code.
+    /// A payload rule fired: counted now in a bare value, held back (see `scan_layer`) in text
+    /// about code.
     fn offer(&mut self, id: &'static str, category: Category, weight: f32, report: &mut ThreatReport) {
         if !self.about_code() {
             report.add(id, category, weight);
-        } else if self.strongest.is_none_or(|(_, _, w)| weight > w) {
-            self.strongest = Some((id, category, weight));
+        } else {
+            self.hold(id, category, weight);
         }
     }
 
-    fn finish(self, report: &mut ThreatReport) {
-        if let Some((id, category, weight)) = self.strongest {
-            report.add(id, category, weight * ABOUT_CODE_PAYLOAD_FACTOR);
+    /// Keep the strongest payload evidence of a text about code.
+    fn hold(&mut self, id: &'static str, category: Category, weight: f32) {
+        if self.strongest.is_none_or(|(_, _, w)| weight > w) {
+            self.strongest = Some((id, category, weight));
         }
     }
 }
+
+/// Whether the text presents what it quotes as an example of an attack: security prose and
+/// code comments write "for example:", "e.g.", "Example:", "an attacker could send …" or
+/// label a snippet "// Example Attack". The payload in such a text is discussed, not performed,
+/// and is weighed as code written about code (a value broken out of mid-sentence still counts
+/// in full, see `scan_layer`). Linear: one search per marker.
+fn discusses_an_attack(plain: &str) -> bool {
+    DISCUSSION_MARKERS.iter().any(|m| plain.contains(m))
+}
+
+/// Phrases with which a text introduces an example or speaks of an attacker (plain view).
+const DISCUSSION_MARKERS: [&str; 8] =
+    ["for example", "e.g.", "example:", "example attack", "an attacker", "the attacker", "attackers", "such as"];
 
 /// Whether the text opens as a sentence: its first three chunks are words (letters, perhaps an
 /// apostrophe inside and punctuation after), at least two of them not SQL keywords ("Why
@@ -589,15 +725,19 @@ fn inline_code(chunk: &str) -> bool {
         .is_some_and(|inner| (1..=40).contains(&inner.len()) && !inner.contains('`'))
 }
 
-/// Whether the text is a console transcript (a prompt and a command, then output), or a
-/// multi-line program, markup page, query, diff or log: at least three
-/// non-blank lines, most of them shaped like code (indented, a diff, list, comment or markup
-/// line, or ending in a bracket, a brace, a semicolon, a comma, a colon or a tag). A request
-/// body with its headers and form fields is lines of names and values, not code.
+/// Whether the text is a console transcript (a prompt and a command, or a statement, then
+/// output), or a multi-line program, markup page, query, diff or log: at least three non-blank
+/// lines, most of them shaped like code (indented, a diff, list, comment or markup line, or
+/// ending in a bracket, a brace, a semicolon, a comma, a colon, a tag, a code span or a `...`
+/// elision), or two lines both shaped like code and neither markup (a tag split over two lines
+/// is a payload's trick). A request with its headers and form fields is lines of names and
+/// values, not code.
 fn code_document(raw: &str) -> bool {
     let mut lines = 0usize;
     let mut code = 0usize;
     let mut transcript = false;
+    // A header or form field line, or markup: two such lines are not a listing.
+    let mut fields = false;
     for line in raw.lines().take(400) {
         let trimmed = line.trim_end();
         if trimmed.trim_start().is_empty() {
@@ -607,6 +747,10 @@ fn code_document(raw: &str) -> bool {
         // A transcript opens with a prompt and a command; what follows is its output.
         if lines == 1 {
             transcript = line.starts_with("$ ") || line.starts_with(">>> ");
+        } else {
+            // So does a statement followed by what the program answered: a server's message
+            // (`ERROR:  …`), a result table's rule or row count, a traceback.
+            transcript |= program_output(trimmed);
         }
         // Indented, or a diff, list, comment, markup, quote or table line (a `-` only before a
         // space: multipart boundaries are runs of it).
@@ -616,10 +760,32 @@ fn code_document(raw: &str) -> bool {
             || line.starts_with("-\t")
             || line.starts_with("$ ")
             || line.starts_with("...");
-        let ends_like_code = trimmed.ends_with(['{', '}', '(', ')', '[', ']', ';', ',', ':', '>']);
+        // A line that ends a Markdown code span (a list of snippets, `1. \`el.innerHTML = x;\``).
+        let ends_like_code =
+            trimmed.ends_with(['{', '}', '(', ')', '[', ']', ';', ',', ':', '>', '`']) || trimmed.ends_with(" ...");
         code += usize::from(indented || ends_like_code);
+        fields |= header_field(trimmed) || line.trim_start().starts_with('<');
     }
-    (transcript && lines >= 2) || (lines >= 3 && code * 2 >= lines)
+    (transcript && lines >= 2) || (lines >= 3 && code * 2 >= lines) || (lines == 2 && code == 2 && !fields)
+}
+
+/// Whether a line is a header or form field: a name of letters, digits and `-`, a colon and
+/// a space (`Cookie: …`, `X-Forwarded-For: …`).
+fn header_field(line: &str) -> bool {
+    line.split_once(": ")
+        .is_some_and(|(name, _)| !name.is_empty() && name.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-'))
+}
+
+/// Whether a line is what a database shell or an interpreter prints back: a PostgreSQL
+/// message (`ERROR:`, `NOTICE:`, … then two spaces), a result table's rule (`-----+----`) or row
+/// count (`(3 rows)`), or the first line of a Python traceback.
+fn program_output(line: &str) -> bool {
+    const MESSAGES: [&str; 7] = ["ERROR:  ", "WARNING:  ", "NOTICE:  ", "LOG:  ", "DETAIL:  ", "HINT:  ", "INFO:  "];
+    let rule = line.len() >= 3 && line.trim_start().bytes().all(|b| b == b'-' || b == b'+');
+    let count = line.trim_start().strip_prefix('(').and_then(|r| r.strip_suffix(" rows)").or(r.strip_suffix(" row)")));
+    rule || MESSAGES.iter().any(|m| line.starts_with(m))
+        || count.is_some_and(|n| !n.is_empty() && n.bytes().all(|b| b.is_ascii_digit()))
+        || line.starts_with("Traceback (most recent call last):")
 }
 
 /// Whether a text reads as sentences: at least six chunks of letters only that are not SQL
@@ -681,6 +847,17 @@ mod tests {
             assert_eq!(Category::of_rule(r.id), Some(r.category), "{} has the wrong prefix", r.id);
             assert!(r.weight > 0.0 && r.weight < 1.0, "{}", r.id);
         }
+    }
+
+    /// A rule without literal prefixes is searched over the whole text on every scan: only the
+    /// sentence rule `PG-II-010` is (a rule that must look at the byte before its match lists
+    /// that byte in small classes, see `PG-CI-002`, or is confirmed in code, see `PG-DL-006`).
+    #[test]
+    fn every_rule_but_the_sentence_rule_is_gated_by_literals() {
+        let s = ThreatScanner::new(&ThreatSettings::default()).unwrap();
+        let ungated: Vec<&str> =
+            [&s.words, &s.plain].iter().flat_map(|v| v.ungated.iter().map(|&i| v.rules[i].id)).collect();
+        assert_eq!(ungated, [IMPERATIVE_IN_DATA]);
     }
 
     /// Every literal occurrence the crate's overlapping iterator reports, as (literal, start).

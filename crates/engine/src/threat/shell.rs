@@ -35,8 +35,11 @@ pub static RULES: &[Rule] = &[
     // A backtick span is a substitution only when all of it is one command line that starts
     // right after the backtick (in Markdown, backticks also close an inline code span, and a
     // closing one is followed by a space, so a command word after it proves nothing).
+    // Backticks glued to a value or after a shell separator; a Markdown code span after a space,
+    // `(`, `*`, `_` or `-` (a list item, emphasis) names a command. (The bytes before the
+    // backtick are listed in small classes so that the rule keeps its literal prefixes.)
     r("PG-CI-002", CommandInjection, 0.9, Payload, "command substitution of such a command ($(…), backticks) or ${IFS}", concat!(
-        "\\$\\(\\s*(?:(?:/usr)?/s?bin/)?", command!(), "\\b|`(?:(?:/usr)?/s?bin/)?", command!(),
+        "\\$\\(\\s*(?:(?:/usr)?/s?bin/)?", command!(), "\\b|(?:^|[=;|&'\"]|[\\[{<>$]|[.,:@!%+]|[a-i]|[j-r]|[s-z]|[0-9]|[)\\]}/\\\\#~^?`]|[;|&] )`(?:(?:/usr)?/s?bin/)?", command!(),
         "(?:\\s[^`]{0,80})?`|\\$\\{?ifs\\b")),
     // Shellshock's function-import prefix and the fork bomb.
     r("PG-CI-003", CommandInjection, 0.95, Payload, "Shellshock function definitions () { …; }; and the fork bomb :(){ :|:& }",

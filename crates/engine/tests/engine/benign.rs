@@ -2,10 +2,10 @@
 //! public documentation, code and cookbooks; provenance in `eval/README.md`). Every row is
 //! benign and scanned with the default configuration in the role it arrives in.
 //!
-//! The budget of issue 12 is at most 0.1% blocked and at most 1% flagged or blocked. The blocked
-//! budget holds and is enforced here. The flagged share is over its 1% target today (see
-//! docs/quality.md for the figure and what is flagged); this test holds it at its current level
-//! so that it can only go down, and fails the day a change flags more ordinary traffic.
+//! The budget of issue 12 is at most 0.1% blocked and at most 1% flagged or blocked. Both hold
+//! over the whole corpus (see docs/quality.md for the figures, per half, and what is still
+//! flagged); this test holds them at their current level, under the budget, so that they can
+//! only go down, and fails the day a change flags more ordinary traffic.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 use std::path::Path;
@@ -13,13 +13,14 @@ use std::path::Path;
 use prompt_guard_engine::config::threats::ThreatsConfig;
 use prompt_guard_engine::threat::{Action, Source};
 
-/// Budget, in per ten thousand rows.
-const MAX_BLOCKED: usize = 10;
-/// The flagged-or-blocked ceiling while the 1% target (100) is not met: today's 1.16%, rounded up.
-const MAX_FLAGGED_OR_BLOCKED: usize = 116;
-/// And no category may have more than this share flagged or blocked (today's highest: 3.64%,
+/// Ceilings, in per ten thousand rows: today's blocked share (0.05%, under the 0.1% budget),
+/// rounded up.
+const MAX_BLOCKED: usize = 6;
+/// Today's flagged-or-blocked share (0.61%, under the 1% budget), rounded up.
+const MAX_FLAGGED_OR_BLOCKED: usize = 62;
+/// And no category may have more than this share flagged or blocked (today's highest: 1.62%,
 /// security prose whose examples are attack strings).
-const MAX_FLAGGED_PER_CATEGORY: usize = 400;
+const MAX_FLAGGED_PER_CATEGORY: usize = 170;
 
 struct Row {
     text: String,
