@@ -25,6 +25,7 @@ macro_rules! byte_table {
 pub mod catalogue;
 mod code;
 pub mod decode;
+pub mod model;
 pub mod hygiene;
 mod markup;
 pub mod normalise;
