@@ -190,7 +190,37 @@ pub fn run(dir: &Path, dev_dir: &Path) -> bool {
         loso_thresholds.iter().map(|(s, t)| format!("{s} {t:.2}")).collect::<Vec<_>>().join(", ")
     );
     println!("shipped threshold: {:.2}", shipped.threshold);
+    print_cost(&shipped, &scanner, &policy);
     true
+}
+
+/// The model's cost on the fixed 1 KB benign prompt the injection report times, beside the cost
+/// of scanning it with the rules: the words view is built by the scan already, so the model adds
+/// its featuriser and weight lookups.
+fn print_cost(model: &Model<'_>, scanner: &prompt_guard_engine::threat::ThreatScanner, policy: &ThreatPolicy) {
+    let sentence = "The quarterly report shows that revenue grew in most regions while costs stayed flat. \
+                    Please summarise the main drivers and list the risks the team should watch next quarter. ";
+    let text: String = sentence.repeat(1024 / sentence.len() + 1).chars().take(1024).collect();
+    let words = normalise(&text).words;
+    let rounds = 2000u32;
+    let start = std::time::Instant::now();
+    let mut sink = 0.0f32;
+    for _ in 0..rounds {
+        sink += model.score(std::hint::black_box(&words));
+    }
+    let model_ns = start.elapsed().as_nanos() / u128::from(rounds);
+    let start = std::time::Instant::now();
+    for _ in 0..rounds {
+        let report = scanner.scan(std::hint::black_box(&text), prompt_guard_engine::threat::Source::User);
+        sink += policy.decide(&report).score;
+    }
+    let rules_ns = start.elapsed().as_nanos() / u128::from(rounds);
+    std::hint::black_box(sink);
+    println!(
+        "cost on the reference 1 KB benign prompt: model score {:.1} µs, rules scan + decide {:.1} µs (model off)",
+        model_ns as f64 / 1000.0,
+        rules_ns as f64 / 1000.0
+    );
 }
 
 fn add(into: &mut Tally, from: Tally) {
