@@ -25,9 +25,9 @@ macro_rules! byte_table {
 pub mod catalogue;
 mod code;
 pub mod decode;
-pub mod model;
 pub mod hygiene;
 mod markup;
+pub mod model;
 pub mod normalise;
 mod path;
 pub mod reply;
