@@ -5,6 +5,11 @@
 //!
 //! Usage: `train [DIR [DEV_DIR [OUT_DIR]]]`: DIR holds `injection/` (default `../shared/eval`),
 //! DEV_DIR the developer-traffic corpus (default `eval/dev_traffic`), OUT_DIR where the weights go.
+//!
+//! `train --cost (model | rules | both) N` instead scores a fixed 1 KB benign prompt N times with
+//! the committed model, the default rules, or the rules with the model on, for callgrind:
+//! `valgrind --tool=callgrind target/release/train --cost model 1000` and 2000, and the
+//! difference over 1000 is the instructions per 1 KB (see `docs/detection.md`).
 
 #[allow(dead_code)] // `role` is read by the eval, which shares this module.
 mod data;
@@ -17,7 +22,37 @@ use std::time::Instant;
 use prompt_guard_engine::threat::model::train::{fit, threshold, Example, Settings};
 use prompt_guard_engine::threat::normalise::normalise;
 
+/// Score the reference 1 KB prompt N times (see the module's documentation).
+fn cost(what: &str, n: usize) {
+    use prompt_guard_engine::config::threats::ThreatsConfig;
+    use prompt_guard_engine::threat::model::Model;
+    use prompt_guard_engine::threat::Source;
+    let sentence = "The quarterly report shows that revenue grew in most regions while costs stayed flat. \
+                    Please summarise the main drivers and list the risks the team should watch next quarter. ";
+    let text: String = sentence.repeat(1024 / sentence.len() + 1).chars().take(1024).collect();
+    let (Some(model), Ok(compiled)) = (Model::compiled(), ThreatsConfig::default().compile()) else {
+        eprintln!("train: the committed model or the default rules do not load");
+        std::process::exit(1);
+    };
+    let scanner = compiled.scanner.with_learned_model(what == "both");
+    let mut sink = 0.0f32;
+    for _ in 0..n {
+        let text = std::hint::black_box(text.as_str());
+        sink += match what {
+            "model" => model.score(&normalise(text).words),
+            _ => compiled.policy.decide(&scanner.scan(text, Source::User)).score,
+        };
+    }
+    std::hint::black_box(sink);
+}
+
 fn main() {
+    if std::env::args().nth(1).as_deref() == Some("--cost") {
+        let what = std::env::args().nth(2).unwrap_or_default();
+        let n = std::env::args().nth(3).and_then(|n| n.parse().ok()).unwrap_or(1000);
+        cost(&what, n);
+        return;
+    }
     let root = PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../.."));
     let arg = |n: usize| std::env::args().nth(n).map(PathBuf::from);
     let dir = arg(1).unwrap_or_else(|| PathBuf::from("../shared/eval"));
