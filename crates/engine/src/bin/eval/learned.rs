@@ -10,6 +10,7 @@ use std::path::Path;
 
 use prompt_guard_engine::config::threats::ThreatsConfig;
 use prompt_guard_engine::threat::model::train::{fit, threshold, Example, Settings};
+use prompt_guard_engine::threat::model::Kind;
 use prompt_guard_engine::threat::model::{self, Model};
 use prompt_guard_engine::threat::normalise::normalise;
 use prompt_guard_engine::threat::{Action, ThreatPolicy, ThreatReport};
@@ -91,29 +92,8 @@ pub fn run(dir: &Path, dev_dir: &Path) -> bool {
         texts.iter().zip(&words).map(|(t, w)| Example::new(w, t.attack, data::group_of(t))).collect();
 
     // Leave-one-source-out scores and thresholds for the training sources.
-    let settings = Settings::default();
-    let mut loso: Vec<Option<f32>> = vec![None; texts.len()];
-    let mut loso_thresholds: Vec<(String, f32)> = Vec::new();
     let held_sources: Vec<&str> = data::TRAINING_FILES.iter().copied().chain([data::DEV_TRAFFIC]).collect();
-    for held in &held_sources {
-        let held_texts: HashSet<&str> = texts.iter().filter(|t| t.source == *held).map(|t| t.text.as_str()).collect();
-        let train: Vec<&Example> = texts
-            .iter()
-            .zip(&examples)
-            .filter(|(t, _)| t.source != *held && data::trainable(t) && !held_texts.contains(t.text.as_str()))
-            .map(|(_, e)| e)
-            .collect();
-        let t = threshold(&train, settings);
-        let m = fit(&train, settings);
-        loso_thresholds.push(((*held).to_string(), t));
-        for (i, (text, ex)) in texts.iter().zip(&examples).enumerate() {
-            if text.source == *held {
-                if let Some(slot) = loso.get_mut(i) {
-                    *slot = weight(m.score(ex), t);
-                }
-            }
-        }
-    }
+    let (loso, loso_thresholds) = leave_one_source_out(&texts, &examples, &held_sources);
 
     let mut per_group: BTreeMap<(String, String), Tally> = BTreeMap::new();
     let mut harmful = Tally::default();
@@ -191,7 +171,84 @@ pub fn run(dir: &Path, dev_dir: &Path) -> bool {
     );
     println!("shipped threshold: {:.2}", shipped.threshold);
     print_cost(&shipped, &scanner, &policy);
+    if std::env::var("PG_EVAL_ABLATION").as_deref() == Ok("1") {
+        print_ablation(&texts, &words, &examples, &held_sources, &loso);
+    }
     true
+}
+
+/// For each held-out source, a model trained without it (and without its texts wherever they
+/// occur): the evidence weight it gives each of the source's rows, and its threshold.
+fn leave_one_source_out(
+    texts: &[data::Text],
+    examples: &[Example],
+    held_sources: &[&str],
+) -> (Vec<Option<f32>>, Vec<(String, f32)>) {
+    let settings = Settings::default();
+    let mut loso: Vec<Option<f32>> = vec![None; texts.len()];
+    let mut thresholds = Vec::new();
+    for held in held_sources {
+        let held_texts: HashSet<&str> = texts.iter().filter(|t| t.source == *held).map(|t| t.text.as_str()).collect();
+        let train: Vec<&Example> = texts
+            .iter()
+            .zip(examples)
+            .filter(|(t, _)| t.source != *held && data::trainable(t) && !held_texts.contains(t.text.as_str()))
+            .map(|(_, e)| e)
+            .collect();
+        let t = threshold(&train, settings);
+        let m = fit(&train, settings);
+        thresholds.push(((*held).to_string(), t));
+        for (i, (text, ex)) in texts.iter().zip(examples).enumerate() {
+            if text.source == *held {
+                if let Some(slot) = loso.get_mut(i) {
+                    *slot = weight(m.score(ex), t);
+                }
+            }
+        }
+    }
+    (loso, thresholds)
+}
+
+/// `PG_EVAL_ABLATION=1`: the model alone, leave one source out, with every kind of feature, with
+/// character n-grams only and with words and word pairs only. Reported, not used to choose: the
+/// module keeps every kind.
+fn print_ablation(
+    texts: &[data::Text],
+    words: &[String],
+    examples: &[Example],
+    held_sources: &[&str],
+    all: &[Option<f32>],
+) {
+    let variants = [[Kind::Chars].as_slice(), [Kind::Words].as_slice()];
+    let mut results: Vec<Vec<Option<f32>>> = vec![all.to_vec()];
+    for kinds in variants {
+        let ex: Vec<Example> =
+            texts.iter().zip(words).map(|(t, w)| Example::of_kinds(w, t.attack, data::group_of(t), kinds)).collect();
+        results.push(leave_one_source_out(texts, &ex, held_sources).0);
+    }
+    let _ = examples;
+    println!("\n### Ablation: the model alone, leave one source out, by kind of feature\n");
+    println!("| held-out source | attacks | benign | all kinds: recall, FP | character n-grams only | words and pairs only |");
+    println!("|---|---:|---:|---:|---:|---:|");
+    for held in held_sources {
+        let rows: Vec<usize> =
+            (0..texts.len()).filter(|&i| texts.get(i).is_some_and(|t| t.source == *held && !t.harmful())).collect();
+        let attacks = rows.iter().filter(|&&i| texts.get(i).is_some_and(|t| t.attack)).count();
+        let benign = rows.len() - attacks;
+        let cells: Vec<String> = results
+            .iter()
+            .map(|r| {
+                let hit = |attack: bool| {
+                    rows.iter()
+                        .filter(|&&i| texts.get(i).is_some_and(|t| t.attack == attack))
+                        .filter(|&&i| r.get(i).copied().flatten().is_some())
+                        .count()
+                };
+                format!("{}, FP {}", pct(hit(true), attacks), pct(hit(false), benign))
+            })
+            .collect();
+        println!("| {held} | {attacks} | {benign} | {} |", cells.join(" | "));
+    }
 }
 
 /// The model's cost on the fixed 1 KB benign prompt the injection report times, beside the cost

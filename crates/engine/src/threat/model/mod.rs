@@ -51,9 +51,25 @@ fn bucket(x: u64, salt: u64) -> usize {
     ((x ^ salt).wrapping_mul(MIX) >> (64 - BITS)) as usize
 }
 
+/// What a feature is: the trainer's ablations leave kinds out (the module uses every kind).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Kind {
+    /// A character 3-, 4- or 5-gram.
+    Chars,
+    /// A word or a pair of words.
+    Words,
+}
+
 /// Call `f` with the bucket of every feature of `words` (the words view of a text), repeats
 /// included; returns how many there were.
+#[inline]
 pub fn features(words: &str, mut f: impl FnMut(usize)) -> u32 {
+    features_of_kind(words, |b, _| f(b))
+}
+
+/// `features`, with each feature's kind.
+#[inline]
+pub fn features_of_kind(words: &str, mut f: impl FnMut(usize, Kind)) -> u32 {
     let mut count = 0u32;
     // The view with one space before and after: n-grams see word starts and ends.
     let mut reg: u64 = u64::from(b' ');
@@ -67,16 +83,16 @@ pub fn features(words: &str, mut f: impl FnMut(usize)) -> u32 {
         for n in 3..=5usize {
             if seen as usize >= n {
                 let gram = reg & ((1u64 << (8 * n)) - 1);
-                f(bucket(gram, SALT_GRAM.get(n).copied().unwrap_or(0)));
+                f(bucket(gram, SALT_GRAM.get(n).copied().unwrap_or(0)), Kind::Chars);
                 count += 1;
             }
         }
         if b == b' ' {
             if in_word {
-                f(bucket(word, SALT_WORD));
+                f(bucket(word, SALT_WORD), Kind::Words);
                 count += 1;
                 if let Some(p) = prev_word {
-                    f(bucket(p.rotate_left(31) ^ word, SALT_BIGRAM));
+                    f(bucket(p.rotate_left(31) ^ word, SALT_BIGRAM), Kind::Words);
                     count += 1;
                 }
                 prev_word = Some(word);

@@ -2,7 +2,7 @@
 //! the features of `super::features`, deterministic for a given input order and seed. Used by
 //! `make train` (the `train` binary) and by `make eval` (leave-one-source-out models).
 
-use super::{features, serialise, BUCKETS};
+use super::{features_of_kind, serialise, Kind, BUCKETS};
 
 /// One training or test text: its features (bucket, count / sqrt(number of features)), label and
 /// group (a source and label: every group weighs the same in training).
@@ -16,8 +16,19 @@ pub struct Example {
 impl Example {
     /// Featurise a words view.
     pub fn new(words: &str, label: bool, group: usize) -> Example {
+        Example::of_kinds(words, label, group, &[Kind::Chars, Kind::Words])
+    }
+
+    /// Featurise with only some kinds of features (an ablation; the module uses every kind).
+    pub fn of_kinds(words: &str, label: bool, group: usize, kinds: &[Kind]) -> Example {
         let mut buckets: Vec<u32> = Vec::new();
-        let n = features(words, |i| buckets.push(i as u32));
+        let mut n = 0u32;
+        features_of_kind(words, |i, kind| {
+            if kinds.contains(&kind) {
+                buckets.push(i as u32);
+                n += 1;
+            }
+        });
         buckets.sort_unstable();
         let mut out: Vec<(u32, f32)> = Vec::new();
         #[allow(clippy::cast_precision_loss)]
