@@ -105,6 +105,13 @@ run: build venv
 eval:
 	cargo run --release --quiet --bin eval -- $(EVAL_DIR)
 
+# The learned attack model (crates/engine/src/threat/model): trained, seeded, on the attack data's
+# training files and half A of eval/dev_traffic; writes weights.bin and inputs.txt (the inputs'
+# hashes) there. The same inputs give the same bytes (tests/engine/model.rs checks it).
+.PHONY: train
+train:
+	cargo run --release --quiet --bin train -- $(EVAL_DIR)
+
 # Engine benchmarks, native (criterion; bodies in crates/engine/benches/fixtures): time and MB/s per body,
 # allocations per request, configuration compile time -> bench-results/engine.md.
 bench:

@@ -27,6 +27,7 @@ mod code;
 pub mod decode;
 pub mod hygiene;
 mod markup;
+pub mod model;
 pub mod normalise;
 mod path;
 pub mod reply;

@@ -82,6 +82,8 @@ pub struct ThreatScanner {
     words: CompiledView,
     /// The plain and payload rules: both read the plain view, so one gate pass serves both.
     plain: CompiledView,
+    /// The learned attack model (`model`), off by default (see `with_learned_model`); None when off.
+    learned: Option<super::model::Model<'static>>,
 }
 
 /// One view's rules, found in one pass.
@@ -495,7 +497,15 @@ impl ThreatScanner {
             // A scanner that scans no source (threat scanning switched off) compiles no rules.
             words: CompiledView::new(if active { &[View::Words] } else { &[] }, "words")?,
             plain: CompiledView::new(if active { &[View::Plain, View::Payload] } else { &[] }, "plain")?,
+            learned: None,
         })
+    }
+
+    /// The same scanner with the learned model on or off. Off by default: measured leave one
+    /// source out, it does not yet generalise within the benign budgets (`docs/quality.md`).
+    pub fn with_learned_model(mut self, on: bool) -> ThreatScanner {
+        self.learned = if on { super::model::Model::compiled() } else { None };
+        self
     }
 
     pub fn settings(&self) -> &ThreatSettings {
@@ -537,6 +547,9 @@ impl ThreatScanner {
         let n = normalise(text);
         if depth == 0 {
             add_hidden_signals(n.hidden, report);
+            if let Some(model) = &self.learned {
+                model.add_evidence(&n.words, report);
+            }
         }
         let mut code = CodeContext::new(text, &n.plain, about_code);
         self.words.scan(&n.words, source, &mut code, report);

@@ -12,6 +12,7 @@ mod leak;
 mod leaks;
 mod linear;
 mod memo;
+mod model;
 mod ordinary;
 mod outcomes;
 mod policies;

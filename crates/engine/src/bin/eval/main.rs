@@ -5,6 +5,7 @@
 
 mod devtraffic;
 mod injection;
+mod learned;
 mod pii;
 
 use std::path::PathBuf;
@@ -23,6 +24,9 @@ fn main() {
     ok &= pii::dev_traffic_names(&dev_dir);
     ok &= injection::run(&dir.join("injection"));
     ok &= devtraffic::run(&dev_dir);
+    if std::env::var("PG_EVAL_LEARNED").as_deref() != Ok("0") {
+        ok &= learned::run(&dir.join("injection"), &dev_dir);
+    }
     if !ok {
         std::process::exit(1);
     }
