@@ -116,6 +116,26 @@ impl Preset {
     }
 }
 
+/// Which policy an exchange runs under: the filter's own (`policy`) or one of `policies`, by its
+/// place in the compiled configuration's list (see `FilterConfig::policy_of`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum PolicyId {
+    #[default]
+    Default,
+    Named(usize),
+}
+
+impl PolicyId {
+    /// Its place among every policy, the default first (a host keeps one counter per policy in
+    /// this order, see `FilterConfig::policy_ids`).
+    pub const fn index(self) -> usize {
+        match self {
+            PolicyId::Default => 0,
+            PolicyId::Named(i) => i + 1,
+        }
+    }
+}
+
 /// What `redact` writes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize)]
 #[serde(rename_all = "snake_case")]
