@@ -15,6 +15,7 @@ mod memo;
 mod ordinary;
 mod outcomes;
 mod policies;
+mod policy_routes;
 mod reply_actions;
 mod secrets;
 mod store;
