@@ -184,3 +184,22 @@ fn a_refusal_under_a_selected_policy_names_it() {
     let added: HashMap<_, _> = reply.headers.iter().cloned().collect();
     assert_eq!(added.get(POLICY_HEADER).map(String::as_str), Some("payments"));
 }
+
+/// The shipped two-team example: `/payments` runs under pci_dss, the `research` header value under
+/// secrets_only, anything else under the default.
+#[test]
+fn the_two_teams_example_selects_as_documented() {
+    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../../examples/policies/two-teams.json");
+    let cfg = prompt_guard_engine::config::FilterConfig::from_json(&std::fs::read(path).unwrap()).unwrap();
+    let header = cfg.policy_header.clone().unwrap();
+    assert_eq!(header, "x-prompt-guard-policy-select");
+    let name =
+        |path: &str, value: Option<&str>| cfg.select_policy(path, value).map(|id| cfg.policy_name(id).to_owned());
+    assert_eq!(name("/payments/v1/chat/completions", None).unwrap(), "payments");
+    assert_eq!(name("/v1/chat/completions", Some("research")).unwrap(), "research");
+    assert_eq!(name("/payments/v1/messages", Some("research")).unwrap(), "research");
+    assert_eq!(name("/v1/messages", None).unwrap(), "default");
+    assert!(name("/v1/messages", Some("marketing")).is_err());
+    assert_eq!(cfg.policy("payments").unwrap().preset, prompt_guard_engine::policy::Preset::PciDss);
+    assert_eq!(cfg.policy("research").unwrap().preset, prompt_guard_engine::policy::Preset::SecretsOnly);
+}
