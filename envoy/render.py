@@ -120,8 +120,12 @@ def policy_header_of(filter_config_json):
 
 
 def yaml_list(items):
-    """A YAML block sequence of flow mappings, one line each."""
-    return "".join(f"- {json.dumps(item)}\n" for item in items)
+    """A YAML block sequence of mappings whose values are quoted scalars."""
+    lines = []
+    for item in items:
+        for index, (key, value) in enumerate(item.items()):
+            lines.append(f"{'- ' if index == 0 else '  '}{key}: {yaml_string(value)}")
+    return "".join(line + "\n" for line in lines)
 
 
 def render(*, listen_port, admin_port, upstream, wasm_path=None, filter_config_json="{}",
