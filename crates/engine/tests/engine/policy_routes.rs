@@ -203,3 +203,60 @@ fn the_two_teams_example_selects_as_documented() {
     assert_eq!(cfg.policy("payments").unwrap().preset, prompt_guard_engine::policy::Preset::PciDss);
     assert_eq!(cfg.policy("research").unwrap().preset, prompt_guard_engine::policy::Preset::SecretsOnly);
 }
+
+/// Shared data that records every write, to show what a session record holds.
+#[derive(Default)]
+struct RecordingStore(std::cell::RefCell<HashMap<String, Vec<u8>>>);
+
+impl SharedData for RecordingStore {
+    fn get(&self, key: &str) -> Result<Option<(Vec<u8>, u32)>, StoreError> {
+        Ok(self.0.borrow().get(key).map(|v| (v.clone(), 1)))
+    }
+    fn set(&self, key: &str, value: &[u8], _cas: Option<u32>) -> Result<(), StoreError> {
+        self.0.borrow_mut().insert(key.to_owned(), value.to_vec());
+        Ok(())
+    }
+}
+
+/// Sensitive authentication data on the payments route (pci_dss): track data, the PIN and the
+/// verification code are redacted upstream, kept in no vault and in no session record; the card
+/// number shows its first six and last four and is not saved either. Track layout from ISO/IEC
+/// 7813 around the published test card number; the PIN and code were written for this test.
+#[test]
+fn the_payments_route_keeps_no_sensitive_authentication_data() {
+    let g = Guard::from_json(
+        br#"{"session": {"identity_header": "x-user"}, "policies": {"payments": {"preset": "pci_dss"}},
+             "routes": [{"prefix": "/payments", "policy": "payments"}]}"#,
+    )
+    .unwrap();
+    let track2 = ";4111111111111111=25121015432112345678?";
+    let track1 = "%B4111111111111111^DOE/JANE^2512101000000000000000?";
+    let text = format!("Reader: {track2} and {track1}. Card {CARD}, CVV 737, PIN: 4821. Mail {EMAIL}.");
+    let body = json!({"model": "m", "messages": [{"role": "user", "content": text}]}).to_string();
+    let mut map = HashMap::from([
+        (":path", "/payments/v1/chat/completions".to_owned()),
+        ("content-type", "application/json".to_owned()),
+    ]);
+    map.insert("x-user", "cashier-7".to_owned());
+    let mut ex = Exchange::new(&g);
+    assert_eq!(ex.request_headers(&g, &Headers(map), true, &mut |_| {}).unwrap(), RequestPlan::Inspect);
+    let store = RecordingStore::default();
+    let sessions = Sessions { data: &store, now_secs: Some(1_000) };
+    let BodyDecision::Forward(Some(sent)) = ex.request_body(&g, body.as_bytes(), &sessions, &mut |_| {}) else {
+        panic!("the request was not masked")
+    };
+    let sent = String::from_utf8(sent).unwrap();
+    for value in [track2, track1, "4111111111111111", CARD, "737", "4821", EMAIL] {
+        assert!(!sent.contains(value), "{value} went upstream: {sent}");
+    }
+    assert_eq!(sent.matches("[REDACTED]").count(), 4, "{sent}");
+    assert!(sent.contains("4111 11** **** 1111") && sent.contains("[EMAIL_1]"), "{sent}");
+    // Only the address is kept for restoring, and only it reaches the session record.
+    assert_eq!(ex.vault().len(), 1);
+    let saved: Vec<u8> = store.0.borrow().values().flatten().copied().collect();
+    assert!(!saved.is_empty(), "no session record was written");
+    let saved = String::from_utf8_lossy(&saved);
+    for value in ["4111111111111111", "4111 1111", "737", "4821", "DOE/JANE"] {
+        assert!(!saved.contains(value), "{value} in the session record");
+    }
+}
