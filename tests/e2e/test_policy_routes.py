@@ -147,3 +147,23 @@ def test_requests_and_masked_values_are_counted_per_policy(gateway, mock):
     assert delta("prompt_guard_policy_requests", "default") == 0
     names = {name for (name, _labels) in after.samples}
     assert not [n for n in names if n.startswith("prompt_guard_policy_requests_policy_")]
+
+
+def test_the_payments_route_redacts_track_data_and_pins(gateway, mock):
+    # Track 2 layout of ISO/IEC 7813 around the published test card number; the PIN was written
+    # for this test. Under the default policy both become placeholders (restored); under pci_dss
+    # they are redacted and never come back.
+    track = ";4111111111111111=25121015432112345678?"
+    text = f"Reader sent {track}, PIN: 4821."
+    body = json.dumps({"model": "m", "messages": [{"role": "user", "content": text}]})
+    with mock.expect_one_request():
+        reply = httpx.post(gateway.url("/payments/v1/chat/completions"), content=body, headers=JSON,
+                           timeout=harness.REQUEST_TIMEOUT_S)
+    upstream = sent_text(mock)
+    assert upstream == "Reader sent [REDACTED], PIN: [REDACTED]."
+    assert track not in reply.text and "4821" not in reply.text
+    with mock.expect_one_request():
+        reply = httpx.post(gateway.url("/v1/chat/completions"), content=body, headers=JSON,
+                           timeout=harness.REQUEST_TIMEOUT_S)
+    assert sent_text(mock) == "Reader sent [CARD_TRACK_DATA_1], PIN: [CARD_PIN_1]."
+    assert reply.json()["choices"][0]["message"]["content"] == f"You said: {text}"
