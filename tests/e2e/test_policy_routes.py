@@ -16,7 +16,6 @@ import hashlib
 import hmac
 import json
 import time
-from pathlib import Path
 
 import harness
 import httpx
