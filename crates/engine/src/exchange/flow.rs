@@ -295,10 +295,8 @@ impl Exchange {
         emit: &mut dyn FnMut(Event<'_>),
     ) -> (Vec<(&'static str, String)>, ReplyPlan) {
         let cfg = guard.config();
-        let mut headers = vec![
-            (MASKED_HEADER, self.masked.to_string()),
-            (POLICY_HEADER, cfg.policy_name(self.policy()).to_owned()),
-        ];
+        let mut headers =
+            vec![(MASKED_HEADER, self.masked.to_string()), (POLICY_HEADER, cfg.policy_name(self.policy()).to_owned())];
         if let Some(reason) = self.fail_open {
             headers.push((FAIL_OPEN_HEADER, reason.label().to_owned()));
         }

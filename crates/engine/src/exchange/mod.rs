@@ -769,8 +769,7 @@ fn guard_value(
         // Signed content (extended thinking) goes back to the provider as it came: never restored.
         Value::Object(map) if is_signed_block(map) => false,
         Value::Object(map) => {
-            let values =
-                map.iter_mut().fold(false, |c, (k, i)| guard_value(i, Some(k.as_str()), on, outcome, buf) | c);
+            let values = map.iter_mut().fold(false, |c, (k, i)| guard_value(i, Some(k.as_str()), on, outcome, buf) | c);
             values | restore_keys(map, cfg, vault, &mut outcome.restore)
         }
         _ => false,
