@@ -10,11 +10,13 @@
     --no-filter                           bare Envoy (benchmark baseline)
     --wasm other.wasm --root-id noop      any other wasm module (e.g. a no-op filter for benchmarks)
     --jwt-issuer I --jwt-jwks-file F      set the session identity header from a verified JWT
+    --jwt-policy-claim team               and the filter's policy_header from this claim of it
     --vm-env-from-host PG_HASH_KEY        pass this variable of Envoy's environment to the filter
                                           (the keys of `hash` and `encrypt`, docs/policies.md)
 
-With a `session.identity_header` in the filter configuration, the bootstrap drops that header as
-the client sent it before the filter reads it (only the JWT filter, when configured, sets it).
+With a `session.identity_header` or a `policy_header` in the filter configuration, the bootstrap
+drops those headers as the client sent them before the filter reads them (only the JWT filter,
+when configured, sets them).
 A buffer filter between the prompt-guard filter and the router holds request headers until the
 filter has passed the whole body, so a refused request never reaches the upstream.
 
@@ -105,6 +107,27 @@ def identity_header_of(filter_config_json):
     return None
 
 
+def policy_header_of(filter_config_json):
+    """The filter's `policy_header` (lower case), or None (none, or not JSON)."""
+    try:
+        config = json.loads(filter_config_json)
+    except ValueError:
+        return None
+    header = config.get("policy_header") if isinstance(config, dict) else None
+    if isinstance(header, str) and header.strip():
+        return header.strip().lower()
+    return None
+
+
+def yaml_list(items):
+    """A YAML block sequence of mappings whose values are quoted scalars."""
+    lines = []
+    for item in items:
+        for index, (key, value) in enumerate(item.items()):
+            lines.append(f"{'- ' if index == 0 else '  '}{key}: {yaml_string(value)}")
+    return "".join(line + "\n" for line in lines)
+
+
 def render(*, listen_port, admin_port, upstream, wasm_path=None, filter_config_json="{}",
            with_filter=True, root_id=DEFAULT_ROOT_ID, ca_bundle=DEFAULT_CA_BUNDLE,
            check_json=True, buffer_limit_bytes=DEFAULT_BUFFER_LIMIT_BYTES,
@@ -115,10 +138,12 @@ def render(*, listen_port, admin_port, upstream, wasm_path=None, filter_config_j
     filter's own refusal need that).
     hold_headers=False leaves out the buffer filter that keeps a refused request's headers from
     the upstream (only to measure what it changes).
-    trust_client_identity=True keeps the client's session identity header (unsafe: any client
-    could name any identity; tests that stand in for an authenticated gateway use it).
-    jwt={"issuer": ..., "jwks": JSON text, "header": ..., "claim": ...} sets the identity header
-    from a verified JWT (header and claim default to x-gateway-token and sub).
+    trust_client_identity=True keeps the client's session identity and policy headers (unsafe:
+    any client could name any identity or policy; tests that stand in for an authenticated
+    gateway use it).
+    jwt={"issuer": ..., "jwks": JSON text, "header": ..., "claim": ..., "policy_claim": ...} sets
+    the identity header from a verified JWT (header and claim default to x-gateway-token and
+    sub), and the policy header from `policy_claim` when given.
     vm_env={"NAME": "value"} and vm_env_from_host=["NAME"] set the filter VM's environment
     (vm_config.environment_variables): where the keys of `hash` and `encrypt` come from.
     """
@@ -128,16 +153,30 @@ def render(*, listen_port, admin_port, upstream, wasm_path=None, filter_config_j
     if with_filter and check_json:
         json.loads(filter_config_json)  # fail here, not in Envoy, on a config that is not JSON
     identity_header = identity_header_of(filter_config_json) if with_filter else None
-    if jwt and not identity_header:
+    policy_header = policy_header_of(filter_config_json) if with_filter else None
+    policy_claim = (jwt or {}).get("policy_claim")
+    if policy_claim and not policy_header:
+        raise RenderError("a JWT policy claim needs policy_header in the filter configuration")
+    if jwt and not (identity_header or policy_claim):
         raise RenderError("a JWT identity needs session.identity_header in the filter configuration")
     if jwt and trust_client_identity:
         raise RenderError("a JWT identity and a client-chosen identity exclude each other")
 
     identity_filters = []
-    if identity_header and not trust_client_identity:
-        identity_filters.append(fragment("identity-strip.yaml"))
+    trusted = [h for h in (identity_header, policy_header) if h]
+    if trusted and not trust_client_identity:
+        removals = yaml_list({"remove": h} for h in dict.fromkeys(trusted))
+        identity_filters.append(fill_blocks(fragment("identity-strip.yaml"),
+                                            {"trusted_header_removals": removals}))
     if jwt:
-        identity_filters.append(fragment("jwt-identity.yaml"))
+        claims = []
+        if identity_header:
+            claims.append({"header_name": identity_header,
+                           "claim_name": jwt.get("claim") or DEFAULT_JWT_CLAIM})
+        if policy_claim:
+            claims.append({"header_name": policy_header, "claim_name": policy_claim})
+        identity_filters.append(fill_blocks(fragment("jwt-identity.yaml"),
+                                            {"jwt_claim_headers": yaml_list(claims)}))
 
     tls = scheme == "https"
     environment = {}
@@ -164,11 +203,9 @@ def render(*, listen_port, admin_port, upstream, wasm_path=None, filter_config_j
         "filter_config_json": yaml_string(filter_config_json),
         "ca_bundle": yaml_string(ca_bundle),
         "buffer_limit_bytes": int(buffer_limit_bytes),
-        "identity_header": yaml_string(identity_header or ""),
         "jwt_issuer": yaml_string((jwt or {}).get("issuer", "")),
         "jwt_jwks": yaml_string((jwt or {}).get("jwks", "")),
         "jwt_header": yaml_string((jwt or {}).get("header") or DEFAULT_JWT_HEADER),
-        "jwt_claim": yaml_string((jwt or {}).get("claim") or DEFAULT_JWT_CLAIM),
     }
     text = fill_blocks(TEMPLATE.read_text(encoding="utf-8"), blocks)
     return fill_scalars(text, values)
@@ -191,6 +228,8 @@ def main(argv=None):
     parser.add_argument("--jwt-header", default=DEFAULT_JWT_HEADER,
                         help="request header that carries the JWT (not the provider's Authorization)")
     parser.add_argument("--jwt-claim", default=DEFAULT_JWT_CLAIM, help="claim that names the identity")
+    parser.add_argument("--jwt-policy-claim",
+                        help="claim that names the policy (sets the filter's policy_header)")
     parser.add_argument("--no-hold-headers", action="store_true",
                         help="leave out the buffer that keeps refused requests from the upstream "
                              "(to measure it; not for use)")
@@ -208,6 +247,7 @@ def main(argv=None):
             print("render.py: --jwt-issuer and --jwt-jwks-file go together", file=sys.stderr)
             return 2
         jwt = {"issuer": args.jwt_issuer, "header": args.jwt_header, "claim": args.jwt_claim,
+               "policy_claim": args.jwt_policy_claim,
                "jwks": Path(args.jwt_jwks_file).read_text(encoding="utf-8")}
     try:
         text = render(listen_port=args.listen_port, admin_port=args.admin_port,

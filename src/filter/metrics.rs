@@ -12,6 +12,7 @@ use prompt_guard_engine::config::FilterConfig;
 use prompt_guard_engine::entity::{BuiltinKind, EntityKind};
 use prompt_guard_engine::event::{Event, Label, Reason, ReplyFindingKind, StreamAnomaly, Unrestored, VERDICT_ACTIONS};
 use prompt_guard_engine::policy::reply::ReplyAction;
+use prompt_guard_engine::policy::PolicyId;
 use prompt_guard_engine::threat::{Action, Category};
 
 const PREFIX: &str = "prompt_guard.";
@@ -166,6 +167,30 @@ impl ReplyEntityCounters {
     }
 }
 
+/// Counters per policy (`<name>.policy.<policy>`): the default then the named policies, in the
+/// order of `PolicyId::index`; the names are the configuration's.
+#[derive(Debug, Default)]
+pub struct PolicyCounters {
+    counters: Vec<Counter>,
+}
+
+impl PolicyCounters {
+    fn define(name: &str, cfg: &FilterConfig) -> PolicyCounters {
+        let counters =
+            cfg.policy_ids().map(|id| Counter::define(&format!("{name}.policy.{}", cfg.policy_name(id)))).collect();
+        PolicyCounters { counters }
+    }
+    fn inc(&self, policy: PolicyId) {
+        self.add(policy, 1);
+    }
+    fn add(&self, policy: PolicyId, n: u64) {
+        match self.counters.get(policy.index()) {
+            Some(c) => c.add(n),
+            None => log::warn!("prompt-guard: policy {} has no counter", policy.index()),
+        }
+    }
+}
+
 /// Threat verdicts per category and action.
 #[derive(Debug, Default)]
 pub struct VerdictCounters {
@@ -206,6 +231,10 @@ pub struct Metrics {
     threat_verdicts: VerdictCounters,
     reply_findings: Family<ReplyFindingKind>,
     reply_entities: ReplyEntityCounters,
+    /// Inspected requests per policy.
+    policy_requests: PolicyCounters,
+    /// Values masked in requests per policy (all types).
+    policy_entities_masked: PolicyCounters,
     /// The VM's linear memory after the last exchange, in bytes (the last reading of any worker).
     pub wasm_memory_bytes: Gauge,
     /// Host time the filter's callbacks spent on one inspected request, in microseconds.
@@ -230,6 +259,8 @@ impl Metrics {
             reply_findings: Family::define("reply_findings", "kind"),
             reply_entities: ReplyEntityCounters::define("reply_entities", cfg),
             stream_anomalies: Family::define("stream_anomalies", "kind"),
+            policy_requests: PolicyCounters::define("policy_requests", cfg),
+            policy_entities_masked: PolicyCounters::define("policy_entities_masked", cfg),
             wasm_memory_bytes: Gauge::define("wasm_memory_bytes"),
             request_processing_us: Histogram::define("request_processing_us"),
             reply_processing_us: Histogram::define("reply_processing_us"),
@@ -252,6 +283,8 @@ impl Metrics {
             Event::Stream { anomaly, count } => self.stream_anomalies.add(anomaly, count),
             Event::ReplyFinding { kind, count } => self.reply_findings.add(kind, count),
             Event::ReplyEntity { kind, action, count } => self.reply_entities.add(kind, action, count),
+            Event::UnderPolicy(policy) => self.policy_requests.inc(policy),
+            Event::MaskedUnder { policy, count } => self.policy_entities_masked.add(policy, count),
         }
     }
 }

@@ -327,7 +327,8 @@ def shipped_filters(filter_config):
 def test_istio_patches_are_the_bootstraps_filters_in_the_same_places():
     patches = yaml_load(ENVOYFILTER)["spec"]["configPatches"]
     plugin = yaml_load(WASMPLUGIN)["spec"]
-    ours = shipped_filters({"session": {"identity_header": IDENTITY}})
+    ours = shipped_filters({"session": {"identity_header": IDENTITY},
+                            "policy_header": plugin["pluginConfig"]["policy_header"]})
     by_type = {p["patch"]["value"]["typed_config"]["@type"].rsplit(".", 1)[1]: p for p in patches}
     strip, hold = by_type["HeaderMutation"], by_type["Buffer"]
     assert strip["patch"]["operation"] == "INSERT_FIRST"

@@ -58,6 +58,8 @@ pub enum BuiltinKind {
     CryptoWallet,
     CardCvv,
     CardExpiry,
+    CardTrackData,
+    CardPin,
     // Documents and devices (`detect::documents`).
     Passport,
     Mrz,
@@ -73,7 +75,7 @@ pub enum BuiltinKind {
 
 impl BuiltinKind {
     /// Every built-in kind, in a fixed order (used to declare metrics and to parse configuration).
-    pub const ALL: [BuiltinKind; 59] = [
+    pub const ALL: [BuiltinKind; 61] = [
         BuiltinKind::Email,
         BuiltinKind::Phone,
         BuiltinKind::UsSsn,
@@ -124,6 +126,8 @@ impl BuiltinKind {
         BuiltinKind::CryptoWallet,
         BuiltinKind::CardCvv,
         BuiltinKind::CardExpiry,
+        BuiltinKind::CardTrackData,
+        BuiltinKind::CardPin,
         BuiltinKind::Passport,
         BuiltinKind::Mrz,
         BuiltinKind::UsDriverLicense,
@@ -188,6 +192,8 @@ impl BuiltinKind {
             BuiltinKind::CryptoWallet => "CRYPTO_WALLET",
             BuiltinKind::CardCvv => "CARD_CVV",
             BuiltinKind::CardExpiry => "CARD_EXPIRY",
+            BuiltinKind::CardTrackData => "CARD_TRACK_DATA",
+            BuiltinKind::CardPin => "CARD_PIN",
             BuiltinKind::Passport => "PASSPORT",
             BuiltinKind::Mrz => "MRZ",
             BuiltinKind::UsDriverLicense => "US_DRIVER_LICENSE",
@@ -270,7 +276,9 @@ impl BuiltinKind {
             | K::PrivateKey
             | K::SecretAssignment
             | K::CreditCard
-            | K::CardCvv => Sensitivity::Critical,
+            | K::CardCvv
+            | K::CardTrackData
+            | K::CardPin => Sensitivity::Critical,
             K::UsSsn
             | K::UsItin
             | K::UkNino

@@ -4,6 +4,7 @@
 
 use crate::entity::EntityKind;
 use crate::policy::reply::ReplyAction;
+use crate::policy::PolicyId;
 use crate::threat::{Action, Category};
 
 /// A closed set of label values for one metric: every value is declared up front, and the index
@@ -55,6 +56,8 @@ labels! {
         PromptTooLong => "prompt_too_long",
         ControlCharacters => "control_characters",
         Threat => "threat",
+        /// The trusted policy header named a policy the configuration does not have.
+        UnknownPolicy => "unknown_policy",
         /// The host failed the filter (a header or body could not be read or written).
         Internal => "internal",
     }
@@ -136,6 +139,13 @@ pub enum Event<'a> {
     ReplyEntity {
         kind: EntityKind,
         action: ReplyAction,
+        count: u64,
+    },
+    /// An inspected request runs under this policy (selected by route, trusted header or default).
+    UnderPolicy(PolicyId),
+    /// Values masked in a request under this policy (all types).
+    MaskedUnder {
+        policy: PolicyId,
         count: u64,
     },
 }

@@ -14,6 +14,7 @@ use super::threat::reply::{LinkAction, LinkView, ReplyRule};
 use super::vault::Vault;
 use crate::config::FilterConfig;
 use crate::event::ReplyFindingKind;
+use crate::policy::ReplyPolicy;
 
 /// Counts of what one reply (or one part of it) carried.
 #[derive(Debug, Default, Clone, PartialEq, Eq)]
@@ -97,10 +98,10 @@ pub fn scan_links(cfg: &FilterConfig, vault: &Vault, text: &str) -> ReplyFinding
 /// Secrets and personal data in reply text (placeholders not yet restored, so everything found
 /// here was not masked from this exchange's request).
 /// Runs when threat scanning is on, or when the reply policy acts on what it finds.
-pub fn scan_leaks(cfg: &FilterConfig, text: &str, buf: &mut Vec<Finding>) -> ReplyFindings {
+pub fn scan_leaks(cfg: &FilterConfig, reply: &ReplyPolicy, text: &str, buf: &mut Vec<Finding>) -> ReplyFindings {
     let mut found = ReplyFindings::default();
     buf.clear();
-    if !cfg.threats.enabled && !cfg.policy.reply.acts() {
+    if !cfg.threats.enabled && !reply.acts() {
         return found;
     }
     cfg.detector.detect(text, buf);
@@ -113,25 +114,37 @@ pub fn scan_leaks(cfg: &FilterConfig, text: &str, buf: &mut Vec<Finding>) -> Rep
     found
 }
 
-/// The reply policy (`policy.reply`) on one reply text whose leak findings [`scan_leaks`] left in
+/// The exchange's reply policy (`reply`) on one reply text whose leak findings [`scan_leaks`] left in
 /// `found`: every value is counted in `tally` by type and action, and `Some(new text)` comes back
 /// when one was redacted or masked. The client's own originals pass (see `restore::leaks`).
 pub fn act_on_leaks(
     cfg: &FilterConfig,
+    reply: &ReplyPolicy,
     vault: &Vault,
     text: &str,
     escape: Escape,
     found: &[Finding],
     tally: &mut LeakTally,
 ) -> Option<String> {
-    let rules = LeakRules { detector: &cfg.detector, policy: &cfg.policy.reply, vault };
+    let rules = LeakRules { detector: &cfg.detector, policy: reply, vault };
     act_on_findings(text, found, &rules, escape, tally)
 }
 
-/// Everything: links, canary, secrets and personal data.
+/// Everything: links, canary, secrets and personal data (under the filter's default policy).
 pub fn scan_all(cfg: &FilterConfig, vault: &Vault, text: &str, buf: &mut Vec<Finding>) -> ReplyFindings {
+    scan_all_under(cfg, &cfg.policy.reply, vault, text, buf)
+}
+
+/// Everything, under the exchange's reply policy `reply`.
+pub fn scan_all_under(
+    cfg: &FilterConfig,
+    reply: &ReplyPolicy,
+    vault: &Vault,
+    text: &str,
+    buf: &mut Vec<Finding>,
+) -> ReplyFindings {
     let mut found = scan_links(cfg, vault, text);
-    found.add(scan_leaks(cfg, text, buf));
+    found.add(scan_leaks(cfg, reply, text, buf));
     found
 }
 

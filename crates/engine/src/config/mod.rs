@@ -14,7 +14,7 @@ pub use error::ConfigError;
 use crate::detect::{CustomPattern, DetectBuildError, DetectSettings, Detector};
 use crate::entity::BuiltinKind;
 use crate::placeholder::{is_label, PlaceholderGrammar};
-use crate::policy::{KeyNames, Keys, Policy, RawPolicy, Strategy};
+use crate::policy::{KeyNames, Keys, Policy, PolicyId, RawPolicy, Strategy};
 use crate::protocol::route::normalise_path;
 use crate::protocol::Api;
 use crate::restore::RestoreSpec;
@@ -66,6 +66,9 @@ pub struct RawConfig {
     pub policy: Option<RawPolicy>,
     /// Named policies, for selection by route or tenant.
     pub policies: BTreeMap<String, RawPolicy>,
+    /// A trusted request header whose value names the policy of the exchange (set by an
+    /// authentication filter from a verified claim; the shipped bootstraps drop the client's copy).
+    pub policy_header: Option<String>,
     /// Which environment variables hold the keys of `hash` and `encrypt`.
     pub keys: KeyNames,
 }
@@ -102,15 +105,18 @@ pub struct SessionConfig {
     pub store: SessionSettings,
 }
 
-fn compile_session(raw: &RawSession, vault_capacity: u64) -> Result<SessionConfig, ConfigError> {
-    let header = raw.identity_header.trim().to_ascii_lowercase();
+/// A trusted header's name, lower case, or the error naming `field`.
+fn header_name(value: &str, field: &str) -> Result<String, ConfigError> {
+    let header = value.trim().to_ascii_lowercase();
     let token = |b: u8| b.is_ascii_alphanumeric() || b"-_.".contains(&b);
     if header.is_empty() || !header.bytes().all(token) {
-        return Err(ConfigError::new(
-            "session.identity_header",
-            "must be a header name (letters, digits, '-', '_', '.')",
-        ));
+        return Err(ConfigError::new(field, "must be a header name (letters, digits, '-', '_', '.')"));
     }
+    Ok(header)
+}
+
+fn compile_session(raw: &RawSession, vault_capacity: u64) -> Result<SessionConfig, ConfigError> {
+    let header = header_name(&raw.identity_header, "session.identity_header")?;
     if !(1..=7 * 24 * 3600).contains(&raw.ttl_seconds) {
         return Err(ConfigError::new("session.ttl_seconds", "must be between 1 and 604800 (7 days)"));
     }
@@ -158,6 +164,7 @@ impl Default for RawConfig {
             scan_memo_entries: DEFAULT_MEMO_ENTRIES,
             policy: None,
             policies: BTreeMap::new(),
+            policy_header: None,
             keys: KeyNames::default(),
         }
     }
@@ -172,13 +179,32 @@ pub struct RawCustomPattern {
     pub context: Vec<String>,
 }
 
-/// An explicit route: requests whose path starts with `prefix` are treated as `api`.
+/// An explicit route: requests whose path starts with `prefix` are treated as `api`, under
+/// `policy` (a name of `policies`, or `default`). At least one of the two is given.
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct RawRoute {
     pub prefix: String,
-    pub api: Api,
+    #[serde(default)]
+    pub api: Option<Api>,
+    #[serde(default)]
+    pub policy: Option<String>,
 }
+
+/// A compiled route: a normalised prefix, and what it decides.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Route {
+    pub prefix: String,
+    pub api: Option<Api>,
+    pub policy: Option<PolicyId>,
+}
+
+/// The name under which the filter's own policy (`policy`) is selected, shown and counted.
+pub const DEFAULT_POLICY_NAME: &str = "default";
+
+/// A trusted policy header named a policy the configuration does not have.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct UnknownPolicy;
 
 /// The compiled configuration shared by every HTTP context of a VM.
 #[derive(Debug)]
@@ -190,7 +216,7 @@ pub struct FilterConfig {
     pub restore: RestoreSpec,
     pub detector: Detector,
     pub unknown_paths: UnknownPaths,
-    pub routes: Vec<(String, Api)>,
+    pub routes: Vec<Route>,
     pub restore_responses: bool,
     /// Labels that can be masked (enabled built-ins, then custom patterns), for metrics.
     pub labels: Vec<String>,
@@ -201,8 +227,10 @@ pub struct FilterConfig {
     pub scan_memo_entries: usize,
     /// The policy exchanges run under unless another is selected.
     pub policy: Policy,
-    /// Named policies (`policies`), compiled.
-    pub policies: BTreeMap<String, Policy>,
+    /// Named policies (`policies`), compiled, sorted by name: [`PolicyId::Named`] indexes it.
+    pub policies: Vec<(String, Policy)>,
+    /// The trusted header that selects a policy by name (lower case).
+    pub policy_header: Option<String>,
     /// The keys the policies need, read from the host environment.
     pub keys: Keys,
 }
@@ -223,7 +251,51 @@ impl FilterConfig {
 
     /// A named policy of `policies`.
     pub fn policy(&self, name: &str) -> Option<&Policy> {
-        self.policies.get(name)
+        self.policy_id(name).filter(|id| *id != PolicyId::Default).map(|id| self.policy_of(id))
+    }
+
+    /// The policy called `name`: `default` is the filter's own (`policy`), any other a name of
+    /// `policies`.
+    pub fn policy_id(&self, name: &str) -> Option<PolicyId> {
+        if name == DEFAULT_POLICY_NAME {
+            return Some(PolicyId::Default);
+        }
+        self.policies.binary_search_by(|(n, _)| n.as_str().cmp(name)).ok().map(PolicyId::Named)
+    }
+
+    /// The compiled policy `id` names (the default for an index out of range, which no
+    /// configuration issues).
+    pub fn policy_of(&self, id: PolicyId) -> &Policy {
+        match id {
+            PolicyId::Default => &self.policy,
+            PolicyId::Named(i) => self.policies.get(i).map_or(&self.policy, |(_, p)| p),
+        }
+    }
+
+    /// The name `id` is shown and counted under.
+    pub fn policy_name(&self, id: PolicyId) -> &str {
+        match id {
+            PolicyId::Default => DEFAULT_POLICY_NAME,
+            PolicyId::Named(i) => self.policies.get(i).map_or(DEFAULT_POLICY_NAME, |(n, _)| n.as_str()),
+        }
+    }
+
+    /// Every policy, the default first then the named ones by name: the order of
+    /// [`PolicyId::index`].
+    pub fn policy_ids(&self) -> impl Iterator<Item = PolicyId> {
+        std::iter::once(PolicyId::Default).chain((0..self.policies.len()).map(PolicyId::Named))
+    }
+
+    /// The policy of a request to `path` whose trusted policy header (when configured) carries
+    /// `header`: a non-empty header decides (an unknown name is an error), then the first route
+    /// whose prefix covers the path and names a policy, then the default.
+    pub fn select_policy(&self, path: &str, header: Option<&str>) -> Result<PolicyId, UnknownPolicy> {
+        if let Some(name) = header.map(str::trim).filter(|v| !v.is_empty()) {
+            return self.policy_id(name).ok_or(UnknownPolicy);
+        }
+        let path = normalise_path(path);
+        let chosen = self.routes.iter().filter(|r| covers(&r.prefix, &path)).find_map(|r| r.policy);
+        Ok(chosen.unwrap_or(PolicyId::Default))
     }
 
     /// Which API a request path speaks: explicit routes first, then the known endpoints, then
@@ -232,11 +304,8 @@ impl FilterConfig {
     /// `path` may carry a query string.
     pub fn classify(&self, path: &str) -> Api {
         let path = normalise_path(path);
-        let under = |prefix: &str| {
-            prefix == "/" || path == prefix || path.strip_prefix(prefix).is_some_and(|rest| rest.starts_with('/'))
-        };
-        if let Some((_, api)) = self.routes.iter().find(|(prefix, _)| under(prefix)) {
-            return *api;
+        if let Some(api) = self.routes.iter().filter(|r| covers(&r.prefix, &path)).find_map(|r| r.api) {
+            return api;
         }
         match Api::from_path(&path) {
             Some(api) => api,
@@ -246,6 +315,11 @@ impl FilterConfig {
             },
         }
     }
+}
+
+/// Whether the normalised `prefix` covers the normalised `path`, segment by segment.
+fn covers(prefix: &str, path: &str) -> bool {
+    prefix == "/" || path == prefix || path.strip_prefix(prefix).is_some_and(|rest| rest.starts_with('/'))
 }
 
 fn parse_raw(bytes: &[u8]) -> Result<RawConfig, ConfigError> {
@@ -346,7 +420,11 @@ fn compile(raw: RawConfig, env: &dyn Fn(&str) -> Option<String>) -> Result<Filte
         if !r.prefix.starts_with('/') {
             return Err(ConfigError::new(format!("routes[{i}].prefix"), "must start with '/'"));
         }
-        routes.push((normalise_path(&r.prefix), r.api));
+        if r.api.is_none() && r.policy.is_none() {
+            return Err(ConfigError::new(format!("routes[{i}]"), "names an 'api', a 'policy' or both"));
+        }
+        // Policy names are checked once `policies` is compiled, below.
+        routes.push(Route { prefix: normalise_path(&r.prefix), api: r.api, policy: None });
     }
 
     let settings = DetectSettings {
@@ -377,17 +455,41 @@ fn compile(raw: RawConfig, env: &dyn Fn(&str) -> Option<String>) -> Result<Filte
         Some(p) => Policy::compile(p, "policy", &custom_labels)?,
         None => Policy::compile(&RawPolicy::default(), "policy", &custom_labels)?,
     };
-    let mut policies = BTreeMap::new();
+    // A BTreeMap iterates in name order: `policies` stays sorted for `policy_id`.
+    let mut policies = Vec::with_capacity(raw.policies.len());
     for (name, p) in &raw.policies {
-        if name.is_empty() || !name.bytes().all(|b| b.is_ascii_alphanumeric() || b"-_.".contains(&b)) {
+        // Names become metric tags and a response header value: `.` would cut a stats name.
+        if name.is_empty() || name.len() > 64 || !name.bytes().all(|b| b.is_ascii_alphanumeric() || b"-_".contains(&b))
+        {
             return Err(ConfigError::new(
                 format!("policies.{name}"),
-                "a policy name is letters, digits, '-', '_', '.'",
+                "a policy name is 1 to 64 letters, digits, '-' or '_'",
             ));
         }
-        policies.insert(name.clone(), Policy::compile(p, &format!("policies.{name}"), &custom_labels)?);
+        if name == DEFAULT_POLICY_NAME {
+            return Err(ConfigError::new(
+                format!("policies.{name}"),
+                "'default' names the filter's own policy: configure it under 'policy'",
+            ));
+        }
+        policies.push((name.clone(), Policy::compile(p, &format!("policies.{name}"), &custom_labels)?));
     }
-    let all = || std::iter::once(&policy).chain(policies.values());
+    for (i, r) in raw.routes.iter().enumerate() {
+        let Some(name) = &r.policy else { continue };
+        let id = if name == DEFAULT_POLICY_NAME {
+            Some(PolicyId::Default)
+        } else {
+            policies.binary_search_by(|(n, _)| n.as_str().cmp(name)).ok().map(PolicyId::Named)
+        };
+        let id = id.ok_or_else(|| {
+            ConfigError::new(format!("routes[{i}].policy"), "is not 'default' or a name of 'policies'")
+        })?;
+        if let Some(route) = routes.get_mut(i) {
+            route.policy = Some(id);
+        }
+    }
+    let policy_header = raw.policy_header.as_deref().map(|h| header_name(h, "policy_header")).transpose()?;
+    let all = || std::iter::once(&policy).chain(policies.iter().map(|(_, p)| p));
     let keys =
         Keys::load(&raw.keys, all().any(|p| p.uses(Strategy::Hash)), all().any(|p| p.uses(Strategy::Encrypt)), env)?;
 
@@ -410,6 +512,7 @@ fn compile(raw: RawConfig, env: &dyn Fn(&str) -> Option<String>) -> Result<Filte
         scan_memo_entries: usize::try_from(raw.scan_memo_entries).unwrap_or(0),
         policy,
         policies,
+        policy_header,
         keys,
     })
 }
@@ -482,6 +585,8 @@ mod tests {
         assert_eq!(err(r#"{"policy": {"preset": "strict"}}"#).field, "policy.preset");
         assert_eq!(err(r#"{"policy": {"colour": 1}}"#).field, "policy.colour");
         assert_eq!(err(r#"{"policies": {"a b": {}}}"#).field, "policies.a b");
+        assert_eq!(err(r#"{"policies": {"a.b": {}}}"#).field, "policies.a.b");
+        assert_eq!(err(r#"{"policies": {"default": {}}}"#).field, "policies.default");
         assert_eq!(err(r#"{"policies": {"p": {"strategies": {"NOPE": "mask"}}}}"#).field, "policies.p.strategies.NOPE");
     }
 
@@ -490,5 +595,64 @@ mod tests {
         let c = FilterConfig::from_json(br#"{"entities": {"IP_ADDRESS": false, "EMAIL": true}}"#).unwrap();
         assert!(!c.labels.iter().any(|l| l == "IP_ADDRESS"));
         assert!(c.labels.iter().any(|l| l == "EMAIL"));
+    }
+
+    fn two_teams() -> FilterConfig {
+        FilterConfig::from_json(
+            br#"{"policies": {"payments": {"preset": "pci_dss"}, "research": {"preset": "secrets_only"}},
+                 "policy_header": "X-Team-Policy",
+                 "routes": [{"prefix": "/pay", "policy": "payments"},
+                            {"prefix": "/pay/raw", "api": "pass_through"},
+                            {"prefix": "/lab", "api": "openai_chat", "policy": "research"}]}"#,
+        )
+        .unwrap()
+    }
+
+    #[test]
+    fn routes_and_the_header_select_a_policy() {
+        let c = two_teams();
+        assert_eq!(c.policy_header.as_deref(), Some("x-team-policy"));
+        let payments = c.policy_id("payments").unwrap();
+        let research = c.policy_id("research").unwrap();
+        assert_ne!(payments, research);
+        assert_eq!(c.select_policy("/pay/v1/chat/completions", None), Ok(payments));
+        assert_eq!(c.select_policy("/PAY;x=1/v1/chat/completions", None), Ok(payments));
+        assert_eq!(c.select_policy("/payroll/v1/chat/completions", None), Ok(PolicyId::Default));
+        assert_eq!(c.select_policy("/v1/chat/completions", None), Ok(PolicyId::Default));
+        assert_eq!(c.select_policy("/lab/x", None), Ok(research));
+        // The header beats the route; blank is absent; `default` is the filter's own policy.
+        assert_eq!(c.select_policy("/pay/v1/chat/completions", Some("research")), Ok(research));
+        assert_eq!(c.select_policy("/pay/v1/chat/completions", Some("  ")), Ok(payments));
+        assert_eq!(c.select_policy("/pay/v1/chat/completions", Some("default")), Ok(PolicyId::Default));
+        assert_eq!(c.select_policy("/v1/chat/completions", Some("payment")), Err(UnknownPolicy));
+        assert_eq!(c.policy_name(payments), "payments");
+        assert_eq!(c.policy_name(PolicyId::Default), "default");
+        assert_eq!(c.policy_of(payments).preset, crate::policy::Preset::PciDss);
+        let names: Vec<&str> = c.policy_ids().map(|id| c.policy_name(id)).collect();
+        assert_eq!(names, ["default", "payments", "research"]);
+        for (i, id) in c.policy_ids().enumerate() {
+            assert_eq!(id.index(), i);
+        }
+    }
+
+    #[test]
+    fn a_route_with_only_a_policy_leaves_the_api_to_the_path() {
+        let c = two_teams();
+        // The API is read from the path's known endpoint under the team's prefix.
+        assert_eq!(c.classify("/pay/v1/chat/completions"), Api::OpenAiChat);
+        assert_eq!(c.classify("/pay/notes"), Api::Generic);
+        assert_eq!(c.classify("/v1/chat/completions"), Api::OpenAiChat);
+        assert_eq!(c.classify("/pay/raw/x"), Api::PassThrough);
+        assert_eq!(c.classify("/lab/anything"), Api::OpenAiChat);
+    }
+
+    #[test]
+    fn route_policies_are_checked_at_load() {
+        let e = err(r#"{"routes": [{"prefix": "/a", "policy": "nope"}]}"#);
+        assert_eq!(e.field, "routes[0].policy");
+        assert_eq!(err(r#"{"routes": [{"prefix": "/a"}]}"#).field, "routes[0]");
+        assert_eq!(err(r#"{"policy_header": "x team"}"#).field, "policy_header");
+        let c = FilterConfig::from_json(br#"{"routes": [{"prefix": "/a", "policy": "default"}]}"#).unwrap();
+        assert_eq!(c.select_policy("/a/b", None), Ok(PolicyId::Default));
     }
 }

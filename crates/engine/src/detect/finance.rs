@@ -1,21 +1,47 @@
 //! Financial identifiers beyond cards and IBANs: US ABA routing numbers, SWIFT/BIC codes, bank
 //! account numbers, crypto wallet addresses (Bitcoin base58check and bech32/bech32m, Ethereum
-//! with its EIP-55 mixed-case checksum), and a card's verification code and expiry date.
+//! with its EIP-55 mixed-case checksum), a card's verification code and expiry date, its PIN, and
+//! the magnetic stripe's track data.
 //!
 //! A routing number's checksum passes one nine-digit number in ten, so it needs its words; an
 //! account number has no check at all and is only what its words say. A wallet address carries
 //! a real checksum (four bytes of double SHA-256, a BCH code, or EIP-55's case pattern), so it
 //! is masked alone; an Ethereum address written in one case has no checksum and needs wallet
 //! words. Verification codes and expiry dates are three or four digits and a month: only their
-//! labels (`CVV`, `exp.`) make them a card's.
+//! labels (`CVV`, `exp.`) make them a card's. A PIN is four to twelve digits and is found only
+//! right after `PIN` written as the acronym (upper case) or `PIN code` / `PIN number`: "pin" in
+//! its other senses (a chip's pins, a pinned message) is lower case or not next to a number.
+//! Track data has a fixed grammar (ISO/IEC 7813): track 1 `%B<PAN>^<NAME>^<YYMM><service
+//! code><discretionary>?`, track 2 `;<PAN>=<YYMM><service code><discretionary>?`, with a
+//! Luhn-valid PAN and a real month; the sentinels are optional (logs often drop them).
 
 use super::ids::{format_score, Proposal, Token, CONFIRMED, FORMATTED};
+use super::validate::luhn_ok;
 use crate::entity::BuiltinKind as K;
 use sha2::{Digest, Sha256};
 use sha3::Keccak256;
 
 /// The kinds of this family.
-pub const KINDS: &[K] = &[K::AbaRouting, K::SwiftBic, K::BankAccount, K::CryptoWallet, K::CardCvv, K::CardExpiry];
+pub const KINDS: &[K] = &[
+    K::AbaRouting,
+    K::SwiftBic,
+    K::BankAccount,
+    K::CryptoWallet,
+    K::CardCvv,
+    K::CardExpiry,
+    K::CardTrackData,
+    K::CardPin,
+];
+
+/// Score of track data: above a card number's, so the whole track wins over the PAN inside it.
+const TRACK: f32 = 0.99;
+/// Longest track 1 and track 2 (ISO/IEC 7813), sentinels included.
+const TRACK1_MAX: usize = 79;
+const TRACK2_MAX: usize = 40;
+/// Longest cardholder name field of track 1, and the shortest (ISO/IEC 7813).
+const TRACK1_NAME: std::ops::RangeInclusive<usize> = 2..=26;
+/// Separators between a PIN label and its digits.
+const PIN_GAP: &[u8] = b" \t:#-.";
 
 const ROUTING_WORDS: &[&str] = &["routing", "aba", "rtn", "routing number", "routing no", "transit number", "ach"];
 const SWIFT_WORDS: &[&str] = &["swift", "bic", "swift code", "swift bic", "bic code"];
@@ -56,6 +82,104 @@ const BIC_COUNTRIES: &[&[u8; 2]] = &[
     b"KR", b"SG", b"AU", b"NZ", b"ZA", b"AE", b"SA", b"TR", b"IL", b"RU", b"UA", b"TW", b"TH", b"MY", b"ID", b"PH",
 ];
 
+/// Identifiers read beyond their token (track data: the PAN's token is glued to `=` or `^`).
+pub fn classify_extended(t: &Token<'_>) -> Option<Proposal> {
+    match t.text.as_bytes().get(t.end)? {
+        b'=' => track2(t),
+        b'^' => track1(t),
+        _ => None,
+    }
+}
+
+/// A primary account number as the stripe holds it: 12 to 19 digits, Luhn-valid.
+fn pan_ok(pan: &[u8]) -> bool {
+    if !(12..=19).contains(&pan.len()) || !pan.iter().all(u8::is_ascii_digit) {
+        return false;
+    }
+    let digits: Vec<u8> = pan.iter().map(|c| c - b'0').collect();
+    luhn_ok(&digits)
+}
+
+/// `YYMM` and a three-digit service code at the start of `b`, with a real month.
+fn expiry_and_service(b: &[u8]) -> bool {
+    let Some(head) = b.get(..7) else { return false };
+    let month = |hi: u8, lo: u8| (hi - b'0') * 10 + (lo - b'0');
+    head.iter().all(u8::is_ascii_digit) && matches!(head, [_, _, m1, m2, ..] if (1..=12).contains(&month(*m1, *m2)))
+}
+
+/// Digits from `at`, at most up to `limit`, then an end sentinel `?` if one follows: the end.
+fn digits_then_sentinel(text: &[u8], at: usize, limit: usize) -> usize {
+    let mut end = at;
+    while end < limit && text.get(end).is_some_and(u8::is_ascii_digit) {
+        end += 1;
+    }
+    if end < limit && text.get(end) == Some(&b'?') {
+        end += 1;
+    }
+    end
+}
+
+/// Track 2: `;PAN=YYMM SSS discretionary?`, the token being the PAN.
+fn track2(t: &Token<'_>) -> Option<Proposal> {
+    let text = t.text.as_bytes();
+    if !pan_ok(t.bytes()) {
+        return None;
+    }
+    let start = if t.start > 0 && text.get(t.start - 1) == Some(&b';') { t.start - 1 } else { t.start };
+    let data = t.end + 1;
+    if !expiry_and_service(text.get(data..)?) {
+        return None;
+    }
+    let end = digits_then_sentinel(text, data, (start + TRACK2_MAX).min(text.len()));
+    Some((start, end, K::CardTrackData, TRACK))
+}
+
+/// Track 1: `%B PAN ^ NAME ^ YYMM SSS discretionary ?`, the token being `B` and the PAN.
+fn track1(t: &Token<'_>) -> Option<Proposal> {
+    let text = t.text.as_bytes();
+    let pan = t.bytes().strip_prefix(b"B")?;
+    if !pan_ok(pan) {
+        return None;
+    }
+    let start = if t.start > 0 && text.get(t.start - 1) == Some(&b'%') { t.start - 1 } else { t.start };
+    let limit = (start + TRACK1_MAX).min(text.len());
+    let name_start = t.end + 1;
+    let name_len = text.get(name_start..limit)?.iter().position(|&c| c == b'^')?;
+    let name = text.get(name_start..name_start + name_len)?;
+    if !TRACK1_NAME.contains(&name_len) || !name.iter().all(|c| (b' '..=b'~').contains(c) && !b"%?".contains(c)) {
+        return None;
+    }
+    let data = name_start + name_len + 1;
+    if !expiry_and_service(text.get(data..limit)?) {
+        return None;
+    }
+    Some((start, digits_then_sentinel(text, data, limit), K::CardTrackData, TRACK))
+}
+
+/// Whether a PIN label ends right before `start`: `PIN` as written (upper case), or `PIN code`,
+/// `PIN number`, `PIN no` in any case, then only separators (and perhaps `is`).
+fn pin_labelled(text: &[u8], start: usize) -> bool {
+    let window = text.get(start.saturating_sub(32)..start).unwrap_or(&[]);
+    let mut words = window.split(|c| !c.is_ascii_alphanumeric()).filter(|w| !w.is_empty()).rev();
+    // The label is followed by at least one separator, and nothing else but `is`.
+    let gap = window.iter().rev().take_while(|c| !c.is_ascii_alphanumeric()).count();
+    if gap == 0 || !window.iter().rev().take(gap).all(|c| PIN_GAP.contains(c)) {
+        return false;
+    }
+    let mut last = words.next();
+    if last.is_some_and(|w| w.eq_ignore_ascii_case(b"is")) {
+        // `PIN is 1234`: the word before `is` must end where `is` starts, but one space.
+        last = words.next();
+    }
+    match last {
+        Some(b"PIN") => true,
+        Some(w) if [&b"code"[..], b"number", b"no"].iter().any(|x| w.eq_ignore_ascii_case(x)) => {
+            words.next().is_some_and(|p| p.eq_ignore_ascii_case(b"pin"))
+        }
+        _ => false,
+    }
+}
+
 /// Propose at most one financial identifier for the token.
 pub fn classify(t: &Token<'_>) -> Option<Proposal> {
     let b = t.bytes();
@@ -77,6 +201,10 @@ fn numeric(t: &Token<'_>) -> Option<Proposal> {
     // Verification code: three or four digits right after its label.
     if (3..=4).contains(&b.len()) && t.digits == b.len() && t.words_within(CVV_WORDS, 16).is_some() {
         return span(K::CardCvv, CONFIRMED);
+    }
+    // PIN: four to twelve digits right after its label.
+    if (4..=12).contains(&b.len()) && t.digits == b.len() && pin_labelled(t.text.as_bytes(), t.start) {
+        return span(K::CardPin, CONFIRMED);
     }
     // Expiry: MM/YY or MM/YYYY after its label.
     if let Some((m, y)) = t.value.split_once('/') {

@@ -170,7 +170,7 @@ pub fn find(text: &str, enabled: Enabled, out: &mut Vec<Proposal>) {
         if t.start < covered {
             return;
         }
-        if let Some(p) = documents::classify_extended(&t) {
+        if let Some(p) = documents::classify_extended(&t).or_else(|| finance::classify_extended(&t)) {
             covered = p.1;
             push(Some(p));
             return;

@@ -3,14 +3,15 @@
 //! is decided here.
 
 use super::guard::Guard;
-use super::refusal::{verdict_headers, LocalReply, Refusal, FAIL_OPEN_HEADER, MASKED_HEADER};
+use super::refusal::{verdict_headers, LocalReply, Refusal, FAIL_OPEN_HEADER, MASKED_HEADER, POLICY_HEADER};
 use super::reply_plan::{buffered_over_limit, plan_reply, ReplyHead, ReplyPlan};
 use super::streaming::{StreamGuard, StreamStep, REPLY_BLOCKED, REPLY_STOPPED_MESSAGE};
-use super::{guard_reply, guard_request_as, is_json_content_type, BodyKind, Rejection};
+use super::{guard_reply_under, guard_request_under, is_json_content_type, BodyKind, Rejection};
 use crate::config::FilterConfig;
 use crate::encoding::ContentEncoding;
 use crate::event::{Event, Label, Reason, Unrestored};
 use crate::memo::CallerId;
+use crate::policy::PolicyId;
 use crate::protocol::{error_body, Api};
 use crate::store::{SessionStore, SharedData};
 use crate::threat::Verdict;
@@ -90,6 +91,8 @@ pub struct Exchange {
     caller: Option<CallerId>,
     /// The request went on flagged: its verdict goes into the reply's headers.
     flagged: Option<Verdict>,
+    /// The policy the exchange runs under, once selected from its headers (guarded requests).
+    policy: Option<PolicyId>,
     reply: ReplyMode,
     /// The streamed reply's state, while the reply is streamed.
     stream: Option<Box<StreamGuard>>,
@@ -107,9 +110,15 @@ impl Exchange {
             session: None,
             caller: None,
             flagged: None,
+            policy: None,
             reply: ReplyMode::Pass,
             stream: None,
         }
+    }
+
+    /// The policy the exchange runs under (the default until one is selected).
+    pub fn policy(&self) -> PolicyId {
+        self.policy.unwrap_or_default()
     }
 
     pub fn api(&self) -> Api {
@@ -143,6 +152,22 @@ impl Exchange {
             return Ok(RequestPlan::PassThrough);
         }
         emit(Event::Inspected);
+        // The policy first: every later decision, a refusal included, is made and shown under it.
+        let header = match &cfg.policy_header {
+            Some(name) => headers.get(name)?,
+            None => None,
+        };
+        match cfg.select_policy(&path, header.as_deref()) {
+            Ok(id) => {
+                self.policy = Some(id);
+                emit(Event::UnderPolicy(id));
+            }
+            Err(_) => {
+                // Never the header's value in the log: it came from a token's claim.
+                log::warn!("prompt-guard: request refused, its policy header names no configured policy");
+                return Ok(RequestPlan::Refuse(self.refuse(cfg, &Rejection::UnknownPolicy, emit)));
+            }
+        }
         if let Some(session) = &cfg.session {
             self.session = headers.get(&session.identity_header)?.filter(|v| !v.trim().is_empty());
         }
@@ -209,10 +234,13 @@ impl Exchange {
         };
         self.load_session(cfg, sessions);
         let kind = BodyKind::from_content_type(self.content_type.as_deref());
-        match guard_request_as(cfg, self.api, &decoded, kind, &mut self.vault, guard.memo().scope_of(self.caller)) {
+        let policy = cfg.policy_of(self.policy());
+        let scope = guard.memo().scope_of(self.caller);
+        match guard_request_under(cfg, policy, self.api, &decoded, kind, &mut self.vault, scope) {
             Ok(outcome) => {
                 self.save_session(cfg, sessions);
                 self.masked = outcome.masked.total();
+                emit(Event::MaskedUnder { policy: self.policy(), count: u64::from(self.masked) });
                 emit(Event::MemoHits(u64::from(outcome.memo_hits)));
                 if self.masked > 0 {
                     emit(Event::WithFindings);
@@ -241,7 +269,10 @@ impl Exchange {
     }
 
     fn refuse(&mut self, cfg: &FilterConfig, rejection: &Rejection, emit: &mut dyn FnMut(Event<'_>)) -> Refusal {
-        let refusal = Refusal::decide(cfg, self.api, rejection, emit);
+        let mut refusal = Refusal::decide(cfg, self.api, rejection, emit);
+        if let (Refusal::Answer(reply), Some(id)) = (&mut refusal, self.policy) {
+            reply.headers.push((POLICY_HEADER, cfg.policy_name(id).to_owned()));
+        }
         self.settle(cfg, &refusal);
         refusal
     }
@@ -264,14 +295,15 @@ impl Exchange {
         emit: &mut dyn FnMut(Event<'_>),
     ) -> (Vec<(&'static str, String)>, ReplyPlan) {
         let cfg = guard.config();
-        let mut headers = vec![(MASKED_HEADER, self.masked.to_string())];
+        let mut headers =
+            vec![(MASKED_HEADER, self.masked.to_string()), (POLICY_HEADER, cfg.policy_name(self.policy()).to_owned())];
         if let Some(reason) = self.fail_open {
             headers.push((FAIL_OPEN_HEADER, reason.label().to_owned()));
         }
         if let Some(verdict) = &self.flagged {
             headers.extend(verdict_headers(verdict));
         }
-        let plan = plan_reply(cfg, self.api, &mut self.vault, head, emit);
+        let plan = plan_reply(cfg, &cfg.policy_of(self.policy()).reply, self.api, &mut self.vault, head, emit);
         match plan {
             ReplyPlan::Buffer { encoding } => self.reply = ReplyMode::Buffered(encoding),
             ReplyPlan::Stream { encoding } => {
@@ -331,7 +363,7 @@ impl Exchange {
     /// A streamed reply in `encoding`.
     pub fn stream(&self, guard: &Guard, encoding: ContentEncoding) -> StreamGuard {
         let cfg = guard.config();
-        StreamGuard::new(cfg, self.api, encoding)
+        StreamGuard::under(cfg, self.policy(), self.api, encoding)
     }
 
     /// A buffered reply held `held_bytes` so far: `Err` when it is over the limit, with our own
@@ -368,7 +400,7 @@ impl Exchange {
                 "the upstream reply could not be decoded",
             ));
         };
-        let outcome = guard_reply(cfg, &decoded, &self.vault);
+        let outcome = guard_reply_under(cfg, cfg.policy_of(self.policy()), &decoded, &self.vault);
         if outcome.not_utf8 {
             // Forwarded as it is: neither inspected nor restored (placeholders stay visible).
             emit(Event::Unrestored(Unrestored::NotUtf8));

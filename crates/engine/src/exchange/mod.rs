@@ -13,7 +13,7 @@ pub use flow::{
 pub use guard::Guard;
 pub use refusal::{
     count_verdict, verdict_headers, LocalReply, Refusal, CATEGORIES_HEADER, FAIL_OPEN_HEADER, MASKED_HEADER,
-    REJECTED_HEADER, RULES_HEADER, SCORE_HEADER,
+    POLICY_HEADER, REJECTED_HEADER, RULES_HEADER, SCORE_HEADER,
 };
 pub use reply_plan::{buffered_over_limit, is_event_stream, plan_reply, ReplyHead, ReplyPlan};
 pub use streaming::{StreamGuard, StreamStep, LINK_WINDOW_BYTES};
@@ -31,13 +31,14 @@ use super::protocol::form;
 use super::protocol::json::{self, parse_strict, JsonError};
 use super::protocol::multipart::{self, Multipart, MultipartError};
 use super::protocol::{inject_canary, is_signed_block, rename_keys, visit_request, Api};
-use super::reply::{act_on_leaks, removal_notice, scan_all, PromptPrint, ReplyFindings};
+use super::reply::{act_on_leaks, removal_notice, scan_all_under, PromptPrint, ReplyFindings};
 use super::restore::leaks::LeakTally;
 use super::restore::{placeholder_lookalikes, restore_text, Escape, RestoreCounts};
 use super::sse::{restore_tree, StreamProtocol};
 use super::threat::{check_hygiene, Action, HygieneViolation, Source, ThreatReport, Verdict};
 use super::vault::Vault;
 use crate::config::FilterConfig;
+use crate::policy::{Policy, ReplyPolicy};
 
 /// Why a request or reply is refused. Messages never contain body text.
 #[derive(Debug, Clone, PartialEq)]
@@ -81,6 +82,9 @@ pub enum Rejection {
     Threat {
         verdict: Verdict,
     },
+    /// The trusted policy header names a policy this configuration does not have: no policy is
+    /// assumed (the default may be weaker than the one the caller's tenant was given).
+    UnknownPolicy,
 }
 
 impl Rejection {
@@ -88,7 +92,7 @@ impl Rejection {
         match self {
             Rejection::TooLarge { .. } => 413,
             Rejection::UnsupportedContentType { .. } | Rejection::UnsupportedEncoding { .. } => 415,
-            Rejection::Threat { .. } => 403,
+            Rejection::Threat { .. } | Rejection::UnknownPolicy => 403,
             _ => 400,
         }
     }
@@ -108,6 +112,7 @@ impl Rejection {
             Rejection::PromptTooLong { .. } => Reason::PromptTooLong,
             Rejection::ControlCharacters { .. } => Reason::ControlCharacters,
             Rejection::Threat { .. } => Reason::Threat,
+            Rejection::UnknownPolicy => Reason::UnknownPolicy,
         }
     }
 
@@ -169,6 +174,9 @@ impl fmt::Display for Rejection {
             }
             Rejection::ControlCharacters { count } => {
                 write!(f, "request text contains {count} control characters or terminal escape sequences")
+            }
+            Rejection::UnknownPolicy => {
+                f.write_str("the policy this request was assigned is not configured on this gateway")
             }
             Rejection::Threat { verdict } => {
                 let categories: Vec<&str> = verdict.categories.iter().map(|c| c.name()).collect();
@@ -247,10 +255,10 @@ struct TextGuard<'a> {
 }
 
 impl<'a> TextGuard<'a> {
-    fn new(cfg: &'a FilterConfig, scope: MemoScope<'a>) -> Self {
+    fn new(cfg: &'a FilterConfig, policy: &'a Policy, scope: MemoScope<'a>) -> Self {
         TextGuard {
             cfg,
-            masker: Masker::new(&cfg.detector, &cfg.restore.grammar, &cfg.policy, &cfg.keys),
+            masker: Masker::new(&cfg.detector, &cfg.restore.grammar, policy, &cfg.keys),
             report: ThreatReport::default(),
             failure: None,
             scope,
@@ -463,9 +471,23 @@ fn guard_units(guard: &mut TextGuard<'_>, units: &mut [Unit], vault: &mut Vault)
     vault.seal_synthetic();
 }
 
-/// Inspect and mask a whole request body of the given framing.
+/// Inspect and mask a whole request body of the given framing, under the filter's default policy.
 pub fn guard_request_as(
     cfg: &FilterConfig,
+    api: Api,
+    body: &[u8],
+    kind: BodyKind<'_>,
+    vault: &mut Vault,
+    scope: MemoScope<'_>,
+) -> Result<RequestOutcome, Rejection> {
+    guard_request_under(cfg, &cfg.policy, api, body, kind, vault, scope)
+}
+
+/// Inspect and mask a whole request body of the given framing under `policy` (the exchange's,
+/// see `FilterConfig::select_policy`).
+pub fn guard_request_under(
+    cfg: &FilterConfig,
+    policy: &Policy,
     api: Api,
     body: &[u8],
     kind: BodyKind<'_>,
@@ -476,10 +498,10 @@ pub fn guard_request_as(
         return Err(Rejection::TooLarge { limit: cfg.max_body_bytes });
     }
     if let BodyKind::Multipart { content_type } = kind {
-        return guard_multipart(cfg, api, body, content_type, vault, scope);
+        return guard_multipart(cfg, policy, api, body, content_type, vault, scope);
     }
     let text = std::str::from_utf8(body).map_err(|e| Rejection::InvalidUtf8 { offset: e.valid_up_to() })?;
-    let mut guard = TextGuard::new(cfg, scope);
+    let mut guard = TextGuard::new(cfg, policy, scope);
     if kind == BodyKind::Form {
         let mut pairs = form::parse(text);
         let mut units: Vec<Unit> = pairs
@@ -536,6 +558,7 @@ fn is_media(media_type: &str) -> bool {
 /// other text part as one user text. A part that is neither media nor text cannot be inspected.
 fn guard_multipart(
     cfg: &FilterConfig,
+    policy: &Policy,
     api: Api,
     body: &[u8],
     content_type: &str,
@@ -582,7 +605,7 @@ fn guard_multipart(
         }
         layout.push(Some(pieces));
     }
-    let mut guard = TextGuard::new(cfg, scope);
+    let mut guard = TextGuard::new(cfg, policy, scope);
     guard_units(&mut guard, &mut units, vault);
     // The new content of each part that changed (read from the parts, so written after).
     let rewritten: Vec<Option<Vec<u8>>> = layout
@@ -628,8 +651,15 @@ pub struct ReplyOutcome {
 
 /// Inspect a whole reply body and restore this exchange's placeholders in it. JSON is handled
 /// string by string (a string that carries a link to an outside host or the canary is replaced
-/// by a notice); anything else as one text.
+/// by a notice); anything else as one text. Under the filter's default policy.
 pub fn guard_reply(cfg: &FilterConfig, body: &[u8], vault: &Vault) -> ReplyOutcome {
+    guard_reply_under(cfg, &cfg.policy, body, vault)
+}
+
+/// The same under the exchange's `policy` (its reply policy acts on what the exchange did not
+/// mask).
+pub fn guard_reply_under(cfg: &FilterConfig, policy: &Policy, body: &[u8], vault: &Vault) -> ReplyOutcome {
+    let on = ReplyCheck { cfg, reply: &policy.reply, vault };
     let mut outcome = ReplyOutcome::default();
     let Ok(text) = std::str::from_utf8(body) else {
         outcome.not_utf8 = true;
@@ -645,17 +675,17 @@ pub fn guard_reply(cfg: &FilterConfig, body: &[u8], vault: &Vault) -> ReplyOutco
                         // the model's output (the canary sits there by design).
                         restore_tree(v, vault, &cfg.restore, &mut outcome.restore)
                     } else {
-                        guard_value(v, Some(k.as_str()), cfg, vault, &mut outcome, &mut buf)
+                        guard_value(v, Some(k.as_str()), &on, &mut outcome, &mut buf)
                     };
                     changed | c
                 }),
-                None => guard_value(&mut doc, None, cfg, vault, &mut outcome, &mut buf),
+                None => guard_value(&mut doc, None, &on, &mut outcome, &mut buf),
             };
             outcome.body = changed.then(|| json::to_vec_sized(&doc, body.len()));
         }
         Err(_) => {
             let mut s = text.to_owned();
-            if guard_string(&mut s, Escape::None, cfg, vault, &mut outcome, &mut buf) {
+            if guard_string(&mut s, Escape::None, &on, &mut outcome, &mut buf) {
                 outcome.body = Some(s.into_bytes());
             }
         }
@@ -663,16 +693,23 @@ pub fn guard_reply(cfg: &FilterConfig, body: &[u8], vault: &Vault) -> ReplyOutco
     outcome
 }
 
+/// What a reply is checked with: the configuration, the exchange's reply policy, its vault.
+struct ReplyCheck<'a> {
+    cfg: &'a FilterConfig,
+    reply: &'a ReplyPolicy,
+    vault: &'a Vault,
+}
+
 /// One reply string: inspect, then restore (or replace by a notice). Returns whether it changed.
 fn guard_string(
     s: &mut String,
     escape: Escape,
-    cfg: &FilterConfig,
-    vault: &Vault,
+    on: &ReplyCheck<'_>,
     outcome: &mut ReplyOutcome,
     buf: &mut Vec<Finding>,
 ) -> bool {
-    let found = scan_all(cfg, vault, s, buf);
+    let (cfg, vault) = (on.cfg, on.vault);
+    let found = scan_all_under(cfg, on.reply, vault, s, buf);
     if found.must_remove() {
         *s = removal_notice(&found);
         outcome.findings.add(found);
@@ -681,7 +718,7 @@ fn guard_string(
     outcome.findings.add(found);
     // Values the exchange did not mask meet the reply policy before placeholders and fakes are
     // restored (a fake of this exchange is ours and passes the policy).
-    let acted = act_on_leaks(cfg, vault, s, escape, buf, &mut outcome.leaks).map(|new| *s = new).is_some();
+    let acted = act_on_leaks(cfg, on.reply, vault, s, escape, buf, &mut outcome.leaks).map(|new| *s = new).is_some();
     let synthetic = vault.restore_synthetic(s, escape, &mut outcome.restore.restored);
     let changed = acted || synthetic.is_some();
     if let Some(restored) = synthetic {
@@ -711,11 +748,11 @@ fn holds_json_text(key: Option<&str>) -> bool {
 fn guard_value(
     v: &mut Value,
     key: Option<&str>,
-    cfg: &FilterConfig,
-    vault: &Vault,
+    on: &ReplyCheck<'_>,
     outcome: &mut ReplyOutcome,
     buf: &mut Vec<Finding>,
 ) -> bool {
+    let (cfg, vault) = (on.cfg, on.vault);
     match v {
         Value::String(s) => {
             // An original restored into JSON text (tool arguments, structured output, a reply
@@ -726,14 +763,13 @@ fn guard_value(
             } else {
                 Escape::None
             };
-            guard_string(s, escape, cfg, vault, outcome, buf)
+            guard_string(s, escape, on, outcome, buf)
         }
-        Value::Array(items) => items.iter_mut().fold(false, |c, i| guard_value(i, key, cfg, vault, outcome, buf) | c),
+        Value::Array(items) => items.iter_mut().fold(false, |c, i| guard_value(i, key, on, outcome, buf) | c),
         // Signed content (extended thinking) goes back to the provider as it came: never restored.
         Value::Object(map) if is_signed_block(map) => false,
         Value::Object(map) => {
-            let values =
-                map.iter_mut().fold(false, |c, (k, i)| guard_value(i, Some(k.as_str()), cfg, vault, outcome, buf) | c);
+            let values = map.iter_mut().fold(false, |c, (k, i)| guard_value(i, Some(k.as_str()), on, outcome, buf) | c);
             values | restore_keys(map, cfg, vault, &mut outcome.restore)
         }
         _ => false,

@@ -9,6 +9,8 @@ use crate::threat::Verdict;
 
 /// Response header: how many values were masked in the request.
 pub const MASKED_HEADER: &str = "x-prompt-guard-masked";
+/// Response header: the name of the policy the exchange ran under (`default`: the filter's own).
+pub const POLICY_HEADER: &str = "x-prompt-guard-policy";
 /// Response header: the request was forwarded uninspected, and why.
 pub const FAIL_OPEN_HEADER: &str = "x-prompt-guard-fail-open";
 /// Response header on our own error replies: the rejection reason.

@@ -6,6 +6,7 @@ use crate::config::FilterConfig;
 use crate::encoding::ContentEncoding;
 use crate::event::{Event, Label, Reason, Unrestored};
 use crate::plan::{reply_handling, ReplyHandling};
+use crate::policy::ReplyPolicy;
 use crate::protocol::Api;
 use crate::vault::Vault;
 
@@ -42,6 +43,7 @@ pub fn is_event_stream(content_type: Option<&str>) -> bool {
 /// can be in the reply, the vault forgets its values so only inspection remains.
 pub fn plan_reply(
     cfg: &FilterConfig,
+    reply: &ReplyPolicy,
     api: Api,
     vault: &mut Vault,
     head: ReplyHead<'_>,
@@ -54,7 +56,7 @@ pub fn plan_reply(
     // Held only when something needs the text: an embeddings reply, or any reply with nothing to
     // restore and no reply check, passes whatever its size.
     // The reply policy acting on values the exchange did not mask needs the text too.
-    let checks = cfg.threats.enabled || cfg.policy.reply.acts();
+    let checks = cfg.threats.enabled || reply.acts();
     if head.end_of_stream || reply_handling(api, restores, checks) == ReplyHandling::PassThrough {
         return ReplyPlan::Pass;
     }

@@ -9,6 +9,7 @@ use crate::config::FilterConfig;
 use crate::encoding::{ContentEncoding, DecodeError, StreamDecoder};
 use crate::event::{Event, ReplyFindingKind, StreamAnomaly, Unrestored};
 use crate::plan::StreamCounts;
+use crate::policy::PolicyId;
 use crate::protocol::{error_event, Api, ErrorShape};
 use crate::reply::{act_on_leaks, scan_leaks, scan_links};
 use crate::restore::leaks::{LeakRules, LeakTally};
@@ -16,9 +17,10 @@ use crate::restore::Escape;
 use crate::sse::{BodyShape, SseRestorer, StreamProtocol, StreamStart};
 use crate::vault::Vault;
 
-/// The reply policy's rules, when it acts on anything.
-fn leak_rules<'a>(cfg: &'a FilterConfig, vault: &'a Vault) -> Option<LeakRules<'a>> {
-    cfg.policy.reply.acts().then_some(LeakRules { detector: &cfg.detector, policy: &cfg.policy.reply, vault })
+/// The exchange's reply policy's rules, when it acts on anything.
+fn leak_rules<'a>(cfg: &'a FilterConfig, policy: PolicyId, vault: &'a Vault) -> Option<LeakRules<'a>> {
+    let reply = &cfg.policy_of(policy).reply;
+    reply.acts().then_some(LeakRules { detector: &cfg.detector, policy: reply, vault })
 }
 
 /// How much recent stream text a link or canary is looked for in: longer than any link worth
@@ -59,11 +61,19 @@ pub struct StreamGuard {
     start: StreamStart,
     /// What of the restorer's counts went into events already.
     counts: StreamCounts,
+    /// The exchange's policy (its reply policy acts on the stream).
+    policy: PolicyId,
 }
 
 impl StreamGuard {
-    /// A stream of `api` in `encoding` (identity when the upstream did not compress it).
+    /// A stream of `api` in `encoding` (identity when the upstream did not compress it), under
+    /// the filter's default policy.
     pub fn new(cfg: &FilterConfig, api: Api, encoding: ContentEncoding) -> StreamGuard {
+        StreamGuard::under(cfg, PolicyId::Default, api, encoding)
+    }
+
+    /// The same, under the exchange's `policy`.
+    pub fn under(cfg: &FilterConfig, policy: PolicyId, api: Api, encoding: ContentEncoding) -> StreamGuard {
         let decoder = (encoding != ContentEncoding::Identity)
             // Inflated in bounded steps, and at most `max_response_bytes` in all.
             .then(|| StreamDecoder::new(encoding).with_limit(cfg.max_response_bytes));
@@ -77,6 +87,7 @@ impl StreamGuard {
             text: String::new(),
             start: StreamStart::default(),
             counts: StreamCounts::default(),
+            policy,
         }
     }
 
@@ -104,7 +115,7 @@ impl StreamGuard {
         if self.ended {
             return StreamStep::Emit(chunk.to_vec());
         }
-        let leaks = leak_rules(cfg, vault);
+        let leaks = leak_rules(cfg, self.policy, vault);
         // Only the first bytes of the body that are not white space decide (an event stream never
         // starts with `{` or `[`); a later chunk that happens to start so is inside an event.
         let body_shape = if self.decoder.is_none() { self.start.observe(chunk) } else { None };
@@ -242,15 +253,16 @@ impl StreamGuard {
     /// policy did with them. When the policy acts, its filters saw every value as it passed;
     /// otherwise the whole text is scanned once here (counted, never removed).
     fn count_leaks(&mut self, cfg: &FilterConfig, vault: &Vault, emit: &mut dyn FnMut(Event<'static>)) {
-        let (secrets, pii, tally) = if cfg.policy.reply.acts() {
+        let reply = &cfg.policy_of(self.policy).reply;
+        let (secrets, pii, tally) = if reply.acts() {
             let tally = self.restorer.leak_tally().clone();
             let (secrets, pii) = tally.secrets_and_pii();
             (secrets, pii, tally)
         } else if cfg.threats.enabled {
             let mut buf = Vec::new();
-            let leaks = scan_leaks(cfg, &self.text, &mut buf);
+            let leaks = scan_leaks(cfg, reply, &self.text, &mut buf);
             let mut tally = LeakTally::default();
-            act_on_leaks(cfg, vault, &self.text, Escape::None, &buf, &mut tally);
+            act_on_leaks(cfg, reply, vault, &self.text, Escape::None, &buf, &mut tally);
             (leaks.secrets, leaks.pii, tally)
         } else {
             (0, 0, LeakTally::default())

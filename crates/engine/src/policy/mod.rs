@@ -116,6 +116,26 @@ impl Preset {
     }
 }
 
+/// Which policy an exchange runs under: the filter's own (`policy`) or one of `policies`, by its
+/// place in the compiled configuration's list (see `FilterConfig::policy_of`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum PolicyId {
+    #[default]
+    Default,
+    Named(usize),
+}
+
+impl PolicyId {
+    /// Its place among every policy, the default first (a host keeps one counter per policy in
+    /// this order, see `FilterConfig::policy_ids`).
+    pub const fn index(self) -> usize {
+        match self {
+            PolicyId::Default => 0,
+            PolicyId::Named(i) => i + 1,
+        }
+    }
+}
+
 /// What `redact` writes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -142,8 +162,9 @@ pub struct RawPolicy {
 }
 
 /// Kinds whose values must never be kept or shown under `pci_dss`, whatever the overrides: PCI
-/// DSS 3.3.1 forbids storing sensitive authentication data after authorisation.
-const PCI_ALWAYS_REDACTED: &[BuiltinKind] = &[BuiltinKind::CardCvv];
+/// DSS 3.3.1 forbids storing sensitive authentication data (full track data, verification codes,
+/// PINs) after authorisation.
+const PCI_ALWAYS_REDACTED: &[BuiltinKind] = &[BuiltinKind::CardCvv, BuiltinKind::CardTrackData, BuiltinKind::CardPin];
 
 /// A compiled policy: a strategy per built-in kind and per custom pattern.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -235,12 +256,12 @@ impl Policy {
     }
 
     /// Whether values of `kind` kept for restoring (placeholders) may be written to a session
-    /// record: never a card verification code, whatever the policy (sensitive authentication
-    /// data is not stored after authorisation, PCI DSS 3.3.1), nor a card number under `pci_dss`
-    /// (never written to shared data unsealed).
+    /// record: never a card verification code, a PIN or track data, whatever the policy
+    /// (sensitive authentication data is not stored after authorisation, PCI DSS 3.3.1), nor a
+    /// card number under `pci_dss` (never written to shared data unsealed).
     pub fn may_save(&self, kind: EntityKind) -> bool {
         match kind {
-            EntityKind::Builtin(BuiltinKind::CardCvv) => false,
+            EntityKind::Builtin(BuiltinKind::CardCvv | BuiltinKind::CardPin | BuiltinKind::CardTrackData) => false,
             EntityKind::Builtin(BuiltinKind::CreditCard) => self.preset != Preset::PciDss,
             _ => true,
         }
@@ -297,6 +318,13 @@ mod tests {
         assert_eq!(e.field, "policy.strategies.CARD_CVV");
         let p = compile(r#"{"preset": "pci_dss", "levels": {"critical": "placeholder"}}"#).unwrap();
         assert_eq!(p.strategy(EntityKind::Builtin(BuiltinKind::CardCvv)), Strategy::Redact);
+        for label in ["CARD_PIN", "CARD_TRACK_DATA"] {
+            let kind = BuiltinKind::from_label(label).unwrap();
+            assert_eq!(p.strategy(EntityKind::Builtin(kind)), Strategy::Redact, "{label}");
+            assert!(!p.may_save(EntityKind::Builtin(kind)) && !Policy::default().may_save(EntityKind::Builtin(kind)));
+            let doc = format!(r#"{{"preset": "pci_dss", "strategies": {{"{label}": "mask"}}}}"#);
+            assert_eq!(compile(&doc).unwrap_err().field, format!("policy.strategies.{label}"));
+        }
         assert_eq!(p.strategy(EntityKind::Builtin(BuiltinKind::CreditCard)), Strategy::Placeholder);
     }
 

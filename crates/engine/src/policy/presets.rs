@@ -30,7 +30,7 @@ pub fn preset_strategy(preset: Preset, kind: BuiltinKind) -> Strategy {
         Preset::HipaaSafeHarbor => Strategy::Placeholder,
         Preset::PciDss => match kind {
             BuiltinKind::CreditCard => Strategy::Partial,
-            BuiltinKind::CardCvv => Strategy::Redact,
+            BuiltinKind::CardCvv | BuiltinKind::CardPin | BuiltinKind::CardTrackData => Strategy::Redact,
             _ => Strategy::Placeholder,
         },
         Preset::GdprStrict if HEALTH.contains(&kind) => Strategy::Redact,
@@ -57,5 +57,7 @@ mod tests {
     fn card_data_under_pci_dss() {
         assert_eq!(preset_strategy(Preset::PciDss, BuiltinKind::CreditCard), Strategy::Partial);
         assert_eq!(preset_strategy(Preset::PciDss, BuiltinKind::CardCvv), Strategy::Redact);
+        assert_eq!(preset_strategy(Preset::PciDss, BuiltinKind::CardPin), Strategy::Redact);
+        assert_eq!(preset_strategy(Preset::PciDss, BuiltinKind::CardTrackData), Strategy::Redact);
     }
 }

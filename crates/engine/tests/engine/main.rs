@@ -16,6 +16,7 @@ mod model;
 mod ordinary;
 mod outcomes;
 mod policies;
+mod policy_routes;
 mod reply_actions;
 mod secrets;
 mod store;

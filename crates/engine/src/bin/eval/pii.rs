@@ -267,8 +267,9 @@ pub fn run(dir: &Path) -> bool {
     ok
 }
 
-/// How many developer-traffic texts (all free of personal data) get a `PERSON`, `ADDRESS` or
-/// `POSTCODE` finding: the false alarms of the word-based detectors on ordinary text. Set
+/// How many developer-traffic texts (all free of personal data) get a `PERSON`, `ADDRESS`,
+/// `POSTCODE`, `CARD_PIN` or `CARD_TRACK_DATA` finding: the false alarms of the word- and
+/// context-based detectors on ordinary text (code mentions pins, logs carry `=` and `^`). Set
 /// `EVAL_SHOW_ERRORS=1` to print each one.
 pub fn dev_traffic_names(dev_dir: &Path) -> bool {
     let Ok(detector) = Detector::new(&DetectSettings::default()) else { return false };
@@ -280,9 +281,15 @@ pub fn dev_traffic_names(dev_dir: &Path) -> bool {
     let mut files: Vec<_> = entries.filter_map(Result::ok).map(|e| e.path()).collect();
     files.retain(|p| p.extension().is_some_and(|x| x == "jsonl"));
     files.sort();
-    let kinds = [BuiltinKind::Person, BuiltinKind::Address, BuiltinKind::Postcode];
+    let kinds = [
+        BuiltinKind::Person,
+        BuiltinKind::Address,
+        BuiltinKind::Postcode,
+        BuiltinKind::CardPin,
+        BuiltinKind::CardTrackData,
+    ];
     let mut rows = 0usize;
-    let mut flagged = [0usize; 3];
+    let mut flagged = [0usize; 5];
     let mut found = Vec::new();
     for path in &files {
         let Ok(data) = fs::read_to_string(path) else { return false };
@@ -310,7 +317,7 @@ pub fn dev_traffic_names(dev_dir: &Path) -> bool {
             }
         }
     }
-    println!("## Names and addresses on developer traffic (eval/dev_traffic, no personal data)\n");
+    println!("## Names, addresses and card data on developer traffic (eval/dev_traffic, no personal data)\n");
     println!("| label | texts | texts with a finding | rate |");
     println!("|---|---:|---:|---:|");
     for (kind, n) in kinds.iter().zip(flagged) {
