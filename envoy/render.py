@@ -192,6 +192,11 @@ def render(*, listen_port, admin_port, upstream, wasm_path=None, filter_config_j
         "hold_headers_filter": fragment("hold-headers.yaml") if with_filter and hold_headers else "",
         "llm_cluster": fragment("cluster-tls.yaml" if tls else "cluster-plain.yaml"),
         "route_extras": fragment("route-host-rewrite.yaml") if tls else "",
+        # The trusted headers are the gateway's business: the provider gets neither the caller's
+        # session identity nor the team's policy name (the router drops them after the filter
+        # has read them).
+        "route_header_removals": (f"request_headers_to_remove: {json.dumps(list(dict.fromkeys(trusted)))}"
+                                  if trusted else ""),
     }
     values = {
         "listen_port": int(listen_port),

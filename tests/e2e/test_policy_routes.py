@@ -101,7 +101,8 @@ def test_a_verified_team_claim_selects_its_policy(gateway, mock):
     # secrets_only: personal data goes upstream as written.
     upstream = sent_text(mock)
     assert CARD in upstream and EMAIL in upstream
-    assert TOKEN_HEADER not in mock.last_headers()
+    # Neither the token nor the policy header the gateway set from it reaches the provider.
+    assert TOKEN_HEADER not in mock.last_headers() and SELECT not in mock.last_headers()
     # The claim beats the route.
     with mock.expect_one_request():
         chat(gateway, "/payments/v1/chat/completions", {TOKEN_HEADER: token("research")})

@@ -37,6 +37,8 @@ def test_a_later_exchange_restores_and_reuses_the_sessions_placeholders(envoy_fa
     first_id, first = turn(envoy, f"My address is {EMAIL}, remember it.", "alice")
     assert first == f"You said: My address is {EMAIL}, remember it."
     assert "[EMAIL_1]" in mock.last_request().decode()
+    # The session identity is the gateway's: the provider does not get it.
+    assert HEADER not in mock.last_headers()
 
     # The model quotes the placeholder from the first exchange; this request masked nothing.
     _, second = turn(envoy, "Write to [EMAIL_1] tomorrow.", "alice", previous=first_id)
