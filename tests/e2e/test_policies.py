@@ -122,6 +122,9 @@ def test_card_verification_code_never_reaches_the_upstream(pci, mock):
     assert "737" not in sent, sent
     assert "CVV [REDACTED]" in sent
     assert "737" not in back
+    # Nor the gateway's log: the filter logs kinds, counts and rule ids only.
+    log = pci.log_path.read_text(errors="replace")
+    assert "CVV 737" not in log and CARD not in log and CARD.replace(" ", "") not in log
 
 
 def test_a_policy_needing_a_key_the_vm_environment_lacks_is_refused(envoy_factory):
