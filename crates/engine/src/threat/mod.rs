@@ -26,6 +26,7 @@ pub mod catalogue;
 mod code;
 pub mod decode;
 pub mod hygiene;
+mod languages;
 mod markup;
 pub mod normalise;
 mod path;

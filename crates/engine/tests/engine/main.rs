@@ -5,6 +5,7 @@ mod benign;
 mod catalogue;
 mod config_docs;
 mod detect;
+mod encoded;
 mod entities;
 mod examples;
 mod first_event;
