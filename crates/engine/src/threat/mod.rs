@@ -29,6 +29,7 @@ pub mod hygiene;
 mod languages;
 mod markup;
 pub mod normalise;
+pub mod operator;
 mod path;
 pub mod reply;
 mod rules;

@@ -14,6 +14,7 @@ use std::sync::Arc;
 use super::decode::{decoded_segments, Encoding};
 use super::markup::conventional_script_includes;
 use super::normalise::{normalise, HiddenChars};
+use super::operator::OperatorRules;
 use super::rules::{all_rules, expand, Rule, View};
 use super::score::ThreatReport;
 use super::sqli::{is_sql_keyword, scan_sqli};
@@ -78,6 +79,8 @@ pub struct ThreatScanner {
     words: CompiledView,
     /// The plain and payload rules: both read the plain view, so one gate pass serves both.
     plain: CompiledView,
+    /// The operator's rules and allowed phrases (`threats.custom_rules`, `threats.allow_phrases`).
+    operator: OperatorRules,
 }
 
 /// One view's rules, found in one pass.
@@ -420,7 +423,14 @@ impl ThreatScanner {
             // A scanner that scans no source (threat scanning switched off) compiles no rules.
             words: CompiledView::new(if active { &[View::Words] } else { &[] }, "words")?,
             plain: CompiledView::new(if active { &[View::Plain, View::Payload] } else { &[] }, "plain")?,
+            operator: OperatorRules::default(),
         })
+    }
+
+    /// The same scanner with the operator's rules and allowed phrases.
+    pub fn with_operator_rules(mut self, operator: OperatorRules) -> ThreatScanner {
+        self.operator = operator;
+        self
     }
 
     pub fn settings(&self) -> &ThreatSettings {
@@ -436,7 +446,9 @@ impl ThreatScanner {
     pub fn scan(&self, text: &str, source: Source) -> ThreatReport {
         let mut report = ThreatReport::default();
         if self.scans(source) {
-            self.scan_layer(text, source, 0, None, &mut report);
+            // Phrases the operator allows are not read, wherever they stand.
+            let allowed = self.operator.without_allowed(text);
+            self.scan_layer(allowed.as_deref().unwrap_or(text), source, 0, None, &mut report);
         }
         report
     }
@@ -452,6 +464,7 @@ impl ThreatScanner {
         let mut code = CodeContext::new(text, &n.plain, about_code);
         self.words.scan(&n.words, source, &mut code, report);
         self.plain.scan(&n.plain, source, &mut code, report);
+        self.operator.scan(&n, report);
         if let Some((category, weight)) = code.model_named {
             let about_the_model = |id: &str| {
                 id != MODEL_NAMED

@@ -14,6 +14,7 @@ mod leaks;
 mod linear;
 mod memo;
 mod ordinary;
+mod operator_rules;
 mod outcomes;
 mod policies;
 mod reply_actions;
