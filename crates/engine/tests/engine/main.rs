@@ -18,6 +18,7 @@ mod operator_rules;
 mod outcomes;
 mod policies;
 mod reply_actions;
+mod reply_links;
 mod secrets;
 mod store;
 mod stream;
