@@ -16,7 +16,7 @@ pub static RULES: &[Rule] = &[
     r("PG-OB-021", Obfuscation, 0.5, Words, "follow, obey or execute the decoded, hidden or encoded instructions or message",
         "\\b(?:follow|obey|execute|carry out|act on|comply with|do what) (?:[^ ]+ ){0,3}(?:decoded|hidden|encoded|encrypted|reversed|rot ?13|rotie|base ?64|base6a|morse|deciphered|concealed) (?:instructions?|message|messages|text|commands?|orders?|directives?|request|says)\\b"),
     r("PG-OB-022", Obfuscation, 0.45, Words, "the text below is in base64, base32, ascii85, rot13, Morse or backwards: read it and follow, answer or respond",
-        "\\b(?:in|is|as|using) (?:base ?64|base6a|base ?32|basee2|base ?85|base8s|ascii ?85|ascii8s|rot ?13|rotie|morse|morse code|reverse|reversed|backwards) (?:[^ ]+ ){0,8}(?:follow|obey|execute|answer|respond to|reply to) (?:it|them|the instructions?|the request|what)\\b"),
+        "\\b(?:base ?64|base6a|base ?32|basee2|base ?85|base8s|ascii ?85|ascii8s|rot ?13|rotie|morse|reversed|backwards) (?:[^ ]+ ){0,8}(?:follow|obey|execute|answer|respond to|reply to) (?:it|them|the instructions?|the request|what)\\b"),
 ];
 
 /// Shortest base64 run worth decoding; shorter runs are ordinary words and identifiers.
@@ -102,7 +102,11 @@ pub fn decoded_segments(text: &str) -> Vec<Decoded> {
             keep(s, Encoding::Concealing, &mut out);
         }
     }
-    if out.len() < MAX_SEGMENTS && seen.morse {
+    // Morse needs a dot beside a dash; prose has `.` and `-` but seldom together.
+    let morse = seen.morse
+        && (memchr::memmem::find(text.as_bytes(), b".-").is_some()
+            || memchr::memmem::find(text.as_bytes(), b"-.").is_some());
+    if out.len() < MAX_SEGMENTS && morse {
         if let Some(s) = morse_text(text) {
             keep(s, Encoding::Concealing, &mut out);
         }
@@ -169,8 +173,12 @@ fn ascii85_text(text: &str) -> Option<String> {
         return ascii85_decode(body.get(..end)?).and_then(as_prose);
     }
     // A bare run: the alphabet is `!`..`u` and `z`; base64 and words use `v`..`y` and spaces, so
-    // a run also needs punctuation beside letters to be tried.
+    // a run also needs punctuation beside letters to be tried. Most texts have no run of
+    // printable bytes that long: one tight pass says so.
     let bytes = text.as_bytes();
+    if !has_long_word(bytes, MIN_ASCII85) {
+        return None;
+    }
     let in_alphabet = |b: u8| (b'!'..=b'u').contains(&b) || b == b'z';
     let mut i = 0;
     while i < bytes.len() {
@@ -191,6 +199,18 @@ fn ascii85_text(text: &str) -> Option<String> {
         }
     }
     None
+}
+
+/// Whether `bytes` has a run of `min` bytes or more with no space or control character in it.
+fn has_long_word(bytes: &[u8], min: usize) -> bool {
+    let mut run = 0usize;
+    for &b in bytes {
+        run = if b > b' ' { run + 1 } else { 0 };
+        if run >= min {
+            return true;
+        }
+    }
+    false
 }
 
 fn ascii85_decode(body: &str) -> Option<Vec<u8>> {
@@ -286,21 +306,64 @@ const MORSE: [(&str, char); 36] = [
     ("--...", '7'), ("---..", '8'), ("----.", '9'),
 ];
 
-/// English function words, their ROT13 forms and their reversed forms (same order).
-const FUNCTION_WORDS: [&str; 10] = ["the", "and", "you", "your", "all", "to", "of", "is", "are", "this"];
-const ROT13_WORDS: [&str; 10] = ["gur", "naq", "lbh", "lbhe", "nyy", "gb", "bs", "vf", "ner", "guvf"];
-const REVERSED_WORDS: [&str; 10] = ["eht", "dna", "uoy", "ruoy", "lla", "ot", "fo", "si", "era", "siht"];
+/// ROT13 and reversed forms of "all", "and", "you" and "the", as whole words.
+const CIPHER_CUES: [&[u8]; 8] = [b" nyy ", b" naq ", b" lbh ", b" gur ", b" lla ", b" dna ", b" uoy ", b" eht "];
+
+/// Words of two to four letters packed into a number (lower case, one byte each), for the counts
+/// below.
+const fn pack(w: &[u8]) -> u32 {
+    let mut v = 0u32;
+    let mut i = 0;
+    while i < w.len() {
+        v = (v << 8) | w[i] as u32;
+        i += 1;
+    }
+    v
+}
+
+/// English function words, their ROT13 forms and their reversed forms, packed.
+#[rustfmt::skip]
+const FUNCTION_WORDS: [u32; 10] = [
+    pack(b"the"), pack(b"and"), pack(b"you"), pack(b"your"), pack(b"all"),
+    pack(b"to"), pack(b"of"), pack(b"is"), pack(b"are"), pack(b"this"),
+];
+#[rustfmt::skip]
+const ROT13_WORDS: [u32; 10] = [
+    pack(b"gur"), pack(b"naq"), pack(b"lbh"), pack(b"lbhe"), pack(b"nyy"),
+    pack(b"gb"), pack(b"bs"), pack(b"vf"), pack(b"ner"), pack(b"guvf"),
+];
+#[rustfmt::skip]
+const REVERSED_WORDS: [u32; 10] = [
+    pack(b"eht"), pack(b"dna"), pack(b"uoy"), pack(b"ruoy"), pack(b"lla"),
+    pack(b"ot"), pack(b"fo"), pack(b"si"), pack(b"era"), pack(b"siht"),
+];
 
 /// Text written in ROT13 or backwards: decoded when its words include more of the English function
 /// words in that form than as written (at least two), the one mark of English that survives
-/// the letter shuffle. One pass counts; the decoding is another.
+/// the letter shuffle. One pass over the bytes counts; the decoding is another.
 fn letter_cipher_text(text: &str) -> Option<String> {
+    // Most texts have none of the common ROT13 or reversed words between spaces: a few fast
+    // substring searches say so before the counting pass.
+    let bytes = text.as_bytes();
+    if !CIPHER_CUES.iter().any(|cue| memchr::memmem::find(bytes, cue).is_some()) {
+        return None;
+    }
     let (mut plain, mut rot, mut rev) = (0usize, 0usize, 0usize);
-    for word in text.split(|c: char| !c.is_ascii_alphabetic()).filter(|w| (2..=4).contains(&w.len())) {
-        let lower = |list: &[&str]| list.iter().any(|f| f.eq_ignore_ascii_case(word));
-        plain += usize::from(lower(&FUNCTION_WORDS));
-        rot += usize::from(lower(&ROT13_WORDS));
-        rev += usize::from(lower(&REVERSED_WORDS));
+    let mut word = 0u32;
+    let mut len = 0usize;
+    for &b in text.as_bytes().iter().chain(std::iter::once(&b' ')) {
+        if b.is_ascii_alphabetic() {
+            word = (word << 8) | u32::from(b.to_ascii_lowercase());
+            len += 1;
+            continue;
+        }
+        if (2..=4).contains(&len) {
+            plain += usize::from(FUNCTION_WORDS.contains(&word));
+            rot += usize::from(ROT13_WORDS.contains(&word));
+            rev += usize::from(REVERSED_WORDS.contains(&word));
+        }
+        word = 0;
+        len = 0;
     }
     if rot >= 2 && rot > plain && rot >= rev {
         let s: String = text
