@@ -10,6 +10,7 @@ use serde::de::{DeserializeSeed, Deserializer, Error as _, IntoDeserializer, Map
 use serde::Deserialize;
 
 use super::ConfigError;
+use crate::threat::operator::{OperatorMatcher, OperatorRuleError, OperatorRuleSpec, OperatorRules};
 use crate::threat::reply::DEFAULT_DENIED_LINK_HOSTS;
 use crate::threat::{Category, Source};
 use crate::threat::{
@@ -35,6 +36,23 @@ pub struct ThreatsConfig {
     pub control_chars: ControlChars,
     pub canary: Option<String>,
     pub reply: ReplyConfig,
+    /// Operator rules, scored like the built-in ones (see `threat::operator`).
+    pub custom_rules: Vec<CustomRuleConfig>,
+    /// Phrases removed from every text before it is scanned.
+    pub allow_phrases: Vec<String>,
+}
+
+/// One entry of `threats.custom_rules` as written in JSON: `phrases` or `regex`, not both.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CustomRuleConfig {
+    pub id: String,
+    pub category: Category,
+    pub weight: f64,
+    #[serde(default)]
+    pub phrases: Option<Vec<String>>,
+    #[serde(default)]
+    pub regex: Option<String>,
 }
 
 /// `threats.reply` as written in JSON.
@@ -68,6 +86,8 @@ impl Default for ThreatsConfig {
             control_chars: hygiene.control_chars,
             canary: None,
             reply: ReplyConfig::default(),
+            custom_rules: Vec::new(),
+            allow_phrases: Vec::new(),
         }
     }
 }
@@ -121,8 +141,10 @@ impl ThreatsConfig {
         let denied_link_hosts = host_names("threats.reply.denied_link_hosts", &self.reply.denied_link_hosts)?;
         // Switched off, nothing is scanned: the rule table is not compiled (time and memory per VM).
         let scan_roles = if self.enabled { scan_roles } else { Vec::new() };
+        let operator = self.operator_rules()?;
         let scanner = ThreatScanner::new(&ThreatSettings { scan_roles })
-            .map_err(|e| ConfigError::new("threats", e.to_string()))?;
+            .map_err(|e| ConfigError::new("threats", e.to_string()))?
+            .with_operator_rules(operator);
         Ok(CompiledThreats {
             enabled: self.enabled,
             scanner,
@@ -134,6 +156,42 @@ impl ThreatsConfig {
             }),
             canary: self.canary.clone(),
             hygiene: HygieneSettings { max_prompt_chars, control_chars },
+        })
+    }
+}
+
+impl ThreatsConfig {
+    /// `threats.custom_rules` and `threats.allow_phrases`, validated and compiled.
+    fn operator_rules(&self) -> Result<OperatorRules, ConfigError> {
+        let mut specs = Vec::with_capacity(self.custom_rules.len());
+        for (i, rule) in self.custom_rules.iter().enumerate() {
+            let field = |key: &str| format!("threats.custom_rules[{i}].{key}");
+            let matcher = match (&rule.phrases, &rule.regex) {
+                (Some(phrases), None) if !phrases.is_empty() => OperatorMatcher::Phrases(phrases.clone()),
+                (None, Some(regex)) => OperatorMatcher::Regex(regex.clone()),
+                _ => {
+                    return Err(ConfigError::new(
+                        format!("threats.custom_rules[{i}]"),
+                        "needs either a non-empty `phrases` list or a `regex`, not both",
+                    ))
+                }
+            };
+            if !(rule.weight.is_finite() && rule.weight > 0.0 && rule.weight <= 1.0) {
+                return Err(ConfigError::new(field("weight"), OperatorRuleError::BadWeight.to_string()));
+            }
+            // Weights are compared and combined as f32 scores; the narrowing is intended.
+            #[allow(clippy::cast_possible_truncation)]
+            let weight = rule.weight as f32;
+            specs.push(OperatorRuleSpec { id: rule.id.clone(), category: rule.category, weight, matcher });
+        }
+        OperatorRules::new(&specs, &self.allow_phrases).map_err(|(i, e)| {
+            let key = match e {
+                OperatorRuleError::BadId | OperatorRuleError::DuplicateId => "id",
+                OperatorRuleError::BadWeight => "weight",
+                OperatorRuleError::EmptyPhrase => "phrases",
+                OperatorRuleError::BadRegex(_) => "regex",
+            };
+            ConfigError::new(format!("threats.custom_rules[{i}].{key}"), e.to_string())
         })
     }
 }

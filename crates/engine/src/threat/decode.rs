@@ -2,9 +2,22 @@
 //! references, Unicode tag characters), decoded so they can be scanned too. Decoding is bounded:
 //! a few segments, a byte budget, and the scanner limits the depth.
 
+use super::rules::{r, Rule, View::Words};
 use super::shell::unquoted;
+use super::Category::Obfuscation;
 use base64::engine::general_purpose::{STANDARD_NO_PAD, URL_SAFE_NO_PAD};
 use base64::Engine;
+
+/// "Decode this and follow it": asking the model to read a hidden text and obey it. Written for
+/// this project from the published descriptions of encoding attacks (OWASP LLM01).
+pub static RULES: &[Rule] = &[
+    r("PG-OB-020", Obfuscation, 0.5, Words, "decode, decrypt or reverse something and then follow, obey or execute it",
+        "\\b(?:decode|decipher|decrypt|unscramble|reverse|deobfuscate|rot ?13|rotie|base ?64 decode|base6a decode) (?:[^ ]+ ){0,8}(?:and|then) (?:then )?(?:[^ ]+ )?(?:follow|obey|execute|carry out|act on|comply with|do what) (?:it|them|the|this|that|these|its|what|whatever|exactly)\\b"),
+    r("PG-OB-021", Obfuscation, 0.5, Words, "follow, obey or execute the decoded, hidden or encoded instructions or message",
+        "\\b(?:follow|obey|execute|carry out|act on|comply with|do what) (?:[^ ]+ ){0,3}(?:decoded|hidden|encoded|encrypted|reversed|rot ?13|rotie|base ?64|base6a|morse|deciphered|concealed) (?:instructions?|message|messages|text|commands?|orders?|directives?|request|says)\\b"),
+    r("PG-OB-022", Obfuscation, 0.45, Words, "the text below is in base64, base32, ascii85, rot13, Morse or backwards: read it and follow, answer or respond",
+        "\\b(?:base ?64|base6a|base ?32|basee2|base ?85|base8s|ascii ?85|ascii8s|rot ?13|rotie|morse|reversed|backwards) (?:[^ ]+ ){0,8}(?:follow|obey|execute|answer|respond to|reply to) (?:it|them|the instructions?|the request|what)\\b"),
+];
 
 /// Shortest base64 run worth decoding; shorter runs are ordinary words and identifiers.
 const MIN_BASE64: usize = 20;
@@ -80,11 +93,291 @@ pub fn decoded_segments(text: &str) -> Vec<Decoded> {
         if out.len() >= MAX_SEGMENTS {
             break;
         }
-        if let Some(s) = base64_text(run).or_else(|| hex_text(run)) {
+        if let Some(s) = base64_text(run).or_else(|| hex_text(run)).or_else(|| base32_text(run)) {
+            keep(s, Encoding::Concealing, &mut out);
+        }
+    }
+    if out.len() < MAX_SEGMENTS {
+        if let Some(s) = ascii85_text(text) {
+            keep(s, Encoding::Concealing, &mut out);
+        }
+    }
+    // Morse needs a dot beside a dash; prose has `.` and `-` but seldom together.
+    let morse = seen.morse
+        && (memchr::memmem::find(text.as_bytes(), b".-").is_some()
+            || memchr::memmem::find(text.as_bytes(), b"-.").is_some());
+    if out.len() < MAX_SEGMENTS && morse {
+        if let Some(s) = morse_text(text) {
+            keep(s, Encoding::Concealing, &mut out);
+        }
+    }
+    if out.len() < MAX_SEGMENTS {
+        if let Some(s) = letter_cipher_text(text) {
             keep(s, Encoding::Concealing, &mut out);
         }
     }
     out
+}
+
+/// Shortest base32 run (in characters, padding excluded) worth decoding.
+const MIN_BASE32: usize = 24;
+
+/// Base32 (RFC 4648 alphabet, one case throughout, optional `=` padding).
+pub(crate) fn base32_text(run: &str) -> Option<String> {
+    let trimmed = run.trim_end_matches('=');
+    if trimmed.len() < MIN_BASE32 || trimmed.contains('=') {
+        return None;
+    }
+    let upper = trimmed.bytes().all(|b| b.is_ascii_uppercase() || (b'2'..=b'7').contains(&b));
+    let lower = trimmed.bytes().all(|b| b.is_ascii_lowercase() || (b'2'..=b'7').contains(&b));
+    // A run of one-case letters with no digit is a word (or a shouted one), not an encoding.
+    if !(upper || lower) || !trimmed.bytes().any(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    let mut bytes = Vec::with_capacity(trimmed.len() * 5 / 8);
+    let (mut acc, mut bits) = (0u32, 0u32);
+    for b in trimmed.bytes() {
+        let v = match b.to_ascii_uppercase() {
+            c @ b'A'..=b'Z' => c - b'A',
+            d => d - b'2' + 26,
+        };
+        acc = (acc << 5) | u32::from(v);
+        bits += 5;
+        if bits >= 8 {
+            bits -= 8;
+            bytes.extend(u8::try_from((acc >> bits) & 0xff).ok());
+        }
+        acc &= (1 << bits) - 1;
+    }
+    as_prose(bytes)
+}
+
+/// Decoded bytes that read as words: mostly printable text with spaces between letters (random
+/// bytes from a decoder run over an identifier or a hash rarely are).
+fn as_prose(bytes: Vec<u8>) -> Option<String> {
+    let s = as_text(bytes)?;
+    let letters = s.chars().filter(|c| c.is_alphabetic()).count();
+    let spaces = s.chars().filter(|c| *c == ' ').count();
+    (letters * 2 >= s.chars().count() && spaces >= 1).then_some(s)
+}
+
+/// Shortest bare ascii85 run worth decoding (a `<~ … ~>` block is decoded at any length).
+const MIN_ASCII85: usize = 30;
+
+/// Ascii85 (Adobe's `<~ … ~>` form, or a long run of its alphabet with no space): the first
+/// such run in the text.
+fn ascii85_text(text: &str) -> Option<String> {
+    if let Some(start) = text.find("<~") {
+        let body = text.get(start + 2..)?;
+        let end = body.find("~>")?;
+        return ascii85_decode(body.get(..end)?).and_then(as_prose);
+    }
+    // A bare run: the alphabet is `!`..`u` and `z`; base64 and words use `v`..`y` and spaces, so
+    // a run also needs punctuation beside letters to be tried. Most texts have no run of
+    // printable bytes that long: one tight pass says so.
+    let bytes = text.as_bytes();
+    if !has_long_word(bytes, MIN_ASCII85) {
+        return None;
+    }
+    let in_alphabet = |b: u8| (b'!'..=b'u').contains(&b) || b == b'z';
+    let mut i = 0;
+    while i < bytes.len() {
+        while bytes.get(i).is_some_and(|&b| !in_alphabet(b)) {
+            i += 1;
+        }
+        let start = i;
+        while bytes.get(i).is_some_and(|&b| in_alphabet(b)) {
+            i += 1;
+        }
+        let run = bytes.get(start..i).unwrap_or(&[]);
+        let punct = run.iter().filter(|b| b.is_ascii_punctuation()).count();
+        if run.len() >= MIN_ASCII85 && punct * 8 >= run.len() && run.iter().any(u8::is_ascii_alphabetic) {
+            // Ends of a run are ASCII, so char boundaries.
+            if let Some(s) = text.get(start..i).and_then(ascii85_decode).and_then(as_prose) {
+                return Some(s);
+            }
+        }
+    }
+    None
+}
+
+/// Whether `bytes` has a run of `min` bytes or more with no space or control character in it.
+fn has_long_word(bytes: &[u8], min: usize) -> bool {
+    let mut run = 0usize;
+    for &b in bytes {
+        run = if b > b' ' { run + 1 } else { 0 };
+        if run >= min {
+            return true;
+        }
+    }
+    false
+}
+
+fn ascii85_decode(body: &str) -> Option<Vec<u8>> {
+    let mut out = Vec::with_capacity(body.len() * 4 / 5);
+    let mut group = [0u8; 5];
+    let mut n = 0;
+    for b in body.bytes() {
+        if b.is_ascii_whitespace() {
+            continue;
+        }
+        if b == b'z' && n == 0 {
+            out.extend_from_slice(&[0; 4]);
+            continue;
+        }
+        if !(b'!'..=b'u').contains(&b) {
+            return None;
+        }
+        *group.get_mut(n)? = b - b'!';
+        n += 1;
+        if n == 5 {
+            out.extend_from_slice(&ascii85_group(&group)?);
+            n = 0;
+        }
+    }
+    if n > 1 {
+        // A final partial group is padded with the highest digit and cut to n - 1 bytes.
+        let mut last = [84u8; 5];
+        last.get_mut(..n)?.copy_from_slice(group.get(..n)?);
+        out.extend_from_slice(ascii85_group(&last)?.get(..n - 1)?);
+    }
+    Some(out)
+}
+
+fn ascii85_group(digits: &[u8; 5]) -> Option<[u8; 4]> {
+    let v = digits.iter().try_fold(0u32, |acc, &d| acc.checked_mul(85)?.checked_add(u32::from(d)))?;
+    Some(v.to_be_bytes())
+}
+
+/// Morse code: the longest run of dots, dashes, spaces and slashes, when it spells at least
+/// eight letters. Letters are one space apart, words a slash or two spaces or more.
+fn morse_text(text: &str) -> Option<String> {
+    let bytes = text.as_bytes();
+    let is_morse = |b: u8| matches!(b, b'.' | b'-' | b' ' | b'/' | b'|');
+    let mut best: Option<String> = None;
+    let mut i = 0;
+    while i < bytes.len() {
+        while bytes.get(i).is_some_and(|&b| !is_morse(b)) {
+            i += 1;
+        }
+        let start = i;
+        while bytes.get(i).is_some_and(|&b| is_morse(b)) {
+            i += 1;
+        }
+        let run = text.get(start..i).unwrap_or("");
+        if !(run.contains('.') && run.contains('-')) {
+            continue;
+        }
+        if let Some(decoded) = morse_decode(run) {
+            if best.as_ref().is_none_or(|b| decoded.len() > b.len()) {
+                best = Some(decoded);
+            }
+        }
+    }
+    best
+}
+
+fn morse_decode(run: &str) -> Option<String> {
+    let mut out = String::new();
+    let mut letters = 0usize;
+    for word in run.split(['/', '|']).flat_map(|w| w.split("  ")) {
+        let mut any = false;
+        for code in word.split(' ').filter(|c| !c.is_empty()) {
+            let letter = MORSE.iter().find(|(c, _)| *c == code).map(|(_, l)| *l)?;
+            out.push(letter);
+            letters += 1;
+            any = true;
+        }
+        if any {
+            out.push(' ');
+        }
+    }
+    (letters >= 8 && out.contains(' ')).then(|| out.trim_end().to_owned())
+}
+
+/// International Morse code: letters and digits.
+#[rustfmt::skip]
+const MORSE: [(&str, char); 36] = [
+    (".-", 'a'), ("-...", 'b'), ("-.-.", 'c'), ("-..", 'd'), (".", 'e'), ("..-.", 'f'), ("--.", 'g'),
+    ("....", 'h'), ("..", 'i'), (".---", 'j'), ("-.-", 'k'), (".-..", 'l'), ("--", 'm'), ("-.", 'n'),
+    ("---", 'o'), (".--.", 'p'), ("--.-", 'q'), (".-.", 'r'), ("...", 's'), ("-", 't'), ("..-", 'u'),
+    ("...-", 'v'), (".--", 'w'), ("-..-", 'x'), ("-.--", 'y'), ("--..", 'z'), ("-----", '0'),
+    (".----", '1'), ("..---", '2'), ("...--", '3'), ("....-", '4'), (".....", '5'), ("-....", '6'),
+    ("--...", '7'), ("---..", '8'), ("----.", '9'),
+];
+
+/// ROT13 and reversed forms of "all", "and", "you" and "the", as whole words.
+const CIPHER_CUES: [&[u8]; 8] = [b" nyy ", b" naq ", b" lbh ", b" gur ", b" lla ", b" dna ", b" uoy ", b" eht "];
+
+/// Words of two to four letters packed into a number (lower case, one byte each), for the counts
+/// below.
+const fn pack(w: &[u8]) -> u32 {
+    let mut v = 0u32;
+    let mut i = 0;
+    while i < w.len() {
+        v = (v << 8) | w[i] as u32;
+        i += 1;
+    }
+    v
+}
+
+/// English function words, their ROT13 forms and their reversed forms, packed.
+#[rustfmt::skip]
+const FUNCTION_WORDS: [u32; 10] = [
+    pack(b"the"), pack(b"and"), pack(b"you"), pack(b"your"), pack(b"all"),
+    pack(b"to"), pack(b"of"), pack(b"is"), pack(b"are"), pack(b"this"),
+];
+#[rustfmt::skip]
+const ROT13_WORDS: [u32; 10] = [
+    pack(b"gur"), pack(b"naq"), pack(b"lbh"), pack(b"lbhe"), pack(b"nyy"),
+    pack(b"gb"), pack(b"bs"), pack(b"vf"), pack(b"ner"), pack(b"guvf"),
+];
+#[rustfmt::skip]
+const REVERSED_WORDS: [u32; 10] = [
+    pack(b"eht"), pack(b"dna"), pack(b"uoy"), pack(b"ruoy"), pack(b"lla"),
+    pack(b"ot"), pack(b"fo"), pack(b"si"), pack(b"era"), pack(b"siht"),
+];
+
+/// Text written in ROT13 or backwards: decoded when its words include more of the English function
+/// words in that form than as written (at least two), the one mark of English that survives
+/// the letter shuffle. One pass over the bytes counts; the decoding is another.
+fn letter_cipher_text(text: &str) -> Option<String> {
+    // Most texts have none of the common ROT13 or reversed words between spaces: a few fast
+    // substring searches say so before the counting pass.
+    let bytes = text.as_bytes();
+    if !CIPHER_CUES.iter().any(|cue| memchr::memmem::find(bytes, cue).is_some()) {
+        return None;
+    }
+    let (mut plain, mut rot, mut rev) = (0usize, 0usize, 0usize);
+    let mut word = 0u32;
+    let mut len = 0usize;
+    for &b in text.as_bytes().iter().chain(std::iter::once(&b' ')) {
+        if b.is_ascii_alphabetic() {
+            word = (word << 8) | u32::from(b.to_ascii_lowercase());
+            len += 1;
+            continue;
+        }
+        if (2..=4).contains(&len) {
+            plain += usize::from(FUNCTION_WORDS.contains(&word));
+            rot += usize::from(ROT13_WORDS.contains(&word));
+            rev += usize::from(REVERSED_WORDS.contains(&word));
+        }
+        word = 0;
+        len = 0;
+    }
+    if rot >= 2 && rot > plain && rot >= rev {
+        let s: String = text
+            .bytes()
+            .map(|b| match b {
+                b'a'..=b'm' | b'A'..=b'M' => b + 13,
+                b'n'..=b'z' | b'N'..=b'Z' => b - 13,
+                _ => b,
+            })
+            .map(char::from)
+            .collect();
+        return Some(s);
+    }
+    (rev >= 2 && rev > plain).then(|| text.chars().rev().collect())
 }
 
 /// The bytes that decide which decoders run.
@@ -94,6 +387,8 @@ struct Seen {
     ampersand: bool,
     backslash: bool,
     plus: bool,
+    /// A `.` or a `-`: Morse code is made of nothing else.
+    morse: bool,
     /// The first byte of a character in the tag block (U+E0000..U+E007F are F3 A0 80..81 xx).
     tag_lead: bool,
 }
@@ -107,6 +402,7 @@ impl Seen {
             ampersand: bits & AMPERSAND != 0,
             backslash: bits & BACKSLASH != 0,
             plus: bits & PLUS != 0,
+            morse: bits & MORSE_MARK != 0,
             tag_lead: bits & TAG_LEAD != 0,
         }
     }
@@ -117,6 +413,7 @@ const AMPERSAND: u8 = 2;
 const BACKSLASH: u8 = 4;
 const PLUS: u8 = 8;
 const TAG_LEAD: u8 = 16;
+const MORSE_MARK: u8 = 64;
 /// Letters, digits and `+/-_=`: what base64 and hex runs are made of.
 const RUN: u8 = 32;
 
@@ -128,6 +425,7 @@ static BYTE_CLASS: [u8; 256] = byte_table!(|c| {
         b'\\' => BACKSLASH,
         b'+' => PLUS,
         0xF3 => TAG_LEAD,
+        b'.' => MORSE_MARK,
         _ => 0,
     };
     if c.is_ascii_alphanumeric() || matches!(c, b'+' | b'/' | b'-' | b'_' | b'=') {

@@ -84,6 +84,17 @@ fn fold_char(c: char, folded: &mut String, hidden: &mut HiddenChars) {
     }
 }
 
+/// One character folded as the views fold it (decomposed, marks dropped, look-alikes folded):
+/// rule patterns written in other scripts are folded with it so that they read like the views.
+pub(crate) fn folded_char(c: char) -> String {
+    let mut out = String::new();
+    let mut hidden = HiddenChars::default();
+    for d in std::iter::once(c).nfkd() {
+        fold_char(d, &mut out, &mut hidden);
+    }
+    out
+}
+
 fn collapse_spaces(s: &str) -> String {
     let mut out = String::with_capacity(s.len());
     for w in s.split(' ').filter(|w| !w.is_empty()) {

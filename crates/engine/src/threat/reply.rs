@@ -173,7 +173,9 @@ struct Link<'a> {
     url: &'a str,
 }
 
-/// `[text](url)` and `![alt](url)` links, and reference definitions `[x]: url`.
+/// Every link of a reply: markdown links and images, HTML tags that load or link a URL
+/// (`<img src>`, `<a href>` and their kin), and bare URLs written out in the text. A URL inside a
+/// markdown link or a tag is reported once, as that link.
 fn markdown_links(text: &str) -> Vec<Link<'_>> {
     let mut out = Vec::new();
     let mut rest = text;
@@ -194,7 +196,106 @@ fn markdown_links(text: &str) -> Vec<Link<'_>> {
             out.push(Link { image: false, url });
         }
     }
+    if text.contains('<') {
+        html_links(text, &mut out);
+    }
+    bare_urls(text, &mut out);
     out
+}
+
+/// Tags whose URL the client fetches without a click (`true`) or on a click (`false`), and the
+/// attribute that holds it.
+const URL_TAGS: &[(&str, &str, bool)] = &[
+    ("img", "src", true),
+    ("image", "href", true),
+    ("iframe", "src", true),
+    ("source", "src", true),
+    ("video", "poster", true),
+    ("audio", "src", true),
+    ("a", "href", false),
+    ("area", "href", false),
+];
+
+/// The URL attributes of HTML tags: one pass from `<` to `<`, each tag read to its `>`.
+fn html_links<'a>(text: &'a str, out: &mut Vec<Link<'a>>) {
+    let mut at = 0;
+    while let Some(open) = text.get(at..).and_then(|r| r.find('<')).map(|p| at + p) {
+        let tag = text.get(open + 1..).unwrap_or("");
+        let name_len = tag.bytes().take_while(u8::is_ascii_alphabetic).count();
+        let name = tag.get(..name_len).unwrap_or("");
+        // A tag ends at its `>` or at the next `<` (a tag cut short).
+        let body_end = tag.get(name_len..).and_then(|b| b.find(['>', '<'])).map_or(tag.len(), |e| name_len + e);
+        at = open + 1 + body_end.max(1).min(tag.len().max(1));
+        let Some(&(_, attribute, image)) = URL_TAGS.iter().find(|(n, _, _)| n.eq_ignore_ascii_case(name)) else {
+            continue;
+        };
+        let body = tag.get(name_len..body_end).unwrap_or("");
+        if let Some(url) = attribute_value(body, attribute) {
+            out.push(Link { image, url });
+        }
+    }
+}
+
+/// The value of `name=` among a tag's attributes: quoted, or up to the next space. Each `=` is
+/// looked at once, with the few bytes of the name before it.
+fn attribute_value<'a>(body: &'a str, name: &str) -> Option<&'a str> {
+    let bytes = body.as_bytes();
+    for p in memchr::memchr_iter(b'=', bytes) {
+        let key_end = bytes.get(..p)?.iter().rposition(|c| !c.is_ascii_whitespace()).map_or(0, |k| k + 1);
+        let Some(key_start) = key_end.checked_sub(name.len()) else { continue };
+        let key = bytes.get(key_start..key_end)?;
+        let separated = key_start > 0
+            && bytes.get(key_start - 1).is_some_and(|c| c.is_ascii_whitespace() || matches!(c, b'/' | b'"' | b'\''));
+        if !separated || !key.eq_ignore_ascii_case(name.as_bytes()) {
+            continue;
+        }
+        let value = body.get(p + 1..)?.trim_start();
+        let url = match value.as_bytes().first() {
+            Some(&q @ (b'"' | b'\'')) => {
+                let inner = value.get(1..)?;
+                inner.get(..inner.find(char::from(q)).unwrap_or(inner.len()))?
+            }
+            _ => value.get(..value.find(|c: char| c.is_ascii_whitespace()).unwrap_or(value.len()))?,
+        };
+        return Some(url.trim());
+    }
+    None
+}
+
+/// URLs written out in the text (`https://…`, `http://…`) that no markdown link or tag holds: a
+/// client that turns them into links sends what they carry when clicked. A URL ends at white
+/// space, a quote, a parenthesis or an angle bracket; trailing sentence punctuation is not part of
+/// it.
+fn bare_urls<'a>(text: &'a str, out: &mut Vec<Link<'a>>) {
+    let mut held: Vec<usize> =
+        out.iter().map(|l| (l.url.as_ptr() as usize).wrapping_sub(text.as_ptr() as usize)).collect();
+    held.sort_unstable();
+    let bytes = text.as_bytes();
+    let mut at = 0;
+    while let Some(p) = memchr::memmem::find(bytes.get(at..).unwrap_or(&[]), b"://").map(|p| at + p) {
+        at = p + 3;
+        let scheme_start =
+            bytes.get(..p).map_or(p, |b| b.iter().rposition(|c| !c.is_ascii_alphabetic()).map_or(0, |s| s + 1));
+        let scheme = text.get(scheme_start..p).unwrap_or("");
+        if !(scheme.eq_ignore_ascii_case("http") || scheme.eq_ignore_ascii_case("https")) {
+            continue;
+        }
+        let len = bytes
+            .get(scheme_start..)
+            .unwrap_or(&[])
+            .iter()
+            .position(|&c| c.is_ascii_whitespace() || matches!(c, b'"' | b'\'' | b'<' | b'>' | b'(' | b')' | b'`'))
+            .unwrap_or(bytes.len() - scheme_start);
+        at = at.max(scheme_start + len);
+        if held.binary_search(&scheme_start).is_ok() {
+            continue;
+        }
+        let url =
+            text.get(scheme_start..scheme_start + len).unwrap_or("").trim_end_matches(['.', ',', ';', ':', '!', '?']);
+        // Brackets belong to a URL (placeholders, IPv6 hosts) unless only a closing one is left.
+        let url = if url.contains('[') { url } else { url.trim_end_matches(']') };
+        out.push(Link { image: false, url });
+    }
 }
 
 /// Host (lower case, without port or credentials) and everything after it.

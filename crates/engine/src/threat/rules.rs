@@ -28,7 +28,13 @@ pub enum View {
 
 /// Every rule table the scanner compiles.
 pub fn all_rules() -> impl Iterator<Item = &'static Rule> {
-    RULES.iter().chain(super::shell::RULES).chain(super::path::RULES).chain(super::code::RULES)
+    RULES
+        .iter()
+        .chain(super::shell::RULES)
+        .chain(super::path::RULES)
+        .chain(super::code::RULES)
+        .chain(super::languages::RULES)
+        .chain(super::decode::RULES)
 }
 
 #[derive(Debug)]
@@ -56,9 +62,35 @@ pub(super) const fn r(
     Rule { id, category, weight, view, about, pattern }
 }
 
-/// Turn the table's shorthand into regex syntax.
+/// Turn the table's shorthand into regex syntax. Characters outside ASCII (rules for other
+/// scripts) are folded as the views fold them and written as their UTF-8 bytes; one that is
+/// not a letter or digit once folded (a virama, a voicing mark) splits a word in the words
+/// view, so it stands for an optional space.
 pub fn expand(pattern: &str) -> String {
-    pattern.replace(" ~ ", "(?: [^ ]+){0,3} ").replace("\\b", "(?-u:\\b)")
+    let ascii = pattern.replace(" ~ ", "(?: [^ ]+){0,3} ").replace("\\b", "(?-u:\\b)");
+    if ascii.is_ascii() {
+        return ascii;
+    }
+    let mut out = String::with_capacity(ascii.len() * 3);
+    for c in ascii.chars() {
+        if c.is_ascii() {
+            out.push(c);
+            continue;
+        }
+        for f in super::normalise::folded_char(c).chars() {
+            if f.is_ascii() {
+                out.push(f);
+            } else if f.is_alphanumeric() {
+                let mut buf = [0u8; 4];
+                for b in f.encode_utf8(&mut buf).bytes() {
+                    out.push_str(&format!("\\x{b:02x}"));
+                }
+            } else {
+                out.push_str(" ?");
+            }
+        }
+    }
+    out
 }
 
 // Verbs and objects shared by several rules, kept as text so the table stays readable.

@@ -14,6 +14,7 @@ use std::sync::Arc;
 use super::decode::{decoded_segments, Encoding};
 use super::markup::conventional_script_includes;
 use super::normalise::{normalise, HiddenChars};
+use super::operator::OperatorRules;
 use super::rules::{all_rules, expand, Rule, View};
 use super::score::ThreatReport;
 use super::sqli::{is_sql_keyword, scan_sqli};
@@ -84,6 +85,8 @@ pub struct ThreatScanner {
     plain: CompiledView,
     /// The learned attack model (`model`), off by default (see `with_learned_model`); None when off.
     learned: Option<super::model::Model<'static>>,
+    /// The operator's rules and allowed phrases (`threats.custom_rules`, `threats.allow_phrases`).
+    operator: OperatorRules,
 }
 
 /// One view's rules, found in one pass.
@@ -498,6 +501,7 @@ impl ThreatScanner {
             words: CompiledView::new(if active { &[View::Words] } else { &[] }, "words")?,
             plain: CompiledView::new(if active { &[View::Plain, View::Payload] } else { &[] }, "plain")?,
             learned: None,
+            operator: OperatorRules::default(),
         })
     }
 
@@ -505,6 +509,12 @@ impl ThreatScanner {
     /// source out, it does not yet generalise within the benign budgets (`docs/quality.md`).
     pub fn with_learned_model(mut self, on: bool) -> ThreatScanner {
         self.learned = if on { super::model::Model::compiled() } else { None };
+        self
+    }
+
+    /// The same scanner with the operator's rules and allowed phrases.
+    pub fn with_operator_rules(mut self, operator: OperatorRules) -> ThreatScanner {
+        self.operator = operator;
         self
     }
 
@@ -521,7 +531,11 @@ impl ThreatScanner {
     pub fn scan(&self, text: &str, source: Source) -> ThreatReport {
         let mut report = ThreatReport::default();
         if self.scans(source) {
-            if let Some((id, category, weight)) = self.scan_layer(text, source, 0, None, &mut report) {
+            // Phrases the operator allows are not read, wherever they stand.
+            let allowed = self.operator.without_allowed(text);
+            if let Some((id, category, weight)) =
+                self.scan_layer(allowed.as_deref().unwrap_or(text), source, 0, None, &mut report)
+            {
                 report.add(id, category, weight * ABOUT_CODE_PAYLOAD_FACTOR);
             }
         }
@@ -554,6 +568,7 @@ impl ThreatScanner {
         let mut code = CodeContext::new(text, &n.plain, about_code);
         self.words.scan(&n.words, source, &mut code, report);
         self.plain.scan(&n.plain, source, &mut code, report);
+        self.operator.scan(&n, report);
         if let Some((category, weight)) = code.model_named {
             let about_the_model = |id: &str| {
                 id != MODEL_NAMED

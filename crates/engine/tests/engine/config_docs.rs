@@ -84,6 +84,7 @@ fn every_accepted_config_key_is_documented_and_every_documented_key_accepted() {
     let lists = [
         ("custom_patterns", fields(|body| format!(r#"{{"custom_patterns": [{{{body}}}]}}"#))),
         ("routes", fields(|body| format!(r#"{{"routes": [{{{body}}}]}}"#))),
+        ("threats.custom_rules", fields(|body| format!(r#"{{"threats": {{"custom_rules": [{{{body}}}]}}}}"#))),
     ];
     for (key, subfields) in lists {
         let kind = rows.iter().find(|(k, _)| k == key).map(|(_, t)| t.as_str()).unwrap_or_default();
