@@ -279,7 +279,9 @@ def test_a_verified_token_names_the_session_and_a_forged_header_does_not(envoy_f
     assert output_text(first) == f"You said: My address is {EMAIL}."
     upstream = mock.last_headers()
     assert TOKEN_HEADER not in upstream  # the gateway token stops at the gateway
-    assert upstream.get(IDENTITY) == "alice"  # set by jwt_authn from the verified claim
+    # jwt_authn set the identity from the verified claim (the session below works); the filter
+    # read it and the route removed it: the provider does not learn who the caller is.
+    assert IDENTITY not in upstream
     first_id = first.json()["id"]
 
     # Alice's next exchange gets her session's placeholder restored (the session works) ...
@@ -291,7 +293,7 @@ def test_a_verified_token_names_the_session_and_a_forged_header_does_not(envoy_f
         other = turn(envoy, "Write to [EMAIL_1] tomorrow.", headers, previous=first_id)
         assert output_text(other) == "You said: Write to [EMAIL_1] tomorrow."
         assert EMAIL not in other.text
-        assert mock.last_headers().get(IDENTITY) in (None, "mallory")
+        assert IDENTITY not in mock.last_headers()
 
 
 def test_a_token_that_fails_verification_is_refused_before_the_upstream(envoy_factory, mock):
