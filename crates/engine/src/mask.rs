@@ -77,8 +77,17 @@ impl<'a> Masker<'a> {
 
     /// Mask `text` in place; returns whether it changed.
     pub fn mask(&mut self, text: &mut String, vault: &mut Vault) -> Result<bool, VaultFull> {
+        self.mask_field(None, text, vault)
+    }
+
+    /// Mask `text`, the value of `key` in the user's own structure (see
+    /// [`Detector::detect_field`]), in place; returns whether it changed.
+    pub fn mask_field(&mut self, key: Option<&str>, text: &mut String, vault: &mut Vault) -> Result<bool, VaultFull> {
         self.findings.clear();
-        self.detector.detect(text, &mut self.findings);
+        match key {
+            Some(key) => self.detector.detect_field(key, text, &mut self.findings),
+            None => self.detector.detect(text, &mut self.findings),
+        }
         self.apply(text, vault)
     }
 

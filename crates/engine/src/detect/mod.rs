@@ -126,6 +126,8 @@ impl std::fmt::Display for DetectBuildError {
 /// without bound.
 const CUSTOM_REGEX_SIZE_LIMIT: usize = 1 << 20;
 const CUSTOM_DFA_SIZE_LIMIT: usize = 1 << 20;
+/// Longest key [`Detector::detect_field`] reads as the label of its value.
+const MAX_FIELD_KEY: usize = 64;
 /// Score of a custom pattern match (above the default threshold).
 const CUSTOM_SCORE: f32 = 0.85;
 
@@ -271,6 +273,38 @@ impl Detector {
             let (start, end) = view.original(f.start, f.end)?;
             Some(Finding { start, end, ..f })
         }));
+    }
+
+    /// Append the findings in `text`, the value of `key` in a structure the user wrote (a JSON
+    /// document pasted into a message or returned by a tool, tool call arguments, metadata, a
+    /// generic body). The value is read as it stood in that structure, `"key": "value"`, so a key
+    /// that names a secret or a kind of value (`api_key`, `password`, `ssn`, `phone`) is its
+    /// context exactly as the same words are before a value in prose. Only findings inside the
+    /// value are kept; a key too long to be a name (free text used as a key) is not read.
+    pub fn detect_field(&self, key: &str, text: &str, out: &mut Vec<Finding>) {
+        if key.is_empty() || key.len() > MAX_FIELD_KEY || key.contains(['"', '\n', '\r']) {
+            self.detect(text, out);
+            return;
+        }
+        let start = key.len() + 5;
+        let end = start + text.len();
+        let mut labelled = String::with_capacity(end + 1);
+        for piece in ["\"", key, "\": \"", text, "\""] {
+            labelled.push_str(piece);
+        }
+        let mut found = Vec::new();
+        self.detect(&labelled, &mut found);
+        if found.iter().any(|f| (f.start < start && f.end > start) || (f.start < end && f.end > end)) {
+            // A value that runs into its key (a number split across both): the value alone.
+            self.detect(text, out);
+            return;
+        }
+        out.extend(
+            found
+                .into_iter()
+                .filter(|f| f.start >= start && f.end <= end)
+                .map(|f| Finding { start: f.start - start, end: f.end - start, ..f }),
+        );
     }
 
     fn detect_in(&self, text: &str, out: &mut Vec<Finding>) {

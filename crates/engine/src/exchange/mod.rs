@@ -30,7 +30,7 @@ use super::memo::{MemoScope, Remembered};
 use super::protocol::form;
 use super::protocol::json::{self, parse_strict, JsonError};
 use super::protocol::multipart::{self, Multipart, MultipartError};
-use super::protocol::{inject_canary, is_signed_block, rename_keys, visit_request, Api};
+use super::protocol::{inject_canary, is_signed_block, rename_keys, visit_request, Api, Field, TextFn};
 use super::reply::{act_on_leaks, removal_notice, scan_all, PromptPrint, ReplyFindings};
 use super::restore::leaks::LeakTally;
 use super::restore::{placeholder_lookalikes, restore_text, Escape, RestoreCounts};
@@ -259,7 +259,8 @@ impl<'a> TextGuard<'a> {
     }
 
     /// Guard one text in place; returns whether it changed. After a failure, does nothing.
-    fn guard(&mut self, text: &mut String, source: Source, vault: &mut Vault) -> bool {
+    fn guard(&mut self, text: &mut String, field: Field<'_>, vault: &mut Vault) -> bool {
+        let source = field.source;
         if self.failure.is_some() {
             return false;
         }
@@ -281,7 +282,8 @@ impl<'a> TextGuard<'a> {
         // A text an earlier request of the same caller carried was scanned then: what was found
         // is used again (see `memo`), and only the masking, which is this request's, runs.
         let memo = self.scope;
-        let key = memo.key(source, text);
+        // A value read with its key is not remembered: its findings depend on the key.
+        let key = if field.key.is_some() { None } else { memo.key(source, text) };
         let masked = match key.as_ref().and_then(|k| memo.get(k)) {
             Some(known) => {
                 self.memo_hits += 1;
@@ -294,7 +296,7 @@ impl<'a> TextGuard<'a> {
                 } else {
                     ThreatReport::default()
                 };
-                let masked = self.masker.mask(text, vault);
+                let masked = self.masker.mask_field(field.key, text, vault);
                 if let Some(key) = key {
                     memo.put(key, Remembered { findings: self.masker.findings().to_vec(), report: report.clone() });
                 }
@@ -394,10 +396,10 @@ impl Unit {
     }
 
     /// Visit every text of this unit; remembers whether any changed.
-    fn visit(&mut self, f: &mut dyn FnMut(&mut String, Source) -> bool) {
+    fn visit(&mut self, f: &mut TextFn<'_>) {
         match self {
             Unit::Json { doc, api, changed } => *changed |= visit_request(*api, doc, f),
-            Unit::Text { text, changed } => *changed |= f(text, Source::User),
+            Unit::Text { text, changed } => *changed |= f(text, Field::text(Source::User)),
         }
     }
 
@@ -435,7 +437,7 @@ fn guard_units(guard: &mut TextGuard<'_>, units: &mut [Unit], vault: &mut Vault)
         });
     }
     for unit in units.iter_mut() {
-        unit.visit(&mut |s, source| guard.guard(s, source, vault));
+        unit.visit(&mut |s, field| guard.guard(s, field, vault));
     }
     if guard.failure.is_some() {
         return;

@@ -14,7 +14,7 @@
 
 use serde_json::Value;
 
-use super::{Api, TextFn};
+use super::{Api, Field, TextFn};
 use crate::threat::Source;
 
 /// Keys whose string values (or lists of strings) an API defines as identifiers, enums or opaque
@@ -243,7 +243,7 @@ fn object(map: &mut serde_json::Map<String, Value>, key: Option<&str>, ctx: Ctx,
 fn keys(map: &mut serde_json::Map<String, Value>, source: Source, f: &mut TextFn<'_>) -> bool {
     rename_keys(map, |k| {
         let mut new = k.to_owned();
-        f(&mut new, source).then_some(new)
+        f(&mut new, Field::text(source)).then_some(new)
     })
 }
 
@@ -295,7 +295,10 @@ fn string(s: &mut String, key: Option<&str>, ctx: Ctx, f: &mut TextFn<'_>) -> bo
             }
         }
     }
-    f(s, ctx.source)
+    // Inside the user's own structure a key names its value (`{"api_key": "..."}`); the API's
+    // own keys (`content`, `text`) say nothing about what a text holds.
+    let key = if ctx.free { key } else { None };
+    f(s, Field { source: ctx.source, key })
 }
 
 /// Shortest blob taken for base64 media: shorter values are visited (they could be anything).
@@ -323,8 +326,8 @@ mod tests {
     fn visited(api: Api, body: &Value) -> Vec<(String, Source)> {
         let mut body = body.clone();
         let mut seen = Vec::new();
-        visit(api, &mut body, &mut |s, src| {
-            seen.push((s.clone(), src));
+        visit(api, &mut body, &mut |s, field| {
+            seen.push((s.clone(), field.source));
             false
         });
         seen
