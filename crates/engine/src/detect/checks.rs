@@ -183,6 +183,10 @@ pub fn check(
             let (vs, ve) = value?;
             vendor_assignment_check(text, start, vs, ve)
         }
+        Check::KeyedRandom => {
+            let (vs, ve) = value?;
+            keyed_random_check(text, start, vs, ve)
+        }
         Check::Credentials => {
             let (vs, ve) = value?;
             let v = text.get(vs..ve)?;
@@ -243,7 +247,10 @@ fn labelled_as_credential(text: &str, start: usize, end: usize) -> bool {
 fn in_url_userinfo(text: &str, start: usize) -> bool {
     let before = text.get(..start).unwrap_or("");
     let token_start = before.rfind(char::is_whitespace).map_or(0, |i| i + 1);
-    before.get(token_start..).is_some_and(|t| t.contains("://"))
+    // Still in the authority: no path between `://` and the value (an address in a query
+    // string, `/search?email=jane@example.com`, is an address). A password may hold `?` or `#`
+    // unescaped, so only a `/` ends the authority here.
+    before.get(token_start..).and_then(|t| t.rsplit_once("://")).is_some_and(|(_, authority)| !authority.contains('/'))
 }
 
 /// A vendor token: a whole word whose body looks random and is not a documented stand-in
@@ -692,6 +699,91 @@ fn vendor_assignment_check(text: &str, kw_start: usize, vs: usize, ve: usize) ->
     ok.then_some((vs, ve, 0.85))
 }
 
+/// Name parts that say a `key` is not a secret: database and storage keys, published keys,
+/// identifiers of a key rather than the key.
+const NOT_SECRET_KEY_PARTS: &[&str] = &[
+    "public", "pub", "primary", "foreign", "sort", "partition", "cache", "idempotency", "object", "s3", "row", "hash",
+    "range", "map", "dict", "lookup", "index", "unique", "composite", "routing", "dedup", "dedupe", "ssh",
+];
+
+/// A random value under a name ending in `key` (a part of its own: `signing_key`, `SIGNING_KEY`,
+/// `signingKey`, not `monkey`) or naming an authentication or a session. The value must look
+/// random and mix letters and digits; hex digests and UUIDs (all hex) are identifiers, not
+/// credentials, and stay.
+fn keyed_random_check(text: &str, kw_start: usize, vs: usize, ve: usize) -> Option<Scored> {
+    let name_char = |c: u8| c.is_ascii_alphanumeric() || matches!(c, b'_' | b'-' | b'.');
+    let before = text.get(..kw_start)?.as_bytes();
+    let name_start = before.iter().rposition(|&c| !name_char(c)).map_or(0, |i| i + 1);
+    let key_end = kw_start + text.get(kw_start..vs)?.bytes().take_while(|&c| name_char(c)).count();
+    let name = text.get(name_start..key_end)?;
+    let word = text.get(kw_start..key_end)?.to_ascii_lowercase();
+    let prev = byte_before(text, kw_start);
+    let kw_first = byte_at(text, kw_start)?;
+    // The keyword opens a part of the name: after a separator, at a camelCase step, or first.
+    let opens_part = match prev {
+        None => true,
+        Some(c) if !c.is_ascii_alphanumeric() => true,
+        Some(c) => c.is_ascii_lowercase() && kw_first.is_ascii_uppercase(),
+    };
+    let parts: Vec<String> = split_name(name);
+    // A session's id is its credential (`session_id`, `PHPSESSID`).
+    let session = word.starts_with("session") || word.starts_with("sessid");
+    if word.starts_with("key") {
+        // `key` closes the name (`signing_key`, not `key_id` or `keyboard`), and is not alone.
+        if !opens_part || word != "key" || parts.len() < 2 {
+            return None;
+        }
+    } else if !(opens_part || session) {
+        return None;
+    }
+    let not_secret = |p: &String| {
+        NOT_SECRET_KEY_PARTS.contains(&p.as_str()) || (METADATA_SUFFIXES.contains(&p.as_str()) && !(session && p == "id"))
+    };
+    if parts.iter().any(not_secret) {
+        return None;
+    }
+    if parts.iter().any(|p| matches!(p.as_str(), "csrf" | "xsrf" | "publishable")) {
+        return None;
+    }
+    let v = text.get(vs..ve)?;
+    let core = v.trim_end_matches('=');
+    let mixed = core.bytes().any(|b| b.is_ascii_digit()) && core.bytes().any(|b| b.is_ascii_alphabetic());
+    let hex_id = core.bytes().all(|b| b.is_ascii_hexdigit() || b == b'-');
+    let ok = core.len() >= 16
+        && mixed
+        && !hex_id
+        && !touches_word(text, vs, ve)
+        && looks_random(core)
+        && !is_stand_in(core)
+        && !is_reference(core);
+    ok.then_some((vs, ve, 0.8))
+}
+
+/// The words of a name, lower case: split at `_`, `-`, `.` and camelCase steps.
+fn split_name(name: &str) -> Vec<String> {
+    let mut parts = Vec::new();
+    let mut current = String::new();
+    let mut prev_lower = false;
+    for c in name.chars() {
+        if matches!(c, '_' | '-' | '.') {
+            if !current.is_empty() {
+                parts.push(std::mem::take(&mut current));
+            }
+            prev_lower = false;
+            continue;
+        }
+        if c.is_ascii_uppercase() && prev_lower && !current.is_empty() {
+            parts.push(std::mem::take(&mut current));
+        }
+        prev_lower = c.is_ascii_lowercase() || c.is_ascii_digit();
+        current.push(c.to_ascii_lowercase());
+    }
+    if !current.is_empty() {
+        parts.push(current);
+    }
+    parts
+}
+
 /// Whether most neighbouring characters of `v` count up (`abc`, `123`, `AbCdeF`): keyboard and
 /// alphabet runs that stand for a value in examples (`dapi1234567890...`, `AbCeFG123`).
 fn mostly_sequential(v: &str) -> bool {
@@ -808,7 +900,53 @@ fn assignment_check(text: &str, kw_start: usize, vs: usize, ve: usize) -> Option
             return None;
         }
     }
+    // The key's whole name (`--db-password`, `db_password`, `dbPassword`) and what separates it
+    // from the value.
+    let name_char = |c: u8| c.is_ascii_alphanumeric() || matches!(c, b'_' | b'-' | b'.');
+    let before = text.get(..kw_start)?.as_bytes();
+    let name_start = before.iter().rposition(|&c| !name_char(c)).map_or(0, |i| i + 1);
+    let key_end = kw_start + text.get(kw_start..vs)?.bytes().take_while(|&c| name_char(c)).count();
+    let sep = text.get(key_end..vs)?.trim_start_matches(['\\', '"', '\'']);
+    let opened_by = before.get(..name_start).and_then(|b| b.last()).copied();
+    let assigned = sep.contains([':', '=']) || sep.trim_start().starts_with(['i', 'I', 'w', 'W']);
+    // A name and value pair (`name: DB_PASSWORD` then `value: ...`, as in Kubernetes and ECS
+    // environment lists): the keyword is the value of a `name` key.
+    if sep.to_ascii_lowercase().contains("value") {
+        let lead = text.get(..name_start)?.trim_end_matches(['"', '\'', ' ', '\t', '\\']);
+        let lead = lead.strip_suffix([':', '=']).unwrap_or("");
+        if !lead.trim_end_matches(['"', '\'', ' ', '\t', '\\']).to_ascii_lowercase().ends_with("name") {
+            return None;
+        }
+    }
+    if !assigned {
+        let after = text.get(ve..).unwrap_or("");
+        let form_ok = if sep.starts_with("</") {
+            // A property list: `<key>password</key><string>value</string>`.
+            text.get(..name_start).is_some_and(|b| b.to_ascii_lowercase().ends_with("<key>")) && after.starts_with("</")
+        } else if sep.starts_with('>') {
+            // An element: `<password>value</password>`.
+            opened_by == Some(b'<') && after.starts_with("</")
+        } else if sep.trim_start().starts_with('|') {
+            // A row of a two-column table: `| password | value |`, nothing else on the line.
+            let line_start = text.get(..name_start).and_then(|b| b.rfind('\n')).map_or(0, |i| i + 1);
+            let lead = text.get(line_start..name_start).unwrap_or("").trim();
+            let rest = after.split('\n').next().unwrap_or("").trim();
+            matches!(lead, "" | "|") && matches!(rest, "" | "|")
+        } else {
+            // A command-line option: `--password value`, `--api-key value`.
+            text.get(name_start..kw_start).is_some_and(|n| n.starts_with('-'))
+        };
+        if !form_ok {
+            return None;
+        }
+    }
     let v = text.get(vs..ve)?;
+    // `{\"token\": \"value\"}`: JSON inside a JSON string; the value's closing quote is escaped.
+    let escaped_quote = text.get(..vs).is_some_and(|b| b.ends_with("\\\"")) && text.get(ve..).is_some_and(|a| a.starts_with('"'));
+    let (v, ve) = match v.strip_suffix('\\') {
+        Some(inner) if escaped_quote => (inner, ve - 1),
+        _ => (v, ve),
+    };
     // `token is secret.\n`: a line break written as an escape (in a JSON string) after a word
     // that stands in for a value. Passwords may hold a backslash, so a value is not cut there.
     let head = ["\\n", "\\r", "\\t"].iter().filter_map(|e| v.find(e)).min().map(|i| &v[..i]);
@@ -845,7 +983,8 @@ fn assignment_check(text: &str, kw_start: usize, vs: usize, ve: usize) -> Option
         return None;
     }
     let sep_region = text.get(kw_start..vs).unwrap_or("");
-    let quoted = sep_region.ends_with('"') || sep_region.ends_with('\'');
+    // A quoted value, or one whose place in a structure says it is the key's whole value.
+    let quoted = sep_region.ends_with('"') || sep_region.ends_with('\'') || !assigned;
     let equals = sep_region.contains('=');
     // Letters of any script: `oublié`, `obligatoria` are words, not passwords.
     let letters_only = v.chars().all(char::is_alphabetic);

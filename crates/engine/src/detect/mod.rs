@@ -35,6 +35,7 @@
 
 mod address;
 mod checks;
+mod columns;
 mod context;
 mod documents;
 mod finance;
@@ -263,16 +264,51 @@ impl Detector {
     /// characters, is searched in its folded view (`fold`), and each finding is mapped back to
     /// the original bytes of its value. Other texts are searched as they are.
     pub fn detect(&self, text: &str, out: &mut Vec<Finding>) {
-        let Some(view) = fold::folded_view(text) else {
-            self.detect_in(text, out);
+        let from = out.len();
+        match fold::folded_view(text) {
+            None => self.detect_in(text, out),
+            Some(view) => {
+                let mut found = Vec::new();
+                self.detect_in(&view.text, &mut found);
+                out.extend(found.into_iter().filter_map(|f| {
+                    let (start, end) = view.original(f.start, f.end)?;
+                    Some(Finding { start, end, ..f })
+                }));
+            }
+        }
+        self.detect_cells(text, out, from);
+    }
+
+    /// The cells of a table whose header names their columns (`columns`), each read with its
+    /// column's name as its label, where nothing was found in them already. `out[from..]`
+    /// holds this text's findings, sorted; the result stays sorted and without overlaps.
+    fn detect_cells(&self, text: &str, out: &mut Vec<Finding>, from: usize) {
+        let cells = columns::labelled_cells(text);
+        if cells.is_empty() {
             return;
-        };
+        }
+        let mut extra = Vec::new();
         let mut found = Vec::new();
-        self.detect_in(&view.text, &mut found);
-        out.extend(found.into_iter().filter_map(|f| {
-            let (start, end) = view.original(f.start, f.end)?;
-            Some(Finding { start, end, ..f })
-        }));
+        let mut next = from;
+        for cell in cells {
+            // Findings are sorted by start and do not overlap, as cells do not: one pass.
+            while out.get(next).is_some_and(|f| f.end <= cell.start) {
+                next += 1;
+            }
+            if out.get(next).is_some_and(|f| f.start < cell.end) {
+                continue;
+            }
+            let (Some(label), Some(value)) = (text.get(cell.label.0..cell.label.1), text.get(cell.start..cell.end)) else {
+                continue;
+            };
+            found.clear();
+            self.detect_field(label, value, &mut found);
+            extra.extend(found.iter().map(|f| Finding { start: f.start + cell.start, end: f.end + cell.start, ..*f }));
+        }
+        if !extra.is_empty() {
+            out.extend(extra);
+            out[from..].sort_by_key(|f| f.start);
+        }
     }
 
     /// Append the findings in `text`, the value of `key` in a structure the user wrote (a JSON

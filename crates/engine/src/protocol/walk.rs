@@ -202,8 +202,15 @@ fn object(map: &mut serde_json::Map<String, Value>, key: Option<&str>, ctx: Ctx,
     }
     let top = ctx.top;
     let mut changed = false;
+    // `{"name": "DB_PASSWORD", "value": "..."}` (environment lists, settings tables): in the
+    // user's own structure the value is labelled by its name.
+    let pair_name = if ctx.free { pair_label(map) } else { None };
     for (k, child) in map.iter_mut() {
         let k = k.as_str();
+        if let (Some(name), Value::String(s), "value" | "Value") = (pair_name.as_deref(), &mut *child, k) {
+            changed |= string(s, Some(name), ctx, f);
+            continue;
+        }
         let mut inner = Ctx { top: false, ..ctx };
         if !ctx.free {
             if SKIPPED_KEYS.contains(&k) && is_strings(child) {
@@ -234,6 +241,16 @@ fn object(map: &mut serde_json::Map<String, Value>, key: Option<&str>, ctx: Ctx,
         changed |= keys(map, ctx.source, f);
     }
     changed
+}
+
+/// The name of a name and value pair object: its `name` (or `key`) when it has a string
+/// `value` beside it.
+fn pair_label(map: &serde_json::Map<String, Value>) -> Option<String> {
+    let value = map.get("value").or_else(|| map.get("Value"))?;
+    if !value.is_string() {
+        return None;
+    }
+    ["name", "Name", "key", "Key"].iter().find_map(|k| map.get(*k).and_then(Value::as_str)).map(str::to_owned)
 }
 
 /// The keys of a free-form object are the user's text too (`"metadata": {"jane@example.com":
