@@ -311,7 +311,7 @@ fn ipv4_check(text: &str, start: usize, end: usize, s: &str) -> Option<Scored> {
         {
             stop = end + 1 + n.len();
         }
-    } else if inside_longer_number(text, start, end) {
+    } else if inside_longer_number(text, start, end) && !comma_separated(text, start, end) {
         return None;
     }
     // The list is ASCII, so ASCII case folding finds what Unicode lower-casing would.
@@ -322,11 +322,26 @@ fn ipv4_check(text: &str, start: usize, end: usize, s: &str) -> Option<Scored> {
     Some((start, stop, 0.85))
 }
 
+/// A dotted quad between commas or semicolons (a CSV row: `4,203.0.113.24,9`): the digits on
+/// the other side of the comma are another field, not more of this number.
+fn comma_separated(text: &str, start: usize, end: usize) -> bool {
+    let sep = |c: Option<u8>| matches!(c, None | Some(b',' | b';' | b' ' | b'\t' | b'\n' | b'\r'));
+    sep(byte_before(text, start)) && sep(byte_at(text, end))
+}
+
 fn phone_check(text: &str, words: &ContextWords<'_>, start: usize, s: &str) -> Option<Scored> {
     // The candidate regex may start with `(` or `+`; it never starts inside a number we keep.
     let (from, len, shape) = phone::check(s)?;
     let start = start + from;
     let mut end = start + len;
+    // A group of a longer dashed identifier (`7d4a0e9d-0804-4330-8507-e2a96245f483`, a UUID
+    // whose middle groups happen to be digits) is not a phone number.
+    let glued = |dash: Option<u8>, next: Option<u8>| dash == Some(b'-') && next.is_some_and(|c| c.is_ascii_alphanumeric());
+    if glued(byte_before(text, start), start.checked_sub(2).and_then(|i| text.as_bytes().get(i).copied()))
+        || glued(byte_at(text, end), byte_at(text, end + 1))
+    {
+        return None;
+    }
     // An extension (`x4587`, `ext. 12`) is part of the number.
     let rest = text.get(end..).unwrap_or("");
     for marker in ["x", "X", " x", " ext. ", " ext ", " ext."] {
@@ -711,6 +726,7 @@ const NOT_SECRET_KEY_PARTS: &[&str] = &[
 /// random and mix letters and digits; hex digests and UUIDs (all hex) are identifiers, not
 /// credentials, and stay.
 fn keyed_random_check(text: &str, kw_start: usize, vs: usize, ve: usize) -> Option<Scored> {
+    key_form(text, kw_start, vs, ve)?;
     let name_char = |c: u8| c.is_ascii_alphanumeric() || matches!(c, b'_' | b'-' | b'.');
     let before = text.get(..kw_start)?.as_bytes();
     let name_start = before.iter().rposition(|&c| !name_char(c)).map_or(0, |i| i + 1);
@@ -749,8 +765,9 @@ fn keyed_random_check(text: &str, kw_start: usize, vs: usize, ve: usize) -> Opti
     let core = v.trim_end_matches('=');
     let mixed = core.bytes().any(|b| b.is_ascii_digit()) && core.bytes().any(|b| b.is_ascii_alphabetic());
     let hex_id = core.bytes().all(|b| b.is_ascii_hexdigit() || b == b'-');
+    // A long random run of letters alone is a key too (some issuers' alphabets have no digits).
     let ok = core.len() >= 16
-        && mixed
+        && (mixed || core.len() >= 24)
         && !hex_id
         && !touches_word(text, vs, ve)
         && looks_random(core)
@@ -889,24 +906,33 @@ const METADATA_SUFFIXES: &[&str] = &[
     "algorithm",
 ];
 
-fn assignment_check(text: &str, kw_start: usize, vs: usize, ve: usize) -> Option<Scored> {
-    // The keyword must start a word (`password`, `db_password`, `dbPassword`), not end one.
-    if byte_before(text, kw_start).is_some_and(|c| c.is_ascii_lowercase()) {
-        let prev_word: String = text.get(..kw_start)?.chars().rev().take_while(|c| c.is_ascii_alphanumeric()).collect();
-        // camelCase (`dbPassword`) has an upper-case keyword start; `mypassword` is accepted too,
-        // but `passwordless`-style suffixes are handled by the regex. Refuse plain prose glue
-        // only when the previous word is long, which is how compound English words look.
-        if prev_word.len() > 12 {
-            return None;
+/// Whether the key before a value (its name around the keyword at `kw_start`) and what
+/// separates them make one of the forms people write: `Some(true)` for an assignment (`:`, `=`,
+/// "is", a `name`/`value` pair), `Some(false)` for a form whose place in a structure makes the
+/// value the key's whole value (an XML element, a property list entry, a two-column table row,
+/// a command-line option), `None` for anything else (`password reset`, `<b>token</b>` in prose).
+/// The end of a value at the first `&name=` inside it (the next field of a query string or a
+/// form body), else `ve`.
+fn query_field_end(text: &str, vs: usize, ve: usize) -> usize {
+    let v = text.get(vs..ve).unwrap_or("");
+    let mut from = 0;
+    while let Some(i) = v.get(from..).and_then(|r| r.find('&')).map(|i| from + i) {
+        let rest = &v[i + 1..];
+        let name = rest.bytes().take_while(|&c| c.is_ascii_alphanumeric() || matches!(c, b'_' | b'-' | b'.')).count();
+        if name > 0 && rest.as_bytes().get(name) == Some(&b'=') && rest.as_bytes().first().is_some_and(u8::is_ascii_alphabetic) {
+            return vs + i;
         }
+        from = i + 1;
     }
-    // The key's whole name (`--db-password`, `db_password`, `dbPassword`) and what separates it
-    // from the value.
+    ve
+}
+
+fn key_form(text: &str, kw_start: usize, vs: usize, ve: usize) -> Option<bool> {
     let name_char = |c: u8| c.is_ascii_alphanumeric() || matches!(c, b'_' | b'-' | b'.');
     let before = text.get(..kw_start)?.as_bytes();
     let name_start = before.iter().rposition(|&c| !name_char(c)).map_or(0, |i| i + 1);
     let key_end = kw_start + text.get(kw_start..vs)?.bytes().take_while(|&c| name_char(c)).count();
-    let sep = text.get(key_end..vs)?.trim_start_matches(['\\', '"', '\'']);
+    let sep = text.get(key_end..vs)?.trim_start_matches(['\\', '"', '\'', ']']);
     let opened_by = before.get(..name_start).and_then(|b| b.last()).copied();
     let assigned = sep.contains([':', '=']) || sep.trim_start().starts_with(['i', 'I', 'w', 'W']);
     // A name and value pair (`name: DB_PASSWORD` then `value: ...`, as in Kubernetes and ECS
@@ -918,28 +944,43 @@ fn assignment_check(text: &str, kw_start: usize, vs: usize, ve: usize) -> Option
             return None;
         }
     }
-    if !assigned {
-        let after = text.get(ve..).unwrap_or("");
-        let form_ok = if sep.starts_with("</") {
-            // A property list: `<key>password</key><string>value</string>`.
-            text.get(..name_start).is_some_and(|b| b.to_ascii_lowercase().ends_with("<key>")) && after.starts_with("</")
-        } else if sep.starts_with('>') {
-            // An element: `<password>value</password>`.
-            opened_by == Some(b'<') && after.starts_with("</")
-        } else if sep.trim_start().starts_with('|') {
-            // A row of a two-column table: `| password | value |`, nothing else on the line.
-            let line_start = text.get(..name_start).and_then(|b| b.rfind('\n')).map_or(0, |i| i + 1);
-            let lead = text.get(line_start..name_start).unwrap_or("").trim();
-            let rest = after.split('\n').next().unwrap_or("").trim();
-            matches!(lead, "" | "|") && matches!(rest, "" | "|")
-        } else {
-            // A command-line option: `--password value`, `--api-key value`.
-            text.get(name_start..kw_start).is_some_and(|n| n.starts_with('-'))
-        };
-        if !form_ok {
+    if assigned {
+        return Some(true);
+    }
+    let after = text.get(ve..).unwrap_or("");
+    let form_ok = if sep.starts_with("</") {
+        // A property list: `<key>password</key><string>value</string>`.
+        text.get(..name_start).is_some_and(|b| b.to_ascii_lowercase().ends_with("<key>")) && after.starts_with("</")
+    } else if sep.starts_with('>') {
+        // An element: `<password>value</password>`.
+        opened_by == Some(b'<') && after.starts_with("</")
+    } else if sep.trim_start().starts_with('|') {
+        // A row of a two-column table: `| password | value |`, nothing else on the line.
+        let line_start = text.get(..name_start).and_then(|b| b.rfind('\n')).map_or(0, |i| i + 1);
+        let lead = text.get(line_start..name_start).unwrap_or("").trim();
+        let rest = after.split('\n').next().unwrap_or("").trim();
+        matches!(lead, "" | "|") && matches!(rest, "" | "|")
+    } else {
+        // A command-line option: `--password value`, `--api-key value`.
+        text.get(name_start..kw_start).is_some_and(|n| n.starts_with('-'))
+    };
+    form_ok.then_some(false)
+}
+
+fn assignment_check(text: &str, kw_start: usize, vs: usize, ve: usize) -> Option<Scored> {
+    // The keyword must start a word (`password`, `db_password`, `dbPassword`), not end one.
+    if byte_before(text, kw_start).is_some_and(|c| c.is_ascii_lowercase()) {
+        let prev_word: String = text.get(..kw_start)?.chars().rev().take_while(|c| c.is_ascii_alphanumeric()).collect();
+        // camelCase (`dbPassword`) has an upper-case keyword start; `mypassword` is accepted too,
+        // but `passwordless`-style suffixes are handled by the regex. Refuse plain prose glue
+        // only when the previous word is long, which is how compound English words look.
+        if prev_word.len() > 12 {
             return None;
         }
     }
+    let assigned = key_form(text, kw_start, vs, ve)?;
+    // `password=abc&page=2`: in a query string or a form body `&name=` starts the next field.
+    let ve = query_field_end(text, vs, ve);
     let v = text.get(vs..ve)?;
     // `{\"token\": \"value\"}`: JSON inside a JSON string; the value's closing quote is escaped.
     let escaped_quote = text.get(..vs).is_some_and(|b| b.ends_with("\\\"")) && text.get(ve..).is_some_and(|a| a.starts_with('"'));
@@ -950,7 +991,7 @@ fn assignment_check(text: &str, kw_start: usize, vs: usize, ve: usize) -> Option
     // `token is secret.\n`: a line break written as an escape (in a JSON string) after a word
     // that stands in for a value. Passwords may hold a backslash, so a value is not cut there.
     let head = ["\\n", "\\r", "\\t"].iter().filter_map(|e| v.find(e)).min().map(|i| &v[..i]);
-    if head.is_some_and(|h| !h.is_empty() && is_stand_in(h.trim_end_matches(['.', ':']))) {
+    if head.is_some_and(|h| h.len() >= 3 && is_stand_in(h.trim_end_matches(['.', ':']))) {
         return None;
     }
     // `ops_eyJzaWdu...`, `sk-…`: an elided value illustrates a format.
@@ -987,7 +1028,8 @@ fn assignment_check(text: &str, kw_start: usize, vs: usize, ve: usize) -> Option
     let quoted = sep_region.ends_with('"') || sep_region.ends_with('\'') || !assigned;
     let equals = sep_region.contains('=');
     // Letters of any script: `oublié`, `obligatoria` are words, not passwords.
-    let letters_only = v.chars().all(char::is_alphabetic);
+    // A long random run of letters (`CdqgVLzRgZBYBepqkpEY...`) is not a word.
+    let letters_only = v.chars().all(char::is_alphabetic) && !(v.len() >= 16 && looks_random(v));
     let digits_only = v.bytes().all(|c| c.is_ascii_digit());
     let score = if quoted || (equals && !letters_only) {
         0.85

@@ -228,6 +228,16 @@ const fn rule(kind: BuiltinKind, check: Check, gate: Gate, regex: &'static str) 
 
 use BuiltinKind as K;
 
+/// What separates a key from its value in the forms people write: `:`, `=`, `:=`, `=>`, "is",
+/// a `value` key after a `name` one (`name: DB_PASSWORD` / `value: ...`), an element's `>`, a
+/// property list's `</key><string>`, a two-column table's `|`, or white space (a command-line
+/// option). `checks::key_form` decides which forms count where.
+macro_rules! key_separator {
+    () => {
+        r#"(?:[ \t]*(?::=|=>|[:=])|[ \t]+(?i-u:is|was)(?:[ \t]*:|[ \t])|[ \t]*,?[ \t]*(?:\r?\n[ \t]*)?\\?["']?(?i-u:value)\\?["']?[ \t]*[:=]|>|</(?i-u:key)>[ \t]*\r?\n?[ \t]*<(?i-u:string)>|[ \t]+\|[ \t]|[ \t]+)"#
+    };
+}
+
 pub const RULES: &[Rule] = &[
     rule(
         K::Email,
@@ -284,7 +294,11 @@ pub const RULES: &[Rule] = &[
         K::SecretAssignment,
         Check::Assignment,
         Gate::Keyword,
-        r#"(?i-u:password|passwd|passwort|passe|pwd|passphrase|secret|api[_\-.]?key|access[_\-]?key|token|credentials?|private[_\-]?key|contrase(?:ñ|Ñ|n)a|senha|wachtwoord)(?:(?i-u:key|token)(?:[_\-.][A-Za-z0-9_\-.]{0,40})?|[_\-.][A-Za-z0-9_\-.]{0,40})?\\?["']?(?:[ \t]*(?::=|=>|[:=])|[ \t]+(?i-u:is|was)(?:[ \t]*:)?|[ \t]*,?[ \t]*(?:\r?\n[ \t]*)?\\?["']?(?i-u:value)\\?["']?[ \t]*[:=]|>|</(?i-u:key)>[ \t]*\r?\n?[ \t]*<(?i-u:string)>|[ \t]+\|[ \t]|[ \t]+)(?:[ \t]*[|>][\-+]?)?(?:[ \t]*\r?\n[ \t]+)?[ \t]*(?:\\?["'“‘«„‹「『【〔〈《（［｛])?([^\s"'`,;<>(){}\[\]“”‘’«»„‹›「」『』【】〔〕〈〉《》（）［］｛｝。、，！？：；]{4,})"#,
+        concat!(
+            r#"(?i-u:password|passwd|passwort|passe|pwd|passphrase|secret|api[_\-.]?key|access[_\-]?key|token|credentials?|private[_\-]?key|contrase(?:ñ|Ñ|n)a|senha|wachtwoord)(?:(?i-u:key|token)(?:[_\-.][A-Za-z0-9_\-.]{0,40})?|[_\-.][A-Za-z0-9_\-.]{0,40})?\\?["']?"#,
+            key_separator!(),
+            r#"(?:[ \t]*[|>][\-+]?)?(?:[ \t]*\r?\n[ \t]+)?[ \t]*(?:\\?["'“‘«„‹「『【〔〈《（［｛])?([^\s"'`,;<>(){}\[\]“”‘’«»„‹›「」『』【】〔〕〈〉《》（）［］｛｝。、，！？：；]{4,})"#
+        ),
     ),
     rule(K::SecretAssignment, Check::Bearer, Gate::Keyword, r"(?i-u:bearer)[ \t]+([A-Za-z0-9\-._~+/]{16,}=*)"),
     rule(
@@ -310,7 +324,11 @@ pub const RULES: &[Rule] = &[
         K::SecretAssignment,
         Check::KeyedRandom,
         Gate::Keyword,
-        r#"(?i-u:key|auth|session|sessid)[A-Za-z0-9_\-]{0,16}\\?["']?\]?[ \t]*(?::=|=>|[:=])[ \t]*\\?["']?([A-Za-z0-9+/_\-.~%]{16,300}=*)"#,
+        concat!(
+            r#"(?i-u:key|auth|session|sessid)[A-Za-z0-9_\-]{0,16}\\?["']?\]?"#,
+            key_separator!(),
+            r#"[ \t]*\\?["']?([A-Za-z0-9+/_\-.~%]{16,300}=*)"#
+        ),
     ),
     // Keys named after a vendor whose keys have no prefix: the key may hold more words
     // (`facebook access_token`), the separator may be a space (`facebook 1234|...`).
