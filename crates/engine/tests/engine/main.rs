@@ -19,4 +19,5 @@ mod reply_actions;
 mod secrets;
 mod store;
 mod stream;
+mod structured;
 mod threat;
