@@ -324,9 +324,21 @@ fn ipv4_check(text: &str, start: usize, end: usize, s: &str) -> Option<Scored> {
 
 /// A dotted quad between commas or semicolons (a CSV row: `4,203.0.113.24,9`): the digits on
 /// the other side of the comma are another field, not more of this number.
+/// A list of versions (`2.4.7.2,2.4.7.3`) is not: a field beside it that is a dotted number
+/// makes the row a list of numbers.
 fn comma_separated(text: &str, start: usize, end: usize) -> bool {
+    let b = text.as_bytes();
     let sep = |c: Option<u8>| matches!(c, None | Some(b',' | b';' | b' ' | b'\t' | b'\n' | b'\r'));
-    sep(byte_before(text, start)) && sep(byte_at(text, end))
+    let dotted = |field: &mut dyn Iterator<Item = &u8>| {
+        let f: Vec<u8> = field.take_while(|c| !matches!(c, b',' | b';' | b' ' | b'\t' | b'\n')).take(40).copied().collect();
+        f.contains(&b'.') && f.iter().all(|c| c.is_ascii_digit() || *c == b'.')
+    };
+    let before_field = start.checked_sub(1).and_then(|i| b.get(..i)).unwrap_or(&[]);
+    let after_field = b.get(end + 1..).unwrap_or(&[]);
+    sep(byte_before(text, start))
+        && sep(byte_at(text, end))
+        && !dotted(&mut before_field.iter().rev())
+        && !dotted(&mut after_field.iter())
 }
 
 fn phone_check(text: &str, words: &ContextWords<'_>, start: usize, s: &str) -> Option<Scored> {
@@ -335,11 +347,15 @@ fn phone_check(text: &str, words: &ContextWords<'_>, start: usize, s: &str) -> O
     let start = start + from;
     let mut end = start + len;
     // A group of a longer dashed identifier (`7d4a0e9d-0804-4330-8507-e2a96245f483`, a UUID
-    // whose middle groups happen to be digits) is not a phone number.
-    let glued = |dash: Option<u8>, next: Option<u8>| dash == Some(b'-') && next.is_some_and(|c| c.is_ascii_alphanumeric());
-    if glued(byte_before(text, start), start.checked_sub(2).and_then(|i| text.as_bytes().get(i).copied()))
-        || glued(byte_at(text, end), byte_at(text, end + 1))
-    {
+    // whose middle groups happen to be digits) is not a phone number: a dash joins it to a run
+    // of letters and digits that holds a digit (`-Office`, `-Fax` labels do not).
+    let b = text.as_bytes();
+    let run_has_digit = |run: &mut dyn Iterator<Item = &u8>| {
+        run.take_while(|c| c.is_ascii_alphanumeric()).take(16).any(u8::is_ascii_digit)
+    };
+    let glued_before = start >= 2 && b.get(start - 1) == Some(&b'-') && run_has_digit(&mut b.get(..start - 1).unwrap_or(&[]).iter().rev());
+    let glued_after = b.get(end) == Some(&b'-') && run_has_digit(&mut b.get(end + 1..).unwrap_or(&[]).iter());
+    if glued_before || glued_after {
         return None;
     }
     // An extension (`x4587`, `ext. 12`) is part of the number.
@@ -768,12 +784,30 @@ fn keyed_random_check(text: &str, kw_start: usize, vs: usize, ve: usize) -> Opti
     // A long random run of letters alone is a key too (some issuers' alphabets have no digits).
     let ok = core.len() >= 16
         && (mixed || core.len() >= 24)
+        && reads_random(core)
         && !hex_id
         && !touches_word(text, vs, ve)
         && looks_random(core)
         && !is_stand_in(core)
         && !is_reference(core);
     ok.then_some((vs, ve, 0.8))
+}
+
+/// Letters that read as random rather than as words: both cases, and the case changes often
+/// (`CdqgVLzRgZBYBepq`, not `thepassionatecerealkiller` or `SalesResults`). Digits count as a
+/// third class, so the same test judges mixed values.
+fn reads_random(v: &str) -> bool {
+    let class = |c: u8| match c {
+        b'a'..=b'z' => 0,
+        b'A'..=b'Z' => 1,
+        b'0'..=b'9' => 2,
+        _ => 3,
+    };
+    let b = v.as_bytes();
+    let changes = b.windows(2).filter(|w| class(w[0]) != class(w[1])).count();
+    let upper = b.iter().any(u8::is_ascii_uppercase);
+    let lower = b.iter().any(u8::is_ascii_lowercase);
+    upper && lower && changes * 3 >= b.len() && looks_random(v)
 }
 
 /// The words of a name, lower case: split at `_`, `-`, `.` and camelCase steps.
@@ -1020,7 +1054,17 @@ fn assignment_check(text: &str, kw_start: usize, vs: usize, ve: usize) -> Option
     // `publicToken`, `public_key`: published by design.
     let lead = text.get(kw_start.saturating_sub(8)..kw_start).unwrap_or("").to_ascii_lowercase();
     // `csrf_token`, `xsrf-token`: anti-forgery values, echoed in every page of a session.
-    if lead.contains("public") || lead.contains("publish") || lead.contains("csrf") || lead.contains("xsrf") {
+    let lead = if lead.ends_with('_') || lead.ends_with('-') {
+        text.get(kw_start.saturating_sub(16)..kw_start).unwrap_or("").to_ascii_lowercase()
+    } else {
+        lead
+    };
+    if lead.contains("public")
+        || lead.contains("publish")
+        || lead.contains("csrf")
+        || lead.contains("xsrf")
+        || lead.contains("authenticity")
+    {
         return None;
     }
     let sep_region = text.get(kw_start..vs).unwrap_or("");
@@ -1029,7 +1073,7 @@ fn assignment_check(text: &str, kw_start: usize, vs: usize, ve: usize) -> Option
     let equals = sep_region.contains('=');
     // Letters of any script: `oublié`, `obligatoria` are words, not passwords.
     // A long random run of letters (`CdqgVLzRgZBYBepqkpEY...`) is not a word.
-    let letters_only = v.chars().all(char::is_alphabetic) && !(v.len() >= 16 && looks_random(v));
+    let letters_only = v.chars().all(char::is_alphabetic) && !(v.len() >= 16 && reads_random(v));
     let digits_only = v.bytes().all(|c| c.is_ascii_digit());
     let score = if quoted || (equals && !letters_only) {
         0.85
