@@ -739,7 +739,7 @@ const NOT_SECRET_KEY_PARTS: &[&str] = &[
 
 /// A random value under a name ending in `key` (a part of its own: `signing_key`, `SIGNING_KEY`,
 /// `signingKey`, not `monkey`) or naming an authentication or a session. The value must look
-/// random and mix letters and digits; hex digests and UUIDs (all hex) are identifiers, not
+/// random (twenty characters or more) and mix letters and digits; hex digests and UUIDs (all hex) are identifiers, not
 /// credentials, and stay.
 fn keyed_random_check(text: &str, kw_start: usize, vs: usize, ve: usize) -> Option<Scored> {
     key_form(text, kw_start, vs, ve)?;
@@ -782,7 +782,8 @@ fn keyed_random_check(text: &str, kw_start: usize, vs: usize, ve: usize) -> Opti
     let mixed = core.bytes().any(|b| b.is_ascii_digit()) && core.bytes().any(|b| b.is_ascii_alphabetic());
     let hex_id = core.bytes().all(|b| b.is_ascii_hexdigit() || b == b'-');
     // A long random run of letters alone is a key too (some issuers' alphabets have no digits).
-    let ok = core.len() >= 16
+    // Twenty characters at least: shorter values under such names are labels (`SalesResults-1.2`).
+    let ok = core.len() >= 20
         && (mixed || core.len() >= 24)
         && reads_random(core)
         && !hex_id
@@ -804,10 +805,10 @@ fn reads_random(v: &str) -> bool {
         _ => 3,
     };
     let b = v.as_bytes();
-    let changes = b.windows(2).filter(|w| class(w[0]) != class(w[1])).count();
+    let changes = b.windows(2).filter(|w| w.first().map(|&c| class(c)) != w.get(1).map(|&c| class(c))).count();
     let upper = b.iter().any(u8::is_ascii_uppercase);
     let lower = b.iter().any(u8::is_ascii_lowercase);
-    upper && lower && changes * 3 >= b.len() && looks_random(v)
+    upper && lower && changes * 4 >= b.len() && looks_random(v)
 }
 
 /// The words of a name, lower case: split at `_`, `-`, `.` and camelCase steps.
@@ -877,6 +878,9 @@ fn is_reference(v: &str) -> bool {
         && v.split(['_', '-']).any(|seg| seg.len() >= 3 && seg.bytes().all(|c| c.is_ascii_uppercase()))
         && !v.split(['_', '-']).any(|seg| seg.bytes().next().is_some_and(|c| c.is_ascii_digit()));
     let segments: Vec<&str> = v.split('.').collect();
+    // Names put digits at the end of a word (`v2`, `utf8`, `k8s`); letters and digits that
+    // alternate twice or more in one segment (`oo0u6zn`) are a password's, not a name's.
+    let alternating = |seg: &str| seg.as_bytes().windows(2).filter(|w| w.first().is_some_and(u8::is_ascii_alphabetic) && w.get(1).is_some_and(u8::is_ascii_digit)).count() >= 2;
     // A code path's segments are names: lower case (`api_key`, `v2`) or words without digits
     // (`Settings`, `apiKey`, `API_KEY`). Mixed case with digits (`uLhl0.bavlX5J`) is a password
     // that happens to hold a dot.
@@ -886,6 +890,7 @@ fn is_reference(v: &str) -> bool {
         && v.bytes().any(|c| c.is_ascii_lowercase());
     let dotted = !password_like
         && segments.len() >= 2
+        && !segments.iter().any(|seg| alternating(seg))
         && segments.iter().all(|seg| {
             let seg = seg.split(':').next().unwrap_or("");
             let lower = seg.bytes().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == b'_' || c == b'-');
