@@ -774,7 +774,11 @@ fn keyed_random_check(text: &str, kw_start: usize, vs: usize, ve: usize) -> Opti
     if parts.iter().any(not_secret) {
         return None;
     }
-    if parts.iter().any(|p| matches!(p.as_str(), "csrf" | "xsrf" | "publishable")) {
+    if parts.iter().any(|p| matches!(p.as_str(), "csrf" | "xsrf" | "publishable" | "authenticity")) {
+        return None;
+    }
+    // `auth` as a word of its own (`auth`, `X-Auth-Token`, `authKey`), not `author`, `authority`.
+    if word.starts_with("auth") && !parts.iter().any(|p| p == "auth") {
         return None;
     }
     let v = text.get(vs..ve)?;
@@ -808,7 +812,12 @@ fn reads_random(v: &str) -> bool {
     let changes = b.windows(2).filter(|w| w.first().map(|&c| class(c)) != w.get(1).map(|&c| class(c))).count();
     let upper = b.iter().any(u8::is_ascii_uppercase);
     let lower = b.iter().any(u8::is_ascii_lowercase);
-    upper && lower && changes * 4 >= b.len() && looks_random(v)
+    // Words are about two-fifths vowels, random letters one in five: letters alone with many
+    // vowels are a name (`AzureADTokenProvider`), not a key.
+    let letters = b.iter().filter(|c| c.is_ascii_alphabetic()).count();
+    let vowels = b.iter().filter(|c| matches!(c.to_ascii_lowercase(), b'a' | b'e' | b'i' | b'o' | b'u')).count();
+    let digits = b.iter().any(u8::is_ascii_digit);
+    upper && lower && changes * 4 >= b.len() && looks_random(v) && (digits || vowels * 10 <= letters * 3)
 }
 
 /// The words of a name, lower case: split at `_`, `-`, `.` and camelCase steps.
@@ -868,6 +877,23 @@ fn is_stand_in(v: &str) -> bool {
 /// (`settings.api_key`), version strings, and upper-case names (`ACCESS_TOKEN`, `K8S_CRED`).
 fn is_reference(v: &str) -> bool {
     if v.contains("://") {
+        return true;
+    }
+    // A file path (`/etc/app/token`, `./secrets.env`, `path/to/private_key.pem`): where a
+    // secret is kept, not the secret.
+    let last = v.rsplit('/').next().unwrap_or("");
+    let extension = last.rsplit_once('.').is_some_and(|(stem, ext)| {
+        !stem.is_empty() && (1..=5).contains(&ext.len()) && ext.bytes().all(|c| c.is_ascii_lowercase())
+    });
+    let name_segments = v.split('/').all(|seg| {
+        seg.bytes().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || matches!(c, b'.' | b'-' | b'_' | b'~'))
+    });
+    let rooted = ["/", "./", "../", "~/"].iter().any(|p| v.starts_with(p));
+    if v.contains('/') && !v.contains(['+', '=']) && (extension || (rooted && name_segments)) {
+        return true;
+    }
+    // A snake_case name (`access_token`, `my_secret`): a variable standing for the value.
+    if v.contains('_') && v.bytes().all(|c| c.is_ascii_lowercase() || c == b'_') {
         return true;
     }
     // Names are made of short words; a long segment (`API-ZNRMR7SL6L3ATMOIK7GK`) is a key.
