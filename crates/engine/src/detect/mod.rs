@@ -4,8 +4,9 @@
 //! Layout: `patterns` (candidate regexes and the cheap gates that decide whether a regex runs
 //! at all), `scan` (the whole-text byte scans behind those gates), `checks` (candidate ->
 //! scored span), `validate` (checksums and parsers), `phone` (phone groupings), `context`
-//! (nearby words and token edges), `secrets` (the catalogue of secret formats) and
-//! `secrets_shape` (how vendor tokens are found without a regex per format).
+//! (nearby words and token edges), `secrets` (the catalogue of secret formats),
+//! `secrets_shape` (how vendor tokens are found without a regex per format) and `columns`
+//! (tables whose header names their columns).
 //!
 //! Speed: texts without candidates are rejected by a few whole-text scans (digits eight bytes
 //! at a time, `@`, two close colons, packed SIMD literal searches for token prefixes and secret
@@ -32,6 +33,12 @@
 //! - Secrets: vendor tokens must look random (no `xxxx`, `1234`, `EXAMPLE` stand-ins);
 //!   `password=`-style assignments mask only the value and skip references (`${VAR}`, URLs,
 //!   `settings.api_key`, `UPPER_NAME`), public keys and prose (`Password: required`).
+//! - Structured text: what names a value is its context, as words before it are in prose. A
+//!   value of the user's own JSON is read as `"key": "value"` (`detect_field`), a table cell
+//!   with its column's header (`columns`), and the assignment rules know the separators of the
+//!   common formats (`:`, `=`, XML elements, property lists, table rows, `--option value`,
+//!   `name`/`value` pairs). A random value under a name ending in `key` or naming an
+//!   authentication or a session is a secret; hex digests, UUIDs, paths and names are not.
 
 mod address;
 mod checks;
