@@ -384,6 +384,8 @@ pub fn guard_request(
 enum Unit {
     Json { doc: Value, api: Api, changed: bool },
     Text { text: String, changed: bool },
+    /// A value filed under a name (a form field): read with its name, as a JSON value with its key.
+    Labelled { label: String, text: String, changed: bool },
 }
 
 impl Unit {
@@ -400,12 +402,15 @@ impl Unit {
         match self {
             Unit::Json { doc, api, changed } => *changed |= visit_request(*api, doc, f),
             Unit::Text { text, changed } => *changed |= f(text, Field::text(Source::User)),
+            Unit::Labelled { label, text, changed } => {
+                *changed |= f(text, Field { source: Source::User, key: Some(label.as_str()) });
+            }
         }
     }
 
     fn changed(&self) -> bool {
         match self {
-            Unit::Json { changed, .. } | Unit::Text { changed, .. } => *changed,
+            Unit::Json { changed, .. } | Unit::Text { changed, .. } | Unit::Labelled { changed, .. } => *changed,
         }
     }
 
@@ -413,14 +418,14 @@ impl Unit {
     fn to_bytes(&self, hint: usize) -> Vec<u8> {
         match self {
             Unit::Json { doc, .. } => json::to_vec_sized(doc, hint),
-            Unit::Text { text, .. } => text.clone().into_bytes(),
+            Unit::Text { text, .. } | Unit::Labelled { text, .. } => text.clone().into_bytes(),
         }
     }
 
     fn to_text(&self) -> String {
         match self {
             Unit::Json { doc, .. } => doc.to_string(),
-            Unit::Text { text, .. } => text.clone(),
+            Unit::Text { text, .. } | Unit::Labelled { text, .. } => text.clone(),
         }
     }
 }
@@ -486,15 +491,19 @@ pub fn guard_request_as(
         let mut pairs = form::parse(text);
         let mut units: Vec<Unit> = pairs
             .iter()
-            .flat_map(|p| [p.name.clone(), p.value.clone()])
-            .map(|text| Unit::Text { text, changed: false })
+            .flat_map(|p| {
+                [
+                    Unit::Text { text: p.name.clone(), changed: false },
+                    Unit::Labelled { label: p.name.clone(), text: p.value.clone(), changed: false },
+                ]
+            })
             .collect();
         guard_units(&mut guard, &mut units, vault);
         if !units.iter().any(Unit::changed) {
             return guard.finish(None);
         }
         for (pair, unit) in pairs.iter_mut().zip(units.chunks(2)) {
-            if let [Unit::Text { text: name, .. }, Unit::Text { text: value, .. }] = unit {
+            if let [Unit::Text { text: name, .. }, Unit::Labelled { text: value, .. }] = unit {
                 pair.name.clone_from(name);
                 pair.value.clone_from(value);
             }

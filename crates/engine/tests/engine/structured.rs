@@ -165,3 +165,17 @@ fn masked_json_documents_stay_json() {
     assert_eq!(back["db"]["host"], "db.internal");
     assert_ne!(back["db"]["password"], PASSWORD);
 }
+
+#[test]
+fn a_form_body_reads_each_value_with_its_name() {
+    use prompt_guard_engine::exchange::{guard_request_as, BodyKind};
+    let cfg = cfg();
+    let body = format!("user=jane&password={PASSWORD}&api_key={KEY}&page=2");
+    let mut vault = Vault::with_capacity(cfg.max_entities);
+    let out =
+        guard_request_as(&cfg, cfg.classify("/v1/forms"), body.as_bytes(), BodyKind::Form, &mut vault, MemoScope::NONE)
+            .unwrap_or_else(|r| panic!("refused: {r}"));
+    let up = String::from_utf8(out.body.expect("masked")).unwrap();
+    assert!(!up.contains(PASSWORD) && !up.contains(KEY), "{up}");
+    assert!(up.starts_with("user=jane&password=") && up.ends_with("&page=2"), "{up}");
+}
