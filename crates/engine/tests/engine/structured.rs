@@ -63,8 +63,8 @@ fn a_json_document_as_the_whole_content_is_read_with_its_keys() {
         (json!({"level": "info", "payload": json!({"auth_token": KEY}).to_string()}).to_string(), KEY),
         (serde_json::to_string(&json!({"apiKey": KEY}).to_string()).unwrap(), KEY),
         (format!("{{\"name\": \"DB_PASSWORD\", \"value\": \"{PASSWORD}\"}}"), PASSWORD),
-        (format!("{{\"ssn\": \"536904411\"}}"), "536904411"),
-        (format!("{{\"phone\": \"4155550134\"}}"), "4155550134"),
+        ("{\"ssn\": \"536904411\"}".to_owned(), "536904411"),
+        ("{\"phone\": \"4155550134\"}".to_owned(), "4155550134"),
         (format!("{{\"signing_key\": \"{KEY}\"}}"), KEY),
         (format!("{{\"auth\": \"{KEY}\"}}"), KEY),
     ];
@@ -117,7 +117,7 @@ fn tables_whose_header_names_the_column_mask_every_row() {
     }
     csv.push_str(&format!("21,svc,536904499,{KEY}\n"));
     let md = format!("| user | password |\n|---|---|\n| jane | {PASSWORD} |");
-    let tsv = format!("name\tphone\nJane\t4155550134");
+    let tsv = "name\tphone\nJane\t4155550134".to_owned();
     let pairs = format!("| client_secret | {KEY} |");
     assert_masked(&[
         (csv.clone(), "536904499"),

@@ -146,7 +146,7 @@ fn personal(rng: &mut Rng) -> Option<(String, String, String)> {
     let bare = matches!(v.kind.as_str(), "EMAIL" | "PHONE" | "US_SSN" | "CREDIT_CARD" | "IBAN" | "IP_ADDRESS");
     let written = v.needles.first()?.clone();
     // Display names, ports and CIDR suffixes are written elsewhere; here only the value.
-    (bare && !written.contains(['"', ','])).then(|| (v.kind, v.format, written))
+    (bare && !written.contains(['"', ','])).then_some((v.kind, v.format, written))
 }
 
 fn plain(rng: &mut Rng, key: &str) -> String {
