@@ -781,3 +781,49 @@ def test_hygiene_runs_with_threats_disabled(envoy_factory, mock):
     sent = upstream.json()["messages"][0]["content"]
     assert not any(ord(c) < 0x20 and c not in "\t\n\r" for c in sent), repr(sent)
     assert "[31m" not in sent and "FAILED" in sent
+
+
+# ---------------------------------------------------------------------------------------------
+# 9. Structured text pasted into a message or returned by a tool: a value the filter masks in
+#    prose is masked in the container too (a JSON document as the whole content went upstream
+#    in clear: its values were read without their keys).
+
+GENERIC_KEY = "yQgM7rT2vLp9XcWb3NkZs8HdFj4QaRe6"  # random, written for this project
+
+STRUCTURED = [
+    ("json_whole_content", json.dumps({"api_key": GENERIC_KEY}), [GENERIC_KEY]),
+    ("json_pretty_nested", json.dumps({"db": {"user": "svc", "password": PASSWORD}}, indent=2), [PASSWORD]),
+    ("yaml", f"service:\n  client_secret: {GENERIC_KEY}\n  contact: {EMAIL}\n", [GENERIC_KEY, EMAIL]),
+    ("dotenv", f"export SIGNING_KEY={GENERIC_KEY}\nDB_PASSWORD=\"{PASSWORD}\"\n", [GENERIC_KEY, PASSWORD]),
+    ("xml", f"<config><secretKey>{GENERIC_KEY}</secretKey><ssn>536904411</ssn></config>",
+     [GENERIC_KEY, "536904411"]),
+    ("csv_header_names_the_column",
+     "id,name,ssn\n" + "".join(f"{i},user{i},-\n" for i in range(12)) + "13,Jane,536904411\n", ["536904411"]),
+    ("http_headers", f"GET /v1 HTTP/1.1\nHost: api.example.net\nX-API-Key: {GENERIC_KEY}\n", [GENERIC_KEY]),
+    ("curl", f"curl -H 'X-Auth-Token: {GENERIC_KEY}' --data 'password={PASSWORD}&page=2' https://api.example.net",
+     [GENERIC_KEY, PASSWORD]),
+]
+
+
+@pytest.mark.parametrize("content, values", [c[1:] for c in STRUCTURED], ids=[c[0] for c in STRUCTURED])
+def test_structured_content_is_masked_and_restored(envoy, mock, content, values):
+    reply, upstream = forwarded(envoy, mock, CHAT, chat(user(content)))
+    assert_masked(upstream.body, values)
+    # The mock echoes the content it received: the client gets the originals back.
+    said = chat_reply_text(reply)[len(MOCK.REPLY_PREFIX):]
+    if content.lstrip().startswith("{"):
+        assert json.loads(said) == json.loads(content)
+    else:
+        assert said == content
+
+
+def test_structured_tool_result_is_masked(envoy, mock):
+    result = json.dumps({"name": "API_KEY", "value": GENERIC_KEY, "commit": "9fceb02d0ae598e95dc970b74767f19372d61af8"})
+    body = claude(
+        user("Look the deployment settings up."),
+        assistant([{"type": "tool_use", "id": "toolu_01A09q90qw90lq917835lq9", "name": "settings", "input": {}}]),
+        user([{"type": "tool_result", "tool_use_id": "toolu_01A09q90qw90lq917835lq9", "content": result}]))
+    _, upstream = forwarded(envoy, mock, MESSAGES, body)
+    assert_masked(upstream.body, [GENERIC_KEY])
+    # The look-alike beside it (a commit hash) went on as it was.
+    assert b"9fceb02d0ae598e95dc970b74767f19372d61af8" in upstream.body

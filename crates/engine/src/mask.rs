@@ -77,8 +77,17 @@ impl<'a> Masker<'a> {
 
     /// Mask `text` in place; returns whether it changed.
     pub fn mask(&mut self, text: &mut String, vault: &mut Vault) -> Result<bool, VaultFull> {
+        self.mask_field(None, text, vault)
+    }
+
+    /// Mask `text`, the value of `key` in the user's own structure (see
+    /// [`Detector::detect_field`]), in place; returns whether it changed.
+    pub fn mask_field(&mut self, key: Option<&str>, text: &mut String, vault: &mut Vault) -> Result<bool, VaultFull> {
         self.findings.clear();
-        self.detector.detect(text, &mut self.findings);
+        match key {
+            Some(key) => self.detector.detect_field(key, text, &mut self.findings),
+            None => self.detector.detect(text, &mut self.findings),
+        }
         self.apply(text, vault)
     }
 
@@ -236,6 +245,7 @@ impl Spreader {
         // Numeric values are found by their digits (which covers the spelling they came in), so
         // only the others go into the finder: fewer values to build it from.
         let mut pattern_targets = Vec::new();
+        let mut unescaped: Vec<(String, usize)> = Vec::new();
         let values = vault
             .entries()
             .iter()
@@ -265,11 +275,24 @@ impl Spreader {
                 None => {
                     patterns.push(original.as_str());
                     pattern_targets.push(targets.len() - 1);
+                    // A value masked as written inside a JSON string of the text (`"pass\\word"`)
+                    // is the same value where it is written plainly (`pass\word`).
+                    if original.contains('\\') {
+                        if let Ok(plain) = serde_json::from_str::<String>(&format!("\"{original}\"")) {
+                            if plain != *original && plain.chars().count() >= MIN_SPREAD_CHARS {
+                                unescaped.push((plain, targets.len() - 1));
+                            }
+                        }
+                    }
                 }
             }
         }
         if targets.is_empty() {
             return None;
+        }
+        for (plain, target) in &unescaped {
+            patterns.push(plain.as_str());
+            pattern_targets.push(*target);
         }
         let finder = ValueFinder::new(&patterns, pattern_targets);
         Some(Spreader { finder, targets, by_digits })

@@ -183,6 +183,10 @@ pub fn check(
             let (vs, ve) = value?;
             vendor_assignment_check(text, start, vs, ve)
         }
+        Check::KeyedRandom => {
+            let (vs, ve) = value?;
+            keyed_random_check(text, start, vs, ve)
+        }
         Check::Credentials => {
             let (vs, ve) = value?;
             let v = text.get(vs..ve)?;
@@ -243,7 +247,10 @@ fn labelled_as_credential(text: &str, start: usize, end: usize) -> bool {
 fn in_url_userinfo(text: &str, start: usize) -> bool {
     let before = text.get(..start).unwrap_or("");
     let token_start = before.rfind(char::is_whitespace).map_or(0, |i| i + 1);
-    before.get(token_start..).is_some_and(|t| t.contains("://"))
+    // Still in the authority: no path between `://` and the value (an address in a query
+    // string, `/search?email=jane@example.com`, is an address). A password may hold `?` or `#`
+    // unescaped, so only a `/` ends the authority here.
+    before.get(token_start..).and_then(|t| t.rsplit_once("://")).is_some_and(|(_, authority)| !authority.contains('/'))
 }
 
 /// A vendor token: a whole word whose body looks random and is not a documented stand-in
@@ -304,7 +311,7 @@ fn ipv4_check(text: &str, start: usize, end: usize, s: &str) -> Option<Scored> {
         {
             stop = end + 1 + n.len();
         }
-    } else if inside_longer_number(text, start, end) {
+    } else if inside_longer_number(text, start, end) && !comma_separated(text, start, end) {
         return None;
     }
     // The list is ASCII, so ASCII case folding finds what Unicode lower-casing would.
@@ -315,11 +322,42 @@ fn ipv4_check(text: &str, start: usize, end: usize, s: &str) -> Option<Scored> {
     Some((start, stop, 0.85))
 }
 
+/// A dotted quad between commas or semicolons (a CSV row: `4,203.0.113.24,9`): the digits on
+/// the other side of the comma are another field, not more of this number.
+/// A list of versions (`2.4.7.2,2.4.7.3`) is not: a field beside it that is a dotted number
+/// makes the row a list of numbers.
+fn comma_separated(text: &str, start: usize, end: usize) -> bool {
+    let b = text.as_bytes();
+    let sep = |c: Option<u8>| matches!(c, None | Some(b',' | b';' | b' ' | b'\t' | b'\n' | b'\r'));
+    let dotted = |field: &mut dyn Iterator<Item = &u8>| {
+        let f: Vec<u8> = field.take_while(|c| !matches!(c, b',' | b';' | b' ' | b'\t' | b'\n')).take(40).copied().collect();
+        f.contains(&b'.') && f.iter().all(|c| c.is_ascii_digit() || *c == b'.')
+    };
+    let before_field = start.checked_sub(1).and_then(|i| b.get(..i)).unwrap_or(&[]);
+    let after_field = b.get(end + 1..).unwrap_or(&[]);
+    sep(byte_before(text, start))
+        && sep(byte_at(text, end))
+        && !dotted(&mut before_field.iter().rev())
+        && !dotted(&mut after_field.iter())
+}
+
 fn phone_check(text: &str, words: &ContextWords<'_>, start: usize, s: &str) -> Option<Scored> {
     // The candidate regex may start with `(` or `+`; it never starts inside a number we keep.
     let (from, len, shape) = phone::check(s)?;
     let start = start + from;
     let mut end = start + len;
+    // A group of a longer dashed identifier (`7d4a0e9d-0804-4330-8507-e2a96245f483`, a UUID
+    // whose middle groups happen to be digits) is not a phone number: a dash joins it to a run
+    // of letters and digits that holds a digit (`-Office`, `-Fax` labels do not).
+    let b = text.as_bytes();
+    let run_has_digit = |run: &mut dyn Iterator<Item = &u8>| {
+        run.take_while(|c| c.is_ascii_alphanumeric()).take(16).any(u8::is_ascii_digit)
+    };
+    let glued_before = start >= 2 && b.get(start - 1) == Some(&b'-') && run_has_digit(&mut b.get(..start - 1).unwrap_or(&[]).iter().rev());
+    let glued_after = b.get(end) == Some(&b'-') && run_has_digit(&mut b.get(end + 1..).unwrap_or(&[]).iter());
+    if glued_before || glued_after {
+        return None;
+    }
     // An extension (`x4587`, `ext. 12`) is part of the number.
     let rest = text.get(end..).unwrap_or("");
     for marker in ["x", "X", " x", " ext. ", " ext ", " ext."] {
@@ -692,6 +730,121 @@ fn vendor_assignment_check(text: &str, kw_start: usize, vs: usize, ve: usize) ->
     ok.then_some((vs, ve, 0.85))
 }
 
+/// Name parts that say a `key` is not a secret: database and storage keys, published keys,
+/// identifiers of a key rather than the key.
+const NOT_SECRET_KEY_PARTS: &[&str] = &[
+    "public", "pub", "primary", "foreign", "sort", "partition", "cache", "idempotency", "object", "s3", "row", "hash",
+    "range", "map", "dict", "lookup", "index", "unique", "composite", "routing", "dedup", "dedupe", "ssh",
+];
+
+/// A random value under a name ending in `key` (a part of its own: `signing_key`, `SIGNING_KEY`,
+/// `signingKey`, not `monkey`) or naming an authentication or a session. The value must look
+/// random (twenty characters or more) and mix letters and digits; hex digests and UUIDs (all hex) are identifiers, not
+/// credentials, and stay.
+fn keyed_random_check(text: &str, kw_start: usize, vs: usize, ve: usize) -> Option<Scored> {
+    key_form(text, kw_start, vs, ve)?;
+    let name_char = |c: u8| c.is_ascii_alphanumeric() || matches!(c, b'_' | b'-' | b'.');
+    let before = text.get(..kw_start)?.as_bytes();
+    let name_start = before.iter().rposition(|&c| !name_char(c)).map_or(0, |i| i + 1);
+    let key_end = kw_start + text.get(kw_start..vs)?.bytes().take_while(|&c| name_char(c)).count();
+    let name = text.get(name_start..key_end)?;
+    let word = text.get(kw_start..key_end)?.to_ascii_lowercase();
+    let prev = byte_before(text, kw_start);
+    let kw_first = byte_at(text, kw_start)?;
+    // The keyword opens a part of the name: after a separator, at a camelCase step, or first.
+    let opens_part = match prev {
+        None => true,
+        Some(c) if !c.is_ascii_alphanumeric() => true,
+        Some(c) => c.is_ascii_lowercase() && kw_first.is_ascii_uppercase(),
+    };
+    let parts: Vec<String> = split_name(name);
+    // A session's id is its credential (`session_id`, `PHPSESSID`).
+    let session = word.starts_with("session") || word.starts_with("sessid");
+    if word.starts_with("key") {
+        // `key` closes the name (`signing_key`, not `key_id` or `keyboard`), and is not alone.
+        if !opens_part || word != "key" || parts.len() < 2 {
+            return None;
+        }
+    } else if !(opens_part || session) {
+        return None;
+    }
+    let not_secret = |p: &String| {
+        NOT_SECRET_KEY_PARTS.contains(&p.as_str()) || (METADATA_SUFFIXES.contains(&p.as_str()) && !(session && p == "id"))
+    };
+    if parts.iter().any(not_secret) {
+        return None;
+    }
+    if parts.iter().any(|p| matches!(p.as_str(), "csrf" | "xsrf" | "publishable" | "authenticity")) {
+        return None;
+    }
+    // `auth` as a word of its own (`auth`, `X-Auth-Token`, `authKey`), not `author`, `authority`.
+    if word.starts_with("auth") && !parts.iter().any(|p| p == "auth") {
+        return None;
+    }
+    let v = text.get(vs..ve)?;
+    let core = v.trim_end_matches('=');
+    let mixed = core.bytes().any(|b| b.is_ascii_digit()) && core.bytes().any(|b| b.is_ascii_alphabetic());
+    let hex_id = core.bytes().all(|b| b.is_ascii_hexdigit() || b == b'-');
+    // A long random run of letters alone is a key too (some issuers' alphabets have no digits).
+    // Twenty characters at least: shorter values under such names are labels (`SalesResults-1.2`).
+    let ok = core.len() >= 20
+        && (mixed || core.len() >= 24)
+        && reads_random(core)
+        && !hex_id
+        && !touches_word(text, vs, ve)
+        && looks_random(core)
+        && !is_stand_in(core)
+        && !is_reference(core);
+    ok.then_some((vs, ve, 0.8))
+}
+
+/// Letters that read as random rather than as words: both cases, and the case changes often
+/// (`CdqgVLzRgZBYBepq`, not `thepassionatecerealkiller` or `SalesResults`). Digits count as a
+/// third class, so the same test judges mixed values.
+fn reads_random(v: &str) -> bool {
+    let class = |c: u8| match c {
+        b'a'..=b'z' => 0,
+        b'A'..=b'Z' => 1,
+        b'0'..=b'9' => 2,
+        _ => 3,
+    };
+    let b = v.as_bytes();
+    let changes = b.windows(2).filter(|w| w.first().map(|&c| class(c)) != w.get(1).map(|&c| class(c))).count();
+    let upper = b.iter().any(u8::is_ascii_uppercase);
+    let lower = b.iter().any(u8::is_ascii_lowercase);
+    // Words are about two-fifths vowels, random letters one in five: letters alone with many
+    // vowels are a name (`AzureADTokenProvider`), not a key.
+    let letters = b.iter().filter(|c| c.is_ascii_alphabetic()).count();
+    let vowels = b.iter().filter(|c| matches!(c.to_ascii_lowercase(), b'a' | b'e' | b'i' | b'o' | b'u')).count();
+    let digits = b.iter().any(u8::is_ascii_digit);
+    upper && lower && changes * 4 >= b.len() && looks_random(v) && (digits || vowels * 10 <= letters * 3)
+}
+
+/// The words of a name, lower case: split at `_`, `-`, `.` and camelCase steps.
+fn split_name(name: &str) -> Vec<String> {
+    let mut parts = Vec::new();
+    let mut current = String::new();
+    let mut prev_lower = false;
+    for c in name.chars() {
+        if matches!(c, '_' | '-' | '.') {
+            if !current.is_empty() {
+                parts.push(std::mem::take(&mut current));
+            }
+            prev_lower = false;
+            continue;
+        }
+        if c.is_ascii_uppercase() && prev_lower && !current.is_empty() {
+            parts.push(std::mem::take(&mut current));
+        }
+        prev_lower = c.is_ascii_lowercase() || c.is_ascii_digit();
+        current.push(c.to_ascii_lowercase());
+    }
+    if !current.is_empty() {
+        parts.push(current);
+    }
+    parts
+}
+
 /// Whether most neighbouring characters of `v` count up (`abc`, `123`, `AbCdeF`): keyboard and
 /// alphabet runs that stand for a value in examples (`dapi1234567890...`, `AbCeFG123`).
 fn mostly_sequential(v: &str) -> bool {
@@ -726,6 +879,23 @@ fn is_reference(v: &str) -> bool {
     if v.contains("://") {
         return true;
     }
+    // A file path (`/etc/app/token`, `./secrets.env`, `path/to/private_key.pem`): where a
+    // secret is kept, not the secret.
+    let last = v.rsplit('/').next().unwrap_or("");
+    let extension = last.rsplit_once('.').is_some_and(|(stem, ext)| {
+        !stem.is_empty() && (1..=5).contains(&ext.len()) && ext.bytes().all(|c| c.is_ascii_lowercase())
+    });
+    let name_segments = v.split('/').all(|seg| {
+        seg.bytes().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || matches!(c, b'.' | b'-' | b'_' | b'~'))
+    });
+    let rooted = ["/", "./", "../", "~/"].iter().any(|p| v.starts_with(p));
+    if v.contains('/') && !v.contains(['+', '=']) && (extension || (rooted && name_segments)) {
+        return true;
+    }
+    // A snake_case name (`access_token`, `my_secret`): a variable standing for the value.
+    if v.contains('_') && v.bytes().all(|c| c.is_ascii_lowercase() || c == b'_') {
+        return true;
+    }
     // Names are made of short words; a long segment (`API-ZNRMR7SL6L3ATMOIK7GK`) is a key.
     // ... and at least one of them a word of letters (`K8S_CRED`, not `E1NW3-YBX7`).
     let upper_name = v.bytes().all(|c| c.is_ascii_uppercase() || c.is_ascii_digit() || c == b'_' || c == b'-')
@@ -734,6 +904,9 @@ fn is_reference(v: &str) -> bool {
         && v.split(['_', '-']).any(|seg| seg.len() >= 3 && seg.bytes().all(|c| c.is_ascii_uppercase()))
         && !v.split(['_', '-']).any(|seg| seg.bytes().next().is_some_and(|c| c.is_ascii_digit()));
     let segments: Vec<&str> = v.split('.').collect();
+    // Names put digits at the end of a word (`v2`, `utf8`, `k8s`); letters and digits that
+    // alternate twice or more in one segment (`oo0u6zn`) are a password's, not a name's.
+    let alternating = |seg: &str| seg.as_bytes().windows(2).filter(|w| w.first().is_some_and(u8::is_ascii_alphabetic) && w.get(1).is_some_and(u8::is_ascii_digit)).count() >= 2;
     // A code path's segments are names: lower case (`api_key`, `v2`) or words without digits
     // (`Settings`, `apiKey`, `API_KEY`). Mixed case with digits (`uLhl0.bavlX5J`) is a password
     // that happens to hold a dot.
@@ -743,6 +916,7 @@ fn is_reference(v: &str) -> bool {
         && v.bytes().any(|c| c.is_ascii_lowercase());
     let dotted = !password_like
         && segments.len() >= 2
+        && !segments.iter().any(|seg| alternating(seg))
         && segments.iter().all(|seg| {
             let seg = seg.split(':').next().unwrap_or("");
             let lower = seg.bytes().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == b'_' || c == b'-');
@@ -797,6 +971,67 @@ const METADATA_SUFFIXES: &[&str] = &[
     "algorithm",
 ];
 
+/// Whether the key before a value (its name around the keyword at `kw_start`) and what
+/// separates them make one of the forms people write: `Some(true)` for an assignment (`:`, `=`,
+/// "is", a `name`/`value` pair), `Some(false)` for a form whose place in a structure makes the
+/// value the key's whole value (an XML element, a property list entry, a two-column table row,
+/// a command-line option), `None` for anything else (`password reset`, `<b>token</b>` in prose).
+/// The end of a value at the first `&name=` inside it (the next field of a query string or a
+/// form body), else `ve`.
+fn query_field_end(text: &str, vs: usize, ve: usize) -> usize {
+    let v = text.get(vs..ve).unwrap_or("");
+    let mut from = 0;
+    while let Some(i) = v.get(from..).and_then(|r| r.find('&')).map(|i| from + i) {
+        let rest = &v[i + 1..];
+        let name = rest.bytes().take_while(|&c| c.is_ascii_alphanumeric() || matches!(c, b'_' | b'-' | b'.')).count();
+        if name > 0 && rest.as_bytes().get(name) == Some(&b'=') && rest.as_bytes().first().is_some_and(u8::is_ascii_alphabetic) {
+            return vs + i;
+        }
+        from = i + 1;
+    }
+    ve
+}
+
+fn key_form(text: &str, kw_start: usize, vs: usize, ve: usize) -> Option<bool> {
+    let name_char = |c: u8| c.is_ascii_alphanumeric() || matches!(c, b'_' | b'-' | b'.');
+    let before = text.get(..kw_start)?.as_bytes();
+    let name_start = before.iter().rposition(|&c| !name_char(c)).map_or(0, |i| i + 1);
+    let key_end = kw_start + text.get(kw_start..vs)?.bytes().take_while(|&c| name_char(c)).count();
+    let sep = text.get(key_end..vs)?.trim_start_matches(['\\', '"', '\'', ']']);
+    let opened_by = before.get(..name_start).and_then(|b| b.last()).copied();
+    let assigned = sep.contains([':', '=']) || sep.trim_start().starts_with(['i', 'I', 'w', 'W']);
+    // A name and value pair (`name: DB_PASSWORD` then `value: ...`, as in Kubernetes and ECS
+    // environment lists): the keyword is the value of a `name` key.
+    if sep.to_ascii_lowercase().contains("value") {
+        let lead = text.get(..name_start)?.trim_end_matches(['"', '\'', ' ', '\t', '\\']);
+        let lead = lead.strip_suffix([':', '=']).unwrap_or("");
+        if !lead.trim_end_matches(['"', '\'', ' ', '\t', '\\']).to_ascii_lowercase().ends_with("name") {
+            return None;
+        }
+    }
+    if assigned {
+        return Some(true);
+    }
+    let after = text.get(ve..).unwrap_or("");
+    let form_ok = if sep.starts_with("</") {
+        // A property list: `<key>password</key><string>value</string>`.
+        text.get(..name_start).is_some_and(|b| b.to_ascii_lowercase().ends_with("<key>")) && after.starts_with("</")
+    } else if sep.starts_with('>') {
+        // An element: `<password>value</password>`.
+        opened_by == Some(b'<') && after.starts_with("</")
+    } else if sep.trim_start().starts_with('|') {
+        // A row of a two-column table: `| password | value |`, nothing else on the line.
+        let line_start = text.get(..name_start).and_then(|b| b.rfind('\n')).map_or(0, |i| i + 1);
+        let lead = text.get(line_start..name_start).unwrap_or("").trim();
+        let rest = after.split('\n').next().unwrap_or("").trim();
+        matches!(lead, "" | "|") && matches!(rest, "" | "|")
+    } else {
+        // A command-line option: `--password value`, `--api-key value`.
+        text.get(name_start..kw_start).is_some_and(|n| n.starts_with('-'))
+    };
+    form_ok.then_some(false)
+}
+
 fn assignment_check(text: &str, kw_start: usize, vs: usize, ve: usize) -> Option<Scored> {
     // The keyword must start a word (`password`, `db_password`, `dbPassword`), not end one.
     if byte_before(text, kw_start).is_some_and(|c| c.is_ascii_lowercase()) {
@@ -808,11 +1043,20 @@ fn assignment_check(text: &str, kw_start: usize, vs: usize, ve: usize) -> Option
             return None;
         }
     }
+    let assigned = key_form(text, kw_start, vs, ve)?;
+    // `password=abc&page=2`: in a query string or a form body `&name=` starts the next field.
+    let ve = query_field_end(text, vs, ve);
     let v = text.get(vs..ve)?;
+    // `{\"token\": \"value\"}`: JSON inside a JSON string; the value's closing quote is escaped.
+    let escaped_quote = text.get(..vs).is_some_and(|b| b.ends_with("\\\"")) && text.get(ve..).is_some_and(|a| a.starts_with('"'));
+    let (v, ve) = match v.strip_suffix('\\') {
+        Some(inner) if escaped_quote => (inner, ve - 1),
+        _ => (v, ve),
+    };
     // `token is secret.\n`: a line break written as an escape (in a JSON string) after a word
     // that stands in for a value. Passwords may hold a backslash, so a value is not cut there.
     let head = ["\\n", "\\r", "\\t"].iter().filter_map(|e| v.find(e)).min().map(|i| &v[..i]);
-    if head.is_some_and(|h| !h.is_empty() && is_stand_in(h.trim_end_matches(['.', ':']))) {
+    if head.is_some_and(|h| h.len() >= 3 && is_stand_in(h.trim_end_matches(['.', ':']))) {
         return None;
     }
     // `ops_eyJzaWdu...`, `sk-…`: an elided value illustrates a format.
@@ -841,14 +1085,26 @@ fn assignment_check(text: &str, kw_start: usize, vs: usize, ve: usize) -> Option
     // `publicToken`, `public_key`: published by design.
     let lead = text.get(kw_start.saturating_sub(8)..kw_start).unwrap_or("").to_ascii_lowercase();
     // `csrf_token`, `xsrf-token`: anti-forgery values, echoed in every page of a session.
-    if lead.contains("public") || lead.contains("publish") || lead.contains("csrf") || lead.contains("xsrf") {
+    let lead = if lead.ends_with('_') || lead.ends_with('-') {
+        text.get(kw_start.saturating_sub(16)..kw_start).unwrap_or("").to_ascii_lowercase()
+    } else {
+        lead
+    };
+    if lead.contains("public")
+        || lead.contains("publish")
+        || lead.contains("csrf")
+        || lead.contains("xsrf")
+        || lead.contains("authenticity")
+    {
         return None;
     }
     let sep_region = text.get(kw_start..vs).unwrap_or("");
-    let quoted = sep_region.ends_with('"') || sep_region.ends_with('\'');
+    // A quoted value, or one whose place in a structure says it is the key's whole value.
+    let quoted = sep_region.ends_with('"') || sep_region.ends_with('\'') || !assigned;
     let equals = sep_region.contains('=');
     // Letters of any script: `oublié`, `obligatoria` are words, not passwords.
-    let letters_only = v.chars().all(char::is_alphabetic);
+    // A long random run of letters (`CdqgVLzRgZBYBepqkpEY...`) is not a word.
+    let letters_only = v.chars().all(char::is_alphabetic) && !(v.len() >= 16 && reads_random(v));
     let digits_only = v.bytes().all(|c| c.is_ascii_digit());
     let score = if quoted || (equals && !letters_only) {
         0.85

@@ -4,8 +4,9 @@
 //! Layout: `patterns` (candidate regexes and the cheap gates that decide whether a regex runs
 //! at all), `scan` (the whole-text byte scans behind those gates), `checks` (candidate ->
 //! scored span), `validate` (checksums and parsers), `phone` (phone groupings), `context`
-//! (nearby words and token edges), `secrets` (the catalogue of secret formats) and
-//! `secrets_shape` (how vendor tokens are found without a regex per format).
+//! (nearby words and token edges), `secrets` (the catalogue of secret formats),
+//! `secrets_shape` (how vendor tokens are found without a regex per format) and `columns`
+//! (tables whose header names their columns).
 //!
 //! Speed: texts without candidates are rejected by a few whole-text scans (digits eight bytes
 //! at a time, `@`, two close colons, packed SIMD literal searches for token prefixes and secret
@@ -32,9 +33,16 @@
 //! - Secrets: vendor tokens must look random (no `xxxx`, `1234`, `EXAMPLE` stand-ins);
 //!   `password=`-style assignments mask only the value and skip references (`${VAR}`, URLs,
 //!   `settings.api_key`, `UPPER_NAME`), public keys and prose (`Password: required`).
+//! - Structured text: what names a value is its context, as words before it are in prose. A
+//!   value of the user's own JSON is read as `"key": "value"` (`detect_field`), a table cell
+//!   with its column's header (`columns`), and the assignment rules know the separators of the
+//!   common formats (`:`, `=`, XML elements, property lists, table rows, `--option value`,
+//!   `name`/`value` pairs). A random value under a name ending in `key` or naming an
+//!   authentication or a session is a secret; hex digests, UUIDs, paths and names are not.
 
 mod address;
 mod checks;
+mod columns;
 mod context;
 mod documents;
 mod finance;
@@ -126,6 +134,8 @@ impl std::fmt::Display for DetectBuildError {
 /// without bound.
 const CUSTOM_REGEX_SIZE_LIMIT: usize = 1 << 20;
 const CUSTOM_DFA_SIZE_LIMIT: usize = 1 << 20;
+/// Longest key [`Detector::detect_field`] reads as the label of its value.
+const MAX_FIELD_KEY: usize = 64;
 /// Score of a custom pattern match (above the default threshold).
 const CUSTOM_SCORE: f32 = 0.85;
 
@@ -261,16 +271,83 @@ impl Detector {
     /// characters, is searched in its folded view (`fold`), and each finding is mapped back to
     /// the original bytes of its value. Other texts are searched as they are.
     pub fn detect(&self, text: &str, out: &mut Vec<Finding>) {
-        let Some(view) = fold::folded_view(text) else {
-            self.detect_in(text, out);
+        let from = out.len();
+        match fold::folded_view(text) {
+            None => self.detect_in(text, out),
+            Some(view) => {
+                let mut found = Vec::new();
+                self.detect_in(&view.text, &mut found);
+                out.extend(found.into_iter().filter_map(|f| {
+                    let (start, end) = view.original(f.start, f.end)?;
+                    Some(Finding { start, end, ..f })
+                }));
+            }
+        }
+        self.detect_cells(text, out, from);
+    }
+
+    /// The cells of a table whose header names their columns (`columns`), each read with its
+    /// column's name as its label, where nothing was found in them already. `out[from..]`
+    /// holds this text's findings, sorted; the result stays sorted and without overlaps.
+    fn detect_cells(&self, text: &str, out: &mut Vec<Finding>, from: usize) {
+        let cells = columns::labelled_cells(text);
+        if cells.is_empty() {
             return;
-        };
+        }
+        let mut extra = Vec::new();
         let mut found = Vec::new();
-        self.detect_in(&view.text, &mut found);
-        out.extend(found.into_iter().filter_map(|f| {
-            let (start, end) = view.original(f.start, f.end)?;
-            Some(Finding { start, end, ..f })
-        }));
+        let mut next = from;
+        for cell in cells {
+            // Findings are sorted by start and do not overlap, as cells do not: one pass.
+            while out.get(next).is_some_and(|f| f.end <= cell.start) {
+                next += 1;
+            }
+            if out.get(next).is_some_and(|f| f.start < cell.end) {
+                continue;
+            }
+            let (Some(label), Some(value)) = (text.get(cell.label.0..cell.label.1), text.get(cell.start..cell.end)) else {
+                continue;
+            };
+            found.clear();
+            self.detect_field(label, value, &mut found);
+            extra.extend(found.iter().map(|f| Finding { start: f.start + cell.start, end: f.end + cell.start, ..*f }));
+        }
+        if !extra.is_empty() {
+            out.extend(extra);
+            out[from..].sort_by_key(|f| f.start);
+        }
+    }
+
+    /// Append the findings in `text`, the value of `key` in a structure the user wrote (a JSON
+    /// document pasted into a message or returned by a tool, tool call arguments, metadata, a
+    /// generic body). The value is read as it stood in that structure, `"key": "value"`, so a key
+    /// that names a secret or a kind of value (`api_key`, `password`, `ssn`, `phone`) is its
+    /// context exactly as the same words are before a value in prose. Only findings inside the
+    /// value are kept; a key too long to be a name (free text used as a key) is not read.
+    pub fn detect_field(&self, key: &str, text: &str, out: &mut Vec<Finding>) {
+        if key.is_empty() || key.len() > MAX_FIELD_KEY || key.contains(['"', '\n', '\r']) {
+            self.detect(text, out);
+            return;
+        }
+        let start = key.len() + 5;
+        let end = start + text.len();
+        let mut labelled = String::with_capacity(end + 1);
+        for piece in ["\"", key, "\": \"", text, "\""] {
+            labelled.push_str(piece);
+        }
+        let mut found = Vec::new();
+        self.detect(&labelled, &mut found);
+        if found.iter().any(|f| (f.start < start && f.end > start) || (f.start < end && f.end > end)) {
+            // A value that runs into its key (a number split across both): the value alone.
+            self.detect(text, out);
+            return;
+        }
+        out.extend(
+            found
+                .into_iter()
+                .filter(|f| f.start >= start && f.end <= end)
+                .map(|f| Finding { start: f.start - start, end: f.end - start, ..f }),
+        );
     }
 
     fn detect_in(&self, text: &str, out: &mut Vec<Finding>) {

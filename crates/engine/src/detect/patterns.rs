@@ -41,6 +41,9 @@ pub enum Check {
     /// A random value assigned to a key named after a vendor (`datadog_app_key: ...`,
     /// `facebook 1234|...`): capture group 1 is the value.
     VendorAssignment,
+    /// A random value under a name that ends in `key` or names an authentication or a session
+    /// (`SIGNING_KEY=...`, `"auth": "..."`, `sessionid=...`): capture group 1 is the value.
+    KeyedRandom,
 }
 
 /// A cheap test on the whole text that must pass before a rule's regex runs at all.
@@ -106,6 +109,11 @@ pub const KEYWORDS: &[&str] = &[
     "okta",
     "mailgun",
     "mailchimp",
+    // Names whose random values are credentials (`KeyedRandom`).
+    "key",
+    "auth",
+    "session",
+    "sessid",
 ];
 
 /// The literal every `Prefix` rule's matches start with (case-sensitive).
@@ -220,6 +228,16 @@ const fn rule(kind: BuiltinKind, check: Check, gate: Gate, regex: &'static str) 
 
 use BuiltinKind as K;
 
+/// What separates a key from its value in the forms people write: `:`, `=`, `:=`, `=>`, "is",
+/// a `value` key after a `name` one (`name: DB_PASSWORD` / `value: ...`), an element's `>`, a
+/// property list's `</key><string>`, a two-column table's `|`, or white space (a command-line
+/// option). `checks::key_form` decides which forms count where.
+macro_rules! key_separator {
+    () => {
+        r#"(?:[ \t]*(?::=|=>|[:=])|[ \t]+(?i-u:is|was)(?:[ \t]*:|[ \t])|[ \t]*,?[ \t]*(?:\r?\n[ \t]*)?\\?["']?(?i-u:value)\\?["']?[ \t]*[:=]|>|</(?i-u:key)>[ \t]*\r?\n?[ \t]*<(?i-u:string)>|[ \t]+\|[ \t]|[ \t]+)"#
+    };
+}
+
 pub const RULES: &[Rule] = &[
     rule(
         K::Email,
@@ -276,7 +294,11 @@ pub const RULES: &[Rule] = &[
         K::SecretAssignment,
         Check::Assignment,
         Gate::Keyword,
-        r#"(?i-u:password|passwd|passwort|passe|pwd|passphrase|secret|api[_\-.]?key|access[_\-]?key|token|credentials?|private[_\-]?key|contrase(?:ñ|Ñ|n)a|senha|wachtwoord)(?:[_\-.][A-Za-z0-9_\-.]{0,40})?["']?(?:[ \t]*(?::=|=>|[:=])|[ \t]+(?i-u:is|was)(?:[ \t]*:)?)(?:[ \t]*[|>][\-+]?)?(?:[ \t]*\r?\n[ \t]+)?[ \t]*["'“‘«„‹「『【〔〈《（［｛]?([^\s"'`,;<>(){}\[\]“”‘’«»„‹›「」『』【】〔〕〈〉《》（）［］｛｝。、，！？：；]{4,})"#,
+        concat!(
+            r#"(?i-u:password|passwd|passwort|passe|pwd|passphrase|secret|api[_\-.]?key|access[_\-]?key|token|credentials?|private[_\-]?key|contrase(?:ñ|Ñ|n)a|senha|wachtwoord)(?:(?i-u:key|token)(?:[_\-.][A-Za-z0-9_\-.]{0,40})?|[_\-.][A-Za-z0-9_\-.]{0,40})?\\?["']?"#,
+            key_separator!(),
+            r#"(?:[ \t]*[|>][\-+]?)?(?:[ \t]*\r?\n[ \t]+)?[ \t]*(?:\\?["'“‘«„‹「『【〔〈《（［｛])?([^\s"'`,;<>(){}\[\]“”‘’«»„‹›「」『』【】〔〕〈〉《》（）［］｛｝。、，！？：；]{4,})"#
+        ),
     ),
     rule(K::SecretAssignment, Check::Bearer, Gate::Keyword, r"(?i-u:bearer)[ \t]+([A-Za-z0-9\-._~+/]{16,}=*)"),
     rule(
@@ -294,6 +316,19 @@ pub const RULES: &[Rule] = &[
         // A password may hold a raw `@` (RFC 3986 wants it escaped; people do not): the host
         // starts after the last `@` before the path.
         r#"[A-Za-z][A-Za-z0-9+.\-]{1,15}://([^\s:/@"'<>]{0,64}:[^\s/"'<>]{1,128})@|(?:-u|--user)[ \t]+["']?([^\s"':]{0,64}:["']?[^\s"']{0,128}["']?)"#,
+    ),
+    // A random value under a name that ends in `key` (`signing_key`, `ENCRYPTION_KEY`,
+    // `hmacKey`) or names an authentication or a session (`auth`, `session_id`, `PHPSESSID`).
+    // The value ends before trailing `=` padding is judged, and at a cookie's `;`.
+    rule(
+        K::SecretAssignment,
+        Check::KeyedRandom,
+        Gate::Keyword,
+        concat!(
+            r#"(?i-u:key|auth|session|sessid)[A-Za-z0-9_\-]{0,16}\\?["']?\]?"#,
+            key_separator!(),
+            r#"[ \t]*\\?["']?([A-Za-z0-9+/_\-.~%]{16,300}=*)"#
+        ),
     ),
     // Keys named after a vendor whose keys have no prefix: the key may hold more words
     // (`facebook access_token`), the separator may be a space (`facebook 1234|...`).

@@ -259,6 +259,7 @@ pub const FORMATS: &[SecretFormat] = &[
     ),
     token("mailgun-private-key", K::SecretAssignment, starting!("key-"; HEX, 32, 32), After(4)),
     by_rule("vendor-keyed-secret", K::SecretAssignment, Check::VendorAssignment),
+    by_rule("random-keyed-secret", K::SecretAssignment, Check::KeyedRandom),
     prefixed("linear-api-key", K::SecretAssignment, starting!("lin_api_"; ALNUM, 40, 40)),
     prefixed(
         "notion-token",

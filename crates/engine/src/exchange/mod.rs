@@ -30,7 +30,7 @@ use super::memo::{MemoScope, Remembered};
 use super::protocol::form;
 use super::protocol::json::{self, parse_strict, JsonError};
 use super::protocol::multipart::{self, Multipart, MultipartError};
-use super::protocol::{inject_canary, is_signed_block, rename_keys, visit_request, Api};
+use super::protocol::{inject_canary, is_signed_block, rename_keys, visit_request, Api, Field, TextFn};
 use super::reply::{act_on_leaks, removal_notice, scan_all_under, PromptPrint, ReplyFindings};
 use super::restore::leaks::LeakTally;
 use super::restore::{placeholder_lookalikes, restore_text, Escape, RestoreCounts};
@@ -267,7 +267,8 @@ impl<'a> TextGuard<'a> {
     }
 
     /// Guard one text in place; returns whether it changed. After a failure, does nothing.
-    fn guard(&mut self, text: &mut String, source: Source, vault: &mut Vault) -> bool {
+    fn guard(&mut self, text: &mut String, field: Field<'_>, vault: &mut Vault) -> bool {
+        let source = field.source;
         if self.failure.is_some() {
             return false;
         }
@@ -289,7 +290,8 @@ impl<'a> TextGuard<'a> {
         // A text an earlier request of the same caller carried was scanned then: what was found
         // is used again (see `memo`), and only the masking, which is this request's, runs.
         let memo = self.scope;
-        let key = memo.key(source, text);
+        // A value read with its key is not remembered: its findings depend on the key.
+        let key = if field.key.is_some() { None } else { memo.key(source, text) };
         let masked = match key.as_ref().and_then(|k| memo.get(k)) {
             Some(known) => {
                 self.memo_hits += 1;
@@ -302,7 +304,7 @@ impl<'a> TextGuard<'a> {
                 } else {
                     ThreatReport::default()
                 };
-                let masked = self.masker.mask(text, vault);
+                let masked = self.masker.mask_field(field.key, text, vault);
                 if let Some(key) = key {
                     memo.put(key, Remembered { findings: self.masker.findings().to_vec(), report: report.clone() });
                 }
@@ -388,8 +390,21 @@ pub fn guard_request(
 /// One piece of a request that is inspected on its own: the JSON body, a text body, a part of a
 /// multipart upload or one line of a JSONL file in it.
 enum Unit {
-    Json { doc: Value, api: Api, changed: bool },
-    Text { text: String, changed: bool },
+    Json {
+        doc: Value,
+        api: Api,
+        changed: bool,
+    },
+    Text {
+        text: String,
+        changed: bool,
+    },
+    /// A value filed under a name (a form field): read with its name, as a JSON value with its key.
+    Labelled {
+        label: String,
+        text: String,
+        changed: bool,
+    },
 }
 
 impl Unit {
@@ -402,16 +417,19 @@ impl Unit {
     }
 
     /// Visit every text of this unit; remembers whether any changed.
-    fn visit(&mut self, f: &mut dyn FnMut(&mut String, Source) -> bool) {
+    fn visit(&mut self, f: &mut TextFn<'_>) {
         match self {
             Unit::Json { doc, api, changed } => *changed |= visit_request(*api, doc, f),
-            Unit::Text { text, changed } => *changed |= f(text, Source::User),
+            Unit::Text { text, changed } => *changed |= f(text, Field::text(Source::User)),
+            Unit::Labelled { label, text, changed } => {
+                *changed |= f(text, Field { source: Source::User, key: Some(label.as_str()) });
+            }
         }
     }
 
     fn changed(&self) -> bool {
         match self {
-            Unit::Json { changed, .. } | Unit::Text { changed, .. } => *changed,
+            Unit::Json { changed, .. } | Unit::Text { changed, .. } | Unit::Labelled { changed, .. } => *changed,
         }
     }
 
@@ -419,14 +437,14 @@ impl Unit {
     fn to_bytes(&self, hint: usize) -> Vec<u8> {
         match self {
             Unit::Json { doc, .. } => json::to_vec_sized(doc, hint),
-            Unit::Text { text, .. } => text.clone().into_bytes(),
+            Unit::Text { text, .. } | Unit::Labelled { text, .. } => text.clone().into_bytes(),
         }
     }
 
     fn to_text(&self) -> String {
         match self {
             Unit::Json { doc, .. } => doc.to_string(),
-            Unit::Text { text, .. } => text.clone(),
+            Unit::Text { text, .. } | Unit::Labelled { text, .. } => text.clone(),
         }
     }
 }
@@ -443,7 +461,7 @@ fn guard_units(guard: &mut TextGuard<'_>, units: &mut [Unit], vault: &mut Vault)
         });
     }
     for unit in units.iter_mut() {
-        unit.visit(&mut |s, source| guard.guard(s, source, vault));
+        unit.visit(&mut |s, field| guard.guard(s, field, vault));
     }
     if guard.failure.is_some() {
         return;
@@ -506,15 +524,19 @@ pub fn guard_request_under(
         let mut pairs = form::parse(text);
         let mut units: Vec<Unit> = pairs
             .iter()
-            .flat_map(|p| [p.name.clone(), p.value.clone()])
-            .map(|text| Unit::Text { text, changed: false })
+            .flat_map(|p| {
+                [
+                    Unit::Text { text: p.name.clone(), changed: false },
+                    Unit::Labelled { label: p.name.clone(), text: p.value.clone(), changed: false },
+                ]
+            })
             .collect();
         guard_units(&mut guard, &mut units, vault);
         if !units.iter().any(Unit::changed) {
             return guard.finish(None);
         }
         for (pair, unit) in pairs.iter_mut().zip(units.chunks(2)) {
-            if let [Unit::Text { text: name, .. }, Unit::Text { text: value, .. }] = unit {
+            if let [Unit::Text { text: name, .. }, Unit::Labelled { text: value, .. }] = unit {
                 pair.name.clone_from(name);
                 pair.value.clone_from(value);
             }

@@ -112,8 +112,27 @@ impl Api {
     }
 }
 
+/// Where a visited text sits in the request.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Field<'k> {
+    /// Whose text it is (for the threat scanner).
+    pub source: Source,
+    /// Inside the user's own structure (a JSON document pasted into a message or a tool result,
+    /// tool call arguments, metadata, a generic body), the key whose value the text is: the
+    /// detector reads it as the value's label, as it reads `"api_key":` before a value written
+    /// in prose. `None` for the fields the API defines, for keys themselves and for plain text.
+    pub key: Option<&'k str>,
+}
+
+impl Field<'_> {
+    /// A text with no key of its own.
+    pub const fn text(source: Source) -> Field<'static> {
+        Field { source, key: None }
+    }
+}
+
 /// Called for every user-controlled text; returns whether it changed the text.
-pub type TextFn<'a> = dyn FnMut(&mut String, Source) -> bool + 'a;
+pub type TextFn<'a> = dyn for<'k> FnMut(&mut String, Field<'k>) -> bool + 'a;
 
 /// Visit every text of a parsed request body that may carry user data (see `walk`). Returns
 /// whether any changed.

@@ -14,7 +14,7 @@
 
 use serde_json::Value;
 
-use super::{Api, TextFn};
+use super::{Api, Field, TextFn};
 use crate::threat::Source;
 
 /// Keys whose string values (or lists of strings) an API defines as identifiers, enums or opaque
@@ -202,8 +202,15 @@ fn object(map: &mut serde_json::Map<String, Value>, key: Option<&str>, ctx: Ctx,
     }
     let top = ctx.top;
     let mut changed = false;
+    // `{"name": "DB_PASSWORD", "value": "..."}` (environment lists, settings tables): in the
+    // user's own structure the value is labelled by its name.
+    let pair_name = if ctx.free { pair_label(map) } else { None };
     for (k, child) in map.iter_mut() {
         let k = k.as_str();
+        if let (Some(name), Value::String(s), "value" | "Value") = (pair_name.as_deref(), &mut *child, k) {
+            changed |= string(s, Some(name), ctx, f);
+            continue;
+        }
         let mut inner = Ctx { top: false, ..ctx };
         if !ctx.free {
             if SKIPPED_KEYS.contains(&k) && is_strings(child) {
@@ -236,6 +243,16 @@ fn object(map: &mut serde_json::Map<String, Value>, key: Option<&str>, ctx: Ctx,
     changed
 }
 
+/// The name of a name and value pair object: its `name` (or `key`) when it has a string
+/// `value` beside it.
+fn pair_label(map: &serde_json::Map<String, Value>) -> Option<String> {
+    let value = map.get("value").or_else(|| map.get("Value"))?;
+    if !value.is_string() {
+        return None;
+    }
+    ["name", "Name", "key", "Key"].iter().find_map(|k| map.get(*k).and_then(Value::as_str)).map(str::to_owned)
+}
+
 /// The keys of a free-form object are the user's text too (`"metadata": {"jane@example.com":
 /// "vip"}`). A key whose masked form is already a key of the object keeps its name: renaming it
 /// would overwrite that entry (only a request that holds both a value and its placeholder as keys
@@ -243,7 +260,7 @@ fn object(map: &mut serde_json::Map<String, Value>, key: Option<&str>, ctx: Ctx,
 fn keys(map: &mut serde_json::Map<String, Value>, source: Source, f: &mut TextFn<'_>) -> bool {
     rename_keys(map, |k| {
         let mut new = k.to_owned();
-        f(&mut new, source).then_some(new)
+        f(&mut new, Field::text(source)).then_some(new)
     })
 }
 
@@ -295,7 +312,10 @@ fn string(s: &mut String, key: Option<&str>, ctx: Ctx, f: &mut TextFn<'_>) -> bo
             }
         }
     }
-    f(s, ctx.source)
+    // Inside the user's own structure a key names its value (`{"api_key": "..."}`); the API's
+    // own keys (`content`, `text`) say nothing about what a text holds.
+    let key = if ctx.free { key } else { None };
+    f(s, Field { source: ctx.source, key })
 }
 
 /// Shortest blob taken for base64 media: shorter values are visited (they could be anything).
@@ -323,8 +343,8 @@ mod tests {
     fn visited(api: Api, body: &Value) -> Vec<(String, Source)> {
         let mut body = body.clone();
         let mut seen = Vec::new();
-        visit(api, &mut body, &mut |s, src| {
-            seen.push((s.clone(), src));
+        visit(api, &mut body, &mut |s, field| {
+            seen.push((s.clone(), field.source));
             false
         });
         seen

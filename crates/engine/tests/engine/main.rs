@@ -24,4 +24,5 @@ mod reply_links;
 mod secrets;
 mod store;
 mod stream;
+mod structured;
 mod threat;

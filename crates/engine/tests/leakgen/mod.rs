@@ -8,7 +8,8 @@
 //!
 //! Layout: `rng` (splitmix64), `values` (planted values and look-alikes), `text` (texts that
 //! carry them, and the record of what went where), `openai` and `anthropic` (request shapes),
-//! `case` (endpoint, path spelling, body), `turns` (echo replies and next turns), `check` (what
+//! `containers` (structured documents with values under keys that name them), `case`
+//! (endpoint, path spelling, body), `turns` (echo replies and next turns), `check` (what
 //! survived in a forwarded body).
 
 // Shared by the native test and the `leakgen` binary; each uses a part.
@@ -17,6 +18,7 @@
 pub mod anthropic;
 pub mod case;
 pub mod check;
+pub mod containers;
 pub mod openai;
 pub mod rng;
 pub mod text;

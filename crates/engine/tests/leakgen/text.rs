@@ -117,6 +117,11 @@ impl Planter {
         format!("{}:{field}", self.endpoint)
     }
 
+    /// `endpoint:field`, the label plants are recorded under.
+    pub fn field_label(&self, field: &str) -> String {
+        self.label(field)
+    }
+
     fn filler(&mut self) -> String {
         (*self.rng.pick(FILLER)).to_owned()
     }
@@ -249,6 +254,12 @@ impl Planter {
                         let s = self.snippet(field, "list-item", false);
                         parts.push(format!("\n- {s}\n"));
                     }
+                    3 | 4 => {
+                        // A structured document pasted into the text (a config, a table, a
+                        // request): values under keys that name them.
+                        let s = self.structured(field);
+                        parts.push(format!("\n{s}\n"));
+                    }
                     _ => {
                         let s = self.snippet(field, "prose", false);
                         parts.push(s);
@@ -299,6 +310,9 @@ impl Planter {
 
     /// A JSON document as text (tool arguments, a tool result holding JSON).
     pub fn json_text(&mut self, field: &str) -> String {
+        if self.rng.chance(1, 4) {
+            return self.structured_json(&format!("{field}<json>"));
+        }
         let v = self.object(&format!("{field}<json>"));
         v.to_string()
     }

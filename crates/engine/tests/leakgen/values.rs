@@ -492,7 +492,7 @@ fn vendor_secret(rng: &mut Rng) -> Value {
     Value::new(&format!("SECRET/{vendor}"), "vendor", text).leads(LEADS)
 }
 
-fn password_value(rng: &mut Rng) -> String {
+pub fn password_value(rng: &mut Rng) -> String {
     loop {
         let n = rng.range(10, 18);
         // A backslash now and then: restored into JSON text it must be escaped.
