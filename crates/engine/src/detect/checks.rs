@@ -330,7 +330,8 @@ fn comma_separated(text: &str, start: usize, end: usize) -> bool {
     let b = text.as_bytes();
     let sep = |c: Option<u8>| matches!(c, None | Some(b',' | b';' | b' ' | b'\t' | b'\n' | b'\r'));
     let dotted = |field: &mut dyn Iterator<Item = &u8>| {
-        let f: Vec<u8> = field.take_while(|c| !matches!(c, b',' | b';' | b' ' | b'\t' | b'\n')).take(40).copied().collect();
+        let f: Vec<u8> =
+            field.take_while(|c| !matches!(c, b',' | b';' | b' ' | b'\t' | b'\n')).take(40).copied().collect();
         f.contains(&b'.') && f.iter().all(|c| c.is_ascii_digit() || *c == b'.')
     };
     let before_field = start.checked_sub(1).and_then(|i| b.get(..i)).unwrap_or(&[]);
@@ -353,7 +354,9 @@ fn phone_check(text: &str, words: &ContextWords<'_>, start: usize, s: &str) -> O
     let run_has_digit = |run: &mut dyn Iterator<Item = &u8>| {
         run.take_while(|c| c.is_ascii_alphanumeric()).take(16).any(u8::is_ascii_digit)
     };
-    let glued_before = start >= 2 && b.get(start - 1) == Some(&b'-') && run_has_digit(&mut b.get(..start - 1).unwrap_or(&[]).iter().rev());
+    let glued_before = start >= 2
+        && b.get(start - 1) == Some(&b'-')
+        && run_has_digit(&mut b.get(..start - 1).unwrap_or(&[]).iter().rev());
     let glued_after = b.get(end) == Some(&b'-') && run_has_digit(&mut b.get(end + 1..).unwrap_or(&[]).iter());
     if glued_before || glued_after {
         return None;
@@ -733,8 +736,29 @@ fn vendor_assignment_check(text: &str, kw_start: usize, vs: usize, ve: usize) ->
 /// Name parts that say a `key` is not a secret: database and storage keys, published keys,
 /// identifiers of a key rather than the key.
 const NOT_SECRET_KEY_PARTS: &[&str] = &[
-    "public", "pub", "primary", "foreign", "sort", "partition", "cache", "idempotency", "object", "s3", "row", "hash",
-    "range", "map", "dict", "lookup", "index", "unique", "composite", "routing", "dedup", "dedupe", "ssh",
+    "public",
+    "pub",
+    "primary",
+    "foreign",
+    "sort",
+    "partition",
+    "cache",
+    "idempotency",
+    "object",
+    "s3",
+    "row",
+    "hash",
+    "range",
+    "map",
+    "dict",
+    "lookup",
+    "index",
+    "unique",
+    "composite",
+    "routing",
+    "dedup",
+    "dedupe",
+    "ssh",
 ];
 
 /// A random value under a name ending in `key` (a part of its own: `signing_key`, `SIGNING_KEY`,
@@ -769,7 +793,8 @@ fn keyed_random_check(text: &str, kw_start: usize, vs: usize, ve: usize) -> Opti
         return None;
     }
     let not_secret = |p: &String| {
-        NOT_SECRET_KEY_PARTS.contains(&p.as_str()) || (METADATA_SUFFIXES.contains(&p.as_str()) && !(session && p == "id"))
+        NOT_SECRET_KEY_PARTS.contains(&p.as_str())
+            || (METADATA_SUFFIXES.contains(&p.as_str()) && !(session && p == "id"))
     };
     if parts.iter().any(not_secret) {
         return None;
@@ -906,7 +931,13 @@ fn is_reference(v: &str) -> bool {
     let segments: Vec<&str> = v.split('.').collect();
     // Names put digits at the end of a word (`v2`, `utf8`, `k8s`); letters and digits that
     // alternate twice or more in one segment (`oo0u6zn`) are a password's, not a name's.
-    let alternating = |seg: &str| seg.as_bytes().windows(2).filter(|w| w.first().is_some_and(u8::is_ascii_alphabetic) && w.get(1).is_some_and(u8::is_ascii_digit)).count() >= 2;
+    let alternating = |seg: &str| {
+        seg.as_bytes()
+            .windows(2)
+            .filter(|w| w.first().is_some_and(u8::is_ascii_alphabetic) && w.get(1).is_some_and(u8::is_ascii_digit))
+            .count()
+            >= 2
+    };
     // A code path's segments are names: lower case (`api_key`, `v2`) or words without digits
     // (`Settings`, `apiKey`, `API_KEY`). Mixed case with digits (`uLhl0.bavlX5J`) is a password
     // that happens to hold a dot.
@@ -984,7 +1015,10 @@ fn query_field_end(text: &str, vs: usize, ve: usize) -> usize {
     while let Some(i) = v.get(from..).and_then(|r| r.find('&')).map(|i| from + i) {
         let rest = &v[i + 1..];
         let name = rest.bytes().take_while(|&c| c.is_ascii_alphanumeric() || matches!(c, b'_' | b'-' | b'.')).count();
-        if name > 0 && rest.as_bytes().get(name) == Some(&b'=') && rest.as_bytes().first().is_some_and(u8::is_ascii_alphabetic) {
+        if name > 0
+            && rest.as_bytes().get(name) == Some(&b'=')
+            && rest.as_bytes().first().is_some_and(u8::is_ascii_alphabetic)
+        {
             return vs + i;
         }
         from = i + 1;
@@ -1048,7 +1082,8 @@ fn assignment_check(text: &str, kw_start: usize, vs: usize, ve: usize) -> Option
     let ve = query_field_end(text, vs, ve);
     let v = text.get(vs..ve)?;
     // `{\"token\": \"value\"}`: JSON inside a JSON string; the value's closing quote is escaped.
-    let escaped_quote = text.get(..vs).is_some_and(|b| b.ends_with("\\\"")) && text.get(ve..).is_some_and(|a| a.starts_with('"'));
+    let escaped_quote =
+        text.get(..vs).is_some_and(|b| b.ends_with("\\\"")) && text.get(ve..).is_some_and(|a| a.starts_with('"'));
     let (v, ve) = match v.strip_suffix('\\') {
         Some(inner) if escaped_quote => (inner, ve - 1),
         _ => (v, ve),

@@ -305,7 +305,8 @@ impl Detector {
             if out.get(next).is_some_and(|f| f.start < cell.end) {
                 continue;
             }
-            let (Some(label), Some(value)) = (text.get(cell.label.0..cell.label.1), text.get(cell.start..cell.end)) else {
+            let (Some(label), Some(value)) = (text.get(cell.label.0..cell.label.1), text.get(cell.start..cell.end))
+            else {
                 continue;
             };
             found.clear();
@@ -342,12 +343,11 @@ impl Detector {
             self.detect(text, out);
             return;
         }
-        out.extend(
-            found
-                .into_iter()
-                .filter(|f| f.start >= start && f.end <= end)
-                .map(|f| Finding { start: f.start - start, end: f.end - start, ..f }),
-        );
+        out.extend(found.into_iter().filter(|f| f.start >= start && f.end <= end).map(|f| Finding {
+            start: f.start - start,
+            end: f.end - start,
+            ..f
+        }));
     }
 
     fn detect_in(&self, text: &str, out: &mut Vec<Finding>) {
