@@ -7,7 +7,6 @@ Texts were written for this project.
 import json
 
 import pytest
-
 from test_threats import ALL_OFF, CANARY, CHAT, send, stream_text
 
 pytestmark = pytest.mark.threats

@@ -89,7 +89,7 @@ def tool_input(path, stream, raw):
 
 def assert_policy_applied(text, where):
     assert f"Write to me at {EMAIL}" in text, f"{where}: the client's own address: {text}"
-    assert f"card [REDACTED:CREDIT_CARD], SSN ***-**-****," in text, f"{where}: {text}"
+    assert "card [REDACTED:CREDIT_CARD], SSN ***-**-****," in text, f"{where}: {text}"
     assert PASSWORD not in text and "[REDACTED:SECRET]" in text, f"{where}: {text}"
     assert "4242" not in text and "4411" not in text, f"{where}: {text}"
 
