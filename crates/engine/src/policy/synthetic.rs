@@ -161,6 +161,9 @@ fn ends_word(bytes: &[u8], end: usize, last: bool) -> Option<bool> {
 impl FakeIndex {
     /// `None` for no fakes.
     pub fn new<'a>(fakes: impl Iterator<Item = &'a str> + Clone) -> Option<FakeIndex> {
+        // Most exchanges issue no fake: build nothing for them (an empty automaton still costs
+        // its construction on every request).
+        fakes.clone().next()?;
         let finder = aho_corasick::AhoCorasick::builder()
             .match_kind(aho_corasick::MatchKind::LeftmostLongest)
             .build(fakes.clone())
