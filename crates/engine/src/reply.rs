@@ -10,7 +10,7 @@ use super::entity::{EntityKind, Finding};
 use super::restore::leaks::{act_on_findings, LeakRules, LeakTally};
 use super::restore::{placeholder_lookalikes, Escape, RestoreSpec};
 use super::threat::decode::{base64_text, hex_text, percent_decoded};
-use super::threat::reply::{LinkAction, LinkView, ReplyRule};
+use super::threat::reply::{split_url, LinkAction, LinkView, ReplyRule};
 use super::vault::Vault;
 use crate::config::FilterConfig;
 use crate::event::ReplyFindingKind;
@@ -161,6 +161,11 @@ const MIN_ORIGINAL_CHARS: usize = 6;
 /// (see [`PromptPrint`]).
 /// The URL is percent-decoded (twice, `+` as space) first.
 fn carries_conversation(link: &LinkView<'_>, vault: &Vault, spec: &RestoreSpec, canary: Option<&str>) -> bool {
+    // The user's own link, quoted back as the request held it (its placeholders and all), gives
+    // the client nothing it did not send; a denied host is still refused by its host.
+    if vault.prompt_print().holds_link(link.host, link.rest) {
+        return false;
+    }
     let decoded = percent_decoded(link.rest);
     let url = decoded.as_deref().unwrap_or(link.rest);
     let mut placeholder = false;
@@ -205,6 +210,47 @@ pub struct PromptPrint {
     /// Fingerprints as collected (before `seal`), or the table (after); 0 marks an empty slot.
     slots: Vec<u32>,
     sealed: bool,
+    /// Hashes of the links the request itself holds (host and the rest, as forwarded: masked).
+    links: Vec<u64>,
+}
+
+/// At most this many links of a request are remembered (see [`PromptPrint::holds_link`]).
+const MAX_PRINT_LINKS: usize = 1024;
+
+/// FNV-1a over a link's lower-case host and the rest of it.
+fn link_hash(host: &str, rest: &str) -> u64 {
+    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+    for b in host.bytes().map(|b| b.to_ascii_lowercase()).chain([0]).chain(rest.bytes()) {
+        h ^= u64::from(b);
+        h = h.wrapping_mul(0x0100_0000_01b3);
+    }
+    h
+}
+
+/// The links of a text (`http://` and `https://`), as host and the rest, cut as the reply's
+/// bare URLs are (`threat::reply`): at white space, a quote, a parenthesis, an angle bracket or a
+/// backtick, without trailing sentence punctuation, brackets kept when one opens in the URL.
+fn links_of(text: &str, mut each: impl FnMut(&str, &str) -> bool) {
+    let bytes = text.as_bytes();
+    let mut at = 0;
+    while let Some(p) = memchr::memmem::find(bytes.get(at..).unwrap_or(&[]), b"://").map(|p| at + p) {
+        at = p + 3;
+        let start = bytes.get(..p).map_or(p, |b| b.iter().rposition(|c| !c.is_ascii_alphabetic()).map_or(0, |s| s + 1));
+        let len = bytes
+            .get(start..)
+            .unwrap_or(&[])
+            .iter()
+            .position(|&c| c.is_ascii_whitespace() || matches!(c, b'"' | b'\'' | b'<' | b'>' | b'(' | b')' | b'`'))
+            .unwrap_or(bytes.len() - start);
+        at = at.max(start + len);
+        let url = text.get(start..start + len).unwrap_or("").trim_end_matches(['.', ',', ';', ':', '!', '?']);
+        let url = if url.contains('[') { url } else { url.trim_end_matches(']') };
+        if let Some((host, rest)) = split_url(url) {
+            if !each(&host, rest) {
+                return;
+            }
+        }
+    }
 }
 
 impl PromptPrint {
@@ -213,6 +259,13 @@ impl PromptPrint {
         if self.sealed || self.slots.len() >= MAX_PRINT_WINDOWS {
             return;
         }
+        // A link the request itself holds is remembered whole: the model quoting it back carries
+        // nothing the client did not already hold in that link.
+        let links = &mut self.links;
+        links_of(text, |host, rest| {
+            links.push(link_hash(host, rest));
+            links.len() < MAX_PRINT_LINKS
+        });
         // URLs in the prompt are left out: a reply that repeats a link the user gave is not
         // carrying the prompt's words (its placeholders and originals are still looked for).
         for prose in outside_urls(text) {
@@ -265,6 +318,12 @@ impl PromptPrint {
     }
 
     /// Whether `text` repeats at least `words` words in a row of the prompt.
+    /// Whether the request held this very link (host and the rest, as the reply writes it
+    /// before placeholders are restored).
+    pub fn holds_link(&self, host: &str, rest: &str) -> bool {
+        !self.links.is_empty() && self.links.contains(&link_hash(host, rest))
+    }
+
     pub fn repeats(&self, text: &str, words: usize) -> bool {
         if self.slots.is_empty() || !self.sealed {
             return false;
@@ -381,6 +440,20 @@ fn each_window(text: &str, mut f: impl FnMut(u64) -> bool) {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn the_requests_own_links_are_remembered_as_written() {
+        let mut p = PromptPrint::default();
+        p.add_text("Why does https://App.example.net/cb?host_ip=[IP_ADDRESS_1]&page=2. fail, and (see http://docs.example.org/x)?");
+        p.seal();
+        assert!(p.holds_link("app.example.net", "/cb?host_ip=[IP_ADDRESS_1]&page=2"));
+        assert!(p.holds_link("docs.example.org", "/x"));
+        // Another query, another host, another placeholder: not the request's link.
+        assert!(!p.holds_link("app.example.net", "/cb?host_ip=[IP_ADDRESS_1]&page=3"));
+        assert!(!p.holds_link("evil.example.com", "/cb?host_ip=[IP_ADDRESS_1]&page=2"));
+        assert!(!p.holds_link("app.example.net", "/cb?host_ip=[IP_ADDRESS_2]&page=2"));
+        assert!(!PromptPrint::default().holds_link("app.example.net", "/x"));
+    }
+
     use super::*;
 
     fn print(text: &str) -> PromptPrint {

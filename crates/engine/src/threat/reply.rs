@@ -299,7 +299,7 @@ fn bare_urls<'a>(text: &'a str, out: &mut Vec<Link<'a>>) {
 }
 
 /// Host (lower case, without port or credentials) and everything after it.
-fn split_url(url: &str) -> Option<(String, &str)> {
+pub(crate) fn split_url(url: &str) -> Option<(String, &str)> {
     let lower_scheme = url.get(..8).map(str::to_ascii_lowercase).unwrap_or_default();
     let after = if lower_scheme.starts_with("https://") {
         url.get(8..)?
