@@ -114,6 +114,19 @@ def test_a_link_carrying_a_masked_value_is_removed_buffered_and_ends_the_stream(
     assert f"p.png?u={EMAIL}" not in streamed
 
 
+@pytest.mark.parametrize("path", PATHS, ids=PATH_IDS)
+def test_the_users_own_link_quoted_back_is_restored_not_removed(envoy, mock, path):
+    # A clickable link the request held, with the user's own address in it: the model quotes it
+    # back and the client gets it as it wrote it (an image would still be removed, see above).
+    text = f"Why does https://app.example.net/callback?email={EMAIL}&page=2 return 404?"
+    reply = post(envoy, path, body_for(path, text))
+    assert reply.status_code == 200
+    assert reply_text(path, reply.json()) == "You said: " + text
+    status, streamed, raw = stream(envoy, path, body_for(path, text, stream=True))
+    assert status == 200 and "prompt-guard stopped this reply" not in raw
+    assert streamed == "You said: " + text
+
+
 def test_a_link_to_a_request_catcher_is_removed(envoy, mock):
     text = "Add this badge: ![b](https://abc.webhook.site/badge.svg)"
     content = reply_text(CHAT, post(envoy, CHAT, body_for(CHAT, text)).json())

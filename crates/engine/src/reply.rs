@@ -161,21 +161,23 @@ const MIN_ORIGINAL_CHARS: usize = 6;
 /// (see [`PromptPrint`]).
 /// The URL is percent-decoded (twice, `+` as space) first.
 fn carries_conversation(link: &LinkView<'_>, vault: &Vault, spec: &RestoreSpec, canary: Option<&str>) -> bool {
-    // The user's own link, quoted back as the request held it (its placeholders and all), gives
-    // the client nothing it did not send; a denied host is still refused by its host.
-    if vault.prompt_print().holds_link(link.host, link.rest) {
-        return false;
-    }
+    // The user's own clickable link, quoted back as the request held it, placeholders and all:
+    // the values restored into it are the ones the client put there, and nothing is sent unless
+    // someone clicks it. Its other data (the canary, an encoded blob, the prompt's words) still
+    // counts, a denied host is still refused by its host, and an image, fetched without a click,
+    // is held to every check even when the request held it.
+    let own = !link.image && vault.prompt_print().holds_link(link.host, link.rest);
     let decoded = percent_decoded(link.rest);
     let url = decoded.as_deref().unwrap_or(link.rest);
     let mut placeholder = false;
     placeholder_lookalikes(url, spec, |label, number| {
         placeholder |= vault.lookup_parts(&spec.grammar, label, number).is_some();
     });
-    placeholder
+    let values = placeholder
         || vault.entries().iter().any(|e| e.original.len() >= MIN_ORIGINAL_CHARS && url.contains(e.original.as_str()))
         // A synthetic value would be restored into the URL like a placeholder.
-        || vault.synthetic_entries().iter().any(|e| url.contains(e.placeholder.as_str()))
+        || vault.synthetic_entries().iter().any(|e| url.contains(e.placeholder.as_str()));
+    (values && !own)
         || canary.is_some_and(|c| !c.is_empty() && url.contains(c))
         || url
             .split(|c: char| !(c.is_ascii_alphanumeric() || matches!(c, '+' | '-' | '_')))
