@@ -25,4 +25,5 @@ mod secrets;
 mod store;
 mod stream;
 mod structured;
+mod support;
 mod threat;

@@ -8,17 +8,19 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 use std::collections::HashMap;
-use std::convert::Infallible;
 
 use prompt_guard_engine::encoding::ContentEncoding;
 use prompt_guard_engine::event::{Event, Label};
 use prompt_guard_engine::exchange::{
-    BodyDecision, Exchange, Guard, Refusal, ReplyDecision, ReplyHead, RequestHeaders, RequestPlan, Sessions,
-    POLICY_HEADER, REJECTED_HEADER,
+    BodyDecision, Exchange, Guard, Refusal, ReplyDecision, ReplyHead, RequestPlan, Sessions, POLICY_HEADER,
+    REJECTED_HEADER,
 };
 use prompt_guard_engine::policy::PolicyId;
-use prompt_guard_engine::store::{SharedData, StoreError};
 use serde_json::{json, Value};
+
+use prompt_guard_engine::store::{SharedData, StoreError};
+
+use crate::support::{Headers, NoStore};
 
 const CARD: &str = "4111 1111 1111 1111";
 const EMAIL: &str = "ann.lee@example.com";
@@ -33,26 +35,6 @@ const CONFIG: &str = r#"{
     },
     "routes": [{"prefix": "/payments", "policy": "payments"}]
 }"#;
-
-struct Headers(HashMap<&'static str, String>);
-
-impl RequestHeaders for Headers {
-    type Error = Infallible;
-    fn get(&self, name: &str) -> Result<Option<String>, Infallible> {
-        Ok(self.0.get(name).cloned())
-    }
-}
-
-struct NoStore;
-
-impl SharedData for NoStore {
-    fn get(&self, _key: &str) -> Result<Option<(Vec<u8>, u32)>, StoreError> {
-        Ok(None)
-    }
-    fn set(&self, _key: &str, _value: &[u8], _cas: Option<u32>) -> Result<(), StoreError> {
-        Ok(())
-    }
-}
 
 fn guard() -> Guard {
     Guard::from_json(CONFIG.as_bytes()).unwrap()

@@ -9,19 +9,18 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 use std::collections::HashMap;
-use std::convert::Infallible;
 
 use prompt_guard_engine::encoding::ContentEncoding;
 use prompt_guard_engine::entity::{BuiltinKind, EntityKind};
 use prompt_guard_engine::event::Event;
 use prompt_guard_engine::exchange::{
-    BodyDecision, Exchange, Guard, ReplyDecision, ReplyHead, ReplyPlan, RequestHeaders, RequestPlan, Sessions,
-    StreamStep,
+    BodyDecision, Exchange, Guard, ReplyDecision, ReplyHead, ReplyPlan, RequestPlan, Sessions, StreamStep,
 };
 use prompt_guard_engine::policy::reply::ReplyAction;
-use prompt_guard_engine::store::{SharedData, StoreError};
 use proptest::prelude::*;
 use serde_json::{json, Value};
+
+use crate::support::{Headers, NoStore};
 
 const CHAT: &str = "/v1/chat/completions";
 const MESSAGES: &str = "/v1/messages";
@@ -48,26 +47,6 @@ fn tool_args() -> String {
 }
 
 const POLICY: &str = r#"{"default": "pass", "CREDIT_CARD": "redact", "US_SSN": "mask", "secrets": "redact"}"#;
-
-struct Headers(HashMap<&'static str, String>);
-
-impl RequestHeaders for Headers {
-    type Error = Infallible;
-    fn get(&self, name: &str) -> Result<Option<String>, Infallible> {
-        Ok(self.0.get(name).cloned())
-    }
-}
-
-struct NoStore;
-
-impl SharedData for NoStore {
-    fn get(&self, _key: &str) -> Result<Option<(Vec<u8>, u32)>, StoreError> {
-        Ok(None)
-    }
-    fn set(&self, _key: &str, _value: &[u8], _cas: Option<u32>) -> Result<(), StoreError> {
-        Ok(())
-    }
-}
 
 fn guard(extra: &str, policy: &str) -> Guard {
     Guard::from_json(format!(r#"{{{extra} "policy": {{"reply": {policy}}}}}"#).as_bytes()).unwrap()

@@ -5,14 +5,14 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 use std::collections::HashMap;
-use std::convert::Infallible;
 
 use prompt_guard_engine::encoding::ContentEncoding;
-use prompt_guard_engine::exchange::{BodyDecision, Exchange, Guard, RequestHeaders, RequestPlan, Sessions, StreamStep};
-use prompt_guard_engine::store::{SharedData, StoreError};
+use prompt_guard_engine::exchange::{BodyDecision, Exchange, Guard, RequestPlan, Sessions, StreamStep};
 use prompt_guard_engine::threat::reply::{rule, LinkView, ReplySettings, DEFAULT_DENIED_LINK_HOSTS};
 use prompt_guard_engine::threat::ReplyScanner;
 use serde_json::Value;
+
+use crate::support::{Headers, NoStore};
 
 const EMAIL: &str = "mirela.dobre@posteo.ro";
 
@@ -80,26 +80,6 @@ fn scanning_many_tags_and_urls_stays_linear() {
     // times (a quadratic scan would take minutes here; the count of findings shows it ran).
     let text = "<a x=y=z=w b=c=d ".repeat(2000) + &"https://x.example.org/a ://://".repeat(2000);
     assert!(found(&text).is_empty());
-}
-
-struct Headers(HashMap<&'static str, String>);
-
-impl RequestHeaders for Headers {
-    type Error = Infallible;
-    fn get(&self, name: &str) -> Result<Option<String>, Infallible> {
-        Ok(self.0.get(name).cloned())
-    }
-}
-
-struct NoStore;
-
-impl SharedData for NoStore {
-    fn get(&self, _key: &str) -> Result<Option<(Vec<u8>, u32)>, StoreError> {
-        Ok(None)
-    }
-    fn set(&self, _key: &str, _value: &[u8], _cas: Option<u32>) -> Result<(), StoreError> {
-        Ok(())
-    }
 }
 
 /// An exchange whose request masked `EMAIL`, and the placeholder it was given.
