@@ -70,15 +70,7 @@ pub fn run(dir: &Path) -> bool {
         eprintln!("eval: the default threats configuration does not compile");
         return false;
     };
-    let Ok(entries) = fs::read_dir(dir) else {
-        eprintln!("eval: cannot read {}", dir.display());
-        return false;
-    };
-    let mut files: Vec<_> = entries
-        .filter_map(|e| e.ok().map(|e| e.path()))
-        .filter(|p| p.extension().is_some_and(|x| x == "jsonl"))
-        .collect();
-    files.sort();
+    let Some(files) = crate::jsonl_files(dir) else { return false };
     let show = std::env::var("PG_EVAL_SHOW").unwrap_or_default() == "devfp";
     let only = match std::env::var("PG_EVAL_HALF").unwrap_or_default().as_str() {
         "A" | "a" => Some(Half::A),

@@ -65,15 +65,7 @@ pub fn run(dir: &Path, dev_dir: &Path) -> bool {
         eprintln!("eval: the committed model weights do not parse");
         return false;
     };
-    let Ok(entries) = std::fs::read_dir(dir) else {
-        eprintln!("eval: cannot read {}", dir.display());
-        return false;
-    };
-    let mut files: Vec<_> = entries
-        .filter_map(|e| e.ok().map(|e| e.path()))
-        .filter(|p| p.extension().is_some_and(|x| x == "jsonl"))
-        .collect();
-    files.sort();
+    let Some(files) = crate::jsonl_files(dir) else { return false };
     let mut texts = Vec::new();
     for path in &files {
         let Some(rows) = data::read_injection(path) else {

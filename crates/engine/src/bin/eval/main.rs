@@ -31,3 +31,17 @@ fn main() {
         std::process::exit(1);
     }
 }
+
+/// The `.jsonl` files of a data directory, sorted; `None` (said on stderr) when it cannot be read.
+fn jsonl_files(dir: &std::path::Path) -> Option<Vec<PathBuf>> {
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        eprintln!("eval: cannot read {}", dir.display());
+        return None;
+    };
+    let mut files: Vec<PathBuf> = entries
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| p.extension().is_some_and(|x| x == "jsonl"))
+        .collect();
+    files.sort();
+    Some(files)
+}

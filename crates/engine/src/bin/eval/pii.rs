@@ -215,16 +215,7 @@ pub fn run(dir: &Path) -> bool {
         return false;
     };
     let show = std::env::var_os("EVAL_SHOW_ERRORS").is_some();
-    let Ok(entries) = fs::read_dir(dir) else {
-        eprintln!("eval: cannot read {}", dir.display());
-        return false;
-    };
-    let mut files: Vec<_> = entries
-        .filter_map(Result::ok)
-        .map(|e| e.path())
-        .filter(|p| p.extension().is_some_and(|x| x == "jsonl"))
-        .collect();
-    files.sort();
+    let Some(files) = crate::jsonl_files(dir) else { return false };
     let mut ok = true;
     println!("# PII detection (default settings; span match = overlap with the same label)\n");
     println!("presidio_unit_cases: only each text's annotated type is scored; gitleaks_rule_cases: only API_KEY.\n");
@@ -274,13 +265,7 @@ pub fn run(dir: &Path) -> bool {
 pub fn dev_traffic_names(dev_dir: &Path) -> bool {
     let Ok(detector) = Detector::new(&DetectSettings::default()) else { return false };
     let show = std::env::var_os("EVAL_SHOW_ERRORS").is_some();
-    let Ok(entries) = fs::read_dir(dev_dir) else {
-        eprintln!("eval: cannot read {}", dev_dir.display());
-        return false;
-    };
-    let mut files: Vec<_> = entries.filter_map(Result::ok).map(|e| e.path()).collect();
-    files.retain(|p| p.extension().is_some_and(|x| x == "jsonl"));
-    files.sort();
+    let Some(files) = crate::jsonl_files(dev_dir) else { return false };
     // Every label is counted: the corpus holds no personal data and no live secrets, so any
     // finding is a false positive (hashes, UUIDs and example keys must stay as they are).
     let kinds = BuiltinKind::ALL;
