@@ -171,6 +171,11 @@ fn cell(text: &str) -> String {
     out
 }
 
+/// The text of `src/threat/gate.rs`, the gate literals of every rule (see `scanner`).
+pub fn gate_table() -> Result<String, super::scanner::RuleTableError> {
+    super::scanner::gate_table_source()
+}
+
 /// The text of `docs/rules.md`.
 pub fn markdown() -> String {
     let mut out = String::from(

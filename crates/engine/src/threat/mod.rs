@@ -24,6 +24,7 @@ macro_rules! byte_table {
 
 pub mod catalogue;
 mod code;
+mod gate;
 pub mod decode;
 pub mod hygiene;
 mod languages;
