@@ -40,6 +40,9 @@ pub struct ThreatsConfig {
     pub custom_rules: Vec<CustomRuleConfig>,
     /// Phrases removed from every text before it is scanned.
     pub allow_phrases: Vec<String>,
+    /// The learned attack model (`PG-JB-900`) adds its evidence to the rules'. Off by default:
+    /// measured leave one source out, it does not yet stay within the benign budgets.
+    pub learned_model: bool,
 }
 
 /// One entry of `threats.custom_rules` as written in JSON: `phrases` or `regex`, not both.
@@ -88,6 +91,7 @@ impl Default for ThreatsConfig {
             reply: ReplyConfig::default(),
             custom_rules: Vec::new(),
             allow_phrases: Vec::new(),
+            learned_model: false,
         }
     }
 }
@@ -144,7 +148,8 @@ impl ThreatsConfig {
         let operator = self.operator_rules()?;
         let scanner = ThreatScanner::new(&ThreatSettings { scan_roles })
             .map_err(|e| ConfigError::new("threats", e.to_string()))?
-            .with_operator_rules(operator);
+            .with_operator_rules(operator)
+            .with_learned_model(self.learned_model);
         Ok(CompiledThreats {
             enabled: self.enabled,
             scanner,

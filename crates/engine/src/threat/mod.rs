@@ -24,8 +24,8 @@ macro_rules! byte_table {
 
 pub mod catalogue;
 mod code;
-mod gate;
 pub mod decode;
+mod gate;
 pub mod hygiene;
 mod languages;
 mod markup;

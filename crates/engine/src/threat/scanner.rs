@@ -520,7 +520,12 @@ pub(crate) fn gate_table_source() -> Result<String, RuleTableError> {
             Some(ls) => {
                 let quoted: Vec<String> = ls
                     .iter()
-                    .map(|l| format!("b\"{}\"", l.iter().flat_map(|&b| std::ascii::escape_default(b)).map(char::from).collect::<String>()))
+                    .map(|l| {
+                        format!(
+                            "b\"{}\"",
+                            l.iter().flat_map(|&b| std::ascii::escape_default(b)).map(char::from).collect::<String>()
+                        )
+                    })
                     .collect();
                 format!("Some(&[{}])", quoted.join(", "))
             }
@@ -676,12 +681,19 @@ impl ThreatScanner {
             }
         }
         if let Some((category, weight)) = code.secrets {
-            let factor = if self.secrets.get().is_some_and(|r| secrets_only_described(r, &n.words)) { DESCRIBED_SECRETS_FACTOR } else { 1.0 };
+            let factor = if self.secrets.get().is_some_and(|r| secrets_only_described(r, &n.words)) {
+                DESCRIBED_SECRETS_FACTOR
+            } else {
+                1.0
+            };
             report.add(SECRETS_ASKED_FOR, category, weight * factor);
         }
         if let Some((category, weight)) = code.imperative {
-            let factor =
-                if self.imperative.get().is_some_and(|r| about_the_document(r, &n.plain)) { SAME_SUBJECT_IMPERATIVE_FACTOR } else { 1.0 };
+            let factor = if self.imperative.get().is_some_and(|r| about_the_document(r, &n.plain)) {
+                SAME_SUBJECT_IMPERATIVE_FACTOR
+            } else {
+                1.0
+            };
             report.add(IMPERATIVE_IN_DATA, category, weight * factor);
         }
         let mut sql = ThreatReport::default();
