@@ -13,8 +13,8 @@ pub use error::ConfigError;
 
 use crate::detect::{CustomPattern, DetectBuildError, DetectSettings, Detector};
 use crate::entity::BuiltinKind;
-use crate::placeholder::{is_label, PlaceholderGrammar};
 use crate::keys::{KeyNames, KeyUse, Keyring};
+use crate::placeholder::{is_label, PlaceholderGrammar};
 use crate::policy::{Policy, PolicyId, RawPolicy, Strategy};
 use crate::protocol::route::normalise_path;
 use crate::protocol::Api;
@@ -501,6 +501,11 @@ fn compile(raw: RawConfig, env: &dyn Fn(&str) -> Option<String>) -> Result<Filte
 
     let threats = raw.threats.compile()?;
     let session = raw.session.as_ref().map(|s| compile_session(s, raw.max_entities_per_request)).transpose()?;
+    if session.is_some() {
+        // Sessions rest in shared data: sealed, under names no one can link to an identity.
+        keys.require(&raw.keys, KeyUse::Seal, "session is configured (its records are sealed)")?;
+        keys.require(&raw.keys, KeyUse::Hash, "session is configured (its records are named by keyed hashes)")?;
+    }
 
     Ok(FilterConfig {
         fail_open: raw.fail_open,
