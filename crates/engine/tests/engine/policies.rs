@@ -254,7 +254,7 @@ fn pci_dss_never_writes_a_card_number_to_a_session_record() {
     let data = Memory::default();
     let settings = SessionSettings { ttl_seconds: 60, max_entries: 100, max_sessions: 10 };
     let keys = crate::support::test_keys();
-        let store = SessionStore::new(&data, &settings, &keys);
+    let store = SessionStore::new(&data, &settings, &keys);
     store.save("tenant/user", 1, &vault).unwrap();
     let mut next = Vault::with_capacity(100);
     store.load_into("tenant/user", 2, &cfg.restore.grammar, &mut next).unwrap();
@@ -271,7 +271,7 @@ fn a_card_verification_code_is_never_written_to_a_session_record_under_any_polic
     let data = Memory::default();
     let settings = SessionSettings { ttl_seconds: 60, max_entries: 100, max_sessions: 10 };
     let keys = crate::support::test_keys();
-        let store = SessionStore::new(&data, &settings, &keys);
+    let store = SessionStore::new(&data, &settings, &keys);
     store.save("tenant/user", 1, &vault).unwrap();
     let mut next = Vault::with_capacity(100);
     store.load_into("tenant/user", 2, &cfg.restore.grammar, &mut next).unwrap();
