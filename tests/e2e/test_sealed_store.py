@@ -265,3 +265,13 @@ def test_a_seal_key_rotation_reads_old_sessions_only_with_the_previous_key(envoy
     assert turn(after_a, "Repeat [EMAIL_1]") == f"You said: Repeat {email}"
     assert turn(before_a, "Repeat [EMAIL_1]") == "You said: Repeat [EMAIL_1]"
     assert unopened() == counted + 2
+
+
+def test_a_session_without_its_keys_in_the_vm_environment_is_refused(envoy_factory):
+    # The keys are renamed to variables the VM environment does not have: Envoy refuses the
+    # configuration and the log names the variable.
+    config = dict(CONFIG, keys={"encrypt": "PG_TEAM_SEAL_KEY", "hash": "PG_TEAM_HASH_KEY"})
+    code, log = envoy_factory.expect_refusal(config)
+    assert code != 0
+    assert "keys.encrypt" in log and "PG_TEAM_SEAL_KEY" in log and "session" in log
+    assert harness.TEST_KEYS["PG_SEAL_KEY"] not in log
