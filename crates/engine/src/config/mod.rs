@@ -11,6 +11,7 @@ use serde::Deserialize;
 
 pub use error::ConfigError;
 
+use crate::api::{settings as api_settings, ApiSettings, MappingKeys, RawApi};
 use crate::detect::{CustomPattern, DetectBuildError, DetectSettings, Detector};
 use crate::entity::BuiltinKind;
 use crate::placeholder::{is_label, PlaceholderGrammar};
@@ -71,6 +72,8 @@ pub struct RawConfig {
     pub policy_header: Option<String>,
     /// Which environment variables hold the keys of `hash` and `encrypt`.
     pub keys: KeyNames,
+    /// `/v1/anonymize` and `/v1/restore`, served by the filter (docs/api.md).
+    pub api: RawApi,
 }
 
 /// `session`: placeholder mappings kept across the exchanges of one session.
@@ -166,6 +169,7 @@ impl Default for RawConfig {
             policies: BTreeMap::new(),
             policy_header: None,
             keys: KeyNames::default(),
+            api: RawApi::default(),
         }
     }
 }
@@ -233,6 +237,10 @@ pub struct FilterConfig {
     pub policy_header: Option<String>,
     /// The keys the policies need, read from the host environment.
     pub keys: Keys,
+    /// Set when the filter serves the anonymize and restore API.
+    pub api: Option<ApiSettings>,
+    /// The key (and the previous one) API mappings are sealed with; set with `api`.
+    pub api_keys: Option<MappingKeys>,
 }
 
 impl FilterConfig {
@@ -495,6 +503,8 @@ fn compile(raw: RawConfig, env: &dyn Fn(&str) -> Option<String>) -> Result<Filte
 
     let threats = raw.threats.compile()?;
     let session = raw.session.as_ref().map(|s| compile_session(s, raw.max_entities_per_request)).transpose()?;
+    let api = api_settings::compile(&raw.api, session.as_ref().map(|s| s.identity_header.as_str()), header_name)?;
+    let api_keys = api.as_ref().map(|_| api_keys(&raw.keys.encrypt, env)).transpose()?;
 
     Ok(FilterConfig {
         fail_open: raw.fail_open,
@@ -514,6 +524,20 @@ fn compile(raw: RawConfig, env: &dyn Fn(&str) -> Option<String>) -> Result<Filte
         policies,
         policy_header,
         keys,
+        api,
+        api_keys,
+    })
+}
+
+/// The key API mappings are sealed with, from the `keys.encrypt` variable, and the previous key
+/// (still opened, never used to seal) from the same name with `_PREVIOUS` appended.
+fn api_keys(var: &str, env: &dyn Fn(&str) -> Option<String>) -> Result<MappingKeys, ConfigError> {
+    let current = env(var).ok_or_else(|| {
+        ConfigError::new("api", format!("the API seals mappings with the key in {var}, which is not set"))
+    })?;
+    let previous = env(&format!("{var}_PREVIOUS")).filter(|v| !v.trim().is_empty());
+    MappingKeys::from_hex(&current, previous.as_deref()).ok_or_else(|| {
+        ConfigError::new("api", format!("{var} (and {var}_PREVIOUS, if set) must hold 32 bytes as 64 hex digits"))
     })
 }
 
