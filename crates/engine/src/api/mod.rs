@@ -352,5 +352,3 @@ impl ApiCall {
     }
 }
 
-#[cfg(test)]
-mod tests;
