@@ -71,6 +71,12 @@ impl ApiReply {
         ApiReply { status: 200, headers, body: serde_json::to_vec(doc).unwrap_or_default() }
     }
 
+    /// The host failed the call (its body could not be read).
+    pub fn internal() -> ApiReply {
+        let e = ApiError::Internal;
+        ApiReply { status: e.status(), headers: e.headers(), body: e.body() }
+    }
+
     fn error(e: &ApiError, emit: &mut dyn FnMut(Event<'_>)) -> ApiReply {
         if let ApiError::Request(rejection) = e {
             if let Rejection::Threat { verdict } = rejection {
@@ -351,4 +357,3 @@ impl ApiCall {
         Ok(ApiReply::ok(&doc, vec![(POLICY_HEADER, cfg.policy_name(policy_id).to_owned())]))
     }
 }
-

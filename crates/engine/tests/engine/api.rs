@@ -2,6 +2,8 @@
 //! the `@veily/llm-guard` client reads, both mapping modes, the proxy path's masking, and every
 //! refusal in the API's one error shape.
 
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
 use std::cell::{Cell, RefCell};
 use std::collections::HashMap;
 
@@ -230,8 +232,9 @@ fn a_request_body_is_masked_as_the_proxy_path_masks_it() {
     assert_eq!(status, 200, "{doc}");
     let raw = serde_json::to_vec(&body).unwrap();
     let mut vault = Vault::with_capacity(g.config().max_entities);
-    let proxy = guard_request_as(g.config(), Api::OpenAiChat, &raw, BodyKind::Json, &mut vault, g.memo().scope_of(None))
-        .unwrap();
+    let proxy =
+        guard_request_as(g.config(), Api::OpenAiChat, &raw, BodyKind::Json, &mut vault, g.memo().scope_of(None))
+            .unwrap();
     let expected: Value = serde_json::from_slice(&proxy.body.unwrap()).unwrap();
     assert_eq!(doc["safeRequest"], expected);
     assert_eq!(doc["safeRequest"]["model"], "gpt-4o");
@@ -267,7 +270,8 @@ fn refusals_share_one_shape_and_never_echo_the_call() {
     assert_eq!(reply.status, 405);
     let big = format!(r#"{{"prompt": "{}"}}"#, "a".repeat(g.config().max_body_bytes + 1));
     assert_eq!(c.call("POST", "/v1/anonymize", None, big.as_bytes()).status, 413);
-    let (status, e) = c.post("/v1/restore", None, &json!({"mappingId": "pgm1.x", "output": "y", "encryptResponse": true}));
+    let (status, e) =
+        c.post("/v1/restore", None, &json!({"mappingId": "pgm1.x", "output": "y", "encryptResponse": true}));
     assert_eq!((status, error_of(&e).1), (400, "prompt_guard_invalid_call"));
     let (status, e) = c.post("/v1/restore", None, &json!({"output": "y"}));
     assert_eq!((status, error_of(&e).1), (400, "prompt_guard_invalid_call"));
@@ -289,7 +293,9 @@ fn api_paths_only_when_enabled_and_the_key_is_required() {
     let env = |_: &str| Some("not hex".to_owned());
     let e = Guard::from_json_with_env(br#"{"api": {"enabled": true}}"#, &env).unwrap_err();
     assert!(!e.to_string().contains("not hex"), "{e}");
-    for bad in [r#"{"api": {"anonymize_path": "v1"}}"#, r#"{"api": {"ttl_seconds": 1}}"#, r#"{"api": {"mode": "both"}}"#] {
+    for bad in
+        [r#"{"api": {"anonymize_path": "v1"}}"#, r#"{"api": {"ttl_seconds": 1}}"#, r#"{"api": {"mode": "both"}}"#]
+    {
         assert!(Guard::from_json(bad.as_bytes()).unwrap_err().field.starts_with("api."), "{bad}");
     }
 }
