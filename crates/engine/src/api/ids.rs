@@ -1,22 +1,26 @@
 //! Mapping ids. The id's prefix says where its mapping rests, so a restore reads either kind
 //! whatever mode the filter issues now (a mode change does not strand the ids already out).
 //!
-//! - stateless, `pgm1.KEYID.EXPIRY.TAG.DATA`: DATA is base64url of the nonce and the sealed
-//!   mapping; the key id, the expiry (Unix seconds) and TAG (a keyed hash of the caller's
-//!   identity, 16 hex digits) are in clear so a refusal can say which check failed, and all
-//!   three are the seal's associated data, so changing any of them is tampering.
+//! - stateless, `pgm1.EXPIRY.TAG.DATA`: DATA is base64url of the mapping sealed by the keyring
+//!   (its key id is inside); the expiry (Unix seconds) and TAG (a keyed hash of the caller's
+//!   identity, 16 hex digits) are in clear so a refusal can say which check failed, and both are
+//!   the seal's associated data, so changing either is tampering.
 //! - stateful, `pgs1.` and 32 hex digits of a random 128-bit name (see `stored`).
 
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine as _;
 
 use super::mapping::Mapping;
-use super::seal::{MappingKeys, OpenFailure, NONCE_BYTES, TAG_BYTES};
+use crate::keys::{Keyring, OpenError};
 
 pub const STATELESS_PREFIX: &str = "pgm1.";
 pub const STATEFUL_PREFIX: &str = "pgs1.";
 /// Longest mapping id read (a stateless id grows with its mapping; the body limit bounds it).
 pub const MAX_ID_BYTES: usize = 4 * 1024 * 1024;
+/// Bytes of an identity tag.
+pub const TAG_BYTES: usize = 8;
+/// The keyed-hash domain of identity tags.
+const IDENTITY_DOMAIN: &str = "api.identity";
 
 /// Why a mapping id restores nothing. Each says which check failed and nothing of the mapping.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -34,13 +38,39 @@ pub enum MappingRefusal {
     NotFound,
 }
 
-/// The identity tag: a keyed hash, so the id names no caller and another key gives another tag.
-pub fn identity_tag(keys: &MappingKeys, key_id: Option<&str>, identity: Option<&str>) -> Option<[u8; TAG_BYTES]> {
-    let data = match identity {
+impl From<OpenError> for MappingRefusal {
+    fn from(e: OpenError) -> MappingRefusal {
+        match e {
+            OpenError::UnknownKey => MappingRefusal::UnknownKey,
+            OpenError::Tampered | OpenError::Malformed => MappingRefusal::Tampered,
+        }
+    }
+}
+
+fn identity_bytes(identity: Option<&str>) -> Vec<u8> {
+    match identity {
         Some(id) => [&[1u8][..], id.as_bytes()].concat(),
         None => vec![0u8],
-    };
-    keys.tag(key_id, b"caller identity", &data)
+    }
+}
+
+fn truncate(hash: [u8; 32]) -> [u8; TAG_BYTES] {
+    let mut tag = [0u8; TAG_BYTES];
+    tag.copy_from_slice(&hash[..TAG_BYTES]);
+    tag
+}
+
+/// The identity tag under the current hash key: a keyed hash, so an id names no caller.
+pub fn identity_tag(keys: &Keyring, identity: Option<&str>) -> Option<[u8; TAG_BYTES]> {
+    keys.keyed_hash(IDENTITY_DOMAIN, &identity_bytes(identity)).ok().map(truncate)
+}
+
+/// Whether `tag` is `identity`'s, under the current or the previous hash key.
+pub fn is_identity_tag(keys: &Keyring, identity: Option<&str>, tag: &[u8; TAG_BYTES]) -> bool {
+    let data = identity_bytes(identity);
+    let current = keys.keyed_hash(IDENTITY_DOMAIN, &data).ok().map(truncate);
+    let previous = keys.keyed_hash_previous(IDENTITY_DOMAIN, &data).map(truncate);
+    current.as_ref() == Some(tag) || previous.as_ref() == Some(tag)
 }
 
 pub(super) fn hex(bytes: &[u8]) -> String {
@@ -58,49 +88,34 @@ pub(super) fn unhex<const N: usize>(text: &str) -> Option<[u8; N]> {
     Some(out)
 }
 
-fn stateless_aad(key_id: &str, expiry: u64, tag: &str) -> Vec<u8> {
-    format!("prompt-guard mapping v1\0{key_id}\0{expiry}\0{tag}").into_bytes()
+fn stateless_aad(expiry: u64, tag: &str) -> Vec<u8> {
+    format!("prompt-guard api mapping v1\0{expiry}\0{tag}").into_bytes()
 }
 
-/// A stateless id carrying `mapping`, or `None` if the key could not seal.
-pub fn seal_stateless(
-    keys: &MappingKeys,
-    mapping: &Mapping,
-    expiry: u64,
-    identity: Option<&str>,
-    nonce: &[u8; NONCE_BYTES],
-) -> Option<String> {
-    let key_id = keys.current_id();
-    let tag = hex(&identity_tag(keys, None, identity)?);
-    let sealed = keys.seal(&stateless_aad(key_id, expiry, &tag), nonce, &mapping.encode())?;
-    Some(format!("{STATELESS_PREFIX}{key_id}.{expiry}.{tag}.{}", URL_SAFE_NO_PAD.encode(sealed)))
+/// A stateless id carrying `mapping`, or `None` when a key is missing (the configuration
+/// requires both when the API is on).
+pub fn seal_stateless(keys: &Keyring, mapping: &Mapping, expiry: u64, identity: Option<&str>) -> Option<String> {
+    let tag = hex(&identity_tag(keys, identity)?);
+    let sealed = keys.seal(&stateless_aad(expiry, &tag), &mapping.encode()).ok()?;
+    Some(format!("{STATELESS_PREFIX}{expiry}.{tag}.{}", URL_SAFE_NO_PAD.encode(sealed)))
 }
 
 /// The mapping a stateless id carries, for `identity` at `now`.
-pub fn open_stateless(
-    keys: &MappingKeys,
-    id: &str,
-    identity: Option<&str>,
-    now: u64,
-) -> Result<Mapping, MappingRefusal> {
+pub fn open_stateless(keys: &Keyring, id: &str, identity: Option<&str>, now: u64) -> Result<Mapping, MappingRefusal> {
     let rest = id.strip_prefix(STATELESS_PREFIX).ok_or(MappingRefusal::Malformed)?;
-    let mut parts = rest.splitn(4, '.');
-    let (Some(key_id), Some(expiry), Some(tag), Some(data)) = (parts.next(), parts.next(), parts.next(), parts.next())
-    else {
+    let mut parts = rest.splitn(3, '.');
+    let (Some(expiry), Some(tag), Some(data)) = (parts.next(), parts.next(), parts.next()) else {
         return Err(MappingRefusal::Malformed);
     };
     let expiry_n: u64 = expiry.parse().map_err(|_| MappingRefusal::Malformed)?;
     let tag_bytes = unhex::<TAG_BYTES>(tag).ok_or(MappingRefusal::Malformed)?;
-    if key_id.len() != 8 || expiry_n.to_string() != expiry {
+    if expiry_n.to_string() != expiry {
         return Err(MappingRefusal::Malformed);
     }
     let data = URL_SAFE_NO_PAD.decode(data).map_err(|_| MappingRefusal::Malformed)?;
-    let plain = keys.open(key_id, &stateless_aad(key_id, expiry_n, tag), &data).map_err(|e| match e {
-        OpenFailure::UnknownKey => MappingRefusal::UnknownKey,
-        OpenFailure::Tampered => MappingRefusal::Tampered,
-    })?;
-    // Authentic from here on: the tag and expiry are the ones the filter wrote.
-    if identity_tag(keys, Some(key_id), identity) != Some(tag_bytes) {
+    let plain = keys.open(&stateless_aad(expiry_n, tag), &data)?;
+    // Authentic from here on: the tag and the expiry are the ones the filter wrote.
+    if !is_identity_tag(keys, identity, &tag_bytes) {
         return Err(MappingRefusal::OtherIdentity);
     }
     if expiry_n <= now {
@@ -124,9 +139,21 @@ mod tests {
     #![allow(clippy::unwrap_used, clippy::expect_used)]
     use super::*;
     use crate::api::mapping::{MappingEntry, Stand};
+    use crate::keys::KeyNames;
 
     const A: &str = "000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f";
     const B: &str = "1f1e1d1c1b1a191817161514131211100f0e0d0c0b0a09080706050403020100";
+    const HASH: &str = "a hash key of at least thirty-two bytes, for tests";
+
+    fn ring(seal: &'static str, previous: Option<&'static str>) -> Keyring {
+        let env = move |name: &str| match name {
+            "PG_SEAL_KEY" => Some(seal.to_owned()),
+            "PG_SEAL_KEY_PREVIOUS" => previous.map(str::to_owned),
+            "PG_HASH_KEY" => Some(HASH.to_owned()),
+            _ => None,
+        };
+        Keyring::from_env(&KeyNames::default(), &env).unwrap()
+    }
 
     fn mapping() -> Mapping {
         Mapping {
@@ -141,30 +168,23 @@ mod tests {
 
     #[test]
     fn a_stateless_id_restores_for_its_identity_key_and_time_only() {
-        let keys = MappingKeys::from_hex(A, None).unwrap();
-        let id = seal_stateless(&keys, &mapping(), 1000, Some("team-a"), &[3; NONCE_BYTES]).unwrap();
+        let keys = ring(A, None);
+        let id = seal_stateless(&keys, &mapping(), 1000, Some("team-a")).unwrap();
         assert!(id.starts_with(STATELESS_PREFIX) && !id.contains("ann") && !id.contains("team-a"), "{id}");
         assert_eq!(open_stateless(&keys, &id, Some("team-a"), 999).unwrap(), mapping());
         assert_eq!(open_stateless(&keys, &id, Some("team-b"), 999), Err(MappingRefusal::OtherIdentity));
         assert_eq!(open_stateless(&keys, &id, None, 999), Err(MappingRefusal::OtherIdentity));
         assert_eq!(open_stateless(&keys, &id, Some("team-a"), 1000), Err(MappingRefusal::Expired));
-        let other = MappingKeys::from_hex(B, None).unwrap();
-        assert_eq!(open_stateless(&other, &id, Some("team-a"), 999), Err(MappingRefusal::UnknownKey));
-        let rotated = MappingKeys::from_hex(B, Some(A)).unwrap();
-        assert_eq!(open_stateless(&rotated, &id, Some("team-a"), 999).unwrap(), mapping());
-        // A later expiry written into the id, another tag, or a changed byte: tampering.
+        assert_eq!(open_stateless(&ring(B, None), &id, Some("team-a"), 999), Err(MappingRefusal::UnknownKey));
+        assert_eq!(open_stateless(&ring(B, Some(A)), &id, Some("team-a"), 999).unwrap(), mapping());
+        // A later expiry written into the id, another caller's tag: tampering.
         let later = id.replacen(".1000.", ".9000.", 1);
         assert_eq!(open_stateless(&keys, &later, Some("team-a"), 999), Err(MappingRefusal::Tampered));
-        let b_tag = hex(&identity_tag(&keys, None, Some("team-b")).unwrap());
-        let a_tag = hex(&identity_tag(&keys, None, Some("team-a")).unwrap());
+        let a_tag = hex(&identity_tag(&keys, Some("team-a")).unwrap());
+        let b_tag = hex(&identity_tag(&keys, Some("team-b")).unwrap());
         let moved = id.replacen(&a_tag, &b_tag, 1);
         assert_eq!(open_stateless(&keys, &moved, Some("team-b"), 999), Err(MappingRefusal::Tampered));
-        let mut bytes = id.clone().into_bytes();
-        let last = bytes.len() - 2;
-        bytes[last] = if bytes[last] == b'A' { b'B' } else { b'A' };
-        let flipped = String::from_utf8(bytes).unwrap();
-        assert_eq!(open_stateless(&keys, &flipped, Some("team-a"), 999), Err(MappingRefusal::Tampered));
-        for bad in ["", "pgm1.", "pgm1.x.y.z.w", "pgs1.00", "hello"] {
+        for bad in ["", "pgm1.", "pgm1.x.y.z", "pgm1.01.00.aa", "pgs1.00", "hello"] {
             assert_eq!(open_stateless(&keys, bad, None, 0), Err(MappingRefusal::Malformed), "{bad}");
         }
     }

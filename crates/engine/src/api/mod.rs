@@ -8,13 +8,13 @@
 //!   ([`ApiCall::finish`]), driven like an `Exchange`.
 //! - `wire`: the request and response documents, in the `@veily/llm-guard` client's shapes.
 //! - `mapping`: what a call leaves to restore; `ids`: stateless ids (the sealed mapping itself)
-//!   and stateful ids; `stored`: stateful mappings, sealed, in shared data; `seal`: the key.
+//!   and stateful ids; `stored`: stateful mappings, sealed, in shared data. Both seal with the
+//!   filter's keyring (`keys`).
 //! - `error`: every refusal, in one JSON shape.
 
 mod error;
 mod ids;
 mod mapping;
-mod seal;
 pub mod settings;
 mod stored;
 mod wire;
@@ -22,7 +22,6 @@ mod wire;
 pub use error::ApiError;
 pub use ids::{MappingRefusal, STATEFUL_PREFIX, STATELESS_PREFIX};
 pub use mapping::{Mapping, MappingEntry, Stand};
-pub use seal::{MappingKeys, NONCE_BYTES};
 pub use settings::{ApiSettings, Endpoint, MappingMode, RawApi};
 pub use stored::INDEX_KEY;
 
@@ -43,7 +42,7 @@ use crate::vault::Vault;
 use stored::{MappingStore, StoredRefusal};
 use wire::{AnonymizeCall, Input, RestoreCall};
 
-/// Where the host's randomness comes from (nonces, stateful names).
+/// Where the host's randomness comes from (the names of stateful mappings).
 pub trait Randomness {
     /// Fill `buf`; false when the host has none to give.
     fn fill(&self, buf: &mut [u8]) -> bool;
@@ -224,7 +223,7 @@ impl ApiCall {
     ) -> Result<ApiReply, ApiError> {
         let cfg = guard.config();
         let settings = cfg.api.as_ref().ok_or(ApiError::Internal)?;
-        let keys = cfg.api_keys.as_ref().ok_or(ApiError::Internal)?;
+        let keys = &cfg.keys;
         let call = AnonymizeCall::read(self.document(guard, raw)?)?;
         let ttl = match call.ttl {
             None => settings.ttl_seconds,
@@ -256,14 +255,10 @@ impl ApiCall {
         let now = host.now_secs.ok_or(ApiError::Internal)?;
         let expiry = now.saturating_add(ttl);
         let mapping = Mapping::of_vault(cfg.policy_name(policy_id), &vault);
-        let mut nonce = [0u8; NONCE_BYTES];
-        if !host.random.fill(&mut nonce) {
-            return Err(ApiError::Internal);
-        }
         let identity = self.identity.as_deref();
         let mapping_id = match settings.mode {
             MappingMode::Stateless => {
-                ids::seal_stateless(keys, &mapping, expiry, identity, &nonce).ok_or(ApiError::Internal)?
+                ids::seal_stateless(keys, &mapping, expiry, identity).ok_or(ApiError::Internal)?
             }
             MappingMode::Stateful => {
                 let mut name = [0u8; 16];
@@ -272,7 +267,7 @@ impl ApiCall {
                 }
                 let store = MappingStore { data: host.data, keys, max_mappings: settings.max_mappings };
                 store
-                    .save(&name, &mapping, expiry, identity, &nonce, now)
+                    .save(&name, &mapping, expiry, identity, now)
                     .map_err(ApiError::Store)?
                     .ok_or(ApiError::Internal)?;
                 ids::stateful_id(&name)
@@ -306,7 +301,7 @@ impl ApiCall {
     ) -> Result<ApiReply, ApiError> {
         let cfg = guard.config();
         let settings = cfg.api.as_ref().ok_or(ApiError::Internal)?;
-        let keys = cfg.api_keys.as_ref().ok_or(ApiError::Internal)?;
+        let keys = &cfg.keys;
         let call = RestoreCall::read(self.document(guard, raw)?)?;
         let now = host.now_secs.ok_or(ApiError::Internal)?;
         let identity = self.identity.as_deref();

@@ -5,12 +5,13 @@
 //! One index value lists every record with its expiry, oldest first: each save drops the expired
 //! records and, beyond `max_mappings`, the oldest, so the store is bounded without a sweep.
 //!
-//! Record (version 1): `u8 version, 8 bytes key id, u64 expiry, 8 bytes identity tag, nonce and
-//! ciphertext`. Index (version 1): `u8 version, u32 count, { 8 bytes name hash, u64 expiry }*`.
+//! Record (version 1): `u8 version, u64 expiry, 8 bytes identity tag, the keyring's sealed bytes`
+//! (which name their key). Index (version 1): `u8 version, u32 count, { 8 bytes name hash, u64
+//! expiry }*`.
 
-use super::ids::{hex, identity_tag, MappingRefusal};
+use super::ids::{hex, identity_tag, is_identity_tag, MappingRefusal, TAG_BYTES};
 use super::mapping::Mapping;
-use super::seal::{MappingKeys, OpenFailure, NONCE_BYTES, TAG_BYTES};
+use crate::keys::Keyring;
 use crate::store::codec::{Malformed, Reader, Writer};
 use crate::store::{SharedData, StoreError, MAX_ATTEMPTS};
 
@@ -25,19 +26,29 @@ pub enum StoredRefusal {
     Store(StoreError),
 }
 
-/// The record names a random name can have: under the current key, then the previous one.
-fn record_hashes(keys: &MappingKeys, key_ids: &[&str], name: &[u8; 16]) -> Vec<[u8; TAG_BYTES]> {
-    key_ids.iter().filter_map(|id| keys.tag(Some(id), b"mapping record", name)).collect()
+/// The keyed-hash domain of record names.
+const RECORD_DOMAIN: &str = "api.record";
+
+fn truncate(hash: [u8; 32]) -> [u8; TAG_BYTES] {
+    let mut out = [0u8; TAG_BYTES];
+    out.copy_from_slice(&hash[..TAG_BYTES]);
+    out
+}
+
+/// The record names a random name can have: under the current hash key, then the previous one.
+fn record_hashes(keys: &Keyring, name: &[u8; 16]) -> Vec<[u8; TAG_BYTES]> {
+    let current = keys.keyed_hash(RECORD_DOMAIN, name).ok().map(truncate);
+    let previous = keys.keyed_hash_previous(RECORD_DOMAIN, name).map(truncate);
+    current.into_iter().chain(previous).collect()
 }
 
 fn record_key(hash: &[u8; TAG_BYTES]) -> String {
     format!("{RECORD_PREFIX}{}", hex(hash))
 }
 
-fn aad(hash: &[u8; TAG_BYTES], key_id: &str, expiry: u64, tag: &[u8; TAG_BYTES]) -> Vec<u8> {
-    let mut out = b"prompt-guard stored mapping v1\0".to_vec();
+fn aad(hash: &[u8; TAG_BYTES], expiry: u64, tag: &[u8; TAG_BYTES]) -> Vec<u8> {
+    let mut out = b"prompt-guard api stored mapping v1\0".to_vec();
     out.extend_from_slice(hash);
-    out.extend_from_slice(key_id.as_bytes());
     out.extend_from_slice(&expiry.to_le_bytes());
     out.extend_from_slice(tag);
     out
@@ -75,7 +86,7 @@ fn encode_index(entries: &[([u8; TAG_BYTES], u64)]) -> Vec<u8> {
 /// The stateful mapping store.
 pub struct MappingStore<'a, S: SharedData> {
     pub data: &'a S,
-    pub keys: &'a MappingKeys,
+    pub keys: &'a Keyring,
     pub max_mappings: usize,
 }
 
@@ -88,21 +99,18 @@ impl<S: SharedData> MappingStore<'_, S> {
         mapping: &Mapping,
         expiry: u64,
         identity: Option<&str>,
-        nonce: &[u8; NONCE_BYTES],
         now: u64,
     ) -> Result<Option<()>, StoreError> {
-        let key_id = self.keys.current_id();
         let (Some(hash), Some(tag)) =
-            (record_hashes(self.keys, &[key_id], name).first().copied(), identity_tag(self.keys, None, identity))
+            (record_hashes(self.keys, name).first().copied(), identity_tag(self.keys, identity))
         else {
             return Ok(None);
         };
-        let Some(sealed) = self.keys.seal(&aad(&hash, key_id, expiry, &tag), nonce, &mapping.encode()) else {
+        let Ok(sealed) = self.keys.seal(&aad(&hash, expiry, &tag), &mapping.encode()) else {
             return Ok(None);
         };
         let mut w = Writer::default();
         w.u8(VERSION);
-        w.raw(key_id.as_bytes());
         w.u64(expiry);
         w.raw(&tag);
         w.raw(&sealed);
@@ -148,8 +156,7 @@ impl<S: SharedData> MappingStore<'_, S> {
 
     /// The mapping stored under `name` for `identity` at `now`.
     pub fn load(&self, name: &[u8; 16], identity: Option<&str>, now: u64) -> Result<Mapping, StoredRefusal> {
-        let ids = self.keys.key_ids();
-        for hash in record_hashes(self.keys, &ids, name) {
+        for hash in record_hashes(self.keys, name) {
             let Some((bytes, _)) = self.data.get(&record_key(&hash)).map_err(StoredRefusal::Store)? else {
                 continue;
             };
@@ -169,22 +176,18 @@ impl<S: SharedData> MappingStore<'_, S> {
         now: u64,
     ) -> Result<Mapping, MappingRefusal> {
         let mut r = Reader::new(bytes);
-        let parse = |r: &mut Reader<'_>| -> Result<(String, u64, [u8; TAG_BYTES]), Malformed> {
+        let parse = |r: &mut Reader<'_>| -> Result<(u64, [u8; TAG_BYTES]), Malformed> {
             if r.u8()? != VERSION {
                 return Err(Malformed);
             }
-            let key_id = r.str(8)?.to_owned();
             let expiry = r.u64()?;
             let tag: [u8; TAG_BYTES] = r.take(TAG_BYTES)?.try_into().map_err(|_| Malformed)?;
-            Ok((key_id, expiry, tag))
+            Ok((expiry, tag))
         };
-        let (key_id, expiry, tag) = parse(&mut r).map_err(|_| MappingRefusal::Tampered)?;
+        let (expiry, tag) = parse(&mut r).map_err(|_| MappingRefusal::Tampered)?;
         let sealed = r.take(r.remaining()).map_err(|_| MappingRefusal::Tampered)?;
-        let plain = self.keys.open(&key_id, &aad(hash, &key_id, expiry, &tag), sealed).map_err(|e| match e {
-            OpenFailure::UnknownKey => MappingRefusal::UnknownKey,
-            OpenFailure::Tampered => MappingRefusal::Tampered,
-        })?;
-        if identity_tag(self.keys, Some(&key_id), identity) != Some(tag) {
+        let plain = self.keys.open(&aad(hash, expiry, &tag), sealed)?;
+        if !is_identity_tag(self.keys, identity, &tag) {
             return Err(MappingRefusal::OtherIdentity);
         }
         if expiry <= now {

@@ -11,11 +11,12 @@ use serde::Deserialize;
 
 pub use error::ConfigError;
 
-use crate::api::{settings as api_settings, ApiSettings, MappingKeys, RawApi};
+use crate::api::{settings as api_settings, ApiSettings, RawApi};
 use crate::detect::{CustomPattern, DetectBuildError, DetectSettings, Detector};
 use crate::entity::BuiltinKind;
+use crate::keys::{KeyNames, KeyUse, Keyring};
 use crate::placeholder::{is_label, PlaceholderGrammar};
-use crate::policy::{KeyNames, Keys, Policy, PolicyId, RawPolicy, Strategy};
+use crate::policy::{Policy, PolicyId, RawPolicy, Strategy};
 use crate::protocol::route::normalise_path;
 use crate::protocol::Api;
 use crate::restore::RestoreSpec;
@@ -235,12 +236,10 @@ pub struct FilterConfig {
     pub policies: Vec<(String, Policy)>,
     /// The trusted header that selects a policy by name (lower case).
     pub policy_header: Option<String>,
-    /// The keys the policies need, read from the host environment.
-    pub keys: Keys,
+    /// The keys, read from the host environment (every feature that needs one checked it is set).
+    pub keys: Keyring,
     /// Set when the filter serves the anonymize and restore API.
     pub api: Option<ApiSettings>,
-    /// The key (and the previous one) API mappings are sealed with; set with `api`.
-    pub api_keys: Option<MappingKeys>,
 }
 
 impl FilterConfig {
@@ -498,13 +497,27 @@ fn compile(raw: RawConfig, env: &dyn Fn(&str) -> Option<String>) -> Result<Filte
     }
     let policy_header = raw.policy_header.as_deref().map(|h| header_name(h, "policy_header")).transpose()?;
     let all = || std::iter::once(&policy).chain(policies.iter().map(|(_, p)| p));
-    let keys =
-        Keys::load(&raw.keys, all().any(|p| p.uses(Strategy::Hash)), all().any(|p| p.uses(Strategy::Encrypt)), env)?;
+    let keys = Keyring::from_env(&raw.keys, env)?;
+    if all().any(|p| p.uses(Strategy::Hash)) {
+        keys.require(&raw.keys, KeyUse::Hash, "a policy hashes values")?;
+    }
+    if all().any(|p| p.uses(Strategy::Encrypt)) {
+        keys.require(&raw.keys, KeyUse::Seal, "a policy encrypts values")?;
+    }
 
     let threats = raw.threats.compile()?;
     let session = raw.session.as_ref().map(|s| compile_session(s, raw.max_entities_per_request)).transpose()?;
+    if session.is_some() {
+        // Sessions rest in shared data: sealed, under names no one can link to an identity.
+        keys.require(&raw.keys, KeyUse::Seal, "session is configured (its records are sealed)")?;
+        keys.require(&raw.keys, KeyUse::Hash, "session is configured (its records are named by keyed hashes)")?;
+    }
     let api = api_settings::compile(&raw.api, session.as_ref().map(|s| s.identity_header.as_str()), header_name)?;
-    let api_keys = api.as_ref().map(|_| api_keys(&raw.keys.encrypt, env)).transpose()?;
+    if api.is_some() {
+        // Mappings are sealed wherever they rest; ids and records name callers by keyed hashes.
+        keys.require(&raw.keys, KeyUse::Seal, "api is enabled (its mappings are sealed)")?;
+        keys.require(&raw.keys, KeyUse::Hash, "api is enabled (it names callers by keyed hashes)")?;
+    }
 
     Ok(FilterConfig {
         fail_open: raw.fail_open,
@@ -525,19 +538,6 @@ fn compile(raw: RawConfig, env: &dyn Fn(&str) -> Option<String>) -> Result<Filte
         policy_header,
         keys,
         api,
-        api_keys,
-    })
-}
-
-/// The key API mappings are sealed with, from the `keys.encrypt` variable, and the previous key
-/// (still opened, never used to seal) from the same name with `_PREVIOUS` appended.
-fn api_keys(var: &str, env: &dyn Fn(&str) -> Option<String>) -> Result<MappingKeys, ConfigError> {
-    let current = env(var).ok_or_else(|| {
-        ConfigError::new("api", format!("the API seals mappings with the key in {var}, which is not set"))
-    })?;
-    let previous = env(&format!("{var}_PREVIOUS")).filter(|v| !v.trim().is_empty());
-    MappingKeys::from_hex(&current, previous.as_deref()).ok_or_else(|| {
-        ConfigError::new("api", format!("{var} (and {var}_PREVIOUS, if set) must hold 32 bytes as 64 hex digits"))
     })
 }
 
@@ -605,7 +605,7 @@ mod tests {
         assert!(e.problem.contains("TEAM_KEY"), "{e}");
         let env = |name: &str| (name == "TEAM_KEY").then(|| "k".repeat(32));
         let c = FilterConfig::from_json_with_env(hashing, &env).unwrap();
-        assert!(c.keys.hash.is_some() && c.keys.seal.is_none());
+        assert!(c.keys.hash_key().is_some() && c.keys.seal_key().is_none());
         assert_eq!(err(r#"{"policy": {"preset": "strict"}}"#).field, "policy.preset");
         assert_eq!(err(r#"{"policy": {"colour": 1}}"#).field, "policy.colour");
         assert_eq!(err(r#"{"policies": {"a b": {}}}"#).field, "policies.a b");

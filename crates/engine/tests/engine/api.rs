@@ -18,6 +18,7 @@ use prompt_guard_engine::vault::Vault;
 
 const KEY_A: &str = "000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f";
 const KEY_B: &str = "f0e1d2c3b4a5968778695a4b3c2d1e0f00112233445566778899aabbccddeeff";
+const HASH_KEY: &str = "the hash key these API tests share, 32 bytes or more";
 const EMAIL: &str = "dana.okafor@mailbox.example";
 const PHONE: &str = "+1 415 555 0134";
 
@@ -65,7 +66,11 @@ fn guard(mode: &str, key: &str, extra: &str) -> Guard {
              "identity_header": "x-caller"}} {extra}}}"#
     );
     let key = key.to_owned();
-    let env = move |name: &str| (name == "PG_SEAL_KEY").then(|| key.clone());
+    let env = move |name: &str| match name {
+        "PG_SEAL_KEY" => Some(key.clone()),
+        "PG_HASH_KEY" => Some(HASH_KEY.to_owned()),
+        _ => None,
+    };
     Guard::from_json_with_env(config.as_bytes(), &env).unwrap()
 }
 
@@ -288,8 +293,11 @@ fn api_paths_only_when_enabled_and_the_key_is_required() {
     let other = Headers(HashMap::from([(":path", "/v1/chat/completions".to_owned())]));
     assert!(ApiCall::start(&on, &other).unwrap().is_none());
     let e = Guard::from_json(br#"{"api": {"enabled": true}}"#).unwrap_err();
-    assert_eq!(e.field, "api");
-    assert!(e.problem.contains("PG_SEAL_KEY"), "{e}");
+    assert_eq!(e.field, "keys.encrypt");
+    assert!(e.problem.contains("api is enabled") && e.problem.contains("PG_SEAL_KEY"), "{e}");
+    let seal_only = |name: &str| (name == "PG_SEAL_KEY").then(|| KEY_A.to_owned());
+    let e = Guard::from_json_with_env(br#"{"api": {"enabled": true}}"#, &seal_only).unwrap_err();
+    assert!(e.problem.contains("PG_HASH_KEY"), "{e}");
     let env = |_: &str| Some("not hex".to_owned());
     let e = Guard::from_json_with_env(br#"{"api": {"enabled": true}}"#, &env).unwrap_err();
     assert!(!e.to_string().contains("not hex"), "{e}");
