@@ -5,11 +5,13 @@ Envoy listens on 127.0.0.1:10000 (admin 127.0.0.1:9901); the mock LLM on 127.0.0
 Set UPSTREAM=https://api.openai.com (or another provider) to forward to it instead of the mock.
 Set CONFIG=examples/policies/pci_dss.json (any filter configuration file) to serve it instead of
 examples/demo-config.json. The keys of the `hash` and `encrypt` strategies are passed from this
-environment to the filter (PG_HASH_KEY, PG_SEAL_KEY; docs/policies.md).
+environment to the filter (PG_HASH_KEY, PG_SEAL_KEY; docs/policies.md); when they are not set, the
+demo makes keys for this run only (the API's mapping ids then restore only while it runs).
 Ctrl-C stops everything this script started.
 """
 
 import os
+import secrets
 import signal
 import subprocess
 import sys
@@ -36,6 +38,16 @@ def config_path():
     return path if path.is_absolute() else ROOT / path
 
 
+def demo_keys():
+    """Keys for this run where the environment has none (the demo serves the API, which seals)."""
+    made = []
+    for name, value in (("PG_SEAL_KEY", secrets.token_hex(32)), ("PG_HASH_KEY", secrets.token_hex(32))):
+        if not os.environ.get(name, "").strip():
+            os.environ[name] = value
+            made.append(name)
+    return made
+
+
 def wait_http(url, seconds, proc):
     deadline = time.time() + seconds
     while time.time() < deadline:
@@ -57,6 +69,7 @@ def main():
         sys.exit(f"run: no configuration file at {config}")
     build = ROOT / "build"
     build.mkdir(exist_ok=True)
+    made = demo_keys()
     children = []
 
     def stop(*_):
@@ -105,6 +118,14 @@ Try it (the upstream sees placeholders; you get your own words back):
   curl -s http://127.0.0.1:{LISTEN}/v1/chat/completions -H 'content-type: application/json' \\
     -d '{{"model":"gpt-4o-mini","messages":[{{"role":"user","content":"Mail jane.doe@example.com or call +1 415 555 0134, card 4111 1111 1111 1111"}}]}}'
   curl -s http://127.0.0.1:{MOCK}/__last_request     # what the upstream received (mock only)
+
+The anonymize and restore API (docs/api.md), answered by the filter itself:
+
+  curl -s http://127.0.0.1:{LISTEN}/v1/anonymize -H 'content-type: application/json' \\
+    -d '{{"prompt":"Mail jane.doe@example.com about the invoice"}}'
+  curl -s http://127.0.0.1:{LISTEN}/v1/restore -H 'content-type: application/json' \\
+    -d '{{"mappingId":"<mappingId from above>","output":"Sent to [EMAIL_1]."}}'
+{"Keys made for this run only: " + ", ".join(made) if made else ""}
 
 Or point an SDK at it: OpenAI(base_url="http://127.0.0.1:{LISTEN}/v1"), Anthropic(base_url="http://127.0.0.1:{LISTEN}").
 Ctrl-C to stop.
