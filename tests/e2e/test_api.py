@@ -236,3 +236,25 @@ def test_a_stateless_id_restores_on_any_envoy_with_the_key_only(isolated, tmp_pa
     finally:
         for envoy in started:
             envoy.stop()
+
+
+def test_control_without_the_buffer_filter_an_api_call_reaches_the_upstream(tmp_path):
+    """The check above can fail: without the buffer filter after prompt-guard, the router gets an
+    API call's headers before the filter has its body, and opens the upstream connection."""
+    (tmp_path / "mock").mkdir()
+    mock = harness.start_mock(tmp_path / "mock")
+    envoy = None
+    try:
+        options = dict(keyed(KEY_A), hold_headers=False)
+        envoy = harness.start_envoy_or_fail(tmp_path / "envoy", mock.port, filter_config=config("stateless"),
+                                            render_options=options)
+        before = contacts(mock)
+        reply = httpx.post(envoy.url(ANONYMIZE), json={"prompt": PROMPT}, timeout=harness.REQUEST_TIMEOUT_S)
+        time.sleep(SETTLE_S)
+        after = contacts(mock)
+        assert reply.status_code == 200 and EMAIL not in reply.text
+        assert after["connections"] + after["heads"] > before["connections"] + before["heads"], (before, after)
+    finally:
+        if envoy is not None:
+            envoy.stop()
+        mock.stop()
