@@ -4,9 +4,9 @@
 Envoy listens on 127.0.0.1:10000 (admin 127.0.0.1:9901); the mock LLM on 127.0.0.1:10001.
 Set UPSTREAM=https://api.openai.com (or another provider) to forward to it instead of the mock.
 Set CONFIG=examples/policies/pci_dss.json (any filter configuration file) to serve it instead of
-examples/demo-config.json. The keys of the `hash` and `encrypt` strategies are passed from this
-environment to the filter (PG_HASH_KEY, PG_SEAL_KEY; docs/policies.md); when they are not set, the
-demo makes keys for this run only (the API's mapping ids then restore only while it runs).
+examples/demo-config.json. The keys are passed from this environment to the filter (PG_SEAL_KEY,
+PG_HASH_KEY and their _PREVIOUS; docs/keys.md); a key that is not set is generated for this run
+only (what it sealed does not outlive the run).
 Ctrl-C stops everything this script started.
 """
 
@@ -30,22 +30,21 @@ LISTEN, ADMIN, MOCK = 10000, 9901, 10001
 WASM = ROOT / "target/wasm32-wasip1/release/prompt_guard.wasm"
 DEFAULT_CONFIG = ROOT / "examples/demo-config.json"
 # The environment variables the filter may read its keys from (the configuration's `keys` defaults).
-KEY_VARIABLES = ["PG_HASH_KEY", "PG_SEAL_KEY"]
+KEY_VARIABLES = ["PG_HASH_KEY", "PG_SEAL_KEY", "PG_HASH_KEY_PREVIOUS", "PG_SEAL_KEY_PREVIOUS"]
+
+
+def demo_keys():
+    """Generate, for this run only, each current key the environment does not set (Envoy, a child
+    of this process, passes them to the filter)."""
+    for name in ("PG_SEAL_KEY", "PG_HASH_KEY"):
+        if not os.environ.get(name):
+            os.environ[name] = secrets.token_hex(32)
+            print(f"run: {name} is not set; generated a key for this run only (docs/keys.md)")
 
 
 def config_path():
     path = Path(os.environ.get("CONFIG", "").strip() or DEFAULT_CONFIG)
     return path if path.is_absolute() else ROOT / path
-
-
-def demo_keys():
-    """Keys for this run where the environment has none (the demo serves the API, which seals)."""
-    made = []
-    for name, value in (("PG_SEAL_KEY", secrets.token_hex(32)), ("PG_HASH_KEY", secrets.token_hex(32))):
-        if not os.environ.get(name, "").strip():
-            os.environ[name] = value
-            made.append(name)
-    return made
 
 
 def wait_http(url, seconds, proc):
@@ -69,7 +68,6 @@ def main():
         sys.exit(f"run: no configuration file at {config}")
     build = ROOT / "build"
     build.mkdir(exist_ok=True)
-    made = demo_keys()
     children = []
 
     def stop(*_):
@@ -91,6 +89,7 @@ def main():
             if not wait_http(f"http://127.0.0.1:{MOCK}/__health", 10, mock):
                 sys.exit("run: the mock LLM did not start")
             upstream = f"http://127.0.0.1:{MOCK}"
+        demo_keys()
         yaml = render.render(listen_port=LISTEN, admin_port=ADMIN, upstream=upstream, wasm_path=str(WASM),
                              filter_config_json=config.read_text(encoding="utf-8"),
                              vm_env_from_host=KEY_VARIABLES)
@@ -125,7 +124,6 @@ The anonymize and restore API (docs/api.md), answered by the filter itself:
     -d '{{"prompt":"Mail jane.doe@example.com about the invoice"}}'
   curl -s http://127.0.0.1:{LISTEN}/v1/restore -H 'content-type: application/json' \\
     -d '{{"mappingId":"<mappingId from above>","output":"Sent to [EMAIL_1]."}}'
-{"Keys made for this run only: " + ", ".join(made) if made else ""}
 
 Or point an SDK at it: OpenAI(base_url="http://127.0.0.1:{LISTEN}/v1"), Anthropic(base_url="http://127.0.0.1:{LISTEN}").
 Ctrl-C to stop.
