@@ -23,6 +23,8 @@ pub enum ApiError {
     /// The call names a policy other than the one its trusted policy header assigns.
     PolicyMismatch,
     Mapping(MappingRefusal),
+    /// A stateful mapping over the largest record (stateless mode carries any size).
+    MappingTooLarge,
     /// The reply policy stops this output (a value it forbids that was never masked).
     OutputStopped,
     /// Shared data failed a stateful call.
@@ -44,6 +46,7 @@ impl ApiError {
                 MappingRefusal::NotFound => 404,
                 MappingRefusal::Expired => 410,
             },
+            ApiError::MappingTooLarge => 413,
             ApiError::OutputStopped => 422,
             ApiError::Store(_) => 503,
             ApiError::Internal => 500,
@@ -54,7 +57,7 @@ impl ApiError {
     pub fn kind(&self) -> &'static str {
         match self {
             ApiError::Request(Rejection::Threat { .. }) | ApiError::OutputStopped => "blocked",
-            ApiError::Request(Rejection::TooLarge { .. }) => "too_large",
+            ApiError::Request(Rejection::TooLarge { .. }) | ApiError::MappingTooLarge => "too_large",
             ApiError::Request(Rejection::UnsupportedContentType { .. } | Rejection::UnsupportedEncoding { .. }) => {
                 "unsupported_media_type"
             }
@@ -82,6 +85,7 @@ impl ApiError {
                 MappingRefusal::Expired => "mapping_expired",
                 MappingRefusal::NotFound => "mapping_not_found",
             },
+            ApiError::MappingTooLarge => "mapping_too_large",
             ApiError::OutputStopped => "output_blocked",
             ApiError::Store(_) => "store_unavailable",
             ApiError::Internal => "internal",
@@ -104,6 +108,9 @@ impl ApiError {
                 MappingRefusal::NotFound => "mappingId names no mapping held by this gateway",
             }
             .to_owned(),
+            ApiError::MappingTooLarge => {
+                "the mapping is larger than a stored mapping may be; use the stateless mode".to_owned()
+            }
             ApiError::OutputStopped => "the output holds a value the policy does not let through".to_owned(),
             ApiError::Store(_) => "the mapping store is unavailable; try again".to_owned(),
             ApiError::Internal => "the gateway could not complete this call".to_owned(),

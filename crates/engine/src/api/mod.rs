@@ -39,7 +39,7 @@ use crate::protocol::json::{parse_strict, JsonError};
 use crate::protocol::Api;
 use crate::store::SharedData;
 use crate::vault::Vault;
-use stored::{MappingStore, StoredRefusal};
+use stored::{MappingStore, SaveFailure, StoredRefusal};
 use wire::{AnonymizeCall, Input, RestoreCall};
 
 /// Where the host's randomness comes from (the names of stateful mappings).
@@ -265,11 +265,17 @@ impl ApiCall {
                 if !host.random.fill(&mut name) {
                     return Err(ApiError::Internal);
                 }
-                let store = MappingStore { data: host.data, keys, max_mappings: settings.max_mappings };
-                store
-                    .save(&name, &mapping, expiry, identity, now)
-                    .map_err(ApiError::Store)?
-                    .ok_or(ApiError::Internal)?;
+                let store = MappingStore {
+                    data: host.data,
+                    keys,
+                    max_mappings: settings.max_mappings,
+                    max_stored_bytes: settings.max_stored_bytes,
+                };
+                store.save(&name, &mapping, expiry, identity, now).map_err(|e| match e {
+                    SaveFailure::TooLarge => ApiError::MappingTooLarge,
+                    SaveFailure::NoKey => ApiError::Internal,
+                    SaveFailure::Store(s) => ApiError::Store(s),
+                })?;
                 ids::stateful_id(&name)
             }
         };
@@ -309,7 +315,12 @@ impl ApiCall {
             ids::open_stateless(keys, &call.mapping_id, identity, now).map_err(ApiError::Mapping)?
         } else {
             let name = ids::stateful_name(&call.mapping_id).ok_or(ApiError::Mapping(MappingRefusal::Malformed))?;
-            let store = MappingStore { data: host.data, keys, max_mappings: settings.max_mappings };
+            let store = MappingStore {
+                data: host.data,
+                keys,
+                max_mappings: settings.max_mappings,
+                max_stored_bytes: settings.max_stored_bytes,
+            };
             store.load(&name, identity, now).map_err(|e| match e {
                 StoredRefusal::Mapping(m) => ApiError::Mapping(m),
                 StoredRefusal::Store(s) => ApiError::Store(s),

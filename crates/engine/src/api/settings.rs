@@ -13,6 +13,12 @@ pub const DEFAULT_RESTORE_PATH: &str = "/v1/restore";
 pub const MAX_TTL_SECONDS: u64 = 24 * 3600;
 /// Largest accepted `max_mappings` (the index of stored mappings is one shared-data value).
 pub const MAX_MAPPINGS: u64 = 100_000;
+/// Accepted `max_stored_bytes`: 1 MiB to 1 GiB; default 64 MiB.
+pub const MIN_STORED_BYTES: u64 = 1 << 20;
+pub const MAX_STORED_BYTES: u64 = 1 << 30;
+pub const DEFAULT_STORED_BYTES: u64 = 64 << 20;
+/// Largest stateful record: a mapping bigger than this is refused (stateless mode carries it).
+pub const MAX_RECORD_BYTES: usize = 1 << 20;
 
 /// Where a mapping rests between anonymize and restore.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Default)]
@@ -45,6 +51,7 @@ pub struct RawApi {
     pub mode: MappingMode,
     pub ttl_seconds: u64,
     pub max_mappings: u64,
+    pub max_stored_bytes: u64,
     /// The trusted header naming the caller; absent: `session.identity_header`, if any.
     pub identity_header: Option<String>,
 }
@@ -58,6 +65,7 @@ impl Default for RawApi {
             mode: MappingMode::Stateless,
             ttl_seconds: 3600,
             max_mappings: 10_000,
+            max_stored_bytes: DEFAULT_STORED_BYTES,
             identity_header: None,
         }
     }
@@ -78,6 +86,8 @@ pub struct ApiSettings {
     pub mode: MappingMode,
     pub ttl_seconds: u64,
     pub max_mappings: usize,
+    /// Bytes of stored records kept per Envoy process (the oldest dropped beyond).
+    pub max_stored_bytes: u64,
     /// Lower case; `None`: calls carry no identity.
     pub identity_header: Option<String>,
 }
@@ -125,6 +135,12 @@ pub fn compile(
     if !(1..=MAX_MAPPINGS).contains(&raw.max_mappings) {
         return Err(ConfigError::new("api.max_mappings", format!("must be between 1 and {MAX_MAPPINGS}")));
     }
+    if !(MIN_STORED_BYTES..=MAX_STORED_BYTES).contains(&raw.max_stored_bytes) {
+        return Err(ConfigError::new(
+            "api.max_stored_bytes",
+            format!("must be between {MIN_STORED_BYTES} and {MAX_STORED_BYTES}"),
+        ));
+    }
     let identity_header = match &raw.identity_header {
         Some(h) => Some(header_name(h, "api.identity_header")?),
         None => session_header.map(str::to_owned),
@@ -138,6 +154,7 @@ pub fn compile(
         mode: raw.mode,
         ttl_seconds: raw.ttl_seconds,
         max_mappings: usize::try_from(raw.max_mappings).unwrap_or(usize::MAX),
+        max_stored_bytes: raw.max_stored_bytes,
         identity_header,
     }))
 }
