@@ -333,3 +333,48 @@ fn a_trusted_policy_header_wins_over_the_call() {
     let doc: Value = serde_json::from_slice(&reply.body).unwrap();
     assert_eq!(doc["error"]["code"], "prompt_guard_policy_mismatch");
 }
+
+#[test]
+fn every_api_error_code_is_in_the_api_docs() {
+    use prompt_guard_engine::api::{ApiError, MappingRefusal};
+    use prompt_guard_engine::exchange::Rejection;
+    use prompt_guard_engine::store::StoreError;
+    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../../docs/api.md");
+    let docs = std::fs::read_to_string(path).unwrap();
+    let mut errors = vec![
+        ApiError::InvalidCall { field: String::new(), problem: String::new() },
+        ApiError::MethodNotAllowed,
+        ApiError::PolicyMismatch,
+        ApiError::MappingTooLarge,
+        ApiError::OutputStopped,
+        ApiError::Store(StoreError::CasMismatch),
+        ApiError::Internal,
+        ApiError::Request(Rejection::TooLarge { limit: 1 }),
+        ApiError::Request(Rejection::InvalidUtf8 { offset: 0 }),
+        ApiError::Request(Rejection::MalformedJson { line: 1, column: 1 }),
+        ApiError::Request(Rejection::DuplicateKey),
+        ApiError::Request(Rejection::UnsupportedContentType { content_type: String::new() }),
+        ApiError::Request(Rejection::UnsupportedEncoding { encoding: String::new() }),
+        ApiError::Request(Rejection::CorruptEncoding { encoding: String::new() }),
+        ApiError::Request(Rejection::TooManyEntities { capacity: 1 }),
+        ApiError::Request(Rejection::PromptTooLong { chars: 2, limit: 1 }),
+        ApiError::Request(Rejection::ControlCharacters { count: 1 }),
+        ApiError::Request(Rejection::UnknownPolicy),
+    ];
+    for m in [
+        MappingRefusal::Malformed,
+        MappingRefusal::UnknownKey,
+        MappingRefusal::Tampered,
+        MappingRefusal::OtherIdentity,
+        MappingRefusal::Expired,
+        MappingRefusal::NotFound,
+    ] {
+        errors.push(ApiError::Mapping(m));
+    }
+    for e in &errors {
+        let row = docs.lines().find(|l| {
+            l.starts_with(&format!("| {} | `{}` |", e.status(), e.kind())) && l.contains(&format!("`{}`", e.reason()))
+        });
+        assert!(row.is_some(), "docs/api.md has no row for {} {} {}", e.status(), e.kind(), e.reason());
+    }
+}
