@@ -9,6 +9,8 @@
 3. A stateless mapping id restores on a second Envoy holding the same keys, and is refused on one
    with another seal key and for another caller identity; a stateful id restores only on the Envoy
    that stored it.
+4. Stateful mappings rest sealed: shared data, read from inside Envoy by the test-only dump plugin
+   (test_sealed_store.py), holds no original, identity, placeholder or mapping id in any spelling.
 
 The keys are test keys given to the filter VM's environment (vm_config.environment_variables).
 """
@@ -22,6 +24,7 @@ import httpx
 import pytest
 from test_headers import SETTLE_S, contacts
 from test_isolation import h2c_post_with_trailers
+from test_sealed_store import dump, dump_wasm, spellings, with_dump_plugin  # noqa: F401 (dump_wasm: a fixture)
 
 ANONYMIZE = "/v1/anonymize"
 RESTORE = "/v1/restore"
@@ -258,3 +261,37 @@ def test_control_without_the_buffer_filter_an_api_call_reaches_the_upstream(tmp_
         if envoy is not None:
             envoy.stop()
         mock.stop()
+
+
+def test_stateful_mappings_rest_sealed_in_shared_data(envoy_factory, dump_wasm):  # noqa: F811
+    envoy = envoy_factory.start(config("stateful"), render_options=keyed(KEY_A),
+                                bootstrap_edit=with_dump_plugin(dump_wasm))
+    client = GuardClient(envoy.base_url, headers={CALLER: "team-a"})
+    try:
+        check_sealed_at_rest(envoy, client)
+    finally:
+        client.close()
+
+
+def check_sealed_at_rest(envoy, client):
+    issued = []
+    for turn in range(3):
+        safe, restore, _, mapping_id = client.anonymize(f"{PROMPT} (turn {turn})")
+        issued.append((safe, restore, mapping_id))
+    entries, _ = dump(envoy)
+    records = {k: v for k, v in entries.items() if k.startswith("prompt_guard/api/v1/mapping/") and v}
+    assert "prompt_guard/api/v1/index" in entries and len(records) == 3, sorted(entries)
+    placeholders = {p for safe, _, _ in issued for p in safe.split() if p.startswith("[")}
+    assert placeholders, issued
+    needles = {EMAIL, EMAIL.split("@")[0], PHONE, PHONE.replace(" ", ""), "team-a", *placeholders,
+               *(p.strip("[]).,") for p in placeholders)}
+    for _, _, mapping_id in issued:
+        name = mapping_id.removeprefix("pgs1.")
+        needles.add(name)
+        assert bytes.fromhex(name) not in b"".join(entries.values()) + "".join(entries).encode()
+    everything = b"".join(entries.values()) + "".join(entries).encode()
+    found = sorted(n for n in needles for form in spellings(n) if form in everything)
+    assert found == [], found
+    # The dump holds the real records: each still restores for its caller.
+    for safe, restore, _ in issued:
+        assert EMAIL in restore(safe)

@@ -18,8 +18,8 @@ use crate::store::codec::{Malformed, Reader, Writer};
 use crate::store::{SharedData, StoreError, MAX_ATTEMPTS};
 
 const VERSION: u8 = 1;
-const RECORD_PREFIX: &str = "prompt-guard/api/";
-pub const INDEX_KEY: &str = "prompt-guard/api-index";
+const RECORD_PREFIX: &str = "prompt_guard/api/v1/mapping/";
+pub const INDEX_KEY: &str = "prompt_guard/api/v1/index";
 
 /// Why a stateful restore failed: the mapping's own refusal, or the store's.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
