@@ -11,6 +11,7 @@ use serde::Deserialize;
 
 pub use error::ConfigError;
 
+use crate::api::{settings as api_settings, ApiSettings, RawApi};
 use crate::detect::{CustomPattern, DetectBuildError, DetectSettings, Detector};
 use crate::entity::BuiltinKind;
 use crate::keys::{KeyNames, KeyUse, Keyring};
@@ -72,6 +73,8 @@ pub struct RawConfig {
     pub policy_header: Option<String>,
     /// Which environment variables hold the keys of `hash` and `encrypt`.
     pub keys: KeyNames,
+    /// `/v1/anonymize` and `/v1/restore`, served by the filter (docs/api.md).
+    pub api: RawApi,
 }
 
 /// `session`: placeholder mappings kept across the exchanges of one session.
@@ -167,6 +170,7 @@ impl Default for RawConfig {
             policies: BTreeMap::new(),
             policy_header: None,
             keys: KeyNames::default(),
+            api: RawApi::default(),
         }
     }
 }
@@ -234,6 +238,8 @@ pub struct FilterConfig {
     pub policy_header: Option<String>,
     /// The keys, read from the host environment (every feature that needs one checked it is set).
     pub keys: Keyring,
+    /// Set when the filter serves the anonymize and restore API.
+    pub api: Option<ApiSettings>,
 }
 
 impl FilterConfig {
@@ -506,6 +512,12 @@ fn compile(raw: RawConfig, env: &dyn Fn(&str) -> Option<String>) -> Result<Filte
         keys.require(&raw.keys, KeyUse::Seal, "session is configured (its records are sealed)")?;
         keys.require(&raw.keys, KeyUse::Hash, "session is configured (its records are named by keyed hashes)")?;
     }
+    let api = api_settings::compile(&raw.api, session.as_ref().map(|s| s.identity_header.as_str()), header_name)?;
+    if api.is_some() {
+        // Mappings are sealed wherever they rest; ids and records name callers by keyed hashes.
+        keys.require(&raw.keys, KeyUse::Seal, "api is enabled (its mappings are sealed)")?;
+        keys.require(&raw.keys, KeyUse::Hash, "api is enabled (it names callers by keyed hashes)")?;
+    }
 
     Ok(FilterConfig {
         fail_open: raw.fail_open,
@@ -525,6 +537,7 @@ fn compile(raw: RawConfig, env: &dyn Fn(&str) -> Option<String>) -> Result<Filte
         policies,
         policy_header,
         keys,
+        api,
     })
 }
 
