@@ -36,6 +36,7 @@ pub mod reply;
 mod rules;
 mod scanner;
 pub mod score;
+pub mod suffix;
 mod shell;
 mod sqli;
 
