@@ -12,8 +12,12 @@
 //! half scored by a model counted on the other half:
 //! - `prefix`: the 95th percentile of the mean cost of a self-instruct prompt (ordinary requests);
 //! - `data_cap`: the same figure (a data symbol costs what an ordinary one may);
-//! - `window`: the lowest mean window cost that at most `BENIGN_BUDGET` of the texts of every
-//!   group reach after an ordinary prefix.
+//! - `contrast`: the lowest contrast (a tail's mean cost minus its request's, see
+//!   `threat::suffix`) that at most `BENIGN_BUDGET` of the texts of every group reach.
+//!
+//! `train_suffix --profile FILE...` prints quantiles of the contrast of each file's texts under
+//! the committed model (`SHOW=1` adds the tails of the highest); `train_suffix --cost N` runs the
+//! detector N times over a fixed 1 KB prompt, for callgrind (`docs/performance.md`).
 
 #[allow(dead_code)]
 #[path = "train/data.rs"]
@@ -87,7 +91,11 @@ fn half_model(all: &[Sample], half: u64, thresholds: Thresholds) -> Vec<u8> {
 }
 
 /// Score every sample with the model counted on the other half.
-fn cross_fitted<T>(all: &[Sample], thresholds: Thresholds, mut f: impl FnMut(&Sample, &SuffixModel<'_>) -> T) -> Vec<T> {
+fn cross_fitted<T>(
+    all: &[Sample],
+    thresholds: Thresholds,
+    mut f: impl FnMut(&Sample, &SuffixModel<'_>) -> T,
+) -> Vec<T> {
     let models = [half_model(all, 1, thresholds), half_model(all, 0, thresholds)];
     let mut out = Vec::with_capacity(all.len());
     for s in all {
@@ -98,18 +106,14 @@ fn cross_fitted<T>(all: &[Sample], thresholds: Thresholds, mut f: impl FnMut(&Sa
     out
 }
 
-/// `train_suffix --profile FILE...`: per file, quantiles of each text's top window cost after an
-/// ordinary prefix under the committed model (how far a set is from the threshold).
+/// `train_suffix --profile FILE...`: per file, the 10th, 25th, 50th, 75th, 90th and 99th
+/// percentiles of the texts' contrast under the committed model.
 fn profile_files(paths: &[String]) {
     let Some(model) = SuffixModel::compiled() else { return };
     for p in paths {
         let Some(rows) = data::read_injection(Path::new(p)) else { continue };
-        let mut tops: Vec<f64> = rows
-            .iter()
-            .map(|r| {
-                model.top(&r.text).map_or(0.0, |f| f64::from(f.contrast()))
-            })
-            .collect();
+        let mut tops: Vec<f64> =
+            rows.iter().map(|r| model.top(&r.text).map_or(0.0, |f| f64::from(f.contrast()))).collect();
         let qs: Vec<String> =
             [0.1, 0.25, 0.5, 0.75, 0.9, 0.99].iter().map(|&q| format!("{:.2}", quantile(&mut tops, q))).collect();
         println!("{p}: {}", qs.join(" "));
@@ -125,7 +129,27 @@ fn profile_files(paths: &[String]) {
     }
 }
 
+/// Run the committed detector N times over a fixed 1 KB prompt (see the module doc).
+fn cost(n: usize) {
+    let sentence = "The quarterly report shows that revenue grew in most regions while costs stayed flat. \
+                    Please summarise the main drivers and list the risks the team should watch next quarter. ";
+    let text: String = sentence.repeat(1024 / sentence.len() + 1).chars().take(1024).collect();
+    let Some(model) = SuffixModel::compiled() else {
+        eprintln!("train_suffix: the committed model does not load");
+        std::process::exit(1);
+    };
+    let mut found = 0usize;
+    for _ in 0..n {
+        found += usize::from(model.scan(std::hint::black_box(text.as_str())).is_some());
+    }
+    std::hint::black_box(found);
+}
+
 fn main() {
+    if std::env::args().nth(1).as_deref() == Some("--cost") {
+        cost(std::env::args().nth(2).and_then(|n| n.parse().ok()).unwrap_or(1000));
+        return;
+    }
     if std::env::args().nth(1).as_deref() == Some("--profile") {
         profile_files(&std::env::args().skip(2).collect::<Vec<_>>());
         return;
@@ -136,37 +160,39 @@ fn main() {
     let dev_dir = arg(2).unwrap_or_else(|| root.join("eval").join("dev_traffic"));
     let suffix_dir = arg(3).unwrap_or_else(|| root.join("eval").join("suffix"));
     let out_dir = arg(4).unwrap_or_else(|| root.join("crates/engine/src/threat/suffix"));
-    let mut manifest = String::from("# The suffix model's training inputs: file, rows, FNV-1a-64 of the file's bytes\n");
+    let mut manifest =
+        String::from("# The suffix model's training inputs: file, rows, FNV-1a-64 of the file's bytes\n");
     let Some(all) = samples(&dir, &dev_dir, &suffix_dir, &mut manifest) else {
         eprintln!("train_suffix: cannot read the training data");
         std::process::exit(2);
     };
-    let open = Thresholds { window: u16::MAX, prefix: u16::MAX, data_cap: u16::MAX };
+    let open = Thresholds { contrast: u16::MAX, prefix: u16::MAX, data_cap: u16::MAX };
     // The prefix threshold: ordinary requests' mean cost.
-    let mut means: Vec<f64> = cross_fitted(&all, open, |s, m| (s.group.clone(), f64::from(m.mean_bits(&s.text) * COST_UNIT)))
-        .into_iter()
-        .filter(|(g, _)| g == "benign_self_instruct_dev")
-        .map(|(_, mean)| mean)
-        .collect();
+    let mut means: Vec<f64> =
+        cross_fitted(&all, open, |s, m| (s.group.clone(), f64::from(m.mean_bits(&s.text) * COST_UNIT)))
+            .into_iter()
+            .filter(|(g, _)| g == "benign_self_instruct_dev")
+            .map(|(_, mean)| mean)
+            .collect();
     #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)]
     let prefix = quantile(&mut means, 0.95).ceil() as u16;
-    let capped = Thresholds { window: u16::MAX, prefix, data_cap: prefix };
-    // The window threshold: per group, the highest window after an ordinary prefix.
+    let capped = Thresholds { contrast: u16::MAX, prefix, data_cap: prefix };
+    // The contrast threshold: per group, the contrast at most BENIGN_BUDGET of it reaches.
     let mut per_group: BTreeMap<String, Vec<f64>> = BTreeMap::new();
     for (group, top) in cross_fitted(&all, capped, |s, m| {
         (s.group.clone(), m.top(&s.text).map_or(0.0, |f| f64::from(f.contrast() * COST_UNIT)))
     }) {
         per_group.entry(group).or_default().push(top);
     }
-    let mut window = 0.0f64;
-    let _ = writeln!(manifest, "# group: texts, window cost at 1 - budget (bits per symbol)");
+    let mut contrast = 0.0f64;
+    let _ = writeln!(manifest, "# group: texts, contrast reached by the budget (bits per symbol)");
     for (group, tops) in &mut per_group {
         let q = quantile(tops, 1.0 - BENIGN_BUDGET);
         let _ = writeln!(manifest, "# {group}: {} {:.3}", tops.len(), q / f64::from(COST_UNIT));
-        window = window.max(q);
+        contrast = contrast.max(q);
     }
     #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)]
-    let thresholds = Thresholds { window: window.ceil() as u16 + 1, prefix, data_cap: prefix };
+    let thresholds = Thresholds { contrast: contrast.ceil() as u16 + 1, prefix, data_cap: prefix };
     let mut counts = Counts::default();
     for s in &all {
         add(&mut counts, s);
@@ -174,14 +200,16 @@ fn main() {
     let bytes = counts.model(thresholds);
     let _ = writeln!(
         manifest,
-        "# {} texts; thresholds (bits per symbol): window {:.3}, prefix {:.3}, data cap {:.3}; model FNV-1a-64 {:016x}",
+        "# {} texts; thresholds (bits per symbol): contrast {:.3}, prefix {:.3}, data cap {:.3}; model FNV-1a-64 {:016x}",
         all.len(),
-        f32::from(thresholds.window) / COST_UNIT,
+        f32::from(thresholds.contrast) / COST_UNIT,
         f32::from(thresholds.prefix) / COST_UNIT,
         f32::from(thresholds.data_cap) / COST_UNIT,
         data::file_hash(&bytes)
     );
-    if fs::write(out_dir.join("model.bin"), &bytes).is_err() || fs::write(out_dir.join("inputs.txt"), &manifest).is_err() {
+    if fs::write(out_dir.join("model.bin"), &bytes).is_err()
+        || fs::write(out_dir.join("inputs.txt"), &manifest).is_err()
+    {
         eprintln!("train_suffix: cannot write into {}", out_dir.display());
         std::process::exit(1);
     }

@@ -85,7 +85,7 @@ pub struct ThreatScanner {
     plain: CompiledView,
     /// The learned attack model (`model`), off by default (see `with_learned_model`); None when off.
     learned: Option<super::model::Model<'static>>,
-    /// The adversarial-suffix detector (`suffix`), on by default; None when off.
+    /// The adversarial-suffix detector (`suffix`), off by default (`suffix::ON_BY_DEFAULT`); None when off.
     suffix: Option<super::suffix::SuffixModel<'static>>,
     /// The operator's rules and allowed phrases (`threats.custom_rules`, `threats.allow_phrases`).
     operator: OperatorRules,
@@ -515,7 +515,8 @@ impl ThreatScanner {
         self
     }
 
-    /// The same scanner with the adversarial-suffix detector on or off (`suffix::ON_BY_DEFAULT`).
+    /// The same scanner with the adversarial-suffix detector on or off. Off by default: measured,
+    /// it does not yet separate suffixes from benign text within the budgets (`docs/quality.md`).
     pub fn with_suffix_detector(mut self, on: bool) -> ThreatScanner {
         self.suffix = if on { super::suffix::SuffixModel::compiled() } else { None };
         self

@@ -81,11 +81,12 @@ pub fn run(dir: &Path, dev_dir: &Path, suffix_dir: &Path) -> bool {
         off: other.scanner.with_suffix_detector(false),
         on: compiled.scanner.with_suffix_detector(true),
     };
-    let header = "| set | rows | detector alone | pipeline, detector off | pipeline, detector on |\n|---|---:|---:|---:|---:|";
+    let header =
+        "| set | rows | detector alone | pipeline, detector off | pipeline, detector on |\n|---|---:|---:|---:|---:|";
     println!("\n## Adversarial suffixes (PG-JB-910)\n");
     println!(
-        "Window threshold {:.2} bits per character after a prefix of at most {:.2}.\n",
-        f32::from(model.thresholds.window) / 16.0,
+        "Contrast threshold {:.2} bits per character (tail minus request), after a request of at most {:.2}.\n",
+        f32::from(model.thresholds.contrast) / 16.0,
         f32::from(model.thresholds.prefix) / 16.0
     );
     println!("Generated sets (`eval/suffix`): suffix attacks (recall) and benign classes (false positives).\n");
@@ -143,5 +144,42 @@ pub fn run(dir: &Path, dev_dir: &Path, suffix_dir: &Path) -> bool {
     }
     println!("{}", line("dev_traffic", all, true));
     println!("{}", line("dev_traffic (held out: half B)", held, true));
+    trade_off(&model, suffix_dir, &dev);
     true
+}
+
+/// The detector alone at other thresholds than the trained one: recall on the generated
+/// suffixes against the share flagged of each benign set (the developer traffic's users' texts,
+/// the generated classes, the non-English test messages).
+fn trade_off(model: &SuffixModel<'_>, suffix_dir: &Path, dev: &[data::Text]) {
+    let contrast = |t: &str| model.top(t).map_or(f32::MIN, |f| f.contrast());
+    let mut attacks = Vec::new();
+    let mut classes: Vec<(String, Vec<f32>)> = Vec::new();
+    for path in crate::jsonl_files(suffix_dir).unwrap_or_default() {
+        if path.ends_with("train_nonenglish.jsonl") {
+            continue;
+        }
+        let rows = data::read_injection(&path).unwrap_or_default();
+        let stem = path.file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_default();
+        if rows.iter().any(|r| r.attack) {
+            attacks.extend(rows.iter().map(|r| contrast(&r.text)));
+        } else {
+            classes.push((stem, rows.iter().map(|r| contrast(&r.text)).collect()));
+        }
+    }
+    let dev_users: Vec<f32> = dev.iter().filter(|r| r.role == Source::User).map(|r| contrast(&r.text)).collect();
+    let trained = f32::from(model.thresholds.contrast) / 16.0;
+    println!(
+        "\nThe detector alone at other thresholds (contrast, bits per character; the trained one is {trained:.2}).\n"
+    );
+    println!("| threshold | suffix recall | developer traffic, users' texts | worst generated benign class |\n|---:|---:|---:|---|");
+    let share = |v: &[f32], t: f32| pct(v.iter().filter(|&&c| c >= t).count(), v.len());
+    for t in [1.5f32, 2.0, 2.5, 3.0, trained] {
+        let worst = classes
+            .iter()
+            .max_by_key(|(_, v)| v.iter().filter(|&&c| c >= t).count())
+            .map(|(name, v)| format!("{name} {}", share(v, t)))
+            .unwrap_or_default();
+        println!("| {t:.2} | {} | {} | {worst} |", share(&attacks, t), share(&dev_users, t));
+    }
 }

@@ -1,23 +1,29 @@
-//! Adversarial suffixes: a character-level language model of ordinary text, and the windows of
-//! a prompt that are far outside it.
+//! Adversarial suffixes: a character-level language model of ordinary text, and the tail of a
+//! prompt that is far outside it while the request before it is not.
 //!
 //! Optimisation-based suffixes (token soups of punctuation, markup, word fragments and odd
 //! tokens appended to a plain request) look like nothing a person writes. The model is an
-//! order-3 character model (the next symbol given the three before it) with an order-1 fallback,
-//! trained on public benign text: prose, code, logs, markup, SQL, shell and non-English text
+//! order-3 character model (the next symbol given the three before it, with an order-1 fallback)
+//! counted on public benign text: prose, code, logs, markup, SQL, shell and non-English text
 //! (`train`, run by `make train-suffix`). The text is read as written, one symbol per character:
-//! ASCII letters folded to lower case, digits one symbol, whitespace runs one space, each ASCII
-//! punctuation mark its own symbol, and every non-ASCII character one shared symbol (so any
-//! script costs what the non-English training text taught).
+//! ASCII letters folded to lower case, accented Latin letters to their base letter, digits one
+//! symbol, a whitespace run one space or one line break, each ASCII punctuation mark its own
+//! symbol, every other character one shared symbol.
 //!
-//! Scoring is one pass: each symbol's cost (its surprise, `-log2 p`, in sixteenths of a bit) goes
-//! into a ring of the last `WINDOW` costs. A window is evidence when its mean cost reaches the
-//! trained `window_threshold` while everything before it is ordinary language (at least
-//! `MIN_PREFIX` symbols whose mean cost is at most `prefix_threshold`): a suffix is appended to a
-//! plain request, and a text that is code or data from its start is not a request with a suffix.
-//! Runs without a space longer than `DATA_RUN` (base64, hashes, URLs, minified code) are data:
-//! their symbols beyond that cost at most `data_cap`, so data pasted after a question is not a
-//! soup. Memory is the fixed ring; time is linear in the text.
+//! Each symbol costs its surprise (`-log2 p`, in sixteenths of a bit). A run without a space
+//! longer than `DATA_RUN` (base64, hashes, URLs, minified code) is data: its symbols cost at most
+//! the data cap. A split point within the last `MAX_SUFFIX` symbols is a candidate when the text
+//! before it is ordinary (mean cost at most the prefix threshold, at least `MIN_PREFIX` symbols,
+//! and the split's own line ordinary for at least `MIN_LINE_PREFIX` symbols: a suffix is
+//! appended to the request) and at least `MIN_SUFFIX` symbols on one line follow it. The
+//! statistic is the largest contrast (the tail's mean cost minus the prefix's); at or above the
+//! trained threshold it is evidence `PG-JB-910`. One pass over the text, a fixed ring of
+//! `MAX_SUFFIX` sums, then at most `MAX_SUFFIX` candidates: linear time, constant memory.
+//!
+//! Measured (`make eval`, the suffix section) it does not separate generated suffixes from
+//! benign text within the false-alarm budgets (shell lines and SQL after a sentence,
+//! non-English messages), so the scanner runs it only when asked
+//! (`ThreatScanner::with_suffix_detector`; `ON_BY_DEFAULT`).
 //!
 //! The table: the cost of every (context, symbol) pair seen at least twice in training, and
 //! each context's escape cost, in `1 << BITS` hashed slots of (check byte, cost byte); a pair
@@ -33,7 +39,7 @@ pub const ID: &str = "PG-JB-910";
 /// Its category: an adversarial suffix is a jailbreak technique.
 pub const CATEGORY: Category = Category::Jailbreak;
 /// Whether the default scanner runs the detector (`ThreatScanner::with_suffix_detector`).
-pub const ON_BY_DEFAULT: bool = true;
+pub const ON_BY_DEFAULT: bool = false;
 /// The weight at the threshold: enough to flag alone.
 pub const MIN_WEIGHT: f32 = 0.55;
 /// The highest weight the detector gives alone: under the default block threshold (0.85).
@@ -72,8 +78,8 @@ static MODEL: &[u8] = include_bytes!("model.bin");
 
 const MAGIC: &[u8; 4] = b"PGSF";
 const VERSION: u8 = 1;
-/// Magic, version, bits, two reserved bytes, then four u16: window and prefix thresholds, the
-/// data cap and the largest cost stored.
+/// Magic, version, bits, two reserved bytes, then four u16: the contrast and prefix thresholds,
+/// the data cap and the largest cost stored.
 const HEADER: usize = 4 + 1 + 1 + 2 + 2 * 4;
 const ORDER1: usize = SYMBOLS * SYMBOLS;
 
@@ -164,19 +170,19 @@ pub fn symbols(text: &str, mut f: impl FnMut(u8)) {
 /// The trained thresholds, in cost units.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Thresholds {
-    /// A window's mean cost from which it is evidence.
-    pub window: u16,
+    /// The contrast (tail minus prefix mean cost) from which a tail is evidence.
+    pub contrast: u16,
     /// The highest mean cost of an ordinary prefix.
     pub prefix: u16,
     /// The most a data symbol costs.
     pub data_cap: u16,
 }
 
-/// What the scan of one text found: the strongest window, if one qualified.
+/// The candidate tail of one text with the largest contrast.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Finding {
-    /// The window's mean cost, in bits per symbol.
-    pub window_bits: f32,
+    /// The tail's mean cost, in bits per symbol.
+    pub tail_bits: f32,
     /// The mean cost of the text before it, in bits per symbol.
     pub prefix_bits: f32,
 }
@@ -185,7 +191,7 @@ impl Finding {
     /// How much costlier the suffix is than the request before it, in bits per symbol: the
     /// detector's statistic.
     pub fn contrast(self) -> f32 {
-        self.window_bits - self.prefix_bits
+        self.tail_bits - self.prefix_bits
     }
 }
 
@@ -210,7 +216,7 @@ impl<'a> SuffixModel<'a> {
         if slots.len() != 2 * SLOTS {
             return None;
         }
-        let thresholds = Thresholds { window: u(8)?, prefix: u(10)?, data_cap: u(12)? };
+        let thresholds = Thresholds { contrast: u(8)?, prefix: u(10)?, data_cap: u(12)? };
         Some(SuffixModel { thresholds, order1, slots })
     }
 
@@ -331,7 +337,7 @@ impl<'a> SuffixModel<'a> {
             }
             #[allow(clippy::cast_precision_loss)]
             let f = Finding {
-                window_bits: (total - prefix) as f32 / ((n - split) as f32 * COST_UNIT),
+                tail_bits: (total - prefix) as f32 / ((n - split) as f32 * COST_UNIT),
                 prefix_bits: prefix as f32 / (split as f32 * COST_UNIT),
             };
             if best.is_none_or(|b| f.contrast() > b.contrast()) {
@@ -341,16 +347,15 @@ impl<'a> SuffixModel<'a> {
         best
     }
 
-    /// The window of `text` that is evidence, if any: the `top` window at or above the window
-    /// threshold.
+    /// The tail of `text` that is evidence, if any: the `top` tail at or above the threshold.
     pub fn scan(&self, text: &str) -> Option<Finding> {
-        self.top(text).filter(|f| f.contrast() * COST_UNIT >= f32::from(self.thresholds.window))
+        self.top(text).filter(|f| f.contrast() * COST_UNIT >= f32::from(self.thresholds.contrast))
     }
 
     /// The evidence weight of a finding: `MIN_WEIGHT` at the threshold, rising with each bit per
     /// symbol above it, at most `MAX_WEIGHT`.
     pub fn weight_of(&self, finding: Finding) -> f32 {
-        let above = finding.contrast() - f32::from(self.thresholds.window) / COST_UNIT;
+        let above = finding.contrast() - f32::from(self.thresholds.contrast) / COST_UNIT;
         (MIN_WEIGHT + 0.15 * above.max(0.0)).min(MAX_WEIGHT)
     }
 
@@ -369,7 +374,7 @@ pub fn serialise(thresholds: Thresholds, max_cost: u16, order1: &[u8], slots: &[
     out.push(VERSION);
     out.push(BITS as u8);
     out.extend_from_slice(&[0, 0]);
-    for v in [thresholds.window, thresholds.prefix, thresholds.data_cap, max_cost] {
+    for v in [thresholds.contrast, thresholds.prefix, thresholds.data_cap, max_cost] {
         out.extend_from_slice(&v.to_le_bytes());
     }
     out.extend_from_slice(order1);

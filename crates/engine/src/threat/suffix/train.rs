@@ -103,4 +103,3 @@ impl Counts {
 
 /// The share of each benign group the detector may flag when its threshold is chosen.
 pub const BENIGN_BUDGET: f64 = 0.003;
-
