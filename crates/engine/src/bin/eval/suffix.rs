@@ -14,8 +14,9 @@ use prompt_guard_engine::config::threats::ThreatsConfig;
 use prompt_guard_engine::threat::suffix::SuffixModel;
 use prompt_guard_engine::threat::{Action, Source, ThreatPolicy, ThreatScanner};
 
+// The same reader as `learned` (its module is private to it).
 #[path = "../train/data.rs"]
-#[allow(dead_code)]
+#[allow(dead_code, clippy::duplicate_mod)]
 mod data;
 
 /// Flagged-or-blocked budget of a benign set, in per mille.
