@@ -42,8 +42,8 @@ import os
 import random
 import re
 import string
-import subprocess
 import struct
+import subprocess
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 VIM_LANG = "/usr/share/vim/vim90/lang"
@@ -233,7 +233,7 @@ def logs(rng):
         lines = []
         kind = rng.randrange(3)
         for _ in range(rng.randint(2, 12)):
-            n, h = rng.randint(1, 65000), "%08x" % rng.getrandbits(32)
+            n, h = rng.randint(1, 65000), f"{rng.getrandbits(32):08x}"
             ts = f"2025-{rng.randint(1, 12):02d}-{rng.randint(1, 28):02d}T{rng.randint(0, 23):02d}:{rng.randint(0, 59):02d}:{rng.randint(0, 59):02d}Z"
             if kind == 0:
                 q = "?" + "&".join(f"{rng.choice(['id', 'page', 'q', 'sort'])}={rng.randint(1, 999)}" for _ in range(rng.randint(0, 3)))
@@ -247,7 +247,7 @@ def logs(rng):
             else:
                 lines.append(json.dumps({"ts": ts, "level": rng.choice(["info", "warn", "error"]),
                                          "msg": rng.choice(MESSAGES).format(ip=ip(rng), n=n, h=h),
-                                         "trace_id": "%032x" % rng.getrandbits(128), "latency_ms": rng.randint(1, 900)}))
+                                         "trace_id": f"{rng.getrandbits(128):032x}", "latency_ms": rng.randint(1, 900)}))
         rows.append(row("logs", i, with_lead_in(rng, "\n".join(lines)), 0, "generated"))
     return rows
 
@@ -363,8 +363,7 @@ def value(rng, depth):
     if depth < 3 and r < 0.3:
         return [value(rng, depth + 1) for _ in range(rng.randint(0, 4))]
     return rng.choice([rng.randint(-5, 10**6), round(rng.random() * 1000, 3), rng.choice(WORDS), None, True, False,
-                       f"2025-0{rng.randint(1, 9)}-1{rng.randint(0, 9)}T08:00:00Z", "%08x-%04x-4%03x-a%03x-%012x" % (
-                           rng.getrandbits(32), rng.getrandbits(16), rng.getrandbits(12), rng.getrandbits(12), rng.getrandbits(48))])
+                       f"2025-0{rng.randint(1, 9)}-1{rng.randint(0, 9)}T08:00:00Z", f"{rng.getrandbits(32):08x}-{rng.getrandbits(16):04x}-4{rng.getrandbits(12):03x}-a{rng.getrandbits(12):03x}-{rng.getrandbits(48):012x}"])
 
 
 def jsons(rng):
