@@ -21,7 +21,9 @@ Benign test classes (label 0), each row alone or after a one-line question (writ
   nonenglish                       Vim's message translations, languages not trained on
   plain_requests                   the held-out requests without a suffix
 
-Training text (`train_nonenglish.jsonl`): Vim's message translations of other languages.
+Training text (`train_nonenglish.jsonl`): the message translations of Vim and of the Debian
+packages in `PACKAGES` (coreutils, bash, apt, dpkg, git, grep, findutils, diffutils, tar, wget,
+gettext-tools; GPL), in languages the test set does not hold; at most 600 per language.
 
 Sources (versions as installed; see eval/README.md): Debian `vim-runtime` 2:9.0.1378-2+deb12u2
 (Vim licence), `libpython3.11-stdlib` 3.11.2-6+deb12u6 (PSF Licence 2), `libc6-dev`
@@ -52,6 +54,8 @@ TEST_LANGS = ["es", "it", "uk", "zh_TW.UTF-8", "cs", "sk", "da", "fi", "nl", "sr
 CRATES = ["serde_json-1.0.150", "regex-syntax-0.8.12", "memchr-2.8.3", "clap_builder-4.6.7"]
 RUST_DOCS = os.path.expanduser("~/.rustup/toolchains/stable-x86_64-unknown-linux-gnu/share/doc/rust/html")
 PER_CLASS = 200
+# Message catalogues of Debian packages whose translations train the model (with Vim's).
+PACKAGES = ["coreutils", "bash", "apt", "dpkg", "git", "grep", "findutils", "diffutils", "tar", "wget", "gettext-tools"]
 
 LEAD_INS = [
     "Can you explain what this does?",
@@ -406,8 +410,22 @@ def tables(rng, readmes):
 
 
 def vim_messages(lang):
-    """The translated messages of one Vim .mo file, decoded with the charset its header names."""
-    path = f"{VIM_LANG}/{lang}/LC_MESSAGES/vim.mo"
+    """The translated messages of Vim's catalogue for `lang`."""
+    return mo_messages(f"{VIM_LANG}/{lang}/LC_MESSAGES/vim.mo")
+
+
+def package_messages(lang):
+    """The translated messages of the `PACKAGES` catalogues for `lang` (the ones installed)."""
+    out = []
+    for name in PACKAGES:
+        path = f"/usr/share/locale/{lang.split('.')[0]}/LC_MESSAGES/{name}.mo"
+        if os.path.isfile(path):
+            out += mo_messages(path)
+    return out
+
+
+def mo_messages(path):
+    """The translated messages of one .mo file, decoded with the charset its header names."""
     with open(path, "rb") as f:
         data = f.read()
     order = "<" if data[:4] == b"\xde\x12\x04\x95" else ">"
@@ -430,11 +448,11 @@ def vim_messages(lang):
     return sorted(out)
 
 
-def nonenglish(rng, langs, cls, per_lang):
+def nonenglish(rng, langs, cls, per_lang, packages=False):
     rows = []
     i = 0
     for lang in langs:
-        msgs = vim_messages(lang)
+        msgs = vim_messages(lang) + (package_messages(lang) if packages else [])
         rng.shuffle(msgs)
         for m in msgs[:per_lang]:
             rows.append(row(cls, i, m, 0, "vim-runtime", lang=lang))
@@ -470,7 +488,7 @@ def main():
     sets["json"] = jsons(random.Random("json"))
     sets["markdown_tables"] = tables(random.Random("tables"), readmes)
     sets["nonenglish"] = nonenglish(random.Random("nonenglish-test"), TEST_LANGS, "nonenglish", 15)
-    train = nonenglish(random.Random("nonenglish-train"), TRAIN_LANGS, "train_nonenglish", 150)
+    train = nonenglish(random.Random("nonenglish-train"), TRAIN_LANGS, "train_nonenglish", 600, packages=True)
     for name, rows in list(sets.items()) + [("train_nonenglish", train)]:
         with open(os.path.join(args.out, f"{name}.jsonl"), "w") as f:
             for r in rows:

@@ -72,7 +72,7 @@ fn quantile(values: &mut [f64], q: f64) -> f64 {
 }
 
 /// How many times a non-English text counts: there is far less of it than of English.
-const NON_ENGLISH_WEIGHT: usize = 4;
+const NON_ENGLISH_WEIGHT: usize = 2;
 
 fn add(counts: &mut Counts, s: &Sample) {
     let times = if s.group == "nonenglish" { NON_ENGLISH_WEIGHT } else { 1 };
