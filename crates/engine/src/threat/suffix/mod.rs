@@ -49,7 +49,7 @@ pub const MAX_WEIGHT: f32 = 0.84;
 pub const SYMBOLS: usize = 62;
 /// The space symbol.
 pub const SPACE: u8 = 27;
-/// The symbol of every character outside ASCII and the Latin letters folded to it.
+/// The symbol of every character that is neither ASCII nor an accented Latin letter.
 pub const OTHER: u8 = 60;
 /// The line-break symbol.
 pub const NEWLINE: u8 = 61;
@@ -68,7 +68,8 @@ pub const MIN_LINE_PREFIX: usize = 8;
 pub const MIN_SUFFIX: usize = 32;
 /// Ordinary symbols a request has before its suffix.
 pub const MIN_PREFIX: usize = 16;
-/// Symbols of a run without a space that are costed in full; the rest is data.
+/// The longest run without a space that is costed in full; a longer run is data, and every
+/// symbol of it costs at most the data cap.
 pub const DATA_RUN: usize = 20;
 /// Costs are in sixteenths of a bit.
 pub const COST_UNIT: f32 = 16.0;
