@@ -37,6 +37,7 @@ pub mod reply;
 mod rules;
 mod scanner;
 pub mod score;
+pub mod suffix;
 mod shell;
 mod sqli;
 

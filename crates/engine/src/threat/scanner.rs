@@ -86,6 +86,8 @@ pub struct ThreatScanner {
     plain: CompiledView,
     /// The learned attack model (`model`), off by default (see `with_learned_model`); None when off.
     learned: Option<super::model::Model<'static>>,
+    /// The adversarial-suffix detector (`suffix`), off by default (`suffix::ON_BY_DEFAULT`); None when off.
+    suffix: Option<super::suffix::SuffixModel<'static>>,
     /// The operator's rules and allowed phrases (`threats.custom_rules`, `threats.allow_phrases`).
     operator: OperatorRules,
 }
@@ -598,6 +600,7 @@ impl ThreatScanner {
             words: CompiledView::new(if active { &[View::Words] } else { &[] }, "words")?,
             plain: CompiledView::new(if active { &[View::Plain, View::Payload] } else { &[] }, "plain")?,
             learned: None,
+            suffix: if super::suffix::ON_BY_DEFAULT { super::suffix::SuffixModel::compiled() } else { None },
             operator: OperatorRules::default(),
         })
     }
@@ -606,6 +609,13 @@ impl ThreatScanner {
     /// source out, it does not yet generalise within the benign budgets (`docs/quality.md`).
     pub fn with_learned_model(mut self, on: bool) -> ThreatScanner {
         self.learned = if on { super::model::Model::compiled() } else { None };
+        self
+    }
+
+    /// The same scanner with the adversarial-suffix detector on or off. Off by default: measured,
+    /// it does not yet separate suffixes from benign text within the budgets (`docs/quality.md`).
+    pub fn with_suffix_detector(mut self, on: bool) -> ThreatScanner {
+        self.suffix = if on { super::suffix::SuffixModel::compiled() } else { None };
         self
     }
 
@@ -660,6 +670,10 @@ impl ThreatScanner {
             add_hidden_signals(n.hidden, report);
             if let Some(model) = &self.learned {
                 model.add_evidence(&n.words, report);
+            }
+            // A suffix is appended to a person's request; tool output and documents are data.
+            if let (Some(suffix), Source::User) = (&self.suffix, source) {
+                suffix.add_evidence(text, report);
             }
         }
         let mut code = CodeContext::new(text, &n.plain, about_code);

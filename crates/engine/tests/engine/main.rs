@@ -24,6 +24,7 @@ mod reply_actions;
 mod reply_links;
 mod secrets;
 mod store;
+mod suffix;
 mod stream;
 mod structured;
 mod support;
