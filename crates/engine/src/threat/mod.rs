@@ -37,9 +37,9 @@ pub mod reply;
 mod rules;
 mod scanner;
 pub mod score;
-pub mod suffix;
 mod shell;
 mod sqli;
+pub mod suffix;
 
 pub use hygiene::{check_hygiene, ControlChars, HygieneSettings, HygieneViolation};
 pub use reply::{ReplyFinding, ReplyScanner, ReplySettings};
