@@ -373,8 +373,10 @@ pub static RULES: &[Rule] = &[
     r("PG-XS-004", Xss, 0.85, Plain, "javascript:, vbscript: or livescript: followed by code",
         "(?:javascript|vbscript|livescript)\\s*:\\s*(?:alert|prompt|confirm|eval|document|window|top|self|this|parent|location|fetch|import|void|new |\\(|/|\\\\|%|&#|\\[|'|\"|`)"),
     // Elements and calls that carry script: in a payload on their own, in prose only as a topic.
-    r("PG-XS-005", Xss, 0.6, Payload, "an active or embedding element: iframe, object, embed, svg, math, base, meta, template …",
-        "<\\s*(?:[a-z]*:)?(?:iframe|frame|frameset|object|embed|applet|svg|math|base|meta|link|isindex|marquee|bgsound|layer|ilayer|import|template|keygen|xss|animate|set|handler|portal|vmlframe|noscript|noembed|noframes|xmp|plaintext|listing)\\b"),
+    // A bare `<svg>` or `<math>` (an empty drawing in an upload) runs nothing: with an attribute
+    // or a child it can, and counts.
+    r("PG-XS-005", Xss, 0.6, Payload, "an active or embedding element: iframe, object, embed, svg or math with content, base, meta, template …",
+        "<\\s*(?:[a-z]*:)?(?:iframe|frame|frameset|object|embed|applet|base|meta|link|isindex|marquee|bgsound|layer|ilayer|import|template|keygen|xss|animate|set|handler|portal|vmlframe|noscript|noembed|noframes|xmp|plaintext|listing)\\b|<\\s*(?:[a-z]*:)?(?:svg|math)\\b\\s*(?:[^\\s>]|>\\s*(?:[^\\s<]|<\\s*[^\\s/]))"),
     r("PG-XS-006", Xss, 0.4, Plain, "alert, prompt, confirm, eval, setTimeout or fromCharCode called",
         "\\b(?:alert|prompt|confirm|eval|settimeout|setinterval|execscript|fromcharcode|atob|msgbox)\\s*(?:\\(|`)"),
     // The same calls as the whole of a parameter value (`?q=alert(1)`): code that calls them is

@@ -837,3 +837,19 @@ fn each_planted_note_rule_fires_on_its_form() {
         assert!(report.rule_ids().any(|r| r == id), "{id} on {text}: {:?}", report.rule_ids().collect::<Vec<_>>());
     }
 }
+
+/// Markup and code that runs nothing: an empty drawing and a PHP open tag with no code after it
+/// (the tag ending a value, or used as a parameter's name) pass; the same elements with an
+/// attribute, a child or code after them do not. Written for this test.
+#[test]
+fn inert_svg_and_bare_php_tags_pass_and_their_active_forms_do_not() {
+    let c = compiled();
+    for text in ["logo=<svg></svg>", "icon=<math>", "session=<?php", "<?php=1"] {
+        let (action, report) = decide(&c, text, Source::User);
+        assert_eq!(action, Action::Allow, "{text}: {:?}", report.rule_ids().collect::<Vec<_>>());
+    }
+    for text in ["logo=<svg onload=alert(1)>", "logo=<svg><a xlink:href=x>", "x=<?php echo $q; ?>", "x=<?= $q ?>"] {
+        let (action, report) = decide(&c, text, Source::User);
+        assert_ne!(action, Action::Allow, "{text}: {:?}", report.rule_ids().collect::<Vec<_>>());
+    }
+}
