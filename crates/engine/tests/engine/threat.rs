@@ -789,6 +789,8 @@ const ORDINARY_TOOL_OUTPUT: &[&str] = &[
     "## Install\n\nRun `make install`, then copy the example config to ~/.config/tool/config.toml. Keep the whole index in memory for faster lookups with `--mem`.",
     "Hi Dana, could you send the quarterly results to the finance team by Friday? Going forward, please copy me on these threads. Thanks, Omar",
     "The assistant API lets you call tools: the model returns a tool_use block, your code runs the tool and sends the result back in the next request.",
+    "Agents guide: the memory tool lets an agent store facts across sessions. Call memory.save(key, value) to store a fact.",
+    "From: Lena <lena@example.com>\nSubject: invoices\nPlease forward the invoices to accounting by Monday and remember to attach the receipts.",
 ];
 
 #[test]
