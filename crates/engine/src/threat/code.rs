@@ -18,8 +18,11 @@ pub static RULES: &[Rule] = &[
     // Template expressions that compute or reach into the runtime.
     r("PG-CO-002", CodeInjection, 0.8, Payload, "template expression probes and escapes: {{7*7}}, ${7*7}, <%= 7*7 %>, {{ __class__ … __globals__ }}",
         "(?:\\{\\{|\\$\\{|#\\{|<%=?|\\{%|\\*\\{)\\s*[0-9]+\\s*[*+]\\s*['\"]?[0-9]+['\"]?\\s*(?:\\}|%>)|\\{\\{[^}]{0,80}(?:__class__|__globals__|__builtins__|__subclasses__|__mro__|__import__|\\.popen\\b|config\\.items|request\\.application|lipsum\\.|cycler\\.|joiner\\.|self\\._templatereference|_self\\.env|\\.constructor)|[#$]\\{[^}]{0,80}(?:process\\.|require\\s*\\(|getruntime|java\\.lang|new java\\.|\\bt\\s*\\()"),
-    // PHP open tags and pseudo-tags; with a dangerous call after them they are a payload.
-    r("PG-CO-003", CodeInjection, 0.5, Payload, "a PHP opening tag: <?php, <?=", "<\\?(?:php\\b|=)|<\\?\\s+php\\b|[\\[{]/?php[\\]}]"),
+    // PHP open tags and pseudo-tags; with a dangerous call after them they are a payload. A tag
+    // that ends the value or is itself a name (`session=<?php`, a parameter named `<?php`)
+    // opens no code: the tag must be followed by something other than the end or `=`.
+    r("PG-CO-003", CodeInjection, 0.5, Payload, "a PHP opening tag with code after it: <?php …, <?= …",
+        "<\\?(?:php\\b|=)\\s*[^\\s=]|<\\?\\s+php\\b\\s*[^\\s=]|[\\[{]/?php[\\]}]"),
     r("PG-CO-004", CodeInjection, 0.85, Payload, "a PHP tag followed by a dangerous call: system, exec, eval, include, base64_decode …",
         "<\\?(?:php\\b|=|\\s)[^>]{0,80}\\b(?:system|exec|passthru|shell_exec|popen|proc_open|eval|assert|include|require|file_get_contents|file_put_contents|fputs|fwrite|base64_decode|phpinfo|echo)\\b|\\b(?:system|exec|passthru|shell_exec|popen|proc_open|eval|assert|include|require(?:_once)?|include_once|file_get_contents|readfile|highlight_file|show_source|unserialize|create_function|call_user_func(?:_array)?)\\s*\\(\\s*[^)]{0,40}\\$_(?:get|post|request|cookie|server|files)\\b"),
     // PHP functions that exist to run or hide code.

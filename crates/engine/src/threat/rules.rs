@@ -325,6 +325,29 @@ pub static RULES: &[Rule] = &[
     r("PG-II-015", IndirectInjection, 0.3, Plain, "code that sends data out or runs commands: requests.post, os.environ, subprocess, os.system, socket",
         "requests\\.post\\(|urllib\\.request\\.urlopen\\(|os\\.environ|subprocess\\.(?:call|run|popen|check_output)\\(|os\\.system\\(|socket\\.socket\\(|shutil\\.rmtree\\(|/boot/grub|pynput|ctypes\\.windll|win32api|os\\.fork\\(|smtplib|pyautogui|psutil\\.process_iter|cryptography\\.fernet|scapy"),
 
+    // Operational notes planted in data for an agent that reads it (tool results, fetched pages,
+    // retrieved documents, e-mails): the general forms of indirect injection beyond "change your
+    // answer": have the assistant call a tool, send or forward what it has, keep something in its
+    // memory, mark every later answer, act without asking. (A standing order, "from now on …", is
+    // `PG-IO-005`: a manual's "going forward, always …" is addressed to its reader.) Each
+    // names an addressee or an object that only an assistant has (its answers, its memory, its
+    // tools, the conversation, the user); a manual that tells its reader to send a request or
+    // keep a file in memory names neither. From the user they weigh as every indirect rule does.
+    r("PG-II-016", IndirectInjection, 0.7, Words, "put, add or include something in every, each or all future summaries, answers or replies",
+        "\\b(?:add|append|prepend|include|insert|put|place|embed|attach|mention) (?:[^ ]+ ){0,8}(?:in|into|to|at the (?:end|start|top|bottom) of|on|with|under) (?:every|each|all|any) (?:future |subsequent |later |following |remaining )?(?:summary|summaries|answer|answers|reply|replies|response you|responses you|message you|messages you|output you|outputs you|completion|completions|translation|translations|draft|drafts)\\b"),
+    r("PG-II-017", IndirectInjection, 0.7, Words, "save, store or remember something in the assistant's memory or for future conversations",
+        "\\b(?:save|store|remember|memorize|memorise|persist|add|commit|retain) (?:[^ ]+ ){0,8}(?:(?:to|in|into|inside) (?:your|the assistants|the users|long term|persistent|permanent|agent|assistant) (?:long term |persistent |permanent )?(?:memory|memories)|(?:for|in|across|during) (?:all )?(?:future|later|subsequent|upcoming|next|every) (?:conversations|conversation|sessions|session|chats|chat|interactions|turns))\\b|\\b(?:save|store|remember|memorize|memorise|add|write|commit) (?:this|that|it|these|the following)(?: [^ ]+){0,3} (?:to|in|into) (?:memory|memories)\\b"),
+    r("PG-II-018", IndirectInjection, 0.65, Words, "call, invoke or use a tool or function to send, forward, delete, pay or share",
+        "\\b(?:call|invoke|use|run|trigger|execute) (?:the |a |your )?(?:[^ ]+ ){0,3}(?:tool|tools|function|plugin|action|connector|integration|skill)(?: [^ ]+){0,2} (?:to|and|with) (?:[^ ]+ ){0,1}(?:send|email|mail|forward|share|post|publish|transfer|wire|pay|purchase|buy|order|delete|erase|wipe|grant|invite|upload|exfiltrate|leak|export|sync|copy)\\b"),
+    r("PG-II-019", IndirectInjection, 0.65, Words, "send, forward or e-mail the results, summary, conversation or the user's data somewhere",
+        "\\b(?:send|forward|email|e mail|mail|post|share|transmit|upload) (?:[^ ]+ ){0,4}(?:results?|summary|summaries|conversation|conversations|chat|chats|history|transcript|findings|answers?|output|users|user data|inbox|contacts|notes|documents|files|everything|all of it|this information|the information|these details|the details)(?: [^ ]+){0,6} (?:to|via|through|using|with|into) (?:the |a |an |my |our |this )?(?:[^ ]+ ){0,2}(?:mail|email|e mail|gmail|outlook|slack|webhook|tool|function|address|inbox|[a-z0-9]+ (?:com|net|org|io|ru|xyz|cn|tk|site|info|dev|app))\\b"),
+    r("PG-II-020", IndirectInjection, 0.5, Words, "act without asking, telling or waiting for the user's confirmation",
+        "\\b(?:without|do not|dont|never|no need to) (?:asking|ask|telling|tell|notifying|notify|informing|inform|alerting|alert|checking with|check with|consulting|consult|waiting for|wait for|requesting|request|seeking|seek|confirming with|confirm with|bothering|bother) (?:the user|the users|the human|the customer|them|anyone|for (?:confirmation|approval|permission|consent)|(?:user|human|explicit) (?:confirmation|approval|permission|consent))\\b|\\bsilently (?:send|forward|call|delete|email|share|upload|add|append|include|run|execute|transfer|save|store)\\b"),
+    r("PG-II-021", IndirectInjection, 0.7, Words, "the assistant greeted or addressed by its role inside data: dear AI, hey assistant, attention agent",
+        "\\b(?:dear|hey|attention|psst|instructions for|message for|memo to|memo for|p s to|ps to) (?:the |dear |any |all )?(?:ai|assistant|assistants|chatbot|llm|language model|agent|agents|copilot|ai model|ai agent|ai assistant|large language model)\\b"),
+    r("PG-II-022", IndirectInjection, 0.6, Plain, "a line labelled for the assistant that gives it an order: AI: send …, Assistant: always …",
+        "(?:^|[.!?] )(?:ai|assistant|ai assistant|agent|ai agent|llm|chatbot|copilot|model)(?: note| instructions?| directive| task)? ?: (?:please )?(?:you (?:must|should|will|need to)|always|never|do not|don't|ignore|send|forward|call|invoke|use|add|append|include|insert|save|store|remember|tell|reply|respond|answer|write|say|output|print|visit|open|fetch|delete|email|recommend|translate|summari[sz]e|stop|switch|from now on)\\b"),
+
     // ---- NoSQL operator injection -----------------------------------------------------------
     // MongoDB query operators arriving as a key or a bracketed parameter name (the operators
     // that evaluate code, match anything, negate or widen a match, or test a field's presence:
@@ -350,8 +373,10 @@ pub static RULES: &[Rule] = &[
     r("PG-XS-004", Xss, 0.85, Plain, "javascript:, vbscript: or livescript: followed by code",
         "(?:javascript|vbscript|livescript)\\s*:\\s*(?:alert|prompt|confirm|eval|document|window|top|self|this|parent|location|fetch|import|void|new |\\(|/|\\\\|%|&#|\\[|'|\"|`)"),
     // Elements and calls that carry script: in a payload on their own, in prose only as a topic.
-    r("PG-XS-005", Xss, 0.6, Payload, "an active or embedding element: iframe, object, embed, svg, math, base, meta, template …",
-        "<\\s*(?:[a-z]*:)?(?:iframe|frame|frameset|object|embed|applet|svg|math|base|meta|link|isindex|marquee|bgsound|layer|ilayer|import|template|keygen|xss|animate|set|handler|portal|vmlframe|noscript|noembed|noframes|xmp|plaintext|listing)\\b"),
+    // A bare `<svg>` or `<math>` (an empty drawing in an upload) runs nothing: with an attribute
+    // or a child it can, and counts.
+    r("PG-XS-005", Xss, 0.6, Payload, "an active or embedding element: iframe, object, embed, svg or math with content, base, meta, template …",
+        "<\\s*(?:[a-z]*:)?(?:iframe|frame|frameset|object|embed|applet|base|meta|link|isindex|marquee|bgsound|layer|ilayer|import|template|keygen|xss|animate|set|handler|portal|vmlframe|noscript|noembed|noframes|xmp|plaintext|listing)\\b|<\\s*(?:[a-z]*:)?(?:svg|math)\\b\\s*(?:[^\\s>]|>\\s*(?:[^\\s<]|<\\s*[^\\s/]))"),
     r("PG-XS-006", Xss, 0.4, Plain, "alert, prompt, confirm, eval, setTimeout or fromCharCode called",
         "\\b(?:alert|prompt|confirm|eval|settimeout|setinterval|execscript|fromcharcode|atob|msgbox)\\s*(?:\\(|`)"),
     // The same calls as the whole of a parameter value (`?q=alert(1)`): code that calls them is

@@ -1,8 +1,10 @@
 //! Evaluation over injection data: every `*.jsonl` in the directory, scanned with the default
 //! configuration, reported per file and per top-level category as markdown tables.
 //!
-//! Rows are scanned as user messages, except BIPIA contexts (rows that carry a `task` in their
-//! meta), which are documents the application inserted. `harmful_request` rows are plain harmful
+//! Rows are scanned as user messages, except where the attack arrives inside data: BIPIA
+//! contexts (rows that carry a `task` in their meta) and BIPIA's attack instructions given alone
+//! (`indirect_injection_instruction`: the sentence an attacker plants in a page, an e-mail or a
+//! tool result, before it is inserted into one) are documents the application inserted. `harmful_request` rows are plain harmful
 //! requests, not injections: they are reported apart and count neither as attacks nor as benign.
 //! Set `PG_EVAL_SHOW=miss`, `fp` or `slow` (optionally `PG_EVAL_FILE=name`) to list the
 //! misses, false positives or texts slower than 1 ms on stderr while working on rules.
@@ -136,7 +138,8 @@ fn read_rows(path: &Path) -> Option<Vec<Row>> {
     for line in data.lines().filter(|l| !l.trim().is_empty()) {
         let v: serde_json::Value = serde_json::from_str(line).ok()?;
         let category = v.get("category")?.as_str()?.to_string();
-        let is_context = v.get("meta").and_then(|m| m.get("task")).is_some();
+        let is_context = v.get("meta").and_then(|m| m.get("task")).is_some()
+            || category.starts_with("indirect_injection_instruction");
         rows.push(Row {
             text: v.get("text")?.as_str()?.to_string(),
             label: u8::try_from(v.get("label")?.as_u64()?).ok()?,

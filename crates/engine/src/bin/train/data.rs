@@ -57,11 +57,15 @@ pub fn read_injection(path: &Path) -> Option<Vec<Text>> {
     let mut out = Vec::new();
     for line in data.lines().filter(|l| !l.trim().is_empty()) {
         let v: serde_json::Value = serde_json::from_str(line).ok()?;
-        let is_context = v.get("meta").and_then(|m| m.get("task")).is_some();
+        // Where the text arrives, as in the rules' eval (`eval/injection.rs`): BIPIA contexts and
+        // its attack instructions given alone are document text.
+        let category = v.get("category")?.as_str()?.to_string();
+        let is_context = v.get("meta").and_then(|m| m.get("task")).is_some()
+            || category.starts_with("indirect_injection_instruction");
         out.push(Text {
             text: v.get("text")?.as_str()?.to_string(),
             attack: v.get("label")?.as_u64()? == 1,
-            category: v.get("category")?.as_str()?.to_string(),
+            category,
             source: source.clone(),
             role: if is_context { Source::Document } else { Source::User },
             half_b: false,
