@@ -1,6 +1,7 @@
 //! One exchange, request then reply: what the filter decides about a body, independent of the
 //! host that carries it.
 
+pub mod audit;
 mod flow;
 mod guard;
 mod refusal;
@@ -10,6 +11,7 @@ mod streaming;
 pub use flow::{
     BodyDecision, Exchange, ReplyDecision, ReplyMode, RequestHeaders, RequestPlan, Sessions, CALLER_HEADERS,
 };
+pub use audit::{AuditRecord, AuditTrail, HostFacts, AUDIT_PROPERTY, TYPES_HEADER};
 pub use guard::Guard;
 pub use refusal::{
     count_verdict, verdict_headers, LocalReply, Refusal, CATEGORIES_HEADER, FAIL_OPEN_HEADER, MASKED_HEADER,
