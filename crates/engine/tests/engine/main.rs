@@ -1,6 +1,7 @@
 //! The one native integration test binary for the engine: fixtures with provenance, property
 //! tests over every chunking, and outcome tables. Each area has its own module.
 
+mod audit;
 mod benign;
 mod catalogue;
 mod config_docs;
