@@ -31,7 +31,8 @@ SAMPLE_JWT = {"issuer": "https://auth.example.com", "claim": "sub",
 
 def variants(cfg_json):
     for upstream in ("http://127.0.0.1:10001", "https://api.openai.com"):
-        yield f"upstream={upstream}", {"upstream": upstream}
+        # With the access log the command line adds by default (the audit record's JSON lines).
+        yield f"upstream={upstream}", {"upstream": upstream, "access_log_path": "/dev/stdout"}
     if render.identity_header_of(cfg_json):
         yield "identity=jwt", {"upstream": "http://127.0.0.1:10001", "jwt": SAMPLE_JWT}
 
