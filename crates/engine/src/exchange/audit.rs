@@ -13,7 +13,7 @@ use std::collections::BTreeMap;
 
 use serde::Serialize;
 
-use super::flow::{Exchange, RequestHeaders, ReplyMode, CALLER_HEADERS};
+use super::flow::{Exchange, ReplyMode, RequestHeaders, CALLER_HEADERS};
 use super::guard::Guard;
 use crate::config::FilterConfig;
 use crate::entity::{BuiltinKind, EntityKind};
@@ -319,7 +319,8 @@ impl AuditTrail {
         if self.restored > 0 {
             actions.push(AuditAction::Restored);
         }
-        let removed = self.links_removed + self.findings.get(ReplyFindingKind::CanaryLeak.label()).copied().unwrap_or(0);
+        let removed =
+            self.links_removed + self.findings.get(ReplyFindingKind::CanaryLeak.label()).copied().unwrap_or(0);
         if removed > 0 {
             actions.push(AuditAction::ReplyContentRemoved);
         }
@@ -394,11 +395,9 @@ fn kind_of(cfg: &FilterConfig, label: &str) -> Option<EntityKind> {
 fn label_of(cfg: &FilterConfig, kind: EntityKind) -> &str {
     match kind {
         EntityKind::Builtin(k) => k.label(),
-        EntityKind::Custom(i) => cfg
-            .restore
-            .known_labels
-            .get(BuiltinKind::ALL.len() + usize::from(i))
-            .map_or("CUSTOM", String::as_str),
+        EntityKind::Custom(i) => {
+            cfg.restore.known_labels.get(BuiltinKind::ALL.len() + usize::from(i)).map_or("CUSTOM", String::as_str)
+        }
     }
 }
 

@@ -13,8 +13,7 @@ use base64::Engine as _;
 use prompt_guard_engine::encoding::ContentEncoding;
 use prompt_guard_engine::event::Event;
 use prompt_guard_engine::exchange::{
-    AuditRecord, AuditTrail, BodyDecision, Exchange, Guard, HostFacts, RequestPlan, Sessions, StreamStep,
-    TYPES_HEADER,
+    AuditRecord, AuditTrail, BodyDecision, Exchange, Guard, HostFacts, RequestPlan, Sessions, StreamStep, TYPES_HEADER,
 };
 use serde_json::{json, Value};
 
