@@ -122,9 +122,9 @@ impl GuardedExchange {
     }
 
     fn request_headers(&mut self, end_of_stream: bool) -> Action {
-        let plan = self
-            .exchange
-            .request_headers(&self.guard, &host::RequestHeaderMap, !end_of_stream, &mut |e| note(&self.metrics, &mut self.audit, &e));
+        let plan = self.exchange.request_headers(&self.guard, &host::RequestHeaderMap, !end_of_stream, &mut |e| {
+            note(&self.metrics, &mut self.audit, &e)
+        });
         match plan {
             Ok(RequestPlan::PassThrough) => Action::Continue,
             Ok(RequestPlan::Inspect) => {
@@ -140,7 +140,8 @@ impl GuardedExchange {
             return Action::Continue;
         }
         self.request_size.record(body_size);
-        match self.exchange.request_body_held(&self.guard, body_size, &mut |e| note(&self.metrics, &mut self.audit, &e)) {
+        match self.exchange.request_body_held(&self.guard, body_size, &mut |e| note(&self.metrics, &mut self.audit, &e))
+        {
             Some(refusal) => self.refused(refusal),
             None if end_of_stream => self.finish_request(),
             None => Action::Pause,
@@ -157,7 +158,10 @@ impl GuardedExchange {
             Err(e) => return self.host_failed(e),
         };
         let sessions = Sessions { data: &EnvoySharedData, now_secs: host::now_secs().ok() };
-        match self.exchange.request_body(&self.guard, &raw, &sessions, &mut |e| note(&self.metrics, &mut self.audit, &e)) {
+        match self
+            .exchange
+            .request_body(&self.guard, &raw, &sessions, &mut |e| note(&self.metrics, &mut self.audit, &e))
+        {
             BodyDecision::Forward(None) => Action::Continue,
             BodyDecision::Forward(Some(body)) => host::replace_body(Direction::Request, self.request_size.seen, &body)
                 .map_or_else(|e| self.host_failed(e), |()| Action::Continue),
@@ -185,7 +189,8 @@ impl GuardedExchange {
             content_type: content_type.as_deref(),
             content_encoding: content_encoding.as_deref(),
         };
-        let (headers, plan) = self.exchange.reply_headers(&self.guard, head, &mut |e| note(&self.metrics, &mut self.audit, &e));
+        let (headers, plan) =
+            self.exchange.reply_headers(&self.guard, head, &mut |e| note(&self.metrics, &mut self.audit, &e));
         host::set_headers(Direction::Response, &headers)?;
         let encoding = match plan {
             ReplyPlan::Pass => return Ok(Action::Continue),
@@ -207,7 +212,9 @@ impl GuardedExchange {
             ReplyMode::Buffered(encoding) => encoding,
         };
         self.reply_size.record(body_size);
-        let held = self.exchange.reply_body_held(&self.guard, encoding, body_size, &mut |e| note(&self.metrics, &mut self.audit, &e));
+        let held = self
+            .exchange
+            .reply_body_held(&self.guard, encoding, body_size, &mut |e| note(&self.metrics, &mut self.audit, &e));
         match held {
             Err(answer) => {
                 self.reply_end.complete_once();

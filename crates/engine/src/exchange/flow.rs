@@ -10,8 +10,8 @@ use super::streaming::{StreamGuard, StreamStep, REPLY_BLOCKED, REPLY_STOPPED_MES
 use super::{guard_reply_under, guard_request_under, is_json_content_type, BodyKind, Rejection};
 use crate::config::FilterConfig;
 use crate::encoding::ContentEncoding;
-use crate::mask::MaskReport;
 use crate::event::{Event, Label, Reason, Unrestored};
+use crate::mask::MaskReport;
 use crate::memo::CallerId;
 use crate::policy::PolicyId;
 use crate::protocol::{error_body, Api};

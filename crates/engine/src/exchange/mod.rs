@@ -8,10 +8,10 @@ mod refusal;
 mod reply_plan;
 mod streaming;
 
+pub use audit::{AuditRecord, AuditTrail, HostFacts, AUDIT_PROPERTY, TYPES_HEADER};
 pub use flow::{
     BodyDecision, Exchange, ReplyDecision, ReplyMode, RequestHeaders, RequestPlan, Sessions, CALLER_HEADERS,
 };
-pub use audit::{AuditRecord, AuditTrail, HostFacts, AUDIT_PROPERTY, TYPES_HEADER};
 pub use guard::Guard;
 pub use refusal::{
     count_verdict, verdict_headers, LocalReply, Refusal, CATEGORIES_HEADER, FAIL_OPEN_HEADER, MASKED_HEADER,
