@@ -14,8 +14,11 @@ and the hash key are made up for this test.
 """
 
 import base64
+import hashlib
+import hmac
 import json
 import re
+import subprocess
 import time
 import uuid
 
@@ -104,7 +107,9 @@ def assert_common(record, request_id):
     assert record["api"] == "openai_chat"
     assert record["route"] == ROUTE
     assert record["policy"] == "default"
-    assert re.fullmatch(r"[0-9a-f]{16}", record["caller"]), record
+    # HMAC-SHA-256 under the hash key of "caller", a zero byte and the credential header (docs/audit.md).
+    identity = b"caller\0authorization:" + CALLER.encode()
+    assert record["caller"] == hmac.new(HASH_KEY.encode(), identity, hashlib.sha256).hexdigest()[:16]
     assert isinstance(record["memo_hits"], int)
     assert set(record["filter_time"]) == {"request_us", "reply_us"}
     assert record["filter_time"]["request_us"] > 0
@@ -230,3 +235,32 @@ def test_without_a_hash_key_the_record_names_no_caller(envoy_factory, tmp_path, 
     record = record_of(wait_for(log, rid))
     assert "caller" not in record and record["policy"] == "default" and "route" not in record
     assert "x-prompt-guard-types" not in reply.headers, "nothing was masked"
+
+
+def test_the_siem_access_loggers_of_the_docs_are_accepted_by_envoy(tmp_path):
+    """docs/audit.md: the gRPC access log service and OpenTelemetry loggers with the record, next
+    to the shipped JSON access log, pass `envoy --mode validate` with the built filter."""
+    import yaml
+
+    text = harness.RENDER.render(listen_port=10000, admin_port=9901, upstream="http://127.0.0.1:10001",
+                                 wasm_path=str(harness.filter_wasm()), access_log_path="/dev/stdout")
+    bootstrap = yaml.safe_load(text)
+    manager = bootstrap["static_resources"]["listeners"][0]["filter_chains"][0]["filters"][0]
+    loggers = manager["typed_config"]["access_log"]
+    assert loggers[0]["name"] == "envoy.access_loggers.file"
+    grpc = {"log_name": "prompt_guard", "transport_api_version": "V3",
+            "grpc_service": {"envoy_grpc": {"cluster_name": "llm"}}}
+    loggers.append({"name": "envoy.access_loggers.http_grpc", "typed_config": {
+        "@type": "type.googleapis.com/envoy.extensions.access_loggers.grpc.v3.HttpGrpcAccessLogConfig",
+        "common_config": {**grpc, "filter_state_objects_to_log": ["wasm.prompt_guard_audit"]}}})
+    loggers.append({"name": "envoy.access_loggers.open_telemetry", "typed_config": {
+        "@type": "type.googleapis.com/envoy.extensions.access_loggers.open_telemetry.v3"
+                 ".OpenTelemetryAccessLogConfig",
+        "common_config": grpc,
+        "attributes": {"values": [{"key": "prompt_guard", "value": {
+            "string_value": "%FILTER_STATE(wasm.prompt_guard_audit:PLAIN)%"}}]}}})
+    path = tmp_path / "siem.yaml"
+    path.write_text(yaml.safe_dump(bootstrap))
+    result = subprocess.run([harness.envoy_binary(), "--mode", "validate", "-c", str(path)],
+                            capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0, (result.stdout + result.stderr)[-2000:]
