@@ -48,7 +48,7 @@ purity:
 # (Cargo.toml [lints] + clippy.toml), native and wasm, then ruff on the Python (ruff.toml).
 lint: $(VENV_STAMP)
 	cargo fmt --all --check
-	@for m in fuzz bench/wasm-engine bench/noop-filter; do cargo fmt --all --check --manifest-path $$m/Cargo.toml; done
+	@for m in fuzz bench/wasm-engine bench/noop-filter tests/e2e/shared_data_dump; do cargo fmt --all --check --manifest-path $$m/Cargo.toml; done
 	cargo clippy --all-targets -- -D warnings
 	cargo clippy --target $(WASM_TARGET) --lib --release -- -D warnings
 	$(VENV)/bin/ruff check tests scripts fuzz/*.py examples

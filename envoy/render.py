@@ -12,7 +12,7 @@
     --jwt-issuer I --jwt-jwks-file F      set the session identity header from a verified JWT
     --jwt-policy-claim team               and the filter's policy_header from this claim of it
     --vm-env-from-host PG_HASH_KEY        pass this variable of Envoy's environment to the filter
-                                          (the keys of `hash` and `encrypt`, docs/policies.md)
+                                          (the seal and hash keys, docs/keys.md)
     --access-log /var/log/envoy/llm.jsonl JSON lines with Envoy's fields and the filter's audit
                                           record (default /dev/stdout; --access-log "" for none)
 

@@ -4,12 +4,14 @@
 Envoy listens on 127.0.0.1:10000 (admin 127.0.0.1:9901); the mock LLM on 127.0.0.1:10001.
 Set UPSTREAM=https://api.openai.com (or another provider) to forward to it instead of the mock.
 Set CONFIG=examples/policies/pci_dss.json (any filter configuration file) to serve it instead of
-examples/demo-config.json. The keys of the `hash` and `encrypt` strategies are passed from this
-environment to the filter (PG_HASH_KEY, PG_SEAL_KEY; docs/policies.md).
+examples/demo-config.json. The keys are passed from this environment to the filter (PG_SEAL_KEY,
+PG_HASH_KEY and their _PREVIOUS; docs/keys.md); a key that is not set is generated for this run
+only (what it sealed does not outlive the run).
 Ctrl-C stops everything this script started.
 """
 
 import os
+import secrets
 import signal
 import subprocess
 import sys
@@ -28,7 +30,16 @@ LISTEN, ADMIN, MOCK = 10000, 9901, 10001
 WASM = ROOT / "target/wasm32-wasip1/release/prompt_guard.wasm"
 DEFAULT_CONFIG = ROOT / "examples/demo-config.json"
 # The environment variables the filter may read its keys from (the configuration's `keys` defaults).
-KEY_VARIABLES = ["PG_HASH_KEY", "PG_SEAL_KEY"]
+KEY_VARIABLES = ["PG_HASH_KEY", "PG_SEAL_KEY", "PG_HASH_KEY_PREVIOUS", "PG_SEAL_KEY_PREVIOUS"]
+
+
+def demo_keys():
+    """Generate, for this run only, each current key the environment does not set (Envoy, a child
+    of this process, passes them to the filter)."""
+    for name in ("PG_SEAL_KEY", "PG_HASH_KEY"):
+        if not os.environ.get(name):
+            os.environ[name] = secrets.token_hex(32)
+            print(f"run: {name} is not set; generated a key for this run only (docs/keys.md)")
 
 
 def config_path():
@@ -78,6 +89,7 @@ def main():
             if not wait_http(f"http://127.0.0.1:{MOCK}/__health", 10, mock):
                 sys.exit("run: the mock LLM did not start")
             upstream = f"http://127.0.0.1:{MOCK}"
+        demo_keys()
         yaml = render.render(listen_port=LISTEN, admin_port=ADMIN, upstream=upstream, wasm_path=str(WASM),
                              filter_config_json=config.read_text(encoding="utf-8"),
                              vm_env_from_host=KEY_VARIABLES,

@@ -10,7 +10,9 @@ use std::marker::PhantomData;
 use super::host;
 use prompt_guard_engine::config::FilterConfig;
 use prompt_guard_engine::entity::{BuiltinKind, EntityKind};
-use prompt_guard_engine::event::{Event, Label, Reason, ReplyFindingKind, StreamAnomaly, Unrestored, VERDICT_ACTIONS};
+use prompt_guard_engine::event::{
+    Event, Label, Reason, ReplyFindingKind, StreamAnomaly, Unopened, Unrestored, VERDICT_ACTIONS,
+};
 use prompt_guard_engine::policy::reply::ReplyAction;
 use prompt_guard_engine::policy::PolicyId;
 use prompt_guard_engine::threat::{Action, Category};
@@ -235,6 +237,8 @@ pub struct Metrics {
     policy_requests: PolicyCounters,
     /// Values masked in requests per policy (all types).
     policy_entities_masked: PolicyCounters,
+    /// Sealed session records that did not open (treated as absent), per reason.
+    sealed_unopened: Family<Unopened>,
     /// The VM's linear memory after the last exchange, in bytes (the last reading of any worker).
     pub wasm_memory_bytes: Gauge,
     /// Host time the filter's callbacks spent on one inspected request, in microseconds.
@@ -261,6 +265,7 @@ impl Metrics {
             stream_anomalies: Family::define("stream_anomalies", "kind"),
             policy_requests: PolicyCounters::define("policy_requests", cfg),
             policy_entities_masked: PolicyCounters::define("policy_entities_masked", cfg),
+            sealed_unopened: Family::define("sealed_unopened", "reason"),
             wasm_memory_bytes: Gauge::define("wasm_memory_bytes"),
             request_processing_us: Histogram::define("request_processing_us"),
             reply_processing_us: Histogram::define("reply_processing_us"),
@@ -285,6 +290,7 @@ impl Metrics {
             Event::ReplyEntity { kind, action, count } => self.reply_entities.add(kind, action, count),
             Event::UnderPolicy(policy) => self.policy_requests.inc(policy),
             Event::MaskedUnder { policy, count } => self.policy_entities_masked.add(policy, count),
+            Event::SealedUnopened(reason) => self.sealed_unopened.add(reason, 1),
         }
     }
 }

@@ -69,11 +69,14 @@ impl RootContext for PromptGuardRoot {
     }
 
     fn on_tick(&mut self) {
-        let Some(session) = self.guard.as_ref().and_then(|g| g.config().session.as_ref()) else {
+        let Some(cfg) = self.guard.as_ref().map(|g| g.config()) else {
+            return;
+        };
+        let Some(session) = cfg.session.as_ref() else {
             return;
         };
         let Ok(now) = host::now_secs() else { return };
-        match SessionStore::new(&EnvoySharedData, &session.store).sweep(now) {
+        match SessionStore::new(&EnvoySharedData, &session.store, &cfg.keys).sweep(now) {
             Ok(0) => {}
             Ok(n) => log::debug!("prompt-guard: swept {n} expired sessions"),
             Err(e) => log::warn!("prompt-guard: session sweep: {e}"),

@@ -302,11 +302,19 @@ class EnvoyStartError(HarnessError):
                          f"{tail(log_path)}")
 
 
+# The keys every test instance finds in its VM environment (vm_config.environment_variables), as
+# a deployment sets them (docs/keys.md): a session needs both. Written for the tests; no
+# deployment's keys.
+TEST_KEYS = {
+    "PG_SEAL_KEY": "e2e0e2e0e2e0e2e0000102030405060708090a0b0c0d0e0f1011121314151617",
+    "PG_HASH_KEY": "e2e-hash-key-for-session-names-32-bytes-or-more",
+}
+
 # Render options every instance gets unless a test passes its own render_options. The tests of
 # the filter's session logic stand in for an authenticated gateway by sending the identity header
 # themselves, so by default the client's identity header is kept; the shipped bootstrap drops it
 # (tests/e2e/test_headers.py starts Envoy with the shipped options, trust_client_identity=False).
-DEFAULT_RENDER_OPTIONS = {"trust_client_identity": True}
+DEFAULT_RENDER_OPTIONS = {"trust_client_identity": True, "vm_env": TEST_KEYS}
 
 
 def render_config(work_dir, upstream_port, filter_config, with_filter=True, wasm=None,

@@ -18,6 +18,7 @@ import hashlib
 import hmac
 import json
 import re
+import struct
 import subprocess
 import time
 import uuid
@@ -107,9 +108,11 @@ def assert_common(record, request_id):
     assert record["api"] == "openai_chat"
     assert record["route"] == ROUTE
     assert record["policy"] == "default"
-    # HMAC-SHA-256 under the hash key of "caller", a zero byte and the credential header (docs/audit.md).
-    identity = b"caller\0authorization:" + CALLER.encode()
-    assert record["caller"] == hmac.new(HASH_KEY.encode(), identity, hashlib.sha256).hexdigest()[:16]
+    # The keyring's keyed hash of the credential header in the domain audit.identity (docs/audit.md).
+    domain = b"audit.identity"
+    message = (b"prompt-guard keyed hash\0" + struct.pack("<I", len(domain)) + domain
+               + b"authorization:" + CALLER.encode())
+    assert record["caller"] == hmac.new(HASH_KEY.encode(), message, hashlib.sha256).hexdigest()[:16]
     assert isinstance(record["memo_hits"], int)
     assert set(record["filter_time"]) == {"request_us", "reply_us"}
     assert record["filter_time"]["request_us"] > 0
@@ -228,7 +231,8 @@ def test_fail_open_is_recorded_and_the_types_header_can_be_switched_off(envoy_fa
 
 def test_without_a_hash_key_the_record_names_no_caller(envoy_factory, tmp_path, mock):
     log = tmp_path / "unkeyed.jsonl"
-    options = dict(harness.DEFAULT_RENDER_OPTIONS, access_log_path=str(log))
+    # The default render options carry the test keys; this instance's VM has none.
+    options = {**harness.DEFAULT_RENDER_OPTIONS, "vm_env": None, "access_log_path": str(log)}
     envoy = envoy_factory.start({}, render_options=options, extra_args=FLUSH_ARGS)
     rid, reply = post(envoy, "hello there")
     assert reply.status_code == 200

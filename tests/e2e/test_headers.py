@@ -31,7 +31,9 @@ CHAT = "/v1/chat/completions"
 RESPONSES = "/v1/responses"
 EMAIL = "ann.lee@example.com"  # example.com is reserved for documentation (RFC 2606)
 IDENTITY = "x-authenticated-user"
-SHIPPED = {}  # render options of the shipped bootstrap: envoy/render.py's defaults
+# Render options of the shipped bootstrap (envoy/render.py's defaults), with the keys a deployment
+# puts in the VM environment (a session needs them).
+SHIPPED = {"vm_env": harness.TEST_KEYS}
 NO_HOLD = {"hold_headers": False}  # the bootstrap before this change, for the control
 # Reaching the upstream is asynchronous (a connect, a reset): wait this long before counting.
 SETTLE_S = 0.3
@@ -243,7 +245,8 @@ def jwt(sub, key=KEY, issuer=ISSUER):
 
 
 JWKS = json.dumps({"keys": [{"kty": "oct", "kid": "test", "alg": "HS256", "k": b64url(KEY)}]})
-WITH_JWT = {"jwt": {"issuer": ISSUER, "jwks": JWKS, "header": TOKEN_HEADER, "claim": "sub"}}
+WITH_JWT = {"jwt": {"issuer": ISSUER, "jwks": JWKS, "header": TOKEN_HEADER, "claim": "sub"},
+            "vm_env": harness.TEST_KEYS}
 
 
 def turn(envoy, text, headers, previous=None):

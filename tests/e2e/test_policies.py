@@ -137,7 +137,7 @@ def test_a_policy_needing_a_key_the_vm_environment_lacks_is_refused(envoy_factor
 def test_keys_pass_from_envoys_environment(mock, tmp_path, monkeypatch):
     # host_env_keys: Envoy hands its own variable to the VM; the filter reads it with std::env.
     monkeypatch.setenv("PG_HASH_KEY", HASH_KEY)
-    options = dict(harness.DEFAULT_RENDER_OPTIONS, vm_env_from_host=["PG_HASH_KEY"])
+    options = dict(harness.DEFAULT_RENDER_OPTIONS, vm_env=None, vm_env_from_host=["PG_HASH_KEY"])
     config = {"policy": {"strategies": {"EMAIL": "hash"}}, "threats": {"enabled": False}}
     instance = harness.start_envoy_or_fail(tmp_path, mock.port, filter_config=config, render_options=options)
     try:
@@ -177,7 +177,7 @@ def test_preset_examples_serve_as_make_run_serves_them(preset, expected, mock, t
     for name in KEYS:
         monkeypatch.delenv(name, raising=False)
     config = (harness.REPO / "examples" / "policies" / f"{preset}.json").read_text(encoding="utf-8")
-    options = dict(harness.DEFAULT_RENDER_OPTIONS, vm_env_from_host=list(KEYS))
+    options = dict(harness.DEFAULT_RENDER_OPTIONS, vm_env=None, vm_env_from_host=list(KEYS))
     instance = harness.start_envoy_or_fail(tmp_path, mock.port, filter_config=config, render_options=options)
     try:
         sent, back = exchange(instance, mock, DEMO_TEXT)

@@ -3,6 +3,7 @@
 //! label value is an enum with its metric label string, never a free string matched by hand.
 
 use crate::entity::EntityKind;
+use crate::keys::OpenError;
 use crate::policy::reply::ReplyAction;
 use crate::policy::PolicyId;
 use crate::threat::{Action, Category};
@@ -101,6 +102,27 @@ labels! {
     }
 }
 
+labels! {
+    /// Why a sealed value at rest (a session record) did not open; it was treated as absent.
+    Unopened {
+        /// Sealed under a key no longer held (rotated out without waiting a TTL).
+        UnknownKey => "unknown_key",
+        /// Altered, or another identity's.
+        Tampered => "tampered",
+        Malformed => "malformed",
+    }
+}
+
+impl From<OpenError> for Unopened {
+    fn from(e: OpenError) -> Self {
+        match e {
+            OpenError::UnknownKey => Unopened::UnknownKey,
+            OpenError::Tampered => Unopened::Tampered,
+            OpenError::Malformed => Unopened::Malformed,
+        }
+    }
+}
+
 /// One thing that happened in an exchange. Counts are how many at once (0 counts nothing).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Event<'a> {
@@ -148,6 +170,8 @@ pub enum Event<'a> {
         policy: PolicyId,
         count: u64,
     },
+    /// A sealed record in shared data did not open and was treated as absent.
+    SealedUnopened(Unopened),
 }
 
 /// The actions a verdict is counted under (an allowed request has no verdict).
@@ -177,5 +201,6 @@ mod tests {
         check::<Unrestored>();
         check::<StreamAnomaly>();
         check::<ReplyFindingKind>();
+        check::<Unopened>();
     }
 }

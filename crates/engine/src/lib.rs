@@ -9,6 +9,7 @@ pub mod encoding;
 pub mod entity;
 pub mod event;
 pub mod exchange;
+pub mod keys;
 pub mod mask;
 pub mod memo;
 pub mod placeholder;

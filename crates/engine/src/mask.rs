@@ -7,7 +7,7 @@ use std::collections::HashMap;
 use super::detect::Detector;
 use super::entity::{EntityKind, Finding};
 use super::placeholder::PlaceholderGrammar;
-use super::policy::{render, synthetic, Keys, Policy, Strategy};
+use super::policy::{render, synthetic, Keyring, Policy, Strategy};
 use super::vault::{Vault, VaultFull};
 
 /// How many values of each label were masked (occurrences, not distinct values).
@@ -39,7 +39,7 @@ pub struct Masker<'a> {
     pub detector: &'a Detector,
     pub grammar: &'a PlaceholderGrammar,
     pub policy: &'a Policy,
-    pub keys: &'a Keys,
+    pub keys: &'a Keyring,
     /// Reused across the texts of one request to avoid an allocation per text.
     findings: Vec<Finding>,
     pub report: MaskReport,
@@ -58,7 +58,7 @@ pub struct IrreversibleValue {
 }
 
 impl<'a> Masker<'a> {
-    pub fn new(detector: &'a Detector, grammar: &'a PlaceholderGrammar, policy: &'a Policy, keys: &'a Keys) -> Self {
+    pub fn new(detector: &'a Detector, grammar: &'a PlaceholderGrammar, policy: &'a Policy, keys: &'a Keyring) -> Self {
         Masker {
             detector,
             grammar,
@@ -174,11 +174,11 @@ impl<'a> Masker<'a> {
             Strategy::Mask => render::mask(value),
             Strategy::Partial => render::partial(kind, value),
             Strategy::Generalize => render::generalize(kind, label, value, style),
-            Strategy::Hash => match &self.keys.hash {
+            Strategy::Hash => match self.keys.hash_key() {
                 Some(key) => key.pseudonym(label, value),
                 None => render::redact(label, style),
             },
-            Strategy::Encrypt => match self.keys.seal.as_ref().and_then(|key| key.seal(label, value)) {
+            Strategy::Encrypt => match self.keys.seal_key().and_then(|key| key.token(label, value)) {
                 Some(token) => token,
                 None => render::redact(label, style),
             },

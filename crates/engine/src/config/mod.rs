@@ -15,8 +15,9 @@ pub use error::ConfigError;
 
 use crate::detect::{CustomPattern, DetectBuildError, DetectSettings, Detector};
 use crate::entity::BuiltinKind;
+use crate::keys::{KeyNames, KeyUse, Keyring};
 use crate::placeholder::{is_label, PlaceholderGrammar};
-use crate::policy::{KeyNames, Keys, Policy, PolicyId, RawPolicy, Strategy};
+use crate::policy::{Policy, PolicyId, RawPolicy, Strategy};
 use crate::protocol::route::normalise_path;
 use crate::protocol::Api;
 use crate::restore::RestoreSpec;
@@ -239,8 +240,8 @@ pub struct FilterConfig {
     pub policies: Vec<(String, Policy)>,
     /// The trusted header that selects a policy by name (lower case).
     pub policy_header: Option<String>,
-    /// The keys the policies need, read from the host environment.
-    pub keys: Keys,
+    /// The keys, read from the host environment (every feature that needs one checked it is set).
+    pub keys: Keyring,
     pub audit: AuditSettings,
     pub response_headers: ResponseHeaders,
 }
@@ -506,12 +507,22 @@ fn compile(raw: RawConfig, env: &dyn Fn(&str) -> Option<String>) -> Result<Filte
     }
     let policy_header = raw.policy_header.as_deref().map(|h| header_name(h, "policy_header")).transpose()?;
     let all = || std::iter::once(&policy).chain(policies.iter().map(|(_, p)| p));
-    let keys =
-        Keys::load(&raw.keys, all().any(|p| p.uses(Strategy::Hash)), all().any(|p| p.uses(Strategy::Encrypt)), env)?;
+    let keys = Keyring::from_env(&raw.keys, env)?;
+    if all().any(|p| p.uses(Strategy::Hash)) {
+        keys.require(&raw.keys, KeyUse::Hash, "a policy hashes values")?;
+    }
+    if all().any(|p| p.uses(Strategy::Encrypt)) {
+        keys.require(&raw.keys, KeyUse::Seal, "a policy encrypts values")?;
+    }
 
-    let audit = raw.audit.compile(&raw.keys, keys.hash.as_ref(), env)?;
+    let audit = raw.audit.compile();
     let threats = raw.threats.compile()?;
     let session = raw.session.as_ref().map(|s| compile_session(s, raw.max_entities_per_request)).transpose()?;
+    if session.is_some() {
+        // Sessions rest in shared data: sealed, under names no one can link to an identity.
+        keys.require(&raw.keys, KeyUse::Seal, "session is configured (its records are sealed)")?;
+        keys.require(&raw.keys, KeyUse::Hash, "session is configured (its records are named by keyed hashes)")?;
+    }
 
     Ok(FilterConfig {
         fail_open: raw.fail_open,
@@ -600,7 +611,7 @@ mod tests {
         assert!(e.problem.contains("TEAM_KEY"), "{e}");
         let env = |name: &str| (name == "TEAM_KEY").then(|| "k".repeat(32));
         let c = FilterConfig::from_json_with_env(hashing, &env).unwrap();
-        assert!(c.keys.hash.is_some() && c.keys.seal.is_none());
+        assert!(c.keys.hash_key().is_some() && c.keys.seal_key().is_none());
         assert_eq!(err(r#"{"policy": {"preset": "strict"}}"#).field, "policy.preset");
         assert_eq!(err(r#"{"policy": {"colour": 1}}"#).field, "policy.colour");
         assert_eq!(err(r#"{"policies": {"a b": {}}}"#).field, "policies.a b");

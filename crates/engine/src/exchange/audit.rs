@@ -18,6 +18,7 @@ use super::guard::Guard;
 use crate::config::FilterConfig;
 use crate::entity::{BuiltinKind, EntityKind};
 use crate::event::{Event, Label, Reason, ReplyFindingKind, Unrestored};
+use crate::keys::{KeyUse, Keyring};
 use crate::mask::MaskReport;
 use crate::policy::ReplyAction;
 use crate::threat::Verdict;
@@ -51,9 +52,10 @@ impl AuditIds {
         }
         let request_id = headers.get("x-request-id")?.filter(|id| is_id(id));
         let route = cfg.route_prefix(path).map(str::to_owned);
-        let caller = match &cfg.audit.caller_key {
-            Some(key) => caller_identity(cfg, headers)?.map(|identity| caller_hash(key, &identity)),
-            None => None,
+        let caller = if cfg.keys.has(KeyUse::Hash) {
+            caller_identity(cfg, headers)?.and_then(|identity| caller_hash(&cfg.keys, &identity))
+        } else {
+            None
         };
         Ok(AuditIds { request_id, route, caller })
     }
@@ -82,11 +84,14 @@ fn caller_identity<H: RequestHeaders>(cfg: &FilterConfig, headers: &H) -> Result
     Ok(None)
 }
 
-/// 16 hex digits of the HMAC-SHA-256 of `identity` under the hash key. The label is lower case,
-/// so it never meets an entity label (upper case) under the same key.
-pub fn caller_hash(key: &crate::policy::keys::HashKey, identity: &str) -> String {
-    let pseudonym = key.pseudonym("caller", identity);
-    pseudonym.strip_prefix("caller_").unwrap_or(&pseudonym).to_owned()
+/// The keyed-hash domain of the record's caller (see `keys`).
+pub const CALLER_DOMAIN: &str = "audit.identity";
+
+/// 16 hex digits of the keyed hash of `identity` under the hash key, in the domain
+/// [`CALLER_DOMAIN`]; `None` without a hash key.
+pub fn caller_hash(keys: &Keyring, identity: &str) -> Option<String> {
+    let digest = keys.keyed_hash(CALLER_DOMAIN, identity.as_bytes()).ok()?;
+    Some(digest.iter().take(8).map(|b| format!("{b:02x}")).collect())
 }
 
 /// What the client was sent in place of a reply, or how the reply went.

@@ -15,7 +15,7 @@ use crate::mask::MaskReport;
 use crate::memo::CallerId;
 use crate::policy::PolicyId;
 use crate::protocol::{error_body, Api};
-use crate::store::{SessionStore, SharedData};
+use crate::store::{SessionStore, SharedData, StoreError};
 use crate::threat::Verdict;
 use crate::vault::Vault;
 
@@ -259,7 +259,7 @@ impl Exchange {
             Ok(d) => d,
             Err(e) => return BodyDecision::Refuse(self.refuse(cfg, &Rejection::from(e), emit)),
         };
-        self.load_session(cfg, sessions);
+        self.load_session(cfg, sessions, emit);
         let kind = BodyKind::from_content_type(self.content_type.as_deref());
         let policy = cfg.policy_of(self.policy());
         let scope = guard.memo().scope_of(self.caller);
@@ -484,13 +484,21 @@ impl Exchange {
         self.vault = Vault::with_capacity(0);
     }
 
-    fn load_session<S: SharedData>(&mut self, cfg: &FilterConfig, sessions: &Sessions<'_, S>) {
+    fn load_session<S: SharedData>(
+        &mut self,
+        cfg: &FilterConfig,
+        sessions: &Sessions<'_, S>,
+        emit: &mut dyn FnMut(Event<'_>),
+    ) {
         let (Some(identity), Some(session), Some(now)) = (&self.session, &cfg.session, sessions.now_secs) else {
             return;
         };
-        let store = SessionStore::new(sessions.data, &session.store);
-        if let Err(e) = store.load_into(identity, now, &cfg.restore.grammar, &mut self.vault) {
-            log::warn!("prompt-guard: session mappings not loaded: {e}");
+        let store = SessionStore::new(sessions.data, &session.store, &cfg.keys);
+        match store.load_into(identity, now, &cfg.restore.grammar, &mut self.vault) {
+            Ok(_) => {}
+            // Absent as far as the exchange goes; the save replaces it.
+            Err(StoreError::Unopened { reason }) => emit(Event::SealedUnopened(reason.into())),
+            Err(e) => log::warn!("prompt-guard: session mappings not loaded: {e}"),
         }
     }
 
@@ -498,7 +506,7 @@ impl Exchange {
         let (Some(identity), Some(session), Some(now)) = (&self.session, &cfg.session, sessions.now_secs) else {
             return;
         };
-        let store = SessionStore::new(sessions.data, &session.store);
+        let store = SessionStore::new(sessions.data, &session.store, &cfg.keys);
         if let Err(e) = store.save(identity, now, &self.vault) {
             log::warn!("prompt-guard: session mappings not saved: {e}");
         }

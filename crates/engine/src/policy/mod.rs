@@ -16,7 +16,7 @@ use std::collections::BTreeMap;
 
 use serde::Deserialize;
 
-pub use keys::{KeyNames, Keys};
+pub use keys::{KeyNames, Keyring};
 pub use presets::preset_strategy;
 pub use reply::{ReplyAction, ReplyPolicy};
 

@@ -1,63 +1,61 @@
-//! Shared-data keys for sessions. A key never contains the identity itself, only a stable hash of
-//! it, so shared data (visible to every VM of the plugin and to admin tooling) holds no user names.
+//! Shared-data keys for sessions. A key never contains the identity, only a keyed hash of it
+//! (HMAC-SHA-256 under the hash key, [`Keyring::keyed_hash`]): shared data is visible to every VM
+//! of the plugin and to admin tooling, and without the hash key no one can tell which identity a
+//! key belongs to, or test a guess (an unkeyed hash could be recomputed from a list of user names).
 
-/// The one key holding the index of stored sessions.
-pub const INDEX_KEY: &str = "prompt_guard/v1/sessions";
+use crate::keys::{Keyring, MissingKey};
 
-const SESSION_PREFIX: &str = "prompt_guard/v1/session/";
+/// The one key holding the index of stored sessions. `v2`: records are sealed and named by keyed
+/// hashes; records of `v1` (plain, unkeyed names) are never read.
+pub const INDEX_KEY: &str = "prompt_guard/v2/sessions";
 
-const FNV_OFFSET: u64 = 0xcbf2_9ce4_8422_2325;
-const FNV_PRIME: u64 = 0x0000_0100_0000_01b3;
+const SESSION_PREFIX: &str = "prompt_guard/v2/session/";
 
-/// FNV-1a, 64 bit: defined by its constants alone, so every VM and every build of the filter
-/// computes the same key for the same identity (unlike `std`'s hasher, whose algorithm may change).
-fn fnv1a(parts: &[&[u8]]) -> u64 {
-    let mut h = FNV_OFFSET;
-    for part in parts {
-        for &b in *part {
-            h ^= u64::from(b);
-            h = h.wrapping_mul(FNV_PRIME);
-        }
-    }
-    h
+/// What [`Keyring::keyed_hash`] is told a session name is for.
+const SESSION_DOMAIN: &str = "session";
+
+fn first_u64(hash: [u8; 32]) -> u64 {
+    let mut head = [0u8; 8];
+    head.copy_from_slice(&hash[..8]);
+    u64::from_le_bytes(head)
 }
 
-/// The hash naming a session's key.
-pub fn session_hash(identity: &str) -> u64 {
-    fnv1a(&[identity.as_bytes()])
+/// The hash naming a session's key (64 bits of the keyed hash: the index holds it, and a
+/// collision only makes two identities share a key whose record neither can open for the other).
+pub fn session_hash(keys: &Keyring, identity: &str) -> Result<u64, MissingKey> {
+    keys.keyed_hash(SESSION_DOMAIN, identity.as_bytes()).map(first_u64)
 }
 
-/// A second, differently seeded hash stored inside the record and checked on load: two identities
-/// whose key hashes collide then still never see each other's mappings. It guards against
-/// accidental collisions; it is not a secret MAC, so identities must come from a trusted source.
-pub fn identity_tag(identity: &str) -> u64 {
-    fnv1a(&[b"prompt_guard/identity-tag\0", identity.as_bytes()])
+/// The same under the previous hash key, if one is set (sessions named before a rotation).
+pub fn previous_session_hash(keys: &Keyring, identity: &str) -> Option<u64> {
+    keys.keyed_hash_previous(SESSION_DOMAIN, identity.as_bytes()).map(first_u64)
 }
 
-/// `prompt_guard/v1/session/<16 hex digits>`.
+/// `prompt_guard/v2/session/<16 hex digits>`.
 pub fn session_key(hash: u64) -> String {
     format!("{SESSION_PREFIX}{hash:016x}")
 }
 
 #[cfg(test)]
 mod tests {
+    #![allow(clippy::unwrap_used)]
     use super::*;
+    use crate::keys::HashKey;
 
-    #[test]
-    fn fnv1a_matches_published_vectors() {
-        // Test vectors from the FNV reference (draft-eastlake-fnv, FNV-1a 64 of "" and "a").
-        assert_eq!(fnv1a(&[b""]), 0xcbf2_9ce4_8422_2325);
-        assert_eq!(fnv1a(&[b"a"]), 0xaf63_dc4c_8601_ec8c);
-        assert_eq!(fnv1a(&[b"foobar"]), 0x8594_4171_f739_67e8);
+    fn ring(key: &str) -> Keyring {
+        Keyring::new(None, None, HashKey::new(key.as_bytes()), None)
     }
 
     #[test]
-    fn key_hides_identity_and_differs_by_identity() {
-        let k = session_key(session_hash("alice@example.com"));
-        assert!(k.starts_with("prompt_guard/v1/session/"));
+    fn key_hides_identity_and_differs_by_identity_and_hash_key() {
+        let a = ring("hash key A, thirty-two bytes or more");
+        let k = session_key(session_hash(&a, "alice@example.com").unwrap());
+        assert!(k.starts_with("prompt_guard/v2/session/"));
         assert_eq!(k.len(), SESSION_PREFIX.len() + 16);
         assert!(!k.contains("alice"));
-        assert_ne!(k, session_key(session_hash("bob@example.com")));
-        assert_ne!(session_hash("alice"), identity_tag("alice"));
+        assert_ne!(k, session_key(session_hash(&a, "bob@example.com").unwrap()));
+        let b = ring("hash key B, thirty-two bytes or more");
+        assert_ne!(session_hash(&a, "alice").unwrap(), session_hash(&b, "alice").unwrap());
+        assert!(session_hash(&Keyring::default(), "alice").is_err());
     }
 }

@@ -7,6 +7,12 @@
 //! trusted identity, keeps those mappings: [`SessionStore::load_into`] before masking,
 //! [`SessionStore::save`] after, [`SessionStore::sweep`] from the periodic tick.
 //!
+//! Nothing in shared data is readable without the keyring: a record's name is a keyed hash of the
+//! identity (`key.rs`), and the record itself is sealed with the identity as associated data
+//! (`sealed.rs`). The index holds only those keyed hashes and expiry times. A record that does not
+//! open (written under a key that was rotated out, tampered with, or another identity's) is
+//! treated as absent: [`StoreError::Unopened`] from `load_into`, replaced by `save`.
+//!
 //! Every Envoy worker runs its own VM; shared data is common to all VMs of the plugin in one
 //! Envoy process. Writers never lose each other's updates: each write carries the CAS token of
 //! the value it was merged with and is retried after a mismatch. The one exception is the very
@@ -17,11 +23,13 @@ mod codec;
 mod index;
 mod key;
 mod record;
+mod sealed;
 #[cfg(test)]
 mod tests;
 
 use std::fmt;
 
+use crate::keys::{Keyring, OpenError};
 use crate::placeholder::PlaceholderGrammar;
 use crate::vault::Vault;
 use index::SessionIndex;
@@ -50,6 +58,10 @@ pub enum StoreError {
     /// The session holds more mappings than the vault may hold (`max_entries` above the vault's
     /// capacity); the mappings loaded so far stay in the vault.
     VaultFull { capacity: usize },
+    /// A stored record did not open and was treated as absent.
+    Unopened { reason: OpenError },
+    /// The keyring holds no seal or hash key (the configuration requires both for sessions).
+    MissingKey,
 }
 
 impl fmt::Display for StoreError {
@@ -64,6 +76,8 @@ impl fmt::Display for StoreError {
             StoreError::VaultFull { capacity } => {
                 write!(f, "session holds more mappings than the vault's capacity of {capacity}")
             }
+            StoreError::Unopened { reason } => write!(f, "stored session did not open ({reason}); treated as absent"),
+            StoreError::MissingKey => f.write_str("no seal or hash key is configured for sessions"),
         }
     }
 }
@@ -91,21 +105,34 @@ pub const SWEEP_BATCH: usize = 64;
 pub struct SessionStore<'a, S: SharedData> {
     data: &'a S,
     settings: &'a SessionSettings,
+    keys: &'a Keyring,
 }
 
 impl<'a, S: SharedData> SessionStore<'a, S> {
-    pub fn new(data: &'a S, settings: &'a SessionSettings) -> Self {
-        SessionStore { data, settings }
+    pub fn new(data: &'a S, settings: &'a SessionSettings, keys: &'a Keyring) -> Self {
+        SessionStore { data, settings, keys }
     }
 
-    /// The session's live record, or None when it is absent, cleared, expired or another
-    /// identity's (key hash collision).
-    fn live_record(&self, bytes: &[u8], tag: u64, now_secs: u64) -> Result<Option<SessionRecord>, StoreError> {
-        if bytes.is_empty() {
+    /// The session's live record, or None when it is absent, cleared or expired (an expired
+    /// record is not opened). `Unopened` when it is another identity's or under a key no longer held.
+    fn live_record(&self, bytes: &[u8], identity: &str, now_secs: u64) -> Result<Option<SessionRecord>, StoreError> {
+        if bytes.is_empty() || sealed::stored_expiry(bytes).is_some_and(|e| e <= now_secs) {
             return Ok(None);
         }
-        let record = SessionRecord::decode(bytes).map_err(|_| StoreError::Corrupt { key_hint: "session" })?;
-        Ok((record.tag == tag && record.expiry > now_secs).then_some(record))
+        sealed::open(self.keys, identity, bytes).map(Some)
+    }
+
+    /// The stored bytes of `identity`'s session: under its current name, or, after a rotation of
+    /// the hash key, under the name the previous key gave it (`save` then moves it).
+    fn find(&self, identity: &str) -> Result<Option<Vec<u8>>, StoreError> {
+        let current = key::session_hash(self.keys, identity).map_err(|_| StoreError::MissingKey)?;
+        let found = self.data.get(&key::session_key(current))?.map(|(b, _)| b).filter(|b| !b.is_empty());
+        match (found, key::previous_session_hash(self.keys, identity)) {
+            (None, Some(previous)) if previous != current => {
+                Ok(self.data.get(&key::session_key(previous))?.map(|(b, _)| b).filter(|b| !b.is_empty()))
+            }
+            (found, _) => Ok(found),
+        }
     }
 
     /// Put the session's earlier mappings into a fresh vault before masking, so the same value gets the
@@ -121,11 +148,10 @@ impl<'a, S: SharedData> SessionStore<'a, S> {
         grammar: &PlaceholderGrammar,
         vault: &mut Vault,
     ) -> Result<usize, StoreError> {
-        let key = key::session_key(key::session_hash(identity));
-        let Some((bytes, _)) = self.data.get(&key)? else {
+        let Some(bytes) = self.find(identity)? else {
             return Ok(0);
         };
-        let Some(record) = self.live_record(&bytes, key::identity_tag(identity), now_secs)? else {
+        let Some(record) = self.live_record(&bytes, identity, now_secs)? else {
             return Ok(0);
         };
         for (label, n) in &record.counters {
@@ -151,7 +177,8 @@ impl<'a, S: SharedData> SessionStore<'a, S> {
     /// and register the session in an index so sweep() can find it.
     ///
     /// An empty vault creates no session; it only refreshes an existing one. A corrupt, expired
-    /// or foreign record under the key is replaced by a fresh one. The index
+    /// or unopenable record under the key is replaced by a fresh one. The record is sealed for
+    /// `identity` under the current seal key. The index
     /// (one key read and written whole) is only rewritten when the session is new or its listed
     /// expiry is more than half a TTL behind, so a busy session costs one record read and write
     /// per exchange; `sweep` corrects listed expiries that fell behind.
@@ -159,15 +186,15 @@ impl<'a, S: SharedData> SessionStore<'a, S> {
         if self.settings.max_sessions == 0 {
             return Ok(());
         }
-        let hash = key::session_hash(identity);
+        let hash = key::session_hash(self.keys, identity).map_err(|_| StoreError::MissingKey)?;
         let key = key::session_key(hash);
-        let tag = key::identity_tag(identity);
         let ttl = self.settings.ttl_seconds;
         let expiry = now_secs.saturating_add(ttl);
         let mut list = false;
+        let mut sealing = Ok(());
         self.with_cas_retry(&key, "session", |current| {
             let live = match current {
-                Some(bytes) => self.live_record(bytes, tag, now_secs).ok().flatten(),
+                Some(bytes) => self.live_record(bytes, identity, now_secs).ok().flatten(),
                 None => None,
             };
             // Nothing masked and nothing stored: an exchange without sensitive values costs no write.
@@ -175,15 +202,23 @@ impl<'a, S: SharedData> SessionStore<'a, S> {
                 list = false;
                 return None;
             }
-            let mut record = live.unwrap_or_else(|| SessionRecord::empty(tag));
+            let mut record = live.unwrap_or_else(SessionRecord::empty);
             record.absorb(vault, self.settings.max_entries);
             record.expiry = expiry;
             list = record.listed_expiry == 0 || record.listed_expiry.saturating_add(ttl / 2) < expiry;
             if list {
                 record.listed_expiry = expiry;
             }
-            Some(record.encode())
+            match sealed::seal(self.keys, identity, &record) {
+                Ok(bytes) => Some(bytes),
+                Err(e) => {
+                    sealing = Err(e);
+                    list = false;
+                    None
+                }
+            }
         })?;
+        sealing?;
         if list {
             self.register(hash, expiry)?;
         }
@@ -239,7 +274,9 @@ impl<'a, S: SharedData> SessionStore<'a, S> {
                 None => drop.push((hash, listed_expiry)),
                 Some((bytes, _)) if bytes.is_empty() => drop.push((hash, listed_expiry)),
                 Some((bytes, cas)) => {
-                    let expiry = SessionRecord::decode(&bytes).map(|r| r.expiry).unwrap_or(0);
+                    // The readable expiry (the sweep cannot open records; a record that does not
+                    // hold one is cleared).
+                    let expiry = sealed::stored_expiry(&bytes).unwrap_or(0);
                     if expiry > now_secs {
                         refresh.push((hash, expiry));
                         continue;

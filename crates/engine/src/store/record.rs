@@ -1,7 +1,8 @@
-//! One session's record: when it expires, whose it is, the highest number issued per label, and
-//! the (label, number, original) mappings kept so far.
+//! One session's record: when it expires, the highest number issued per label, and the (label,
+//! number, original) mappings kept so far. Whose it is is not written in it: the record is sealed
+//! with the identity as associated data (`sealed.rs`), so only that identity's exchanges open it.
 //!
-//! Encoding (version 1, little-endian): `u8 version, u64 expiry, u64 identity tag, u64 listed expiry,
+//! Encoding (version 2, little-endian): `u8 version, u64 expiry, u64 listed expiry,
 //! u16 label count, { u8 len, label, u32 highest }*, u32 entry count,
 //! { u8 kind, u8 len, label, u32 number, [u32 len, original if kind = 0] }*`. Binary rather than
 //! JSON because originals may hold any text and the record is read on every request of a session.
@@ -12,7 +13,7 @@ use super::codec::{Malformed, Reader, Writer};
 use crate::placeholder::{is_label, MAX_NUMBER_DIGITS};
 use crate::vault::Vault;
 
-const VERSION: u8 = 1;
+const VERSION: u8 = 2;
 const KIND_MAPPING: u8 = 0;
 const KIND_WITHDRAWN: u8 = 1;
 const MAX_NUMBER: u32 = 10u32.pow(MAX_NUMBER_DIGITS as u32) - 1;
@@ -23,7 +24,7 @@ pub const MAX_RECORD_BYTES: usize = 1 << 20;
 /// Distinct labels a record remembers numbering for (built-in kinds plus configured patterns).
 pub const MAX_LABELS: usize = 1024;
 /// Room kept for the header and the counters when deciding how many entries fit.
-const RESERVED_BYTES: usize = 1 + 3 * 8 + 2 + MAX_LABELS * (1 + 32 + 4) + 4;
+const RESERVED_BYTES: usize = 1 + 2 * 8 + 2 + MAX_LABELS * (1 + 32 + 4) + 4;
 
 /// One stored mapping. `original` is `None` once the mapping was withdrawn: concurrent exchanges
 /// of the session issued the same placeholder for different values, so it is restored for
@@ -44,7 +45,6 @@ impl StoredEntry {
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct SessionRecord {
     pub expiry: u64,
-    pub tag: u64,
     /// The expiry the session index last recorded for this session (0: not listed). The index is
     /// rewritten only when this falls behind by half a TTL, not on every exchange.
     pub listed_expiry: u64,
@@ -69,8 +69,8 @@ fn read_label<'a>(r: &mut Reader<'a>) -> Result<&'a str, Malformed> {
 }
 
 impl SessionRecord {
-    pub fn empty(tag: u64) -> Self {
-        SessionRecord { tag, ..SessionRecord::default() }
+    pub fn empty() -> Self {
+        SessionRecord::default()
     }
 
     pub fn decode(bytes: &[u8]) -> Result<Self, Malformed> {
@@ -82,7 +82,6 @@ impl SessionRecord {
             return Err(Malformed);
         }
         let expiry = r.u64()?;
-        let tag = r.u64()?;
         let listed_expiry = r.u64()?;
         let label_count = usize::from(r.u16()?);
         if label_count > MAX_LABELS {
@@ -122,14 +121,13 @@ impl SessionRecord {
             entries.push(StoredEntry { label, number, original });
         }
         r.finish()?;
-        Ok(SessionRecord { expiry, tag, listed_expiry, counters, entries })
+        Ok(SessionRecord { expiry, listed_expiry, counters, entries })
     }
 
     pub fn encode(&self) -> Vec<u8> {
         let mut w = Writer::default();
         w.u8(VERSION);
         w.u64(self.expiry);
-        w.u64(self.tag);
         w.u64(self.listed_expiry);
         // Labels are at most 32 bytes, at most MAX_LABELS of them, and entries fit in
         // MAX_RECORD_BYTES (`decode` and `absorb` both enforce it): the conversions cannot fail.

@@ -233,7 +233,8 @@ fn pci_dss_card_verification_codes_reach_neither_upstream_nor_vault_nor_session(
         // What a session record keeps, read back the way the next exchange would.
         let data = Memory::default();
         let settings = SessionSettings { ttl_seconds: 60, max_entries: 100, max_sessions: 10 };
-        let store = SessionStore::new(&data, &settings);
+        let keys = crate::support::test_keys();
+        let store = SessionStore::new(&data, &settings, &keys);
         store.save("tenant/user", 1, &vault).unwrap();
         assert!(!data.values.borrow().values().any(|(v, _)| v.windows(3).any(|w| w == b"737")));
         let mut next = Vault::with_capacity(100);
@@ -252,7 +253,8 @@ fn pci_dss_never_writes_a_card_number_to_a_session_record() {
     assert_eq!(sent, "card [CREDIT_CARD_1], mail [EMAIL_1]");
     let data = Memory::default();
     let settings = SessionSettings { ttl_seconds: 60, max_entries: 100, max_sessions: 10 };
-    let store = SessionStore::new(&data, &settings);
+    let keys = crate::support::test_keys();
+    let store = SessionStore::new(&data, &settings, &keys);
     store.save("tenant/user", 1, &vault).unwrap();
     let mut next = Vault::with_capacity(100);
     store.load_into("tenant/user", 2, &cfg.restore.grammar, &mut next).unwrap();
@@ -268,7 +270,8 @@ fn a_card_verification_code_is_never_written_to_a_session_record_under_any_polic
     assert_eq!(sent, "card [CREDIT_CARD_1], CVV [CARD_CVV_1]");
     let data = Memory::default();
     let settings = SessionSettings { ttl_seconds: 60, max_entries: 100, max_sessions: 10 };
-    let store = SessionStore::new(&data, &settings);
+    let keys = crate::support::test_keys();
+    let store = SessionStore::new(&data, &settings, &keys);
     store.save("tenant/user", 1, &vault).unwrap();
     let mut next = Vault::with_capacity(100);
     store.load_into("tenant/user", 2, &cfg.restore.grammar, &mut next).unwrap();

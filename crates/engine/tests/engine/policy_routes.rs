@@ -206,9 +206,10 @@ impl SharedData for RecordingStore {
 /// 7813 around the published test card number; the PIN and code were written for this test.
 #[test]
 fn the_payments_route_keeps_no_sensitive_authentication_data() {
-    let g = Guard::from_json(
+    let g = Guard::from_json_with_env(
         br#"{"session": {"identity_header": "x-user"}, "policies": {"payments": {"preset": "pci_dss"}},
              "routes": [{"prefix": "/payments", "policy": "payments"}]}"#,
+        &crate::support::test_env,
     )
     .unwrap();
     let track2 = ";4111111111111111=25121015432112345678?";

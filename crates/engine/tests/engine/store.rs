@@ -9,11 +9,14 @@ use std::cell::RefCell;
 use std::collections::HashMap;
 
 use prompt_guard_engine::config::FilterConfig;
-use prompt_guard_engine::exchange::{guard_reply, guard_request};
+use prompt_guard_engine::exchange::{guard_reply, guard_request, BodyDecision, Exchange, Guard, RequestPlan, Sessions};
 use prompt_guard_engine::memo::MemoScope;
 use prompt_guard_engine::protocol::Api;
 use prompt_guard_engine::store::{SessionSettings, SessionStore, SharedData, StoreError};
 use prompt_guard_engine::vault::Vault;
+use serde_json::{json, Value};
+
+use crate::support::{test_env, Headers};
 
 /// Shared data with Envoy's CAS rule: each write gets a new token; a stale token is refused.
 #[derive(Default)]
@@ -44,8 +47,8 @@ const SETTINGS: SessionSettings = SessionSettings { ttl_seconds: 3600, max_entri
 
 /// One exchange as the filter runs it: load the session, mask the request, save, restore the reply.
 fn exchange(data: &InMemorySharedData, who: &str, now: u64, request: &str, reply: &str) -> (String, String) {
-    let cfg = FilterConfig::from_json(b"{}").unwrap();
-    let store = SessionStore::new(data, &SETTINGS);
+    let cfg = FilterConfig::from_json_with_env(b"{}", &test_env).unwrap();
+    let store = SessionStore::new(data, &SETTINGS, &cfg.keys);
     let mut vault = Vault::with_capacity(1024);
     store.load_into(who, now, &cfg.restore.grammar, &mut vault).unwrap();
     let out = guard_request(&cfg, Api::OpenAiResponses, request.as_bytes(), true, &mut vault, MemoScope::NONE).unwrap();
@@ -120,4 +123,82 @@ fn expired_session_is_forgotten() {
     );
     assert!(sent.contains("[EMAIL_1]"), "{sent}");
     assert!(restored.contains("bob.ray@example.com") && !restored.contains("ann.lee"), "{restored}");
+}
+
+/// One guarded exchange through the engine's `Exchange` (as the filter drives it) for `who`,
+/// with the given host environment; returns what went upstream and the events it emitted.
+fn guarded(
+    data: &InMemorySharedData,
+    env: &dyn Fn(&str) -> Option<String>,
+    who: &str,
+    now: u64,
+    text: &str,
+) -> (String, Vec<String>) {
+    let config = br#"{"session": {"identity_header": "x-user"}, "threats": {"enabled": false}}"#;
+    let g = Guard::from_json_with_env(config, env).unwrap();
+    let body = json!({"model": "m", "input": text}).to_string();
+    let map = HashMap::from([
+        (":path", "/v1/responses".to_owned()),
+        ("content-type", "application/json".to_owned()),
+        ("x-user", who.to_owned()),
+    ]);
+    let mut events = Vec::new();
+    let mut ex = Exchange::new(&g);
+    assert_eq!(ex.request_headers(&g, &Headers(map), true, &mut |_| {}).unwrap(), RequestPlan::Inspect);
+    let sessions = Sessions { data, now_secs: Some(now) };
+    let decision = ex.request_body(&g, body.as_bytes(), &sessions, &mut |e| events.push(format!("{e:?}")));
+    let BodyDecision::Forward(Some(sent)) = decision else { panic!("the request was not masked") };
+    let sent: Value = serde_json::from_slice(&sent).unwrap();
+    (sent["input"].as_str().unwrap_or_default().to_owned(), events)
+}
+
+/// The environment after a rotation of the seal key: a new key, the old one as previous.
+fn rotated_env(name: &str) -> Option<String> {
+    match name {
+        "PG_SEAL_KEY" => Some("9999999999999999999999999999999999999999999999999999999999999999".to_owned()),
+        "PG_SEAL_KEY_PREVIOUS" => test_env("PG_SEAL_KEY"),
+        _ => test_env(name),
+    }
+}
+
+/// The rotation finished: the old key removed.
+fn new_key_only_env(name: &str) -> Option<String> {
+    (name != "PG_SEAL_KEY_PREVIOUS").then(|| rotated_env(name)).flatten()
+}
+
+#[test]
+fn a_rotation_keeps_sessions_and_a_removed_key_drops_them_counted() {
+    let data = InMemorySharedData::default();
+    let (sent, events) = guarded(&data, &test_env, "tenant-a/user-1", 1000, "Write to ann.lee@example.com");
+    assert_eq!(sent, "Write to [EMAIL_1]");
+    assert!(!events.iter().any(|e| e.contains("SealedUnopened")), "{events:?}");
+    // New key current, old key previous: the session opens, numbering continues.
+    let (sent, events) =
+        guarded(&data, &rotated_env, "tenant-a/user-1", 1010, "And bob.ray@example.com, ann.lee@example.com");
+    assert_eq!(sent, "And [EMAIL_2], [EMAIL_1]");
+    assert!(!events.iter().any(|e| e.contains("SealedUnopened")), "{events:?}");
+    // That exchange re-sealed the record under the new key: the new key alone opens it.
+    let (sent, _) = guarded(&data, &new_key_only_env, "tenant-a/user-1", 1020, "bob.ray@example.com");
+    assert_eq!(sent, "[EMAIL_2]");
+
+    // A session last written under the old key, read after the old key was removed: absent,
+    // counted, and the exchange goes on (numbering starts afresh).
+    let stale = InMemorySharedData::default();
+    guarded(&stale, &test_env, "tenant-a/user-1", 1000, "Write to ann.lee@example.com");
+    let (sent, events) = guarded(&stale, &new_key_only_env, "tenant-a/user-1", 1010, "bob.ray@example.com");
+    assert_eq!(sent, "[EMAIL_1]");
+    assert_eq!(events.iter().filter(|e| e.as_str() == "SealedUnopened(UnknownKey)").count(), 1, "{events:?}");
+}
+
+#[test]
+fn a_session_without_keys_in_the_environment_is_a_configuration_error() {
+    let config = br#"{"session": {"identity_header": "x-user"}}"#;
+    let e = FilterConfig::from_json(config).unwrap_err();
+    assert_eq!(e.field, "keys.encrypt");
+    assert!(e.problem.contains("PG_SEAL_KEY") && e.problem.contains("session"), "{e}");
+    let seal_only = |name: &str| (name == "PG_SEAL_KEY").then(|| test_env(name)).flatten();
+    let e = FilterConfig::from_json_with_env(config, &seal_only).unwrap_err();
+    assert_eq!(e.field, "keys.hash");
+    assert!(e.problem.contains("PG_HASH_KEY"), "{e}");
+    assert!(FilterConfig::from_json_with_env(config, &test_env).is_ok());
 }

@@ -1,10 +1,11 @@
-//! Host stand-ins that several test files share: request headers from a map, and a shared-data
-//! store that holds nothing (no session configured).
+//! Host stand-ins that several test files share: request headers from a map, a shared-data
+//! store that holds nothing (no session configured), and the host environment with test keys.
 
 use std::collections::HashMap;
 use std::convert::Infallible;
 
 use prompt_guard_engine::exchange::RequestHeaders;
+use prompt_guard_engine::keys::{KeyNames, Keyring};
 use prompt_guard_engine::store::{SharedData, StoreError};
 
 /// Request headers as a map (`:path`, `content-type`, ...).
@@ -27,4 +28,19 @@ impl SharedData for NoStore {
     fn set(&self, _key: &str, _value: &[u8], _cas: Option<u32>) -> Result<(), StoreError> {
         Ok(())
     }
+}
+
+/// The host environment of the tests: a seal key and a hash key under their default variable
+/// names (written for these tests; never a deployment's keys).
+pub fn test_env(name: &str) -> Option<String> {
+    match name {
+        "PG_SEAL_KEY" => Some("5eed5eed000102030405060708090a0b0c0d0e0f101112131415161718191a1b".to_owned()),
+        "PG_HASH_KEY" => Some("engine test hash key, at least thirty-two bytes".to_owned()),
+        _ => None,
+    }
+}
+
+/// The keyring [`test_env`] gives.
+pub fn test_keys() -> Keyring {
+    Keyring::from_env(&KeyNames::default(), &test_env).unwrap_or_default()
 }
