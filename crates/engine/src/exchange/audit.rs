@@ -214,7 +214,9 @@ pub struct AuditRecord {
     pub api: &'static str,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub route: Option<String>,
-    pub policy: String,
+    /// Left out when the trusted policy header named no configured policy (refused).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub policy: Option<String>,
     /// 16 hex digits of a keyed hash of the caller; absent without a hash key.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub caller: Option<String>,
@@ -371,7 +373,8 @@ impl AuditTrail {
             request_id: ids.request_id.clone(),
             api: exchange.api().name(),
             route: ids.route.clone(),
-            policy: cfg.policy_name(exchange.policy()).to_owned(),
+            policy: (self.rejected != Some(Reason::UnknownPolicy))
+                .then(|| cfg.policy_name(exchange.policy()).to_owned()),
             caller: ids.caller.clone(),
             actions,
             refused: self.rejected.map(Reason::label),

@@ -334,3 +334,21 @@ fn a_reply_over_the_limit_is_recorded_as_unrestored() {
     assert_eq!(json["reply"]["unrestored"], "too_large");
     assert_eq!(json["reply"]["restored"], 0);
 }
+
+#[test]
+fn a_request_naming_an_unknown_policy_is_recorded_without_a_policy() {
+    let g = guard(r#"{"policy_header": "x-team-policy"}"#);
+    let mut h = headers("/v1/chat/completions");
+    h.0.insert("x-team-policy", "nope".to_owned());
+    let mut ex = Exchange::new(&g);
+    let mut trail = AuditTrail::default();
+    let plan = ex.request_headers(&g, &h, true, &mut |e| trail.observe(&e)).unwrap();
+    assert!(matches!(plan, RequestPlan::Refuse(_)));
+    let facts =
+        HostFacts { reply_seen: false, answered_locally: true, reply_complete: false, request_us: 1, reply_us: 0 };
+    let json: Value = serde_json::from_slice(&trail.record(&g, &ex, &facts).to_json()).unwrap();
+    assert_eq!(json["refused"], "unknown_policy");
+    assert!(json.get("policy").is_none(), "{json}");
+    assert_eq!(json["reply"]["mode"], "local");
+    assert_clean(&json, &["nope"]);
+}
