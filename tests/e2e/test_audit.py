@@ -268,3 +268,20 @@ def test_the_siem_access_loggers_of_the_docs_are_accepted_by_envoy(tmp_path):
     result = subprocess.run([harness.envoy_binary(), "--mode", "validate", "-c", str(path)],
                             capture_output=True, text=True, timeout=120)
     assert result.returncode == 0, (result.stdout + result.stderr)[-2000:]
+
+
+def test_the_istio_access_log_patch_is_the_shipped_access_log():
+    """deploy/istio/access-log-envoyfilter.yaml adds, to the gateway's connection manager, the
+    access log the shipped bootstrap has (with stdout as its path)."""
+    import yaml
+
+    manifest = yaml.safe_load((harness.REPO / "deploy/istio/access-log-envoyfilter.yaml").read_text())
+    (patch,) = manifest["spec"]["configPatches"]
+    assert patch["applyTo"] == "NETWORK_FILTER" and patch["patch"]["operation"] == "MERGE"
+    patched = patch["patch"]["value"]["typed_config"]["access_log"]
+    text = harness.RENDER.render(listen_port=1, admin_port=2, upstream="http://127.0.0.1:3",
+                                 wasm_path="x.wasm", access_log_path="/dev/stdout")
+    manager = yaml.safe_load(text)["static_resources"]["listeners"][0]["filter_chains"][0]["filters"][0]
+    assert patched == manager["typed_config"]["access_log"]
+    fields = patched[0]["typed_config"]["log_format"]["json_format"]
+    assert fields["prompt_guard"] == "%FILTER_STATE(wasm.prompt_guard_audit:PLAIN)%"
