@@ -112,6 +112,16 @@ eval:
 train:
 	cargo run --release --quiet --bin train -- $(EVAL_DIR)
 
+# The adversarial-suffix model (crates/engine/src/threat/suffix): a character model of benign text
+# (half A of eval/dev_traffic, the even halves of the self-instruct and BIPIA benign rows,
+# eval/suffix/train_nonenglish.jsonl); writes model.bin and inputs.txt there. Deterministic
+# (tests/engine/suffix.rs checks it). `make suffix-corpus` rebuilds eval/suffix from its sources.
+.PHONY: train-suffix suffix-corpus
+train-suffix:
+	cargo run --release --quiet --bin train_suffix -- $(EVAL_DIR)
+suffix-corpus:
+	python3 scripts/build_suffix_corpus.py --self-instruct $(EVAL_DIR)/injection/benign_self_instruct_dev.jsonl
+
 # Engine benchmarks, native (criterion; bodies in crates/engine/benches/fixtures): time and MB/s per body,
 # allocations per request, configuration compile time -> bench-results/engine.md.
 bench:

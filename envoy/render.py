@@ -16,9 +16,9 @@
     --access-log /var/log/envoy/llm.jsonl JSON lines with Envoy's fields and the filter's audit
                                           record (default /dev/stdout; --access-log "" for none)
 
-With a `session.identity_header` or a `policy_header` in the filter configuration, the bootstrap
-drops those headers as the client sent them before the filter reads them (only the JWT filter,
-when configured, sets them).
+With a `session.identity_header`, an `api.identity_header` or a `policy_header` in the filter
+configuration, the bootstrap drops those headers as the client sent them before the filter reads
+them (only the JWT filter, when configured, sets them).
 A buffer filter between the prompt-guard filter and the router holds request headers until the
 filter has passed the whole body, so a refused request never reaches the upstream.
 
@@ -109,6 +109,19 @@ def identity_header_of(filter_config_json):
     return None
 
 
+def api_identity_header_of(filter_config_json):
+    """The filter's `api.identity_header` (lower case), or None (not set, or not JSON)."""
+    try:
+        config = json.loads(filter_config_json)
+    except ValueError:
+        return None
+    api = config.get("api") if isinstance(config, dict) else None
+    header = api.get("identity_header") if isinstance(api, dict) else None
+    if isinstance(header, str) and header.strip():
+        return header.strip().lower()
+    return None
+
+
 def policy_header_of(filter_config_json):
     """The filter's `policy_header` (lower case), or None (none, or not JSON)."""
     try:
@@ -159,6 +172,7 @@ def render(*, listen_port, admin_port, upstream, wasm_path=None, filter_config_j
         json.loads(filter_config_json)  # fail here, not in Envoy, on a config that is not JSON
     identity_header = identity_header_of(filter_config_json) if with_filter else None
     policy_header = policy_header_of(filter_config_json) if with_filter else None
+    api_identity_header = api_identity_header_of(filter_config_json) if with_filter else None
     policy_claim = (jwt or {}).get("policy_claim")
     if policy_claim and not policy_header:
         raise RenderError("a JWT policy claim needs policy_header in the filter configuration")
@@ -168,7 +182,7 @@ def render(*, listen_port, admin_port, upstream, wasm_path=None, filter_config_j
         raise RenderError("a JWT identity and a client-chosen identity exclude each other")
 
     identity_filters = []
-    trusted = [h for h in (identity_header, policy_header) if h]
+    trusted = [h for h in (identity_header, policy_header, api_identity_header) if h]
     if trusted and not trust_client_identity:
         removals = yaml_list({"remove": h} for h in dict.fromkeys(trusted))
         identity_filters.append(fill_blocks(fragment("identity-strip.yaml"),

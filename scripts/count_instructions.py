@@ -57,7 +57,12 @@ def main():
         size = (ROOT / "crates" / "engine" / "benches" / "fixtures" / f"{fixture}.request.json").stat().st_size
         instructions = per_run(fixture, args.repeat)
         print(f"| guard_request {fixture} | {size} | {human(instructions)} | {instructions / size:.0f} |", flush=True)
-    print(f"| configuration compile (defaults) | - | {human(per_run('config', 2))} | - |")
+    config = per_run("config", 2)
+    print(f"| configuration compile (defaults) | - | {human(config)} | - |")
+    # The first request after configuring also builds the automata of the rules it needs.
+    first = per_run(f"first:{args.fixtures[0]}", 2) - config if args.fixtures else None
+    if first is not None:
+        print(f"| first guard_request {args.fixtures[0]} after configuring | - | {human(first)} | - |")
 
 
 if __name__ == "__main__":

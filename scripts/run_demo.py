@@ -120,6 +120,13 @@ Try it (the upstream sees placeholders; you get your own words back):
     -d '{{"model":"gpt-4o-mini","messages":[{{"role":"user","content":"Mail jane.doe@example.com or call +1 415 555 0134, card 4111 1111 1111 1111"}}]}}'
   curl -s http://127.0.0.1:{MOCK}/__last_request     # what the upstream received (mock only)
 
+The anonymize and restore API (docs/api.md), answered by the filter itself:
+
+  curl -s http://127.0.0.1:{LISTEN}/v1/anonymize -H 'content-type: application/json' \\
+    -d '{{"prompt":"Mail jane.doe@example.com about the invoice"}}'
+  curl -s http://127.0.0.1:{LISTEN}/v1/restore -H 'content-type: application/json' \\
+    -d '{{"mappingId":"<mappingId from above>","output":"Sent to [EMAIL_1]."}}'
+
 Or point an SDK at it: OpenAI(base_url="http://127.0.0.1:{LISTEN}/v1"), Anthropic(base_url="http://127.0.0.1:{LISTEN}").
 Ctrl-C to stop.
 """, flush=True)

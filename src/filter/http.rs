@@ -9,8 +9,10 @@ use proxy_wasm::types::Action;
 use super::host::{self, Direction, HostError};
 use super::metrics::Metrics;
 use super::quirks::{self, BufferedBodySize, ContentLengthRemoval, HeadersGoOn, TrailersEndStream};
+use super::random::HostRandom;
 use super::shared_data::EnvoySharedData;
 use super::timing::{Phase, Spent, Started};
+use prompt_guard_engine::api::{ApiCall, ApiHost, ApiReply};
 use prompt_guard_engine::encoding::ContentEncoding;
 use prompt_guard_engine::event::Event;
 use prompt_guard_engine::exchange::{
@@ -22,6 +24,8 @@ pub struct GuardedExchange {
     guard: Rc<Guard>,
     metrics: Rc<Metrics>,
     exchange: Exchange,
+    /// A call to the filter's own API (`api`): answered here, never forwarded.
+    api_call: Option<ApiCall>,
     /// The reply is our own local reply: not to be inspected.
     answered_locally: bool,
     request_size: BufferedBodySize,
@@ -51,6 +55,7 @@ impl GuardedExchange {
             guard,
             metrics,
             exchange,
+            api_call: None,
             answered_locally: false,
             request_size: BufferedBodySize::default(),
             request_end: TrailersEndStream::default(),
@@ -122,6 +127,11 @@ impl GuardedExchange {
     }
 
     fn request_headers(&mut self, end_of_stream: bool) -> Action {
+        match ApiCall::start(&self.guard, &host::RequestHeaderMap) {
+            Ok(Some(call)) => return self.api_headers(call, end_of_stream),
+            Ok(None) => {}
+            Err(e) => return self.host_failed(e),
+        }
         let plan = self.exchange.request_headers(&self.guard, &host::RequestHeaderMap, !end_of_stream, &mut |e| {
             note(&self.metrics, &mut self.audit, &e)
         });
@@ -135,7 +145,61 @@ impl GuardedExchange {
         }
     }
 
+    /// An API call's headers: refused from them, or its body held. The headers go on like an
+    /// inspected request's (see `HeadersGoOn`); the buffer filter after this one keeps them from
+    /// the router until the body is complete, and the call is answered before that.
+    fn api_headers(&mut self, call: ApiCall, end_of_stream: bool) -> Action {
+        let early = call.refuse_early(&self.guard, !end_of_stream, &mut |e| self.metrics.count(&e));
+        self.api_call = Some(call);
+        match early {
+            Some(reply) => self.answer_api(reply),
+            None => HeadersGoOn::ACTION,
+        }
+    }
+
+    fn answer_api(&mut self, reply: ApiReply) -> Action {
+        self.request_end.complete_once();
+        let reply = LocalReply { status: reply.status, reason: "api", headers: reply.headers, body: reply.body };
+        self.answer(&reply)
+    }
+
+    /// Part of an API call's body: held until it is complete, then answered.
+    fn api_body(&mut self, body_size: usize, end_of_stream: bool) -> Action {
+        if self.request_end.is_done() {
+            return Action::Pause;
+        }
+        self.request_size.record(body_size);
+        let Some(call) = &self.api_call else { return Action::Pause };
+        match call.body_held(&self.guard, body_size, &mut |e| self.metrics.count(&e)) {
+            Some(reply) => self.answer_api(reply),
+            None if end_of_stream => self.finish_api(),
+            None => Action::Pause,
+        }
+    }
+
+    /// The whole body of an API call is here: answer it.
+    fn finish_api(&mut self) -> Action {
+        if self.request_end.is_done() {
+            return Action::Pause;
+        }
+        let Some(call) = self.api_call.take() else { return Action::Pause };
+        let raw = match host::body(Direction::Request, self.request_size.seen) {
+            Ok(raw) => raw,
+            Err(e) => {
+                log::error!("prompt-guard: {e}");
+                let reply = ApiReply::internal();
+                return self.answer_api(reply);
+            }
+        };
+        let host = ApiHost { data: &EnvoySharedData, random: &HostRandom, now_secs: host::now_secs().ok() };
+        let reply = call.finish(&self.guard, &raw, &host, &mut |e| self.metrics.count(&e));
+        self.answer_api(reply)
+    }
+
     fn request_body(&mut self, body_size: usize, end_of_stream: bool) -> Action {
+        if self.api_call.is_some() {
+            return self.api_body(body_size, end_of_stream);
+        }
         if !self.exchange.is_guarded() || self.request_end.is_done() {
             return Action::Continue;
         }
@@ -299,6 +363,9 @@ impl HttpContext for GuardedExchange {
 
     fn on_http_request_trailers(&mut self, _num_trailers: usize) -> Action {
         self.timed(Phase::Request, |x| {
+            if x.api_call.is_some() {
+                return x.finish_api();
+            }
             if !x.exchange.is_guarded() || x.request_end.is_done() {
                 return Action::Continue;
             }

@@ -6,6 +6,7 @@ mod host;
 mod http;
 mod metrics;
 mod quirks;
+mod random;
 mod root;
 mod shared_data;
 mod timing;

@@ -3,6 +3,7 @@
 //! are tested and benchmarked natively. The crate does not depend on `proxy-wasm`; the filter crate
 //! binds it to the host.
 
+pub mod api;
 pub mod config;
 pub mod detect;
 pub mod encoding;

@@ -140,12 +140,6 @@ impl Vault {
         &self.synthetic
     }
 
-    /// Whether `text` is one of this exchange's synthetic values (a reply finding that is one is
-    /// ours, not a leak).
-    pub fn is_synthetic_value(&self, text: &str) -> bool {
-        self.synthetic.iter().any(|e| e.placeholder == text)
-    }
-
     /// Build the finder of fakes once the request is masked; replies look fakes up with it.
     pub fn seal_synthetic(&mut self) {
         self.synthetic_index = FakeIndex::new(self.synthetic.iter().map(|e| e.placeholder.as_str()));

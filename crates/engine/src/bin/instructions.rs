@@ -2,7 +2,9 @@
 //!
 //! Usage: `instructions config N` compiles the default configuration N times;
 //! `instructions FIXTURE N` scans and masks `benches/fixtures/FIXTURE.request.json` N times, every
-//! text new (no scan memo), each time with a fresh vault. `scripts/count_instructions.py` runs it
+//! text new (no scan memo), each time with a fresh vault; `instructions first:FIXTURE N` compiles
+//! the configuration and scans the fixture once, N times (the first request after configuring
+//! also builds the automata of the rules it needs). `scripts/count_instructions.py` runs it
 //! under callgrind with N and 2N and takes the difference, so that the configuration, reading the
 //! fixture and the process's start drop out: what is left is the cost of one request (or one
 //! compile) in instructions, which does not move with the machine's load as timings do.
@@ -20,7 +22,7 @@ use prompt_guard_engine::vault::Vault;
 fn main() {
     let mut args = std::env::args().skip(1);
     let (Some(what), Some(n)) = (args.next(), args.next().and_then(|n| n.parse::<usize>().ok())) else {
-        eprintln!("usage: instructions (config | FIXTURE) N");
+        eprintln!("usage: instructions (config | FIXTURE | first:FIXTURE) N");
         exit(2);
     };
     let compile = || match FilterConfig::from_json(b"{}") {
@@ -36,7 +38,11 @@ fn main() {
         }
         return;
     }
-    let cfg = compile();
+    let (first, what) = match what.strip_prefix("first:") {
+        Some(fixture) => (true, fixture.to_owned()),
+        None => (false, what),
+    };
+    let mut cfg = compile();
     let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("benches/fixtures").join(format!("{what}.request.json"));
     let body = match std::fs::read(&path) {
         Ok(body) => body,
@@ -46,6 +52,9 @@ fn main() {
         }
     };
     for _ in 0..n {
+        if first {
+            cfg = compile();
+        }
         let mut vault = Vault::with_capacity(cfg.max_entities);
         let outcome = guard_request(&cfg, Api::OpenAiChat, &body, true, &mut vault, MemoScope::NONE);
         if outcome.is_err() {

@@ -13,6 +13,7 @@ use serde::Deserialize;
 pub use audit::{AuditSettings, ResponseHeaders};
 pub use error::ConfigError;
 
+use crate::api::{settings as api_settings, ApiSettings, RawApi};
 use crate::detect::{CustomPattern, DetectBuildError, DetectSettings, Detector};
 use crate::entity::BuiltinKind;
 use crate::keys::{KeyNames, KeyUse, Keyring};
@@ -78,6 +79,8 @@ pub struct RawConfig {
     pub audit: audit::RawAudit,
     /// Statistics headers on guarded replies.
     pub response_headers: audit::RawResponseHeaders,
+    /// `/v1/anonymize` and `/v1/restore`, served by the filter (docs/api.md).
+    pub api: RawApi,
 }
 
 /// `session`: placeholder mappings kept across the exchanges of one session.
@@ -175,6 +178,7 @@ impl Default for RawConfig {
             keys: KeyNames::default(),
             audit: audit::RawAudit::default(),
             response_headers: audit::RawResponseHeaders::default(),
+            api: RawApi::default(),
         }
     }
 }
@@ -244,6 +248,8 @@ pub struct FilterConfig {
     pub keys: Keyring,
     pub audit: AuditSettings,
     pub response_headers: ResponseHeaders,
+    /// Set when the filter serves the anonymize and restore API.
+    pub api: Option<ApiSettings>,
 }
 
 impl FilterConfig {
@@ -523,6 +529,12 @@ fn compile(raw: RawConfig, env: &dyn Fn(&str) -> Option<String>) -> Result<Filte
         keys.require(&raw.keys, KeyUse::Seal, "session is configured (its records are sealed)")?;
         keys.require(&raw.keys, KeyUse::Hash, "session is configured (its records are named by keyed hashes)")?;
     }
+    let api = api_settings::compile(&raw.api, session.as_ref().map(|s| s.identity_header.as_str()), header_name)?;
+    if api.is_some() {
+        // Mappings are sealed wherever they rest; ids and records name callers by keyed hashes.
+        keys.require(&raw.keys, KeyUse::Seal, "api is enabled (its mappings are sealed)")?;
+        keys.require(&raw.keys, KeyUse::Hash, "api is enabled (it names callers by keyed hashes)")?;
+    }
 
     Ok(FilterConfig {
         fail_open: raw.fail_open,
@@ -544,6 +556,7 @@ fn compile(raw: RawConfig, env: &dyn Fn(&str) -> Option<String>) -> Result<Filte
         keys,
         audit,
         response_headers: raw.response_headers.compile(),
+        api,
     })
 }
 

@@ -92,9 +92,18 @@ pub fn act_on_findings(
 ) -> Option<String> {
     let mut out: Option<String> = None;
     let mut copied = 0;
+    // A value the vault holds as an original was the client's (masked in its request or
+    // session); a synthetic fake this exchange issued is ours and is restored after the policy
+    // has run. The client's own values, looked up once per finding (not compared with every entry).
+    let own: std::collections::HashSet<&str> = if findings.is_empty() {
+        std::collections::HashSet::new()
+    } else {
+        let synthetic = rules.vault.synthetic_entries().iter().map(|e| e.placeholder.as_str());
+        rules.vault.entries().iter().map(|e| e.original.as_str()).chain(synthetic).collect()
+    };
     for f in findings {
         let Some(value) = text.get(f.start..f.end) else { continue };
-        if f.start < copied || is_clients_own(value, rules.vault) {
+        if f.start < copied || own.contains(value) {
             continue;
         }
         let action = rules.policy.action(f.kind);
@@ -161,12 +170,6 @@ fn safe_to_replace(text: &str, start: usize, end: usize, escape: Escape) -> bool
     let odd_backslashes_before =
         |at: usize| bytes.get(..at).unwrap_or(&[]).iter().rev().take_while(|&&b| b == b'\\').count() % 2 == 1;
     !odd_backslashes_before(start) && !odd_backslashes_before(end)
-}
-
-/// A value the vault holds as an original was the client's (masked in its request or session);
-/// a synthetic fake this exchange issued is ours and is restored after the policy has run.
-fn is_clients_own(value: &str, vault: &Vault) -> bool {
-    (!vault.is_empty() && vault.entries().iter().any(|e| e.original == value)) || vault.is_synthetic_value(value)
 }
 
 /// Applies the policy to one streamed text (a chat choice's content, a tool call's arguments, a

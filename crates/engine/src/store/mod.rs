@@ -19,7 +19,7 @@
 //! first write of a key (there is no token yet): two exchanges creating the same session at the
 //! same instant can lose one's mappings, which only means those values get new numbers later.
 
-mod codec;
+pub(crate) mod codec;
 mod index;
 mod key;
 mod record;

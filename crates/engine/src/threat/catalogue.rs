@@ -9,7 +9,7 @@
 
 use super::rules::{all_rules, View};
 use super::Category;
-use super::{model, reply, scanner, sqli};
+use super::{model, reply, scanner, sqli, suffix};
 
 /// Where a rule's finding goes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -99,6 +99,7 @@ pub static CODE_RULES: &[Entry] = &[
     code(scanner::id::TAG_CHARACTERS, Request(Category::Obfuscation), Fixed(0.6), "Unicode tag characters (text invisible to a reader, read by a model)"),
     code(scanner::id::ENCODED_SEGMENT, Request(Category::Obfuscation), Fixed(0.3), "an encoded segment (base64, hex, escapes) whose decoded text matches rules the text as written does not"),
     code(model::ID, Request(model::CATEGORY), Between(0.5, model::MAX_WEIGHT), "the learned attack model (hashed character and word n-grams of the words view) scores the text above its threshold; the weight grows with the score"),
+    code(suffix::ID, Request(suffix::CATEGORY), Between(suffix::MIN_WEIGHT, suffix::MAX_WEIGHT), "an adversarial suffix: a window of a user's text far outside the character model of ordinary text, after an ordinary request; the weight grows with the window's surprise"),
     code(reply::rule::CANARY, Reply, Weight::None, "the configured canary in a reply: the system prompt leaked"),
     code(reply::rule::IMAGE_CARRIES_CONVERSATION, Reply, Weight::None, "an image whose URL carries this conversation's data (fetched without a click)"),
     code(reply::rule::LINK_CARRIES_CONVERSATION, Reply, Weight::None, "a link whose URL carries this conversation's data"),
@@ -169,6 +170,11 @@ fn cell(text: &str) -> String {
         out.push(c);
     }
     out
+}
+
+/// The text of `src/threat/gate.rs`, the gate literals of every rule (see `scanner`).
+pub fn gate_table() -> Result<String, super::scanner::RuleTableError> {
+    super::scanner::gate_table_source()
 }
 
 /// The text of `docs/rules.md`.

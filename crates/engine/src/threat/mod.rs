@@ -25,6 +25,7 @@ macro_rules! byte_table {
 pub mod catalogue;
 mod code;
 pub mod decode;
+mod gate;
 pub mod hygiene;
 mod languages;
 mod markup;
@@ -38,6 +39,7 @@ mod scanner;
 pub mod score;
 mod shell;
 mod sqli;
+pub mod suffix;
 
 pub use hygiene::{check_hygiene, ControlChars, HygieneSettings, HygieneViolation};
 pub use reply::{ReplyFinding, ReplyScanner, ReplySettings};

@@ -9,9 +9,10 @@ use regex_automata::nfa::thompson::{self, WhichCaptures};
 use regex_automata::util::pool::Pool;
 use regex_automata::{Anchored, Input};
 use regex_syntax::hir::Hir;
-use std::sync::Arc;
+use std::sync::OnceLock;
 
 use super::decode::{decoded_segments, Encoding};
+use super::gate::{GateEntry, GATE};
 use super::markup::conventional_script_includes;
 use super::normalise::{normalise, HiddenChars};
 use super::operator::OperatorRules;
@@ -75,16 +76,18 @@ impl std::error::Error for RuleTableError {}
 pub struct ThreatScanner {
     settings: ThreatSettings,
     /// `PG-II-010` as a searcher of its sentences (see `about_the_document`).
-    imperative: regex::bytes::Regex,
+    imperative: LazySearcher,
     /// `PG-EX-002` as a searcher of its matches (see `secrets_only_described`).
-    secrets: regex::bytes::Regex,
+    secrets: LazySearcher,
     /// `PG-DL-006` as a searcher of its matches (see `labels_open_lines`).
-    role_label: regex::bytes::Regex,
+    role_label: LazySearcher,
     words: CompiledView,
     /// The plain and payload rules: both read the plain view, so one gate pass serves both.
     plain: CompiledView,
     /// The learned attack model (`model`), off by default (see `with_learned_model`); None when off.
     learned: Option<super::model::Model<'static>>,
+    /// The adversarial-suffix detector (`suffix`), off by default (`suffix::ON_BY_DEFAULT`); None when off.
+    suffix: Option<super::suffix::SuffixModel<'static>>,
     /// The operator's rules and allowed phrases (`threats.custom_rules`, `threats.allow_phrases`).
     operator: OperatorRules,
 }
@@ -103,12 +106,14 @@ pub struct ThreatScanner {
 /// alone is a run of bytes no rule names), which keeps them small and their lazy DFA caches
 /// shared across texts.
 struct CompiledView {
-    /// The rules, and each one's lazy DFA (same order).
+    /// The rules, and each one's lazy DFA (same order), built the first time the rule is needed
+    /// (see `CompiledView::dfa`).
     rules: Vec<&'static Rule>,
-    dfas: Arc<[DFA]>,
-    /// One cache per DFA, taken as a set for each scan. (A VM runs one request at a time, so
-    /// the pool holds one set; natively each thread that scans gets its own.)
-    caches: Pool<Vec<Cache>, CacheFactory>,
+    dfas: Vec<OnceLock<Option<DFA>>>,
+    /// One cache slot per DFA, taken as a set for each scan and filled when the rule first runs.
+    /// (A VM runs one request at a time, so the pool holds one set; natively each thread that
+    /// scans gets its own.)
+    caches: Pool<Vec<Option<Cache>>, CacheFactory>,
     /// The literal gate (None: no rule has literal prefixes): an Aho-Corasick DFA, walked by
     /// `gate_hits` one transition per byte.
     gate: Option<LiteralDfa>,
@@ -118,11 +123,10 @@ struct CompiledView {
     ungated: Vec<usize>,
 }
 
-type CacheFactory = Box<dyn Fn() -> Vec<Cache> + Send + Sync>;
+type CacheFactory = Box<dyn Fn() -> Vec<Option<Cache>> + Send + Sync>;
 
-fn cache_factory(dfas: &Arc<[DFA]>) -> CacheFactory {
-    let dfas = Arc::clone(dfas);
-    Box::new(move || dfas.iter().map(Cache::new).collect())
+fn cache_factory(rules: usize) -> CacheFactory {
+    Box::new(move || (0..rules).map(|_| None).collect())
 }
 
 impl std::fmt::Debug for CompiledView {
@@ -237,18 +241,35 @@ fn gate_hits(gate: &LiteralDfa, bytes: &[u8], mut hit: impl FnMut(usize, usize))
 }
 
 impl CompiledView {
+    /// The gate is built from the literals `gate::GATE` lists for each rule (computed from the
+    /// patterns when the table was generated), so configuring parses no rule whose entry is
+    /// current; a rule's automaton is built the first time the gate reports one of its literals
+    /// (see `dfa`). Measured with `make bench-instructions`: parsing and compiling every rule
+    /// was about 100 M instructions of each configuration compile, and most rules never run on
+    /// ordinary traffic. A rule whose entry is missing or stale (its pattern changed since the
+    /// table was generated; a test keeps the committed table current) is parsed here instead.
     fn new(views: &[View], name: &'static str) -> Result<CompiledView, RuleTableError> {
         let mut rules = Vec::new();
         let mut dfas = Vec::new();
         let mut literal_rules: std::collections::BTreeMap<Vec<u8>, Vec<u16>> = std::collections::BTreeMap::new();
         let mut ungated = Vec::new();
+        let table: std::collections::BTreeMap<&str, &GateEntry> = GATE.iter().map(|e| (e.0, e)).collect();
         for (i, rule) in all_rules().filter(|r| views.contains(&r.view)).enumerate() {
             let problem = |e: String| RuleTableError { view: name, problem: format!("{}: {e}", rule.id) };
-            let hir = parse_rule(&expand(rule.pattern)).map_err(problem)?;
-            dfas.push(compile_rule(&hir).map_err(problem)?);
-            rules.push(rule);
             let index = u16::try_from(i).map_err(|_| problem("too many rules".into()))?;
-            match required_prefixes(&hir) {
+            let prefixes = match table.get(rule.id) {
+                Some((_, fingerprint, literals)) if *fingerprint == pattern_fingerprint(rule.pattern) => {
+                    dfas.push(OnceLock::new());
+                    literals.map(|ls| ls.iter().map(|l| l.to_vec()).collect())
+                }
+                _ => {
+                    let hir = parse_rule(&expand(rule.pattern)).map_err(problem)?;
+                    dfas.push(OnceLock::from(Some(compile_rule(&hir).map_err(problem)?)));
+                    required_prefixes(&hir)
+                }
+            };
+            rules.push(rule);
+            match prefixes {
                 Some(prefixes) => {
                     for p in prefixes {
                         literal_rules.entry(p).or_default().push(index);
@@ -257,7 +278,6 @@ impl CompiledView {
                 None => ungated.push(i),
             }
         }
-        let dfas: Arc<[DFA]> = dfas.into();
         let (literals, gate_rules): (Vec<Vec<u8>>, Vec<Vec<u16>>) = literal_rules.into_iter().unzip();
         let gate = if literals.is_empty() {
             None
@@ -267,8 +287,25 @@ impl CompiledView {
                     .map_err(|e| RuleTableError { view: name, problem: format!("literal gate: {e}") })?,
             )
         };
-        let caches = Pool::new(cache_factory(&dfas));
+        let caches = Pool::new(cache_factory(rules.len()));
         Ok(CompiledView { rules, dfas, caches, gate, gate_rules, ungated })
+    }
+
+    /// Rule `i`'s automaton, built on first use. The built-in patterns all compile (a test
+    /// builds every one); were one not to, the rule would count as never matching.
+    fn dfa(&self, i: usize) -> Option<&DFA> {
+        let rule = self.rules.get(i)?;
+        self.dfas
+            .get(i)?
+            .get_or_init(|| parse_rule(&expand(rule.pattern)).ok().and_then(|hir| compile_rule(&hir).ok()))
+            .as_ref()
+    }
+
+    /// Whether rule `i` matches `input`, with the scan's cache set `caches`.
+    fn rule_matches(&self, i: usize, caches: &mut [Option<Cache>], input: &Input<'_>) -> bool {
+        let (Some(dfa), Some(slot)) = (self.dfa(i), caches.get_mut(i)) else { return false };
+        let cache = slot.get_or_insert_with(|| Cache::new(dfa));
+        dfa_matches(dfa, cache, input)
     }
 
     fn scan(&self, text: &str, source: Source, code: &mut CodeContext<'_>, report: &mut ThreatReport) {
@@ -279,8 +316,8 @@ impl CompiledView {
         let mut caches = self.caches.get();
         let bytes = text.as_bytes();
         for &i in &self.ungated {
-            if let (Some(dfa), Some(cache)) = (self.dfas.get(i), caches.get_mut(i)) {
-                matched[i] = dfa_matches(dfa, cache, &Input::new(bytes).earliest(true));
+            if let Some(m) = matched.get_mut(i) {
+                *m = self.rule_matches(i, &mut caches, &Input::new(bytes).earliest(true));
             }
         }
         if let Some(gate) = &self.gate {
@@ -297,11 +334,11 @@ impl CompiledView {
                     if matched[i] || tries.get(i).is_none_or(|&t| t > MAX_ANCHORED_TRIES) {
                         continue;
                     }
-                    if let (Some(dfa), Some(cache), Some(t)) = (self.dfas.get(i), caches.get_mut(i), tries.get_mut(i)) {
+                    if let Some(t) = tries.get_mut(i) {
                         *t += 1;
                         let at = Input::new(bytes).range(start..).earliest(true);
                         let at = if *t > MAX_ANCHORED_TRIES { at } else { at.anchored(Anchored::Yes) };
-                        matched[i] = dfa_matches(dfa, cache, &at);
+                        matched[i] = self.rule_matches(i, &mut caches, &at);
                     }
                 }
             });
@@ -426,17 +463,79 @@ const COMMON_WORDS: [&str; 64] = [
 const MODEL_NAMED: &str = "PG-JB-017";
 
 /// A rule of the table as a searcher of its matches, for the rules whose weight depends on
-/// where they match (`PG-II-010`, `PG-EX-002`).
-fn searcher(id: &str, view: &'static str) -> Result<regex::bytes::Regex, RuleTableError> {
-    let pattern = all_rules()
-        .find(|r| r.id == id)
-        .map(|r| expand(r.pattern))
-        .ok_or_else(|| RuleTableError { view, problem: format!("{id} missing") })?;
+/// where they match (`PG-II-010`, `PG-EX-002`, `PG-DL-006`). Built the first time its rule
+/// fires, like the rules' automata (most texts never need one).
+#[derive(Debug)]
+struct LazySearcher {
+    id: &'static str,
+    regex: OnceLock<Option<regex::bytes::Regex>>,
+}
+
+impl LazySearcher {
+    fn new(id: &'static str) -> LazySearcher {
+        LazySearcher { id, regex: OnceLock::new() }
+    }
+
+    /// The searcher; None only if the rule were missing or did not compile, which the unit
+    /// tests rule out for the built-in table.
+    fn get(&self) -> Option<&regex::bytes::Regex> {
+        self.regex.get_or_init(|| searcher(self.id).ok()).as_ref()
+    }
+}
+
+fn searcher(id: &str) -> Result<regex::bytes::Regex, String> {
+    let pattern = all_rules().find(|r| r.id == id).map(|r| expand(r.pattern)).ok_or_else(|| format!("{id} missing"))?;
     regex::bytes::RegexBuilder::new(&pattern)
         .unicode(false)
         .size_limit(REGEX_SIZE_LIMIT)
         .build()
-        .map_err(|e| RuleTableError { view, problem: format!("{id}: {e}") })
+        .map_err(|e| format!("{id}: {e}"))
+}
+
+/// FNV-1a, 64 bit, of a rule's pattern: tells whether `gate::GATE`'s entry for the rule was
+/// generated from the pattern the rule has now. Defined by its constants alone, so the
+/// generated table and every build agree.
+fn pattern_fingerprint(pattern: &str) -> u64 {
+    pattern.bytes().fold(0xcbf2_9ce4_8422_2325, |h, b| (h ^ u64::from(b)).wrapping_mul(0x0000_0100_0000_01b3))
+}
+
+/// The text of `threat/gate.rs`: for every rule, its id, the fingerprint of its pattern and the
+/// literals its matches start with (`None`: the gate cannot speak for it). The catalogue test
+/// compares it with the committed file and rewrites it with `UPDATE_RULES_DOC=1`.
+pub(crate) fn gate_table_source() -> Result<String, RuleTableError> {
+    use std::fmt::Write as _;
+    let mut out = String::from(
+        "//! Generated from the rule tables by `UPDATE_RULES_DOC=1 cargo test -p prompt-guard-engine --test engine\n\
+         //! catalogue`; do not edit by hand. For each rule: its id, the FNV-1a fingerprint of its pattern, and the\n\
+         //! literals every match starts with (None: the rule runs on every text). Read by `CompiledView::new`, so\n\
+         //! configuring does not parse the rules.\n\n\
+         /// One rule's entry.\n\
+         pub type GateEntry = (&'static str, u64, Option<&'static [&'static [u8]]>);\n\n\
+         #[rustfmt::skip]\n\
+         pub const GATE: &[GateEntry] = &[\n",
+    );
+    for rule in all_rules() {
+        let hir = parse_rule(&expand(rule.pattern))
+            .map_err(|e| RuleTableError { view: "gate", problem: format!("{}: {e}", rule.id) })?;
+        let literals = match required_prefixes(&hir) {
+            None => "None".to_owned(),
+            Some(ls) => {
+                let quoted: Vec<String> = ls
+                    .iter()
+                    .map(|l| {
+                        format!(
+                            "b\"{}\"",
+                            l.iter().flat_map(|&b| std::ascii::escape_default(b)).map(char::from).collect::<String>()
+                        )
+                    })
+                    .collect();
+                format!("Some(&[{}])", quoted.join(", "))
+            }
+        };
+        let _ = writeln!(out, "    (\"{}\", 0x{:016x}, {literals}),", rule.id, pattern_fingerprint(rule.pattern));
+    }
+    out.push_str("];\n");
+    Ok(out)
 }
 
 /// The rule that fires when a text names secrets with a verb that asks for them (`PG-EX-002`).
@@ -494,13 +593,14 @@ impl ThreatScanner {
         let active = !settings.scan_roles.is_empty();
         Ok(ThreatScanner {
             settings: settings.clone(),
-            imperative: searcher(IMPERATIVE_IN_DATA, "plain")?,
-            secrets: searcher(SECRETS_ASKED_FOR, "words")?,
-            role_label: searcher(ROLE_LABEL, "plain")?,
+            imperative: LazySearcher::new(IMPERATIVE_IN_DATA),
+            secrets: LazySearcher::new(SECRETS_ASKED_FOR),
+            role_label: LazySearcher::new(ROLE_LABEL),
             // A scanner that scans no source (threat scanning switched off) compiles no rules.
             words: CompiledView::new(if active { &[View::Words] } else { &[] }, "words")?,
             plain: CompiledView::new(if active { &[View::Plain, View::Payload] } else { &[] }, "plain")?,
             learned: None,
+            suffix: if super::suffix::ON_BY_DEFAULT { super::suffix::SuffixModel::compiled() } else { None },
             operator: OperatorRules::default(),
         })
     }
@@ -509,6 +609,13 @@ impl ThreatScanner {
     /// source out, it does not yet generalise within the benign budgets (`docs/quality.md`).
     pub fn with_learned_model(mut self, on: bool) -> ThreatScanner {
         self.learned = if on { super::model::Model::compiled() } else { None };
+        self
+    }
+
+    /// The same scanner with the adversarial-suffix detector on or off. Off by default: measured,
+    /// it does not yet separate suffixes from benign text within the budgets (`docs/quality.md`).
+    pub fn with_suffix_detector(mut self, on: bool) -> ThreatScanner {
+        self.suffix = if on { super::suffix::SuffixModel::compiled() } else { None };
         self
     }
 
@@ -564,6 +671,10 @@ impl ThreatScanner {
             if let Some(model) = &self.learned {
                 model.add_evidence(&n.words, report);
             }
+            // A suffix is appended to a person's request; tool output and documents are data.
+            if let (Some(suffix), Source::User) = (&self.suffix, source) {
+                suffix.add_evidence(text, report);
+            }
         }
         let mut code = CodeContext::new(text, &n.plain, about_code);
         self.words.scan(&n.words, source, &mut code, report);
@@ -579,17 +690,24 @@ impl ThreatScanner {
             }
         }
         if let Some((category, weight)) = code.role_label {
-            if labels_open_lines(&self.role_label, &n.plain) {
+            if self.role_label.get().is_some_and(|r| labels_open_lines(r, &n.plain)) {
                 report.add(ROLE_LABEL, category, weight);
             }
         }
         if let Some((category, weight)) = code.secrets {
-            let factor = if secrets_only_described(&self.secrets, &n.words) { DESCRIBED_SECRETS_FACTOR } else { 1.0 };
+            let factor = if self.secrets.get().is_some_and(|r| secrets_only_described(r, &n.words)) {
+                DESCRIBED_SECRETS_FACTOR
+            } else {
+                1.0
+            };
             report.add(SECRETS_ASKED_FOR, category, weight * factor);
         }
         if let Some((category, weight)) = code.imperative {
-            let factor =
-                if about_the_document(&self.imperative, &n.plain) { SAME_SUBJECT_IMPERATIVE_FACTOR } else { 1.0 };
+            let factor = if self.imperative.get().is_some_and(|r| about_the_document(r, &n.plain)) {
+                SAME_SUBJECT_IMPERATIVE_FACTOR
+            } else {
+                1.0
+            };
             report.add(IMPERATIVE_IN_DATA, category, weight * factor);
         }
         let mut sql = ThreatReport::default();
@@ -874,6 +992,27 @@ mod tests {
         for r in all_rules() {
             assert_eq!(Category::of_rule(r.id), Some(r.category), "{} has the wrong prefix", r.id);
             assert!(r.weight > 0.0 && r.weight < 1.0, "{}", r.id);
+        }
+        // The automata are built on first use: build every one here, and every searcher.
+        for view in [&s.as_ref().unwrap().words, &s.as_ref().unwrap().plain] {
+            for (i, rule) in view.rules.iter().enumerate() {
+                assert!(view.dfa(i).is_some(), "{} does not compile", rule.id);
+            }
+        }
+        for id in [IMPERATIVE_IN_DATA, SECRETS_ASKED_FOR, ROLE_LABEL] {
+            assert!(searcher(id).is_ok(), "{id}");
+        }
+    }
+
+    /// The committed gate table is current: configuring parses no rule (a stale entry would be
+    /// parsed at every configuration, correct but slow).
+    #[test]
+    fn configuring_reads_every_rule_from_the_gate_table() {
+        let s = ThreatScanner::new(&ThreatSettings::default()).unwrap();
+        for view in [&s.words, &s.plain] {
+            let built: Vec<&str> =
+                view.rules.iter().zip(&view.dfas).filter(|(_, d)| d.get().is_some()).map(|(r, _)| r.id).collect();
+            assert!(built.is_empty(), "rules parsed at configuration (gate.rs stale?): {built:?}");
         }
     }
 

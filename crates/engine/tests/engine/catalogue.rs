@@ -6,7 +6,7 @@
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 
-use prompt_guard_engine::threat::catalogue::{entries, markdown, well_formed, Family, CODE_RULES};
+use prompt_guard_engine::threat::catalogue::{entries, gate_table, markdown, well_formed, Family, CODE_RULES};
 
 fn engine_dir() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
@@ -80,5 +80,21 @@ fn catalogue_doc_is_generated() {
     assert!(
         written == generated,
         "docs/rules.md differs from the rule tables; run UPDATE_RULES_DOC=1 cargo test -p prompt-guard-engine --test engine catalogue"
+    );
+}
+
+/// The gate literals the scanner reads instead of parsing every rule when it is configured are
+/// the ones the rule tables give now.
+#[test]
+fn catalogue_gate_table_is_generated() {
+    let path = engine_dir().join("src/threat/gate.rs");
+    let generated = gate_table().expect("every rule parses");
+    if std::env::var_os("UPDATE_RULES_DOC").is_some() {
+        std::fs::write(&path, &generated).unwrap_or_else(|e| panic!("writing {}: {e}", path.display()));
+    }
+    let written = std::fs::read_to_string(&path).unwrap_or_default();
+    assert!(
+        written == generated,
+        "src/threat/gate.rs differs from the rule tables; run UPDATE_RULES_DOC=1 cargo test -p prompt-guard-engine --test engine catalogue"
     );
 }

@@ -32,4 +32,5 @@ fn the_full_example_sets_what_it_says() {
     assert!(cfg.labels.iter().any(|l| l == "EMPLOYEE_ID"));
     assert_eq!(cfg.session.as_ref().map(|s| s.identity_header.as_str()), Some("x-authenticated-user"));
     assert_eq!(cfg.threats.canary.as_deref(), Some("pg-canary-5c1d8e7a"));
+    assert_eq!(cfg.api.as_ref().and_then(|a| a.identity_header.as_deref()), Some("x-authenticated-user"));
 }

@@ -1,6 +1,7 @@
 //! The one native integration test binary for the engine: fixtures with provenance, property
 //! tests over every chunking, and outcome tables. Each area has its own module.
 
+mod api;
 mod audit;
 mod benign;
 mod catalogue;
@@ -26,5 +27,6 @@ mod secrets;
 mod store;
 mod stream;
 mod structured;
+mod suffix;
 mod support;
 mod threat;

@@ -6,6 +6,9 @@
 //! plain `v1` one of earlier builds) and every session key an index names. The index layout
 //! (`u8 version, u32 count, {u64 hash, u64 expiry}*`, little-endian) is the store's
 //! (crates/engine/src/store/index.rs); the session key is `<prefix><hash as 16 hex digits>`.
+//! It reads the API's stateful mappings the same way: their index (`u8 version, u32 count,
+//! {8-byte hash, u64 expiry, u32 size}*`, crates/engine/src/api/stored.rs) and each record, named
+//! `<prefix><the hash's bytes in hex>`.
 
 use proxy_wasm::traits::{Context, HttpContext, RootContext};
 use proxy_wasm::types::{Action, ContextType};
@@ -16,6 +19,9 @@ const STORES: [(&str, &str); 2] = [
     ("prompt_guard/v2/sessions", "prompt_guard/v2/session/"),
     ("prompt_guard/v1/sessions", "prompt_guard/v1/session/"),
 ];
+
+/// (index key, record key prefix) of the API's stateful mappings.
+const API_STORE: (&str, &str) = ("prompt_guard/api/v1/index", "prompt_guard/api/v1/mapping/");
 
 proxy_wasm::main! {{
     proxy_wasm::set_root_context(|_| -> Box<dyn RootContext> { Box::new(DumpRoot) });
@@ -55,6 +61,11 @@ fn listed(index: &[u8]) -> Vec<u64> {
     out
 }
 
+/// The record names the API's index lists, in hex.
+fn listed_api(index: &[u8]) -> Vec<String> {
+    index.get(5..).map_or_else(Vec::new, |rest| rest.chunks_exact(20).map(|e| hex(&e[..8])).collect())
+}
+
 impl Dump {
     fn read(&self, key: &str, entries: &mut Vec<String>, absent: &mut Vec<String>) -> Option<Vec<u8>> {
         match self.get_shared_data(key) {
@@ -82,6 +93,12 @@ impl HttpContext for Dump {
                 for hash in listed(&index) {
                     self.read(&format!("{prefix}{hash:016x}"), &mut entries, &mut absent);
                 }
+            }
+        }
+        let (index_key, prefix) = API_STORE;
+        if let Some(index) = self.read(index_key, &mut entries, &mut absent) {
+            for name in listed_api(&index) {
+                self.read(&format!("{prefix}{name}"), &mut entries, &mut absent);
             }
         }
         let body = format!("{{\"entries\":[{}],\"absent\":[{}]}}", entries.join(","), absent.join(","));

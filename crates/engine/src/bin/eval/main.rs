@@ -2,11 +2,13 @@
 //!
 //! Usage: `eval [DIR [DEV_DIR]]` where DIR holds `pii/` and `injection/` (default `../shared/eval`)
 //! and DEV_DIR the project's developer-traffic corpus (default `eval/dev_traffic` of this crate).
+//! `PG_EVAL_ONLY=suffix` prints only the adversarial-suffix section (`eval/suffix`).
 
 mod devtraffic;
 mod injection;
 mod learned;
 mod pii;
+mod suffix;
 
 use std::path::PathBuf;
 
@@ -20,6 +22,11 @@ fn main() {
         PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../..")).join("eval").join("dev_traffic")
     });
     let mut ok = true;
+    let suffix_dir = PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../..")).join("eval").join("suffix");
+    if std::env::var("PG_EVAL_ONLY").as_deref() == Ok("suffix") {
+        let ok = suffix::run(&dir.join("injection"), &dev_dir, &suffix_dir);
+        std::process::exit(if ok { 0 } else { 1 });
+    }
     ok &= pii::run(&dir.join("pii"));
     ok &= pii::dev_traffic_names(&dev_dir);
     ok &= injection::run(&dir.join("injection"));
@@ -27,6 +34,7 @@ fn main() {
     if std::env::var("PG_EVAL_LEARNED").as_deref() != Ok("0") {
         ok &= learned::run(&dir.join("injection"), &dev_dir);
     }
+    ok &= suffix::run(&dir.join("injection"), &dev_dir, &suffix_dir);
     if !ok {
         std::process::exit(1);
     }
