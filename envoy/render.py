@@ -13,6 +13,8 @@
     --jwt-policy-claim team               and the filter's policy_header from this claim of it
     --vm-env-from-host PG_HASH_KEY        pass this variable of Envoy's environment to the filter
                                           (the seal and hash keys, docs/keys.md)
+    --access-log /var/log/envoy/llm.jsonl JSON lines with Envoy's fields and the filter's audit
+                                          record (default /dev/stdout; --access-log "" for none)
 
 With a `session.identity_header`, an `api.identity_header` or a `policy_header` in the filter
 configuration, the bootstrap drops those headers as the client sent them before the filter reads
@@ -144,7 +146,8 @@ def yaml_list(items):
 def render(*, listen_port, admin_port, upstream, wasm_path=None, filter_config_json="{}",
            with_filter=True, root_id=DEFAULT_ROOT_ID, ca_bundle=DEFAULT_CA_BUNDLE,
            check_json=True, buffer_limit_bytes=DEFAULT_BUFFER_LIMIT_BYTES,
-           hold_headers=True, trust_client_identity=False, jwt=None, vm_env=None, vm_env_from_host=()):
+           hold_headers=True, trust_client_identity=False, jwt=None, vm_env=None, vm_env_from_host=(),
+           access_log_path=None):
     """Return a bootstrap YAML document as text.
 
     check_json=False embeds the filter configuration even if it is not JSON (tests of the
@@ -159,6 +162,8 @@ def render(*, listen_port, admin_port, upstream, wasm_path=None, filter_config_j
     sub), and the policy header from `policy_claim` when given.
     vm_env={"NAME": "value"} and vm_env_from_host=["NAME"] set the filter VM's environment
     (vm_config.environment_variables): where the keys of `hash` and `encrypt` come from.
+    access_log_path="/dev/stdout" (or a file) adds the JSON-lines access log with the filter's
+    audit record (envoy/fragments/access-log.yaml); None leaves it out.
     """
     scheme, host, port = parse_upstream(upstream)
     if with_filter and not wasm_path:
@@ -200,7 +205,11 @@ def render(*, listen_port, admin_port, upstream, wasm_path=None, filter_config_j
         environment["key_values"] = dict(vm_env)
     vm_environment = (f"environment_variables: {json.dumps(environment)}\n" if environment else "")
     filter_block = fill_blocks(fragment("wasm-filter.yaml"), {"vm_environment": vm_environment})
+    access_log = ""
+    if access_log_path:
+        access_log = fill_scalars(fragment("access-log.yaml"), {"access_log_path": yaml_string(access_log_path)})
     blocks = {
+        "access_log": access_log,
         "identity_filters": "".join(identity_filters),
         "prompt_guard_filter": filter_block if with_filter else "",
         "hold_headers_filter": fragment("hold-headers.yaml") if with_filter and hold_headers else "",
@@ -254,6 +263,9 @@ def main(argv=None):
                              "(to measure it; not for use)")
     parser.add_argument("--vm-env-from-host", action="append", default=[], metavar="NAME",
                         help="pass this variable of Envoy's environment to the filter VM (repeatable)")
+    parser.add_argument("--access-log", default="/dev/stdout", metavar="PATH",
+                        help="file for the JSON-lines access log with the filter's audit record "
+                             "(default /dev/stdout; an empty value leaves the access log out)")
     parser.add_argument("--out", help="output file (default: stdout)")
     args = parser.parse_args(argv)
 
@@ -274,7 +286,8 @@ def main(argv=None):
                       with_filter=not args.no_filter, root_id=args.root_id, ca_bundle=args.ca_bundle,
                       buffer_limit_bytes=args.buffer_limit_bytes,
                       hold_headers=not args.no_hold_headers, jwt=jwt,
-                      vm_env_from_host=args.vm_env_from_host)
+                      vm_env_from_host=args.vm_env_from_host,
+                      access_log_path=args.access_log or None)
     except (RenderError, ValueError) as err:
         print(f"render.py: {err}", file=sys.stderr)
         return 2

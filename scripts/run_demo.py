@@ -92,7 +92,8 @@ def main():
         demo_keys()
         yaml = render.render(listen_port=LISTEN, admin_port=ADMIN, upstream=upstream, wasm_path=str(WASM),
                              filter_config_json=config.read_text(encoding="utf-8"),
-                             vm_env_from_host=KEY_VARIABLES)
+                             vm_env_from_host=KEY_VARIABLES,
+                             access_log_path=str((build / "access-demo.jsonl").resolve()))
         cfg = build / "envoy-demo.yaml"
         cfg.write_text(yaml, encoding="utf-8")
         log = open(build / "envoy-demo.log", "w", encoding="utf-8")
@@ -111,6 +112,7 @@ def main():
 prompt-guard is running: Envoy on http://127.0.0.1:{LISTEN} -> {upstream}
 configuration: {config.relative_to(ROOT) if config.is_relative_to(ROOT) else config}
 admin and metrics: http://127.0.0.1:{ADMIN}/stats/prometheus   Envoy log: build/envoy-demo.log
+access log with the audit record of every guarded request: build/access-demo.jsonl
 
 Try it (the upstream sees placeholders; you get your own words back):
 

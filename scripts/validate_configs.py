@@ -9,6 +9,7 @@ deploy/istio/egress-gateway-envoyfilter.yaml patches into a gateway are checked 
 with the filter in the place the manifest gives them.
 """
 
+import secrets
 import subprocess
 import sys
 import tempfile
@@ -27,13 +28,19 @@ WASM = ROOT / "target/wasm32-wasip1/release/prompt_guard.wasm"
 # Only for validation: a JWKS with one symmetric test key (nothing is ever signed with it).
 SAMPLE_JWT = {"issuer": "https://auth.example.com", "claim": "sub",
               "jwks": '{"keys":[{"kty":"oct","kid":"validate","alg":"HS256","k":"dmFsaWRhdGlvbi1vbmx5"}]}'}
+# Keys for the VM, made for this run (a configuration with a session or a hash/encrypt policy
+# needs them, docs/keys.md).
+VALIDATION_KEYS = {"PG_SEAL_KEY": secrets.token_hex(32), "PG_HASH_KEY": secrets.token_hex(32)}
 
 
 def variants(cfg_json):
     for upstream in ("http://127.0.0.1:10001", "https://api.openai.com"):
-        yield f"upstream={upstream}", {"upstream": upstream}
+        # With the access log the command line adds by default (the audit record's JSON lines).
+        yield f"upstream={upstream}", {"upstream": upstream, "access_log_path": "/dev/stdout",
+                                        "vm_env": VALIDATION_KEYS}
     if render.identity_header_of(cfg_json):
-        yield "identity=jwt", {"upstream": "http://127.0.0.1:10001", "jwt": SAMPLE_JWT}
+        yield "identity=jwt", {"upstream": "http://127.0.0.1:10001", "jwt": SAMPLE_JWT,
+                               "vm_env": VALIDATION_KEYS}
 
 
 def validate(text, tmp):

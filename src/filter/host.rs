@@ -59,6 +59,7 @@ extern "C" {
     fn proxy_record_metric(id: u32, value: u64) -> u32;
     fn proxy_get_current_time_nanoseconds(nanos: *mut u64) -> u32;
     fn proxy_set_tick_period_milliseconds(millis: u32) -> u32;
+    fn proxy_set_property(path: *const u8, path_size: usize, value: *const u8, value_size: usize) -> u32;
 }
 
 /// A host call that did not succeed.
@@ -237,6 +238,14 @@ pub fn replace_body_if_changed(dir: Direction, size: usize, original: &[u8], byt
             log::error!("prompt-guard: {e}");
         }
     }
+}
+
+/// Set a property of the stream. Envoy keeps it as the filter state object `wasm.<path>` (a
+/// one-element path), which its access log prints with `%FILTER_STATE(wasm.<path>:PLAIN)%`.
+pub fn set_property(path: &str, value: &[u8]) -> Result<(), HostError> {
+    // SAFETY: both slices are valid for reads during the call.
+    let status = unsafe { proxy_set_property(path.as_ptr(), path.len(), value.as_ptr(), value.len()) };
+    check("set_property", status)
 }
 
 pub fn plugin_configuration() -> Result<Vec<u8>, HostError> {

@@ -14,9 +14,10 @@ use super::shared_data::EnvoySharedData;
 use super::timing::{Phase, Spent, Started};
 use prompt_guard_engine::api::{ApiCall, ApiHost, ApiReply};
 use prompt_guard_engine::encoding::ContentEncoding;
+use prompt_guard_engine::event::Event;
 use prompt_guard_engine::exchange::{
-    BodyDecision, Exchange, Guard, LocalReply, Refusal, ReplyDecision, ReplyHead, ReplyMode, ReplyPlan, RequestPlan,
-    Sessions, StreamStep,
+    AuditTrail, BodyDecision, Exchange, Guard, HostFacts, LocalReply, Refusal, ReplyDecision, ReplyHead, ReplyMode,
+    ReplyPlan, RequestPlan, Sessions, StreamStep, AUDIT_PROPERTY,
 };
 
 pub struct GuardedExchange {
@@ -35,6 +36,16 @@ pub struct GuardedExchange {
     reply_seen: bool,
     /// Host time spent per phase, recorded at the end of the exchange.
     spent: Spent,
+    /// What the exchange's events said, for its audit record.
+    audit: AuditTrail,
+    /// The reply reached its end.
+    reply_complete: bool,
+}
+
+/// Count an event and note it for the audit record.
+fn note(metrics: &Metrics, audit: &mut AuditTrail, event: &Event<'_>) {
+    metrics.count(event);
+    audit.observe(event);
 }
 
 impl GuardedExchange {
@@ -52,7 +63,36 @@ impl GuardedExchange {
             reply_end: TrailersEndStream::default(),
             reply_seen: false,
             spent: Spent::default(),
+            audit: AuditTrail::default(),
+            reply_complete: false,
         }
+    }
+
+    /// Hand the exchange's audit record to the host as it stands: at the end of the reply (our
+    /// own included) and again when the stream is logged, so the access log finds it whichever
+    /// comes first and however the exchange ended.
+    fn publish_audit(&self) {
+        if !self.exchange.is_guarded() || !self.guard.config().audit.enabled {
+            return;
+        }
+        let (request_us, reply_us) = self.spent.micros();
+        let facts = HostFacts {
+            reply_seen: self.reply_seen,
+            answered_locally: self.answered_locally,
+            reply_complete: self.reply_complete,
+            request_us,
+            reply_us,
+        };
+        let record = self.audit.record(&self.guard, &self.exchange, &facts);
+        if let Err(e) = host::set_property(AUDIT_PROPERTY, &record.to_json()) {
+            log::warn!("prompt-guard: audit record not handed to the host: {e}");
+        }
+    }
+
+    /// The reply reached its end.
+    fn reply_ended(&mut self) {
+        self.reply_complete = true;
+        self.publish_audit();
     }
 
     /// Run one callback's work and add the host time it took to its phase.
@@ -75,13 +115,14 @@ impl GuardedExchange {
 
     fn answer(&mut self, reply: &LocalReply) -> Action {
         self.answered_locally = true;
+        self.publish_audit();
         host::answer(reply);
         Action::Pause
     }
 
     fn host_failed(&mut self, e: HostError) -> Action {
         log::error!("prompt-guard: {e}");
-        let refusal = self.exchange.host_failure(&self.guard, &mut |e| self.metrics.count(&e));
+        let refusal = self.exchange.host_failure(&self.guard, &mut |e| note(&self.metrics, &mut self.audit, &e));
         self.refused(refusal)
     }
 
@@ -91,9 +132,9 @@ impl GuardedExchange {
             Ok(None) => {}
             Err(e) => return self.host_failed(e),
         }
-        let plan = self
-            .exchange
-            .request_headers(&self.guard, &host::RequestHeaderMap, !end_of_stream, &mut |e| self.metrics.count(&e));
+        let plan = self.exchange.request_headers(&self.guard, &host::RequestHeaderMap, !end_of_stream, &mut |e| {
+            note(&self.metrics, &mut self.audit, &e)
+        });
         match plan {
             Ok(RequestPlan::PassThrough) => Action::Continue,
             Ok(RequestPlan::Inspect) => {
@@ -163,7 +204,8 @@ impl GuardedExchange {
             return Action::Continue;
         }
         self.request_size.record(body_size);
-        match self.exchange.request_body_held(&self.guard, body_size, &mut |e| self.metrics.count(&e)) {
+        match self.exchange.request_body_held(&self.guard, body_size, &mut |e| note(&self.metrics, &mut self.audit, &e))
+        {
             Some(refusal) => self.refused(refusal),
             None if end_of_stream => self.finish_request(),
             None => Action::Pause,
@@ -180,7 +222,10 @@ impl GuardedExchange {
             Err(e) => return self.host_failed(e),
         };
         let sessions = Sessions { data: &EnvoySharedData, now_secs: host::now_secs().ok() };
-        match self.exchange.request_body(&self.guard, &raw, &sessions, &mut |e| self.metrics.count(&e)) {
+        match self
+            .exchange
+            .request_body(&self.guard, &raw, &sessions, &mut |e| note(&self.metrics, &mut self.audit, &e))
+        {
             BodyDecision::Forward(None) => Action::Continue,
             BodyDecision::Forward(Some(body)) => host::replace_body(Direction::Request, self.request_size.seen, &body)
                 .map_or_else(|e| self.host_failed(e), |()| Action::Continue),
@@ -208,7 +253,8 @@ impl GuardedExchange {
             content_type: content_type.as_deref(),
             content_encoding: content_encoding.as_deref(),
         };
-        let (headers, plan) = self.exchange.reply_headers(&self.guard, head, &mut |e| self.metrics.count(&e));
+        let (headers, plan) =
+            self.exchange.reply_headers(&self.guard, head, &mut |e| note(&self.metrics, &mut self.audit, &e));
         host::set_headers(Direction::Response, &headers)?;
         let encoding = match plan {
             ReplyPlan::Pass => return Ok(Action::Continue),
@@ -230,7 +276,9 @@ impl GuardedExchange {
             ReplyMode::Buffered(encoding) => encoding,
         };
         self.reply_size.record(body_size);
-        let held = self.exchange.reply_body_held(&self.guard, encoding, body_size, &mut |e| self.metrics.count(&e));
+        let held = self
+            .exchange
+            .reply_body_held(&self.guard, encoding, body_size, &mut |e| note(&self.metrics, &mut self.audit, &e));
         match held {
             Err(answer) => {
                 self.reply_end.complete_once();
@@ -252,7 +300,7 @@ impl GuardedExchange {
             let reply = self.exchange.reply_unreadable();
             return self.answer(&reply);
         };
-        match self.exchange.reply_body(&self.guard, &raw, encoding, &mut |e| self.metrics.count(&e)) {
+        match self.exchange.reply_body(&self.guard, &raw, encoding, &mut |e| note(&self.metrics, &mut self.audit, &e)) {
             ReplyDecision::Forward(None) => Action::Continue,
             ReplyDecision::Forward(Some(body)) => {
                 if let Err(e) = host::replace_body(Direction::Response, self.reply_size.seen, &body) {
@@ -276,8 +324,8 @@ impl GuardedExchange {
                 return Action::Continue;
             }
         };
-        let metrics = &self.metrics;
-        match self.exchange.stream_chunk(&self.guard, &chunk, end_of_stream, &mut |e| metrics.count(&e)) {
+        let (metrics, audit) = (&self.metrics, &mut self.audit);
+        match self.exchange.stream_chunk(&self.guard, &chunk, end_of_stream, &mut |e| note(metrics, audit, &e)) {
             StreamStep::Rebuffer => {
                 self.reply_size.record(body_size);
                 if end_of_stream {
@@ -296,7 +344,8 @@ impl GuardedExchange {
     /// The exchange is over, however it ended; what it held is dropped before the VM's size is
     /// read.
     fn end(&mut self) {
-        self.exchange.abandon_stream(&self.guard, &mut |e| self.metrics.count(&e));
+        self.exchange.abandon_stream(&self.guard, &mut |e| note(&self.metrics, &mut self.audit, &e));
+        self.publish_audit();
         self.exchange.end();
     }
 }
@@ -325,22 +374,32 @@ impl HttpContext for GuardedExchange {
     }
 
     fn on_http_response_headers(&mut self, _num_headers: usize, end_of_stream: bool) -> Action {
-        self.timed(Phase::Reply, |x| x.response_headers(end_of_stream))
+        let action = self.timed(Phase::Reply, |x| x.response_headers(end_of_stream));
+        if end_of_stream {
+            self.reply_ended();
+        }
+        action
     }
 
     fn on_http_response_body(&mut self, body_size: usize, end_of_stream: bool) -> Action {
-        self.timed(Phase::Reply, |x| x.response_body(body_size, end_of_stream))
+        let action = self.timed(Phase::Reply, |x| x.response_body(body_size, end_of_stream));
+        if end_of_stream {
+            self.reply_ended();
+        }
+        action
     }
 
     fn on_http_response_trailers(&mut self, _num_trailers: usize) -> Action {
-        self.timed(Phase::Reply, |x| match x.exchange.reply_mode() {
+        let action = self.timed(Phase::Reply, |x| match x.exchange.reply_mode() {
             ReplyMode::Buffered(encoding) if !x.reply_end.is_done() => x.finish_reply(encoding),
             // The stream ended with trailers: its last body callback did not say so. What is
             // still held back (at most a partial placeholder) can only be written into the body
             // buffer if the host still has one; otherwise it is counted as truncated.
             ReplyMode::Stream => x.stream_chunk(0, true),
             _ => Action::Continue,
-        })
+        });
+        self.reply_ended();
+        action
     }
 
     fn on_log(&mut self) {

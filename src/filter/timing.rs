@@ -39,6 +39,11 @@ impl Spent {
         *total = total.saturating_add(ns);
     }
 
+    /// The time so far, per half, in microseconds (request, reply).
+    pub fn micros(&self) -> (u64, u64) {
+        (self.request_ns / 1_000, self.reply_ns / 1_000)
+    }
+
     /// Record an inspected request's time, and its reply's when the filter looked at the reply
     /// (not for our own local replies), in microseconds.
     pub fn record(&self, metrics: &Metrics, reply_seen: bool) {

@@ -11,6 +11,9 @@
 //! - `guard_reply`: restore one buffered reply, with the vault its request produces;
 //! - `restore_stream`: restore one streamed (SSE) reply;
 //! - `exchange`: both, the whole engine cost of one request;
+//! - `audit_record`: the audit record of one exchange (request masked, buffered reply restored)
+//!   built from its trail and written as JSON, as the glue does at the end of the reply and
+//!   again when the stream is logged;
 //! - `reply_policy_response`, `reply_policy_stream`: `guard_reply` and the streamed restore with a
 //!   reply policy that acts on every type (`policy.reply: {"default": "redact"}`): what holding
 //!   back, scanning and acting on values the exchange did not mask add to `guard_reply` and
@@ -210,6 +213,53 @@ fn bench_reply_policy(c: &mut Criterion, fixtures: &[Fixture]) {
     group.finish();
 }
 
+/// Request headers for the audit benchmark: a path, a credential and a request id.
+struct AuditHeaders;
+
+impl prompt_guard_engine::exchange::RequestHeaders for AuditHeaders {
+    type Error = std::convert::Infallible;
+    fn get(&self, name: &str) -> Result<Option<String>, Self::Error> {
+        Ok(match name {
+            ":path" => Some("/v1/chat/completions".to_owned()),
+            "content-type" => Some("application/json".to_owned()),
+            "authorization" => Some("Bearer sk-bench-caller".to_owned()),
+            "x-request-id" => Some("5f0c9a1e-1b7d-4c55-9a1e-0c2f6d3b8e41".to_owned()),
+            _ => None,
+        })
+    }
+}
+
+fn bench_audit_record(c: &mut Criterion, fixtures: &[Fixture]) {
+    use prompt_guard_engine::exchange::{AuditTrail, Exchange, HostFacts, Sessions};
+    let key = "bench-hash-key-of-at-least-thirty-two-bytes".to_owned();
+    let g = Guard::from_json_with_env(b"{}", &|n| (n == "PG_HASH_KEY").then(|| key.clone())).unwrap();
+    let mut group = c.benchmark_group("audit_record");
+    let facts = HostFacts { reply_seen: true, answered_locally: false, reply_complete: true, request_us: 1, reply_us: 1 };
+    for f in fixtures {
+        let mut ex = Exchange::new(&g);
+        let mut trail = AuditTrail::default();
+        ex.request_headers(&g, &AuditHeaders, true, &mut |e| trail.observe(&e)).unwrap();
+        let sessions = Sessions { data: &NoSharedData, now_secs: None };
+        ex.request_body(&g, &f.request, &sessions, &mut |e| trail.observe(&e));
+        group.bench_with_input(BenchmarkId::from_parameter(&f.name), &(), |b, ()| {
+            b.iter(|| black_box(trail.record(&g, &ex, &facts).to_json()))
+        });
+    }
+    group.finish();
+}
+
+/// Shared data that holds nothing (no session in the audit benchmark).
+struct NoSharedData;
+
+impl prompt_guard_engine::store::SharedData for NoSharedData {
+    fn get(&self, _key: &str) -> Result<Option<(Vec<u8>, u32)>, prompt_guard_engine::store::StoreError> {
+        Ok(None)
+    }
+    fn set(&self, _key: &str, _value: &[u8], _cas: Option<u32>) -> Result<(), prompt_guard_engine::store::StoreError> {
+        Ok(())
+    }
+}
+
 fn bench_exchange(c: &mut Criterion, cfg: &FilterConfig, fixtures: &[Fixture]) {
     let mut group = c.benchmark_group("exchange");
     for f in fixtures {
@@ -334,5 +384,6 @@ fn main() {
     bench_restore(&mut c, &cfg, &fixtures);
     bench_reply_policy(&mut c, &fixtures);
     bench_exchange(&mut c, &cfg, &fixtures);
+    bench_audit_record(&mut c, &fixtures);
     c.final_summary();
 }

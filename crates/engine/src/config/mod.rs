@@ -2,6 +2,7 @@
 //! raw serde model, validated, then compiled once per VM into [`FilterConfig`] with every regex
 //! built. A problem names the field by its JSON path and the filter refuses to start.
 
+pub mod audit;
 mod error;
 pub mod threats;
 
@@ -9,6 +10,7 @@ use std::collections::BTreeMap;
 
 use serde::Deserialize;
 
+pub use audit::{AuditSettings, ResponseHeaders};
 pub use error::ConfigError;
 
 use crate::api::{settings as api_settings, ApiSettings, RawApi};
@@ -73,6 +75,10 @@ pub struct RawConfig {
     pub policy_header: Option<String>,
     /// Which environment variables hold the keys of `hash` and `encrypt`.
     pub keys: KeyNames,
+    /// The audit record of every guarded exchange (docs/observability.md).
+    pub audit: audit::RawAudit,
+    /// Statistics headers on guarded replies.
+    pub response_headers: audit::RawResponseHeaders,
     /// `/v1/anonymize` and `/v1/restore`, served by the filter (docs/api.md).
     pub api: RawApi,
 }
@@ -170,6 +176,8 @@ impl Default for RawConfig {
             policies: BTreeMap::new(),
             policy_header: None,
             keys: KeyNames::default(),
+            audit: audit::RawAudit::default(),
+            response_headers: audit::RawResponseHeaders::default(),
             api: RawApi::default(),
         }
     }
@@ -238,6 +246,8 @@ pub struct FilterConfig {
     pub policy_header: Option<String>,
     /// The keys, read from the host environment (every feature that needs one checked it is set).
     pub keys: Keyring,
+    pub audit: AuditSettings,
+    pub response_headers: ResponseHeaders,
     /// Set when the filter serves the anonymize and restore API.
     pub api: Option<ApiSettings>,
 }
@@ -303,6 +313,12 @@ impl FilterConfig {
         let path = normalise_path(path);
         let chosen = self.routes.iter().filter(|r| covers(&r.prefix, &path)).find_map(|r| r.policy);
         Ok(chosen.unwrap_or(PolicyId::Default))
+    }
+
+    /// The prefix of the first configured route that covers `path` (the audit record's route).
+    pub fn route_prefix(&self, path: &str) -> Option<&str> {
+        let path = normalise_path(path);
+        self.routes.iter().find(|r| covers(&r.prefix, &path)).map(|r| r.prefix.as_str())
     }
 
     /// Which API a request path speaks: explicit routes first, then the known endpoints, then
@@ -505,6 +521,7 @@ fn compile(raw: RawConfig, env: &dyn Fn(&str) -> Option<String>) -> Result<Filte
         keys.require(&raw.keys, KeyUse::Seal, "a policy encrypts values")?;
     }
 
+    let audit = raw.audit.compile();
     let threats = raw.threats.compile()?;
     let session = raw.session.as_ref().map(|s| compile_session(s, raw.max_entities_per_request)).transpose()?;
     if session.is_some() {
@@ -537,6 +554,8 @@ fn compile(raw: RawConfig, env: &dyn Fn(&str) -> Option<String>) -> Result<Filte
         policies,
         policy_header,
         keys,
+        audit,
+        response_headers: raw.response_headers.compile(),
         api,
     })
 }

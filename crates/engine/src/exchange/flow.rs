@@ -2,6 +2,7 @@
 //! typed decisions. The host reads and writes headers and bodies; everything decided about them
 //! is decided here.
 
+use super::audit::{types_header, AuditIds, TYPES_HEADER};
 use super::guard::Guard;
 use super::refusal::{verdict_headers, LocalReply, Refusal, FAIL_OPEN_HEADER, MASKED_HEADER, POLICY_HEADER};
 use super::reply_plan::{buffered_over_limit, plan_reply, ReplyHead, ReplyPlan};
@@ -10,6 +11,7 @@ use super::{guard_reply_under, guard_request_under, is_json_content_type, BodyKi
 use crate::config::FilterConfig;
 use crate::encoding::ContentEncoding;
 use crate::event::{Event, Label, Reason, Unrestored};
+use crate::mask::MaskReport;
 use crate::memo::CallerId;
 use crate::policy::PolicyId;
 use crate::protocol::{error_body, Api};
@@ -96,6 +98,12 @@ pub struct Exchange {
     reply: ReplyMode,
     /// The streamed reply's state, while the reply is streamed.
     stream: Option<Box<StreamGuard>>,
+    /// Request id, route and caller hash for the audit record.
+    ids: AuditIds,
+    /// What was masked in the request, by type (the types header, the audit record).
+    masked_types: MaskReport,
+    /// The verdict that blocked the request (a flagged one is `flagged`).
+    blocked: Option<Verdict>,
 }
 
 impl Exchange {
@@ -113,7 +121,25 @@ impl Exchange {
             policy: None,
             reply: ReplyMode::Pass,
             stream: None,
+            ids: AuditIds::default(),
+            masked_types: MaskReport::default(),
+            blocked: None,
         }
+    }
+
+    /// Request id, route and caller hash, for the audit record.
+    pub fn audit_ids(&self) -> &AuditIds {
+        &self.ids
+    }
+
+    /// What was masked in the request, by type.
+    pub fn masked_types(&self) -> &MaskReport {
+        &self.masked_types
+    }
+
+    /// The threat verdict that flagged or blocked the request, if any.
+    pub fn verdict(&self) -> Option<&Verdict> {
+        self.flagged.as_ref().or(self.blocked.as_ref())
     }
 
     /// The policy the exchange runs under (the default until one is selected).
@@ -152,6 +178,7 @@ impl Exchange {
             return Ok(RequestPlan::PassThrough);
         }
         emit(Event::Inspected);
+        self.ids = AuditIds::read(cfg, &path, headers)?;
         // The policy first: every later decision, a refusal included, is made and shown under it.
         let header = match &cfg.policy_header {
             Some(name) => headers.get(name)?,
@@ -252,6 +279,7 @@ impl Exchange {
                     super::count_verdict(&verdict, emit);
                     self.flagged = Some(verdict);
                 }
+                self.masked_types = outcome.masked;
                 // A compressed request goes on in its declared encoding: the headers that say
                 // so have already left.
                 BodyDecision::Forward(outcome.body.map(|b| self.request_encoding.encode(b)))
@@ -270,6 +298,9 @@ impl Exchange {
 
     fn refuse(&mut self, cfg: &FilterConfig, rejection: &Rejection, emit: &mut dyn FnMut(Event<'_>)) -> Refusal {
         let mut refusal = Refusal::decide(cfg, self.api, rejection, emit);
+        if let (Refusal::Answer(_), Rejection::Threat { verdict }) = (&refusal, rejection) {
+            self.blocked = Some(verdict.clone());
+        }
         if let (Refusal::Answer(reply), Some(id)) = (&mut refusal, self.policy) {
             reply.headers.push((POLICY_HEADER, cfg.policy_name(id).to_owned()));
         }
@@ -284,6 +315,7 @@ impl Exchange {
             self.fail_open = Some(*reason);
             self.vault = Vault::with_capacity(cfg.max_entities);
             self.masked = 0;
+            self.masked_types = MaskReport::default();
         }
     }
 
@@ -302,6 +334,9 @@ impl Exchange {
         }
         if let Some(verdict) = &self.flagged {
             headers.extend(verdict_headers(verdict));
+        }
+        if let Some(types) = cfg.response_headers.types.then(|| types_header(&self.masked_types)).flatten() {
+            headers.push((TYPES_HEADER, types));
         }
         let plan = plan_reply(cfg, &cfg.policy_of(self.policy()).reply, self.api, &mut self.vault, head, emit);
         match plan {

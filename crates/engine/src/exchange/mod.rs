@@ -1,12 +1,14 @@
 //! One exchange, request then reply: what the filter decides about a body, independent of the
 //! host that carries it.
 
+pub mod audit;
 mod flow;
 mod guard;
 mod refusal;
 mod reply_plan;
 mod streaming;
 
+pub use audit::{AuditRecord, AuditTrail, HostFacts, AUDIT_PROPERTY, TYPES_HEADER};
 pub use flow::{
     BodyDecision, Exchange, ReplyDecision, ReplyMode, RequestHeaders, RequestPlan, Sessions, CALLER_HEADERS,
 };

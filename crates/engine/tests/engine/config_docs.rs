@@ -69,6 +69,11 @@ fn every_accepted_config_key_is_documented_and_every_documented_key_accepted() {
     for f in fields(|body| format!(r#"{{"session": {{"identity_header": "x-user", {body}}}}}"#)) {
         accepted.insert(format!("session.{f}"));
     }
+    for section in ["audit", "response_headers"] {
+        for f in fields(|body| format!(r#"{{"{section}": {{{body}}}}}"#)) {
+            accepted.insert(format!("{section}.{f}"));
+        }
+    }
     for f in fields(|body| format!(r#"{{"api": {{{body}}}}}"#)) {
         accepted.insert(format!("api.{f}"));
     }

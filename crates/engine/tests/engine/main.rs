@@ -2,6 +2,7 @@
 //! tests over every chunking, and outcome tables. Each area has its own module.
 
 mod api;
+mod audit;
 mod benign;
 mod catalogue;
 mod config_docs;
