@@ -234,7 +234,8 @@ fn bench_audit_record(c: &mut Criterion, fixtures: &[Fixture]) {
     let key = "bench-hash-key-of-at-least-thirty-two-bytes".to_owned();
     let g = Guard::from_json_with_env(b"{}", &|n| (n == "PG_HASH_KEY").then(|| key.clone())).unwrap();
     let mut group = c.benchmark_group("audit_record");
-    let facts = HostFacts { reply_seen: true, answered_locally: false, reply_complete: true, request_us: 1, reply_us: 1 };
+    let facts =
+        HostFacts { reply_seen: true, answered_locally: false, reply_complete: true, request_us: 1, reply_us: 1 };
     for f in fixtures {
         let mut ex = Exchange::new(&g);
         let mut trail = AuditTrail::default();
