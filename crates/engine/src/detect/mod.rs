@@ -56,6 +56,7 @@ mod phone;
 mod scan;
 mod secrets;
 mod secrets_shape;
+mod urlencoded;
 mod validate;
 
 use std::collections::HashSet;
@@ -284,6 +285,63 @@ impl Detector {
             }
         }
         self.detect_cells(text, out, from);
+        if urlencoded::may_hold(text.as_bytes()) {
+            self.detect_encoded(text, out, from);
+        }
+    }
+
+    /// The percent-encoded values of query strings and form bodies in the text (`urlencoded`),
+    /// each read decoded with its name as its label; what is found is masked over its encoded
+    /// bytes. A finding of the text as written that lies inside such a value and overlaps one
+    /// of the decoded reading gives way to it (`jane%40example.com` is one address, not the
+    /// domain `40example.com`). `out[from..]` holds this text's findings, sorted; the result
+    /// stays sorted and without overlaps.
+    fn detect_encoded(&self, text: &str, out: &mut Vec<Finding>, from: usize) {
+        let mut found = Vec::new();
+        // Each decoded finding over its encoded bytes, with the range of its value.
+        let mut extra: Vec<(Finding, usize, usize)> = Vec::new();
+        for pair in urlencoded::encoded_pairs(text.as_bytes()) {
+            let (vs, ve) = pair.value;
+            let Some((value, map)) = text.get(vs..ve).and_then(|v| urlencoded::decode(v.as_bytes())) else { continue };
+            let Some((name, _)) = text.get(pair.name.0..pair.name.1).and_then(|n| urlencoded::decode(n.as_bytes()))
+            else {
+                continue;
+            };
+            found.clear();
+            self.detect_field(&name, &value, &mut found);
+            for f in &found {
+                let (Some(&s), Some(&e)) = (map.get(f.start), map.get(f.end)) else { continue };
+                extra.push((Finding { start: vs + s, end: vs + e, ..*f }, vs, ve));
+            }
+        }
+        if extra.is_empty() {
+            return;
+        }
+        // Both lists are sorted and without overlaps of their own, so the decoded findings a
+        // finding as written overlaps are neighbours, found by one forward walk.
+        let mine = out.split_off(from);
+        let mut dropped = vec![false; extra.len()];
+        let mut kept: Vec<Finding> = Vec::with_capacity(mine.len() + extra.len());
+        let mut j = 0;
+        for f in mine {
+            while extra.get(j).is_some_and(|(x, _, _)| x.end <= f.start) {
+                j += 1;
+            }
+            let overlapping = extra.get(j..).unwrap_or(&[]).iter().take_while(|(x, _, _)| x.start < f.end);
+            let mut inside = false;
+            let mut count = 0;
+            for (_, vs, ve) in overlapping {
+                inside |= f.start >= *vs && f.end <= *ve;
+                count += 1;
+            }
+            if count == 0 || !inside {
+                kept.push(f);
+                dropped.iter_mut().skip(j).take(count).for_each(|d| *d = true);
+            }
+        }
+        kept.extend(extra.into_iter().zip(dropped).filter(|(_, d)| !d).map(|((f, _, _), _)| f));
+        kept.sort_by_key(|f| f.start);
+        out.extend(kept);
     }
 
     /// The cells of a table whose header names their columns (`columns`), each read with its
