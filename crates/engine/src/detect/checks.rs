@@ -980,7 +980,7 @@ fn is_reference(v: &str) -> bool {
     let upper_name = v.bytes().all(|c| c.is_ascii_uppercase() || c.is_ascii_digit() || c == b'_' || c == b'-')
         && (v.contains('_') || v.contains('-'))
         // A name's words are joined by one separator (`G5_-T_X` is not a name).
-        && !v.split(['_', '-']).skip(1).any(str::is_empty)
+        && !v.trim_matches(['_', '-']).split(['_', '-']).any(str::is_empty)
         && v.split(['_', '-']).all(|seg| seg.len() <= 10)
         && v.split(['_', '-']).any(|seg| seg.len() >= 3 && seg.bytes().all(|c| c.is_ascii_uppercase()))
         && !v.split(['_', '-']).any(|seg| seg.bytes().next().is_some_and(|c| c.is_ascii_digit()));
