@@ -985,14 +985,22 @@ fn is_reference(v: &str) -> bool {
         && v.split(['_', '-']).any(|seg| seg.len() >= 3 && seg.bytes().all(|c| c.is_ascii_uppercase()))
         && !v.split(['_', '-']).any(|seg| seg.bytes().next().is_some_and(|c| c.is_ascii_digit()));
     let segments: Vec<&str> = v.split('.').collect();
-    // Names put digits at the end of a word (`v2`, `utf8`, `k8s`); letters and digits that
-    // alternate twice or more in one segment (`oo0u6zn`) are a password's, not a name's.
+    // Names put digits at the end of a word (`v2`, `utf8`) or inside a short abbreviation
+    // (`k8s`, `i18n`); letters and digits that alternate twice or more in one segment
+    // (`oo0u6zn`), or digits inside a longer one (`ta49dl`), are a password's, not a name's.
     let alternating = |seg: &str| {
-        seg.as_bytes()
-            .windows(2)
-            .filter(|w| w.first().is_some_and(u8::is_ascii_alphabetic) && w.get(1).is_some_and(u8::is_ascii_digit))
-            .count()
-            >= 2
+        let steps = |letter_first: bool| {
+            seg.as_bytes()
+                .windows(2)
+                .filter(|w| {
+                    let (a, b) = (w.first().copied().unwrap_or(0), w.get(1).copied().unwrap_or(0));
+                    let (x, y) = if letter_first { (a, b) } else { (b, a) };
+                    x.is_ascii_alphabetic() && y.is_ascii_digit()
+                })
+                .count()
+        };
+        let (into_digits, out_of_digits) = (steps(true), steps(false));
+        into_digits >= 2 || (seg.len() > 4 && into_digits + out_of_digits >= 2)
     };
     // A code path's segments are names: lower case (`api_key`, `v2`) or words without digits
     // (`Settings`, `apiKey`, `API_KEY`). Mixed case with digits (`uLhl0.bavlX5J`) is a password

@@ -153,3 +153,22 @@ fn values_escaped_twice_are_masked_when_repeated_plainly() {
         }
     }
 }
+
+/// A password of lower-case letters and digits with a dot is not a code path when a segment
+/// holds digits inside a longer word (`ta49dl.uoe`); code paths pass.
+#[test]
+fn dotted_passwords_with_inner_digits_are_passwords() {
+    let cfg = cfg();
+    let mut g = Gen(0x5eed_0005);
+    for _ in 0..30 {
+        let lower = b"abcdefghijklmnopqrstuvwxyz";
+        let pw =
+            format!("{}{}{}.{}", g.chars(lower, 2), g.chars(b"0123456789", 2), g.chars(lower, 2), g.chars(lower, 3));
+        let up = forward(&cfg, &[&format!("passwd: {pw}")]);
+        assert!(!survives(&up, &pw), "{pw}: {up}");
+    }
+    for path in ["settings.db_password", "config.k8s.token", "os.environ", "self.i18n.secret", "charset.utf8"] {
+        let text = format!("password: {path}");
+        assert!(forward(&cfg, &[&text]).contains(path), "{path}");
+    }
+}
