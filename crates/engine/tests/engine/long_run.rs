@@ -105,8 +105,7 @@ fn runs_inside_random_bodies_are_chance() {
         let run: String = std::iter::repeat_n(d, 6 + i % 3).collect();
         let hex =
             format!("{}{run}{}", g.chars(b"0123456789abcdef", 20), g.chars(b"0123456789abcdef", 64 - 20 - run.len()));
-        let ntn =
-            format!("ntn_{}{}", "0666666".get(..7).unwrap(), g.chars(b"0123456789", 4)) + &g.chars(&LETTERS[..], 35);
+        let ntn = format!("ntn_0666666{}{}", g.chars(b"0123456789", 4), g.chars(LETTERS, 35));
         for value in [format!("dop_v1_{hex}"), ntn] {
             let up = forward(&cfg, &[&format!("token: {value}")]);
             assert!(!survives(&up, &value), "{value}: {up}");
