@@ -579,7 +579,15 @@ impl ValueFinder {
 fn on_token_boundaries(text: &str, start: usize, end: usize) -> bool {
     let value = text.get(start..end).unwrap_or("");
     let word = |c: char| c.is_alphanumeric();
-    let before_ok = !value.chars().next().is_some_and(word)
+    // In percent-encoded text a `%XX` escape before the value is a character of its own (the
+    // value was found decoded, after a character of another script).
+    let escape_before = value.contains('%')
+        && text.get(..start).is_some_and(|b| {
+            let b = b.as_bytes();
+            b.len() >= 3 && b[b.len() - 3] == b'%' && b[b.len() - 2..].iter().all(u8::is_ascii_hexdigit)
+        });
+    let before_ok = escape_before
+        || !value.chars().next().is_some_and(word)
         || !text.get(..start).unwrap_or("").chars().next_back().is_some_and(word);
     let after_ok =
         !value.chars().next_back().is_some_and(word) || !text.get(end..).unwrap_or("").chars().next().is_some_and(word);

@@ -171,3 +171,37 @@ fn dotted_passwords_with_inner_digits_are_passwords() {
         assert!(forward(&cfg, &[&text]).contains(path), "{path}");
     }
 }
+
+/// A password holding an `@` is masked whole, not only its part that reads as an address.
+#[test]
+fn passwords_with_an_at_sign_are_masked_whole() {
+    let cfg = cfg();
+    let mut g = Gen(0x5eed_0006);
+    for _ in 0..30 {
+        let pw = format!(
+            "{}~{}*{}@9.{}",
+            g.chars(LETTERS, 4),
+            g.chars(LETTERS, 2),
+            g.chars(LETTERS, 3),
+            g.chars(b"ABCDEFGHIJKLMNOPQRSTUVWXYZ", 3)
+        );
+        for text in [format!("DB_PASSWORD=\"{pw}\""), format!("password: {pw}")] {
+            let up = forward(&cfg, &[&text]);
+            assert!(!up.contains(pw.split('@').next().unwrap()), "{pw}: {up}");
+        }
+    }
+}
+
+/// An address of another script, percent-encoded in a form body, is masked where the encoded
+/// value is repeated on its own.
+#[test]
+fn an_encoded_address_is_masked_where_it_is_repeated() {
+    let cfg = cfg();
+    for (local, domain) in
+        [("%E7%94%A8%E6%88%B724", "novinlo.org"), ("%C3%A9lodie.m", "example.fr"), ("jane.roe", "example.com")]
+    {
+        let value = format!("{local}%40{domain}");
+        let up = forward(&cfg, &[&format!("name=J&contact_email={value}&plan=pro"), &format!("again: {value}")]);
+        assert!(!up.contains(&format!("40{domain}")), "{value}: {up}");
+    }
+}

@@ -230,3 +230,12 @@ fn percent_encoded_values_are_masked_as_written() {
         "price=10+2&qty=3",
     ]);
 }
+
+#[test]
+fn a_raw_plus_in_a_query_value_does_not_split_it() {
+    // Pasted without encoding: the `+` is the value's own, and the value is masked whole.
+    let value = "GG6H^+z4lXbqKQ9B16";
+    let (out, originals) = forwarded_with_originals(&format!("https://app.example.net/cb?password={value}&page=2"));
+    assert!(!out.contains("z4lXbqKQ9B16"), "{out}");
+    assert!(originals.iter().any(|o| o == value), "{originals:?}");
+}
