@@ -168,6 +168,9 @@ pub fn check(
         Check::Bearer => {
             let (vs, ve) = value?;
             let ve = without_closing_emphasis(text, start, vs, ve);
+            // A sentence's full stop after the token is not part of it (the token repeated
+            // elsewhere is written without it).
+            let ve = vs + text.get(vs..ve)?.trim_end_matches('.').len();
             let v = text.get(vs..ve)?;
             let mixed = v.bytes().any(|b| b.is_ascii_digit()) && v.bytes().any(|b| b.is_ascii_alphabetic());
             let base64_padded = v.ends_with('=') && v.len() >= 8;

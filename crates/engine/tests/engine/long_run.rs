@@ -205,3 +205,20 @@ fn an_encoded_address_is_masked_where_it_is_repeated() {
         assert!(!up.contains(&format!("40{domain}")), "{value}: {up}");
     }
 }
+
+/// A bearer token at the end of a sentence is masked without the full stop, so that the token
+/// repeated on its own elsewhere is masked too.
+#[test]
+fn a_bearer_token_before_a_full_stop_is_masked_where_it_recurs() {
+    let cfg = cfg();
+    let mut g = Gen(0x5eed_0007);
+    for _ in 0..20 {
+        let token = g
+            .chars(b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-._", 40)
+            .trim_end_matches('.')
+            .to_owned();
+        let up = forward(&cfg, &[&format!("config: Authorization: Bearer {token}. Thanks."), &token]);
+        assert!(!survives(&up, &token), "{token}: {up}");
+        assert!(up.contains("]. Thanks."), "{up}");
+    }
+}
