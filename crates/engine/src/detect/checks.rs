@@ -184,10 +184,12 @@ pub fn check(
         }
         Check::VendorAssignment => {
             let (vs, ve) = value?;
+            let ve = without_closing_emphasis(text, start, vs, ve);
             vendor_assignment_check(text, start, vs, ve)
         }
         Check::KeyedRandom => {
             let (vs, ve) = value?;
+            let ve = without_closing_emphasis(text, start, vs, ve);
             keyed_random_check(text, start, vs, ve)
         }
         Check::Credentials => {

@@ -222,3 +222,25 @@ fn a_bearer_token_before_a_full_stop_is_masked_where_it_recurs() {
         assert!(up.contains("]. Thanks."), "{up}");
     }
 }
+
+/// A key assigned inside markdown emphasis (`_AWS_SECRET_ACCESS_KEY=…_`) is masked without the
+/// closing marker, so that the key repeated on its own is masked too.
+#[test]
+fn a_key_in_emphasis_is_masked_where_it_recurs() {
+    let cfg = cfg();
+    let mut g = Gen(0x5eed_0008);
+    for _ in 0..20 {
+        let key = format!(
+            "{}7{}",
+            g.chars(LETTERS, 20),
+            g.chars(b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789", 19)
+        );
+        for (open, close) in [("_", "_"), ("**", "**"), ("*", "*")] {
+            for name in ["AWS_SECRET_ACCESS_KEY", "SIGNING_KEY"] {
+                let up =
+                    forward(&cfg, &[&format!("Note {open}{name}={key}{close} here."), &format!("again {key} here")]);
+                assert!(!survives(&up, &key), "{key}: {up}");
+            }
+        }
+    }
+}
