@@ -236,6 +236,86 @@ fn numeric_form(label: &str, value: &str) -> Option<String> {
     (digits.len() >= MIN_SPREAD_DIGITS).then_some(digits)
 }
 
+/// Most levels of JSON string escaping a value is looked for in: a JSON document carried as a
+/// string inside another (a log line's payload) that is itself pasted as a string literal.
+const MAX_ESCAPE_LEVELS: usize = 3;
+
+/// The other spellings of a value as it is written at another level of escaping: a value
+/// masked inside a JSON string of the text (`"pass\\word"`, or `\\\"` twice escaped) is the
+/// same value written plainly (`pass\word`), and a value masked plainly is the same value in
+/// a JSON string, once or twice escaped; a percent-encoded value (`jane%40example.com`) is the
+/// same value decoded. Each spelling other than `original` and long enough is given once.
+fn other_spellings(original: &str, mut add: impl FnMut(String)) {
+    let mut seen: Vec<String> = vec![original.to_owned()];
+    let mut push = |s: String, seen: &mut Vec<String>| {
+        if s.chars().count() >= MIN_SPREAD_CHARS && !seen.contains(&s) {
+            seen.push(s.clone());
+            add(s);
+        }
+    };
+    if original.contains('%') {
+        if let Some(decoded) = percent_decoded(original) {
+            push(decoded, &mut seen);
+        }
+    }
+    let escapable = |s: &str| s.contains(['\\', '"']) || s.chars().any(char::is_control);
+    if !escapable(original) {
+        return;
+    }
+    // Down to the plainest spelling, then up again from it.
+    let mut plain = original.to_owned();
+    for _ in 0..MAX_ESCAPE_LEVELS {
+        match serde_json::from_str::<String>(&format!("\"{plain}\"")) {
+            Ok(down) if down != plain => {
+                push(down.clone(), &mut seen);
+                plain = down;
+            }
+            _ => break,
+        }
+    }
+    let mut up = plain;
+    for _ in 0..MAX_ESCAPE_LEVELS {
+        let Ok(quoted) = serde_json::to_string(&up) else { break };
+        let escaped = quoted.get(1..quoted.len().saturating_sub(1)).unwrap_or("").to_owned();
+        if escaped == up {
+            break;
+        }
+        push(escaped.clone(), &mut seen);
+        up = escaped;
+    }
+}
+
+/// `s` with its `%XX` escapes decoded (and `+` as a space), when it holds at least one and the
+/// result is UTF-8.
+fn percent_decoded(s: &str) -> Option<String> {
+    let b = s.as_bytes();
+    let hex = |j: usize| b.get(j).and_then(|c| char::from(*c).to_digit(16));
+    let mut out = Vec::with_capacity(b.len());
+    let mut escapes = 0;
+    let mut i = 0;
+    while let Some(&c) = b.get(i) {
+        match (c, hex(i + 1), hex(i + 2)) {
+            (b'%', Some(h), Some(l)) => {
+                out.push(u8::try_from(h << 4 | l).ok()?);
+                escapes += 1;
+                i += 3;
+            }
+            (b'+', _, _) => {
+                out.push(b' ');
+                i += 1;
+            }
+            _ => {
+                out.push(c);
+                i += 1;
+            }
+        }
+    }
+    if escapes == 0 {
+        return None;
+    }
+    String::from_utf8(out).ok()
+}
+
 impl Spreader {
     /// `None` when the vault (and `irreversible`) hold no value long enough to spread.
     pub fn new(vault: &Vault, irreversible: &[IrreversibleValue]) -> Option<Spreader> {
@@ -275,15 +355,7 @@ impl Spreader {
                 None => {
                     patterns.push(original.as_str());
                     pattern_targets.push(targets.len() - 1);
-                    // A value masked as written inside a JSON string of the text (`"pass\\word"`)
-                    // is the same value where it is written plainly (`pass\word`).
-                    if original.contains('\\') {
-                        if let Ok(plain) = serde_json::from_str::<String>(&format!("\"{original}\"")) {
-                            if plain != *original && plain.chars().count() >= MIN_SPREAD_CHARS {
-                                unescaped.push((plain, targets.len() - 1));
-                            }
-                        }
-                    }
+                    other_spellings(original, |other| unescaped.push((other, targets.len() - 1)));
                 }
             }
         }
@@ -507,7 +579,15 @@ impl ValueFinder {
 fn on_token_boundaries(text: &str, start: usize, end: usize) -> bool {
     let value = text.get(start..end).unwrap_or("");
     let word = |c: char| c.is_alphanumeric();
-    let before_ok = !value.chars().next().is_some_and(word)
+    // In percent-encoded text a `%XX` escape before the value is a character of its own (the
+    // value was found decoded, after a character of another script).
+    let escape_before = value.contains('%')
+        && text.get(..start).is_some_and(|b| {
+            let b = b.as_bytes();
+            b.len() >= 3 && b[b.len() - 3] == b'%' && b[b.len() - 2..].iter().all(u8::is_ascii_hexdigit)
+        });
+    let before_ok = escape_before
+        || !value.chars().next().is_some_and(word)
         || !text.get(..start).unwrap_or("").chars().next_back().is_some_and(word);
     let after_ok =
         !value.chars().next_back().is_some_and(word) || !text.get(end..).unwrap_or("").chars().next().is_some_and(word);
@@ -541,6 +621,22 @@ mod tests {
         let (out, n) = spread(&v, "x15369044112 xHunter2xQ9z! _536904411_ (Hunter2xQ9z!)");
         assert_eq!(out, "x15369044112 xHunter2xQ9z! _[US_SSN_1]_ ([SECRET_1])");
         assert_eq!(n, 2);
+    }
+
+    #[test]
+    fn values_are_masked_at_every_level_of_escaping() {
+        let g = PlaceholderGrammar::default();
+        // Found plainly, repeated inside a JSON string once and twice escaped; found twice
+        // escaped (JSON in JSON in text), repeated plainly; found percent-encoded, repeated
+        // decoded.
+        let mut v = Vault::with_capacity(10);
+        v.placeholder_for(&g, "SECRET", "pa\"ss\\wd9Q").unwrap();
+        v.placeholder_for(&g, "SECRET", "Zq\\\\\\\"x7Lm!").unwrap();
+        v.placeholder_for(&g, "EMAIL", "jane%40example.com").unwrap();
+        let text = "a pa\\\"ss\\\\wd9Q b pa\\\\\\\"ss\\\\\\\\wd9Q c Zq\\\"x7Lm! d jane@example.com e pa\"ss\\wd9Q";
+        let (out, n) = spread(&v, text);
+        assert_eq!(out, "a [SECRET_1] b [SECRET_1] c [SECRET_2] d [EMAIL_1] e [SECRET_1]");
+        assert_eq!(n, 5);
     }
 
     #[test]

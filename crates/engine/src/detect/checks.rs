@@ -168,6 +168,9 @@ pub fn check(
         Check::Bearer => {
             let (vs, ve) = value?;
             let ve = without_closing_emphasis(text, start, vs, ve);
+            // A sentence's full stop after the token is not part of it (the token repeated
+            // elsewhere is written without it).
+            let ve = vs + text.get(vs..ve)?.trim_end_matches('.').len();
             let v = text.get(vs..ve)?;
             let mixed = v.bytes().any(|b| b.is_ascii_digit()) && v.bytes().any(|b| b.is_ascii_alphabetic());
             let base64_padded = v.ends_with('=') && v.len() >= 8;
@@ -181,10 +184,12 @@ pub fn check(
         }
         Check::VendorAssignment => {
             let (vs, ve) = value?;
+            let ve = without_closing_emphasis(text, start, vs, ve);
             vendor_assignment_check(text, start, vs, ve)
         }
         Check::KeyedRandom => {
             let (vs, ve) = value?;
+            let ve = without_closing_emphasis(text, start, vs, ve);
             keyed_random_check(text, start, vs, ve)
         }
         Check::Credentials => {
@@ -542,9 +547,11 @@ fn aws_secret_check(text: &str, words: &ContextWords<'_>, start: usize, end: usi
     }
     // Real keys mix cases and digits; this refuses 40-char hex digests and words.
     let b = s.as_bytes();
+    // Forty random base64 characters hold no digit about once in a thousand keys: then the
+    // letters must read as random.
     let mixed = b.iter().any(u8::is_ascii_uppercase)
         && b.iter().any(u8::is_ascii_lowercase)
-        && b.iter().any(u8::is_ascii_digit);
+        && (b.iter().any(u8::is_ascii_digit) || !word_like(b));
     // AWS documents its example keys with `EXAMPLE` in them.
     (mixed && !is_stand_in(s) && Nearby::scan(words, start, end, false).before(WordLists::AWS))
         .then_some((start, end, 0.85))
@@ -839,10 +846,50 @@ fn reads_random(v: &str) -> bool {
     let lower = b.iter().any(u8::is_ascii_lowercase);
     // Words are about two-fifths vowels, random letters one in five: letters alone with many
     // vowels are a name (`AzureADTokenProvider`), not a key.
-    let letters = b.iter().filter(|c| c.is_ascii_alphabetic()).count();
-    let vowels = b.iter().filter(|c| matches!(c.to_ascii_lowercase(), b'a' | b'e' | b'i' | b'o' | b'u')).count();
     let digits = b.iter().any(u8::is_ascii_digit);
-    upper && lower && changes * 4 >= b.len() && looks_random(v) && (digits || vowels * 10 <= letters * 3)
+    // Letters alone are judged as words or not (`word_like`), which also covers the few case
+    // changes of a name; counting changes there too would refuse random letters by chance.
+    let random = if digits { changes * 4 >= b.len() } else { !word_like(b) };
+    upper && lower && random && looks_random(v)
+}
+
+/// Consonant pairs that English words are made of (clusters and doubled letters): inside a
+/// word, any other pair of consonants is rare.
+const WORD_CLUSTERS: &[&[u8; 2]] = &[
+    b"bl", b"br", b"ch", b"ck", b"cl", b"cr", b"ct", b"dr", b"fl", b"fr", b"ft", b"gh", b"gl", b"gn", b"gr", b"kn",
+    b"ld", b"lf", b"lk", b"lm", b"lp", b"ls", b"lt", b"lv", b"mb", b"mn", b"mp", b"ms", b"nc", b"nd", b"nf", b"ng",
+    b"nk", b"ns", b"nt", b"nv", b"ph", b"pl", b"pr", b"ps", b"pt", b"rb", b"rc", b"rd", b"rf", b"rg", b"rk", b"rl",
+    b"rm", b"rn", b"rp", b"rs", b"rt", b"rv", b"sc", b"sh", b"sk", b"sl", b"sm", b"sn", b"sp", b"st", b"sw", b"th",
+    b"tr", b"ts", b"tw", b"wh", b"wn", b"wr", b"xt",
+];
+
+/// Whether letters read as words joined into a name (`AzureADTokenProvider`,
+/// `thepassionatecerealkiller`) rather than as random letters (`SfKQarykFIWqpatUtOxJnav`). A
+/// name has many vowels (about two letters in five; random letters one in five), few capitals
+/// (one a word, besides acronyms; random letters one in two), and inside its words the
+/// consonants pair as English clusters do. Random letters pass all three by chance about once
+/// in 2,500 (a random key of 32 to 40 letters and digits, with no digit, once in 700,000), where the
+/// vowel count alone let one in 18 through; 98% of the vowel-rich identifiers of a large body of
+/// source code still read as names.
+fn word_like(b: &[u8]) -> bool {
+    let letters = b.iter().filter(|c| c.is_ascii_alphabetic()).count();
+    let vowel = |c: u8| matches!(c.to_ascii_lowercase(), b'a' | b'e' | b'i' | b'o' | b'u' | b'y');
+    let vowels = b.iter().filter(|c| matches!(c.to_ascii_lowercase(), b'a' | b'e' | b'i' | b'o' | b'u')).count();
+    let capitals = b.iter().filter(|c| c.is_ascii_uppercase()).count();
+    // Pairs inside a word: the second letter lower case (a capital starts a word or an acronym).
+    let odd_pairs = b
+        .windows(2)
+        .filter(|w| {
+            let (x, y) = (w[0].to_ascii_lowercase(), w[1]);
+            w[0].is_ascii_alphabetic()
+                && y.is_ascii_lowercase()
+                && !vowel(x)
+                && !vowel(y)
+                && x != y
+                && !WORD_CLUSTERS.contains(&&[x, y])
+        })
+        .count();
+    vowels * 10 > letters * 3 && capitals * 5 <= letters * 2 && odd_pairs <= 3
 }
 
 /// The words of a name, lower case: split at `_`, `-`, `.` and camelCase steps.
@@ -883,19 +930,31 @@ fn mostly_sequential(v: &str) -> bool {
 fn is_stand_in(v: &str) -> bool {
     let lower = v.to_ascii_lowercase();
     let filler = v.bytes().all(|c| c == v.as_bytes().first().copied().unwrap_or(b'*'));
-    let long_run = v.as_bytes().windows(6).any(|w| w.iter().all(|&c| Some(&c) == w.first()));
+    // `your` opens a stand-in (`your_api_key`, `<YOUR-TOKEN>`, `yourkeyhere`); inside random
+    // letters (`...DzYoURH...`) it is chance.
+    let your = lower
+        .match_indices("your")
+        .any(|(i, _)| !lower.as_bytes().get(i.wrapping_sub(1)).is_some_and(u8::is_ascii_alphanumeric));
     filler
-        || long_run
+        || stand_in_run(v)
         || mostly_sequential(v)
         || v.starts_with('$')
         || v.starts_with('%')
-        || lower.contains("your")
+        || your
         || lower.contains("example")
         || lower.contains("redacted")
         || lower.contains("placeholder")
         || matches!(lower.as_str(), "true" | "false" | "null" | "none" | "undefined" | "required" | "optional" | "string" | "hidden" | "empty" | "secret" | "password" | "token" | "pass" | "passwd" | "test")
         // A placeholder we produced ourselves (`[SECRET_1]`-like) is cut at `[` by the regex.
         || v.ends_with(']')
+}
+
+/// A run of one character that stands for the value (`xxxxxxxx`, `sk_live_000000`): six or more,
+/// and a quarter of the value or ten characters. A shorter run inside a long random body is
+/// chance (six equal digits among 64 hex digits, about once in 18,000 tokens).
+fn stand_in_run(v: &str) -> bool {
+    let run = super::validate::longest_run(v.as_bytes());
+    run >= 6 && (run * 4 >= v.len() || run >= 10)
 }
 
 /// Values that refer to a secret instead of holding one: URLs, dotted code paths
@@ -925,18 +984,28 @@ fn is_reference(v: &str) -> bool {
     // ... and at least one of them a word of letters (`K8S_CRED`, not `E1NW3-YBX7`).
     let upper_name = v.bytes().all(|c| c.is_ascii_uppercase() || c.is_ascii_digit() || c == b'_' || c == b'-')
         && (v.contains('_') || v.contains('-'))
+        // A name's words are joined by one separator (`G5_-T_X` is not a name).
+        && !v.trim_matches(['_', '-']).split(['_', '-']).any(str::is_empty)
         && v.split(['_', '-']).all(|seg| seg.len() <= 10)
         && v.split(['_', '-']).any(|seg| seg.len() >= 3 && seg.bytes().all(|c| c.is_ascii_uppercase()))
         && !v.split(['_', '-']).any(|seg| seg.bytes().next().is_some_and(|c| c.is_ascii_digit()));
     let segments: Vec<&str> = v.split('.').collect();
-    // Names put digits at the end of a word (`v2`, `utf8`, `k8s`); letters and digits that
-    // alternate twice or more in one segment (`oo0u6zn`) are a password's, not a name's.
+    // Names put digits at the end of a word (`v2`, `utf8`) or inside a short abbreviation
+    // (`k8s`, `i18n`); letters and digits that alternate twice or more in one segment
+    // (`oo0u6zn`), or digits inside a longer one (`ta49dl`), are a password's, not a name's.
     let alternating = |seg: &str| {
-        seg.as_bytes()
-            .windows(2)
-            .filter(|w| w.first().is_some_and(u8::is_ascii_alphabetic) && w.get(1).is_some_and(u8::is_ascii_digit))
-            .count()
-            >= 2
+        let steps = |letter_first: bool| {
+            seg.as_bytes()
+                .windows(2)
+                .filter(|w| {
+                    let (a, b) = (w.first().copied().unwrap_or(0), w.get(1).copied().unwrap_or(0));
+                    let (x, y) = if letter_first { (a, b) } else { (b, a) };
+                    x.is_ascii_alphabetic() && y.is_ascii_digit()
+                })
+                .count()
+        };
+        let (into_digits, out_of_digits) = (steps(true), steps(false));
+        into_digits >= 2 || (seg.len() > 4 && into_digits + out_of_digits >= 2)
     };
     // A code path's segments are names: lower case (`api_key`, `v2`) or words without digits
     // (`Settings`, `apiKey`, `API_KEY`). Mixed case with digits (`uLhl0.bavlX5J`) is a password

@@ -56,6 +56,7 @@ mod phone;
 mod scan;
 mod secrets;
 mod secrets_shape;
+mod urlencoded;
 mod validate;
 
 use std::collections::HashSet;
@@ -284,6 +285,63 @@ impl Detector {
             }
         }
         self.detect_cells(text, out, from);
+        if urlencoded::may_hold(text.as_bytes()) {
+            self.detect_encoded(text, out, from);
+        }
+    }
+
+    /// The percent-encoded values of query strings and form bodies in the text (`urlencoded`),
+    /// each read decoded with its name as its label; what is found is masked over its encoded
+    /// bytes. A finding of the text as written that a finding of the decoded reading covers
+    /// gives way to it (`jane%40example.com` is one address); one it does not cover wins (a
+    /// password with a raw `+`, pasted without encoding, is one value, not two words). `out[from..]` holds this text's findings, sorted; the result
+    /// stays sorted and without overlaps.
+    fn detect_encoded(&self, text: &str, out: &mut Vec<Finding>, from: usize) {
+        let mut found = Vec::new();
+        // Each decoded finding, over its encoded bytes.
+        let mut extra: Vec<Finding> = Vec::new();
+        for pair in urlencoded::encoded_pairs(text.as_bytes()) {
+            let (vs, ve) = pair.value;
+            let Some((value, map)) = text.get(vs..ve).and_then(|v| urlencoded::decode(v.as_bytes())) else { continue };
+            let Some((name, _)) = text.get(pair.name.0..pair.name.1).and_then(|n| urlencoded::decode(n.as_bytes()))
+            else {
+                continue;
+            };
+            found.clear();
+            self.detect_field(&name, &value, &mut found);
+            for f in &found {
+                let (Some(&s), Some(&e)) = (map.get(f.start), map.get(f.end)) else { continue };
+                extra.push(Finding { start: vs + s, end: vs + e, ..*f });
+            }
+        }
+        if extra.is_empty() {
+            return;
+        }
+        // Both lists are sorted and without overlaps of their own, so the findings as written
+        // that a decoded finding overlaps are neighbours, found by one forward walk. A decoded
+        // finding wins when it covers every one of them, and they give way; else it gives way.
+        let mine = out.split_off(from);
+        let mut dropped = vec![false; mine.len()];
+        let mut kept: Vec<Finding> = Vec::with_capacity(mine.len() + extra.len());
+        let mut j = 0;
+        for x in extra {
+            while mine.get(j).is_some_and(|f| f.end <= x.start) {
+                j += 1;
+            }
+            let overlapping = mine.get(j..).unwrap_or(&[]).iter().take_while(|f| f.start < x.end);
+            let (mut count, mut covers) = (0, true);
+            for f in overlapping {
+                covers &= x.start <= f.start && f.end <= x.end;
+                count += 1;
+            }
+            if covers {
+                dropped.iter_mut().skip(j).take(count).for_each(|d| *d = true);
+                kept.push(x);
+            }
+        }
+        kept.extend(mine.into_iter().zip(dropped).filter(|(_, d)| !d).map(|(f, _)| f));
+        kept.sort_by_key(|f| f.start);
+        out.extend(kept);
     }
 
     /// The cells of a table whose header names their columns (`columns`), each read with its
@@ -486,6 +544,7 @@ impl Detector {
                 && f.end > f.start
                 && (self.allow_list.is_empty() || text.get(f.start..f.end).is_some_and(|v| !self.allowed(v)))
         });
+        prefer_whole_secret_values(&mut found);
         out.extend(resolve_overlaps(found, text.len()));
     }
 
@@ -765,6 +824,32 @@ fn island_may_match(gate: Gate, check: Check, island: &Island) -> bool {
 /// the kept ones sorted by start. A candidate is kept when none of its bytes is covered by a
 /// finding kept before it; coverage is a bitset over the text's bytes, so each check costs a
 /// few word operations however many findings there are (dense texts have tens of thousands).
+/// A secret's value that holds another finding inside it (a password with an `@` in it,
+/// `qPVN~Ug*ACk@9.VRZ`, holds what reads as an address) is one value: it outranks what it holds,
+/// so the whole value is masked rather than the part that reads as something else. Findings
+/// past the secret's end stop each walk, so each secret looks only at what overlaps it.
+fn prefer_whole_secret_values(found: &mut [Finding]) {
+    let secret = EntityKind::Builtin(BuiltinKind::SecretAssignment);
+    if !found.iter().any(|f| f.kind == secret) {
+        return;
+    }
+    found.sort_by_key(|f| f.start);
+    for i in 0..found.len() {
+        let Some(&s) = found.get(i).filter(|f| f.kind == secret) else { continue };
+        let inner = found
+            .iter()
+            .skip(i + 1)
+            .take_while(|f| f.start < s.end)
+            .chain(found.iter().take(i).rev().take_while(|f| f.start == s.start))
+            .filter(|f| f.kind != secret && s.start <= f.start && f.end <= s.end && f.end - f.start < s.end - s.start)
+            .map(|f| f.score)
+            .fold(f32::MIN, f32::max);
+        if let Some(slot) = found.get_mut(i).filter(|_| inner > s.score) {
+            slot.score = inner.min(1.0);
+        }
+    }
+}
+
 fn resolve_overlaps(mut found: Vec<Finding>, text_len: usize) -> Vec<Finding> {
     found.sort_by(|a, b| {
         b.score.total_cmp(&a.score).then((b.end - b.start).cmp(&(a.end - a.start))).then(a.start.cmp(&b.start))

@@ -96,7 +96,20 @@ pub fn looks_random(body: &str) -> bool {
     // A version marker in the body (`dop_v1_` + 64 hex) does not make it any less hex.
     let non_hex = b.iter().filter(|c| !c.is_ascii_hexdigit()).count();
     let most = if non_hex * 16 <= b.len() { 10 } else { 16 };
-    distinct >= (b.len() / 4).clamp(6, most) && longest_run < 6 && sequential * 3 < b.len()
+    // A run of one character is a stand-in's when it is six or more and a quarter of the body
+    // or ten characters; shorter runs inside a long random body happen by chance.
+    let filler_run = longest_run >= 6 && (longest_run * 4 >= b.len() || longest_run >= 10);
+    distinct >= (b.len() / 4).clamp(6, most) && !filler_run && sequential * 3 < b.len()
+}
+
+/// The longest run of one byte in `b`.
+pub fn longest_run(b: &[u8]) -> usize {
+    let (mut longest, mut run) = (0, 0);
+    for (i, &c) in b.iter().enumerate() {
+        run = if i > 0 && b.get(i - 1) == Some(&c) { run + 1 } else { 1 };
+        longest = longest.max(run);
+    }
+    longest
 }
 
 /// IBAN lengths per country, from the SWIFT IBAN registry.

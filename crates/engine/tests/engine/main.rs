@@ -14,6 +14,7 @@ mod first_event;
 mod leak;
 mod leaks;
 mod linear;
+mod long_run;
 mod memo;
 mod model;
 mod operator_rules;

@@ -179,3 +179,63 @@ fn a_form_body_reads_each_value_with_its_name() {
     assert!(!up.contains(PASSWORD) && !up.contains(KEY), "{up}");
     assert!(up.starts_with("user=jane&password=") && up.ends_with("&page=2"), "{up}");
 }
+
+#[test]
+fn sql_insert_rows_are_read_with_their_column_names() {
+    let sql = format!(
+        "INSERT INTO customers (id, name, email, phone, ssn, api_key)\nVALUES (1, 'Jane', 'jane.roe@example.com', \
+         '4155550134', '536904411', NULL),\n       (2, 'Svc', 'ops@example.org', '4155550199', '536904412', '{KEY}');"
+    );
+    for value in ["jane.roe@example.com", "4155550134", "536904411", "4155550199", "536904412", KEY] {
+        assert_masked(&[(sql.clone(), value)]);
+    }
+    // Columns that name nothing, and statements without a column list, pass as written.
+    assert_kept(&[
+        "INSERT INTO orders (id, qty, sku) VALUES (1, 4155550134, 'A-536904411');",
+        "INSERT INTO orders VALUES (1, 4155550134);",
+    ]);
+}
+
+/// The user message's content forwarded, and the vault's originals.
+fn forwarded_with_originals(content: &str) -> (String, Vec<String>) {
+    let cfg = cfg();
+    let body = json!({"model": "m", "messages": [{"role": "user", "content": content}]}).to_string();
+    let mut vault = Vault::with_capacity(cfg.max_entities);
+    let out =
+        guard_request(&cfg, cfg.classify("/v1/chat/completions"), body.as_bytes(), true, &mut vault, MemoScope::NONE)
+            .unwrap_or_else(|r| panic!("refused: {r}"));
+    let up: Value = serde_json::from_slice(&out.body.unwrap_or_else(|| body.into_bytes())).unwrap();
+    let originals = vault.entries().iter().map(|e| e.original.clone()).collect();
+    (up["messages"][0]["content"].as_str().unwrap().to_owned(), originals)
+}
+
+#[test]
+fn percent_encoded_values_are_masked_as_written() {
+    let cases = [
+        ("https://app.example.net/cb?email=jane.roe%40example.com&page=2", "jane.roe%40example.com"),
+        ("Sent: phone=%2B1+415+555+0134&plan=pro", "%2B1+415+555+0134"),
+        ("https://shop.example.net/pay?card=4111+1111+1111+1111&exp=12%2F29", "4111+1111+1111+1111"),
+        ("POST /signup body: name=Jane&iban=DE89+3704+0044+0532+0130+00&terms=on", "DE89+3704+0044+0532+0130+00"),
+    ];
+    for (text, value) in cases {
+        let (out, originals) = forwarded_with_originals(text);
+        assert!(!out.contains(value), "{value} survived in {text:?}: {out:?}");
+        // The placeholder stands for what the user wrote: restoring gives the encoded bytes back.
+        assert!(originals.iter().any(|o| o == value), "{originals:?}");
+    }
+    // Encoded values that are not personal pass.
+    assert_kept(&[
+        "https://example.net/search?q=rock+and+roll&page=2",
+        "https://example.net/login?next=%2Fhome%2Fsettings&lang=en",
+        "price=10+2&qty=3",
+    ]);
+}
+
+#[test]
+fn a_raw_plus_in_a_query_value_does_not_split_it() {
+    // Pasted without encoding: the `+` is the value's own, and the value is masked whole.
+    let value = "GG6H^+z4lXbqKQ9B16";
+    let (out, originals) = forwarded_with_originals(&format!("https://app.example.net/cb?password={value}&page=2"));
+    assert!(!out.contains("z4lXbqKQ9B16"), "{out}");
+    assert!(originals.iter().any(|o| o == value), "{originals:?}");
+}

@@ -1,14 +1,16 @@
 //! Structured documents pasted into a message or returned by a tool: JSON (compact, pretty,
 //! escaped inside a JSON string), YAML, `.env` files, INI and TOML, XML elements and
 //! attributes, HTTP headers, connection strings, CSV and markdown tables whose header names the
-//! column, query strings, curl commands, Python and JavaScript literals, log lines and
+//! column, query strings (as written, and percent-encoded as a browser sends them), form
+//! bodies, SQL `INSERT` statements with a column list and several rows, curl commands, Python and JavaScript literals, log lines and
 //! Kubernetes-style name/value lists. Each entry puts a planted value under a key that names
 //! it (`api_key`, `password`, `ssn`, `phone`, ...), beside ordinary entries whose values must
 //! pass (commit hashes, UUIDs, digests, versions, counts under ordinary keys).
 //!
 //! The shapes follow each format's own specification or documentation (RFC 8259 JSON, YAML
-//! 1.2, RFC 4180 CSV, RFC 9110 header fields, RFC 3986 query strings, the GitHub Flavored
-//! Markdown table extension); keys and values are made here, never taken from a data set.
+//! 1.2, RFC 4180 CSV, RFC 9110 header fields, RFC 3986 query strings, the URL Standard's
+//! `application/x-www-form-urlencoded` serializer, SQL's `INSERT ... VALUES` row lists, the
+//! GitHub Flavored Markdown table extension); keys and values are made here, never taken from a data set.
 
 use serde_json::{Map, Value as Json};
 
@@ -44,6 +46,9 @@ pub const CONTAINERS: &[&str] = &[
     "tsv",
     "markdown-table",
     "query-string",
+    "query-string-encoded",
+    "form-body",
+    "sql-insert",
     "curl",
     "python-dict",
     "js-object",
@@ -85,6 +90,20 @@ fn pii_keys(kind: &str) -> &'static [&'static str] {
         "IBAN" => &["iban", "bank_iban"],
         _ => &["ip", "client_ip", "host_ip"],
     }
+}
+
+/// `v` as the URL Standard's `application/x-www-form-urlencoded` serializer writes it: a
+/// space as `+`, every byte but letters, digits and `*-._` as `%XX`.
+pub fn form_encode(v: &str) -> String {
+    let mut out = String::new();
+    for b in v.bytes() {
+        match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'*' | b'-' | b'.' | b'_' => out.push(char::from(b)),
+            b' ' => out.push('+'),
+            _ => out.push_str(&format!("%{b:02X}")),
+        }
+    }
+    out
 }
 
 /// `api_key` -> `API_KEY`, `apiKey` -> `APIKEY` (environment variables).
@@ -200,6 +219,9 @@ impl Planter {
             if entries.iter().any(|e: &Entry| e.key == key) {
                 continue;
             }
+            // Percent-encoded containers carry the value as the browser sent it: that is what
+            // must not pass, and what a restore gives back.
+            let v = if matches!(container, "query-string-encoded" | "form-body") { form_encode(&v) } else { v };
             planted.push((kind, format, v.clone()));
             entries.push(Entry { key, value: v, planted: true });
         }
@@ -326,6 +348,39 @@ fn render(rng: &mut Rng, container: &str, entries: &[Entry]) -> String {
         "query-string" => {
             let q: Vec<String> = entries.iter().map(|e| format!("{}={}", e.key, e.value)).collect();
             format!("https://app.example.net/callback?{}&page=2", q.join("&"))
+        }
+        "query-string-encoded" => {
+            let q: Vec<String> = entries.iter().map(|e| format!("{}={}", e.key, e.value)).collect();
+            format!("Opened https://app.example.net/account?{}&lang=en-GB#top", q.join("&"))
+        }
+        "form-body" => {
+            let q: Vec<String> = entries.iter().map(|e| format!("{}={}", e.key, e.value)).collect();
+            format!("The form posted this body:\n{}&submit=Save+changes", q.join("&"))
+        }
+        "sql-insert" => {
+            // Rows before the planted one, of harmless values, and sometimes one after.
+            // A number is written bare now and then (an SSN or a phone kept as digits).
+            let bare: Vec<bool> =
+                entries.iter().map(|e| e.value.bytes().all(|b| b.is_ascii_digit()) && rng.chance(1, 2)).collect();
+            let quoted = |v: &str, bare: bool| if bare { v.to_owned() } else { format!("'{}'", v.replace('\'', "''")) };
+            let cols: Vec<&str> = entries.iter().map(|e| e.key.as_str()).collect();
+            let mut rows = Vec::new();
+            for i in 0..rng.range(0, 3) {
+                let mut cells = vec![(i + 1).to_string()];
+                cells.extend(entries.iter().map(|_| "NULL".to_owned()));
+                rows.push(format!("({})", cells.join(", ")));
+            }
+            let mut cells = vec![(rows.len() + 1).to_string()];
+            cells.extend(entries.iter().zip(&bare).map(|(e, &b)| quoted(&e.value, b)));
+            rows.push(format!("({})", cells.join(", ")));
+            if rng.chance(1, 2) {
+                let mut cells = vec![(rows.len() + 1).to_string()];
+                cells.extend(entries.iter().map(|_| "'n/a'".to_owned()));
+                rows.push(format!("({})", cells.join(", ")));
+            }
+            let statement = if rng.chance(1, 2) { "INSERT INTO" } else { "insert into" };
+            let values = if rng.chance(1, 2) { "VALUES" } else { "values" };
+            format!("{statement} app.accounts (id, {})\n{values} {};", cols.join(", "), rows.join(",\n  "))
         }
         "curl" => {
             let h: Vec<String> =
