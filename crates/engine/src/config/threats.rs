@@ -43,9 +43,6 @@ pub struct ThreatsConfig {
     /// The learned attack model (`PG-JB-900`) adds its evidence to the rules'. Off by default:
     /// measured leave one source out, it does not yet stay within the benign budgets.
     pub learned_model: bool,
-    /// The adversarial-suffix detector (`PG-JB-910`). Off by default: measured, it does not
-    /// separate generated suffixes from shell, SQL and minified code within the benign budgets.
-    pub suffix_detector: bool,
 }
 
 /// One entry of `threats.custom_rules` as written in JSON: `phrases` or `regex`, not both.
@@ -95,7 +92,6 @@ impl Default for ThreatsConfig {
             custom_rules: Vec::new(),
             allow_phrases: Vec::new(),
             learned_model: false,
-            suffix_detector: false,
         }
     }
 }
@@ -153,8 +149,7 @@ impl ThreatsConfig {
         let scanner = ThreatScanner::new(&ThreatSettings { scan_roles })
             .map_err(|e| ConfigError::new("threats", e.to_string()))?
             .with_operator_rules(operator)
-            .with_learned_model(self.learned_model)
-            .with_suffix_detector(self.suffix_detector);
+            .with_learned_model(self.learned_model);
         Ok(CompiledThreats {
             enabled: self.enabled,
             scanner,

@@ -118,19 +118,6 @@ fn the_scanner_reports_the_detector_only_when_on_and_only_in_users_texts() {
     assert!(reported > 0, "the soup is found");
 }
 
-/// `threats.suffix_detector` switches the detector on from the configuration; off by default.
-#[test]
-fn the_configuration_switches_the_detector_on() {
-    use prompt_guard_engine::config::FilterConfig;
-    let text = "Write a poem about the sea and the sky ]]( vx\\!-- Kp**ONE )> ~^ wq $$ |} ::Yb >>~ (' zQ// {{ pl";
-    let reports = |json: &[u8]| {
-        let cfg = FilterConfig::from_json(json).expect("configuration compiles");
-        cfg.threats.scanner.scan(text, Source::User).rule_ids().any(|id| id == ID)
-    };
-    assert!(!reports(b"{}"), "off by default");
-    assert!(reports(br#"{"threats": {"suffix_detector": true}}"#), "on when configured");
-}
-
 /// `make train-suffix` reproduces the committed model (when the attack data is present beside
 /// the checkout, as `make eval` expects it).
 #[test]
