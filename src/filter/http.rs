@@ -12,7 +12,7 @@ use super::quirks::{self, BufferedBodySize, ContentLengthRemoval, HeadersGoOn, T
 use super::random::HostRandom;
 use super::shared_data::EnvoySharedData;
 use super::timing::{Phase, Spent, Started};
-use prompt_guard_engine::api::{ApiCall, ApiHost, ApiReply};
+use prompt_guard_engine::api::{ApiAudit, ApiCall, ApiHost, ApiReply};
 use prompt_guard_engine::encoding::ContentEncoding;
 use prompt_guard_engine::event::Event;
 use prompt_guard_engine::exchange::{
@@ -26,6 +26,8 @@ pub struct GuardedExchange {
     exchange: Exchange,
     /// A call to the filter's own API (`api`): answered here, never forwarded.
     api_call: Option<ApiCall>,
+    /// What an answered API call did, for its audit record.
+    api_audit: Option<ApiAudit>,
     /// The reply is our own local reply: not to be inspected.
     answered_locally: bool,
     request_size: BufferedBodySize,
@@ -56,6 +58,7 @@ impl GuardedExchange {
             metrics,
             exchange,
             api_call: None,
+            api_audit: None,
             answered_locally: false,
             request_size: BufferedBodySize::default(),
             request_end: TrailersEndStream::default(),
@@ -72,7 +75,7 @@ impl GuardedExchange {
     /// own included) and again when the stream is logged, so the access log finds it whichever
     /// comes first and however the exchange ended.
     fn publish_audit(&self) {
-        if !self.exchange.is_guarded() || !self.guard.config().audit.enabled {
+        if !(self.exchange.is_guarded() || self.api_audit.is_some()) || !self.guard.config().audit.enabled {
             return;
         }
         let (request_us, reply_us) = self.spent.micros();
@@ -83,7 +86,10 @@ impl GuardedExchange {
             request_us,
             reply_us,
         };
-        let record = self.audit.record(&self.guard, &self.exchange, &facts);
+        let record = match &self.api_audit {
+            Some(call) => self.audit.api_record(&self.guard, call, &facts),
+            None => self.audit.record(&self.guard, &self.exchange, &facts),
+        };
         if let Err(e) = host::set_property(AUDIT_PROPERTY, &record.to_json()) {
             log::warn!("prompt-guard: audit record not handed to the host: {e}");
         }
@@ -149,7 +155,7 @@ impl GuardedExchange {
     /// inspected request's (see `HeadersGoOn`); the buffer filter after this one keeps them from
     /// the router until the body is complete, and the call is answered before that.
     fn api_headers(&mut self, call: ApiCall, end_of_stream: bool) -> Action {
-        let early = call.refuse_early(&self.guard, !end_of_stream, &mut |e| self.metrics.count(&e));
+        let early = call.refuse_early(&self.guard, !end_of_stream, &mut |e| note(&self.metrics, &mut self.audit, &e));
         self.api_call = Some(call);
         match early {
             Some(reply) => self.answer_api(reply),
@@ -159,6 +165,7 @@ impl GuardedExchange {
 
     fn answer_api(&mut self, reply: ApiReply) -> Action {
         self.request_end.complete_once();
+        self.api_audit = Some(reply.audit);
         let reply = LocalReply { status: reply.status, reason: "api", headers: reply.headers, body: reply.body };
         self.answer(&reply)
     }
@@ -170,7 +177,8 @@ impl GuardedExchange {
         }
         self.request_size.record(body_size);
         let Some(call) = &self.api_call else { return Action::Pause };
-        match call.body_held(&self.guard, body_size, &mut |e| self.metrics.count(&e)) {
+        let (metrics, audit) = (&self.metrics, &mut self.audit);
+        match call.body_held(&self.guard, body_size, &mut |e| note(metrics, audit, &e)) {
             Some(reply) => self.answer_api(reply),
             None if end_of_stream => self.finish_api(),
             None => Action::Pause,
@@ -187,12 +195,12 @@ impl GuardedExchange {
             Ok(raw) => raw,
             Err(e) => {
                 log::error!("prompt-guard: {e}");
-                let reply = ApiReply::internal();
+                let reply = call.internal(&mut |e| note(&self.metrics, &mut self.audit, &e));
                 return self.answer_api(reply);
             }
         };
         let host = ApiHost { data: &EnvoySharedData, random: &HostRandom, now_secs: host::now_secs().ok() };
-        let reply = call.finish(&self.guard, &raw, &host, &mut |e| self.metrics.count(&e));
+        let reply = call.finish(&self.guard, &raw, &host, &mut |e| note(&self.metrics, &mut self.audit, &e));
         self.answer_api(reply)
     }
 

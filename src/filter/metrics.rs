@@ -11,7 +11,7 @@ use super::host;
 use prompt_guard_engine::config::FilterConfig;
 use prompt_guard_engine::entity::{BuiltinKind, EntityKind};
 use prompt_guard_engine::event::{
-    Event, Label, Reason, ReplyFindingKind, StreamAnomaly, Unopened, Unrestored, VERDICT_ACTIONS,
+    ApiOperation, ApiOutcome, Event, Label, Reason, ReplyFindingKind, StreamAnomaly, Unopened, Unrestored, VERDICT_ACTIONS,
 };
 use prompt_guard_engine::policy::reply::ReplyAction;
 use prompt_guard_engine::policy::PolicyId;
@@ -216,6 +216,31 @@ impl VerdictCounters {
     }
 }
 
+/// Calls to the filter's own API per operation and outcome:
+/// `api_calls.operation.<operation>.outcome.<outcome>`.
+#[derive(Debug, Default)]
+pub struct ApiCallCounters {
+    counters: Vec<Counter>,
+}
+
+impl ApiCallCounters {
+    fn define(name: &str) -> ApiCallCounters {
+        let counters = ApiOperation::ALL
+            .iter()
+            .flat_map(|o| ApiOutcome::ALL.iter().map(move |r| (*o, *r)))
+            .map(|(o, r)| Counter::define(&format!("{name}.operation.{}.outcome.{}", o.label(), r.label())))
+            .collect();
+        ApiCallCounters { counters }
+    }
+    fn inc(&self, operation: ApiOperation, outcome: ApiOutcome) {
+        let at = operation.index() * ApiOutcome::ALL.len() + outcome.index();
+        match self.counters.get(at) {
+            Some(c) => c.inc(),
+            None => log::warn!("prompt-guard: API call {} {} has no counter", operation.label(), outcome.label()),
+        }
+    }
+}
+
 /// Every metric, declared once from the engine's event labels; counted only through [`Metrics::count`].
 #[derive(Debug, Default)]
 pub struct Metrics {
@@ -239,6 +264,8 @@ pub struct Metrics {
     policy_entities_masked: PolicyCounters,
     /// Sealed session records that did not open (treated as absent), per reason.
     sealed_unopened: Family<Unopened>,
+    /// Calls to the filter's own API, per operation and outcome.
+    api_calls: ApiCallCounters,
     /// The VM's linear memory after the last exchange, in bytes (the last reading of any worker).
     pub wasm_memory_bytes: Gauge,
     /// Host time the filter's callbacks spent on one inspected request, in microseconds.
@@ -266,6 +293,7 @@ impl Metrics {
             policy_requests: PolicyCounters::define("policy_requests", cfg),
             policy_entities_masked: PolicyCounters::define("policy_entities_masked", cfg),
             sealed_unopened: Family::define("sealed_unopened", "reason"),
+            api_calls: ApiCallCounters::define("api_calls"),
             wasm_memory_bytes: Gauge::define("wasm_memory_bytes"),
             request_processing_us: Histogram::define("request_processing_us"),
             reply_processing_us: Histogram::define("reply_processing_us"),
@@ -291,6 +319,7 @@ impl Metrics {
             Event::UnderPolicy(policy) => self.policy_requests.inc(policy),
             Event::MaskedUnder { policy, count } => self.policy_entities_masked.add(policy, count),
             Event::SealedUnopened(reason) => self.sealed_unopened.add(reason, 1),
+            Event::ApiCall { operation, outcome } => self.api_calls.inc(operation, outcome),
         }
     }
 }

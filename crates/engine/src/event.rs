@@ -123,6 +123,30 @@ impl From<OpenError> for Unopened {
     }
 }
 
+labels! {
+    /// The operation of a call to the filter's own API.
+    ApiOperation {
+        Anonymize => "anonymize",
+        Restore => "restore",
+    }
+}
+
+labels! {
+    /// How a call to the filter's own API ended: `ok`, or the `type` of its error (docs/api.md).
+    ApiOutcome {
+        Ok => "ok",
+        Blocked => "blocked",
+        TooLarge => "too_large",
+        UnsupportedMediaType => "unsupported_media_type",
+        Policy => "policy",
+        InvalidRequest => "invalid_request",
+        MethodNotAllowed => "method_not_allowed",
+        Mapping => "mapping",
+        Unavailable => "unavailable",
+        Internal => "internal",
+    }
+}
+
 /// One thing that happened in an exchange. Counts are how many at once (0 counts nothing).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Event<'a> {
@@ -172,6 +196,11 @@ pub enum Event<'a> {
     },
     /// A sealed record in shared data did not open and was treated as absent.
     SealedUnopened(Unopened),
+    /// A call to the filter's own API was answered.
+    ApiCall {
+        operation: ApiOperation,
+        outcome: ApiOutcome,
+    },
 }
 
 /// The actions a verdict is counted under (an allowed request has no verdict).
@@ -202,5 +231,7 @@ mod tests {
         check::<StreamAnomaly>();
         check::<ReplyFindingKind>();
         check::<Unopened>();
+        check::<ApiOperation>();
+        check::<ApiOutcome>();
     }
 }

@@ -5,6 +5,7 @@
 use serde_json::json;
 
 use super::ids::MappingRefusal;
+use crate::event::{ApiOutcome, Label};
 use crate::exchange::{Rejection, REJECTED_HEADER};
 use crate::store::StoreError;
 
@@ -55,18 +56,23 @@ impl ApiError {
 
     /// The error's `type`: the family a client branches on.
     pub fn kind(&self) -> &'static str {
+        self.outcome().label()
+    }
+
+    /// The error's `type` as the outcome its audit record and metric carry.
+    pub fn outcome(&self) -> ApiOutcome {
         match self {
-            ApiError::Request(Rejection::Threat { .. }) | ApiError::OutputStopped => "blocked",
-            ApiError::Request(Rejection::TooLarge { .. }) | ApiError::MappingTooLarge => "too_large",
+            ApiError::Request(Rejection::Threat { .. }) | ApiError::OutputStopped => ApiOutcome::Blocked,
+            ApiError::Request(Rejection::TooLarge { .. }) | ApiError::MappingTooLarge => ApiOutcome::TooLarge,
             ApiError::Request(Rejection::UnsupportedContentType { .. } | Rejection::UnsupportedEncoding { .. }) => {
-                "unsupported_media_type"
+                ApiOutcome::UnsupportedMediaType
             }
-            ApiError::Request(Rejection::UnknownPolicy) | ApiError::PolicyMismatch => "policy",
-            ApiError::Request(_) | ApiError::InvalidCall { .. } => "invalid_request",
-            ApiError::MethodNotAllowed => "method_not_allowed",
-            ApiError::Mapping(_) => "mapping",
-            ApiError::Store(_) => "unavailable",
-            ApiError::Internal => "internal",
+            ApiError::Request(Rejection::UnknownPolicy) | ApiError::PolicyMismatch => ApiOutcome::Policy,
+            ApiError::Request(_) | ApiError::InvalidCall { .. } => ApiOutcome::InvalidRequest,
+            ApiError::MethodNotAllowed => ApiOutcome::MethodNotAllowed,
+            ApiError::Mapping(_) => ApiOutcome::Mapping,
+            ApiError::Store(_) => ApiOutcome::Unavailable,
+            ApiError::Internal => ApiOutcome::Internal,
         }
     }
 

@@ -28,7 +28,8 @@ pub use stored::INDEX_KEY;
 use serde_json::{json, Value};
 
 use crate::encoding::ContentEncoding;
-use crate::event::Event;
+use crate::event::{ApiOperation, ApiOutcome, Event};
+use crate::exchange::audit::AuditIds;
 use crate::exchange::Guard;
 use crate::exchange::{
     count_verdict, guard_reply_under, guard_request_under, is_json_content_type, verdict_headers, BodyKind, Rejection,
@@ -38,6 +39,7 @@ use crate::policy::PolicyId;
 use crate::protocol::json::{parse_strict, JsonError};
 use crate::protocol::Api;
 use crate::store::SharedData;
+use crate::threat::Verdict;
 use crate::vault::Vault;
 use stored::{MappingStore, SaveFailure, StoredRefusal};
 use wire::{AnonymizeCall, Input, RestoreCall};
@@ -62,29 +64,34 @@ pub struct ApiReply {
     pub status: u16,
     pub headers: Vec<(&'static str, String)>,
     pub body: Vec<u8>,
+    /// What the call did, for its audit record.
+    pub audit: ApiAudit,
 }
 
-impl ApiReply {
-    fn ok(doc: &Value, mut headers: Vec<(&'static str, String)>) -> ApiReply {
-        headers.insert(0, ("content-type", "application/json".to_owned()));
-        ApiReply { status: 200, headers, body: serde_json::to_vec(doc).unwrap_or_default() }
-    }
+/// What a call did, for its audit record: labels, counts come from its events. Never a value, a
+/// mapping id or a placeholder.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ApiAudit {
+    pub operation: ApiOperation,
+    pub outcome: ApiOutcome,
+    /// The error's reason (`mapping_expired`, ...), when refused.
+    pub reason: Option<&'static str>,
+    /// The mapping mode: the configured one for anonymize, the presented id's for restore;
+    /// `None` when the call was refused before that was known.
+    pub mode: Option<MappingMode>,
+    /// The policy the call ran under, once known.
+    pub policy: Option<PolicyId>,
+    /// The threat verdict that flagged or blocked an anonymize call.
+    pub verdict: Option<Verdict>,
+    pub ids: AuditIds,
+}
 
-    /// The host failed the call (its body could not be read).
-    pub fn internal() -> ApiReply {
-        let e = ApiError::Internal;
-        ApiReply { status: e.status(), headers: e.headers(), body: e.body() }
-    }
-
-    fn error(e: &ApiError, emit: &mut dyn FnMut(Event<'_>)) -> ApiReply {
-        if let ApiError::Request(rejection) = e {
-            if let Rejection::Threat { verdict } = rejection {
-                count_verdict(verdict, emit);
-            }
-            emit(Event::Rejected(rejection.kind()));
-        }
-        ApiReply { status: e.status(), headers: e.headers(), body: e.body() }
-    }
+/// What a call learns on its way, kept for its record whichever way it ends.
+#[derive(Debug, Default)]
+struct Notes {
+    mode: Option<MappingMode>,
+    policy: Option<PolicyId>,
+    verdict: Option<Verdict>,
 }
 
 /// One call to the API, from its request headers on.
@@ -98,6 +105,7 @@ pub struct ApiCall {
     declared_length: Option<usize>,
     identity: Option<String>,
     policy_header: Option<String>,
+    audit_ids: AuditIds,
 }
 
 fn present(value: Option<String>) -> Option<String> {
@@ -120,7 +128,12 @@ impl ApiCall {
             Some(name) => present(headers.get(name)?),
             None => None,
         };
+        let mut audit_ids = AuditIds::read(cfg, &path, headers)?;
+        if let (Some(id), true) = (&identity, cfg.audit.enabled) {
+            audit_ids.caller = crate::exchange::audit::caller_hash(&cfg.keys, &format!("api:{id}"));
+        }
         Ok(Some(ApiCall {
+            audit_ids,
             endpoint,
             path,
             method: headers.get(":method")?.unwrap_or_default(),
@@ -134,6 +147,66 @@ impl ApiCall {
 
     pub fn endpoint(&self) -> Endpoint {
         self.endpoint
+    }
+
+    fn operation(&self) -> ApiOperation {
+        match self.endpoint {
+            Endpoint::Anonymize => ApiOperation::Anonymize,
+            Endpoint::Restore => ApiOperation::Restore,
+        }
+    }
+
+    /// The call's answer: its record, and its count.
+    fn answered(
+        &self,
+        status: u16,
+        headers: Vec<(&'static str, String)>,
+        body: Vec<u8>,
+        error: Option<&ApiError>,
+        notes: Notes,
+        emit: &mut dyn FnMut(Event<'_>),
+    ) -> ApiReply {
+        let outcome = error.map_or(ApiOutcome::Ok, ApiError::outcome);
+        let operation = self.operation();
+        emit(Event::ApiCall { operation, outcome });
+        let audit = ApiAudit {
+            operation,
+            outcome,
+            reason: error.map(ApiError::reason),
+            mode: notes.mode,
+            policy: notes.policy,
+            verdict: notes.verdict,
+            ids: self.audit_ids.clone(),
+        };
+        ApiReply { status, headers, body, audit }
+    }
+
+    fn success(
+        &self,
+        doc: &Value,
+        mut headers: Vec<(&'static str, String)>,
+        notes: Notes,
+        emit: &mut dyn FnMut(Event<'_>),
+    ) -> ApiReply {
+        headers.insert(0, ("content-type", "application/json".to_owned()));
+        let body = serde_json::to_vec(doc).unwrap_or_default();
+        self.answered(200, headers, body, None, notes, emit)
+    }
+
+    fn refusal(&self, e: &ApiError, mut notes: Notes, emit: &mut dyn FnMut(Event<'_>)) -> ApiReply {
+        if let ApiError::Request(rejection) = e {
+            if let Rejection::Threat { verdict } = rejection {
+                count_verdict(verdict, emit);
+                notes.verdict = Some(verdict.clone());
+            }
+            emit(Event::Rejected(rejection.kind()));
+        }
+        self.answered(e.status(), e.headers(), e.body(), Some(e), notes, emit)
+    }
+
+    /// The host failed the call (its body could not be read).
+    pub fn internal(&self, emit: &mut dyn FnMut(Event<'_>)) -> ApiReply {
+        self.refusal(&ApiError::Internal, Notes::default(), emit)
     }
 
     /// A refusal decided from the headers alone (method, content type and encoding, declared
@@ -154,13 +227,13 @@ impl ApiCall {
         } else {
             return None;
         };
-        Some(ApiReply::error(&error, emit))
+        Some(self.refusal(&error, Notes::default(), emit))
     }
 
     /// Part of the body is held: `Some` when it is already over the limit.
     pub fn body_held(&self, guard: &Guard, held: usize, emit: &mut dyn FnMut(Event<'_>)) -> Option<ApiReply> {
         let limit = guard.config().max_body_bytes;
-        (held > limit).then(|| ApiReply::error(&ApiError::Request(Rejection::TooLarge { limit }), emit))
+        (held > limit).then(|| self.refusal(&ApiError::Request(Rejection::TooLarge { limit }), Notes::default(), emit))
     }
 
     /// The whole body is here: the answer.
@@ -171,11 +244,15 @@ impl ApiCall {
         host: &ApiHost<'_, S, R>,
         emit: &mut dyn FnMut(Event<'_>),
     ) -> ApiReply {
+        let mut notes = Notes::default();
         let result = match self.endpoint {
-            Endpoint::Anonymize => self.anonymize(guard, raw, host, emit),
-            Endpoint::Restore => self.restore(guard, raw, host, emit),
+            Endpoint::Anonymize => self.anonymize(guard, raw, host, &mut notes, emit),
+            Endpoint::Restore => self.restore(guard, raw, host, &mut notes, emit),
         };
-        result.unwrap_or_else(|e| ApiReply::error(&e, emit))
+        match result {
+            Ok((doc, headers)) => self.success(&doc, headers, notes, emit),
+            Err(e) => self.refusal(&e, notes, emit),
+        }
     }
 
     /// The call's JSON document (decoded, UTF-8, strict JSON, an object), as the proxy path reads
@@ -219,8 +296,9 @@ impl ApiCall {
         guard: &Guard,
         raw: &[u8],
         host: &ApiHost<'_, S, R>,
+        notes: &mut Notes,
         emit: &mut dyn FnMut(Event<'_>),
-    ) -> Result<ApiReply, ApiError> {
+    ) -> Result<(Value, Vec<(&'static str, String)>), ApiError> {
         let cfg = guard.config();
         let settings = cfg.api.as_ref().ok_or(ApiError::Internal)?;
         let keys = &cfg.keys;
@@ -232,6 +310,8 @@ impl ApiCall {
         };
         let policy_id = self.policy(guard, call.policy.as_deref())?;
         let policy = cfg.policy_of(policy_id);
+        notes.policy = Some(policy_id);
+        notes.mode = Some(settings.mode);
         emit(Event::UnderPolicy(policy_id));
         let mut vault = Vault::with_capacity(cfg.max_entities);
         let scope = guard.memo().scope_of(None);
@@ -294,8 +374,9 @@ impl ApiCall {
         if let Some(verdict) = &outcome.flagged {
             count_verdict(verdict, emit);
             headers.extend(verdict_headers(verdict));
+            notes.verdict = Some(verdict.clone());
         }
-        Ok(ApiReply::ok(&Value::Object(doc), headers))
+        Ok((Value::Object(doc), headers))
     }
 
     fn restore<S: SharedData, R: Randomness>(
@@ -303,15 +384,18 @@ impl ApiCall {
         guard: &Guard,
         raw: &[u8],
         host: &ApiHost<'_, S, R>,
+        notes: &mut Notes,
         emit: &mut dyn FnMut(Event<'_>),
-    ) -> Result<ApiReply, ApiError> {
+    ) -> Result<(Value, Vec<(&'static str, String)>), ApiError> {
         let cfg = guard.config();
         let settings = cfg.api.as_ref().ok_or(ApiError::Internal)?;
         let keys = &cfg.keys;
         let call = RestoreCall::read(self.document(guard, raw)?)?;
         let now = host.now_secs.ok_or(ApiError::Internal)?;
         let identity = self.identity.as_deref();
-        let mapping = if call.mapping_id.starts_with(STATELESS_PREFIX) {
+        let stateless = call.mapping_id.starts_with(STATELESS_PREFIX);
+        notes.mode = Some(if stateless { MappingMode::Stateless } else { MappingMode::Stateful });
+        let mapping = if stateless {
             ids::open_stateless(keys, &call.mapping_id, identity, now).map_err(ApiError::Mapping)?
         } else {
             let name = ids::stateful_name(&call.mapping_id).ok_or(ApiError::Mapping(MappingRefusal::Malformed))?;
@@ -329,6 +413,7 @@ impl ApiCall {
         // The policy the mapping was made under decides what the output may carry (the default
         // when it is no longer configured).
         let policy_id = cfg.policy_id(&mapping.policy).unwrap_or_default();
+        notes.policy = Some(policy_id);
         let vault = mapping.to_vault(&cfg.restore.grammar);
         // The output as the one string of a reply document, so it is checked and restored as
         // a reply's text is (escaping included when the output is itself JSON text).
@@ -360,6 +445,6 @@ impl ApiCall {
             "output": output,
             "stats": {"restored": outcome.restore.restored, "unknown": outcome.restore.misses},
         });
-        Ok(ApiReply::ok(&doc, vec![(POLICY_HEADER, cfg.policy_name(policy_id).to_owned())]))
+        Ok((doc, vec![(POLICY_HEADER, cfg.policy_name(policy_id).to_owned())]))
     }
 }

@@ -15,9 +15,10 @@ use serde::Serialize;
 
 use super::flow::{Exchange, ReplyMode, RequestHeaders, CALLER_HEADERS};
 use super::guard::Guard;
+use crate::api::{ApiAudit, MappingMode};
 use crate::config::FilterConfig;
 use crate::entity::{BuiltinKind, EntityKind};
-use crate::event::{Event, Label, Reason, ReplyFindingKind, Unrestored};
+use crate::event::{ApiOutcome, Event, Label, Reason, ReplyFindingKind, Unrestored};
 use crate::keys::{KeyUse, Keyring};
 use crate::mask::MaskReport;
 use crate::policy::ReplyAction;
@@ -204,6 +205,22 @@ pub struct FilterTime {
     pub reply_us: u64,
 }
 
+/// A call to the filter's own API (`api` names the operation): how it ended and what it did.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ApiCallRecord {
+    /// The mapping mode: configured (anonymize) or of the presented id (restore).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub mode: Option<&'static str>,
+    /// `ok`, or the error's `type`.
+    pub outcome: &'static str,
+    /// Values replaced by placeholders (anonymize).
+    pub replaced: u64,
+    /// Placeholders restored to their originals (restore).
+    pub restored: u64,
+    /// The types replaced, sorted.
+    pub types: Vec<String>,
+}
+
 /// One guarded exchange, as the access log prints it.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct AuditRecord {
@@ -237,6 +254,9 @@ pub struct AuditRecord {
     pub memo_hits: u64,
     pub reply: ReplyRecord,
     pub filter_time: FilterTime,
+    /// Only on a call to the filter's own API.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub api_call: Option<ApiCallRecord>,
 }
 
 impl AuditRecord {
@@ -259,6 +279,8 @@ pub struct AuditTrail {
     findings: BTreeMap<&'static str, u64>,
     links_removed: u64,
     reply_entities: Vec<(EntityKind, ReplyAction, u64)>,
+    /// Values masked by type, as the events said (an API call has no exchange to ask).
+    masked: BTreeMap<String, u64>,
 }
 
 fn add<K: Ord>(map: &mut BTreeMap<K, u64>, key: K, count: u64) {
@@ -272,6 +294,7 @@ impl AuditTrail {
     pub fn observe(&mut self, event: &Event<'_>) {
         match *event {
             Event::MemoHits(n) => self.memo_hits += n,
+            Event::Masked { label, count } => add(&mut self.masked, label.to_owned(), count),
             Event::Rejected(reason) => self.rejected = Some(reason),
             Event::FailOpen(reason) => self.fail_open = Some(reason),
             Event::Restored(n) => self.restored += n,
@@ -291,6 +314,86 @@ impl AuditTrail {
                 }
             }
             _ => {}
+        }
+    }
+
+    fn reply_record(&self, cfg: &FilterConfig, mode: ReplyKind, complete: bool) -> ReplyRecord {
+        ReplyRecord {
+            mode,
+            complete,
+            restored: self.restored,
+            unknown_placeholders: self.misses,
+            links_removed: self.links_removed,
+            findings: self.findings.clone(),
+            entities: self
+                .reply_entities
+                .iter()
+                .map(|&(kind, action, count)| ReplyEntityRecord {
+                    kind: label_of(cfg, kind).to_owned(),
+                    action: action.label(),
+                    count,
+                })
+                .collect(),
+            unrestored: self.unrestored.map(Unrestored::label),
+            stream_anomalies: self.anomalies.clone(),
+        }
+    }
+
+    /// The record of a call to the filter's own API, answered locally: `api` is the operation,
+    /// `api_call` how it ended; the counts are its events'.
+    pub fn api_record(&self, guard: &Guard, call: &ApiAudit, host: &HostFacts) -> AuditRecord {
+        let cfg = guard.config();
+        let policy = call.policy.map(|id| cfg.policy_of(id));
+        let mut strategies = BTreeMap::new();
+        for (label, &n) in &self.masked {
+            if let (Some(kind), Some(policy)) = (kind_of(cfg, label), policy) {
+                add(&mut strategies, policy.strategy(kind).name(), n);
+            }
+        }
+        let masked: u64 = self.masked.values().sum();
+        let mut actions = Vec::new();
+        if masked > 0 {
+            actions.push(AuditAction::Masked);
+        }
+        if call.verdict.as_ref().is_some_and(|v| v.action == crate::threat::Action::Flag) {
+            actions.push(AuditAction::Flagged);
+        }
+        if call.outcome != ApiOutcome::Ok {
+            actions.push(AuditAction::Refused);
+        }
+        if self.restored > 0 {
+            actions.push(AuditAction::Restored);
+        }
+        if self.reply_entities.iter().any(|(_, a, _)| matches!(a, ReplyAction::Redact | ReplyAction::Mask)) {
+            actions.push(AuditAction::ReplyValuesMasked);
+        }
+        if self.reply_entities.iter().any(|(_, a, _)| *a == ReplyAction::Stop) {
+            actions.push(AuditAction::ReplyStopped);
+        }
+        AuditRecord {
+            version: AUDIT_VERSION,
+            request_id: call.ids.request_id.clone(),
+            api: call.operation.label(),
+            route: None,
+            policy: call.policy.map(|id| cfg.policy_name(id).to_owned()),
+            caller: call.ids.caller.clone(),
+            actions,
+            refused: call.reason,
+            fail_open: None,
+            masked,
+            entities: self.masked.clone(),
+            strategies,
+            threat: call.verdict.as_ref().map(ThreatRecord::from),
+            memo_hits: self.memo_hits,
+            reply: self.reply_record(cfg, ReplyKind::Local, true),
+            filter_time: FilterTime { request_us: host.request_us, reply_us: host.reply_us },
+            api_call: Some(ApiCallRecord {
+                mode: call.mode.map(MappingMode::name),
+                outcome: call.outcome.label(),
+                replaced: masked,
+                restored: self.restored,
+                types: self.masked.keys().cloned().collect(),
+            }),
         }
     }
 
@@ -349,25 +452,7 @@ impl AuditTrail {
                 ReplyMode::Stream => ReplyKind::Streamed,
             }
         };
-        let reply = ReplyRecord {
-            mode,
-            complete: host.reply_complete || host.answered_locally,
-            restored: self.restored,
-            unknown_placeholders: self.misses,
-            links_removed: self.links_removed,
-            findings: self.findings.clone(),
-            entities: self
-                .reply_entities
-                .iter()
-                .map(|&(kind, action, count)| ReplyEntityRecord {
-                    kind: label_of(cfg, kind).to_owned(),
-                    action: action.label(),
-                    count,
-                })
-                .collect(),
-            unrestored: self.unrestored.map(Unrestored::label),
-            stream_anomalies: self.anomalies.clone(),
-        };
+        let reply = self.reply_record(cfg, mode, host.reply_complete || host.answered_locally);
         AuditRecord {
             version: AUDIT_VERSION,
             request_id: ids.request_id.clone(),
@@ -386,6 +471,7 @@ impl AuditTrail {
             memo_hits: self.memo_hits,
             reply,
             filter_time: FilterTime { request_us: host.request_us, reply_us: host.reply_us },
+            api_call: None,
         }
     }
 }
