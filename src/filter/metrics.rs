@@ -11,7 +11,8 @@ use super::host;
 use prompt_guard_engine::config::FilterConfig;
 use prompt_guard_engine::entity::{BuiltinKind, EntityKind};
 use prompt_guard_engine::event::{
-    ApiOperation, ApiOutcome, Event, Label, Reason, ReplyFindingKind, StreamAnomaly, Unopened, Unrestored, VERDICT_ACTIONS,
+    ApiOperation, ApiOutcome, Event, Label, Reason, ReplyFindingKind, StreamAnomaly, Unopened, Unrestored,
+    VERDICT_ACTIONS,
 };
 use prompt_guard_engine::policy::reply::ReplyAction;
 use prompt_guard_engine::policy::PolicyId;

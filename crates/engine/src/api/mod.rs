@@ -86,6 +86,9 @@ pub struct ApiAudit {
     pub ids: AuditIds,
 }
 
+/// A successful call's document and extra headers.
+type Answered = (Value, Vec<(&'static str, String)>);
+
 /// What a call learns on its way, kept for its record whichever way it ends.
 #[derive(Debug, Default)]
 struct Notes {
@@ -298,7 +301,7 @@ impl ApiCall {
         host: &ApiHost<'_, S, R>,
         notes: &mut Notes,
         emit: &mut dyn FnMut(Event<'_>),
-    ) -> Result<(Value, Vec<(&'static str, String)>), ApiError> {
+    ) -> Result<Answered, ApiError> {
         let cfg = guard.config();
         let settings = cfg.api.as_ref().ok_or(ApiError::Internal)?;
         let keys = &cfg.keys;
@@ -386,7 +389,7 @@ impl ApiCall {
         host: &ApiHost<'_, S, R>,
         notes: &mut Notes,
         emit: &mut dyn FnMut(Event<'_>),
-    ) -> Result<(Value, Vec<(&'static str, String)>), ApiError> {
+    ) -> Result<Answered, ApiError> {
         let cfg = guard.config();
         let settings = cfg.api.as_ref().ok_or(ApiError::Internal)?;
         let keys = &cfg.keys;
