@@ -11,17 +11,23 @@
    that stored it.
 4. Stateful mappings rest sealed: shared data, read from inside Envoy by the test-only dump plugin
    (test_sealed_store.py), holds no original, identity, placeholder or mapping id in any spelling.
+5. Every call leaves an audit record in the access log (docs/audit.md, "API calls") and a count in
+   prompt_guard_api_calls{operation,outcome}; the log holds no planted value, identity, placeholder
+   or mapping id in any spelling.
 
 The keys are test keys given to the filter VM's environment (vm_config.environment_variables).
 """
 
 import json
+import re
 import subprocess
 import time
+import uuid
 
 import harness
 import httpx
 import pytest
+from test_audit import record_of, wait_for
 from test_headers import SETTLE_S, contacts
 from test_isolation import h2c_post_with_trailers
 from test_sealed_store import dump, dump_wasm, spellings, with_dump_plugin  # noqa: F401 (dump_wasm: a fixture)
@@ -295,3 +301,54 @@ def check_sealed_at_rest(envoy, client):
     # The dump holds the real records: each still restores for its caller.
     for safe, restore, _ in issued:
         assert EMAIL in restore(safe)
+
+
+@pytest.mark.parametrize("mode", ["stateless", "stateful"])
+def test_every_call_leaves_an_audit_record_and_a_count_and_no_value(envoy_factory, tmp_path, mode):
+    log = tmp_path / "api-access.jsonl"
+    # Envoy writes access log files every 10 s by default; the test reads them sooner.
+    envoy = envoy_factory.start(config(mode), render_options=dict(keyed(KEY_A), access_log_path=str(log)),
+                                extra_args=("--file-flush-interval-msec", "50"))
+    caller = "team-audit-7c1e"
+    client = httpx.Client(base_url=envoy.base_url, headers={**JSON, CALLER: caller},
+                          timeout=harness.REQUEST_TIMEOUT_S)
+    ids = {name: str(uuid.uuid4()) for name in ("anonymize", "restore", "foreign")}
+    try:
+        def post(name, path, doc):
+            return client.post(path, content=json.dumps(doc), headers={"x-request-id": ids[name]})
+
+        wire = post("anonymize", ANONYMIZE, {"prompt": PROMPT}).json()
+        safe, mapping_id = wire["safePrompt"], wire["mappingId"]
+        back = post("restore", RESTORE, {"mappingId": mapping_id, "output": f"Done: {safe}"})
+        assert back.status_code == 200 and back.json()["output"] == f"Done: {PROMPT}", back.text
+        foreign = client.post(RESTORE, content=json.dumps({"mappingId": mapping_id, "output": safe}),
+                              headers={"x-request-id": ids["foreign"], CALLER: "team-other"})
+        assert foreign.status_code == 403, foreign.text
+    finally:
+        client.close()
+    records = {name: record_of(wait_for(log, request_id)) for name, request_id in ids.items()}
+
+    anon, restored, refused = records["anonymize"], records["restore"], records["foreign"]
+    assert anon["api"] == "anonymize" and anon["request_id"] == ids["anonymize"], anon
+    assert anon["api_call"] == {"mode": mode, "outcome": "ok", "replaced": 2, "restored": 0,
+                                "types": ["EMAIL", "PHONE"]}, anon
+    assert anon["entities"] == {"EMAIL": 1, "PHONE": 1} and anon["actions"] == ["masked"], anon
+    assert anon["policy"] == "default" and len(anon["caller"]) == 16, anon
+    assert anon["reply"]["mode"] == "local" and anon["filter_time"]["request_us"] > 0, anon
+    assert restored["api"] == "restore" and restored["actions"] == ["restored"], restored
+    assert restored["api_call"] == {"mode": mode, "outcome": "ok", "replaced": 0, "restored": 2, "types": []}
+    assert restored["caller"] == anon["caller"], restored
+    assert refused["api_call"]["outcome"] == "mapping" and refused["refused"] == "mapping_other_identity", refused
+    assert refused["caller"] != anon["caller"], refused
+
+    text = log.read_bytes()
+    for needle in (EMAIL, PHONE, caller, "team-other", mapping_id, HASH_KEY, KEY_A):
+        for form in spellings(needle):
+            assert form not in text, f"a spelling of {needle[:12]}... is in the access log"
+    assert not re.search(rb"\[[A-Z][A-Z0-9_]*_\d+\]", text), "a placeholder is in the access log"
+
+    metrics = envoy.metrics()
+    assert metrics.value("prompt_guard_api_calls", operation="anonymize", outcome="ok") == 1
+    assert metrics.value("prompt_guard_api_calls", operation="restore", outcome="ok") == 1
+    assert metrics.value("prompt_guard_api_calls", operation="restore", outcome="mapping") == 1
+    assert metrics.value("prompt_guard_api_calls", operation="restore", outcome="blocked") == 0
