@@ -396,12 +396,12 @@ impl ApiCall {
         let call = RestoreCall::read(self.document(guard, raw)?)?;
         let now = host.now_secs.ok_or(ApiError::Internal)?;
         let identity = self.identity.as_deref();
-        let stateless = call.mapping_id.starts_with(STATELESS_PREFIX);
-        notes.mode = Some(if stateless { MappingMode::Stateless } else { MappingMode::Stateful });
-        let mapping = if stateless {
+        let mapping = if call.mapping_id.starts_with(STATELESS_PREFIX) {
+            notes.mode = Some(MappingMode::Stateless);
             ids::open_stateless(keys, &call.mapping_id, identity, now).map_err(ApiError::Mapping)?
         } else {
             let name = ids::stateful_name(&call.mapping_id).ok_or(ApiError::Mapping(MappingRefusal::Malformed))?;
+            notes.mode = Some(MappingMode::Stateful);
             let store = MappingStore {
                 data: host.data,
                 keys,
