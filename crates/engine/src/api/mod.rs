@@ -422,14 +422,7 @@ impl ApiCall {
         // a reply's text is (escaping included when the output is itself JSON text).
         let wrapped = serde_json::to_vec(&json!({ "output": call.output })).unwrap_or_default();
         let outcome = guard_reply_under(cfg, cfg.policy_of(policy_id), &wrapped, &vault);
-        emit(Event::Restored(outcome.restore.restored));
-        emit(Event::Misses(outcome.restore.misses));
-        for (kind, count) in outcome.findings.by_kind() {
-            emit(Event::ReplyFinding { kind, count });
-        }
-        for &(kind, action, count) in &outcome.leaks.acted {
-            emit(Event::ReplyEntity { kind, action, count });
-        }
+        outcome.emit_counts(emit);
         if outcome.leaks.stop {
             return Err(ApiError::OutputStopped);
         }

@@ -440,14 +440,7 @@ impl Exchange {
             // Forwarded as it is: neither inspected nor restored (placeholders stay visible).
             emit(Event::Unrestored(Unrestored::NotUtf8));
         }
-        emit(Event::Restored(outcome.restore.restored));
-        emit(Event::Misses(outcome.restore.misses));
-        for (kind, count) in outcome.findings.by_kind() {
-            emit(Event::ReplyFinding { kind, count });
-        }
-        for &(kind, action, count) in &outcome.leaks.acted {
-            emit(Event::ReplyEntity { kind, action, count });
-        }
+        outcome.emit_counts(emit);
         if outcome.leaks.stop {
             // The reply's status and headers have already left (the host sends them before the
             // body is read), so the body becomes the API's error document under that status.

@@ -673,6 +673,22 @@ pub struct ReplyOutcome {
     pub not_utf8: bool,
 }
 
+impl ReplyOutcome {
+    /// The events that count what the reply's check did: restored placeholders, misses, findings
+    /// by kind and what the reply policy did with values the exchange did not mask.
+    pub fn emit_counts(&self, emit: &mut dyn FnMut(super::event::Event<'_>)) {
+        use super::event::Event;
+        emit(Event::Restored(self.restore.restored));
+        emit(Event::Misses(self.restore.misses));
+        for (kind, count) in self.findings.by_kind() {
+            emit(Event::ReplyFinding { kind, count });
+        }
+        for &(kind, action, count) in &self.leaks.acted {
+            emit(Event::ReplyEntity { kind, action, count });
+        }
+    }
+}
+
 /// Inspect a whole reply body and restore this exchange's placeholders in it. JSON is handled
 /// string by string (a string that carries a link to an outside host or the canary is replaced
 /// by a notice); anything else as one text. Under the filter's default policy.
