@@ -917,31 +917,33 @@ fn split_name(name: &str) -> Vec<String> {
     parts
 }
 
-/// Whether most of `v` is made of runs that count up (`abc`, `123`, `AbCdeF`): keyboard and
-/// alphabet runs that stand for a value in examples (`dapi1234567890...`, `AbCeFG123`). Only runs
-/// of three or more, counted on the value as written (punctuation breaks a run), and together more
-/// than half of it: two short runs inside a random password (`dxYzl_MN+5`) are chance.
+/// Whether most neighbouring characters of `v` count up inside runs of three or more (`abc`,
+/// `123`, `AbCdeF`): keyboard and alphabet runs that stand for a value in examples
+/// (`dapi1234567890...`, `AbCeFG123`). Counted on the value as written (punctuation breaks a
+/// run); two short runs inside a random password (`dxYzl_MN+5`, `rtWXy3gHia`) are chance.
 fn mostly_sequential(v: &str) -> bool {
     let b: Vec<u8> = v.bytes().map(|c| c.to_ascii_lowercase()).collect();
     let alnum = b.iter().filter(|c| c.is_ascii_alphanumeric()).count();
-    let (mut covered, mut run) = (0usize, 1usize);
+    let pairs = alnum.saturating_sub(1);
+    // `run` counts the rising steps of the current run; runs of two or more steps are counted.
+    let (mut rising, mut run) = (0usize, 0usize);
     for (i, &c) in b.iter().enumerate() {
-        let rising = i > 0
+        let step = i > 0
             && c.is_ascii_alphanumeric()
             && b.get(i - 1).is_some_and(|&p| p.is_ascii_alphanumeric() && p.wrapping_add(1) == c);
-        if rising {
+        if step {
             run += 1;
         } else {
-            if run >= 3 {
-                covered += run;
+            if run >= 2 {
+                rising += run;
             }
-            run = 1;
+            run = 0;
         }
     }
-    if run >= 3 {
-        covered += run;
+    if run >= 2 {
+        rising += run;
     }
-    alnum >= 6 && covered * 2 > alnum
+    pairs >= 5 && rising * 2 > pairs
 }
 
 /// Values that name or stand for a secret rather than being one.
@@ -969,10 +971,13 @@ fn is_stand_in(v: &str) -> bool {
 }
 
 /// The `change me` family of defaults and stand-ins (`changeme`, `Change-Me!`, `changeit`,
-/// `replace_me`): words that ask for a value, whatever their separators.
+/// `replace_me123`): the value, its separators dropped, is such a word with at most a few
+/// characters after it. Inside a longer random value the letters are chance (`…sETmE…`).
 fn changeme(lower: &str) -> bool {
-    let letters: String = lower.chars().filter(char::is_ascii_alphabetic).collect();
-    ["changeme", "changeit", "replaceme", "changethis", "fillmein", "setme"].iter().any(|w| letters.contains(w))
+    let alnum: String = lower.chars().filter(char::is_ascii_alphanumeric).collect();
+    ["changeme", "changeit", "replaceme", "changethis"]
+        .iter()
+        .any(|w| alnum.strip_prefix(w).is_some_and(|rest| rest.len() <= 4))
 }
 
 /// A run of one character that stands for the value (`xxxxxxxx`, `sk_live_000000`): six or more,

@@ -311,8 +311,8 @@ fn quoted_values_after_password_equals_are_literals() {
     }
 }
 
-/// Two short alphabet runs inside a password (`dxYzl_MN+5`) are chance; a value that is mostly
-/// runs (`abcdef123`, `AbCdEfG`) stands for one.
+/// Two short alphabet runs inside a password (`dxYzl_MN+5`, `rtWXy3gHia`) are chance; a value
+/// that is mostly runs (`abcdef123`, `AbCdEfG`) stands for one.
 #[test]
 fn short_runs_inside_passwords_are_chance() {
     let cfg = cfg();
@@ -330,9 +330,32 @@ fn short_runs_inside_passwords_are_chance() {
             run(&mut g, UPPER, 2),
             g.chars(DIGITS, 1)
         );
-        for text in [format!("password: {pw}"), format!("PASSWORD=\"{pw}\"")] {
+        // Digits between the parts keep the runs from joining by chance.
+        let glued = format!(
+            "{}{}{}{}{}{}{}",
+            g.chars(DIGITS, 1),
+            g.chars(LOWER, 1),
+            g.chars(DIGITS, 1),
+            run(&mut g, UPPER, 3),
+            g.chars(DIGITS, 1),
+            run(&mut g, LOWER, 3),
+            g.chars(DIGITS, 1)
+        );
+        for text in
+            [format!("password: {pw}"), format!("PASSWORD=\"{pw}\""), format!("{{\"db_password\":\"{glued}\"}}")]
+        {
             let up = forward(&cfg, &[&text]);
-            assert!(!survives(&up, &pw), "{text}: {up}");
+            let value = if text.contains(&pw) { &pw } else { &glued };
+            assert!(!survives(&up, value), "{text}: {up}");
+        }
+    }
+    // The change-me words inside a longer random value are chance.
+    for _ in 0..30 {
+        let pw = format!("{}{}sETmE{}", g.chars(LOWER, 1), g.chars(DIGITS, 2), g.chars(LETTERS, 5));
+        let pw2 = format!("{}changeme{}", g.chars(DIGITS, 2), g.chars(LETTERS, 6));
+        for value in [pw, pw2] {
+            let text = format!("CLIENT_SECRET: \"{value}\"");
+            assert!(!survives(&forward(&cfg, &[&text]), &value), "{text}");
         }
     }
     for value in ["abcdef123", "AbCdEfG", "1234567890", "qabcdefgh"] {
