@@ -303,11 +303,13 @@ fn quoted_values_after_password_equals_are_literals() {
         "DB_PASSWORD=\"changeme\"",
         "DB_PASSWORD=\"Change_Me!\"",
         "ADMIN_PASSWORD='changeit'",
+        "DB_PASSWORD=\"{{ db_password }}\"",
+        "password: {{.Values.db.password}}",
+        "password = get_password()",
         "password: DB_PASSWORD_VAR",
         "token: ACCESS_TOKEN_NAME",
     ] {
-        let value = text.rsplit(['=', ' ']).next().unwrap().trim_matches(['"', '\'']);
-        assert!(forward(&cfg, &[text]).contains(value), "{text}");
+        assert!(survives(&forward(&cfg, &[text]), text), "{text}");
     }
 }
 
