@@ -1010,8 +1010,8 @@ const PATH_CREDENTIAL_PARTS: &[&str] = &["pass", "pwd", "secret", "token", "key"
 
 /// Receivers a code path starts from (`self.x`, `config.db.x`, `os.environ`).
 const RECEIVERS: &[&str] = &[
-    "self", "this", "config", "conf", "cfg", "settings", "env", "os", "process", "app", "options", "opts",
-    "args", "params", "secrets", "vault", "ctx", "context", "request", "req", "props", "values", "data",
+    "self", "this", "config", "conf", "cfg", "settings", "env", "os", "process", "app", "options", "opts", "args",
+    "params", "secrets", "vault", "ctx", "context", "request", "req", "props", "values", "data",
 ];
 
 /// Whether a dotted value reads as code, not as a password that holds a dot: a segment names a
@@ -1020,7 +1020,8 @@ const RECEIVERS: &[&str] = &[
 fn code_like_path(v: &str) -> bool {
     let lower = v.to_ascii_lowercase();
     let first = lower.split('.').next().unwrap_or("");
-    RECEIVERS.contains(&first) || lower.split('.').skip(1).any(|seg| PATH_CREDENTIAL_PARTS.iter().any(|w| seg.contains(w)))
+    RECEIVERS.contains(&first)
+        || lower.split('.').skip(1).any(|seg| PATH_CREDENTIAL_PARTS.iter().any(|w| seg.contains(w)))
 }
 
 /// Which kind of reference `v` is, if any.
