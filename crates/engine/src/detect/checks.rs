@@ -917,12 +917,32 @@ fn split_name(name: &str) -> Vec<String> {
     parts
 }
 
-/// Whether most neighbouring characters of `v` count up (`abc`, `123`, `AbCdeF`): keyboard and
-/// alphabet runs that stand for a value in examples (`dapi1234567890...`, `AbCeFG123`).
+/// Whether most neighbouring characters of `v` count up inside runs of three or more (`abc`,
+/// `123`, `AbCdeF`): keyboard and alphabet runs that stand for a value in examples
+/// (`dapi1234567890...`, `AbCeFG123`). Counted on the value as written (punctuation breaks a
+/// run); two short runs inside a random password (`dxYzl_MN+5`, `rtWXy3gHia`) are chance.
 fn mostly_sequential(v: &str) -> bool {
-    let b: Vec<u8> = v.bytes().filter(u8::is_ascii_alphanumeric).map(|c| c.to_ascii_lowercase()).collect();
-    let pairs = b.len().saturating_sub(1);
-    let rising = b.windows(2).filter(|w| w.get(1).copied() == w.first().map(|c| c.wrapping_add(1))).count();
+    let b: Vec<u8> = v.bytes().map(|c| c.to_ascii_lowercase()).collect();
+    let alnum = b.iter().filter(|c| c.is_ascii_alphanumeric()).count();
+    let pairs = alnum.saturating_sub(1);
+    // `run` counts the rising steps of the current run; runs of two or more steps are counted.
+    let (mut rising, mut run) = (0usize, 0usize);
+    for (i, &c) in b.iter().enumerate() {
+        let step = i > 0
+            && c.is_ascii_alphanumeric()
+            && b.get(i - 1).is_some_and(|&p| p.is_ascii_alphanumeric() && p.wrapping_add(1) == c);
+        if step {
+            run += 1;
+        } else {
+            if run >= 2 {
+                rising += run;
+            }
+            run = 0;
+        }
+    }
+    if run >= 2 {
+        rising += run;
+    }
     pairs >= 5 && rising * 2 > pairs
 }
 
@@ -944,9 +964,20 @@ fn is_stand_in(v: &str) -> bool {
         || lower.contains("example")
         || lower.contains("redacted")
         || lower.contains("placeholder")
+        || changeme(&lower)
         || matches!(lower.as_str(), "true" | "false" | "null" | "none" | "undefined" | "required" | "optional" | "string" | "hidden" | "empty" | "secret" | "password" | "token" | "pass" | "passwd" | "test")
         // A placeholder we produced ourselves (`[SECRET_1]`-like) is cut at `[` by the regex.
         || v.ends_with(']')
+}
+
+/// The `change me` family of defaults and stand-ins (`changeme`, `Change-Me!`, `changeit`,
+/// `replace_me123`): the value, its separators dropped, is such a word with at most a few
+/// characters after it. Inside a longer random value the letters are chance (`…sETmE…`).
+fn changeme(lower: &str) -> bool {
+    let alnum: String = lower.chars().filter(char::is_ascii_alphanumeric).collect();
+    ["changeme", "changeit", "replaceme", "changethis"]
+        .iter()
+        .any(|w| alnum.strip_prefix(w).is_some_and(|rest| rest.len() <= 4))
 }
 
 /// A run of one character that stands for the value (`xxxxxxxx`, `sk_live_000000`): six or more,
@@ -957,11 +988,46 @@ fn stand_in_run(v: &str) -> bool {
     run >= 6 && (run * 4 >= v.len() || run >= 10)
 }
 
+/// How a value refers to a secret instead of holding one.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+enum Reference {
+    Url,
+    FilePath,
+    SnakeName,
+    UpperName,
+    CodePath,
+    Version,
+}
+
 /// Values that refer to a secret instead of holding one: URLs, dotted code paths
 /// (`settings.api_key`), version strings, and upper-case names (`ACCESS_TOKEN`, `K8S_CRED`).
 fn is_reference(v: &str) -> bool {
+    reference(v).is_some()
+}
+
+/// Words that name a credential inside a code path (`settings.db_password`, `cfg.apiKey`).
+const PATH_CREDENTIAL_PARTS: &[&str] = &["pass", "pwd", "secret", "token", "key", "cred", "auth"];
+
+/// Receivers a code path starts from (`self.x`, `config.db.x`, `os.environ`).
+const RECEIVERS: &[&str] = &[
+    "self", "this", "config", "conf", "cfg", "settings", "env", "os", "process", "app", "options", "opts", "args",
+    "params", "secrets", "vault", "ctx", "context", "request", "req", "props", "values", "data",
+];
+
+/// Whether a dotted value reads as code, not as a password that holds a dot: a segment names a
+/// credential or the path starts from a common receiver. A password key's value must show one of
+/// these to be a code path (`u.nwigqussu0` is a password).
+fn code_like_path(v: &str) -> bool {
+    let lower = v.to_ascii_lowercase();
+    let first = lower.split('.').next().unwrap_or("");
+    RECEIVERS.contains(&first)
+        || lower.split('.').skip(1).any(|seg| PATH_CREDENTIAL_PARTS.iter().any(|w| seg.contains(w)))
+}
+
+/// Which kind of reference `v` is, if any.
+fn reference(v: &str) -> Option<Reference> {
     if v.contains("://") {
-        return true;
+        return Some(Reference::Url);
     }
     // A file path (`/etc/app/token`, `./secrets.env`, `path/to/private_key.pem`): where a
     // secret is kept, not the secret.
@@ -974,16 +1040,19 @@ fn is_reference(v: &str) -> bool {
     });
     let rooted = ["/", "./", "../", "~/"].iter().any(|p| v.starts_with(p));
     if v.contains('/') && !v.contains(['+', '=']) && (extension || (rooted && name_segments)) {
-        return true;
+        return Some(Reference::FilePath);
     }
     // A snake_case name (`access_token`, `my_secret`): a variable standing for the value.
     if v.contains('_') && v.bytes().all(|c| c.is_ascii_lowercase() || c == b'_') {
-        return true;
+        return Some(Reference::SnakeName);
     }
     // Names are made of short words; a long segment (`API-ZNRMR7SL6L3ATMOIK7GK`) is a key.
     // ... and at least one of them a word of letters (`K8S_CRED`, not `E1NW3-YBX7`).
     let upper_name = v.bytes().all(|c| c.is_ascii_uppercase() || c.is_ascii_digit() || c == b'_' || c == b'-')
         && (v.contains('_') || v.contains('-'))
+        // A name keeps one separator (`DB_HOST`, `X-API-KEY`); both in one value (`E8_PDKG-DH`)
+        // is a password's mix.
+        && !(v.contains('_') && v.contains('-'))
         // A name's words are joined by one separator (`G5_-T_X` is not a name).
         && !v.trim_matches(['_', '-']).split(['_', '-']).any(str::is_empty)
         && v.split(['_', '-']).all(|seg| seg.len() <= 10)
@@ -1027,7 +1096,15 @@ fn is_reference(v: &str) -> bool {
         });
     let tail = segments.iter().rev().take(2).all(|seg| !seg.is_empty() && seg.bytes().all(|c| c.is_ascii_digit()));
     let version = segments.len() >= 3 && tail;
-    upper_name || dotted || version
+    if upper_name {
+        Some(Reference::UpperName)
+    } else if version {
+        Some(Reference::Version)
+    } else if dotted {
+        Some(Reference::CodePath)
+    } else {
+        None
+    }
 }
 
 /// Key suffixes that name a property of a secret rather than the secret.
@@ -1135,6 +1212,13 @@ fn key_form(text: &str, kw_start: usize, vs: usize, ve: usize) -> Option<bool> {
     form_ok.then_some(false)
 }
 
+/// Whether the keyword at `kw_start` names a password or a secret (not a token or a key name).
+fn names_password(text: &str, kw_start: usize) -> bool {
+    let kw = text.get(kw_start..).unwrap_or("").as_bytes();
+    let head = kw.get(..kw.len().min(12)).unwrap_or(&[]).to_ascii_lowercase();
+    ["pass", "pwd", "secret", "contrase", "senha", "wachtwoord"].iter().any(|w| head.starts_with(w.as_bytes()))
+}
+
 fn assignment_check(text: &str, kw_start: usize, vs: usize, ve: usize) -> Option<Scored> {
     // The keyword must start a word (`password`, `db_password`, `dbPassword`), not end one.
     if byte_before(text, kw_start).is_some_and(|c| c.is_ascii_lowercase()) {
@@ -1172,7 +1256,23 @@ fn assignment_check(text: &str, kw_start: usize, vs: usize, ve: usize) -> Option
     }
     let v = v.trim_end_matches(['.', ':']);
     let ve = vs + v.len();
-    if v.len() < 4 || is_stand_in(v) || is_reference(v) {
+    if v.len() < 4 || is_stand_in(v) {
+        return None;
+    }
+    let sep_region = text.get(kw_start..vs).unwrap_or("");
+    // A password's key (`DB_PASSWORD`, `secret`): its value is a secret unless it plainly is
+    // not one. A quoted value after `=` (`PASSWORD="E8_PDKG-DH"`) is a literal, not a name; a
+    // dotted value is a code path only when it reads as code (`settings.db_password`).
+    let password_key = names_password(text, kw_start);
+    let quoted_literal = sep_region.contains('=') && (sep_region.ends_with('"') || sep_region.ends_with('\''));
+    let refers = match reference(v) {
+        None => false,
+        Some(Reference::Url) => true,
+        Some(_) if password_key && quoted_literal => false,
+        Some(Reference::CodePath) if password_key => code_like_path(v),
+        Some(_) => true,
+    };
+    if refers {
         return None;
     }
     // `token_type`, `password_min_length`, `api_key_url`: settings about a secret, not one.
@@ -1202,7 +1302,6 @@ fn assignment_check(text: &str, kw_start: usize, vs: usize, ve: usize) -> Option
     {
         return None;
     }
-    let sep_region = text.get(kw_start..vs).unwrap_or("");
     // A quoted value, or one whose place in a structure says it is the key's whole value.
     let quoted = sep_region.ends_with('"') || sep_region.ends_with('\'') || !assigned;
     let equals = sep_region.contains('=');

@@ -166,10 +166,14 @@ fn dotted_passwords_with_inner_digits_are_passwords() {
         let up = forward(&cfg, &[&format!("passwd: {pw}")]);
         assert!(!survives(&up, &pw), "{pw}: {up}");
     }
-    for path in ["settings.db_password", "config.k8s.token", "os.environ", "self.i18n.secret", "charset.utf8"] {
+    for path in ["settings.db_password", "config.k8s.token", "os.environ", "self.i18n.secret"] {
         let text = format!("password: {path}");
         assert!(forward(&cfg, &[&text]).contains(path), "{path}");
     }
+    // A path that names no credential and starts from no receiver is a code path under a key
+    // that is not a password's.
+    let text = "token: charset.utf8";
+    assert!(forward(&cfg, &[text]).contains("charset.utf8"), "{text}");
 }
 
 /// A password holding an `@` is masked whole, not only its part that reads as an address.
@@ -242,5 +246,122 @@ fn a_key_in_emphasis_is_masked_where_it_recurs() {
                 assert!(!survives(&up, &key), "{key}: {up}");
             }
         }
+    }
+}
+
+const LOWER: &[u8] = b"abcdefghijklmnopqrstuvwxyz";
+const UPPER: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZ";
+const DIGITS: &[u8] = b"0123456789";
+
+/// A password assigned to a password's key with a dot between a short head and a word-like tail
+/// (`password=u.nwigqussu0`) is a password: under a password's key a dotted value is a code path
+/// only when it reads as code (a receiver such as `self`/`config`, or a part naming a credential).
+#[test]
+fn dotted_values_under_a_password_key_are_passwords() {
+    let cfg = cfg();
+    let mut g = Gen(0x5eed_0009);
+    for _ in 0..30 {
+        let pw = format!("{}.{}{}", g.chars(LOWER, 1), g.chars(LOWER, 9), g.chars(DIGITS, 1));
+        for text in [format!("password={pw}"), format!("db_passwd: {pw}"), format!("SECRET={pw}")] {
+            let up = forward(&cfg, &[&text]);
+            assert!(!survives(&up, &pw), "{text}: {up}");
+        }
+    }
+    for text in [
+        "password = self.password",
+        "password: config.db.password",
+        "db_password = settings.postgres_pwd",
+        "secret: ctx.auth",
+        "token: client.session",
+        "api_key: charset.utf8",
+    ] {
+        let value = text.rsplit(' ').next().unwrap();
+        assert!(forward(&cfg, &[text]).contains(value), "{text}");
+    }
+}
+
+/// A quoted value after a password key's `=` is a literal, even when it reads as an upper-case
+/// name (`DB_PASSWORD="E8_PDKG-DH"`); references and stand-ins stay.
+#[test]
+fn quoted_values_after_password_equals_are_literals() {
+    let cfg = cfg();
+    let mut g = Gen(0x5eed_000a);
+    for _ in 0..30 {
+        let pw = format!("{}{}_{}-{}", g.chars(UPPER, 1), g.chars(DIGITS, 1), g.chars(UPPER, 4), g.chars(UPPER, 2));
+        let name = format!("{}_{}", g.chars(UPPER, 4), g.chars(UPPER, 5));
+        for text in [format!("DB_PASSWORD=\"{pw}\""), format!("export SECRET='{name}'"), format!("password={pw}")] {
+            let up = forward(&cfg, &[&text]);
+            let value = text.rsplit('=').next().unwrap().trim_matches(['"', '\'']);
+            assert!(!survives(&up, value), "{text}: {up}");
+        }
+    }
+    for text in [
+        "DB_PASSWORD=\"${DB_PASS}\"",
+        "DB_PASSWORD=\"$PGPASS\"",
+        "DB_PASSWORD=\"<your-password>\"",
+        "DB_PASSWORD=\"********\"",
+        "DB_PASSWORD=\"changeme\"",
+        "DB_PASSWORD=\"Change_Me!\"",
+        "ADMIN_PASSWORD='changeit'",
+        "DB_PASSWORD=\"{{ db_password }}\"",
+        "password: {{.Values.db.password}}",
+        "password = get_password()",
+        "password: DB_PASSWORD_VAR",
+        "token: ACCESS_TOKEN_NAME",
+    ] {
+        assert!(survives(&forward(&cfg, &[text]), text), "{text}");
+    }
+}
+
+/// Two short alphabet runs inside a password (`dxYzl_MN+5`, `rtWXy3gHia`) are chance; a value
+/// that is mostly runs (`abcdef123`, `AbCdEfG`) stands for one.
+#[test]
+fn short_runs_inside_passwords_are_chance() {
+    let cfg = cfg();
+    let mut g = Gen(0x5eed_000b);
+    let run = |g: &mut Gen, alphabet: &[u8], n: usize| {
+        let start = g.chars(&alphabet[..alphabet.len() - n], 1).bytes().next().unwrap();
+        (0..n as u8).map(|k| char::from(start + k)).collect::<String>()
+    };
+    for _ in 0..30 {
+        let pw = format!(
+            "{}{}{}_{}+{}",
+            g.chars(LOWER, 1),
+            run(&mut g, LOWER, 3),
+            g.chars(LOWER, 1),
+            run(&mut g, UPPER, 2),
+            g.chars(DIGITS, 1)
+        );
+        // Digits between the parts keep the runs from joining by chance.
+        let glued = format!(
+            "{}{}{}{}{}{}{}",
+            g.chars(DIGITS, 1),
+            g.chars(LOWER, 1),
+            g.chars(DIGITS, 1),
+            run(&mut g, UPPER, 3),
+            g.chars(DIGITS, 1),
+            run(&mut g, LOWER, 3),
+            g.chars(DIGITS, 1)
+        );
+        for text in
+            [format!("password: {pw}"), format!("PASSWORD=\"{pw}\""), format!("{{\"db_password\":\"{glued}\"}}")]
+        {
+            let up = forward(&cfg, &[&text]);
+            let value = if text.contains(&pw) { &pw } else { &glued };
+            assert!(!survives(&up, value), "{text}: {up}");
+        }
+    }
+    // The change-me words inside a longer random value are chance.
+    for _ in 0..30 {
+        let pw = format!("{}{}sETmE{}", g.chars(LOWER, 1), g.chars(DIGITS, 2), g.chars(LETTERS, 5));
+        let pw2 = format!("{}changeme{}", g.chars(DIGITS, 2), g.chars(LETTERS, 6));
+        for value in [pw, pw2] {
+            let text = format!("CLIENT_SECRET: \"{value}\"");
+            assert!(!survives(&forward(&cfg, &[&text]), &value), "{text}");
+        }
+    }
+    for value in ["abcdef123", "AbCdEfG", "1234567890", "qabcdefgh"] {
+        let text = format!("password: {value}");
+        assert!(forward(&cfg, &[&text]).contains(value), "{text}");
     }
 }
