@@ -237,13 +237,7 @@ fn links_of(text: &str, mut each: impl FnMut(&str, &str) -> bool) {
     let mut at = 0;
     while let Some(p) = memchr::memmem::find(bytes.get(at..).unwrap_or(&[]), b"://").map(|p| at + p) {
         at = p + 3;
-        let start = bytes.get(..p).map_or(p, |b| b.iter().rposition(|c| !c.is_ascii_alphabetic()).map_or(0, |s| s + 1));
-        let len = bytes
-            .get(start..)
-            .unwrap_or(&[])
-            .iter()
-            .position(|&c| c.is_ascii_whitespace() || matches!(c, b'"' | b'\'' | b'<' | b'>' | b'(' | b')' | b'`'))
-            .unwrap_or(bytes.len() - start);
+        let (start, len) = crate::threat::reply::url_run(bytes, p);
         at = at.max(start + len);
         let url = text.get(start..start + len).unwrap_or("").trim_end_matches(['.', ',', ';', ':', '!', '?']);
         let url = if url.contains('[') { url } else { url.trim_end_matches(']') };

@@ -262,6 +262,20 @@ fn attribute_value<'a>(body: &'a str, name: &str) -> Option<&'a str> {
     None
 }
 
+/// The run of a bare URL around the `://` at `p`: its start (where the letters of the scheme
+/// begin) and its length, up to white space, a quote, an angle bracket, a parenthesis or a
+/// backtick. The reply's links and the request's own links (`reply::PromptPrint`) are cut alike.
+pub(crate) fn url_run(bytes: &[u8], p: usize) -> (usize, usize) {
+    let start = bytes.get(..p).map_or(p, |b| b.iter().rposition(|c| !c.is_ascii_alphabetic()).map_or(0, |s| s + 1));
+    let len = bytes
+        .get(start..)
+        .unwrap_or(&[])
+        .iter()
+        .position(|&c| c.is_ascii_whitespace() || matches!(c, b'"' | b'\'' | b'<' | b'>' | b'(' | b')' | b'`'))
+        .unwrap_or(bytes.len() - start);
+    (start, len)
+}
+
 /// URLs written out in the text (`https://…`, `http://…`) that no markdown link or tag holds: a
 /// client that turns them into links sends what they carry when clicked. A URL ends at white
 /// space, a quote, a parenthesis or an angle bracket; trailing sentence punctuation is not part of
@@ -274,18 +288,11 @@ fn bare_urls<'a>(text: &'a str, out: &mut Vec<Link<'a>>) {
     let mut at = 0;
     while let Some(p) = memchr::memmem::find(bytes.get(at..).unwrap_or(&[]), b"://").map(|p| at + p) {
         at = p + 3;
-        let scheme_start =
-            bytes.get(..p).map_or(p, |b| b.iter().rposition(|c| !c.is_ascii_alphabetic()).map_or(0, |s| s + 1));
+        let (scheme_start, len) = url_run(bytes, p);
         let scheme = text.get(scheme_start..p).unwrap_or("");
         if !(scheme.eq_ignore_ascii_case("http") || scheme.eq_ignore_ascii_case("https")) {
             continue;
         }
-        let len = bytes
-            .get(scheme_start..)
-            .unwrap_or(&[])
-            .iter()
-            .position(|&c| c.is_ascii_whitespace() || matches!(c, b'"' | b'\'' | b'<' | b'>' | b'(' | b')' | b'`'))
-            .unwrap_or(bytes.len() - scheme_start);
         at = at.max(scheme_start + len);
         if held.binary_search(&scheme_start).is_ok() {
             continue;
