@@ -6,7 +6,7 @@ use super::context::{
 };
 use super::patterns::Check;
 use super::phone::{self, PhoneShape};
-use super::secrets::{body_of, checksum_holds, Body};
+use super::secrets::{body_of, checksum_holds, issued_header_holds, Body};
 use super::validate::{
     card_issuer_ok, digits_of, iban_length, iban_mod97_ok, ipv4_ok, ipv6_ok, jwt_header_ok, looks_random, luhn_ok,
     ssn_ok,
@@ -136,11 +136,14 @@ pub fn check(
             if !token_ok(text, start, end, s) {
                 return None;
             }
-            // A GitHub or npm token whose checksum fails was not issued: it is masked only
-            // where the text says it is a credential.
-            let score = match checksum_holds(s) {
-                Some(false) if labelled_as_credential(text, start, end) => 0.8,
-                Some(false) => 0.4,
+            // A GitHub or npm token whose checksum fails was not issued, and a Google key
+            // without the header of issued keys likely not: either is masked only where the
+            // text says it is a credential (the header is the weaker sign, so a labelled Google
+            // key still outranks a generic value under a key name).
+            let score = match (checksum_holds(s), issued_header_holds(s)) {
+                (Some(false), _) if labelled_as_credential(text, start, end) => 0.8,
+                (_, Some(false)) if labelled_as_credential(text, start, end) => 0.85,
+                (Some(false), _) | (_, Some(false)) => 0.4,
                 _ => 0.95,
             };
             Some((start, end, score))
@@ -242,9 +245,22 @@ const CREDENTIAL_WORDS: &[&str] = &[
 ];
 
 /// Whether the text labels `[start, end)` as a credential: a credential word just before or
-/// after it, or its place in a URL's userinfo (`https://TOKEN@host`).
+/// after it, a name it is assigned to with such a word among its parts (`GOOGLE_MAPS_KEY:`,
+/// `githubToken =`), or its place in a URL's userinfo (`https://TOKEN@host`).
 fn labelled_as_credential(text: &str, start: usize, end: usize) -> bool {
-    near(text, start, end, CREDENTIAL_WORDS, true) || in_url_userinfo(text, start)
+    near(text, start, end, CREDENTIAL_WORDS, true) || named_as_credential(text, start) || in_url_userinfo(text, start)
+}
+
+/// Whether the value at `start` is assigned (`:`, `=`, quotes between) to a name that has a
+/// credential word among its parts.
+fn named_as_credential(text: &str, start: usize) -> bool {
+    let before = text.get(..start).unwrap_or("");
+    let head = before.trim_end_matches([' ', '\t', '"', '\'']);
+    let Some(head) = head.strip_suffix([':', '=']) else { return false };
+    let head = head.trim_end_matches([' ', '\t', '"', '\'', ':']);
+    let name_len = head.bytes().rev().take(64).take_while(|&c| c.is_ascii_alphanumeric() || matches!(c, b'_' | b'-' | b'.')).count();
+    let name = head.get(head.len() - name_len..).unwrap_or("");
+    split_name(name).iter().any(|part| CREDENTIAL_WORDS.contains(&part.as_str()))
 }
 
 /// Whether `start` is inside the userinfo of a URL (`https://user:pass@host`), where what
@@ -736,7 +752,12 @@ fn vendor_assignment_check(text: &str, kw_start: usize, vs: usize, ve: usize) ->
     }
     let v = text.get(vs..ve)?;
     let mixed = v.bytes().any(|b| b.is_ascii_digit()) && v.bytes().any(|b| b.is_ascii_alphabetic());
-    let ok = mixed && !touches_word(text, vs, ve) && looks_random(v) && !is_stand_in(v) && !is_reference(v);
+    let ok = mixed
+        && !touches_word(text, vs, ve)
+        && looks_random(v)
+        && !is_stand_in(v)
+        && !is_reference(v)
+        && !breaks_vendor_format(text, kw_start, vs, v);
     ok.then_some((vs, ve, 0.85))
 }
 
@@ -768,16 +789,62 @@ const NOT_SECRET_KEY_PARTS: &[&str] = &[
     "ssh",
 ];
 
+/// A vendor's documented key format, for vendors whose keys have no prefix of their own.
+#[derive(Debug, Clone, Copy)]
+enum VendorFormat {
+    /// This many lower-case hex digits (machine-written hex has one case).
+    LowerHex(usize),
+    /// 32 lower-case hex digits, `-us` and a data centre's number of one or two digits.
+    HexDataCentre,
+}
+
+impl VendorFormat {
+    fn holds(self, v: &str) -> bool {
+        let lower_hex = |s: &str| s.bytes().all(|c| matches!(c, b'0'..=b'9' | b'a'..=b'f'));
+        match self {
+            VendorFormat::LowerHex(n) => v.len() == n && lower_hex(v),
+            VendorFormat::HexDataCentre => v.split_once("-us").is_some_and(|(key, dc)| {
+                key.len() == 32 && lower_hex(key) && (1..=2).contains(&dc.len()) && dc.bytes().all(|c| c.is_ascii_digit())
+            }),
+        }
+    }
+}
+
+/// Vendors named in a key's name, with the format of their keys (as the vendors document them,
+/// cross-checked against the public gitleaks rules). A value under such a name that breaks the
+/// format (another length, a letter of the other case, a character outside the alphabet) is not
+/// that vendor's key: an edited example, or another field of the vendor's configuration.
+const VENDOR_KEY_FORMATS: &[(&str, VendorFormat)] = &[
+    // Cisco Meraki dashboard API keys.
+    ("meraki", VendorFormat::LowerHex(40)),
+    // Mailchimp (Marketing API) keys.
+    ("mailchimp", VendorFormat::HexDataCentre),
+];
+
+/// Where the whole name a keyword found at `kw_start` is part of (`meraki_api_key` for `api`)
+/// starts and ends, before the value's separator at `vs`.
+fn key_name(text: &str, kw_start: usize, vs: usize) -> (usize, usize) {
+    let name_char = |c: u8| c.is_ascii_alphanumeric() || matches!(c, b'_' | b'-' | b'.');
+    let before = text.as_bytes().get(..kw_start).unwrap_or(&[]);
+    let name_start = before.iter().rposition(|&c| !name_char(c)).map_or(0, |i| i + 1);
+    let key_end = kw_start + text.get(kw_start..vs).unwrap_or("").bytes().take_while(|&c| name_char(c)).count();
+    (name_start, key_end)
+}
+
+/// Whether the key's name names a vendor whose documented key format the value `v` breaks.
+fn breaks_vendor_format(text: &str, kw_start: usize, vs: usize, v: &str) -> bool {
+    let (name_start, name_end) = key_name(text, kw_start, vs);
+    let name = text.get(name_start..name_end).unwrap_or("").to_ascii_lowercase();
+    VENDOR_KEY_FORMATS.iter().any(|(vendor, format)| name.contains(vendor) && !format.holds(v))
+}
+
 /// A random value under a name ending in `key` (a part of its own: `signing_key`, `SIGNING_KEY`,
 /// `signingKey`, not `monkey`) or naming an authentication or a session. The value must look
 /// random (twenty characters or more) and mix letters and digits; hex digests and UUIDs (all hex) are identifiers, not
 /// credentials, and stay.
 fn keyed_random_check(text: &str, kw_start: usize, vs: usize, ve: usize) -> Option<Scored> {
     key_form(text, kw_start, vs, ve)?;
-    let name_char = |c: u8| c.is_ascii_alphanumeric() || matches!(c, b'_' | b'-' | b'.');
-    let before = text.get(..kw_start)?.as_bytes();
-    let name_start = before.iter().rposition(|&c| !name_char(c)).map_or(0, |i| i + 1);
-    let key_end = kw_start + text.get(kw_start..vs)?.bytes().take_while(|&c| name_char(c)).count();
+    let (name_start, key_end) = key_name(text, kw_start, vs);
     let name = text.get(name_start..key_end)?;
     let word = text.get(kw_start..key_end)?.to_ascii_lowercase();
     let prev = byte_before(text, kw_start);
@@ -826,7 +893,8 @@ fn keyed_random_check(text: &str, kw_start: usize, vs: usize, ve: usize) -> Opti
         && !touches_word(text, vs, ve)
         && looks_random(core)
         && !is_stand_in(core)
-        && !is_reference(core);
+        && !is_reference(core)
+        && !breaks_vendor_format(text, kw_start, vs, v);
     ok.then_some((vs, ve, 0.8))
 }
 
@@ -1269,7 +1337,9 @@ fn assignment_check(text: &str, kw_start: usize, vs: usize, ve: usize) -> Option
         None => false,
         Some(Reference::Url) => true,
         Some(_) if password_key && quoted_literal => false,
-        Some(Reference::CodePath) if password_key => code_like_path(v),
+        // `"client_secret": config.Secret{...}`, `secret = vault.Read(...)`: a path that opens a
+        // call or a composite literal is code.
+        Some(Reference::CodePath) if password_key => code_like_path(v) || matches!(byte_at(text, ve), Some(b'(' | b'{')),
         Some(_) => true,
     };
     if refers {
@@ -1284,6 +1354,11 @@ fn assignment_check(text: &str, kw_start: usize, vs: usize, ve: usize) -> Option
         .collect::<String>()
         .to_ascii_lowercase();
     if key.split(['_', '-', '.']).skip(1).any(|part| METADATA_SUFFIXES.contains(&part)) {
+        return None;
+    }
+    // `meraki_token = <hex of another length>`: not the named vendor's key. A password under a
+    // vendor's name is a password whatever its form.
+    if !password_key && breaks_vendor_format(text, kw_start, vs, v) {
         return None;
     }
     // `publicToken`, `public_key`: published by design.

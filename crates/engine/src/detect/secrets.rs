@@ -375,6 +375,16 @@ pub fn checksum_holds(token: &str) -> Option<bool> {
     Some(stated == u64::from(crc32(entropy)))
 }
 
+/// Whether a Google API key carries the header of issued keys. Keys are `AIza` and 35
+/// characters of the URL-safe base64 alphabet; the keys in Google's documentation and those
+/// published in public code go on with `Sy` (`AIzaSy` is the base64 of one fixed four-byte header
+/// and the high bits of a fifth byte), while made-up values often fill the 35 at random. No
+/// document promises the header, so a key without it is not refused: like a GitHub token whose
+/// checksum fails, it is masked only where the text labels it as a key. `None` for other tokens.
+pub fn issued_header_holds(token: &str) -> Option<bool> {
+    token.starts_with("AIza").then(|| token.starts_with("AIzaSy"))
+}
+
 /// CRC-32 (IEEE 802.3, reflected, as zlib computes it). Bitwise: it runs over 30 bytes per
 /// candidate token, so a table would cost more to build than it saves.
 fn crc32(data: &[u8]) -> u32 {

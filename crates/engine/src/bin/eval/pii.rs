@@ -3,6 +3,13 @@
 //!
 //! Set `EVAL_SHOW_ERRORS=1` to print each miss and false alarm (these are public evaluation
 //! texts, never user data).
+//!
+//! Some gitleaks must-not-match texts are complete keys of a live format, negatives only for the
+//! one gitleaks rule they were written for (which skips them by their literal value, or for a
+//! reason of its own). They keep their label in every table; the rows listed in
+//! `GITLEAKS_NEGATIVES_THAT_ARE_KEYS`, each reviewed by hand with its reason, are also reported
+//! on a separate line, with the false-positive rate computed without them. No rule was tuned to
+//! these rows, and no rule knows their values.
 
 use std::collections::BTreeMap;
 use std::fs;
@@ -11,6 +18,45 @@ use std::path::Path;
 use prompt_guard_engine::detect::{DetectSettings, Detector};
 use prompt_guard_engine::entity::{BuiltinKind, EntityKind, Finding};
 use serde_json::Value;
+
+/// gitleaks must-not-match rows reviewed as complete keys of a live format: (row id, why). Each
+/// reason can be checked on the row's text (prefix, length, alphabet) and in the gitleaks rule.
+const GITLEAKS_NEGATIVES_THAT_ARE_KEYS: &[(&str, &str)] = &[
+    ("gitleaks-gcp-api-key-fps-1811-5", GOOGLE_SDK_KEY),
+    ("gitleaks-gcp-api-key-fps-1811-6", GOOGLE_SDK_KEY),
+    ("gitleaks-gcp-api-key-fps-1811-7", GOOGLE_SDK_KEY),
+    ("gitleaks-gcp-api-key-fps-1811-8", GOOGLE_SDK_KEY),
+    ("gitleaks-gcp-api-key-fps-1811-10", GOOGLE_SDK_KEY),
+    ("gitleaks-gcp-api-key-fps-1811-11", GOOGLE_SDK_KEY),
+    ("gitleaks-gcp-api-key-fps-1811-12", GOOGLE_SDK_KEY),
+    ("gitleaks-gcp-api-key-fps-1811-13", GOOGLE_SDK_KEY),
+    ("gitleaks-gcp-api-key-fps-1811-14", GOOGLE_SDK_KEY),
+    ("gitleaks-gcp-api-key-fps-1811-15", GOOGLE_SDK_KEY),
+    ("gitleaks-gcp-api-key-fps-1811-16", GOOGLE_SDK_KEY),
+    ("gitleaks-gcp-api-key-fps-1811-17", GOOGLE_SDK_KEY),
+    ("gitleaks-gcp-api-key-fps-1811-18", GOOGLE_SDK_KEY),
+    ("gitleaks-gcp-api-key-fps-1811-19", GOOGLE_SDK_KEY),
+    (
+        "gitleaks-mailchimp-api-key-fps-692-0",
+        "32 lower-case hex digits, `-us18`: a complete Mailchimp key; gitleaks comments the row as a \
+         false negative of its own (its pattern does not reach a value after `(token:`)",
+    ),
+    (
+        "gitleaks-generic-api-key-fps-5389-46",
+        "32 lower-case hex digits under `apiKey`, the form of an Algolia search key; the generic \
+         rule skips it by its literal value (a stop word: one package index's public search key)",
+    ),
+    (
+        "gitleaks-curl-auth-header-fps-4524-8",
+        "a complete JWT (HS256 header, 32-byte signature); the same value is a must-match row of the \
+         same rule (without `Basic`) and gitleaks's jwt rule matches it; a negative only because the \
+         rule wants base64 after `Basic`",
+    ),
+];
+
+/// Why the Google API keys above are reviewed as keys.
+const GOOGLE_SDK_KEY: &str = "`AIzaSy` and 33 URL-safe base64 characters: a complete Google API key; \
+     the gcp-api-key rule allow-lists it by its literal value (one SDK's published example keys)";
 
 /// The evaluation labels our detector produces.
 const DETECTED: [&str; 17] = [
@@ -132,9 +178,19 @@ fn overlaps(a: (usize, usize), b: (usize, usize)) -> bool {
     a.0 < b.1 && b.0 < a.1
 }
 
-/// What one file scored: counts per label, the gold labels we do not detect, and (gitleaks
-/// cases) how many must-not-match texts were flagged, per gitleaks rule the text was written for.
-type FileScore = (BTreeMap<&'static str, Counts>, Vec<String>, BTreeMap<String, usize>);
+/// gitleaks must-not-match texts, split into the reviewed keys and the others.
+#[derive(Default, Clone, Copy)]
+struct ReviewedSplit {
+    reviewed: usize,
+    reviewed_flagged: usize,
+    others: usize,
+    others_flagged: usize,
+}
+
+/// What one file scored: counts per label, the gold labels we do not detect, (gitleaks cases)
+/// how many must-not-match texts were flagged, per gitleaks rule the text was written for, and
+/// the must-not-match texts split by review.
+type FileScore = (BTreeMap<&'static str, Counts>, Vec<String>, BTreeMap<String, usize>, ReviewedSplit);
 
 fn score_file(path: &Path, detector: &Detector, show: bool) -> Option<FileScore> {
     let data = fs::read_to_string(path).ok()?;
@@ -147,6 +203,7 @@ fn score_file(path: &Path, detector: &Detector, show: bool) -> Option<FileScore>
     let mut other_labels: Vec<String> = Vec::new();
     let mut found: Vec<Finding> = Vec::new();
     let mut flagged_by_rule: BTreeMap<String, usize> = BTreeMap::new();
+    let mut split = ReviewedSplit::default();
     for line in data.lines().filter(|l| !l.trim().is_empty()) {
         let (text, gold, annotated, id) = parse_row(line)?;
         found.clear();
@@ -173,6 +230,16 @@ fn score_file(path: &Path, detector: &Detector, show: bool) -> Option<FileScore>
                 if let Some(rule) = rule.filter(|_| secrets_only && !preds.is_empty()) {
                     *flagged_by_rule.entry(rule.to_string()).or_default() += 1;
                 }
+                if secrets_only {
+                    let flagged = usize::from(!preds.is_empty());
+                    if GITLEAKS_NEGATIVES_THAT_ARE_KEYS.iter().any(|(r, _)| *r == id) {
+                        split.reviewed += 1;
+                        split.reviewed_flagged += flagged;
+                    } else {
+                        split.others += 1;
+                        split.others_flagged += flagged;
+                    }
+                }
             }
             for &g in &golds {
                 if preds.iter().any(|&p| overlaps(p, g)) {
@@ -197,7 +264,7 @@ fn score_file(path: &Path, detector: &Detector, show: bool) -> Option<FileScore>
         }
     }
     other_labels.sort();
-    Some((counts, other_labels, flagged_by_rule))
+    Some((counts, other_labels, flagged_by_rule, split))
 }
 
 fn ratio(num: usize, den: usize) -> String {
@@ -221,7 +288,7 @@ pub fn run(dir: &Path) -> bool {
     println!("presidio_unit_cases: only each text's annotated type is scored; gitleaks_rule_cases: only API_KEY.\n");
     for path in files {
         let name = path.file_stem().and_then(|n| n.to_str()).unwrap_or("?").to_string();
-        let Some((counts, others, flagged_by_rule)) = score_file(&path, &detector, show) else {
+        let Some((counts, others, flagged_by_rule, split)) = score_file(&path, &detector, show) else {
             eprintln!("eval: cannot parse {}", path.display());
             ok = false;
             continue;
@@ -251,6 +318,24 @@ pub fn run(dir: &Path) -> bool {
             println!(
                 "\nflagged must-not-match texts, by the gitleaks rule they were written for: {}",
                 rules.join(", ")
+            );
+        }
+        if secrets_only {
+            if split.reviewed != GITLEAKS_NEGATIVES_THAT_ARE_KEYS.len() {
+                eprintln!(
+                    "eval: {} of the {} reviewed gitleaks rows are not must-not-match rows of this file",
+                    GITLEAKS_NEGATIVES_THAT_ARE_KEYS.len() - split.reviewed.min(GITLEAKS_NEGATIVES_THAT_ARE_KEYS.len()),
+                    GITLEAKS_NEGATIVES_THAT_ARE_KEYS.len()
+                );
+                ok = false;
+            }
+            println!(
+                "\nmust-not-match texts reviewed as complete live-format keys (listed with reasons in the eval source, labels unchanged above): {} rows, flagged: {}. Must-not-match texts without them: {} rows, flagged {} (FP rate {}).",
+                split.reviewed,
+                split.reviewed_flagged,
+                split.others,
+                split.others_flagged,
+                ratio(split.others_flagged, split.others)
             );
         }
         println!();
