@@ -258,7 +258,12 @@ fn named_as_credential(text: &str, start: usize) -> bool {
     let head = before.trim_end_matches([' ', '\t', '"', '\'']);
     let Some(head) = head.strip_suffix([':', '=']) else { return false };
     let head = head.trim_end_matches([' ', '\t', '"', '\'', ':']);
-    let name_len = head.bytes().rev().take(64).take_while(|&c| c.is_ascii_alphanumeric() || matches!(c, b'_' | b'-' | b'.')).count();
+    let name_len = head
+        .bytes()
+        .rev()
+        .take(64)
+        .take_while(|&c| c.is_ascii_alphanumeric() || matches!(c, b'_' | b'-' | b'.'))
+        .count();
     let name = head.get(head.len() - name_len..).unwrap_or("");
     split_name(name).iter().any(|part| CREDENTIAL_WORDS.contains(&part.as_str()))
 }
@@ -804,7 +809,10 @@ impl VendorFormat {
         match self {
             VendorFormat::LowerHex(n) => v.len() == n && lower_hex(v),
             VendorFormat::HexDataCentre => v.split_once("-us").is_some_and(|(key, dc)| {
-                key.len() == 32 && lower_hex(key) && (1..=2).contains(&dc.len()) && dc.bytes().all(|c| c.is_ascii_digit())
+                key.len() == 32
+                    && lower_hex(key)
+                    && (1..=2).contains(&dc.len())
+                    && dc.bytes().all(|c| c.is_ascii_digit())
             }),
         }
     }
@@ -1339,7 +1347,9 @@ fn assignment_check(text: &str, kw_start: usize, vs: usize, ve: usize) -> Option
         Some(_) if password_key && quoted_literal => false,
         // `"client_secret": config.Secret{...}`, `secret = vault.Read(...)`: a path that opens a
         // call or a composite literal is code.
-        Some(Reference::CodePath) if password_key => code_like_path(v) || matches!(byte_at(text, ve), Some(b'(' | b'{')),
+        Some(Reference::CodePath) if password_key => {
+            code_like_path(v) || matches!(byte_at(text, ve), Some(b'(' | b'{'))
+        }
         Some(_) => true,
     };
     if refers {

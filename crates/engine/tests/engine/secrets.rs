@@ -91,3 +91,91 @@ fn secret_formats_table_code_and_fixtures_agree() {
         assert_eq!(Some(c), counts.get(id), "{id}: fixture counts in the docs");
     }
 }
+
+/// A small deterministic generator for test values (never real keys).
+struct Lcg(u64);
+
+impl Lcg {
+    fn pick(&mut self, alphabet: &[u8], n: usize) -> String {
+        (0..n)
+            .map(|_| {
+                self.0 = self.0.wrapping_mul(6_364_136_223_846_793_005).wrapping_add(1_442_695_040_888_963_407);
+                char::from(alphabet[((self.0 >> 33) as usize) % alphabet.len()])
+            })
+            .collect()
+    }
+}
+
+const URL_SAFE: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+const LOWER_HEX: &[u8] = b"0123456789abcdef";
+
+/// Google API keys: with the header of issued keys (`AIzaSy`) a key is masked anywhere; without
+/// it only under a key's name or next to a credential word; in the wrong case or glued to a
+/// longer run of letters and digits never.
+#[test]
+fn google_keys_by_header_label_case_and_boundary() {
+    let detector = Detector::new(&DetectSettings::default()).unwrap();
+    let mut rng = Lcg(0x600d);
+    for _ in 0..200 {
+        let issued = format!("AIzaSy{}", rng.pick(URL_SAFE, 33));
+        // Another fifth character than `S` (made-up values fill the 35 at random).
+        let fifth = rng.pick(b"ABCDEFGHIJKLMNOPQRTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789", 1);
+        let other = format!("AIza{fifth}{}", rng.pick(URL_SAFE, 34));
+        assert_eq!(secrets_in(&detector, &format!("tiles from {issued} today")), [issued.clone()]);
+        assert!(secrets_in(&detector, &format!("trace {other} today")).is_empty(), "{other}");
+        for labelled in
+            [format!("GOOGLE_MAPS_KEY={other}"), format!("the api key {other}"), format!("\"apiKey\": \"{other}\"")]
+        {
+            assert_eq!(secrets_in(&detector, &labelled), [other.clone()], "{labelled}");
+        }
+        let upper = issued.to_ascii_uppercase();
+        assert!(secrets_in(&detector, &format!("id {upper} x")).is_empty(), "{upper}");
+        let glued = format!("{}{issued}", rng.pick(b"abcdefghijklmnopqrstuvwxyz0123456789", 6));
+        assert!(secrets_in(&detector, &format!("blob {glued} x")).is_empty(), "{glued}");
+    }
+}
+
+/// Under a name that names Cisco Meraki (40 lower-case hex digits) or Mailchimp (32 lower-case
+/// hex digits, `-us` and a data centre's number), a value is a key only in the vendor's format;
+/// the same values under other names, and passwords under the vendor's name, stay masked.
+#[test]
+fn vendor_named_keys_follow_the_vendors_format() {
+    let detector = Detector::new(&DetectSettings::default()).unwrap();
+    let mut rng = Lcg(0xfeed);
+    for i in 0..100 {
+        let key = rng.pick(LOWER_HEX, 40);
+        let name = ["meraki_api_key", "MERAKI_API_KEY", "merakiApiKey", "cisco-meraki-api-key"][i % 4];
+        assert_eq!(secrets_in(&detector, &format!("{name}: {key}")), [key.clone()], "{name}");
+        // One letter in the other case (or a digit turned into a capital) breaks the format.
+        let mut mixed = key.clone().into_bytes();
+        let at = (i * 7) % 40;
+        mixed[at] = if mixed[at].is_ascii_digit() { b'E' } else { mixed[at].to_ascii_uppercase() };
+        let mixed = String::from_utf8(mixed).unwrap();
+        assert!(secrets_in(&detector, &format!("{name}: {mixed}")).is_empty(), "{mixed}");
+        let longer = format!("{key}{}", rng.pick(LOWER_HEX, 8 + i % 24));
+        assert!(secrets_in(&detector, &format!("meraki_token = {longer}")).is_empty(), "{longer}");
+        // Mask by default: no vendor named, or a password whatever the vendor.
+        assert_eq!(secrets_in(&detector, &format!("api_key: {mixed}")), [mixed.clone()]);
+        assert_eq!(secrets_in(&detector, &format!("meraki_password: {mixed}")), [mixed.clone()]);
+
+        let dc = 1 + i % 20;
+        let chimp = format!("{}-us{dc}", rng.pick(LOWER_HEX, 32));
+        assert_eq!(secrets_in(&detector, &format!("mailchimp_key = {chimp}")), [chimp.clone()]);
+        assert!(secrets_in(&detector, &format!("mailchimp_token: {key}")).is_empty(), "{key}");
+    }
+}
+
+/// A dotted code path under a secret's key is code when it opens a call or a composite literal.
+#[test]
+fn code_paths_opening_a_call_under_secret_keys_stay() {
+    let detector = Detector::new(&DetectSettings::default()).unwrap();
+    for text in [
+        "\"client_secret\": testutil.Fixture{Kind: 1},",
+        "client_secret = vault.ReadSecret(path)",
+        "secret: conf.Load()",
+    ] {
+        assert!(secrets_in(&detector, text).is_empty(), "{text}");
+    }
+    // A value with a dot that is not followed by a call stays a secret.
+    assert_eq!(secrets_in(&detector, "client_secret: Tq8.vWz3kLm9Rx2"), ["Tq8.vWz3kLm9Rx2"]);
+}

@@ -442,7 +442,9 @@ fn vendor_secret(rng: &mut Rng) -> Value {
             let p = *rng.pick(&["sk-proj-", "sk-svcacct-", "sk-"]);
             ("openai", format!("{p}{a}T3BlbkFJ{b}"))
         }
-        10 => ("google-api", format!("AIza{}", rng.chars(&format!("{ALNUM}-_"), 35))),
+        // Issued Google keys go on with `Sy` after `AIza` (the detector masks other `AIza` values
+        // only under a key's name).
+        10 => ("google-api", format!("AIzaSy{}", rng.chars(&format!("{ALNUM}-_"), 33))),
         11 => {
             let payload = format!(
                 "{{\"sub\":\"{}\",\"name\":\"{}\",\"iat\":{}}}",
