@@ -121,12 +121,12 @@ fn google_keys_by_header_label_case_and_boundary() {
         // Another fifth character than `S` (made-up values fill the 35 at random).
         let fifth = rng.pick(b"ABCDEFGHIJKLMNOPQRTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789", 1);
         let other = format!("AIza{fifth}{}", rng.pick(URL_SAFE, 34));
-        assert_eq!(secrets_in(&detector, &format!("tiles from {issued} today")), [issued.clone()]);
+        assert_eq!(secrets_in(&detector, &format!("tiles from {issued} today")), [issued.as_str()]);
         assert!(secrets_in(&detector, &format!("trace {other} today")).is_empty(), "{other}");
         for labelled in
             [format!("GOOGLE_MAPS_KEY={other}"), format!("the api key {other}"), format!("\"apiKey\": \"{other}\"")]
         {
-            assert_eq!(secrets_in(&detector, &labelled), [other.clone()], "{labelled}");
+            assert_eq!(secrets_in(&detector, &labelled), [other.as_str()], "{labelled}");
         }
         let upper = issued.to_ascii_uppercase();
         assert!(secrets_in(&detector, &format!("id {upper} x")).is_empty(), "{upper}");
@@ -145,7 +145,7 @@ fn vendor_named_keys_follow_the_vendors_format() {
     for i in 0..100 {
         let key = rng.pick(LOWER_HEX, 40);
         let name = ["meraki_api_key", "MERAKI_API_KEY", "merakiApiKey", "cisco-meraki-api-key"][i % 4];
-        assert_eq!(secrets_in(&detector, &format!("{name}: {key}")), [key.clone()], "{name}");
+        assert_eq!(secrets_in(&detector, &format!("{name}: {key}")), [key.as_str()], "{name}");
         // One letter in the other case (or a digit turned into a capital) breaks the format.
         let mut mixed = key.clone().into_bytes();
         let at = (i * 7) % 40;
@@ -155,12 +155,12 @@ fn vendor_named_keys_follow_the_vendors_format() {
         let longer = format!("{key}{}", rng.pick(LOWER_HEX, 8 + i % 24));
         assert!(secrets_in(&detector, &format!("meraki_token = {longer}")).is_empty(), "{longer}");
         // Mask by default: no vendor named, or a password whatever the vendor.
-        assert_eq!(secrets_in(&detector, &format!("api_key: {mixed}")), [mixed.clone()]);
-        assert_eq!(secrets_in(&detector, &format!("meraki_password: {mixed}")), [mixed.clone()]);
+        assert_eq!(secrets_in(&detector, &format!("api_key: {mixed}")), [mixed.as_str()]);
+        assert_eq!(secrets_in(&detector, &format!("meraki_password: {mixed}")), [mixed.as_str()]);
 
         let dc = 1 + i % 20;
         let chimp = format!("{}-us{dc}", rng.pick(LOWER_HEX, 32));
-        assert_eq!(secrets_in(&detector, &format!("mailchimp_key = {chimp}")), [chimp.clone()]);
+        assert_eq!(secrets_in(&detector, &format!("mailchimp_key = {chimp}")), [chimp.as_str()]);
         assert!(secrets_in(&detector, &format!("mailchimp_token: {key}")).is_empty(), "{key}");
     }
 }
