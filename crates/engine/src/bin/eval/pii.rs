@@ -1,13 +1,14 @@
 //! Evaluation over PII data: precision and recall per file and per label, with the detector's
 //! default settings. A prediction is correct when it overlaps a gold span of the same label.
 //!
-//! Set `EVAL_SHOW_ERRORS=1` to print each miss and false alarm (these are public evaluation
-//! texts, never user data).
+//! Set `EVAL_SHOW_ERRORS=1` to print each miss and false alarm, or `PG_EVAL_SHOW=miss` or `fp`
+//! for one of them (these are public evaluation texts, never user data).
 //!
 //! Some gitleaks must-not-match texts are complete keys of a live format, negatives only for the
 //! one gitleaks rule they were written for (which skips them by their literal value, or for a
 //! reason of its own). They keep their label in every table; the rows listed in
-//! `GITLEAKS_NEGATIVES_THAT_ARE_KEYS`, each reviewed by hand with its reason, are also reported
+//! `GITLEAKS_NEGATIVES_THAT_ARE_KEYS`, each reviewed by hand with its format (which the eval checks
+//! on the row's text) and its reason, are also reported
 //! on a separate line, with the false-positive rate computed without them. No rule was tuned to
 //! these rows, and no rule knows their values.
 
@@ -19,44 +20,107 @@ use prompt_guard_engine::detect::{DetectSettings, Detector};
 use prompt_guard_engine::entity::{BuiltinKind, EntityKind, Finding};
 use serde_json::Value;
 
-/// gitleaks must-not-match rows reviewed as complete keys of a live format: (row id, why). Each
-/// reason can be checked on the row's text (prefix, length, alphabet) and in the gitleaks rule.
-const GITLEAKS_NEGATIVES_THAT_ARE_KEYS: &[(&str, &str)] = &[
-    ("gitleaks-gcp-api-key-fps-1811-5", GOOGLE_SDK_KEY),
-    ("gitleaks-gcp-api-key-fps-1811-6", GOOGLE_SDK_KEY),
-    ("gitleaks-gcp-api-key-fps-1811-7", GOOGLE_SDK_KEY),
-    ("gitleaks-gcp-api-key-fps-1811-8", GOOGLE_SDK_KEY),
-    ("gitleaks-gcp-api-key-fps-1811-10", GOOGLE_SDK_KEY),
-    ("gitleaks-gcp-api-key-fps-1811-11", GOOGLE_SDK_KEY),
-    ("gitleaks-gcp-api-key-fps-1811-12", GOOGLE_SDK_KEY),
-    ("gitleaks-gcp-api-key-fps-1811-13", GOOGLE_SDK_KEY),
-    ("gitleaks-gcp-api-key-fps-1811-14", GOOGLE_SDK_KEY),
-    ("gitleaks-gcp-api-key-fps-1811-15", GOOGLE_SDK_KEY),
-    ("gitleaks-gcp-api-key-fps-1811-16", GOOGLE_SDK_KEY),
-    ("gitleaks-gcp-api-key-fps-1811-17", GOOGLE_SDK_KEY),
-    ("gitleaks-gcp-api-key-fps-1811-18", GOOGLE_SDK_KEY),
-    ("gitleaks-gcp-api-key-fps-1811-19", GOOGLE_SDK_KEY),
+/// gitleaks must-not-match rows reviewed as complete keys of a live format: (row id, the format,
+/// why). The eval checks that each row's text holds a complete token of the format (prefix,
+/// length, alphabet); the rest of the reason can be checked in the gitleaks rule.
+const GITLEAKS_NEGATIVES_THAT_ARE_KEYS: &[(&str, LiveFormat, &str)] = &[
+    ("gitleaks-gcp-api-key-fps-1811-5", LiveFormat::GoogleApiKey, GOOGLE_SDK_KEY),
+    ("gitleaks-gcp-api-key-fps-1811-6", LiveFormat::GoogleApiKey, GOOGLE_SDK_KEY),
+    ("gitleaks-gcp-api-key-fps-1811-7", LiveFormat::GoogleApiKey, GOOGLE_SDK_KEY),
+    ("gitleaks-gcp-api-key-fps-1811-8", LiveFormat::GoogleApiKey, GOOGLE_SDK_KEY),
+    ("gitleaks-gcp-api-key-fps-1811-10", LiveFormat::GoogleApiKey, GOOGLE_SDK_KEY),
+    ("gitleaks-gcp-api-key-fps-1811-11", LiveFormat::GoogleApiKey, GOOGLE_SDK_KEY),
+    ("gitleaks-gcp-api-key-fps-1811-12", LiveFormat::GoogleApiKey, GOOGLE_SDK_KEY),
+    ("gitleaks-gcp-api-key-fps-1811-13", LiveFormat::GoogleApiKey, GOOGLE_SDK_KEY),
+    ("gitleaks-gcp-api-key-fps-1811-14", LiveFormat::GoogleApiKey, GOOGLE_SDK_KEY),
+    ("gitleaks-gcp-api-key-fps-1811-15", LiveFormat::GoogleApiKey, GOOGLE_SDK_KEY),
+    ("gitleaks-gcp-api-key-fps-1811-16", LiveFormat::GoogleApiKey, GOOGLE_SDK_KEY),
+    ("gitleaks-gcp-api-key-fps-1811-17", LiveFormat::GoogleApiKey, GOOGLE_SDK_KEY),
+    ("gitleaks-gcp-api-key-fps-1811-18", LiveFormat::GoogleApiKey, GOOGLE_SDK_KEY),
+    ("gitleaks-gcp-api-key-fps-1811-19", LiveFormat::GoogleApiKey, GOOGLE_SDK_KEY),
     (
         "gitleaks-mailchimp-api-key-fps-692-0",
-        "32 lower-case hex digits, `-us18`: a complete Mailchimp key; gitleaks comments the row as a \
-         false negative of its own (its pattern does not reach a value after `(token:`)",
+        LiveFormat::MailchimpKey,
+        "a complete Mailchimp key; gitleaks comments the row as a false negative of its own (its \
+         pattern does not reach a value after `(token:`)",
     ),
     (
         "gitleaks-generic-api-key-fps-5389-46",
-        "32 lower-case hex digits under `apiKey`, the form of an Algolia search key; the generic \
-         rule skips it by its literal value (a stop word: one package index's public search key)",
+        LiveFormat::Hex32,
+        "32 hex digits under `apiKey`, the form of an Algolia search key; the generic rule skips it \
+         by its literal value (a stop word: one package index's public search key)",
     ),
     (
         "gitleaks-curl-auth-header-fps-4524-8",
-        "a complete JWT (HS256 header, 32-byte signature); the same value is a must-match row of the \
-         same rule (without `Basic`) and gitleaks's jwt rule matches it; a negative only because the \
-         rule wants base64 after `Basic`",
+        LiveFormat::Jwt,
+        "a complete JWT; the same value is a must-match row of the same rule (without `Basic`) and \
+         gitleaks's jwt rule matches it; a negative only because the rule wants base64 after `Basic`",
     ),
 ];
 
 /// Why the Google API keys above are reviewed as keys.
-const GOOGLE_SDK_KEY: &str = "`AIzaSy` and 33 URL-safe base64 characters: a complete Google API key; \
-     the gcp-api-key rule allow-lists it by its literal value (one SDK's published example keys)";
+const GOOGLE_SDK_KEY: &str = "a complete Google API key with the header of issued keys; the \
+     gcp-api-key rule allow-lists it by its literal value (one SDK's published example keys)";
+
+/// A live key format a reviewed row holds a complete token of.
+#[derive(Debug, Clone, Copy)]
+enum LiveFormat {
+    /// `AIzaSy` and 33 URL-safe base64 characters.
+    GoogleApiKey,
+    /// 32 lower-case hex digits, `-us` and a data centre's number of one or two digits.
+    MailchimpKey,
+    /// 32 lower-case hex digits.
+    Hex32,
+    /// Three base64url parts, the first a JSON header that names its `alg`.
+    Jwt,
+}
+
+impl LiveFormat {
+    /// Whether a word of `text` (split at anything but letters, digits, `-`, `_` and `.`) is a
+    /// whole token of this format.
+    fn complete_in(self, text: &str) -> bool {
+        text.split(|c: char| !(c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'))).any(|w| self.is(w))
+    }
+
+    fn is(self, w: &str) -> bool {
+        use base64::Engine as _;
+        let lower_hex = |s: &str| s.bytes().all(|c| matches!(c, b'0'..=b'9' | b'a'..=b'f'));
+        let url_safe = |s: &str| s.bytes().all(|c| c.is_ascii_alphanumeric() || matches!(c, b'-' | b'_'));
+        match self {
+            LiveFormat::GoogleApiKey => w.len() == 39 && w.strip_prefix("AIzaSy").is_some_and(|rest| url_safe(rest)),
+            LiveFormat::MailchimpKey => w.split_once("-us").is_some_and(|(key, dc)| {
+                key.len() == 32
+                    && lower_hex(key)
+                    && (1..=2).contains(&dc.len())
+                    && dc.bytes().all(|c| c.is_ascii_digit())
+            }),
+            LiveFormat::Hex32 => w.len() == 32 && lower_hex(w),
+            LiveFormat::Jwt => {
+                let parts: Vec<&str> = w.split('.').collect();
+                let [header, payload, signature] = parts.as_slice() else { return false };
+                let header = base64::engine::general_purpose::URL_SAFE_NO_PAD.decode(header).ok();
+                let header: Option<Value> = header.and_then(|h| serde_json::from_slice(&h).ok());
+                header.is_some_and(|h| h.get("alg").is_some_and(Value::is_string))
+                    && [payload, signature].iter().all(|p| !p.is_empty() && url_safe(p))
+            }
+        }
+    }
+}
+
+/// Which errors to list while scoring (`EVAL_SHOW_ERRORS=1`: both; `PG_EVAL_SHOW=miss` or `fp`).
+#[derive(Debug, Clone, Copy)]
+struct Show {
+    misses: bool,
+    false_positives: bool,
+}
+
+impl Show {
+    fn from_env() -> Show {
+        let all = std::env::var_os("EVAL_SHOW_ERRORS").is_some();
+        let which = std::env::var("PG_EVAL_SHOW").unwrap_or_default();
+        Show { misses: all || which == "miss", false_positives: all || which == "fp" }
+    }
+}
 
 /// The evaluation labels our detector produces.
 const DETECTED: [&str; 17] = [
@@ -183,6 +247,8 @@ fn overlaps(a: (usize, usize), b: (usize, usize)) -> bool {
 struct ReviewedSplit {
     reviewed: usize,
     reviewed_flagged: usize,
+    /// Reviewed rows whose text holds no complete token of the stated format.
+    reviewed_unchecked: usize,
     others: usize,
     others_flagged: usize,
 }
@@ -192,7 +258,7 @@ struct ReviewedSplit {
 /// the must-not-match texts split by review.
 type FileScore = (BTreeMap<&'static str, Counts>, Vec<String>, BTreeMap<String, usize>, ReviewedSplit);
 
-fn score_file(path: &Path, detector: &Detector, show: bool) -> Option<FileScore> {
+fn score_file(path: &Path, detector: &Detector, show: Show) -> Option<FileScore> {
     let data = fs::read_to_string(path).ok()?;
     let name = path.file_name().and_then(|n| n.to_str()).unwrap_or("");
     // presidio_unit_cases annotates one type per text; gitleaks_rule_cases annotates only
@@ -232,9 +298,10 @@ fn score_file(path: &Path, detector: &Detector, show: bool) -> Option<FileScore>
                 }
                 if secrets_only {
                     let flagged = usize::from(!preds.is_empty());
-                    if GITLEAKS_NEGATIVES_THAT_ARE_KEYS.iter().any(|(r, _)| *r == id) {
+                    if let Some((_, format, _)) = GITLEAKS_NEGATIVES_THAT_ARE_KEYS.iter().find(|(r, _, _)| *r == id) {
                         split.reviewed += 1;
                         split.reviewed_flagged += flagged;
+                        split.reviewed_unchecked += usize::from(!format.complete_in(&text));
                     } else {
                         split.others += 1;
                         split.others_flagged += flagged;
@@ -246,7 +313,7 @@ fn score_file(path: &Path, detector: &Detector, show: bool) -> Option<FileScore>
                     c.tp += 1;
                 } else {
                     c.fn_ += 1;
-                    if show {
+                    if show.misses {
                         println!("  FN {label} {id}: {:?} in {:?}", text.get(g.0..g.1).unwrap_or(""), text);
                     }
                 }
@@ -256,8 +323,10 @@ fn score_file(path: &Path, detector: &Detector, show: bool) -> Option<FileScore>
                     c.pred_ok += 1;
                 } else {
                     c.fp += 1;
-                    if show {
-                        println!("  FP {label} {id}: {:?} in {:?}", text.get(p.0..p.1).unwrap_or(""), text);
+                    if show.false_positives {
+                        let reviewed = GITLEAKS_NEGATIVES_THAT_ARE_KEYS.iter().any(|(r, _, _)| *r == id);
+                        let tag = if reviewed { " (reviewed as a complete key)" } else { "" };
+                        println!("  FP {label} {id}{tag}: {:?} in {:?}", text.get(p.0..p.1).unwrap_or(""), text);
                     }
                 }
             }
@@ -281,7 +350,7 @@ pub fn run(dir: &Path) -> bool {
         eprintln!("eval: the default detector did not build");
         return false;
     };
-    let show = std::env::var_os("EVAL_SHOW_ERRORS").is_some();
+    let show = Show::from_env();
     let Some(files) = crate::jsonl_files(dir) else { return false };
     let mut ok = true;
     println!("# PII detection (default settings; span match = overlap with the same label)\n");
@@ -326,6 +395,13 @@ pub fn run(dir: &Path) -> bool {
                     "eval: {} of the {} reviewed gitleaks rows are not must-not-match rows of this file",
                     GITLEAKS_NEGATIVES_THAT_ARE_KEYS.len() - split.reviewed.min(GITLEAKS_NEGATIVES_THAT_ARE_KEYS.len()),
                     GITLEAKS_NEGATIVES_THAT_ARE_KEYS.len()
+                );
+                ok = false;
+            }
+            if split.reviewed_unchecked > 0 {
+                eprintln!(
+                    "eval: {} reviewed gitleaks rows hold no complete token of their stated format",
+                    split.reviewed_unchecked
                 );
                 ok = false;
             }
@@ -401,4 +477,27 @@ pub fn dev_traffic_names(dev_dir: &Path) -> bool {
     }
     println!();
     true
+}
+
+#[cfg(test)]
+mod tests {
+    use super::LiveFormat;
+
+    /// The format check behind a reviewed row accepts whole tokens of the format and refuses
+    /// near misses (values constructed here, not taken from the data).
+    #[test]
+    fn live_formats_take_whole_tokens_only() {
+        let google = "AIzaSyQ3m-Vt8Lx_2Rk9Wd4Hp7Zc1Nb6Jf0Gs5E";
+        assert!(LiveFormat::GoogleApiKey.complete_in(&format!("key: \"{google}\"")));
+        assert!(!LiveFormat::GoogleApiKey.complete_in(&format!("{google}x")));
+        assert!(!LiveFormat::GoogleApiKey.complete_in(&google.replacen("Sy", "Qy", 1)));
+        let chimp = "0f3a9c2e7b1d4f6a8c0e2b4d6f8a1c3e-us21";
+        assert!(LiveFormat::MailchimpKey.complete_in(&format!("token: {chimp})")));
+        assert!(!LiveFormat::MailchimpKey.complete_in(&chimp.replacen("-us", "-eu", 1)));
+        assert!(LiveFormat::Hex32.complete_in("k:\"0f3a9c2e7b1d4f6a8c0e2b4d6f8a1c3e\""));
+        assert!(!LiveFormat::Hex32.complete_in("0f3a9c2e7b1d4f6a8c0e2b4d6f8a1c3e7"));
+        // {"alg":"none"} . {"n":1} . signature
+        assert!(LiveFormat::Jwt.complete_in("Basic eyJhbGciOiJub25lIn0.eyJuIjoxfQ.c2lnbmF0dXJl"));
+        assert!(!LiveFormat::Jwt.complete_in("Basic eyJub3QiOiJhIGhlYWRlciJ9.eyJuIjoxfQ.c2lnbmF0dXJl"));
+    }
 }
