@@ -87,7 +87,7 @@ impl LiveFormat {
         let lower_hex = |s: &str| s.bytes().all(|c| matches!(c, b'0'..=b'9' | b'a'..=b'f'));
         let url_safe = |s: &str| s.bytes().all(|c| c.is_ascii_alphanumeric() || matches!(c, b'-' | b'_'));
         match self {
-            LiveFormat::GoogleApiKey => w.len() == 39 && w.strip_prefix("AIzaSy").is_some_and(|rest| url_safe(rest)),
+            LiveFormat::GoogleApiKey => w.len() == 39 && w.strip_prefix("AIzaSy").is_some_and(url_safe),
             LiveFormat::MailchimpKey => w.split_once("-us").is_some_and(|(key, dc)| {
                 key.len() == 32
                     && lower_hex(key)
