@@ -842,8 +842,9 @@ fn key_name(text: &str, kw_start: usize, vs: usize) -> (usize, usize) {
 /// Whether the key's name names a vendor whose documented key format the value `v` breaks.
 fn breaks_vendor_format(text: &str, kw_start: usize, vs: usize, v: &str) -> bool {
     let (name_start, name_end) = key_name(text, kw_start, vs);
-    let name = text.get(name_start..name_end).unwrap_or("").to_ascii_lowercase();
-    VENDOR_KEY_FORMATS.iter().any(|(vendor, format)| name.contains(vendor) && !format.holds(v))
+    let name = text.as_bytes().get(name_start..name_end).unwrap_or(&[]);
+    let names = |vendor: &str| name.windows(vendor.len()).any(|w| w.eq_ignore_ascii_case(vendor.as_bytes()));
+    VENDOR_KEY_FORMATS.iter().any(|(vendor, format)| names(vendor) && !format.holds(v))
 }
 
 /// A random value under a name ending in `key` (a part of its own: `signing_key`, `SIGNING_KEY`,

@@ -179,3 +179,19 @@ fn code_paths_opening_a_call_under_secret_keys_stay() {
     // A value with a dot that is not followed by a call stays a secret.
     assert_eq!(secrets_in(&detector, "client_secret: Tq8.vWz3kLm9Rx2"), ["Tq8.vWz3kLm9Rx2"]);
 }
+
+/// A token that carries no sign of issue (a GitHub token whose checksum fails) is masked where a
+/// name it is assigned to labels it as a credential, whatever the name's spelling.
+#[test]
+fn names_with_a_credential_part_label_unissued_tokens() {
+    let detector = Detector::new(&DetectSettings::default()).unwrap();
+    let mut rng = Lcg(0xc0de);
+    let alnum = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
+    for i in 0..50 {
+        // 36 random characters: the last six are not the CRC-32 of the first 30 (1 in 2^32).
+        let token = format!("ghp_{}", rng.pick(alnum, 36));
+        let name = ["GITHUB_TOKEN", "ciGithubToken", "gh-pat", "DEPLOY_AUTH"][i % 4];
+        assert_eq!(secrets_in(&detector, &format!("{name}={token}")), [token.as_str()], "{name}");
+        assert!(secrets_in(&detector, &format!("build {token} done")).is_empty(), "{token}");
+    }
+}
