@@ -77,16 +77,12 @@ fn the_scanner_reports_the_model_only_when_on_and_above_its_threshold() {
     assert!(reported < texts.len(), "the model does not report everything");
 }
 
-/// `make train` reproduces the committed weights (when the attack data is present beside the
-/// checkout, as `make eval` expects it).
+/// `make train` reproduces the committed weights (the attack data beside the checkout, as
+/// `make eval` reads it, is required: without it the test fails).
 #[test]
 fn make_train_reproduces_the_committed_weights() {
     let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
-    let data = root.join("../shared/eval");
-    if !data.join("injection").is_dir() {
-        eprintln!("skipped: no attack data at {}", data.display());
-        return;
-    }
+    let data = crate::support::attack_data();
     let out = std::env::temp_dir().join(format!("pg-train-{}", std::process::id()));
     std::fs::create_dir_all(&out).expect("temp dir");
     let status = std::process::Command::new(env!("CARGO_BIN_EXE_train"))
