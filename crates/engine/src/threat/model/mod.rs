@@ -15,6 +15,7 @@
 
 pub mod train;
 
+use super::model_file::Format;
 use super::score::ThreatReport;
 use super::Category;
 
@@ -33,10 +34,9 @@ pub const BUCKETS: usize = 1 << BITS;
 /// The committed weights (`make train` writes them).
 static WEIGHTS: &[u8] = include_bytes!("weights.bin");
 
-const MAGIC: &[u8; 4] = b"PGLM";
-const VERSION: u8 = 1;
-/// Magic, version, bits, two reserved bytes, then scale, bias and threshold as f32.
-const HEADER: usize = 4 + 1 + 1 + 2 + 4 * 3;
+/// The file's header: after it come scale, bias and threshold as f32, then the weights.
+#[allow(clippy::cast_possible_truncation)]
+const FORMAT: Format = Format { magic: *b"PGLM", version: 1, bits: BITS as u8 };
 
 /// Multiplier of the bucket hash (the 64-bit golden ratio: Fibonacci hashing).
 const MIX: u64 = 0x9E37_79B9_7F4A_7C15;
@@ -121,16 +121,10 @@ pub struct Model<'a> {
 impl<'a> Model<'a> {
     /// Read a weights file; None when it is not one (wrong magic, version or length).
     pub fn parse(bytes: &'a [u8]) -> Option<Model<'a>> {
-        let header = bytes.get(..HEADER)?;
-        if header.get(..4)? != MAGIC || header.get(4) != Some(&VERSION) || header.get(5) != Some(&(BITS as u8)) {
-            return None;
-        }
-        let f = |at: usize| -> Option<f32> { Some(f32::from_le_bytes(header.get(at..at + 4)?.try_into().ok()?)) };
-        let weights = bytes.get(HEADER..)?;
-        if weights.len() != BUCKETS * 2 {
-            return None;
-        }
-        Some(Model { scale: f(8)?, bias: f(12)?, threshold: f(16)?, weights })
+        let mut fields = FORMAT.read(bytes)?;
+        let (scale, bias, threshold) = (fields.f32()?, fields.f32()?, fields.f32()?);
+        let weights = fields.rest_of_len(BUCKETS * 2)?;
+        Some(Model { scale, bias, threshold, weights })
     }
 
     /// The compiled-in model (None if the committed file is not a model: no evidence then).
@@ -177,16 +171,9 @@ impl<'a> Model<'a> {
 
 /// Write a weights file.
 pub fn serialise(scale: f32, bias: f32, threshold: f32, weights: &[i16]) -> Vec<u8> {
-    let mut out = Vec::with_capacity(HEADER + 2 * weights.len());
-    out.extend_from_slice(MAGIC);
-    out.push(VERSION);
-    out.push(BITS as u8);
-    out.extend_from_slice(&[0, 0]);
-    for v in [scale, bias, threshold] {
-        out.extend_from_slice(&v.to_le_bytes());
-    }
+    let mut out = FORMAT.writer(4 * 3 + 2 * weights.len()).f32(scale).f32(bias).f32(threshold);
     for w in weights {
-        out.extend_from_slice(&w.to_le_bytes());
+        out = out.bytes(&w.to_le_bytes());
     }
-    out
+    out.finish()
 }
