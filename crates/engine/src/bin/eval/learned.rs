@@ -154,7 +154,7 @@ pub fn run(dir: &Path, dev_dir: &Path) -> bool {
         } else if t.attacks > 0 {
             pct(h, t.attacks)
         } else {
-            format!("FP {}", pct(h, t.benign))
+            format!("FP {} ({h})", pct(h, t.benign))
         }
     };
     for ((source, group), t) in &per_group {
