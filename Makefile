@@ -106,7 +106,7 @@ eval:
 	cargo run --release --quiet --bin eval -- $(EVAL_DIR)
 
 # The learned attack model (crates/engine/src/threat/model): trained, seeded, on the attack data's
-# training files and half A of eval/dev_traffic; writes weights.bin and inputs.txt (the inputs'
+# training files, eval/llm_docs and half A of eval/dev_traffic; writes weights.bin and inputs.txt (the inputs'
 # hashes) there. The same inputs give the same bytes (tests/engine/model.rs checks it).
 .PHONY: train
 train:

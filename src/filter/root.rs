@@ -12,8 +12,8 @@ use super::metrics::Metrics;
 use super::shared_data::EnvoySharedData;
 use prompt_guard_engine::store::SessionStore;
 
-/// How often expired sessions are cleared from shared data. Every VM ticks; a sweep is bounded
-/// work and idempotent, so overlapping sweeps only repeat each other.
+/// How often expired sessions and stateful API mappings are cleared from shared data. Every VM
+/// ticks; a sweep is bounded work and idempotent, so overlapping sweeps only repeat each other.
 const SWEEP_PERIOD_MS: u32 = 60_000;
 use prompt_guard_engine::exchange::Guard;
 
@@ -51,9 +51,9 @@ impl RootContext for PromptGuardRoot {
                     cfg.fail_open,
                     cfg.max_body_bytes
                 );
-                if cfg.session.is_some() {
+                if cfg.session.is_some() || cfg.api.is_some() {
                     if let Err(e) = host::set_tick_period(SWEEP_PERIOD_MS) {
-                        log::warn!("prompt-guard: expired sessions will not be swept: {e}");
+                        log::warn!("prompt-guard: expired sessions and API mappings will not be swept: {e}");
                     }
                 }
                 self.guard = Some(Rc::new(guard));
@@ -72,14 +72,22 @@ impl RootContext for PromptGuardRoot {
         let Some(cfg) = self.guard.as_ref().map(|g| g.config()) else {
             return;
         };
-        let Some(session) = cfg.session.as_ref() else {
-            return;
-        };
         let Ok(now) = host::now_secs() else { return };
-        match SessionStore::new(&EnvoySharedData, &session.store, &cfg.keys).sweep(now) {
-            Ok(0) => {}
-            Ok(n) => log::debug!("prompt-guard: swept {n} expired sessions"),
-            Err(e) => log::warn!("prompt-guard: session sweep: {e}"),
+        if let Some(session) = cfg.session.as_ref() {
+            match SessionStore::new(&EnvoySharedData, &session.store, &cfg.keys).sweep(now) {
+                Ok(0) => {}
+                Ok(n) => log::debug!("prompt-guard: swept {n} expired sessions"),
+                Err(e) => log::warn!("prompt-guard: session sweep: {e}"),
+            }
+        }
+        // Stateful API mappings: a save drops expired ones too, but without saves they would
+        // stay until the next anonymize call.
+        if let Some(api) = cfg.api.as_ref() {
+            match prompt_guard_engine::api::sweep_expired(&EnvoySharedData, api, &cfg.keys, now) {
+                Ok(0) => {}
+                Ok(n) => log::debug!("prompt-guard: swept {n} expired API mappings"),
+                Err(e) => log::warn!("prompt-guard: API mapping sweep: {e}"),
+            }
         }
     }
 

@@ -23,7 +23,7 @@ pub use error::ApiError;
 pub use ids::{MappingRefusal, STATEFUL_PREFIX, STATELESS_PREFIX};
 pub use mapping::{Mapping, MappingEntry, Stand};
 pub use settings::{ApiSettings, Endpoint, MappingMode, RawApi};
-pub use stored::INDEX_KEY;
+pub use stored::{INDEX_KEY, SWEEP_BATCH};
 
 use serde_json::{json, Value};
 
@@ -443,4 +443,16 @@ impl ApiCall {
         });
         Ok((doc, vec![(POLICY_HEADER, cfg.policy_name(policy_id).to_owned())]))
     }
+}
+
+/// Clear expired stateful mappings from shared data, for the periodic tick (at most
+/// [`SWEEP_BATCH`] per call; a save also drops them). Returns how many were cleared.
+pub fn sweep_expired<S: SharedData>(
+    data: &S,
+    settings: &ApiSettings,
+    keys: &crate::keys::Keyring,
+    now: u64,
+) -> Result<usize, crate::store::StoreError> {
+    MappingStore { data, keys, max_mappings: settings.max_mappings, max_stored_bytes: settings.max_stored_bytes }
+        .sweep(now)
 }

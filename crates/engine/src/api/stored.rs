@@ -4,7 +4,9 @@
 //! its value the sealed mapping beside its key id, expiry and identity tag (all bound to the seal).
 //! One index value lists every record with its expiry and size, oldest first: each save drops the
 //! expired records and, beyond `max_mappings` records or `max_stored_bytes`, the oldest, so the
-//! store is bounded without a sweep. One record holds at most [`MAX_RECORD_BYTES`].
+//! store is bounded without a sweep; the periodic tick also clears expired records
+//! ([`MappingStore::sweep`]), so they do not wait for the next save. One record holds at most
+//! [`MAX_RECORD_BYTES`].
 //!
 //! Record (version 1): `u8 version, u64 expiry, 8 bytes identity tag, the keyring's sealed bytes`
 //! (which name their key). Index (version 1): `u8 version, u32 count, { 8 bytes name hash, u64
@@ -43,6 +45,9 @@ impl From<StoreError> for SaveFailure {
         SaveFailure::Store(e)
     }
 }
+
+/// Records cleared by one sweep at most, so one tick does bounded work.
+pub const SWEEP_BATCH: usize = 64;
 
 /// One index entry: the record's name hash, its expiry, its size.
 type Listed = ([u8; TAG_BYTES], u64, u32);
@@ -187,6 +192,43 @@ impl<S: SharedData> MappingStore<'_, S> {
         Err(StoreError::Contended { key_hint: "api index", attempts: MAX_ATTEMPTS })
     }
 
+    /// Clear expired records (the periodic tick): at most [`SWEEP_BATCH`] of them, oldest listed
+    /// first; the rest go on the next sweep. The index loses their entries first, then the records
+    /// are emptied: a record is never listed without being there. Returns how many were cleared.
+    /// A corrupt index is left for the next save, which starts it afresh.
+    pub fn sweep(&self, now: u64) -> Result<usize, StoreError> {
+        for _ in 0..MAX_ATTEMPTS {
+            let Some((bytes, cas)) = self.data.get(INDEX_KEY)? else {
+                return Ok(0);
+            };
+            let Ok(mut entries) = decode_index(&bytes) else {
+                return Ok(0);
+            };
+            let mut expired: Vec<[u8; TAG_BYTES]> = Vec::new();
+            entries.retain(|(h, e, _)| {
+                let clear = *e <= now && expired.len() < SWEEP_BATCH;
+                if clear {
+                    expired.push(*h);
+                }
+                !clear
+            });
+            if expired.is_empty() {
+                return Ok(0);
+            }
+            match self.data.set(INDEX_KEY, &encode_index(&entries), Some(cas)) {
+                Ok(()) => {
+                    for hash in &expired {
+                        self.data.set(&record_key(hash), &[], None)?;
+                    }
+                    return Ok(expired.len());
+                }
+                Err(StoreError::CasMismatch) => continue,
+                Err(e) => return Err(e),
+            }
+        }
+        Err(StoreError::Contended { key_hint: "api index", attempts: MAX_ATTEMPTS })
+    }
+
     /// The mapping stored under `name` for `identity` at `now`.
     pub fn load(&self, name: &[u8; 16], identity: Option<&str>, now: u64) -> Result<Mapping, StoredRefusal> {
         for hash in record_hashes(self.keys, name) {
@@ -293,6 +335,33 @@ mod tests {
         // Expired records are dropped by the next save.
         store.save(&[9; 16], &mapping("y".into()), 900, None, 600).unwrap();
         assert_eq!(listed(&data).len(), 1);
+    }
+
+    #[test]
+    fn a_sweep_clears_expired_records_only_and_a_batch_at_a_time() {
+        let (data, keys) = (Memory::default(), ring());
+        let store = MappingStore { data: &data, keys: &keys, max_mappings: 1000, max_stored_bytes: 1 << 30 };
+        assert_eq!(store.sweep(100).unwrap(), 0, "no index yet");
+        let expiring = SWEEP_BATCH + 3;
+        for i in 0..expiring {
+            let name = [u8::try_from(i).unwrap(); 16];
+            store.save(&name, &mapping("old".into()), 200, None, 100).unwrap();
+        }
+        store.save(&[0xff; 16], &mapping("new".into()), 900, None, 100).unwrap();
+        assert_eq!(store.sweep(150).unwrap(), 0, "nothing expired yet");
+        assert_eq!(store.sweep(200).unwrap(), SWEEP_BATCH, "one batch");
+        assert_eq!(store.sweep(200).unwrap(), 3, "the rest on the next sweep");
+        assert_eq!(store.sweep(200).unwrap(), 0);
+        // Only the live record is listed and stored; every expired record is emptied.
+        assert_eq!(listed(&data).len(), 1);
+        let stored = data.0.borrow().iter().filter(|(k, v)| k.starts_with(RECORD_PREFIX) && !v.0.is_empty()).count();
+        assert_eq!(stored, 1);
+        assert!(store.load(&[0xff; 16], None, 200).is_ok());
+        assert_eq!(
+            store.load(&[0; 16], None, 100).unwrap_err(),
+            StoredRefusal::Mapping(MappingRefusal::NotFound),
+            "a swept record is gone"
+        );
     }
 
     #[test]

@@ -40,8 +40,8 @@ pub struct ThreatsConfig {
     pub custom_rules: Vec<CustomRuleConfig>,
     /// Phrases removed from every text before it is scanned.
     pub allow_phrases: Vec<String>,
-    /// The learned attack model (`PG-JB-900`) adds its evidence to the rules'. Off by default:
-    /// measured leave one source out, it does not yet stay within the benign budgets.
+    /// The learned attack model (`PG-JB-900`) corroborates the rules' evidence. Off by default:
+    /// with it on, some benign sets are still over the budget (`docs/quality.md`).
     pub learned_model: bool,
 }
 

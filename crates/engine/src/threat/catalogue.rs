@@ -98,7 +98,7 @@ pub static CODE_RULES: &[Entry] = &[
     code(scanner::id::BIDI_CONTROLS, Request(Category::Obfuscation), Fixed(0.35), "bidirectional control characters that reorder what a reader sees"),
     code(scanner::id::TAG_CHARACTERS, Request(Category::Obfuscation), Fixed(0.6), "Unicode tag characters (text invisible to a reader, read by a model)"),
     code(scanner::id::ENCODED_SEGMENT, Request(Category::Obfuscation), Fixed(0.3), "an encoded segment (base64, hex, escapes) whose decoded text matches rules the text as written does not"),
-    code(model::ID, Request(model::CATEGORY), Between(0.5, model::MAX_WEIGHT), "the learned attack model (hashed character and word n-grams of the words view) scores the text above its threshold; the weight grows with the score"),
+    code(model::ID, Request(model::CATEGORY), Between(0.5, model::MAX_WEIGHT), "the learned attack model (hashed character and word n-grams of the words view), asked only about a text in which the rules found evidence of an attack on the model, scores it above its threshold; the weight grows with the score"),
     code(suffix::ID, Request(suffix::CATEGORY), Between(suffix::MIN_WEIGHT, suffix::MAX_WEIGHT), "an adversarial suffix: a window of a user's text far outside the character model of ordinary text, after an ordinary request; the weight grows with the window's surprise"),
     code(reply::rule::CANARY, Reply, Weight::None, "the configured canary in a reply: the system prompt leaked"),
     code(reply::rule::IMAGE_CARRIES_CONVERSATION, Reply, Weight::None, "an image whose URL carries this conversation's data (fetched without a click)"),

@@ -30,6 +30,7 @@ pub mod hygiene;
 mod languages;
 mod markup;
 pub mod model;
+pub mod model_file;
 pub mod normalise;
 pub mod operator;
 mod path;

@@ -645,6 +645,10 @@ impl ThreatScanner {
             {
                 report.add(id, category, weight * ABOUT_CODE_PAYLOAD_FACTOR);
             }
+            // The learned model weighs in last, on the rules' whole report (see `model`).
+            if let Some(model) = &self.learned {
+                model.add_evidence(allowed.as_deref().unwrap_or(text), &mut report);
+            }
         }
         report
     }
@@ -668,9 +672,6 @@ impl ThreatScanner {
         let n = normalise(text);
         if depth == 0 {
             add_hidden_signals(n.hidden, report);
-            if let Some(model) = &self.learned {
-                model.add_evidence(&n.words, report);
-            }
             // A suffix is appended to a person's request; tool output and documents are data.
             if let (Some(suffix), Source::User) = (&self.suffix, source) {
                 suffix.add_evidence(text, report);

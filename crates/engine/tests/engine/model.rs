@@ -1,9 +1,9 @@
 //! The learned attack model: the featuriser, the weights file, the scanner's hook, and the
 //! committed weights reproduced by `make train`.
 
-use prompt_guard_engine::threat::model::{features, serialise, Model, BUCKETS, ID, MAX_WEIGHT};
+use prompt_guard_engine::threat::model::{corroborates, features, serialise, Model, BUCKETS, ID, MAX_WEIGHT};
 use prompt_guard_engine::threat::normalise::normalise;
-use prompt_guard_engine::threat::{Source, ThreatScanner, ThreatSettings};
+use prompt_guard_engine::threat::{Category, Source, ThreatReport, ThreatScanner, ThreatSettings};
 
 fn buckets(words: &str) -> Vec<usize> {
     let mut out = Vec::new();
@@ -68,7 +68,8 @@ fn the_scanner_reports_the_model_only_when_on_and_above_its_threshold() {
     ];
     let mut reported = 0;
     for text in texts {
-        let expected = model.weight_of(model.score(&normalise(text).words)).is_some();
+        let rules = off.scan(text, Source::User);
+        let expected = corroborates(&rules) && model.weight_of(model.score(&normalise(text).words)).is_some();
         assert!(off.scan(text, Source::User).rule_ids().all(|id| id != ID), "off by default");
         let has = on.scan(text, Source::User).rule_ids().any(|id| id == ID);
         assert_eq!(has, expected, "{text}");
@@ -77,16 +78,41 @@ fn the_scanner_reports_the_model_only_when_on_and_above_its_threshold() {
     assert!(reported < texts.len(), "the model does not report everything");
 }
 
-/// `make train` reproduces the committed weights (when the attack data is present beside the
-/// checkout, as `make eval` expects it).
+#[test]
+fn the_model_speaks_only_beside_the_rules_evidence_of_an_attack_on_the_model() {
+    // Every weight 1 and a low threshold: the model would report any text.
+    let bytes = serialise(0.5, 0.0, 0.1, &vec![1i16; BUCKETS]);
+    let model = Model::parse(&bytes).expect("a well-formed file");
+    let text = "Summarise this quarterly report in three bullet points.";
+    let reported = |report: &ThreatReport| report.rule_ids().any(|id| id == ID);
+
+    let mut nothing = ThreatReport::default();
+    model.add_evidence(text, &mut nothing);
+    assert!(!reported(&nothing), "no rule evidence: the model is not asked");
+
+    for payload in [Category::Sqli, Category::Xss, Category::CommandInjection, Category::Obfuscation] {
+        let mut report = ThreatReport::default();
+        report.add("PG-TEST-1", payload, 0.3);
+        assert!(!corroborates(&report), "{payload:?}");
+        model.add_evidence(text, &mut report);
+        assert!(!reported(&report), "{payload:?} evidence is not the model's to judge");
+    }
+
+    for about_the_model in [Category::InstructionOverride, Category::Jailbreak, Category::IndirectInjection] {
+        let mut report = ThreatReport::default();
+        report.add("PG-TEST-1", about_the_model, 0.1);
+        assert!(corroborates(&report), "{about_the_model:?}");
+        model.add_evidence(text, &mut report);
+        assert!(reported(&report), "{about_the_model:?} evidence, however weak, lets the model speak");
+    }
+}
+
+/// `make train` reproduces the committed weights (the attack data beside the checkout, as
+/// `make eval` reads it, is required: without it the test fails).
 #[test]
 fn make_train_reproduces_the_committed_weights() {
     let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
-    let data = root.join("../shared/eval");
-    if !data.join("injection").is_dir() {
-        eprintln!("skipped: no attack data at {}", data.display());
-        return;
-    }
+    let data = crate::support::attack_data();
     let out = std::env::temp_dir().join(format!("pg-train-{}", std::process::id()));
     std::fs::create_dir_all(&out).expect("temp dir");
     let status = std::process::Command::new(env!("CARGO_BIN_EXE_train"))

@@ -118,16 +118,12 @@ fn the_scanner_reports_the_detector_only_when_on_and_only_in_users_texts() {
     assert!(reported > 0, "the soup is found");
 }
 
-/// `make train-suffix` reproduces the committed model (when the attack data is present beside
-/// the checkout, as `make eval` expects it).
+/// `make train-suffix` reproduces the committed model (the attack data beside the checkout,
+/// as `make eval` reads it, is required: without it the test fails).
 #[test]
 fn make_train_suffix_reproduces_the_committed_model() {
     let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
-    let data = root.join("../shared/eval");
-    if !data.join("injection").is_dir() {
-        eprintln!("skipped: no attack data at {}", data.display());
-        return;
-    }
+    let data = crate::support::attack_data();
     let out = std::env::temp_dir().join(format!("pg-train-suffix-{}", std::process::id()));
     std::fs::create_dir_all(&out).expect("temp dir");
     let status = std::process::Command::new(env!("CARGO_BIN_EXE_train_suffix"))

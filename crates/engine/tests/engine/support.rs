@@ -44,3 +44,18 @@ pub fn test_env(name: &str) -> Option<String> {
 pub fn test_keys() -> Keyring {
     Keyring::from_env(&KeyNames::default(), &test_env).unwrap_or_default()
 }
+
+/// The attack data directory beside the checkout (`make eval`'s default), which the
+/// reproducibility tests of the trainers read. Its absence fails the test: a check that
+/// passes without its data proves nothing, and CI always has the data.
+pub fn attack_data() -> std::path::PathBuf {
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
+    let data = root.join("../shared/eval");
+    assert!(
+        data.join("injection").is_dir(),
+        "no attack data at {}: the trainers' reproducibility tests need the evaluation data beside the checkout \
+         (see eval/README.md)",
+        data.display()
+    );
+    data
+}

@@ -25,8 +25,9 @@ struct Tally {
     attacks: usize,
     benign: usize,
     /// Flagged or blocked: rules, model (LOSO), rules + model (LOSO), model (shipped),
-    /// rules + model (shipped).
-    hits: [usize; 5],
+    /// rules + model (shipped), and the LOSO model asked about every text (without the rules'
+    /// corroboration the scanner requires).
+    hits: [usize; 6],
 }
 
 fn pct(n: usize, d: usize) -> String {
@@ -45,6 +46,8 @@ fn weight(score: f32, t: f32) -> Option<f32> {
 }
 
 fn decide(policy: &ThreatPolicy, rules: &ThreatReport, w: Option<f32>) -> (bool, bool) {
+    // As in the scanner: the model speaks only beside the rules' evidence of an attack on the model.
+    let w = w.filter(|_| model::corroborates(rules));
     let model_alone = w.is_some();
     let mut report = rules.clone();
     if let Some(w) = w {
@@ -74,6 +77,11 @@ pub fn run(dir: &Path, dev_dir: &Path) -> bool {
         };
         texts.extend(rows);
     }
+    let Some(docs) = data::read_injection(&data::llm_docs_path()) else {
+        eprintln!("eval: cannot read {}", data::llm_docs_path().display());
+        return false;
+    };
+    texts.extend(docs);
     let Some(dev) = data::read_dev(dev_dir) else {
         eprintln!("eval: cannot read {}", dev_dir.display());
         return false;
@@ -84,7 +92,8 @@ pub fn run(dir: &Path, dev_dir: &Path) -> bool {
         texts.iter().zip(&words).map(|(t, w)| Example::new(w, t.attack, data::group_of(t))).collect();
 
     // Leave-one-source-out scores and thresholds for the training sources.
-    let held_sources: Vec<&str> = data::TRAINING_FILES.iter().copied().chain([data::DEV_TRAFFIC]).collect();
+    let held_sources: Vec<&str> =
+        data::TRAINING_FILES.iter().copied().chain([data::LLM_DOCS, data::DEV_TRAFFIC]).collect();
     let (loso, loso_thresholds) = leave_one_source_out(&texts, &examples, &held_sources);
 
     let mut per_group: BTreeMap<(String, String), Tally> = BTreeMap::new();
@@ -98,7 +107,7 @@ pub fn run(dir: &Path, dev_dir: &Path) -> bool {
         let loso_w = if held_sources.contains(&t.source.as_str()) { loso.get(i).copied().flatten() } else { shipped_w };
         let (m_loso, c_loso) = decide(&policy, &rules, loso_w);
         let (m_ship, c_ship) = decide(&policy, &rules, shipped_w);
-        let hits = [rules_hit, m_loso, c_loso, m_ship, c_ship];
+        let hits = [rules_hit, m_loso, c_loso, m_ship, c_ship, loso_w.is_some()];
         let group = t.category.split(':').next().unwrap_or("").to_string();
         let group = if t.source == data::DEV_TRAFFIC || group == "benign" { t.category.clone() } else { group };
         let mut tallies: Vec<&mut Tally> = Vec::new();
@@ -131,10 +140,12 @@ pub fn run(dir: &Path, dev_dir: &Path) -> bool {
     println!(
         "\nRecall on attack rows, flagged-or-blocked rate on benign rows. LOSO: the model trained without that source \
          (threshold chosen on the benign rows of the other sources); shipped: the committed model (in-sample on the \
-         training sources except dev_traffic half B; the web files are never trained on, so both columns are out-of-source there)."
+         training sources except dev_traffic half B; the web files are never trained on, so both columns are out-of-source there). \
+         The model speaks only beside the rules' evidence of an attack on the model, as in the scanner; the last column asks \
+         the LOSO model about every text."
     );
-    println!("\n| source | group | attacks | benign | rules | model LOSO | rules+model LOSO | model shipped | rules+model shipped |");
-    println!("|---|---|---:|---:|---:|---:|---:|---:|---:|");
+    println!("\n| source | group | attacks | benign | rules | model LOSO | rules+model LOSO | model shipped | rules+model shipped | model LOSO, every text |");
+    println!("|---|---|---:|---:|---:|---:|---:|---:|---:|---:|");
     let cell = |t: &Tally, k: usize| -> String {
         let h = t.hits.get(k).copied().unwrap_or(0);
         if t.attacks > 0 && t.benign > 0 {
@@ -143,19 +154,19 @@ pub fn run(dir: &Path, dev_dir: &Path) -> bool {
         } else if t.attacks > 0 {
             pct(h, t.attacks)
         } else {
-            format!("FP {}", pct(h, t.benign))
+            format!("FP {} ({h})", pct(h, t.benign))
         }
     };
     for ((source, group), t) in &per_group {
         if group == "(all)" && t.attacks > 0 && t.benign > 0 {
             continue;
         }
-        let cells: Vec<String> = (0..5).map(|k| cell(t, k)).collect();
+        let cells: Vec<String> = (0..6).map(|k| cell(t, k)).collect();
         println!("| {source} | {group} | {} | {} | {} |", t.attacks, t.benign, cells.join(" | "));
     }
-    let cells: Vec<String> = (0..5).map(|k| cell(&dev_b, k)).collect();
+    let cells: Vec<String> = (0..6).map(|k| cell(&dev_b, k)).collect();
     println!("| dev_traffic | half B (held out) | 0 | {} | {} |", dev_b.benign, cells.join(" | "));
-    let cells: Vec<String> = (0..5).map(|k| pct(harmful.hits.get(k).copied().unwrap_or(0), harmful.attacks)).collect();
+    let cells: Vec<String> = (0..6).map(|k| pct(harmful.hits.get(k).copied().unwrap_or(0), harmful.attacks)).collect();
     println!("| xstest | harmful_request (not injections; apart) | {} | 0 | {} |", harmful.attacks, cells.join(" | "));
     println!(
         "\nLOSO thresholds (model score): {}",

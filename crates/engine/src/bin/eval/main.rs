@@ -2,7 +2,8 @@
 //!
 //! Usage: `eval [DIR [DEV_DIR]]` where DIR holds `pii/` and `injection/` (default `../shared/eval`)
 //! and DEV_DIR the project's developer-traffic corpus (default `eval/dev_traffic` of this crate).
-//! `PG_EVAL_ONLY=suffix` prints only the adversarial-suffix section (`eval/suffix`).
+//! `PG_EVAL_ONLY=suffix` prints only the adversarial-suffix section (`eval/suffix`),
+//! `PG_EVAL_ONLY=learned` only the learned model's section.
 
 mod devtraffic;
 mod injection;
@@ -25,6 +26,10 @@ fn main() {
     let suffix_dir = PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../..")).join("eval").join("suffix");
     if std::env::var("PG_EVAL_ONLY").as_deref() == Ok("suffix") {
         let ok = suffix::run(&dir.join("injection"), &dev_dir, &suffix_dir);
+        std::process::exit(if ok { 0 } else { 1 });
+    }
+    if std::env::var("PG_EVAL_ONLY").as_deref() == Ok("learned") {
+        let ok = learned::run(&dir.join("injection"), &dev_dir);
         std::process::exit(if ok { 0 } else { 1 });
     }
     ok &= pii::run(&dir.join("pii"));

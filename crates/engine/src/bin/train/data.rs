@@ -2,8 +2,8 @@
 //! developer-traffic corpus, read the same way by `train` and by `eval`.
 //!
 //! Training sources (none of them reserved for independent evaluation): the prompt-attack and
-//! benign files named in `TRAINING_FILES`, and half A of the developer-traffic corpus (half B is
-//! held out). `harmful_request` rows are plain harmful requests, not injections: never trained on.
+//! benign files named in `TRAINING_FILES`, the LLM client libraries' docstrings
+//! (`eval/llm_docs`, benign) and half A of the developer-traffic corpus (half B is held out). `harmful_request` rows are plain harmful requests, not injections: never trained on.
 
 use std::fs;
 use std::path::Path;
@@ -17,6 +17,15 @@ pub const TRAINING_FILES: [&str; 6] =
 
 /// The name of the developer-traffic corpus as a source.
 pub const DEV_TRAFFIC: &str = "dev_traffic";
+
+/// The name of the LLM client libraries' docstrings as a source (`eval/llm_docs/llm_docs.jsonl`,
+/// built by `scripts/build_llm_docs_corpus.py`).
+pub const LLM_DOCS: &str = "llm_docs";
+
+/// The LLM client libraries' docstrings, in the project's `eval/llm_docs`.
+pub fn llm_docs_path() -> std::path::PathBuf {
+    Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/../..")).join("eval").join(LLM_DOCS).join("llm_docs.jsonl")
+}
 
 /// One labeled text.
 #[derive(Debug, Clone)]
@@ -107,11 +116,17 @@ pub fn read_dev(dir: &Path) -> Option<Vec<Text>> {
 /// Whether a text may be trained on at all (a training source, not harmful, not held-out
 /// developer traffic).
 pub fn trainable(t: &Text) -> bool {
-    !t.harmful() && !t.half_b && (t.source == DEV_TRAFFIC || TRAINING_FILES.contains(&t.source.as_str()))
+    !t.harmful()
+        && !t.half_b
+        && (t.source == DEV_TRAFFIC || t.source == LLM_DOCS || TRAINING_FILES.contains(&t.source.as_str()))
 }
 
 /// The training group of a text: its source and label (every group weighs the same).
 pub fn group_of(t: &Text) -> usize {
-    let source = TRAINING_FILES.iter().position(|s| *s == t.source).unwrap_or(TRAINING_FILES.len());
+    let source = TRAINING_FILES.iter().position(|s| *s == t.source).unwrap_or(if t.source == LLM_DOCS {
+        TRAINING_FILES.len() + 1
+    } else {
+        TRAINING_FILES.len()
+    });
     2 * source + usize::from(t.attack)
 }

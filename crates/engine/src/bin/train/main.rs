@@ -1,6 +1,7 @@
 //! `make train`: train the learned attack model and write its weights into the engine's source
 //! (`crates/engine/src/threat/model/weights.bin`), with the inputs it was trained on and their
-//! hashes (`inputs.txt` beside it). Seeded and single-threaded: the same inputs give the same
+//! hashes (`inputs.txt` beside it). The LLM client libraries' docstrings are read from the
+//! project's `eval/llm_docs`. Seeded and single-threaded: the same inputs give the same
 //! bytes.
 //!
 //! Usage: `train [DIR [DEV_DIR [OUT_DIR]]]`: DIR holds `injection/` (default `../shared/eval`),
@@ -71,6 +72,13 @@ fn main() {
         let _ = writeln!(manifest, "injection/{name}.jsonl {} {:016x}", rows.len(), data::file_hash(&bytes));
         texts.extend(rows);
     }
+    let docs_path = data::llm_docs_path();
+    let (Ok(bytes), Some(rows)) = (fs::read(&docs_path), data::read_injection(&docs_path)) else {
+        eprintln!("train: cannot read {}", docs_path.display());
+        std::process::exit(2);
+    };
+    let _ = writeln!(manifest, "llm_docs/llm_docs.jsonl {} {:016x}", rows.len(), data::file_hash(&bytes));
+    texts.extend(rows);
     let Some(dev) = data::read_dev(&dev_dir) else {
         eprintln!("train: cannot read {}", dev_dir.display());
         std::process::exit(2);

@@ -50,11 +50,13 @@ pub struct Settings {
     pub learning_rate: f32,
     pub l2: f32,
     pub seed: u64,
+    /// The share of each benign group the model may flag alone when its threshold is chosen.
+    pub budget: f32,
 }
 
 impl Default for Settings {
     fn default() -> Self {
-        Settings { epochs: 10, learning_rate: 0.3, l2: 1e-5, seed: 0x5eed_0016 }
+        Settings { epochs: 10, learning_rate: 0.3, l2: 1e-5, seed: 0x5eed_0016, budget: BENIGN_BUDGET }
     }
 }
 
@@ -166,7 +168,7 @@ pub fn threshold(examples: &[&Example], settings: Settings) -> f32 {
     for scores in per_group.values_mut() {
         scores.sort_by(|x, y| y.total_cmp(x));
         #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss, clippy::cast_precision_loss)]
-        let allowed = (scores.len() as f32 * BENIGN_BUDGET).floor() as usize;
+        let allowed = (scores.len() as f32 * settings.budget).floor() as usize;
         if let Some(&s) = scores.get(allowed) {
             t = t.max(s + 1e-3);
         }

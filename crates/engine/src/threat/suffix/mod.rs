@@ -31,6 +31,7 @@
 
 pub mod train;
 
+use super::model_file::Format;
 use super::score::ThreatReport;
 use super::Category;
 
@@ -77,11 +78,10 @@ pub const COST_UNIT: f32 = 16.0;
 /// The committed model (`make train-suffix` writes it).
 static MODEL: &[u8] = include_bytes!("model.bin");
 
-const MAGIC: &[u8; 4] = b"PGSF";
-const VERSION: u8 = 1;
-/// Magic, version, bits, two reserved bytes, then four u16: the contrast and prefix thresholds,
-/// the data cap and the largest cost stored.
-const HEADER: usize = 4 + 1 + 1 + 2 + 2 * 4;
+/// The file's header: after it come four u16 (the contrast and prefix thresholds, the data cap
+/// and the largest cost stored), the order-1 costs and the slots.
+#[allow(clippy::cast_possible_truncation)]
+const FORMAT: Format = Format { magic: *b"PGSF", version: 1, bits: BITS as u8 };
 const ORDER1: usize = SYMBOLS * SYMBOLS;
 
 /// The symbol of a byte; None for UTF-8 continuation bytes (a character is one symbol).
@@ -207,17 +207,11 @@ pub struct SuffixModel<'a> {
 impl<'a> SuffixModel<'a> {
     /// Read a model file; None when it is not one (wrong magic, version or length).
     pub fn parse(bytes: &'a [u8]) -> Option<SuffixModel<'a>> {
-        let header = bytes.get(..HEADER)?;
-        if header.get(..4)? != MAGIC || header.get(4) != Some(&VERSION) || header.get(5) != Some(&(BITS as u8)) {
-            return None;
-        }
-        let u = |at: usize| -> Option<u16> { Some(u16::from_le_bytes(header.get(at..at + 2)?.try_into().ok()?)) };
-        let order1 = bytes.get(HEADER..HEADER + ORDER1)?;
-        let slots = bytes.get(HEADER + ORDER1..)?;
-        if slots.len() != 2 * SLOTS {
-            return None;
-        }
-        let thresholds = Thresholds { contrast: u(8)?, prefix: u(10)?, data_cap: u(12)? };
+        let mut fields = FORMAT.read(bytes)?;
+        let thresholds = Thresholds { contrast: fields.u16()?, prefix: fields.u16()?, data_cap: fields.u16()? };
+        let _max_cost = fields.u16()?;
+        let order1 = fields.bytes(ORDER1)?;
+        let slots = fields.rest_of_len(2 * SLOTS)?;
         Some(SuffixModel { thresholds, order1, slots })
     }
 
@@ -370,15 +364,13 @@ impl<'a> SuffixModel<'a> {
 
 /// Write a model file.
 pub fn serialise(thresholds: Thresholds, max_cost: u16, order1: &[u8], slots: &[u8]) -> Vec<u8> {
-    let mut out = Vec::with_capacity(HEADER + order1.len() + slots.len());
-    out.extend_from_slice(MAGIC);
-    out.push(VERSION);
-    out.push(BITS as u8);
-    out.extend_from_slice(&[0, 0]);
-    for v in [thresholds.contrast, thresholds.prefix, thresholds.data_cap, max_cost] {
-        out.extend_from_slice(&v.to_le_bytes());
-    }
-    out.extend_from_slice(order1);
-    out.extend_from_slice(slots);
-    out
+    FORMAT
+        .writer(2 * 4 + order1.len() + slots.len())
+        .u16(thresholds.contrast)
+        .u16(thresholds.prefix)
+        .u16(thresholds.data_cap)
+        .u16(max_cost)
+        .bytes(order1)
+        .bytes(slots)
+        .finish()
 }
