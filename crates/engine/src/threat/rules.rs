@@ -259,7 +259,7 @@ pub static RULES: &[Rule] = &[
     r("PG-EX-003", Exfiltration, 0.85, Plain, "a markdown image whose URL has a parameter filled from a template ({, [, $, <)",
         "!\\[[^\\]]*\\]\\(\\s*https?://[^)\\s]+[?&/][a-z_]*=?(?:\\{|\\[|\\$|%7b|<)"),
     r("PG-EX-004", Exfiltration, 0.35, Words, "append, embed or encode something into a URL, link, image or query string (weak alone)",
-        "\\b(?:append|add|include|embed|insert|encode|put|attach) (?:[^ ]+ ){0,6}(?:to|in|into|as) (?:[^ ]+ ){0,3}(?:url|link|image|query string|query parameter|markdown image|img tag|request)\\b"),
+        "\\b(?:append|add|include|embed|insert|encode|put|attach) (?:[^ ]+ ){0,6}(?:to|in|into|as) (?:[^ ]+ ){0,3}(?:url|link|image|query string|query parameter|markdown image|img tag)\\b"),
     // (PG-EX-005, files an attacker reads first, moved to PG-PT-004 in `path`.)
     // A secret-named variable as a header's value (`-H "Authorization: Bearer $API_KEY"`) is
     // the caller authenticating to the service it calls, as every API reference shows.
