@@ -80,7 +80,7 @@ pub const GATE: &[GateEntry] = &[
     ("PG-EX-002", 0x336b991d123216bd, Some(&[b"collec", b"displa", b"dump ", b"expose", b"extrac", b"fetch ", b"give m", b"grab ", b"harves", b"leak ", b"list ", b"output", b"print ", b"read o", b"retrie", b"reveal", b"share ", b"show ", b"steal ", b"tell m"])),
     ("PG-EX-003", 0xb8bcf48982000f7c, Some(&[b"!["])),
     ("PG-EX-004", 0xe81340daddb35ae5, Some(&[b"add ", b"append", b"attach", b"embed ", b"encode", b"includ", b"insert", b"put "])),
-    ("PG-EX-006", 0xb06c3568eb4e9573, Some(&[b"curl ", b"invoke", b"iwr ", b"wget "])),
+    ("PG-EX-006", 0x30bb3d1575197647, Some(&[b"curl ", b"invoke", b"iwr ", b"wget "])),
     ("PG-EX-007", 0x71d9be1859ce2692, Some(&[b".open ", b".open(", b".src ", b".src=", b"fetch ", b"fetch(", b"locati", b"sendbe"])),
     ("PG-DL-001", 0xf3a2363d2c07189d, Some(&[b"<| ", b"<|assi", b"<|begi", b"<|end ", b"<|end_", b"<|endo", b"<|end|", b"<|eom_", b"<|eot_", b"<|fim_", b"<|im_e", b"<|im_s", b"<|star", b"<|syst", b"<|user"])),
     ("PG-DL-002", 0x1318d767ef333117, Some(&[b"</ ", b"</admi", b"</deve", b"</inst", b"</sys ", b"</sys>", b"</syst"])),
