@@ -141,7 +141,7 @@ pub const GATE: &[GateEntry] = &[
     ("PG-CI-001", 0x65a6d2e9c66474dd, Some(&[b"$(", b"&", b";", b"|"])),
     ("PG-CI-002", 0xf5f3b1bbdc49248b, Some(&[b"!`", b"\"`", b"#`", b"$(", b"$`", b"$ifs", b"${ifs", b"%`", b"& `", b"&`", b"\'`", b")`", b"+`", b",`", b".`", b"/`", b"0`", b"1`", b"2`", b"3`", b"4`", b"5`", b"6`", b"7`", b"8`", b"9`", b":`", b"; `", b";`", b"<`", b"=`", b">`", b"?`", b"@`", b"[`", b"\\`", b"]`", b"^`", b"`", b"a`", b"b`", b"c`", b"d`", b"e`", b"f`", b"g`", b"h`", b"i`", b"j`", b"k`", b"l`", b"m`", b"n`", b"o`", b"p`", b"q`", b"r`", b"s`", b"t`", b"u`", b"v`", b"w`", b"x`", b"y`", b"z`", b"{`", b"| `", b"|`", b"}`", b"~`"])),
     ("PG-CI-003", 0x599eb638cc9ae69f, Some(&[b"( ", b"() ", b"(){", b": ", b":( ", b":() ", b":(){ ", b":(){: ", b":(){:|"])),
-    ("PG-CI-004", 0xe996748ba71d1ca6, Some(&[b"/dev/t", b"/dev/u", b"bash ", b"curl ", b"mkfifo", b"nc", b"netcat", b"sh ", b"wget "])),
+    ("PG-CI-004", 0x374bcc65f7cbd348, Some(&[b"/dev/t", b"/dev/u", b"bash ", b"curl ", b"mkfifo", b"nc", b"netcat", b"sh ", b"wget "])),
     ("PG-CI-005", 0x59441c2a93d8d89c, Some(&[b"-enc ", b"-encod", b"certut", b"cmd ", b"cmd.ex", b"cmd/c ", b"cmd/k ", b"downlo", b"get-wm", b"iex ", b"iex(", b"invoke", b"iwmi", b"iwr ", b"mshta ", b"mshta.", b"new-ob", b"powers", b"pwsh ", b"pwsh.e", b"regsvr", b"rundll", b"start-", b"wscrip"])),
     ("PG-CI-006", 0xe05d6f97c7a4e73d, Some(&[b"%comsp", b"%syste", b"%windi", b"/bin/b", b"/bin/c", b"/bin/d", b"/bin/k", b"/bin/s", b"/bin/t", b"/bin/z", b"/sbin/", b"\\windo"])),
     ("PG-CI-007", 0x1f7efe0403422551, Some(&[b" <(", b" >(", b"&<(", b"&>(", b";<(", b";>(", b"<(", b"<<<", b"=<(", b"=>(", b">", b"find ", b"|<(", b"|>("])),
