@@ -8,8 +8,8 @@ use super::patterns::Check;
 use super::phone::{self, PhoneShape};
 use super::secrets::{body_of, checksum_holds, issued_header_holds, Body};
 use super::validate::{
-    card_issuer_ok, digits_of, iban_length, iban_mod97_ok, ipv4_ok, ipv6_ok, jwt_header_ok, looks_random, luhn_ok,
-    ssn_ok,
+    card_issuer_ok, digits_of, iban_length, iban_mod97_ok, iban_shape_ok, ipv4_ok, ipv6_ok, jwt_header_ok,
+    looks_random, luhn_ok, ssn_ok,
 };
 
 /// A scored span in byte offsets of the text.
@@ -505,7 +505,12 @@ fn card_check(text: &str, words: &ContextWords<'_>, start: usize, s: &str) -> Op
 const STRONG_MIN_SCORE: f32 = 0.55;
 
 /// IBANs: walk exactly the registered number of characters for the country, compact or in
-/// groups of four, then check mod-97.
+/// groups of four (ISO 13616's print form), then check the country's BBAN shape and mod-97.
+///
+/// A grouped IBAN is grouped throughout: every group but the last has four characters. A
+/// hyphen-grouped one is a whole token, not a part of a longer hyphenated id: a UUID's
+/// 8-4-4-4-12 hex groups hold a country code and check digits by chance
+/// (`…-ad50-4c40-8278-…`, `ba80df21-8742-…`).
 fn iban_check(text: &str, start: usize, s: &str) -> Option<Scored> {
     let b = s.as_bytes();
     // Upper and lower case are both seen in the wild; the checksum is case-blind.
@@ -513,17 +518,24 @@ fn iban_check(text: &str, start: usize, s: &str) -> Option<Scored> {
     let want = iban_length(&country)?;
     let mut compact = Vec::with_capacity(want);
     let mut sep: Option<u8> = None;
+    // Characters since the last separator (or the start).
+    let mut group = 0;
     let mut i = 0;
     while compact.len() < want {
         let c = *b.get(i)?;
         if c == b' ' || c == b'-' {
-            // One separator style, only between groups of four.
-            if compact.len() % 4 != 0 || sep.is_some_and(|p| p != c) {
+            // One separator style, only after a group of four.
+            if group != 4 || sep.is_some_and(|p| p != c) {
                 return None;
             }
             sep = Some(c);
+            group = 0;
         } else {
+            if sep.is_some() && group == 4 {
+                return None;
+            }
             compact.push(c.to_ascii_uppercase());
+            group += 1;
         }
         i += 1;
     }
@@ -538,10 +550,24 @@ fn iban_check(text: &str, start: usize, s: &str) -> Option<Scored> {
     if upper && lower {
         return None;
     }
-    if touches_word(text, start, end) || !iban_mod97_ok(&compact) {
+    if sep == Some(b'-') && hyphen_joined(text, start, end) {
+        return None;
+    }
+    if touches_word(text, start, end) || !iban_shape_ok(&compact) || !iban_mod97_ok(&compact) {
         return None;
     }
     Some((start, end, 0.9))
+}
+
+/// Whether a hyphen joins the span `start..end` to a letter or digit on either side.
+fn hyphen_joined(text: &str, start: usize, end: usize) -> bool {
+    let b = text.as_bytes();
+    let before = start.checked_sub(2).and_then(|i| b.get(i..start));
+    let after = b.get(end..end.saturating_add(2));
+    let joined = |pair: &[u8], hyphen: usize| {
+        pair.get(hyphen) == Some(&b'-') && pair.get(1 - hyphen).is_some_and(u8::is_ascii_alphanumeric)
+    };
+    before.is_some_and(|p| joined(p, 1)) || after.is_some_and(|p| joined(p, 0))
 }
 
 fn ipv6_check(text: &str, start: usize, s: &str) -> Option<Scored> {

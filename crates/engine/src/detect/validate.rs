@@ -1,5 +1,5 @@
 //! Checksums and structural rules that turn a regex candidate into a finding: Luhn and issuer
-//! ranges for payment cards, the IBAN registry lengths and mod-97, SSN allocation rules, IP
+//! ranges for payment cards, the IBAN registry's BBAN formats and mod-97, SSN allocation rules, IP
 //! parsing with `std::net`, and the JWT header shape.
 
 use base64::Engine as _;
@@ -112,101 +112,148 @@ pub fn longest_run(b: &[u8]) -> usize {
     longest
 }
 
-/// IBAN lengths per country, from the SWIFT IBAN registry.
-const IBAN_LENGTHS: &[(&[u8; 2], usize)] = &[
-    (b"AD", 24),
-    (b"AE", 23),
-    (b"AL", 28),
-    (b"AT", 20),
-    (b"AZ", 28),
-    (b"BA", 20),
-    (b"BE", 16),
-    (b"BG", 22),
-    (b"BH", 22),
-    (b"BI", 27),
-    (b"BR", 29),
-    (b"BY", 28),
-    (b"CH", 21),
-    (b"CR", 22),
-    (b"CY", 28),
-    (b"CZ", 24),
-    (b"DE", 22),
-    (b"DJ", 27),
-    (b"DK", 18),
-    (b"DO", 28),
-    (b"EE", 20),
-    (b"EG", 29),
-    (b"ES", 24),
-    (b"FI", 18),
-    (b"FK", 18),
-    (b"FO", 18),
-    (b"FR", 27),
-    (b"GB", 22),
-    (b"GE", 22),
-    (b"GI", 23),
-    (b"GL", 18),
-    (b"GR", 27),
-    (b"GT", 28),
-    (b"HR", 21),
-    (b"HU", 28),
-    (b"IE", 22),
-    (b"IL", 23),
-    (b"IQ", 23),
-    (b"IS", 26),
-    (b"IT", 27),
-    (b"JO", 30),
-    (b"KW", 30),
-    (b"KZ", 20),
-    (b"LB", 28),
-    (b"LC", 32),
-    (b"LI", 21),
-    (b"LT", 20),
-    (b"LU", 20),
-    (b"LV", 21),
-    (b"LY", 25),
-    (b"MC", 27),
-    (b"MD", 24),
-    (b"ME", 22),
-    (b"MK", 19),
-    (b"MN", 20),
-    (b"MR", 27),
-    (b"MT", 31),
-    (b"MU", 30),
-    (b"NI", 28),
-    (b"NL", 18),
-    (b"NO", 15),
-    (b"OM", 23),
-    (b"PK", 24),
-    (b"PL", 28),
-    (b"PS", 29),
-    (b"PT", 25),
-    (b"QA", 29),
-    (b"RO", 24),
-    (b"RS", 22),
-    (b"RU", 33),
-    (b"SA", 24),
-    (b"SC", 31),
-    (b"SD", 18),
-    (b"SE", 24),
-    (b"SI", 19),
-    (b"SK", 24),
-    (b"SM", 27),
-    (b"SO", 23),
-    (b"ST", 25),
-    (b"SV", 28),
-    (b"TL", 23),
-    (b"TN", 24),
-    (b"TR", 26),
-    (b"UA", 29),
-    (b"VA", 22),
-    (b"VG", 24),
-    (b"XK", 20),
-    (b"YE", 30),
+/// The BBAN (the part after the country code and check digits) of each country that uses IBAN,
+/// from the SWIFT IBAN registry, in its notation: runs of `n` digits, `a` upper-case letters and
+/// `c` letters or digits (the registry's fixed-length `!` marks are implied). The IBAN's length
+/// is four plus the BBAN's.
+const BBAN_FORMATS: &[(&[u8; 2], &str)] = &[
+    (b"AD", "8n12c"),
+    (b"AE", "19n"),
+    (b"AL", "8n16c"),
+    (b"AT", "16n"),
+    (b"AZ", "4a20c"),
+    (b"BA", "16n"),
+    (b"BE", "12n"),
+    (b"BG", "4a6n8c"),
+    (b"BH", "4a14c"),
+    (b"BI", "23n"),
+    (b"BR", "23n1a1c"),
+    (b"BY", "4c4n16c"),
+    (b"CH", "5n12c"),
+    (b"CR", "18n"),
+    (b"CY", "8n16c"),
+    (b"CZ", "20n"),
+    (b"DE", "18n"),
+    (b"DJ", "23n"),
+    (b"DK", "14n"),
+    (b"DO", "4c20n"),
+    (b"EE", "16n"),
+    (b"EG", "25n"),
+    (b"ES", "20n"),
+    (b"FI", "14n"),
+    (b"FK", "2a12n"),
+    (b"FO", "14n"),
+    (b"FR", "10n11c2n"),
+    (b"GB", "4a14n"),
+    (b"GE", "2a16n"),
+    (b"GI", "4a15c"),
+    (b"GL", "14n"),
+    (b"GR", "7n16c"),
+    (b"GT", "24c"),
+    (b"HR", "17n"),
+    (b"HU", "24n"),
+    (b"IE", "4a14n"),
+    (b"IL", "19n"),
+    (b"IQ", "4a15n"),
+    (b"IS", "22n"),
+    (b"IT", "1a10n12c"),
+    (b"JO", "4a4n18c"),
+    (b"KW", "4a22c"),
+    (b"KZ", "3n13c"),
+    (b"LB", "4n20c"),
+    (b"LC", "4a24c"),
+    (b"LI", "5n12c"),
+    (b"LT", "16n"),
+    (b"LU", "3n13c"),
+    (b"LV", "4a13c"),
+    (b"LY", "21n"),
+    (b"MC", "10n11c2n"),
+    (b"MD", "20c"),
+    (b"ME", "18n"),
+    (b"MK", "3n10c2n"),
+    (b"MN", "16n"),
+    (b"MR", "23n"),
+    (b"MT", "4a5n18c"),
+    (b"MU", "4a19n3a"),
+    (b"NI", "4a20n"),
+    (b"NL", "4a10n"),
+    (b"NO", "11n"),
+    (b"OM", "3n16c"),
+    (b"PK", "4a16c"),
+    (b"PL", "24n"),
+    (b"PS", "4a21c"),
+    (b"PT", "21n"),
+    (b"QA", "4a21c"),
+    (b"RO", "4a16c"),
+    (b"RS", "18n"),
+    (b"RU", "14n15c"),
+    (b"SA", "2n18c"),
+    (b"SC", "4a20n3a"),
+    (b"SD", "14n"),
+    (b"SE", "20n"),
+    (b"SI", "15n"),
+    (b"SK", "20n"),
+    (b"SM", "1a10n12c"),
+    (b"SO", "19n"),
+    (b"ST", "21n"),
+    (b"SV", "4a20n"),
+    (b"TL", "19n"),
+    (b"TN", "20n"),
+    (b"TR", "6n16c"),
+    (b"UA", "6n19c"),
+    (b"VA", "18n"),
+    (b"VG", "4a16n"),
+    (b"XK", "16n"),
+    (b"YE", "4a4n18c"),
 ];
+
+/// The runs of a BBAN format: (count, class byte).
+fn bban_runs(format: &str) -> impl Iterator<Item = (usize, u8)> + '_ {
+    let b = format.as_bytes();
+    let mut i = 0;
+    std::iter::from_fn(move || {
+        let digits = b.get(i..)?.iter().take_while(|c| c.is_ascii_digit()).count();
+        let count = b.get(i..i + digits)?.iter().fold(0usize, |n, &d| n * 10 + usize::from(d - b'0'));
+        let class = *b.get(i + digits)?;
+        i += digits + 1;
+        Some((count, class))
+    })
+}
+
+fn bban_format(country: &[u8]) -> Option<&'static str> {
+    BBAN_FORMATS.iter().find(|(c, _)| c.as_slice() == country).map(|&(_, f)| f)
+}
 
 /// The registered IBAN length for a country code (upper-case ASCII), if the country uses IBAN.
 pub fn iban_length(country: &[u8]) -> Option<usize> {
-    IBAN_LENGTHS.iter().find(|(c, _)| c.as_slice() == country).map(|&(_, n)| n)
+    bban_format(country).map(|f| 4 + bban_runs(f).map(|(n, _)| n).sum::<usize>())
+}
+
+/// Whether a compact upper-case IBAN has its country's BBAN shape (digits where the registry
+/// has digits, letters where it has letters) and check digits in the range mod-97 yields
+/// (02 to 98). A hex id that passes mod-97 by chance (one in 97) has letters where a bank
+/// code or account number has digits.
+pub fn iban_shape_ok(compact: &[u8]) -> bool {
+    let (Some(country), Some(check), Some(mut bban)) = (compact.get(..2), compact.get(2..4), compact.get(4..)) else {
+        return false;
+    };
+    let Some(format) = bban_format(country) else { return false };
+    if !check.iter().all(u8::is_ascii_digit) || !(b"02".as_slice()..=b"98".as_slice()).contains(&check) {
+        return false;
+    }
+    for (count, class) in bban_runs(format) {
+        let Some((run, rest)) = bban.split_at_checked(count) else { return false };
+        let fits = |c: &u8| match class {
+            b'n' => c.is_ascii_digit(),
+            b'a' => c.is_ascii_uppercase(),
+            _ => c.is_ascii_digit() || c.is_ascii_uppercase(),
+        };
+        if !run.iter().all(fits) {
+            return false;
+        }
+        bban = rest;
+    }
+    bban.is_empty()
 }
 
 /// ISO 13616 mod-97 check over a compact upper-case IBAN.
@@ -295,6 +342,31 @@ mod tests {
         assert!(!iban_mod97_ok(b"GB82WEST12345698765433"));
         assert_eq!(iban_length(b"DE"), Some(22));
         assert_eq!(iban_length(b"US"), None);
+    }
+
+    /// Every registry format parses to the registered length (the registry's examples).
+    #[test]
+    fn bban_formats_give_the_registered_lengths_and_shapes() {
+        for (country, length) in [(b"DE", 22), (b"GB", 22), (b"FR", 27), (b"NO", 15), (b"LC", 32), (b"RU", 33)] {
+            assert_eq!(iban_length(country), Some(length), "{country:?}");
+        }
+        for (_, format) in BBAN_FORMATS {
+            assert!(bban_runs(format).all(|(n, class)| n > 0 && matches!(class, b'n' | b'a' | b'c')), "{format}");
+        }
+        for iban in [
+            "GB82WEST12345698765432",
+            "FR1420041010050500013M02606",
+            "IT60X0542811101000000123456",
+            "BA391290079401028494",
+        ] {
+            assert!(iban_shape_ok(iban.as_bytes()), "{iban}");
+        }
+        // Letters where Bosnia's BBAN has digits; check digits 00 and 99 are never computed.
+        for iban in
+            ["BA80DF21874247AC8653", "DE00370400440532013000", "DE99370400440532013000", "GB82W3ST12345698765432"]
+        {
+            assert!(!iban_shape_ok(iban.as_bytes()), "{iban}");
+        }
     }
 
     #[test]

@@ -263,8 +263,11 @@ pub static RULES: &[Rule] = &[
     // (PG-EX-005, files an attacker reads first, moved to PG-PT-004 in `path`.)
     // A secret-named variable as a header's value (`-H "Authorization: Bearer $API_KEY"`) is
     // the caller authenticating to the service it calls, as every API reference shows.
+    // The plain view has no line breaks, so the command is read up to a code fence (```), which
+    // no command crosses; a backtick substitution is one backtick, then a command, then one
+    // backtick (a fence or a snippet's closing mark after the command is markup).
     r("PG-EX-006", Exfiltration, 0.7, Plain, "curl, wget or Invoke-WebRequest sending a substitution, a secret-named variable or a file",
-        "\\b(?:curl|wget|invoke-webrequest|iwr)\\s[^\\n]*(?:\\$\\(|`|(?:[^ :]|[^:r] )\\$\\{?[a-z_]*(?:key|token|secret|pass|env)|--data|-d @|--upload-file)"),
+        "\\b(?:curl|wget|invoke-webrequest|iwr)\\s(?:[^`]|`{1,2}[^`])*(?:\\$\\(|`[a-z/.$~][^`]*`(?:[^`]|$)|(?:[^ :]|[^:r] )\\$\\{?[a-z_]*(?:key|token|secret|pass|env)|--data|-d @|--upload-file)"),
 
     // A page's cookies put into a request to elsewhere (a location, an image source, a fetch):
     // script that steals the session, whatever the text around it says.

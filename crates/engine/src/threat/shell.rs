@@ -44,9 +44,10 @@ pub static RULES: &[Rule] = &[
     // Shellshock's function-import prefix and the fork bomb.
     r("PG-CI-003", CommandInjection, 0.95, Payload, "Shellshock function definitions () { …; }; and the fork bomb :(){ :|:& }",
         "\\(\\s*\\)\\s*\\{\\s*[^}]{0,20};\\s*\\}\\s*;|:\\s*\\(\\s*\\)\\s*\\{\\s*:\\s*\\|\\s*:\\s*&\\s*\\}"),
-    // Reverse shells and download-and-run.
-    r("PG-CI-004", CommandInjection, 0.85, Payload, "reverse shells: /dev/tcp, nc -e, bash -i, mkfifo, curl … | sh, sh -c '…'",
-        "/dev/(?:tcp|udp)/|\\b(?:nc|ncat|netcat)\\b[^;|&\\n]{0,40}\\s-[a-z]*[ec]\\b|\\bbash\\s+-i\\b|\\bmkfifo\\b|\\b(?:wget|curl)\\s[^;|&\\n]{0,160}\\|\\s*(?:ba|z|k|da)?sh\\b|\\b(?:sh|bash)\\s+-c\\s+['\"]"),
+    // Reverse shells and download-and-run: piped into a shell, or saved and made executable by
+    // the next command of the list (`curl -o f URL && chmod +x f`).
+    r("PG-CI-004", CommandInjection, 0.85, Payload, "reverse shells: /dev/tcp, nc -e, bash -i, mkfifo, curl … | sh, curl … && chmod +x, sh -c '…'",
+        "/dev/(?:tcp|udp)/|\\b(?:nc|ncat|netcat)\\b[^;|&\\n]{0,40}\\s-[a-z]*[ec]\\b|\\bbash\\s+-i\\b|\\bmkfifo\\b|\\b(?:wget|curl)\\s[^;|&\\n]{0,160}\\|\\s*(?:ba|z|k|da)?sh\\b|\\b(?:wget|curl)\\s[^;|&\\n]{0,160}(?:&&|;)\\s*chmod\\s+(?:[ugoa]*\\+[rwx]*x|[0-7]{3,4})\\b|\\b(?:sh|bash)\\s+-c\\s+['\"]"),
     // PowerShell and cmd.exe: cmdlets and switches used to fetch and run code.
     r("PG-CI-005", CommandInjection, 0.85, Payload, "PowerShell download and execute: Invoke-Expression, iex(, DownloadString, New-Object Net.WebClient",
         "\\binvoke-(?:expression|webrequest|restmethod|command|item|wmimethod|shellcode|mimikatz)\\b|\\biex\\s*\\(|\\biwr\\s+(?:-uri\\s+)?[a-z]+://|\\biwmi\\b|\\bdownload(?:string|file|data)\\s*\\(|new-object\\s+(?:system\\.)?net\\.webclient|-(?:enc|encodedcommand)\\s+[a-z0-9+/=]{16,}|\\b(?:powershell|pwsh)(?:\\.exe)?\\s+(?:-[a-z]+|[a-z]:\\\\)|\\bcmd(?:\\.exe)?\\s*/[ck]\\s|wscript\\.shell|\\bcertutil(?:\\.exe)?\\s+-urlcache|\\bstart-process\\s|\\bget-wmiobject\\s|\\b(?:regsvr32|rundll32|mshta)(?:\\.exe)?\\s"),
