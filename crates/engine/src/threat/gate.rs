@@ -8,7 +8,7 @@ pub type GateEntry = (&'static str, u64, Option<&'static [&'static [u8]]>);
 
 #[rustfmt::skip]
 pub const GATE: &[GateEntry] = &[
-    ("PG-IO-001", 0xfb786c6fca2a3375, Some(&[b"abando", b"bypass", b"cancel", b"delete", b"discar", b"disreg", b"ditch ", b"do not", b"dont f", b"drop ", b"erase ", b"forget", b"ignore", b"ignori", b"neglec", b"no lon", b"nullif", b"overlo", b"overri", b"overru", b"pay no", b"scrap ", b"set as", b"skip ", b"stop f", b"throw ", b"void "])),
+    ("PG-IO-001", 0x3ce3992cce514d42, Some(&[b"abando", b"bypass", b"cancel", b"delete", b"discar", b"disreg", b"ditch ", b"do not", b"dont f", b"drop ", b"erase ", b"forget", b"ignore", b"ignori", b"neglec", b"no lon", b"nullif", b"overlo", b"overri", b"overru", b"pay no", b"scrap ", b"set as", b"skip ", b"stop f", b"throw ", b"void "])),
     ("PG-IO-002", 0xcb6e553064f02ad0, Some(&[b"disreg", b"forget", b"ignore"])),
     ("PG-IO-003", 0x9c269a76de96ea01, Some(&[b"the ac", b"the ne", b"the on", b"the re", b"the tr", b"the up", b"your a", b"your n", b"your o", b"your r", b"your t", b"your u"])),
     ("PG-IO-004", 0x4aff39b89ce89468, Some(&[b"all ab", b"all ea", b"all in", b"all or", b"all pr", b"the ab", b"the ea", b"the in", b"the or", b"the pr", b"these ", b"your a", b"your e", b"your i", b"your o", b"your p"])),

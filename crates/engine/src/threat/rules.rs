@@ -105,16 +105,47 @@ macro_rules! prior_ref {
         "(?:previous|previously|prior|above|earlier|preceding|foregoing|former|initial|original|old|existing|system|your|all|any|every)"
     };
 }
+// The verbs that only ever mean "do not obey" (the rest of `override_verb` also name what a
+// program does to its data: delete, drop, skip, cancel, discard, erase, override …).
+macro_rules! obey_not_verb {
+    () => {
+        "(?:ignore|ignoring|disregard|disregarding|forget|forgetting|overrule|bypass|neglect|overlook|set aside|pay no attention to|do not follow|dont follow|stop following|no longer follow)"
+    };
+}
+// References that point back at what came before (not "all", "any", "existing": a program's
+// data is all of something too).
+macro_rules! earlier_ref {
+    () => {
+        "(?:previous|previously|prior|above|earlier|preceding|foregoing|former|initial|original)"
+    };
+}
+// What only a model is given: instructions, guidelines, its persona and its limits.
 macro_rules! instr_noun {
     () => {
-        "(?:instructions?|prompts?|rules|directives?|guidelines|commands?|programming|guidance|constraints|restrictions|policies|orders|directions|context|training|conditioning|system message|messages|personality|identity|persona|limitations|filters|ethics|morals|principles|values|boundaries|safeguards|guardrails)"
+        "(?:instructions?|prompts?|directives?|guidelines|programming|guidance|conditioning|system message|personality|persona|limitations|ethics|morals|principles|boundaries|safeguards|guardrails|restrictions)"
+    };
+}
+// What a model is given and a program also keeps: rules (firewalls, linters), constraints
+// (SQL), policies, training data, identities.
+macro_rules! shared_noun {
+    () => {
+        "(?:rules|constraints|policies|training|identity)"
+    };
+}
+// What a program mostly keeps: commands, messages, context, values, orders, filters.
+macro_rules! data_noun {
+    () => {
+        "(?:commands?|messages|context|values|orders|directions|filters)"
     };
 }
 
 pub static RULES: &[Rule] = &[
     // ---- instruction override ------------------------------------------------------------
-    r("PG-IO-001", InstructionOverride, 0.9, Words, "an override verb (ignore, disregard, forget, bypass…) aimed at previous, system or your instructions, rules or guidelines", concat!(
-        "\\b", override_verb!(), " (?:[^ ]+ ){0,3}", prior_ref!(), "(?: [^ ]+){0,2} ", instr_noun!(), "\\b")),
+    r("PG-IO-001", InstructionOverride, 0.9, Words, "an override verb (ignore, disregard, forget, bypass…) aimed at previous, system or your instructions, rules or guidelines (delete, drop, skip … only at what a model is given)", concat!(
+        "\\b(?:", override_verb!(), " (?:[^ ]+ ){0,3}", prior_ref!(), "(?: [^ ]+){0,2} ", instr_noun!(),
+        "|", obey_not_verb!(), " (?:[^ ]+ ){0,3}", prior_ref!(), "(?: [^ ]+){0,2} ", shared_noun!(),
+        "|", obey_not_verb!(), " (?:[^ ]+ ){0,3}(?:", earlier_ref!(), "|your|system)(?: [^ ]+){0,2} ", data_noun!(),
+        "|", override_verb!(), " (?:[^ ]+ ){0,3}(?:", earlier_ref!(), "|your)(?: [^ ]+){0,2} ", shared_noun!(), ")\\b")),
     r("PG-IO-002", InstructionOverride, 0.75, Words, "ignore/disregard/forget everything you were told, said above or written before",
         "\\b(?:ignore|disregard|forget) (?:everything|anything|all|what) (?:you (?:were|have been) (?:told|given)|(?:i|we) (?:said|told you)|above|before|previously|so far|prior|written above|that came before)\\b"),
     r("PG-IO-003", InstructionOverride, 0.6, Words, "your new, real or only instructions, task or goal is/are …",
