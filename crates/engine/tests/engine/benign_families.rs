@@ -104,3 +104,28 @@ fn documentation_steps_pass_and_steps_on_the_assistants_answer_do_not() {
         assert_ne!(c.policy.decide(&report).action, Action::Allow, "{text}: {:?}", ids(&report));
     }
 }
+
+/// `PG-CO-006`: a Java class name as an XML attribute's name, with a quoted value, loads no
+/// class; as an element name (the XStream gadget shape), in code, as a parameter's name or as
+/// a value it still counts.
+#[test]
+fn java_class_names_as_xml_attribute_names_pass_and_their_gadget_forms_do_not() {
+    let c = compiled();
+    for text in [
+        "<config><entry java.lang.Thread=\"worker\">8</entry></config>",
+        "<settings><item java.lang.System='default' enabled=\"true\"/></settings>",
+    ] {
+        let (action, report) = decide(&c, text, Source::User);
+        assert_eq!(action, Action::Allow, "{text}: {:?}", ids(&report));
+    }
+    for text in [
+        "<list><java.lang.ProcessBuilder><command><string>id</string></command></java.lang.ProcessBuilder></list>",
+        "type=java.lang.Runtime&method=exec",
+        "java.lang.Runtime=exec",
+        "${T(java.lang.Runtime).getRuntime().exec('id')}",
+    ] {
+        let (action, report) = decide(&c, text, Source::User);
+        assert_ne!(action, Action::Allow, "{text}: {:?}", ids(&report));
+        assert!(ids(&report).contains(&"PG-CO-006"), "{text}: {:?}", ids(&report));
+    }
+}
