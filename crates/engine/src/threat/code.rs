@@ -34,9 +34,11 @@ pub static RULES: &[Rule] = &[
         "\\$+\\{?\\$?[a-z_][a-z0-9_]*\\}?(?:\\s*\\[[^\\]\\n]{1,20}\\])*\\s*(?:/\\*[^*]{0,20}\\*/\\s*)?\\("),
     r("PG-CO-010", CodeInjection, 0.85, Payload, "a dangerous PHP function called through a string or array ((\"system\")(, a serialised PHP object (O:8:\"…\"), a .php file name in an upload",
         "\\(\\s*(?:\\[\\s*)?['\"]?(?:system|exec|passthru|shell_exec|assert|eval|popen|proc_open)['\"]?\\s*\\]?\\s*\\)\\s*(?:\\[\\s*0\\s*\\]\\s*)?\\(|\\bo:[0-9]+:\"[a-z_\\\\][a-z0-9_\\\\]*\":[0-9]+:\\{|file-?name\\s*[=:]\\s*[\"']?[^\"'\\s]*\\.\\s*(?:php[0-9t]?|phtml|phar|pht)\\b"),
-    // Java runtime access and expression-language gadgets.
-    r("PG-CO-006", CodeInjection, 0.8, Payload, "Java runtime access: java.lang.Runtime, getRuntime(), ProcessBuilder, Class.forName",
-        "java\\.lang\\.(?:runtime|processbuilder|system|reflect|classloader|thread|class)\\b|runtime\\s*\\.\\s*getruntime\\s*\\(|new processbuilder\\b|\\.getclass\\s*\\(\\s*\\)\\s*\\.\\s*forname|class\\.(?:module\\.)?classloader|@java\\.lang|org\\.apache\\.commons\\.collections\\.functors|javax\\.script\\.scriptenginemanager|#_memberaccess|xwork\\.methodaccessor"),
+    // Java runtime access and expression-language gadgets. A class name as an XML attribute's
+    // name (`<e java.lang.Runtime="v">`, a quoted value after it) names no class to load: XML
+    // binders such as XStream read classes from element names and `class` attributes' values.
+    r("PG-CO-006", CodeInjection, 0.8, Payload, "Java runtime access: java.lang.Runtime (not as an XML attribute name), getRuntime(), ProcessBuilder, Class.forName",
+        "java\\.lang\\.(?:runtime|processbuilder|system|reflect|classloader|thread|class)(?:[^a-z0-9_=]|=[^\"']|$)|runtime\\s*\\.\\s*getruntime\\s*\\(|new processbuilder\\b|\\.getclass\\s*\\(\\s*\\)\\s*\\.\\s*forname|class\\.(?:module\\.)?classloader|@java\\.lang|org\\.apache\\.commons\\.collections\\.functors|javax\\.script\\.scriptenginemanager|#_memberaccess|xwork\\.methodaccessor"),
     // Node.js process access, constructor climbing and serialised functions. `__proto__: null`
     // in an object literal is the idiom that makes an object without a prototype (the defence
     // against pollution), not a pollution payload.

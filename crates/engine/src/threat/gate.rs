@@ -8,7 +8,7 @@ pub type GateEntry = (&'static str, u64, Option<&'static [&'static [u8]]>);
 
 #[rustfmt::skip]
 pub const GATE: &[GateEntry] = &[
-    ("PG-IO-001", 0xfb786c6fca2a3375, Some(&[b"abando", b"bypass", b"cancel", b"delete", b"discar", b"disreg", b"ditch ", b"do not", b"dont f", b"drop ", b"erase ", b"forget", b"ignore", b"ignori", b"neglec", b"no lon", b"nullif", b"overlo", b"overri", b"overru", b"pay no", b"scrap ", b"set as", b"skip ", b"stop f", b"throw ", b"void "])),
+    ("PG-IO-001", 0x3ce3992cce514d42, Some(&[b"abando", b"bypass", b"cancel", b"delete", b"discar", b"disreg", b"ditch ", b"do not", b"dont f", b"drop ", b"erase ", b"forget", b"ignore", b"ignori", b"neglec", b"no lon", b"nullif", b"overlo", b"overri", b"overru", b"pay no", b"scrap ", b"set as", b"skip ", b"stop f", b"throw ", b"void "])),
     ("PG-IO-002", 0xcb6e553064f02ad0, Some(&[b"disreg", b"forget", b"ignore"])),
     ("PG-IO-003", 0x9c269a76de96ea01, Some(&[b"the ac", b"the ne", b"the on", b"the re", b"the tr", b"the up", b"your a", b"your n", b"your o", b"your r", b"your t", b"your u"])),
     ("PG-IO-004", 0x4aff39b89ce89468, Some(&[b"all ab", b"all ea", b"all in", b"all or", b"all pr", b"the ab", b"the ea", b"the in", b"the or", b"the pr", b"these ", b"your a", b"your e", b"your i", b"your o", b"your p"])),
@@ -102,7 +102,7 @@ pub const GATE: &[GateEntry] = &[
     ("PG-II-007", 0x3dbf149f47c5120e, Some(&[b"after ", b"before", b"once ", b"when ", b"while "])),
     ("PG-II-008", 0xa7b0386dd44858c3, Some(&[b"instea", b"rather"])),
     ("PG-II-009", 0x0f094edd9b27609c, Some(&[b"answer", b"commun", b"reply ", b"respon", b"speak ", b"write "])),
-    ("PG-II-010", 0x862d1c65b9d99469, None),
+    ("PG-II-010", 0x174edb2dd03d77bd, None),
     ("PG-II-011", 0x8b25eef00cdd9e56, Some(&[b"! are ", b"! can ", b"! coul", b"! do y", b"! does", b"! how ", b"! is t", b"! what", b"! when", b"! wher", b"! whic", b"! who ", b"! why ", b"! will", b"! woul", b". are ", b". can ", b". coul", b". do y", b". does", b". how ", b". is t", b". what", b". when", b". wher", b". whic", b". who ", b". why ", b". will", b". woul", b": are ", b": can ", b": coul", b": do y", b": does", b": how ", b": is t", b": what", b": when", b": wher", b": whic", b": who ", b": why ", b": will", b": woul", b"? are ", b"? can ", b"? coul", b"? do y", b"? does", b"? how ", b"? is t", b"? what", b"? when", b"? wher", b"? whic", b"? who ", b"? why ", b"? will", b"? woul", b"are th", b"can yo", b"could ", b"do you", b"does ", b"how ", b"is the", b"what ", b"when ", b"where ", b"which ", b"who ", b"why ", b"will y", b"would ", b"| are ", b"| can ", b"| coul", b"| do y", b"| does", b"| how ", b"| is t", b"| what", b"| when", b"| wher", b"| whic", b"| who ", b"| why ", b"| will", b"| woul"])),
     ("PG-II-014", 0x5c67c3b6cd757fec, Some(&[b"add ", b"append", b"attach", b"includ", b"insert", b"place ", b"prepen", b"put "])),
     ("PG-II-015", 0x2002ed1bbbe98c55, Some(&[b"/boot/", b"crypto", b"ctypes", b"os.env", b"os.for", b"os.sys", b"psutil", b"pyauto", b"pynput", b"reques", b"scapy", b"shutil", b"smtpli", b"socket", b"subpro", b"urllib", b"win32a"])),
@@ -161,7 +161,7 @@ pub const GATE: &[GateEntry] = &[
     ("PG-CO-005", 0x2af1e5695b7148c5, Some(&[b"$_cook", b"$_env ", b"$_env[", b"$_file", b"$_get ", b"$_get[", b"$_post", b"$_requ", b"$_serv", b"$_sess", b"assert", b"base64", b"gzinfl", b"passth", b"pcntl_", b"phpinf", b"proc_o", b"shell_", b"str_ro", b"system"])),
     ("PG-CO-009", 0x1f8d0e7d638db621, Some(&[b"$"])),
     ("PG-CO-010", 0x6da51bb151e55474, Some(&[b"( ", b"(\"asse", b"(\"eval", b"(\"exec", b"(\"pass", b"(\"pope", b"(\"proc", b"(\"shel", b"(\"syst", b"(\'asse", b"(\'eval", b"(\'exec", b"(\'pass", b"(\'pope", b"(\'proc", b"(\'shel", b"(\'syst", b"([ ", b"([\"ass", b"([\"eva", b"([\"exe", b"([\"pas", b"([\"pop", b"([\"pro", b"([\"she", b"([\"sys", b"([\'ass", b"([\'eva", b"([\'exe", b"([\'pas", b"([\'pop", b"([\'pro", b"([\'she", b"([\'sys", b"([asse", b"([eval", b"([exec", b"([pass", b"([pope", b"([proc", b"([shel", b"([syst", b"(asser", b"(eval", b"(exec", b"(passt", b"(popen", b"(proc_", b"(shell", b"(syste", b"file-n", b"filena", b"o:0", b"o:1", b"o:2", b"o:3", b"o:4", b"o:5", b"o:6", b"o:7", b"o:8", b"o:9"])),
-    ("PG-CO-006", 0xf34384b674c83923, Some(&[b"#_memb", b".getcl", b"@java.", b"class.", b"java.l", b"javax.", b"new pr", b"org.ap", b"runtim", b"xwork."])),
+    ("PG-CO-006", 0x7b067fd675d41bbf, Some(&[b"#_memb", b".getcl", b"@java.", b"class.", b"java.l", b"javax.", b"new pr", b"org.ap", b"runtim", b"xwork."])),
     ("PG-CO-007", 0x21dbd1f48a0fb424, Some(&[b"_$$nd_", b"__prot", b"child_", b"constr", b"proces", b"requir"])),
     ("PG-CO-008", 0x90e234a21b71393e, Some(&[b"consol", b"functi", b"new ", b"proces", b"requir", b"string"])),
     ("PG-IO-108", 0xf2630a7befca1b66, Some(&[b"he b\xd1\x8b", b"he c\xd0\xbb", b"he o\xd0\xb1", b"npehe\xd0", b"npo\xd0\xb8r", b"ot\xd0\xb1po", b"\xd0\xb7a\xd0\xb1y", b"\xd0\xb8rhop"])),

@@ -105,16 +105,47 @@ macro_rules! prior_ref {
         "(?:previous|previously|prior|above|earlier|preceding|foregoing|former|initial|original|old|existing|system|your|all|any|every)"
     };
 }
+// The verbs that only ever mean "do not obey" (the rest of `override_verb` also name what a
+// program does to its data: delete, drop, skip, cancel, discard, erase, override …).
+macro_rules! obey_not_verb {
+    () => {
+        "(?:ignore|ignoring|disregard|disregarding|forget|forgetting|overrule|bypass|neglect|overlook|set aside|pay no attention to|do not follow|dont follow|stop following|no longer follow)"
+    };
+}
+// References that point back at what came before (not "all", "any", "existing": a program's
+// data is all of something too).
+macro_rules! earlier_ref {
+    () => {
+        "(?:previous|previously|prior|above|earlier|preceding|foregoing|former|initial|original)"
+    };
+}
+// What only a model is given: instructions, guidelines, its persona and its limits.
 macro_rules! instr_noun {
     () => {
-        "(?:instructions?|prompts?|rules|directives?|guidelines|commands?|programming|guidance|constraints|restrictions|policies|orders|directions|context|training|conditioning|system message|messages|personality|identity|persona|limitations|filters|ethics|morals|principles|values|boundaries|safeguards|guardrails)"
+        "(?:instructions?|prompts?|directives?|guidelines|programming|guidance|conditioning|system message|personality|persona|limitations|ethics|morals|principles|boundaries|safeguards|guardrails|restrictions)"
+    };
+}
+// What a model is given and a program also keeps: rules (firewalls, linters), constraints
+// (SQL), policies, training data, identities.
+macro_rules! shared_noun {
+    () => {
+        "(?:rules|constraints|policies|training|identity)"
+    };
+}
+// What a program mostly keeps: commands, messages, context, values, orders, filters.
+macro_rules! data_noun {
+    () => {
+        "(?:commands?|messages|context|values|orders|directions|filters)"
     };
 }
 
 pub static RULES: &[Rule] = &[
     // ---- instruction override ------------------------------------------------------------
-    r("PG-IO-001", InstructionOverride, 0.9, Words, "an override verb (ignore, disregard, forget, bypass…) aimed at previous, system or your instructions, rules or guidelines", concat!(
-        "\\b", override_verb!(), " (?:[^ ]+ ){0,3}", prior_ref!(), "(?: [^ ]+){0,2} ", instr_noun!(), "\\b")),
+    r("PG-IO-001", InstructionOverride, 0.9, Words, "an override verb (ignore, disregard, forget, bypass…) aimed at previous, system or your instructions, rules or guidelines (delete, drop, skip … only at what a model is given)", concat!(
+        "\\b(?:", override_verb!(), " (?:[^ ]+ ){0,3}", prior_ref!(), "(?: [^ ]+){0,2} ", instr_noun!(),
+        "|", obey_not_verb!(), " (?:[^ ]+ ){0,3}", prior_ref!(), "(?: [^ ]+){0,2} ", shared_noun!(),
+        "|", obey_not_verb!(), " (?:[^ ]+ ){0,3}(?:", earlier_ref!(), "|your|system)(?: [^ ]+){0,2} ", data_noun!(),
+        "|", override_verb!(), " (?:[^ ]+ ){0,3}(?:", earlier_ref!(), "|your)(?: [^ ]+){0,2} ", shared_noun!(), ")\\b")),
     r("PG-IO-002", InstructionOverride, 0.75, Words, "ignore/disregard/forget everything you were told, said above or written before",
         "\\b(?:ignore|disregard|forget) (?:everything|anything|all|what) (?:you (?:were|have been) (?:told|given)|(?:i|we) (?:said|told you)|above|before|previously|so far|prior|written above|that came before)\\b"),
     r("PG-IO-003", InstructionOverride, 0.6, Words, "your new, real or only instructions, task or goal is/are …",
@@ -319,8 +350,9 @@ pub static RULES: &[Rule] = &[
         "\\b(?:instead of|rather than) (?:answering|responding|replying|summarizing|summarising|doing|following|completing|translating|performing) (?:[^ ]+ ){0,6}(?:you (?:should|must|will)|please|do|say|write|output|print|respond)\\b"),
     r("PG-II-009", IndirectInjection, 0.7, Words, "respond only in emojis, pig latin, base64, leetspeak or capital letters",
         "\\b(?:respond|reply|answer|write|communicate|speak) (?:[^ ]+ ){0,2}(?:only |exclusively |entirely )?(?:in|using) (?:[^ ]+ ){0,2}(?:emojis?|pig latin|morse code|base64|leetspeak|reverse|capital letters|all caps|uppercase|a pirate|rhymes?|spanish|french|german|italian|chinese|japanese|russian)\\b"),
-    r("PG-II-010", IndirectInjection, 0.5, Plain, "an imperative task (write, explain, translate, list …) opening a sentence inside data",
-        "(?:^|[.!?|:] )(?:please )?(?:write|compose|create|generate|explain|describe|answer|translate|summarize|summarise|recommend|provide|list|calculate|spell|reverse|rewrite|respond|reply|tell|give|share|encourage|convince|persuade|modify|change|replace|insert|output|print|promote|advertise|suggest|direct|urge|inform|remind|ask|invite|visit|click|download|install|run|execute|send|forward|meld|integrate|incorporate|enrich|enhance|augment|append|emphasize|introduce|convert|remove|substitute|encode|decode|use|add|include|mention) (?:a |an |the |me |us |your |all |this |that |these |how |what |why |some |in )[^.!?|`(){}<>=]*[.!?](?: |$)"),
+    r("PG-II-010", IndirectInjection, 0.5, Plain, "an imperative task (write, explain, translate, list …) opening a sentence inside data; a software step (use, add, run, modify …) only when it names the assistant's answer",
+        "(?:^|[.!?|:] )(?:please )?(?:write|compose|generate|explain|describe|answer|translate|summarize|summarise|recommend|provide|list|calculate|spell|reverse|rewrite|respond|reply|tell|give|share|encourage|convince|persuade|output|print|promote|advertise|suggest|direct|urge|inform|remind|ask|invite|meld|integrate|incorporate|enrich|enhance|augment|append|emphasize|introduce|encode|decode|mention) (?:a |an |the |me |us |your |all |this |that |these |how |what |why |some |in )[^.!?|`(){}<>=]*[.!?](?: |$)\
+         |(?:^|[.!?|:] )(?:please )?(?:create|modify|change|replace|insert|visit|click|download|install|run|execute|send|forward|convert|remove|substitute|use|add|include) [^.!?|`(){}<>=]*?\\byour (?:response|responses|answer|answers|reply|replies|output|summary|summaries|message|messages|completion|translation)\\b[^.!?|`(){}<>=]*[.!?](?: |$)"),
     r("PG-II-011", IndirectInjection, 0.45, Plain, "a question addressed to the reader opening a sentence inside data",
         "(?:^|[.!?|:] )(?:what|how|who|why|where|when|which|can you|could you|would you|will you|is there|are there|do you|does) [^.?!|]+\\?"),
     r("PG-II-014", IndirectInjection, 0.75, Words, "add, append or insert something to or at the end of your response or answer",

@@ -4,6 +4,7 @@
 mod api;
 mod audit;
 mod benign;
+mod benign_families;
 mod catalogue;
 mod config_docs;
 mod detect;

@@ -469,10 +469,17 @@ fn imperatives_about_the_documented_subject_pass_and_unrelated_tasks_do_not() {
         "The cache keeps recent entries in memory. Remove the cache after every deployment so that stale entries go.",
         "Change the theme in the settings panel. The settings panel remembers the theme for every window.",
         "Run the signing tool every ninety days. Signatures made by the signing tool stay valid until they expire.",
+        "List the archive members with the verbose flag. The archive members are printed one per line.",
+        "Explain the retry policy to new operators. The retry policy waits longer after each failure.",
     ];
     for text in documentation {
         let (action, report) = decide(&c, text, Source::Tool);
         assert_eq!(action, Action::Allow, "{text}: {:?}", report.rule_ids().collect::<Vec<_>>());
+    }
+    // A task that asks for content (list, explain) still counts, at a lower weight; a software
+    // step (create, remove, change, run) counts only when it names the assistant's answer.
+    for text in &documentation[4..] {
+        let report = c.scanner.scan(text, Source::Tool);
         assert!(report.rule_ids().any(|id| id == "PG-II-010"), "{text}: still counted, at a lower weight");
     }
     let injected = [
