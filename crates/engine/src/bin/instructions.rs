@@ -8,6 +8,8 @@
 //! under callgrind with N and 2N and takes the difference, so that the configuration, reading the
 //! fixture and the process's start drop out: what is left is the cost of one request (or one
 //! compile) in instructions, which does not move with the machine's load as timings do.
+//! `INSTRUCTIONS_CONFIG=FILE` uses that filter configuration instead of the defaults (files in
+//! `bench/configs/`).
 
 use std::hint::black_box;
 use std::path::Path;
@@ -25,10 +27,17 @@ fn main() {
         eprintln!("usage: instructions (config | FIXTURE | first:FIXTURE) N");
         exit(2);
     };
-    let compile = || match FilterConfig::from_json(b"{}") {
+    let config = match std::env::var_os("INSTRUCTIONS_CONFIG") {
+        None => b"{}".to_vec(),
+        Some(file) => std::fs::read(&file).unwrap_or_else(|e| {
+            eprintln!("instructions: cannot read {}: {e}", Path::new(&file).display());
+            exit(2);
+        }),
+    };
+    let compile = || match FilterConfig::from_json(&config) {
         Ok(cfg) => cfg,
         Err(e) => {
-            eprintln!("instructions: the default configuration does not compile: {e}");
+            eprintln!("instructions: the configuration does not compile: {e}");
             exit(1);
         }
     };

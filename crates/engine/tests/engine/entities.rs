@@ -102,6 +102,71 @@ fn the_type_table_lists_every_identifier_with_its_fixture_counts() {
     }
 }
 
+/// The fixture files of the first kinds (the six PII kinds and the secret labels of
+/// `docs/detection.md`'s table).
+const FIRST_FIXTURES: [&str; 8] = [
+    "email.jsonl",
+    "phone.jsonl",
+    "phone_countries.jsonl",
+    "us_ssn.jsonl",
+    "credit_card.jsonl",
+    "iban.jsonl",
+    "ip_address.jsonl",
+    "secrets.jsonl",
+];
+
+/// `docs/detection.md`'s table of the first kinds gives each row's fixture counts (summed over
+/// the labels a row names), and with `docs/entities.md` every personal-data kind of the code has
+/// a row: at least forty of them, each with positive and negative cases.
+#[test]
+fn the_first_types_table_gives_fixture_counts_and_all_pii_kinds_have_rows() {
+    let mut counts: BTreeMap<String, (usize, usize)> = BTreeMap::new();
+    for name in FIRST_FIXTURES {
+        let data = std::fs::read_to_string(root().join("tests/fixtures/pii").join(name)).unwrap();
+        for line in data.lines().filter(|l| !l.trim().is_empty()) {
+            let v: Value = serde_json::from_str(line).unwrap();
+            let entry = counts.entry(v["type"].as_str().unwrap().to_string()).or_default();
+            if v["expect"].as_array().unwrap().is_empty() {
+                entry.1 += 1;
+            } else {
+                entry.0 += 1;
+            }
+        }
+    }
+    let doc = std::fs::read_to_string(root().join("docs/detection.md")).unwrap();
+    let mut listed: Vec<String> = Vec::new();
+    for line in doc.lines().take_while(|l| !l.starts_with("## ")).filter(|l| l.starts_with("| `")) {
+        let cells: Vec<&str> = line.trim_matches('|').split('|').map(str::trim).collect();
+        let labels: Vec<String> = cells[0].split(',').map(|l| l.trim().trim_matches('`').to_string()).collect();
+        let (mut positive, mut negative) = (0, 0);
+        for label in &labels {
+            assert!(
+                BuiltinKind::from_label(label).is_some(),
+                "docs/detection.md lists {label}, which the code does not have"
+            );
+            let (p, n) = counts.get(label).copied().unwrap_or_default();
+            assert!(p >= 1 && n >= 1, "{label}: {p} positive, {n} negative fixture cases");
+            positive += p;
+            negative += n;
+        }
+        let row = cells.last().unwrap();
+        assert_eq!(row, &format!("{positive} / {negative}"), "{}: fixture counts in docs/detection.md", cells[0]);
+        listed.extend(labels);
+    }
+    let entities = std::fs::read_to_string(root().join("docs/entities.md")).unwrap();
+    let mut pii = 0;
+    for kind in BuiltinKind::ALL.iter().filter(|k| !k.is_secret()) {
+        let label = kind.label();
+        let row = format!("| `{label}` |");
+        assert!(
+            listed.iter().any(|l| l == label) || entities.lines().any(|l| l.starts_with(&row)),
+            "{label} has no row in docs/detection.md or docs/entities.md"
+        );
+        pii += 1;
+    }
+    assert!(pii >= 40, "{pii} personal-data kinds");
+}
+
 /// This repository's documentation (release notes, configuration, version numbers, dates,
 /// ports, hashes) holds no identifier.
 #[test]
