@@ -3,6 +3,7 @@
 //! (fullwidth, ligatures), accents, invisible and bidi controls, look-alike letters from other
 //! scripts, leetspeak and letters spaced apart.
 
+use super::decode::is_cipher_cue;
 use unicode_normalization::UnicodeNormalization;
 
 /// Counts of characters that are invisible to a reader but not to a model. Their presence is
@@ -28,6 +29,9 @@ pub struct Normalised {
     /// apart rejoined, one space between words. Natural-language rules read this view.
     pub words: String,
     pub hidden: HiddenChars,
+    /// A word of the text is a common English word in ROT13 or backwards (see
+    /// `decode::is_cipher_cue`): the ROT13 and reversed-text decoder runs only then.
+    pub cipher_cue: bool,
 }
 
 /// Build both views of `text`.
@@ -43,8 +47,8 @@ pub fn normalise(text: &str) -> Normalised {
             .map(|b| if b.is_ascii_whitespace() || b.is_ascii_control() { b' ' } else { b.to_ascii_lowercase() })
             .collect();
         let plain = collapse_spaces_ascii(&folded);
-        let words = words_view_ascii(&folded);
-        return Normalised { plain, words, hidden };
+        let (words, cipher_cue) = words_view_ascii(&folded);
+        return Normalised { plain, words, hidden, cipher_cue };
     }
     // ASCII characters are their own NFKD form and pass as in the ASCII path; every other
     // character is decomposed on its own. (Whole-text NFKD also reorders runs of combining
@@ -61,12 +65,12 @@ pub fn normalise(text: &str) -> Normalised {
     if folded.is_ascii() {
         // Accented Latin text folds to ASCII: its views are built on bytes too.
         let plain = collapse_spaces_ascii(folded.as_bytes());
-        let words = words_view_ascii(folded.as_bytes());
-        return Normalised { plain, words, hidden };
+        let (words, cipher_cue) = words_view_ascii(folded.as_bytes());
+        return Normalised { plain, words, hidden, cipher_cue };
     }
     let plain = collapse_spaces(&folded);
-    let words = words_view(&folded);
-    Normalised { plain, words, hidden }
+    let (words, cipher_cue) = words_view(&folded);
+    Normalised { plain, words, hidden, cipher_cue }
 }
 
 /// One decomposed character into the folded text: combining marks dropped, hidden characters
@@ -107,20 +111,25 @@ fn collapse_spaces(s: &str) -> String {
 }
 
 /// `collapse_spaces` of an ASCII text.
+///
+/// Without a branch per byte: every byte is written at the end of the output, which grows by
+/// one unless the byte is a space after a space (or at the start); a last space is cut off.
 fn collapse_spaces_ascii(folded: &[u8]) -> String {
-    let mut out: Vec<u8> = Vec::with_capacity(folded.len());
-    let mut pending_space = false;
+    let mut out = vec![0u8; folded.len()];
+    let mut len = 0usize;
+    let mut after_space = true;
     for &b in folded {
-        if b == b' ' {
-            pending_space = !out.is_empty();
-        } else {
-            if pending_space {
-                out.push(b' ');
-                pending_space = false;
-            }
-            out.push(b);
+        let space = b == b' ';
+        if let Some(slot) = out.get_mut(len) {
+            *slot = b;
         }
+        len += usize::from(!(space && after_space));
+        after_space = space;
     }
+    if after_space {
+        len = len.saturating_sub(1);
+    }
+    out.truncate(len);
     // ASCII in, ASCII out: the check cannot fail.
     String::from_utf8(out).unwrap_or_default()
 }
@@ -348,10 +357,15 @@ fn code_identifier_joins(folded: &[u8]) -> Option<Vec<bool>> {
     joins
 }
 
-/// Reduce `folded` to words separated by one space.
-fn words_view(folded: &str) -> String {
+/// Reduce `folded` to words separated by one space; and whether a token of it is a cipher cue
+/// (`decode::is_cipher_cue`).
+fn words_view(folded: &str) -> (String, bool) {
     let mut out = String::with_capacity(folded.len());
+    let mut cue = false;
     let mut emit = |spans: &[Span]| {
+        if let [(a, b)] = spans {
+            cue |= b - a == 3 && folded.as_bytes().get(*a..*b).is_some_and(is_cipher_cue);
+        }
         if !out.is_empty() {
             out.push(' ');
         }
@@ -374,14 +388,18 @@ fn words_view(folded: &str) -> String {
         prev = Some(c);
     }
     splitter.finish(folded.len(), single, &mut emit);
-    out
+    (out, cue)
 }
 
 /// `words_view` of an ASCII text, on bytes: the same tokens, gaps, spelled-out words and leet
 /// folding (a property test holds the two to the same output).
-fn words_view_ascii(folded: &[u8]) -> String {
+fn words_view_ascii(folded: &[u8]) -> (String, bool) {
     let mut out: Vec<u8> = Vec::with_capacity(folded.len());
+    let mut cue = false;
     let mut emit = |spans: &[Span]| {
+        if let [(a, b)] = spans {
+            cue |= b - a == 3 && folded.get(*a..*b).is_some_and(is_cipher_cue);
+        }
         if !out.is_empty() {
             out.push(b' ');
         }
@@ -408,7 +426,7 @@ fn words_view_ascii(folded: &[u8]) -> String {
     }
     splitter.finish(folded.len(), single, &mut emit);
     // ASCII in, ASCII out: the check cannot fail.
-    String::from_utf8(out).unwrap_or_default()
+    (String::from_utf8(out).unwrap_or_default(), cue)
 }
 
 const ALNUM: u8 = 1;
@@ -519,7 +537,7 @@ mod tests {
             .chars()
             .map(|c| if c.is_ascii_whitespace() || c.is_ascii_control() { ' ' } else { c.to_ascii_lowercase() })
             .collect();
-        (collapse_spaces(&folded), words_view(&folded))
+        (collapse_spaces(&folded), words_view(&folded).0)
     }
 
     /// The views as whole-text NFKD gives them (the definition the per-character path keeps).
@@ -529,7 +547,7 @@ mod tests {
         for c in text.nfkd() {
             fold_char(c, &mut folded, &mut hidden);
         }
-        (collapse_spaces(&folded), words_view(&folded), hidden)
+        (collapse_spaces(&folded), words_view(&folded).0, hidden)
     }
 
     proptest::proptest! {

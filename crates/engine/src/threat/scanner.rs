@@ -11,7 +11,7 @@ use regex_automata::{Anchored, Input};
 use regex_syntax::hir::Hir;
 use std::sync::OnceLock;
 
-use super::decode::{decoded_segments, Encoding};
+use super::decode::{decoded_segments_of, Encoding};
 use super::gate::{GateEntry, GATE};
 use super::markup::conventional_script_includes;
 use super::normalise::{normalise, HiddenChars};
@@ -722,7 +722,7 @@ impl ThreatScanner {
         if depth >= MAX_DECODE_DEPTH {
             return code.strongest;
         }
-        let segments = decoded_segments(text);
+        let segments = decoded_segments_of(text, &n);
         let inner_about_code = (!segments.is_empty()).then(|| code.about_code());
         for segment in segments {
             let mut inner = ThreatReport::default();
