@@ -21,6 +21,13 @@ use super::score::ThreatReport;
 use super::sqli::{is_sql_keyword, scan_sqli};
 use super::{Category, Source};
 
+/// Scanned once when the configuration is compiled (`ThreatScanner::warmed_up`): sentences of
+/// the kind every request holds (written for this project), whose common words and marks are
+/// the gate literals an ordinary first request would otherwise build its rules' automata for.
+const WARM_UP: &str = "Could you please summarise the report and list what the team should do next? \
+    If something is not clear, tell me your assumptions. We would like to know about the new plan for all \
+    customers before the meeting on Thursday.";
+
 /// Decoded segments inside decoded segments are followed this deep, no deeper.
 const MAX_DECODE_DEPTH: u8 = 2;
 /// Weight of indirect-injection rules in text the user wrote (full weight in tool results and
@@ -616,6 +623,16 @@ impl ThreatScanner {
     /// it does not yet separate suffixes from benign text within the budgets (`docs/quality.md`).
     pub fn with_suffix_detector(mut self, on: bool) -> ThreatScanner {
         self.suffix = if on { super::suffix::SuffixModel::compiled() } else { None };
+        self
+    }
+
+    /// The same scanner after one scan of `WARM_UP`, which builds the automata of the rules whose
+    /// literals ordinary requests hold (and the scan's cache set), so that the first request
+    /// after configuring does not pay for them (measured with `make bench-instructions`).
+    pub fn warmed_up(self) -> ThreatScanner {
+        if let Some(&source) = self.settings.scan_roles.first() {
+            drop(self.scan(WARM_UP, source));
+        }
         self
     }
 
