@@ -46,12 +46,12 @@ pub struct Decoded {
 
 /// Decoded forms of `text` that differ from it and read as text.
 pub fn decoded_segments(text: &str) -> Vec<Decoded> {
-    decoded_segments_of(text, &super::normalise::normalise(text))
+    decoded_segments_of(text, true)
 }
 
-/// `decoded_segments` of a text whose views `n` the scanner has built already: their word pass
-/// says whether a ROT13 or reversed text is possible (`Normalised::cipher_cue`).
-pub(crate) fn decoded_segments_of(text: &str, n: &super::normalise::Normalised) -> Vec<Decoded> {
+/// `decoded_segments`, told by the scanner whether the text may hold a word of `CIPHER_CUES`
+/// (its words view's gate looks for them): without one, no ROT13 or reversed text is sought.
+pub(crate) fn decoded_segments_of(text: &str, cipher_cue: bool) -> Vec<Decoded> {
     let mut out = Vec::new();
     let mut budget = MAX_DECODED_BYTES;
     let mut keep = |s: String, encoding: Encoding, out: &mut Vec<Decoded>| {
@@ -118,7 +118,7 @@ pub(crate) fn decoded_segments_of(text: &str, n: &super::normalise::Normalised) 
             keep(s, Encoding::Concealing, &mut out);
         }
     }
-    if out.len() < MAX_SEGMENTS && n.cipher_cue {
+    if out.len() < MAX_SEGMENTS && cipher_cue {
         if let Some(s) = letter_cipher_text(text) {
             keep(s, Encoding::Concealing, &mut out);
         }
@@ -328,14 +328,8 @@ const MORSE: [(&str, char); 36] = [
 ];
 
 /// ROT13 and reversed forms of "all", "and", "you" and "the", as whole words.
-const CIPHER_CUES: [&[u8]; 8] = [b" nyy ", b" naq ", b" lbh ", b" gur ", b" lla ", b" dna ", b" uoy ", b" eht "];
-
-/// Whether a token of the words view's pass (lower case) is one of `CIPHER_CUES`' words. A text
-/// that holds a cue holds its word as a token of its own: `normalise` asks this of every
-/// three-letter token, so the decoder's searches run only on texts with such a word.
-pub(crate) fn is_cipher_cue(word: &[u8]) -> bool {
-    CIPHER_CUES.iter().any(|cue| cue.get(1..4) == Some(word))
-}
+pub(crate) const CIPHER_CUES: [&[u8]; 8] =
+    [b" nyy ", b" naq ", b" lbh ", b" gur ", b" lla ", b" dna ", b" uoy ", b" eht "];
 
 /// Words of two to four letters packed into a number (lower case, one byte each), for the counts
 /// below.

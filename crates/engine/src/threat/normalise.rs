@@ -3,7 +3,6 @@
 //! (fullwidth, ligatures), accents, invisible and bidi controls, look-alike letters from other
 //! scripts, leetspeak and letters spaced apart.
 
-use super::decode::is_cipher_cue;
 use unicode_normalization::UnicodeNormalization;
 
 /// Counts of characters that are invisible to a reader but not to a model. Their presence is
@@ -29,9 +28,6 @@ pub struct Normalised {
     /// apart rejoined, one space between words. Natural-language rules read this view.
     pub words: String,
     pub hidden: HiddenChars,
-    /// A word of the text is a common English word in ROT13 or backwards (see
-    /// `decode::is_cipher_cue`): the ROT13 and reversed-text decoder runs only then.
-    pub cipher_cue: bool,
 }
 
 /// Build both views of `text`.
@@ -47,8 +43,8 @@ pub fn normalise(text: &str) -> Normalised {
             .map(|b| if b.is_ascii_whitespace() || b.is_ascii_control() { b' ' } else { b.to_ascii_lowercase() })
             .collect();
         let plain = collapse_spaces_ascii(&folded);
-        let (words, cipher_cue) = words_view_ascii(&folded);
-        return Normalised { plain, words, hidden, cipher_cue };
+        let words = words_view_ascii(&folded);
+        return Normalised { plain, words, hidden };
     }
     // ASCII characters are their own NFKD form and pass as in the ASCII path; every other
     // character is decomposed on its own. (Whole-text NFKD also reorders runs of combining
@@ -65,12 +61,12 @@ pub fn normalise(text: &str) -> Normalised {
     if folded.is_ascii() {
         // Accented Latin text folds to ASCII: its views are built on bytes too.
         let plain = collapse_spaces_ascii(folded.as_bytes());
-        let (words, cipher_cue) = words_view_ascii(folded.as_bytes());
-        return Normalised { plain, words, hidden, cipher_cue };
+        let words = words_view_ascii(folded.as_bytes());
+        return Normalised { plain, words, hidden };
     }
     let plain = collapse_spaces(&folded);
-    let (words, cipher_cue) = words_view(&folded);
-    Normalised { plain, words, hidden, cipher_cue }
+    let words = words_view(&folded);
+    Normalised { plain, words, hidden }
 }
 
 /// One decomposed character into the folded text: combining marks dropped, hidden characters
@@ -357,15 +353,10 @@ fn code_identifier_joins(folded: &[u8]) -> Option<Vec<bool>> {
     joins
 }
 
-/// Reduce `folded` to words separated by one space; and whether a token of it is a cipher cue
-/// (`decode::is_cipher_cue`).
-fn words_view(folded: &str) -> (String, bool) {
+/// Reduce `folded` to words separated by one space.
+fn words_view(folded: &str) -> String {
     let mut out = String::with_capacity(folded.len());
-    let mut cue = false;
     let mut emit = |spans: &[Span]| {
-        if let [(a, b)] = spans {
-            cue |= b - a == 3 && folded.as_bytes().get(*a..*b).is_some_and(is_cipher_cue);
-        }
         if !out.is_empty() {
             out.push(' ');
         }
@@ -388,18 +379,14 @@ fn words_view(folded: &str) -> (String, bool) {
         prev = Some(c);
     }
     splitter.finish(folded.len(), single, &mut emit);
-    (out, cue)
+    out
 }
 
 /// `words_view` of an ASCII text, on bytes: the same tokens, gaps, spelled-out words and leet
 /// folding (a property test holds the two to the same output).
-fn words_view_ascii(folded: &[u8]) -> (String, bool) {
+fn words_view_ascii(folded: &[u8]) -> String {
     let mut out: Vec<u8> = Vec::with_capacity(folded.len());
-    let mut cue = false;
     let mut emit = |spans: &[Span]| {
-        if let [(a, b)] = spans {
-            cue |= b - a == 3 && folded.get(*a..*b).is_some_and(is_cipher_cue);
-        }
         if !out.is_empty() {
             out.push(b' ');
         }
@@ -426,7 +413,7 @@ fn words_view_ascii(folded: &[u8]) -> (String, bool) {
     }
     splitter.finish(folded.len(), single, &mut emit);
     // ASCII in, ASCII out: the check cannot fail.
-    (String::from_utf8(out).unwrap_or_default(), cue)
+    String::from_utf8(out).unwrap_or_default()
 }
 
 const ALNUM: u8 = 1;
@@ -537,7 +524,7 @@ mod tests {
             .chars()
             .map(|c| if c.is_ascii_whitespace() || c.is_ascii_control() { ' ' } else { c.to_ascii_lowercase() })
             .collect();
-        (collapse_spaces(&folded), words_view(&folded).0)
+        (collapse_spaces(&folded), words_view(&folded))
     }
 
     /// The views as whole-text NFKD gives them (the definition the per-character path keeps).
@@ -547,7 +534,7 @@ mod tests {
         for c in text.nfkd() {
             fold_char(c, &mut folded, &mut hidden);
         }
-        (collapse_spaces(&folded), words_view(&folded).0, hidden)
+        (collapse_spaces(&folded), words_view(&folded), hidden)
     }
 
     proptest::proptest! {

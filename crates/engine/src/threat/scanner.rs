@@ -11,7 +11,7 @@ use regex_automata::{Anchored, Input};
 use regex_syntax::hir::Hir;
 use std::sync::OnceLock;
 
-use super::decode::{decoded_segments_of, Encoding};
+use super::decode::{decoded_segments_of, Encoding, CIPHER_CUES};
 use super::gate::{GateEntry, GATE};
 use super::markup::conventional_script_includes;
 use super::normalise::{normalise, HiddenChars};
@@ -255,7 +255,9 @@ impl CompiledView {
     /// was about 100 M instructions of each configuration compile, and most rules never run on
     /// ordinary traffic. A rule whose entry is missing or stale (its pattern changed since the
     /// table was generated; a test keeps the committed table current) is parsed here instead.
-    fn new(views: &[View], name: &'static str) -> Result<CompiledView, RuleTableError> {
+    ///
+    /// `markers`: literals of no rule whose presence `scan` reports (the gate finds them for free).
+    fn new(views: &[View], name: &'static str, markers: &[&[u8]]) -> Result<CompiledView, RuleTableError> {
         let mut rules = Vec::new();
         let mut dfas = Vec::new();
         let mut literal_rules: std::collections::BTreeMap<Vec<u8>, Vec<u16>> = std::collections::BTreeMap::new();
@@ -263,7 +265,8 @@ impl CompiledView {
         let table: std::collections::BTreeMap<&str, &GateEntry> = GATE.iter().map(|e| (e.0, e)).collect();
         for (i, rule) in all_rules().filter(|r| views.contains(&r.view)).enumerate() {
             let problem = |e: String| RuleTableError { view: name, problem: format!("{}: {e}", rule.id) };
-            let index = u16::try_from(i).map_err(|_| problem("too many rules".into()))?;
+            let index =
+                u16::try_from(i).ok().filter(|&i| i != MARKER).ok_or_else(|| problem("too many rules".into()))?;
             let prefixes = match table.get(rule.id) {
                 Some((_, fingerprint, literals)) if *fingerprint == pattern_fingerprint(rule.pattern) => {
                     dfas.push(OnceLock::new());
@@ -284,6 +287,9 @@ impl CompiledView {
                 }
                 None => ungated.push(i),
             }
+        }
+        for m in markers {
+            literal_rules.entry(m.to_vec()).or_default().push(MARKER);
         }
         let (literals, gate_rules): (Vec<Vec<u8>>, Vec<Vec<u16>>) = literal_rules.into_iter().unzip();
         let gate = if literals.is_empty() {
@@ -315,9 +321,11 @@ impl CompiledView {
         dfa_matches(dfa, cache, input)
     }
 
-    fn scan(&self, text: &str, source: Source, code: &mut CodeContext<'_>, report: &mut ThreatReport) {
+    /// Returns whether the gate met one of the view's markers.
+    fn scan(&self, text: &str, source: Source, code: &mut CodeContext<'_>, report: &mut ThreatReport) -> bool {
+        let mut marked = false;
         if text.is_empty() {
-            return;
+            return marked;
         }
         let mut matched = vec![false; self.rules.len()];
         let mut caches = self.caches.get();
@@ -337,6 +345,10 @@ impl CompiledView {
             gate_hits(gate, bytes, |literal, start| {
                 let Some(candidates) = self.gate_rules.get(literal) else { return };
                 for &i in candidates {
+                    if i == MARKER {
+                        marked = true;
+                        continue;
+                    }
                     let i = usize::from(i);
                     if matched[i] || tries.get(i).is_none_or(|&t| t > MAX_ANCHORED_TRIES) {
                         continue;
@@ -388,7 +400,22 @@ impl CompiledView {
             }
             report.add(rule.id, rule.category, rule.weight);
         }
+        marked
     }
+}
+
+/// In a gate literal's list of rules, a marker literal (see `CompiledView::new`).
+const MARKER: u16 = u16::MAX;
+
+/// The words view's markers: the cue words of ROT13 and reversed text (`decode::CIPHER_CUES`),
+/// with the space after or before them. A text that holds a cue (` gur `) holds its word as a word
+/// of its own in the words view, so one of the two occurs there, unless the word is the view's
+/// only one (then the decoder, which needs two such words, finds nothing anyway).
+fn cipher_markers() -> Vec<&'static [u8]> {
+    CIPHER_CUES
+        .iter()
+        .flat_map(|cue| [cue.get(1..).unwrap_or_default(), cue.get(..cue.len() - 1).unwrap_or_default()])
+        .collect()
 }
 
 /// The rule that fires on an imperative sentence inside data (`PG-II-010`).
@@ -598,14 +625,19 @@ fn labels_open_lines(role_label: &regex::bytes::Regex, plain: &str) -> bool {
 impl ThreatScanner {
     pub fn new(settings: &ThreatSettings) -> Result<ThreatScanner, RuleTableError> {
         let active = !settings.scan_roles.is_empty();
+        let markers = cipher_markers();
         Ok(ThreatScanner {
             settings: settings.clone(),
             imperative: LazySearcher::new(IMPERATIVE_IN_DATA),
             secrets: LazySearcher::new(SECRETS_ASKED_FOR),
             role_label: LazySearcher::new(ROLE_LABEL),
             // A scanner that scans no source (threat scanning switched off) compiles no rules.
-            words: CompiledView::new(if active { &[View::Words] } else { &[] }, "words")?,
-            plain: CompiledView::new(if active { &[View::Plain, View::Payload] } else { &[] }, "plain")?,
+            words: CompiledView::new(
+                if active { &[View::Words] } else { &[] },
+                "words",
+                if active { &markers } else { &[] },
+            )?,
+            plain: CompiledView::new(if active { &[View::Plain, View::Payload] } else { &[] }, "plain", &[])?,
             learned: None,
             suffix: if super::suffix::ON_BY_DEFAULT { super::suffix::SuffixModel::compiled() } else { None },
             operator: OperatorRules::default(),
@@ -694,7 +726,7 @@ impl ThreatScanner {
             }
         }
         let mut code = CodeContext::new(text, &n.plain, about_code);
-        self.words.scan(&n.words, source, &mut code, report);
+        let cipher_cue = self.words.scan(&n.words, source, &mut code, report);
         self.plain.scan(&n.plain, source, &mut code, report);
         self.operator.scan(&n, report);
         if let Some((category, weight)) = code.model_named {
@@ -739,7 +771,7 @@ impl ThreatScanner {
         if depth >= MAX_DECODE_DEPTH {
             return code.strongest;
         }
-        let segments = decoded_segments_of(text, &n);
+        let segments = decoded_segments_of(text, cipher_cue);
         let inner_about_code = (!segments.is_empty()).then(|| code.about_code());
         for segment in segments {
             let mut inner = ThreatReport::default();
