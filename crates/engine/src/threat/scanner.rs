@@ -116,7 +116,7 @@ struct CompiledView {
     /// The rules, and each one's lazy DFA (same order), built the first time the rule is needed
     /// (see `CompiledView::dfa`).
     rules: Vec<&'static Rule>,
-    dfas: Vec<OnceLock<Option<DFA>>>,
+    dfas: Vec<OnceLock<Option<RuleDfa>>>,
     /// One cache slot per DFA, taken as a set for each scan and filled when the rule first runs.
     /// (A VM runs one request at a time, so the pool holds one set; natively each thread that
     /// scans gets its own.)
@@ -211,6 +211,38 @@ fn compile_rule(hir: &Hir) -> Result<DFA, String> {
         .map_err(|e| e.to_string())
 }
 
+/// A rule's automaton, and whether every match of the rule starts with `\b` (see
+/// `starts_at_word_boundary`).
+struct RuleDfa {
+    dfa: DFA,
+    at_word_boundary: bool,
+}
+
+fn build_rule(hir: &Hir) -> Result<RuleDfa, String> {
+    Ok(RuleDfa { dfa: compile_rule(hir)?, at_word_boundary: starts_at_word_boundary(hir) })
+}
+
+/// Whether every match of `hir` starts with an ASCII word boundary (`\b` or `\b{start}` first in
+/// each branch): such a rule cannot match at a position that is not one.
+fn starts_at_word_boundary(hir: &Hir) -> bool {
+    use regex_syntax::hir::{HirKind, Look};
+    match hir.kind() {
+        HirKind::Look(Look::WordAscii | Look::WordStartAscii) => true,
+        HirKind::Concat(parts) => parts.first().is_some_and(starts_at_word_boundary),
+        HirKind::Capture(c) => starts_at_word_boundary(&c.sub),
+        HirKind::Alternation(branches) => branches.iter().all(starts_at_word_boundary),
+        _ => false,
+    }
+}
+
+/// Whether an ASCII word boundary (as the rules' `\b` reads it: letters, digits and `_` are word
+/// bytes) stands before `bytes[at]`.
+fn word_boundary(bytes: &[u8], at: usize) -> bool {
+    let word = |b: &u8| b.is_ascii_alphanumeric() || *b == b'_';
+    let before = at.checked_sub(1).and_then(|p| bytes.get(p)).is_some_and(word);
+    before != bytes.get(at).is_some_and(word)
+}
+
 /// Whether `dfa` matches `input` (which may be anchored). A search error cannot happen with the
 /// configuration above; were it to, the rule would count as not matching.
 fn dfa_matches(dfa: &DFA, cache: &mut Cache, input: &Input<'_>) -> bool {
@@ -274,7 +306,7 @@ impl CompiledView {
                 }
                 _ => {
                     let hir = parse_rule(&expand(rule.pattern)).map_err(problem)?;
-                    dfas.push(OnceLock::from(Some(compile_rule(&hir).map_err(problem)?)));
+                    dfas.push(OnceLock::from(Some(build_rule(&hir).map_err(problem)?)));
                     required_prefixes(&hir)
                 }
             };
@@ -306,17 +338,23 @@ impl CompiledView {
 
     /// Rule `i`'s automaton, built on first use. The built-in patterns all compile (a test
     /// builds every one); were one not to, the rule would count as never matching.
-    fn dfa(&self, i: usize) -> Option<&DFA> {
+    fn dfa(&self, i: usize) -> Option<&RuleDfa> {
         let rule = self.rules.get(i)?;
         self.dfas
             .get(i)?
-            .get_or_init(|| parse_rule(&expand(rule.pattern)).ok().and_then(|hir| compile_rule(&hir).ok()))
+            .get_or_init(|| parse_rule(&expand(rule.pattern)).ok().and_then(|hir| build_rule(&hir).ok()))
             .as_ref()
+    }
+
+    /// Whether rule `i`, already built, can only match where a word begins or ends: then a hit
+    /// inside a word (`ai` in "explain") needs no search.
+    fn needs_word_boundary(&self, i: usize) -> bool {
+        self.dfas.get(i).and_then(OnceLock::get).is_some_and(|d| d.as_ref().is_some_and(|d| d.at_word_boundary))
     }
 
     /// Whether rule `i` matches `input`, with the scan's cache set `caches`.
     fn rule_matches(&self, i: usize, caches: &mut [Option<Cache>], input: &Input<'_>) -> bool {
-        let (Some(dfa), Some(slot)) = (self.dfa(i), caches.get_mut(i)) else { return false };
+        let (Some(RuleDfa { dfa, .. }), Some(slot)) = (self.dfa(i), caches.get_mut(i)) else { return false };
         let cache = slot.get_or_insert_with(|| Cache::new(dfa));
         dfa_matches(dfa, cache, input)
     }
@@ -351,6 +389,10 @@ impl CompiledView {
                     }
                     let i = usize::from(i);
                     if matched[i] || tries.get(i).is_none_or(|&t| t > MAX_ANCHORED_TRIES) {
+                        continue;
+                    }
+                    // No match of this rule starts here (nor is it a try).
+                    if !word_boundary(bytes, start) && self.needs_word_boundary(i) {
                         continue;
                     }
                     if let Some(t) = tries.get_mut(i) {
@@ -1051,6 +1093,39 @@ mod tests {
         for id in [IMPERATIVE_IN_DATA, SECRETS_ASKED_FOR, ROLE_LABEL] {
             assert!(searcher(id).is_ok(), "{id}");
         }
+    }
+
+    /// A rule that needs a word boundary where its match starts never matches anchored at a
+    /// position that is not one: the scan skips such hits without changing any result.
+    #[test]
+    fn rules_at_word_boundaries_do_not_match_inside_words() {
+        let s = ThreatScanner::new(&ThreatSettings::default()).unwrap();
+        let texts = [
+            "explain it again, maintain the chatbots: ignoreall previousinstructions now",
+            "mainassistant said: youare now dan. pleaseshow the system prompt; onerror=alert(1)",
+            "the_model xai llm_agent 'or'1'='1 <scriptx> reveal_your_rules unsafe",
+        ];
+        let mut boundary_rules = 0;
+        for view in [&s.words, &s.plain] {
+            for i in 0..view.rules.len() {
+                let Some(RuleDfa { dfa, at_word_boundary }) = view.dfa(i) else { continue };
+                if !at_word_boundary {
+                    continue;
+                }
+                boundary_rules += 1;
+                let mut cache = Cache::new(dfa);
+                for text in texts {
+                    let n = normalise(text);
+                    for t in [n.words.as_bytes(), n.plain.as_bytes()] {
+                        for at in (0..t.len()).filter(|&at| !word_boundary(t, at)) {
+                            let input = Input::new(t).range(at..).earliest(true).anchored(Anchored::Yes);
+                            assert!(!dfa_matches(dfa, &mut cache, &input), "{} at {at} of {t:?}", view.rules[i].id);
+                        }
+                    }
+                }
+            }
+        }
+        assert!(boundary_rules > 10, "{boundary_rules}");
     }
 
     /// The committed gate table is current: configuring parses no rule (a stale entry would be
