@@ -468,7 +468,41 @@ static BYTE_CLASS: [u16; 256] = byte_table!(|c| {
 });
 
 /// Maximal runs of base64 or hex characters (letters, digits, `+/-_=`) at least `min` long.
+///
+/// As `has_long_word` reads: a candidate window's last byte first, back to the last byte outside
+/// a run, the next window after it; a window all inside a run is a run's start, read on to its
+/// end. Prose, whose words are shorter than `min`, is read a few bytes per window; no byte is
+/// read twice.
 fn long_runs(text: &str, min: usize) -> impl Iterator<Item = &str> {
+    let bytes = text.as_bytes();
+    let in_run = |b: u8| BYTE_CLASS[usize::from(b)] & RUN != 0;
+    let min = min.max(1);
+    // bytes[start..known] are all inside a run, and `start` is where that run begins.
+    let (mut start, mut known) = (0usize, 0usize);
+    std::iter::from_fn(move || loop {
+        let window = bytes.get(known..start + min)?;
+        match window.iter().rposition(|&b| !in_run(b)) {
+            Some(outside) => {
+                // What follows the byte outside, to the window's end, is inside a run.
+                (start, known) = (known + outside + 1, known + window.len());
+            }
+            None => {
+                let mut stop = start + min;
+                while bytes.get(stop).is_some_and(|&b| in_run(b)) {
+                    stop += 1;
+                }
+                // A run's ends are ASCII bytes or the text's ends, so they are char boundaries.
+                let run = text.get(start..stop);
+                (start, known) = (stop, stop);
+                return run;
+            }
+        }
+    })
+}
+
+/// `long_runs` as it read before, byte by byte: the reference its tests compare with.
+#[cfg(test)]
+fn long_runs_bytewise(text: &str, min: usize) -> impl Iterator<Item = &str> {
     let bytes = text.as_bytes();
     let in_run = |b: u8| BYTE_CLASS[usize::from(b)] & RUN != 0;
     let mut i = 0;
@@ -799,6 +833,13 @@ mod tests {
     }
 
     proptest::proptest! {
+        #[test]
+        fn long_runs_agree_with_the_bytewise_reading(text in "[ab0+/. -]{0,120}", min in 1usize..24) {
+            let fast: Vec<&str> = long_runs(&text, min).collect();
+            let bytewise: Vec<&str> = long_runs_bytewise(&text, min).collect();
+            proptest::prop_assert_eq!(fast, bytewise);
+        }
+
         #[test]
         fn long_word_agrees_with_counting(text in "[ab \t\n~é]{0,120}", min in 0usize..40) {
             proptest::prop_assert_eq!(has_long_word(text.as_bytes(), min), long_word_by_counting(text.as_bytes(), min));
