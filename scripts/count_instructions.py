@@ -7,7 +7,10 @@ configuration are in both runs and drop out. Unlike a timing, the count does not
 machine's load, so two builds can be compared on a shared machine; it is not a time (memory
 stalls and branch misses are not in it).
 
-    python3 scripts/count_instructions.py [--repeat N] [FIXTURE ...]
+    python3 scripts/count_instructions.py [--repeat N] [--binary PATH] [--threat-only] [FIXTURE ...]
+
+Besides whole requests it counts the threat pipeline alone (scan + decide) on the eval's reference
+1 KB benign English prompt and on the user text of `chat_1k`.
 """
 
 import argparse
@@ -19,6 +22,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 BINARY = ROOT / "target" / "release" / "instructions"
 FIXTURES = ["chat_1k", "multiturn_16k", "long_context_128k", "no_findings_64k", "dense_16k"]
+# The threat pipeline alone: (workload of the driver, what the row says).
+THREAT = [("threat:reference", "reference 1 KB benign English prompt"), ("threat:chat_1k", "user text of chat_1k")]
 COLLECTED = re.compile(r"Collected\s*:\s*([\d,]+)")
 
 
@@ -45,14 +50,22 @@ def human(x):
 
 
 def main():
+    global BINARY
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("fixtures", nargs="*", default=FIXTURES)
     parser.add_argument("--repeat", type=int, default=10, help="N (default 10)")
+    parser.add_argument("--binary", type=Path, default=BINARY, help="the driver (default target/release/instructions)")
+    parser.add_argument("--threat-only", action="store_true", help="only the threat pipeline's rows")
     args = parser.parse_args()
+    BINARY = args.binary
     if not BINARY.exists():
         sys.exit("count_instructions: build it first: cargo build --release --bin instructions")
     print("| workload | request bytes | instructions | per request byte |")
     print("|---|---:|---:|---:|")
+    for what, label in THREAT:
+        print(f"| threat scan + decide, {label} | - | {human(per_run(what, args.repeat * 5))} | - |", flush=True)
+    if args.threat_only:
+        return
     for fixture in args.fixtures:
         size = (ROOT / "crates" / "engine" / "benches" / "fixtures" / f"{fixture}.request.json").stat().st_size
         instructions = per_run(fixture, args.repeat)

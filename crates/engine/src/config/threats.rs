@@ -149,7 +149,8 @@ impl ThreatsConfig {
         let scanner = ThreatScanner::new(&ThreatSettings { scan_roles })
             .map_err(|e| ConfigError::new("threats", e.to_string()))?
             .with_operator_rules(operator)
-            .with_learned_model(self.learned_model);
+            .with_learned_model(self.learned_model)
+            .warmed_up();
         Ok(CompiledThreats {
             enabled: self.enabled,
             scanner,

@@ -11,7 +11,7 @@
 /// A 256-entry table of byte classes, computed at compile time: `byte_table!(|c| class of c)`.
 macro_rules! byte_table {
     (|$c:ident| $class:expr) => {{
-        let mut table = [0u8; 256];
+        let mut table = [0; 256];
         let mut b = 0;
         while b < 256 {
             let $c = b as u8;

@@ -107,20 +107,25 @@ fn collapse_spaces(s: &str) -> String {
 }
 
 /// `collapse_spaces` of an ASCII text.
+///
+/// Without a branch per byte: every byte is written at the end of the output, which grows by
+/// one unless the byte is a space after a space (or at the start); a last space is cut off.
 fn collapse_spaces_ascii(folded: &[u8]) -> String {
-    let mut out: Vec<u8> = Vec::with_capacity(folded.len());
-    let mut pending_space = false;
+    let mut out = vec![0u8; folded.len()];
+    let mut len = 0usize;
+    let mut after_space = true;
     for &b in folded {
-        if b == b' ' {
-            pending_space = !out.is_empty();
-        } else {
-            if pending_space {
-                out.push(b' ');
-                pending_space = false;
-            }
-            out.push(b);
+        let space = b == b' ';
+        if let Some(slot) = out.get_mut(len) {
+            *slot = b;
         }
+        len += usize::from(!(space && after_space));
+        after_space = space;
     }
+    if after_space {
+        len = len.saturating_sub(1);
+    }
+    out.truncate(len);
     // ASCII in, ASCII out: the check cannot fail.
     String::from_utf8(out).unwrap_or_default()
 }
