@@ -686,8 +686,8 @@ impl ThreatScanner {
         })
     }
 
-    /// The same scanner with the learned model on or off. Off by default: measured leave one
-    /// source out, it does not yet generalise within the benign budgets (`docs/quality.md`).
+    /// The same scanner with the learned model on or off. A scanner built here has it off; the
+    /// configuration turns it on by default (`threats.learned_model`).
     pub fn with_learned_model(mut self, on: bool) -> ThreatScanner {
         self.learned = if on { super::model::Model::compiled() } else { None };
         self
@@ -738,7 +738,7 @@ impl ThreatScanner {
             }
             // The learned model weighs in last, on the rules' whole report (see `model`).
             if let Some(model) = &self.learned {
-                model.add_evidence(allowed.as_deref().unwrap_or(text), &mut report);
+                model.add_evidence(allowed.as_deref().unwrap_or(text), source, &mut report);
             }
         }
         report

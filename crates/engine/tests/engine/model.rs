@@ -69,7 +69,7 @@ fn the_scanner_reports_the_model_only_when_on_and_above_its_threshold() {
     let mut reported = 0;
     for text in texts {
         let rules = off.scan(text, Source::User);
-        let expected = corroborates(&rules) && model.weight_of(model.score(&normalise(text).words)).is_some();
+        let expected = corroborates(&rules, Source::User) && model.weight_of(model.score(&normalise(text).words)).is_some();
         assert!(off.scan(text, Source::User).rule_ids().all(|id| id != ID), "off by default");
         let has = on.scan(text, Source::User).rule_ids().any(|id| id == ID);
         assert_eq!(has, expected, "{text}");
@@ -87,24 +87,37 @@ fn the_model_speaks_only_beside_the_rules_evidence_of_an_attack_on_the_model() {
     let reported = |report: &ThreatReport| report.rule_ids().any(|id| id == ID);
 
     let mut nothing = ThreatReport::default();
-    model.add_evidence(text, &mut nothing);
+    model.add_evidence(text, Source::User, &mut nothing);
     assert!(!reported(&nothing), "no rule evidence: the model is not asked");
 
     for payload in [Category::Sqli, Category::Xss, Category::CommandInjection, Category::Obfuscation] {
         let mut report = ThreatReport::default();
         report.add("PG-TEST-1", payload, 0.3);
-        assert!(!corroborates(&report), "{payload:?}");
-        model.add_evidence(text, &mut report);
+        assert!(!corroborates(&report, Source::User), "{payload:?}");
+        model.add_evidence(text, Source::User, &mut report);
         assert!(!reported(&report), "{payload:?} evidence is not the model's to judge");
     }
 
-    for about_the_model in [Category::InstructionOverride, Category::Jailbreak, Category::IndirectInjection] {
+    for (about_the_model, source) in [
+        (Category::InstructionOverride, Source::User),
+        (Category::Jailbreak, Source::User),
+        (Category::IndirectInjection, Source::Tool),
+        (Category::IndirectInjection, Source::Document),
+    ] {
         let mut report = ThreatReport::default();
         report.add("PG-TEST-1", about_the_model, 0.1);
-        assert!(corroborates(&report), "{about_the_model:?}");
-        model.add_evidence(text, &mut report);
+        assert!(corroborates(&report, source), "{about_the_model:?} in {source:?}");
+        model.add_evidence(text, source, &mut report);
         assert!(reported(&report), "{about_the_model:?} evidence, however weak, lets the model speak");
     }
+
+    // Indirect-injection phrasing in the user's own message is a request the user may make: the
+    // model is not asked about it.
+    let mut report = ThreatReport::default();
+    report.add("PG-TEST-1", Category::IndirectInjection, 0.3);
+    assert!(!corroborates(&report, Source::User));
+    model.add_evidence(text, Source::User, &mut report);
+    assert!(!reported(&report), "a user's own request is not corroborated");
 }
 
 /// `make train` reproduces the committed weights (the attack data beside the checkout, as
@@ -131,7 +144,7 @@ fn make_train_reproduces_the_committed_weights() {
     assert_eq!(inputs, include_str!("../../src/threat/model/inputs.txt"));
 }
 
-/// `threats.learned_model` switches the model on from the configuration; off by default.
+/// `threats.learned_model` switches the model on from the configuration; on by default.
 #[test]
 fn the_configuration_switches_the_model_on() {
     use prompt_guard_engine::config::FilterConfig;
@@ -143,6 +156,6 @@ fn the_configuration_switches_the_model_on() {
         let cfg = FilterConfig::from_json(json).expect("configuration compiles");
         cfg.threats.scanner.scan(text, Source::User).rule_ids().any(|id| id == ID)
     };
-    assert!(!reports(b"{}"), "off by default");
-    assert!(reports(br#"{"threats": {"learned_model": true}}"#), "on when configured");
+    assert!(reports(b"{}"), "on by default");
+    assert!(!reports(br#"{"threats": {"learned_model": false}}"#), "off when configured");
 }

@@ -13,7 +13,7 @@ use prompt_guard_engine::threat::model::train::{fit, threshold, Example, Setting
 use prompt_guard_engine::threat::model::Kind;
 use prompt_guard_engine::threat::model::{self, Model};
 use prompt_guard_engine::threat::normalise::normalise;
-use prompt_guard_engine::threat::{Action, ThreatPolicy, ThreatReport};
+use prompt_guard_engine::threat::{Action, Source, ThreatPolicy, ThreatReport};
 
 #[path = "../train/data.rs"]
 #[allow(dead_code)]
@@ -45,9 +45,9 @@ fn weight(score: f32, t: f32) -> Option<f32> {
     (score >= t).then(|| (1.0 / (1.0 + (t - score).exp())).min(model::MAX_WEIGHT))
 }
 
-fn decide(policy: &ThreatPolicy, rules: &ThreatReport, w: Option<f32>) -> (bool, bool) {
+fn decide(policy: &ThreatPolicy, rules: &ThreatReport, source: Source, w: Option<f32>) -> (bool, bool) {
     // As in the scanner: the model speaks only beside the rules' evidence of an attack on the model.
-    let w = w.filter(|_| model::corroborates(rules));
+    let w = w.filter(|_| model::corroborates(rules, source));
     let model_alone = w.is_some();
     let mut report = rules.clone();
     if let Some(w) = w {
@@ -105,8 +105,8 @@ pub fn run(dir: &Path, dev_dir: &Path) -> bool {
         let shipped_w = shipped.weight_of(shipped.score(w));
         // Sources no model is trained on are out-of-source for the shipped model too.
         let loso_w = if held_sources.contains(&t.source.as_str()) { loso.get(i).copied().flatten() } else { shipped_w };
-        let (m_loso, c_loso) = decide(&policy, &rules, loso_w);
-        let (m_ship, c_ship) = decide(&policy, &rules, shipped_w);
+        let (m_loso, c_loso) = decide(&policy, &rules, t.role, loso_w);
+        let (m_ship, c_ship) = decide(&policy, &rules, t.role, shipped_w);
         let hits = [rules_hit, m_loso, c_loso, m_ship, c_ship, loso_w.is_some()];
         let group = t.category.split(':').next().unwrap_or("").to_string();
         let group = if t.source == data::DEV_TRAFFIC || group == "benign" { t.category.clone() } else { group };

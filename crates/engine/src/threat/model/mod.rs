@@ -26,7 +26,7 @@ pub mod train;
 use super::model_file::Format;
 use super::normalise::normalise;
 use super::score::ThreatReport;
-use super::Category;
+use super::{Category, Source};
 
 /// The rule id the model reports.
 pub const ID: &str = "PG-JB-900";
@@ -170,10 +170,10 @@ impl<'a> Model<'a> {
         Some((1.0 / (1.0 + (self.threshold - score).exp())).min(MAX_WEIGHT))
     }
 
-    /// Add the model's evidence about `text` to the rules' `report` of it, when the rules found
-    /// evidence it may corroborate (`corroborates`).
-    pub fn add_evidence(&self, text: &str, report: &mut ThreatReport) {
-        if !corroborates(report) {
+    /// Add the model's evidence about `text` (from `source`) to the rules' `report` of it, when
+    /// the rules found evidence it may corroborate (`corroborates`).
+    pub fn add_evidence(&self, text: &str, source: Source, report: &mut ThreatReport) {
+        if !corroborates(report, source) {
             return;
         }
         if let Some(w) = self.weight_of(self.score(&normalise(text).words)) {
@@ -182,11 +182,19 @@ impl<'a> Model<'a> {
     }
 }
 
-/// Whether the rules' report of a text lets the model speak: some evidence, however weak, in a
-/// category of attacks on the model (neither a web payload nor obfuscation, which the model was
-/// not trained to judge).
-pub fn corroborates(report: &ThreatReport) -> bool {
-    Category::ALL.into_iter().any(|c| !c.is_payload() && c != Category::Obfuscation && report.score(c) > 0.0)
+/// Whether the rules' report of a text from `source` lets the model speak: some evidence, however
+/// weak, in a category of attacks on the model (neither a web payload nor obfuscation, which the
+/// model was not trained to judge). Indirect-injection phrasing counts only in data (a tool
+/// result, a document): in the user's own message it is a request the user may make ("add a
+/// summary at the end of your answer"), weighed low and never added up, and the model must not
+/// turn it into a flag.
+pub fn corroborates(report: &ThreatReport, source: Source) -> bool {
+    Category::ALL.into_iter().any(|c| {
+        !c.is_payload()
+            && c != Category::Obfuscation
+            && (c != Category::IndirectInjection || source.is_data())
+            && report.score(c) > 0.0
+    })
 }
 
 /// Write a weights file.
