@@ -43,8 +43,12 @@ const MARKERS: [&str; 14] = [
 ];
 
 /// What a script carries to run in a page it was injected into: a script element or a
-/// `javascript:` URL. A long line that writes one is not given the benefit of the doubt.
+/// `javascript:` URL (or a tag with an event handler, see `event_handler_tag`). A long line that
+/// writes one is not given the benefit of the doubt.
 const INJECTED_SCRIPT: [&str; 2] = ["<script", "javascript:"];
+
+/// Bytes after a tag's `<` searched for an event handler attribute.
+const MAX_TAG: usize = 200;
 
 /// Whether the text holds a line of minified JavaScript: its longest line is long, nearly
 /// without spaces, and made of JavaScript statements (markers of at least two kinds, statement
@@ -68,7 +72,30 @@ pub(super) fn minified_script(raw: &str) -> bool {
         return false;
     }
     let lower = raw.to_ascii_lowercase();
-    !INJECTED_SCRIPT.iter().any(|s| lower.contains(s))
+    !INJECTED_SCRIPT.iter().any(|s| lower.contains(s)) && !event_handler_tag(&lower)
+}
+
+/// Whether the (lower-cased) text opens a tag with an event handler attribute (`<img src=x
+/// onerror=…>`, `<svg/onload=…>`): a name after white space, `/` or a quote, `on` and letters,
+/// then `=`, before the tag ends. Linear: at most `MAX_TAG` bytes are read after each `<`.
+fn event_handler_tag(lower: &str) -> bool {
+    let b = lower.as_bytes();
+    b.iter().enumerate().filter(|(_, &c)| c == b'<').any(|(i, _)| {
+        if !b.get(i + 1).is_some_and(u8::is_ascii_alphabetic) {
+            return false;
+        }
+        let tag = b.get(i + 1..b.len().min(i + 1 + MAX_TAG)).unwrap_or_default();
+        let tag = tag.split(|&c| c == b'>' || c == b'<').next().unwrap_or_default();
+        tag.windows(3).enumerate().any(|(j, w)| {
+            let handler = matches!(w[0], b' ' | b'\t' | b'\n' | b'/' | b'"' | b'\'') && w[1] == b'o' && w[2] == b'n';
+            handler && {
+                let rest = tag.get(j + 3..).unwrap_or_default();
+                let name = rest.iter().take_while(|c| c.is_ascii_lowercase()).count();
+                name > 0
+                    && rest.get(name..).unwrap_or_default().iter().find(|c| **c != b' ').is_some_and(|&c| c == b'=')
+            }
+        })
+    })
 }
 
 #[cfg(test)]
@@ -99,6 +126,10 @@ mod tests {
         }
         assert!(!minified_script(&format!("\"><script>{BUNDLE}</script>")));
         assert!(!minified_script(&format!("{BUNDLE}location='javascript:alert(1)'")));
+        assert!(!minified_script(&format!("{BUNDLE}x.innerHTML='<img src=x onerror=go()>'")));
+        assert!(!minified_script(&format!("{BUNDLE}document.write('<svg/onload =go()>')")));
+        // A property named like a handler is not a tag's attribute.
+        assert!(minified_script(&format!("{BUNDLE}e.onload=function(){{return!0}};")));
         assert!(!minified_script(""));
     }
 }

