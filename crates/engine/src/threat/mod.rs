@@ -6,7 +6,8 @@
 //! count for half in text that reads as sentences) run over the views, the SQL token checks
 //! (`sqli`) look for SQL injection, and the hits add up to scores (`score`) that a
 //! `ThreatPolicy` turns into a `Verdict`. Payload hits in text about code (`markup` tells
-//! conventional script includes) count for less. Replies are checked by `reply`, raw input by `hygiene`.
+//! conventional script includes, `minified` minified JavaScript) count for less. Replies are
+//! checked by `reply`, raw input by `hygiene`.
 
 /// A 256-entry table of byte classes, computed at compile time: `byte_table!(|c| class of c)`.
 macro_rules! byte_table {
@@ -29,6 +30,7 @@ mod gate;
 pub mod hygiene;
 mod languages;
 mod markup;
+mod minified;
 pub mod model;
 pub mod model_file;
 pub mod normalise;

@@ -14,6 +14,7 @@ use std::sync::OnceLock;
 use super::decode::{decoded_segments_of, Encoding, CIPHER_CUES};
 use super::gate::{GateEntry, GATE};
 use super::markup::conventional_script_includes;
+use super::minified::minified_script;
 use super::normalise::{normalise, HiddenChars};
 use super::operator::OperatorRules;
 use super::rules::{all_rules, expand, Rule, View};
@@ -846,7 +847,8 @@ type Payload = (&'static str, Category, f32);
 /// (a quote, a comment, a tautology after a literal, a statement stacked after a value). Text a
 /// person writes about code is not: a question or a sentence around a snippet ("Why doesn't my
 /// `<script>` render?"), a paragraph that names a command, a multi-line program, markup page,
-/// diff or query, or markup written as authors write it (see `markup`). In such a text the SQL, markup, shell, path and server-side code rules find
+/// diff or query, markup written as authors write it (see `markup`), or a minified script (see
+/// `minified`). In such a text the SQL, markup, shell, path and server-side code rules find
 /// the code under discussion, so only the strongest of them counts, at half its weight: alone it
 /// stays under the flag threshold, and beside an attack of another kind it still adds up.
 /// Elsewhere (a bare value) every payload rule counts in full.
@@ -889,6 +891,7 @@ impl<'a> CodeContext<'a> {
                 || sentence_lead(plain)
                 || code_document(raw)
                 || conventional_script_includes(raw)
+                || minified_script(raw)
                 || discusses_an_attack(plain)
         })
     }

@@ -17,6 +17,7 @@ mod leaks;
 mod linear;
 mod long_run;
 mod memo;
+mod minified_code;
 mod model;
 mod operator_rules;
 mod ordinary;

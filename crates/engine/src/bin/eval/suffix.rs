@@ -6,7 +6,8 @@
 //! default pipeline's flagged-or-blocked rate with the detector off and on (each row in its own
 //! role: the detector reads only users' texts). `train_nonenglish.jsonl` is training text and
 //! is not measured; the developer traffic's half A and the self-instruct and BIPIA even halves
-//! were trained on (the `held out` rows are the other halves).
+//! were trained on (the `held out` rows are the other halves). Set `PG_EVAL_SHOW=fp` to list the
+//! generated benign rows the pipeline flags with the detector off, with their rule ids, on stderr.
 
 use std::path::Path;
 
@@ -44,11 +45,20 @@ struct Judges<'a> {
     policy: ThreatPolicy,
     off: ThreatScanner,
     on: ThreatScanner,
+    /// List the rows the pipeline flags with the detector off (`PG_EVAL_SHOW=fp`), on stderr.
+    show_fp: bool,
 }
 
 impl Judges<'_> {
     fn count(&self, tally: &mut Tally, text: &str, role: Source) {
         let flagged = |s: &ThreatScanner| self.policy.decide(&s.scan(text, role)).action != Action::Allow;
+        if self.show_fp {
+            let verdict = self.policy.decide(&self.off.scan(text, role));
+            if verdict.action != Action::Allow {
+                let preview: String = text.chars().take(240).collect::<String>().replace('\n', " ");
+                eprintln!("{:.2}\t{:?}\t{preview}", verdict.score, verdict.rule_ids);
+            }
+        }
         tally.rows += 1;
         tally.alone += usize::from(self.model.scan(text).is_some());
         tally.off += usize::from(flagged(&self.off));
@@ -76,12 +86,14 @@ pub fn run(dir: &Path, dev_dir: &Path, suffix_dir: &Path) -> bool {
         eprintln!("eval: the default threats configuration or the suffix model does not load");
         return false;
     };
-    let judges = Judges {
+    let mut judges = Judges {
         model,
         policy: compiled.policy,
         off: other.scanner.with_suffix_detector(false),
         on: compiled.scanner.with_suffix_detector(true),
+        show_fp: false,
     };
+    let show_fp = std::env::var("PG_EVAL_SHOW").as_deref() == Ok("fp");
     let header =
         "| set | rows | detector alone | pipeline, detector off | pipeline, detector on |\n|---|---:|---:|---:|---:|";
     println!("\n## Adversarial suffixes (PG-JB-910)\n");
@@ -100,12 +112,17 @@ pub fn run(dir: &Path, dev_dir: &Path, suffix_dir: &Path) -> bool {
         };
         let mut t = Tally::default();
         let attack = rows.iter().any(|r| r.attack);
+        judges.show_fp = show_fp && !attack;
+        if judges.show_fp {
+            eprintln!("# {}", path.display());
+        }
         for r in &rows {
             judges.count(&mut t, &r.text, Source::User);
         }
         let stem = path.file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_default();
         println!("{}", line(&format!("{}{stem}", if attack { "attack: " } else { "" }), t, !attack));
     }
+    judges.show_fp = false;
     println!("\nBenign sets of the attack data and the developer traffic (each row in its role).\n");
     println!("{header}");
     let Some(files) = crate::jsonl_files(dir) else { return false };
