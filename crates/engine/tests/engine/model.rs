@@ -69,7 +69,8 @@ fn the_scanner_reports_the_model_only_when_on_and_above_its_threshold() {
     let mut reported = 0;
     for text in texts {
         let rules = off.scan(text, Source::User);
-        let expected = corroborates(&rules, Source::User) && model.weight_of(model.score(&normalise(text).words)).is_some();
+        let expected =
+            corroborates(&rules, Source::User) && model.weight_of(model.score(&normalise(text).words)).is_some();
         assert!(off.scan(text, Source::User).rule_ids().all(|id| id != ID), "off by default");
         let has = on.scan(text, Source::User).rule_ids().any(|id| id == ID);
         assert_eq!(has, expected, "{text}");

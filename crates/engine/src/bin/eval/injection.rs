@@ -52,7 +52,10 @@ const CRS_NEGATIVES_THAT_ARE_ATTACKS: &[(&str, &str)] = &[
     ("crs-932260-3-0", "`;tar` archiving /etc chained onto a value"),
     ("crs-932260-17-0", "`find -exec curl`: find running a download"),
     ("crs-933100-81-0", "PHP-like tag calling system('id')"),
-    ("crs-933131-1-0", "`$_SERVER['test']` read in a parameter: the same text is crs-933130-4-0, labelled an attack for CRS 933130"),
+    (
+        "crs-933131-1-0",
+        "`$_SERVER['test']` read in a parameter: the same text is crs-933130-4-0, labelled an attack for CRS 933130",
+    ),
     ("crs-934170-2-0", "PHP data:// stream wrapper carrying base64 content"),
     ("crs-941100-5-0", "script element with setTimeout and a javascript: URL"),
     ("crs-941140-14-0", "CSS url(javascript:alert(1))"),
