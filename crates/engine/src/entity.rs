@@ -60,6 +60,7 @@ pub enum BuiltinKind {
     CardExpiry,
     CardTrackData,
     CardPin,
+    VatNumber,
     // Documents and devices (`detect::documents`).
     Passport,
     Mrz,
@@ -75,7 +76,7 @@ pub enum BuiltinKind {
 
 impl BuiltinKind {
     /// Every built-in kind, in a fixed order (used to declare metrics and to parse configuration).
-    pub const ALL: [BuiltinKind; 61] = [
+    pub const ALL: [BuiltinKind; 62] = [
         BuiltinKind::Email,
         BuiltinKind::Phone,
         BuiltinKind::UsSsn,
@@ -128,6 +129,7 @@ impl BuiltinKind {
         BuiltinKind::CardExpiry,
         BuiltinKind::CardTrackData,
         BuiltinKind::CardPin,
+        BuiltinKind::VatNumber,
         BuiltinKind::Passport,
         BuiltinKind::Mrz,
         BuiltinKind::UsDriverLicense,
@@ -194,6 +196,7 @@ impl BuiltinKind {
             BuiltinKind::CardExpiry => "CARD_EXPIRY",
             BuiltinKind::CardTrackData => "CARD_TRACK_DATA",
             BuiltinKind::CardPin => "CARD_PIN",
+            BuiltinKind::VatNumber => "VAT_NUMBER",
             BuiltinKind::Passport => "PASSPORT",
             BuiltinKind::Mrz => "MRZ",
             BuiltinKind::UsDriverLicense => "US_DRIVER_LICENSE",
@@ -308,9 +311,15 @@ impl BuiltinKind {
             | K::Passport
             | K::Mrz
             | K::UsDriverLicense => Sensitivity::High,
-            K::Email | K::Phone | K::Person | K::Address | K::IpAddress | K::CardExpiry | K::UsNpi | K::UsDea => {
-                Sensitivity::Medium
-            }
+            K::Email
+            | K::Phone
+            | K::Person
+            | K::Address
+            | K::IpAddress
+            | K::CardExpiry
+            | K::UsNpi
+            | K::UsDea
+            | K::VatNumber => Sensitivity::Medium,
             K::PersonalDate | K::Age | K::AbaRouting | K::SwiftBic | K::Vin | K::Imei | K::MacAddress | K::Postcode => {
                 Sensitivity::Low
             }

@@ -58,6 +58,7 @@ mod secrets;
 mod secrets_shape;
 mod urlencoded;
 mod validate;
+mod vat;
 
 use std::collections::HashSet;
 
