@@ -68,6 +68,8 @@ pub enum BuiltinKind {
     Vin,
     Imei,
     MacAddress,
+    LicensePlate,
+    DeviceSerial,
     // Names and postal addresses (`detect::names`, `detect::address`).
     Person,
     Address,
@@ -76,7 +78,7 @@ pub enum BuiltinKind {
 
 impl BuiltinKind {
     /// Every built-in kind, in a fixed order (used to declare metrics and to parse configuration).
-    pub const ALL: [BuiltinKind; 62] = [
+    pub const ALL: [BuiltinKind; 64] = [
         BuiltinKind::Email,
         BuiltinKind::Phone,
         BuiltinKind::UsSsn,
@@ -136,6 +138,8 @@ impl BuiltinKind {
         BuiltinKind::Vin,
         BuiltinKind::Imei,
         BuiltinKind::MacAddress,
+        BuiltinKind::LicensePlate,
+        BuiltinKind::DeviceSerial,
         BuiltinKind::Person,
         BuiltinKind::Address,
         BuiltinKind::Postcode,
@@ -203,6 +207,8 @@ impl BuiltinKind {
             BuiltinKind::Vin => "VIN",
             BuiltinKind::Imei => "IMEI",
             BuiltinKind::MacAddress => "MAC_ADDRESS",
+            BuiltinKind::LicensePlate => "LICENSE_PLATE",
+            BuiltinKind::DeviceSerial => "DEVICE_SERIAL",
             BuiltinKind::Person => "PERSON",
             BuiltinKind::Address => "ADDRESS",
             BuiltinKind::Postcode => "POSTCODE",
@@ -320,9 +326,16 @@ impl BuiltinKind {
             | K::UsNpi
             | K::UsDea
             | K::VatNumber => Sensitivity::Medium,
-            K::PersonalDate | K::Age | K::AbaRouting | K::SwiftBic | K::Vin | K::Imei | K::MacAddress | K::Postcode => {
-                Sensitivity::Low
-            }
+            K::PersonalDate
+            | K::Age
+            | K::AbaRouting
+            | K::SwiftBic
+            | K::Vin
+            | K::Imei
+            | K::MacAddress
+            | K::LicensePlate
+            | K::DeviceSerial
+            | K::Postcode => Sensitivity::Low,
         }
     }
 }

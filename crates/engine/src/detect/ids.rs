@@ -16,7 +16,7 @@
 //! a codice fiscale's sixteen letters and digits) are masked on their own.
 
 use super::scan::next_digit;
-use super::{documents, finance, health, national, vat};
+use super::{devices, documents, finance, health, national, vat};
 use crate::entity::BuiltinKind;
 
 /// How far back (bytes) the words that name an identifier are looked for.
@@ -151,7 +151,7 @@ impl Enabled {
 
 /// The kinds this module finds.
 pub fn is_identifier(kind: BuiltinKind) -> bool {
-    [national::KINDS, health::KINDS, finance::KINDS, documents::KINDS, vat::KINDS]
+    [national::KINDS, health::KINDS, finance::KINDS, documents::KINDS, vat::KINDS, devices::KINDS]
         .iter()
         .any(|family| family.contains(&kind))
 }
@@ -185,6 +185,7 @@ pub fn find(text: &str, enabled: Enabled, out: &mut Vec<Proposal>) {
         push(finance::classify(&t));
         push(documents::classify(&t));
         push(vat::classify(&t));
+        push(devices::classify(&t));
     });
 }
 

@@ -44,6 +44,7 @@ mod address;
 mod checks;
 mod columns;
 mod context;
+mod devices;
 mod documents;
 mod finance;
 mod fold;
