@@ -70,6 +70,7 @@ pub enum BuiltinKind {
     MacAddress,
     LicensePlate,
     DeviceSerial,
+    ProfileUrl,
     // Names and postal addresses (`detect::names`, `detect::address`).
     Person,
     Address,
@@ -78,7 +79,7 @@ pub enum BuiltinKind {
 
 impl BuiltinKind {
     /// Every built-in kind, in a fixed order (used to declare metrics and to parse configuration).
-    pub const ALL: [BuiltinKind; 64] = [
+    pub const ALL: [BuiltinKind; 65] = [
         BuiltinKind::Email,
         BuiltinKind::Phone,
         BuiltinKind::UsSsn,
@@ -140,6 +141,7 @@ impl BuiltinKind {
         BuiltinKind::MacAddress,
         BuiltinKind::LicensePlate,
         BuiltinKind::DeviceSerial,
+        BuiltinKind::ProfileUrl,
         BuiltinKind::Person,
         BuiltinKind::Address,
         BuiltinKind::Postcode,
@@ -209,6 +211,7 @@ impl BuiltinKind {
             BuiltinKind::MacAddress => "MAC_ADDRESS",
             BuiltinKind::LicensePlate => "LICENSE_PLATE",
             BuiltinKind::DeviceSerial => "DEVICE_SERIAL",
+            BuiltinKind::ProfileUrl => "PROFILE_URL",
             BuiltinKind::Person => "PERSON",
             BuiltinKind::Address => "ADDRESS",
             BuiltinKind::Postcode => "POSTCODE",
@@ -325,7 +328,8 @@ impl BuiltinKind {
             | K::CardExpiry
             | K::UsNpi
             | K::UsDea
-            | K::VatNumber => Sensitivity::Medium,
+            | K::VatNumber
+            | K::ProfileUrl => Sensitivity::Medium,
             K::PersonalDate
             | K::Age
             | K::AbaRouting
