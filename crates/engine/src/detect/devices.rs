@@ -95,14 +95,33 @@ const FIRST_WORDS: &[&str] = &[
 
 /// Propose a plate or a serial for the token.
 pub fn classify(t: &Token<'_>) -> Option<Proposal> {
+    // Shapes first (a few comparisons), so that most numbers never read the words before them.
+    if !serial_shaped(t) && !plate_shaped(t) {
+        return None;
+    }
     t.words_within(FIRST_WORDS, CUE_WINDOW)?;
     serial(t).or_else(|| plate(t))
 }
 
-fn serial(t: &Token<'_>) -> Option<Proposal> {
+fn serial_shaped(t: &Token<'_>) -> bool {
     let n = t.digits + t.letters;
     let shaped = if t.letters > 0 { (5..=24).contains(&n) } else { (7..=20).contains(&n) };
-    if !shaped || t.value.contains([' ', '.', '/']) || !cue_right_before(t.text, t.start, SERIAL_CUES) {
+    shaped && !t.value.contains([' ', '.', '/'])
+}
+
+/// Upper-case letters, digits and dashes, with a letter in the token or a group next to it.
+fn plate_shaped(t: &Token<'_>) -> bool {
+    let text = t.text.as_bytes();
+    let upper = |i: Option<usize>| i.and_then(|i| text.get(i)).is_some_and(u8::is_ascii_uppercase);
+    let apart = |i: Option<usize>| i.and_then(|i| text.get(i)).is_some_and(|c| matches!(c, b' ' | b'-'));
+    let letter_near = t.letters > 0
+        || (apart(t.start.checked_sub(1)) && upper(t.start.checked_sub(2)))
+        || (apart(Some(t.end)) && upper(Some(t.end + 1)));
+    letter_near && t.digits + t.letters <= 8 && t.bytes().iter().all(|&c| plate_byte(c) || c == b'-')
+}
+
+fn serial(t: &Token<'_>) -> Option<Proposal> {
+    if !serial_shaped(t) || !cue_right_before(t.text, t.start, SERIAL_CUES) {
         return None;
     }
     Some((t.start, t.end, K::DeviceSerial, CUED))
