@@ -60,6 +60,7 @@ pub enum BuiltinKind {
     CardExpiry,
     CardTrackData,
     CardPin,
+    VatNumber,
     // Documents and devices (`detect::documents`).
     Passport,
     Mrz,
@@ -67,6 +68,9 @@ pub enum BuiltinKind {
     Vin,
     Imei,
     MacAddress,
+    LicensePlate,
+    DeviceSerial,
+    ProfileUrl,
     // Names and postal addresses (`detect::names`, `detect::address`).
     Person,
     Address,
@@ -75,7 +79,7 @@ pub enum BuiltinKind {
 
 impl BuiltinKind {
     /// Every built-in kind, in a fixed order (used to declare metrics and to parse configuration).
-    pub const ALL: [BuiltinKind; 61] = [
+    pub const ALL: [BuiltinKind; 65] = [
         BuiltinKind::Email,
         BuiltinKind::Phone,
         BuiltinKind::UsSsn,
@@ -128,12 +132,16 @@ impl BuiltinKind {
         BuiltinKind::CardExpiry,
         BuiltinKind::CardTrackData,
         BuiltinKind::CardPin,
+        BuiltinKind::VatNumber,
         BuiltinKind::Passport,
         BuiltinKind::Mrz,
         BuiltinKind::UsDriverLicense,
         BuiltinKind::Vin,
         BuiltinKind::Imei,
         BuiltinKind::MacAddress,
+        BuiltinKind::LicensePlate,
+        BuiltinKind::DeviceSerial,
+        BuiltinKind::ProfileUrl,
         BuiltinKind::Person,
         BuiltinKind::Address,
         BuiltinKind::Postcode,
@@ -194,12 +202,16 @@ impl BuiltinKind {
             BuiltinKind::CardExpiry => "CARD_EXPIRY",
             BuiltinKind::CardTrackData => "CARD_TRACK_DATA",
             BuiltinKind::CardPin => "CARD_PIN",
+            BuiltinKind::VatNumber => "VAT_NUMBER",
             BuiltinKind::Passport => "PASSPORT",
             BuiltinKind::Mrz => "MRZ",
             BuiltinKind::UsDriverLicense => "US_DRIVER_LICENSE",
             BuiltinKind::Vin => "VIN",
             BuiltinKind::Imei => "IMEI",
             BuiltinKind::MacAddress => "MAC_ADDRESS",
+            BuiltinKind::LicensePlate => "LICENSE_PLATE",
+            BuiltinKind::DeviceSerial => "DEVICE_SERIAL",
+            BuiltinKind::ProfileUrl => "PROFILE_URL",
             BuiltinKind::Person => "PERSON",
             BuiltinKind::Address => "ADDRESS",
             BuiltinKind::Postcode => "POSTCODE",
@@ -308,12 +320,26 @@ impl BuiltinKind {
             | K::Passport
             | K::Mrz
             | K::UsDriverLicense => Sensitivity::High,
-            K::Email | K::Phone | K::Person | K::Address | K::IpAddress | K::CardExpiry | K::UsNpi | K::UsDea => {
-                Sensitivity::Medium
-            }
-            K::PersonalDate | K::Age | K::AbaRouting | K::SwiftBic | K::Vin | K::Imei | K::MacAddress | K::Postcode => {
-                Sensitivity::Low
-            }
+            K::Email
+            | K::Phone
+            | K::Person
+            | K::Address
+            | K::IpAddress
+            | K::CardExpiry
+            | K::UsNpi
+            | K::UsDea
+            | K::VatNumber
+            | K::ProfileUrl => Sensitivity::Medium,
+            K::PersonalDate
+            | K::Age
+            | K::AbaRouting
+            | K::SwiftBic
+            | K::Vin
+            | K::Imei
+            | K::MacAddress
+            | K::LicensePlate
+            | K::DeviceSerial
+            | K::Postcode => Sensitivity::Low,
         }
     }
 }

@@ -16,7 +16,7 @@
 //! a codice fiscale's sixteen letters and digits) are masked on their own.
 
 use super::scan::next_digit;
-use super::{documents, finance, health, national};
+use super::{devices, documents, finance, health, national, vat};
 use crate::entity::BuiltinKind;
 
 /// How far back (bytes) the words that name an identifier are looked for.
@@ -151,7 +151,9 @@ impl Enabled {
 
 /// The kinds this module finds.
 pub fn is_identifier(kind: BuiltinKind) -> bool {
-    [national::KINDS, health::KINDS, finance::KINDS, documents::KINDS].iter().any(|family| family.contains(&kind))
+    [national::KINDS, health::KINDS, finance::KINDS, documents::KINDS, vat::KINDS, devices::KINDS]
+        .iter()
+        .any(|family| family.contains(&kind))
 }
 
 /// Every identifier finding in `text`, appended to `out` (overlaps are resolved by the caller).
@@ -182,6 +184,8 @@ pub fn find(text: &str, enabled: Enabled, out: &mut Vec<Proposal>) {
         push(health::classify(&t));
         push(finance::classify(&t));
         push(documents::classify(&t));
+        push(vat::classify(&t));
+        push(devices::classify(&t));
     });
 }
 

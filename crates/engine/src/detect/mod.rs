@@ -44,6 +44,7 @@ mod address;
 mod checks;
 mod columns;
 mod context;
+mod devices;
 mod documents;
 mod finance;
 mod fold;
@@ -53,11 +54,13 @@ mod names;
 mod national;
 mod patterns;
 mod phone;
+mod profile;
 mod scan;
 mod secrets;
 mod secrets_shape;
 mod urlencoded;
 mod validate;
+mod vat;
 
 use std::collections::HashSet;
 
@@ -190,6 +193,8 @@ pub struct Detector {
     person: bool,
     address: bool,
     postcode: bool,
+    /// Whether profile handles and person query values (`profile`) are found.
+    profile_url: bool,
 }
 
 impl Detector {
@@ -263,6 +268,7 @@ impl Detector {
             person: settings.enabled.contains(&BuiltinKind::Person),
             address: settings.enabled.contains(&BuiltinKind::Address),
             postcode: settings.enabled.contains(&BuiltinKind::Postcode),
+            profile_url: settings.enabled.contains(&BuiltinKind::ProfileUrl),
         })
     }
 
@@ -537,6 +543,16 @@ impl Detector {
                     score,
                 }));
             }
+        }
+        if self.profile_url {
+            let mut proposals = Vec::new();
+            profile::find(text, &mut proposals);
+            found.extend(proposals.into_iter().map(|(start, end, kind, score)| Finding {
+                start,
+                end,
+                kind: EntityKind::Builtin(kind),
+                score,
+            }));
         }
         self.detect_custom(text, &mut found);
         found.retain(|f| {
