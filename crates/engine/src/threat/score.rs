@@ -52,6 +52,16 @@ impl ThreatReport {
         self.hits.iter().map(|h| (h.id, h.category, h.weight))
     }
 
+    /// Whether rule `id` hit.
+    pub fn has(&self, id: &str) -> bool {
+        self.hits.iter().any(|h| h.id == id)
+    }
+
+    /// The same report without rule `id`.
+    pub fn without(&self, id: &str) -> ThreatReport {
+        ThreatReport { hits: self.hits.iter().filter(|h| h.id != id).copied().collect() }
+    }
+
     /// How many rules hit.
     pub fn hit_count(&self) -> usize {
         self.hits.len()
@@ -197,6 +207,15 @@ impl ThreatPolicy {
         if score >= self.block_threshold && tiered_only && !hits.is_empty() {
             action = action.max(Action::Block);
         } else if score >= self.flag_threshold && action == Action::Allow {
+            action = Action::Flag;
+        }
+        // The learned model corroborates: its evidence may raise a verdict to a flag, never to a
+        // block, which stays the rules' decision (a false block costs a person their request; a
+        // flag is a header). The score still counts the model.
+        if action == Action::Block
+            && report.has(super::model::ID)
+            && self.decide(&report.without(super::model::ID)).action != Action::Block
+        {
             action = Action::Flag;
         }
         if action != Action::Allow && hits.is_empty() {

@@ -160,3 +160,21 @@ fn the_configuration_switches_the_model_on() {
     assert!(reports(b"{}"), "on by default");
     assert!(!reports(br#"{"threats": {"learned_model": false}}"#), "off when configured");
 }
+
+/// The model corroborates: beside the rules it may raise a verdict to a flag, never to a block,
+/// which stays the rules' decision.
+#[test]
+fn the_model_raises_a_verdict_to_a_flag_never_to_a_block() {
+    use prompt_guard_engine::threat::{Action, ThreatPolicy};
+    let policy = ThreatPolicy::default();
+    let mut report = ThreatReport::default();
+    report.add("PG-TEST-1", Category::Jailbreak, 0.45);
+    assert_eq!(policy.decide(&report).action, Action::Allow);
+    report.add(ID, Category::Jailbreak, MAX_WEIGHT);
+    let verdict = policy.decide(&report);
+    assert!(verdict.score >= 0.85, "the score counts the model: {}", verdict.score);
+    assert_eq!(verdict.action, Action::Flag, "the model alone does not turn a flag into a block");
+    // The rules' own block stands, with or without the model beside it.
+    report.add("PG-TEST-2", Category::Jailbreak, 0.9);
+    assert_eq!(policy.decide(&report).action, Action::Block);
+}
