@@ -161,6 +161,12 @@ impl Category {
         )
     }
 
+    /// Attacks on the model itself: neither a machine payload nor obfuscation. Naming a model
+    /// (`PG-JB-017`) is context only for these, and the learned model corroborates only these.
+    pub fn is_about_the_model(self) -> bool {
+        !self.is_payload() && self != Category::Obfuscation
+    }
+
     /// The two letters that follow `PG-` in the ids of this category's rules.
     pub const fn rule_prefix(self) -> &'static str {
         match self {

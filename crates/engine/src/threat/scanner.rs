@@ -774,10 +774,8 @@ impl ThreatScanner {
         self.plain.scan(&n.plain, source, &mut code, report);
         self.operator.scan(&n, report);
         if let Some((category, weight)) = code.model_named {
-            let about_the_model = |id: &str| {
-                id != MODEL_NAMED
-                    && Category::of_rule(id).is_some_and(|c| !c.is_payload() && c != Category::Obfuscation)
-            };
+            let about_the_model =
+                |id: &str| id != MODEL_NAMED && Category::of_rule(id).is_some_and(Category::is_about_the_model);
             if report.rule_ids().any(about_the_model) {
                 report.add(MODEL_NAMED, category, weight);
             }

@@ -190,10 +190,7 @@ impl<'a> Model<'a> {
 /// turn it into a flag.
 pub fn corroborates(report: &ThreatReport, source: Source) -> bool {
     Category::ALL.into_iter().any(|c| {
-        !c.is_payload()
-            && c != Category::Obfuscation
-            && (c != Category::IndirectInjection || source.is_data())
-            && report.score(c) > 0.0
+        c.is_about_the_model() && (c != Category::IndirectInjection || source.is_data()) && report.score(c) > 0.0
     })
 }
 
